@@ -1,6 +1,22 @@
-import { Hono } from "hono";
+// The Worker: the HTTP API (src/api) over the Router chosen by the BACKEND var, plus the Durable
+// Object classes the backends use.
+import { createApp } from "./api/app.ts";
+import type { Env } from "./env.ts";
+import { RaftRouter, type RaftRouterEnv } from "./router/raft-router.ts";
+import { SoloRouter } from "./router/solo-router.ts";
+import type { Router } from "./router/types.ts";
 
-const app = new Hono();
-app.get("/healthz", (c) => c.json({ ok: true }));
+export { SoloShardDO } from "./solo/shard-do.ts";
+export { ReplicaDO } from "./replica/replica-do.ts";
+
+function routerFor(env: Env): Router {
+  switch (env.BACKEND ?? "solo") {
+    case "solo": return new SoloRouter(env);
+    case "raft": return new RaftRouter(env as Env & RaftRouterEnv);
+    default: throw new Error(`unknown BACKEND ${JSON.stringify(env.BACKEND)}: set it to "raft" or "solo" in wrangler.toml [vars]`);
+  }
+}
+
+const app = createApp({ router: routerFor });
 
 export default app;

@@ -20,7 +20,7 @@ export interface ConfState {
   learners: NodeId[];
 }
 
-export type ConfChangeType = "addVoter" | "removeVoter" | "addLearner" | "promoteLearner";
+export type ConfChangeType = "addVoter" | "removeVoter" | "addLearner" | "promoteLearner" | "removeLearner";
 
 /** One-server-at-a-time membership change, carried by an entry of type "conf". */
 export interface ConfChange {
@@ -100,10 +100,18 @@ export interface Message {
   rejectHint?: number;
   /** appResp with reject: term of the follower's entry at `rejectHint`, 0 if none. */
   rejectTerm?: number;
-  /** readIndex, readIndexResp, heartbeat(Resp): the read request being confirmed. */
+  /**
+   * readIndex, readIndexResp: the read request. heartbeat(Resp): the read round being confirmed.
+   * vote/preVote: "raft/transfer" when sent on a `timeoutNow` (overrides CheckQuorum leases).
+   */
   context?: string;
   snapshot?: SnapshotChunk;
-  /** heartbeat: the leader tells followers the group is idle and they may stop ticking. */
+  /** snapResp: bytes of the snapshot (at `index`) the follower holds; the next chunk starts here. */
+  snapshotOffset?: number;
+  /**
+   * heartbeat: the leader tells followers the group is idle and they may stop ticking.
+   * heartbeatResp: the answer to such a heartbeat (it does not wake the leader).
+   */
   quiesce?: boolean;
   /** transferLeader: the member that should become leader. */
   transferee?: NodeId;
@@ -160,4 +168,10 @@ export interface RaftConfig {
   checkQuorum: boolean;
   /** Seed of the PRNG that randomizes election timeouts; differs per member. */
   seed: number;
+  /**
+   * Highest log index the application's state machine already reflects (e.g. persisted with
+   * it). On restart, committed entries after it (and after the snapshot) are delivered again.
+   * Defaults to the snapshot's index.
+   */
+  appliedIndex?: number;
 }

@@ -1,0 +1,31 @@
+// The edgecfg side of a scenario: the public HTTP API, exactly as an app or the SDK calls it.
+import type { Answer, Driver, Http, HttpAnswer } from "./driver.ts";
+
+function header(res: HttpAnswer, name: string): string | undefined {
+  const value = res.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function answer(res: HttpAnswer): Answer {
+  return { status: res.status, version: header(res, "etag"), token: header(res, "x-edgecfg-revision") };
+}
+
+export function edgecfgDriver(http: Http, adminToken: string): Omit<Driver, "close"> {
+  const auth = { authorization: `Bearer ${adminToken}` };
+  const json = { ...auth, "content-type": "application/json" };
+  return {
+    health: async () => answer(await http({ method: "GET", path: "/healthz" })),
+    read: async (key, stale) =>
+      answer(await http({ method: "GET", path: `/v1/kv/${key}${stale ? "?consistency=stale" : ""}`, headers: auth })),
+    bundle: async (namespace, etag) => {
+      const headers = etag === undefined ? auth : { ...auth, "if-none-match": etag };
+      return answer(await http({ method: "GET", path: `/v1/ns/${namespace}`, headers }));
+    },
+    cas: async (key, version, body) => {
+      const precondition: Record<string, string> = version === undefined ? { "if-none-match": "*" } : { "if-match": version };
+      return answer(await http({ method: "PUT", path: `/v1/kv/${key}`, headers: { ...json, ...precondition }, body }));
+    },
+    put: async (key, body) => answer(await http({ method: "PUT", path: `/v1/kv/${key}`, headers: json, body })),
+    won: (a) => a.status === 200 || a.status === 201,
+  };
+}

@@ -1,0 +1,64 @@
+// The operations a scenario needs, implemented once per target (edgecfg's HTTP API, etcd's JSON
+// gateway) over one keep-alive undici Agent. Each call makes exactly one HTTP request, so a
+// scenario's latency figures are per request.
+import { Agent } from "undici";
+import type { Target } from "./types.ts";
+
+export interface Answer {
+  status: number;
+  /** The key's version token: edgecfg's ETag, or etcd's mod_revision ("0" = absent). */
+  version?: string | undefined;
+  /** edgecfg's consistency token (`s<shard>.<revision>`), when the answer carries one. */
+  token?: string | undefined;
+}
+
+export interface Driver {
+  health(): Promise<Answer>;
+  read(key: string, stale: boolean): Promise<Answer>;
+  /** The namespace bundle; with `etag`, a conditional GET that should answer 304. */
+  bundle(namespace: string, etag: string | undefined): Promise<Answer>;
+  /** Compare-and-set: writes only if the key is still at `version` (undefined = must not exist). */
+  cas(key: string, version: string | undefined, value: string): Promise<Answer>;
+  put(key: string, value: string): Promise<Answer>;
+  /** Whether a `cas` answer means the write won. */
+  won(answer: Answer): boolean;
+  close(): Promise<void>;
+}
+
+export interface HttpRequest {
+  method: "GET" | "PUT" | "POST";
+  path: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+export interface HttpAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+}
+
+/** One request on the shared agent; the body is always read so the connection can be reused. */
+export type Http = (request: HttpRequest) => Promise<HttpAnswer>;
+
+export function httpClient(origin: string, connections: number): { http: Http; agent: Agent } {
+  // keep-alive is undici's default; `connections` caps sockets per origin, one per client.
+  const agent = new Agent({ connections, keepAliveTimeout: 30_000, pipelining: 1 });
+  const http: Http = async (request) => {
+    const res = await agent.request({ origin, ...request });
+    const text = await res.body.text();
+    return { status: res.statusCode, headers: res.headers, text };
+  };
+  return { http, agent };
+}
+
+export async function makeDriver(target: Target, connections: number): Promise<Driver> {
+  const { http, agent } = httpClient(target.url, connections);
+  const close = () => agent.close();
+  if (target.kind === "edgecfg") {
+    const { edgecfgDriver } = await import("./driver-edgecfg.ts");
+    return { ...edgecfgDriver(http, target.adminToken), close };
+  }
+  const { etcdDriver } = await import("./driver-etcd.ts");
+  return { ...etcdDriver(http), close };
+}

@@ -1,0 +1,117 @@
+// The targets under test, each ready to take load: the edgecfg Worker on its configured backend,
+// the same Worker on BACKEND=solo (the single-DO floor), and a 3-member etcd. All are started
+// before the first cell, so the cells can be interleaved across targets.
+import { join } from "node:path";
+import { probeScenario, runCell } from "./cell.ts";
+import type { DoCounter } from "./loadgen.ts";
+import { cpuMeter, type CpuMeter } from "./cpu.ts";
+import { observe, startEdgecfg, type EdgecfgServer, type Observed } from "./edgecfg.ts";
+import { ensureEtcd, startEtcd } from "./etcd.ts";
+import type { Plan } from "./plan.ts";
+import { benchKeys, seed } from "./seed.ts";
+import { readCluster, type BenchStub } from "./stats.ts";
+import type { TargetId } from "./summary.ts";
+import type { ScenarioName, Target } from "./types.ts";
+import type { WanContext } from "./wan.ts";
+
+const startedMs = Date.now();
+
+export function log(line: string): void {
+  process.stderr.write(`[bench ${((Date.now() - startedMs) / 1000).toFixed(1).padStart(5)} s] ${line}\n`);
+}
+
+/** Dispose may be called again by a cleanup path; the second call waits for the first. */
+function once(f: () => Promise<void>): () => Promise<void> {
+  let done: Promise<void> | undefined;
+  return () => (done ??= f());
+}
+
+export interface Runner {
+  id: TargetId;
+  /** What runs, for the report: "solo", "raft", "etcd 3.4.23, 3 members on loopback". */
+  label: string;
+  target: Target;
+  cpu: CpuMeter;
+  countDo: DoCounter | undefined;
+  /** Whether DO requests can be counted, or why not. */
+  doCounters: string;
+  /** Why a scenario cannot run on this target, or undefined. */
+  probe(scenario: ScenarioName): Promise<string | undefined>;
+  dispose(): Promise<void>;
+}
+
+export interface EdgecfgRunner extends Runner {
+  server: EdgecfgServer;
+  observed: Observed;
+  /** The shard of the bench namespace, from the seed's consistency token. */
+  shard: number | undefined;
+}
+
+export async function startEdgecfgRunner(id: "edgecfg" | "solo", stateRoot: string, vars: Record<string, string>): Promise<EdgecfgRunner> {
+  const server = await startEdgecfg(stateRoot, id, vars);
+  log(`${id}: Worker up at ${server.url.origin} (backend ${server.backend}, workerd pids ${server.cpu.pids.join(",") || "none found"})`);
+  const seeded = await seed(server.target);
+  const seedFailure = "failed" in seeded ? `seeding failed: ${seeded.failed}` : undefined;
+  if (seedFailure !== undefined) log(`${id}: ${seedFailure}`);
+  const observed = await observe(server);
+  const stats = observed.stats;
+  return {
+    id,
+    label: server.backend,
+    target: server.target,
+    cpu: server.cpu,
+    countDo: stats.unavailable === undefined ? stats.count : undefined,
+    doCounters: stats.unavailable ?? "stats() counters",
+    probe: async (s) => (s !== "health" && seedFailure !== undefined ? seedFailure : probeScenario(server.target, s, benchKeys)),
+    dispose: once(() => server.dispose()),
+    server,
+    observed,
+    shard: "shard" in seeded ? seeded.shard : undefined,
+  };
+}
+
+/** The etcd runner, or why there is none (not installed and cannot install, no leader, …). */
+export async function startEtcdRunner(stateRoot: string, plan: Plan): Promise<Runner | string> {
+  const found = plan.etcd ? ensureEtcd(log) : { reason: "--no-etcd" };
+  if (!("binary" in found)) return found.reason;
+  const started = await startEtcd(found.binary, join(stateRoot, "etcd"));
+  if (!started.ok) return started.reason;
+  const { cluster } = started;
+  const target: Target = { kind: "etcd", url: cluster.leaderUrl };
+  const seeded = await seed(target);
+  if ("failed" in seeded) {
+    await cluster.stop();
+    return `seeding etcd failed: ${seeded.failed}`;
+  }
+  log(`etcd ${cluster.version} up, leader at ${cluster.leaderUrl}`);
+  return {
+    id: "etcd",
+    label: `etcd ${cluster.version}, 3 members on loopback`,
+    target,
+    cpu: cpuMeter(cluster.pids),
+    countDo: undefined,
+    doCounters: "not a DO",
+    probe: (s) => probeScenario(target, s, benchKeys),
+    dispose: once(() => cluster.stop()),
+  };
+}
+
+async function leaderOf(server: EdgecfgServer, shard: number | undefined): Promise<string | undefined> {
+  const cluster = await readCluster(server.url, server.adminToken);
+  return cluster?.replicas.find((r) => r.shard === shard && r.role === "leader")?.id;
+}
+
+/** What the WAN cells need from the edgecfg runner, or why it cannot provide it. */
+export function wanContext(runner: EdgecfgRunner, plan: Plan): WanContext | string {
+  const { observed, server, shard } = runner;
+  if (typeof observed.stubs === "string") return observed.stubs;
+  const replicas = (observed.cluster?.replicas ?? []).filter((r) => r.shard === shard).sort((a, b) => a.id.localeCompare(b.id));
+  if (replicas.length < 3) return `the bench shard has ${replicas.length} replica(s) on backend ${server.backend}; WAN needs a 3-replica group`;
+  const spec = { target: runner.target, scenario: "cas" as const, concurrency: 1, warmupMs: plan.warmupMs, runMs: plan.runMs, runs: plan.runs, keys: benchKeys };
+  return {
+    replicas,
+    stubs: observed.stubs as Map<string, BenchStub>,
+    leader: () => leaderOf(server, shard),
+    runCas: () => runCell(runner.id, spec, runner.cpu, runner.countDo),
+  };
+}

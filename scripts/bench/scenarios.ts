@@ -1,0 +1,85 @@
+// The workloads, written once against the Driver interface so edgecfg, the single-DO floor and
+// etcd run the same client code. Each client is closed-loop: one operation in flight at a time.
+import type { Answer, Driver } from "./driver.ts";
+import type { BenchKeys, ScenarioName } from "./types.ts";
+
+/** How one counted operation ended. "lost" is a CAS that was answered but beaten (412). */
+export interface Outcome {
+  latencyMs: number;
+  result: "ok" | "won" | "lost" | "error";
+  status: number;
+}
+
+export interface Client {
+  /** One operation; may make an uncounted request first (the GET before a CAS). */
+  op(): Promise<Outcome>;
+}
+
+export interface ScenarioInfo {
+  title: string;
+  /** Targets that can run it: the runtime floor is edgecfg's /healthz; etcd has no bundles. */
+  targets: readonly ("edgecfg" | "etcd")[];
+}
+
+export const scenarioInfo: Record<ScenarioName, ScenarioInfo> = {
+  health: { title: "runtime floor: GET /healthz (no DO)", targets: ["edgecfg"] },
+  read: { title: "linearizable read", targets: ["edgecfg", "etcd"] },
+  stale: { title: "stale read", targets: ["edgecfg", "etcd"] },
+  bundle: { title: "namespace bundle, If-None-Match → 304", targets: ["edgecfg"] },
+  cas: { title: "CAS write, distinct keys (GET → PUT If-Match)", targets: ["edgecfg", "etcd"] },
+  contention: { title: "CAS contention, one key", targets: ["edgecfg", "etcd"] },
+  mix: { title: "90% linearizable read / 10% write", targets: ["edgecfg", "etcd"] },
+};
+
+type Factory = (driver: Driver, keys: BenchKeys, client: number) => Promise<Client>;
+
+async function timed(call: () => Promise<Answer>, judge: (a: Answer) => Outcome["result"]): Promise<Outcome> {
+  const started = performance.now();
+  try {
+    const answer = await call();
+    return { latencyMs: performance.now() - started, result: judge(answer), status: answer.status };
+  } catch {
+    return { latencyMs: performance.now() - started, result: "error", status: 0 };
+  }
+}
+
+const expect = (status: number) => (a: Answer) => (a.status === status ? "ok" : "error");
+
+function pick<T>(items: readonly T[]): T {
+  return items[Math.floor(Math.random() * items.length)]!;
+}
+
+const value = () => JSON.stringify({ at: Date.now(), pad: "x".repeat(64) });
+
+/** GET the key's current version, then PUT with it as precondition; only the PUT is timed and counted. */
+async function casOnce(driver: Driver, key: string): Promise<Outcome> {
+  const current = await driver.read(key, false);
+  if (current.status !== 200 && current.status !== 404) return { latencyMs: 0, result: "error", status: current.status };
+  const version = current.status === 200 ? current.version : undefined;
+  return timed(
+    () => driver.cas(key, version, value()),
+    (a) => (driver.won(a) ? "won" : a.status === 412 ? "lost" : "error"),
+  );
+}
+
+const factories: Record<ScenarioName, Factory> = {
+  health: async (d) => ({ op: () => timed(() => d.health(), expect(200)) }),
+  read: async (d, k) => ({ op: () => timed(() => d.read(pick(k.readKeys), false), expect(200)) }),
+  stale: async (d, k) => ({ op: () => timed(() => d.read(pick(k.readKeys), true), expect(200)) }),
+  bundle: async (d, k) => {
+    const etag = (await d.bundle(k.bundleNamespace, undefined)).version;
+    return { op: () => timed(() => d.bundle(k.bundleNamespace, etag), expect(304)) };
+  },
+  cas: async (d, k, client) => ({ op: () => casOnce(d, `${k.casPrefix}${client}`) }),
+  contention: async (d, k) => ({ op: () => casOnce(d, k.hotKey) }),
+  mix: async (d, k) => ({
+    op: () =>
+      Math.random() < 0.1
+        ? timed(() => d.put(pick(k.readKeys), value()), (a) => (a.status === 200 || a.status === 201 ? "ok" : "error"))
+        : timed(() => d.read(pick(k.readKeys), false), expect(200)),
+  }),
+};
+
+export function makeClient(scenario: ScenarioName, driver: Driver, keys: BenchKeys, client: number): Promise<Client> {
+  return factories[scenario](driver, keys, client);
+}

@@ -1,0 +1,52 @@
+// The data every target starts from: 64 small JSON values to read, a namespace of flags whose
+// bundle apps poll, and the hot key of the contention scenario. CAS keys are created by the
+// clients themselves (a CAS on an absent key is a create-only write).
+import { makeDriver, type Answer, type Driver } from "./driver.ts";
+import type { BenchKeys, Target } from "./types.ts";
+
+export const benchKeys: BenchKeys = {
+  readKeys: Array.from({ length: 64 }, (_, i) => `bench/k${i}`),
+  bundleNamespace: "bench-app",
+  casPrefix: "bench/cas/c",
+  hotKey: "bench/hot",
+};
+
+const bundleEntriesCount = 16;
+/** A fresh Raft group answers 503 until it has elected a leader; seeding waits that long at most. */
+const unavailableRetryMsMax = 15_000;
+const retryStepMs = 250;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A PUT, retried while the target answers 503 (an election), as a client would. */
+async function putRetrying(driver: Driver, key: string, value: string): Promise<Answer> {
+  const deadline = Date.now() + unavailableRetryMsMax;
+  for (;;) {
+    const answer = await driver.put(key, value);
+    if (answer.status !== 503 || Date.now() > deadline) return answer;
+    await sleep(retryStepMs);
+  }
+}
+
+function seedKeys(target: Target): string[] {
+  const bundle = Array.from({ length: bundleEntriesCount }, (_, i) => `${benchKeys.bundleNamespace}/flag${i}`);
+  return [...benchKeys.readKeys, benchKeys.hotKey, ...(target.kind === "edgecfg" ? bundle : [])];
+}
+
+/** Writes the seed; the shard of the `bench` namespace (from edgecfg's token), or why it failed. */
+export async function seed(target: Target): Promise<{ shard: number | undefined } | { failed: string }> {
+  const driver = await makeDriver(target, 1);
+  let shard: number | undefined;
+  try {
+    for (const key of seedKeys(target)) {
+      const res = await putRetrying(driver, key, JSON.stringify({ key, enabled: true, rollout: 0.5, note: "x".repeat(48) }));
+      if (res.status !== 200 && res.status !== 201) return { failed: `a PUT of ${key} answered ${res.status}` };
+      if (key === benchKeys.hotKey) shard = Number(/^s(\d+)\./.exec(res.token ?? "")?.[1] ?? Number.NaN);
+    }
+  } catch (error) {
+    return { failed: `a PUT failed: ${(error as Error).message}` };
+  } finally {
+    await driver.close();
+  }
+  return { shard: Number.isNaN(shard) ? undefined : shard };
+}

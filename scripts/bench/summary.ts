@@ -1,0 +1,67 @@
+// The ratios that matter, each against its target, from the cells of one run. A ratio divides
+// edgecfg's figure by a baseline measured in the same run on the same machine, so machine speed
+// and noise that hit both sides cancel out.
+import type { CellResult } from "./cell.ts";
+import type { IdleResult } from "./idle.ts";
+import type { ScenarioName } from "./types.ts";
+import type { WanResult } from "./wan.ts";
+
+export type TargetId = "edgecfg" | "solo" | "etcd";
+
+export interface SummaryRow {
+  what: string;
+  value: number | undefined;
+  /** How `value` is shown: a ratio (×) or a count. */
+  unit: "×" | "/min";
+  target: string;
+  verdict: "PASS" | "MISS" | "n/a";
+  detail: string;
+}
+
+export function findCell(cells: CellResult[], target: TargetId, scenario: ScenarioName, concurrency: number): CellResult | undefined {
+  return cells.find((c) => c.target === target && c.scenario === scenario && c.concurrency === concurrency && c.opsPerSec > 0);
+}
+
+/** Throughput of `ours` over `theirs`; undefined if either is missing. */
+export function throughputRatio(ours: CellResult | undefined, theirs: CellResult | undefined): number | undefined {
+  return ours === undefined || theirs === undefined ? undefined : ours.opsPerSec / theirs.opsPerSec;
+}
+
+function row(what: string, value: number | undefined, atLeast: number | undefined, atMost: number | undefined, unit: SummaryRow["unit"], detail: string): SummaryRow {
+  const target = atLeast !== undefined ? `≥ ${atLeast}${unit}` : `≤ ${atMost}${unit}`;
+  const ok = value === undefined ? undefined : (atLeast === undefined || value >= atLeast) && (atMost === undefined || value <= atMost);
+  return { what, value, unit, target, verdict: ok === undefined ? "n/a" : ok ? "PASS" : "MISS", detail };
+}
+
+const ops = (c: CellResult | undefined) => (c === undefined ? "n/a" : `${Math.round(c.opsPerSec)} ops/s`);
+const cpuPerOp = (c: CellResult | undefined) => (c?.serverCpuSecPer1kOps == null ? "n/a" : `${c.serverCpuSecPer1kOps.toFixed(2)} ms`);
+
+function vs(cells: CellResult[], what: string, ours: [TargetId, ScenarioName], theirs: [TargetId, ScenarioName], atLeast: number): SummaryRow {
+  const a = findCell(cells, ours[0], ours[1], 64);
+  const b = findCell(cells, theirs[0], theirs[1], 64);
+  return row(what, throughputRatio(a, b), atLeast, undefined, "×", `${ops(a)} vs ${ops(b)}; server CPU per op ${cpuPerOp(a)} vs ${cpuPerOp(b)}`);
+}
+
+function wanRow(wan: WanResult[]): SummaryRow {
+  const measured = wan.filter((w) => w.ratio !== undefined);
+  const worst = measured.sort((a, b) => b.ratio! - a.ratio!)[0];
+  const detail = worst === undefined ? "not measured" : `worst of ${measured.length} profile(s): ${worst.profile}, p50 ${worst.commitP50Ms!.toFixed(1)} ms vs ${worst.quorumRttMs} ms`;
+  return row("WAN commit p50 (CAS@1) vs quorum RTT", worst?.ratio, undefined, 1.1, "×", detail);
+}
+
+function idleRow(idle: IdleResult | undefined): SummaryRow {
+  const detail = idle === undefined ? "not measured" : `over ${idle.windowMs / 1000} s after settling ${(idle.settledAfterMs / 1000).toFixed(1)} s; server CPU ${idle.serverCpuSecPerMin.toFixed(3)} s/min`;
+  return row("idle DO requests per minute", idle?.doRequestsPerMin, undefined, 0, "/min", detail);
+}
+
+export function summarize(cells: CellResult[], backend: string, wan: WanResult[], idle: IdleResult | undefined): SummaryRow[] {
+  return [
+    vs(cells, `edgecfg (${backend}) CAS@64 vs single-DO CAS@64`, ["edgecfg", "cas"], ["solo", "cas"], 0.8),
+    vs(cells, `edgecfg (${backend}) CAS@64 vs etcd CAS@64`, ["edgecfg", "cas"], ["etcd", "cas"], 1.0),
+    vs(cells, `edgecfg (${backend}) linearizable reads@64 vs single-DO reads@64`, ["edgecfg", "read"], ["solo", "read"], 0.9),
+    vs(cells, `edgecfg (${backend}) stale reads@64 vs runtime floor@64`, ["edgecfg", "stale"], ["edgecfg", "health"], 0.8),
+    vs(cells, `edgecfg (${backend}) bundle 304s@64 vs runtime floor@64`, ["edgecfg", "bundle"], ["edgecfg", "health"], 0.8),
+    wanRow(wan),
+    idleRow(idle),
+  ];
+}

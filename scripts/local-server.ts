@@ -1,0 +1,83 @@
+// Starts the Worker on Miniflare directly: bundle it the way `wrangler deploy` does, then hand
+// Miniflare the bindings wrangler.toml declares. Used by `npm start`, the end-to-end tests and the
+// benchmark, so all three run exactly what a deployment runs.
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { Miniflare, convertV4MiniflareOptions } from "miniflare";
+import { unstable_getMiniflareWorkerOptions } from "wrangler";
+
+/** The documented development admin token; only local runs ever use it. */
+export const devAdminToken = "dev-admin-token";
+
+export interface LocalServerOptions {
+  port: number;
+  host?: string;
+  /** Admin token; the development default when unset. */
+  adminToken?: string | undefined;
+  /** Where Durable Object state lives; `.wrangler/state` (as `wrangler dev`) when unset. */
+  stateDir?: string | undefined;
+  /** Extra `[vars]`, e.g. `{ BACKEND: "solo" }` for the benchmark floor. */
+  vars?: Record<string, string>;
+  projectDir?: string;
+}
+
+export interface LocalServer {
+  url: URL;
+  stateDir: string;
+  adminToken: string;
+  adminTokenIsDefault: boolean;
+  miniflare: Miniflare;
+  dispose(): Promise<void>;
+}
+
+export async function startLocal(options: LocalServerOptions): Promise<LocalServer> {
+  const projectDir = resolve(options.projectDir ?? process.cwd());
+  const configPath = join(projectDir, "wrangler.toml");
+  const bundle = bundleWorker(projectDir, configPath);
+  const stateDir = resolve(projectDir, options.stateDir ?? ".wrangler/state");
+  mkdirSync(stateDir, { recursive: true });
+  const adminToken = options.adminToken ?? devAdminToken;
+
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(configPath);
+  const worker = {
+    ...workerOptions,
+    name: "edgecfg",
+    modulesRoot: bundle.dir,
+    modules: [{ type: "ESModule", path: bundle.main }],
+    bindings: { ...workerOptions.bindings, ...options.vars, ADMIN_TOKEN: adminToken },
+  };
+  // wrangler still describes workers in Miniflare 4's shape; Miniflare converts it.
+  const miniflare = new Miniflare(
+    convertV4MiniflareOptions({
+      workers: [worker],
+      resourcePersistencePath: join(stateDir, "v3"),
+      host: options.host ?? "127.0.0.1",
+      port: options.port,
+    } as Parameters<typeof convertV4MiniflareOptions>[0]),
+  );
+  const url = await miniflare.ready;
+  return {
+    url,
+    stateDir,
+    adminToken,
+    adminTokenIsDefault: options.adminToken === undefined,
+    miniflare,
+    dispose: () => miniflare.dispose(),
+  };
+}
+
+/** Bundles with wrangler itself (same esbuild settings, nodejs_compat) into a temp folder. */
+function bundleWorker(projectDir: string, configPath: string): { dir: string; main: string } {
+  const dir = mkdtempSync(join(tmpdir(), "edgecfg-bundle-"));
+  const wrangler = join(projectDir, "node_modules", ".bin", "wrangler");
+  execFileSync(wrangler, ["deploy", "--dry-run", "--config", configPath, "--outdir", dir], {
+    cwd: projectDir,
+    stdio: ["ignore", "ignore", "inherit"],
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_LOG: "error" },
+  });
+  const main = readdirSync(dir).find((f) => f.endsWith(".js"));
+  if (main === undefined) throw new Error(`wrangler produced no bundle in ${dir}; run \`npx wrangler deploy --dry-run\` to see why`);
+  return { dir, main: join(dir, main) };
+}

@@ -1,0 +1,97 @@
+// Authentication (who is calling) and authorization (may they do this to that namespace).
+// - `Authorization: Bearer <token>`: the ADMIN_TOKEN secret (compared in constant time), or a
+//   minted token looked up by its SHA-256 in the system namespace.
+// - No header: anonymous, which may only read namespaces marked public-read.
+// - Secure by default: without ADMIN_TOKEN every write is refused (503) with the fix in the detail.
+import { systemNamespace } from "../store/keys.ts";
+import type { TokenOperation, TokenRecord } from "../store/types.ts";
+import type { Ctx } from "./context.ts";
+import { ApiProblem, problemTypes } from "./problem.ts";
+import { globMatches, secretsEqual, sha256Hex } from "./tokens-crypto.ts";
+
+export type Principal =
+  | { type: "admin" }
+  | { type: "token"; record: TokenRecord }
+  | { type: "anonymous" };
+
+function unauthorized(detail: string): ApiProblem {
+  return new ApiProblem({ status: 401, type: problemTypes.unauthorized, detail,
+    headers: { "WWW-Authenticate": 'Bearer realm="edgecfg"' } });
+}
+
+export function adminConfigured(c: Ctx): boolean {
+  return typeof c.env.ADMIN_TOKEN === "string" && c.env.ADMIN_TOKEN.length > 0;
+}
+
+export function notConfigured(): ApiProblem {
+  return new ApiProblem({ status: 503, type: problemTypes.notConfigured,
+    detail: "this deployment has no ADMIN_TOKEN secret, so every write is refused. Set one with " +
+      "`wrangler secret put ADMIN_TOKEN` (then mint scoped tokens with POST /v1/tokens); " +
+      "local runs (npm start) use the development token \"dev-admin-token\"",
+    extensions: { retryAfter: 3600 }, headers: { "Retry-After": "3600" } });
+}
+
+async function resolve(c: Ctx): Promise<Principal> {
+  const header = c.req.header("Authorization");
+  if (header === undefined) return { type: "anonymous" };
+  const m = /^Bearer +([\x21-\x7e]{1,512})$/i.exec(header.trim());
+  if (!m) throw unauthorized("the Authorization header must be `Bearer <token>`");
+  const presented = m[1]!;
+  if (adminConfigured(c) && await secretsEqual(presented, c.env.ADMIN_TOKEN!)) return { type: "admin" };
+  const hashHex = await sha256Hex(presented);
+  const { result } = await c.var.backend.read(systemNamespace, { type: "token", hashHex }, { consistency: "linearizable" });
+  if (result.token === null) throw unauthorized("the bearer token is unknown or revoked; ask an admin for a token (POST /v1/tokens)");
+  const expires = result.token.expiresAtMs;
+  if (expires !== undefined && expires <= Date.now()) {
+    throw unauthorized(`the bearer token ${result.token.id} expired at ${new Date(expires).toISOString()}; ask an admin for a new one`);
+  }
+  return { type: "token", record: result.token };
+}
+
+/** The caller, resolved once per request. */
+export async function principalOf(c: Ctx): Promise<Principal> {
+  const known = c.get("principal");
+  if (known) return known;
+  const principal = await resolve(c);
+  c.set("principal", principal);
+  return principal;
+}
+
+function allows(record: TokenRecord, namespace: string, op: TokenOperation): boolean {
+  return record.scopes.some((scope) =>
+    (scope.ops.includes(op) || scope.ops.includes("admin")) &&
+    scope.namespaces.some((glob) => globMatches(glob, namespace)));
+}
+
+async function isPublicRead(c: Ctx, namespace: string): Promise<boolean> {
+  const { result } = await c.var.backend.read(systemNamespace, { type: "namespaceSettings", namespace }, { consistency: "linearizable" });
+  return result.settings.publicRead;
+}
+
+/** Throws 401 unless the caller presented a valid token (any scope). */
+export async function authenticated(c: Ctx): Promise<void> {
+  if ((await principalOf(c)).type === "anonymous") throw unauthorized("send Authorization: Bearer <token>");
+}
+
+/**
+ * Throws 401/403/503 unless the caller may do `op` in `namespace`; `namespace` "*" asks for
+ * every namespace (token management). Writes ("write", "admin") need a configured ADMIN_TOKEN.
+ */
+export async function authorize(c: Ctx, namespace: string, op: TokenOperation): Promise<void> {
+  const writing = op !== "read" || c.req.method !== "GET";
+  if (writing && !adminConfigured(c)) throw notConfigured();
+  const principal = await principalOf(c);
+  if (principal.type === "admin") return;
+  if (principal.type === "anonymous") {
+    if (op === "read" && namespace !== "*" && await isPublicRead(c, namespace)) return;
+    throw unauthorized(`send Authorization: Bearer <token> to ${op} ${namespace === "*" ? "tokens" : `namespace ${JSON.stringify(namespace)}`}`);
+  }
+  const ok = namespace === "*"
+    ? principal.record.scopes.some((s) => s.ops.includes("admin") && s.namespaces.includes("*"))
+    : allows(principal.record, namespace, op);
+  if (!ok) {
+    throw new ApiProblem({ status: 403, type: problemTypes.forbidden,
+      detail: `token ${principal.record.id} may not ${op} ${namespace === "*" ? "all namespaces (token management needs admin on \"*\")" : `namespace ${JSON.stringify(namespace)}`}; ` +
+        `its scopes are ${JSON.stringify(principal.record.scopes)}. Ask an admin for a token with that scope` });
+  }
+}

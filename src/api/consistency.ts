@@ -1,0 +1,30 @@
+// Consistency of reads and the tokens that carry it (http-api.md, "Consistency of reads"):
+// `?consistency=stale`, `X-Edgecfg-Min-Revision` in, `X-Edgecfg-Revision` and (stale)
+// `X-Edgecfg-Applied-Revision` out.
+import { parseToken, type Read, type ReadOptions } from "../router/types.ts";
+import type { Ctx } from "./context.ts";
+import { badRequest } from "./problem.ts";
+
+export const revisionHeader = "X-Edgecfg-Revision";
+export const minRevisionHeader = "X-Edgecfg-Min-Revision";
+export const appliedRevisionHeader = "X-Edgecfg-Applied-Revision";
+
+export function readOptions(c: Ctx, consistency: "linearizable" | "stale" | undefined): ReadOptions {
+  const options: ReadOptions = { consistency: consistency ?? "linearizable" };
+  const min = c.req.header(minRevisionHeader);
+  if (min !== undefined) {
+    if (parseToken(min) === null) {
+      throw badRequest(`${minRevisionHeader} ${JSON.stringify(min)} is not a consistency token; send back a ` +
+        `${revisionHeader} header exactly as received (e.g. s3.1042)`);
+    }
+    options.minToken = min.trim();
+  }
+  return options;
+}
+
+/** Headers saying which state answered a read. */
+export function readHeaders(read: Read<unknown>, options: ReadOptions): Record<string, string> {
+  const headers: Record<string, string> = { [revisionHeader]: read.token };
+  if (options.consistency === "stale") headers[appliedRevisionHeader] = String(read.appliedRevision);
+  return headers;
+}

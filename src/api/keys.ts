@@ -1,0 +1,64 @@
+// Keys in URLs. The key is taken from the raw request path, not from a decoded route parameter, so
+// that a percent-encoded slash (%2F) can never turn into a separator: it is rejected instead.
+// Dot segments ("." and "..") are normally resolved by URL parsers (RFC 3986 §5.2.4) before a
+// request reaches the Worker; wherever they survive (bodies, query strings) the grammar rejects them.
+import { validateKey, validatePrefix, validateNamespace, namespaceOf } from "../store/keys.ts";
+import { badRequest } from "./problem.ts";
+
+/**
+ * The last segment "history" is reserved: `GET /v1/kv/{key}/history` would otherwise be ambiguous
+ * between the key "…/history" and the history of "…". A deviation from http-api.md, documented.
+ */
+export const reservedLastSegment = "history";
+
+function decodeSegment(raw: string): string {
+  if (/%2f/i.test(raw)) {
+    throw badRequest(`the key contains an encoded slash (%2F); write "/" itself to separate segments`);
+  }
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw badRequest(`the key ${JSON.stringify(raw)} is not valid percent-encoding`);
+  }
+}
+
+/** Validates a key from anywhere (path, body); throws 400 with the grammar in the detail. */
+export function checkKey(key: string): string {
+  const error = validateKey(key);
+  if (error !== null) throw badRequest(`invalid key: ${error}`);
+  if (key.slice(key.lastIndexOf("/") + 1) === reservedLastSegment) {
+    throw badRequest(`invalid key ${JSON.stringify(key)}: a key may not end in the segment "history", ` +
+      "which names the history endpoint (GET /v1/kv/{key}/history); choose another last segment");
+  }
+  return key;
+}
+
+/** The key in a raw path after `prefix` (e.g. "/v1/kv/"), minus `suffix` (e.g. "/history"). */
+export function keyFromPath(url: string, prefix: string, suffix = ""): string {
+  const path = new URL(url).pathname;
+  let raw = path.slice(prefix.length);
+  if (suffix && raw.endsWith(suffix)) raw = raw.slice(0, -suffix.length);
+  if (raw === "") throw badRequest("the URL names no key: use /v1/kv/{namespace}/{name}");
+  return checkKey(raw.split("/").map(decodeSegment).join("/"));
+}
+
+export function checkNamespace(namespace: string): string {
+  const error = validateNamespace(namespace);
+  if (error !== null) throw badRequest(`invalid namespace: ${error}`);
+  return namespace;
+}
+
+/** A prefix "{namespace}/{partial name}": every complete segment must be a valid one. */
+export function checkPrefix(prefix: string): string {
+  const error = validatePrefix(prefix);
+  if (error !== null) throw badRequest(`invalid prefix: ${error}`);
+  const segments = prefix.slice(prefix.indexOf("/") + 1).split("/").slice(0, -1);
+  const bad = segments.find((s) => s === "" || s === "." || s === ".." || s.length > 128);
+  if (bad !== undefined) {
+    throw badRequest(`invalid prefix ${JSON.stringify(prefix)}: segment ${JSON.stringify(bad)} can never occur in a key ` +
+      "(no empty, . or .. segments, at most 128 characters)");
+  }
+  return prefix;
+}
+
+export { namespaceOf };

@@ -1,0 +1,29 @@
+// Limits of the HTTP layer, named once with their unit last. Store limits (value size, key size,
+// list page size, txn size) come from src/store so that the API and the state machine agree.
+import { routerLimits } from "../router/types.ts";
+import { storeLimits } from "../store/limits.ts";
+
+export const apiLimits = {
+  /** A PUT body: one value. */
+  valueBytesMax: storeLimits.valueBytesMax,
+  /** A txn body: values travel base64- or JSON-encoded, so allow for the encoding. */
+  txnBodyBytesMax: 2 * storeLimits.valueBytesMax,
+  /** The sum of the values one txn writes (decoded). */
+  txnValueBytesMax: storeLimits.valueBytesMax,
+  /** Other JSON bodies (token minting, settings). */
+  smallBodyBytesMax: 64 * 1024,
+  /** `?wait=` of long polls. */
+  waitMsMax: routerLimits.waitMsMax,
+  /** A watch stream sends a `progress` event at least this often while idle. */
+  watchProgressMs: 15_000,
+  /** Events read per round trip of a watch stream. */
+  watchBatchEventsMax: 256,
+  /** A watch stream ends after this long; clients resume with Last-Event-ID. */
+  watchStreamMsMax: 30 * 60_000,
+  listLimitMax: storeLimits.listLimitMax,
+  idempotencyKeyBytesMax: storeLimits.idempotencyKeyBytesMax,
+  /** Expiry of a minted token, at most (about 10 years). */
+  tokenTtlSecondsMax: 10 * 365 * 24 * 3600,
+} as const;
+
+export { storeLimits };

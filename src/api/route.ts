@@ -1,0 +1,97 @@
+// One way to declare an endpoint: its zod schemas document it (OpenAPI 3.1, via the registry of
+// @hono/zod-openapi) and validate it (here), so the two cannot drift apart. We validate ourselves
+// rather than through `app.openapi()` to control every error (unknown query parameters by name,
+// body limits before parsing, problem+json throughout) and to route keys that span segments.
+import { z, type OpenAPIHono, type RouteConfig } from "@hono/zod-openapi";
+import { isJsonMediaType, parseJsonBytes, readBody } from "./body.ts";
+import type { AppEnv, Ctx } from "./context.ts";
+import { ApiProblem, problemTypes } from "./problem.ts";
+import { queryRecord, validationProblem } from "./validation.ts";
+
+type Method = "get" | "put" | "post" | "delete";
+
+export interface RouteSpec<Q extends z.ZodType, B extends z.ZodType | undefined> {
+  method: Method;
+  /** OpenAPI path, e.g. "/v1/kv/{key}". */
+  path: string;
+  /** Hono pattern when it differs, e.g. "/v1/kv/:key{.+}" for keys with slashes. */
+  honoPath?: string;
+  summary: string;
+  description?: string;
+  tags: string[];
+  params?: z.ZodObject;
+  query: Q;
+  /** Documented request headers. */
+  headers?: z.ZodObject;
+  /** A JSON body, validated by this schema (with `bodyBytesMax`). */
+  body?: B;
+  bodyBytesMax?: number;
+  /** A body of any media type, read by the handler itself (documented, not validated here). */
+  rawBody?: { description: string };
+  responses: RouteConfig["responses"];
+  /** Set for routes that must skip authentication (health, OpenAPI). */
+  public?: boolean;
+  handler: (c: Ctx, input: { query: z.output<Q>; body: B extends z.ZodType ? z.output<B> : undefined }) => Promise<Response>;
+}
+
+export interface MountedPattern {
+  method: string;
+  regex: RegExp;
+}
+
+const jsonBodyBytesMaxDefault = 64 * 1024;
+
+export function defineRoute<Q extends z.ZodType, B extends z.ZodType | undefined = undefined>(spec: RouteSpec<Q, B>): RouteSpec<Q, B> {
+  return spec;
+}
+
+function openApiConfig(spec: RouteSpec<z.ZodType, z.ZodType | undefined>): RouteConfig {
+  const request: NonNullable<RouteConfig["request"]> = { query: spec.query as z.ZodObject };
+  if (spec.params) request.params = spec.params;
+  if (spec.headers) request.headers = spec.headers;
+  if (spec.body) request.body = { required: true, content: { "application/json": { schema: spec.body } } };
+  if (spec.rawBody) {
+    request.body = { required: true, description: spec.rawBody.description,
+      content: { "*/*": { schema: z.string().openapi({ format: "binary" }) } } };
+  }
+  return { method: spec.method, path: spec.path, summary: spec.summary, description: spec.description,
+    tags: spec.tags, request, responses: spec.responses, ...(spec.public ? { security: [] } : {}) };
+}
+
+function honoPattern(spec: RouteSpec<z.ZodType, z.ZodType | undefined>): string {
+  return spec.honoPath ?? spec.path.replaceAll(/\{(\w+)\}/g, ":$1");
+}
+
+/** Regex of a Hono pattern, for 405 detection: ":name{re}" → (re), ":name" → one segment. */
+function patternRegex(pattern: string): RegExp {
+  const body = pattern.split(/(:\w+(?:\{[^}]+\})?)/).map((part) => {
+    const m = /^:\w+(?:\{([^}]+)\})?$/.exec(part);
+    if (m) return m[1] ? `(?:${m[1]})` : "[^/]+";
+    return part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  }).join("");
+  return new RegExp(`^${body}$`);
+}
+
+async function jsonBody(c: Ctx, schema: z.ZodType, bytesMax: number): Promise<unknown> {
+  const contentType = c.req.header("Content-Type") ?? "";
+  if (!isJsonMediaType(contentType)) {
+    throw new ApiProblem({ status: 415, type: problemTypes.unsupportedMediaType,
+      detail: `this endpoint takes a JSON body: send Content-Type: application/json (got ${JSON.stringify(contentType)})` });
+  }
+  const parsed = parseJsonBytes(await readBody(c.req.raw, bytesMax), "the request body");
+  const result = schema.safeParse(parsed);
+  if (!result.success) throw validationProblem("body", result.error);
+  return result.data;
+}
+
+export function mountRoute(app: OpenAPIHono<AppEnv>, spec: RouteSpec<z.ZodType, z.ZodType | undefined>, patterns: MountedPattern[]): void {
+  app.openAPIRegistry.registerPath(openApiConfig(spec));
+  const pattern = honoPattern(spec);
+  patterns.push({ method: spec.method.toUpperCase(), regex: patternRegex(pattern) });
+  app.on(spec.method.toUpperCase(), pattern, async (c) => {
+    const query = spec.query.safeParse(queryRecord(c.req.url));
+    if (!query.success) throw validationProblem("query", query.error);
+    const body = spec.body ? await jsonBody(c, spec.body, spec.bodyBytesMax ?? jsonBodyBytesMaxDefault) : undefined;
+    return spec.handler(c, { query: query.data, body: body as never });
+  });
+}

@@ -1,0 +1,19 @@
+// Every route, in matching order: /history before the plain key read it would otherwise shadow.
+import type { z } from "@hono/zod-openapi";
+import type { RouteSpec } from "../route.ts";
+import { cluster, health } from "./cluster.ts";
+import { kvDelete } from "./kv-delete.ts";
+import { kvGet } from "./kv-get.ts";
+import { kvHistory } from "./kv-history.ts";
+import { kvList } from "./kv-list.ts";
+import { kvPut } from "./kv-put.ts";
+import { nsBundle } from "./ns-bundle.ts";
+import { nsSettingsGet, nsSettingsPut } from "./ns-settings.ts";
+import { tokenList, tokenMint, tokenRevoke } from "./tokens.ts";
+import { txn } from "./txn.ts";
+import { watch } from "./watch.ts";
+
+export const routes = [
+  health, kvList, kvHistory, kvGet, kvPut, kvDelete, nsSettingsGet, nsSettingsPut, nsBundle, txn, watch,
+  tokenMint, tokenList, tokenRevoke, cluster,
+] as unknown as RouteSpec<z.ZodType, z.ZodType | undefined>[];

@@ -1,0 +1,93 @@
+// GET /v1/kv/{key}: the value byte for byte, with validators; `?meta`, `?revision=N`, and long
+// polls (`?wait=30s` with If-None-Match).
+import { z } from "@hono/zod-openapi";
+import type { GetResult, KvEntry, MetaResult } from "../../store/types.ts";
+import type { Read, ReadOptions } from "../../router/types.ts";
+import { authorize } from "../auth.ts";
+import { readHeaders, readOptions } from "../consistency.ts";
+import type { Ctx } from "../context.ts";
+import { parseWaitMs } from "../duration.ts";
+import { entryJson } from "../entry.ts";
+import { formatETag, noneMatchHits, parseIfNoneMatchRead } from "../etag.ts";
+import { httpDate, parseHttpDate } from "../http-dates.ts";
+import { keyFromPath, namespaceOf } from "../keys.ts";
+import { ApiProblem, badRequest, notFound, problemTypes } from "../problem.ts";
+import { defineRoute } from "../route.ts";
+import { Consistency, Entry, Flag, KeyParam, problems, Wait } from "../schemas.ts";
+
+const query = z.object({
+  meta: Flag.openapi({ description: "Answer with the JSON entry instead of the value" }),
+  revision: z.string().regex(/^\d{1,15}$/, "must be a revision number").optional()
+    .openapi({ description: "Read the version live at this revision while it is retained (410 once compacted)" }),
+  wait: Wait,
+  consistency: Consistency,
+}).strict();
+
+type Found = { entry: KvEntry; value: Uint8Array | null };
+
+function found(c: Ctx, key: string, r: GetResult | MetaResult): Found {
+  switch (r.type) {
+    case "found": return { entry: r.entry, value: "value" in r ? r.value : null };
+    case "notFound": throw notFound(`key ${JSON.stringify(key)} does not exist`);
+    case "invalid": throw badRequest(r.detail);
+    case "compacted":
+      throw new ApiProblem({ status: 410, type: problemTypes.gone,
+        detail: `the version of ${JSON.stringify(key)} at that revision is no longer retained; read the latest instead` });
+    case "futureRevision":
+      throw badRequest(`that revision is ahead of the shard (at ${r.revision}); ask for a revision ≤ ${r.revision}`);
+  }
+}
+
+async function readKey(c: Ctx, key: string, revision: number | undefined, withValue: boolean, options: ReadOptions) {
+  const router = c.var.router;
+  const ns = namespaceOf(key);
+  const read: Read<GetResult | MetaResult> = withValue || revision !== undefined
+    ? await router.read(ns, { type: "get", key, ...(revision === undefined ? {} : { atRevision: revision }) }, options)
+    : await router.read(ns, { type: "meta", key }, options);
+  return { read, found: found(c, key, read.result) };
+}
+
+function respond(c: Ctx, f: Found, meta: boolean, headers: Record<string, string>, notModified: boolean): Response {
+  const h = new Headers(headers);
+  h.set("ETag", formatETag(f.entry.modRevision));
+  h.set("Last-Modified", httpDate(f.entry.updatedAtMs));
+  h.set("X-Edgecfg-Version", String(f.entry.version));
+  h.set("Cache-Control", "no-cache");
+  if (notModified) return new Response(null, { status: 304, headers: h });
+  if (meta) return c.json(entryJson(f.entry), 200, Object.fromEntries(h));
+  h.set("Content-Type", f.entry.contentType);
+  return new Response(f.value, { status: 200, headers: h });
+}
+
+export const kvGet = defineRoute({
+  method: "get", path: "/v1/kv/{key}", honoPath: "/v1/kv/:key{.+}", tags: ["kv"],
+  summary: "Read a key",
+  description: "The value byte for byte with its Content-Type, ETag, Last-Modified and X-Edgecfg-Version. " +
+    "If-None-Match → 304; with ?wait= the request long-polls until the ETag differs or the wait ends (304).",
+  params: KeyParam, query,
+  headers: z.object({ "if-none-match": z.string().optional(), "x-edgecfg-min-revision": z.string().optional() }),
+  responses: {
+    200: { description: "The value (or, with ?meta, the entry)", content: { "*/*": { schema: z.string().openapi({ format: "binary" }) }, "application/json": { schema: Entry } } },
+    304: { description: "Not modified (or the wait ended)" },
+    ...problems(404, 410),
+  },
+  handler: async (c, { query: q }) => {
+    const key = keyFromPath(c.req.url, "/v1/kv/");
+    await authorize(c, namespaceOf(key), "read");
+    const options = readOptions(c, q.consistency);
+    const meta = q.meta !== undefined && q.meta !== "false";
+    const revision = q.revision === undefined ? undefined : Number(q.revision);
+    const waitMs = parseWaitMs(q.wait);
+    if (waitMs !== undefined && revision !== undefined) throw badRequest("wait and revision cannot be combined: an old revision never changes");
+    const inm = parseIfNoneMatchRead(c.req.header("If-None-Match"));
+    let { read, found: f } = await readKey(c, key, revision, !meta, options);
+    if (waitMs && noneMatchHits(inm, f.entry.modRevision)) {
+      const waited = await c.var.router.waitForChange(namespaceOf(key), { key, afterRevision: f.entry.modRevision, timeoutMs: waitMs });
+      if (waited.changed) ({ read, found: f } = await readKey(c, key, undefined, !meta, { ...options, minToken: waited.token }));
+    }
+    const ims = parseHttpDate(c.req.header("If-Modified-Since"));
+    const notModified = noneMatchHits(inm, f.entry.modRevision) ||
+      (inm === undefined && ims !== null && Math.floor(f.entry.updatedAtMs / 1000) * 1000 <= ims);
+    return respond(c, f, meta, readHeaders(read, options), notModified);
+  },
+});

@@ -1,0 +1,87 @@
+// PUT /v1/kv/{key}: write a value; If-Match (compare-and-set), If-None-Match: * (create only).
+import { z } from "@hono/zod-openapi";
+import type { Command, KvEntry, WriteOutcome } from "../../store/types.ts";
+import { validateContentType } from "../../store/keys.ts";
+import { authorize } from "../auth.ts";
+import { isJsonMediaType, parseJsonBytes, readBody } from "../body.ts";
+import { revisionHeader } from "../consistency.ts";
+import type { Ctx } from "../context.ts";
+import { entryJson } from "../entry.ts";
+import { formatETag, parseIfMatch, parseIfNoneMatchWrite, type IfMatch } from "../etag.ts";
+import { idempotencyKey, replayedHeader } from "../idempotency.ts";
+import { keyFromPath, namespaceOf } from "../keys.ts";
+import { apiLimits } from "../limits.ts";
+import { outcomeProblem } from "../outcomes.ts";
+import { badRequest } from "../problem.ts";
+import { defineRoute } from "../route.ts";
+import { Entry, KeyParam, problems } from "../schemas.ts";
+
+const defaultContentType = "application/octet-stream";
+
+interface Preconditions {
+  ifMatch: IfMatch | undefined;
+  ifNoneMatch: "*" | undefined;
+  idempotencyKey: string | undefined;
+}
+
+/** Header checks come before the body is read: a bad header costs no upload. */
+function preconditions(c: Ctx): Preconditions {
+  const ifMatch = parseIfMatch(c.req.header("If-Match"));
+  const ifNoneMatch = parseIfNoneMatchWrite(c.req.header("If-None-Match"));
+  if (ifMatch && ifNoneMatch) throw badRequest("send If-Match or If-None-Match: *, not both");
+  return { ifMatch, ifNoneMatch, idempotencyKey: idempotencyKey(c) };
+}
+
+function command(key: string, value: Uint8Array, contentType: string, p: Preconditions): Command {
+  const base = { atMs: Date.now(), ...(p.idempotencyKey === undefined ? {} : { idempotencyKey: p.idempotencyKey }) };
+  if (p.ifMatch?.type === "any") {
+    // "Update only if it exists": a txn comparing existence, so the check and the write are atomic.
+    return { ...base, type: "txn", compare: [{ key, target: "exists", op: "=", value: true }],
+      success: [{ type: "put", key, value, contentType }], failure: [] };
+  }
+  return { ...base, type: "put", key, value, contentType,
+    ...(p.ifMatch ? { ifMatch: p.ifMatch.revision } : {}), ...(p.ifNoneMatch ? { ifNoneMatch: p.ifNoneMatch } : {}) };
+}
+
+function written(o: WriteOutcome): { entry: KvEntry; created: boolean } {
+  if (o.type === "ok") return { entry: o.entry, created: o.change === "created" };
+  if (o.type === "txn") {
+    const r = o.results[0];
+    if (o.succeeded && r?.type === "put") return { entry: r.entry, created: r.change === "created" };
+    throw outcomeProblem({ type: "preconditionFailed", revision: o.revision, current: null })!;
+  }
+  throw outcomeProblem(o, "the key does not exist, so If-Match cannot match; create it without If-Match or with If-None-Match: *") ??
+    new Error(`unexpected outcome ${o.type} for a put`);
+}
+
+export const kvPut = defineRoute({
+  method: "put", path: "/v1/kv/{key}", honoPath: "/v1/kv/:key{.+}", tags: ["kv"],
+  summary: "Write a key",
+  description: `Stores the body (at most ${apiLimits.valueBytesMax} bytes, else 413) with its Content-Type ` +
+    `(default ${defaultContentType}); JSON media types must parse. If-Match: <ETag> = compare-and-set, If-Match: * = ` +
+    "update only, If-None-Match: * = create only (412 otherwise). 201 on create, 200 on update; Idempotency-Key makes retries safe.",
+  params: KeyParam, query: z.object({}).strict(),
+  headers: z.object({ "if-match": z.string().optional(), "if-none-match": z.string().optional(), "idempotency-key": z.string().optional() }),
+  rawBody: { description: "The value, any media type" },
+  responses: {
+    200: { description: "Updated", content: { "application/json": { schema: Entry } } },
+    201: { description: "Created", content: { "application/json": { schema: Entry } } },
+    ...problems(412, 413, 422, 507),
+  },
+  handler: async (c) => {
+    const key = keyFromPath(c.req.url, "/v1/kv/");
+    await authorize(c, namespaceOf(key), "write");
+    const contentType = c.req.header("Content-Type")?.trim() || defaultContentType;
+    const typeError = validateContentType(contentType);
+    if (typeError !== null) throw badRequest(`Content-Type: ${typeError}`);
+    const pre = preconditions(c);
+    const value = await readBody(c.req.raw, apiLimits.valueBytesMax, "the value");
+    if (isJsonMediaType(contentType)) parseJsonBytes(value, "the value");
+    const { outcome, token } = await c.var.router.write(namespaceOf(key), command(key, value, contentType, pre));
+    const { entry, created } = written(outcome);
+    const headers: Record<string, string> = { ETag: formatETag(entry.modRevision), [revisionHeader]: token };
+    if (outcome.deduplicated) headers[replayedHeader] = "true";
+    if (created) headers["Location"] = `/v1/kv/${key}`;
+    return c.json(entryJson(entry), created ? 201 : 200, headers);
+  },
+});

@@ -1,0 +1,64 @@
+// GET /v1/ns/{namespace}: the whole namespace as one JSON document; what apps poll.
+import { z } from "@hono/zod-openapi";
+import type { BundleResult } from "../../store/types.ts";
+import type { ReadOptions } from "../../router/types.ts";
+import { authorize } from "../auth.ts";
+import { readHeaders, readOptions } from "../consistency.ts";
+import type { Ctx } from "../context.ts";
+import { parseWaitMs } from "../duration.ts";
+import { formatETag, noneMatchHits, parseIfNoneMatchRead } from "../etag.ts";
+import { checkNamespace } from "../keys.ts";
+import { badRequest } from "../problem.ts";
+import { defineRoute } from "../route.ts";
+import { Consistency, EncodedValue, NamespaceParam, problems, Wait } from "../schemas.ts";
+import { encodeValue } from "../values.ts";
+
+const Bundle = z.object({
+  namespace: z.string(),
+  revision: z.number().int().openapi({ description: "The namespace's last modRevision (the ETag); 0 when never written" }),
+  entries: z.record(z.string(), EncodedValue).openapi({ description: "name → value: JSON inline, others {contentType, base64}" }),
+  meta: z.record(z.string(), z.object({ contentType: z.string(), version: z.number().int(), modRevision: z.number().int() }))
+    .openapi({ description: "name → content type and versions of each entry" }),
+}).openapi("Bundle");
+
+async function readBundle(c: Ctx, namespace: string, options: ReadOptions) {
+  const read = await c.var.router.read(namespace, { type: "bundle", namespace }, options);
+  if (read.result.type === "invalid") throw badRequest(read.result.detail);
+  return { read, bundle: read.result as Extract<BundleResult, { type: "bundle" }> };
+}
+
+export const nsBundle = defineRoute({
+  method: "get", path: "/v1/ns/{namespace}", tags: ["namespaces"],
+  summary: "The namespace bundle",
+  description: "Every live key of the namespace in one document. ETag = the namespace's last modRevision; " +
+    "If-None-Match → 304; ?wait= long-polls until it changes.",
+  params: NamespaceParam,
+  query: z.object({ wait: Wait, consistency: Consistency }).strict(),
+  headers: z.object({ "if-none-match": z.string().optional() }),
+  responses: {
+    200: { description: "The bundle", content: { "application/json": { schema: Bundle } } },
+    304: { description: "Not modified (or the wait ended)" },
+    ...problems(),
+  },
+  handler: async (c, { query: q }) => {
+    const namespace = checkNamespace(c.req.param("namespace") ?? "");
+    await authorize(c, namespace, "read");
+    const options = readOptions(c, q.consistency);
+    const waitMs = parseWaitMs(q.wait);
+    const inm = parseIfNoneMatchRead(c.req.header("If-None-Match"));
+    let { read, bundle } = await readBundle(c, namespace, options);
+    if (waitMs && noneMatchHits(inm, bundle.namespaceRevision)) {
+      const waited = await c.var.router.waitForChange(namespace, { afterRevision: bundle.namespaceRevision, timeoutMs: waitMs });
+      if (waited.changed) ({ read, bundle } = await readBundle(c, namespace, { ...options, minToken: waited.token }));
+    }
+    const headers = { ...readHeaders(read, options), ETag: formatETag(bundle.namespaceRevision), "Cache-Control": "no-cache" };
+    if (noneMatchHits(inm, bundle.namespaceRevision)) return c.body(null, 304, headers);
+    const entries: Record<string, unknown> = {};
+    const meta: Record<string, { contentType: string; version: number; modRevision: number }> = {};
+    for (const item of bundle.items) {
+      entries[item.name] = encodeValue(item.entry.contentType, item.value);
+      meta[item.name] = { contentType: item.entry.contentType, version: item.entry.version, modRevision: item.entry.modRevision };
+    }
+    return c.json({ namespace, revision: bundle.namespaceRevision, entries, meta }, 200, headers);
+  },
+});

@@ -1,0 +1,33 @@
+// `edgecfg txn -f FILE`: an etcd-style transaction from a JSON file. Exit 3 when the compares did
+// not hold (the failure branch ran), like any other compare-and-set conflict.
+import { Command } from "commander";
+import type { TxnRequest } from "../../client/index.ts";
+import { action, type CommandContext } from "../command.ts";
+import { ExitError, UsageError, exitCodes } from "../exit.ts";
+import type { Io } from "../io.ts";
+import { println, printJson, text } from "../io.ts";
+
+export const txnExample = `{"compare": [{"key": "app/flags", "target": "version", "op": "=", "value": 3}],
+ "success": [{"type": "put", "key": "app/flags", "value": {"beta": true}}],
+ "failure": [{"type": "get", "key": "app/flags"}]}`;
+
+export function txnCommand(io: Io): Command {
+  return new Command("txn").description("-f FILE: an atomic multi-key transaction (compare, then success or failure ops)")
+    .requiredOption("-f, --file <path>", 'the transaction as JSON ("-" for stdin)')
+    .addHelpText("after", `\nExample file:\n${txnExample}\n\nExits 3 when the compares did not hold.`)
+    .action(action(io, run));
+}
+
+async function run(ctx: CommandContext, o: { file: string }): Promise<void> {
+  const source = text(o.file === "-" ? await ctx.io.readStdin() : await ctx.io.readFile(o.file));
+  let request: TxnRequest;
+  try {
+    request = JSON.parse(source) as TxnRequest;
+  } catch (error) {
+    throw new UsageError(`${o.file} is not JSON (${(error as Error).message}); see \`edgecfg txn --help\` for an example`);
+  }
+  const result = await ctx.client.txn(request);
+  if (ctx.global.json) printJson(ctx.io.stdout, result);
+  else println(ctx.io.stdout, `${result.succeeded ? "succeeded" : "compare failed: failure branch ran"} at revision ${result.revision}`);
+  if (!result.succeeded) throw new ExitError(exitCodes.conflict, "the compares did not hold, so the failure branch ran");
+}

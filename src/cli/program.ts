@@ -1,0 +1,58 @@
+// The command tree. Nouns then verbs, like wrangler: `edgecfg kv put`, `edgecfg ns export`.
+import { Command } from "commander";
+import { clusterCommand } from "./commands/cluster.ts";
+import { kvCommand } from "./commands/kv.ts";
+import { nsCommand } from "./commands/ns.ts";
+import { tokenCommand } from "./commands/token.ts";
+import { txnCommand } from "./commands/txn.ts";
+import { exitCodesHelp } from "./exit.ts";
+import type { Io } from "./io.ts";
+import { defaultUrl } from "./options.ts";
+
+export const version = "0.1.0";
+
+const epilogue = `
+Environment:
+  EDGECFG_URL    store URL when --url is not given (default ${defaultUrl})
+  EDGECFG_TOKEN  bearer token when --token is not given (local dev: dev-admin-token)
+
+${exitCodesHelp}
+
+Examples:
+  edgecfg kv put app/flags '{"beta": true}'
+  edgecfg kv get app/flags --json
+  edgecfg kv put app/flags --file flags.json --if-match '"r42"'
+  edgecfg ns export app > app.json && edgecfg ns import app-staging app.json
+  edgecfg token create --ns 'app-*' --scope read --expires 30d`;
+
+export function buildProgram(io: Io): Command {
+  const program = new Command("edgecfg")
+    .description("edgecfg: a strongly consistent config store on Cloudflare Workers")
+    .version(version)
+    .option("--url <url>", `store URL (env EDGECFG_URL, default ${defaultUrl})`)
+    .option("--token <token>", "bearer token (env EDGECFG_TOKEN)")
+    .option("--json", "machine-readable output on stdout (errors as JSON on stderr)")
+    .option("--timeout <ms>", "deadline of each request in milliseconds", "30000")
+    .addHelpText("after", epilogue)
+    .showSuggestionAfterError()
+    .configureHelp({ showGlobalOptions: true })
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    });
+  for (const cmd of [kvCommand(io), nsCommand(io), txnCommand(io), tokenCommand(io), clusterCommand(io)]) {
+    program.addCommand(cmd);
+  }
+  inheritSettings(program, io);
+  return program;
+}
+
+/** Subcommands do not inherit exitOverride/output settings when added with addCommand. */
+function inheritSettings(cmd: Command, io: Io): void {
+  for (const sub of cmd.commands) {
+    sub.exitOverride().showSuggestionAfterError().configureHelp({ showGlobalOptions: true })
+      .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+    inheritSettings(sub, io);
+  }
+}

@@ -1,0 +1,14 @@
+// edgecfg/client: the SDK. Web fetch only, so it runs in Node, Workers and browsers.
+export { createClient, type ClientOptions, type EdgecfgClient } from "./client.ts";
+export {
+  EdgecfgError, ConflictError, NotFoundError, GoneError, UnauthorizedError, ForbiddenError, TooLargeError,
+  ValidationError, UnavailableError, TimeoutError, type Problem,
+} from "./errors.ts";
+export type { FallbackSource, StaleInfo } from "./fallback.ts";
+export type { CallOptions, FetchLike } from "./http.ts";
+export type { GetOptions, BundleOptions } from "./reads.ts";
+export type { ListOptions } from "./list.ts";
+export type { PutOptions, PutResult, WriteOptions, UpdateOptions, Updater } from "./writes.ts";
+export type { WatchOptions } from "./watch.ts";
+export type { PutValue } from "./values.ts";
+export type * from "./types.ts";

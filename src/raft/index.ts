@@ -1,0 +1,8 @@
+// The public surface of the consensus core.
+export * from "./types.ts";
+export * from "./storage.ts";
+export { AssertionError } from "./assert.ts";
+export { encodeConfChange, decodeConfChange, applyConfChange, confChangeError } from "./confchange.ts";
+export { MemoryStorage } from "./memory-storage.ts";
+export { RawNode, bootstrap, bootstrapIndex, type Status, type ProgressStatus, type ProposeResult, type ProposeRefusal } from "./rawnode.ts";
+export type { ProgressState } from "./progress.ts";

@@ -1,0 +1,77 @@
+// Quiescence (CockroachDB range quiescence, TiKV hibernate regions): an idle group stops
+// ticking so a Durable Object replica can clear its alarm. The leader decides; a quiesce
+// heartbeat tells followers; any activity wakes a member. A quiesced follower holds no leader
+// lease, so a dead leader is replaced on demand once a client wakes a follower.
+import type { Raft } from "./raft.ts";
+import { bcastHeartbeat } from "./replication.ts";
+import type { Message, NodeId } from "./types.ts";
+
+/** Leader: nothing in flight and every member holds the whole log and knows the commit. */
+function idle(r: Raft): boolean {
+  const last = r.log.lastIndex();
+  if (r.log.committed !== last || r.leadTransferee !== "" || r.appendPending) return false;
+  if (r.readOnly.pendingCount > 0 || r.pendingReads.length > 0) return false;
+  for (const [id, pr] of r.trk.progress) {
+    if (id === r.id) continue;
+    if (pr.match !== last || pr.state !== "replicate" || pr.inflights.count > 0) return false;
+  }
+  return true;
+}
+
+/** Context of the heartbeatResp a woken follower sends to wake its leader. */
+export const wakeContext = "raft/wake";
+
+/**
+ * Leader, every tick: count idle ticks and put the group to sleep after `quiesceAfterTicks`.
+ * Returns true when it just did.
+ */
+export function tickQuiesce(r: Raft): boolean {
+  if (r.cfg.quiesceAfterTicks === 0) return false;
+  r.quiesceElapsed = idle(r) ? r.quiesceElapsed + 1 : 0;
+  if (r.quiesceElapsed < r.cfg.quiesceAfterTicks) return false;
+  // The heartbeat carries the commit index, so followers end up with the leader's exact state.
+  bcastHeartbeat(r, undefined, true);
+  r.quiesced = true;
+  r.leaseValid = false;
+  return true;
+}
+
+/**
+ * Whether `m` wakes a sleeping member: anything but a quiesce heartbeat (and its answer). A
+ * sleeping leader ignores late answers to what it sent before it slept (they bring no work),
+ * but not a follower's explicit wake-up call.
+ */
+export function wakesUp(r: Raft, m: Message): boolean {
+  if (m.quiesce === true) return false;
+  if (r.role === "leader" && (m.type === "appResp" || m.type === "heartbeatResp" || m.type === "snapResp")) {
+    return m.context === wakeContext;
+  }
+  return true;
+}
+
+/** Follower: the leader put the group to sleep. */
+export function quiesceFollower(r: Raft): void {
+  r.quiesced = true;
+  r.leaseValid = false;
+}
+
+/**
+ * Any activity other than a quiesce heartbeat wakes a member. A follower woken by someone
+ * other than its leader pokes the leader (an unsolicited heartbeatResp) so it resumes
+ * heartbeats; if the leader is dead, the follower campaigns after its election timeout.
+ */
+export function wake(r: Raft, from?: NodeId): void {
+  if (!r.quiesced) return;
+  r.quiesced = false;
+  r.electionElapsed = 0;
+  r.heartbeatElapsed = 0;
+  r.quiesceElapsed = 0;
+  if (r.role === "leader") {
+    // CheckQuorum starts afresh: followers must answer within an election timeout.
+    r.trk.heardFromAll();
+    r.leaseValid = true;
+    return;
+  }
+  r.leaseValid = false;
+  if (r.lead !== "" && from !== r.lead) r.send({ type: "heartbeatResp", to: r.lead, context: wakeContext });
+}

@@ -1,0 +1,262 @@
+// The consensus state machine of one member: its term, vote, role and log, the transitions
+// between roles, and the first stage of `step` that every message passes (term checks, §5.1).
+// Role-specific handling lives in leader.ts / follower.ts; RawNode wraps this in Ready/advance.
+import { assert } from "./assert.ts";
+import { ConfLog } from "./conflog.ts";
+import { handleVoteRequest, transferContext } from "./election.ts";
+import { stepLeader } from "./leader.ts";
+import { stepCandidate, stepFollower } from "./follower.ts";
+import { RaftLog } from "./log.ts";
+import { onCommitAdvanced } from "./commit.ts";
+import { wake, wakesUp } from "./quiesce.ts";
+import { Rand } from "./rand.ts";
+import { ReadOnly, type ReadRequest } from "./readonly.ts";
+import type { SnapshotReceive } from "./snapshot.ts";
+import type { LogStorage } from "./storage.ts";
+import { ProgressTracker } from "./tracker.ts";
+import type { Entry, Message, NodeId, RaftConfig, ReadState, Role } from "./types.ts";
+
+/** Messages stay under this size on the wire (Durable Object RPC limits are around 32 MiB). */
+export const messageBytesCeiling = 1024 * 1024;
+
+/** A message as a handler writes it: `from` and (usually) `term` are filled in by `send`. */
+export type Outgoing = Omit<Message, "from" | "term"> & { term?: number };
+
+function validateConfig(cfg: RaftConfig): void {
+  assert(cfg.id !== "", "config.id must not be empty");
+  assert(cfg.heartbeatIntervalTicks >= 1, "heartbeatIntervalTicks must be at least 1");
+  assert(cfg.electionTimeoutTicks > cfg.heartbeatIntervalTicks, "electionTimeoutTicks must exceed heartbeatIntervalTicks");
+  assert(cfg.inflightMessagesMax >= 1, "inflightMessagesMax must be at least 1");
+  assert(cfg.messageBytesMax >= 1 && cfg.messageBytesMax <= messageBytesCeiling, "messageBytesMax must be in [1, 1 MiB]");
+  assert(cfg.snapshotChunkBytesMax >= 1 && cfg.snapshotChunkBytesMax <= messageBytesCeiling, "snapshotChunkBytesMax must be in [1, 1 MiB]");
+  assert(cfg.uncommittedBytesMax >= 1, "uncommittedBytesMax must be at least 1");
+  assert(cfg.quiesceAfterTicks >= 0, "quiesceAfterTicks must not be negative");
+}
+
+export class Raft {
+  readonly id: NodeId;
+  readonly log: RaftLog;
+  readonly trk: ProgressTracker;
+  readonly confLog: ConfLog;
+  readonly rand: Rand;
+
+  term = 0;
+  vote: NodeId = "";
+  role: Role = "follower";
+  lead: NodeId = "";
+
+  electionElapsed = 0;
+  heartbeatElapsed = 0;
+  randomizedElectionTimeoutTicks = 0;
+  /** CheckQuorum lease: heard from the leader (or, as leader, from a quorum) and not asleep. */
+  leaseValid = false;
+  quiesced = false;
+  /** Leader: consecutive ticks with nothing in flight. */
+  quiesceElapsed = 0;
+
+  leadTransferee: NodeId = "";
+  /** Leader: index of the newest conf entry it may not yet have committed. */
+  pendingConfIndex = 0;
+  /** Leader: (index, bytes) of entries it appended and not yet committed, for backpressure. */
+  uncommitted: { index: number; bytes: number }[] = [];
+  uncommittedBytes = 0;
+  readOnly: ReadOnly;
+  /** Leader: reads waiting until it has committed an entry of its term (§6.4 step 1). */
+  pendingReads: ReadRequest[] = [];
+  /** Leader: proposals appended but not yet broadcast; flushed once per Ready (batching). */
+  appendPending = false;
+  incomingSnapshot: SnapshotReceive | undefined = undefined;
+
+  msgs: Message[] = [];
+  readStates: ReadState[] = [];
+
+  constructor(
+    readonly cfg: RaftConfig,
+    storage: LogStorage,
+    appliedIndex = 0,
+  ) {
+    validateConfig(cfg);
+    this.id = cfg.id;
+    this.rand = new Rand(cfg.seed);
+    const { hardState, confState } = storage.initialState();
+    this.log = new RaftLog(storage, appliedIndex);
+    assert(hardState.commit <= this.log.lastIndex(), `hardState.commit ${hardState.commit} beyond the log's last index`);
+    this.confLog = new ConfLog(confState);
+    this.replayConfEntries(storage);
+    this.trk = new ProgressTracker(cfg.inflightMessagesMax);
+    this.trk.setConf(this.confLog.current(), this.log.lastIndex() + 1);
+    this.readOnly = new ReadOnly(hardState.term);
+    this.becomeFollower(hardState.term, "");
+    this.vote = hardState.vote;
+  }
+
+  /** The snapshot gives the membership at its index; conf entries after it change it further. */
+  private replayConfEntries(storage: LogStorage): void {
+    const last = storage.lastIndex();
+    for (let lo = storage.firstIndex(); lo <= last; ) {
+      const batch = storage.entries(lo, last + 1, messageBytesCeiling);
+      this.confLog.append(batch);
+      lo += batch.length;
+    }
+    this.confLog.commitTo(this.log.committed);
+  }
+
+  promotable(): boolean {
+    return this.trk.isVoter(this.id);
+  }
+
+  send(m: Outgoing): void {
+    const local = m.type === "prop" || m.type === "readIndex" || m.type === "transferLeader";
+    const votes = m.type === "vote" || m.type === "preVote" || m.type === "voteResp" || m.type === "preVoteResp";
+    if (votes) assert(m.term !== undefined && m.term > 0, `${m.type} needs an explicit term`);
+    const term = m.term ?? (local ? 0 : this.term);
+    this.msgs.push({ ...m, from: this.id, term });
+  }
+
+  // Role transitions.
+
+  private reset(term: number): void {
+    if (term !== this.term) {
+      this.term = term;
+      this.vote = "";
+    }
+    this.lead = "";
+    this.leaseValid = false;
+    this.quiesced = false;
+    this.quiesceElapsed = 0;
+    this.electionElapsed = 0;
+    this.heartbeatElapsed = 0;
+    this.randomizedElectionTimeoutTicks = this.cfg.electionTimeoutTicks + this.rand.intBelow(this.cfg.electionTimeoutTicks);
+    this.leadTransferee = "";
+    this.trk.votes.clear();
+    this.readOnly = new ReadOnly(term);
+    this.pendingReads = [];
+    this.pendingConfIndex = 0;
+    this.uncommitted = [];
+    this.uncommittedBytes = 0;
+    this.appendPending = false;
+  }
+
+  becomeFollower(term: number, lead: NodeId): void {
+    this.reset(term);
+    this.role = "follower";
+    this.lead = lead;
+    this.leaseValid = lead !== "";
+  }
+
+  /** PreVote (§9.6): ask without disturbing anyone; neither the term nor the vote changes. */
+  becomePreCandidate(): void {
+    assert(this.role !== "leader", "a leader cannot become a pre-candidate");
+    this.role = "preCandidate";
+    this.lead = "";
+    this.leaseValid = false;
+    this.trk.votes.clear();
+  }
+
+  becomeCandidate(): void {
+    assert(this.role !== "leader", "a leader cannot become a candidate");
+    this.reset(this.term + 1);
+    this.vote = this.id;
+    this.role = "candidate";
+  }
+
+  becomeLeader(): void {
+    assert(this.role === "candidate", "only a candidate becomes leader");
+    this.reset(this.term);
+    this.role = "leader";
+    this.lead = this.id;
+    this.leaseValid = true;
+    this.trk.resetProgress(this.id, this.log.lastIndex());
+    // Conservatively treat any conf entry in the inherited tail as uncommitted.
+    this.pendingConfIndex = this.log.lastIndex();
+    // §5.4.2 / §8: an entry of the new term lets the leader commit what it inherited and learn
+    // the commit index, which ReadIndex needs.
+    this.appendEntries([{ type: "normal", data: new Uint8Array() }]);
+  }
+
+  /**
+   * Leader: appends new entries (assigning term and index); false when the uncommitted-bytes
+   * limit refuses them. The broadcast happens at the next flush.
+   */
+  appendEntries(proposals: readonly Pick<Entry, "type" | "data">[]): boolean {
+    const bytes = proposals.reduce((sum, p) => sum + p.data.byteLength, 0);
+    if (this.uncommittedBytes > 0 && this.uncommittedBytes + bytes > this.cfg.uncommittedBytesMax) return false;
+    let index = this.log.lastIndex();
+    const entries = proposals.map((p): Entry => ({ term: this.term, index: ++index, type: p.type, data: p.data }));
+    const last = this.log.append(entries);
+    this.uncommitted.push({ index: last, bytes });
+    this.uncommittedBytes += bytes;
+    if (this.confLog.append(entries)) this.trk.setConf(this.confLog.current(), last);
+    this.trk.progress.get(this.id)?.maybeUpdate(last);
+    this.appendPending = true;
+    this.maybeCommit();
+    return true;
+  }
+
+  /** Leader: advance the commit index to what a quorum of voters holds, if of this term. */
+  maybeCommit(): boolean {
+    if (!this.log.maybeCommit(this.trk.committed(), this.term)) return false;
+    onCommitAdvanced(this);
+    return true;
+  }
+
+  /** Follower: the leader says `index` is committed (bounded by what we hold). */
+  commitTo(index: number): void {
+    if (index <= this.log.committed) return;
+    this.log.commitTo(index);
+    onCommitAdvanced(this);
+  }
+
+  /** Re-derives membership after the log's tail changed (append or truncation). */
+  syncConf(): void {
+    this.trk.setConf(this.confLog.current(), this.log.lastIndex() + 1);
+  }
+
+  // Stepping.
+
+  step(m: Message): void {
+    if (this.quiesced && wakesUp(this, m)) wake(this, m.from);
+    if (m.term > this.term && !this.acceptHigherTerm(m)) return;
+    if (m.term !== 0 && m.term < this.term) return this.answerStaleTerm(m);
+    switch (m.type) {
+      case "vote":
+      case "preVote":
+        return handleVoteRequest(this, m);
+    }
+    switch (this.role) {
+      case "leader":
+        return stepLeader(this, m);
+      case "candidate":
+      case "preCandidate":
+        return stepCandidate(this, m);
+      case "follower":
+        return stepFollower(this, m);
+    }
+  }
+
+  /** A higher term makes us a follower, except for (pre)votes against a CheckQuorum lease. */
+  private acceptHigherTerm(m: Message): boolean {
+    if (m.type === "vote" || m.type === "preVote") {
+      const force = m.context === transferContext;
+      const inLease =
+        this.cfg.checkQuorum && this.lead !== "" && this.leaseValid && this.electionElapsed < this.cfg.electionTimeoutTicks;
+      // §9.6 / §4.2.3: a member that hears from a live leader ignores disruptive candidates.
+      if (!force && inLease) return false;
+    }
+    if (m.type === "preVote") return true; // a pre-vote never changes our term
+    if (m.type === "preVoteResp" && m.reject !== true) return true; // we bump it if we win
+    const fromLeader = m.type === "app" || m.type === "heartbeat" || m.type === "snap";
+    this.becomeFollower(m.term, fromLeader ? m.from : "");
+    return true;
+  }
+
+  private answerStaleTerm(m: Message): void {
+    if (m.type === "app" || m.type === "heartbeat" || m.type === "snap") {
+      // §5.1: reject with our term, so a deposed leader steps down. With PreVote and CheckQuorum
+      // this is also the only way a leader cut off by a partition hears the new term.
+      this.send({ type: "appResp", to: m.from });
+    } else if (m.type === "preVote") {
+      this.send({ type: "preVoteResp", to: m.from, term: this.term, reject: true });
+    }
+  }
+}

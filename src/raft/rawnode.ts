@@ -1,0 +1,264 @@
+// The application-facing wrapper (etcd's RawNode): inputs are ticks, messages and proposals;
+// the output is a Ready the caller handles (persist → send → apply → advance, see types.ts).
+import { assert } from "./assert.ts";
+import { hup } from "./election.ts";
+import { propose, proposeConfChange, type ProposeResult } from "./propose.ts";
+import { wake } from "./quiesce.ts";
+import { Raft } from "./raft.ts";
+import { handleReadIndex, startReadRound } from "./reads.ts";
+import { sendAppend } from "./replication.ts";
+import { tickElection } from "./election.ts";
+import { tickLeader } from "./leader.ts";
+import type { ProgressState } from "./progress.ts";
+import type { LogStorage } from "./storage.ts";
+import { handleTransferLeader } from "./transfer.ts";
+import type { ConfChange, ConfState, HardState, Message, NodeId, RaftConfig, Ready, Role, SoftState } from "./types.ts";
+
+export type { ProposeRefusal, ProposeResult } from "./propose.ts";
+
+export interface ProgressStatus {
+  match: number;
+  next: number;
+  state: ProgressState;
+  inflightMessages: number;
+  recentActive: boolean;
+  isLearner: boolean;
+  /** Snapshot mode: the index of the snapshot being sent (0 otherwise). */
+  pendingSnapshot: number;
+}
+
+export interface Status {
+  id: NodeId;
+  term: number;
+  vote: NodeId;
+  role: Role;
+  leader: NodeId;
+  commit: number;
+  applied: number;
+  firstIndex: number;
+  lastIndex: number;
+  conf: ConfState;
+  quiesced: boolean;
+  leadTransferee: NodeId;
+  /** Leader only: one entry per member, itself included. */
+  progress?: Record<NodeId, ProgressStatus>;
+}
+
+/** Index and term of the snapshot `bootstrap` writes; the first elected term is 2. */
+export const bootstrapIndex = 1;
+
+/**
+ * Creates a brand-new group's initial state in empty `storage`: a snapshot at index 1, term 1,
+ * holding `conf` and empty application data, and the matching hard state. Call it on every
+ * initial member with the same `conf`. A member added later starts with empty storage (no
+ * bootstrap): it learns the membership from the leader's snapshot, which is why the initial
+ * membership lives in a snapshot (index 1) rather than at index 0.
+ */
+export function bootstrap(storage: LogStorage, conf: ConfState): void {
+  assert(storage.lastIndex() === 0 && storage.initialState().hardState.term === 0, "bootstrap: storage is not empty");
+  assert(conf.voters.length > 0, "bootstrap: a group needs at least one voter");
+  storage.applySnapshot({ metadata: { index: bootstrapIndex, term: 1, conf }, data: new Uint8Array() });
+  storage.setHardState({ term: 1, vote: "", commit: bootstrapIndex });
+}
+
+/** What a Ready handed out, so advance() acknowledges exactly that. */
+interface Handed {
+  hardState?: HardState;
+  softState?: SoftState;
+  needsTicks: boolean;
+  lastEntry?: { index: number; term: number };
+  snapshotIndex?: number;
+  appliedIndex?: number;
+}
+
+export class RawNode {
+  private readonly raft: Raft;
+  private prevSoftState: SoftState;
+  private prevHardState: HardState;
+  private prevNeedsTicks = true;
+  private handed: Handed | undefined = undefined;
+
+  constructor(config: RaftConfig, storage: LogStorage) {
+    this.raft = new Raft(config, storage, config.appliedIndex ?? 0);
+    this.prevSoftState = this.softState();
+    this.prevHardState = this.hardState();
+  }
+
+  /** Advances logical time by one tick. Ignored while quiescent (`Ready.needsTicks` false). */
+  tick(): void {
+    const r = this.raft;
+    if (r.quiesced) return;
+    if (r.role === "leader") tickLeader(r);
+    else tickElection(r);
+  }
+
+  /** Delivers a message from another member. Messages addressed to someone else are ignored. */
+  step(m: Message): void {
+    if (m.to !== this.raft.id) return;
+    this.raft.step(m);
+  }
+
+  /** Proposes a command; `{ok:true}` means accepted (leader) or forwarded (follower), not committed. */
+  propose(data: Uint8Array): ProposeResult {
+    return propose(this.raft, "normal", data);
+  }
+
+  proposeConfChange(cc: ConfChange): ProposeResult {
+    return proposeConfChange(this.raft, cc);
+  }
+
+  /** Asks for a linearizable read; the answer is a ReadState tagged `context` in a later Ready. */
+  readIndex(context: string): ProposeResult {
+    const r = this.raft;
+    wake(r);
+    if (r.role === "leader") {
+      handleReadIndex(r, r.id, context);
+      return { ok: true };
+    }
+    if (r.role === "follower" && r.lead !== "") {
+      r.send({ type: "readIndex", to: r.lead, context });
+      return { ok: true };
+    }
+    return { ok: false, reason: "noLeader", message: "no leader is known (an election may be running); retry shortly" };
+  }
+
+  transferLeadership(to: NodeId): void {
+    const r = this.raft;
+    wake(r);
+    if (r.role === "leader") handleTransferLeader(r, to);
+    else if (r.role === "follower" && r.lead !== "") r.send({ type: "transferLeader", to: r.lead, transferee: to });
+  }
+
+  /** Starts an election now (with PreVote when configured). */
+  campaign(): void {
+    wake(this.raft);
+    hup(this.raft);
+  }
+
+  /** The transport failed to reach `id`: stop pipelining to it and probe instead. */
+  reportUnreachable(id: NodeId): void {
+    const pr = this.raft.role === "leader" ? this.raft.trk.progress.get(id) : undefined;
+    if (pr?.state === "replicate") pr.becomeProbe();
+  }
+
+  hasReady(): boolean {
+    this.flush();
+    const r = this.raft;
+    if (!sameSoftState(this.softState(), this.prevSoftState)) return true;
+    if (!sameHardState(this.hardState(), this.prevHardState)) return true;
+    if (r.log.hasPendingSnapshot() || r.log.unstable.entries.length > 0) return true;
+    if (r.msgs.length > 0 || r.readStates.length > 0) return true;
+    if (!r.log.hasPendingSnapshot() && r.log.applied < r.log.committed) return true;
+    return !r.quiesced !== this.prevNeedsTicks;
+  }
+
+  ready(): Ready {
+    assert(this.handed === undefined, "ready() called again before advance()");
+    this.flush();
+    const r = this.raft;
+    const soft = this.softState();
+    const hard = this.hardState();
+    const rd: Ready = {
+      entries: [...r.log.unstable.entries],
+      committedEntries: r.log.nextCommittedEntries(r.cfg.messageBytesMax),
+      messages: r.msgs,
+      readStates: r.readStates,
+      needsTicks: !r.quiesced,
+    };
+    r.msgs = [];
+    r.readStates = [];
+    const handed: Handed = { needsTicks: rd.needsTicks };
+    if (!sameSoftState(soft, this.prevSoftState)) rd.softState = handed.softState = soft;
+    if (!sameHardState(hard, this.prevHardState)) rd.hardState = handed.hardState = hard;
+    const snapshot = r.log.unstable.snapshot;
+    if (snapshot !== undefined) {
+      rd.snapshot = snapshot;
+      handed.snapshotIndex = snapshot.metadata.index;
+    }
+    const last = rd.entries[rd.entries.length - 1];
+    if (last !== undefined) handed.lastEntry = { index: last.index, term: last.term };
+    const lastCommitted = rd.committedEntries[rd.committedEntries.length - 1];
+    if (lastCommitted !== undefined) handed.appliedIndex = lastCommitted.index;
+    this.handed = handed;
+    return rd;
+  }
+
+  /** The caller handled the last Ready (persisted, sent, applied). */
+  advance(): void {
+    const handed = this.handed;
+    assert(handed !== undefined, "advance() without a preceding ready()");
+    this.handed = undefined;
+    const log = this.raft.log;
+    if (handed.softState !== undefined) this.prevSoftState = handed.softState;
+    if (handed.hardState !== undefined) this.prevHardState = handed.hardState;
+    this.prevNeedsTicks = handed.needsTicks;
+    if (handed.snapshotIndex !== undefined) {
+      log.unstable.stableSnapTo(handed.snapshotIndex);
+      log.applied = Math.max(log.applied, handed.snapshotIndex);
+    }
+    if (handed.lastEntry !== undefined) log.unstable.stableTo(handed.lastEntry.index, handed.lastEntry.term);
+    if (handed.appliedIndex !== undefined) log.appliedTo(handed.appliedIndex);
+  }
+
+  status(): Status {
+    const r = this.raft;
+    const status: Status = {
+      id: r.id,
+      term: r.term,
+      vote: r.vote,
+      role: r.role,
+      leader: r.lead,
+      commit: r.log.committed,
+      applied: r.log.applied,
+      firstIndex: r.log.firstIndex(),
+      lastIndex: r.log.lastIndex(),
+      conf: { voters: [...r.trk.conf.voters], learners: [...r.trk.conf.learners] },
+      quiesced: r.quiesced,
+      leadTransferee: r.leadTransferee,
+    };
+    if (r.role === "leader") {
+      status.progress = {};
+      for (const [id, pr] of r.trk.progress) {
+        status.progress[id] = {
+          match: pr.match,
+          next: pr.next,
+          state: pr.state,
+          inflightMessages: pr.inflights.count,
+          recentActive: r.trk.recentlyActive(id, r.id, r.cfg.electionTimeoutTicks),
+          isLearner: pr.isLearner,
+          pendingSnapshot: pr.pendingSnapshot,
+        };
+      }
+    }
+    return status;
+  }
+
+  /**
+   * Work batched per Ready: proposals since the last Ready go out as one `app` per follower,
+   * and reads since the last Ready share one heartbeat round.
+   */
+  private flush(): void {
+    const r = this.raft;
+    if (r.role !== "leader") return;
+    startReadRound(r);
+    if (!r.appendPending) return;
+    r.appendPending = false;
+    for (const id of r.trk.progress.keys()) if (id !== r.id) while (sendAppend(r, id, false));
+  }
+
+  private softState(): SoftState {
+    return { leader: this.raft.lead, role: this.raft.role };
+  }
+
+  private hardState(): HardState {
+    return { term: this.raft.term, vote: this.raft.vote, commit: this.raft.log.committed };
+  }
+}
+
+function sameSoftState(a: SoftState, b: SoftState): boolean {
+  return a.leader === b.leader && a.role === b.role;
+}
+
+function sameHardState(a: HardState, b: HardState): boolean {
+  return a.term === b.term && a.vote === b.vote && a.commit === b.commit;
+}

@@ -1,0 +1,40 @@
+// The replica's only timer: the Durable Object alarm, armed one tick ahead while the core needs
+// ticks and deleted once the group sleeps. No setTimeout loop: a timer loop would pin the object
+// in memory and die with it on eviction, while an alarm survives eviction and wakes the object.
+export class AlarmClock {
+  /** When the alarm is set to fire; null: not set; undefined: unknown (a freshly loaded object). */
+  #armedAtMs: number | null | undefined = undefined;
+
+  constructor(
+    private readonly storage: DurableObjectStorage,
+    private readonly tickMs: number,
+  ) {}
+
+  /** After each round of work: keep the next tick scheduled exactly while ticks are needed. */
+  update(needsTicks: boolean): void {
+    if (needsTicks) {
+      if (this.#armedAtMs === null || this.#armedAtMs === undefined) this.#arm(Date.now() + this.tickMs);
+    } else if (this.#armedAtMs !== null) {
+      this.#armedAtMs = null;
+      this.storage.deleteAlarm().catch((error: unknown) => console.error("deleteAlarm failed", error));
+    }
+  }
+
+  /** The alarm that is running now is consumed: the platform cleared it before calling alarm(). */
+  fired(): void {
+    this.#armedAtMs = null;
+  }
+
+  get armedAtMs(): number | null | undefined {
+    return this.#armedAtMs;
+  }
+
+  #arm(atMs: number): void {
+    this.#armedAtMs = atMs;
+    // Not awaited: the output gate holds this object's replies until the write is durable.
+    this.storage.setAlarm(atMs).catch((error: unknown) => {
+      console.error("setAlarm failed", error);
+      this.#armedAtMs = undefined;
+    });
+  }
+}

@@ -1,0 +1,75 @@
+// Timing and limits of one replica, with units last in their names. Read once from the Worker's
+// vars (TICK_MS, SNAPSHOT_ENTRIES_INTERVAL) so tests and deployments can tune them without code.
+
+export interface ReplicaConfig {
+  /** Wall-clock length of one Raft tick: the alarm fires this often while the group is awake. */
+  tickMs: number;
+  /** Election timeout, in ticks (randomized by the core in [n, 2n)). */
+  electionTimeoutTicks: number;
+  heartbeatIntervalTicks: number;
+  /** Idle ticks before the leader puts the group to sleep (no alarms, no requests). */
+  quiesceAfterTicks: number;
+  /** Take a store snapshot and compact the log after this many applied entries. */
+  snapshotEntriesInterval: number;
+  /** How long a proposal waits to be applied before the caller hears "outcome unknown". */
+  proposalWaitMsMax: number;
+  /** How long a linearizable read waits for its ReadIndex before the caller should retry. */
+  readIndexWaitMsMax: number;
+  /** RPCs to one peer in flight at once; 1 maximizes batching (messages queue behind it). */
+  peerRpcsInFlightMax: number;
+  /** A peer RPC unanswered this long counts as failed, so a black-holed peer cannot hold its queue. */
+  peerRpcTimeoutMs: number;
+  /** How long a proposal that reaches a candidate waits for the election to end. */
+  electionWaitMsMax: number;
+  /** Bytes of entry data in one append message. */
+  messageBytesMax: number;
+  snapshotChunkBytesMax: number;
+  /** Uncommitted bytes the leader accepts before it sheds proposals (backpressure). */
+  uncommittedBytesMax: number;
+  inflightMessagesMax: number;
+}
+
+const mibBytes = 1024 * 1024;
+
+export const replicaDefaults: ReplicaConfig = {
+  tickMs: 50,
+  electionTimeoutTicks: 10,
+  heartbeatIntervalTicks: 2,
+  quiesceAfterTicks: 20,
+  snapshotEntriesInterval: 5_000,
+  proposalWaitMsMax: 5_000,
+  readIndexWaitMsMax: 2_000,
+  peerRpcsInFlightMax: 1,
+  peerRpcTimeoutMs: 5_000,
+  electionWaitMsMax: 1_000,
+  messageBytesMax: 1 * mibBytes,
+  snapshotChunkBytesMax: 1 * mibBytes,
+  uncommittedBytesMax: 32 * mibBytes,
+  inflightMessagesMax: 64,
+};
+
+export interface ReplicaVars {
+  TICK_MS?: string;
+  SNAPSHOT_ENTRIES_INTERVAL?: string;
+}
+
+export function replicaConfigFrom(vars: ReplicaVars): ReplicaConfig {
+  return {
+    ...replicaDefaults,
+    tickMs: positiveInt(vars.TICK_MS, "TICK_MS", replicaDefaults.tickMs),
+    snapshotEntriesInterval: positiveInt(
+      vars.SNAPSHOT_ENTRIES_INTERVAL,
+      "SNAPSHOT_ENTRIES_INTERVAL",
+      replicaDefaults.snapshotEntriesInterval,
+    ),
+  };
+}
+
+function positiveInt(raw: string | undefined, name: string, fallback: number): number {
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < 1) {
+    throw new Error(`${name}=${JSON.stringify(raw)} is not a positive integer; fix it in wrangler.toml [vars]`);
+  }
+  return n;
+}

@@ -1,0 +1,25 @@
+// Fault injection for tests and local development: an in-memory switch on one replica.
+//
+// Why it cannot be enabled in a deployment: the only way in is the ReplicaDO's `setFaults` RPC
+// method, and the only code holding ReplicaDO stubs is src/router and src/replica, neither of
+// which calls it (the HTTP routes in src/api never see a stub). Tests reach it through a stub or
+// runInDurableObject, the benchmark through Miniflare's getBindings(). It lives in memory only, so
+// an eviction or restart clears it.
+import type { NodeId } from "../raft/types.ts";
+
+export interface Faults {
+  /** Refuse every peer RPC that arrives (as if the network dropped it). */
+  dropInbound: boolean;
+  /** Fail every peer RPC this replica sends. */
+  dropOutbound: boolean;
+  /** A crashed replica: refuse everything, peers and clients alike, and stop ticking. */
+  stopped: boolean;
+  /** Extra latency before sending to a peer, in ms. */
+  delayMsByPeer: Record<NodeId, number>;
+}
+
+export const noFaults: Faults = { dropInbound: false, dropOutbound: false, stopped: false, delayMsByPeer: {} };
+
+export function stoppedMessage(id: NodeId): string {
+  return `replica ${id} is stopped by fault injection; clear it with setFaults({ stopped: false })`;
+}

@@ -1,0 +1,265 @@
+// ReplicaDO: one member of one shard's Raft group, on a SQLite-backed Durable Object. Its RPC
+// methods are the replica API the router uses (propose, read, waitForChange, status), the peer
+// transport (deliver), and test/ops controls (stats, setFaults, campaign, transferLeadership).
+// The logic lives in member.ts; this class checks who is asked, applies faults, and never lets
+// an unexpected error leave the member half-updated (it resets the object instead).
+import { DurableObject } from "cloudflare:workers";
+import type { NodeId } from "../raft/types.ts";
+import type { Query, ReplicaStatus } from "../router/types.ts";
+import { replicaConfigFrom, type ReplicaConfig, type ReplicaVars } from "./config.ts";
+import { noFaults, stoppedMessage, type Faults } from "./faults.ts";
+import { groupError, loadIdentity, sameGroup, saveIdentity, type GroupSpec } from "./group.ts";
+import { Member, type ProposeAnswer } from "./member.ts";
+import { readOnMember, waitOnMember, type ReadAnswer, type ReadRequest, type WaitAnswer, type WaitRequestOnReplica } from "./reads.ts";
+import { emptyStats, type ReplicaStats } from "./stats.ts";
+import type { PeerEndpoint } from "./transport.ts";
+import { wireVersion, wireVersionError, type Envelope, type ReplyEnvelope } from "./wire.ts";
+
+export interface ReplicaEnv extends ReplicaVars {
+  REPLICA: DurableObjectNamespace<ReplicaDO>;
+}
+
+/** Which replica a caller means: its own name and its group (how a replica learns its group). */
+export interface ReplicaAddress {
+  self: NodeId;
+  group: GroupSpec;
+}
+
+/**
+ * A router call this replica cannot serve: it is stopped (fault injection) or was addressed under
+ * another identity. An answer, not a thrown error: errors thrown by an RPC method are reported as
+ * uncaught in the callee, which would bury real failures in noise. The router tries another replica.
+ */
+export interface Unserved {
+  type: "unserved";
+  reason: string;
+}
+
+export interface ReplicaStatusReport extends ReplicaStatus {
+  shard: number;
+  leader: NodeId | null;
+  lastIndex: number;
+  revision: number;
+  quiesced: boolean;
+}
+
+export class ReplicaDO extends DurableObject<ReplicaEnv> {
+  readonly #config: ReplicaConfig;
+  #member: Member | null = null;
+  #faults: Faults = noFaults;
+
+  constructor(ctx: DurableObjectState, env: ReplicaEnv) {
+    super(ctx, env);
+    this.#config = replicaConfigFrom(env);
+    const identity = loadIdentity(ctx.storage.sql);
+    if (identity !== null) this.#member = this.#open(identity.self, identity.group);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The router's API
+
+  /** Makes sure this replica knows its group (creating it on first contact); returns its status. */
+  ensure(to: ReplicaAddress): ReplicaStatusReport | Unserved {
+    const member = this.#client(to);
+    return "type" in member ? member : this.#guard(() => this.#statusOf(member));
+  }
+
+  /** Leader: propose, wait until applied, return the outcome. Follower: `notLeader` at once. */
+  async propose(to: ReplicaAddress, command: Uint8Array): Promise<ProposeAnswer | Unserved> {
+    const member = this.#client(to);
+    return "type" in member ? member : this.#guardAsync(() => member.propose(command));
+  }
+
+  /** A query, linearizable (ReadIndex, any member) or stale (this member's applied state). */
+  async read(to: ReplicaAddress, query: Query, request: ReadRequest): Promise<ReadAnswer | Unserved> {
+    const member = this.#client(to);
+    return "type" in member ? member : this.#guardAsync(() => readOnMember(member, query, request));
+  }
+
+  /** Long poll: resolves once the key or namespace changes after `afterRevision`, or at the timeout. */
+  async waitForChange(to: ReplicaAddress, request: WaitRequestOnReplica): Promise<WaitAnswer | Unserved> {
+    const member = this.#client(to);
+    return "type" in member ? member : this.#guardAsync(() => waitOnMember(member, request));
+  }
+
+  /** For /v1/cluster. Does not create the replica: an unknown replica says so. */
+  status(): ReplicaStatusReport | null {
+    return this.#member === null ? null : this.#statusOf(this.#member);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Peers and time
+
+  /** A peer's messages for this replica; the reply carries the messages addressed back. */
+  async deliver(envelope: Envelope): Promise<ReplyEnvelope> {
+    const refuse = (reason: string): ReplyEnvelope => ({ v: wireVersion, from: envelope.to, to: envelope.from, messages: [], refused: reason });
+    if (this.#faults.stopped) return refuse(stoppedMessage(envelope.to));
+    if (this.#faults.dropInbound) return refuse(`replica ${envelope.to} drops inbound peer messages (fault injection)`);
+    const versionError = wireVersionError(envelope.v, envelope.from);
+    if (versionError !== null) return refuse(versionError);
+    const member = this.#ensure({ self: envelope.to, group: envelope.group }, false);
+    if (typeof member === "string") return refuse(member);
+    return this.#guard(() => member.deliver(envelope));
+  }
+
+  /** One tick. Idempotent and never throws: a failure is logged and the next tick is armed. */
+  override async alarm(): Promise<void> {
+    const member = this.#member;
+    if (member === null || this.#faults.stopped) return;
+    try {
+      member.tick();
+    } catch (error) {
+      console.error(`replica ${member.id}: tick failed`, error);
+      try {
+        if (member.broken) this.#resetIfBroken(error);
+        else member.armTimer();
+      } catch (inner) {
+        console.error(`replica ${member.id}: recovering from a failed tick failed`, inner);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Tests, benchmark and operations. The HTTP routes never call these (see faults.ts).
+
+  stats(): ReplicaStats & { alarmArmed: boolean; waiters: number } {
+    const m = this.#member;
+    return m === null
+      ? { ...emptyStats(), alarmArmed: false, waiters: 0 }
+      : { ...m.stats, alarmArmed: m.alarmArmedAtMs !== null && m.alarmArmedAtMs !== undefined, waiters: m.waiters.size };
+  }
+
+  /** Fault injection for tests and local development only (see faults.ts for why it is safe). */
+  setFaults(faults: Partial<Faults>): Faults {
+    const wasStopped = this.#faults.stopped;
+    this.#faults = { ...this.#faults, ...faults };
+    const m = this.#member;
+    if (m !== null) {
+      m.faults = this.#faults;
+      if (this.#faults.stopped && !wasStopped) m.stop();
+      if (!this.#faults.stopped && wasStopped) m.resume();
+    }
+    return this.#faults;
+  }
+
+  /**
+   * Test and benchmark tuning of the running object (in memory; eviction restores the vars),
+   * e.g. a small snapshot interval so that a test can see a lagging replica catch up by snapshot.
+   */
+  tune(overrides: Partial<Pick<ReplicaConfig, "snapshotEntriesInterval">>): ReplicaConfig {
+    Object.assign(this.#config, overrides);
+    return { ...this.#config };
+  }
+
+  campaign(): void {
+    this.#guard(() => this.#member?.campaign());
+  }
+
+  transferLeadership(to: NodeId): void {
+    this.#guard(() => this.#member?.transferLeadership(to));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  /** The member a router call is for, or why it cannot be served (as a value: see Unserved). */
+  #client(to: ReplicaAddress): Member | Unserved {
+    if (this.#faults.stopped) return { type: "unserved", reason: stoppedMessage(to.self) };
+    const member = this.#ensure(to, true);
+    if (typeof member === "string") return { type: "unserved", reason: member };
+    member.stats.clientRequests++;
+    return member;
+  }
+
+  /** The member `to` names, created on first contact; a string says why it cannot be. */
+  #ensure(to: ReplicaAddress, fromClient: boolean): Member | string {
+    const existing = this.#member;
+    if (existing !== null) {
+      if (existing.id === to.self && sameGroup(existing.group, to.group)) return existing;
+      return (
+        `this Durable Object is replica ${existing.id} of shard ${existing.group.shard}, but was addressed as ` +
+        `${to.self} of shard ${to.group.shard}; replica ids are never reused: give the new replica a new generation`
+      );
+    }
+    const error = groupError(to.group, to.self);
+    if (error !== null) return `cannot create replica ${to.self}: ${error}`;
+    saveIdentity(this.ctx.storage.sql, { self: to.self, group: to.group });
+    const member = this.#guard(() => this.#open(to.self, to.group));
+    this.#member = member;
+    if (fromClient) this.#guard(() => member.campaignIfNew());
+    return member;
+  }
+
+  #open(self: NodeId, group: GroupSpec): Member {
+    const member = new Member({
+      storage: this.ctx.storage,
+      identity: { self, group },
+      config: this.#config,
+      endpoint: (peer) => this.#endpoint(group, peer),
+    });
+    member.faults = this.#faults;
+    return member;
+  }
+
+  readonly #stubs = new Map<NodeId, PeerEndpoint>();
+
+  #endpoint(group: GroupSpec, peer: NodeId): PeerEndpoint {
+    let stub = this.#stubs.get(peer);
+    if (stub === undefined) {
+      const location = group.members.find((m) => m.id === peer)?.location ?? "";
+      const ns = this.env.REPLICA;
+      const options = location === "" ? {} : { locationHint: location as DurableObjectLocationHint };
+      stub = ns.get(ns.idFromName(peer), options) as unknown as PeerEndpoint;
+      this.#stubs.set(peer, stub);
+    }
+    return stub;
+  }
+
+  #statusOf(m: Member): ReplicaStatusReport {
+    const s = m.status();
+    const self = m.group.members.find((x) => x.id === m.id);
+    const learner = s.conf.learners.includes(m.id);
+    return {
+      id: m.id,
+      shard: m.group.shard,
+      location: self?.location ?? "",
+      role: learner ? "learner" : s.role === "leader" ? "leader" : s.role === "follower" ? "follower" : "candidate",
+      term: s.term,
+      commitIndex: s.commit,
+      appliedIndex: m.applied.index,
+      lastContactMs: m.lastLeaderContactMs,
+      leader: s.leader === "" ? null : s.leader,
+      lastIndex: s.lastIndex,
+      revision: m.applied.store.revision,
+      quiesced: s.quiesced,
+    };
+  }
+
+  #guard<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (error) {
+      this.#resetIfBroken(error);
+      throw error;
+    }
+  }
+
+  async #guardAsync<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      this.#resetIfBroken(error);
+      throw error;
+    }
+  }
+
+  /**
+   * An error inside a Ready leaves the core and the disk out of step; only a fresh load from
+   * storage is safe. Errors that are answers (a stopped replica, a wrong address) are not that.
+   */
+  #resetIfBroken(error: unknown): void {
+    if (this.#member?.broken !== true) return;
+    console.error(`replica ${this.#member.id}: resetting after an error inside a Ready`, error);
+    this.#member = null;
+    this.ctx.abort(`replica reset after an error inside a Ready: ${String(error)}`);
+  }
+}

@@ -1,0 +1,151 @@
+// Peer-to-peer messaging over DO RPC: one link per peer, at most `peerRpcsInFlightMax` RPCs in
+// flight on it. Messages produced while an RPC is in flight queue up and leave together in the
+// next one, so under load a round carries many proposals and acks in one request.
+//
+// A response travels back as the RPC's return value (the peer's messages addressed to us), so a
+// round costs one request, not two. Failed RPCs are not retried: Raft resends what matters on the
+// next heartbeat or probe, and an overloaded peer must not be hammered.
+import type { Message, NodeId } from "../raft/types.ts";
+import type { Faults } from "./faults.ts";
+import type { ReplicaStats } from "./stats.ts";
+import type { Envelope, ReplyEnvelope } from "./wire.ts";
+
+export interface PeerEndpoint {
+  deliver(envelope: Envelope): Promise<ReplyEnvelope>;
+}
+
+export interface TransportHost {
+  endpoint(peer: NodeId): PeerEndpoint;
+  envelope(peer: NodeId, messages: Message[]): Envelope;
+  /** The peer's answer: step it into the core. Called after an await: re-checks are the host's. */
+  onReply(reply: ReplyEnvelope): void;
+  onUnreachable(peer: NodeId, error: unknown): void;
+  faults(): Faults;
+  stats: ReplicaStats;
+  rpcsInFlightMax: number;
+  rpcTimeoutMs: number;
+}
+
+/**
+ * An append with no entries only moves the follower's commit index forward. It can wait for the
+ * next message to that peer (or the next tick): commit then piggybacks on the next append instead
+ * of costing a request of its own.
+ */
+function deferrable(m: Message): boolean {
+  return m.type === "app" && (m.entries?.length ?? 0) === 0;
+}
+
+class PeerLink {
+  queue: Message[] = [];
+  inFlight = 0;
+
+  constructor(
+    readonly peer: NodeId,
+    private readonly host: TransportHost,
+  ) {}
+
+  enqueue(messages: Message[]): void {
+    this.queue.push(...messages);
+    if (messages.some((m) => !deferrable(m))) this.pump();
+  }
+
+  /** Sends whatever is queued, deferrable messages included (at a tick, or before sleeping). */
+  flush(): void {
+    this.pump();
+  }
+
+  /** Hands the queued messages to a reply already on its way to this peer. */
+  take(): Message[] {
+    return this.queue.splice(0);
+  }
+
+  get idle(): boolean {
+    return this.inFlight === 0;
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.host.rpcsInFlightMax && this.queue.length > 0) {
+      const batch = this.queue.splice(0);
+      this.inFlight++;
+      void this.rpc(batch).finally(() => {
+        this.inFlight--;
+        if (this.queue.some((m) => !deferrable(m))) this.pump();
+      });
+    }
+  }
+
+  private async rpc(batch: Message[]): Promise<void> {
+    const { host, peer } = this;
+    host.stats.rpcsSent++;
+    host.stats.messagesSent += batch.length;
+    try {
+      const delayMs = host.faults().delayMsByPeer[peer] ?? 0;
+      if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+      if (host.faults().dropOutbound) throw new Error(`outbound messages to ${peer} dropped (fault injection)`);
+      // A late reply after the timeout is dropped: Raft resends whatever it still needs.
+      const reply = await withDeadline(host.endpoint(peer).deliver(host.envelope(peer, batch)), host.rpcTimeoutMs, peer);
+      if (reply.refused !== undefined) throw new Error(reply.refused);
+      host.onReply(reply);
+    } catch (error) {
+      host.stats.rpcsFailed++;
+      try {
+        host.onUnreachable(peer, error);
+      } catch (inner) {
+        console.error(`handling the failed RPC to ${peer} failed`, inner);
+      }
+    }
+  }
+}
+
+export class Transport {
+  readonly #links = new Map<NodeId, PeerLink>();
+
+  constructor(private readonly host: TransportHost) {}
+
+  send(messages: Message[]): void {
+    const byPeer = new Map<NodeId, Message[]>();
+    for (const m of messages) {
+      const list = byPeer.get(m.to);
+      if (list) list.push(m);
+      else byPeer.set(m.to, [m]);
+    }
+    for (const [peer, list] of byPeer) this.#link(peer).enqueue(list);
+  }
+
+  /** Messages queued for `peer`, removed from the queue (they ride on a reply instead). */
+  take(peer: NodeId): Message[] {
+    return this.#links.get(peer)?.take() ?? [];
+  }
+
+  flushAll(): void {
+    for (const link of this.#links.values()) link.flush();
+  }
+
+  /** True when some peer has no RPC in flight: a new round could leave at once. */
+  anyIdle(peers: readonly NodeId[]): boolean {
+    return peers.some((p) => this.#links.get(p)?.idle ?? true);
+  }
+
+  pendingMessages(): number {
+    let n = 0;
+    for (const link of this.#links.values()) n += link.queue.length;
+    return n;
+  }
+
+  #link(peer: NodeId): PeerLink {
+    let link = this.#links.get(peer);
+    if (!link) {
+      link = new PeerLink(peer, this.host);
+      this.#links.set(peer, link);
+    }
+    return link;
+  }
+}
+
+function withDeadline<T>(promise: Promise<T>, timeoutMs: number, peer: NodeId): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`peer ${peer} did not answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,24 @@
+// Jump consistent hash (Lamping & Veach, "A Fast, Minimal Memory, Consistent Hash Algorithm",
+// 2014, arXiv:1406.2294), transcribed from the paper's C++ with 64-bit arithmetic in BigInt.
+// It runs O(ln buckets) iterations, so BigInt's cost does not matter for a handful of shards.
+
+const mask64 = (1n << 64n) - 1n;
+const lcgMultiplier = 2862933555777941757n;
+/** The paper's bucket limit: `j` is computed in doubles from a 31-bit ratio. */
+export const jumpBucketsMax = 2 ** 31 - 1;
+
+/** The bucket in [0, buckets) of a 64-bit key. */
+export function jumpConsistentHash(key: bigint, buckets: number): number {
+  if (!Number.isSafeInteger(buckets) || buckets < 1 || buckets > jumpBucketsMax) {
+    throw new RangeError(`jump hash needs 1 to ${jumpBucketsMax} buckets, got ${buckets}`);
+  }
+  let k = key & mask64;
+  let b = -1;
+  let j = 0;
+  while (j < buckets) {
+    b = j;
+    k = (k * lcgMultiplier + 1n) & mask64;
+    j = Math.floor((b + 1) * (2 ** 31 / (Number(k >> 33n) + 1)));
+  }
+  return b;
+}

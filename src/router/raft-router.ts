@@ -1,0 +1,302 @@
+// The Router over Raft groups of ReplicaDOs: namespace → shard (src/ring) → replica. Writes go to
+// the leader (hinted per isolate, redirected on `notLeader`); linearizable reads to the leader
+// first (ReadIndex works on any member, the leader saves a hop); stale reads and long polls to the
+// nearest replica. While a shard elects a leader, requests retry briefly, then fail with
+// UnavailableError (503 + Retry-After).
+import type { NodeId } from "../raft/types.ts";
+import type { GroupSpec } from "../replica/group.ts";
+import type { ProposeAnswer } from "../replica/member.ts";
+import type { ReadAnswer, ReadRequest, WaitAnswer, WaitRequestOnReplica } from "../replica/reads.ts";
+import type { ReplicaAddress, ReplicaEnv, ReplicaStatusReport, Unserved } from "../replica/replica-do.ts";
+import { parseTopology, shardFor, shardIndexFor, type Topology } from "../ring/index.ts";
+import { encodeCommand } from "../store/index.ts";
+import type { Command, Revision, WriteOutcome } from "../store/types.ts";
+import { groupOf, leaderFirst, nearestFirst, placementCache, type CallerLocation } from "./raft-placement.ts";
+import { Attempts, isOverloaded, raftRouterLimits, Targets, timed } from "./raft-retry.ts";
+import {
+  BadTokenError,
+  formatToken,
+  parseToken,
+  UnavailableError,
+  type ClusterStatus,
+  type Query,
+  type QueryResult,
+  type Read,
+  type ReadOptions,
+  type ReplicaStatus,
+  type Router,
+  type ShardStatus,
+  type WaitRequest,
+  type Waited,
+  type Written,
+} from "./types.ts";
+
+export interface RaftRouterEnv extends ReplicaEnv {
+  SHARD_COUNT?: string;
+  SHARDS?: string;
+  REPLICAS_PER_SHARD?: string;
+  REPLICA_LOCATIONS?: string;
+  /** Incarnation of every replica (default 1). Bump it to start fresh groups under new ids. */
+  RAFT_GENERATION?: string;
+}
+
+/**
+ * The replica's RPC methods as the router calls them. (The generated stub type wraps every result
+ * in RPC-specific promise types that TypeScript cannot narrow; the shapes are the same.)
+ */
+interface ReplicaRpc {
+  propose(to: ReplicaAddress, command: Uint8Array): Promise<ProposeAnswer | Unserved>;
+  read(to: ReplicaAddress, query: Query, request: ReadRequest): Promise<ReadAnswer | Unserved>;
+  waitForChange(to: ReplicaAddress, request: WaitRequestOnReplica): Promise<WaitAnswer | Unserved>;
+  status(): Promise<ReplicaStatusReport | null>;
+}
+
+type Stub = ReplicaRpc;
+
+export class RaftRouter implements Router {
+  readonly #env: RaftRouterEnv;
+  readonly #topology: Topology;
+  readonly #generation: number;
+  readonly #caller: CallerLocation | null;
+  /** Stubs live as long as the request that made them (this router); hints outlive it. */
+  readonly #stubs = new Map<NodeId, Stub>();
+
+  constructor(env: RaftRouterEnv, caller: CallerLocation | null = null) {
+    this.#env = env;
+    this.#topology = parseTopology(env as unknown as Record<string, unknown>);
+    this.#generation = parseGeneration(env.RAFT_GENERATION);
+    this.#caller = caller;
+  }
+
+  shardOf(namespace: string): number {
+    return shardIndexFor(namespace, this.#topology.shardCount);
+  }
+
+  async write(namespace: string, command: Command): Promise<Written> {
+    const group = this.#group(namespace);
+    // A retry after an unknown outcome must not apply twice: give every write an idempotency key.
+    const keyed = command.idempotencyKey === undefined ? { ...command, idempotencyKey: `router:${crypto.randomUUID()}` } : command;
+    const bytes = encodeCommand(keyed);
+    const outcome = await this.#propose(group, bytes);
+    return { outcome, token: formatToken(group.shard, outcome.revision) } as Written;
+  }
+
+  async read<Q extends Query>(namespace: string, query: Q, options: ReadOptions): Promise<Read<QueryResult<Q>>> {
+    const group = this.#group(namespace);
+    const minRevision = minRevisionOf(options.minToken, group.shard);
+    const answer =
+      (options.consistency === "stale" ? await this.#staleRead(group, query, minRevision) : null) ??
+      (await this.#linearizableRead(group, query, minRevision));
+    const result = answer.result as QueryResult<Q>;
+    const revision = (result as { revision: Revision }).revision;
+    return { result, token: formatToken(group.shard, revision), appliedRevision: answer.appliedRevision };
+  }
+
+  async waitForChange(namespace: string, request: WaitRequest): Promise<Waited> {
+    const group = this.#group(namespace);
+    const deadlineMs = Date.now() + request.timeoutMs;
+    const targets = new Targets(nearestFirst(group, this.#caller));
+    const attempts = new Attempts();
+    let problem = "no replica answered";
+    while (await attempts.next(attempts.made > 0)) {
+      const target = targets.next();
+      const timeoutMs = Math.max(0, deadlineMs - Date.now());
+      const wait = { namespace, afterRevision: request.afterRevision, timeoutMs, ...(request.key === undefined ? {} : { key: request.key }) };
+      try {
+        const w = await timed(this.#stub(group, target).waitForChange(this.#addr(group, target), wait), target, timeoutMs + raftRouterLimits.rpcTimeoutMs);
+        if (w.type === "waited") return { changed: w.changed, token: formatToken(group.shard, w.revision) };
+        problem = w.reason;
+      } catch (error) {
+        if (isOverloaded(error)) throw overloaded(group, target);
+        problem = `${target}: ${String(error)}`;
+      }
+    }
+    throw unavailable(group, problem);
+  }
+
+  async cluster(): Promise<ClusterStatus> {
+    const shards = await Promise.all(this.#topology.shards.map((s) => this.#shardStatus(groupOf(s, this.#generation))));
+    const { shardCount, replicasPerShard, locations } = this.#topology;
+    return { backend: "raft", ring: { shards: shardCount, replicasPerShard, locations, generation: this.#generation }, shards };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  async #propose(group: GroupSpec, bytes: Uint8Array): Promise<WriteOutcome> {
+    const targets = new Targets(leaderFirst(group, this.#caller));
+    const attempts = new Attempts();
+    let backoff = false;
+    let problem = "no replica answered";
+    while (await attempts.next(backoff)) {
+      const target = targets.next();
+      let answer: ProposeAnswer | Unserved;
+      try {
+        answer = await timed(this.#stub(group, target).propose(this.#addr(group, target), bytes), target, raftRouterLimits.rpcTimeoutMs);
+      } catch (error) {
+        if (isOverloaded(error)) throw overloaded(group, target);
+        this.#forgetLeader(group, target);
+        problem = `${target} failed: ${String(error)}`;
+        backoff = true;
+        continue;
+      }
+      switch (answer.type) {
+        case "applied":
+          placementCache.setLeader(group.shard, target);
+          return answer.outcome;
+        case "notLeader":
+          this.#forgetLeader(group, target);
+          backoff = !targets.redirect(answer.leaderHint);
+          problem = `${target} is not the leader`;
+          break;
+        case "refused":
+          if (answer.reason === "backpressure") throw new UnavailableError(`shard ${group.shard} is overloaded: ${answer.message}`, raftRouterLimits.retryAfterMs);
+          if (answer.reason === "tooLarge") return tooLarge(answer.message);
+          problem = `${target} refused (${answer.reason}): ${answer.message}`;
+          backoff = true;
+          break;
+        case "unknown":
+          // Leadership moved while the entry was in flight: retry; the idempotency key dedupes.
+          problem = `${target}: ${answer.reason}`;
+          backoff = true;
+          break;
+        case "unserved":
+          this.#forgetLeader(group, target);
+          problem = answer.reason;
+          backoff = true;
+          break;
+      }
+    }
+    throw unavailable(group, problem);
+  }
+
+  /** Null when no replica could serve it stale (the caller then asks linearizably). */
+  async #staleRead(group: GroupSpec, query: Query, minRevision: Revision | undefined): Promise<Extract<ReadAnswer, { type: "ok" }> | null> {
+    for (const target of nearestFirst(group, this.#caller)) {
+      const request = { consistency: "stale" as const, ...(minRevision === undefined ? {} : { minRevision, minRevisionWaitMs: raftRouterLimits.staleMinRevisionWaitMs }) };
+      try {
+        const answer = await timed(this.#stub(group, target).read(this.#addr(group, target), query, request), target, raftRouterLimits.rpcTimeoutMs);
+        if (answer.type === "ok") {
+          placementCache.noteApplied(target, answer.appliedRevision);
+          return answer;
+        }
+      } catch (error) {
+        if (isOverloaded(error)) throw overloaded(group, target);
+      }
+    }
+    return null;
+  }
+
+  async #linearizableRead(group: GroupSpec, query: Query, minRevision: Revision | undefined): Promise<Extract<ReadAnswer, { type: "ok" }>> {
+    const targets = new Targets(leaderFirst(group, this.#caller));
+    const attempts = new Attempts();
+    let backoff = false;
+    let problem = "no replica answered";
+    while (await attempts.next(backoff)) {
+      const target = targets.next();
+      const request = { consistency: "linearizable" as const, ...(minRevision === undefined ? {} : { minRevision }) };
+      try {
+        const answer = await timed(this.#stub(group, target).read(this.#addr(group, target), query, request), target, raftRouterLimits.rpcTimeoutMs);
+        if (answer.type === "ok") {
+          placementCache.noteApplied(target, answer.appliedRevision);
+          return answer;
+        }
+        if (answer.type === "futureRevision") throw futureToken(group, minRevision, answer.revision);
+        if (answer.type === "unserved") this.#forgetLeader(group, target);
+        problem = answer.type === "unavailable" || answer.type === "unserved" ? answer.reason : `${target} is behind`;
+        backoff = answer.type !== "unavailable" || !targets.redirect(answer.leaderHint);
+      } catch (error) {
+        if (error instanceof BadTokenError) throw error;
+        if (isOverloaded(error)) throw overloaded(group, target);
+        this.#forgetLeader(group, target);
+        problem = `${target} failed: ${String(error)}`;
+        backoff = true;
+      }
+    }
+    throw unavailable(group, problem);
+  }
+
+  async #shardStatus(group: GroupSpec): Promise<ShardStatus> {
+    const errors: string[] = [];
+    const reports = await Promise.all(
+      group.members.map(async (m): Promise<ReplicaStatusReport | null> => {
+        try {
+          const report = await timed(this.#stub(group, m.id).status(), m.id, raftRouterLimits.rpcTimeoutMs);
+          if (report === null) errors.push(`${m.id} has not been created yet (no request reached this shard)`);
+          return report;
+        } catch (error) {
+          errors.push(`${m.id}: ${String(error)}`);
+          return null;
+        }
+      }),
+    );
+    const replicas: ReplicaStatus[] = reports.filter((r) => r !== null).map((r) => ({
+      id: r.id, location: r.location, role: r.role, term: r.term, commitIndex: r.commitIndex, appliedIndex: r.appliedIndex, lastContactMs: r.lastContactMs,
+    }));
+    const revisions = reports.filter((r) => r !== null).map((r) => r.revision);
+    return {
+      shard: group.shard,
+      revision: revisions.length === 0 ? null : Math.max(...revisions),
+      replicas,
+      ...(errors.length === 0 ? {} : { error: errors.join("; ") }),
+    };
+  }
+
+  #group(namespace: string): GroupSpec {
+    return groupOf(shardFor(namespace, this.#topology), this.#generation);
+  }
+
+  #addr(group: GroupSpec, id: NodeId): ReplicaAddress {
+    return { self: id, group };
+  }
+
+  #stub(group: GroupSpec, id: NodeId): Stub {
+    let stub = this.#stubs.get(id);
+    if (stub === undefined) {
+      const location = group.members.find((m) => m.id === id)?.location ?? "";
+      const ns = this.#env.REPLICA;
+      const options = location === "" ? {} : { locationHint: location as DurableObjectLocationHint };
+      stub = ns.get(ns.idFromName(id), options) as unknown as ReplicaRpc;
+      this.#stubs.set(id, stub);
+    }
+    return stub;
+  }
+
+  #forgetLeader(group: GroupSpec, id: NodeId): void {
+    if (placementCache.leader(group.shard) === id) placementCache.setLeader(group.shard, null);
+  }
+}
+
+function parseGeneration(raw: string | undefined): number {
+  if (raw === undefined || raw === "") return 1;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`RAFT_GENERATION=${JSON.stringify(raw)} must be a positive integer; fix it in wrangler.toml [vars]`);
+  return n;
+}
+
+/** The revision a read must reach; undefined when there is no token or it names another shard. */
+function minRevisionOf(token: string | undefined, shard: number): Revision | undefined {
+  if (token === undefined) return undefined;
+  const t = parseToken(token);
+  if (t === null) throw new BadTokenError(`consistency token ${JSON.stringify(token)} is malformed`);
+  return t.shard === shard ? t.revision : undefined;
+}
+
+function futureToken(group: GroupSpec, minRevision: Revision | undefined, revision: Revision): BadTokenError {
+  return new BadTokenError(
+    `consistency token s${group.shard}.${minRevision} is ahead of shard ${group.shard} (at revision ${revision}): it was not ` +
+      "issued by this deployment; drop X-Edgecfg-Min-Revision or send a token this deployment returned",
+  );
+}
+
+function unavailable(group: GroupSpec, problem: string): UnavailableError {
+  return new UnavailableError(`shard ${group.shard} has no reachable leader right now (an election may be running; last: ${problem})`, raftRouterLimits.retryAfterMs);
+}
+
+function overloaded(group: GroupSpec, target: NodeId): UnavailableError {
+  return new UnavailableError(`replica ${target} of shard ${group.shard} is overloaded`, raftRouterLimits.retryAfterMs * 2);
+}
+
+/** The core refuses entries larger than one message: the API should have refused the body already. */
+function tooLarge(message: string): WriteOutcome {
+  return { type: "invalid", reason: "valueTooLarge", detail: `the write is too large to replicate: ${message}`, revision: 0 };
+}

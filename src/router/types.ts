@@ -1,0 +1,176 @@
+// The Router: the only door from the HTTP API (src/api) to the replicated state. The API speaks in
+// store commands and queries (src/store/types.ts) and consistency tokens; how a namespace finds its
+// shard and which replica answers is the backend's business. Two backends implement it:
+//   - SoloRouter (solo-router.ts): one Durable Object per shard, no replication (the benchmark's
+//     "single Durable Object floor" and the first end-to-end backend);
+//   - RaftRouter (raft-router.ts): a Raft group of ReplicaDOs per shard.
+// Both must pass the same API test suite (test/workers/api-*.test.ts).
+import type {
+  BundleResult,
+  ChangesQuery,
+  ChangesResult,
+  Command,
+  GetQuery,
+  GetResult,
+  HistoryResult,
+  Key,
+  ListQuery,
+  ListResult,
+  MetaResult,
+  NamespaceSettings,
+  Revision,
+  TokenRecord,
+  WriteOutcome,
+} from "../store/types.ts";
+
+/**
+ * A consistency token: `s<shard>.<revision>`, e.g. `s3.1042` = "shard 3 at revision 1042".
+ * Opaque to clients (they echo it in `X-Edgecfg-Min-Revision`); parse it with `parseToken` only.
+ * A token names one shard: it constrains reads of that shard and says nothing about others.
+ */
+export type ConsistencyToken = string;
+
+/** Every query a read may carry; the result type follows from `type` (see `QueryResult`). */
+export type Query =
+  | ({ type: "get" } & GetQuery)
+  | { type: "meta"; key: Key }
+  | ({ type: "list" } & ListQuery)
+  | { type: "bundle"; namespace: string }
+  | { type: "history"; key: Key }
+  | ({ type: "changes" } & ChangesQuery)
+  /** Token lookup by sha-256 (lowercase hex); `_sys` namespace only. */
+  | { type: "token"; hashHex: string }
+  /** All token records (no secrets are ever stored); `_sys` namespace only. */
+  | { type: "tokens" }
+  /** Settings of one namespace (publicRead); `_sys` namespace only. */
+  | { type: "namespaceSettings"; namespace: string };
+
+export type TokenResult = { revision: Revision; token: TokenRecord | null };
+export type TokensResult = { revision: Revision; tokens: TokenRecord[] };
+export type NamespaceSettingsResult = { revision: Revision; settings: NamespaceSettings };
+
+export type QueryResult<Q extends Query> = {
+  get: GetResult;
+  meta: MetaResult;
+  list: ListResult;
+  bundle: BundleResult;
+  history: HistoryResult;
+  changes: ChangesResult;
+  token: TokenResult;
+  tokens: TokensResult;
+  namespaceSettings: NamespaceSettingsResult;
+}[Q["type"]];
+
+export interface ReadOptions {
+  /**
+   * "linearizable" (default): reflects every write acknowledged before the read started.
+   * "stale": the nearest replica's applied state, however old; see `Read.appliedRevision`.
+   */
+  consistency: "linearizable" | "stale";
+  /** Read-your-writes: answer only from a state at or past this token (same shard only). */
+  minToken?: ConsistencyToken;
+}
+
+export interface Written {
+  outcome: WriteOutcome;
+  /** The shard's state right after this write (or the deduplicated first write). */
+  token: ConsistencyToken;
+}
+
+export interface Read<R> {
+  result: R;
+  /** The state that answered. */
+  token: ConsistencyToken;
+  /** Revision applied by the replica that answered (for stale reads: how old it may be). */
+  appliedRevision: Revision;
+}
+
+export interface WaitRequest {
+  /** Wait on one key; omit to wait on any key of the namespace. */
+  key?: Key;
+  /** Resolve once the key (or namespace) is written (put or delete) at a revision > this. */
+  afterRevision: Revision;
+  /** ≤ routerLimits.waitMsMax. */
+  timeoutMs: number;
+}
+
+export interface Waited {
+  /** False when the timeout ended the wait with nothing new. */
+  changed: boolean;
+  token: ConsistencyToken;
+}
+
+export interface ReplicaStatus {
+  id: string;
+  location: string;
+  role: "leader" | "follower" | "candidate" | "learner" | "solo";
+  term: number;
+  commitIndex: number;
+  appliedIndex: number;
+  /** Last contact with the leader (or the last request, for solo), ms since epoch; null: never. */
+  lastContactMs: number | null;
+}
+
+export interface ShardStatus {
+  shard: number;
+  revision: Revision | null;
+  replicas: ReplicaStatus[];
+  /** Set when the shard did not answer (the status is then partial). */
+  error?: string;
+}
+
+export interface ClusterStatus {
+  backend: string;
+  /** The ring: how namespaces map to shards. */
+  ring: { shards: number; [detail: string]: unknown };
+  shards: ShardStatus[];
+}
+
+export interface Router {
+  /** The shard that owns `namespace` (tokens name it). */
+  shardOf(namespace: string): number;
+  /** Proposes one command to the namespace's shard; resolves once it is applied. */
+  write(namespace: string, command: Command): Promise<Written>;
+  read<Q extends Query>(namespace: string, query: Q, options: ReadOptions): Promise<Read<QueryResult<Q>>>;
+  /** Long poll: resolves on the first matching write, or with `changed: false` at the timeout. */
+  waitForChange(namespace: string, request: WaitRequest): Promise<Waited>;
+  cluster(): Promise<ClusterStatus>;
+}
+
+/**
+ * The backend cannot answer now (an election, an overloaded replica, too many waiters); the API
+ * answers 503 with `Retry-After`. Anything else a router throws is a bug (500, logged).
+ */
+export class UnavailableError extends Error {
+  override name = "UnavailableError";
+  readonly retryAfterMs: number;
+  constructor(message: string, retryAfterMs: number) {
+    super(message);
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/** A consistency token the backend cannot honour: it is malformed or from the future (400). */
+export class BadTokenError extends Error {
+  override name = "BadTokenError";
+}
+
+export const routerLimits = {
+  /** Longest long poll (`?wait=`), and longest single wait of a watch stream. */
+  waitMsMax: 60_000,
+  /** How long a read waits for its replica to reach `minToken` before giving up (503). */
+  minTokenWaitMsMax: 5_000,
+} as const;
+
+const tokenPattern = /^s(\d{1,9})\.(\d{1,15})$/;
+
+export function formatToken(shard: number, revision: Revision): ConsistencyToken {
+  return `s${shard}.${revision}`;
+}
+
+/** Null when `token` is malformed. */
+export function parseToken(token: string): { shard: number; revision: Revision } | null {
+  const m = tokenPattern.exec(token.trim());
+  if (!m) return null;
+  return { shard: Number(m[1]), revision: Number(m[2]) };
+}

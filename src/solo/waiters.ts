@@ -1,0 +1,54 @@
+// Long-poll waiters of one shard: resolved when a write touches their key or namespace, or at
+// their timeout. Bounded: beyond `waitersMax` a new waiter is refused (the API answers 503).
+import type { Command, WriteOutcome } from "../store/types.ts";
+import { namespaceOf } from "../store/keys.ts";
+
+export const waitersMax = 10_000;
+
+interface Waiter {
+  namespace: string;
+  key: string | undefined;
+  resolve: (changed: boolean) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+export class Waiters {
+  private readonly waiters = new Set<Waiter>();
+
+  get size(): number {
+    return this.waiters.size;
+  }
+
+  /** Resolves true when woken by `notify`, false at the timeout; null when full. */
+  add(namespace: string, key: string | undefined, timeoutMs: number): Promise<boolean> | null {
+    if (this.waiters.size >= waitersMax) return null;
+    return new Promise((resolve) => {
+      const waiter: Waiter = { namespace, key, resolve, timer: setTimeout(() => this.settle(waiter, false), timeoutMs) };
+      this.waiters.add(waiter);
+    });
+  }
+
+  /** Wakes the waiters of the keys a command changed. */
+  notify(command: Command, outcome: WriteOutcome): void {
+    if (this.waiters.size === 0) return;
+    const keys = touchedKeys(command, outcome);
+    if (keys.size === 0) return;
+    const namespaces = new Set([...keys].map(namespaceOf));
+    for (const w of this.waiters) {
+      if (w.key === undefined ? namespaces.has(w.namespace) : keys.has(w.key)) this.settle(w, true);
+    }
+  }
+
+  private settle(w: Waiter, changed: boolean): void {
+    if (!this.waiters.delete(w)) return;
+    clearTimeout(w.timer);
+    w.resolve(changed);
+  }
+}
+
+function touchedKeys(command: Command, outcome: WriteOutcome): Set<string> {
+  if (outcome.type === "ok") return new Set([outcome.entry.key]);
+  if (command.type !== "txn" || outcome.type !== "txn") return new Set();
+  const branch = outcome.succeeded ? command.success : command.failure;
+  return new Set(branch.filter((op) => op.type !== "get").map((op) => op.key));
+}

@@ -1,0 +1,59 @@
+// Commands as Raft entry data. Canonical: fields are written in a fixed order and optional fields
+// only when set, so a command has exactly one encoding (the idempotency fingerprint relies on it).
+// Format 1 is the framing of framing.ts; a new format gets a new number and both are decoded
+// while old and new code run side by side during a deploy.
+import { assert } from "./assert.ts";
+import { decodeFrame, encodeFrame } from "./framing.ts";
+import { assertCommandShape } from "./shape.ts";
+import type { Command, TxnCompare, TxnOp } from "./types.ts";
+
+const commandFormat = 1;
+
+export function encodeCommand(command: Command): Uint8Array {
+  return encodeFrame(commandFormat, canonicalCommand(command));
+}
+
+/** Decodes entry data written by encodeCommand; anything else is a programmer error (asserts). */
+export function decodeCommand(bytes: Uint8Array): Command {
+  const { format, body } = decodeFrame(bytes);
+  assert(format === commandFormat, `unknown command format ${format}`);
+  assertCommandShape(body);
+  return body;
+}
+
+/** The command with its fields in canonical order; undefined optional fields dropped. */
+export function canonicalCommand(c: Command): Command {
+  const base = { atMs: c.atMs, ...(c.idempotencyKey === undefined ? {} : { idempotencyKey: c.idempotencyKey }) };
+  switch (c.type) {
+    case "put":
+      return {
+        type: c.type, ...base, key: c.key, value: c.value, contentType: c.contentType,
+        ...(c.ifMatch === undefined ? {} : { ifMatch: c.ifMatch }),
+        ...(c.ifNoneMatch === undefined ? {} : { ifNoneMatch: c.ifNoneMatch }),
+      };
+    case "delete":
+      return { type: c.type, ...base, key: c.key, ...(c.ifMatch === undefined ? {} : { ifMatch: c.ifMatch }) };
+    case "txn":
+      return { type: c.type, ...base, compare: c.compare.map(canonicalCompare), success: c.success.map(canonicalOp), failure: c.failure.map(canonicalOp) };
+    case "tokenCreate":
+      return {
+        type: c.type, ...base, id: c.id, hashHex: c.hashHex,
+        scopes: c.scopes.map((s) => ({ namespaces: [...s.namespaces], ops: [...s.ops] })),
+        ...(c.expiresAtMs === undefined ? {} : { expiresAtMs: c.expiresAtMs }),
+        createdAtMs: c.createdAtMs,
+      };
+    case "tokenRevoke":
+      return { type: c.type, ...base, id: c.id };
+    case "namespaceSet":
+      return { type: c.type, ...base, namespace: c.namespace, publicRead: c.publicRead };
+  }
+}
+
+function canonicalCompare(c: TxnCompare): TxnCompare {
+  return { key: c.key, target: c.target, op: c.op, value: c.value } as TxnCompare;
+}
+
+function canonicalOp(op: TxnOp): TxnOp {
+  if (op.type === "put") return { type: op.type, key: op.key, value: op.value, contentType: op.contentType };
+  return { type: op.type, key: op.key };
+}

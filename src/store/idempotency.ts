@@ -1,0 +1,82 @@
+// Exactly-once writes: the first outcome of a command with an Idempotency-Key is recorded, and a
+// retry (same key, same request) gets that outcome back, marked deduplicated, without applying.
+// Records are bounded in count and in the value bytes they hold (oldest evicted first), and in
+// age; age is judged by the store clock (the max atMs applied so far), never a wall clock, so
+// every replica evicts the same records.
+import { fnv1a64Hex } from "../ring/hash.ts";
+import { assert } from "./assert.ts";
+import { encodeCommand } from "./codec.ts";
+import { storeLimits } from "./limits.ts";
+import type { IdempotencyRecord, StoreState } from "./state.ts";
+import type { Command, WriteOutcome } from "./types.ts";
+import { invalid } from "./validate.ts";
+
+export function expireIdempotencyRecords(state: StoreState): void {
+  const oldestKeptMs = state.clockMs - state.options.idempotencyRecordAgeMsMax;
+  for (let oldest = state.idempotencyOrder.peek(); oldest !== undefined; oldest = state.idempotencyOrder.peek()) {
+    if (oldest.recordedAtMs >= oldestKeptMs) break; // recordedAtMs never decreases along the queue
+    evictOldest(state);
+  }
+}
+
+/** The replayed outcome, an `invalid` outcome for a reused or bad key, or null to apply. */
+export function lookupIdempotency(state: StoreState, command: Command, fingerprint: string): WriteOutcome | null {
+  const key = command.idempotencyKey;
+  if (key === undefined) return null;
+  if (key.length === 0 || key.length > storeLimits.idempotencyKeyBytesMax) {
+    return invalid(state, "idempotencyKey", `Idempotency-Key must be 1 to ${storeLimits.idempotencyKeyBytesMax} characters`);
+  }
+  const record = state.idempotency.get(key);
+  if (record === undefined) return null;
+  if (record.fingerprint !== fingerprint) {
+    return invalid(state, "idempotencyKeyReused", `Idempotency-Key ${JSON.stringify(key)} was already used for a different request; use a new key per request`);
+  }
+  return { ...record.outcome, deduplicated: true };
+}
+
+/**
+ * Remembers the outcome of a command with an idempotency key. `invalid` and `tooLarge` outcomes
+ * changed nothing and may succeed once the client fixes the request or frees space, so a retry
+ * applies again rather than replaying them. The newest record is never evicted by the bounds.
+ */
+export function recordIdempotency(state: StoreState, command: Command, fingerprint: string, outcome: WriteOutcome): void {
+  const key = command.idempotencyKey;
+  if (key === undefined || outcome.type === "invalid" || outcome.type === "tooLarge") return;
+  const record = { idempotencyKey: key, recordedAtMs: state.clockMs, fingerprint, outcome, valueBytes: outcomeValueBytes(outcome) };
+  addIdempotencyRecord(state, record);
+  const o = state.options;
+  while (state.idempotencyOrder.peek() !== record) {
+    const over = state.idempotency.size > o.idempotencyRecordsMax || state.idempotencyValueBytes > o.idempotencyValueBytesMax;
+    if (!over) break;
+    evictOldest(state);
+  }
+}
+
+export function addIdempotencyRecord(state: StoreState, record: IdempotencyRecord): void {
+  assert(!state.idempotency.has(record.idempotencyKey), `idempotency key ${record.idempotencyKey} recorded twice`);
+  state.idempotency.set(record.idempotencyKey, record);
+  state.idempotencyOrder.push(record);
+  state.idempotencyValueBytes += record.valueBytes;
+}
+
+/** Records leave only from the front of the queue, so the map and the queue hold the same set. */
+function evictOldest(state: StoreState): void {
+  const record = state.idempotencyOrder.shift();
+  assert(record !== undefined && state.idempotency.get(record.idempotencyKey) === record, "idempotency queue out of step");
+  state.idempotency.delete(record.idempotencyKey);
+  state.idempotencyValueBytes -= record.valueBytes;
+}
+
+export function outcomeValueBytes(outcome: WriteOutcome): number {
+  if (outcome.type !== "txn") return 0;
+  return outcome.results.reduce((sum, r) => sum + (r.type === "get" && r.value !== null ? r.value.length : 0), 0);
+}
+
+/**
+ * Identifies the request behind an idempotency key: the command without its time and its key.
+ * Computed once per command: it hashes the whole value (up to valueBytesMax).
+ */
+export function requestFingerprint(command: Command): string {
+  const { idempotencyKey: _key, ...rest } = command;
+  return fnv1a64Hex(encodeCommand({ ...rest, atMs: 0 }));
+}

@@ -1,0 +1,8 @@
+// The public surface of src/store: the state machine, its command codec, key validation, limits.
+export { Store, defaultStoreOptions } from "./store.ts";
+export type { StoreStats } from "./store.ts";
+export { encodeCommand, decodeCommand } from "./codec.ts";
+export { validateKey, validateNamespace, validateName, validatePrefix, validateContentType, systemNamespace } from "./keys.ts";
+export { storeLimits } from "./limits.ts";
+export { AssertionError } from "./assert.ts";
+export type * from "./types.ts";

@@ -1,0 +1,40 @@
+// Every limit of the state machine, named once, with its unit last (TigerBeetle style).
+// Why these numbers: the whole shard lives in memory on a Durable Object, whose isolate has
+// 128 MB. Retained data = live (shardBytesMax) + history (historyBytesMax) + recorded txn values
+// (idempotencyValueBytesMax) ≈ 52 MiB, and `snapshot()` builds one contiguous copy of it, so the
+// peak is about twice that, leaving headroom for the Raft log, JS objects and requests.
+
+const kibBytes = 1024;
+const mibBytes = 1024 * kibBytes;
+
+export const storeLimits = {
+  /** One value (HTTP 413 above this). */
+  valueBytesMax: 1 * mibBytes,
+  /** A whole key, "{namespace}/{name}". */
+  keyBytesMax: 512,
+  namespaceBytesMax: 63,
+  nameSegmentBytesMax: 128,
+  contentTypeBytesMax: 256,
+  /** Live keys in one namespace: bounds a bundle and a full scan. */
+  namespaceKeysMax: 10_000,
+  historyVersionsPerKeyDefault: 100,
+  /** Deleted keys whose history (tombstone included) is kept for reads at old revisions. */
+  deletedKeysRetainedMax: 10_000,
+  idempotencyRecordsMax: 10_000,
+  /** Clients retry within seconds to minutes; a day covers a laptop that slept. */
+  idempotencyRecordAgeMsMax: 24 * 60 * 60 * 1000,
+  idempotencyKeyBytesMax: 255,
+  listLimitMax: 1000,
+  /** Live keys + values of one shard (HTTP 507 above this). */
+  shardBytesMax: 32 * mibBytes,
+  /** Keys + values of past versions (history, tombstones); the oldest are trimmed above this. */
+  historyBytesMax: 16 * mibBytes,
+  /** Values that recorded txn outcomes keep for replay (their gets); oldest records go first. */
+  idempotencyValueBytesMax: 4 * mibBytes,
+  /** compare + success + failure entries of one txn. */
+  txnOpsMax: 128,
+  tokensMax: 10_000,
+  tokenScopesMax: 32,
+} as const;
+
+export type StoreLimits = typeof storeLimits;

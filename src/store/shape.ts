@@ -1,0 +1,92 @@
+// Structural checks of a decoded command: JSON types and enum members. A command that fails
+// them did not come from encodeCommand, so it is a programmer error and asserts. Semantic checks
+// of user input (key syntax, sizes, namespaces) are not here: they give `invalid` outcomes.
+import { assert } from "./assert.ts";
+import type { Command } from "./types.ts";
+
+type Obj = Record<string, unknown>;
+
+function isObj(x: unknown): x is Obj {
+  return typeof x === "object" && x !== null && !Array.isArray(x) && !(x instanceof Uint8Array);
+}
+
+function field(o: Obj, name: string, kind: "string" | "number" | "boolean" | "bytes", optional = false): void {
+  const v = o[name];
+  if (optional && v === undefined) return;
+  const ok = kind === "bytes" ? v instanceof Uint8Array : kind === "number" ? Number.isFinite(v) : typeof v === kind;
+  assert(ok, `command field ${name} must be ${kind}, got ${typeof v}`);
+}
+
+function oneOf(o: Obj, name: string, members: readonly unknown[]): void {
+  assert(members.includes(o[name]), `command field ${name} must be one of ${members.join(" ")}`);
+}
+
+function array(o: Obj, name: string, each: (x: unknown) => void): void {
+  const v = o[name];
+  assert(Array.isArray(v), `command field ${name} must be an array`);
+  v.forEach(each);
+}
+
+export function assertCommandShape(x: unknown): asserts x is Command {
+  assert(isObj(x), "command must be an object");
+  field(x, "atMs", "number");
+  field(x, "idempotencyKey", "string", true);
+  oneOf(x, "type", ["put", "delete", "txn", "tokenCreate", "tokenRevoke", "namespaceSet"]);
+  shapeOf[x.type as Command["type"]](x);
+}
+
+const shapeOf: Record<Command["type"], (o: Obj) => void> = {
+  put(o) {
+    field(o, "key", "string");
+    field(o, "value", "bytes");
+    field(o, "contentType", "string");
+    field(o, "ifMatch", "number", true);
+    if (o.ifNoneMatch !== undefined) oneOf(o, "ifNoneMatch", ["*"]);
+  },
+  delete(o) {
+    field(o, "key", "string");
+    field(o, "ifMatch", "number", true);
+  },
+  txn(o) {
+    array(o, "compare", assertCompareShape);
+    array(o, "success", assertOpShape);
+    array(o, "failure", assertOpShape);
+  },
+  tokenCreate(o) {
+    field(o, "id", "string");
+    field(o, "hashHex", "string");
+    field(o, "expiresAtMs", "number", true);
+    field(o, "createdAtMs", "number");
+    array(o, "scopes", (s) => {
+      assert(isObj(s), "token scope must be an object");
+      array(s, "namespaces", (n) => assert(typeof n === "string", "scope namespaces must be strings"));
+      array(s, "ops", (op) => assert(op === "read" || op === "write" || op === "admin", "scope ops must be read, write or admin"));
+    });
+  },
+  tokenRevoke(o) {
+    field(o, "id", "string");
+  },
+  namespaceSet(o) {
+    field(o, "namespace", "string");
+    field(o, "publicRead", "boolean");
+  },
+};
+
+function assertCompareShape(c: unknown): void {
+  assert(isObj(c), "txn compare must be an object");
+  field(c, "key", "string");
+  oneOf(c, "op", ["=", "!=", "<", ">"]);
+  oneOf(c, "target", ["modRevision", "version", "exists", "value"]);
+  const kind = c.target === "exists" ? "boolean" : c.target === "value" ? "bytes" : "number";
+  field(c, "value", kind);
+}
+
+function assertOpShape(op: unknown): void {
+  assert(isObj(op), "txn op must be an object");
+  oneOf(op, "type", ["put", "delete", "get"]);
+  field(op, "key", "string");
+  if (op.type === "put") {
+    field(op, "value", "bytes");
+    field(op, "contentType", "string");
+  }
+}

@@ -1,0 +1,126 @@
+// Snapshots of the whole state, for Raft log compaction and InstallSnapshot. Deterministic: maps
+// are written in sorted order (or, where order is itself state, in that order), so equal states
+// give equal bytes and replicas can compare snapshots by hash. Derived data (live and history
+// bytes and counts, the token hash index, sorted key caches) is rebuilt on restore, not stored.
+import { assert } from "./assert.ts";
+import { decodeFrame, encodeFrame } from "./framing.ts";
+import type { KeyRecord, NamespaceState, StoreState, Version } from "./state.ts";
+import { emptyState, liveKeyBytes, newestVersion } from "./state.ts";
+import { historyVersionBytes } from "./history.ts";
+import { addIdempotencyRecord, outcomeValueBytes } from "./idempotency.ts";
+import { liveDeleted, liveSuperseded } from "./retention.ts";
+import { Fifo } from "./fifo.ts";
+import type { StoreOptions, TokenRecord, WriteOutcome } from "./types.ts";
+
+const snapshotFormat = 1;
+
+type VersionRow = [number, number, number, number, string, Uint8Array, boolean];
+type RecordRow = [string, number, VersionRow[]];
+type NamespaceRow = [string, number, number, RecordRow[]];
+type IdempotencyRow = [string, number, string, WriteOutcome];
+
+interface SnapshotBody {
+  options: StoreOptions;
+  appliedIndex: number;
+  revision: number;
+  clockMs: number;
+  namespaces: NamespaceRow[];
+  deletedKeys: [string, number][];
+  superseded: [string, number][];
+  idempotency: IdempotencyRow[];
+  tokens: TokenRecord[];
+  publicReadNamespaces: string[];
+}
+
+const byFirst = <T extends [string, ...unknown[]]>(a: T, b: T) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
+
+export function snapshotState(state: StoreState): Uint8Array {
+  const body: SnapshotBody = {
+    options: canonicalOptions(state.options),
+    appliedIndex: state.appliedIndex,
+    revision: state.revision,
+    clockMs: state.clockMs,
+    namespaces: [...state.namespaces].map(([name, ns]) => namespaceRow(name, ns)).sort(byFirst),
+    deletedKeys: liveDeleted(state),
+    superseded: liveSuperseded(state),
+    idempotency: state.idempotencyOrder.toArray().map((r) => [r.idempotencyKey, r.recordedAtMs, r.fingerprint, r.outcome]),
+    tokens: [...state.tokens.values()].map(canonicalToken).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+    publicReadNamespaces: [...state.namespaceSettings.keys()].sort(),
+  };
+  return encodeFrame(snapshotFormat, body);
+}
+
+function namespaceRow(name: string, ns: NamespaceState): NamespaceRow {
+  const records = [...ns.records.values()].map((r): RecordRow => [r.key, r.trimmedThroughRevision, r.versions.map(versionRow)]);
+  return [name, ns.lastModRevision, ns.forgottenThroughRevision, records.sort(byFirst)];
+}
+
+function versionRow(v: Version): VersionRow {
+  return [v.version, v.createRevision, v.modRevision, v.updatedAtMs, v.contentType, v.value, v.deleted];
+}
+
+export function canonicalOptions(o: StoreOptions): StoreOptions {
+  return {
+    historyVersionsPerKey: o.historyVersionsPerKey,
+    shardBytesMax: o.shardBytesMax,
+    historyBytesMax: o.historyBytesMax,
+    namespaceKeysMax: o.namespaceKeysMax,
+    idempotencyRecordsMax: o.idempotencyRecordsMax,
+    idempotencyRecordAgeMsMax: o.idempotencyRecordAgeMsMax,
+    idempotencyValueBytesMax: o.idempotencyValueBytesMax,
+    deletedKeysRetainedMax: o.deletedKeysRetainedMax,
+    tokensMax: o.tokensMax,
+  };
+}
+
+function canonicalToken(t: TokenRecord): TokenRecord {
+  return {
+    id: t.id,
+    hashHex: t.hashHex,
+    scopes: t.scopes.map((s) => ({ namespaces: [...s.namespaces], ops: [...s.ops] })),
+    ...(t.expiresAtMs === undefined ? {} : { expiresAtMs: t.expiresAtMs }),
+    createdAtMs: t.createdAtMs,
+  };
+}
+
+/** Rebuilds a state from snapshot bytes; corrupt bytes are a programmer error (asserts). */
+export function restoreState(bytes: Uint8Array): StoreState {
+  const { format, body } = decodeFrame(bytes);
+  assert(format === snapshotFormat, `unknown snapshot format ${format}`);
+  const b = body as SnapshotBody;
+  const state = emptyState(canonicalOptions(b.options));
+  state.appliedIndex = b.appliedIndex;
+  state.revision = b.revision;
+  state.clockMs = b.clockMs;
+  for (const row of b.namespaces) restoreNamespace(state, row);
+  for (const [key, revision] of b.deletedKeys) state.deletedKeys.set(key, revision);
+  state.deletedOrder = new Fifo(b.deletedKeys);
+  state.superseded = new Fifo(b.superseded);
+  for (const [key, recordedAtMs, fingerprint, outcome] of b.idempotency) {
+    addIdempotencyRecord(state, { idempotencyKey: key, recordedAtMs, fingerprint, outcome, valueBytes: outcomeValueBytes(outcome) });
+  }
+  for (const token of b.tokens) {
+    state.tokens.set(token.id, token);
+    state.tokenIdsByHash.set(token.hashHex, token.id);
+  }
+  for (const namespace of b.publicReadNamespaces) state.namespaceSettings.set(namespace, { namespace, publicRead: true });
+  return state;
+}
+
+function restoreNamespace(state: StoreState, [name, lastModRevision, forgotten, rows]: NamespaceRow): void {
+  const ns: NamespaceState = { records: new Map(), liveKeys: 0, lastModRevision, forgottenThroughRevision: forgotten, sortedLiveKeys: null };
+  for (const [key, trimmedThroughRevision, versionRows] of rows) {
+    const versions = versionRows.map(([version, createRevision, modRevision, updatedAtMs, contentType, value, deleted]) =>
+      ({ version, createRevision, modRevision, updatedAtMs, contentType, value, deleted }));
+    const record: KeyRecord = { key, versions, trimmedThroughRevision };
+    const newest = newestVersion(record);
+    for (const v of versions.slice(0, -1)) state.historyBytes += historyVersionBytes(key, v);
+    state.historyVersions += versions.length - 1;
+    if (!newest.deleted) {
+      ns.liveKeys += 1;
+      state.liveBytes += liveKeyBytes(key, newest.value.length);
+    }
+    ns.records.set(key, record);
+  }
+  state.namespaces.set(name, ns);
+}

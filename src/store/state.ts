@@ -1,0 +1,160 @@
+// The in-memory state of one shard's state machine, and the helpers that keep its derived
+// counters (live bytes, live keys per namespace) in step with it.
+//
+// Design decision (lead): the state machine is held in memory and is deterministic. Durability
+// comes from the Raft log plus periodic snapshots (snapshot.ts) persisted by the replica; a
+// replica restarts from its latest snapshot and replays the log after it. Hence byte budgets on
+// live data, history and idempotency records (limits.ts): a shard must fit in a Durable Object.
+import { assert } from "./assert.ts";
+import { Fifo } from "./fifo.ts";
+import type { KvEntry, NamespaceSettings, Revision, StoreOptions, TokenRecord, WriteOutcome } from "./types.ts";
+
+/** One retained point of a key's history; the newest one is the key's current state. */
+export interface Version {
+  /** Writes since the life began (1 on create); 0 for a tombstone. */
+  version: number;
+  createRevision: Revision;
+  modRevision: Revision;
+  updatedAtMs: number;
+  contentType: string;
+  /** Empty for a tombstone. Shared, never mutated. */
+  value: Uint8Array;
+  deleted: boolean;
+}
+
+export interface KeyRecord {
+  key: string;
+  /** Oldest first, never empty, modRevision strictly increasing. */
+  versions: Version[];
+  /** modRevision of the newest version trimmed away; 0 when nothing was trimmed. */
+  trimmedThroughRevision: Revision;
+}
+
+export interface NamespaceState {
+  /** Every key of the namespace with retained history, live or deleted. */
+  records: Map<string, KeyRecord>;
+  liveKeys: number;
+  /** Last put or delete in the namespace: the bundle's ETag source; never decreases. */
+  lastModRevision: Revision;
+  /** Max tombstone revision of a forgotten key: reads at older revisions may be incomplete. */
+  forgottenThroughRevision: Revision;
+  /** Live keys in byte order; derived, rebuilt lazily after a create or delete. */
+  sortedLiveKeys: string[] | null;
+}
+
+export interface IdempotencyRecord {
+  idempotencyKey: string;
+  /** The store clock (max atMs applied) when the record was made: monotonic, so ages sort. */
+  recordedAtMs: number;
+  /** Hash of the command without atMs and idempotencyKey: detects a reused key. */
+  fingerprint: string;
+  outcome: WriteOutcome;
+  /** Bytes of values the outcome holds (txn gets); derived. */
+  valueBytes: number;
+}
+
+export interface StoreState {
+  options: StoreOptions;
+  appliedIndex: number;
+  revision: Revision;
+  /** Max atMs of every command applied: time only moves forward, whatever the proposers' clocks. */
+  clockMs: number;
+  /** Σ (key bytes + value bytes) over live keys; derived. */
+  liveBytes: number;
+  /** Σ (key bytes + value bytes) over retained versions that are no longer current; derived. */
+  historyBytes: number;
+  /** Number of retained versions that are no longer current; derived. */
+  historyVersions: number;
+  /**
+   * [key, modRevision] of versions in the order they stopped being current: the order in which
+   * historyBytesMax trims them. Entries already trimmed otherwise are skipped lazily (retention.ts).
+   */
+  superseded: Fifo<[string, Revision]>;
+  namespaces: Map<string, NamespaceState>;
+  /** Deleted keys and the revision of their delete. */
+  deletedKeys: Map<string, Revision>;
+  /** [key, revision] in order of deletion: the first is forgotten first. Lazily pruned of keys since re-created. */
+  deletedOrder: Fifo<[string, Revision]>;
+  idempotency: Map<string, IdempotencyRecord>;
+  /** The same records in apply order, which is also recordedAtMs order: oldest evicted first. */
+  idempotencyOrder: Fifo<IdempotencyRecord>;
+  /** Σ valueBytes over idempotency records; derived. */
+  idempotencyValueBytes: number;
+  tokens: Map<string, TokenRecord>;
+  tokenIdsByHash: Map<string, string>;
+  /** Only namespaces that differ from the default (publicRead false) are present. */
+  namespaceSettings: Map<string, NamespaceSettings>;
+}
+
+export function emptyState(options: StoreOptions): StoreState {
+  return {
+    options,
+    appliedIndex: 0,
+    revision: 0,
+    clockMs: 0,
+    liveBytes: 0,
+    historyBytes: 0,
+    historyVersions: 0,
+    superseded: new Fifo(),
+    namespaces: new Map(),
+    deletedKeys: new Map(),
+    deletedOrder: new Fifo(),
+    idempotency: new Map(),
+    idempotencyOrder: new Fifo(),
+    idempotencyValueBytes: 0,
+    tokens: new Map(),
+    tokenIdsByHash: new Map(),
+    namespaceSettings: new Map(),
+  };
+}
+
+export function namespaceState(state: StoreState, namespace: string): NamespaceState {
+  let ns = state.namespaces.get(namespace);
+  if (ns === undefined) {
+    ns = { records: new Map(), liveKeys: 0, lastModRevision: 0, forgottenThroughRevision: 0, sortedLiveKeys: null };
+    state.namespaces.set(namespace, ns);
+  }
+  return ns;
+}
+
+export function recordOf(state: StoreState, key: string): KeyRecord | undefined {
+  const slash = key.indexOf("/");
+  return state.namespaces.get(key.slice(0, slash))?.records.get(key);
+}
+
+export function newestVersion(record: KeyRecord): Version {
+  const newest = record.versions[record.versions.length - 1];
+  assert(newest !== undefined, `key ${record.key} has an empty history`);
+  return newest;
+}
+
+export function entryOf(key: string, v: Version): KvEntry {
+  assert(!v.deleted, "a tombstone has no entry");
+  return {
+    key,
+    contentType: v.contentType,
+    size: v.value.length,
+    version: v.version,
+    createRevision: v.createRevision,
+    modRevision: v.modRevision,
+    updatedAtMs: v.updatedAtMs,
+  };
+}
+
+/** The live version of a key, or null when it is absent (never written, deleted, forgotten). */
+export function liveVersion(state: StoreState, key: string): Version | null {
+  const record = recordOf(state, key);
+  if (record === undefined) return null;
+  const v = newestVersion(record);
+  return v.deleted ? null : v;
+}
+
+export function liveEntry(state: StoreState, key: string): KvEntry | null {
+  const v = liveVersion(state, key);
+  return v === null ? null : entryOf(key, v);
+}
+
+/** Bytes a live key holds against the shard quota. */
+export function liveKeyBytes(key: string, valueBytes: number): number {
+  return key.length + valueBytes;
+}

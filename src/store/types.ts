@@ -1,0 +1,366 @@
+// The vocabulary of the replicated state machine: commands (every write goes through Raft as one
+// of these), write outcomes, queries and their results. Nothing here does I/O.
+//
+// Conventions:
+// - A key is "{namespace}/{name}" (see keys.ts); keys are ASCII, compared as bytes.
+// - Revisions are shard-wide counters starting at 1; 0 means "never" (e.g. modRevision of an
+//   absent key in a txn compare, as in etcd).
+// - Times are milliseconds since the Unix epoch, stamped by the proposer into the command
+//   (`atMs`): the state machine never reads a clock, so every replica computes the same state.
+// - Every result carries `revision`: the shard revision of the state that answered. The API
+//   turns it into the X-Edgecfg-Revision consistency token.
+// This file is a contract with src/api and src/replica: add to it, never rename.
+
+export type Revision = number;
+/** "{namespace}/{name}", validated by `validateKey`. */
+export type Key = string;
+
+// ---------------------------------------------------------------------------------------------
+// Entries
+
+/** Metadata of one live version of a key (the JSON body of `?meta`, PUT responses and 412s). */
+export interface KvEntry {
+  key: Key;
+  contentType: string;
+  /** Value length in bytes. */
+  size: number;
+  /** Writes since this life of the key began: 1 on create. */
+  version: number;
+  createRevision: Revision;
+  /** The ETag: never repeats for a key, even across delete and re-create. */
+  modRevision: Revision;
+  updatedAtMs: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Commands (proposed through Raft, encoded by codec.ts)
+
+interface CommandBase {
+  /** The proposer's clock when it proposed; the only source of time for the state machine. */
+  atMs: number;
+  /** Client-chosen id: a retry with the same key returns the first outcome, deduplicated. */
+  idempotencyKey?: string;
+}
+
+/** Preconditions of a PUT; at most one of the two may be set. */
+export interface PutPreconditions {
+  /** Compare-and-set: apply only when the key is live with this modRevision. */
+  ifMatch?: Revision;
+  /** Create-only: apply only when the key is absent. */
+  ifNoneMatch?: "*";
+}
+
+export interface PutCommand extends CommandBase, PutPreconditions {
+  type: "put";
+  key: Key;
+  value: Uint8Array;
+  contentType: string;
+}
+
+export interface DeleteCommand extends CommandBase {
+  type: "delete";
+  key: Key;
+  ifMatch?: Revision;
+}
+
+export type CompareOperator = "=" | "!=" | "<" | ">";
+
+/**
+ * One comparison of an etcd-style txn, evaluated against the state before the txn.
+ * An absent key has modRevision 0, version 0 and exists false; a value compare on an absent key
+ * is false whatever the operator (as in etcd).
+ */
+export type TxnCompare =
+  | { key: Key; target: "modRevision"; op: CompareOperator; value: Revision }
+  | { key: Key; target: "version"; op: CompareOperator; value: number }
+  | { key: Key; target: "exists"; op: "=" | "!="; value: boolean }
+  | { key: Key; target: "value"; op: "=" | "!="; value: Uint8Array };
+
+/** Operations of a txn branch run in order; a `get` sees the writes before it in its branch. */
+export type TxnOp =
+  | { type: "put"; key: Key; value: Uint8Array; contentType: string }
+  | { type: "delete"; key: Key }
+  | { type: "get"; key: Key };
+
+export interface TxnCommand extends CommandBase {
+  type: "txn";
+  compare: TxnCompare[];
+  success: TxnOp[];
+  failure: TxnOp[];
+}
+
+export type TokenOperation = "read" | "write" | "admin";
+
+export interface TokenScope {
+  /** Namespace names or globs (e.g. "app-*"); matching is the API's job. */
+  namespaces: string[];
+  ops: TokenOperation[];
+}
+
+/** Stored in the reserved `_sys` area: only the hash of a token is ever kept. */
+export interface TokenRecord {
+  id: string;
+  /** sha-256 of the token, lowercase hex (64 chars). */
+  hashHex: string;
+  scopes: TokenScope[];
+  expiresAtMs?: number;
+  createdAtMs: number;
+}
+
+export interface TokenCreateCommand extends CommandBase, TokenRecord {
+  type: "tokenCreate";
+}
+
+export interface TokenRevokeCommand extends CommandBase {
+  type: "tokenRevoke";
+  id: string;
+}
+
+export interface NamespaceSettings {
+  namespace: string;
+  publicRead: boolean;
+}
+
+export interface NamespaceSetCommand extends CommandBase, NamespaceSettings {
+  type: "namespaceSet";
+}
+
+export type KvCommand = PutCommand | DeleteCommand | TxnCommand;
+export type SystemCommand = TokenCreateCommand | TokenRevokeCommand | NamespaceSetCommand;
+export type Command = KvCommand | SystemCommand;
+
+// ---------------------------------------------------------------------------------------------
+// Write outcomes (what `Store.apply` returns)
+
+interface OutcomeBase {
+  /** Shard revision after this command (unchanged when nothing changed). */
+  revision: Revision;
+  /** Set when an idempotency record answered: this is the first outcome, replayed. */
+  deduplicated?: true;
+}
+
+/** A put or delete that changed state. For "deleted", `entry` is the entry that was deleted. */
+export interface OkOutcome extends OutcomeBase {
+  type: "ok";
+  change: "created" | "updated" | "deleted";
+  entry: KvEntry;
+}
+
+/** 412: `current` is the live entry, or null when the key is absent. */
+export interface PreconditionFailedOutcome extends OutcomeBase {
+  type: "preconditionFailed";
+  current: KvEntry | null;
+}
+
+/** 404: a delete (without If-Match) of an absent key, or a revoke of an unknown token. */
+export interface NotFoundOutcome extends OutcomeBase {
+  type: "notFound";
+}
+
+export type TxnOpResult =
+  | { type: "put"; change: "created" | "updated"; entry: KvEntry }
+  | { type: "delete"; deleted: KvEntry | null }
+  | { type: "get"; entry: KvEntry; value: Uint8Array }
+  | { type: "get"; entry: null; value: null };
+
+export interface TxnOutcome extends OutcomeBase {
+  type: "txn";
+  /** True when every compare held and the success branch ran. */
+  succeeded: boolean;
+  /** One result per op of the branch that ran, in order. */
+  results: TxnOpResult[];
+}
+
+/** 507: the write would exceed a shard quota; nothing changed. */
+export interface TooLargeOutcome extends OutcomeBase {
+  type: "tooLarge";
+  limit: "shardBytesMax" | "namespaceKeysMax" | "tokensMax";
+  /** The quota and what the shard would hold after the write, in the limit's unit. */
+  max: number;
+  wouldBe: number;
+}
+
+/**
+ * Bad user input that reached the log (the API should have caught most of it); nothing changed.
+ * Suggested statuses: key/value/contentType/txnTooLarge/txnDuplicateKey 400 (valueTooLarge 413),
+ * idempotencyKey (bad syntax) 400, crossNamespace 422, idempotencyKeyReused 422, tokenExists 409.
+ */
+export interface InvalidOutcome extends OutcomeBase {
+  type: "invalid";
+  reason:
+    | "key"
+    | "namespace"
+    | "valueTooLarge"
+    | "contentType"
+    | "preconditions"
+    | "txnTooLarge"
+    | "txnDuplicateKey"
+    | "crossNamespace"
+    | "idempotencyKeyReused"
+    | "idempotencyKey"
+    | "tokenExists"
+    | "token";
+  detail: string;
+}
+
+export interface TokenCreatedOutcome extends OutcomeBase {
+  type: "tokenCreated";
+  token: TokenRecord;
+}
+
+export interface TokenRevokedOutcome extends OutcomeBase {
+  type: "tokenRevoked";
+  id: string;
+}
+
+export interface NamespaceSetOutcome extends OutcomeBase {
+  type: "namespaceSet";
+  settings: NamespaceSettings;
+}
+
+export type WriteOutcome =
+  | OkOutcome
+  | PreconditionFailedOutcome
+  | NotFoundOutcome
+  | TxnOutcome
+  | TooLargeOutcome
+  | InvalidOutcome
+  | TokenCreatedOutcome
+  | TokenRevokedOutcome
+  | NamespaceSetOutcome;
+
+// ---------------------------------------------------------------------------------------------
+// Queries (served from an applied state, never through the log)
+
+interface QueryResultBase {
+  /** Shard revision of the state that answered. */
+  revision: Revision;
+}
+
+export interface GetQuery {
+  key: Key;
+  /** Read the version live at this revision (while retained); default latest. */
+  atRevision?: Revision;
+}
+
+export type GetResult =
+  | (QueryResultBase & { type: "found"; entry: KvEntry; value: Uint8Array })
+  | (QueryResultBase & { type: "notFound" })
+  /** 410: the version live at `atRevision` is no longer retained. */
+  | (QueryResultBase & { type: "compacted" })
+  /** `atRevision` is ahead of this replica's state: wait, catch up, or forward. */
+  | (QueryResultBase & { type: "futureRevision" })
+  | (QueryResultBase & { type: "invalid"; detail: string });
+
+export type MetaResult =
+  | (QueryResultBase & { type: "found"; entry: KvEntry })
+  | (QueryResultBase & { type: "notFound" })
+  | (QueryResultBase & { type: "invalid"; detail: string });
+
+export interface ListQuery {
+  /** "{namespace}/" or "{namespace}/{partial name}": must name a namespace. */
+  prefix: string;
+  /** ≤ storeLimits.listLimitMax; default listLimitMax. */
+  limit?: number;
+  /** Opaque, from a previous page's `cursor`. */
+  cursor?: string;
+  values?: boolean;
+}
+
+export interface ListItem {
+  entry: KvEntry;
+  /** Present when the query asked for values. */
+  value?: Uint8Array;
+}
+
+export type ListResult =
+  | (QueryResultBase & { type: "list"; items: ListItem[]; cursor: string | null })
+  | (QueryResultBase & { type: "invalid"; detail: string });
+
+export interface BundleItem {
+  /** The key without "{namespace}/". */
+  name: string;
+  entry: KvEntry;
+  value: Uint8Array;
+}
+
+export type BundleResult =
+  | (QueryResultBase & {
+      type: "bundle";
+      namespace: string;
+      /** Last modRevision of any put or delete in the namespace (0 if none): the ETag source. */
+      namespaceRevision: Revision;
+      /** In key order. */
+      items: BundleItem[];
+    })
+  | (QueryResultBase & { type: "invalid"; detail: string });
+
+export interface HistoryItem {
+  /** Version of the key at this point; 0 for a tombstone (the delete that ended a life). */
+  version: number;
+  modRevision: Revision;
+  createRevision: Revision;
+  updatedAtMs: number;
+  size: number;
+  contentType: string;
+  deleted: boolean;
+}
+
+export type HistoryResult =
+  | (QueryResultBase & { type: "history"; items: HistoryItem[] /** newest first */ })
+  | (QueryResultBase & { type: "notFound" })
+  | (QueryResultBase & { type: "invalid"; detail: string });
+
+export interface ChangesQuery {
+  /** "{namespace}/…" as for list. */
+  prefix: string;
+  /** Events with modRevision > afterRevision. SSE fromRevision=N means afterRevision N-1. */
+  afterRevision: Revision;
+  /** Soft bound on events returned: whole revisions are never split. Default listLimitMax. */
+  limit?: number;
+  /** Default true. */
+  values?: boolean;
+}
+
+export interface ChangeEvent {
+  type: "put" | "delete";
+  key: Key;
+  modRevision: Revision;
+  /** Version after the put; 0 for a delete. */
+  version: number;
+  createRevision: Revision;
+  contentType: string;
+  /** Present for puts when the query asked for values. */
+  value?: Uint8Array;
+}
+
+export type ChangesResult =
+  | (QueryResultBase & {
+      type: "changes";
+      /** Ordered by modRevision, then key. */
+      events: ChangeEvent[];
+      /** Resume with afterRevision = this (equals `revision` when the caller is caught up). */
+      nextAfterRevision: Revision;
+    })
+  /** Some events after `afterRevision` are no longer retained: re-read and resume. */
+  | (QueryResultBase & { type: "compacted" })
+  | (QueryResultBase & { type: "invalid"; detail: string });
+
+// ---------------------------------------------------------------------------------------------
+// Configuration of one store (kept in its snapshots so a restored replica behaves the same)
+
+export interface StoreOptions {
+  historyVersionsPerKey: number;
+  /** Live keys + values (tooLarge above it). */
+  shardBytesMax: number;
+  /** Keys + values of versions no longer current; the oldest superseded are trimmed above it. */
+  historyBytesMax: number;
+  namespaceKeysMax: number;
+  idempotencyRecordsMax: number;
+  idempotencyRecordAgeMsMax: number;
+  /** Values held by recorded txn outcomes (their gets); the oldest records are evicted above it. */
+  idempotencyValueBytesMax: number;
+  /** Deleted keys whose history is kept; beyond this the oldest deletion is forgotten. */
+  deletedKeysRetainedMax: number;
+  tokensMax: number;
+}

@@ -1,0 +1,4 @@
+import { MemoryStorage } from "../../src/raft/memory-storage.ts";
+import { describeLogStorageContract } from "./storage-contract.ts";
+
+describeLogStorageContract("MemoryStorage", () => new MemoryStorage());

@@ -1,0 +1,67 @@
+// Fault profiles: each seed draws one, so the sweep covers different kinds of trouble instead of
+// one average. "churn" is tuned for Figure 8 of the Raft paper: leaders crash and come back
+// quickly while writes are in flight, so entries of several terms sit on minorities and an old
+// leader returns to find them; "lossy" stresses the network (loss, duplicates, stale deliveries);
+// "mixed" does a bit of everything, including membership changes under partitions.
+import type { FaultRates } from "./faults.ts";
+import type { Prng } from "./prng.ts";
+
+export interface FaultProfile {
+  name: string;
+  rates: FaultRates;
+  /** Chance, per Ready, of a crash between its stages (or halfway through sending). */
+  crashMidReadyProbability: number;
+  clients: number;
+  thinkTicksMax: number;
+  membershipChangePerTick: number;
+}
+
+const calm: FaultRates = {
+  crashPerTick: 0,
+  crashLeaderShare: 0,
+  shortDownTicksMax: 1,
+  downTicksMax: 1,
+  partitionPerTick: 0,
+  leaderPartitionShare: 0,
+  partitionTicksMax: 1,
+  linkChangePerTick: 0,
+  transferPerTick: 0,
+  campaignPerTick: 0,
+  tickRateSkewMax: 1,
+};
+
+export const noFaults: FaultProfile = { name: "none", rates: calm, crashMidReadyProbability: 0, clients: 4, thinkTicksMax: 0, membershipChangePerTick: 0 };
+
+const mixed: FaultProfile = {
+  name: "mixed",
+  rates: { crashPerTick: 0.03, crashLeaderShare: 0.5, shortDownTicksMax: 15, downTicksMax: 80, partitionPerTick: 0.02, leaderPartitionShare: 0.5, partitionTicksMax: 80, linkChangePerTick: 0.02, transferPerTick: 0.005, campaignPerTick: 0.005, tickRateSkewMax: 1.6 },
+  crashMidReadyProbability: 0.002,
+  clients: 4,
+  thinkTicksMax: 10,
+  membershipChangePerTick: 0.02,
+};
+
+const churn: FaultProfile = {
+  name: "churn",
+  rates: { crashPerTick: 0.06, crashLeaderShare: 0.85, shortDownTicksMax: 8, downTicksMax: 40, partitionPerTick: 0.03, leaderPartitionShare: 0.8, partitionTicksMax: 30, linkChangePerTick: 0.01, transferPerTick: 0.003, campaignPerTick: 0.01, tickRateSkewMax: 1.3 },
+  crashMidReadyProbability: 0.01,
+  clients: 6,
+  thinkTicksMax: 2,
+  membershipChangePerTick: 0.005,
+};
+
+const lossy: FaultProfile = {
+  name: "lossy",
+  rates: { crashPerTick: 0.01, crashLeaderShare: 0.3, shortDownTicksMax: 15, downTicksMax: 80, partitionPerTick: 0.01, leaderPartitionShare: 0.3, partitionTicksMax: 60, linkChangePerTick: 0.06, transferPerTick: 0.005, campaignPerTick: 0.005, tickRateSkewMax: 2 },
+  crashMidReadyProbability: 0.002,
+  clients: 4,
+  thinkTicksMax: 6,
+  membershipChangePerTick: 0.01,
+};
+
+export function pickProfile(prng: Prng): FaultProfile {
+  const roll = prng.next();
+  if (roll < 0.4) return churn;
+  if (roll < 0.75) return mixed;
+  return lossy;
+}

@@ -1,0 +1,115 @@
+// fast-check generators of commands: `anyCommand` for the codec (any strings, even invalid ones,
+// must round-trip) and `smallWorldCommand` for model tests (a few keys, so writes collide,
+// preconditions sometimes match, history trims and quotas bite).
+import fc from "fast-check";
+import type { Command, TxnCompare, TxnOp } from "../../src/store/types.ts";
+
+const anyString = fc.string({ unit: "binary", maxLength: 12 });
+const anyBytes = fc.uint8Array({ maxLength: 32 });
+const compareOp = fc.constantFrom("=", "!=", "<", ">") as fc.Arbitrary<"=" | "!=" | "<" | ">">;
+const eqOp = fc.constantFrom("=", "!=") as fc.Arbitrary<"=" | "!=">;
+
+function compareOf(key: fc.Arbitrary<string>, value: fc.Arbitrary<Uint8Array>, n: fc.Arbitrary<number>): fc.Arbitrary<TxnCompare> {
+  return fc.oneof(
+    fc.record({ key, target: fc.constant("modRevision" as const), op: compareOp, value: n }),
+    fc.record({ key, target: fc.constant("version" as const), op: compareOp, value: n }),
+    fc.record({ key, target: fc.constant("exists" as const), op: eqOp, value: fc.boolean() }),
+    fc.record({ key, target: fc.constant("value" as const), op: eqOp, value }),
+  );
+}
+
+function opOf(key: fc.Arbitrary<string>, value: fc.Arbitrary<Uint8Array>): fc.Arbitrary<TxnOp> {
+  return fc.oneof(
+    fc.record({ type: fc.constant("put" as const), key, value, contentType: fc.constantFrom("text/plain", "application/json") }),
+    fc.record({ type: fc.constant("delete" as const), key }),
+    fc.record({ type: fc.constant("get" as const), key }),
+  );
+}
+
+function commandOf(opts: {
+  key: fc.Arbitrary<string>;
+  value: fc.Arbitrary<Uint8Array>;
+  n: fc.Arbitrary<number>;
+  idempotencyKey: fc.Arbitrary<string>;
+  namespace: fc.Arbitrary<string>;
+  tokenId: fc.Arbitrary<string>;
+  hashHex: fc.Arbitrary<string>;
+}): fc.Arbitrary<Omit<Command, "atMs">> {
+  const base = { idempotencyKey: opts.idempotencyKey };
+  const required = <K extends string>(...keys: K[]) => ({ requiredKeys: keys });
+  return fc.oneof(
+    fc.record({ type: fc.constant("put" as const), ...base, key: opts.key, value: opts.value, contentType: fc.constantFrom("text/plain", "application/json", "x/y"), ifMatch: opts.n, ifNoneMatch: fc.constant("*" as const) }, required("type", "key", "value", "contentType")),
+    fc.record({ type: fc.constant("delete" as const), ...base, key: opts.key, ifMatch: opts.n }, required("type", "key")),
+    fc.record({ type: fc.constant("txn" as const), ...base, compare: fc.array(compareOf(opts.key, opts.value, opts.n), { maxLength: 3 }), success: fc.array(opOf(opts.key, opts.value), { maxLength: 4 }), failure: fc.array(opOf(opts.key, opts.value), { maxLength: 3 }) }, required("type", "compare", "success", "failure")),
+    fc.record({ type: fc.constant("tokenCreate" as const), ...base, id: opts.tokenId, hashHex: opts.hashHex, scopes: fc.array(fc.record({ namespaces: fc.array(opts.namespace, { minLength: 1, maxLength: 2 }), ops: fc.subarray(["read", "write", "admin"] as const, { minLength: 1 }) }), { minLength: 1, maxLength: 2 }), expiresAtMs: opts.n, createdAtMs: opts.n }, required("type", "id", "hashHex", "scopes", "createdAtMs")),
+    fc.record({ type: fc.constant("tokenRevoke" as const), ...base, id: opts.tokenId }, required("type", "id")),
+    fc.record({ type: fc.constant("namespaceSet" as const), ...base, namespace: opts.namespace, publicRead: fc.boolean() }, required("type", "namespace", "publicRead")),
+  ) as fc.Arbitrary<Omit<Command, "atMs">>;
+}
+
+export const anyCommand: fc.Arbitrary<Command> = fc
+  .tuple(
+    commandOf({ key: anyString, value: anyBytes, n: fc.nat(), idempotencyKey: anyString, namespace: anyString, tokenId: anyString, hashHex: anyString }),
+    fc.integer({ min: 0, max: 2 ** 50 }),
+  )
+  .map(([c, atMs]) => ({ ...c, atMs }) as Command);
+
+export const smallKeys = ["app/a", "app/b", "app/c/d", "app/c/e", "web/a", "web/z", "bad key"];
+export const smallPrefixes = ["app/", "app/c", "app/c/", "web/", "web/a"];
+
+const smallNames = ["a", "b", "c/d", "c/e"];
+const smallValue = fc.uint8Array({ maxLength: 24 });
+const smallRevision = fc.nat({ max: 12 });
+const maybe = <T>(arb: fc.Arbitrary<T>, weight = 1) => fc.oneof({ arbitrary: fc.constant(undefined), weight: 3 }, { arbitrary: arb, weight });
+
+/** Keys of one namespace (so txns are valid), now and then a bad or foreign one. */
+function smallKey(namespace: string): fc.Arbitrary<string> {
+  return fc.oneof(
+    { arbitrary: fc.constantFrom(`${namespace}/a`, `${namespace}/c/d`), weight: 14 },
+    { arbitrary: fc.constantFrom(...smallNames.map((n) => `${namespace}/${n}`)), weight: 6 },
+    { arbitrary: fc.constantFrom("bad key", "web/a", "app/a"), weight: 1 },
+  );
+}
+
+function smallKvCommand(namespace: string): fc.Arbitrary<Omit<Command, "atMs" | "idempotencyKey">> {
+  const key = smallKey(namespace);
+  const preconditions = fc.oneof(
+    { arbitrary: fc.constant({}), weight: 4 },
+    { arbitrary: smallRevision.map((ifMatch) => ({ ifMatch })), weight: 2 },
+    { arbitrary: fc.constant({ ifNoneMatch: "*" as const }), weight: 1 },
+  );
+  const contentType = fc.constantFrom("text/plain", "application/json");
+  return fc.oneof(
+    { arbitrary: fc.tuple(key, smallValue, contentType, preconditions).map(([k, value, ct, p]) => ({ type: "put" as const, key: k, value, contentType: ct, ...p })), weight: 6 },
+    { arbitrary: fc.tuple(key, maybe(smallRevision)).map(([k, ifMatch]) => ({ type: "delete" as const, key: k, ...(ifMatch === undefined ? {} : { ifMatch }) })), weight: 5 },
+    {
+      arbitrary: fc.record({
+        type: fc.constant("txn" as const),
+        compare: fc.array(compareOf(key, smallValue, smallRevision), { maxLength: 2 }),
+        success: fc.array(opOf(key, smallValue), { maxLength: 3 }),
+        failure: fc.array(opOf(key, smallValue), { maxLength: 2 }),
+      }),
+      weight: 3,
+    },
+  );
+}
+
+const smallSystemCommand: fc.Arbitrary<Omit<Command, "atMs" | "idempotencyKey">> = fc.oneof(
+  fc.record({
+    type: fc.constant("tokenCreate" as const),
+    id: fc.constantFrom("t1", "t2", "t3"),
+    hashHex: fc.constantFrom("a".repeat(64), "b".repeat(64), "c".repeat(64), "bad"),
+    scopes: fc.constant([{ namespaces: ["app"], ops: ["read" as const] }]),
+    createdAtMs: smallRevision,
+  }),
+  fc.record({ type: fc.constant("tokenRevoke" as const), id: fc.constantFrom("t1", "t2", "t3") }),
+  fc.record({ type: fc.constant("namespaceSet" as const), namespace: fc.constantFrom("app", "web", "_sys"), publicRead: fc.boolean() }),
+);
+
+/** Commands over a few keys with small values; the caller adds atMs. */
+export const smallWorldCommand: fc.Arbitrary<Omit<Command, "atMs">> = fc
+  .tuple(
+    fc.oneof({ arbitrary: fc.constantFrom("app", "web").chain(smallKvCommand), weight: 8 }, { arbitrary: smallSystemCommand, weight: 1 }),
+    maybe(fc.constantFrom("i1", "i2", "i3", "i4", "i5")),
+  )
+  .map(([c, idempotencyKey]) => (idempotencyKey === undefined ? c : { ...c, idempotencyKey }) as Omit<Command, "atMs">);

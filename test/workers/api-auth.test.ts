@@ -1,0 +1,125 @@
+// Authentication and authorization: bearer tokens, scopes, public-read namespaces, and the
+// secure default of a deployment without ADMIN_TOKEN.
+import { createExecutionContext, SELF } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import worker from "../../src/index.ts";
+import { adminToken, base, call, freshNs, mint, problemOf, put, workerEnv as env } from "./api/helpers.ts";
+
+describe("bearer tokens", () => {
+  it("401 without a token, with a malformed header, with an unknown token", async () => {
+    const ns = freshNs();
+    const none = await put(`${ns}/k`, 1, {}, null);
+    expect(none.status).toBe(401);
+    expect(none.headers.get("WWW-Authenticate")).toContain("Bearer");
+    expect((await problemOf(none)).detail).toContain("Authorization: Bearer");
+    expect((await call(`/v1/kv/${ns}/k`, { token: null })).status).toBe(401);
+    const basic = await SELF.fetch(`${base}/v1/kv/${ns}/k`, { headers: { Authorization: "Basic dXNlcjpwYXNz" } });
+    expect((await problemOf(basic)).status).toBe(401);
+    expect((await call(`/v1/kv/${ns}/k`, { token: "ecfg_not-a-real-token" })).status).toBe(401);
+    expect((await call(`/v1/kv/${ns}/k`, { token: adminToken + "x" })).status).toBe(401);
+  });
+
+  it("minted tokens are shown once, listed without secrets, scoped, and revocable", async () => {
+    const ns = freshNs("app");
+    const other = freshNs("other");
+    await put(`${ns}/k`, { v: 1 });
+    await put(`${other}/k`, { v: 1 });
+    const reader = await mint([{ namespaces: [ns], ops: ["read"] }]);
+    expect(reader.token).toMatch(/^ecfg_/);
+    expect((await call(`/v1/kv/${ns}/k`, { token: reader.token })).status).toBe(200);
+    const denied = await put(`${ns}/k`, 2, {}, reader.token);
+    expect(denied.status).toBe(403);
+    expect((await problemOf(denied)).detail).toContain("may not write");
+    expect((await call(`/v1/kv/${other}/k`, { token: reader.token })).status).toBe(403);
+    expect((await call(`/v1/tokens`, { token: reader.token })).status).toBe(403);
+
+    const listed = await (await call("/v1/tokens")).json() as { tokens: Array<Record<string, unknown>> };
+    const mine = listed.tokens.find((t) => t.id === reader.id)!;
+    expect(mine.scopes).toEqual([{ namespaces: [ns], ops: ["read"] }]);
+    expect(JSON.stringify(listed)).not.toContain(reader.token);
+    expect(mine).not.toHaveProperty("hashHex");
+
+    expect((await call(`/v1/tokens/${reader.id}`, { method: "DELETE" })).status).toBe(204);
+    expect((await call(`/v1/kv/${ns}/k`, { token: reader.token })).status).toBe(401);
+    expect((await call(`/v1/tokens/${reader.id}`, { method: "DELETE" })).status).toBe(404);
+  });
+
+  it("globs match namespaces; write and admin scopes; admin on * manages tokens", async () => {
+    const prefix = freshNs("team");
+    const writer = await mint([{ namespaces: [`${prefix}-*`], ops: ["write", "read"] }]);
+    expect((await put(`${prefix}-a/k`, 1, {}, writer.token)).status).toBe(201);
+    expect((await put(`${prefix}-b/k`, 1, {}, writer.token)).status).toBe(201);
+    expect((await put(`${prefix}/k`, 1, {}, writer.token)).status).toBe(403);
+    const nsAdmin = await mint([{ namespaces: [`${prefix}-a`], ops: ["admin"] }]);
+    expect((await call(`/v1/kv/${prefix}-a/k`, { token: nsAdmin.token })).status).toBe(200);
+    expect((await call(`/v1/ns/${prefix}-a/settings`, { method: "PUT", token: nsAdmin.token,
+      headers: { "Content-Type": "application/json" }, body: JSON.stringify({ publicRead: false }) })).status).toBe(200);
+    expect((await call(`/v1/ns/${prefix}-b/settings`, { method: "PUT", token: writer.token,
+      headers: { "Content-Type": "application/json" }, body: JSON.stringify({ publicRead: true }) })).status).toBe(403);
+    const superAdmin = await mint([{ namespaces: ["*"], ops: ["admin"] }]);
+    expect((await call("/v1/tokens", { token: superAdmin.token })).status).toBe(200);
+  });
+
+  it("expired tokens are 401", async () => {
+    const ns = freshNs();
+    const t = await mint([{ namespaces: [ns], ops: ["read"] }], 1);
+    await new Promise((r) => setTimeout(r, 1100));
+    const res = await call(`/v1/kv/${ns}/k`, { token: t.token });
+    expect(res.status).toBe(401);
+    expect((await problemOf(res)).detail).toContain("expired");
+  });
+
+  it("rejects malformed mint requests", async () => {
+    const bad = async (body: unknown) => (await call("/v1/tokens", { method: "POST",
+      headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) })).status;
+    expect(await bad({ scopes: [] })).toBe(400);
+    expect(await bad({ scopes: [{ namespaces: ["UPPER"], ops: ["read"] }] })).toBe(400);
+    expect(await bad({ scopes: [{ namespaces: ["a"], ops: ["delete"] }] })).toBe(400);
+    expect(await bad({ scopes: [{ namespaces: ["a"], ops: ["read"] }], expiresInSeconds: -1 })).toBe(400);
+    expect(await bad({ scopes: [{ namespaces: ["a"], ops: ["read"] }], owner: "me" })).toBe(400);
+  });
+});
+
+describe("public-read namespaces", () => {
+  it("anyone may read a public-read namespace; writes still need a token", async () => {
+    const ns = freshNs("pub");
+    await put(`${ns}/config`, { theme: "dark" });
+    expect((await call(`/v1/ns/${ns}`, { token: null })).status).toBe(401);
+    const set = await call(`/v1/ns/${ns}/settings`, { method: "PUT", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ publicRead: true }) });
+    expect(set.status).toBe(200);
+    expect(await set.json()).toEqual({ namespace: ns, publicRead: true });
+    expect((await call(`/v1/ns/${ns}`, { token: null })).status).toBe(200);
+    expect((await call(`/v1/kv/${ns}/config`, { token: null })).status).toBe(200);
+    expect((await call(`/v1/kv?prefix=${ns}/`, { token: null })).status).toBe(200);
+    expect((await put(`${ns}/config`, { theme: "light" }, {}, null)).status).toBe(401);
+    expect((await call(`/v1/ns/${ns}/settings`, { token: null })).status).toBe(200);
+    await call(`/v1/ns/${ns}/settings`, { method: "PUT", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ publicRead: false }) });
+    expect((await call(`/v1/ns/${ns}`, { token: null })).status).toBe(401);
+  });
+});
+
+describe("a deployment without ADMIN_TOKEN", () => {
+  const bare = { ...env, ADMIN_TOKEN: undefined };
+  const fetchBare = (path: string, init: RequestInit = {}) =>
+    worker.fetch(new Request(base + path, init), bare, createExecutionContext());
+
+  it("refuses every write with 503 and says how to fix it; health and reads of public namespaces still work", async () => {
+    const ns = freshNs();
+    for (const [path, init] of [
+      [`/v1/kv/${ns}/k`, { method: "PUT", body: "x" }],
+      [`/v1/kv/${ns}/k`, { method: "DELETE" }],
+      ["/v1/txn", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ success: [{ type: "put", key: `${ns}/k`, value: 1 }] }) }],
+      ["/v1/tokens", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ scopes: [{ namespaces: ["*"], ops: ["admin"] }] }) }],
+      [`/v1/kv/${ns}/k`, { method: "PUT", body: "x", headers: { Authorization: `Bearer ${adminToken}` } }],
+    ] as Array<[string, RequestInit]>) {
+      const res = await fetchBare(path, init);
+      expect(res.status, path).toBe(503);
+      const p = await problemOf(res);
+      expect(p.detail).toContain("wrangler secret put ADMIN_TOKEN");
+      expect(res.headers.get("Retry-After")).not.toBeNull();
+    }
+    expect((await fetchBare("/healthz")).status).toBe(200);
+    expect((await fetchBare(`/v1/kv/${ns}/k`)).status).toBe(401);
+  });
+});

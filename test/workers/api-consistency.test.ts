@@ -1,0 +1,40 @@
+// Consistency tokens: X-Edgecfg-Revision out, X-Edgecfg-Min-Revision in, ?consistency=stale.
+import { describe, expect, it } from "vitest";
+import { call, freshNs, problemOf, put } from "./api/helpers.ts";
+
+describe("consistency tokens", () => {
+  it("every response that read or wrote state carries X-Edgecfg-Revision; it advances with writes", async () => {
+    const ns = freshNs();
+    const t1 = (await put(`${ns}/k`, 1)).headers.get("X-Edgecfg-Revision")!;
+    const t2 = (await put(`${ns}/k`, 2)).headers.get("X-Edgecfg-Revision")!;
+    const [s1, r1] = t1.slice(1).split(".").map(Number);
+    const [s2, r2] = t2.slice(1).split(".").map(Number);
+    expect(s2).toBe(s1);
+    expect(r2).toBe(r1! + 1);
+    for (const path of [`/v1/kv/${ns}/k`, `/v1/kv/${ns}/k?meta`, `/v1/kv?prefix=${ns}/`, `/v1/ns/${ns}`, `/v1/kv/${ns}/k/history`, `/v1/kv/${ns}/missing`]) {
+      expect((await call(path)).headers.get("X-Edgecfg-Revision"), path).toMatch(/^s\d+\.\d+$/);
+    }
+    expect((await call(`/v1/kv/${ns}/k`, { method: "DELETE" })).headers.get("X-Edgecfg-Revision")).toMatch(/^s\d+\.\d+$/);
+  });
+
+  it("X-Edgecfg-Min-Revision: a token the shard has reached is honoured; malformed or foreign-future ones are 400", async () => {
+    const ns = freshNs();
+    const token = (await put(`${ns}/k`, 1)).headers.get("X-Edgecfg-Revision")!;
+    expect((await call(`/v1/kv/${ns}/k`, { headers: { "X-Edgecfg-Min-Revision": token } })).status).toBe(200);
+    expect((await problemOf(await call(`/v1/kv/${ns}/k`, { headers: { "X-Edgecfg-Min-Revision": "latest" } }))).detail).toContain("consistency token");
+    const shard = token.slice(1).split(".")[0];
+    const future = await call(`/v1/kv/${ns}/k`, { headers: { "X-Edgecfg-Min-Revision": `s${shard}.999999999` } });
+    expect(future.status).toBe(400);
+    expect((await problemOf(future)).detail).toContain("ahead of shard");
+  });
+
+  it("?consistency=stale answers with X-Edgecfg-Applied-Revision", async () => {
+    const ns = freshNs();
+    await put(`${ns}/k`, 1);
+    const res = await call(`/v1/kv/${ns}/k?consistency=stale`);
+    expect(res.status).toBe(200);
+    expect(Number(res.headers.get("X-Edgecfg-Applied-Revision"))).toBeGreaterThan(0);
+    expect((await call(`/v1/kv/${ns}/k?consistency=linearizable`)).headers.get("X-Edgecfg-Applied-Revision")).toBeNull();
+    expect((await call(`/v1/ns/${ns}?consistency=stale`)).headers.get("X-Edgecfg-Applied-Revision")).not.toBeNull();
+  });
+});

@@ -1,0 +1,78 @@
+// The error model: problem+json for every failure, 404/405 for unknown routes and methods,
+// unknown query parameters named, and the OpenAPI document.
+import { SELF } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { base, call, freshNs, problemOf, put, workerEnv } from "./api/helpers.ts";
+
+describe("problem+json everywhere", () => {
+  it("404 for unknown routes, 405 with Allow for known routes", async () => {
+    const p = await problemOf(await call("/v2/nothing"));
+    expect(p.status).toBe(404);
+    expect(p.type).toMatch(/^https:\/\//);
+    expect(p.title).toBe("Not Found");
+    const post = await call(`/v1/kv/${freshNs()}/k`, { method: "POST", body: "x" });
+    expect(post.status).toBe(405);
+    expect(post.headers.get("Allow")).toBe("DELETE, GET, HEAD, PUT");
+    await problemOf(post);
+    expect((await call("/v1/txn")).headers.get("Allow")).toBe("POST");
+    expect((await call("/healthz", { method: "DELETE" })).status).toBe(405);
+    expect((await call("/v1/cluster", { method: "OPTIONS" })).status).toBe(204);
+  });
+
+  it("unknown query parameters are 400 and named", async () => {
+    const ns = freshNs();
+    await put(`${ns}/k`, 1);
+    for (const path of [`/v1/kv/${ns}/k?foo=1`, `/v1/ns/${ns}?x=y`, `/v1/kv/${ns}/k/history?limit=2`, `/healthz?verbose`]) {
+      const p = await problemOf(await call(path));
+      expect(p.status, path).toBe(400);
+      expect(p.detail, path).toMatch(/unknown query parameter/);
+    }
+    expect((await problemOf(await put(`${ns}/k?ttl=5`, 1))).detail).toContain('"ttl"');
+    expect((await problemOf(await call(`/v1/kv/${ns}/k?consistency=eventual`))).detail).toContain("linearizable");
+    expect((await problemOf(await call(`/v1/kv/${ns}/k?meta&meta`))).detail).toContain("twice");
+  });
+
+  it("HEAD reads headers only", async () => {
+    const ns = freshNs();
+    await put(`${ns}/k`, { v: 1 });
+    const res = await call(`/v1/kv/${ns}/k`, { method: "HEAD" });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("ETag")).toMatch(/^"r\d+"$/);
+    expect(await res.text()).toBe("");
+  });
+
+  it("problem bodies never carry a stack trace", async () => {
+    const res = await SELF.fetch(`${base}/v1/txn`, { method: "POST", headers: { "Content-Type": "application/json", Authorization: "Bearer dev-admin-token" }, body: "[1,2" });
+    const text = await res.text();
+    expect(res.status).toBe(400);
+    expect(text).not.toMatch(/at .*\.ts:\d+/);
+  });
+});
+
+describe("service endpoints", () => {
+  it("GET /healthz answers without auth", async () => {
+    const res = await call("/healthz", { token: null });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ ok: true });
+  });
+
+  it("GET /v1/openapi.json is OpenAPI 3.1 and documents every endpoint", async () => {
+    const doc = await (await call("/v1/openapi.json", { token: null })).json() as { openapi: string; paths: Record<string, Record<string, unknown>> };
+    expect(doc.openapi).toBe("3.1.0");
+    const ops = Object.entries(doc.paths).flatMap(([p, m]) => Object.keys(m).map((k) => `${k.toUpperCase()} ${p}`)).sort();
+    expect(ops).toEqual([
+      "DELETE /v1/kv/{key}", "DELETE /v1/tokens/{id}", "GET /healthz", "GET /v1/cluster", "GET /v1/kv", "GET /v1/kv/{key}",
+      "GET /v1/kv/{key}/history", "GET /v1/ns/{namespace}", "GET /v1/ns/{namespace}/settings", "GET /v1/tokens", "GET /v1/watch",
+      "POST /v1/tokens", "POST /v1/txn", "PUT /v1/kv/{key}", "PUT /v1/ns/{namespace}/settings",
+    ]);
+    expect(JSON.stringify(doc)).toContain("application/problem+json");
+  });
+
+  it("GET /v1/cluster lists the ring and each shard's replica", async () => {
+    expect((await call("/v1/cluster", { token: null })).status).toBe(401);
+    const status = await (await call("/v1/cluster")).json() as { backend: string; ring: { shards: number }; shards: Array<{ replicas: Array<{ role: string }> }> };
+    expect(status.backend).toBe(workerEnv.BACKEND ?? "solo");
+    expect(status.shards).toHaveLength(status.ring.shards);
+    expect(status.shards[0]!.replicas.length).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,61 @@
+// Helpers of the API tests: requests through SELF (the Worker as deployed), the development admin
+// token, and unique namespaces so tests never share state.
+import { env, SELF } from "cloudflare:test";
+import type { Env } from "../../../src/env.ts";
+
+/** The Worker's bindings, typed as the Worker sees them. */
+export const workerEnv = env as unknown as Env;
+
+export const adminToken = "dev-admin-token";
+
+if (workerEnv.ADMIN_TOKEN !== adminToken) {
+  throw new Error(`the API tests need the binding ADMIN_TOKEN="${adminToken}": add ` +
+    `miniflare: { bindings: { ADMIN_TOKEN: "${adminToken}" } } to cloudflareTest() in vitest.config.ts`);
+}
+
+let counter = 0;
+
+/** A namespace no other test uses. */
+export function freshNs(label = "t"): string {
+  counter += 1;
+  return `${label}-${Date.now().toString(36)}-${counter}-${Math.random().toString(36).slice(2, 6)}`;
+}
+
+export const base = "http://edgecfg.test";
+
+export interface Call {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: BodyInit | null;
+  /** Bearer token; default the admin token; null sends none. */
+  token?: string | null;
+}
+
+export function call(path: string, init: Call = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  const token = init.token === undefined ? adminToken : init.token;
+  if (token !== null) headers.set("Authorization", `Bearer ${token}`);
+  return SELF.fetch(base + path, { method: init.method ?? "GET", headers, body: init.body ?? null });
+}
+
+export function put(key: string, value: unknown, headers: Record<string, string> = {}, token?: string | null): Promise<Response> {
+  const body = typeof value === "string" || value instanceof Uint8Array ? value : JSON.stringify(value);
+  const h = typeof value === "string" || value instanceof Uint8Array ? headers : { "Content-Type": "application/json", ...headers };
+  return call(`/v1/kv/${key}`, { method: "PUT", headers: h, body, ...(token === undefined ? {} : { token }) });
+}
+
+export async function problemOf(res: Response): Promise<{ type: string; title: string; status: number; detail: string; [k: string]: unknown }> {
+  if (!res.headers.get("Content-Type")?.startsWith("application/problem+json")) {
+    throw new Error(`expected problem+json, got ${res.status} ${res.headers.get("Content-Type")}: ${await res.text()}`);
+  }
+  const body = await res.json() as { type: string; title: string; status: number; detail: string };
+  if (body.status !== res.status || !body.type || !body.title || !body.detail) throw new Error(`incomplete problem: ${JSON.stringify(body)}`);
+  return body;
+}
+
+export async function mint(scopes: Array<{ namespaces: string[]; ops: string[] }>, expiresInSeconds?: number): Promise<{ id: string; token: string }> {
+  const res = await call("/v1/tokens", { method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ scopes, ...(expiresInSeconds === undefined ? {} : { expiresInSeconds }) }) });
+  if (res.status !== 201) throw new Error(`mint failed: ${res.status} ${await res.text()}`);
+  return await res.json() as { id: string; token: string };
+}

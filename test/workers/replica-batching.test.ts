@@ -1,0 +1,59 @@
+// DO-to-DO requests per committed write: one RPC per follower per round, commit piggybacked on
+// the next append, concurrent proposals batched into one append.
+import { describe, expect, it } from "vitest";
+import { freshGroup, leaderOf, putCommand } from "./replica-harness.ts";
+import type { ReplicaStats } from "../../src/replica/stats.ts";
+
+async function totals(stubs: { stats(): Promise<ReplicaStats> }[]) {
+  const all = await Promise.all(stubs.map((s) => s.stats()));
+  return {
+    rpcs: all.reduce((n, s) => n + s.rpcsSent, 0),
+    transactions: all.reduce((n, s) => n + s.storageTransactions, 0),
+  };
+}
+
+describe("batching", { timeout: 30_000 }, () => {
+  it("one writer: at most ~2 DO requests per committed write", async () => {
+    const g = freshGroup(3);
+    await Promise.all(g.stubs.map((s, i) => s.ensure(g.addrs[i]!)));
+    const leader = await leaderOf(g);
+    const before = await totals(g.stubs);
+    const writes = 100;
+    const started = Date.now();
+    for (let i = 0; i < writes; i++) {
+      const answer = await g.stubs[leader]!.propose(g.addrs[leader]!, putCommand(`ns/k${i % 10}`, `v${i}`));
+      expect(answer.type).toBe("applied");
+    }
+    const ms = Date.now() - started;
+    const after = await totals(g.stubs);
+    const perWrite = (after.rpcs - before.rpcs) / writes;
+    console.log(`one writer: ${writes} writes in ${ms} ms, ${perWrite.toFixed(2)} DO requests/write, ` +
+      `${((after.transactions - before.transactions) / writes).toFixed(2)} storage transactions/write (all replicas)`);
+    expect(perWrite).toBeLessThanOrEqual(2.2);
+  });
+
+  it("64 concurrent writers: at most ~0.5 DO requests per committed write", async () => {
+    const g = freshGroup(3);
+    await Promise.all(g.stubs.map((s, i) => s.ensure(g.addrs[i]!)));
+    const leader = await leaderOf(g);
+    const before = await totals(g.stubs);
+    const writers = 64;
+    const perWriter = 10;
+    const started = Date.now();
+    await Promise.all(
+      Array.from({ length: writers }, async (_, w) => {
+        for (let i = 0; i < perWriter; i++) {
+          const answer = await g.stubs[leader]!.propose(g.addrs[leader]!, putCommand(`ns/w${w}`, `v${i}`));
+          expect(answer.type).toBe("applied");
+        }
+      }),
+    );
+    const ms = Date.now() - started;
+    const after = await totals(g.stubs);
+    const writes = writers * perWriter;
+    const perWrite = (after.rpcs - before.rpcs) / writes;
+    console.log(`${writers} writers: ${writes} writes in ${ms} ms (${Math.round((writes / ms) * 1000)}/s), ` +
+      `${perWrite.toFixed(3)} DO requests/write, ${((after.transactions - before.transactions) / writes).toFixed(3)} storage transactions/write`);
+    expect(perWrite).toBeLessThanOrEqual(0.5);
+  });
+});

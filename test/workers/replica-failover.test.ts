@@ -1,0 +1,118 @@
+// Failover in workerd: replicas evicted and restarted, a leader lost, a replica partitioned. No
+// acknowledged write is lost, a new leader serves writes, and a lagging replica catches up from
+// the log or, once the log was compacted, from a snapshot.
+import { evictDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { replicaDefaults } from "../../src/replica/config.ts";
+import type { ReplicaStats } from "../../src/replica/stats.ts";
+import { appliedEverywhere, freshGroup, leaderOf, putCommand, readText, write, type TestGroup } from "./replica-harness.ts";
+
+async function ensureAll(g: TestGroup): Promise<void> {
+  await Promise.all(g.stubs.map((s, i) => s.ensure(g.addrs[i]!)));
+}
+
+/** Writes keys ns/k{from}..ns/k{to-1} with value = index; returns the acknowledged indexes. */
+async function writeKeys(g: TestGroup, from: number, to: number, among?: number[]): Promise<number[]> {
+  const acked: number[] = [];
+  for (let i = from; i < to; i++) {
+    const outcome = await write(g, putCommand(`ns/k${i}`, String(i), { idempotencyKey: `k${i}` }), 5_000, among);
+    expect(outcome.type).toBe("ok");
+    acked.push(i);
+  }
+  return acked;
+}
+
+async function expectAllPresent(g: TestGroup, reader: number, acked: number[]): Promise<void> {
+  for (const i of acked) expect(await readText(g, reader, `ns/k${i}`)).toBe(String(i));
+}
+
+const others = (except: number) => [0, 1, 2].filter((i) => i !== except);
+
+describe("failover", { timeout: 30_000 }, () => {
+  it("replicas evicted one by one, then all at once, restart from their logs; nothing acknowledged is lost", async () => {
+    const g = freshGroup(3);
+    await ensureAll(g);
+    const acked = await writeKeys(g, 0, 10);
+    for (const stub of g.stubs) {
+      await evictDurableObject(stub).catch(() => undefined); // "not running" is fine: already gone
+      acked.push(...(await writeKeys(g, acked.length, acked.length + 2)));
+    }
+    await Promise.all(g.stubs.map((s) => evictDurableObject(s).catch(() => undefined)));
+    acked.push(...(await writeKeys(g, acked.length, acked.length + 2)));
+    await appliedEverywhere(g, acked.length);
+    for (const reader of [0, 1, 2]) await expectAllPresent(g, reader, acked);
+    await g.stopAll();
+  });
+
+  it("losing the leader: a new leader serves writes, acknowledged writes survive (time to recover is logged)", async () => {
+    const g = freshGroup(3);
+    await ensureAll(g);
+    const acked = await writeKeys(g, 0, 10);
+    const oldLeader = await leaderOf(g);
+    const survivors = others(oldLeader);
+    const ticksBefore = await Promise.all(survivors.map((i) => g.stubs[i]!.stats()));
+
+    await g.stubs[oldLeader]!.setFaults({ stopped: true });
+    const lostAt = Date.now();
+    acked.push(...(await writeKeys(g, 10, 11, survivors)));
+    const recoveredMs = Date.now() - lostAt;
+    const ticksAfter = await Promise.all(survivors.map((i) => g.stubs[i]!.stats()));
+    const ticks = Math.max(...survivors.map((_, j) => ticksAfter[j]!.alarmsFired - ticksBefore[j]!.alarmsFired));
+    console.log(
+      `leader lost → next committed write: ${recoveredMs} ms, ${ticks} ticks on the busiest survivor ` +
+        `(tick ${replicaDefaults.tickMs} ms, election timeout ${replicaDefaults.electionTimeoutTicks}–${2 * replicaDefaults.electionTimeoutTicks} ticks)`,
+    );
+
+    const newLeader = await leaderOf(g, survivors);
+    expect(newLeader).not.toBe(oldLeader);
+    acked.push(...(await writeKeys(g, 11, 15, survivors)));
+    await expectAllPresent(g, newLeader, acked);
+
+    // The old leader comes back as a follower and catches up.
+    await g.stubs[oldLeader]!.setFaults({ stopped: false });
+    await appliedEverywhere(g, acked.length);
+    expect(await readText(g, oldLeader, "ns/k14", "stale")).toBe("14");
+    await g.stopAll();
+  });
+
+  it("a partitioned replica catches up from the log when the partition heals", async () => {
+    const g = freshGroup(3);
+    await ensureAll(g);
+    await writeKeys(g, 0, 3);
+    const leader = await leaderOf(g);
+    const cut = (leader + 1) % 3;
+    await g.stubs[cut]!.setFaults({ dropInbound: true, dropOutbound: true });
+    const acked = await writeKeys(g, 3, 20, others(cut));
+    expect((await g.stubs[cut]!.status())!.revision).toBeLessThan(20);
+    await g.stubs[cut]!.setFaults({ dropInbound: false, dropOutbound: false });
+    await appliedEverywhere(g, 20);
+    expect((await g.stubs[cut]!.stats()).snapshotsRestored).toBe(0);
+    expect(await readText(g, cut, "ns/k19", "stale")).toBe("19");
+    expect(acked).toHaveLength(17);
+    await g.stopAll();
+  });
+
+  it("a replica that missed compacted entries catches up from a snapshot, also after eviction", async () => {
+    const g = freshGroup(3);
+    await ensureAll(g);
+    await Promise.all(g.stubs.map((s) => s.tune({ snapshotEntriesInterval: 8 })));
+    const acked = await writeKeys(g, 0, 2);
+    const leader = await leaderOf(g);
+    const cut = (leader + 1) % 3;
+    await g.stubs[cut]!.setFaults({ dropInbound: true, dropOutbound: true });
+    acked.push(...(await writeKeys(g, 2, 30, others(cut))));
+    const leaderStats: ReplicaStats = await g.stubs[leader]!.stats();
+    expect(leaderStats.snapshotsTaken).toBeGreaterThan(0);
+
+    // Eviction heals the partition (faults live in memory) and restarts the replica from disk.
+    await evictDurableObject(g.stubs[cut]!);
+    await appliedEverywhere(g, 30);
+    expect((await g.stubs[cut]!.stats()).snapshotsRestored).toBeGreaterThan(0);
+    await expectAllPresent(g, cut, acked);
+
+    // A snapshot-restored replica restarts from its own snapshot and log.
+    await evictDurableObject(g.stubs[cut]!);
+    expect(await readText(g, cut, "ns/k29", "stale")).toBe("29");
+    await g.stopAll();
+  });
+});

@@ -1,0 +1,59 @@
+// A replicated write through three ReplicaDOs: election on first contact, one command proposed on
+// the leader, applied on every member; followers answer notLeader; reads at both consistencies.
+import { describe, expect, it } from "vitest";
+import { wireVersion } from "../../src/replica/wire.ts";
+import { eventually, freshGroup, leaderOf, putCommand, write } from "./replica-harness.ts";
+
+describe("a three-replica group", () => {
+  it("elects a leader on first contact and replicates a write to every member", async () => {
+    const g = freshGroup(3);
+    await Promise.all(g.stubs.map((s, i) => s.ensure(g.addrs[i]!)));
+    const leader = await leaderOf(g);
+    const outcome = await write(g, putCommand(`ns/a`, "hello"));
+    expect(outcome.type).toBe("ok");
+    if (outcome.type !== "ok") return;
+    expect(outcome.change).toBe("created");
+    expect(outcome.revision).toBe(1);
+
+    // Followers refuse writes with a hint instead of forwarding them.
+    const follower = (leader + 1) % 3;
+    const refused = await g.stubs[follower]!.propose(g.addrs[follower]!, putCommand("ns/b", "x"));
+    expect(refused).toEqual({ type: "notLeader", leaderHint: g.addrs[leader]!.self });
+
+    // Every member applies it (the commit index reaches followers on the next message or tick).
+    await eventually("every member applied revision 1", async () => {
+      const statuses = await Promise.all(g.stubs.map((s) => s.status()));
+      return statuses.every((s) => s?.revision === 1) ? true : undefined;
+    });
+
+    for (const [i, stub] of g.stubs.entries()) {
+      // Linearizable on every member, followers included (ReadIndex).
+      const read = await stub.read(g.addrs[i]!, { type: "get", key: "ns/a" }, { consistency: "linearizable" });
+      expect(read.type).toBe("ok");
+      if (read.type !== "ok") continue;
+      const result = read.result as { type: string; value: Uint8Array };
+      expect(result.type).toBe("found");
+      expect(new TextDecoder().decode(result.value)).toBe("hello");
+    }
+  });
+
+  it("refuses a wire envelope of an unknown format version with an error that says what to do", async () => {
+    const g = freshGroup(3);
+    await g.stubs[0]!.ensure(g.addrs[0]!);
+    const envelope = { v: 99, from: g.addrs[1]!.self, to: g.addrs[0]!.self, group: g.group, messages: [] };
+    const refused = await g.stubs[0]!.deliver(envelope);
+    expect(refused.refused).toMatch(/wire format v99 .* not supported .* finish the deploy/);
+    const ok = await g.stubs[0]!.deliver({ ...envelope, v: wireVersion });
+    expect(ok).toMatchObject({ v: wireVersion, from: g.addrs[0]!.self, to: g.addrs[1]!.self });
+    await g.stopAll();
+  });
+
+  it("refuses to serve under a different identity: replica ids are never reused", async () => {
+    const g = freshGroup(3);
+    await g.stubs[0]!.ensure(g.addrs[0]!);
+    const other = freshGroup(3);
+    const answer = await g.stubs[0]!.ensure({ self: g.addrs[0]!.self, group: other.group });
+    expect(answer).toMatchObject({ type: "unserved", reason: expect.stringMatching(/never reused/) });
+    await g.stopAll();
+  });
+});

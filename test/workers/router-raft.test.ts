@@ -1,0 +1,88 @@
+// RaftRouter over real ReplicaDOs: namespace → shard → leader, reads at both consistencies,
+// read-your-writes tokens, long polls, /v1/cluster, and 503 when a shard has no quorum.
+import { describe, expect, it } from "vitest";
+import { RaftRouter, type RaftRouterEnv } from "../../src/router/raft-router.ts";
+import { BadTokenError, UnavailableError } from "../../src/router/types.ts";
+import type { Command } from "../../src/store/types.ts";
+import { replicaEnv } from "./replica-harness.ts";
+
+let routers = 0;
+
+/** A router over a cluster no other test uses (a fresh generation means fresh replica ids). */
+function freshRouter(vars: Partial<RaftRouterEnv> = {}): RaftRouter {
+  const generation = String(Date.now() % 1_000_000_000 * 10 + routers++);
+  return new RaftRouter({ ...replicaEnv, SHARDS: "2", SHARD_COUNT: "2", REPLICAS_PER_SHARD: "3", RAFT_GENERATION: generation, ...vars });
+}
+
+const text = new TextEncoder();
+const put = (key: string, value: string, extra: Partial<Command> = {}): Command =>
+  ({ type: "put", atMs: Date.now(), key, value: text.encode(value), contentType: "text/plain", ...extra }) as Command;
+
+describe("RaftRouter", { timeout: 30_000 }, () => {
+  it("writes through the leader and reads back at every consistency", async () => {
+    const router = freshRouter();
+    const w = await router.write("app", put("app/a", "1"));
+    expect(w.outcome.type).toBe("ok");
+    const shard = router.shardOf("app");
+    expect(w.token).toBe(`s${shard}.1`);
+
+    const lin = await router.read("app", { type: "get", key: "app/a" }, { consistency: "linearizable" });
+    expect(lin.result.type).toBe("found");
+    expect(lin.token).toBe(`s${shard}.1`);
+
+    const stale = await router.read("app", { type: "get", key: "app/a" }, { consistency: "stale", minToken: w.token });
+    expect(stale.result.type).toBe("found");
+    expect(stale.appliedRevision).toBeGreaterThanOrEqual(1);
+
+    await expect(router.read("app", { type: "get", key: "app/a" }, { consistency: "linearizable", minToken: `s${shard}.99` })).rejects.toBeInstanceOf(BadTokenError);
+    await expect(router.read("app", { type: "get", key: "app/a" }, { consistency: "stale", minToken: "garbage" })).rejects.toBeInstanceOf(BadTokenError);
+  });
+
+  it("deduplicates a retried write by its idempotency key", async () => {
+    const router = freshRouter();
+    const first = await router.write("app", put("app/k", "v", { idempotencyKey: "same" }));
+    const again = await router.write("app", put("app/k", "v", { idempotencyKey: "same" }));
+    expect(again.outcome).toEqual({ ...first.outcome, deduplicated: true });
+  });
+
+  it("long-polls until a write lands, or times out unchanged", async () => {
+    const router = freshRouter();
+    const w = await router.write("app", put("app/w", "1"));
+    const revision = Number(w.token.split(".")[1]);
+    const timedOut = await router.waitForChange("app", { key: "app/w", afterRevision: revision, timeoutMs: 200 });
+    expect(timedOut.changed).toBe(false);
+    const waiting = router.waitForChange("app", { key: "app/w", afterRevision: revision, timeoutMs: 5_000 });
+    await new Promise((r) => setTimeout(r, 100));
+    await router.write("app", put("app/w", "2"));
+    expect((await waiting).changed).toBe(true);
+  });
+
+  it("reports the cluster: every replica of a used shard, one leader", async () => {
+    const router = freshRouter();
+    await router.write("app", put("app/a", "1"));
+    const cluster = await router.cluster();
+    expect(cluster.backend).toBe("raft");
+    const shard = cluster.shards.find((s) => s.shard === router.shardOf("app"))!;
+    expect(shard.replicas).toHaveLength(3);
+    expect(shard.replicas.filter((r) => r.role === "leader")).toHaveLength(1);
+    expect(shard.revision).toBe(1);
+  });
+
+  it("answers 503 (UnavailableError with retryAfter) when a shard has no quorum", async () => {
+    const router = freshRouter();
+    await router.write("app", put("app/a", "1"));
+    const cluster = await router.cluster();
+    const shard = cluster.shards.find((s) => s.shard === router.shardOf("app"))!;
+    const ids = shard.replicas.map((r) => r.id);
+    const stubs = ids.map((id) => replicaEnv.REPLICA.get(replicaEnv.REPLICA.idFromName(id)));
+    await stubs[0]!.setFaults({ stopped: true });
+    await stubs[1]!.setFaults({ stopped: true });
+    const started = Date.now();
+    const error = await router.write("app", put("app/a", "2")).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UnavailableError);
+    expect((error as UnavailableError).retryAfterMs).toBeGreaterThan(0);
+    console.log(`no quorum: 503 after ${Date.now() - started} ms: ${(error as Error).message}`);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    await Promise.all(stubs.map((s) => s.setFaults({ stopped: true })));
+  });
+});
