@@ -66,8 +66,11 @@ async function wan(edgecfg: EdgecfgRunner, plan: Plan, report: BenchReport): Pro
 
 function addNotes(report: BenchReport): void {
   const backend = report.targets.edgecfg;
-  if (backend !== "raft") {
-    report.notes.push(`The edgecfg rows ran on backend "${backend}", not raft${backend === "solo" ? ": the ratios to the single-DO floor compare solo with itself and show the run's noise" : ""}. Run with \`--backend raft\` once the Raft backend lands.`);
+  if (!backend.startsWith("raft")) {
+    report.notes.push(`The edgecfg rows ran on backend "${backend}", not raft${backend.startsWith("solo") ? ": the ratios to the single-DO floor compare solo with itself and show the run's noise" : ""}. Run with \`--backend raft\` once the Raft backend is the default.`);
+  }
+  if (report.mode === "quick") {
+    report.notes.push("Quick run: one 2 s run per cell. On a shared machine a single run can be off by ±40 %, so take these verdicts as a smoke test; the full run (five interleaved runs per cell, medians) gives the ones to act on.");
   }
   for (const s of report.skipped) report.notes.push(`${s.target} ${s.scenario}: not run: ${s.reason}`);
   for (const c of report.cells.filter((c) => c.errors > 0)) {

@@ -2,6 +2,7 @@
 // Object classes the backends use.
 import { createApp } from "./api/app.ts";
 import type { Env } from "./env.ts";
+import { callerLocationOf } from "./router/raft-placement.ts";
 import { RaftRouter, type RaftRouterEnv } from "./router/raft-router.ts";
 import { SoloRouter } from "./router/solo-router.ts";
 import type { Router } from "./router/types.ts";
@@ -9,10 +10,11 @@ import type { Router } from "./router/types.ts";
 export { SoloShardDO } from "./solo/shard-do.ts";
 export { ReplicaDO } from "./replica/replica-do.ts";
 
-function routerFor(env: Env): Router {
+/** `request`, when the API passes it, lets the Raft router prefer replicas near the caller. */
+function routerFor(env: Env, request?: Request): Router {
   switch (env.BACKEND ?? "solo") {
     case "solo": return new SoloRouter(env);
-    case "raft": return new RaftRouter(env as Env & RaftRouterEnv);
+    case "raft": return new RaftRouter(env as Env & RaftRouterEnv, callerLocationOf(request));
     default: throw new Error(`unknown BACKEND ${JSON.stringify(env.BACKEND)}: set it to "raft" or "solo" in wrangler.toml [vars]`);
   }
 }

@@ -10,6 +10,8 @@ import type { Target } from "./types.ts";
 export interface EdgecfgServer {
   /** The backend that answers: from GET /v1/cluster, else the BACKEND var, else "default". */
   backend: string;
+  /** For the report: the backend, and its replicas per shard when the cluster says. */
+  label: string;
   target: Target & { kind: "edgecfg" };
   url: URL;
   adminToken: string;
@@ -22,8 +24,11 @@ export async function startEdgecfg(stateRoot: string, name: string, vars: Record
   const before = descendantPids(process.pid, "workerd");
   const server = await startLocal({ port: 0, stateDir: join(stateRoot, name), vars });
   const cluster = await readCluster(server.url, server.adminToken);
+  const backend = cluster?.backend ?? vars.BACKEND ?? "default";
+  const replicas = cluster?.replicasPerShard;
   return {
-    backend: cluster?.backend ?? vars.BACKEND ?? "default",
+    backend,
+    label: replicas === undefined ? backend : `${backend}, ${replicas} replica${replicas === 1 ? "" : "s"}/shard`,
     target: { kind: "edgecfg", url: server.url.origin, adminToken: server.adminToken },
     url: server.url,
     adminToken: server.adminToken,

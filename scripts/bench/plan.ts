@@ -18,7 +18,7 @@ export interface Plan {
   /** Longest wait for the shard to stop making DO requests before the idle window starts. */
   idleSettleMaxMs: number;
   etcd: boolean;
-  /** BENCH vars for the edgecfg rows; {} runs the Worker's default backend. */
+  /** Extra [vars] for the edgecfg Worker; {} runs the Worker's default backend. */
   edgecfgVars: Record<string, string>;
   outDir: string;
 }
@@ -28,6 +28,21 @@ export interface Plan {
  * default. Flip to "raft" once the Raft backend lands (or pass `--backend raft`).
  */
 const defaultBackend: string | undefined = undefined;
+
+/** Vars per backend: the summary compares a 3-replica group, whatever wrangler.toml's default. */
+const backendVars: Record<string, Record<string, string>> = {
+  raft: { BACKEND: "raft", REPLICAS_PER_SHARD: "3" },
+};
+
+function edgecfgVars(backend: string | undefined, extra: string[]): Record<string, string> {
+  const vars = backend === undefined ? {} : (backendVars[backend] ?? { BACKEND: backend });
+  const pairs = extra.map((kv) => {
+    const at = kv.indexOf("=");
+    if (at < 1) throw new Error(`--var ${kv}: expected NAME=value, e.g. --var TICK_MS=20`);
+    return [kv.slice(0, at), kv.slice(at + 1)];
+  });
+  return { ...vars, ...Object.fromEntries(pairs) };
+}
 
 const concurrencies = [1, 16, 64];
 const allOf = (scenarios: ScenarioName[]): Cell[] => scenarios.flatMap((s) => concurrencies.map((c): Cell => [s, c]));
@@ -44,10 +59,12 @@ const quickCells: Record<TargetId, Cell[]> = {
   etcd: [["cas", 64]],
 };
 
-const usage = `usage: npm run bench [-- --quick] [--wan] [--backend raft|solo] [--no-etcd] [--out bench/results]
+const usage = `usage: npm run bench [-- --quick] [--wan] [--backend raft|solo] [--var NAME=value]… [--no-etcd] [--out bench/results]
   --quick     2 s per cell, only the cells the summary needs (about a minute)
   --wan       add the simulated-WAN cells to a quick run (a full run always has them)
-  --backend   BACKEND var for the edgecfg rows (default: the Worker's default)
+  --backend   BACKEND var for the edgecfg rows (default: the Worker's default); raft also
+              sets REPLICAS_PER_SHARD=3
+  --var       an extra [vars] entry for the edgecfg Worker, e.g. --var TICK_MS=20 (repeatable)
   --no-etcd   skip the etcd baseline`;
 
 export function planFromArgs(args: string[]): Plan {
@@ -57,6 +74,7 @@ export function planFromArgs(args: string[]): Plan {
       quick: { type: "boolean", default: false },
       wan: { type: "boolean", default: false },
       backend: { type: "string" },
+      var: { type: "string", multiple: true, default: [] },
       "no-etcd": { type: "boolean", default: false },
       out: { type: "string", default: "bench/results" },
       help: { type: "boolean", default: false },
@@ -70,16 +88,17 @@ export function planFromArgs(args: string[]): Plan {
   const backend = values.backend ?? defaultBackend;
   return {
     mode: quick ? "quick" : "full",
-    warmupMs: quick ? 300 : 500,
-    runMs: quick ? 2_000 : 3_000,
-    runs: quick ? 1 : 3,
+    // Full: five 2 s runs per cell (10 s measured); a median of five shrugs off a noisy neighbour.
+    warmupMs: 300,
+    runMs: 2_000,
+    runs: quick ? 1 : 5,
     concurrencies,
     cells: quick ? quickCells : fullCells,
     wan: !quick || values.wan,
     idleWindowMs: quick ? 20_000 : 60_000,
     idleSettleMaxMs: quick ? 3_000 : 15_000,
     etcd: !values["no-etcd"],
-    edgecfgVars: backend === undefined ? {} : { BACKEND: backend },
+    edgecfgVars: edgecfgVars(backend, values.var),
     outDir: values.out,
   };
 }

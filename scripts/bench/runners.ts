@@ -49,7 +49,7 @@ export interface EdgecfgRunner extends Runner {
 
 export async function startEdgecfgRunner(id: "edgecfg" | "solo", stateRoot: string, vars: Record<string, string>): Promise<EdgecfgRunner> {
   const server = await startEdgecfg(stateRoot, id, vars);
-  log(`${id}: Worker up at ${server.url.origin} (backend ${server.backend}, workerd pids ${server.cpu.pids.join(",") || "none found"})`);
+  log(`${id}: Worker up at ${server.url.origin} (backend ${server.label}, workerd pids ${server.cpu.pids.join(",") || "none found"})`);
   const seeded = await seed(server.target);
   const seedFailure = "failed" in seeded ? `seeding failed: ${seeded.failed}` : undefined;
   if (seedFailure !== undefined) log(`${id}: ${seedFailure}`);
@@ -57,7 +57,7 @@ export async function startEdgecfgRunner(id: "edgecfg" | "solo", stateRoot: stri
   const stats = observed.stats;
   return {
     id,
-    label: server.backend,
+    label: server.label,
     target: server.target,
     cpu: server.cpu,
     countDo: stats.unavailable === undefined ? stats.count : undefined,

@@ -22,11 +22,13 @@ export interface ReplicaInfo {
 
 export interface ClusterInfo {
   backend: string | undefined;
+  replicasPerShard: number | undefined;
   replicas: ReplicaInfo[];
 }
 
 interface ClusterJson {
   backend?: string;
+  ring?: { replicasPerShard?: number };
   shards?: { shard: number; replicas?: { id: string; location?: string; role?: string }[] }[];
 }
 
@@ -39,7 +41,7 @@ export async function readCluster(url: URL, adminToken: string): Promise<Cluster
     const replicas = (body.shards ?? []).flatMap((s) =>
       (s.replicas ?? []).map((r) => ({ shard: s.shard, id: r.id, location: r.location ?? "", role: r.role ?? "?" })),
     );
-    return { backend: body.backend, replicas };
+    return { backend: body.backend, replicasPerShard: body.ring?.replicasPerShard, replicas };
   } catch {
     return undefined;
   }

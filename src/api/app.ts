@@ -1,12 +1,11 @@
 // The HTTP API as a Hono app: every route of http-api.md, declared once (schemas → validation and
 // OpenAPI 3.1), behind one error model (problem+json) and one door to the data (the Router).
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { HTTPException } from "hono/http-exception";
+import { cors } from "hono/cors";
 import type { Env } from "../env.ts";
-import { BadTokenError, UnavailableError, type Router } from "../router/types.ts";
-import { revisionHeader } from "./consistency.ts";
-import type { AppEnv, Ctx } from "./context.ts";
-import { ApiProblem, problem, problemTypes, type ProblemInit } from "./problem.ts";
+import type { Router } from "../router/types.ts";
+import type { AppEnv } from "./context.ts";
+import { errorHandler, notFoundHandler } from "./errors.ts";
 import { mountRoute, type MountedPattern } from "./route.ts";
 import { routerContext } from "./router-context.ts";
 import { routes } from "./routes/index.ts";
@@ -21,51 +20,24 @@ const apiDescription = [
   "Keys may not end in the segment \"history\": GET /v1/kv/{key}/history reads a key's history.",
 ].join("\n\n");
 
+const corsRequestHeaders = ["Authorization", "Content-Type", "If-Match", "If-None-Match", "If-Modified-Since",
+  "Idempotency-Key", "X-Edgecfg-Min-Revision", "Last-Event-ID"];
+const corsResponseHeaders = ["ETag", "Last-Modified", "Location", "Retry-After", "X-Edgecfg-Version", "X-Edgecfg-Revision",
+  "X-Edgecfg-Applied-Revision", "Idempotent-Replayed"];
+
 export interface AppOptions {
   /** The Router backing the API, chosen per deployment (see src/index.ts). */
   router: (env: Env) => Router;
 }
 
-function withToken(c: Ctx, init: ProblemInit): ProblemInit {
-  const token = c.get("observedToken");
-  return token ? { ...init, headers: { [revisionHeader]: token, ...init.headers } } : init;
-}
-
-function errorProblem(err: unknown): ProblemInit {
-  if (err instanceof ApiProblem) return err.init;
-  if (err instanceof UnavailableError) {
-    const retryAfter = Math.max(1, Math.ceil(err.retryAfterMs / 1000));
-    return { status: 503, type: problemTypes.unavailable, detail: `${err.message}; retry after ${retryAfter} s`,
-      extensions: { retryAfter }, headers: { "Retry-After": String(retryAfter) } };
-  }
-  if (err instanceof Error && err.name === "TopologyError") {
-    return { status: 503, type: problemTypes.misconfigured, detail: `the deployment is misconfigured: ${err.message}`,
-      extensions: { retryAfter: 60 }, headers: { "Retry-After": "60" } };
-  }
-  if (err instanceof BadTokenError) return { status: 400, type: problemTypes.badRequest, detail: err.message };
-  if (err instanceof HTTPException && err.status < 500) {
-    return { status: err.status, type: problemTypes.badRequest, detail: err.message || "the request is malformed" };
-  }
-  console.error("edgecfg: unexpected error", err);
-  return { status: 500, type: problemTypes.internal,
-    detail: "an unexpected error occurred; nothing is known to have been written unless a retry with the same Idempotency-Key says so" };
-}
-
-function allowed(patterns: MountedPattern[], path: string): string[] {
-  const methods = new Set(patterns.filter((p) => p.regex.test(path)).map((p) => p.method));
-  if (methods.has("GET")) methods.add("HEAD");
-  return [...methods].sort();
-}
-
 export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
   const patterns: MountedPattern[] = [];
+  // Browsers may call the API from any origin (public-read config is fetched by apps); bearer
+  // tokens are not cookies, so allowing any origin exposes nothing a script could not send anyway.
+  app.use(cors({ origin: "*", allowHeaders: corsRequestHeaders, exposeHeaders: corsResponseHeaders, maxAge: 600,
+    allowMethods: ["GET", "HEAD", "PUT", "POST", "DELETE"] }));
   app.use(routerContext({ create: options.router }));
-  app.use(async function revisionOnResponses(c, next) {
-    await next();
-    const token = c.get("observedToken");
-    if (token && !c.res.headers.has(revisionHeader)) c.res.headers.set(revisionHeader, token);
-  });
   for (const route of routes) mountRoute(app, route, patterns);
   app.get("/v1/openapi.json", (c) => c.json(app.getOpenAPI31Document({
     openapi: "3.1.0",
@@ -75,16 +47,7 @@ export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer",
     description: "The ADMIN_TOKEN secret or a token minted by POST /v1/tokens; none for public-read namespaces" });
   patterns.push({ method: "GET", regex: /^\/v1\/openapi\.json$/ });
-  app.notFound((c) => {
-    const path = new URL(c.req.url).pathname;
-    const methods = allowed(patterns, path);
-    if (methods.length === 0) {
-      return problem({ status: 404, type: problemTypes.notFound, detail: `no endpoint at ${path}; GET /v1/openapi.json lists them` });
-    }
-    if (c.req.method === "OPTIONS") return new Response(null, { status: 204, headers: { Allow: methods.join(", ") } });
-    return problem({ status: 405, type: problemTypes.methodNotAllowed, headers: { Allow: methods.join(", ") },
-      detail: `${c.req.method} is not allowed on ${path}; use ${methods.join(", ")}` });
-  });
-  app.onError((err, c) => problem(withToken(c as Ctx, errorProblem(err))));
+  app.notFound(notFoundHandler(patterns));
+  app.onError(errorHandler());
   return app;
 }

@@ -78,8 +78,7 @@ export async function authenticated(c: Ctx): Promise<void> {
  * every namespace (token management). Writes ("write", "admin") need a configured ADMIN_TOKEN.
  */
 export async function authorize(c: Ctx, namespace: string, op: TokenOperation): Promise<void> {
-  const writing = op !== "read" || c.req.method !== "GET";
-  if (writing && !adminConfigured(c)) throw notConfigured();
+  if (op !== "read" && !adminConfigured(c)) throw notConfigured();
   const principal = await principalOf(c);
   if (principal.type === "admin") return;
   if (principal.type === "anonymous") {
@@ -91,7 +90,8 @@ export async function authorize(c: Ctx, namespace: string, op: TokenOperation): 
     : allows(principal.record, namespace, op);
   if (!ok) {
     throw new ApiProblem({ status: 403, type: problemTypes.forbidden,
-      detail: `token ${principal.record.id} may not ${op} ${namespace === "*" ? "all namespaces (token management needs admin on \"*\")" : `namespace ${JSON.stringify(namespace)}`}; ` +
+      detail: `token ${principal.record.id} may not ${op} ${namespace === "*"
+        ? "all namespaces (token management needs admin on \"*\")" : `namespace ${JSON.stringify(namespace)}`}; ` +
         `its scopes are ${JSON.stringify(principal.record.scopes)}. Ask an admin for a token with that scope` });
   }
 }

@@ -39,6 +39,10 @@ export function keyFromPath(url: string, prefix: string, suffix = ""): string {
   let raw = path.slice(prefix.length);
   if (suffix && raw.endsWith(suffix)) raw = raw.slice(0, -suffix.length);
   if (raw === "") throw badRequest("the URL names no key: use /v1/kv/{namespace}/{name}");
+  if (suffix && !raw.includes("/")) {
+    throw badRequest(`${JSON.stringify(raw + suffix)} would be the history of ${JSON.stringify(raw)}, which is not a key ` +
+      `({namespace}/{name}); a key may not end in the segment "history"`);
+  }
   return checkKey(raw.split("/").map(decodeSegment).join("/"));
 }
 

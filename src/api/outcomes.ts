@@ -1,5 +1,5 @@
 // Write outcomes of the store that are errors, as problems. Successes are shaped by each route.
-import type { InvalidOutcome, KvEntry, PreconditionFailedOutcome, TooLargeOutcome, WriteOutcome } from "../store/types.ts";
+import type { InvalidOutcome, KvEntry, TooLargeOutcome, WriteOutcome } from "../store/types.ts";
 import { entryJson } from "./entry.ts";
 import { formatETag } from "./etag.ts";
 import { ApiProblem, problemTypes } from "./problem.ts";
@@ -42,8 +42,4 @@ export function outcomeProblem(o: WriteOutcome, absentDetail = "the key does not
     case "notFound": return new ApiProblem({ status: 404, type: problemTypes.notFound, detail: absentDetail });
     default: return null;
   }
-}
-
-export function isPreconditionFailed(o: WriteOutcome): o is PreconditionFailedOutcome {
-  return o.type === "preconditionFailed";
 }

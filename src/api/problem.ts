@@ -9,7 +9,6 @@ export const problemTypes = {
   forbidden: "forbidden",
   notFound: "not-found",
   methodNotAllowed: "method-not-allowed",
-  notAcceptable: "not-acceptable",
   preconditionFailed: "precondition-failed",
   gone: "compacted",
   payloadTooLarge: "payload-too-large",

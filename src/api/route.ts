@@ -5,6 +5,7 @@
 import { z, type OpenAPIHono, type RouteConfig } from "@hono/zod-openapi";
 import { isJsonMediaType, parseJsonBytes, readBody } from "./body.ts";
 import type { AppEnv, Ctx } from "./context.ts";
+import { apiLimits } from "./limits.ts";
 import { ApiProblem, problemTypes } from "./problem.ts";
 import { queryRecord, validationProblem } from "./validation.ts";
 
@@ -29,7 +30,7 @@ export interface RouteSpec<Q extends z.ZodType, B extends z.ZodType | undefined>
   /** A body of any media type, read by the handler itself (documented, not validated here). */
   rawBody?: { description: string };
   responses: RouteConfig["responses"];
-  /** Set for routes that must skip authentication (health, OpenAPI). */
+  /** Documented as needing no token (health); authorization itself is each handler's call. */
   public?: boolean;
   handler: (c: Ctx, input: { query: z.output<Q>; body: B extends z.ZodType ? z.output<B> : undefined }) => Promise<Response>;
 }
@@ -39,7 +40,6 @@ export interface MountedPattern {
   regex: RegExp;
 }
 
-const jsonBodyBytesMaxDefault = 64 * 1024;
 
 export function defineRoute<Q extends z.ZodType, B extends z.ZodType | undefined = undefined>(spec: RouteSpec<Q, B>): RouteSpec<Q, B> {
   return spec;
@@ -91,7 +91,7 @@ export function mountRoute(app: OpenAPIHono<AppEnv>, spec: RouteSpec<z.ZodType, 
   app.on(spec.method.toUpperCase(), pattern, async (c) => {
     const query = spec.query.safeParse(queryRecord(c.req.url));
     if (!query.success) throw validationProblem("query", query.error);
-    const body = spec.body ? await jsonBody(c, spec.body, spec.bodyBytesMax ?? jsonBodyBytesMaxDefault) : undefined;
+    const body = spec.body ? await jsonBody(c, spec.body, spec.bodyBytesMax ?? apiLimits.smallBodyBytesMax) : undefined;
     return spec.handler(c, { query: query.data, body: body as never });
   });
 }

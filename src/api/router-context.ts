@@ -1,11 +1,12 @@
 // Middleware that gives each request its Router: built lazily on first use (so /healthz and the
 // OpenAPI document answer even when the backend is misconfigured), cached per bindings object,
 // and wrapped to remember the consistency token of every data read and write so that error
-// responses (412, 404, …) carry X-Edgecfg-Revision too.
+// responses (412, 404, …) carry X-Edgecfg-Revision too: it stamps every response with the last.
 import type { MiddlewareHandler } from "hono";
 import type { Env } from "../env.ts";
 import { systemNamespace } from "../store/keys.ts";
 import type { Router } from "../router/types.ts";
+import { revisionHeader } from "./consistency.ts";
 import type { AppEnv, Ctx } from "./context.ts";
 
 export interface RouterContextOptions {
@@ -54,5 +55,7 @@ export function routerContext(options: RouterContextOptions): MiddlewareHandler<
     c.set("backend", forwarding(get, () => {}));
     c.set("router", forwarding(get, record));
     await next();
+    const token = c.get("observedToken");
+    if (token && !c.res.headers.has(revisionHeader)) c.res.headers.set(revisionHeader, token);
   };
 }

@@ -58,6 +58,3 @@ export function problems(...statuses: number[]): Record<string, { description: s
   return out;
 }
 
-export const stateHeaders = {
-  "X-Edgecfg-Revision": { description: "Consistency token of the state that answered (send back as X-Edgecfg-Min-Revision)", schema: { type: "string" as const } },
-};

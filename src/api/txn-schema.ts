@@ -26,7 +26,8 @@ export const Compare = z.discriminatedUnion("target", [
 
 export const Op = z.discriminatedUnion("type", [
   z.object({ type: z.literal("put"), key: Key, ...valueFields,
-    contentType: z.string().optional().openapi({ description: "Default application/json for value, application/octet-stream for valueBase64" }) }).strict(),
+    contentType: z.string().optional()
+      .openapi({ description: "Default application/json for value, application/octet-stream for valueBase64" }) }).strict(),
   z.object({ type: z.literal("delete"), key: Key }).strict(),
   z.object({ type: z.literal("get"), key: Key }).strict(),
 ]).openapi("TxnOp");
@@ -57,7 +58,8 @@ function valueBytes(v: { value?: unknown; valueBase64?: string }, contentType: s
 export function toCompare(c: z.output<typeof Compare>, i: number): TxnCompare {
   const key = checkKey(c.key);
   if (c.target !== "value") return { ...c, key } as TxnCompare;
-  return { key, target: "value", op: c.op, value: valueBytes(c, c.valueBase64 === undefined ? "application/json" : "application/octet-stream", `compare[${i}]`) };
+  const contentType = c.valueBase64 === undefined ? "application/json" : "application/octet-stream";
+  return { key, target: "value", op: c.op, value: valueBytes(c, contentType, `compare[${i}]`) };
 }
 
 export function toOp(o: z.output<typeof Op>, where: string): TxnOp {

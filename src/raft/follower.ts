@@ -36,7 +36,9 @@ export function stepFollower(r: Raft, m: Message): void {
 function heardFromLeader(r: Raft, m: Message): void {
   r.electionElapsed = 0;
   r.lead = m.from;
-  r.leaseValid = true;
+  // A sleeping member's clock stands still, so a lease taken now would never expire and it
+  // would refuse every vote after the leader dies (a stale message can arrive while asleep).
+  r.leaseValid = !r.quiesced;
 }
 
 export function stepCandidate(r: Raft, m: Message): void {

@@ -46,7 +46,28 @@ export function wakesUp(r: Raft, m: Message): boolean {
   if (r.role === "leader" && (m.type === "appResp" || m.type === "heartbeatResp" || m.type === "snapResp")) {
     return m.context === wakeContext;
   }
-  return true;
+  return !staleFromLeader(r, m);
+}
+
+/**
+ * Follower: a message its leader sent before the group slept, delayed past the quiesce heartbeat.
+ * It brings nothing this member has not already committed, so it must not wake it: the leader
+ * sleeps and would never put this member back to sleep (a learner would tick forever).
+ */
+function staleFromLeader(r: Raft, m: Message): boolean {
+  if (r.role !== "follower" || m.from !== r.lead || m.term !== r.term) return false;
+  const committed = r.log.committed;
+  if ((m.commit ?? 0) > committed) return false;
+  switch (m.type) {
+    case "heartbeat":
+      return m.context === undefined;
+    case "app":
+      return (m.index ?? 0) + (m.entries?.length ?? 0) <= committed;
+    case "snap":
+      return m.snapshot !== undefined && m.snapshot.metadata.index <= committed;
+    default:
+      return false;
+  }
 }
 
 /** Follower: the leader put the group to sleep. */

@@ -2,8 +2,10 @@
 // between roles, and the first stage of `step` that every message passes (term checks, §5.1).
 // Role-specific handling lives in leader.ts / follower.ts; RawNode wraps this in Ready/advance.
 import { assert } from "./assert.ts";
+import { messageBytesCeiling, validateConfig } from "./config.ts";
 import { ConfLog } from "./conflog.ts";
-import { handleVoteRequest, transferContext } from "./election.ts";
+import { handleVoteRequest } from "./election.ts";
+import { acceptHigherTerm, answerStaleTerm } from "./terms.ts";
 import { stepLeader } from "./leader.ts";
 import { stepCandidate, stepFollower } from "./follower.ts";
 import { RaftLog } from "./log.ts";
@@ -16,22 +18,8 @@ import type { LogStorage } from "./storage.ts";
 import { ProgressTracker } from "./tracker.ts";
 import type { Entry, Message, NodeId, RaftConfig, ReadState, Role } from "./types.ts";
 
-/** Messages stay under this size on the wire (Durable Object RPC limits are around 32 MiB). */
-export const messageBytesCeiling = 1024 * 1024;
-
 /** A message as a handler writes it: `from` and (usually) `term` are filled in by `send`. */
 export type Outgoing = Omit<Message, "from" | "term"> & { term?: number };
-
-function validateConfig(cfg: RaftConfig): void {
-  assert(cfg.id !== "", "config.id must not be empty");
-  assert(cfg.heartbeatIntervalTicks >= 1, "heartbeatIntervalTicks must be at least 1");
-  assert(cfg.electionTimeoutTicks > cfg.heartbeatIntervalTicks, "electionTimeoutTicks must exceed heartbeatIntervalTicks");
-  assert(cfg.inflightMessagesMax >= 1, "inflightMessagesMax must be at least 1");
-  assert(cfg.messageBytesMax >= 1 && cfg.messageBytesMax <= messageBytesCeiling, "messageBytesMax must be in [1, 1 MiB]");
-  assert(cfg.snapshotChunkBytesMax >= 1 && cfg.snapshotChunkBytesMax <= messageBytesCeiling, "snapshotChunkBytesMax must be in [1, 1 MiB]");
-  assert(cfg.uncommittedBytesMax >= 1, "uncommittedBytesMax must be at least 1");
-  assert(cfg.quiesceAfterTicks >= 0, "quiesceAfterTicks must not be negative");
-}
 
 export class Raft {
   readonly id: NodeId;
@@ -149,6 +137,7 @@ export class Raft {
     assert(this.role !== "leader", "a leader cannot become a pre-candidate");
     this.role = "preCandidate";
     this.lead = "";
+    this.electionElapsed = 0; // a pre-election gets a full timeout too
     this.leaseValid = false;
     this.trk.votes.clear();
   }
@@ -216,8 +205,8 @@ export class Raft {
 
   step(m: Message): void {
     if (this.quiesced && wakesUp(this, m)) wake(this, m.from);
-    if (m.term > this.term && !this.acceptHigherTerm(m)) return;
-    if (m.term !== 0 && m.term < this.term) return this.answerStaleTerm(m);
+    if (m.term > this.term && !acceptHigherTerm(this, m)) return;
+    if (m.term !== 0 && m.term < this.term) return answerStaleTerm(this, m);
     switch (m.type) {
       case "vote":
       case "preVote":
@@ -231,32 +220,6 @@ export class Raft {
         return stepCandidate(this, m);
       case "follower":
         return stepFollower(this, m);
-    }
-  }
-
-  /** A higher term makes us a follower, except for (pre)votes against a CheckQuorum lease. */
-  private acceptHigherTerm(m: Message): boolean {
-    if (m.type === "vote" || m.type === "preVote") {
-      const force = m.context === transferContext;
-      const inLease =
-        this.cfg.checkQuorum && this.lead !== "" && this.leaseValid && this.electionElapsed < this.cfg.electionTimeoutTicks;
-      // §9.6 / §4.2.3: a member that hears from a live leader ignores disruptive candidates.
-      if (!force && inLease) return false;
-    }
-    if (m.type === "preVote") return true; // a pre-vote never changes our term
-    if (m.type === "preVoteResp" && m.reject !== true) return true; // we bump it if we win
-    const fromLeader = m.type === "app" || m.type === "heartbeat" || m.type === "snap";
-    this.becomeFollower(m.term, fromLeader ? m.from : "");
-    return true;
-  }
-
-  private answerStaleTerm(m: Message): void {
-    if (m.type === "app" || m.type === "heartbeat" || m.type === "snap") {
-      // §5.1: reject with our term, so a deposed leader steps down. With PreVote and CheckQuorum
-      // this is also the only way a leader cut off by a partition hears the new term.
-      this.send({ type: "appResp", to: m.from });
-    } else if (m.type === "preVote") {
-      this.send({ type: "preVoteResp", to: m.from, term: this.term, reject: true });
     }
   }
 }

@@ -1,65 +1,22 @@
 // The application-facing wrapper (etcd's RawNode): inputs are ticks, messages and proposals;
 // the output is a Ready the caller handles (persist → send → apply → advance, see types.ts).
 import { assert } from "./assert.ts";
-import { hup } from "./election.ts";
+import { hup, tickElection } from "./election.ts";
 import { propose, proposeConfChange, type ProposeResult } from "./propose.ts";
 import { wake } from "./quiesce.ts";
 import { Raft } from "./raft.ts";
 import { handleReadIndex, startReadRound } from "./reads.ts";
 import { sendAppend } from "./replication.ts";
-import { tickElection } from "./election.ts";
 import { tickLeader } from "./leader.ts";
-import type { ProgressState } from "./progress.ts";
 import type { LogStorage } from "./storage.ts";
 import { handleTransferLeader } from "./transfer.ts";
-import type { ConfChange, ConfState, HardState, Message, NodeId, RaftConfig, Ready, Role, SoftState } from "./types.ts";
+import type { ConfChange, HardState, Message, NodeId, RaftConfig, Ready, SoftState } from "./types.ts";
+
+import { statusOf, type Status } from "./status.ts";
 
 export type { ProposeRefusal, ProposeResult } from "./propose.ts";
-
-export interface ProgressStatus {
-  match: number;
-  next: number;
-  state: ProgressState;
-  inflightMessages: number;
-  recentActive: boolean;
-  isLearner: boolean;
-  /** Snapshot mode: the index of the snapshot being sent (0 otherwise). */
-  pendingSnapshot: number;
-}
-
-export interface Status {
-  id: NodeId;
-  term: number;
-  vote: NodeId;
-  role: Role;
-  leader: NodeId;
-  commit: number;
-  applied: number;
-  firstIndex: number;
-  lastIndex: number;
-  conf: ConfState;
-  quiesced: boolean;
-  leadTransferee: NodeId;
-  /** Leader only: one entry per member, itself included. */
-  progress?: Record<NodeId, ProgressStatus>;
-}
-
-/** Index and term of the snapshot `bootstrap` writes; the first elected term is 2. */
-export const bootstrapIndex = 1;
-
-/**
- * Creates a brand-new group's initial state in empty `storage`: a snapshot at index 1, term 1,
- * holding `conf` and empty application data, and the matching hard state. Call it on every
- * initial member with the same `conf`. A member added later starts with empty storage (no
- * bootstrap): it learns the membership from the leader's snapshot, which is why the initial
- * membership lives in a snapshot (index 1) rather than at index 0.
- */
-export function bootstrap(storage: LogStorage, conf: ConfState): void {
-  assert(storage.lastIndex() === 0 && storage.initialState().hardState.term === 0, "bootstrap: storage is not empty");
-  assert(conf.voters.length > 0, "bootstrap: a group needs at least one voter");
-  storage.applySnapshot({ metadata: { index: bootstrapIndex, term: 1, conf }, data: new Uint8Array() });
-  storage.setHardState({ term: 1, vote: "", commit: bootstrapIndex });
-}
+export type { ProgressStatus, Status } from "./status.ts";
+export { bootstrap, bootstrapIndex } from "./bootstrap.ts";
 
 /** What a Ready handed out, so advance() acknowledges exactly that. */
 interface Handed {
@@ -201,36 +158,7 @@ export class RawNode {
   }
 
   status(): Status {
-    const r = this.raft;
-    const status: Status = {
-      id: r.id,
-      term: r.term,
-      vote: r.vote,
-      role: r.role,
-      leader: r.lead,
-      commit: r.log.committed,
-      applied: r.log.applied,
-      firstIndex: r.log.firstIndex(),
-      lastIndex: r.log.lastIndex(),
-      conf: { voters: [...r.trk.conf.voters], learners: [...r.trk.conf.learners] },
-      quiesced: r.quiesced,
-      leadTransferee: r.leadTransferee,
-    };
-    if (r.role === "leader") {
-      status.progress = {};
-      for (const [id, pr] of r.trk.progress) {
-        status.progress[id] = {
-          match: pr.match,
-          next: pr.next,
-          state: pr.state,
-          inflightMessages: pr.inflights.count,
-          recentActive: r.trk.recentlyActive(id, r.id, r.cfg.electionTimeoutTicks),
-          isLearner: pr.isLearner,
-          pendingSnapshot: pr.pendingSnapshot,
-        };
-      }
-    }
-    return status;
+    return statusOf(this.raft);
   }
 
   /**

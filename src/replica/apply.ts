@@ -1,8 +1,7 @@
 // The replica's applied state: the store fed with committed entries in log order, and the
 // membership as of the same index (a snapshot must record both).
 import { assert } from "../raft/assert.ts";
-import { applyConfChange, copyConf, decodeConfChange } from "../raft/confchange.ts";
-import type { ConfState, Entry, Snapshot } from "../raft/types.ts";
+import { applyConfChange, decodeConfChange, type ConfState, type Entry, type Snapshot } from "../raft/index.ts";
 import { Store } from "../store/index.ts";
 import type { WriteOutcome } from "../store/types.ts";
 import { decodePayload } from "./payload.ts";
@@ -71,4 +70,8 @@ function storeOf(snapshot: Snapshot): Store {
     `snapshot at index ${snapshot.metadata.index} holds a store applied to ${store.appliedIndex}`,
   );
   return store;
+}
+
+function copyConf(conf: ConfState): ConfState {
+  return { voters: [...conf.voters], learners: [...conf.learners] };
 }

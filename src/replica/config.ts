@@ -1,3 +1,5 @@
+import { messageBytesCeiling } from "../raft/index.ts";
+
 // Timing and limits of one replica, with units last in their names. Read once from the Worker's
 // vars (TICK_MS, SNAPSHOT_ENTRIES_INTERVAL) so tests and deployments can tune them without code.
 
@@ -19,6 +21,8 @@ export interface ReplicaConfig {
   peerRpcsInFlightMax: number;
   /** A peer RPC unanswered this long counts as failed, so a black-holed peer cannot hold its queue. */
   peerRpcTimeoutMs: number;
+  /** Entry and snapshot bytes in one peer RPC (Durable Object RPC messages are limited to ~32 MiB). */
+  peerRpcBytesMax: number;
   /** How long a proposal that reaches a candidate waits for the election to end. */
   electionWaitMsMax: number;
   /** Bytes of entry data in one append message. */
@@ -31,6 +35,12 @@ export interface ReplicaConfig {
 
 const mibBytes = 1024 * 1024;
 
+/**
+ * One entry must fit one append message, so this bounds a command. The core caps messages at
+ * messageBytesCeiling; use all of it (a 1 MiB value plus its command framing needs a bit more).
+ */
+const messageBytesMax = messageBytesCeiling;
+
 export const replicaDefaults: ReplicaConfig = {
   tickMs: 50,
   electionTimeoutTicks: 10,
@@ -41,8 +51,9 @@ export const replicaDefaults: ReplicaConfig = {
   readIndexWaitMsMax: 2_000,
   peerRpcsInFlightMax: 1,
   peerRpcTimeoutMs: 5_000,
+  peerRpcBytesMax: 8 * mibBytes,
   electionWaitMsMax: 1_000,
-  messageBytesMax: 1 * mibBytes,
+  messageBytesMax,
   snapshotChunkBytesMax: 1 * mibBytes,
   uncommittedBytesMax: 32 * mibBytes,
   inflightMessagesMax: 64,

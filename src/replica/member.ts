@@ -3,14 +3,15 @@
 // except the peer RPCs (transport.ts) and the waits of callers: so a Ready is always handled whole,
 // and other events can interleave only between Readies.
 import { assert } from "../raft/assert.ts";
-import { RawNode, bootstrap, type Status } from "../raft/index.ts";
-import type { HardState, Message, NodeId, Ready } from "../raft/types.ts";
+import { RawNode, bootstrap, defaultRaftConfig, type Status } from "../raft/index.ts";
+import type { Message, NodeId, RaftConfig, Ready } from "../raft/types.ts";
 import { AlarmClock } from "./alarm.ts";
 import { AppliedState } from "./apply.ts";
 import type { ReplicaConfig } from "./config.ts";
 import { noFaults, type Faults } from "./faults.ts";
 import type { GroupSpec, StoredIdentity } from "./group.ts";
 import { encodePayload } from "./payload.ts";
+import { ReadyPersister } from "./persist.ts";
 import { Proposals, type ProposalEnd } from "./proposals.ts";
 import { ReadIndexBatcher } from "./read-index.ts";
 import { SqliteLogStorage } from "./sqlite-storage.ts";
@@ -33,6 +34,14 @@ export type ProposeAnswer =
   /** The leader refused (backpressure, a transfer in progress): retry after a short wait. */
   | { type: "refused"; reason: string; message: string };
 
+/** Callers waiting inside this member right now. */
+export interface WaitingCounts {
+  proposalsWaiting: number;
+  readsWaiting: number;
+  /** Reads waiting for an index or revision to be applied, and long polls. */
+  waiters: number;
+}
+
 export class Member {
   readonly id: NodeId;
   readonly group: GroupSpec;
@@ -43,6 +52,7 @@ export class Member {
 
   readonly #deps: MemberDeps;
   readonly #storage: SqliteLogStorage;
+  readonly #persister: ReadyPersister;
   readonly #node: RawNode;
   readonly #clock: AlarmClock;
   readonly #transport: Transport;
@@ -56,8 +66,14 @@ export class Member {
   #driveScheduled = false;
   #lastLeaderContactMs: number | null = null;
   readonly #unreachable = new Set<NodeId>();
+  /** Messages of the Readies handled so far in this drive, sent once they are all durable. */
+  readonly #outbox: Message[] = [];
   /** Waiters also watch leadership (a proposal waiting out an election). */
   #softStateChanged = false;
+  /** Whether this object has known a leader since it was loaded. */
+  #everKnewLeader = false;
+  /** The leader as of the last Ready ("" when none is known). */
+  #leader: NodeId = "";
 
   constructor(deps: MemberDeps) {
     this.#deps = deps;
@@ -68,7 +84,7 @@ export class Member {
     if (this.#storage.lastIndex() === 0 && this.#storage.initialState().hardState.term === 0) {
       deps.storage.transactionSync(() => bootstrap(this.#storage, { voters: this.group.members.map((m) => m.id), learners: [] }));
     }
-    this.#durableHard = this.#storage.initialState().hardState;
+    this.#persister = new ReadyPersister(deps.storage, this.#storage, this.stats);
     const snapshot = this.#storage.snapshot();
     this.applied = new AppliedState(snapshot);
     this.#node = new RawNode(this.#raftConfig(), this.#storage);
@@ -82,6 +98,7 @@ export class Member {
       stats: this.stats,
       rpcsInFlightMax: deps.config.peerRpcsInFlightMax,
       rpcTimeoutMs: deps.config.peerRpcTimeoutMs,
+      rpcBytesMax: deps.config.peerRpcBytesMax,
     });
     this.#reads = new ReadIndexBatcher({
       issue: (context) => this.#issueReadIndex(context),
@@ -92,11 +109,10 @@ export class Member {
     this.#drive(undefined, false);
   }
 
-  #raftConfig() {
+  #raftConfig(): RaftConfig {
     const c = this.#deps.config;
     const seed = crypto.getRandomValues(new Uint32Array(1))[0] ?? 1;
-    return {
-      id: this.id,
+    return defaultRaftConfig(this.id, seed, {
       electionTimeoutTicks: c.electionTimeoutTicks,
       heartbeatIntervalTicks: c.heartbeatIntervalTicks,
       inflightMessagesMax: c.inflightMessagesMax,
@@ -104,11 +120,8 @@ export class Member {
       snapshotChunkBytesMax: c.snapshotChunkBytesMax,
       uncommittedBytesMax: c.uncommittedBytesMax,
       quiesceAfterTicks: c.quiesceAfterTicks,
-      preVote: true,
-      checkQuorum: true,
-      seed,
       appliedIndex: this.applied.index,
-    };
+    });
   }
 
   status(): Status {
@@ -117,6 +130,10 @@ export class Member {
 
   get lastLeaderContactMs(): number | null {
     return this.#isLeader ? Date.now() : this.#lastLeaderContactMs;
+  }
+
+  waiting(): WaitingCounts {
+    return { proposalsWaiting: this.#proposals.size, readsWaiting: this.#reads.waiting, waiters: this.waiters.size };
   }
 
   get alarmArmedAtMs(): number | null | undefined {
@@ -128,14 +145,9 @@ export class Member {
 
   /** Leader: propose and wait until applied here. Follower: say who leads (writes are not forwarded). */
   async propose(command: Uint8Array): Promise<ProposeAnswer> {
-    let status = this.#node.status();
-    if (status.role === "candidate" || status.role === "preCandidate") {
-      // An election is running here (a new group, a failover): its result is a round trip away.
-      await this.waiters.until(() => this.#leaderKnown(), this.#deps.config.electionWaitMsMax);
-      status = this.#node.status();
-    }
+    await this.#awaitLeader();
+    const status = this.#node.status();
     if (status.role !== "leader") {
-      this.#wakeForClient(status);
       return { type: "notLeader", leaderHint: status.leader === "" ? null : status.leader };
     }
     const id = this.#proposals.nextId();
@@ -155,6 +167,7 @@ export class Member {
    * this resolves; null when no leader confirmed it in time (an election: retry elsewhere).
    */
   async readBarrier(): Promise<number | null> {
+    await this.#awaitLeader(false); // the read index itself wakes a sleeping member
     const index = await this.#reads.request();
     if (index === null) return null;
     const ok = await this.waiters.until(() => this.applied.index >= index, this.#deps.config.readIndexWaitMsMax);
@@ -166,25 +179,39 @@ export class Member {
     return s.role === "leader" || (s.role === "follower" && s.leader !== "");
   }
 
-  /** A client reached a quiescent follower whose leader may have died: start ticking again. */
-  #wakeForClient(status: Status): void {
-    if (status.quiesced) {
-      // The core has no bare wake(); a read index wakes the member and pokes the leader, and
-      // if the leader is gone the member campaigns after its election timeout.
+  /**
+   * A client is here: make sure the group is awake and, when no leader is known, wait briefly
+   * for an election (its result is a round trip or an election timeout away).
+   */
+  async #awaitLeader(nudgeSleeping = true): Promise<void> {
+    this.#wakeForClient(nudgeSleeping);
+    if (this.#leaderKnown()) return;
+    await this.waiters.until(() => this.#leaderKnown(), this.#deps.config.electionWaitMsMax);
+  }
+
+  /** A client (or the router's ensure) is here: wake the group, elect a leader if none is known. */
+  wake(): void {
+    this.#wakeForClient();
+  }
+
+  #wakeForClient(nudgeSleeping = true): void {
+    const status = this.#node.status();
+    if (nudgeSleeping && status.quiesced && status.role !== "leader") {
+      // A leader wakes by itself on the proposal or read that follows. A follower that will only
+      // answer notLeader needs a nudge: the core has no bare wake(), but a read index wakes the
+      // member and pokes the leader, and if the leader is gone the member campaigns after its
+      // election timeout.
       this.#node.readIndex(`wake/${this.id}`);
+      this.#drive();
+    } else if (status.role === "follower" && status.leader === "" && !this.#everKnewLeader) {
+      // Freshly loaded and nobody to ask (leaders are volatile): campaign now rather than after
+      // an election timeout. PreVote keeps this from disturbing a group whose leader is alive:
+      // members that hear from it refuse the pre-vote.
+      this.#node.campaign();
       this.#drive();
     }
     // A freshly loaded member has not armed its timer yet (loading must not wake a group).
     this.#clock.update(this.#needsTicks && !this.faults.stopped);
-  }
-
-  /** Campaigns at once on a brand-new group, instead of waiting out an election timeout. */
-  campaignIfNew(): void {
-    const s = this.#node.status();
-    if (s.term <= 1 && s.leader === "" && s.role === "follower") {
-      this.#node.campaign();
-      this.#drive();
-    }
   }
 
   campaign(): void {
@@ -237,9 +264,8 @@ export class Member {
   }
 
   #step(messages: readonly Message[]): void {
-    const leader = this.#node.status().leader;
     for (const m of messages) {
-      if (m.from === leader && leader !== "") this.#lastLeaderContactMs = Date.now();
+      if (m.from === this.#leader && m.from !== "") this.#lastLeaderContactMs = Date.now();
       this.#node.step(m);
     }
   }
@@ -303,7 +329,7 @@ export class Member {
     try {
       while (this.#node.hasReady()) {
         const rd = this.#node.ready();
-        this.#persist(rd);
+        this.#persister.persist(rd);
         for (const m of rd.messages) (m.to === replyTo ? reply : this.#outbox).push(m);
         this.#apply(rd);
         this.#node.advance();
@@ -323,55 +349,9 @@ export class Member {
     return reply;
   }
 
-  readonly #outbox: Message[] = [];
-  /** The hard state on disk. */
-  #durableHard: HardState;
-  /** A newer hard state that differs from the durable one only in its commit index. */
-  #commitOnly: HardState | null = null;
-
-  /**
-   * Step 1 of a Ready: one synchronous transaction, so the output gate holds every reply and
-   * message until it is durable. A Ready that only moves the commit index is not written on its
-   * own: the commit index is volatile state in Raft (§5, Figure 2) and is recomputed from a
-   * quorum after a restart, so it rides along with the next write instead. That keeps the
-   * leader at one transaction per round and lets its answer to the client leave without waiting.
-   */
-  #persist(rd: Ready): void {
-    const hard = rd.hardState;
-    if (hard !== undefined && hard.term === this.#durableHard.term && hard.vote === this.#durableHard.vote) {
-      this.#commitOnly = hard;
-    } else if (hard !== undefined) {
-      this.#commitOnly = null;
-    }
-    if (rd.snapshot === undefined && rd.entries.length === 0 && (hard === undefined || this.#commitOnly === hard)) return;
-    this.#transaction(() => {
-      if (rd.snapshot !== undefined) this.#storage.applySnapshot(rd.snapshot);
-      if (rd.entries.length > 0) this.#storage.append(rd.entries);
-    });
-    this.stats.readies++;
-  }
-
-  /** A storage transaction that also writes the newest hard state, if it is not yet durable. */
-  #transaction(write: () => void): void {
-    const hard = this.#commitOnly ?? this.#node.status();
-    try {
-      this.#deps.storage.transactionSync(() => {
-        write();
-        if (!sameHardState(hard, this.#durableHard)) this.#storage.setHardState(pickHardState(hard));
-      });
-    } catch (error) {
-      // Rolled back: the core now believes more than the disk holds. Only a reload is safe.
-      this.#storage.reload();
-      throw error;
-    }
-    this.#durableHard = pickHardState(hard);
-    this.#commitOnly = null;
-    this.stats.storageTransactions++;
-  }
-
   /** Steps 3 and 4: apply the snapshot and committed entries, serve reads, note leadership. */
   #apply(rd: Ready): void {
-    if (rd.softState !== undefined) this.#onSoftState(rd.softState.role === "leader");
+    if (rd.softState !== undefined) this.#onSoftState(rd.softState.role === "leader", rd.softState.leader);
     if (rd.snapshot !== undefined) {
       this.applied.restore(rd.snapshot);
       this.stats.snapshotsRestored++;
@@ -388,7 +368,9 @@ export class Member {
     }
   }
 
-  #onSoftState(isLeader: boolean): void {
+  #onSoftState(isLeader: boolean, leader: NodeId): void {
+    if (leader !== "") this.#everKnewLeader = true;
+    this.#leader = leader;
     if (this.#isLeader && !isLeader) {
       // Entries proposed here may still commit under the next leader, or vanish: the caller
       // retries with the same idempotency key, and the store answers the first outcome.
@@ -402,16 +384,6 @@ export class Member {
   #maybeCompact(): void {
     const index = this.applied.index;
     if (index - this.#storage.firstIndex() + 1 < this.#deps.config.snapshotEntriesInterval) return;
-    const snapshot = this.applied.snapshot(this.#storage.term(index));
-    this.#transaction(() => this.#storage.compact(snapshot));
-    this.stats.snapshotsTaken++;
+    this.#persister.compact(this.applied.snapshot(this.#storage.term(index)));
   }
-}
-
-function pickHardState(h: HardState): HardState {
-  return { term: h.term, vote: h.vote, commit: h.commit };
-}
-
-function sameHardState(a: HardState, b: HardState): boolean {
-  return a.term === b.term && a.vote === b.vote && a.commit === b.commit;
 }

@@ -9,7 +9,7 @@ import type { Query, ReplicaStatus } from "../router/types.ts";
 import { replicaConfigFrom, type ReplicaConfig, type ReplicaVars } from "./config.ts";
 import { noFaults, stoppedMessage, type Faults } from "./faults.ts";
 import { groupError, loadIdentity, sameGroup, saveIdentity, type GroupSpec } from "./group.ts";
-import { Member, type ProposeAnswer } from "./member.ts";
+import { Member, type ProposeAnswer, type WaitingCounts } from "./member.ts";
 import { readOnMember, waitOnMember, type ReadAnswer, type ReadRequest, type WaitAnswer, type WaitRequestOnReplica } from "./reads.ts";
 import { emptyStats, type ReplicaStats } from "./stats.ts";
 import type { PeerEndpoint } from "./transport.ts";
@@ -58,10 +58,14 @@ export class ReplicaDO extends DurableObject<ReplicaEnv> {
   // ---------------------------------------------------------------------------------------------
   // The router's API
 
-  /** Makes sure this replica knows its group (creating it on first contact); returns its status. */
+  /** Makes sure this replica knows its group (creating it on first contact) and is awake. */
   ensure(to: ReplicaAddress): ReplicaStatusReport | Unserved {
     const member = this.#client(to);
-    return "type" in member ? member : this.#guard(() => this.#statusOf(member));
+    if ("type" in member) return member;
+    return this.#guard(() => {
+      member.wake();
+      return this.#statusOf(member);
+    });
   }
 
   /** Leader: propose, wait until applied, return the outcome. Follower: `notLeader` at once. */
@@ -97,7 +101,7 @@ export class ReplicaDO extends DurableObject<ReplicaEnv> {
     if (this.#faults.dropInbound) return refuse(`replica ${envelope.to} drops inbound peer messages (fault injection)`);
     const versionError = wireVersionError(envelope.v, envelope.from);
     if (versionError !== null) return refuse(versionError);
-    const member = this.#ensure({ self: envelope.to, group: envelope.group }, false);
+    const member = this.#ensure({ self: envelope.to, group: envelope.group });
     if (typeof member === "string") return refuse(member);
     return this.#guard(() => member.deliver(envelope));
   }
@@ -122,11 +126,10 @@ export class ReplicaDO extends DurableObject<ReplicaEnv> {
   // ---------------------------------------------------------------------------------------------
   // Tests, benchmark and operations. The HTTP routes never call these (see faults.ts).
 
-  stats(): ReplicaStats & { alarmArmed: boolean; waiters: number } {
+  stats(): ReplicaStats & { alarmArmed: boolean } & WaitingCounts {
     const m = this.#member;
-    return m === null
-      ? { ...emptyStats(), alarmArmed: false, waiters: 0 }
-      : { ...m.stats, alarmArmed: m.alarmArmedAtMs !== null && m.alarmArmedAtMs !== undefined, waiters: m.waiters.size };
+    if (m === null) return { ...emptyStats(), alarmArmed: false, proposalsWaiting: 0, readsWaiting: 0, waiters: 0 };
+    return { ...m.stats, alarmArmed: m.alarmArmedAtMs !== null && m.alarmArmedAtMs !== undefined, ...m.waiting() };
   }
 
   /** Fault injection for tests and local development only (see faults.ts for why it is safe). */
@@ -164,14 +167,14 @@ export class ReplicaDO extends DurableObject<ReplicaEnv> {
   /** The member a router call is for, or why it cannot be served (as a value: see Unserved). */
   #client(to: ReplicaAddress): Member | Unserved {
     if (this.#faults.stopped) return { type: "unserved", reason: stoppedMessage(to.self) };
-    const member = this.#ensure(to, true);
+    const member = this.#ensure(to);
     if (typeof member === "string") return { type: "unserved", reason: member };
     member.stats.clientRequests++;
     return member;
   }
 
   /** The member `to` names, created on first contact; a string says why it cannot be. */
-  #ensure(to: ReplicaAddress, fromClient: boolean): Member | string {
+  #ensure(to: ReplicaAddress): Member | string {
     const existing = this.#member;
     if (existing !== null) {
       if (existing.id === to.self && sameGroup(existing.group, to.group)) return existing;
@@ -185,7 +188,6 @@ export class ReplicaDO extends DurableObject<ReplicaEnv> {
     saveIdentity(this.ctx.storage.sql, { self: to.self, group: to.group });
     const member = this.#guard(() => this.#open(to.self, to.group));
     this.#member = member;
-    if (fromClient) this.#guard(() => member.campaignIfNew());
     return member;
   }
 

@@ -24,6 +24,8 @@ export interface TransportHost {
   stats: ReplicaStats;
   rpcsInFlightMax: number;
   rpcTimeoutMs: number;
+  /** Payload bytes (entries, snapshot chunks) in one RPC; DO RPC messages are limited to ~32 MiB. */
+  rpcBytesMax: number;
 }
 
 /**
@@ -54,9 +56,9 @@ class PeerLink {
     this.pump();
   }
 
-  /** Hands the queued messages to a reply already on its way to this peer. */
+  /** Hands queued messages (up to one RPC's worth) to a reply already on its way to this peer. */
   take(): Message[] {
-    return this.queue.splice(0);
+    return this.queue.splice(0, batchLength(this.queue, this.host.rpcBytesMax));
   }
 
   get idle(): boolean {
@@ -65,7 +67,7 @@ class PeerLink {
 
   private pump(): void {
     while (this.inFlight < this.host.rpcsInFlightMax && this.queue.length > 0) {
-      const batch = this.queue.splice(0);
+      const batch = this.queue.splice(0, batchLength(this.queue, this.host.rpcBytesMax));
       this.inFlight++;
       void this.rpc(batch).finally(() => {
         this.inFlight--;
@@ -126,12 +128,6 @@ export class Transport {
     return peers.some((p) => this.#links.get(p)?.idle ?? true);
   }
 
-  pendingMessages(): number {
-    let n = 0;
-    for (const link of this.#links.values()) n += link.queue.length;
-    return n;
-  }
-
   #link(peer: NodeId): PeerLink {
     let link = this.#links.get(peer);
     if (!link) {
@@ -140,6 +136,17 @@ export class Transport {
     }
     return link;
   }
+}
+
+/** How many queued messages fit in one RPC: at least one, then up to `bytesMax` of payload. */
+function batchLength(queue: readonly Message[], bytesMax: number): number {
+  let bytes = 0;
+  for (let i = 0; i < queue.length; i++) {
+    const m = queue[i]!;
+    bytes += (m.entries ?? []).reduce((n, e) => n + e.data.byteLength, 0) + (m.snapshot?.data.byteLength ?? 0);
+    if (i > 0 && bytes > bytesMax) return i;
+  }
+  return queue.length;
 }
 
 function withDeadline<T>(promise: Promise<T>, timeoutMs: number, peer: NodeId): Promise<T> {

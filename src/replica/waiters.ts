@@ -45,12 +45,3 @@ export class ApplyWaiters {
     return this.#waiters.size;
   }
 }
-
-/** Resolves with `promise`'s value, or `fallback` once `timeoutMs` passes. */
-export function withTimeout<T>(promise: Promise<T>, timeoutMs: number, fallback: T): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<T>((resolve) => {
-    timer = setTimeout(() => resolve(fallback), timeoutMs);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}

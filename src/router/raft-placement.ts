@@ -2,7 +2,7 @@
 // Raft groups, leader hints remembered per isolate, and replicas ordered by nearness to the caller.
 import { replicaName, type GroupSpec } from "../replica/group.ts";
 import type { NodeId } from "../raft/types.ts";
-import type { ShardSpec, Topology } from "../ring/index.ts";
+import type { ShardSpec } from "../ring/index.ts";
 
 /**
  * Leader hints and applied revisions, kept per isolate (module scope) so the next request skips
@@ -31,14 +31,20 @@ export function groupOf(shard: ShardSpec, generation: number): GroupSpec {
   };
 }
 
-export function groupsOf(topology: Topology, generation: number): GroupSpec[] {
-  return topology.shards.map((s) => groupOf(s, generation));
-}
-
 /** Where the caller is, from `request.cf` (colo and continent), when the router knows it. */
 export interface CallerLocation {
   continent?: string;
   colo?: string;
+}
+
+/** The caller's location from an incoming request's `cf` properties (absent in local runs). */
+export function callerLocationOf(request: Request | undefined): CallerLocation | null {
+  const cf = request?.cf as { continent?: unknown; colo?: unknown } | undefined;
+  if (cf === undefined) return null;
+  const location: CallerLocation = {};
+  if (typeof cf.continent === "string") location.continent = cf.continent;
+  if (typeof cf.colo === "string") location.colo = cf.colo;
+  return location;
 }
 
 /** Location hints from nearest to farthest, per continent of the caller (cf.continent). */

@@ -58,8 +58,6 @@ export class RaftRouter implements Router {
   readonly #topology: Topology;
   readonly #generation: number;
   readonly #caller: CallerLocation | null;
-  /** Stubs live as long as the request that made them (this router); hints outlive it. */
-  readonly #stubs = new Map<NodeId, Stub>();
 
   constructor(env: RaftRouterEnv, caller: CallerLocation | null = null) {
     this.#env = env;
@@ -217,26 +215,27 @@ export class RaftRouter implements Router {
 
   async #shardStatus(group: GroupSpec): Promise<ShardStatus> {
     const errors: string[] = [];
-    const reports = await Promise.all(
-      group.members.map(async (m): Promise<ReplicaStatusReport | null> => {
+    const replicas = await Promise.all(
+      group.members.map(async (m): Promise<ReplicaStatus & { revision: Revision | null }> => {
         try {
-          const report = await timed(this.#stub(group, m.id).status(), m.id, raftRouterLimits.rpcTimeoutMs);
-          if (report === null) errors.push(`${m.id} has not been created yet (no request reached this shard)`);
-          return report;
+          const r = await timed(this.#stub(group, m.id).status(), m.id, raftRouterLimits.rpcTimeoutMs);
+          if (r !== null) {
+            const { id, location, role, term, commitIndex, appliedIndex, lastContactMs, revision } = r;
+            return { id, location, role, term, commitIndex, appliedIndex, lastContactMs, revision };
+          }
+          errors.push(`${m.id} has not been created yet (no request has reached shard ${group.shard})`);
         } catch (error) {
           errors.push(`${m.id}: ${String(error)}`);
-          return null;
         }
+        // Unknown or not yet created: listed as configured, with nothing applied.
+        return { id: m.id, location: m.location, role: "follower", term: 0, commitIndex: 0, appliedIndex: 0, lastContactMs: null, revision: null };
       }),
     );
-    const replicas: ReplicaStatus[] = reports.filter((r) => r !== null).map((r) => ({
-      id: r.id, location: r.location, role: r.role, term: r.term, commitIndex: r.commitIndex, appliedIndex: r.appliedIndex, lastContactMs: r.lastContactMs,
-    }));
-    const revisions = reports.filter((r) => r !== null).map((r) => r.revision);
+    const revisions = replicas.map((r) => r.revision).filter((r) => r !== null);
     return {
       shard: group.shard,
       revision: revisions.length === 0 ? null : Math.max(...revisions),
-      replicas,
+      replicas: replicas.map(({ revision: _revision, ...status }) => status),
       ...(errors.length === 0 ? {} : { error: errors.join("; ") }),
     };
   }
@@ -249,16 +248,15 @@ export class RaftRouter implements Router {
     return { self: id, group };
   }
 
+  /**
+   * A fresh stub per call: stubs are bound to the request that made them, and a router may be
+   * reused across requests. Making one is cheap (no I/O until it is called).
+   */
   #stub(group: GroupSpec, id: NodeId): Stub {
-    let stub = this.#stubs.get(id);
-    if (stub === undefined) {
-      const location = group.members.find((m) => m.id === id)?.location ?? "";
-      const ns = this.#env.REPLICA;
-      const options = location === "" ? {} : { locationHint: location as DurableObjectLocationHint };
-      stub = ns.get(ns.idFromName(id), options) as unknown as ReplicaRpc;
-      this.#stubs.set(id, stub);
-    }
-    return stub;
+    const location = group.members.find((m) => m.id === id)?.location ?? "";
+    const ns = this.#env.REPLICA;
+    const options = location === "" ? {} : { locationHint: location as DurableObjectLocationHint };
+    return ns.get(ns.idFromName(id), options) as unknown as ReplicaRpc;
   }
 
   #forgetLeader(group: GroupSpec, id: NodeId): void {

@@ -45,7 +45,8 @@ export class SoloRouter implements Router {
 
   async waitForChange(namespace: string, request: WaitRequest): Promise<Waited> {
     const shard = this.shardOf(namespace);
-    const w = (await unavailableIfOverloaded(shard, () => this.stub(shard).waitForChange(namespace, request.key, request.afterRevision, request.timeoutMs))) as SoloWait;
+    const { key, afterRevision, timeoutMs } = request;
+    const w = (await unavailableIfOverloaded(shard, () => this.stub(shard).waitForChange(namespace, key, afterRevision, timeoutMs))) as SoloWait;
     if (w.type === "busy") throw new UnavailableError(`shard ${shard} has too many long polls waiting`, 5_000);
     return { changed: w.type === "changed", token: formatToken(shard, w.revision) };
   }

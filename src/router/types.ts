@@ -5,6 +5,12 @@
 //     "single Durable Object floor" and the first end-to-end backend);
 //   - RaftRouter (raft-router.ts): a Raft group of ReplicaDOs per shard.
 // Both must pass the same API test suite (test/workers/api-*.test.ts).
+//
+// The surface is deliberately small: write, read, waitForChange, cluster. Long polls are a read,
+// a waitForChange, and a second read; an SSE watch is a loop of read({type: "changes"}) and, when
+// nothing is new, waitForChange on the namespace (src/api/routes/watch.ts). A backend may answer
+// waitForChange by waiters resolved on apply (solo) or by polling, as long as it resolves promptly
+// after the first matching write and never later than the timeout.
 import type {
   BundleResult,
   ChangesQuery,
@@ -127,10 +133,17 @@ export interface ClusterStatus {
 }
 
 export interface Router {
-  /** The shard that owns `namespace` (tokens name it). */
+  /** The shard that owns `namespace` (consistency tokens name it). */
   shardOf(namespace: string): number;
-  /** Proposes one command to the namespace's shard; resolves once it is applied. */
+  /**
+   * Proposes one command to the namespace's shard; resolves once it is applied, with its outcome.
+   * System commands (tokens, namespace settings) go to the namespace `_sys` (store/keys.ts).
+   */
   write(namespace: string, command: Command): Promise<Written>;
+  /**
+   * Answers a query from the namespace's shard. With `minToken` of the same shard, only from a
+   * state at or past it (wait briefly, or throw UnavailableError / BadTokenError).
+   */
   read<Q extends Query>(namespace: string, query: Q, options: ReadOptions): Promise<Read<QueryResult<Q>>>;
   /** Long poll: resolves on the first matching write, or with `changed: false` at the timeout. */
   waitForChange(namespace: string, request: WaitRequest): Promise<Waited>;

@@ -64,7 +64,7 @@ function run(seed: number, steps: number): void {
       net.processReadies();
       net.queue = mangle(rand, net.queue);
       net.deliver();
-    } else if (roll < 77) net.propose(pick(rand, live), `p${seed}-${proposals++}`);
+    } else if (roll < 74) net.propose(pick(rand, live), `p${seed}-${proposals++}`);
     else if (roll < 80) net.readIndex(pick(rand, live), `r${step}`);
     else if (roll < 84) net.isolate(pick(rand, ids));
     else if (roll < 88) net.heal();

@@ -8,16 +8,17 @@
 //  - election safety: at most one leader per term;
 //  - leader completeness: a new leader holds every entry committed so far;
 //  - state machine safety: no two members apply different entries at one index;
-//  - apply order: each member applies indexes in sequence, never beyond its commit.
+//  - apply order: each member applies indexes in sequence, never beyond its commit;
+//  - linearizable reads: a ReadState's index covers every entry committed before the read.
 import { expect } from "vitest";
 import { RawNode, bootstrap } from "../../src/raft/rawnode.ts";
 import { MemoryStorage } from "../../src/raft/memory-storage.ts";
-import { decodeConfChange, applyConfChange, encodeConfChange } from "../../src/raft/confchange.ts";
+import { applyConfChange, decodeConfChange } from "../../src/raft/confchange.ts";
+import { dec, enc, fmt, fmtEntry } from "./format.ts";
 import type { ConfChange, ConfState, Entry, Message, NodeId, RaftConfig, Ready, ReadState } from "../../src/raft/types.ts";
 import type { ProposeResult, Status } from "../../src/raft/rawnode.ts";
 
-export const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
-export const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
+export { dec, enc, fmt, fmtEntry } from "./format.ts";
 
 export function config(id: NodeId, overrides: Partial<RaftConfig> = {}): RaftConfig {
   return {
@@ -67,69 +68,6 @@ export interface DeliverOptions {
   only?: (m: Message) => boolean;
 }
 
-export function fmt(m: Message): string {
-  const parts = [`${m.from}->${m.to} ${m.type} t${m.term}`];
-  switch (m.type) {
-    case "app":
-      parts.push(`prev=${m.index}/${m.logTerm}`);
-      if ((m.entries ?? []).length > 0) parts.push(`ents=[${(m.entries ?? []).map(fmtEntry).join(" ")}]`);
-      parts.push(`commit=${m.commit}`);
-      break;
-    case "appResp":
-      if (m.reject === true) parts.push(`reject index=${m.index} hint=${m.rejectHint}/${m.rejectTerm}`);
-      else if (m.index !== undefined) parts.push(`index=${m.index}`);
-      break;
-    case "vote":
-    case "preVote":
-      parts.push(`last=${m.index}/${m.logTerm}`);
-      if (m.context !== undefined) parts.push(`ctx=${m.context}`);
-      break;
-    case "voteResp":
-    case "preVoteResp":
-      parts.push(m.reject === true ? "rejected" : "granted");
-      break;
-    case "heartbeat":
-      parts.push(`commit=${m.commit}`);
-      if (m.context !== undefined) parts.push(`ctx=${m.context}`);
-      if (m.quiesce === true) parts.push("quiesce");
-      break;
-    case "heartbeatResp":
-      if (m.context !== undefined) parts.push(`ctx=${m.context}`);
-      if (m.quiesce === true) parts.push("quiesce");
-      break;
-    case "snap": {
-      const c = m.snapshot!;
-      parts.push(`snap=${c.metadata.index}/${c.metadata.term} off=${c.offset} len=${c.data.byteLength}${c.done ? " done" : ""}`);
-      break;
-    }
-    case "snapResp":
-      parts.push(`snap=${m.index} off=${m.snapshotOffset}`);
-      break;
-    case "prop":
-      parts.push(`ents=[${(m.entries ?? []).map(fmtEntry).join(" ")}]`);
-      break;
-    case "readIndex":
-    case "readIndexResp":
-      if (m.index !== undefined) parts.push(`index=${m.index}`);
-      parts.push(`ctx=${m.context}`);
-      break;
-    case "transferLeader":
-      parts.push(`to=${m.transferee}`);
-      break;
-    default:
-      break;
-  }
-  return parts.join(" ");
-}
-
-export function fmtEntry(e: Entry): string {
-  if (e.type === "conf") {
-    const cc = decodeConfChange(e.data);
-    return `${e.index}/${e.term}:${cc.type}(${cc.nodeId})`;
-  }
-  return `${e.index}/${e.term}:${e.data.byteLength === 0 ? "-" : JSON.stringify(dec(e.data))}`;
-}
-
 export class Network {
   readonly members = new Map<NodeId, Member>();
   /** Messages sent and not yet delivered, in send order. */
@@ -140,6 +78,8 @@ export class Network {
   private cuts = new Set<string>();
   private leaders = new Map<number, NodeId>();
   private committed = new Map<number, { term: number; text: string }>();
+  /** Per read context: the highest commit index anywhere when the read was issued. */
+  private readFloors = new Map<string, number>();
 
   constructor(ids: NodeId[], overrides: Partial<RaftConfig> = {}, learners: NodeId[] = []) {
     for (const id of [...ids, ...learners]) {
@@ -202,7 +142,15 @@ export class Network {
   }
 
   readIndex(id: NodeId, context: string): ProposeResult {
+    // Linearizability: the read must observe every entry committed before it was issued.
+    this.readFloors.set(context, this.highestCommitted());
     return this.get(id).raw.readIndex(context);
+  }
+
+  private highestCommitted(): number {
+    let max = 0;
+    for (const m of this.members.values()) max = Math.max(max, m.storage.initialState().hardState.commit, m.raw.status().commit);
+    return max;
   }
 
   transfer(id: NodeId, to: NodeId): this {
@@ -416,6 +364,10 @@ export class Network {
     if (rd.snapshot !== undefined) this.applySnapshot(m, rd);
     for (const e of rd.committedEntries) this.apply(m, e);
     // 4. Reads.
+    for (const rs of rd.readStates) {
+      const floor = this.readFloors.get(rs.context) ?? 0;
+      if (rs.index < floor) throw new Error(`${m.id}: read ${rs.context} at index ${rs.index} misses entries committed through ${floor} before it was issued`);
+    }
     m.readStates.push(...rd.readStates);
     m.needsTicks = rd.needsTicks;
   }
@@ -457,5 +409,3 @@ export class Network {
     else if (e.data.byteLength > 0) m.machine.commands.push(dec(e.data));
   }
 }
-
-export { encodeConfChange };

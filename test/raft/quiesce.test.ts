@@ -113,4 +113,20 @@ describe("quiescence", () => {
     net.processReadies();
     expect(net.queue.filter((m) => m.type === "preVoteResp").map((m) => m.reject ?? false)).toEqual([false]);
   });
+  it("a message its leader sent before sleeping, delayed past the quiesce, neither wakes nor leases", () => {
+    // Found by the simulator (seed 290): the woken follower was never put back to sleep, and a
+    // lease taken while asleep never expired, so it refused votes after the leader died.
+    const net = elected();
+    const delayedHeartbeat = { type: "heartbeat" as const, from: "1", to: "2", term: 2, commit: 2 };
+    net.tick(3);
+    net.get("2").raw.step(delayedHeartbeat);
+    net.processReadies();
+    expect(allNeedTicks(net)).toEqual([false, false, false]);
+    net.crash("1");
+    net.readIndex("3", "wake");
+    net.stabilize();
+    net.tick(25, ["3"]);
+    net.stabilize();
+    expect(net.status("3")).toMatchObject({ role: "leader", term: 3 });
+  });
 });

@@ -1,6 +1,7 @@
 // The RawNode contract: bootstrap, restart from storage, the Ready/advance protocol, config
 // validation, and the small pure pieces (quorum arithmetic, PRNG, conf-change encoding).
 import { readdirSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { AssertionError } from "../../src/raft/assert.ts";
 import { decodeConfChange, encodeConfChange } from "../../src/raft/confchange.ts";
@@ -214,10 +215,10 @@ describe("pure pieces", () => {
 
 describe("purity", () => {
   it("src/raft does no I/O and reads no clock or ambient randomness", () => {
-    const dir = new URL("../../src/raft/", import.meta.url);
+    const dir = fileURLToPath(new URL("../../src/raft/", import.meta.url).href);
     const forbidden = [/\bDate\b/, /Math\.random/, /setTimeout|setInterval/, /from "cloudflare:/, /from "hono/, /from "node:/, /\bfetch\(/, /\bconsole\./];
     for (const file of readdirSync(dir).filter((f) => f.endsWith(".ts"))) {
-      const code = readFileSync(new URL(file, dir), "utf8")
+      const code = readFileSync(`${dir}/${file}`, "utf8")
         .split("\n")
         .filter((line) => !line.trim().startsWith("//") && !line.trim().startsWith("*"))
         .join("\n");

@@ -102,7 +102,7 @@ async function sweep(opts: CliOptions): Promise<void> {
   await Promise.all(
     Array.from({ length: workerCount }, () =>
       new Promise<void>((resolve, reject) => {
-        const worker = new Worker(fileURLToPath(new URL("./sweep-worker.ts", import.meta.url).href), { workerData: { coreDir: opts.coreDir, nodes: opts.nodes, faults: opts.faults, skipQuiescence: opts.skipQuiescence } });
+        const worker = new Worker(fileURLToPath(new URL("./sweep-worker.ts", import.meta.url).href), { workerData: { coreDir: opts.coreDir, nodes: opts.nodes, faults: opts.faults, skipQuiescence: opts.skipQuiescence, ticks: opts.ticks } });
         worker.on("error", reject);
         worker.on("message", (reply: SweepReply) => {
           if (reply.kind === "result") operations += reply.operations;
@@ -132,7 +132,7 @@ async function sweep(opts: CliOptions): Promise<void> {
   }
   failures.sort((a, b) => a.seed - b.seed);
   const nodesFlag = opts.nodes === undefined ? "" : ` --nodes ${opts.nodes}`;
-  const coreFlag = (opts.coreDir === defaultCoreDir ? "" : ` --core ${opts.coreDir}`) + (opts.skipQuiescence ? " --skip-quiescence" : "");
+  const coreFlag = (opts.coreDir === defaultCoreDir ? "" : ` --core ${opts.coreDir}`) + (opts.skipQuiescence ? " --skip-quiescence" : "") + (opts.ticks === undefined ? "" : ` --ticks ${opts.ticks}`);
   console.log(`${failures.length} seeds FAILED: ${failures.map((f) => f.seed).join(", ")}`);
   console.log(`replay the first with: npm run sim -- --seed ${failures[0]?.seed}${nodesFlag}${opts.faults ? "" : " --no-faults"}${coreFlag}`);
   process.exitCode = 1;

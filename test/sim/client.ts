@@ -78,7 +78,7 @@ export class SimClient {
   }
 
   private attempt(p: Pending, nowTick: number): void {
-    const host = this.chooseReplica();
+    const host = this.chooseReplica(p.input.kind);
     p.attempts++;
     p.nextAttemptTick = nowTick + this.opts.retryTicks;
     if (!host.up) {
@@ -139,9 +139,10 @@ export class SimClient {
     this.nextStartTick = nowTick + this.prng.range(0, this.opts.thinkTicksMax);
   }
 
-  private chooseReplica(): NodeHost {
+  /** Writes mostly go to the known leader; reads often go to followers, which ReadIndex must make safe. */
+  private chooseReplica(kind: KvInput["kind"]): NodeHost {
     const hint = this.leaderHint === "" ? undefined : this.cluster.hosts.get(this.leaderHint);
-    if (hint !== undefined && hint.up && this.prng.chance(0.7)) return hint;
+    if (hint !== undefined && hint.up && this.prng.chance(kind === "get" ? 0.3 : 0.7)) return hint;
     return this.prng.pick([...this.cluster.hosts.values()].filter((h) => !h.destroyed));
   }
 

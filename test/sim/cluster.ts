@@ -1,6 +1,6 @@
 // The simulated group: replicas, the network between them, and the harness side of the Ready
 // contract (persist, then send, then apply, then advance), with invariant checks at each stage.
-import type { ConfChange, ConfState, Entry, Message, NodeId, RaftConfig, Ready } from "../../src/raft/types.ts";
+import type { ConfChange, ConfState, Entry, NodeId, RaftConfig, Ready } from "../../src/raft/types.ts";
 import type { Core, NodeStatus, RawNodeLike } from "./core.ts";
 import { Invariants, SafetyViolation } from "./invariants.ts";
 import { decodeCommand, KvStateMachine } from "./kv-state-machine.ts";
@@ -141,16 +141,19 @@ export class Cluster {
 
   /** Ticks every up replica that needs ticks, each at its own rate (skewed clocks). */
   tickAll(): void {
+    const ticked: string[] = [];
     for (const host of this.hosts.values()) {
       if (host.raw === null || !host.needsTicks) continue;
       host.tickCredit += host.tickRate;
       while (host.tickCredit >= 1 && host.raw !== null && host.needsTicks) {
         host.tickCredit -= 1;
+        if (this.trace.enabled) ticked.push(host.id);
         const raw = host.raw;
         this.inCore(() => raw.tick());
         this.process(host);
       }
     }
+    if (this.trace.enabled) this.trace.log(`tick ${ticked.join(" ") || "(all asleep)"}`);
   }
 
   /** Runs `action` against an up replica and handles the Ready it causes. */
@@ -226,6 +229,7 @@ export class Cluster {
     if (rd.entries.length > 0) storage.append(rd.entries);
     if (rd.hardState !== undefined) {
       storage.setHardState(rd.hardState);
+      if (this.trace.enabled && rd.hardState.commit > host.persistedHardState.commit) this.trace.log(`${host.id} commit ${rd.hardState.commit}`);
       host.persistedHardState = { ...rd.hardState };
     }
     if (this.trace.enabled && rd.entries.length > 0) {
@@ -316,5 +320,3 @@ export class Cluster {
 export function describeConf(conf: ConfState): string {
   return `voters [${conf.voters.join(",")}] learners [${conf.learners.join(",")}]`;
 }
-
-export type { Message };

@@ -167,7 +167,7 @@ export class Invariants {
   /** Raft §5.4.2: a leader commits by counting replicas only entries of its own term, on a quorum. */
   private checkLeaderCommit(host: NodeHost, index: number, leaderTerm: number, status: NodeStatus, previousConf: NodeStatus["conf"]): void {
     const term = host.storage.term(index);
-    if (false && term !== leaderTerm) {
+    if (term !== leaderTerm) {
       throw new SafetyViolation("Leader Completeness", `leader ${host.id} of term ${leaderTerm} advanced its commit to ${index}, an entry of term ${term} (only entries of the current term may be committed by counting replicas)`);
     }
     const holders = new Set<NodeId>();

@@ -2,7 +2,7 @@
 // compare-and-set on string keys. The linearizability checker searches for an order of the
 // observed operations that this model accepts. Partitioned by key: operations on different keys
 // never constrain each other, which keeps the search small (P-compositionality).
-import type { Model } from "./linearizability.ts";
+import type { Model, Operation } from "./linearizability.ts";
 
 export type KvInput =
   | { kind: "get"; key: string }
@@ -41,6 +41,7 @@ export const kvModel: Model<KvValue, KvInput, KvOutput> = {
       }
     }
   },
+  prune: pruneUnobservedWrites,
   describe(input, output) {
     const out = describeOutput(output);
     switch (input.kind) {
@@ -65,4 +66,20 @@ function describeOutput(output: KvOutput): string {
     case "unknown":
       return "unknown (timed out)";
   }
+}
+
+/**
+ * A write whose outcome is unknown and whose value nobody observed can always be linearized last
+ * (its return time is +infinity), where it affects nothing: drop it. "Observed" means a get
+ * returned its value or a CAS expected it; and a failed CAS could be explained by any other
+ * value, so with a failed CAS in the partition nothing is dropped. Values are unique per write.
+ */
+function pruneUnobservedWrites(ops: Operation<KvInput, KvOutput>[]): Operation<KvInput, KvOutput>[] {
+  const observed = new Set<string | null>();
+  for (const op of ops) {
+    if (op.input.kind === "get" && op.output.kind === "get") observed.add(op.output.value);
+    if (op.input.kind === "cas") observed.add(op.input.expected);
+    if (op.output.kind === "cas" && !op.output.ok) return ops;
+  }
+  return ops.filter((op) => op.output.kind !== "unknown" || op.input.kind === "get" || observed.has(op.input.value));
 }

@@ -43,10 +43,10 @@ const mixed: FaultProfile = {
 
 const churn: FaultProfile = {
   name: "churn",
-  rates: { crashPerTick: 0.06, crashLeaderShare: 0.85, shortDownTicksMax: 8, downTicksMax: 40, partitionPerTick: 0.03, leaderPartitionShare: 0.8, partitionTicksMax: 30, linkChangePerTick: 0.01, transferPerTick: 0.003, campaignPerTick: 0.01, tickRateSkewMax: 1.3 },
-  crashMidReadyProbability: 0.01,
-  clients: 6,
-  thinkTicksMax: 2,
+  rates: { crashPerTick: 0.08, crashLeaderShare: 0.95, shortDownTicksMax: 5, downTicksMax: 30, partitionPerTick: 0.02, leaderPartitionShare: 0.9, partitionTicksMax: 20, linkChangePerTick: 0.01, transferPerTick: 0.003, campaignPerTick: 0.01, tickRateSkewMax: 1.3 },
+  crashMidReadyProbability: 0.02,
+  clients: 8,
+  thinkTicksMax: 0,
   membershipChangePerTick: 0.005,
 };
 

@@ -13,6 +13,7 @@ import { perfectLinks } from "./network.ts";
 import { Prng } from "./prng.ts";
 import { noFaults, pickProfile, type FaultProfile } from "./profiles.ts";
 import { Trace } from "./trace.ts";
+import type { RaftConfig } from "../../src/raft/types.ts";
 
 export interface RunOptions {
   seed: number;
@@ -56,11 +57,26 @@ const wakeTicksMax = 200;
 /** Message deliveries per tick before we call it a livelock. */
 const deliveriesPerTickMax = 20_000;
 
+/** A property the run checks itself (liveness, quiescence, linearizability) did not hold. */
+export class CheckFailed extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "CheckFailed";
+  }
+}
+
+/** Our own checks explain themselves; anything else (a crash in the core) needs its stack. */
+function describeCause(cause: unknown): string {
+  if (!(cause instanceof Error)) return String(cause);
+  if (cause.name === "SafetyViolation" || cause.name === "CheckFailed") return cause.message;
+  return `${cause.name}: ${cause.message}\n${cause.stack ?? ""}`;
+}
+
 export class SimFailure extends Error {
   readonly seed: number;
   readonly replay: string;
   constructor(seed: number, replay: string, tick: number, cause: unknown) {
-    const reason = cause instanceof Error ? (cause.name === "SafetyViolation" ? cause.message : `${cause.name}: ${cause.message}\n${cause.stack ?? ""}`) : String(cause);
+    const reason = describeCause(cause);
     super(`simulation seed ${seed} failed at tick ${tick}: ${reason}\nReplay it with its trace: ${replay}`, { cause });
     this.name = "SimFailure";
     this.seed = seed;
@@ -107,23 +123,15 @@ class Simulation {
     const trace = new Trace(opts.trace);
     const voterIds = Array.from({ length: this.nodes }, (_, i) => `n${i + 1}`);
     const cfgPrng = this.prng.fork();
+    const raft = randomRaftConfig(cfgPrng);
+    if (opts.trace) console.log(`seed ${opts.seed}: ${this.nodes} voters + 1 spare, fault profile ${profile.name}, raft ${JSON.stringify(raft)}`);
     this.cluster = new Cluster({
       core: opts.core,
       prng: this.prng.fork(),
       trace,
       voterIds,
       spareIds: [`n${this.nodes + 1}`],
-      raft: {
-        electionTimeoutTicks: cfgPrng.range(8, 14),
-        heartbeatIntervalTicks: cfgPrng.range(1, 3),
-        inflightMessagesMax: cfgPrng.range(1, 8),
-        messageBytesMax: cfgPrng.pick([128, 512, 8192]),
-        snapshotChunkBytesMax: cfgPrng.pick([64, 300, 1 << 20]),
-        uncommittedBytesMax: cfgPrng.pick([1024, 1 << 20]),
-        quiesceAfterTicks: cfgPrng.range(5, 30),
-        preVote: true,
-        checkQuorum: true,
-      },
+      raft,
       compactEveryEntries: cfgPrng.pick([5, 20, 60]),
       crashMidReadyProbability: profile.crashMidReadyProbability,
     });
@@ -131,13 +139,16 @@ class Simulation {
     this.membership = new MembershipDriver(this.cluster, this.prng.fork(), { votersMin: this.nodes, changeProbabilityPerTick: profile.membershipChangePerTick, retryTicks: 40 });
     this.membership.active = opts.faults;
     if (!opts.faults) this.cluster.network.quality = perfectLinks;
-    const clientCount = opts.clients ?? profile.clients;
+    this.createClients(opts.clients ?? profile.clients);
+  }
+
+  private createClients(count: number): void {
     // Few keys make clients contend; without faults (a throughput run with many clients) one key
     // per client keeps the linearizability search small.
-    const keys = opts.faults ? ["x", "y", "z"] : Array.from({ length: Math.max(3, clientCount) }, (_, i) => `k${i}`);
-    const clientOpts: ClientOptions = { keys, retryTicks: 40, timeoutTicks: 150, thinkTicksMax: profile.thinkTicksMax };
+    const keys = this.opts.faults ? ["x", "y", "z"] : Array.from({ length: Math.max(3, count) }, (_, i) => `k${i}`);
+    const clientOpts: ClientOptions = { keys, retryTicks: 40, timeoutTicks: 150, thinkTicksMax: this.profile.thinkTicksMax };
     const writtenValues = new Map<string, string[]>();
-    for (let i = 1; i <= clientCount; i++) this.clients.push(new SimClient(i, this.cluster, this.prng.fork(), clientOpts, this.history, writtenValues));
+    for (let i = 1; i <= count; i++) this.clients.push(new SimClient(i, this.cluster, this.prng.fork(), clientOpts, this.history, writtenValues));
   }
 
   run(): RunResult {
@@ -213,14 +224,14 @@ class Simulation {
 
   private runUntil(done: () => boolean, ticksMax: number, describeFailure: () => string): void {
     for (let t = 0; !done(); t++) {
-      if (t >= ticksMax) throw new Error(describeFailure());
+      if (t >= ticksMax) throw new CheckFailed(describeFailure());
       this.tick();
     }
   }
 
   private checkHistory(): void {
     const verdict = checkLinearizable(kvModel, this.history);
-    if (!verdict.ok) throw new Error(`Linearizability violated on key "${verdict.partition}": ${verdict.explanation}`);
+    if (!verdict.ok) throw new CheckFailed(`Linearizability violated on key "${verdict.partition}": ${verdict.explanation}`);
   }
 
   private result(): RunResult {
@@ -244,4 +255,19 @@ class Simulation {
   private log(text: string): void {
     if (this.cluster.trace.enabled) this.cluster.trace.log(text);
   }
+}
+
+/** Timing and limits vary per seed, so batching, pipelining and chunking limits are all hit. */
+function randomRaftConfig(prng: Prng): Omit<RaftConfig, "id" | "seed"> {
+  return {
+    electionTimeoutTicks: prng.range(8, 14),
+    heartbeatIntervalTicks: prng.range(1, 3),
+    inflightMessagesMax: prng.range(1, 8),
+    messageBytesMax: prng.pick([128, 512, 8192]),
+    snapshotChunkBytesMax: prng.pick([64, 300, 1 << 20]),
+    uncommittedBytesMax: prng.pick([1024, 1 << 20]),
+    quiesceAfterTicks: prng.range(5, 30),
+    preVote: true,
+    checkQuorum: true,
+  };
 }

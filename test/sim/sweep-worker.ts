@@ -14,7 +14,7 @@ export type SweepReply =
   | { kind: "failure"; seed: number; message: string }
   | { kind: "batchDone" };
 
-const data = workerData as { coreDir: string; nodes?: number; faults: boolean; skipQuiescence: boolean };
+const data = workerData as { coreDir: string; nodes?: number; faults: boolean; skipQuiescence: boolean; ticks?: number };
 const core = await loadCore(data.coreDir);
 const port = parentPort;
 if (port === null) throw new Error("sweep-worker.ts must run in a worker thread");
@@ -22,7 +22,7 @@ if (port === null) throw new Error("sweep-worker.ts must run in a worker thread"
 port.on("message", (request: SweepRequest) => {
   for (const seed of request.seeds) {
     try {
-      const r = runSeed({ seed, nodes: data.nodes, faults: data.faults, trace: false, core, skipQuiescence: data.skipQuiescence });
+      const r = runSeed({ seed, nodes: data.nodes, faults: data.faults, trace: false, core, skipQuiescence: data.skipQuiescence, faultPhaseTicks: data.ticks });
       port.postMessage({ kind: "result", seed, operations: r.operationsChecked, ticks: r.ticks, writes: r.writesCompleted } satisfies SweepReply);
     } catch (e) {
       port.postMessage({ kind: "failure", seed, message: e instanceof Error ? e.message : String(e) } satisfies SweepReply);

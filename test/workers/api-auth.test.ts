@@ -121,5 +121,6 @@ describe("a deployment without ADMIN_TOKEN", () => {
     }
     expect((await fetchBare("/healthz")).status).toBe(200);
     expect((await fetchBare(`/v1/kv/${ns}/k`)).status).toBe(401);
+    expect((await fetchBare(`/v1/kv/${ns}/k`, { method: "HEAD" })).status).toBe(401); // a read, not a write
   });
 });

@@ -1,7 +1,9 @@
 // The error model: problem+json for every failure, 404/405 for unknown routes and methods,
 // unknown query parameters named, and the OpenAPI document.
-import { SELF } from "cloudflare:test";
+import { createExecutionContext, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { createApp } from "../../src/api/app.ts";
+import { UnavailableError, type Router } from "../../src/router/types.ts";
 import { base, call, freshNs, problemOf, put, workerEnv } from "./api/helpers.ts";
 
 describe("problem+json everywhere", () => {
@@ -32,6 +34,19 @@ describe("problem+json everywhere", () => {
     expect((await problemOf(await call(`/v1/kv/${ns}/k?meta&meta`))).detail).toContain("twice");
   });
 
+  it("CORS: any origin may call, preflights are answered, validators are exposed", async () => {
+    const ns = freshNs();
+    await put(`${ns}/k`, 1);
+    const res = await call(`/v1/kv/${ns}/k`, { headers: { Origin: "https://app.example" } });
+    expect(res.headers.get("Access-Control-Allow-Origin")).toBe("*");
+    expect(res.headers.get("Access-Control-Expose-Headers")).toContain("ETag");
+    const pre = await call(`/v1/kv/${ns}/k`, { method: "OPTIONS", token: null,
+      headers: { Origin: "https://app.example", "Access-Control-Request-Method": "PUT", "Access-Control-Request-Headers": "authorization, if-match" } });
+    expect(pre.status).toBe(204);
+    expect(pre.headers.get("Access-Control-Allow-Methods")).toContain("PUT");
+    expect(pre.headers.get("Access-Control-Allow-Headers")?.toLowerCase()).toContain("if-match");
+  });
+
   it("HEAD reads headers only", async () => {
     const ns = freshNs();
     await put(`${ns}/k`, { v: 1 });
@@ -46,6 +61,44 @@ describe("problem+json everywhere", () => {
     const text = await res.text();
     expect(res.status).toBe(400);
     expect(text).not.toMatch(/at .*\.ts:\d+/);
+  });
+});
+
+describe("failures of the backend", () => {
+  const failing = (error: Error): Router => ({
+    shardOf: () => 0,
+    write: () => Promise.reject(error),
+    read: () => Promise.reject(error),
+    waitForChange: () => Promise.reject(error),
+    cluster: () => Promise.reject(error),
+  });
+  const fetchWith = (router: Router, path: string, init: RequestInit = {}) =>
+    createApp({ router: () => router }).fetch(new Request(base + path, { ...init, headers: { Authorization: "Bearer dev-admin-token", ...init.headers } }),
+      workerEnv, createExecutionContext());
+
+  it("an unexpected exception is a 500 problem without internals", async () => {
+    const res = await fetchWith(failing(new TypeError("secret internals at foo.ts:12")), "/v1/kv/app/k");
+    const p = await problemOf(res);
+    expect(p.status).toBe(500);
+    expect(JSON.stringify(p)).not.toContain("secret internals");
+  });
+
+  it("an unavailable backend (an election) is 503 with Retry-After and retryAfter", async () => {
+    const res = await fetchWith(failing(new UnavailableError("shard 0 is electing a leader", 1500)), "/v1/kv/app/k", { method: "PUT", body: "x" });
+    const p = await problemOf(res);
+    expect(p.status).toBe(503);
+    expect(p.retryAfter).toBe(2);
+    expect(res.headers.get("Retry-After")).toBe("2");
+    expect(p.detail).toContain("electing");
+  });
+
+  it("a misconfigured topology still answers /healthz and the OpenAPI document", async () => {
+    const app = createApp({ router: () => { throw Object.assign(new Error("SHARD_COUNT: must be 1 to 1024"), { name: "TopologyError" }); } });
+    const env = workerEnv;
+    expect((await app.fetch(new Request(`${base}/healthz`), env, createExecutionContext())).status).toBe(200);
+    expect((await app.fetch(new Request(`${base}/v1/openapi.json`), env, createExecutionContext())).status).toBe(200);
+    const res = await app.fetch(new Request(`${base}/v1/kv/app/k`, { headers: { Authorization: "Bearer dev-admin-token" } }), env, createExecutionContext());
+    expect((await problemOf(res)).detail).toContain("SHARD_COUNT");
   });
 });
 

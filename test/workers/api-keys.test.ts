@@ -69,5 +69,6 @@ describe("key grammar in URLs", () => {
     const ns = freshNs();
     await expect400(await put(`${ns}/a/history`, { v: 1 }), "history");
     expect((await put(`${ns}/history/a`, { v: 1 })).status).toBe(201);
+    await expect400(await call(`/v1/kv/${ns}/history`), "history");
   });
 });

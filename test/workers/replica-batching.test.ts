@@ -56,4 +56,20 @@ describe("batching", { timeout: 30_000 }, () => {
       `${perWrite.toFixed(3)} DO requests/write, ${((after.transactions - before.transactions) / writes).toFixed(3)} storage transactions/write`);
     expect(perWrite).toBeLessThanOrEqual(0.5);
   });
+
+  it("a slow follower does not slow commits: the leader waits for a quorum, not for everyone", async () => {
+    const g = freshGroup(3);
+    await Promise.all(g.stubs.map((s, i) => s.ensure(g.addrs[i]!)));
+    const leader = await leaderOf(g);
+    const slow = g.addrs[(leader + 1) % 3]!.self;
+    await g.stubs[leader]!.setFaults({ delayMsByPeer: { [slow]: 1_000 } });
+    const started = Date.now();
+    for (let i = 0; i < 10; i++) {
+      expect((await g.stubs[leader]!.propose(g.addrs[leader]!, putCommand("ns/k", `v${i}`))).type).toBe("applied");
+    }
+    const ms = Date.now() - started;
+    console.log(`10 writes with one follower 1 s away: ${ms} ms`);
+    expect(ms).toBeLessThan(5_000); // waiting for the slow follower would take ≥ 10 s
+    await g.stopAll();
+  });
 });

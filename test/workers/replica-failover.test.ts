@@ -115,4 +115,17 @@ describe("failover", { timeout: 30_000 }, () => {
     expect(await readText(g, cut, "ns/k29", "stale")).toBe("29");
     await g.stopAll();
   });
+
+  it("leadership transfer hands the group to the chosen member, which then serves writes", async () => {
+    const g = freshGroup(3);
+    await ensureAll(g);
+    const acked = await writeKeys(g, 0, 3);
+    const leader = await leaderOf(g);
+    const target = (leader + 1) % 3;
+    await g.stubs[leader]!.transferLeadership(g.addrs[target]!.self);
+    expect(await leaderOf(g, [target])).toBe(target);
+    acked.push(...(await writeKeys(g, 3, 5)));
+    await expectAllPresent(g, target, acked);
+    await g.stopAll();
+  });
 });

@@ -19,10 +19,15 @@ export interface TestGroup {
   stopAll(): Promise<void>;
 }
 
-/** A group no other test uses: shard numbers are unique per test run, generations per test file. */
+/** A random generation: test files run side by side in one namespace and must never share ids. */
+export function freshGeneration(): number {
+  return crypto.getRandomValues(new Uint32Array(1))[0]! + 1;
+}
+
+/** A group no other test uses (a random generation, so no replica id is ever shared). */
 export function freshGroup(size = 3, locations: string[] = []): TestGroup {
   const shard = 1000 + groups++;
-  const generation = Date.now() % 1_000_000;
+  const generation = freshGeneration();
   const members = Array.from({ length: size }, (_, i) => ({
     id: replicaName(`s${shard}-r${i}`, generation),
     location: locations[i] ?? "",

@@ -4,13 +4,11 @@ import { describe, expect, it } from "vitest";
 import { RaftRouter, type RaftRouterEnv } from "../../src/router/raft-router.ts";
 import { BadTokenError, UnavailableError } from "../../src/router/types.ts";
 import type { Command } from "../../src/store/types.ts";
-import { replicaEnv } from "./replica-harness.ts";
-
-let routers = 0;
+import { freshGeneration, replicaEnv } from "./replica-harness.ts";
 
 /** A router over a cluster no other test uses (a fresh generation means fresh replica ids). */
 function freshRouter(vars: Partial<RaftRouterEnv> = {}): RaftRouter {
-  const generation = String(Date.now() % 1_000_000_000 * 10 + routers++);
+  const generation = String(freshGeneration());
   return new RaftRouter({ ...replicaEnv, SHARDS: "2", SHARD_COUNT: "2", REPLICAS_PER_SHARD: "3", RAFT_GENERATION: generation, ...vars });
 }
 

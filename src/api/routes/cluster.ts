@@ -13,7 +13,8 @@ const Replica = z.object({
 const Cluster = z.object({
   backend: z.string(),
   ring: z.record(z.string(), z.unknown()),
-  shards: z.array(z.object({ shard: z.number().int(), revision: z.number().int().nullable(), replicas: z.array(Replica), error: z.string().optional() })),
+  shards: z.array(z.object({ shard: z.number().int(), revision: z.number().int().nullable(), replicas: z.array(Replica),
+    error: z.string().optional() })),
 }).openapi("Cluster");
 
 export const cluster = defineRoute({

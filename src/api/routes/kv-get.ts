@@ -25,7 +25,7 @@ const query = z.object({
 
 type Found = { entry: KvEntry; value: Uint8Array | null };
 
-function found(c: Ctx, key: string, r: GetResult | MetaResult): Found {
+function found(key: string, r: GetResult | MetaResult): Found {
   switch (r.type) {
     case "found": return { entry: r.entry, value: "value" in r ? r.value : null };
     case "notFound": throw notFound(`key ${JSON.stringify(key)} does not exist`);
@@ -44,7 +44,7 @@ async function readKey(c: Ctx, key: string, revision: number | undefined, withVa
   const read: Read<GetResult | MetaResult> = withValue || revision !== undefined
     ? await router.read(ns, { type: "get", key, ...(revision === undefined ? {} : { atRevision: revision }) }, options)
     : await router.read(ns, { type: "meta", key }, options);
-  return { read, found: found(c, key, read.result) };
+  return { read, found: found(key, read.result) };
 }
 
 function respond(c: Ctx, f: Found, meta: boolean, headers: Record<string, string>, notModified: boolean): Response {
@@ -67,7 +67,8 @@ export const kvGet = defineRoute({
   params: KeyParam, query,
   headers: z.object({ "if-none-match": z.string().optional(), "x-edgecfg-min-revision": z.string().optional() }),
   responses: {
-    200: { description: "The value (or, with ?meta, the entry)", content: { "*/*": { schema: z.string().openapi({ format: "binary" }) }, "application/json": { schema: Entry } } },
+    200: { description: "The value (or, with ?meta, the entry)",
+      content: { "*/*": { schema: z.string().openapi({ format: "binary" }) }, "application/json": { schema: Entry } } },
     304: { description: "Not modified (or the wait ended)" },
     ...problems(404, 410),
   },

@@ -30,7 +30,9 @@ const TokenInfo = z.object({
   expiresAt: z.string().nullable().openapi({ format: "date-time" }),
 }).openapi("Token");
 
-const Minted = TokenInfo.extend({ token: z.string().openapi({ description: "The bearer token. Shown once: store it now" }) }).openapi("MintedToken");
+const Minted = TokenInfo.extend({
+  token: z.string().openapi({ description: "The bearer token. Shown once: store it now" }),
+}).openapi("MintedToken");
 
 function info(t: TokenRecord) {
   return { id: t.id, scopes: t.scopes, createdAt: new Date(t.createdAtMs).toISOString(),
@@ -60,7 +62,10 @@ export const tokenList = defineRoute({
   method: "get", path: "/v1/tokens", tags: ["tokens"],
   summary: "List tokens (admin; no secrets)",
   query: z.object({}).strict(),
-  responses: { 200: { description: "Tokens", content: { "application/json": { schema: z.object({ tokens: z.array(TokenInfo) }) } } }, ...problems() },
+  responses: {
+    200: { description: "Tokens", content: { "application/json": { schema: z.object({ tokens: z.array(TokenInfo) }) } } },
+    ...problems(),
+  },
   handler: async (c) => {
     await authorize(c, "*", "admin");
     const read = await c.var.router.read(systemNamespace, { type: "tokens" }, { consistency: "linearizable" });

@@ -54,7 +54,9 @@ function resultJson(r: TxnOpResult) {
   switch (r.type) {
     case "put": return { type: r.type, change: r.change, entry: entryJson(r.entry) };
     case "delete": return { type: r.type, deleted: r.deleted ? entryJson(r.deleted) : null };
-    case "get": return r.entry ? { type: r.type, entry: entryJson(r.entry), value: encodeValue(r.entry.contentType, r.value) } : { type: r.type, entry: null };
+    case "get":
+      if (r.entry === null) return { type: r.type, entry: null };
+      return { type: r.type, entry: entryJson(r.entry), value: encodeValue(r.entry.contentType, r.value) };
   }
 }
 

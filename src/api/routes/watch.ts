@@ -37,7 +37,8 @@ async function pump(router: Router, prefix: string, after: number, values: boole
   const deadline = Date.now() + apiLimits.watchStreamMsMax;
   let alive = await stream.write({ event: "progress", data: { revision: after }, id: after });
   while (alive && Date.now() < deadline) {
-    const { result: r, token } = await router.read(ns, { type: "changes", prefix, afterRevision: after, values, limit: apiLimits.watchBatchEventsMax }, { consistency: "linearizable" });
+    const query = { type: "changes", prefix, afterRevision: after, values, limit: apiLimits.watchBatchEventsMax } as const;
+    const { result: r, token } = await router.read(ns, query, { consistency: "linearizable" });
     if (r.type !== "changes") {
       const data = r.type === "compacted" ? { fromRevision: after + 1, revision: r.revision } : { detail: r.detail };
       await stream.write({ event: r.type === "compacted" ? "compacted" : "error", data });

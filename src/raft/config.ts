@@ -1,0 +1,38 @@
+// Validation and defaults for RaftConfig. Limits carry their units in their names.
+import { assert } from "./assert.ts";
+import type { NodeId, RaftConfig } from "./types.ts";
+
+/** Messages stay under this size on the wire, whatever the configuration says. */
+export const messageBytesCeiling = 1024 * 1024;
+
+export function validateConfig(cfg: RaftConfig): void {
+  assert(cfg.id !== "", "config.id must not be empty");
+  assert(cfg.heartbeatIntervalTicks >= 1, "heartbeatIntervalTicks must be at least 1");
+  assert(cfg.electionTimeoutTicks > cfg.heartbeatIntervalTicks, "electionTimeoutTicks must exceed heartbeatIntervalTicks");
+  assert(cfg.inflightMessagesMax >= 1, "inflightMessagesMax must be at least 1");
+  assert(cfg.messageBytesMax >= 1 && cfg.messageBytesMax <= messageBytesCeiling, "messageBytesMax must be in [1, 1 MiB]");
+  assert(cfg.snapshotChunkBytesMax >= 1 && cfg.snapshotChunkBytesMax <= messageBytesCeiling, "snapshotChunkBytesMax must be in [1, 1 MiB]");
+  assert(cfg.uncommittedBytesMax >= 1, "uncommittedBytesMax must be at least 1");
+  assert(cfg.quiesceAfterTicks >= 0, "quiesceAfterTicks must not be negative");
+}
+
+/**
+ * A production-minded configuration for member `id`: PreVote and CheckQuorum on, 1 MiB
+ * messages and chunks at most, quiescence after 20 idle ticks. Override what you need.
+ */
+export function defaultRaftConfig(id: NodeId, seed: number, overrides: Partial<RaftConfig> = {}): RaftConfig {
+  return {
+    id,
+    seed,
+    electionTimeoutTicks: 10,
+    heartbeatIntervalTicks: 1,
+    inflightMessagesMax: 64,
+    messageBytesMax: 512 * 1024,
+    snapshotChunkBytesMax: 512 * 1024,
+    uncommittedBytesMax: 16 * 1024 * 1024,
+    quiesceAfterTicks: 20,
+    preVote: true,
+    checkQuorum: true,
+    ...overrides,
+  };
+}

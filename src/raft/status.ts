@@ -1,0 +1,68 @@
+// A read-only snapshot of a member's state for callers, tests and operators.
+import type { ProgressState } from "./progress.ts";
+import type { Raft } from "./raft.ts";
+import type { ConfState, NodeId, Role } from "./types.ts";
+
+export interface ProgressStatus {
+  match: number;
+  next: number;
+  state: ProgressState;
+  inflightMessages: number;
+  /** Heard from within the last election timeout (CheckQuorum's view). */
+  recentActive: boolean;
+  isLearner: boolean;
+  /** Snapshot mode: the index of the snapshot being sent (0 otherwise). */
+  pendingSnapshot: number;
+}
+
+export interface Status {
+  id: NodeId;
+  term: number;
+  vote: NodeId;
+  role: Role;
+  leader: NodeId;
+  commit: number;
+  applied: number;
+  firstIndex: number;
+  lastIndex: number;
+  conf: ConfState;
+  quiesced: boolean;
+  leadTransferee: NodeId;
+  /** Leader only: one entry per member, itself included. */
+  progress?: Record<NodeId, ProgressStatus>;
+}
+
+export function statusOf(r: Raft): Status {
+  const status: Status = {
+    id: r.id,
+    term: r.term,
+    vote: r.vote,
+    role: r.role,
+    leader: r.lead,
+    commit: r.log.committed,
+    applied: r.log.applied,
+    firstIndex: r.log.firstIndex(),
+    lastIndex: r.log.lastIndex(),
+    conf: { voters: [...r.trk.conf.voters], learners: [...r.trk.conf.learners] },
+    quiesced: r.quiesced,
+    leadTransferee: r.leadTransferee,
+  };
+  if (r.role === "leader") status.progress = progressOf(r);
+  return status;
+}
+
+function progressOf(r: Raft): Record<NodeId, ProgressStatus> {
+  const out: Record<NodeId, ProgressStatus> = {};
+  for (const [id, pr] of r.trk.progress) {
+    out[id] = {
+      match: pr.match,
+      next: pr.next,
+      state: pr.state,
+      inflightMessages: pr.inflights.count,
+      recentActive: r.trk.recentlyActive(id, r.id, r.cfg.electionTimeoutTicks),
+      isLearner: pr.isLearner,
+      pendingSnapshot: pr.pendingSnapshot,
+    };
+  }
+  return out;
+}
