@@ -60,7 +60,8 @@ function staleFromLeader(r: Raft, m: Message): boolean {
   if ((m.commit ?? 0) > committed) return false;
   switch (m.type) {
     case "heartbeat":
-      return m.context === undefined;
+      // Answered all the same (a read round of an awake leader still gets its ack).
+      return true;
     case "app":
       return (m.index ?? 0) + (m.entries?.length ?? 0) <= committed;
     case "snap":
