@@ -46,7 +46,7 @@ export async function startLocal(options: LocalServerOptions): Promise<LocalServ
     name: "edgecfg",
     modulesRoot: bundle.dir,
     modules: [{ type: "ESModule", path: bundle.main }],
-    bindings: { ...workerOptions.bindings, ...options.vars, ADMIN_TOKEN: adminToken },
+    bindings: { ...(workerOptions.bindings as Record<string, unknown> | undefined), ...options.vars, ADMIN_TOKEN: adminToken },
   };
   // wrangler still describes workers in Miniflare 4's shape; Miniflare converts it.
   const miniflare = new Miniflare(

@@ -107,7 +107,9 @@ export function wanContext(runner: EdgecfgRunner, plan: Plan): WanContext | stri
   if (typeof observed.stubs === "string") return observed.stubs;
   const replicas = (observed.cluster?.replicas ?? []).filter((r) => r.shard === shard).sort((a, b) => a.id.localeCompare(b.id));
   if (replicas.length < 3) return `the bench shard has ${replicas.length} replica(s) on backend ${server.backend}; WAN needs a 3-replica group`;
-  const spec = { target: runner.target, scenario: "cas" as const, concurrency: 1, warmupMs: plan.warmupMs, runMs: plan.runMs, runs: plan.runs, keys: benchKeys };
+  // One long run, not several short ones: at 2 × 120 ms per commit a 2 s run holds too few
+  // commits for a percentile, and there is no other target to interleave with.
+  const spec = { target: runner.target, scenario: "cas" as const, concurrency: 1, warmupMs: plan.warmupMs, runMs: plan.runs * plan.runMs, runs: 1, keys: benchKeys };
   return {
     replicas,
     stubs: observed.stubs as Map<string, BenchStub>,

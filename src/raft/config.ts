@@ -2,16 +2,22 @@
 import { assert } from "./assert.ts";
 import type { NodeId, RaftConfig } from "./types.ts";
 
-/** Messages stay under this size on the wire, whatever the configuration says. */
-export const messageBytesCeiling = 1024 * 1024;
+/**
+ * Entry bytes in one append stay under this, whatever the configuration says. It exceeds 1 MiB
+ * because one entry must carry a 1 MiB value (the API's valueBytesMax) plus its command framing.
+ */
+export const messageBytesCeiling = 2 * 1024 * 1024;
+
+/** Snapshot chunks stay at or under 1 MiB on the wire. */
+export const snapshotChunkBytesCeiling = 1024 * 1024;
 
 export function validateConfig(cfg: RaftConfig): void {
   assert(cfg.id !== "", "config.id must not be empty");
   assert(cfg.heartbeatIntervalTicks >= 1, "heartbeatIntervalTicks must be at least 1");
   assert(cfg.electionTimeoutTicks > cfg.heartbeatIntervalTicks, "electionTimeoutTicks must exceed heartbeatIntervalTicks");
   assert(cfg.inflightMessagesMax >= 1, "inflightMessagesMax must be at least 1");
-  assert(cfg.messageBytesMax >= 1 && cfg.messageBytesMax <= messageBytesCeiling, "messageBytesMax must be in [1, 1 MiB]");
-  assert(cfg.snapshotChunkBytesMax >= 1 && cfg.snapshotChunkBytesMax <= messageBytesCeiling, "snapshotChunkBytesMax must be in [1, 1 MiB]");
+  assert(cfg.messageBytesMax >= 1 && cfg.messageBytesMax <= messageBytesCeiling, "messageBytesMax must be in [1, 2 MiB]");
+  assert(cfg.snapshotChunkBytesMax >= 1 && cfg.snapshotChunkBytesMax <= snapshotChunkBytesCeiling, "snapshotChunkBytesMax must be in [1, 1 MiB]");
   assert(cfg.uncommittedBytesMax >= 1, "uncommittedBytesMax must be at least 1");
   assert(cfg.quiesceAfterTicks >= 0, "quiesceAfterTicks must not be negative");
 }

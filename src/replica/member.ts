@@ -42,6 +42,9 @@ export interface WaitingCounts {
   waiters: number;
 }
 
+/** Readies handled in one drive() before it is declared stuck (normally 1–3). */
+const drainReadiesMax = 10_000;
+
 export class Member {
   readonly id: NodeId;
   readonly group: GroupSpec;
@@ -327,7 +330,9 @@ export class Member {
     this.#driving = true;
     const reply: Message[] = [];
     try {
-      while (this.#node.hasReady()) {
+      for (let readies = 0; this.#node.hasReady(); readies++) {
+        // Each Ready makes progress; a core that keeps handing them out is stuck, not busy.
+        assert(readies < drainReadiesMax, `more than ${drainReadiesMax} Readies in one drive: the core does not make progress`);
         const rd = this.#node.ready();
         this.#persister.persist(rd);
         for (const m of rd.messages) (m.to === replyTo ? reply : this.#outbox).push(m);

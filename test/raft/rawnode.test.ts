@@ -168,7 +168,7 @@ describe("config validation", () => {
   };
   it.each([
     ["electionTimeoutTicks not above heartbeatIntervalTicks", { electionTimeoutTicks: 1, heartbeatIntervalTicks: 1 }],
-    ["messages above 1 MiB", { messageBytesMax: 2 * 1024 * 1024 }],
+    ["messages above 2 MiB", { messageBytesMax: 2 * 1024 * 1024 + 1 }],
     ["snapshot chunks above 1 MiB", { snapshotChunkBytesMax: 2 * 1024 * 1024 }],
     ["an empty pipelining window", { inflightMessagesMax: 0 }],
     ["an empty id", { id: "" }],
