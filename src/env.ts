@@ -3,7 +3,10 @@
 import type { SoloShardDO } from "./solo/shard-do.ts";
 
 export interface Env {
-  /** Which Router backs the API: "solo" (one Durable Object per shard, no replication). */
+  /**
+   * Which Router backs the API: "raft" (default; a Raft group of ReplicaDOs per shard, see
+   * src/router/raft-router.ts for its vars) or "solo" (one Durable Object per shard, no replication).
+   */
   BACKEND?: string;
   /**
    * The admin bearer token (a secret: `wrangler secret put ADMIN_TOKEN`). Without it every write
@@ -13,5 +16,7 @@ export interface Env {
   /** Shards of the ring, e.g. "4" (src/ring's parseTopology; SHARD_COUNT wins over SHARDS). */
   SHARD_COUNT?: string;
   SHARDS?: string;
+  /** Ms a stale read may be answered from the isolate's cache (src/router/isolate-cache.ts). */
+  STALE_CACHE_MS?: string;
   SOLO_SHARD: DurableObjectNamespace<SoloShardDO>;
 }

@@ -19,7 +19,8 @@ export function edgecfgDriver(http: Http, adminToken: string): Omit<Driver, "clo
       answer(await http({ method: "GET", path: `/v1/kv/${key}${stale ? "?consistency=stale" : ""}`, headers: auth })),
     bundle: async (namespace, etag) => {
       const headers = etag === undefined ? auth : { ...auth, "if-none-match": etag };
-      return answer(await http({ method: "GET", path: `/v1/ns/${namespace}`, headers }));
+      // Apps polling config bundles are the stale-OK case (answered from the isolate's cache).
+      return answer(await http({ method: "GET", path: `/v1/ns/${namespace}?consistency=stale`, headers }));
     },
     cas: async (key, version, body) => {
       const precondition: Record<string, string> = version === undefined ? { "if-none-match": "*" } : { "if-match": version };

@@ -1,0 +1,271 @@
+// A caching Router decorator: answers `?consistency=stale` reads of one key (get, meta) and of a
+// namespace bundle from this isolate, without a Durable Object request, while the cached answer is
+// younger than `staleMsMax`. Polling apps are the stale-OK case; 64 concurrent pollers then cost
+// one DO request per `staleMsMax` per isolate instead of one each.
+//
+// Why this keeps the stale contract (http-api.md, "Consistency of reads"): a stale read may be
+// older than the latest write, and the answer keeps the cached token and `appliedRevision`, so
+// X-Edgecfg-Revision / X-Edgecfg-Applied-Revision say exactly which state it reflects. What the
+// cache must not break, and does not:
+//   - read-your-writes tokens: a `minToken` of the same shard ahead of the cached token bypasses
+//     the cache (the inner Router then waits or refuses, as without the cache);
+//   - a client that wrote through this isolate then reads stale: the write invalidates its
+//     namespace, and no answer older than that write is cached afterwards (the "floor"), not even
+//     one already in flight or one from a replica that has not applied the write yet;
+//   - linearizable reads, history, lists, changes, token and settings lookups: never cached.
+import {
+  parseToken,
+  type ConsistencyToken, type Query, type QueryResult, type Read, type ReadOptions, type Router, type Written,
+} from "./types.ts";
+import type { Command } from "../store/types.ts";
+
+export interface IsolateCacheOptions {
+  /** How long a cached answer may be served, in ms; ≤ 0 disables the cache. */
+  staleMsMax: number;
+  /** Most cached answers per isolate (LRU beyond). */
+  entriesMax: number;
+  /** Most value bytes cached per isolate (LRU beyond); a larger answer is not cached. */
+  bytesMax: number;
+  /** The clock, in ms (injected for tests). */
+  nowMs: () => number;
+  /**
+   * Which cache of the isolate to use: Routers over the same deployment share one (it is
+   * module-level, so it outlives any one Router); different backends or topologies must not.
+   */
+  scope: string;
+}
+
+export const isolateCacheDefaults = {
+  /** 1 s: the age a config poller tolerates anyway, and one DO request per second per isolate. */
+  staleMsMax: 1_000,
+  /** 10,000 answers: far more than the keys a single app polls. */
+  entriesMax: 10_000,
+  /** 16 MiB of values: a small share of an isolate's 128 MiB. */
+  bytesMax: 16 * 1024 * 1024,
+} as const;
+
+/** The [vars] this decorator reads. */
+export interface IsolateCacheEnv {
+  /** ms a stale read may be answered from the isolate's cache; "0" disables it (default 1000). */
+  STALE_CACHE_MS?: string;
+}
+
+/** `staleMsMax` from STALE_CACHE_MS; throws, naming the var, when it is not a whole number of ms. */
+export function staleMsMaxFrom(env: IsolateCacheEnv): number {
+  const raw = env.STALE_CACHE_MS;
+  if (raw === undefined || raw.trim() === "") return isolateCacheDefaults.staleMsMax;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < 0 || n > 60_000) {
+    throw new Error(`STALE_CACHE_MS=${JSON.stringify(raw)} must be a whole number of ms from 0 (off) to 60000; fix it in wrangler.toml [vars]`);
+  }
+  return n;
+}
+
+/**
+ * Options from the Worker's [vars]: STALE_CACHE_MS, and a scope naming the deployment the vars
+ * describe (backend, ring, Raft generation), so Routers of different deployments sharing one
+ * isolate (tests) never share answers.
+ */
+export function isolateCacheOptionsFrom(env: IsolateCacheEnv & object): Partial<IsolateCacheOptions> {
+  const vars = env as Record<string, unknown>;
+  const scope = JSON.stringify(["BACKEND", "SHARD_COUNT", "SHARDS", "REPLICAS_PER_SHARD", "RAFT_GENERATION"].map((name) => vars[name] ?? null));
+  return { staleMsMax: staleMsMaxFrom(env), scope };
+}
+
+type Cacheable = Extract<Query, { type: "get" | "meta" | "bundle" }>;
+
+interface Entry {
+  namespace: string;
+  read: Read<unknown>;
+  /** Shard and revision of `read.token` (what minToken and the floor compare against). */
+  shard: number;
+  revision: number;
+  /** When the inner read was sent (so the age is never underestimated), ms. */
+  fetchedAtMs: number;
+  bytes: number;
+}
+
+interface Flight {
+  namespace: string;
+  promise: Promise<Read<unknown>>;
+}
+
+interface CacheState {
+  /** Insertion order = LRU order (a hit moves its entry to the end). */
+  entries: Map<string, Entry>;
+  bytes: number;
+  /** Misses being fetched without minToken: concurrent misses of one key share one inner read. */
+  flights: Map<string, Flight>;
+  /**
+   * namespace → revision of the last write through this isolate: answers below it are not cached.
+   * Bounded like `entries`; an evicted floor moves into `shardFloors` (coarser, still safe).
+   */
+  floors: Map<string, { shard: number; revision: number }>;
+  shardFloors: Map<number, number>;
+}
+
+/** Module-level: one cache per scope for the whole isolate, shared by every Router wrapping it. */
+const states = new Map<string, CacheState>();
+
+function stateFor(scope: string): CacheState {
+  let s = states.get(scope);
+  if (s === undefined) {
+    s = { entries: new Map(), bytes: 0, flights: new Map(), floors: new Map(), shardFloors: new Map() };
+    states.set(scope, s);
+  }
+  return s;
+}
+
+function cacheKeyOf(namespace: string, query: Query, options: ReadOptions): string | null {
+  if (options.consistency !== "stale") return null;
+  switch (query.type) {
+    case "get": return query.atRevision === undefined ? `${namespace}\u0000get\u0000${query.key}` : null;
+    case "meta": return `${namespace}\u0000meta\u0000${query.key}`;
+    case "bundle": return `${namespace}\u0000bundle\u0000${query.namespace}`;
+    default: return null;
+  }
+}
+
+/** Approximate bytes held: values plus key strings (entries with no value still cost their key). */
+function bytesOf(query: Cacheable, result: unknown): number {
+  const r = result as { value?: Uint8Array; items?: { name: string; value: Uint8Array }[] };
+  let bytes = query.type === "bundle" ? query.namespace.length : query.key.length;
+  if (r.value instanceof Uint8Array) bytes += r.value.byteLength;
+  if (Array.isArray(r.items)) for (const item of r.items) bytes += item.name.length + item.value.byteLength;
+  return bytes;
+}
+
+/** Only answers that describe the state (found / notFound / bundle) are cached, not "invalid". */
+function cacheableResult(result: unknown): boolean {
+  const type = (result as { type?: string } | null)?.type;
+  return type === "found" || type === "notFound" || type === "bundle";
+}
+
+/** How long a read waits for another request's in-flight read of the same key before reading alone, ms. */
+const flightJoinWaitMsMax = 1_000;
+
+/** The flight's answer (or its error), or null when it has not settled within flightJoinWaitMsMax. */
+async function joinFlight(promise: Promise<Read<unknown>>): Promise<Read<unknown> | null> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<null>((resolve) => { timer = setTimeout(() => resolve(null), flightJoinWaitMsMax); });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function withIsolateCache(inner: Router, options: Partial<IsolateCacheOptions> = {}): Router {
+  const staleMsMax = options.staleMsMax ?? isolateCacheDefaults.staleMsMax;
+  if (staleMsMax <= 0) return inner;
+  const entriesMax = options.entriesMax ?? isolateCacheDefaults.entriesMax;
+  const bytesMax = options.bytesMax ?? isolateCacheDefaults.bytesMax;
+  const nowMs = options.nowMs ?? Date.now;
+  const s = stateFor(options.scope ?? "");
+
+  const remove = (key: string, e: Entry) => {
+    s.entries.delete(key);
+    s.bytes -= e.bytes;
+  };
+
+  const floorOf = (namespace: string, shard: number): number =>
+    Math.max(s.floors.get(namespace)?.revision ?? 0, s.shardFloors.get(shard) ?? 0);
+
+  const store = (key: string, namespace: string, query: Cacheable, read: Read<unknown>, fetchedAtMs: number) => {
+    if (!cacheableResult(read.result)) return;
+    const t = parseToken(read.token);
+    if (t === null || t.revision < floorOf(namespace, t.shard)) return;
+    const existing = s.entries.get(key);
+    // Never replace a live answer by an older one (a lagging replica): readers would go back in time.
+    if (existing !== undefined && nowMs() - existing.fetchedAtMs < staleMsMax && existing.revision > t.revision) return;
+    const bytes = bytesOf(query, read.result);
+    if (existing !== undefined) remove(key, existing);
+    if (bytes > bytesMax) return;
+    s.entries.set(key, { namespace, read, shard: t.shard, revision: t.revision, fetchedAtMs, bytes });
+    s.bytes += bytes;
+    for (const [k, e] of s.entries) {
+      if (s.entries.size <= entriesMax && s.bytes <= bytesMax) break;
+      remove(k, e);
+    }
+  };
+
+  /** A live entry that satisfies `minToken`, moved to the LRU end; else undefined. */
+  const hit = (key: string, minToken: ConsistencyToken | undefined): Entry | undefined => {
+    const e = s.entries.get(key);
+    if (e === undefined) return undefined;
+    if (nowMs() - e.fetchedAtMs >= staleMsMax) {
+      remove(key, e);
+      return undefined;
+    }
+    if (minToken !== undefined) {
+      const t = parseToken(minToken);
+      // Malformed: let the inner Router refuse it. Another shard's token constrains nothing.
+      if (t === null || (t.shard === e.shard && t.revision > e.revision)) return undefined;
+    }
+    s.entries.delete(key);
+    s.entries.set(key, e);
+    return e;
+  };
+
+  const fetch = async (key: string, namespace: string, query: Cacheable, options: ReadOptions): Promise<Read<unknown>> => {
+    const fetchedAtMs = nowMs();
+    const read = await inner.read(namespace, query, options) as Read<unknown>;
+    store(key, namespace, query, read, fetchedAtMs);
+    return read;
+  };
+
+  const invalidate = (namespace: string, written: Written | null) => {
+    const t = written === null ? null : parseToken(written.token);
+    if (t !== null) {
+      const revision = Math.max(t.revision, s.floors.get(namespace)?.revision ?? 0);
+      s.floors.delete(namespace); // re-inserted last: floors are evicted oldest write first
+      s.floors.set(namespace, { shard: t.shard, revision });
+      for (const [ns, f] of s.floors) {
+        if (s.floors.size <= entriesMax) break;
+        s.floors.delete(ns);
+        s.shardFloors.set(f.shard, Math.max(f.revision, s.shardFloors.get(f.shard) ?? 0));
+      }
+    }
+    for (const [k, e] of s.entries) if (e.namespace === namespace) remove(k, e);
+    // Readers arriving after the write must not join a read sent before it.
+    for (const [k, f] of s.flights) if (f.namespace === namespace) s.flights.delete(k);
+  };
+
+  return {
+    shardOf: (namespace) => inner.shardOf(namespace),
+    write: async (namespace: string, command: Command): Promise<Written> => {
+      let written: Written | null = null;
+      try {
+        written = await inner.write(namespace, command);
+        return written;
+      } finally {
+        // Also after a failure: the write may have applied (an unknown outcome).
+        invalidate(namespace, written);
+      }
+    },
+    read: async <Q extends Query>(namespace: string, query: Q, options: ReadOptions): Promise<Read<QueryResult<Q>>> => {
+      const key = cacheKeyOf(namespace, query, options);
+      if (key === null) return inner.read(namespace, query, options);
+      const cacheable = query as Cacheable;
+      const e = hit(key, options.minToken);
+      if (e !== undefined) return e.read as Read<QueryResult<Q>>;
+      // With a minToken the answer must reach it: read through on its own (and cache the answer).
+      if (options.minToken !== undefined) return await fetch(key, namespace, cacheable, options) as Read<QueryResult<Q>>;
+      const flight = s.flights.get(key);
+      if (flight === undefined) {
+        const promise = fetch(key, namespace, cacheable, options);
+        const f: Flight = { namespace, promise };
+        s.flights.set(key, f);
+        const done = () => { if (s.flights.get(key) === f) s.flights.delete(key); };
+        promise.then(done, done);
+        return await promise as Read<QueryResult<Q>>;
+      }
+      // The flight belongs to another request: if that request is canceled, workerd cancels the
+      // flight's continuations and it never settles here. Wait a bounded time, then read alone.
+      const joined = await joinFlight(flight.promise);
+      return (joined ?? await fetch(key, namespace, cacheable, options)) as Read<QueryResult<Q>>;
+    },
+    waitForChange: (namespace, request) => inner.waitForChange(namespace, request),
+    cluster: () => inner.cluster(),
+  };
+}
