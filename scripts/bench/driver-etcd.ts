@@ -1,6 +1,6 @@
 // The etcd side of a scenario, through etcd's gRPC-JSON gateway (v3 API, base64 keys and
 // values, int64 as strings). CAS is a txn comparing mod_revision, as etcd's own clients do it.
-import type { Answer, Driver, Http } from "./driver.ts";
+import type { Driver, Http } from "./driver.ts";
 
 const b64 = (s: string) => Buffer.from(s).toString("base64");
 

@@ -6,7 +6,7 @@ import type { Query, QueryResult } from "../router/types.ts";
 import type { Revision } from "../store/types.ts";
 import type { Member } from "./member.ts";
 // The same answers and change checks as the single-object backend: one meaning for every query.
-import { answer, changedSince } from "../solo/queries.ts";
+import { answer, changedSince } from "../router/answer.ts";
 
 export interface ReadRequest {
   consistency: "linearizable" | "stale";

@@ -8,7 +8,7 @@ import type { Query, QueryResult } from "../router/types.ts";
 import { encodeCommand, type Store } from "../store/index.ts";
 import type { Command, Revision, WriteOutcome } from "../store/types.ts";
 import { DurableLog } from "./durable-log.ts";
-import { answer, changedSince } from "./queries.ts";
+import { answer, changedSince } from "../router/answer.ts";
 import { Waiters } from "./waiters.ts";
 
 export interface SoloStatus {

@@ -1,6 +1,7 @@
-// Answers a Router query from the store, and tells whether a key or namespace changed since a
-// revision (the check a long-poll waiter makes before it starts waiting).
-import type { Query, QueryResult } from "../router/types.ts";
+// How both backends (src/solo, src/replica) answer a Router query from their store, and whether a
+// key or namespace changed since a revision (the check a long-poll waiter makes before it waits).
+// It lives beside the Query type it answers, so neither backend imports the other.
+import type { Query, QueryResult } from "./types.ts";
 import type { Store } from "../store/index.ts";
 import type { Revision } from "../store/types.ts";
 
