@@ -56,7 +56,7 @@ async function wan(edgecfg: EdgecfgRunner, plan: Plan, report: BenchReport): Pro
     return log(`WAN skipped: ${ctx}`);
   }
   try {
-    report.wan = await runWan(ctx, wanProfiles(plan.mode === "quick"));
+    report.wan = await runWan(ctx, wanProfiles);
     for (const w of report.wan) log(`WAN ${w.profile}: commit p50 ${w.commitP50Ms?.toFixed(1)} ms vs quorum RTT ${w.quorumRttMs} ms`);
   } catch (error) {
     report.wanSkipped = `setFaults failed: ${(error as Error).message.split("\n")[0]}`;

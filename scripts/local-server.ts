@@ -21,6 +21,8 @@ export interface LocalServerOptions {
   /** Extra `[vars]`, e.g. `{ BACKEND: "solo" }` for the benchmark floor. */
   vars?: Record<string, string>;
   projectDir?: string;
+  /** Serve the V8 inspector (Chrome DevTools protocol) on this port, for CPU profiles. */
+  inspectorPort?: number;
 }
 
 export interface LocalServer {
@@ -55,6 +57,7 @@ export async function startLocal(options: LocalServerOptions): Promise<LocalServ
       resourcePersistencePath: join(stateDir, "v3"),
       host: options.host ?? "127.0.0.1",
       port: options.port,
+      ...(options.inspectorPort === undefined ? {} : { inspectorPort: options.inspectorPort }),
     } as Parameters<typeof convertV4MiniflareOptions>[0]),
   );
   const url = await miniflare.ready;

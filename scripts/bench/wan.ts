@@ -27,9 +27,7 @@ const triangle: WanProfile = {
   oneWayMs: (i, j) => triangleLegsMs[`${Math.min(i, j)}-${Math.max(i, j)}`] ?? 0,
 };
 
-export function wanProfiles(quick: boolean): WanProfile[] {
-  return quick ? [triangle] : [uniform(20), uniform(60), uniform(120), triangle];
-}
+export const wanProfiles: readonly WanProfile[] = [uniform(20), uniform(60), uniform(120), triangle];
 
 export interface WanResult {
   profile: string;
@@ -90,7 +88,7 @@ async function runProfile(ctx: WanContext, profile: WanProfile): Promise<WanResu
 }
 
 /** Every profile in turn, clearing the delays at the end whatever happens. */
-export async function runWan(ctx: WanContext, profiles: WanProfile[]): Promise<WanResult[]> {
+export async function runWan(ctx: WanContext, profiles: readonly WanProfile[]): Promise<WanResult[]> {
   const results: WanResult[] = [];
   try {
     for (const profile of profiles) results.push(await runProfile(ctx, profile));

@@ -18,10 +18,12 @@ export interface ReplicaConfig {
   /** How long a linearizable read waits for its ReadIndex before the caller should retry. */
   readIndexWaitMsMax: number;
   /**
-   * RPCs to one peer in flight at once. 1 maximizes batching, but then a proposal waits behind a
-   * heartbeat already on the wire: two quorum round trips in about half the WAN commits (bench).
+   * RPCs to one peer in flight at once on the data lane (appends, votes, snapshots). 1 maximizes
+   * batching: proposals made while an append is on the wire leave together in the next one.
    */
   peerRpcsInFlightMax: number;
+  /** RPCs with only heartbeats in flight to one peer (their own lane: see transport.ts). */
+  peerHeartbeatRpcsInFlightMax: number;
   /** A peer RPC unanswered this long counts as failed, so a black-holed peer cannot hold its queue. */
   peerRpcTimeoutMs: number;
   /** Entry and snapshot bytes in one peer RPC (Durable Object RPC messages are limited to ~32 MiB). */
@@ -53,6 +55,7 @@ export const replicaDefaults: ReplicaConfig = {
   proposalWaitMsMax: 5_000,
   readIndexWaitMsMax: 2_000,
   peerRpcsInFlightMax: 2,
+  peerHeartbeatRpcsInFlightMax: 1,
   peerRpcTimeoutMs: 5_000,
   peerRpcBytesMax: 8 * mibBytes,
   electionWaitMsMax: 1_000,

@@ -100,6 +100,7 @@ export class Member {
       faults: () => this.faults,
       stats: this.stats,
       rpcsInFlightMax: deps.config.peerRpcsInFlightMax,
+      heartbeatRpcsInFlightMax: deps.config.peerHeartbeatRpcsInFlightMax,
       rpcTimeoutMs: deps.config.peerRpcTimeoutMs,
       rpcBytesMax: deps.config.peerRpcBytesMax,
     });
@@ -307,8 +308,9 @@ export class Member {
   // The Ready loop
 
   /**
-   * Drives soon, batching: proposals and reads that arrive while every peer has an RPC in
-   * flight wait for the next reply (which drives) and leave together in one append.
+   * Drives soon, batching: proposals and reads that arrive while every peer has an append in
+   * flight wait for the next reply (which drives) and leave together in one append. A heartbeat
+   * on the wire does not count: waiting for it would add a round trip on a WAN link.
    */
   #driveSoon(): void {
     const peers = this.group.members.map((m) => m.id).filter((id) => id !== this.id);

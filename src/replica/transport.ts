@@ -1,6 +1,9 @@
-// Peer-to-peer messaging over DO RPC: one link per peer, at most `peerRpcsInFlightMax` RPCs in
-// flight on it. Messages produced while an RPC is in flight queue up and leave together in the
-// next one, so under load a round carries many proposals and acks in one request.
+// Peer-to-peer messaging over DO RPC: one link per peer with two lanes. The data lane carries
+// appends, votes, snapshots (at most `rpcsInFlightMax` RPCs in flight); messages produced while it
+// is busy queue up and leave together in the next RPC, so under load a round carries many
+// proposals and acks in one request. Heartbeats that cannot ride along take the heartbeat lane
+// (`heartbeatRpcsInFlightMax`): on a WAN link a heartbeat is on the wire for a whole round trip,
+// and a proposal must not wait behind it (bench: commit p50 1.2–1.5x the quorum RTT before).
 //
 // A response travels back as the RPC's return value (the peer's messages addressed to us), so a
 // round costs one request, not two. Failed RPCs are not retried: Raft resends what matters on the
@@ -22,7 +25,10 @@ export interface TransportHost {
   onUnreachable(peer: NodeId, error: unknown): void;
   faults(): Faults;
   stats: ReplicaStats;
+  /** RPCs carrying anything but heartbeats, in flight to one peer. */
   rpcsInFlightMax: number;
+  /** RPCs carrying only heartbeats, in flight to one peer. */
+  heartbeatRpcsInFlightMax: number;
   rpcTimeoutMs: number;
   /** Payload bytes (entries, snapshot chunks) in one RPC; DO RPC messages are limited to ~32 MiB. */
   rpcBytesMax: number;
@@ -37,9 +43,13 @@ function deferrable(m: Message): boolean {
   return m.type === "app" && (m.entries?.length ?? 0) === 0;
 }
 
+const isHeartbeat = (m: Message) => m.type === "heartbeat";
+
 class PeerLink {
   queue: Message[] = [];
-  inFlight = 0;
+  /** RPCs in flight on the data lane and on the heartbeat lane. */
+  dataInFlight = 0;
+  heartbeatsInFlight = 0;
 
   constructor(
     readonly peer: NodeId,
@@ -61,19 +71,34 @@ class PeerLink {
     return this.queue.splice(0, batchLength(this.queue, this.host.rpcBytesMax));
   }
 
+  /** No append on the wire to this peer: a proposal made now would leave at once. */
   get idle(): boolean {
-    return this.inFlight === 0;
+    return this.dataInFlight === 0;
   }
 
   private pump(): void {
-    while (this.inFlight < this.host.rpcsInFlightMax && this.queue.length > 0) {
-      const batch = this.queue.splice(0, batchLength(this.queue, this.host.rpcBytesMax));
-      this.inFlight++;
-      void this.rpc(batch).finally(() => {
-        this.inFlight--;
-        if (this.queue.some((m) => !deferrable(m))) this.pump();
-      });
+    const { rpcsInFlightMax, heartbeatRpcsInFlightMax, rpcBytesMax } = this.host;
+    while (this.queue.length > 0) {
+      if (!this.queue.every(isHeartbeat) && this.dataInFlight < rpcsInFlightMax) {
+        // Heartbeats queued here ride along for free.
+        this.send(this.queue.splice(0, batchLength(this.queue, rpcBytesMax)), "data");
+      } else if (this.heartbeatsInFlight < heartbeatRpcsInFlightMax && this.queue.some(isHeartbeat)) {
+        this.send(this.queue.filter(isHeartbeat), "heartbeat");
+        this.queue = this.queue.filter((m) => !isHeartbeat(m));
+      } else {
+        return;
+      }
     }
+  }
+
+  private send(batch: Message[], lane: "data" | "heartbeat"): void {
+    if (lane === "data") this.dataInFlight++;
+    else this.heartbeatsInFlight++;
+    void this.rpc(batch).finally(() => {
+      if (lane === "data") this.dataInFlight--;
+      else this.heartbeatsInFlight--;
+      if (this.queue.some((m) => !deferrable(m))) this.pump();
+    });
   }
 
   private async rpc(batch: Message[]): Promise<void> {
@@ -123,7 +148,7 @@ export class Transport {
     for (const link of this.#links.values()) link.flush();
   }
 
-  /** True when some peer has no RPC in flight: a new round could leave at once. */
+  /** True when some peer has no append in flight: a new round could leave at once. */
   anyIdle(peers: readonly NodeId[]): boolean {
     return peers.some((p) => this.#links.get(p)?.idle ?? true);
   }
