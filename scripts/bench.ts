@@ -14,7 +14,7 @@ import { stopLoad } from "./bench/loadgen.ts";
 import { planFromArgs, type Plan } from "./bench/plan.ts";
 import { writeReport, type BenchReport } from "./bench/report.ts";
 import { runRounds } from "./bench/rounds.ts";
-import { log, startEdgecfgRunner, startEtcdRunner, wanContext, type EdgecfgRunner, type Runner } from "./bench/runners.ts";
+import { log, startBareRunner, startEdgecfgRunner, startEtcdRunner, wanContext, type EdgecfgRunner, type Runner } from "./bench/runners.ts";
 import { summarize } from "./bench/summary.ts";
 import { runWan, wanProfiles } from "./bench/wan.ts";
 
@@ -25,7 +25,7 @@ function emptyReport(plan: Plan): BenchReport {
     mode: plan.mode,
     environment: { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "?", loadAverage: loadavg() },
     method: { warmupMs: plan.warmupMs, runMs: plan.runMs, runs: plan.runs, concurrencies: plan.concurrencies },
-    targets: { edgecfg: "not run", solo: "not run", etcd: "not run" },
+    targets: { edgecfg: "not run", solo: "not run", etcd: "not run", bare: "not run" },
     doCounters: {},
     summary: [],
     cells: [],
@@ -41,9 +41,10 @@ async function startRunners(stateRoot: string, plan: Plan, report: BenchReport):
   const etcdStarting = startEtcdRunner(stateRoot, plan).catch((error: Error) => `etcd failed to start: ${error.message}`);
   const edgecfg = await startEdgecfgRunner("edgecfg", stateRoot, plan.edgecfgVars);
   const solo = await startEdgecfgRunner("solo", stateRoot, { BACKEND: "solo" });
+  const bare = await startBareRunner(stateRoot);
   const etcd = await etcdStarting;
   if (typeof etcd === "string") log(`etcd baseline skipped: ${etcd}`);
-  const all = typeof etcd === "string" ? [edgecfg, solo] : [edgecfg, solo, etcd];
+  const all = typeof etcd === "string" ? [edgecfg, solo, bare] : [edgecfg, solo, bare, etcd];
   for (const r of all) [report.targets[r.id], report.doCounters[r.id]] = [r.label, r.doCounters];
   if (typeof etcd === "string") report.targets.etcd = `not run: ${etcd}`;
   return { edgecfg, all };
@@ -107,7 +108,7 @@ async function main(): Promise<void> {
   report.finishedAt = new Date().toISOString();
   report.summary = summarize(report.cells, report.targets.edgecfg, report.wan, report.idle);
   addNotes(report);
-  const labels = { edgecfg: `edgecfg (${report.targets.edgecfg})`, solo: "single-DO floor", etcd: "etcd" };
+  const labels = { edgecfg: `edgecfg (${report.targets.edgecfg})`, solo: "single-DO floor", etcd: "etcd", bare: "bare Worker+DO ceiling" };
   const files = writeReport(plan.outDir, report, renderChart(report.cells, labels, `edgecfg ${plan.mode} benchmark, ${report.startedAt}`));
   log(`wrote ${files.join(", ")}`);
   for (const r of report.summary) log(`${r.verdict.padEnd(4)} ${r.what}: ${r.value === undefined ? "n/a" : r.value.toFixed(2)} (target ${r.target})`);

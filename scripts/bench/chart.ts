@@ -5,7 +5,7 @@ import { scenarioInfo } from "./scenarios.ts";
 import type { TargetId } from "./summary.ts";
 import type { ScenarioName } from "./types.ts";
 
-const colors: Record<TargetId, string> = { edgecfg: "#f38020", solo: "#5b8def", etcd: "#419eb8" };
+const colors: Record<TargetId, string> = { edgecfg: "#f38020", solo: "#5b8def", etcd: "#419eb8", bare: "#9aa0a6" };
 const panel = { width: 860, height: 260, left: 70, top: 40, bottom: 50 };
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;");
 

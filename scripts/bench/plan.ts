@@ -51,12 +51,14 @@ const fullCells: Record<TargetId, Cell[]> = {
   edgecfg: allOf(["health", "read", "stale", "bundle", "cas", "contention", "mix"]),
   solo: allOf(["read", "stale", "bundle", "cas", "contention"]),
   etcd: allOf(["read", "stale", "cas", "contention", "mix"]),
+  bare: allOf(["read", "cas"]),
 };
 
 const quickCells: Record<TargetId, Cell[]> = {
   edgecfg: [["health", 64], ["read", 64], ["stale", 64], ["bundle", 64], ["cas", 64], ["contention", 64], ["mix", 64]],
   solo: [["read", 64], ["cas", 64]],
   etcd: [["cas", 64]],
+  bare: [["cas", 64]],
 };
 
 const usage = `usage: npm run bench [-- --quick] [--wan] [--backend raft|solo] [--var NAME=value]… [--no-etcd] [--out bench/results]

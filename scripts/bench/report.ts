@@ -59,7 +59,7 @@ function scenarioSection(report: BenchReport, scenario: ScenarioName): string[] 
   const cells = report.cells.filter((c) => c.scenario === scenario);
   const skipped = report.skipped.filter((s) => s.scenario === scenario);
   if (cells.length === 0 && skipped.length === 0) return [];
-  const label = (t: TargetId) => (t === "edgecfg" ? `edgecfg (${report.targets.edgecfg})` : t === "solo" ? "single-DO floor" : "etcd");
+  const label = (t: TargetId) => (t === "edgecfg" ? `edgecfg (${report.targets.edgecfg})` : t === "solo" ? "single-DO floor" : t === "bare" ? "bare Worker+DO ceiling" : "etcd");
   return [
     `### ${scenario}: ${scenarioInfo[scenario].title}`,
     "",
@@ -106,7 +106,8 @@ export function renderMarkdown(report: BenchReport): string {
     "",
     ...summaryTable(report.summary),
     "",
-    `Targets: edgecfg = ${report.targets.edgecfg}; single-DO floor = ${report.targets.solo}; etcd = ${report.targets.etcd}.`,
+    `Targets: edgecfg = ${report.targets.edgecfg}; single-DO floor = ${report.targets.solo}; etcd = ${report.targets.etcd}; ` +
+      `bare Worker+DO ceiling = ${report.targets.bare} (scripts/bench/bare/worker.js: what this runtime does with no API, validation or replication).`,
     `Method: closed-loop clients, warmup ${m.warmupMs} ms, then ${m.runs} run(s) of ${m.runMs} ms per cell; ops/s, p50 and p99 are medians over the runs. Ratios divide ops/s at the same concurrency. See bench/README.md.`,
     "",
     ...report.notes.map((n) => `- ${n}`),

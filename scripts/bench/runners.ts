@@ -1,10 +1,12 @@
 // The targets under test, each ready to take load: the edgecfg Worker on its configured backend,
 // the same Worker on BACKEND=solo (the single-DO floor), and a 3-member etcd. All are started
 // before the first cell, so the cells can be interleaved across targets.
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { probeScenario, runCell } from "./cell.ts";
 import type { DoCounter } from "./loadgen.ts";
-import { cpuMeter, type CpuMeter } from "./cpu.ts";
+import { cpuMeter, descendantPids, newWorkerdPids, type CpuMeter } from "./cpu.ts";
 import { observe, startEdgecfg, type EdgecfgServer, type Observed } from "./edgecfg.ts";
 import { ensureEtcd, startEtcd } from "./etcd.ts";
 import type { Plan } from "./plan.ts";
@@ -67,6 +69,43 @@ export async function startEdgecfgRunner(id: "edgecfg" | "solo", stateRoot: stri
     server,
     observed,
     shard: "shard" in seeded ? seeded.shard : undefined,
+  };
+}
+
+/**
+ * The runtime ceiling (bare/worker.js): a minimal Worker and one Durable Object answering the
+ * read and CAS requests, served by Miniflare on the same workerd as the others. Not edgecfg.
+ */
+export async function startBareRunner(stateRoot: string): Promise<Runner> {
+  const before = descendantPids(process.pid, "workerd");
+  const persist = join(stateRoot, "bare");
+  mkdirSync(persist, { recursive: true });
+  const miniflare = new Miniflare(convertV4MiniflareOptions({
+    workers: [{
+      name: "bare",
+      modules: true,
+      scriptPath: join(import.meta.dirname, "bare", "worker.js"),
+      compatibilityDate: "2025-09-01",
+      durableObjects: { BARE: { className: "Bare", useSQLite: true } },
+    }],
+    resourcePersistencePath: persist,
+    host: "127.0.0.1",
+    port: 0,
+  } as Parameters<typeof convertV4MiniflareOptions>[0]));
+  const url = await miniflare.ready;
+  const target: Target = { kind: "edgecfg", url: url.origin, adminToken: "unused" };
+  const seeded = await seed(target);
+  const seedFailure = "failed" in seeded ? `seeding failed: ${seeded.failed}` : undefined;
+  log(`bare: Worker up at ${url.origin}${seedFailure === undefined ? "" : ` (${seedFailure})`}`);
+  return {
+    id: "bare",
+    label: "bare Worker + 1 DO (no API, no replication)",
+    target,
+    cpu: cpuMeter(newWorkerdPids(before)),
+    countDo: undefined,
+    doCounters: "not counted",
+    probe: async (s) => seedFailure ?? probeScenario(target, s, benchKeys),
+    dispose: once(() => miniflare.dispose()),
   };
 }
 

@@ -6,7 +6,7 @@ import type { IdleResult } from "./idle.ts";
 import type { ScenarioName } from "./types.ts";
 import type { WanResult } from "./wan.ts";
 
-export type TargetId = "edgecfg" | "solo" | "etcd";
+export type TargetId = "edgecfg" | "solo" | "etcd" | "bare";
 
 export interface SummaryRow {
   what: string;
@@ -42,6 +42,14 @@ function vs(cells: CellResult[], what: string, ours: [TargetId, ScenarioName], t
   return row(what, throughputRatio(a, b), atLeast, undefined, "×", `${ops(a)} vs ${ops(b)}; server CPU per op ${cpuPerOp(a)} vs ${cpuPerOp(b)}`);
 }
 
+/** How the runtime ceiling (a bare Worker + DO, one workerd thread) compares with etcd here. */
+function withCeiling(cells: CellResult[], r: SummaryRow): SummaryRow {
+  const bare = findCell(cells, "bare", "cas", 64);
+  const ratio = throughputRatio(bare, findCell(cells, "etcd", "cas", 64));
+  if (ratio === undefined) return r;
+  return { ...r, detail: `${r.detail}; the bare Worker + DO ceiling: ${ops(bare)} (${ratio.toFixed(2)}× etcd)` };
+}
+
 function wanRow(wan: WanResult[]): SummaryRow {
   const measured = wan.filter((w) => w.ratio !== undefined);
   const worst = measured.sort((a, b) => b.ratio! - a.ratio!)[0];
@@ -57,7 +65,7 @@ function idleRow(idle: IdleResult | undefined): SummaryRow {
 export function summarize(cells: CellResult[], backend: string, wan: WanResult[], idle: IdleResult | undefined): SummaryRow[] {
   return [
     vs(cells, `edgecfg (${backend}) CAS@64 vs single-DO CAS@64`, ["edgecfg", "cas"], ["solo", "cas"], 0.8),
-    vs(cells, `edgecfg (${backend}) CAS@64 vs etcd CAS@64`, ["edgecfg", "cas"], ["etcd", "cas"], 1.0),
+    withCeiling(cells, vs(cells, `edgecfg (${backend}) CAS@64 vs etcd CAS@64`, ["edgecfg", "cas"], ["etcd", "cas"], 1.0)),
     vs(cells, `edgecfg (${backend}) linearizable reads@64 vs single-DO reads@64`, ["edgecfg", "read"], ["solo", "read"], 0.9),
     vs(cells, `edgecfg (${backend}) stale reads@64 vs runtime floor@64`, ["edgecfg", "stale"], ["edgecfg", "health"], 0.8),
     vs(cells, `edgecfg (${backend}) bundle 304s@64 vs runtime floor@64`, ["edgecfg", "bundle"], ["edgecfg", "health"], 0.8),

@@ -37,7 +37,7 @@ async function resolve(c: Ctx): Promise<Principal> {
   const m = /^Bearer +([\x21-\x7e]{1,512})$/i.exec(header.trim());
   if (!m) throw unauthorized("the Authorization header must be `Bearer <token>`");
   const presented = m[1]!;
-  if (adminConfigured(c) && await secretsEqual(presented, c.env.ADMIN_TOKEN!)) return { type: "admin" };
+  if (adminConfigured(c) && secretsEqual(presented, c.env.ADMIN_TOKEN!)) return { type: "admin" };
   const hashHex = await sha256Hex(presented);
   const { result } = await c.var.backend.read(systemNamespace, { type: "token", hashHex }, { consistency: "linearizable" });
   if (result.token === null) throw unauthorized("the bearer token is unknown or revoked; ask an admin for a token (POST /v1/tokens)");

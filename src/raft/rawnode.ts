@@ -12,10 +12,10 @@ import type { LogStorage } from "./storage.ts";
 import { handleTransferLeader } from "./transfer.ts";
 import type { ConfChange, HardState, Message, NodeId, RaftConfig, Ready, SoftState } from "./types.ts";
 
-import { statusOf, type Status } from "./status.ts";
+import { basicStatusOf, statusOf, type BasicStatus, type Status } from "./status.ts";
 
 export type { ProposeRefusal, ProposeResult } from "./propose.ts";
-export type { ProgressStatus, Status } from "./status.ts";
+export type { BasicStatus, ProgressStatus, Status } from "./status.ts";
 export { bootstrap, bootstrapIndex } from "./bootstrap.ts";
 
 /** What a Ready handed out, so advance() acknowledges exactly that. */
@@ -159,6 +159,11 @@ export class RawNode {
 
   status(): Status {
     return statusOf(this.raft);
+  }
+
+  /** The role, leader and term without the copies status() makes: for every client request. */
+  basicStatus(): BasicStatus {
+    return basicStatusOf(this.raft);
   }
 
   /**

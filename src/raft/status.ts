@@ -32,6 +32,19 @@ export interface Status {
   progress?: Record<NodeId, ProgressStatus>;
 }
 
+/** What callers on a hot path need (etcd's BasicStatus): no copies of the config or progress. */
+export interface BasicStatus {
+  id: NodeId;
+  term: number;
+  role: Role;
+  leader: NodeId;
+  quiesced: boolean;
+}
+
+export function basicStatusOf(r: Raft): BasicStatus {
+  return { id: r.id, term: r.term, role: r.role, leader: r.lead, quiesced: r.quiesced };
+}
+
 export function statusOf(r: Raft): Status {
   const status: Status = {
     id: r.id,

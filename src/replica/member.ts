@@ -3,7 +3,7 @@
 // except the peer RPCs (transport.ts) and the waits of callers: so a Ready is always handled whole,
 // and other events can interleave only between Readies.
 import { assert } from "../raft/assert.ts";
-import { RawNode, bootstrap, defaultRaftConfig, type Status } from "../raft/index.ts";
+import { RawNode, bootstrap, defaultRaftConfig, type BasicStatus, type Status } from "../raft/index.ts";
 import type { Message, NodeId, RaftConfig, Ready } from "../raft/types.ts";
 import { AlarmClock } from "./alarm.ts";
 import { AppliedState } from "./apply.ts";
@@ -132,6 +132,10 @@ export class Member {
     return this.#node.status();
   }
 
+  basicStatus(): BasicStatus {
+    return this.#node.basicStatus();
+  }
+
   get lastLeaderContactMs(): number | null {
     return this.#isLeader ? Date.now() : this.#lastLeaderContactMs;
   }
@@ -150,7 +154,7 @@ export class Member {
   /** Leader: propose and wait until applied here. Follower: say who leads (writes are not forwarded). */
   async propose(command: Uint8Array): Promise<ProposeAnswer> {
     await this.#awaitLeader();
-    const status = this.#node.status();
+    const status = this.#node.basicStatus();
     if (status.role !== "leader") {
       return { type: "notLeader", leaderHint: status.leader === "" ? null : status.leader };
     }
@@ -179,7 +183,7 @@ export class Member {
   }
 
   #leaderKnown(): boolean {
-    const s = this.#node.status();
+    const s = this.#node.basicStatus();
     return s.role === "leader" || (s.role === "follower" && s.leader !== "");
   }
 
@@ -199,7 +203,7 @@ export class Member {
   }
 
   #wakeForClient(nudgeSleeping = true): void {
-    const status = this.#node.status();
+    const status = this.#node.basicStatus();
     if (nudgeSleeping && status.quiesced && status.role !== "leader") {
       // A leader wakes by itself on the proposal or read that follows. A follower that will only
       // answer notLeader needs a nudge: the core has no bare wake(), but a read index wakes the

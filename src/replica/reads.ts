@@ -29,7 +29,7 @@ export async function readOnMember(member: Member, query: Query, request: ReadRe
   if (request.consistency === "linearizable") {
     const index = await member.readBarrier();
     if (index === null) {
-      const leader = member.status().leader;
+      const leader = member.basicStatus().leader;
       return { type: "unavailable", reason: `no leader confirmed a read on ${member.id} in time`, leaderHint: leader === "" ? null : leader };
     }
   }

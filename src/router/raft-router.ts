@@ -250,18 +250,29 @@ export class RaftRouter implements Router {
 
   /**
    * A fresh stub per call: stubs are bound to the request that made them, and a router may be
-   * reused across requests. Making one is cheap (no I/O until it is called).
+   * reused across requests. Making one is cheap (no I/O until it is called); the id (a hash of
+   * the name) is kept per isolate.
    */
   #stub(group: GroupSpec, id: NodeId): Stub {
     const location = group.members.find((m) => m.id === id)?.location ?? "";
     const ns = this.#env.REPLICA;
     const options = location === "" ? {} : { locationHint: location as DurableObjectLocationHint };
-    return ns.get(ns.idFromName(id), options) as unknown as ReplicaRpc;
+    return ns.get(objectId(ns, id), options) as unknown as ReplicaRpc;
   }
 
   #forgetLeader(group: GroupSpec, id: NodeId): void {
     if (placementCache.leader(group.shard) === id) placementCache.setLeader(group.shard, null);
   }
+}
+
+const objectIds = new WeakMap<DurableObjectNamespace, Map<string, DurableObjectId>>();
+
+function objectId(ns: DurableObjectNamespace, name: string): DurableObjectId {
+  let ids = objectIds.get(ns);
+  if (ids === undefined) objectIds.set(ns, (ids = new Map()));
+  let id = ids.get(name);
+  if (id === undefined) ids.set(name, (id = ns.idFromName(name)));
+  return id;
 }
 
 function parseGeneration(raw: string | undefined): number {
