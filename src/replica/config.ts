@@ -22,8 +22,8 @@ export interface ReplicaConfig {
    * batching: proposals made while an append is on the wire leave together in the next one.
    */
   peerRpcsInFlightMax: number;
-  /** RPCs with only heartbeats in flight to one peer (their own lane: see transport.ts). */
-  peerHeartbeatRpcsInFlightMax: number;
+  /** RPCs with only heartbeats and commit-only appends in flight to one peer (see transport.ts). */
+  peerControlRpcsInFlightMax: number;
   /** A peer RPC unanswered this long counts as failed, so a black-holed peer cannot hold its queue. */
   peerRpcTimeoutMs: number;
   /** Entry and snapshot bytes in one peer RPC (Durable Object RPC messages are limited to ~32 MiB). */
@@ -55,7 +55,7 @@ export const replicaDefaults: ReplicaConfig = {
   proposalWaitMsMax: 5_000,
   readIndexWaitMsMax: 2_000,
   peerRpcsInFlightMax: 2,
-  peerHeartbeatRpcsInFlightMax: 1,
+  peerControlRpcsInFlightMax: 1,
   peerRpcTimeoutMs: 5_000,
   peerRpcBytesMax: 8 * mibBytes,
   electionWaitMsMax: 1_000,

@@ -100,7 +100,7 @@ export class Member {
       faults: () => this.faults,
       stats: this.stats,
       rpcsInFlightMax: deps.config.peerRpcsInFlightMax,
-      heartbeatRpcsInFlightMax: deps.config.peerHeartbeatRpcsInFlightMax,
+      controlRpcsInFlightMax: deps.config.peerControlRpcsInFlightMax,
       rpcTimeoutMs: deps.config.peerRpcTimeoutMs,
       rpcBytesMax: deps.config.peerRpcBytesMax,
     });
@@ -313,8 +313,8 @@ export class Member {
 
   /**
    * Drives soon, batching: proposals and reads that arrive while every peer has an append in
-   * flight wait for the next reply (which drives) and leave together in one append. A heartbeat
-   * on the wire does not count: waiting for it would add a round trip on a WAN link.
+   * flight wait for the next reply (which drives) and leave together in one append. A heartbeat or
+   * commit-only append on the wire does not count: waiting for it would add a WAN round trip.
    */
   #driveSoon(): void {
     const peers = this.group.members.map((m) => m.id).filter((id) => id !== this.id);

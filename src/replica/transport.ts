@@ -1,9 +1,10 @@
 // Peer-to-peer messaging over DO RPC: one link per peer with two lanes. The data lane carries
-// appends, votes, snapshots (at most `rpcsInFlightMax` RPCs in flight); messages produced while it
-// is busy queue up and leave together in the next RPC, so under load a round carries many
-// proposals and acks in one request. Heartbeats that cannot ride along take the heartbeat lane
-// (`heartbeatRpcsInFlightMax`): on a WAN link a heartbeat is on the wire for a whole round trip,
-// and a proposal must not wait behind it (bench: commit p50 1.2–1.5x the quorum RTT before).
+// appends with entries, votes, snapshots (at most `rpcsInFlightMax` RPCs in flight); messages
+// produced while it is busy queue up and leave together in the next RPC, so under load a round
+// carries many proposals and acks in one request. Control messages (heartbeats, commit-only
+// appends) that cannot ride along take the control lane (`controlRpcsInFlightMax`): on a WAN link
+// each is on the wire for a whole round trip, and a proposal must not wait behind one (bench:
+// commit p50 1.2–1.5x the quorum RTT before).
 //
 // A response travels back as the RPC's return value (the peer's messages addressed to us), so a
 // round costs one request, not two. Failed RPCs are not retried: Raft resends what matters on the
@@ -27,8 +28,8 @@ export interface TransportHost {
   stats: ReplicaStats;
   /** RPCs carrying anything but heartbeats, in flight to one peer. */
   rpcsInFlightMax: number;
-  /** RPCs carrying only heartbeats, in flight to one peer. */
-  heartbeatRpcsInFlightMax: number;
+  /** RPCs carrying only control messages (heartbeats, commit-only appends), in flight to one peer. */
+  controlRpcsInFlightMax: number;
   rpcTimeoutMs: number;
   /** Payload bytes (entries, snapshot chunks) in one RPC; DO RPC messages are limited to ~32 MiB. */
   rpcBytesMax: number;
@@ -43,13 +44,14 @@ function deferrable(m: Message): boolean {
   return m.type === "app" && (m.entries?.length ?? 0) === 0;
 }
 
-const isHeartbeat = (m: Message) => m.type === "heartbeat";
+/** Heartbeats and commit-only appends: small, and never worth holding a proposal back for. */
+const isControl = (m: Message) => m.type === "heartbeat" || deferrable(m);
 
 class PeerLink {
   queue: Message[] = [];
-  /** RPCs in flight on the data lane and on the heartbeat lane. */
+  /** RPCs in flight on the data lane and on the control lane. */
   dataInFlight = 0;
-  heartbeatsInFlight = 0;
+  controlInFlight = 0;
 
   constructor(
     readonly peer: NodeId,
@@ -77,26 +79,26 @@ class PeerLink {
   }
 
   private pump(): void {
-    const { rpcsInFlightMax, heartbeatRpcsInFlightMax, rpcBytesMax } = this.host;
+    const { rpcsInFlightMax, controlRpcsInFlightMax, rpcBytesMax } = this.host;
     while (this.queue.length > 0) {
-      if (!this.queue.every(isHeartbeat) && this.dataInFlight < rpcsInFlightMax) {
-        // Heartbeats queued here ride along for free.
+      if (!this.queue.every(isControl) && this.dataInFlight < rpcsInFlightMax) {
+        // Control messages queued here ride along for free.
         this.send(this.queue.splice(0, batchLength(this.queue, rpcBytesMax)), "data");
-      } else if (this.heartbeatsInFlight < heartbeatRpcsInFlightMax && this.queue.some(isHeartbeat)) {
-        this.send(this.queue.filter(isHeartbeat), "heartbeat");
-        this.queue = this.queue.filter((m) => !isHeartbeat(m));
+      } else if (this.controlInFlight < controlRpcsInFlightMax && this.queue.some(isControl)) {
+        this.send(this.queue.filter(isControl), "control");
+        this.queue = this.queue.filter((m) => !isControl(m));
       } else {
         return;
       }
     }
   }
 
-  private send(batch: Message[], lane: "data" | "heartbeat"): void {
+  private send(batch: Message[], lane: "data" | "control"): void {
     if (lane === "data") this.dataInFlight++;
-    else this.heartbeatsInFlight++;
+    else this.controlInFlight++;
     void this.rpc(batch).finally(() => {
       if (lane === "data") this.dataInFlight--;
-      else this.heartbeatsInFlight--;
+      else this.controlInFlight--;
       if (this.queue.some((m) => !deferrable(m))) this.pump();
     });
   }

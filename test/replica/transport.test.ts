@@ -12,7 +12,7 @@ interface OnWire {
   answer(): void;
 }
 
-function fakeNetwork(limits = { rpcsInFlightMax: 1, heartbeatRpcsInFlightMax: 1 }) {
+function fakeNetwork(limits = { rpcsInFlightMax: 1, controlRpcsInFlightMax: 1 }) {
   const wire: OnWire[] = [];
   const transport = new Transport({
     endpoint: () => ({
@@ -65,7 +65,19 @@ describe("Transport lanes", () => {
     expect(wire[1]!.envelope.messages.map((m) => m.index)).toEqual([2, 3]);
   });
 
-  it("a heartbeat queued behind a busy data lane takes its own lane, once", async () => {
+  it("a commit-only append (flushed at a tick) does not hold back the next proposal", () => {
+    const { transport, wire } = fakeNetwork();
+    const commitOnly: Message = { type: "app", from: "a", to: "b", term: 1, index: 1, logTerm: 1, commit: 1, entries: [] };
+    transport.send([commitOnly]);
+    expect(wire).toHaveLength(0); // deferred: it waits for the next message or tick
+    transport.flushAll();
+    expect(wire).toHaveLength(1);
+    expect(transport.anyIdle(["b"])).toBe(true);
+    transport.send([append(1)]);
+    expect(wire.map((w) => w.envelope.messages.map((m) => m.entries?.length))).toEqual([[0], [1]]);
+  });
+
+  it("a heartbeat queued behind a busy data lane takes the control lane, once", async () => {
     const { transport, wire } = fakeNetwork();
     transport.send([append(1)]);
     transport.send([append(2), heartbeat()]);
