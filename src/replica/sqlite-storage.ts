@@ -56,6 +56,12 @@ export class SqliteLogStorage implements LogStorage {
   #snapMeta: SnapshotMetadata = { index: 0, term: 0, conf: { voters: [], learners: [] } };
   /** The assembled snapshot, read lazily: a leader sends it chunk by chunk to a lagging peer. */
   #snapshotCache: Snapshot | null = null;
+  /**
+   * Where each term starts among the entries after the snapshot, ascending. Terms never decrease
+   * along a Raft log, so a handful of runs answers term(i), which the core asks on every append,
+   * ack and read round, without a query.
+   */
+  #termStarts: { index: number; term: number }[] = [];
 
   constructor(private readonly sql: SqlStorage) {
     for (const statement of schema) sql.exec(statement);
@@ -79,6 +85,15 @@ export class SqliteLogStorage implements LogStorage {
     const last = this.sql.exec<{ m: number | null }>("SELECT max(idx) AS m FROM raft_entry").one().m;
     this.#last = last ?? this.#snapMeta.index;
     assert(this.#last >= this.#snapMeta.index, "the log ends before the snapshot");
+    this.#loadTermStarts();
+  }
+
+  #loadTermStarts(): void {
+    this.#termStarts = this.sql
+      .exec<{ idx: number; term: number }>("SELECT min(idx) AS idx, term FROM raft_entry GROUP BY term ORDER BY idx")
+      .toArray()
+      .map((r) => ({ index: r.idx, term: r.term }));
+    this.#termStarts.forEach((run, i) => assert(i === 0 || run.term > this.#termStarts[i - 1]!.term, `terms decrease along the log at ${run.index}`));
   }
 
   initialState(): InitialState {
@@ -97,9 +112,18 @@ export class SqliteLogStorage implements LogStorage {
     if (index === this.#snapMeta.index) return this.#snapMeta.term;
     if (index < this.#snapMeta.index) throw new CompactedError(index, this.#first);
     if (index > this.#last) throw new UnavailableError(index, this.#last);
-    const row = this.sql.exec<{ term: number }>("SELECT term FROM raft_entry WHERE idx = ?", index).toArray()[0];
-    assert(row !== undefined, `entry ${index} is missing between ${this.#first} and ${this.#last}`);
-    return row.term;
+    // The last run starting at or before `index`.
+    const runs = this.#termStarts;
+    let lo = 0;
+    let hi = runs.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (runs[mid]!.index <= index) lo = mid;
+      else hi = mid - 1;
+    }
+    const run = runs[lo];
+    assert(run !== undefined && run.index <= index, `entry ${index} is missing between ${this.#first} and ${this.#last}`);
+    return run.term;
   }
 
   entries(lo: number, hi: number, bytesMax: number): Entry[] {
@@ -144,7 +168,15 @@ export class SqliteLogStorage implements LogStorage {
     const first = kept[0];
     if (first === undefined) return;
     if (first.index <= this.#last) this.#truncateFrom(first.index);
-    for (const e of kept) this.#insert(e);
+    const runs = this.#termStarts;
+    while (runs.length > 0 && runs[runs.length - 1]!.index >= first.index) runs.pop();
+    for (const e of kept) {
+      this.#insert(e);
+      const lastRun = runs[runs.length - 1];
+      if (lastRun?.term === e.term) continue;
+      assert(lastRun === undefined || e.term > lastRun.term, `entry ${e.index} has term ${e.term}, older than the entry before it`);
+      runs.push({ index: e.index, term: e.term });
+    }
     this.#last = first.index + kept.length - 1;
   }
 
@@ -165,6 +197,7 @@ export class SqliteLogStorage implements LogStorage {
     this.sql.exec("DELETE FROM raft_entry_part");
     this.#writeSnapshot(snapshot);
     this.#last = snapshot.metadata.index;
+    this.#termStarts = [];
   }
 
   compact(snapshot: Snapshot): void {
@@ -175,6 +208,7 @@ export class SqliteLogStorage implements LogStorage {
     this.sql.exec("DELETE FROM raft_entry WHERE idx <= ?", index);
     this.sql.exec("DELETE FROM raft_entry_part WHERE idx <= ?", index);
     this.#writeSnapshot(snapshot);
+    this.#loadTermStarts();
   }
 
   #writeSnapshot(snapshot: Snapshot): void {

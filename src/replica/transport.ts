@@ -2,9 +2,10 @@
 // appends with entries, votes, snapshots (at most `rpcsInFlightMax` RPCs in flight); messages
 // produced while it is busy queue up and leave together in the next RPC, so under load a round
 // carries many proposals and acks in one request. Control messages (heartbeats, commit-only
-// appends) that cannot ride along take the control lane (`controlRpcsInFlightMax`): on a WAN link
-// each is on the wire for a whole round trip, and a proposal must not wait behind one (bench:
-// commit p50 1.2–1.5x the quorum RTT before).
+// appends) ride along with an append when one is on the wire or leaving; otherwise they take the
+// control lane (`controlRpcsInFlightMax`), never a data slot: on a WAN link each is on the wire for
+// a whole round trip, and a proposal must not wait behind one (bench: commit p50 1.2–1.5x the
+// quorum RTT before). Under load appends are always in flight, so control costs no extra request.
 //
 // A response travels back as the RPC's return value (the peer's messages addressed to us), so a
 // round costs one request, not two. Failed RPCs are not retried: Raft resends what matters on the
@@ -84,7 +85,7 @@ class PeerLink {
       if (!this.queue.every(isControl) && this.dataInFlight < rpcsInFlightMax) {
         // Control messages queued here ride along for free.
         this.send(this.queue.splice(0, batchLength(this.queue, rpcBytesMax)), "data");
-      } else if (this.controlInFlight < controlRpcsInFlightMax && this.queue.some(isControl)) {
+      } else if (this.dataInFlight === 0 && this.controlInFlight < controlRpcsInFlightMax && this.queue.some(isControl)) {
         this.send(this.queue.filter(isControl), "control");
         this.queue = this.queue.filter((m) => !isControl(m));
       } else {

@@ -77,17 +77,26 @@ describe("Transport lanes", () => {
     expect(wire.map((w) => w.envelope.messages.map((m) => m.entries?.length))).toEqual([[0], [1]]);
   });
 
-  it("a heartbeat queued behind a busy data lane takes the control lane, once", async () => {
+  it("while an append is on the wire, heartbeats wait to ride along with the next one (no extra request under load)", async () => {
     const { transport, wire } = fakeNetwork();
     transport.send([append(1)]);
     transport.send([append(2), heartbeat()]);
-    expect(wire.map((w) => w.envelope.messages.map((m) => m.type))).toEqual([["app"], ["heartbeat"]]);
-    transport.send([heartbeat()]); // both lanes busy: it waits
-    expect(wire).toHaveLength(2);
+    transport.send([heartbeat()]);
+    expect(wire).toHaveLength(1);
     wire[0]!.answer();
     await settle();
-    // The queued append leaves on the data lane and the waiting heartbeat rides along.
-    expect(wire[2]!.envelope.messages.map((m) => m.type)).toEqual(["app", "heartbeat"]);
+    expect(wire[1]!.envelope.messages.map((m) => m.type)).toEqual(["app", "heartbeat", "heartbeat"]);
+  });
+
+  it("heartbeats left when the last append is answered take the control lane", async () => {
+    const { transport, wire } = fakeNetwork();
+    transport.send([append(1)]);
+    transport.send([heartbeat()]);
+    expect(wire).toHaveLength(1);
+    wire[0]!.answer();
+    await settle();
+    expect(wire[1]!.envelope.messages.map((m) => m.type)).toEqual(["heartbeat"]);
+    expect(transport.anyIdle(["b"])).toBe(true);
   });
 
   it("lanes are per peer", () => {
