@@ -129,7 +129,7 @@ export class RaftRouter implements Router {
       const target = targets.next();
       let answer: ProposeAnswer | Unserved;
       try {
-        answer = await timed(this.#stub(group, target).propose(this.#addr(group, target), bytes), target, raftRouterLimits.rpcTimeoutMs);
+        answer = await this.#stub(group, target).propose(this.#addr(group, target), bytes);
       } catch (error) {
         if (isOverloaded(error)) throw overloaded(group, target);
         this.#forgetLeader(group, target);
@@ -172,7 +172,7 @@ export class RaftRouter implements Router {
     for (const target of nearestFirst(group, this.#caller)) {
       const request = { consistency: "stale" as const, ...(minRevision === undefined ? {} : { minRevision, minRevisionWaitMs: raftRouterLimits.staleMinRevisionWaitMs }) };
       try {
-        const answer = await timed(this.#stub(group, target).read(this.#addr(group, target), query, request), target, raftRouterLimits.rpcTimeoutMs);
+        const answer = await this.#stub(group, target).read(this.#addr(group, target), query, request);
         if (answer.type === "ok") {
           placementCache.noteApplied(target, answer.appliedRevision);
           return answer;
@@ -193,7 +193,7 @@ export class RaftRouter implements Router {
       const target = targets.next();
       const request = { consistency: "linearizable" as const, ...(minRevision === undefined ? {} : { minRevision }) };
       try {
-        const answer = await timed(this.#stub(group, target).read(this.#addr(group, target), query, request), target, raftRouterLimits.rpcTimeoutMs);
+        const answer = await this.#stub(group, target).read(this.#addr(group, target), query, request);
         if (answer.type === "ok") {
           placementCache.noteApplied(target, answer.appliedRevision);
           return answer;

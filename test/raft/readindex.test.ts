@@ -17,7 +17,8 @@ describe("ReadIndex on the leader", () => {
     const net = elected();
     expect(net.readIndex("1", "r1")).toEqual({ ok: true });
     net.deliver();
-    expect(net.take()).toEqual(["1->2 heartbeat t2 commit=2 ctx=read/2/1", "1->3 heartbeat t2 commit=2 ctx=read/2/1"]);
+    // One follower completes a quorum of three with the leader: the round asks only it.
+    expect(net.take()).toEqual(["1->2 heartbeat t2 commit=2 ctx=read/2/1"]);
     expect(net.get("1").readStates).toEqual([]);
     net.deliver({ only: (m) => m.from === "2" });
     expect(net.take()).toEqual(["2->1 heartbeatResp t2 ctx=read/2/1"]);
@@ -28,7 +29,7 @@ describe("ReadIndex on the leader", () => {
     const net = elected();
     for (const ctx of ["a", "b", "c"]) net.readIndex("1", ctx);
     net.stabilize();
-    expect(net.take((l) => l.includes(" heartbeat "))).toHaveLength(2);
+    expect(net.take((l) => l.includes(" heartbeat "))).toHaveLength(1);
     expect(net.get("1").readStates.map((r) => r.context)).toEqual(["a", "b", "c"]);
   });
 
@@ -44,8 +45,6 @@ describe("ReadIndex on the leader", () => {
     net.stabilize();
     expect(net.take((l) => l.includes(" heartbeat ")).map((l) => l.split(" ").pop())).toEqual([
       "ctx=read/2/1",
-      "ctx=read/2/1",
-      "ctx=read/2/2",
       "ctx=read/2/2",
     ]);
     expect(net.get("1").readStates).toEqual([
@@ -87,6 +86,45 @@ describe("ReadIndex on the leader", () => {
     expect(net.get("1").readStates).toEqual([{ index: 2, context: "r" }]);
   });
 
+  it("a round asks whoever completed the last round first (on a WAN, the nearest follower)", () => {
+    const net = elected();
+    net.readIndex("1", "a");
+    net.processReadies();
+    net.isolate("2"); // the follower asked first does not answer
+    net.tick(net.get("1").cfg.heartbeatIntervalTicks); // the periodic heartbeat carries the round to 3
+    net.stabilize();
+    expect(net.get("1").readStates.map((r) => r.context)).toEqual(["a"]);
+    net.take();
+    net.readIndex("1", "b");
+    net.processReadies();
+    expect(net.queue.filter((m) => m.type === "heartbeat").map((m) => `${m.to} ${m.context}`)).toEqual(["3 read/2/2"]);
+  });
+
+  it("a silent follower delays a read by at most one heartbeat interval", () => {
+    const net = elected();
+    net.isolate("2");
+    net.readIndex("1", "r");
+    net.stabilize();
+    expect(net.get("1").readStates).toEqual([]);
+    net.tick(net.get("1").cfg.heartbeatIntervalTicks - 1);
+    net.stabilize();
+    expect(net.get("1").readStates).toEqual([]);
+    net.tick(1);
+    net.stabilize();
+    expect(net.get("1").readStates).toEqual([{ index: 2, context: "r" }]);
+  });
+
+  it("with five voters a round asks two followers", () => {
+    const net = new Network(["1", "2", "3", "4", "5"]);
+    net.campaign("1").stabilize();
+    net.take();
+    net.readIndex("1", "r");
+    net.processReadies();
+    expect(net.queue.filter((m) => m.type === "heartbeat").map((m) => m.to)).toEqual(["2", "3"]);
+    net.stabilize();
+    expect(net.get("1").readStates).toEqual([{ index: 2, context: "r" }]);
+  });
+
   it("a single-voter group answers at once", () => {
     const net = new Network(["1"]);
     net.campaign("1").stabilize();
@@ -107,9 +145,7 @@ describe("ReadIndex on a follower", () => {
     expect(net.take()).toEqual([
       "3->1 readIndex t0 ctx=f",
       "1->2 heartbeat t2 commit=3 ctx=read/2/1",
-      "1->3 heartbeat t2 commit=3 ctx=read/2/1",
       "2->1 heartbeatResp t2 ctx=read/2/1",
-      "3->1 heartbeatResp t2 ctx=read/2/1",
       "1->3 readIndexResp t2 index=3 ctx=f",
     ]);
     expect(net.get("3").readStates).toEqual([{ index: 3, context: "f" }]);
