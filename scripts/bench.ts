@@ -35,7 +35,7 @@ function emptyReport(plan: Plan): BenchReport {
   };
 }
 
-async function startRunners(stateRoot: string, plan: Plan, report: BenchReport): Promise<{ edgecfg: EdgecfgRunner; all: Runner[] }> {
+async function startRunners(stateRoot: string, plan: Plan, report: BenchReport): Promise<{ edgecfg: EdgecfgRunner; bare: Runner; all: Runner[] }> {
   // etcd starts beside the Workers; the Workers start one at a time, so each one's workerd is
   // told apart from the other's as "the workerd that appeared while it started".
   const etcdStarting = startEtcdRunner(stateRoot, plan).catch((error: Error) => `etcd failed to start: ${error.message}`);
@@ -47,18 +47,20 @@ async function startRunners(stateRoot: string, plan: Plan, report: BenchReport):
   const all = typeof etcd === "string" ? [edgecfg, solo, bare] : [edgecfg, solo, bare, etcd];
   for (const r of all) [report.targets[r.id], report.doCounters[r.id]] = [r.label, r.doCounters];
   if (typeof etcd === "string") report.targets.etcd = `not run: ${etcd}`;
-  return { edgecfg, all };
+  return { edgecfg, bare, all };
 }
 
-async function wan(edgecfg: EdgecfgRunner, plan: Plan, report: BenchReport): Promise<void> {
-  const ctx = wanContext(edgecfg, plan);
+async function wan(edgecfg: EdgecfgRunner, bare: Runner, plan: Plan, report: BenchReport): Promise<void> {
+  const ctx = wanContext(edgecfg, plan, bare);
   if (typeof ctx === "string") {
     report.wanSkipped = ctx;
     return log(`WAN skipped: ${ctx}`);
   }
   try {
     report.wan = await runWan(ctx, wanProfiles);
-    for (const w of report.wan) log(`WAN ${w.profile}: commit p50 ${w.commitP50Ms?.toFixed(1)} ms vs quorum RTT ${w.quorumRttMs} ms`);
+    for (const w of report.wan) {
+      log(`WAN ${w.profile}: commit p50 ${w.commitP50Ms?.toFixed(1)} ms vs quorum RTT ${w.quorumRttMs} ms (${w.deliveredRttMs?.toFixed(1) ?? "?"} ms as delivered)`);
+    }
   } catch (error) {
     report.wanSkipped = `setFaults failed: ${(error as Error).message.split("\n")[0]}`;
     log(`WAN skipped: ${report.wanSkipped}`);
@@ -81,10 +83,10 @@ function addNotes(report: BenchReport): void {
 }
 
 async function measureAll(stateRoot: string, plan: Plan, report: BenchReport): Promise<void> {
-  const { edgecfg, all } = await startRunners(stateRoot, plan, report);
+  const { edgecfg, bare, all } = await startRunners(stateRoot, plan, report);
   try {
     await runRounds(all, plan, report);
-    if (plan.wan) await wan(edgecfg, plan, report);
+    if (plan.wan) await wan(edgecfg, bare, plan, report);
     stopLoad();
     for (const r of all) if (r !== edgecfg) await r.dispose();
     log(`idle: waiting for the shard to settle, then ${plan.idleWindowMs / 1000} s of nothing`);

@@ -14,7 +14,7 @@ import { benchKeys, seed } from "./seed.ts";
 import { readCluster, type BenchStub } from "./stats.ts";
 import type { TargetId } from "./summary.ts";
 import type { ScenarioName, Target } from "./types.ts";
-import type { WanContext } from "./wan.ts";
+import { delayProbe, type WanContext } from "./wan.ts";
 
 const startedMs = Date.now();
 
@@ -141,7 +141,7 @@ async function leaderOf(server: EdgecfgServer, shard: number | undefined): Promi
 }
 
 /** What the WAN cells need from the edgecfg runner, or why it cannot provide it. */
-export function wanContext(runner: EdgecfgRunner, plan: Plan): WanContext | string {
+export function wanContext(runner: EdgecfgRunner, plan: Plan, bare: Runner | undefined): WanContext | string {
   const { observed, server, shard } = runner;
   if (typeof observed.stubs === "string") return observed.stubs;
   const replicas = (observed.cluster?.replicas ?? []).filter((r) => r.shard === shard).sort((a, b) => a.id.localeCompare(b.id));
@@ -154,5 +154,6 @@ export function wanContext(runner: EdgecfgRunner, plan: Plan): WanContext | stri
     stubs: observed.stubs as Map<string, BenchStub>,
     leader: () => leaderOf(server, shard),
     runCas: () => runCell(runner.id, spec, runner.cpu, runner.countDo),
+    ...(bare === undefined ? {} : { probe: delayProbe(bare.target.url) }),
   };
 }

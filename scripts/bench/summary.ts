@@ -1,7 +1,7 @@
 // The ratios that matter, each against its target, from the cells of one run. A ratio divides
 // edgecfg's figure by a baseline measured in the same run on the same machine, so machine speed
 // and noise that hit both sides cancel out.
-import type { CellResult } from "./cell.ts";
+import { median, type CellResult } from "./cell.ts";
 import type { IdleResult } from "./idle.ts";
 import type { ScenarioName } from "./types.ts";
 import type { WanResult } from "./wan.ts";
@@ -22,9 +22,18 @@ export function findCell(cells: CellResult[], target: TargetId, scenario: Scenar
   return cells.find((c) => c.target === target && c.scenario === scenario && c.concurrency === concurrency && c.opsPerSec > 0);
 }
 
-/** Throughput of `ours` over `theirs`; undefined if either is missing. */
+/**
+ * Throughput of `ours` over `theirs`; undefined if either is missing. With a run of each per
+ * round (the full bench), the median of the per-round ratios: the two runs of a round are
+ * neighbours in time, so a noisy phase of the machine hits both and cancels out.
+ */
 export function throughputRatio(ours: CellResult | undefined, theirs: CellResult | undefined): number | undefined {
-  return ours === undefined || theirs === undefined ? undefined : ours.opsPerSec / theirs.opsPerSec;
+  if (ours === undefined || theirs === undefined) return undefined;
+  const rate = (r: CellResult["runs"][number]) => (r.ops * 1000) / r.elapsedMs;
+  if (ours.runs.length > 1 && ours.runs.length === theirs.runs.length && theirs.runs.every((r) => r.ops > 0)) {
+    return median(ours.runs.map((r, i) => rate(r) / rate(theirs.runs[i]!)));
+  }
+  return ours.opsPerSec / theirs.opsPerSec;
 }
 
 function row(what: string, value: number | undefined, atLeast: number | undefined, atMost: number | undefined, unit: SummaryRow["unit"], detail: string): SummaryRow {
@@ -53,7 +62,8 @@ function withCeiling(cells: CellResult[], r: SummaryRow): SummaryRow {
 function wanRow(wan: WanResult[]): SummaryRow {
   const measured = wan.filter((w) => w.ratio !== undefined);
   const worst = measured.sort((a, b) => b.ratio! - a.ratio!)[0];
-  const detail = worst === undefined ? "not measured" : `worst of ${measured.length} profile(s): ${worst.profile}, p50 ${worst.commitP50Ms!.toFixed(1)} ms vs ${worst.quorumRttMs} ms`;
+  const detail = worst === undefined ? "not measured" : `worst of ${measured.length} profile(s): ${worst.profile}, p50 ${worst.commitP50Ms!.toFixed(1)} ms vs ` +
+      (worst.deliveredRttMs === undefined ? `${worst.quorumRttMs} ms` : `${worst.deliveredRttMs.toFixed(1)} ms as delivered (${worst.quorumRttMs} ms configured: ${worst.nominalRatio?.toFixed(2)}×)`);
   return row("WAN commit p50 (CAS@1) vs quorum RTT", worst?.ratio, undefined, 1.1, "×", detail);
 }
 

@@ -2,7 +2,9 @@
 // read and CAS requests: no API framework, no validation, no auth, no replication, no history.
 // It speaks just enough of edgecfg's HTTP API (GET/PUT /v1/kv/<key> with ETag, If-Match,
 // If-None-Match: *) for the edgecfg driver to run against it unchanged. Nothing in src/ uses it:
-// it only shows how fast this runtime, on this machine, can go at all.
+// it only shows how fast this runtime, on this machine, can go at all. `GET /sleep?ms=N` (a
+// timer of N ms inside the Durable Object, none for 0) calibrates the simulated WAN: the replicas'
+// fault injection delays a message with the same kind of timer.
 import { DurableObject } from "cloudflare:workers";
 
 export class Bare extends DurableObject {
@@ -21,6 +23,11 @@ export class Bare extends DurableObject {
     this.ctx.storage.kv.put(key, { version, value });
     return version;
   }
+
+  async sleep(ms) {
+    if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
+    return ms;
+  }
 }
 
 const etag = (version) => `"${version}"`;
@@ -29,6 +36,10 @@ export default {
   async fetch(request, env) {
     const url = new URL(request.url);
     if (url.pathname === "/healthz") return new Response("ok");
+    if (url.pathname === "/sleep") {
+      const ms = await env.BARE.get(env.BARE.idFromName("bare")).sleep(Number(url.searchParams.get("ms") ?? 0));
+      return new Response(String(ms));
+    }
     if (!url.pathname.startsWith("/v1/kv/")) return new Response("not found", { status: 404 });
     const key = url.pathname.slice("/v1/kv/".length);
     const stub = env.BARE.get(env.BARE.idFromName("bare"));
