@@ -29,11 +29,15 @@ export function findCell(cells: CellResult[], target: TargetId, scenario: Scenar
  */
 export function throughputRatio(ours: CellResult | undefined, theirs: CellResult | undefined): number | undefined {
   if (ours === undefined || theirs === undefined) return undefined;
+  const paired = pairedRatios(ours, theirs);
+  return paired === undefined ? ours.opsPerSec / theirs.opsPerSec : median(paired);
+}
+
+/** ours / theirs per round, when both ran once per round. */
+function pairedRatios(ours: CellResult, theirs: CellResult): number[] | undefined {
   const rate = (r: CellResult["runs"][number]) => (r.ops * 1000) / r.elapsedMs;
-  if (ours.runs.length > 1 && ours.runs.length === theirs.runs.length && theirs.runs.every((r) => r.ops > 0)) {
-    return median(ours.runs.map((r, i) => rate(r) / rate(theirs.runs[i]!)));
-  }
-  return ours.opsPerSec / theirs.opsPerSec;
+  if (ours.runs.length < 2 || ours.runs.length !== theirs.runs.length || theirs.runs.some((r) => r.ops === 0)) return undefined;
+  return ours.runs.map((r, i) => rate(r) / rate(theirs.runs[i]!));
 }
 
 function row(what: string, value: number | undefined, atLeast: number | undefined, atMost: number | undefined, unit: SummaryRow["unit"], detail: string): SummaryRow {
@@ -48,7 +52,10 @@ const cpuPerOp = (c: CellResult | undefined) => (c?.serverCpuSecPer1kOps == null
 function vs(cells: CellResult[], what: string, ours: [TargetId, ScenarioName], theirs: [TargetId, ScenarioName], atLeast: number): SummaryRow {
   const a = findCell(cells, ours[0], ours[1], 64);
   const b = findCell(cells, theirs[0], theirs[1], 64);
-  return row(what, throughputRatio(a, b), atLeast, undefined, "×", `${ops(a)} vs ${ops(b)}; server CPU per op ${cpuPerOp(a)} vs ${cpuPerOp(b)}`);
+  const paired = a === undefined || b === undefined ? undefined : pairedRatios(a, b);
+  const spread = paired === undefined || a === undefined || b === undefined ? ""
+    : `; per round ${paired.map((r) => r.toFixed(2)).join(" ")} (ratio of the medians ${(a.opsPerSec / b.opsPerSec).toFixed(2)})`;
+  return row(what, throughputRatio(a, b), atLeast, undefined, "×", `${ops(a)} vs ${ops(b)} (medians)${spread}; server CPU per op ${cpuPerOp(a)} vs ${cpuPerOp(b)}`);
 }
 
 /** How the runtime ceiling (a bare Worker + DO, one workerd thread) compares with etcd here. */
