@@ -37,8 +37,8 @@ export function groupError(group: GroupSpec, self: NodeId): string | null {
 /** True when `a` and `b` name the same group (locations may move; ids may not). */
 export function sameGroup(a: GroupSpec, b: GroupSpec): boolean {
   if (a.shard !== b.shard || a.members.length !== b.members.length) return false;
-  const ids = new Set(a.members.map((m) => m.id));
-  return b.members.every((m) => ids.has(m.id));
+  // Asked on every router call: a loop over a handful of members, no allocation.
+  return b.members.every((m) => a.members.some((x) => x.id === m.id));
 }
 
 const metaSchema = "CREATE TABLE IF NOT EXISTS replica_meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)";

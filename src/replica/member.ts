@@ -153,7 +153,8 @@ export class Member {
 
   /** Leader: propose and wait until applied here. Follower: say who leads (writes are not forwarded). */
   async propose(command: Uint8Array): Promise<ProposeAnswer> {
-    await this.#awaitLeader();
+    const electing = this.#awaitLeader();
+    if (electing !== undefined) await electing;
     const status = this.#node.basicStatus();
     if (status.role !== "leader") {
       return { type: "notLeader", leaderHint: status.leader === "" ? null : status.leader };
@@ -175,9 +176,12 @@ export class Member {
    * this resolves; null when no leader confirmed it in time (an election: retry elsewhere).
    */
   async readBarrier(): Promise<number | null> {
-    await this.#awaitLeader(false); // the read index itself wakes a sleeping member
+    const electing = this.#awaitLeader(false); // the read index itself wakes a sleeping member
+    if (electing !== undefined) await electing;
     const index = await this.#reads.request();
     if (index === null) return null;
+    // Usually applied already (the leader applies before it confirms): no wait, no timer.
+    if (this.applied.index >= index) return index;
     const ok = await this.waiters.until(() => this.applied.index >= index, this.#deps.config.readIndexWaitMsMax);
     return ok ? index : null;
   }
@@ -191,10 +195,10 @@ export class Member {
    * A client is here: make sure the group is awake and, when no leader is known, wait briefly
    * for an election (its result is a round trip or an election timeout away).
    */
-  async #awaitLeader(nudgeSleeping = true): Promise<void> {
+  #awaitLeader(nudgeSleeping = true): Promise<unknown> | undefined {
     this.#wakeForClient(nudgeSleeping);
-    if (this.#leaderKnown()) return;
-    await this.waiters.until(() => this.#leaderKnown(), this.#deps.config.electionWaitMsMax);
+    if (this.#leaderKnown()) return undefined; // the common case costs no promise
+    return this.waiters.until(() => this.#leaderKnown(), this.#deps.config.electionWaitMsMax);
   }
 
   /** A client (or the router's ensure) is here: wake the group, elect a leader if none is known. */

@@ -240,8 +240,14 @@ export class RaftRouter implements Router {
     };
   }
 
+  /** Groups by shard index, built once per router (per isolate): every request needs one. */
+  readonly #groups = new Map<number, GroupSpec>();
+
   #group(namespace: string): GroupSpec {
-    return groupOf(shardFor(namespace, this.#topology), this.#generation);
+    const shard = shardFor(namespace, this.#topology);
+    let group = this.#groups.get(shard.index);
+    if (group === undefined) this.#groups.set(shard.index, (group = groupOf(shard, this.#generation)));
+    return group;
   }
 
   #addr(group: GroupSpec, id: NodeId): ReplicaAddress {
