@@ -11,7 +11,7 @@ export interface ReplicaConfig {
   heartbeatIntervalTicks: number;
   /** Idle ticks before the leader puts the group to sleep (no alarms, no requests). */
   quiesceAfterTicks: number;
-  /** Take a store snapshot and compact the log after this many applied entries. */
+  /** Take a store snapshot and compact the log every this many applied entries (members staggered). */
   snapshotEntriesInterval: number;
   /** How long a proposal waits to be applied before the caller hears "outcome unknown". */
   proposalWaitMsMax: number;

@@ -92,6 +92,19 @@ describe("failover", { timeout: 30_000 }, () => {
     await g.stopAll();
   });
 
+  it("members snapshot at staggered points, so that they never all stall at the same index", async () => {
+    const g = freshGroup(3);
+    await ensureAll(g);
+    // Interval 30 over 3 members: phases 0, 10 and 20. By index ~15 exactly one has snapshotted.
+    await Promise.all(g.stubs.map((s) => s.tune({ snapshotEntriesInterval: 30 })));
+    await writeKeys(g, 0, 12);
+    const revision = (await g.stubs[await leaderOf(g)]!.status())!.revision!;
+    await appliedEverywhere(g, revision);
+    const taken = await Promise.all(g.stubs.map(async (s) => (await s.stats()).snapshotsTaken));
+    expect(taken.filter((n) => n > 0)).toHaveLength(1);
+    await g.stopAll();
+  });
+
   it("a replica that missed compacted entries catches up from a snapshot, also after eviction", async () => {
     const g = freshGroup(3);
     await ensureAll(g);
