@@ -12,7 +12,7 @@ import { renderChart } from "./bench/chart.ts";
 import { measureIdle } from "./bench/idle.ts";
 import { stopLoad } from "./bench/loadgen.ts";
 import { planFromArgs, type Plan } from "./bench/plan.ts";
-import { writeReport, type BenchReport } from "./bench/report.ts";
+import { targetLabels, writeReport, type BenchReport } from "./bench/report.ts";
 import { runRounds } from "./bench/rounds.ts";
 import { log, startBareRunner, startEdgecfgRunner, startEtcdRunner, wanContext, type EdgecfgRunner, type Runner } from "./bench/runners.ts";
 import { summarize } from "./bench/summary.ts";
@@ -110,8 +110,7 @@ async function main(): Promise<void> {
   report.finishedAt = new Date().toISOString();
   report.summary = summarize(report.cells, report.targets.edgecfg, report.wan, report.idle);
   addNotes(report);
-  const labels = { edgecfg: `edgecfg (${report.targets.edgecfg})`, solo: "single-DO floor", etcd: "etcd", bare: "bare Worker+DO ceiling" };
-  const files = writeReport(plan.outDir, report, renderChart(report.cells, labels, `edgecfg ${plan.mode} benchmark, ${report.startedAt}`));
+  const files = writeReport(plan.outDir, report, renderChart(report.cells, targetLabels(report), `edgecfg ${plan.mode} benchmark, ${report.startedAt}`));
   log(`wrote ${files.join(", ")}`);
   for (const r of report.summary) log(`${r.verdict.padEnd(4)} ${r.what}: ${r.value === undefined ? "n/a" : r.value.toFixed(2)} (target ${r.target})`);
 }

@@ -50,6 +50,11 @@ function ratioCells(cells: CellResult[], c: CellResult): string[] {
   return [fmt.ratio(other("solo")), fmt.ratio(c.scenario === "health" ? undefined : other("edgecfg", "health")), fmt.ratio(other("etcd"))];
 }
 
+/** How the report and the chart name each target. */
+export function targetLabels(report: BenchReport): Record<TargetId, string> {
+  return { edgecfg: `edgecfg (${report.targets.edgecfg})`, solo: "single-DO floor", etcd: "etcd", bare: "bare Worker+DO ceiling" };
+}
+
 function cellRow(cells: CellResult[], c: CellResult, label: string): string {
   const success = c.scenario === "contention" ? `${(c.successRatio * 100).toFixed(1)}%` : "";
   return `| ${label} | ${c.concurrency} | ${fmt.ops(c.opsPerSec)} | ${fmt.ms(c.p50Ms)} | ${fmt.ms(c.p99Ms)} | ${success} | ${c.errors} | ${fmt.maybe(c.serverCpuSecPer1kOps, 3)} | ${c.clientCpuSecPer1kOps.toFixed(3)} | ${fmt.maybe(c.doRequestsPerOp, 2)} | ${ratioCells(cells, c).join(" | ")} |`;
@@ -59,7 +64,7 @@ function scenarioSection(report: BenchReport, scenario: ScenarioName): string[] 
   const cells = report.cells.filter((c) => c.scenario === scenario);
   const skipped = report.skipped.filter((s) => s.scenario === scenario);
   if (cells.length === 0 && skipped.length === 0) return [];
-  const label = (t: TargetId) => (t === "edgecfg" ? `edgecfg (${report.targets.edgecfg})` : t === "solo" ? "single-DO floor" : t === "bare" ? "bare Worker+DO ceiling" : "etcd");
+  const label = (t: TargetId) => targetLabels(report)[t];
   return [
     `### ${scenario}: ${scenarioInfo[scenario].title}`,
     "",

@@ -23,7 +23,6 @@ export class ReadOnly {
   private waiting: ReadRequest[] = [];
   private round: ReadRound | undefined = undefined;
   private roundsStarted = 0;
-  private self: NodeId = "";
   /** Who acknowledged the last completed round, fastest first (the leader excluded). */
   private lastAckers: NodeId[] = [];
 
@@ -45,7 +44,6 @@ export class ReadOnly {
   /** Starts a round if none is in flight and reads are waiting; returns its id to broadcast. */
   maybeStartRound(selfId: NodeId): string | undefined {
     if (this.round !== undefined || this.waiting.length === 0) return undefined;
-    this.self = selfId;
     this.roundsStarted++;
     this.round = { id: `read/${this.term}/${this.roundsStarted}`, acks: new Set([selfId]), requests: this.waiting };
     this.waiting = [];
@@ -59,7 +57,7 @@ export class ReadOnly {
     round.acks.add(from);
     if (!quorum(round.acks)) return [];
     this.round = undefined;
-    this.lastAckers = [...round.acks].filter((id) => id !== this.self);
+    this.lastAckers = [...round.acks].slice(1); // the first ack is the leader's own
     return round.requests;
   }
 

@@ -18,8 +18,9 @@ export interface ReplicaConfig {
   /** How long a linearizable read waits for its ReadIndex before the caller should retry. */
   readIndexWaitMsMax: number;
   /**
-   * RPCs to one peer in flight at once on the data lane (appends, votes, snapshots). 1 maximizes
-   * batching: proposals made while an append is on the wire leave together in the next one.
+   * RPCs to one peer in flight at once on the data lane (appends, votes, snapshots). Proposals
+   * made while they are all on the wire leave together in the next one; 1 would batch a little
+   * more (0.091 vs 0.155 DO requests per write at 64 writers) at the cost of commit latency.
    */
   peerRpcsInFlightMax: number;
   /** RPCs with only heartbeats and commit-only appends in flight to one peer (see transport.ts). */

@@ -77,11 +77,16 @@ export class Member {
   #everKnewLeader = false;
   /** The leader as of the last Ready ("" when none is known). */
   #leader: NodeId = "";
+  /** The other members, and this one's place in the group (fixed for the life of a member). */
+  readonly #peers: NodeId[];
+  readonly #place: number;
 
   constructor(deps: MemberDeps) {
     this.#deps = deps;
     this.id = deps.identity.self;
     this.group = deps.identity.group;
+    this.#peers = this.group.members.map((m) => m.id).filter((id) => id !== this.id);
+    this.#place = Math.max(0, this.group.members.findIndex((m) => m.id === this.id));
     const sql = deps.storage.sql;
     this.#storage = new SqliteLogStorage(sql);
     if (this.#storage.lastIndex() === 0 && this.#storage.initialState().hardState.term === 0) {
@@ -321,8 +326,7 @@ export class Member {
    * commit-only append on the wire does not count: waiting for it would add a WAN round trip.
    */
   #driveSoon(): void {
-    const peers = this.group.members.map((m) => m.id).filter((id) => id !== this.id);
-    if (peers.length > 0 && !this.#transport.anyIdle(peers)) return;
+    if (this.#peers.length > 0 && !this.#transport.anyIdle(this.#peers)) return;
     if (this.#driveScheduled) return;
     this.#driveScheduled = true;
     queueMicrotask(() => {
@@ -404,8 +408,7 @@ export class Member {
   #maybeCompact(): void {
     const index = this.applied.index;
     const interval = this.#deps.config.snapshotEntriesInterval;
-    const place = Math.max(0, this.group.members.findIndex((m) => m.id === this.id));
-    const phase = Math.floor((interval * place) / this.group.members.length);
+    const phase = Math.floor((interval * this.#place) / this.group.members.length);
     const snapshotIndex = this.#storage.firstIndex() - 1;
     if (Math.floor((index + phase) / interval) <= Math.floor((snapshotIndex + phase) / interval)) return;
     this.#persister.compact(this.applied.snapshot(this.#storage.term(index)));

@@ -27,7 +27,7 @@ export interface TransportHost {
   onUnreachable(peer: NodeId, error: unknown): void;
   faults(): Faults;
   stats: ReplicaStats;
-  /** RPCs carrying anything but heartbeats, in flight to one peer. */
+  /** Data-lane RPCs (appends with entries, votes, snapshots) in flight to one peer. */
   rpcsInFlightMax: number;
   /** RPCs carrying only control messages (heartbeats, commit-only appends), in flight to one peer. */
   controlRpcsInFlightMax: number;
