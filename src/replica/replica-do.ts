@@ -35,12 +35,6 @@ export interface Unserved {
   reason: string;
 }
 
-/** One read of a `readBatch`. */
-export interface BatchedRead {
-  query: Query;
-  request: ReadRequest;
-}
-
 export interface ReplicaStatusReport extends ReplicaStatus {
   shard: number;
   leader: NodeId | null;
@@ -78,22 +72,6 @@ export class ReplicaDO extends DurableObject<ReplicaEnv> {
   async propose(to: ReplicaAddress, command: Uint8Array): Promise<ProposeAnswer | Unserved> {
     const member = this.#client(to);
     return "type" in member ? member : this.#guardAsync(() => member.propose(command));
-  }
-
-  /**
-   * Proposals that callers in one isolate made while its previous call here was on the wire
-   * (src/router/coalesce.ts). They are proposed together and leave in one append; each answer
-   * is its proposal's, in order.
-   */
-  async proposeBatch(to: ReplicaAddress, commands: Uint8Array[]): Promise<ProposeAnswer[] | Unserved> {
-    const member = this.#client(to);
-    return "type" in member ? member : this.#guardAsync(() => Promise.all(commands.map((c) => member.propose(c))));
-  }
-
-  /** Linearizable reads coalesced the same way: they share one ReadIndex round. */
-  async readBatch(to: ReplicaAddress, reads: BatchedRead[]): Promise<ReadAnswer[] | Unserved> {
-    const member = this.#client(to);
-    return "type" in member ? member : this.#guardAsync(() => Promise.all(reads.map((r) => readOnMember(member, r.query, r.request))));
   }
 
   /** A query, linearizable (ReadIndex, any member) or stale (this member's applied state). */

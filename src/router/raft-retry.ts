@@ -20,10 +20,6 @@ export const raftRouterLimits = {
   rpcTimeoutMs: 8_000,
   /** Retry-After of a 503 from the Raft backend. */
   retryAfterMs: 1_000,
-  /** Proposals to one replica per DO request (router/coalesce.ts); 4 MiB keeps one append small. */
-  proposalBatch: { inFlightMax: 2, batchItemsMax: 64, batchBytesMax: 4 * 1024 * 1024 },
-  /** Reads per DO request: 16 answers of at most 1 MiB each stay under the 32 MiB RPC limit. */
-  readBatch: { inFlightMax: 2, batchItemsMax: 16, batchBytesMax: Number.POSITIVE_INFINITY },
   /** How long a stale read waits on a lagging replica for the caller's minimum revision. */
   staleMinRevisionWaitMs: 250,
 } as const;

@@ -3,16 +3,14 @@
 // first (ReadIndex works on any member, the leader saves a hop); stale reads and long polls to the
 // nearest replica. While a shard elects a leader, requests retry briefly, then fail with
 // UnavailableError (503 + Retry-After).
-import { waitUntil } from "cloudflare:workers";
 import type { NodeId } from "../raft/types.ts";
 import type { GroupSpec } from "../replica/group.ts";
 import type { ProposeAnswer } from "../replica/member.ts";
 import type { ReadAnswer, ReadRequest, WaitAnswer, WaitRequestOnReplica } from "../replica/reads.ts";
-import type { BatchedRead, ReplicaAddress, ReplicaEnv, ReplicaStatusReport, Unserved } from "../replica/replica-do.ts";
+import type { ReplicaAddress, ReplicaEnv, ReplicaStatusReport, Unserved } from "../replica/replica-do.ts";
 import { parseTopology, shardFor, shardIndexFor, type Topology } from "../ring/index.ts";
 import { encodeCommand } from "../store/index.ts";
 import type { Command, Revision, WriteOutcome } from "../store/types.ts";
-import { Coalescer, type SendBatch } from "./coalesce.ts";
 import { groupOf, leaderFirst, nearestFirst, placementCache, type CallerLocation } from "./raft-placement.ts";
 import { Attempts, isOverloaded, raftRouterLimits, Targets, timed } from "./raft-retry.ts";
 import {
@@ -47,8 +45,7 @@ export interface RaftRouterEnv extends ReplicaEnv {
  * in RPC-specific promise types that TypeScript cannot narrow; the shapes are the same.)
  */
 interface ReplicaRpc {
-  proposeBatch(to: ReplicaAddress, commands: Uint8Array[]): Promise<ProposeAnswer[] | Unserved>;
-  readBatch(to: ReplicaAddress, reads: BatchedRead[]): Promise<ReadAnswer[] | Unserved>;
+  propose(to: ReplicaAddress, command: Uint8Array): Promise<ProposeAnswer | Unserved>;
   read(to: ReplicaAddress, query: Query, request: ReadRequest): Promise<ReadAnswer | Unserved>;
   waitForChange(to: ReplicaAddress, request: WaitRequestOnReplica): Promise<WaitAnswer | Unserved>;
   status(): Promise<ReplicaStatusReport | null>;
@@ -61,9 +58,6 @@ export class RaftRouter implements Router {
   readonly #topology: Topology;
   readonly #generation: number;
   readonly #caller: CallerLocation | null;
-  /** Proposals and linearizable reads to one replica share DO requests (coalesce.ts). */
-  readonly #proposals = new Coalescer<Uint8Array, ProposeAnswer | Unserved>(raftRouterLimits.proposalBatch, waitUntil);
-  readonly #reads = new Coalescer<BatchedRead, ReadAnswer | Unserved>(raftRouterLimits.readBatch, waitUntil);
 
   constructor(env: RaftRouterEnv, caller: CallerLocation | null = null) {
     this.#env = env;
@@ -135,9 +129,7 @@ export class RaftRouter implements Router {
       const target = targets.next();
       let answer: ProposeAnswer | Unserved;
       try {
-        const send: SendBatch<Uint8Array, ProposeAnswer | Unserved> = async (commands) =>
-          each(await this.#stub(group, target).proposeBatch(this.#addr(group, target), commands), commands.length);
-        answer = await this.#proposals.call(target, bytes, bytes.byteLength, send);
+        answer = await this.#stub(group, target).propose(this.#addr(group, target), bytes);
       } catch (error) {
         if (isOverloaded(error)) throw overloaded(group, target);
         this.#forgetLeader(group, target);
@@ -201,9 +193,7 @@ export class RaftRouter implements Router {
       const target = targets.next();
       const request = { consistency: "linearizable" as const, ...(minRevision === undefined ? {} : { minRevision }) };
       try {
-        const answer = batchable(query)
-          ? await this.#reads.call(target, { query, request }, 0, async (reads) => each(await this.#stub(group, target).readBatch(this.#addr(group, target), reads), reads.length))
-          : await this.#stub(group, target).read(this.#addr(group, target), query, request);
+        const answer = await this.#stub(group, target).read(this.#addr(group, target), query, request);
         if (answer.type === "ok") {
           placementCache.noteApplied(target, answer.appliedRevision);
           return answer;
@@ -289,19 +279,6 @@ function objectId(ns: DurableObjectNamespace, name: string): DurableObjectId {
   let id = ids.get(name);
   if (id === undefined) ids.set(name, (id = ns.idFromName(name)));
   return id;
-}
-
-/** A batch's answers, one per call; a replica that serves none answers each alike. */
-function each<A>(answers: A[] | Unserved, n: number): (A | Unserved)[] {
-  return Array.isArray(answers) ? answers : Array.from({ length: n }, () => answers);
-}
-
-/**
- * Reads whose answers are small enough that a batch of them fits one RPC message (32 MiB): one
- * value (≤ valueBytesMax) or less. Lists, bundles and history go alone.
- */
-function batchable(query: Query): boolean {
-  return query.type === "get" || query.type === "meta" || query.type === "token" || query.type === "namespaceSettings";
 }
 
 function parseGeneration(raw: string | undefined): number {

@@ -66,33 +66,6 @@ describe("RaftRouter", { timeout: 30_000 }, () => {
     expect(shard.revision).toBe(1);
   });
 
-  it("coalesces concurrent writes and reads to the leader into a few DO requests, each answered as its own", async () => {
-    const router = freshRouter();
-    await router.write("app", put("app/w0", "seed"));
-    const shard = (await router.cluster()).shards.find((s) => s.shard === router.shardOf("app"))!;
-    const leaderId = shard.replicas.find((r) => r.role === "leader")!.id;
-    const leader = replicaEnv.REPLICA.get(replicaEnv.REPLICA.idFromName(leaderId));
-    const before = (await leader.stats()).clientRequests;
-
-    const n = 40;
-    const writes = Array.from({ length: n }, (_, i) => router.write("app", put(`app/w${i}`, `v${i}`)));
-    const reads = Array.from({ length: n }, () => router.read("app", { type: "get", key: "app/w0" }, { consistency: "linearizable" }));
-    const written = await Promise.all(writes);
-    const read = await Promise.all(reads);
-
-    // Every write applied once, at its own revision; every read saw a value of app/w0.
-    expect(new Set(written.map((w) => w.outcome.revision)).size).toBe(n);
-    expect(written.every((w) => w.outcome.type === "ok")).toBe(true);
-    for (const r of read) expect(r.result.type).toBe("found");
-    const after = await router.read("app", { type: "get", key: `app/w${n - 1}` }, { consistency: "linearizable" });
-    expect(after.result).toMatchObject({ type: "found" });
-
-    // One request per call would be 2n; coalescing sends a handful (2 in flight per lane at first).
-    const requests = (await leader.stats()).clientRequests - before;
-    console.log(`${2 * n} concurrent calls through one router: ${requests} DO requests to the leader`);
-    expect(requests).toBeLessThan(n / 2);
-  });
-
   it("answers 503 (UnavailableError with retryAfter) when a shard has no quorum", async () => {
     const router = freshRouter();
     await router.write("app", put("app/a", "1"));
