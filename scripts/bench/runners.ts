@@ -87,12 +87,15 @@ export async function startBareRunner(stateRoot: string): Promise<Runner> {
       scriptPath: join(import.meta.dirname, "bare", "worker.js"),
       compatibilityDate: "2025-09-01",
       durableObjects: { BARE: { className: "Bare", useSQLite: true } },
+      // Served like edgecfg (scripts/local-server.ts): on the Worker's own socket.
+      unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
     }],
     resourcePersistencePath: persist,
     host: "127.0.0.1",
     port: 0,
   } as Parameters<typeof convertV4MiniflareOptions>[0]));
-  const url = await miniflare.ready;
+  await miniflare.ready;
+  const url = await miniflare.unsafeGetDirectURL("bare");
   const target: Target = { kind: "edgecfg", url: url.origin, adminToken: "unused" };
   const seeded = await seed(target);
   const seedFailure = "failed" in seeded ? `seeding failed: ${seeded.failed}` : undefined;
