@@ -1,10 +1,10 @@
 // The HTTP API as a Hono app: every route of http-api.md, declared once (schemas → validation and
 // OpenAPI 3.1), behind one error model (problem+json) and one door to the data (the Router).
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { cors } from "hono/cors";
 import type { Env } from "../env.ts";
 import type { Router } from "../router/types.ts";
 import type { AppEnv } from "./context.ts";
+import { cors } from "./cors.ts";
 import { errorHandler, notFoundHandler } from "./errors.ts";
 import { mountRoute, type MountedPattern } from "./route.ts";
 import { routerContext } from "./router-context.ts";
@@ -35,7 +35,7 @@ export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {
   const patterns: MountedPattern[] = [];
   // Browsers may call the API from any origin (public-read config is fetched by apps); bearer
   // tokens are not cookies, so allowing any origin exposes nothing a script could not send anyway.
-  app.use(cors({ origin: "*", allowHeaders: corsRequestHeaders, exposeHeaders: corsResponseHeaders, maxAge: 600,
+  app.use(cors({ allowHeaders: corsRequestHeaders, exposeHeaders: corsResponseHeaders, maxAgeSeconds: 600,
     allowMethods: ["GET", "HEAD", "PUT", "POST", "DELETE"] }));
   app.use(routerContext({ create: options.router }));
   for (const route of routes) mountRoute(app, route, patterns);

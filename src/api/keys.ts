@@ -35,7 +35,7 @@ export function checkKey(key: string): string {
 
 /** The key in a raw path after `prefix` (e.g. "/v1/kv/"), minus `suffix` (e.g. "/history"). */
 export function keyFromPath(url: string, prefix: string, suffix = ""): string {
-  const path = new URL(url).pathname;
+  const path = pathOf(url);
   let raw = path.slice(prefix.length);
   if (suffix && raw.endsWith(suffix)) raw = raw.slice(0, -suffix.length);
   if (raw === "") throw badRequest("the URL names no key: use /v1/kv/{namespace}/{name}");
@@ -44,6 +44,17 @@ export function keyFromPath(url: string, prefix: string, suffix = ""): string {
       `({namespace}/{name}); a key may not end in the segment "history"`);
   }
   return checkKey(raw.split("/").map(decodeSegment).join("/"));
+}
+
+/**
+ * The percent-encoded path of a request URL as the runtime serialized it (scheme://host/path?query):
+ * what `new URL(url).pathname` returns, without parsing the URL again on every request.
+ */
+export function pathOf(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start < 0) return "/";
+  const end = url.indexOf("?", start);
+  return url.slice(start, end < 0 ? undefined : end);
 }
 
 export function checkNamespace(namespace: string): string {

@@ -5,7 +5,8 @@
 import type { MiddlewareHandler } from "hono";
 import type { Env } from "../env.ts";
 import { systemNamespace } from "../store/keys.ts";
-import type { Router } from "../router/types.ts";
+import type { ClusterStatus, Query, QueryResult, Read, ReadOptions, Router, WaitRequest, Waited, Written } from "../router/types.ts";
+import type { Command } from "../store/types.ts";
 import { revisionHeader } from "./consistency.ts";
 import type { AppEnv, Ctx } from "./context.ts";
 
@@ -14,27 +15,41 @@ export interface RouterContextOptions {
   create: (env: Env) => Router;
 }
 
-/** Forwards to `get()`, calling `seen` with the namespace and token of each answer. */
-function forwarding(get: () => Router, seen: (namespace: string, token: string) => void): Router {
-  return {
-    shardOf: (namespace) => get().shardOf(namespace),
-    write: async (namespace, command) => {
-      const w = await get().write(namespace, command);
-      seen(namespace, w.token);
-      return w;
-    },
-    read: async (namespace, query, options) => {
-      const r = await get().read(namespace, query, options);
-      seen(namespace, r.token);
-      return r;
-    },
-    waitForChange: async (namespace, request) => {
-      const w = await get().waitForChange(namespace, request);
-      seen(namespace, w.token);
-      return w;
-    },
-    cluster: () => get().cluster(),
-  };
+/**
+ * Forwards to the isolate's Router, calling `seen` with the namespace and token of each answer.
+ * A class, not an object of closures: two are made per request, on the hot path of every read.
+ */
+class Forwarding implements Router {
+  constructor(
+    private readonly get: () => Router,
+    private readonly seen: ((namespace: string, token: string) => void) | null,
+  ) {}
+
+  shardOf(namespace: string): number {
+    return this.get().shardOf(namespace);
+  }
+
+  async write(namespace: string, command: Command): Promise<Written> {
+    const w = await this.get().write(namespace, command);
+    this.seen?.(namespace, w.token);
+    return w;
+  }
+
+  async read<Q extends Query>(namespace: string, query: Q, options: ReadOptions): Promise<Read<QueryResult<Q>>> {
+    const r = await this.get().read(namespace, query, options);
+    this.seen?.(namespace, r.token);
+    return r;
+  }
+
+  async waitForChange(namespace: string, request: WaitRequest): Promise<Waited> {
+    const w = await this.get().waitForChange(namespace, request);
+    this.seen?.(namespace, w.token);
+    return w;
+  }
+
+  cluster(): Promise<ClusterStatus> {
+    return this.get().cluster();
+  }
 }
 
 export function routerContext(options: RouterContextOptions): MiddlewareHandler<AppEnv> {
@@ -52,8 +67,8 @@ export function routerContext(options: RouterContextOptions): MiddlewareHandler<
     const record = (namespace: string, token: string) => {
       if (namespace !== systemNamespace) (c as Ctx).set("observedToken", token);
     };
-    c.set("backend", forwarding(get, () => {}));
-    c.set("router", forwarding(get, record));
+    c.set("backend", new Forwarding(get, null));
+    c.set("router", new Forwarding(get, record));
     await next();
     const token = c.get("observedToken");
     if (token && !c.res.headers.has(revisionHeader)) c.res.headers.set(revisionHeader, token);

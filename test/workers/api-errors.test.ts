@@ -45,6 +45,15 @@ describe("problem+json everywhere", () => {
     expect(pre.status).toBe(204);
     expect(pre.headers.get("Access-Control-Allow-Methods")).toContain("PUT");
     expect(pre.headers.get("Access-Control-Allow-Headers")?.toLowerCase()).toContain("if-match");
+    expect(pre.headers.get("Access-Control-Allow-Origin")).toBe("*");
+    expect(pre.headers.get("Access-Control-Max-Age")).toBe("600");
+    // Errors too: a browser script must be able to read the problem document and its headers.
+    for (const [path, token] of [[`/v1/kv/${ns}/missing`, undefined], [`/v1/kv/${ns}/k`, "wrong-token"], ["/nowhere", undefined]] as const) {
+      const err = await call(path, { headers: { Origin: "https://app.example" }, ...(token === undefined ? {} : { token }) });
+      expect(err.status, path).toBeGreaterThanOrEqual(400);
+      expect(err.headers.get("Access-Control-Allow-Origin"), path).toBe("*");
+      expect(err.headers.get("Access-Control-Expose-Headers"), path).toContain("X-Edgecfg-Revision");
+    }
   });
 
   it("HEAD reads headers only", async () => {
