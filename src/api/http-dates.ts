@@ -1,12 +1,17 @@
 // HTTP dates (RFC 9110 §5.6.7) for Last-Modified and If-Modified-Since.
 
-/** The last date formatted: reads of a hot key format the same Last-Modified again and again. */
-let last = { second: Number.NaN, text: "" };
+/** Dates formatted lately, by second: reads of hot keys format the same Last-Modified again and again. */
+const formatted = new Map<number, string>();
+const formattedMax = 256;
 
 export function httpDate(ms: number): string {
   const second = Math.floor(ms / 1000); // HTTP dates have whole seconds
-  if (second !== last.second) last = { second, text: new Date(ms).toUTCString() };
-  return last.text;
+  let text = formatted.get(second);
+  if (text === undefined) {
+    if (formatted.size >= formattedMax) formatted.clear();
+    formatted.set(second, (text = new Date(ms).toUTCString()));
+  }
+  return text;
 }
 
 /** Milliseconds of an HTTP date, or null when it does not parse (the header is then ignored). */
