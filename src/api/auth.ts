@@ -39,7 +39,7 @@ async function resolve(c: Ctx): Promise<Principal> {
   const presented = m[1]!;
   if (adminConfigured(c) && secretsEqual(presented, c.env.ADMIN_TOKEN!)) return { type: "admin" };
   const hashHex = await sha256Hex(presented);
-  const { result } = await c.var.backend.read(systemNamespace, { type: "token", hashHex }, { consistency: "linearizable" });
+  const { result } = await c.get("backend").read(systemNamespace, { type: "token", hashHex }, { consistency: "linearizable" });
   if (result.token === null) throw unauthorized("the bearer token is unknown or revoked; ask an admin for a token (POST /v1/tokens)");
   const expires = result.token.expiresAtMs;
   if (expires !== undefined && expires <= Date.now()) {
@@ -64,7 +64,7 @@ function allows(record: TokenRecord, namespace: string, op: TokenOperation): boo
 }
 
 async function isPublicRead(c: Ctx, namespace: string): Promise<boolean> {
-  const { result } = await c.var.backend.read(systemNamespace, { type: "namespaceSettings", namespace }, { consistency: "linearizable" });
+  const { result } = await c.get("backend").read(systemNamespace, { type: "namespaceSettings", namespace }, { consistency: "linearizable" });
   return result.settings.publicRead;
 }
 

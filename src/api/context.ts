@@ -17,4 +17,5 @@ export interface AppEnv {
   };
 }
 
+/** Read variables with `c.get(name)`: Hono's `c.var` copies every variable into a new object on each access. */
 export type Ctx = Context<AppEnv>;

@@ -75,9 +75,15 @@ export function nearestFirst(group: GroupSpec, caller: CallerLocation | null): N
     .map((m) => m.id);
 }
 
+/** The hinted leader of the group's shard, if it is a member of this group. */
+export function leaderHintOf(group: GroupSpec): NodeId | undefined {
+  const hint = placementCache.leader(group.shard);
+  return hint !== undefined && group.members.some((m) => m.id === hint) ? hint : undefined;
+}
+
 /** Members for a write or linearizable read: the hinted leader first, then the rest nearest first. */
 export function leaderFirst(group: GroupSpec, caller: CallerLocation | null): NodeId[] {
-  const hint = placementCache.leader(group.shard);
+  const hint = leaderHintOf(group);
   const rest = nearestFirst(group, caller);
-  return hint !== undefined && rest.includes(hint) ? [hint, ...rest.filter((id) => id !== hint)] : rest;
+  return hint !== undefined ? [hint, ...rest.filter((id) => id !== hint)] : rest;
 }

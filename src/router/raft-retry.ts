@@ -48,16 +48,28 @@ export class Attempts {
   }
 }
 
-/** The replica each attempt goes to. */
+/**
+ * The replica each attempt goes to. The order is computed only if the first choice does not
+ * answer: nearly every request goes to the hinted leader once and is done.
+ */
 export class Targets {
-  #tried = new Set<NodeId>();
+  #tried: NodeId[] = [];
   #redirect: NodeId | null = null;
+  #order: NodeId[] | null = null;
 
-  constructor(private readonly order: NodeId[]) {}
+  /** `first`: the replica to try first when known (the hinted leader), else the order's first. */
+  constructor(
+    private readonly orderOf: () => NodeId[],
+    private readonly first?: NodeId,
+  ) {}
+
+  get #ordered(): NodeId[] {
+    return (this.#order ??= this.orderOf());
+  }
 
   /** A member named the leader: go there next, unless it just failed us. */
   redirect(to: NodeId | null): boolean {
-    if (to === null || this.#tried.has(to) || !this.order.includes(to)) return false;
+    if (to === null || this.#tried.includes(to) || !this.#ordered.includes(to)) return false;
     this.#redirect = to;
     return true;
   }
@@ -66,12 +78,12 @@ export class Targets {
   next(): NodeId {
     const redirect = this.#redirect;
     this.#redirect = null;
-    let target = redirect ?? this.order.find((id) => !this.#tried.has(id));
+    let target = redirect ?? (this.#tried.length === 0 ? this.first : undefined) ?? this.#ordered.find((id) => !this.#tried.includes(id));
     if (target === undefined) {
-      this.#tried = new Set();
-      target = this.order[0]!;
+      this.#tried = [];
+      target = this.#ordered[0]!;
     }
-    this.#tried.add(target);
+    this.#tried.push(target);
     return target;
   }
 }

@@ -11,7 +11,7 @@ import type { ReplicaAddress, ReplicaEnv, ReplicaStatusReport, Unserved } from "
 import { parseTopology, shardFor, shardIndexFor, type Topology } from "../ring/index.ts";
 import { encodeCommand } from "../store/index.ts";
 import type { Command, Revision, WriteOutcome } from "../store/types.ts";
-import { groupOf, leaderFirst, nearestFirst, placementCache, type CallerLocation } from "./raft-placement.ts";
+import { groupOf, leaderFirst, leaderHintOf, nearestFirst, placementCache, type CallerLocation } from "./raft-placement.ts";
 import { Attempts, isOverloaded, raftRouterLimits, Targets, timed } from "./raft-retry.ts";
 import {
   BadTokenError,
@@ -93,7 +93,7 @@ export class RaftRouter implements Router {
   async waitForChange(namespace: string, request: WaitRequest): Promise<Waited> {
     const group = this.#group(namespace);
     const deadlineMs = Date.now() + request.timeoutMs;
-    const targets = new Targets(nearestFirst(group, this.#caller));
+    const targets = new Targets(() => nearestFirst(group, this.#caller));
     const attempts = new Attempts();
     let problem = "no replica answered";
     while (await attempts.next(attempts.made > 0)) {
@@ -121,7 +121,7 @@ export class RaftRouter implements Router {
   // ---------------------------------------------------------------------------------------------
 
   async #propose(group: GroupSpec, bytes: Uint8Array): Promise<WriteOutcome> {
-    const targets = new Targets(leaderFirst(group, this.#caller));
+    const targets = new Targets(() => leaderFirst(group, this.#caller), leaderHintOf(group));
     const attempts = new Attempts();
     let backoff = false;
     let problem = "no replica answered";
@@ -185,7 +185,7 @@ export class RaftRouter implements Router {
   }
 
   async #linearizableRead(group: GroupSpec, query: Query, minRevision: Revision | undefined): Promise<Extract<ReadAnswer, { type: "ok" }>> {
-    const targets = new Targets(leaderFirst(group, this.#caller));
+    const targets = new Targets(() => leaderFirst(group, this.#caller), leaderHintOf(group));
     const attempts = new Attempts();
     let backoff = false;
     let problem = "no replica answered";

@@ -26,7 +26,7 @@ export const cluster = defineRoute({
   responses: { 200: { description: "Status", content: { "application/json": { schema: Cluster } } }, ...problems() },
   handler: async (c) => {
     await authenticated(c);
-    const status = await c.var.router.cluster();
+    const status = await c.get("router").cluster();
     const shards = status.shards.map((s) => ({ ...s, replicas: s.replicas.map(({ lastContactMs, ...r }) =>
       ({ ...r, lastContact: lastContactMs === null ? null : new Date(lastContactMs).toISOString() })) }));
     return c.json({ backend: status.backend, ring: status.ring, shards }, 200);

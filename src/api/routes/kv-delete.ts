@@ -26,7 +26,7 @@ export const kvDelete = defineRoute({
     const cmd: DeleteCommand = { type: "delete", key, atMs: Date.now(),
       ...(ifMatch?.type === "revision" ? { ifMatch: ifMatch.revision } : {}),
       ...(idem === undefined ? {} : { idempotencyKey: idem }) };
-    const { outcome, token } = await c.var.router.write(namespaceOf(key), cmd);
+    const { outcome, token } = await c.get("router").write(namespaceOf(key), cmd);
     if (outcome.type === "notFound" && ifMatch?.type === "any") {
       throw preconditionFailed(null, `key ${JSON.stringify(key)} does not exist, so If-Match: * cannot match`);
     }

@@ -39,7 +39,7 @@ function found(key: string, r: GetResult | MetaResult): Found {
 }
 
 async function readKey(c: Ctx, key: string, revision: number | undefined, withValue: boolean, options: ReadOptions) {
-  const router = c.var.router;
+  const router = c.get("router");
   const ns = namespaceOf(key);
   const read: Read<GetResult | MetaResult> = withValue || revision !== undefined
     ? await router.read(ns, { type: "get", key, ...(revision === undefined ? {} : { atRevision: revision }) }, options)
@@ -87,7 +87,7 @@ export const kvGet = defineRoute({
     const inm = parseIfNoneMatchRead(c.req.header("If-None-Match"));
     let { read, found: f } = await readKey(c, key, revision, !meta, options);
     if (waitMs && noneMatchHits(inm, f.entry.modRevision)) {
-      const waited = await c.var.router.waitForChange(namespaceOf(key), { key, afterRevision: f.entry.modRevision, timeoutMs: waitMs });
+      const waited = await c.get("router").waitForChange(namespaceOf(key), { key, afterRevision: f.entry.modRevision, timeoutMs: waitMs });
       if (waited.changed) ({ read, found: f } = await readKey(c, key, undefined, !meta, { ...options, minToken: waited.token }));
     }
     const ims = parseHttpDate(c.req.header("If-Modified-Since"));

@@ -32,7 +32,7 @@ export const kvHistory = defineRoute({
     const ns = namespaceOf(key);
     await authorize(c, ns, "read");
     const options = readOptions(c, q.consistency);
-    const read = await c.var.router.read(ns, { type: "history", key }, options);
+    const read = await c.get("router").read(ns, { type: "history", key }, options);
     const r = read.result;
     if (r.type === "notFound") throw notFound(`key ${JSON.stringify(key)} has no retained history`);
     if (r.type === "invalid") throw badRequest(r.detail);

@@ -42,7 +42,7 @@ export const kvList = defineRoute({
     }
     const values = q.values === "true" || q.values === "";
     const options = readOptions(c, q.consistency);
-    const read = await c.var.router.read(ns, { type: "list", prefix, values,
+    const read = await c.get("router").read(ns, { type: "list", prefix, values,
       ...(limit === undefined ? {} : { limit }), ...(q.cursor === undefined ? {} : { cursor: q.cursor }) }, options);
     const r = read.result;
     if (r.type === "invalid") throw badRequest(r.detail);

@@ -77,7 +77,7 @@ export const kvPut = defineRoute({
     const pre = preconditions(c);
     const value = await readBody(c.req.raw, apiLimits.valueBytesMax, "the value");
     if (isJsonMediaType(contentType)) parseJsonBytes(value, "the value");
-    const { outcome, token } = await c.var.router.write(namespaceOf(key), command(key, value, contentType, pre));
+    const { outcome, token } = await c.get("router").write(namespaceOf(key), command(key, value, contentType, pre));
     const { entry, created } = written(outcome);
     const headers: Record<string, string> = { ETag: formatETag(entry.modRevision), [revisionHeader]: token };
     if (outcome.deduplicated) headers[replayedHeader] = "true";

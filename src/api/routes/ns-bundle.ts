@@ -22,7 +22,7 @@ const Bundle = z.object({
 }).openapi("Bundle");
 
 async function readBundle(c: Ctx, namespace: string, options: ReadOptions) {
-  const read = await c.var.router.read(namespace, { type: "bundle", namespace }, options);
+  const read = await c.get("router").read(namespace, { type: "bundle", namespace }, options);
   if (read.result.type === "invalid") throw badRequest(read.result.detail);
   return { read, bundle: read.result as Extract<BundleResult, { type: "bundle" }> };
 }
@@ -48,7 +48,7 @@ export const nsBundle = defineRoute({
     const inm = parseIfNoneMatchRead(c.req.header("If-None-Match"));
     let { read, bundle } = await readBundle(c, namespace, options);
     if (waitMs && noneMatchHits(inm, bundle.namespaceRevision)) {
-      const waited = await c.var.router.waitForChange(namespace, { afterRevision: bundle.namespaceRevision, timeoutMs: waitMs });
+      const waited = await c.get("router").waitForChange(namespace, { afterRevision: bundle.namespaceRevision, timeoutMs: waitMs });
       if (waited.changed) ({ read, bundle } = await readBundle(c, namespace, { ...options, minToken: waited.token }));
     }
     const headers = { ...readHeaders(read, options), ETag: formatETag(bundle.namespaceRevision), "Cache-Control": "no-cache" };

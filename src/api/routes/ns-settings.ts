@@ -25,7 +25,7 @@ export const nsSettingsPut = defineRoute({
   handler: async (c, { body }) => {
     const namespace = checkNamespace(c.req.param("namespace") ?? "");
     await authorize(c, namespace, "admin");
-    const { outcome, token } = await c.var.router.write(systemNamespace,
+    const { outcome, token } = await c.get("router").write(systemNamespace,
       { type: "namespaceSet", atMs: Date.now(), namespace, publicRead: body.publicRead });
     if (outcome.type !== "namespaceSet") throw outcomeProblem(outcome) ?? new Error(`unexpected outcome ${outcome.type}`);
     return c.json(outcome.settings, 200, { [revisionHeader]: token });
@@ -40,7 +40,7 @@ export const nsSettingsGet = defineRoute({
   handler: async (c) => {
     const namespace = checkNamespace(c.req.param("namespace") ?? "");
     await authorize(c, namespace, "read");
-    const read = await c.var.router.read(systemNamespace, { type: "namespaceSettings", namespace }, { consistency: "linearizable" });
+    const read = await c.get("router").read(systemNamespace, { type: "namespaceSettings", namespace }, { consistency: "linearizable" });
     return c.json(read.result.settings, 200, { [revisionHeader]: read.token });
   },
 });

@@ -52,7 +52,7 @@ export const tokenMint = defineRoute({
     const now = Date.now();
     const record: TokenRecord = { id: newTokenId(), hashHex: await sha256Hex(secret), scopes: body.scopes, createdAtMs: now,
       ...(body.expiresInSeconds === undefined ? {} : { expiresAtMs: now + body.expiresInSeconds * 1000 }) };
-    const { outcome, token } = await c.var.router.write(systemNamespace, { type: "tokenCreate", atMs: now, ...record });
+    const { outcome, token } = await c.get("router").write(systemNamespace, { type: "tokenCreate", atMs: now, ...record });
     if (outcome.type !== "tokenCreated") throw outcomeProblem(outcome) ?? new Error(`unexpected outcome ${outcome.type}`);
     return c.json({ ...info(outcome.token), token: secret }, 201, { [revisionHeader]: token, "Cache-Control": "no-store" });
   },
@@ -68,7 +68,7 @@ export const tokenList = defineRoute({
   },
   handler: async (c) => {
     await authorize(c, "*", "admin");
-    const read = await c.var.router.read(systemNamespace, { type: "tokens" }, { consistency: "linearizable" });
+    const read = await c.get("router").read(systemNamespace, { type: "tokens" }, { consistency: "linearizable" });
     return c.json({ tokens: read.result.tokens.map(info) }, 200, { [revisionHeader]: read.token });
   },
 });
@@ -83,7 +83,7 @@ export const tokenRevoke = defineRoute({
     await authorize(c, "*", "admin");
     const id = c.req.param("id") ?? "";
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) throw badRequest(`token id ${JSON.stringify(id)} is malformed; ids look like tok_0123456789abcdef`);
-    const { outcome, token } = await c.var.router.write(systemNamespace, { type: "tokenRevoke", atMs: Date.now(), id });
+    const { outcome, token } = await c.get("router").write(systemNamespace, { type: "tokenRevoke", atMs: Date.now(), id });
     if (outcome.type === "notFound") throw notFound(`no token ${id}; GET /v1/tokens lists them`);
     if (outcome.type !== "tokenRevoked") throw outcomeProblem(outcome) ?? new Error(`unexpected outcome ${outcome.type}`);
     return c.body(null, 204, { [revisionHeader]: token });

@@ -74,7 +74,7 @@ export const txn = defineRoute({
     const cmd = command(body, idempotencyKey(c));
     const namespace = onlyNamespace(cmd);
     await authorize(c, namespace, "write");
-    const { outcome, token } = await c.var.router.write(namespace, cmd);
+    const { outcome, token } = await c.get("router").write(namespace, cmd);
     if (outcome.type !== "txn") throw outcomeProblem(outcome) ?? new Error(`unexpected outcome ${outcome.type}`);
     const headers: Record<string, string> = { [revisionHeader]: token };
     if (outcome.deduplicated) headers[replayedHeader] = "true";

@@ -76,12 +76,12 @@ export const watch = defineRoute({
     if (lastEventId !== undefined) after = Number(lastEventId.trim());
     else if (q.fromRevision !== undefined) after = Math.max(0, Number(q.fromRevision) - 1);
     else {
-      const read = await c.var.router.read(ns, { type: "list", prefix, limit: 1 }, { consistency: "linearizable" });
+      const read = await c.get("router").read(ns, { type: "list", prefix, limit: 1 }, { consistency: "linearizable" });
       after = read.result.revision;
       token = read.token;
     }
     const stream = sseStream();
-    const done = pump(c.var.router, prefix, after, q.values !== "false", stream).catch(async () => {
+    const done = pump(c.get("router"), prefix, after, q.values !== "false", stream).catch(async () => {
       await stream.write({ event: "error", data: { detail: "the stream failed; reconnect with Last-Event-ID to resume" } });
       await stream.close();
     });
