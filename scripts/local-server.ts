@@ -2,7 +2,7 @@
 // Miniflare the bindings wrangler.toml declares. Used by `npm start`, the end-to-end tests and the
 // benchmark, so all three run exactly what a deployment runs.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
@@ -74,7 +74,10 @@ export async function startLocal(options: LocalServerOptions): Promise<LocalServ
     adminToken,
     adminTokenIsDefault: options.adminToken === undefined,
     miniflare,
-    dispose: () => miniflare.dispose(),
+    dispose: async () => {
+      await miniflare.dispose();
+      rmSync(bundle.dir, { recursive: true, force: true }); // one temp bundle per start otherwise piles up
+    },
   };
 }
 
