@@ -25,15 +25,8 @@ export function cors(options: CorsOptions): MiddlewareHandler {
   return async function cors(c, next) {
     if (c.req.method === "OPTIONS") return new Response(null, { status: 204, headers: preflight });
     await next();
-    let headers = c.res.headers;
-    try {
-      headers.set("Access-Control-Allow-Origin", "*");
-    } catch {
-      // A response with immutable headers (e.g. passed through from a fetch): copy it once.
-      c.res = new Response(c.res.body, c.res);
-      headers = c.res.headers;
-      headers.set("Access-Control-Allow-Origin", "*");
-    }
-    headers.set("Access-Control-Expose-Headers", expose);
+    // Every response here is built by the API itself, so its headers are mutable.
+    c.res.headers.set("Access-Control-Allow-Origin", "*");
+    c.res.headers.set("Access-Control-Expose-Headers", expose);
   };
 }

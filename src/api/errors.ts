@@ -6,6 +6,7 @@ import { HTTPException } from "hono/http-exception";
 import { BadTokenError, UnavailableError } from "../router/types.ts";
 import { revisionHeader } from "./consistency.ts";
 import type { AppEnv, Ctx } from "./context.ts";
+import { pathOf } from "./keys.ts";
 import { ApiProblem, problem, problemTypes, type ProblemInit } from "./problem.ts";
 import type { MountedPattern } from "./route.ts";
 
@@ -47,15 +48,14 @@ export function errorHandler(): ErrorHandler<AppEnv> {
   };
 }
 
-/** 404 for paths no route takes; 405 with Allow for a known path and another method. */
+/** 404 for paths no route takes; 405 with Allow for a known path and another method (OPTIONS never gets here: cors.ts answers it). */
 export function notFoundHandler(patterns: MountedPattern[]): NotFoundHandler<AppEnv> {
   return function notFoundHandler(c) {
-    const path = new URL(c.req.url).pathname;
+    const path = pathOf(c.req.url);
     const methods = allowedMethods(patterns, path);
     if (methods.length === 0) {
       return problem({ status: 404, type: problemTypes.notFound, detail: `no endpoint at ${path}; GET /v1/openapi.json lists them` });
     }
-    if (c.req.method === "OPTIONS") return new Response(null, { status: 204, headers: { Allow: methods.join(", ") } });
     return problem({ status: 405, type: problemTypes.methodNotAllowed, headers: { Allow: methods.join(", ") },
       detail: `${c.req.method} is not allowed on ${path}; use ${methods.join(", ")}` });
   };
