@@ -38,7 +38,9 @@ function emptyReport(plan: Plan): BenchReport {
 async function startRunners(stateRoot: string, plan: Plan, report: BenchReport): Promise<{ edgecfg: EdgecfgRunner; bare: Runner; all: Runner[] }> {
   // etcd starts beside the Workers; the Workers start one at a time, so each one's workerd is
   // told apart from the other's as "the workerd that appeared while it started".
-  const etcdStarting = startEtcdRunner(stateRoot, plan).catch((error: Error) => `etcd failed to start: ${error.message}`);
+  const etcdStarting = plan.cells.etcd.length === 0
+    ? Promise.resolve("no etcd cell in this run")
+    : startEtcdRunner(stateRoot, plan).catch((error: Error) => `etcd failed to start: ${error.message}`);
   const edgecfg = await startEdgecfgRunner("edgecfg", stateRoot, plan.edgecfgVars);
   const solo = await startEdgecfgRunner("solo", stateRoot, { BACKEND: "solo" });
   const bare = await startBareRunner(stateRoot);
@@ -89,6 +91,7 @@ async function measureAll(stateRoot: string, plan: Plan, report: BenchReport): P
     if (plan.wan) await wan(edgecfg, bare, plan, report);
     stopLoad();
     for (const r of all) if (r !== edgecfg) await r.dispose();
+    if (!plan.idle) return;
     log(`idle: waiting for the shard to settle, then ${plan.idleWindowMs / 1000} s of nothing`);
     report.idle = await measureIdle(edgecfg.observed.stats, edgecfg.cpu, plan.idleWindowMs, plan.idleSettleMaxMs);
   } finally {

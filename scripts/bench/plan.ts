@@ -14,6 +14,8 @@ export interface Plan {
   concurrencies: number[];
   cells: Record<TargetId, Cell[]>;
   wan: boolean;
+  /** Measure the idle cost (a quiesced shard's DO requests per minute) at the end. */
+  idle: boolean;
   idleWindowMs: number;
   /** Longest wait for the shard to stop making DO requests before the idle window starts. */
   idleSettleMaxMs: number;
@@ -61,8 +63,13 @@ const quickCells: Record<TargetId, Cell[]> = {
   bare: [["cas", 64]],
 };
 
-const usage = `usage: npm run bench [-- --quick] [--wan] [--backend raft|solo] [--var NAME=value]… [--no-etcd] [--out bench/results]
+const scenarioNames: ScenarioName[] = ["health", "read", "stale", "bundle", "cas", "contention", "mix"];
+
+const usage = `usage: npm run bench [-- --quick] [--only s1,s2] [--runs N] [--wan] [--backend raft|solo] [--var NAME=value]… [--no-etcd] [--out bench/results]
   --quick     2 s per cell, only the cells the summary needs (about a minute)
+  --only      only these scenarios (${scenarioNames.join(", ")}), e.g. --only health,stale
+              to check one ratio; skips idle, and WAN unless --wan
+  --runs      measured runs per cell (default: 5, or 1 with --quick); ratios are medians over rounds
   --wan       add the simulated-WAN cells to a quick run (a full run always has them)
   --backend   BACKEND var for the edgecfg rows (default: the Worker's default); raft also
               sets REPLICAS_PER_SHARD=3
@@ -74,6 +81,8 @@ export function planFromArgs(args: string[]): Plan {
     args,
     options: {
       quick: { type: "boolean", default: false },
+      only: { type: "string" },
+      runs: { type: "string" },
       wan: { type: "boolean", default: false },
       backend: { type: "string" },
       var: { type: "string", multiple: true, default: [] },
@@ -88,19 +97,42 @@ export function planFromArgs(args: string[]): Plan {
   }
   const quick = values.quick;
   const backend = values.backend ?? defaultBackend;
+  const only = values.only === undefined ? undefined : onlyScenarios(values.only);
+  const cells = quick ? quickCells : fullCells;
   return {
     mode: quick ? "quick" : "full",
     // Full: five 2 s runs per cell (10 s measured); a median of five shrugs off a noisy neighbour.
     warmupMs: 300,
     runMs: 2_000,
-    runs: quick ? 1 : 5,
+    runs: values.runs === undefined ? (quick ? 1 : 5) : runsOf(values.runs),
     concurrencies,
-    cells: quick ? quickCells : fullCells,
-    wan: !quick || values.wan,
+    cells: only === undefined ? cells : filterCells(cells, only),
+    wan: only === undefined ? !quick || values.wan : values.wan,
+    idle: only === undefined,
     idleWindowMs: quick ? 20_000 : 60_000,
     idleSettleMaxMs: quick ? 3_000 : 15_000,
     etcd: !values["no-etcd"],
     edgecfgVars: edgecfgVars(backend, values.var),
     outDir: values.out,
   };
+}
+
+function onlyScenarios(list: string): Set<ScenarioName> {
+  const names = list.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  const unknown = names.filter((n) => !(scenarioNames as string[]).includes(n));
+  if (names.length === 0 || unknown.length > 0) {
+    throw new Error(`--only ${list}: ${unknown.length > 0 ? `unknown scenario ${unknown.join(", ")}` : "no scenario named"}; pick from ${scenarioNames.join(", ")}`);
+  }
+  return new Set(names as ScenarioName[]);
+}
+
+function filterCells(cells: Record<TargetId, Cell[]>, only: Set<ScenarioName>): Record<TargetId, Cell[]> {
+  const keep = (list: Cell[]) => list.filter(([scenario]) => only.has(scenario));
+  return { edgecfg: keep(cells.edgecfg), solo: keep(cells.solo), etcd: keep(cells.etcd), bare: keep(cells.bare) };
+}
+
+function runsOf(raw: string): number {
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < 1 || n > 50) throw new Error(`--runs ${raw}: expected a whole number of runs from 1 to 50`);
+  return n;
 }

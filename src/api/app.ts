@@ -1,6 +1,7 @@
 // The HTTP API as a Hono app: every route of http-api.md, declared once (schemas → validation and
 // OpenAPI 3.1), behind one error model (problem+json) and one door to the data (the Router).
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { PatternRouter } from "hono/router/pattern-router";
 import type { Env } from "../env.ts";
 import type { Router } from "../router/types.ts";
 import type { AppEnv } from "./context.ts";
@@ -20,23 +21,20 @@ const apiDescription = [
   "Keys may not end in the segment \"history\": GET /v1/kv/{key}/history reads a key's history.",
 ].join("\n\n");
 
-const corsRequestHeaders = ["Authorization", "Content-Type", "If-Match", "If-None-Match", "If-Modified-Since",
-  "Idempotency-Key", "X-Edgecfg-Min-Revision", "Last-Event-ID"];
-const corsResponseHeaders = ["ETag", "Last-Modified", "Location", "Retry-After", "X-Edgecfg-Version", "X-Edgecfg-Revision",
-  "X-Edgecfg-Applied-Revision", "Idempotent-Replayed"];
-
 export interface AppOptions {
   /** The Router backing the API, chosen per deployment (see src/index.ts). */
   router: (env: Env) => Router;
 }
 
 export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {
-  const app = new OpenAPIHono<AppEnv>();
+  // PatternRouter: one regex per route, tried in order. Keys span segments (`:key{.+}`), which
+  // Hono's default RegExpRouter refuses, and its TrieRouter fallback costs ~2 µs more per
+  // request (profiled): a fifth of what a cached stale read costs beyond /healthz.
+  const app = new OpenAPIHono<AppEnv>({ router: new PatternRouter() });
   const patterns: MountedPattern[] = [];
   // Browsers may call the API from any origin (public-read config is fetched by apps); bearer
   // tokens are not cookies, so allowing any origin exposes nothing a script could not send anyway.
-  app.use(cors({ allowHeaders: corsRequestHeaders, exposeHeaders: corsResponseHeaders, maxAgeSeconds: 600,
-    allowMethods: ["GET", "HEAD", "PUT", "POST", "DELETE"] }));
+  app.use(cors());
   app.use(routerContext({ create: options.router }));
   for (const route of routes) mountRoute(app, route, patterns);
   app.get("/v1/openapi.json", (c) => c.json(app.getOpenAPI31Document({

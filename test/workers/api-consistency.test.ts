@@ -37,4 +37,34 @@ describe("consistency tokens", () => {
     expect((await call(`/v1/kv/${ns}/k?consistency=linearizable`)).headers.get("X-Edgecfg-Applied-Revision")).toBeNull();
     expect((await call(`/v1/ns/${ns}?consistency=stale`)).headers.get("X-Edgecfg-Applied-Revision")).not.toBeNull();
   });
+
+  it("a stale read answered again from the isolate cache has the headers of the first answer, CORS once", async () => {
+    const ns = freshNs();
+    await put(`${ns}/k`, { v: 1 });
+    const headersOf = (res: Response) => [...res.headers].filter(([name]) => name !== "date" && name !== "content-length");
+    for (const path of [`/v1/kv/${ns}/k?consistency=stale`, `/v1/ns/${ns}?consistency=stale`]) {
+      const first = await call(path);
+      expect(first.status, path).toBe(200);
+      const etag = first.headers.get("ETag")!;
+      for (const conditional of [false, true]) {
+        const answers = [];
+        for (let i = 0; i < 3; i++) {
+          const res = await call(path, conditional ? { headers: { "If-None-Match": etag } } : {});
+          expect(res.status, path).toBe(conditional ? 304 : 200);
+          answers.push({ headers: headersOf(res), body: await res.text() });
+        }
+        expect(answers[1], path).toEqual(answers[0]);
+        expect(answers[2], path).toEqual(answers[0]);
+        const names = answers[0]!.headers.map(([name]) => name);
+        expect(new Set(names).size, path).toBe(names.length);
+        const h = new Headers(answers[0]!.headers);
+        expect(h.get("Access-Control-Allow-Origin"), path).toBe("*");
+        expect(h.get("Access-Control-Expose-Headers"), path).toContain("X-Edgecfg-Applied-Revision");
+        expect(h.get("ETag"), path).toBe(etag);
+        expect(h.get("X-Edgecfg-Revision"), path).toMatch(/^s\d+\.\d+$/);
+        expect(h.get("X-Edgecfg-Applied-Revision"), path).toMatch(/^\d+$/);
+        expect(h.get("Content-Type") !== null, path).toBe(!conditional);
+      }
+    }
+  });
 });

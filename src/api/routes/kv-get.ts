@@ -12,6 +12,7 @@ import { formatETag, noneMatchHits, parseIfNoneMatchRead } from "../etag.ts";
 import { httpDate, parseHttpDate } from "../http-dates.ts";
 import { keyFromPath, namespaceOf } from "../keys.ts";
 import { ApiProblem, badRequest, notFound, problemTypes } from "../problem.ts";
+import { mayBeShared, sharedReadHeaders } from "../read-response.ts";
 import { defineRoute } from "../route.ts";
 import { Consistency, Entry, Flag, KeyParam, problems, Wait } from "../schemas.ts";
 
@@ -47,20 +48,29 @@ async function readKey(c: Ctx, key: string, revision: number | undefined, withVa
   return { read, found: found(key, read.result) };
 }
 
-/** `headers` (the consistency headers) never name the validators set here. */
-function respond(c: Ctx, f: Found, meta: boolean, headers: Record<string, string>, notModified: boolean): Response {
-  // A plain record, not a Headers object: the Response builds its own once (hot path of every read).
+/** Validators and caching headers of an answer about `f` (never named by the consistency headers). */
+function entryHeaders(read: Read<unknown>, options: ReadOptions, f: Found, contentType: boolean): Record<string, string> {
   const h: Record<string, string> = {
-    ...headers,
+    ...readHeaders(read, options),
     ETag: formatETag(f.entry.modRevision),
     "Last-Modified": httpDate(f.entry.updatedAtMs),
     "X-Edgecfg-Version": String(f.entry.version),
     "Cache-Control": "no-cache",
   };
-  if (notModified) return new Response(null, { status: 304, headers: h });
-  if (meta) return c.json(entryJson(f.entry), 200, h);
-  h["Content-Type"] = f.entry.contentType;
-  return new Response(f.value, { status: 200, headers: h });
+  if (contentType) h["Content-Type"] = f.entry.contentType;
+  return h;
+}
+
+function respond(c: Ctx, read: Read<unknown>, options: ReadOptions, f: Found, meta: boolean, notModified: boolean): Response {
+  if (meta && !notModified) return c.json(entryJson(f.entry), 200, entryHeaders(read, options, f, false));
+  const status = notModified ? 304 : 200;
+  const body = notModified ? null : f.value;
+  // The hot path of polling apps: a stale read answered from the isolate cache.
+  if (mayBeShared(options)) {
+    return new Response(body, { status, headers: sharedReadHeaders(read, notModified ? "304" : "200", () => entryHeaders(read, options, f, !notModified)) });
+  }
+  // A plain record, not a Headers object: the Response builds its own once.
+  return new Response(body, { status, headers: entryHeaders(read, options, f, !notModified) });
 }
 
 export const kvGet = defineRoute({
@@ -93,6 +103,6 @@ export const kvGet = defineRoute({
     const ims = parseHttpDate(c.req.header("If-Modified-Since"));
     const notModified = noneMatchHits(inm, f.entry.modRevision) ||
       (inm === undefined && ims !== null && Math.floor(f.entry.updatedAtMs / 1000) * 1000 <= ims);
-    return respond(c, f, meta, readHeaders(read, options), notModified);
+    return respond(c, read, options, f, meta, notModified);
   },
 });
