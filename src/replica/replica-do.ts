@@ -8,7 +8,7 @@ import type { NodeId } from "../raft/types.ts";
 import type { Query, ReplicaStatus } from "../router/types.ts";
 import { replicaConfigFrom, type ReplicaConfig, type ReplicaVars } from "./config.ts";
 import { noFaults, stoppedMessage, type Faults } from "./faults.ts";
-import { groupError, loadIdentity, sameGroup, saveIdentity, type GroupSpec } from "./group.ts";
+import { decodeAddress, groupError, loadIdentity, sameGroup, saveIdentity, type GroupSpec, type ReplicaAddress } from "./group.ts";
 import { Member, type ProposeAnswer, type WaitingCounts } from "./member.ts";
 import { readOnMember, waitOnMember, type ReadAnswer, type ReadRequest, type WaitAnswer, type WaitRequestOnReplica } from "./reads.ts";
 import { emptyStats, type ReplicaStats } from "./stats.ts";
@@ -19,11 +19,8 @@ export interface ReplicaEnv extends ReplicaVars {
   REPLICA: DurableObjectNamespace<ReplicaDO>;
 }
 
-/** Which replica a caller means: its own name and its group (how a replica learns its group). */
-export interface ReplicaAddress {
-  self: NodeId;
-  group: GroupSpec;
-}
+/** Which replica a router call means: `encodeAddress` of a ReplicaAddress (the object form is accepted too). */
+export type AddressOnWire = string | ReplicaAddress;
 
 /**
  * A router call this replica cannot serve: it is stopped (fault injection) or was addressed under
@@ -59,7 +56,7 @@ export class ReplicaDO extends DurableObject<ReplicaEnv> {
   // The router's API
 
   /** Makes sure this replica knows its group (creating it on first contact) and is awake. */
-  ensure(to: ReplicaAddress): ReplicaStatusReport | Unserved {
+  ensure(to: AddressOnWire): ReplicaStatusReport | Unserved {
     const member = this.#client(to);
     if ("type" in member) return member;
     return this.#guard(() => {
@@ -69,19 +66,19 @@ export class ReplicaDO extends DurableObject<ReplicaEnv> {
   }
 
   /** Leader: propose, wait until applied, return the outcome. Follower: `notLeader` at once. */
-  async propose(to: ReplicaAddress, command: Uint8Array): Promise<ProposeAnswer | Unserved> {
+  async propose(to: AddressOnWire, command: Uint8Array): Promise<ProposeAnswer | Unserved> {
     const member = this.#client(to);
     return "type" in member ? member : this.#guardAsync(() => member.propose(command));
   }
 
   /** A query, linearizable (ReadIndex, any member) or stale (this member's applied state). */
-  async read(to: ReplicaAddress, query: Query, request: ReadRequest): Promise<ReadAnswer | Unserved> {
+  async read(to: AddressOnWire, query: Query, request: ReadRequest): Promise<ReadAnswer | Unserved> {
     const member = this.#client(to);
     return "type" in member ? member : this.#guardAsync(() => readOnMember(member, query, request));
   }
 
   /** Long poll: resolves once the key or namespace changes after `afterRevision`, or at the timeout. */
-  async waitForChange(to: ReplicaAddress, request: WaitRequestOnReplica): Promise<WaitAnswer | Unserved> {
+  async waitForChange(to: AddressOnWire, request: WaitRequestOnReplica): Promise<WaitAnswer | Unserved> {
     const member = this.#client(to);
     return "type" in member ? member : this.#guardAsync(() => waitOnMember(member, request));
   }
@@ -165,13 +162,25 @@ export class ReplicaDO extends DurableObject<ReplicaEnv> {
   // ---------------------------------------------------------------------------------------------
 
   /** The member a router call is for, or why it cannot be served (as a value: see Unserved). */
-  #client(to: ReplicaAddress): Member | Unserved {
-    if (this.#faults.stopped) return { type: "unserved", reason: stoppedMessage(to.self) };
-    const member = this.#ensure(to);
+  #client(to: AddressOnWire): Member | Unserved {
+    if (this.#faults.stopped) {
+      const address = decodeAddress(to);
+      return { type: "unserved", reason: stoppedMessage(typeof address === "string" ? "this replica" : address.self) };
+    }
+    // Nearly every call: the address text this replica accepted last time, compared as a string.
+    let member: Member | string | null = to === this.#acceptedAddress ? this.#member : null;
+    if (member === null) {
+      const address = decodeAddress(to);
+      member = typeof address === "string" ? address : this.#ensure(address);
+      if (typeof member !== "string" && typeof to === "string") this.#acceptedAddress = to;
+    }
     if (typeof member === "string") return { type: "unserved", reason: member };
     member.stats.clientRequests++;
     return member;
   }
+
+  /** The address text of the last router call this replica served (reset with the member). */
+  #acceptedAddress: string | null = null;
 
   /** The member `to` names, created on first contact; a string says why it cannot be. */
   #ensure(to: ReplicaAddress): Member | string {
@@ -262,6 +271,7 @@ export class ReplicaDO extends DurableObject<ReplicaEnv> {
     if (this.#member?.broken !== true) return;
     console.error(`replica ${this.#member.id}: resetting after an error inside a Ready`, error);
     this.#member = null;
+    this.#acceptedAddress = null;
     this.ctx.abort(`replica reset after an error inside a Ready: ${String(error)}`);
   }
 }

@@ -4,10 +4,10 @@
 // nearest replica. While a shard elects a leader, requests retry briefly, then fail with
 // UnavailableError (503 + Retry-After).
 import type { NodeId } from "../raft/types.ts";
-import type { GroupSpec } from "../replica/group.ts";
+import { encodeAddress, type GroupSpec } from "../replica/group.ts";
 import type { ProposeAnswer } from "../replica/member.ts";
 import type { ReadAnswer, ReadRequest, WaitAnswer, WaitRequestOnReplica } from "../replica/reads.ts";
-import type { ReplicaAddress, ReplicaEnv, ReplicaStatusReport, Unserved } from "../replica/replica-do.ts";
+import type { AddressOnWire, ReplicaEnv, ReplicaStatusReport, Unserved } from "../replica/replica-do.ts";
 import { parseTopology, shardFor, shardIndexFor, type Topology } from "../ring/index.ts";
 import { encodeCommand } from "../store/index.ts";
 import type { Command, Revision, WriteOutcome } from "../store/types.ts";
@@ -45,9 +45,9 @@ export interface RaftRouterEnv extends ReplicaEnv {
  * in RPC-specific promise types that TypeScript cannot narrow; the shapes are the same.)
  */
 interface ReplicaRpc {
-  propose(to: ReplicaAddress, command: Uint8Array): Promise<ProposeAnswer | Unserved>;
-  read(to: ReplicaAddress, query: Query, request: ReadRequest): Promise<ReadAnswer | Unserved>;
-  waitForChange(to: ReplicaAddress, request: WaitRequestOnReplica): Promise<WaitAnswer | Unserved>;
+  propose(to: AddressOnWire, command: Uint8Array): Promise<ProposeAnswer | Unserved>;
+  read(to: AddressOnWire, query: Query, request: ReadRequest): Promise<ReadAnswer | Unserved>;
+  waitForChange(to: AddressOnWire, request: WaitRequestOnReplica): Promise<WaitAnswer | Unserved>;
   status(): Promise<ReplicaStatusReport | null>;
 }
 
@@ -250,8 +250,13 @@ export class RaftRouter implements Router {
     return group;
   }
 
-  #addr(group: GroupSpec, id: NodeId): ReplicaAddress {
-    return { self: id, group };
+  /** Address texts by replica id (ids are unique across shards): built once per router. */
+  readonly #addresses = new Map<NodeId, string>();
+
+  #addr(group: GroupSpec, id: NodeId): string {
+    let address = this.#addresses.get(id);
+    if (address === undefined) this.#addresses.set(id, (address = encodeAddress({ self: id, group })));
+    return address;
   }
 
   /**

@@ -1,6 +1,7 @@
 // A replicated write through three ReplicaDOs: election on first contact, one command proposed on
 // the leader, applied on every member; followers answer notLeader; reads at both consistencies.
 import { describe, expect, it } from "vitest";
+import { encodeAddress } from "../../src/replica/group.ts";
 import { wireVersion } from "../../src/replica/wire.ts";
 import { eventually, freshGroup, leaderOf, putCommand, write } from "./replica-harness.ts";
 
@@ -54,6 +55,30 @@ describe("a three-replica group", () => {
     const other = freshGroup(3);
     const answer = await g.stubs[0]!.ensure({ self: g.addrs[0]!.self, group: other.group });
     expect(answer).toMatchObject({ type: "unserved", reason: expect.stringMatching(/never reused/) });
+    await g.stopAll();
+  });
+
+  it("takes the address as the router sends it (one string), and still checks it on every call", async () => {
+    const g = freshGroup(3);
+    const wire = g.addrs.map((a) => encodeAddress(a));
+    await Promise.all(g.stubs.map((s, i) => s.ensure(wire[i]!)));
+    const leader = await leaderOf(g);
+    const outcome = await g.stubs[leader]!.propose(wire[leader]!, putCommand("ns/w", "v"));
+    expect(outcome).toMatchObject({ type: "applied" });
+    const read = await g.stubs[leader]!.read(wire[leader]!, { type: "get", key: "ns/w" }, { consistency: "linearizable" });
+    expect(read).toMatchObject({ type: "ok", result: { type: "found" } });
+    // Another text is checked in full: a foreign group, another member's name, garbage.
+    const other = freshGroup(3);
+    expect(await g.stubs[0]!.read(encodeAddress({ self: g.addrs[0]!.self, group: other.group }), { type: "get", key: "ns/w" }, { consistency: "stale" }))
+      .toMatchObject({ type: "unserved", reason: expect.stringMatching(/never reused/) });
+    expect(await g.stubs[0]!.read(wire[1]!, { type: "get", key: "ns/w" }, { consistency: "stale" }))
+      .toMatchObject({ type: "unserved", reason: expect.stringMatching(/but was addressed as/) });
+    expect(await g.stubs[0]!.read("{not json", { type: "get", key: "ns/w" }, { consistency: "stale" }))
+      .toMatchObject({ type: "unserved", reason: expect.stringMatching(/not JSON/) });
+    expect(await g.stubs[0]!.read(JSON.stringify({ self: 1 }), { type: "get", key: "ns/w" }, { consistency: "stale" }))
+      .toMatchObject({ type: "unserved", reason: expect.stringMatching(/malformed/) });
+    // And the accepted text still works after the refusals.
+    expect(await g.stubs[0]!.read(wire[0]!, { type: "get", key: "ns/w" }, { consistency: "stale" })).toMatchObject({ type: "ok" });
     await g.stopAll();
   });
 });
