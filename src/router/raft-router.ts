@@ -191,7 +191,7 @@ export class RaftRouter implements Router {
     let problem = "no replica answered";
     while (await attempts.next(backoff)) {
       const target = targets.next();
-      const request = { consistency: "linearizable" as const, ...(minRevision === undefined ? {} : { minRevision }) };
+      const request: ReadRequest = minRevision === undefined ? linearizable : { consistency: "linearizable", minRevision };
       try {
         const answer = await this.#stub(group, target).read(this.#addr(group, target), query, request);
         if (answer.type === "ok") {
@@ -265,16 +265,25 @@ export class RaftRouter implements Router {
    * the name) is kept per isolate.
    */
   #stub(group: GroupSpec, id: NodeId): Stub {
-    const location = group.members.find((m) => m.id === id)?.location ?? "";
     const ns = this.#env.REPLICA;
-    const options = location === "" ? {} : { locationHint: location as DurableObjectLocationHint };
+    let options = this.#stubOptions.get(id);
+    if (options === undefined) {
+      const location = group.members.find((m) => m.id === id)?.location ?? "";
+      this.#stubOptions.set(id, (options = location === "" ? {} : { locationHint: location as DurableObjectLocationHint }));
+    }
     return ns.get(objectId(ns, id), options) as unknown as ReplicaRpc;
   }
+
+  /** Stub options (the location hint) by replica id: built once per router, like the addresses. */
+  readonly #stubOptions = new Map<NodeId, DurableObjectNamespaceGetDurableObjectOptions>();
 
   #forgetLeader(group: GroupSpec, id: NodeId): void {
     if (placementCache.leader(group.shard) === id) placementCache.setLeader(group.shard, null);
   }
 }
+
+/** The request of nearly every linearizable read (no minimum revision), made once. */
+const linearizable: ReadRequest = Object.freeze({ consistency: "linearizable" });
 
 const objectIds = new WeakMap<DurableObjectNamespace, Map<string, DurableObjectId>>();
 

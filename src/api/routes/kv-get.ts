@@ -100,9 +100,10 @@ export const kvGet = defineRoute({
       const waited = await c.get("router").waitForChange(namespaceOf(key), { key, afterRevision: f.entry.modRevision, timeoutMs: waitMs });
       if (waited.changed) ({ read, found: f } = await readKey(c, key, undefined, !meta, { ...options, minToken: waited.token }));
     }
-    const ims = parseHttpDate(c.req.header("If-Modified-Since"));
+    // If-Modified-Since counts only without If-None-Match (RFC 9110 §13.1.3): not even read then.
+    const ims = inm === undefined ? parseHttpDate(c.req.header("If-Modified-Since")) : null;
     const notModified = noneMatchHits(inm, f.entry.modRevision) ||
-      (inm === undefined && ims !== null && Math.floor(f.entry.updatedAtMs / 1000) * 1000 <= ims);
+      (ims !== null && Math.floor(f.entry.updatedAtMs / 1000) * 1000 <= ims);
     return respond(c, read, options, f, meta, notModified);
   },
 });
