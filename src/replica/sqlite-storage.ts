@@ -27,6 +27,18 @@ export const sqliteStorageLimits = {
   rowBytesMax: 1024 * 1024,
 } as const;
 
+/** How much of the newest log is also kept in memory (see `SqliteLogStorage`'s tail). */
+export interface LogTailLimits {
+  entriesMax: number;
+  bytesMax: number;
+}
+
+export const logTailDefaults: LogTailLimits = {
+  /** Far more than one round of appends, acks and applies reaches back under load. */
+  entriesMax: 1_024,
+  bytesMax: 8 * 1024 * 1024,
+};
+
 const schema = [
   `CREATE TABLE IF NOT EXISTS raft_entry (
      idx INTEGER PRIMARY KEY, term INTEGER NOT NULL, type INTEGER NOT NULL,
@@ -62,8 +74,18 @@ export class SqliteLogStorage implements LogStorage {
    * ack and read round, without a query.
    */
   #termStarts: { index: number; term: number }[] = [];
+  /**
+   * The newest entries, also in memory: a replica reads back what it appended moments ago (to
+   * apply it once committed, or to send it to a peer), and reading it from SQLite cost ~40 µs of a
+   * replicated write's CPU (profiled). Always exactly the last `#tail.length` rows of raft_entry.
+   */
+  #tail: Entry[] = [];
+  #tailBytes = 0;
 
-  constructor(private readonly sql: SqlStorage) {
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly tailLimits: LogTailLimits = logTailDefaults,
+  ) {
     for (const statement of schema) sql.exec(statement);
     this.reload();
   }
@@ -71,6 +93,7 @@ export class SqliteLogStorage implements LogStorage {
   /** Re-reads the cached values; call after a transaction that threw (it was rolled back). */
   reload(): void {
     this.#snapshotCache = null;
+    this.#dropTail();
     const hs = this.sql.exec<{ term: number; vote: string; commit_index: number }>(
       "SELECT term, vote, commit_index FROM raft_hard_state WHERE id = 0",
     ).toArray()[0];
@@ -131,6 +154,16 @@ export class SqliteLogStorage implements LogStorage {
     if (hi > this.#last + 1) throw new UnavailableError(hi - 1, this.#last);
     const out: Entry[] = [];
     let bytes = 0;
+    const tailStart = this.#tail[0]?.index;
+    if (tailStart !== undefined && lo >= tailStart) {
+      for (let i = lo - tailStart; i < this.#tail.length; i++) {
+        const e = this.#tail[i]!;
+        if (e.index >= hi || (out.length > 0 && bytes + e.data.byteLength > bytesMax)) break;
+        bytes += e.data.byteLength;
+        out.push(e);
+      }
+      return out;
+    }
     // Iterate the cursor lazily: a byte limit usually stops long before `hi`.
     const cursor = this.sql.exec<EntryRow>(
       "SELECT idx, term, type, parts, bytes, data FROM raft_entry WHERE idx >= ? AND idx < ? ORDER BY idx",
@@ -178,6 +211,42 @@ export class SqliteLogStorage implements LogStorage {
       runs.push({ index: e.index, term: e.term });
     }
     this.#last = first.index + kept.length - 1;
+    this.#appendTail(kept);
+  }
+
+  /** After `kept` replaced the table's entries from its first index on. */
+  #appendTail(kept: Entry[]): void {
+    const from = kept[0]!.index;
+    const tailStart = this.#tail[0]?.index;
+    if (tailStart !== undefined) {
+      if (from <= tailStart) this.#dropTail();
+      else this.#trimTail(from - tailStart);
+    }
+    assert(this.#tail.length === 0 || this.#tail[this.#tail.length - 1]!.index === from - 1, "the log tail has a gap");
+    for (const e of kept) {
+      this.#tail.push(e);
+      this.#tailBytes += e.data.byteLength;
+    }
+    // Over a limit: the oldest quarter goes (the table still has it). In quarters, not one by
+    // one, so that the array is shifted once per many appends rather than on every one.
+    const { entriesMax, bytesMax } = this.tailLimits;
+    if (this.#tail.length <= entriesMax && this.#tailBytes <= bytesMax) return;
+    let drop = 0;
+    while (drop < this.#tail.length && (this.#tail.length - drop > (entriesMax * 3) / 4 || this.#tailBytes > (bytesMax * 3) / 4)) {
+      this.#tailBytes -= this.#tail[drop]!.data.byteLength;
+      drop++;
+    }
+    this.#tail.splice(0, drop);
+  }
+
+  /** Keeps the first `length` entries of the tail. */
+  #trimTail(length: number): void {
+    for (const e of this.#tail.splice(length)) this.#tailBytes -= e.data.byteLength;
+  }
+
+  #dropTail(): void {
+    this.#tail = [];
+    this.#tailBytes = 0;
   }
 
   setHardState(hardState: HardState): void {
@@ -198,6 +267,7 @@ export class SqliteLogStorage implements LogStorage {
     this.#writeSnapshot(snapshot);
     this.#last = snapshot.metadata.index;
     this.#termStarts = [];
+    this.#dropTail();
   }
 
   compact(snapshot: Snapshot): void {
@@ -209,6 +279,9 @@ export class SqliteLogStorage implements LogStorage {
     this.sql.exec("DELETE FROM raft_entry_part WHERE idx <= ?", index);
     this.#writeSnapshot(snapshot);
     this.#loadTermStarts();
+    const compacted = this.#tail.findIndex((e) => e.index > index);
+    if (compacted < 0) this.#dropTail();
+    else for (const e of this.#tail.splice(0, compacted)) this.#tailBytes -= e.data.byteLength;
   }
 
   #writeSnapshot(snapshot: Snapshot): void {

@@ -269,13 +269,14 @@ export class RaftRouter implements Router {
     let options = this.#stubOptions.get(id);
     if (options === undefined) {
       const location = group.members.find((m) => m.id === id)?.location ?? "";
-      this.#stubOptions.set(id, (options = location === "" ? {} : { locationHint: location as DurableObjectLocationHint }));
+      this.#stubOptions.set(id, (options = location === "" ? null : { locationHint: location as DurableObjectLocationHint }));
     }
-    return ns.get(objectId(ns, id), options) as unknown as ReplicaRpc;
+    const objectIdOf = objectId(ns, id);
+    return (options === null ? ns.get(objectIdOf) : ns.get(objectIdOf, options)) as unknown as ReplicaRpc;
   }
 
-  /** Stub options (the location hint) by replica id: built once per router, like the addresses. */
-  readonly #stubOptions = new Map<NodeId, DurableObjectNamespaceGetDurableObjectOptions>();
+  /** Stub options (the location hint; null: none) by replica id: built once per router, like the addresses. */
+  readonly #stubOptions = new Map<NodeId, DurableObjectNamespaceGetDurableObjectOptions | null>();
 
   #forgetLeader(group: GroupSpec, id: NodeId): void {
     if (placementCache.leader(group.shard) === id) placementCache.setLeader(group.shard, null);
