@@ -33,9 +33,24 @@ export function checkKey(key: string): string {
   return key;
 }
 
+/** Keys of paths seen lately: hot keys are read again and again, and checking one is pure. */
+const keysByPath = new Map<string, string>();
+const keysByPathMax = 1_024;
+
 /** The key in a raw path after `prefix` (e.g. "/v1/kv/"), minus `suffix` (e.g. "/history"). */
 export function keyFromPath(url: string, prefix: string, suffix = ""): string {
   const path = pathOf(url);
+  const memo = `${prefix}\u0000${suffix}\u0000${path}`;
+  let key = keysByPath.get(memo);
+  if (key === undefined) {
+    key = parseKeyPath(path, prefix, suffix);
+    if (keysByPath.size >= keysByPathMax) keysByPath.clear();
+    keysByPath.set(memo, key);
+  }
+  return key;
+}
+
+function parseKeyPath(path: string, prefix: string, suffix: string): string {
   let raw = path.slice(prefix.length);
   if (suffix && raw.endsWith(suffix)) raw = raw.slice(0, -suffix.length);
   if (raw === "") throw badRequest("the URL names no key: use /v1/kv/{namespace}/{name}");

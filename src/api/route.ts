@@ -84,14 +84,29 @@ async function jsonBody(c: Ctx, schema: z.ZodType, bytesMax: number): Promise<un
   return result.data;
 }
 
+/** Distinct query strings remembered per route (then forgotten all at once). */
+const parsedQueriesMax = 256;
+
 export function mountRoute(app: OpenAPIHono<AppEnv>, spec: RouteSpec<z.ZodType, z.ZodType | undefined>, patterns: MountedPattern[]): void {
   app.openAPIRegistry.registerPath(openApiConfig(spec));
   const pattern = honoPattern(spec);
   patterns.push({ method: spec.method.toUpperCase(), regex: patternRegex(pattern) });
+  // Parsed queries by their text: polling apps send the same few (`?consistency=stale`) all day.
+  // Frozen, so a handler cannot change what the next request gets.
+  const parsedQueries = new Map<string, unknown>();
   app.on(spec.method.toUpperCase(), pattern, async (c) => {
-    const query = spec.query.safeParse(queryRecord(c.req.url));
-    if (!query.success) throw validationProblem("query", query.error);
+    const url = c.req.url;
+    const at = url.indexOf("?");
+    const search = at < 0 ? "" : url.slice(at);
+    let query = parsedQueries.get(search);
+    if (query === undefined) {
+      const parsed = spec.query.safeParse(queryRecord(url));
+      if (!parsed.success) throw validationProblem("query", parsed.error);
+      query = Object.freeze(parsed.data);
+      if (parsedQueries.size >= parsedQueriesMax) parsedQueries.clear();
+      parsedQueries.set(search, query);
+    }
     const body = spec.body ? await jsonBody(c, spec.body, spec.bodyBytesMax ?? apiLimits.smallBodyBytesMax) : undefined;
-    return spec.handler(c, { query: query.data, body: body as never });
+    return spec.handler(c, { query: query as z.output<z.ZodType>, body: body as never });
   });
 }

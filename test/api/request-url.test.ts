@@ -2,7 +2,7 @@
 // parsing it: they must agree with the URL parser on every URL the runtime can hand a Worker.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { pathOf } from "../../src/api/keys.ts";
+import { keyFromPath, pathOf } from "../../src/api/keys.ts";
 
 describe("pathOf", () => {
   it("is new URL(url).pathname for serialized request URLs", () => {
@@ -42,5 +42,36 @@ describe("queryRecord", () => {
       }),
       { numRuns: 1000 },
     );
+  });
+});
+
+describe("keyFromPath", () => {
+  const outcome = (f: () => string): string => {
+    try {
+      return `key ${f()}`;
+    } catch (error) {
+      return `error ${(error as Error).message}`;
+    }
+  };
+
+  it("answers a path the same every time, whatever it answered for other paths or suffixes before", () => {
+    const segment = fc.oneof(fc.constantFrom("app", "history", "a%2Fb", "%E9", "%zz", "", "..", "x".repeat(130)), fc.string({ maxLength: 6 }));
+    fc.assert(
+      fc.property(fc.array(segment, { minLength: 1, maxLength: 4 }), (segments) => {
+        const url = new URL(`http://h/v1/kv/${segments.map((s) => (s.includes("%") ? s : encodeURIComponent(s))).join("/")}`).href;
+        const plain = outcome(() => keyFromPath(url, "/v1/kv/"));
+        const history = outcome(() => keyFromPath(url, "/v1/kv/", "/history"));
+        expect(outcome(() => keyFromPath(url, "/v1/kv/"))).toBe(plain);
+        expect(outcome(() => keyFromPath(url, "/v1/kv/", "/history"))).toBe(history);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("tells a key ending in history from the history of a key, in either order", () => {
+    const url = "http://h/v1/kv/app/flags/history";
+    expect(keyFromPath(url, "/v1/kv/", "/history")).toBe("app/flags");
+    expect(() => keyFromPath(url, "/v1/kv/")).toThrow(/may not end in the segment "history"/);
+    expect(keyFromPath(url, "/v1/kv/", "/history")).toBe("app/flags");
   });
 });

@@ -36,6 +36,13 @@ describe("consistency tokens", () => {
     expect(Number(res.headers.get("X-Edgecfg-Applied-Revision"))).toBeGreaterThan(0);
     expect((await call(`/v1/kv/${ns}/k?consistency=linearizable`)).headers.get("X-Edgecfg-Applied-Revision")).toBeNull();
     expect((await call(`/v1/ns/${ns}?consistency=stale`)).headers.get("X-Edgecfg-Applied-Revision")).not.toBeNull();
+    // Parsed queries are remembered per route: a bad one is refused every time, never remembered.
+    for (let i = 0; i < 2; i++) {
+      const bad = await call(`/v1/kv/${ns}/k?consistency=eventual`);
+      expect(bad.status).toBe(400);
+      expect((await problemOf(bad)).detail).toContain("consistency");
+      expect((await call(`/v1/kv/${ns}/k?consistency=linearizable`)).headers.get("X-Edgecfg-Applied-Revision")).toBeNull();
+    }
   });
 
   it("a stale read answered again from the isolate cache has the headers of the first answer, CORS once", async () => {
