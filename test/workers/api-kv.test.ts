@@ -140,6 +140,10 @@ describe("bodies", () => {
     expect((await put(`${ns}/bin`, bin, { "Content-Type": "application/octet-stream" })).status).toBe(201);
     const got = await call(`/v1/kv/${ns}/bin`);
     expect(new Uint8Array(await got.arrayBuffer())).toEqual(bin);
+    for (let i = 0; i < 2; i++) { // stale: from a replica, then from the isolate cache
+      const stale = await call(`/v1/kv/${ns}/bin?consistency=stale`);
+      expect(new Uint8Array(await stale.arrayBuffer())).toEqual(bin);
+    }
     expect((await put(`${ns}/none`, "x")).status).toBe(201);
     expect((await call(`/v1/kv/${ns}/none`)).headers.get("Content-Type")).toMatch(/^text\/plain|^application\/octet-stream/);
   });
