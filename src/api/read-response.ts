@@ -7,18 +7,15 @@
 import type { Read, ReadOptions } from "../router/types.ts";
 import { corsResponseHeaders } from "./cors.ts";
 
-/** Reads whose answers may be handed out again: only stale ones (linearizable answers are fresh objects). */
-export function mayBeShared(options: ReadOptions): boolean {
-  return options.consistency === "stale";
-}
-
 const built = new WeakMap<Read<unknown>, Map<string, Headers>>();
 
 /**
- * The headers for answering `read` as `kind` (e.g. "200", "304"): `headers()` is called once per
- * Read and kind. Only for reads that `mayBeShared`; the caller must not change the result.
+ * The headers for answering `read` as `kind` (e.g. "200", "304"). A stale read may be a cached
+ * one: its headers are built by `headers()` once per Read and kind, and must not be changed. A
+ * linearizable answer is a fresh object every time: a plain record, which the Response converts.
  */
-export function sharedReadHeaders(read: Read<unknown>, kind: string, headers: () => Record<string, string>): Headers {
+export function readAnswerHeaders(read: Read<unknown>, options: ReadOptions, kind: string, headers: () => Record<string, string>): HeadersInit {
+  if (options.consistency !== "stale") return headers();
   let byKind = built.get(read);
   if (byKind === undefined) built.set(read, (byKind = new Map()));
   let h = byKind.get(kind);

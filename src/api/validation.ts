@@ -26,17 +26,8 @@ export function validationProblem(where: "query" | "body", error: z.ZodError): A
 export function queryRecord(url: string): Record<string, string> {
   const record: Record<string, string> = {};
   const at = url.indexOf("?");
-  if (at < 0) return record; // most requests: no query, no URL parse
-  const search = url.slice(at + 1);
-  // Plain name=value pairs (e.g. ?consistency=stale, every polling app's query) need no decoding:
-  // split them here; anything percent- or plus-encoded goes through URLSearchParams.
-  const pairs: Iterable<[string, string]> = /[%+]/.test(search)
-    ? new URLSearchParams(search)
-    : search.split("&").filter((p) => p !== "").map((p): [string, string] => {
-        const eq = p.indexOf("=");
-        return eq < 0 ? [p, ""] : [p.slice(0, eq), p.slice(eq + 1)];
-      });
-  for (const [name, value] of pairs) {
+  if (at < 0) return record;
+  for (const [name, value] of new URLSearchParams(url.slice(at + 1))) {
     if (Object.hasOwn(record, name)) throw badRequest(`query parameter ${JSON.stringify(name)} is given twice; give it once`);
     record[name] = value;
   }

@@ -232,16 +232,21 @@ export class SqliteLogStorage implements LogStorage {
     const { entriesMax, bytesMax } = this.tailLimits;
     if (this.#tail.length <= entriesMax && this.#tailBytes <= bytesMax) return;
     let drop = 0;
-    while (drop < this.#tail.length && (this.#tail.length - drop > (entriesMax * 3) / 4 || this.#tailBytes > (bytesMax * 3) / 4)) {
-      this.#tailBytes -= this.#tail[drop]!.data.byteLength;
+    let bytes = this.#tailBytes;
+    while (drop < this.#tail.length && (this.#tail.length - drop > (entriesMax * 3) / 4 || bytes > (bytesMax * 3) / 4)) {
+      bytes -= this.#tail[drop]!.data.byteLength;
       drop++;
     }
-    this.#tail.splice(0, drop);
+    this.#removeFromTail(0, drop);
   }
 
   /** Keeps the first `length` entries of the tail. */
   #trimTail(length: number): void {
-    for (const e of this.#tail.splice(length)) this.#tailBytes -= e.data.byteLength;
+    this.#removeFromTail(length, this.#tail.length - length);
+  }
+
+  #removeFromTail(start: number, count: number): void {
+    for (const e of this.#tail.splice(start, count)) this.#tailBytes -= e.data.byteLength;
   }
 
   #dropTail(): void {
@@ -279,9 +284,8 @@ export class SqliteLogStorage implements LogStorage {
     this.sql.exec("DELETE FROM raft_entry_part WHERE idx <= ?", index);
     this.#writeSnapshot(snapshot);
     this.#loadTermStarts();
-    const compacted = this.#tail.findIndex((e) => e.index > index);
-    if (compacted < 0) this.#dropTail();
-    else for (const e of this.#tail.splice(0, compacted)) this.#tailBytes -= e.data.byteLength;
+    const kept = this.#tail.findIndex((e) => e.index > index);
+    this.#removeFromTail(0, kept < 0 ? this.#tail.length : kept);
   }
 
   #writeSnapshot(snapshot: Snapshot): void {

@@ -250,13 +250,25 @@ export class RaftRouter implements Router {
     return group;
   }
 
-  /** Address texts by replica id (ids are unique across shards): built once per router. */
-  readonly #addresses = new Map<NodeId, string>();
+  /**
+   * What a call to a replica needs besides its object id, by replica id (ids are unique across
+   * shards), built once per router: the address text it expects and the stub's location hint.
+   */
+  readonly #replicas = new Map<NodeId, { address: string; stubOptions: DurableObjectNamespaceGetDurableObjectOptions }>();
+
+  #replica(group: GroupSpec, id: NodeId): { address: string; stubOptions: DurableObjectNamespaceGetDurableObjectOptions } {
+    let r = this.#replicas.get(id);
+    if (r === undefined) {
+      const location = group.members.find((m) => m.id === id)?.location ?? "";
+      r = { address: encodeAddress({ self: id, group }),
+        stubOptions: location === "" ? {} : { locationHint: location as DurableObjectLocationHint } };
+      this.#replicas.set(id, r);
+    }
+    return r;
+  }
 
   #addr(group: GroupSpec, id: NodeId): string {
-    let address = this.#addresses.get(id);
-    if (address === undefined) this.#addresses.set(id, (address = encodeAddress({ self: id, group })));
-    return address;
+    return this.#replica(group, id).address;
   }
 
   /**
@@ -266,17 +278,8 @@ export class RaftRouter implements Router {
    */
   #stub(group: GroupSpec, id: NodeId): Stub {
     const ns = this.#env.REPLICA;
-    let options = this.#stubOptions.get(id);
-    if (options === undefined) {
-      const location = group.members.find((m) => m.id === id)?.location ?? "";
-      this.#stubOptions.set(id, (options = location === "" ? null : { locationHint: location as DurableObjectLocationHint }));
-    }
-    const objectIdOf = objectId(ns, id);
-    return (options === null ? ns.get(objectIdOf) : ns.get(objectIdOf, options)) as unknown as ReplicaRpc;
+    return ns.get(objectId(ns, id), this.#replica(group, id).stubOptions) as unknown as ReplicaRpc;
   }
-
-  /** Stub options (the location hint; null: none) by replica id: built once per router, like the addresses. */
-  readonly #stubOptions = new Map<NodeId, DurableObjectNamespaceGetDurableObjectOptions | null>();
 
   #forgetLeader(group: GroupSpec, id: NodeId): void {
     if (placementCache.leader(group.shard) === id) placementCache.setLeader(group.shard, null);

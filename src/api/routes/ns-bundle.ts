@@ -9,7 +9,7 @@ import { parseWaitMs } from "../duration.ts";
 import { formatETag, noneMatchHits, parseIfNoneMatchRead } from "../etag.ts";
 import { checkNamespace } from "../keys.ts";
 import { badRequest } from "../problem.ts";
-import { mayBeShared, sharedReadHeaders } from "../read-response.ts";
+import { readAnswerHeaders } from "../read-response.ts";
 import { defineRoute } from "../route.ts";
 import { Consistency, EncodedValue, NamespaceParam, problems, Wait } from "../schemas.ts";
 import { encodeValue } from "../values.ts";
@@ -56,7 +56,7 @@ export const nsBundle = defineRoute({
     const headers = () => ({ ...readHeaders(read, options), ETag: formatETag(revision), "Cache-Control": "no-cache" });
     if (noneMatchHits(inm, revision)) {
       // What polling apps get nearly every time: from the isolate cache, with headers built once.
-      return new Response(null, { status: 304, headers: mayBeShared(options) ? sharedReadHeaders(read, "304", headers) : headers() });
+      return new Response(null, { status: 304, headers: readAnswerHeaders(read, options, "304", headers) });
     }
     const entries: Record<string, unknown> = {};
     const meta: Record<string, { contentType: string; version: number; modRevision: number }> = {};
