@@ -20,6 +20,9 @@ export function validateConfig(cfg: RaftConfig): void {
   assert(cfg.snapshotChunkBytesMax >= 1 && cfg.snapshotChunkBytesMax <= snapshotChunkBytesCeiling, "snapshotChunkBytesMax must be in [1, 1 MiB]");
   assert(cfg.uncommittedBytesMax >= 1, "uncommittedBytesMax must be at least 1");
   assert(cfg.quiesceAfterTicks >= 0, "quiesceAfterTicks must not be negative");
+  const leaseMs = cfg.readLeaseMs ?? 0;
+  assert(leaseMs >= 0, "readLeaseMs must not be negative");
+  if (leaseMs > 0) assert((cfg.voteRefusalMs ?? 0) > leaseMs, "voteRefusalMs must exceed readLeaseMs (followers must promise longer than the leader relies on)");
 }
 
 /**

@@ -1,5 +1,6 @@
 // Leader election (§5.2) with PreVote (§9.6 of Ongaro's thesis): campaigning, answering
 // (pre)vote requests, counting answers, and the follower/candidate election timer.
+import { votePromised } from "./lease.ts";
 import type { Raft } from "./raft.ts";
 import type { Message } from "./types.ts";
 
@@ -11,6 +12,8 @@ export type CampaignKind = "preElection" | "election" | "transfer";
 /** Starts an election unless we are leader or cannot vote (learners and strangers never do). */
 export function hup(r: Raft, kind?: CampaignKind): void {
   if (r.role === "leader" || !r.promotable()) return;
+  // Our own vote counts too: a read-lease promise (lease.ts) forbids it, except on a transfer.
+  if (kind !== "transfer" && votePromised(r)) return;
   campaign(r, kind ?? (r.cfg.preVote ? "preElection" : "election"));
 }
 
@@ -43,11 +46,13 @@ function onWon(r: Raft): void {
 /** §5.2, §5.4.1: one vote per term, only for a candidate whose log is at least as up to date. */
 export function handleVoteRequest(r: Raft, m: Message): void {
   const pre = m.type === "preVote";
+  const promised = m.context !== transferContext && votePromised(r);
   const canVote =
-    r.vote === m.from ||
+    !promised &&
+    (r.vote === m.from ||
     (r.vote === "" && r.lead === "") ||
     // A pre-vote for a future term binds nothing; the lease check in Raft.step already ran.
-    (pre && m.term > r.term);
+    (pre && m.term > r.term));
   const respType = pre ? "preVoteResp" : "voteResp";
   if (canVote && r.log.isUpToDate(m.index ?? 0, m.logTerm ?? 0)) {
     // Answer in the candidate's term: it ignores answers from older terms.
@@ -75,6 +80,9 @@ export function handleVoteResponse(r: Raft, m: Message): void {
 export function tickElection(r: Raft): void {
   r.electionElapsed++;
   if (r.promotable() && r.electionElapsed >= r.randomizedElectionTimeoutTicks) {
+    // Ticks can end a few ms before the read-lease promise does (the first tick after hearing
+    // from the leader comes early): try again next tick rather than after a whole new timeout.
+    if (votePromised(r)) return;
     r.electionElapsed = 0;
     hup(r);
   }

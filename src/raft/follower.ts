@@ -1,6 +1,7 @@
 // Followers, pre-candidates and candidates: accept the leader's messages, forward nothing they
 // did not originate, count votes.
 import { handleVoteResponse, hup } from "./election.ts";
+import { promiseToLeader } from "./lease.ts";
 import { quiesceFollower } from "./quiesce.ts";
 import type { Raft } from "./raft.ts";
 import { handleAppend, handleHeartbeat } from "./replication.ts";
@@ -39,6 +40,7 @@ function heardFromLeader(r: Raft, m: Message): void {
   // A sleeping member's clock stands still, so a lease taken now would never expire and it
   // would refuse every vote after the leader dies (a stale message can arrive while asleep).
   r.leaseValid = !r.quiesced;
+  promiseToLeader(r);
 }
 
 export function stepCandidate(r: Raft, m: Message): void {

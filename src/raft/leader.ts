@@ -2,6 +2,7 @@
 import { appendProposals, confChangeRefusal } from "./propose.ts";
 import { decodeConfChange } from "./confchange.ts";
 import type { Raft } from "./raft.ts";
+import { noteLeaseAck } from "./lease.ts";
 import { handleReadAck, handleReadIndex } from "./reads.ts";
 import { bcastHeartbeat, handleAppendResponse, sendAppend } from "./replication.ts";
 import { handleSnapshotResponse, resendStalledSnapshots } from "./snapshot.ts";
@@ -57,6 +58,7 @@ function handleHeartbeatResponse(r: Raft, m: Message): void {
   const pr = r.trk.progress.get(m.from);
   if (pr === undefined) return;
   r.trk.heardFrom(m.from);
+  noteLeaseAck(r, m);
   pr.probeSent = false;
   // The follower is alive: let one more message through a full window.
   if (pr.state === "replicate" && pr.inflights.full()) pr.inflights.freeFirstOne();

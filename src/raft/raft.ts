@@ -49,6 +49,16 @@ export class Raft {
   uncommitted: { index: number; bytes: number }[] = [];
   uncommittedBytes = 0;
   readOnly: ReadOnly;
+  /** Read leases (lease.ts): the latest clock reading the caller gave. */
+  nowMs = Number.NEGATIVE_INFINITY;
+  /** Read leases, follower: no vote or campaign before this (by this member's clock). */
+  refuseVotesUntilMs: number;
+  /** Read leases: the promise's end as it must be persisted (written ahead, see lease.ts). */
+  votePromiseStoredMs: number;
+  /** Read leases, leader: per voter, the newest heartbeat stamp it answered in this term. */
+  leaseAcks = new Map<NodeId, number>();
+  /** Read leases, leader: a leadership transfer began this term, so the lease is given up. */
+  leaseRevoked = false;
   /** Leader: reads waiting until it has committed an entry of its term (§6.4 step 1). */
   pendingReads: ReadRequest[] = [];
   /** Leader: proposals appended but not yet broadcast; flushed once per Ready (batching). */
@@ -65,6 +75,7 @@ export class Raft {
   ) {
     validateConfig(cfg);
     this.id = cfg.id;
+    this.refuseVotesUntilMs = this.votePromiseStoredMs = cfg.votesRefusedUntilMs ?? Number.NEGATIVE_INFINITY;
     this.rand = new Rand(cfg.seed);
     const { hardState, confState } = storage.initialState();
     this.log = new RaftLog(storage, appliedIndex);
@@ -116,6 +127,8 @@ export class Raft {
     this.heartbeatElapsed = 0;
     this.randomizedElectionTimeoutTicks = this.cfg.electionTimeoutTicks + this.rand.intBelow(this.cfg.electionTimeoutTicks);
     this.leadTransferee = "";
+    this.leaseAcks = new Map();
+    this.leaseRevoked = false;
     this.trk.votes.clear();
     this.readOnly = new ReadOnly(term);
     this.pendingReads = [];

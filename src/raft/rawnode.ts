@@ -2,6 +2,7 @@
 // the output is a Ready the caller handles (persist → send → apply → advance, see types.ts).
 import { assert } from "./assert.ts";
 import { hup, tickElection } from "./election.ts";
+import { leaseReadIndex, observeTime } from "./lease.ts";
 import { propose, proposeConfChange, type ProposeResult } from "./propose.ts";
 import { wake } from "./quiesce.ts";
 import { Raft } from "./raft.ts";
@@ -26,6 +27,7 @@ interface Handed {
   lastEntry?: { index: number; term: number };
   snapshotIndex?: number;
   appliedIndex?: number;
+  votePromiseUntilMs?: number;
 }
 
 export class RawNode {
@@ -33,25 +35,36 @@ export class RawNode {
   private prevSoftState: SoftState;
   private prevHardState: HardState;
   private prevNeedsTicks = true;
+  /** The persisted end of this member's vote promise (read leases), as last handed out. */
+  private prevVotePromiseMs: number;
   private handed: Handed | undefined = undefined;
 
   constructor(config: RaftConfig, storage: LogStorage) {
     this.raft = new Raft(config, storage, config.appliedIndex ?? 0);
     this.prevSoftState = this.softState();
     this.prevHardState = this.hardState();
+    this.prevVotePromiseMs = this.raft.votePromiseStoredMs;
   }
 
-  /** Advances logical time by one tick. Ignored while quiescent (`Ready.needsTicks` false). */
-  tick(): void {
+  /**
+   * Advances logical time by one tick. Ignored while quiescent (`Ready.needsTicks` false).
+   * `nowMs`: the caller's clock, required when read leases are on (lease.ts).
+   */
+  tick(nowMs?: number): void {
     const r = this.raft;
+    observeTime(r, nowMs);
     if (r.quiesced) return;
     if (r.role === "leader") tickLeader(r);
     else tickElection(r);
   }
 
-  /** Delivers a message from another member. Messages addressed to someone else are ignored. */
-  step(m: Message): void {
+  /**
+   * Delivers a message from another member. Messages addressed to someone else are ignored.
+   * `nowMs`: the caller's clock when the message arrived, required when read leases are on.
+   */
+  step(m: Message, nowMs?: number): void {
     if (m.to !== this.raft.id) return;
+    observeTime(this.raft, nowMs);
     this.raft.step(m);
   }
 
@@ -86,10 +99,20 @@ export class RawNode {
     else if (r.role === "follower" && r.lead !== "") r.send({ type: "transferLeader", to: r.lead, transferee: to });
   }
 
-  /** Starts an election now (with PreVote when configured). */
-  campaign(): void {
+  /** Starts an election now (with PreVote when configured), unless a read-lease promise forbids it. */
+  campaign(nowMs?: number): void {
+    observeTime(this.raft, nowMs);
     wake(this.raft);
     hup(this.raft);
+  }
+
+  /**
+   * Read leases: the index a linearizable read may be served at right now without a round (the
+   * caller must have applied up to it), or null when the lease does not hold: then use readIndex.
+   */
+  leaseRead(nowMs: number): number | null {
+    observeTime(this.raft, nowMs);
+    return leaseReadIndex(this.raft, nowMs);
   }
 
   /** The transport failed to reach `id`: stop pipelining to it and probe instead. */
@@ -105,6 +128,7 @@ export class RawNode {
     if (!sameHardState(this.hardState(), this.prevHardState)) return true;
     if (r.log.hasPendingSnapshot() || r.log.unstable.entries.length > 0) return true;
     if (r.msgs.length > 0 || r.readStates.length > 0) return true;
+    if (r.votePromiseStoredMs !== this.prevVotePromiseMs) return true;
     if (!r.log.hasPendingSnapshot() && r.log.applied < r.log.committed) return true;
     return !r.quiesced !== this.prevNeedsTicks;
   }
@@ -127,6 +151,7 @@ export class RawNode {
     const handed: Handed = { needsTicks: rd.needsTicks };
     if (!sameSoftState(soft, this.prevSoftState)) rd.softState = handed.softState = soft;
     if (!sameHardState(hard, this.prevHardState)) rd.hardState = handed.hardState = hard;
+    if (r.votePromiseStoredMs !== this.prevVotePromiseMs) rd.votePromiseUntilMs = handed.votePromiseUntilMs = r.votePromiseStoredMs;
     const snapshot = r.log.unstable.snapshot;
     if (snapshot !== undefined) {
       rd.snapshot = snapshot;
@@ -148,6 +173,7 @@ export class RawNode {
     const log = this.raft.log;
     if (handed.softState !== undefined) this.prevSoftState = handed.softState;
     if (handed.hardState !== undefined) this.prevHardState = handed.hardState;
+    if (handed.votePromiseUntilMs !== undefined) this.prevVotePromiseMs = handed.votePromiseUntilMs;
     this.prevNeedsTicks = handed.needsTicks;
     if (handed.snapshotIndex !== undefined) {
       log.unstable.stableSnapTo(handed.snapshotIndex);

@@ -1,5 +1,6 @@
 // Log replication (§5.3): the leader's sending side (app, heartbeats, flow control per
 // follower) and the follower's consistency check with fast-backtracking hints.
+import { heartbeatStamp } from "./lease.ts";
 import { entryBytes } from "./log.ts";
 import type { Raft } from "./raft.ts";
 import { sendSnapshot } from "./snapshot.ts";
@@ -43,6 +44,7 @@ export function sendHeartbeat(r: Raft, to: NodeId, context?: string, quiesce = f
     commit,
     ...(context !== undefined ? { context } : {}),
     ...(quiesce ? { quiesce: true } : {}),
+    ...heartbeatStamp(r),
   });
 }
 
@@ -86,6 +88,7 @@ export function handleHeartbeat(r: Raft, m: Message): void {
     to: m.from,
     ...(m.context !== undefined ? { context: m.context } : {}),
     ...(m.quiesce === true ? { quiesce: true } : {}),
+    ...(m.sentAtMs !== undefined ? { sentAtMs: m.sentAtMs } : {}),
   });
 }
 

@@ -14,6 +14,9 @@ export function handleTransferLeader(r: Raft, to: NodeId): void {
   if (to === r.id) return;
   r.electionElapsed = 0; // the transfer must finish within one election timeout
   r.leadTransferee = to;
+  // The transferee may win without the followers' promises (§3.10): no lease reads for the rest
+  // of this term, even if the transfer is abandoned (its timeoutNow may still arrive).
+  r.leaseRevoked = true;
   if (!maybeSendTimeoutNow(r, to)) sendAppend(r, to);
 }
 

@@ -115,6 +115,11 @@ export interface Message {
   quiesce?: boolean;
   /** transferLeader: the member that should become leader. */
   transferee?: NodeId;
+  /**
+   * heartbeat: the leader's clock when it built the heartbeat (read leases on). heartbeatResp:
+   * the stamp of the heartbeat answered, which renews the leader's read lease (lease.ts).
+   */
+  sentAtMs?: number;
 }
 
 export interface ReadState {
@@ -147,6 +152,11 @@ export interface Ready {
   readStates: ReadState[];
   /** False once the group is quiescent for this member: no `tick()` is needed until woken. */
   needsTicks: boolean;
+  /**
+   * Read leases: persist this with the hard state (step 1), and give it back as
+   * `RaftConfig.votesRefusedUntilMs` after a restart: until then this member promised not to vote.
+   */
+  votePromiseUntilMs?: number;
 }
 
 /** Limits and timing, in ticks and bytes. */
@@ -168,6 +178,17 @@ export interface RaftConfig {
   checkQuorum: boolean;
   /** Seed of the PRNG that randomizes election timeouts; differs per member. */
   seed: number;
+  /**
+   * Read leases (lease.ts), off when 0 or absent: how long after a heartbeat's stamp a quorum's
+   * answer lets the leader serve reads without a round. Must be shorter than voteRefusalMs by
+   * more than clock-rate drift and clock-reading lag can eat. Every call that takes `nowMs` then
+   * needs it.
+   */
+  readLeaseMs?: number;
+  /** Read leases: how long a member refuses votes after hearing from the leader, by its clock. */
+  voteRefusalMs?: number;
+  /** Read leases: the persisted end of this member's promise (Ready.votePromiseUntilMs). */
+  votesRefusedUntilMs?: number;
   /**
    * Highest log index the application's state machine already reflects (e.g. persisted with
    * it). On restart, committed entries after it (and after the snapshot) are delivered again.

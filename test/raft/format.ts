@@ -32,10 +32,12 @@ export function fmt(m: Message): string {
       parts.push(`commit=${m.commit}`);
       if (m.context !== undefined) parts.push(`ctx=${m.context}`);
       if (m.quiesce === true) parts.push("quiesce");
+      if (m.sentAtMs !== undefined) parts.push(`at=${m.sentAtMs}`);
       break;
     case "heartbeatResp":
       if (m.context !== undefined) parts.push(`ctx=${m.context}`);
       if (m.quiesce === true) parts.push("quiesce");
+      if (m.sentAtMs !== undefined) parts.push(`at=${m.sentAtMs}`);
       break;
     case "snap": {
       const c = m.snapshot!;

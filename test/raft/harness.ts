@@ -9,7 +9,13 @@
 //  - leader completeness: a new leader holds every entry committed so far;
 //  - state machine safety: no two members apply different entries at one index;
 //  - apply order: each member applies indexes in sequence, never beyond its commit;
-//  - linearizable reads: a ReadState's index covers every entry committed before the read.
+//  - linearizable reads: a ReadState's index covers every entry committed before the read, and
+//    so does an index a read lease serves (`leaseRead`);
+//  - read leases: a heartbeat's answer leaves only once the vote promise it gives is persisted.
+//
+// Time: ticks are logical, but read leases also need a clock. The network has one (`nowMs`,
+// moved by `advance`, and by `msPerTick` on every tick); each member reads it with its own
+// offset (`clockOffsetMs`), and every tick, step and campaign is given the reading.
 import { expect } from "vitest";
 import { RawNode, bootstrap } from "../../src/raft/rawnode.ts";
 import { MemoryStorage } from "../../src/raft/memory-storage.ts";
@@ -59,6 +65,10 @@ export interface Member {
   readStates: ReadState[];
   needsTicks: boolean;
   up: boolean;
+  /** Read leases: the vote promise as persisted from Ready.votePromiseUntilMs (durable). */
+  votePromiseUntilMs?: number;
+  /** Every value of votePromiseUntilMs this member persisted, oldest first (durable). */
+  votePromiseWrites: number[];
 }
 
 export interface DeliverOptions {
@@ -80,6 +90,12 @@ export class Network {
   private committed = new Map<number, { term: number; text: string }>();
   /** Per read context: the highest commit index anywhere when the read was issued. */
   private readFloors = new Map<string, number>();
+  /** The network's clock (ms); members read it through `now(id)`. */
+  nowMs = 0;
+  /** How far the clock moves on each `tick`/`tickOnly` round (0: time stands still). */
+  msPerTick = 0;
+  /** Per member: how far its clock reads ahead of the network's (offsets must not matter). */
+  readonly clockOffsetMs = new Map<NodeId, number>();
 
   constructor(ids: NodeId[], overrides: Partial<RaftConfig> = {}, learners: NodeId[] = []) {
     for (const id of [...ids, ...learners]) {
@@ -105,6 +121,7 @@ export class Network {
       readStates: [],
       needsTicks: true,
       up: true,
+      votePromiseWrites: [],
     };
     this.members.set(id, member);
     return member;
@@ -123,8 +140,32 @@ export class Network {
   // Inputs.
 
   campaign(id: NodeId): this {
-    this.get(id).raw.campaign();
+    this.get(id).raw.campaign(this.now(id));
     return this;
+  }
+
+  /** The clock reading member `id` sees now. */
+  now(id: NodeId): number {
+    return this.nowMs + (this.clockOffsetMs.get(id) ?? 0);
+  }
+
+  /** Moves the clock forward (nothing else happens). */
+  advance(ms: number): this {
+    this.nowMs += ms;
+    return this;
+  }
+
+  /**
+   * Read lease on `id` at its clock's current reading: the index served, or null. A served index
+   * must cover every entry committed anywhere (linearizability), as a ReadState's must.
+   */
+  leaseRead(id: NodeId): number | null {
+    const index = this.get(id).raw.leaseRead(this.now(id));
+    const floor = this.highestCommitted();
+    if (index !== null && index < floor) {
+      throw new Error(`${id}: lease read at index ${index} misses entries committed through ${floor} (stale leader)`);
+    }
+    return index;
   }
 
   /** Campaigns until `id` leads (a first attempt may only teach it the current term). */
@@ -164,7 +205,8 @@ export class Network {
    */
   tick(n = 1, ids?: NodeId[]): this {
     for (let i = 0; i < n; i++) {
-      for (const m of this.live(ids)) m.raw.tick();
+      this.nowMs += this.msPerTick;
+      for (const m of this.live(ids)) m.raw.tick(this.now(m.id));
       this.stabilize();
     }
     return this;
@@ -173,7 +215,8 @@ export class Network {
   /** Ticks without delivering anything: messages stay queued. */
   tickOnly(n = 1, ids?: NodeId[]): this {
     for (let i = 0; i < n; i++) {
-      for (const m of this.live(ids)) m.raw.tick();
+      this.nowMs += this.msPerTick;
+      for (const m of this.live(ids)) m.raw.tick(this.now(m.id));
       this.processReadies();
     }
     return this;
@@ -202,12 +245,18 @@ export class Network {
     return this;
   }
 
-  /** Restarts a member from its storage (durable state only). */
+  /**
+   * Restarts a member from its storage (durable state only), giving back the persisted vote
+   * promise as the contract says (`overrides` can withhold it, to show why it matters).
+   */
   restart(id: NodeId, overrides: Partial<RaftConfig> = {}): this {
     const old = this.get(id);
-    const cfg = { ...old.cfg, ...overrides, appliedIndex: old.machine.appliedIndex };
+    const promise = old.votePromiseUntilMs !== undefined ? { votesRefusedUntilMs: old.votePromiseUntilMs } : {};
+    const cfg = { ...old.cfg, ...promise, ...overrides, appliedIndex: old.machine.appliedIndex };
     const member = this.add(id, old.storage, cfg);
     member.machine = old.machine;
+    if (old.votePromiseUntilMs !== undefined) member.votePromiseUntilMs = old.votePromiseUntilMs;
+    member.votePromiseWrites = old.votePromiseWrites;
     return this;
   }
 
@@ -243,7 +292,7 @@ export class Network {
       const to = this.members.get(msg.to);
       if (to === undefined || !to.up || this.cuts.has(`${msg.from}|${msg.to}`)) continue;
       this.trace.push(fmt(msg));
-      to.raw.step(msg);
+      to.raw.step(msg, this.now(to.id));
       this.checkLeaders();
     }
     this.processReadies();
@@ -351,6 +400,10 @@ export class Network {
     if (rd.snapshot !== undefined) m.storage.applySnapshot(rd.snapshot);
     m.storage.append(rd.entries);
     if (rd.hardState !== undefined) m.storage.setHardState(rd.hardState);
+    if (rd.votePromiseUntilMs !== undefined) {
+      m.votePromiseUntilMs = rd.votePromiseUntilMs;
+      m.votePromiseWrites.push(rd.votePromiseUntilMs);
+    }
     if (rd.softState?.role === "leader") {
       this.checkLeaders();
       this.checkLeaderCompleteness(m);
@@ -378,6 +431,13 @@ export class Network {
       // A later term in the same Ready supersedes the vote (terms never go back).
       if (hs.term < msg.term || (hs.term === msg.term && hs.vote !== msg.to)) {
         throw new Error(`${m.id} granted a vote to ${msg.to} in term ${msg.term} before persisting it (stored ${hs.term}/${hs.vote || "none"})`);
+      }
+    }
+    if (msg.type === "heartbeatResp" && msg.sentAtMs !== undefined) {
+      // The answer renews the leader's read lease: the promise behind it must survive a restart.
+      const owed = this.now(m.id) + (m.cfg.voteRefusalMs ?? 0);
+      if ((m.votePromiseUntilMs ?? Number.NEGATIVE_INFINITY) < owed) {
+        throw new Error(`${m.id} answered a lease heartbeat promising votes refused until ${owed} but persisted only ${m.votePromiseUntilMs ?? "nothing"}`);
       }
     }
     if (msg.type === "appResp" && msg.reject !== true && msg.index !== undefined) {
