@@ -9,6 +9,17 @@ export interface ReplicaConfig {
   /** Election timeout, in ticks (randomized by the core in [n, 2n)). */
   electionTimeoutTicks: number;
   heartbeatIntervalTicks: number;
+  /**
+   * Read leases (src/raft/lease.ts): a leader a quorum answered within this long serves
+   * linearizable reads from its state, with no round; 0 turns them off. Must leave a wide margin
+   * below voteRefusalMs: the margin absorbs clock-rate drift and clock-reading lag.
+   */
+  readLeaseMs: number;
+  /**
+   * How long a member refuses votes after hearing from the leader: the election timeout in wall
+   * time (alarms fire late, never early, so no member campaigns sooner than this by itself).
+   */
+  voteRefusalMs: number;
   /** Idle ticks before the leader puts the group to sleep (no alarms, no requests). */
   quiesceAfterTicks: number;
   /** Take a store snapshot and compact the log every this many applied entries (members staggered). */
@@ -51,6 +62,9 @@ export const replicaDefaults: ReplicaConfig = {
   tickMs: 50,
   electionTimeoutTicks: 10,
   heartbeatIntervalTicks: 2,
+  // Half the refusal window: heartbeats every 100 ms renew it, and 250 ms of margin remain.
+  readLeaseMs: 250,
+  voteRefusalMs: 500,
   quiesceAfterTicks: 20,
   snapshotEntriesInterval: 5_000,
   proposalWaitMsMax: 5_000,
@@ -68,13 +82,27 @@ export const replicaDefaults: ReplicaConfig = {
 
 export interface ReplicaVars {
   TICK_MS?: string;
+  /** "0" turns read leases off (every linearizable read then takes a ReadIndex round). */
+  READ_LEASE_MS?: string;
   SNAPSHOT_ENTRIES_INTERVAL?: string;
 }
 
 export function replicaConfigFrom(vars: ReplicaVars): ReplicaConfig {
+  const tickMs = positiveInt(vars.TICK_MS, "TICK_MS", replicaDefaults.tickMs);
+  // Both windows scale with the tick, so a faster tick keeps the same safety margins.
+  const voteRefusalMs = replicaDefaults.electionTimeoutTicks * tickMs;
+  const readLeaseMs = vars.READ_LEASE_MS === "0" ? 0 : positiveInt(vars.READ_LEASE_MS, "READ_LEASE_MS", voteRefusalMs / 2);
+  if (readLeaseMs > voteRefusalMs / 2) {
+    throw new Error(
+      `READ_LEASE_MS=${readLeaseMs} must be at most half the election timeout (${voteRefusalMs} ms at TICK_MS=${tickMs}), ` +
+        "so clock drift cannot let a lease outlive the followers' promise; lower it in wrangler.toml [vars]",
+    );
+  }
   return {
     ...replicaDefaults,
-    tickMs: positiveInt(vars.TICK_MS, "TICK_MS", replicaDefaults.tickMs),
+    tickMs,
+    readLeaseMs,
+    voteRefusalMs,
     snapshotEntriesInterval: positiveInt(
       vars.SNAPSHOT_ENTRIES_INTERVAL,
       "SNAPSHOT_ENTRIES_INTERVAL",

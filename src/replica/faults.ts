@@ -16,9 +16,11 @@ export interface Faults {
   stopped: boolean;
   /** Extra latency before sending to a peer, in ms. */
   delayMsByPeer: Record<NodeId, number>;
+  /** Never serve a read on the leader's lease: every linearizable read takes a ReadIndex round. */
+  noLeaseReads: boolean;
 }
 
-export const noFaults: Faults = { dropInbound: false, dropOutbound: false, stopped: false, delayMsByPeer: {} };
+export const noFaults: Faults = { dropInbound: false, dropOutbound: false, stopped: false, delayMsByPeer: {}, noLeaseReads: false };
 
 export function stoppedMessage(id: NodeId): string {
   return `replica ${id} is stopped by fault injection; clear it with setFaults({ stopped: false })`;

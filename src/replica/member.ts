@@ -111,6 +111,11 @@ export class Member {
     });
     this.#reads = new ReadIndexBatcher({
       issue: (context) => this.#issueReadIndex(context),
+      // Usually applied already (the leader applies before it confirms): no wait, no timer.
+      applied: (index) =>
+        this.applied.index >= index
+          ? index
+          : this.waiters.until(() => this.applied.index >= index, deps.config.readIndexWaitMsMax).then((ok) => (ok ? index : null)),
       timeoutMs: deps.config.readIndexWaitMsMax,
     });
     // Replay committed entries after the snapshot so reads see the state before the crash. The
@@ -130,6 +135,9 @@ export class Member {
       uncommittedBytesMax: c.uncommittedBytesMax,
       quiesceAfterTicks: c.quiesceAfterTicks,
       appliedIndex: this.applied.index,
+      readLeaseMs: c.readLeaseMs,
+      voteRefusalMs: c.voteRefusalMs,
+      votesRefusedUntilMs: this.#storage.votePromiseUntilMs(),
     });
   }
 
@@ -180,15 +188,22 @@ export class Member {
    * The index a linearizable read must wait for (ReadIndex, on any member), already applied when
    * this resolves; null when no leader confirmed it in time (an election: retry elsewhere).
    */
-  async readBarrier(): Promise<number | null> {
+  /**
+   * A linearizable read on the leader's read lease: true when this member may answer from its
+   * applied state right now, with no round (src/raft/lease.ts); false: take readBarrier().
+   */
+  leaseRead(): boolean {
+    if (!this.#isLeader || this.faults.stopped || this.faults.noLeaseReads) return false;
+    const index = this.#node.leaseRead(Date.now());
+    if (index === null || this.applied.index < index) return false;
+    this.stats.leaseReads++;
+    return true;
+  }
+
+  readBarrier(): Promise<number | null> {
     const electing = this.#awaitLeader(false); // the read index itself wakes a sleeping member
-    if (electing !== undefined) await electing;
-    const index = await this.#reads.request();
-    if (index === null) return null;
-    // Usually applied already (the leader applies before it confirms): no wait, no timer.
-    if (this.applied.index >= index) return index;
-    const ok = await this.waiters.until(() => this.applied.index >= index, this.#deps.config.readIndexWaitMsMax);
-    return ok ? index : null;
+    // Every read of a batch shares the batch's promise: no promise of its own on the hot path.
+    return electing === undefined ? this.#reads.request() : electing.then(() => this.#reads.request());
   }
 
   #leaderKnown(): boolean {
@@ -224,7 +239,7 @@ export class Member {
       // Freshly loaded and nobody to ask (leaders are volatile): campaign now rather than after
       // an election timeout. PreVote keeps this from disturbing a group whose leader is alive:
       // members that hear from it refuse the pre-vote.
-      this.#node.campaign();
+      this.#node.campaign(Date.now());
       this.#drive();
     }
     // A freshly loaded member has not armed its timer yet (loading must not wake a group).
@@ -232,7 +247,7 @@ export class Member {
   }
 
   campaign(): void {
-    this.#node.campaign();
+    this.#node.campaign(Date.now());
     this.#drive();
   }
 
@@ -257,7 +272,7 @@ export class Member {
   tick(): void {
     this.#clock.fired();
     this.stats.alarmsFired++;
-    this.#node.tick();
+    this.#node.tick(Date.now());
     // Commit-only appends wait for the next message or, at the latest, this tick.
     this.#transport.flushAll();
     this.#drive();
@@ -282,8 +297,9 @@ export class Member {
 
   #step(messages: readonly Message[]): void {
     for (const m of messages) {
-      if (m.from === this.#leader && m.from !== "") this.#lastLeaderContactMs = Date.now();
-      this.#node.step(m);
+      const nowMs = Date.now();
+      if (m.from === this.#leader && m.from !== "") this.#lastLeaderContactMs = nowMs;
+      this.#node.step(m, nowMs);
     }
   }
 

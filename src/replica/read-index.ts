@@ -5,13 +5,18 @@
 
 interface Batch {
   context: string;
-  waiters: Array<(index: number | null) => void>;
+  /** One promise for every read of the batch: a read costs no promise or callback of its own. */
+  answer: Promise<number | null>;
+  resolve: (index: number | null | PromiseLike<number | null>) => void;
+  reads: number;
   timer?: ReturnType<typeof setTimeout>;
 }
 
 export interface ReadIndexHost {
   /** Asks the core for a read index tagged `context` (and drives it). */
   issue(context: string): void;
+  /** What the batch's reads get for a confirmed index: it, once applied here (else null). */
+  applied(index: number): number | null | Promise<number | null>;
   timeoutMs: number;
 }
 
@@ -23,13 +28,21 @@ export class ReadIndexBatcher {
 
   constructor(private readonly host: ReadIndexHost) {}
 
-  /** The commit index to apply up to before reading, or null when no leader confirmed in time. */
+  /**
+   * The confirmed read index, already applied here when this resolves; null when no leader
+   * confirmed it in time (or it was not applied in time).
+   */
   request(): Promise<number | null> {
-    return new Promise((resolve) => {
-      this.#next ??= { context: `${this.#nonce}.${(this.#counter++).toString(36)}`, waiters: [] };
-      this.#next.waiters.push(resolve);
-      this.#issueNext();
-    });
+    const batch = (this.#next ??= this.#newBatch());
+    batch.reads++;
+    this.#issueNext();
+    return batch.answer;
+  }
+
+  #newBatch(): Batch {
+    let resolve!: Batch["resolve"];
+    const answer = new Promise<number | null>((r) => (resolve = r));
+    return { context: `${this.#nonce}.${(this.#counter++).toString(36)}`, answer, resolve, reads: 0 };
   }
 
   /** A ReadState from Ready: resolves the batch it answers. */
@@ -59,11 +72,14 @@ export class ReadIndexBatcher {
     if (batch === null) return;
     clearTimeout(batch.timer);
     this.#inFlight = null;
-    for (const resolve of batch.waiters) resolve(index);
-    this.#issueNext();
+    try {
+      batch.resolve(index === null ? null : this.host.applied(index));
+    } finally {
+      this.#issueNext();
+    }
   }
 
   get waiting(): number {
-    return (this.#inFlight?.waiters.length ?? 0) + (this.#next?.waiters.length ?? 0);
+    return (this.#inFlight?.reads ?? 0) + (this.#next?.reads ?? 0);
   }
 }

@@ -26,7 +26,7 @@ export type ReadAnswer =
   | { type: "futureRevision"; revision: Revision };
 
 export async function readOnMember(member: Member, query: Query, request: ReadRequest): Promise<ReadAnswer> {
-  if (request.consistency === "linearizable") {
+  if (request.consistency === "linearizable" && !member.leaseRead()) {
     const index = await member.readBarrier();
     if (index === null) {
       const leader = member.basicStatus().leader;

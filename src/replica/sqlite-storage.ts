@@ -53,6 +53,8 @@ const schema = [
      id INTEGER PRIMARY KEY CHECK (id = 0), idx INTEGER NOT NULL, term INTEGER NOT NULL,
      conf TEXT NOT NULL, bytes INTEGER NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS raft_snapshot_chunk (seq INTEGER PRIMARY KEY, data BLOB NOT NULL)`,
+  // Read leases: until when this member promised the leader not to vote (src/raft/lease.ts).
+  `CREATE TABLE IF NOT EXISTS raft_vote_promise (id INTEGER PRIMARY KEY CHECK (id = 0), until_ms REAL NOT NULL)`,
 ];
 
 const entryTypeCode: Record<EntryType, number> = { normal: 0, conf: 1 };
@@ -252,6 +254,16 @@ export class SqliteLogStorage implements LogStorage {
   #dropTail(): void {
     this.#tail = [];
     this.#tailBytes = 0;
+  }
+
+  /** Read leases: the persisted end of this member's vote promise (none: -Infinity). */
+  votePromiseUntilMs(): number {
+    const row = this.sql.exec<{ until_ms: number }>("SELECT until_ms FROM raft_vote_promise WHERE id = 0").toArray()[0];
+    return row?.until_ms ?? Number.NEGATIVE_INFINITY;
+  }
+
+  setVotePromiseUntilMs(untilMs: number): void {
+    this.sql.exec("INSERT OR REPLACE INTO raft_vote_promise (id, until_ms) VALUES (0, ?)", untilMs);
   }
 
   setHardState(hardState: HardState): void {

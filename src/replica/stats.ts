@@ -17,6 +17,8 @@ export interface ReplicaStats {
   entriesApplied: number;
   snapshotsTaken: number;
   snapshotsRestored: number;
+  /** Linearizable reads served on a read lease, with no ReadIndex round (src/raft/lease.ts). */
+  leaseReads: number;
 }
 
 export function emptyStats(): ReplicaStats {
@@ -33,5 +35,6 @@ export function emptyStats(): ReplicaStats {
     entriesApplied: 0,
     snapshotsTaken: 0,
     snapshotsRestored: 0,
+    leaseReads: 0,
   };
 }
