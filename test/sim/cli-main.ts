@@ -64,7 +64,7 @@ async function replayOne(opts: CliOptions, seed: number): Promise<void> {
   try {
     const r = runSeed(run);
     const wallMs = performance.now() - started;
-    console.log(`\nseed ${seed} passed: ${r.nodes} voters, profile ${r.profile}, ${r.ticks} ticks, ${r.operationsChecked} operations checked, ${r.writesCompleted} writes, ${r.timedOut} timed out, ${r.crashes} crashes, ${r.membershipChanges} membership changes, commit index ${r.committedIndex}, ${r.stepsChecked} steps checked, ${wallMs.toFixed(0)} ms (with trace)`);
+    console.log(`\nseed ${seed} passed: ${r.nodes} voters, profile ${r.profile}, ${r.ticks} ticks, ${r.operationsChecked} operations checked, ${r.writesCompleted} writes, ${describeLeaseReads(r.leaseReads, r.readsCompleted)}, lease held at ${r.leaseProbesHeld} of ${r.leaseProbes} probes, ${r.timedOut} timed out, ${r.crashes} crashes, ${r.membershipChanges} membership changes, commit index ${r.committedIndex}, ${r.stepsChecked} steps checked, ${wallMs.toFixed(0)} ms (with trace)`);
   } catch (e) {
     console.error(`\n${e instanceof Error ? e.message : String(e)}`);
     if (!(e instanceof SimFailure)) console.error(`Replay: ${replayCommand(run)}`);
@@ -85,7 +85,8 @@ async function measureThroughput(opts: CliOptions): Promise<void> {
   const coreSeconds = r.coreMs / 1000;
   console.log(`  committed writes: ${r.writesCompleted} = ${(r.writesCompleted / seconds).toFixed(0)} committed ops/s of wall time (whole simulator, checks included)`);
   console.log(`  time inside the core: ${coreSeconds.toFixed(2)} s = ${(r.writesCompleted / coreSeconds).toFixed(0)} committed ops per core-second`);
-  console.log(`  all operations checked (incl. ReadIndex gets): ${r.operationsChecked} (${(r.operationsChecked / seconds).toFixed(0)} ops/s), log index ${r.committedIndex}`);
+  console.log(`  all operations checked (incl. gets): ${r.operationsChecked} (${(r.operationsChecked / seconds).toFixed(0)} ops/s), log index ${r.committedIndex}`);
+  console.log(`  ${describeLeaseReads(r.leaseReads, r.readsCompleted)}`);
 }
 
 async function sweep(opts: CliOptions): Promise<void> {
@@ -93,6 +94,8 @@ async function sweep(opts: CliOptions): Promise<void> {
   const total = seeds.length;
   const started = performance.now();
   let operations = 0;
+  // Reads completed and served on a lease, in runs with faults (by profile) and without.
+  const reads = new Map<string, { reads: number; leaseReads: number; seeds: number }>();
   let done = 0;
   const failures: { seed: number; message: string }[] = [];
   const batchSeeds = 20;
@@ -105,7 +108,14 @@ async function sweep(opts: CliOptions): Promise<void> {
         const worker = new Worker(fileURLToPath(new URL("./sweep-worker.ts", import.meta.url).href), { workerData: { coreDir: opts.coreDir, nodes: opts.nodes, faults: opts.faults, skipQuiescence: opts.skipQuiescence, ticks: opts.ticks } });
         worker.on("error", reject);
         worker.on("message", (reply: SweepReply) => {
-          if (reply.kind === "result") operations += reply.operations;
+          if (reply.kind === "result") {
+            operations += reply.operations;
+            const byProfile = reads.get(reply.profile) ?? { reads: 0, leaseReads: 0, seeds: 0 };
+            byProfile.reads += reply.reads;
+            byProfile.leaseReads += reply.leaseReads;
+            byProfile.seeds++;
+            reads.set(reply.profile, byProfile);
+          }
           if (reply.kind === "failure") {
             failures.push(reply);
             // The first few in full; the rest are listed by seed at the end.
@@ -125,6 +135,9 @@ async function sweep(opts: CliOptions): Promise<void> {
   const wallSeconds = (performance.now() - started) / 1000;
   console.log(`seeds run: ${done} (from ${opts.from}, ${opts.nodes === undefined ? "3 and 5" : opts.nodes} voters, faults ${opts.faults ? "on" : "off"}, ${workerCount} workers)`);
   console.log(`operations checked: ${operations}`);
+  const all = [...reads.values()].reduce((sum, r) => ({ reads: sum.reads + r.reads, leaseReads: sum.leaseReads + r.leaseReads }), { reads: 0, leaseReads: 0 });
+  const byProfile = [...reads].sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, r]) => `${name} ${percent(r.leaseReads, r.reads)} of ${r.reads} (${r.seeds} seeds)`);
+  console.log(`${describeLeaseReads(all.leaseReads, all.reads)}; by fault profile: ${byProfile.join(", ")}`);
   console.log(`wall time: ${wallSeconds.toFixed(1)} s`);
   if (failures.length === 0) {
     console.log("all seeds passed");
@@ -136,6 +149,14 @@ async function sweep(opts: CliOptions): Promise<void> {
   console.log(`${failures.length} seeds FAILED: ${failures.map((f) => f.seed).join(", ")}`);
   console.log(`replay the first with: npm run sim -- --seed ${failures[0]?.seed}${nodesFlag}${opts.faults ? "" : " --no-faults"}${coreFlag}`);
   process.exitCode = 1;
+}
+
+function percent(part: number, whole: number): string {
+  return whole === 0 ? "-" : `${((100 * part) / whole).toFixed(1)} %`;
+}
+
+function describeLeaseReads(leaseReads: number, reads: number): string {
+  return `${leaseReads} of ${reads} reads served on a read lease (${percent(leaseReads, reads)})`;
 }
 
 try {

@@ -1,6 +1,7 @@
-// Simulated clients: each runs one operation at a time (get by ReadIndex, put, cas) against a
-// replica of its choice, retries on silence or refusal, and gives up after a timeout. Retries
-// reuse the operation's (client, seq), so the state machine applies a write at most once.
+// Simulated clients: each runs one operation at a time (get, put, cas) against a replica of its
+// choice, retries on silence or refusal, and gives up after a timeout. A get is served at once on
+// the leader's read lease when it holds, else by ReadIndex. Retries reuse the operation's
+// (client, seq), so the state machine applies a write at most once.
 import type { NodeId } from "../../src/raft/types.ts";
 import type { Cluster } from "./cluster.ts";
 import type { KvCommand, KvResult } from "./kv-state-machine.ts";
@@ -18,6 +19,8 @@ export interface ClientOptions {
   timeoutTicks: number;
   /** Idle ticks between one operation's end and the next one's start. */
   thinkTicksMax: number;
+  /** Share of operations that are gets; the rest are half puts, half CAS. */
+  readShare: number;
 }
 
 interface Pending {
@@ -43,6 +46,9 @@ export class SimClient {
   /** Once false the client starts no new operations (the run is draining). */
   accepting = true;
   timedOut = 0;
+  /** Gets completed, and how many of them on a read lease (no ReadIndex round). */
+  readsCompleted = 0;
+  leaseReads = 0;
 
   constructor(id: number, cluster: Cluster, prng: Prng, opts: ClientOptions, history: Operation<KvInput, KvOutput>[], writtenValues: Map<string, string[]>) {
     this.id = id;
@@ -109,6 +115,15 @@ export class SimClient {
 
   private sendRead(host: NodeHost, p: Pending): string {
     const input = p.input;
+    // As a replica would: the leader's lease first (every member is asked; only a leader may say
+    // yes), served at once when the index is applied; otherwise a ReadIndex round.
+    const leaseIndex = this.cluster.leaseRead(host);
+    if (leaseIndex !== null && leaseIndex <= host.appliedIndex) {
+      this.log(`#${p.seq} attempt ${p.attempts}: served at ${host.id} on its read lease (index ${leaseIndex}, applied ${host.appliedIndex})`);
+      this.leaseReads++;
+      this.complete(p.seq, { kind: "get", value: host.machine.get(input.key) });
+      return "ok";
+    }
     const context = `read/${this.id}/${p.seq}/${p.attempts}`;
     host.pendingReads.set(context, { key: input.key, index: null, done: (value) => this.complete(p.seq, { kind: "get", value }) });
     const result = this.cluster.act(host, (raw) => raw.readIndex(context)) as { ok: boolean; reason?: string } | undefined;
@@ -124,6 +139,7 @@ export class SimClient {
     const p = this.pending;
     if (p === null || p.seq !== seq) return;
     this.history.push({ clientId: this.id, input: p.input, output, call: p.callEvent, return: this.cluster.nextEvent() });
+    if (output.kind === "get") this.readsCompleted++;
     if (output.kind === "get" && output.value !== null) this.remember(p.input.key, output.value);
     this.log(`#${seq} done: ${describeInput(p.input)} -> ${JSON.stringify(output)}`);
     this.pending = null;
@@ -139,19 +155,23 @@ export class SimClient {
     this.nextStartTick = nowTick + this.prng.range(0, this.opts.thinkTicksMax);
   }
 
-  /** Writes mostly go to the known leader; reads often go to followers, which ReadIndex must make safe. */
+  /**
+   * Writes mostly go to the known leader. Reads go there a bit more often than not (its read lease
+   * must be exercised), and often to followers, which ReadIndex must make safe.
+   */
   private chooseReplica(kind: KvInput["kind"]): NodeHost {
     const hint = this.leaderHint === "" ? undefined : this.cluster.hosts.get(this.leaderHint);
-    if (hint !== undefined && hint.up && this.prng.chance(kind === "get" ? 0.3 : 0.7)) return hint;
+    if (hint !== undefined && hint.up && this.prng.chance(kind === "get" ? 0.5 : 0.7)) return hint;
     return this.prng.pick([...this.cluster.hosts.values()].filter((h) => !h.destroyed));
   }
 
   private randomInput(): KvInput {
     const key = this.prng.pick(this.opts.keys);
     const roll = this.prng.next();
-    if (roll < 0.4) return { kind: "get", key };
+    const reads = this.opts.readShare;
+    if (roll < reads) return { kind: "get", key };
     const value = `c${this.id}.${this.seq + 1}`;
-    if (roll < 0.7) return { kind: "put", key, value };
+    if (roll < reads + (1 - reads) / 2) return { kind: "put", key, value };
     return { kind: "cas", key, expected: this.expectedValue(key), value };
   }
 

@@ -22,7 +22,17 @@ export interface ClusterOptions {
   compactEveryEntries: number;
   /** Chance, per Ready, of a crash in the middle of handling it (between its stages). */
   crashMidReadyProbability: number;
+  /** Draws each member's clock (offset and rate). */
+  clockPrng: Prng;
 }
+
+/**
+ * Real time: one simulator tick lasts this many wall milliseconds, the production tick
+ * (`replicaDefaults.tickMs`). A node tick at tickRate 1 lasts as long.
+ */
+export const msPerTick = 50;
+/** Clock rates are drawn from [1 - clockDriftMax, 1 + clockDriftMax] (see `clockMs`). */
+export const clockDriftMax = 0.01;
 
 /** Ready handling loops at most this often per event; more means the core never settles. */
 const readiesPerEventMax = 1_000;
@@ -58,7 +68,49 @@ export class Cluster {
     this.committedConf = conf;
     for (const id of opts.voterIds) this.hosts.set(id, new NodeHost(id, opts.core.createStorage(conf)));
     for (const id of opts.spareIds) this.hosts.set(id, new NodeHost(id, opts.core.createStorage(null)));
+    for (const host of this.hosts.values()) {
+      // Offsets anywhere (some negative): only rates may matter to the core, never offsets.
+      host.clockOffsetMs = Math.round((opts.clockPrng.next() * 2 - 1) * 1e12);
+      host.clockRate = 1 + (opts.clockPrng.next() * 2 - 1) * clockDriftMax;
+    }
     for (const host of this.hosts.values()) this.start(host);
+  }
+
+  // --- Clocks (read leases, src/raft/lease.ts) --------------------------------------------------
+  //
+  // Real time is msPerTick ms per simulator tick. Each member reads its own wall clock: an
+  // arbitrary offset (members' readings are not comparable, and the core must not need them to
+  // be) plus real time at a rate within ±clockDriftMax (the margin readLeaseMs leaves below
+  // voteRefusalMs must absorb it). The clock belongs to the machine: it survives a crash, so the
+  // promise a member persisted (its end by this clock) means the same after the restart.
+  //
+  // The clock rate is deliberately independent of `tickRate`. Below 1, tickRate models alarms
+  // firing late; above 1 (up to tickRateSkewMax, 2) a node ticks faster than real time, which
+  // production never does: an alarm fires late, never early, so a member's election timer never
+  // fires sooner than electionTimeoutTicks x tickMs (= voteRefusalMs at factor 1) after it last
+  // heard from the leader. Lease safety must not rest on that, and in this core it does not: the
+  // follower keeps its promise by its clock (`votePromised` gates hup(), the (pre)vote answer and
+  // the higher-term check), not by its election timer. A node ticking fast only sees its early
+  // campaigns refused until the promise ends, a liveness cost. So fast ticks stay: they are the
+  // stricter test that the promise is kept by the clock (RawNode.campaign(), which members call
+  // on load, and the forced campaigns skip the timer anyway). Tying the clock to the tick rate
+  // instead would drift clocks by up to 2x, far beyond any margin, and flag a correct core; and
+  // scaling voteRefusalMs by the tick skew would only hide a core that trusted its timer.
+
+  /** What `host`'s clock reads now. Every step, tick and campaign gets it, as production does. */
+  clockMs(host: NodeHost): number {
+    return host.clockOffsetMs + host.clockRate * this.nowTick * msPerTick;
+  }
+
+  /**
+   * Read leases: the index `host` may serve a linearizable read at right now without a round, or
+   * null. The Lease Safety invariant is checked on every index the core hands out.
+   */
+  leaseRead(host: NodeHost): number | null {
+    const index = this.act(host, (raw) => raw.leaseRead(this.clockMs(host)));
+    if (index === undefined || index === null || host.raw === null) return null;
+    this.invariants.onLeaseRead(host, host.raw.status(), index, (id) => this.clockMs(this.host(id)));
+    return index;
   }
 
   nextEvent(): number {
@@ -97,7 +149,9 @@ export class Cluster {
     host.appliedIndex = snap.metadata.index;
     host.confAtApplied = snap.metadata.index === 0 ? host.storage.initialState().confState : snap.metadata.conf;
     const seed = this.prng.nextUint32();
-    host.raw = this.opts.core.createNode({ ...this.opts.raft, id: host.id, seed }, host.storage, host.appliedIndex);
+    // The persisted vote promise comes back: a restart must not free the member from it.
+    const promise = host.votePromiseUntilMs === undefined ? {} : { votesRefusedUntilMs: host.votePromiseUntilMs };
+    host.raw = this.opts.core.createNode({ ...this.opts.raft, id: host.id, seed, ...promise }, host.storage, host.appliedIndex);
     host.needsTicks = true;
     host.persistedHardState = { ...host.storage.initialState().hardState };
     const status = host.raw.status();
@@ -134,7 +188,8 @@ export class Cluster {
     }
     if (this.trace.enabled) this.trace.log(`deliver ${describeMessage(m)}`);
     const raw = host.raw;
-    this.inCore(() => raw.step(m));
+    const nowMs = this.clockMs(host);
+    this.inCore(() => raw.step(m, nowMs));
     this.process(host);
     return true;
   }
@@ -143,13 +198,14 @@ export class Cluster {
   tickAll(): void {
     const ticked: string[] = [];
     for (const host of this.hosts.values()) {
-      if (host.raw === null || !host.needsTicks) continue;
+      if (host.raw === null || !host.needsTicks || this.nowTick < host.ticksStalledUntil) continue;
       host.tickCredit += host.tickRate;
       while (host.tickCredit >= 1 && host.raw !== null && host.needsTicks) {
         host.tickCredit -= 1;
         if (this.trace.enabled) ticked.push(host.id);
         const raw = host.raw;
-        this.inCore(() => raw.tick());
+        const nowMs = this.clockMs(host);
+        this.inCore(() => raw.tick(nowMs));
         this.process(host);
       }
     }
@@ -192,6 +248,8 @@ export class Cluster {
     const before = { ...host.persistedHardState };
     this.persist(host, rd);
     this.invariants.afterPersist(host, rd, before, status, host.lastConf);
+    const leases = (this.opts.raft.readLeaseMs ?? 0) > 0;
+    if (leases) this.invariants.checkPromises(host, rd, this.clockMs(host), this.opts.raft.voteRefusalMs ?? 0);
     if (this.crashMidReady(host, "after persisting, before sending")) return;
     if (this.prng.chance(this.crashMidReadyProbability)) {
       // A crash halfway through sending: some messages left, the rest did not.
@@ -231,6 +289,10 @@ export class Cluster {
       storage.setHardState(rd.hardState);
       if (this.trace.enabled && rd.hardState.commit > host.persistedHardState.commit) this.trace.log(`${host.id} commit ${rd.hardState.commit}`);
       host.persistedHardState = { ...rd.hardState };
+    }
+    if (rd.votePromiseUntilMs !== undefined) {
+      host.votePromiseUntilMs = rd.votePromiseUntilMs;
+      if (this.trace.enabled) this.trace.log(`${host.id} persists vote promise until ${describeClock(host, rd.votePromiseUntilMs)}`);
     }
     if (this.trace.enabled && rd.entries.length > 0) {
       const first = rd.entries[0] as Entry;
@@ -315,6 +377,12 @@ export class Cluster {
     }
     host.lastConf = status.conf;
   }
+}
+
+/** A reading of `host`'s clock, as real simulator time, for the trace. */
+export function describeClock(host: NodeHost, readingMs: number): string {
+  const realMs = (readingMs - host.clockOffsetMs) / host.clockRate;
+  return `${realMs.toFixed(1)} ms (tick ${(realMs / msPerTick).toFixed(2)})`;
 }
 
 export function describeConf(conf: ConfState): string {

@@ -21,13 +21,16 @@ export interface NodeStatus {
 
 /** What the simulator needs of RawNode (etcd-io/raft shape). */
 export interface RawNodeLike {
-  tick(): void;
-  step(m: Message): void;
+  /** `nowMs`: the member's clock (cluster.ts `clockMs`); read leases need it on every call that takes it. */
+  tick(nowMs?: number): void;
+  step(m: Message, nowMs?: number): void;
   propose(data: Uint8Array): ProposeResult;
   proposeConfChange(cc: ConfChange): ProposeResult;
   readIndex(context: string): unknown;
+  /** Read leases: the index a read may be served at now without a round, or null. */
+  leaseRead(nowMs: number): number | null;
   transferLeadership(to: NodeId): unknown;
-  campaign(): unknown;
+  campaign(nowMs?: number): unknown;
   hasReady(): boolean;
   ready(): Ready;
   advance(): void;

@@ -1,5 +1,6 @@
 // The fault schedule: crashes (often of the leader), partitions (leader isolated, random splits,
-// one-way cuts), changing link quality, skewed clocks, forced elections and leadership transfers.
+// one-way cuts, one link cut both ways), changing link quality, skewed tick rates and stalled ticks (late alarms), forced
+// elections and leadership transfers.
 // Rates are per simulator tick and high on purpose: crashes must land during elections, and a
 // leader must often be cut off after it replicated an entry to only some followers (Figure 8).
 import type { NodeId } from "../../src/raft/types.ts";
@@ -22,8 +23,18 @@ export interface FaultRates {
   linkChangePerTick: number;
   transferPerTick: number;
   campaignPerTick: number;
-  /** Node tick rates are drawn from [1 / skew, skew]. */
+  /**
+   * Node tick rates are drawn from [1 / skew, skew]: alarms late, or ticks faster than real time
+   * (never in production; see cluster.ts on clocks for why the sim keeps them with read leases).
+   */
   tickRateSkewMax: number;
+  /**
+   * Stalls: a member's ticks stop for a while (an alarm very late) while it still handles
+   * messages and clients. A stalled leader neither heartbeats nor steps down by CheckQuorum, so
+   * only its clock ends its read lease. Mostly aimed at the leader.
+   */
+  stallPerTick: number;
+  stallTicksMax: number;
 }
 
 export class FaultInjector {
@@ -50,6 +61,7 @@ export class FaultInjector {
     if (this.prng.chance(r.linkChangePerTick)) this.changeLinks();
     if (this.prng.chance(r.transferPerTick)) this.transferLeadership();
     if (this.prng.chance(r.campaignPerTick)) this.forceCampaign();
+    if (this.prng.chance(r.stallPerTick)) this.stallTicks(nowTick);
   }
 
   /** End of the fault phase: a perfect network, every replica up. */
@@ -61,6 +73,7 @@ export class FaultInjector {
     for (const host of this.cluster.hosts.values()) {
       // Healthy clocks tick at one rate: only the core's randomized timeouts can break a tie.
       host.tickRate = 1;
+      host.ticksStalledUntil = 0;
       this.cluster.restart(host);
     }
   }
@@ -90,7 +103,7 @@ export class FaultInjector {
     net.healPartitions();
     const ids = [...this.cluster.hosts.keys()];
     const leader = this.cluster.leader();
-    const kind = this.prng.chance(this.rates.leaderPartitionShare) ? this.prng.int(2) : 2 + this.prng.int(2);
+    const kind = this.prng.chance(this.rates.leaderPartitionShare) ? this.prng.pick([0, 1, 4]) : this.prng.pick([2, 3, 5]);
     let what: string;
     if (kind === 0 && leader !== undefined) {
       net.split([leader.id], ids.filter((id) => id !== leader.id));
@@ -105,6 +118,16 @@ export class FaultInjector {
       const cut = this.prng.range(1, Math.floor(ids.length / 2));
       net.split(shuffled.slice(0, cut), shuffled.slice(cut));
       what = `split [${shuffled.slice(0, cut).join(",")}] | [${shuffled.slice(cut).join(",")}]`;
+    } else if (kind === 4 || kind === 5) {
+      // A partial partition: the two lose each other but still reach everyone else, so others
+      // relay between them. The leader may stay leader for some members while one it cannot
+      // reach (and that cannot reach it) campaigns through a member that hears both: exactly
+      // where a read lease must rest on that member's promise.
+      const a = kind === 4 && leader !== undefined ? leader.id : this.prng.pick(ids);
+      const voters = this.cluster.committedConf.voters.filter((id) => id !== a);
+      const b = this.prng.pick(voters.length > 0 ? voters : ids.filter((id) => id !== a));
+      net.split([a], [b]);
+      what = `cut ${a} <-/-> ${b}`;
     } else {
       const a = this.prng.pick(ids);
       const b = this.prng.pick(ids.filter((id) => id !== a));
@@ -150,7 +173,16 @@ export class FaultInjector {
     if (up.length === 0) return;
     const host: NodeHost = this.prng.pick(up);
     if (this.cluster.trace.enabled) this.cluster.trace.log(`CAMPAIGN ${host.id}`);
-    this.cluster.act(host, (raw) => raw.campaign());
+    this.cluster.act(host, (raw) => raw.campaign(this.cluster.clockMs(host)));
+  }
+
+  private stallTicks(nowTick: number): void {
+    const up = this.cluster.upHosts();
+    if (up.length === 0) return;
+    const leader = this.cluster.leader();
+    const host = leader !== undefined && this.prng.chance(0.7) ? leader : this.prng.pick(up);
+    host.ticksStalledUntil = nowTick + this.prng.range(5, this.rates.stallTicksMax);
+    if (this.cluster.trace.enabled) this.cluster.trace.log(`STALL ${host.id}: no ticks (alarm late) until ${host.ticksStalledUntil}`);
   }
 
   private randomTickRate(): number {

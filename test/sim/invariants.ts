@@ -32,6 +32,9 @@ interface MemberRecord {
 
 const decoder = new TextDecoder();
 
+/** The context of (pre)vote requests a leadership transfer sends (src/raft/election.ts). */
+const transferContext = "raft/transfer";
+
 export function entryKey(e: Entry): string {
   return `${e.term}/${e.type}/${decoder.decode(e.data)}`;
 }
@@ -52,6 +55,19 @@ export class Invariants {
   /** `${index}:${term}` -> what every log holding that entry must agree on. */
   private readonly logRecords = new Map<string, LogRecord>();
   private readonly members = new Map<NodeId, MemberRecord>();
+  /**
+   * Read leases: per member, the end (by its own clock) of the longest promise its heartbeat
+   * answers gave: no (pre)vote granted and no campaign before it. Survives crashes, as the
+   * promise must.
+   */
+  private readonly promisedUntil = new Map<NodeId, number>();
+  /** The same promises, less those a member gave up by granting a transfer's vote: what a lease may rest on. */
+  private readonly backingUntil = new Map<NodeId, number>();
+  /** `${term}/${candidate}` of campaigns a leadership transfer started: their votes override promises (§3.10). */
+  private readonly transferCampaigns = new Set<string>();
+  /** The highest term anyone was leader in, and who. */
+  private newestLeaderTerm = 0;
+  private newestLeader: NodeId = "";
   stepsChecked = 0;
 
   constructor(hosts: ReadonlyMap<NodeId, NodeHost>) {
@@ -212,6 +228,82 @@ export class Invariants {
     }
   }
 
+  /**
+   * Read leases, the follower's side (lease.ts): a member that answers a heartbeat (`sentAtMs`
+   * echoed, which renews the leader's lease) promises to grant no (pre)vote and start no campaign
+   * before its clock reads now + voteRefusalMs, except for a leadership transfer's campaign.
+   * - Vote Promise: no message of this Ready grants a vote or campaigns while a promise stands,
+   *   crashes notwithstanding.
+   * - Persist before send: the promise is durable before the answer leaves (a restart must not
+   *   forget it).
+   * Called after persisting, before sending, with the member's clock at this step.
+   */
+  checkPromises(host: NodeHost, rd: Ready, nowMs: number, voteRefusalMs: number): void {
+    if (voteRefusalMs <= 0) return;
+    for (const m of rd.messages) {
+      if ((m.type !== "vote" && m.type !== "preVote") || m.context !== transferContext) continue;
+      // A transfer's candidate votes for itself whatever it promised (§3.10).
+      this.transferCampaigns.add(`${m.term}/${m.from}`);
+      this.backingUntil.delete(host.id);
+    }
+    const until = this.promisedUntil.get(host.id) ?? Number.NEGATIVE_INFINITY;
+    for (const m of rd.messages) {
+      const campaigns = (m.type === "vote" || m.type === "preVote") && m.context !== transferContext;
+      const granted = (m.type === "voteResp" || m.type === "preVoteResp") && m.reject !== true;
+      const grants = granted && !this.transferCampaigns.has(`${m.term}/${m.to}`);
+      // A transfer's vote breaks the promise (§3.10); the leader that began it gave its lease up.
+      if (granted && !grants) this.backingUntil.delete(host.id);
+      if ((campaigns || grants) && nowMs < until) {
+        const what = campaigns ? `campaigns (${m.type} to ${m.to}, term ${m.term})` : `grants its ${m.type === "voteResp" ? "vote" : "pre-vote"} to ${m.to} in term ${m.term}`;
+        throw new SafetyViolation("Vote Promise", `${host.id} ${what} ${(until - nowMs).toFixed(1)} ms before the promise its heartbeat answers gave ends (by its clock)`);
+      }
+    }
+    for (const m of rd.messages) {
+      if (m.type !== "heartbeatResp" || m.sentAtMs === undefined) continue;
+      const durable = host.votePromiseUntilMs ?? Number.NEGATIVE_INFINITY;
+      if (durable < nowMs + voteRefusalMs) {
+        throw new SafetyViolation(
+          "Persist before send",
+          `${host.id} answers ${m.to}'s heartbeat (renewing its read lease) promising no vote for ${voteRefusalMs} ms, but its persisted promise ends ${durable === Number.NEGATIVE_INFINITY ? "never written" : `${(nowMs + voteRefusalMs - durable).toFixed(1)} ms too early`}`,
+        );
+      }
+      if (nowMs + voteRefusalMs > (this.promisedUntil.get(host.id) ?? Number.NEGATIVE_INFINITY)) this.promisedUntil.set(host.id, nowMs + voteRefusalMs);
+      if (nowMs + voteRefusalMs > (this.backingUntil.get(host.id) ?? Number.NEGATIVE_INFINITY)) this.backingUntil.set(host.id, nowMs + voteRefusalMs);
+    }
+  }
+
+  /**
+   * Lease Safety (§6.4.1 of Ongaro's thesis), checked on every index the core offers for a lease
+   * read. Stronger than the linearizability check, which needs a client to observe a stale value:
+   * - the lease rests on promises: a majority of the leader's voters (itself included) are bound,
+   *   right now by their own clocks, by a promise not to vote (checkPromises) that no transfer's
+   *   vote released;
+   * - so no member has led a newer term yet, and the read index covers everything committed.
+   * `clockOf`: a member's clock reading now.
+   */
+  onLeaseRead(host: NodeHost, status: NodeStatus, index: number, clockOf: (id: NodeId) => number): void {
+    if (status.role !== "leader") {
+      throw new SafetyViolation("Lease Safety", `${host.id} offers lease read index ${index} as ${status.role} of term ${status.term}`);
+    }
+    if (this.newestLeaderTerm > status.term) {
+      throw new SafetyViolation(
+        "Lease Safety",
+        `${host.id}, leader of term ${status.term}, serves a read on its lease (index ${index}) after ${this.newestLeader} was elected leader of term ${this.newestLeaderTerm}`,
+      );
+    }
+    if (index < this.committedMax) {
+      throw new SafetyViolation("Lease Safety", `${host.id}, leader of term ${status.term}, serves a read on its lease at index ${index}, behind index ${this.committedMax} committed already`);
+    }
+    const voters = status.conf.voters;
+    const bound = voters.filter((id) => id === host.id || clockOf(id) < (this.backingUntil.get(id) ?? Number.NEGATIVE_INFINITY));
+    if (bound.length <= voters.length / 2) {
+      throw new SafetyViolation(
+        "Lease Safety",
+        `${host.id}, leader of term ${status.term}, serves a read on its lease (index ${index}), but only [${bound.join(", ")}] of voters [${voters.join(", ")}] are bound by a promise not to vote now`,
+      );
+    }
+  }
+
   // --- Applying -------------------------------------------------------------------------------
 
   onApply(host: NodeHost, e: Entry): void {
@@ -245,6 +337,7 @@ export class Invariants {
   checkNode(host: NodeHost, status: NodeStatus): void {
     this.stepsChecked++;
     if (status.role !== "leader") return;
+    if (status.term > this.newestLeaderTerm) (this.newestLeaderTerm = status.term), (this.newestLeader = host.id);
     const known = this.leaderByTerm.get(status.term);
     if (known === undefined) this.leaderByTerm.set(status.term, host.id);
     else if (known !== host.id) throw new SafetyViolation("Election Safety", `two leaders in term ${status.term}: ${known} and ${host.id}`);

@@ -18,6 +18,18 @@ export class NodeHost {
   readonly storage: LogStorage;
   /** What the harness persisted last (mirrors storage, kept to compare against). */
   persistedHardState: HardState;
+  /**
+   * Durable, next to the hard state: the end of this member's read-lease vote promise, by its own
+   * clock (Ready.votePromiseUntilMs), given back as RaftConfig.votesRefusedUntilMs on restart.
+   */
+  votePromiseUntilMs: number | undefined = undefined;
+  /**
+   * The member's wall clock (cluster.ts `clockMs`): offset + rate x simulator time. A property of
+   * the machine, not of the process, so it survives crashes (see cluster.ts for why the rate is
+   * independent of `tickRate`).
+   */
+  clockOffsetMs = 0;
+  clockRate = 1;
 
   // Volatile state, rebuilt on restart.
   raw: RawNodeLike | null = null;
@@ -36,6 +48,8 @@ export class NodeHost {
   /** Node ticks per simulator tick; different per node to model skewed clocks. */
   tickRate = 1;
   tickCredit = 0;
+  /** No ticks before this simulator tick: its alarm is late (a stall, faults.ts). */
+  ticksStalledUntil = 0;
   /** While crashed: the simulator tick at which it restarts (Infinity: stays down). */
   restartAtTick = 0;
   /** Removed from the group at the end of a run: a destroyed replica never restarts. */
@@ -60,5 +74,6 @@ export class NodeHost {
     this.waitingWrites.clear();
     this.needsTicks = true;
     this.tickCredit = 0;
+    this.ticksStalledUntil = 0;
   }
 }

@@ -3,7 +3,7 @@
 // a bound), then quiescence (the idle group stops ticking; a new operation wakes it), and finally
 // the linearizability check of the whole client history.
 import { SimClient, type ClientOptions } from "./client.ts";
-import { Cluster } from "./cluster.ts";
+import { clockDriftMax, Cluster, msPerTick } from "./cluster.ts";
 import { defaultCoreDir, type Core } from "./core.ts";
 import { FaultInjector } from "./faults.ts";
 import { kvModel, type KvInput, type KvOutput } from "./kv-model.ts";
@@ -36,6 +36,12 @@ export interface RunResult {
   ticks: number;
   operationsChecked: number;
   writesCompleted: number;
+  /** Gets completed, and how many of them the leader served on its read lease. */
+  readsCompleted: number;
+  leaseReads: number;
+  /** Lease probes (fault phase): asked, and answered with an index (a lease that held). */
+  leaseProbes: number;
+  leaseProbesHeld: number;
   timedOut: number;
   crashes: number;
   messagesSent: number;
@@ -114,6 +120,11 @@ class Simulation {
   private readonly history: Operation<KvInput, KvOutput>[] = [];
   private readonly nodes: number;
   readonly profile: FaultProfile;
+  private readonly probePrng: Prng;
+  private readonly readShare: number;
+  private keys: string[] = [];
+  private leaseProbes = 0;
+  private leaseProbesHeld = 0;
 
   constructor(opts: RunOptions) {
     this.opts = opts;
@@ -123,8 +134,13 @@ class Simulation {
     const trace = new Trace(opts.trace);
     const voterIds = Array.from({ length: this.nodes }, (_, i) => `n${i + 1}`);
     const cfgPrng = this.prng.fork();
-    const raft = randomRaftConfig(cfgPrng);
-    if (opts.trace) console.log(`seed ${opts.seed}: ${this.nodes} voters + 1 spare, fault profile ${profile.name}, raft ${JSON.stringify(raft)}`);
+    const timing = randomRaftConfig(cfgPrng);
+    const compactEveryEntries = cfgPrng.pick([5, 20, 60]);
+    const raft = { ...timing, ...randomLeaseConfig(cfgPrng, timing.electionTimeoutTicks, profile.checkQuorumOffShare) };
+    const clockPrng = cfgPrng.fork();
+    this.probePrng = cfgPrng.fork();
+    this.readShare = cfgPrng.pick(profile.readShares);
+    if (opts.trace) console.log(`seed ${opts.seed}: ${this.nodes} voters + 1 spare, fault profile ${profile.name}, ${this.readShare * 100} % reads, raft ${JSON.stringify(raft)}`);
     this.cluster = new Cluster({
       core: opts.core,
       prng: this.prng.fork(),
@@ -132,9 +148,14 @@ class Simulation {
       voterIds,
       spareIds: [`n${this.nodes + 1}`],
       raft,
-      compactEveryEntries: cfgPrng.pick([5, 20, 60]),
+      compactEveryEntries,
       crashMidReadyProbability: profile.crashMidReadyProbability,
+      clockPrng,
     });
+    if (opts.trace) {
+      const clocks = [...this.cluster.hosts.values()].map((h) => `${h.id} ${h.clockRate.toFixed(4)}x${h.clockOffsetMs >= 0 ? "+" : ""}${h.clockOffsetMs}`);
+      console.log(`clocks (rate x real ms + offset, ${msPerTick} ms per tick): ${clocks.join(", ")}`);
+    }
     this.faults = new FaultInjector(this.cluster, this.prng.fork(), profile.rates);
     this.membership = new MembershipDriver(this.cluster, this.prng.fork(), { votersMin: this.nodes, changeProbabilityPerTick: profile.membershipChangePerTick, retryTicks: 40 });
     this.membership.active = opts.faults;
@@ -146,7 +167,8 @@ class Simulation {
     // Few keys make clients contend; without faults (a throughput run with many clients) one key
     // per client keeps the linearizability search small.
     const keys = this.opts.faults ? ["x", "y", "z"] : Array.from({ length: Math.max(3, count) }, (_, i) => `k${i}`);
-    const clientOpts: ClientOptions = { keys, retryTicks: 40, timeoutTicks: 150, thinkTicksMax: this.profile.thinkTicksMax };
+    this.keys = keys;
+    const clientOpts: ClientOptions = { keys, retryTicks: 40, timeoutTicks: 150, thinkTicksMax: this.profile.thinkTicksMax, readShare: this.readShare };
     const writtenValues = new Map<string, string[]>();
     for (let i = 1; i <= count; i++) this.clients.push(new SimClient(i, this.cluster, this.prng.fork(), clientOpts, this.history, writtenValues));
   }
@@ -172,8 +194,35 @@ class Simulation {
     c.tickAll();
     for (const client of this.clients) client.step(c.nowTick);
     this.membership.step(c.nowTick);
+    if (this.faults.active) this.probeLeases();
     for (let n = 0; c.deliverOne(); n++) {
       if (n > deliveriesPerTickMax) throw new Error(`more than ${deliveriesPerTickMax} message deliveries in one tick: a message storm`);
+    }
+  }
+
+  /**
+   * Lease probes, during the fault phase: every member that believes it leads is asked for a lease
+   * read with probability 1/2 per tick, as a stream of reads from other clients would. Cluster.
+   * leaseRead checks each index the core hands out against the Lease Safety invariant, so a lease
+   * that outlives the promises it rests on is caught when it happens, not only when one of the few
+   * clients reads there at that moment (a client stuck on a cut-off leader's proposal waits 40
+   * ticks). A probe served joins the history as an instantaneous get of "client 0", so the
+   * linearizability check sees stale lease reads too. A lease that holds counts as read activity
+   * (the core keeps the leader awake), as real reads do.
+   */
+  private probeLeases(): void {
+    for (const host of this.cluster.upHosts()) {
+      if (host.raw?.status().role !== "leader" || !this.probePrng.chance(0.5)) continue;
+      this.leaseProbes++;
+      const index = this.cluster.leaseRead(host);
+      if (index === null) continue;
+      this.leaseProbesHeld++;
+      if (index > host.appliedIndex) continue;
+      const key = this.probePrng.pick(this.keys);
+      const value = host.machine.get(key);
+      const call = this.cluster.nextEvent();
+      this.history.push({ clientId: 0, input: { kind: "get", key }, output: { kind: "get", value }, call, return: this.cluster.nextEvent() });
+      if (this.cluster.trace.enabled) this.cluster.trace.log(`lease probe: ${host.id} serves get(${key}) -> ${JSON.stringify(value)} at index ${index}`);
     }
   }
 
@@ -242,6 +291,10 @@ class Simulation {
       ticks: this.cluster.nowTick,
       operationsChecked: this.history.length,
       writesCompleted: this.history.filter((op) => op.input.kind !== "get" && op.return !== Infinity).length,
+      readsCompleted: this.clients.reduce((sum, c) => sum + c.readsCompleted, 0),
+      leaseReads: this.clients.reduce((sum, c) => sum + c.leaseReads, 0),
+      leaseProbes: this.leaseProbes,
+      leaseProbesHeld: this.leaseProbesHeld,
       timedOut: this.clients.reduce((sum, c) => sum + c.timedOut, 0),
       crashes: this.cluster.crashCount,
       messagesSent: this.cluster.network.sentCount,
@@ -255,6 +308,26 @@ class Simulation {
   private log(text: string): void {
     if (this.cluster.trace.enabled) this.cluster.trace.log(text);
   }
+}
+
+/**
+ * Read leases vary per seed too. voteRefusalMs is the election timeout in wall time (its ticks x
+ * msPerTick, production's setting) times a factor. Factor 1 leaves a lease window of only 4-7
+ * ticks, hardly more than one election's message round trips (each hop takes a tick or more), so
+ * a lease outliving its promises would rarely be caught: factors 2 and 4 stretch the window (and
+ * the promises) so a bug has room to show. readLeaseMs is half the promise (production) or 0.9 of
+ * it, near the limit the clock drift allows ((1 - drift) / (1 + drift) = 0.98 at 1 %). One seed
+ * in ten runs without leases (readLeaseMs 0: every linearizable read takes a ReadIndex round).
+ */
+function randomLeaseConfig(prng: Prng, electionTimeoutTicks: number, checkQuorumOffShare: number): Pick<RaftConfig, "readLeaseMs" | "voteRefusalMs" | "checkQuorum"> {
+  const factor = prng.pick([1, 1, 2, 4]);
+  const voteRefusalMs = electionTimeoutTicks * msPerTick * factor;
+  const share = prng.pick([0.5, 0.9]);
+  if (!(share < (1 - clockDriftMax) / (1 + clockDriftMax))) throw new Error("readLeaseMs leaves no margin for clock drift");
+  // CheckQuorum off in some seeds (profiles.ts): its step-down of a cut-off leader and its
+  // tick-based refusal of votes (`inLease`) hide most lease bugs; leases must hold without them.
+  const checkQuorum = !prng.chance(checkQuorumOffShare);
+  return { readLeaseMs: prng.chance(0.1) ? 0 : Math.floor(voteRefusalMs * share), voteRefusalMs, checkQuorum };
 }
 
 /** Timing and limits vary per seed, so batching, pipelining and chunking limits are all hit. */

@@ -10,7 +10,7 @@ export interface SweepRequest {
 }
 
 export type SweepReply =
-  | { kind: "result"; seed: number; operations: number; ticks: number; writes: number }
+  | { kind: "result"; seed: number; profile: string; operations: number; ticks: number; writes: number; reads: number; leaseReads: number }
   | { kind: "failure"; seed: number; message: string }
   | { kind: "batchDone" };
 
@@ -23,7 +23,7 @@ port.on("message", (request: SweepRequest) => {
   for (const seed of request.seeds) {
     try {
       const r = runSeed({ seed, nodes: data.nodes, faults: data.faults, trace: false, core, skipQuiescence: data.skipQuiescence, faultPhaseTicks: data.ticks });
-      port.postMessage({ kind: "result", seed, operations: r.operationsChecked, ticks: r.ticks, writes: r.writesCompleted } satisfies SweepReply);
+      port.postMessage({ kind: "result", seed, profile: r.profile, operations: r.operationsChecked, ticks: r.ticks, writes: r.writesCompleted, reads: r.readsCompleted, leaseReads: r.leaseReads } satisfies SweepReply);
     } catch (e) {
       port.postMessage({ kind: "failure", seed, message: e instanceof Error ? e.message : String(e) } satisfies SweepReply);
     }
