@@ -43,6 +43,8 @@ export function tickQuiesce(r: Raft): boolean {
  */
 export function wakesUp(r: Raft, m: Message): boolean {
   if (m.quiesce === true) return false;
+  // An older term's message is dropped or answered at once: no work that needs ticks.
+  if (m.term !== 0 && m.term < r.term) return false;
   if (r.role === "leader" && (m.type === "appResp" || m.type === "heartbeatResp" || m.type === "snapResp")) {
     return m.context === wakeContext;
   }
@@ -66,6 +68,10 @@ function staleFromLeader(r: Raft, m: Message): boolean {
       return (m.index ?? 0) + (m.entries?.length ?? 0) <= committed;
     case "snap":
       return m.snapshot !== undefined && m.snapshot.metadata.index <= committed;
+    case "preVoteResp":
+    case "voteResp":
+      // A late answer to a campaign this member made before the group slept: it is ignored.
+      return true;
     default:
       return false;
   }

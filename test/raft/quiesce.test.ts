@@ -129,4 +129,23 @@ describe("quiescence", () => {
     net.stabilize();
     expect(net.status("3")).toMatchObject({ role: "leader", term: 3 });
   });
+
+  it("a late vote answer, of this term or an older one, does not wake a sleeping member", () => {
+    // Found by the simulator (seeds 117 and 7081): the leader's answer to a pre-vote the member
+    // sent before the group slept woke it; its leader, the sender, did not know, so nobody put
+    // it back to sleep (a learner, which never campaigns, ticked forever).
+    const net = elected();
+    net.tick(3);
+    expect(allNeedTicks(net)).toEqual([false, false, false]);
+    for (const late of [
+      { type: "preVoteResp" as const, from: "1", to: "2", term: 2, reject: true },
+      { type: "voteResp" as const, from: "1", to: "2", term: 2, reject: true },
+      { type: "preVoteResp" as const, from: "1", to: "2", term: 1, reject: true },
+      { type: "heartbeat" as const, from: "3", to: "2", term: 1, commit: 0 },
+    ]) {
+      net.get("2").raw.step(late);
+      net.processReadies();
+      expect(allNeedTicks(net), `${late.type} of term ${late.term}`).toEqual([false, false, false]);
+    }
+  });
 });
