@@ -41,6 +41,11 @@ export async function readOnMember(member: Member, query: Query, request: ReadRe
       return request.consistency === "linearizable" ? { type: "futureRevision", revision } : { type: "behind", appliedRevision: revision };
     }
   }
+  return answerNow(member, query);
+}
+
+/** The answer from this member's applied state, as it is now. */
+export function answerNow(member: Member, query: Query): ReadAnswer {
   const store = member.applied.store;
   return { type: "ok", result: answer(store, query), appliedRevision: store.revision };
 }

@@ -10,7 +10,7 @@ import { replicaConfigFrom, type ReplicaConfig, type ReplicaVars } from "./confi
 import { noFaults, stoppedMessage, type Faults } from "./faults.ts";
 import { decodeAddress, groupError, loadIdentity, sameGroup, saveIdentity, type GroupSpec, type ReplicaAddress } from "./group.ts";
 import { Member, type ProposeAnswer, type WaitingCounts } from "./member.ts";
-import { readOnMember, waitOnMember, type ReadAnswer, type ReadRequest, type WaitAnswer, type WaitRequestOnReplica } from "./reads.ts";
+import { answerNow, readOnMember, waitOnMember, type ReadAnswer, type ReadRequest, type WaitAnswer, type WaitRequestOnReplica } from "./reads.ts";
 import { emptyStats, type ReplicaStats } from "./stats.ts";
 import type { PeerEndpoint } from "./transport.ts";
 import { wireVersion, wireVersionError, type Envelope, type ReplyEnvelope } from "./wire.ts";
@@ -74,7 +74,10 @@ export class ReplicaDO extends DurableObject<ReplicaEnv> {
   /** A query, linearizable (ReadIndex, any member) or stale (this member's applied state). */
   async read(to: AddressOnWire, query: Query, request: ReadRequest): Promise<ReadAnswer | Unserved> {
     const member = this.#client(to);
-    return "type" in member ? member : this.#guardAsync(() => readOnMember(member, query, request));
+    if ("type" in member) return member;
+    // Nearly every linearizable read reaches a leader holding its lease: answered with no await.
+    if (request.consistency === "linearizable" && request.minRevision === undefined && member.leaseRead()) return answerNow(member, query);
+    return this.#guardAsync(() => readOnMember(member, query, request));
   }
 
   /** Long poll: resolves once the key or namespace changes after `afterRevision`, or at the timeout. */

@@ -95,8 +95,9 @@ describe("read leases", { timeout: 30_000 }, () => {
     await stopsServing;
     console.log(`old leader served its last read ${lastServedAt - cutAt} ms after the cut; new leader ${electedAt - cutAt} ms after it`);
     expect(lastServedAt).toBeLessThan(electedAt);
-    // The lease runs from the newest answered heartbeat (sent before the cut), plus slack for the runner;
-    // without the lease the leader would serve until CheckQuorum deposes it (an election timeout).
+    // The lease runs from the newest answered heartbeat (sent before the cut), plus slack for the
+    // runner; a lease not bounded by the quorum's answers would last until CheckQuorum deposes the
+    // leader (an election timeout).
     expect(lastServedAt - cutAt).toBeLessThanOrEqual(replicaDefaults.readLeaseMs + 100);
 
     await write(g, putCommand("ns/k", "v2"), 5_000, survivors);
