@@ -185,10 +185,6 @@ export class Member {
   }
 
   /**
-   * The index a linearizable read must wait for (ReadIndex, on any member), already applied when
-   * this resolves; null when no leader confirmed it in time (an election: retry elsewhere).
-   */
-  /**
    * A linearizable read on the leader's read lease: true when this member may answer from its
    * applied state right now, with no round (src/raft/lease.ts); false: take readBarrier().
    */
@@ -200,6 +196,10 @@ export class Member {
     return true;
   }
 
+  /**
+   * The index a linearizable read must wait for (ReadIndex, on any member), already applied when
+   * this resolves; null when no leader confirmed it in time (an election: retry elsewhere).
+   */
   readBarrier(): Promise<number | null> {
     const electing = this.#awaitLeader(false); // the read index itself wakes a sleeping member
     // Every read of a batch shares the batch's promise: no promise of its own on the hot path.
