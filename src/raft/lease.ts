@@ -64,11 +64,11 @@ export function noteLeaseAck(r: Raft, m: Message): void {
  * (quiesced), the answer is null too: the read then takes a round, which wakes the group, and
  * reads served here count as activity, so a group under read load stays awake to renew its lease.
  */
-export function leaseReadIndex(r: Raft, nowMs: number): number | null {
+export function leaseReadIndex(r: Raft): number | null {
   if (!leasesOn(r) || r.role !== "leader" || r.leaseRevoked || r.quiesced) return null;
   if (r.log.term(r.log.committed) !== r.term) return null;
-  // Judged at the newest reading seen: a stale one must not revive an expired lease.
-  const since = Math.max(nowMs, r.nowMs) - (r.cfg.readLeaseMs ?? 0);
+  // Judged at the newest reading seen (observeTime): a stale one must not revive an expired lease.
+  const since = r.nowMs - (r.cfg.readLeaseMs ?? 0);
   const fresh = (id: NodeId) => id === r.id || (r.leaseAcks.get(id) ?? Number.NEGATIVE_INFINITY) > since;
   if (!hasQuorum(r.trk.conf.voters, fresh)) return null;
   r.quiesceElapsed = 0;

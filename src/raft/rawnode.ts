@@ -112,7 +112,7 @@ export class RawNode {
    */
   leaseRead(nowMs: number): number | null {
     observeTime(this.raft, nowMs);
-    return leaseReadIndex(this.raft, nowMs);
+    return leaseReadIndex(this.raft);
   }
 
   /** The transport failed to reach `id`: stop pipelining to it and probe instead. */

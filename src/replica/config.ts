@@ -58,13 +58,21 @@ const mibBytes = 1024 * 1024;
  */
 const messageBytesMax = messageBytesCeiling;
 
+/**
+ * The lease windows follow the tick, so a faster tick keeps the same margins: followers refuse
+ * votes for the election timeout in wall time, and the lease lasts half of it (at 50 ms ticks,
+ * heartbeats every 100 ms renew a 250 ms lease, and 250 ms of margin remain).
+ */
+function leaseWindows(tickMs: number, electionTimeoutTicks: number): { voteRefusalMs: number; readLeaseMs: number } {
+  const voteRefusalMs = electionTimeoutTicks * tickMs;
+  return { voteRefusalMs, readLeaseMs: voteRefusalMs / 2 };
+}
+
 export const replicaDefaults: ReplicaConfig = {
   tickMs: 50,
   electionTimeoutTicks: 10,
   heartbeatIntervalTicks: 2,
-  // Half the refusal window: heartbeats every 100 ms renew it, and 250 ms of margin remain.
-  readLeaseMs: 250,
-  voteRefusalMs: 500,
+  ...leaseWindows(50, 10),
   quiesceAfterTicks: 20,
   snapshotEntriesInterval: 5_000,
   proposalWaitMsMax: 5_000,
@@ -89,10 +97,10 @@ export interface ReplicaVars {
 
 export function replicaConfigFrom(vars: ReplicaVars): ReplicaConfig {
   const tickMs = positiveInt(vars.TICK_MS, "TICK_MS", replicaDefaults.tickMs);
-  // Both windows scale with the tick, so a faster tick keeps the same safety margins.
-  const voteRefusalMs = replicaDefaults.electionTimeoutTicks * tickMs;
-  const readLeaseMs = vars.READ_LEASE_MS === "0" ? 0 : positiveInt(vars.READ_LEASE_MS, "READ_LEASE_MS", voteRefusalMs / 2);
-  if (readLeaseMs > voteRefusalMs / 2) {
+  const windows = leaseWindows(tickMs, replicaDefaults.electionTimeoutTicks);
+  const voteRefusalMs = windows.voteRefusalMs;
+  const readLeaseMs = vars.READ_LEASE_MS === "0" ? 0 : positiveInt(vars.READ_LEASE_MS, "READ_LEASE_MS", windows.readLeaseMs);
+  if (readLeaseMs > windows.readLeaseMs) {
     throw new Error(
       `READ_LEASE_MS=${readLeaseMs} must be at most half the election timeout (${voteRefusalMs} ms at TICK_MS=${tickMs}), ` +
         "so clock drift cannot let a lease outlive the followers' promise; lower it in wrangler.toml [vars]",

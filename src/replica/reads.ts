@@ -25,8 +25,9 @@ export type ReadAnswer =
   /** Even the linearizable state is older than `minRevision`: the token is not from this shard's past. */
   | { type: "futureRevision"; revision: Revision };
 
-export async function readOnMember(member: Member, query: Query, request: ReadRequest): Promise<ReadAnswer> {
-  if (request.consistency === "linearizable" && !member.leaseRead()) {
+/** `onLease`: the caller found this member may serve linearizable reads on its lease (Member.leaseRead). */
+export async function readOnMember(member: Member, query: Query, request: ReadRequest, onLease: boolean): Promise<ReadAnswer> {
+  if (request.consistency === "linearizable" && !onLease) {
     const index = await member.readBarrier();
     if (index === null) {
       const leader = member.basicStatus().leader;

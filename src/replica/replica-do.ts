@@ -75,9 +75,10 @@ export class ReplicaDO extends DurableObject<ReplicaEnv> {
   async read(to: AddressOnWire, query: Query, request: ReadRequest): Promise<ReadAnswer | Unserved> {
     const member = this.#client(to);
     if ("type" in member) return member;
+    const onLease = request.consistency === "linearizable" && member.leaseRead();
     // Nearly every linearizable read reaches a leader holding its lease: answered with no await.
-    if (request.consistency === "linearizable" && request.minRevision === undefined && member.leaseRead()) return answerNow(member, query);
-    return this.#guardAsync(() => readOnMember(member, query, request));
+    if (onLease && request.minRevision === undefined) return answerNow(member, query);
+    return this.#guardAsync(() => readOnMember(member, query, request, onLease));
   }
 
   /** Long poll: resolves once the key or namespace changes after `afterRevision`, or at the timeout. */

@@ -26,6 +26,13 @@ import type { ProposeResult, Status } from "../../src/raft/rawnode.ts";
 
 export { dec, enc, fmt, fmtEntry } from "./format.ts";
 
+/** Storage of a fresh single-voter group ("1"), for config and contract tests. */
+export function singleVoterStorage(): MemoryStorage {
+  const storage = new MemoryStorage();
+  bootstrap(storage, { voters: ["1"], learners: [] });
+  return storage;
+}
+
 export function config(id: NodeId, overrides: Partial<RaftConfig> = {}): RaftConfig {
   return {
     id,

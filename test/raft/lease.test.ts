@@ -6,10 +6,9 @@
 // after the stamp of a heartbeat a quorum answered.
 import { describe, expect, it } from "vitest";
 import { AssertionError } from "../../src/raft/assert.ts";
-import { bootstrap, RawNode } from "../../src/raft/rawnode.ts";
-import { MemoryStorage } from "../../src/raft/memory-storage.ts";
+import { RawNode } from "../../src/raft/rawnode.ts";
 import type { Message, NodeId } from "../../src/raft/types.ts";
-import { config, fmt, Network } from "./harness.ts";
+import { config, fmt, Network, singleVoterStorage } from "./harness.ts";
 
 const LEASE = { readLeaseMs: 250, voteRefusalMs: 500 };
 /** The clock reading at which the first leader is elected. */
@@ -420,21 +419,9 @@ describe("clock readings", () => {
   });
 });
 
+// The configurations refused are in rawnode.test.ts ("config validation").
 describe("read lease configuration", () => {
-  const storage = (): MemoryStorage => {
-    const s = new MemoryStorage();
-    bootstrap(s, { voters: ["1"], learners: [] });
-    return s;
-  };
-
-  it.each([
-    ["readLeaseMs equal to voteRefusalMs", { readLeaseMs: 500, voteRefusalMs: 500 }],
-    ["readLeaseMs above voteRefusalMs", { readLeaseMs: 600, voteRefusalMs: 500 }],
-    ["readLeaseMs without voteRefusalMs", { readLeaseMs: 250 }],
-    ["a negative readLeaseMs", { readLeaseMs: -1, voteRefusalMs: 500 }],
-  ])("rejects %s", (_name, overrides) => {
-    expect(() => new RawNode(config("1", overrides), storage())).toThrow(AssertionError);
-  });
+  const storage = singleVoterStorage;
 
   it("accepts readLeaseMs below voteRefusalMs, and leases off without either", () => {
     expect(() => new RawNode(config("1", LEASE), storage())).not.toThrow();

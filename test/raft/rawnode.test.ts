@@ -9,11 +9,10 @@ import { MemoryStorage } from "../../src/raft/memory-storage.ts";
 import { committedIndex, voteResult } from "../../src/raft/quorum.ts";
 import { Rand } from "../../src/raft/rand.ts";
 import { RawNode, bootstrap } from "../../src/raft/rawnode.ts";
-import { Network, config, enc } from "./harness.ts";
+import { Network, config, enc, singleVoterStorage } from "./harness.ts";
 
 function single(): { node: RawNode; storage: MemoryStorage } {
-  const storage = new MemoryStorage();
-  bootstrap(storage, { voters: ["1"], learners: [] });
+  const storage = singleVoterStorage();
   return { node: new RawNode(config("1"), storage), storage };
 }
 
@@ -161,19 +160,18 @@ describe("restart from storage", () => {
 });
 
 describe("config validation", () => {
-  const storage = (): MemoryStorage => {
-    const s = new MemoryStorage();
-    bootstrap(s, { voters: ["1"], learners: [] });
-    return s;
-  };
   it.each([
     ["electionTimeoutTicks not above heartbeatIntervalTicks", { electionTimeoutTicks: 1, heartbeatIntervalTicks: 1 }],
     ["messages above 2 MiB", { messageBytesMax: 2 * 1024 * 1024 + 1 }],
     ["snapshot chunks above 1 MiB", { snapshotChunkBytesMax: 2 * 1024 * 1024 }],
     ["an empty pipelining window", { inflightMessagesMax: 0 }],
     ["an empty id", { id: "" }],
+    ["readLeaseMs equal to voteRefusalMs", { readLeaseMs: 500, voteRefusalMs: 500 }],
+    ["readLeaseMs above voteRefusalMs", { readLeaseMs: 600, voteRefusalMs: 500 }],
+    ["readLeaseMs without voteRefusalMs", { readLeaseMs: 250 }],
+    ["a negative readLeaseMs", { readLeaseMs: -1, voteRefusalMs: 500 }],
   ])("rejects %s", (_name, overrides) => {
-    expect(() => new RawNode(config("1", overrides), storage())).toThrow(AssertionError);
+    expect(() => new RawNode(config("1", overrides), singleVoterStorage())).toThrow(AssertionError);
   });
 });
 

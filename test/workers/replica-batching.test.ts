@@ -1,7 +1,7 @@
 // DO-to-DO requests per committed write: one RPC per follower per round, commit piggybacked on
 // the next append, concurrent proposals batched into one append.
 import { describe, expect, it } from "vitest";
-import { freshGroup, leaderOf, putCommand } from "./replica-harness.ts";
+import { freshGroup, leaderOf, putCommand, ensureAll } from "./replica-harness.ts";
 import type { ReplicaStats } from "../../src/replica/stats.ts";
 
 async function totals(stubs: { stats(): Promise<ReplicaStats> }[]) {
@@ -15,7 +15,7 @@ async function totals(stubs: { stats(): Promise<ReplicaStats> }[]) {
 describe("batching", { timeout: 30_000 }, () => {
   it("one writer: at most ~2 DO requests per committed write", async () => {
     const g = freshGroup(3);
-    await Promise.all(g.stubs.map((s, i) => s.ensure(g.addrs[i]!)));
+    await ensureAll(g);
     const leader = await leaderOf(g);
     const before = await totals(g.stubs);
     const writes = 100;
@@ -34,7 +34,7 @@ describe("batching", { timeout: 30_000 }, () => {
 
   it("64 concurrent writers: at most ~0.5 DO requests per committed write", async () => {
     const g = freshGroup(3);
-    await Promise.all(g.stubs.map((s, i) => s.ensure(g.addrs[i]!)));
+    await ensureAll(g);
     const leader = await leaderOf(g);
     const before = await totals(g.stubs);
     const writers = 64;
@@ -59,7 +59,7 @@ describe("batching", { timeout: 30_000 }, () => {
 
   it("a slow follower does not slow commits: the leader waits for a quorum, not for everyone", async () => {
     const g = freshGroup(3);
-    await Promise.all(g.stubs.map((s, i) => s.ensure(g.addrs[i]!)));
+    await ensureAll(g);
     const leader = await leaderOf(g);
     const slow = g.addrs[(leader + 1) % 3]!.self;
     await g.stubs[leader]!.setFaults({ delayMsByPeer: { [slow]: 1_000 } });

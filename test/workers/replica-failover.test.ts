@@ -5,11 +5,7 @@ import { evictDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { replicaDefaults } from "../../src/replica/config.ts";
 import type { ReplicaStats } from "../../src/replica/stats.ts";
-import { appliedEverywhere, freshGroup, leaderOf, putCommand, readText, write, type TestGroup } from "./replica-harness.ts";
-
-async function ensureAll(g: TestGroup): Promise<void> {
-  await Promise.all(g.stubs.map((s, i) => s.ensure(g.addrs[i]!)));
-}
+import { appliedEverywhere, freshGroup, leaderOf, putCommand, readText, write, type TestGroup, ensureAll, others } from "./replica-harness.ts";
 
 /** Writes keys ns/k{from}..ns/k{to-1} with value = index; returns the acknowledged indexes. */
 async function writeKeys(g: TestGroup, from: number, to: number, among?: number[]): Promise<number[]> {
@@ -25,8 +21,6 @@ async function writeKeys(g: TestGroup, from: number, to: number, among?: number[
 async function expectAllPresent(g: TestGroup, reader: number, acked: number[]): Promise<void> {
   for (const i of acked) expect(await readText(g, reader, `ns/k${i}`)).toBe(String(i));
 }
-
-const others = (except: number) => [0, 1, 2].filter((i) => i !== except);
 
 describe("failover", { timeout: 30_000 }, () => {
   it("replicas evicted one by one, then all at once, restart from their logs; nothing acknowledged is lost", async () => {

@@ -46,6 +46,14 @@ export function freshGroup(size = 3, locations: string[] = []): TestGroup {
   };
 }
 
+/** Creates every member of `g` and wakes it (the router's first contact does the same). */
+export async function ensureAll(g: TestGroup): Promise<void> {
+  await Promise.all(g.stubs.map((s, i) => s.ensure(g.addrs[i]!)));
+}
+
+/** The members of a 3-replica group other than `except`. */
+export const others = (except: number): number[] => [0, 1, 2].filter((i) => i !== except);
+
 export function putCommand(key: string, value: string, extra: Partial<Command> = {}): Uint8Array {
   return encodeCommand({
     type: "put",

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { replicaDefaults } from "../../src/replica/config.ts";
 import type { ReplicaDO } from "../../src/replica/replica-do.ts";
 import type { ReplicaStats } from "../../src/replica/stats.ts";
-import { eventually, freshGroup, leaderOf, putCommand, readText, sleep, write, type TestGroup } from "./replica-harness.ts";
+import { eventually, freshGroup, leaderOf, putCommand, readText, sleep, write, type TestGroup, ensureAll, others } from "./replica-harness.ts";
 
 async function totals(g: TestGroup) {
   const all: ReplicaStats[] = await Promise.all(g.stubs.map((s) => s.stats()));
@@ -32,12 +32,10 @@ function persistedPromise(stub: DurableObjectStub<ReplicaDO>): Promise<number | 
   });
 }
 
-const others = (except: number) => [0, 1, 2].filter((i) => i !== except);
-
 describe("read leases", { timeout: 30_000 }, () => {
   it("a leader serves concurrent linearizable reads on its lease: almost no peer requests", async () => {
     const g = freshGroup(3);
-    await Promise.all(g.stubs.map((s, i) => s.ensure(g.addrs[i]!)));
+    await ensureAll(g);
     const leader = await leaderOf(g);
     await write(g, putCommand("ns/k", "v"));
     await sleep(2 * replicaDefaults.tickMs * replicaDefaults.heartbeatIntervalTicks); // a heartbeat answered
@@ -55,7 +53,7 @@ describe("read leases", { timeout: 30_000 }, () => {
 
   it("with lease reads off, every read takes a round, and concurrent reads share them", async () => {
     const g = freshGroup(3);
-    await Promise.all(g.stubs.map((s, i) => s.ensure(g.addrs[i]!)));
+    await ensureAll(g);
     const leader = await leaderOf(g);
     await write(g, putCommand("ns/k", "v"));
     await g.stubs[leader]!.setFaults({ noLeaseReads: true });
@@ -72,7 +70,7 @@ describe("read leases", { timeout: 30_000 }, () => {
 
   it("a leader cut off stops serving reads before the others can elect a new leader, which then serves the newer value", async () => {
     const g = freshGroup(3);
-    await Promise.all(g.stubs.map((s, i) => s.ensure(g.addrs[i]!)));
+    await ensureAll(g);
     const old = await leaderOf(g);
     await write(g, putCommand("ns/k", "v1"));
     expect(await readText(g, old, "ns/k")).toBe("v1");
@@ -111,7 +109,7 @@ describe("read leases", { timeout: 30_000 }, () => {
 
   it("followers persist their promise ahead of time; evicted, they keep it, so no leader is elected before it ends", async () => {
     const g = freshGroup(3);
-    await Promise.all(g.stubs.map((s, i) => s.ensure(g.addrs[i]!)));
+    await ensureAll(g);
     const old = await leaderOf(g);
     await write(g, putCommand("ns/k", "v1"));
     await sleep(2 * replicaDefaults.tickMs * replicaDefaults.heartbeatIntervalTicks);

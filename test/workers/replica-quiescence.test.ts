@@ -3,7 +3,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { ReplicaDO } from "../../src/replica/replica-do.ts";
-import { eventually, freshGroup, leaderOf, putCommand, sleep, write, type TestGroup } from "./replica-harness.ts";
+import { eventually, freshGroup, leaderOf, putCommand, sleep, write, type TestGroup, ensureAll } from "./replica-harness.ts";
 
 async function alarms(g: TestGroup): Promise<(number | null)[]> {
   return Promise.all(g.stubs.map((stub) => runInDurableObject(stub, (_: ReplicaDO, state) => state.storage.getAlarm())));
@@ -26,7 +26,7 @@ async function quiesced(g: TestGroup): Promise<void> {
 describe("quiescence", { timeout: 30_000 }, () => {
   it("an idle group sets no alarm and makes no request; the next read and write wake it", async () => {
     const g = freshGroup(3);
-    await Promise.all(g.stubs.map((s, i) => s.ensure(g.addrs[i]!)));
+    await ensureAll(g);
     expect((await write(g, putCommand("ns/a", "1"))).type).toBe("ok");
     await quiesced(g);
 
@@ -51,7 +51,7 @@ describe("quiescence", { timeout: 30_000 }, () => {
 
   it("a leader that died while the group slept is replaced when a client arrives", async () => {
     const g = freshGroup(3);
-    await Promise.all(g.stubs.map((s, i) => s.ensure(g.addrs[i]!)));
+    await ensureAll(g);
     expect((await write(g, putCommand("ns/a", "1"))).type).toBe("ok");
     await quiesced(g);
     const oldLeader = await leaderOf(g);

@@ -3,12 +3,12 @@
 import { describe, expect, it } from "vitest";
 import { encodeAddress } from "../../src/replica/group.ts";
 import { wireVersion } from "../../src/replica/wire.ts";
-import { eventually, freshGroup, leaderOf, putCommand, write } from "./replica-harness.ts";
+import { eventually, freshGroup, leaderOf, putCommand, write, ensureAll } from "./replica-harness.ts";
 
 describe("a three-replica group", () => {
   it("elects a leader on first contact and replicates a write to every member", async () => {
     const g = freshGroup(3);
-    await Promise.all(g.stubs.map((s, i) => s.ensure(g.addrs[i]!)));
+    await ensureAll(g);
     const leader = await leaderOf(g);
     const outcome = await write(g, putCommand(`ns/a`, "hello"));
     expect(outcome.type).toBe("ok");
