@@ -10,11 +10,10 @@
 // by another request. So every request does its I/O itself, and waits only on promises made by a
 // request that is still running (the sender on the wire, the first of its batch).
 //
-// A request could still vanish mid-wait, were workerd to cancel it (its client hung up; locally,
-// a hung-up opener still sent its batch): the first request of a batch waits for the wire under a
-// timer of its own and takes a wire whose sender never came back over; a batch whose first
-// request never came back for it is left behind once the wire has been free for a while. Either
-// way the worst is two RPCs on the wire at once, and the state here never stays stuck.
+// A request can still vanish mid-wait (its client hung up, and workerd cancelled it): a timer of
+// the waiter's own bounds every wait. A wire whose sender never came back is taken over when the
+// wait for it times out; a batch whose first request never came back for it is left behind when
+// the wire has been free for a while; in both cases the worst is two RPCs on the wire at once.
 import { assert } from "../raft/assert.ts";
 
 export interface CoalesceLimits {
@@ -22,7 +21,10 @@ export interface CoalesceLimits {
   itemsMax: number;
   /** Request bytes in one batch (a larger request still leaves, alone). */
   bytesMax: number;
-  /** Longest wait of a batch's first request for the wire; then it takes the wire over. */
+  /**
+   * Longest wait for the wire (then it is taken over) and for a batch's RPC (a request that joined
+   * a batch waits for both, then fails; the caller retries).
+   */
   waitMsMax: number;
   /** How soon after the wire is free the first request of the open batch must send it. */
   openerGraceMs: number;
@@ -66,9 +68,8 @@ export class Coalescer<R, A> {
     if (open !== null && open.requests.length < this.#limits.itemsMax && open.bytes + bytes <= this.#limits.bytesMax) {
       const at = open.requests.push(request) - 1;
       open.bytes += bytes;
-      // No timer here: they cost ~5 % of a write's CPU, profiled, and the batch's first request
-      // bounds its own wait for the wire, while the replica bounds the RPC.
-      return (await open.answers)[at]!;
+      // Twice the bound: the batch waits for the wire, then for its own RPC.
+      return (await this.#bounded(open.answers, 2 * this.#limits.waitMsMax))[at]!;
     }
     // This request opens the next batch and sends it once the wire is free.
     const batch = this.#newBatch(request, bytes);
@@ -123,7 +124,7 @@ export class Coalescer<R, A> {
   #bounded<T>(promise: Promise<T>, ms: number): Promise<T> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`the wire was not freed within ${ms} ms`)), ms);
+      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms from the batch this request joined; retry`)), ms);
     });
     return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
   }

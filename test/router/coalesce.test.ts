@@ -98,6 +98,22 @@ describe("Coalescer", () => {
     expect(await Promise.all(waiting)).toEqual(["b!", "c!"]);
   });
 
+  it("a request that joined a batch whose RPC never comes back fails after twice waitMsMax", async () => {
+    vi.useFakeTimers();
+    const c = new Coalescer<string, string>(limits);
+    const replica = fakeReplica();
+    const first = c.call("a", 1, replica.send);
+    void c.call("b", 1, replica.send); // opens the next batch, whose RPC will never answer
+    const joined = c.call("c", 1, replica.send);
+    const failed = expect(joined).rejects.toThrow(/no answer within 2000 ms/);
+    replica.rpcs[0]!.release();
+    expect(await first).toBe("a!");
+    await vi.advanceTimersByTimeAsync(1_999);
+    expect(replica.rpcs.map((r) => r.requests)).toEqual([["a"], ["b", "c"]]);
+    await vi.advanceTimersByTimeAsync(1);
+    await failed;
+  });
+
   it("asserts one answer per request", async () => {
     const c = new Coalescer<string, string>(limits);
     await expect(c.call("a", 1, async () => [])).rejects.toThrow(/a batch of 1 requests got 0 answers/);
