@@ -40,9 +40,6 @@ export interface ReplicaStatusReport extends ReplicaStatus {
   quiesced: boolean;
 }
 
-/** The request of a coalesced read. */
-const linearizable: ReadRequest = Object.freeze({ consistency: "linearizable" });
-
 export class ReplicaDO extends DurableObject<ReplicaEnv> {
   readonly #config: ReplicaConfig;
   #member: Member | null = null;
@@ -74,15 +71,6 @@ export class ReplicaDO extends DurableObject<ReplicaEnv> {
     return "type" in member ? member : this.#guardAsync(() => member.propose(command));
   }
 
-  /**
-   * Proposals the router coalesced (src/router/coalesce.ts), each proposed as if sent alone, all
-   * in one turn, so that they leave in one append; the answers in the same order.
-   */
-  async proposeBatch(to: AddressOnWire, commands: Uint8Array[]): Promise<ProposeAnswer[] | Unserved> {
-    const member = this.#client(to);
-    return "type" in member ? member : this.#guardAsync(() => Promise.all(commands.map((c) => member.propose(c))));
-  }
-
   /** A query, linearizable (ReadIndex, any member) or stale (this member's applied state). */
   async read(to: AddressOnWire, query: Query, request: ReadRequest): Promise<ReadAnswer | Unserved> {
     const member = this.#client(to);
@@ -91,20 +79,6 @@ export class ReplicaDO extends DurableObject<ReplicaEnv> {
     // Nearly every linearizable read reaches a leader holding its lease: answered with no await.
     if (onLease && request.minRevision === undefined) return answerNow(member, query);
     return this.#guardAsync(() => readOnMember(member, query, request, onLease));
-  }
-
-  /**
-   * Linearizable reads the router coalesced (none with a minimum revision): one lease check or
-   * one ReadIndex barrier serves them all, since every one of them arrived before it was taken.
-   */
-  async readBatch(to: AddressOnWire, queries: Query[]): Promise<ReadAnswer[] | Unserved> {
-    const member = this.#client(to);
-    if ("type" in member) return member;
-    if (member.leaseRead()) return queries.map((q) => answerNow(member, q));
-    return this.#guardAsync(async () => {
-      const first = await readOnMember(member, queries[0]!, linearizable, false);
-      return first.type === "ok" ? [first, ...queries.slice(1).map((q) => answerNow(member, q))] : queries.map(() => first);
-    });
   }
 
   /** Long poll: resolves once the key or namespace changes after `afterRevision`, or at the timeout. */

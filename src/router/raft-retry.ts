@@ -22,14 +22,6 @@ export const raftRouterLimits = {
   retryAfterMs: 1_000,
   /** How long a stale read waits on a lagging replica for the caller's minimum revision. */
   staleMinRevisionWaitMs: 250,
-  /**
-   * Coalescing per replica (src/router/coalesce.ts). 4 MiB of commands per RPC: a few of the
-   * largest values, far below the ~32 MiB a Durable Object RPC carries; reads weigh nothing. The
-   * waits are bounded like an RPC (rpcTimeoutMs); a batch's first request takes it over within
-   * milliseconds of the wire freeing (one turn of a loaded event loop), so 250 ms means it is gone.
-   */
-  proposalBatches: { itemsMax: 128, bytesMax: 4 * 1024 * 1024, waitMsMax: 8_000, openerGraceMs: 250 },
-  readBatches: { itemsMax: 128, bytesMax: 1, waitMsMax: 8_000, openerGraceMs: 250 },
 } as const;
 
 export class Attempts {

@@ -12,7 +12,6 @@ import { parseTopology, shardFor, shardIndexFor, type Topology } from "../ring/i
 import { encodeCommand } from "../store/index.ts";
 import type { Command, Revision, WriteOutcome } from "../store/types.ts";
 import { groupOf, leaderFirst, leaderHintOf, nearestFirst, placementCache, type CallerLocation } from "./raft-placement.ts";
-import { Coalescers } from "./coalesce.ts";
 import { Attempts, isOverloaded, raftRouterLimits, Targets, timed } from "./raft-retry.ts";
 import {
   BadTokenError,
@@ -47,9 +46,7 @@ export interface RaftRouterEnv extends ReplicaEnv {
  */
 interface ReplicaRpc {
   propose(to: AddressOnWire, command: Uint8Array): Promise<ProposeAnswer | Unserved>;
-  proposeBatch(to: AddressOnWire, commands: Uint8Array[]): Promise<ProposeAnswer[] | Unserved>;
   read(to: AddressOnWire, query: Query, request: ReadRequest): Promise<ReadAnswer | Unserved>;
-  readBatch(to: AddressOnWire, queries: Query[]): Promise<ReadAnswer[] | Unserved>;
   waitForChange(to: AddressOnWire, request: WaitRequestOnReplica): Promise<WaitAnswer | Unserved>;
   status(): Promise<ReplicaStatusReport | null>;
 }
@@ -132,7 +129,7 @@ export class RaftRouter implements Router {
       const target = targets.next();
       let answer: ProposeAnswer | Unserved;
       try {
-        answer = await this.#sendProposal(group, target, bytes);
+        answer = await this.#stub(group, target).propose(this.#addr(group, target), bytes);
       } catch (error) {
         if (isOverloaded(error)) throw overloaded(group, target);
         this.#forgetLeader(group, target);
@@ -196,7 +193,7 @@ export class RaftRouter implements Router {
       const target = targets.next();
       const request: ReadRequest = minRevision === undefined ? linearizable : { consistency: "linearizable", minRevision };
       try {
-        const answer = request === linearizable ? await this.#sendRead(group, target, query) : await this.#stub(group, target).read(this.#addr(group, target), query, request);
+        const answer = await this.#stub(group, target).read(this.#addr(group, target), query, request);
         if (answer.type === "ok") {
           placementCache.noteApplied(target, answer.appliedRevision);
           return answer;
@@ -284,28 +281,6 @@ export class RaftRouter implements Router {
     return ns.get(objectId(ns, id), this.#replica(group, id).stubOptions) as unknown as ReplicaRpc;
   }
 
-  /** A proposal to `target`, coalesced with others from this isolate while one is on the wire. */
-  #sendProposal(group: GroupSpec, target: NodeId, command: Uint8Array): Promise<ProposeAnswer | Unserved> {
-    const address = this.#addr(group, target);
-    return proposalQueues.of(address).call(command, command.byteLength, async (commands) => {
-      const stub = this.#stub(group, target);
-      if (commands.length === 1) return [await stub.propose(address, commands[0]!)];
-      const answers = await stub.proposeBatch(address, commands);
-      return Array.isArray(answers) ? answers : commands.map(() => answers);
-    });
-  }
-
-  /** A linearizable read with no minimum revision, coalesced like proposals. */
-  #sendRead(group: GroupSpec, target: NodeId, query: Query): Promise<ReadAnswer | Unserved> {
-    const address = this.#addr(group, target);
-    return readQueues.of(address).call(query, 0, async (queries) => {
-      const stub = this.#stub(group, target);
-      if (queries.length === 1) return [await stub.read(address, queries[0]!, linearizable)];
-      const answers = await stub.readBatch(address, queries);
-      return Array.isArray(answers) ? answers : queries.map(() => answers);
-    });
-  }
-
   #forgetLeader(group: GroupSpec, id: NodeId): void {
     if (placementCache.leader(group.shard) === id) placementCache.setLeader(group.shard, null);
   }
@@ -313,10 +288,6 @@ export class RaftRouter implements Router {
 
 /** The request of nearly every linearizable read (no minimum revision), made once. */
 const linearizable: ReadRequest = Object.freeze({ consistency: "linearizable" });
-
-/** Per isolate, by replica address: requests to one replica leave in batches under load. */
-const proposalQueues = new Coalescers<Uint8Array, ProposeAnswer | Unserved>(raftRouterLimits.proposalBatches);
-const readQueues = new Coalescers<Query, ReadAnswer | Unserved>(raftRouterLimits.readBatches);
 
 const objectIds = new WeakMap<DurableObjectNamespace, Map<string, DurableObjectId>>();
 
