@@ -72,6 +72,11 @@ function staleFromLeader(r: Raft, m: Message): boolean {
     case "voteResp":
       // A late answer to a campaign this member made before the group slept: it is ignored.
       return true;
+    case "readIndexResp":
+      // The answer to a read this member forwarded before the group slept (a sleeping leader
+      // is woken by a forwarded read, so a newer one finds this member awake). Stepping it
+      // yields the read's state; serving the read needs applying, not ticks.
+      return true;
     default:
       return false;
   }

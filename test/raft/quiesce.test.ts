@@ -130,6 +130,23 @@ describe("quiescence", () => {
     expect(net.status("3")).toMatchObject({ role: "leader", term: 3 });
   });
 
+  it("a late answer to a read forwarded before the group slept serves the read without waking the member", () => {
+    // Found by the simulator (seeds 233267, 249129, 305308 of a 300,000-seed sweep): a
+    // readIndexResp delayed past the quiesce woke a learner, which nobody put back to sleep.
+    const net = elected();
+    net.readIndex("2", "late");
+    net.stabilize({ only: (m) => m.type !== "readIndexResp" });
+    const late = net.queue.filter((m) => m.type === "readIndexResp");
+    expect(late.map((m) => m.to)).toEqual(["2"]);
+    net.queue = net.queue.filter((m) => m.type !== "readIndexResp");
+    net.tick(3);
+    expect(allNeedTicks(net)).toEqual([false, false, false]);
+    net.get("2").raw.step(late[0]!);
+    net.processReadies();
+    expect(allNeedTicks(net)).toEqual([false, false, false]);
+    expect(net.get("2").readStates.map((rs) => rs.context)).toEqual(["late"]);
+  });
+
   it("a late vote answer, of this term or an older one, does not wake a sleeping member", () => {
     // Found by the simulator (seeds 117 and 7081): the leader's answer to a pre-vote the member
     // sent before the group slept woke it; its leader, the sender, did not know, so nobody put
