@@ -39,7 +39,7 @@ export function tickQuiesce(r: Raft): boolean {
 /**
  * Whether `m` wakes a sleeping member: anything but a quiesce heartbeat (and its answer). A
  * sleeping leader ignores late answers to what it sent before it slept (they bring no work),
- * but not a follower's explicit wake-up call.
+ * but not a follower's explicit wake-up call. A sleeping follower ignores every answer.
  */
 export function wakesUp(r: Raft, m: Message): boolean {
   if (m.quiesce === true) return false;
@@ -48,8 +48,18 @@ export function wakesUp(r: Raft, m: Message): boolean {
   if (r.role === "leader" && (m.type === "appResp" || m.type === "heartbeatResp" || m.type === "snapResp")) {
     return m.context === wakeContext;
   }
+  if (r.role !== "leader" && answerTypes.has(m.type)) return false;
   return !staleFromLeader(r, m);
 }
+
+/**
+ * What a sleeping follower may receive only late: it leads nothing (answers to appends are for a
+ * leader it once was), and a campaign or a forwarded read wakes it, so a (pre)vote answer or a
+ * read's answer belongs to one made before the group slept. A read's answer is still stepped, so
+ * the read gets its state; serving it needs applying, not ticks. (Found by the simulator: such
+ * answers, delayed past the quiesce, woke learners, which nobody put back to sleep.)
+ */
+const answerTypes: ReadonlySet<Message["type"]> = new Set(["appResp", "heartbeatResp", "snapResp", "preVoteResp", "voteResp", "readIndexResp"]);
 
 /**
  * Follower: a message its leader sent before the group slept, delayed past the quiesce heartbeat.
@@ -68,15 +78,6 @@ function staleFromLeader(r: Raft, m: Message): boolean {
       return (m.index ?? 0) + (m.entries?.length ?? 0) <= committed;
     case "snap":
       return m.snapshot !== undefined && m.snapshot.metadata.index <= committed;
-    case "preVoteResp":
-    case "voteResp":
-      // A late answer to a campaign this member made before the group slept: it is ignored.
-      return true;
-    case "readIndexResp":
-      // The answer to a read this member forwarded before the group slept (a sleeping leader
-      // is woken by a forwarded read, so a newer one finds this member awake). Stepping it
-      // yields the read's state; serving the read needs applying, not ticks.
-      return true;
     default:
       return false;
   }

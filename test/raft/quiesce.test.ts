@@ -147,10 +147,11 @@ describe("quiescence", () => {
     expect(net.get("2").readStates.map((rs) => rs.context)).toEqual(["late"]);
   });
 
-  it("a late vote answer, of this term or an older one, does not wake a sleeping member", () => {
+  it("a late answer (to a vote, an append, a heartbeat), of this term or an older one, does not wake a sleeping follower", () => {
     // Found by the simulator (seeds 117 and 7081): the leader's answer to a pre-vote the member
     // sent before the group slept woke it; its leader, the sender, did not know, so nobody put
-    // it back to sleep (a learner, which never campaigns, ticked forever).
+    // it back to sleep (a learner, which never campaigns, ticked forever). Seed 577111: the
+    // leader's appResp to a heartbeat the member sent when it led an older term.
     const net = elected();
     net.tick(3);
     expect(allNeedTicks(net)).toEqual([false, false, false]);
@@ -159,6 +160,9 @@ describe("quiescence", () => {
       { type: "voteResp" as const, from: "1", to: "2", term: 2, reject: true },
       { type: "preVoteResp" as const, from: "1", to: "2", term: 1, reject: true },
       { type: "heartbeat" as const, from: "3", to: "2", term: 1, commit: 0 },
+      { type: "appResp" as const, from: "1", to: "2", term: 2, index: 0 },
+      { type: "heartbeatResp" as const, from: "3", to: "2", term: 2 },
+      { type: "snapResp" as const, from: "1", to: "2", term: 2, index: 0 },
     ]) {
       net.get("2").raw.step(late);
       net.processReadies();
