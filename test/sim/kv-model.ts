@@ -42,6 +42,8 @@ export const kvModel: Model<KvValue, KvInput, KvOutput> = {
     }
   },
   prune: pruneUnobservedWrites,
+  // get, put and cas whose outcome is unknown step ok from any state (see step above).
+  unreturnedAlwaysStep: true,
   describe(input, output) {
     const out = describeOutput(output);
     switch (input.kind) {

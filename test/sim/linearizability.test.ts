@@ -210,6 +210,30 @@ const concurrentHistory = fc
     });
   });
 
+/** The verdict by brute force: some order of all operations that respects real time and the model. */
+function linearizableByBruteForce(ops: Op[]): boolean {
+  const state0 = kvModel.init();
+  const place = (left: Op[], placed: Op[], state: ReturnType<typeof kvModel.init>): boolean => {
+    if (left.length === 0) return true;
+    return left.some((op, i) => {
+      // `op` may go next only if no other operation left returned before it was called.
+      if (left.some((other) => other !== op && other.return < op.call)) return false;
+      const r = kvModel.step(state, op.input, op.output);
+      return r.ok && place([...left.slice(0, i), ...left.slice(i + 1)], [...placed, op], r.state);
+    });
+  };
+  return place(ops, [], state0);
+}
+
+describe("the search against brute force", () => {
+  it("gives the same verdict on random concurrent histories of up to 6 operations", () => {
+    fc.assert(
+      fc.property(concurrentHistory.filter((ops) => ops.length <= 6), (ops) => check(ops).ok === linearizableByBruteForce(ops)),
+      { numRuns: 3000 },
+    );
+  });
+});
+
 describe("pruning timed-out writes", () => {
   it("never changes the verdict (random concurrent histories, pruned and unpruned)", () => {
     const unpruned = { ...kvModel, prune: undefined };
