@@ -85,16 +85,18 @@ function checkPartition<S, I, O>(model: Model<S, I, O>, ops: Operation<I, O>[], 
   const seen = new Set<string>();
   // Each step tries the operations that may go next (calls before the first return) in two
   // passes: those with a known outcome first, then those that timed out. Any order finds a
-  // linearization if there is one; this one finds it at once in the common case (timed-out writes
-  // that go last), where call order first tried every subset of them (seed 942634: ~28 s).
+  // linearization if there is one; this one finds it early in the common case (timed-out writes
+  // that go last), where call order first tried subsets of them (seed 2000619 with --ticks 2000:
+  // over 100 M steps, now 0.3 s).
   const stack: { call: Node<I, O>; state: S; timedOutPass: boolean }[] = [];
   let state = model.init();
   let entry = head.next;
   let timedOutPass = false;
   let longest: Node<I, O>[] = [];
-  // Operations with a return time still to place (see Model.unreturnedAlwaysStep); -1: not used.
-  let returnedLeft = model.unreturnedAlwaysStep === true ? ops.filter((op) => op.return !== Infinity).length : -1;
-  for (let steps = 0; head.next !== null && returnedLeft !== 0; steps++) {
+  // Operations with a return time still to place: none left is the end (Model.unreturnedAlwaysStep).
+  let returnedLeft = ops.filter((op) => op.return !== Infinity).length;
+  const doneWhenOnlyUnreturned = model.unreturnedAlwaysStep === true;
+  for (let steps = 0; head.next !== null && !(doneWhenOnlyUnreturned && returnedLeft === 0); steps++) {
     if (steps > searchStepsMax) {
       const listed = ops.map((op) => `  ${JSON.stringify(op)}`).join("\n");
       throw new Error(`linearizability search exceeded ${searchStepsMax} steps on ${ops.length} operations:\n${listed}`);
@@ -114,7 +116,7 @@ function checkPartition<S, I, O>(model: Model<S, I, O>, ops: Operation<I, O>[], 
           stack.push({ call: entry, state, timedOutPass });
           state = result.state;
           lift(entry);
-          if (returnedLeft > 0 && entry.op.return !== Infinity) returnedLeft--;
+          if (entry.op.return !== Infinity) returnedLeft--;
           entry = head.next;
           timedOutPass = false;
           continue;
@@ -134,7 +136,7 @@ function checkPartition<S, I, O>(model: Model<S, I, O>, ops: Operation<I, O>[], 
       state = top.state;
       linearized.clear(top.call.id);
       unlift(top.call);
-      if (returnedLeft >= 0 && top.call.op.return !== Infinity) returnedLeft++;
+      if (top.call.op.return !== Infinity) returnedLeft++;
       entry = top.call.next;
       timedOutPass = top.timedOutPass;
     }
