@@ -1,7 +1,8 @@
 // Runs the plan's cells in interleaved rounds: every round runs each cell once (one warmup and one
 // measured run in a fresh load-generator child), and a cell's figures are the medians over the
 // rounds. A noisy neighbour on a shared machine then hits every target alike, instead of
-// whichever target happened to run while it was busy.
+// whichever target happened to run while it was busy. Every ratio compares neighbours in time,
+// and the rounds alternate direction, so neither side of a ratio always runs first.
 import { aggregate, type CellResult } from "./cell.ts";
 import { measure, type RunSample } from "./loadgen.ts";
 import type { Plan } from "./plan.ts";
@@ -34,8 +35,15 @@ async function slotsOf(runners: Runner[], plan: Plan, report: BenchReport): Prom
     }
   }
   // Neighbours in time are what gets compared: same concurrency, same scenario, each target.
-  return slots.sort((a, b) => a.concurrency - b.concurrency || a.scenario.localeCompare(b.scenario));
+  return slots.sort((a, b) => a.concurrency - b.concurrency || scenarioOrder.indexOf(a.scenario) - scenarioOrder.indexOf(b.scenario));
 }
+
+/**
+ * Scenarios in the order they run at each concurrency: the runtime floor (/healthz) between the
+ * two scenarios whose ratios divide by it, so those too compare neighbours in time (sorted by
+ * name, mix and linearizable reads ran in between, and the groups they woke still ticked).
+ */
+const scenarioOrder: ScenarioName[] = ["bundle", "health", "stale", "read", "cas", "contention", "mix"];
 
 function logCell(c: CellResult): void {
   const won = c.scenario === "contention" ? `, CAS won ${(c.successRatio * 100).toFixed(1)}%` : "";
@@ -60,7 +68,9 @@ export async function runRounds(runners: Runner[], plan: Plan, report: BenchRepo
   const slots = await slotsOf(runners, plan, report);
   for (let round = 0; round < plan.runs; round++) {
     log(`round ${round + 1} of ${plan.runs}: ${slots.length} cells`);
-    for (const slot of slots) if (slot.failed === undefined) await runSlot(slot, plan);
+    // Odd rounds run backwards: a drift within a round (a heap growing, a neighbour waking) then
+    // favours neither side of a ratio.
+    for (const slot of round % 2 === 0 ? slots : [...slots].reverse()) if (slot.failed === undefined) await runSlot(slot, plan);
   }
   for (const slot of slots) {
     if (slot.failed !== undefined) {

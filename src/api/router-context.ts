@@ -41,6 +41,12 @@ class Forwarding implements Router {
     return r;
   }
 
+  readNow<Q extends Query>(namespace: string, query: Q, options: ReadOptions): Read<QueryResult<Q>> | undefined {
+    const r = this.get().readNow?.(namespace, query, options);
+    if (r !== undefined) this.seen?.(namespace, r.token);
+    return r;
+  }
+
   async waitForChange(namespace: string, request: WaitRequest): Promise<Waited> {
     const w = await this.get().waitForChange(namespace, request);
     this.seen?.(namespace, w.token);

@@ -243,6 +243,10 @@ export function withIsolateCache(inner: Router, options: Partial<IsolateCacheOpt
         invalidate(namespace, written);
       }
     },
+    readNow: <Q extends Query>(namespace: string, query: Q, options: ReadOptions): Read<QueryResult<Q>> | undefined => {
+      const key = cacheKeyOf(namespace, query, options);
+      return key === null ? undefined : hit(key, options.minToken)?.read as Read<QueryResult<Q>> | undefined;
+    },
     read: async <Q extends Query>(namespace: string, query: Q, options: ReadOptions): Promise<Read<QueryResult<Q>>> => {
       const key = cacheKeyOf(namespace, query, options);
       if (key === null) return inner.read(namespace, query, options);

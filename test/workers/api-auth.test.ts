@@ -44,6 +44,29 @@ describe("bearer tokens", () => {
     expect((await call(`/v1/tokens/${reader.id}`, { method: "DELETE" })).status).toBe(404);
   });
 
+  it("an answer the isolate has cached (stale key read, bundle) goes only to callers allowed to read it", async () => {
+    const ns = freshNs("cached");
+    await put(`${ns}/k`, { v: 1 });
+    const stale = (path: string, token?: string | null) => call(`${path}?consistency=stale`, { token });
+    // The admin's reads fill the isolate cache; every later caller is still checked.
+    for (const path of [`/v1/kv/${ns}/k`, `/v1/ns/${ns}`]) {
+      expect((await stale(path)).status).toBe(200);
+      expect((await stale(path)).status).toBe(200);
+      expect((await stale(path, null)).status).toBe(401);
+      expect((await stale(path, "ecfg_not-a-real-token")).status).toBe(401);
+      const res = await SELF.fetch(`${base}${path}?consistency=stale`, { headers: { Authorization: `Bearer${adminToken}` } });
+      expect(res.status).toBe(401);
+    }
+    const elsewhere = await mint([{ namespaces: [`${ns}-other`], ops: ["read"] }]);
+    const reader = await mint([{ namespaces: [ns], ops: ["read"] }]);
+    for (const path of [`/v1/kv/${ns}/k`, `/v1/ns/${ns}`]) {
+      expect((await stale(path, elsewhere.token)).status).toBe(403);
+      const allowed = await stale(path, reader.token);
+      expect(allowed.status).toBe(200);
+      expect(allowed.headers.get("X-Edgecfg-Revision")).toMatch(/^s\d+\.\d+$/);
+    }
+  });
+
   it("globs match namespaces; write and admin scopes; admin on * manages tokens", async () => {
     const prefix = freshNs("team");
     const writer = await mint([{ namespaces: [`${prefix}-*`], ops: ["write", "read"] }]);

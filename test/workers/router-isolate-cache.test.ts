@@ -68,6 +68,29 @@ describe("isolate cache (fake inner Router, injected clock)", () => {
     expect(f.state.reads).toHaveLength(3);
   });
 
+  it("readNow answers what a read would answer from the cache, without I/O, and nothing else", async () => {
+    const f = fakeInner();
+    const { router, clock } = cached(f.router);
+    const bundle: Query = { type: "bundle", namespace: "a" };
+    expect(router.readNow!("a", get("a/k"), stale)).toBeUndefined(); // nothing cached yet
+    const first = await router.read("a", get("a/k"), stale);
+    await router.read("a", bundle, stale);
+    expect(router.readNow!("a", get("a/k"), stale)).toBe(first);
+    expect(router.readNow!("a", bundle, stale)?.token).toBe("s0.1");
+    expect(router.readNow!("a", get("a/k"), { consistency: "stale", minToken: "s0.1" })).toBe(first);
+    // Never for a linearizable read, a minToken past the cache, another key, or an expired entry.
+    expect(router.readNow!("a", get("a/k"), { consistency: "linearizable" })).toBeUndefined();
+    expect(router.readNow!("a", get("a/k"), { consistency: "stale", minToken: "s0.2" })).toBeUndefined();
+    expect(router.readNow!("a", get("a/other"), stale)).toBeUndefined();
+    clock.ms += 1_000;
+    expect(router.readNow!("a", get("a/k"), stale)).toBeUndefined();
+    expect(f.state.reads).toHaveLength(2); // readNow never reads through
+    // A write through the isolate drops what readNow would answer.
+    await router.read("a", get("a/k"), stale);
+    await router.write("a", put1);
+    expect(router.readNow!("a", get("a/k"), stale)).toBeUndefined();
+  });
+
   it("expires an entry after staleMsMax and reads through again", async () => {
     const f = fakeInner();
     const { router, clock } = cached(f.router, { staleMsMax: 500 });

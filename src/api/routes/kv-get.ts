@@ -2,8 +2,8 @@
 // polls (`?wait=30s` with If-None-Match).
 import { z } from "@hono/zod-openapi";
 import type { GetResult, KvEntry, MetaResult } from "../../store/types.ts";
-import type { Read, ReadOptions } from "../../router/types.ts";
-import { authorize } from "../auth.ts";
+import type { Query, Read, ReadOptions } from "../../router/types.ts";
+import { authorize, authorizedNow } from "../auth.ts";
 import { readHeaders, readOptions } from "../consistency.ts";
 import type { Ctx } from "../context.ts";
 import { parseWaitMs } from "../duration.ts";
@@ -39,13 +39,22 @@ function found(key: string, r: GetResult | MetaResult): Found {
   }
 }
 
-async function readKey(c: Ctx, key: string, revision: number | undefined, withValue: boolean, options: ReadOptions) {
-  const router = c.get("router");
-  const ns = namespaceOf(key);
-  const read: Read<GetResult | MetaResult> = withValue || revision !== undefined
-    ? await router.read(ns, { type: "get", key, ...(revision === undefined ? {} : { atRevision: revision }) }, options)
-    : await router.read(ns, { type: "meta", key }, options);
+type KeyQuery = Extract<Query, { type: "get" | "meta" }>;
+
+function keyQuery(key: string, revision: number | undefined, withValue: boolean): KeyQuery {
+  if (!withValue && revision === undefined) return { type: "meta", key };
+  return revision === undefined ? { type: "get", key } : { type: "get", key, atRevision: revision };
+}
+
+async function readKey(c: Ctx, key: string, query: KeyQuery, options: ReadOptions) {
+  const read: Read<GetResult | MetaResult> = await c.get("router").read(namespaceOf(key), query, options);
   return { read, found: found(key, read.result) };
+}
+
+/** readKey's answer when the Router has it at hand (a cached stale poll), without a promise. */
+function readKeyNow(c: Ctx, key: string, query: KeyQuery, options: ReadOptions) {
+  const read: Read<GetResult | MetaResult> | undefined = c.get("router").readNow?.(namespaceOf(key), query, options);
+  return read === undefined ? undefined : { read, found: found(key, read.result) };
 }
 
 /** Validators and caching headers of an answer about `f` (never named by the consistency headers). */
@@ -86,17 +95,18 @@ export const kvGet = defineRoute({
   },
   handler: async (c, { query: q }) => {
     const key = keyFromPath(c.req.url, "/v1/kv/");
-    await authorize(c, namespaceOf(key), "read");
+    if (!authorizedNow(c, "read")) await authorize(c, namespaceOf(key), "read");
     const options = readOptions(c, q.consistency);
     const meta = q.meta !== undefined && q.meta !== "false";
     const revision = q.revision === undefined ? undefined : Number(q.revision);
     const waitMs = parseWaitMs(q.wait);
     if (waitMs !== undefined && revision !== undefined) throw badRequest("wait and revision cannot be combined: an old revision never changes");
     const inm = parseIfNoneMatchRead(c.req.header("If-None-Match"));
-    let { read, found: f } = await readKey(c, key, revision, !meta, options);
+    const query = keyQuery(key, revision, !meta);
+    let { read, found: f } = readKeyNow(c, key, query, options) ?? await readKey(c, key, query, options);
     if (waitMs && noneMatchHits(inm, f.entry.modRevision)) {
       const waited = await c.get("router").waitForChange(namespaceOf(key), { key, afterRevision: f.entry.modRevision, timeoutMs: waitMs });
-      if (waited.changed) ({ read, found: f } = await readKey(c, key, undefined, !meta, { ...options, minToken: waited.token }));
+      if (waited.changed) ({ read, found: f } = await readKey(c, key, query, { ...options, minToken: waited.token }));
     }
     // If-Modified-Since counts only without If-None-Match (RFC 9110 §13.1.3): not even read then.
     const ims = inm === undefined ? parseHttpDate(c.req.header("If-Modified-Since")) : null;
