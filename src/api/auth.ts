@@ -1,10 +1,12 @@
 // Authentication (who is calling) and authorization (may they do this to that namespace).
 // - `Authorization: Bearer <token>`: the ADMIN_TOKEN secret (compared in constant time), or a
-//   minted token looked up by its SHA-256 in the system namespace.
+//   minted token looked up by its SHA-256 in the system namespace (remembered for a second:
+//   auth-lookups.ts).
 // - No header: anonymous, which may only read namespaces marked public-read.
 // - Secure by default: without ADMIN_TOKEN every write is refused (503) with the fix in the detail.
 import { systemNamespace } from "../store/keys.ts";
 import type { TokenOperation, TokenRecord } from "../store/types.ts";
+import { rememberedLookup } from "./auth-lookups.ts";
 import type { Ctx } from "./context.ts";
 import { ApiProblem, problemTypes } from "./problem.ts";
 import { globMatches, secretsEqual, sha256Hex } from "./tokens-crypto.ts";
@@ -57,7 +59,8 @@ function principalNow(c: Ctx): Principal | undefined {
 
 async function lookUpMinted(c: Ctx, presented: string): Promise<Principal> {
   const hashHex = await sha256Hex(presented);
-  const { result } = await c.get("backend").read(systemNamespace, { type: "token", hashHex }, { consistency: "linearizable" });
+  const { result } = await rememberedLookup(c.env, `token\u0000${hashHex}`,
+    () => c.get("backend").read(systemNamespace, { type: "token", hashHex }, { consistency: "linearizable" }));
   if (result.token === null) throw unauthorized("the bearer token is unknown or revoked; ask an admin for a token (POST /v1/tokens)");
   const expires = result.token.expiresAtMs;
   if (expires !== undefined && expires <= Date.now()) {
@@ -83,7 +86,8 @@ function allows(record: TokenRecord, namespace: string, op: TokenOperation): boo
 }
 
 async function isPublicRead(c: Ctx, namespace: string): Promise<boolean> {
-  const { result } = await c.get("backend").read(systemNamespace, { type: "namespaceSettings", namespace }, { consistency: "linearizable" });
+  const { result } = await rememberedLookup(c.env, `settings\u0000${namespace}`,
+    () => c.get("backend").read(systemNamespace, { type: "namespaceSettings", namespace }, { consistency: "linearizable" }));
   return result.settings.publicRead;
 }
 

@@ -2,11 +2,13 @@
 // OpenAPI document answer even when the backend is misconfigured), cached per bindings object,
 // and wrapped to remember the consistency token of every data read and write so that error
 // responses (412, 404, …) carry X-Edgecfg-Revision too: it stamps every response with the last.
+// A write to `_sys` (tokens, namespace settings) also drops the isolate's authorization lookups.
 import type { MiddlewareHandler } from "hono";
 import type { Env } from "../env.ts";
 import { systemNamespace } from "../store/keys.ts";
 import type { ClusterStatus, Query, QueryResult, Read, ReadOptions, Router, WaitRequest, Waited, Written } from "../router/types.ts";
 import type { Command } from "../store/types.ts";
+import { forgetLookups } from "./auth-lookups.ts";
 import { revisionHeader } from "./consistency.ts";
 import type { AppEnv, Ctx } from "./context.ts";
 
@@ -23,6 +25,7 @@ class Forwarding implements Router {
   constructor(
     private readonly get: () => Router,
     private readonly seen: ((namespace: string, token: string) => void) | null,
+    private readonly env: Env,
   ) {}
 
   shardOf(namespace: string): number {
@@ -30,9 +33,14 @@ class Forwarding implements Router {
   }
 
   async write(namespace: string, command: Command): Promise<Written> {
-    const w = await this.get().write(namespace, command);
-    this.seen?.(namespace, w.token);
-    return w;
+    try {
+      const w = await this.get().write(namespace, command);
+      this.seen?.(namespace, w.token);
+      return w;
+    } finally {
+      // Also after a failure: the write may have applied (an unknown outcome).
+      if (namespace === systemNamespace) forgetLookups(this.env);
+    }
   }
 
   async read<Q extends Query>(namespace: string, query: Q, options: ReadOptions): Promise<Read<QueryResult<Q>>> {
@@ -73,8 +81,8 @@ export function routerContext(options: RouterContextOptions): MiddlewareHandler<
     const record = (namespace: string, token: string) => {
       if (namespace !== systemNamespace) (c as Ctx).set("observedToken", token);
     };
-    c.set("backend", new Forwarding(get, null));
-    c.set("router", new Forwarding(get, record));
+    c.set("backend", new Forwarding(get, null, c.env));
+    c.set("router", new Forwarding(get, record, c.env));
     await next();
     const token = c.get("observedToken");
     if (token && !c.res.headers.has(revisionHeader)) c.res.headers.set(revisionHeader, token);

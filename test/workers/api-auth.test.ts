@@ -3,7 +3,10 @@
 import { createExecutionContext, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index.ts";
-import { adminToken, base, call, freshNs, mint, problemOf, put, workerEnv as env } from "./api/helpers.ts";
+import { authLookupLimits } from "../../src/api/auth-lookups.ts";
+import { RaftRouter, type RaftRouterEnv } from "../../src/router/raft-router.ts";
+import { systemNamespace } from "../../src/store/keys.ts";
+import { adminToken, base, call, clientRequestsOf, freshNs, mint, problemOf, put, workerEnv as env } from "./api/helpers.ts";
 
 describe("bearer tokens", () => {
   it("401 without a token, with a malformed header, with an unknown token", async () => {
@@ -100,6 +103,55 @@ describe("bearer tokens", () => {
     expect(await bad({ scopes: [{ namespaces: ["a"], ops: ["delete"] }] })).toBe(400);
     expect(await bad({ scopes: [{ namespaces: ["a"], ops: ["read"] }], expiresInSeconds: -1 })).toBe(400);
     expect(await bad({ scopes: [{ namespaces: ["a"], ops: ["read"] }], owner: "me" })).toBe(400);
+  });
+});
+
+describe("authorization lookups remembered per isolate", () => {
+  const stale = (path: string, token: string | null) => call(`${path}?consistency=stale`, { token });
+  const setPublic = (ns: string, publicRead: boolean) => call(`/v1/ns/${ns}/settings`, { method: "PUT",
+    headers: { "Content-Type": "application/json" }, body: JSON.stringify({ publicRead }) });
+
+  it("a scoped token's polls and anonymous polls of a public namespace read _sys at most once per ttlMs", async () => {
+    const ns = freshNs("polled");
+    await put(`${ns}/k`, { v: 1 });
+    const reader = await mint([{ namespaces: [ns], ops: ["read"] }]);
+    expect((await setPublic(ns, true)).status).toBe(200);
+    for (const token of [reader.token, null]) {
+      expect((await stale(`/v1/kv/${ns}/k`, token)).status).toBe(200); // remembers the lookup
+      const before = await clientRequestsOf(systemNamespace);
+      const t0 = Date.now();
+      for (let i = 0; i < 10; i++) {
+        expect((await stale(`/v1/kv/${ns}/k`, token)).status).toBe(200);
+        expect((await stale(`/v1/ns/${ns}`, token)).status).toBe(200);
+      }
+      // Without remembering: 20 token or settings reads. On a slow machine, one per expiry.
+      expect((await clientRequestsOf(systemNamespace)) - before).toBeLessThanOrEqual(Math.floor((Date.now() - t0) / authLookupLimits.ttlMs));
+    }
+  });
+
+  it("a revocation or a settings change through this isolate takes effect at once", async () => {
+    const ns = freshNs("changed");
+    await put(`${ns}/k`, { v: 1 });
+    const reader = await mint([{ namespaces: [ns], ops: ["read"] }]);
+    expect((await setPublic(ns, true)).status).toBe(200);
+    expect((await stale(`/v1/kv/${ns}/k`, reader.token)).status).toBe(200);
+    expect((await stale(`/v1/kv/${ns}/k`, null)).status).toBe(200);
+    expect((await call(`/v1/tokens/${reader.id}`, { method: "DELETE" })).status).toBe(204);
+    expect((await setPublic(ns, false)).status).toBe(200);
+    expect((await stale(`/v1/kv/${ns}/k`, reader.token)).status).toBe(401);
+    expect((await stale(`/v1/kv/${ns}/k`, null)).status).toBe(401);
+  });
+
+  it("a revocation made elsewhere (not through this isolate) takes effect here within ttlMs", async () => {
+    const ns = freshNs("elsewhere");
+    await put(`${ns}/k`, { v: 1 });
+    const reader = await mint([{ namespaces: [ns], ops: ["read"] }]);
+    expect((await stale(`/v1/kv/${ns}/k`, reader.token)).status).toBe(200);
+    // Another isolate's write reaches the shard without passing this isolate's API.
+    const written = await new RaftRouter(env as unknown as RaftRouterEnv).write(systemNamespace, { type: "tokenRevoke", atMs: Date.now(), id: reader.id });
+    expect(written.outcome.type).toBe("tokenRevoked");
+    await new Promise((r) => setTimeout(r, authLookupLimits.ttlMs));
+    expect((await stale(`/v1/kv/${ns}/k`, reader.token)).status).toBe(401);
   });
 });
 

@@ -1,13 +1,12 @@
 // The isolate cache of stale reads (src/router/isolate-cache.ts): unit-style over a fake Router
 // and an injected clock (counting inner reads), then through the real Worker (counting the
 // replicas' client requests).
-import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { isolateCacheOptionsFrom, staleMsMaxFrom, withIsolateCache, type IsolateCacheOptions } from "../../src/router/isolate-cache.ts";
 import { RaftRouter, type RaftRouterEnv } from "../../src/router/raft-router.ts";
 import { parseToken, type Query, type ReadOptions, type Router } from "../../src/router/types.ts";
 import type { Command } from "../../src/store/types.ts";
-import { call, freshNs, put, workerEnv } from "./api/helpers.ts";
+import { call, clientRequestsOf, freshNs, put, workerEnv } from "./api/helpers.ts";
 
 const stale: ReadOptions = { consistency: "stale" };
 
@@ -289,20 +288,6 @@ describe("isolate cache (fake inner Router, injected clock)", () => {
     expect(isolateCacheOptionsFrom({ BACKEND: "solo" } as object).scope).not.toBe(isolateCacheOptionsFrom({ BACKEND: "raft" } as object).scope);
   });
 });
-
-/** Client requests (reads, proposals, waits) the replicas of `namespace`'s shard have served. */
-async function clientRequestsOf(namespace: string): Promise<number> {
-  const cluster = await (await call("/v1/cluster")).json() as { backend: string; shards: { shard: number; replicas: { id: string }[] }[] };
-  expect(cluster.backend).toBe("raft");
-  const shard = new RaftRouter(workerEnv as unknown as RaftRouterEnv).shardOf(namespace);
-  const ns = (env as unknown as { REPLICA: DurableObjectNamespace }).REPLICA;
-  let total = 0;
-  for (const r of cluster.shards.find((s) => s.shard === shard)!.replicas) {
-    const stub = ns.get(ns.idFromName(r.id)) as unknown as { stats(): Promise<{ clientRequests: number }> };
-    total += (await stub.stats()).clientRequests;
-  }
-  return total;
-}
 
 describe("isolate cache through the Worker (SELF.fetch)", () => {
   it("20 concurrent stale reads and bundle polls cost at most one replica request each per staleMsMax", async () => {

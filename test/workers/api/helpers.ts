@@ -2,6 +2,7 @@
 // token, and unique namespaces so tests never share state.
 import { env, SELF } from "cloudflare:test";
 import type { Env } from "../../../src/env.ts";
+import { RaftRouter, type RaftRouterEnv } from "../../../src/router/raft-router.ts";
 
 /** The Worker's bindings, typed as the Worker sees them. */
 export const workerEnv = env as unknown as Env;
@@ -58,4 +59,18 @@ export async function mint(scopes: Array<{ namespaces: string[]; ops: string[] }
     body: JSON.stringify({ scopes, ...(expiresInSeconds === undefined ? {} : { expiresInSeconds }) }) });
   if (res.status !== 201) throw new Error(`mint failed: ${res.status} ${await res.text()}`);
   return await res.json() as { id: string; token: string };
+}
+
+/** Client requests (reads, proposals, waits) the replicas of `namespace`'s shard have served. */
+export async function clientRequestsOf(namespace: string): Promise<number> {
+  const cluster = await (await call("/v1/cluster")).json() as { backend: string; shards: { shard: number; replicas: { id: string }[] }[] };
+  if (cluster.backend !== "raft") throw new Error(`clientRequestsOf counts Raft replicas; this Worker runs ${cluster.backend}`);
+  const shard = new RaftRouter(workerEnv as unknown as RaftRouterEnv).shardOf(namespace);
+  const ns = (env as unknown as { REPLICA: DurableObjectNamespace }).REPLICA;
+  let total = 0;
+  for (const r of cluster.shards.find((s) => s.shard === shard)!.replicas) {
+    const stub = ns.get(ns.idFromName(r.id)) as unknown as { stats(): Promise<{ clientRequests: number }> };
+    total += (await stub.stats()).clientRequests;
+  }
+  return total;
 }
