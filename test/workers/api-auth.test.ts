@@ -112,20 +112,26 @@ describe("authorization lookups remembered per isolate", () => {
     headers: { "Content-Type": "application/json" }, body: JSON.stringify({ publicRead }) });
 
   it("a scoped token's polls and anonymous polls of a public namespace read _sys at most once per ttlMs", async () => {
-    const ns = freshNs("polled");
+    // The hardest case: a namespace on _sys's own shard, whose cached reads are counted too.
+    const ring = new RaftRouter(env as unknown as RaftRouterEnv);
+    let ns = freshNs("polled");
+    while (ring.shardOf(ns) !== ring.shardOf(systemNamespace)) ns = freshNs("polled");
     await put(`${ns}/k`, { v: 1 });
     const reader = await mint([{ namespaces: [ns], ops: ["read"] }]);
     expect((await setPublic(ns, true)).status).toBe(200);
     for (const token of [reader.token, null]) {
-      expect((await stale(`/v1/kv/${ns}/k`, token)).status).toBe(200); // remembers the lookup
+      // Remembers the lookup, and fills the isolate cache.
+      expect((await stale(`/v1/kv/${ns}/k`, token)).status).toBe(200);
+      expect((await stale(`/v1/ns/${ns}`, token)).status).toBe(200);
       const before = await clientRequestsOf(systemNamespace);
       const t0 = Date.now();
       for (let i = 0; i < 10; i++) {
         expect((await stale(`/v1/kv/${ns}/k`, token)).status).toBe(200);
         expect((await stale(`/v1/ns/${ns}`, token)).status).toBe(200);
       }
-      // Without remembering: 20 token or settings reads. On a slow machine, one per expiry.
-      expect((await clientRequestsOf(systemNamespace)) - before).toBeLessThanOrEqual(Math.floor((Date.now() - t0) / authLookupLimits.ttlMs));
+      // Without remembering: 20 token or settings reads. On a slow machine, per second one
+      // lookup and (if the shards coincide) the two cached reads again.
+      expect((await clientRequestsOf(systemNamespace)) - before).toBeLessThanOrEqual(3 * Math.floor((Date.now() - t0) / authLookupLimits.ttlMs));
     }
   });
 
