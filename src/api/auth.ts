@@ -47,13 +47,15 @@ function callerOf(c: Ctx): Principal | { type: "minted"; presented: string } {
   return { type: "minted", presented };
 }
 
-/** The caller if known without I/O (resolved before, or told by the request alone), remembered. */
-function principalNow(c: Ctx): Principal | undefined {
+/**
+ * The caller as far as it is known without I/O: resolved before, or told by the request alone
+ * (remembered for the request); else the minted token still to look up.
+ */
+function principalNow(c: Ctx): Principal | { type: "minted"; presented: string } {
   const known = c.get("principal");
   if (known) return known;
   const caller = callerOf(c);
-  if (caller.type === "minted") return undefined;
-  c.set("principal", caller);
+  if (caller.type !== "minted") c.set("principal", caller);
   return caller;
 }
 
@@ -71,10 +73,9 @@ async function lookUpMinted(c: Ctx, presented: string): Promise<Principal> {
 
 /** The caller, resolved once per request. */
 export async function principalOf(c: Ctx): Promise<Principal> {
-  const known = c.get("principal");
-  if (known) return known;
-  const caller = callerOf(c);
-  const principal = caller.type === "minted" ? await lookUpMinted(c, caller.presented) : caller;
+  const now = principalNow(c);
+  if (now.type !== "minted") return now;
+  const principal = await lookUpMinted(c, now.presented);
   c.set("principal", principal);
   return principal;
 }
@@ -102,7 +103,7 @@ export async function authenticated(c: Ctx): Promise<void> {
  * skip authorize's promises. Throws 401 for a malformed Authorization header, as authorize does.
  */
 export function authorizedNow(c: Ctx, op: TokenOperation): boolean {
-  return (op === "read" || adminConfigured(c)) && principalNow(c)?.type === "admin";
+  return (op === "read" || adminConfigured(c)) && principalNow(c).type === "admin";
 }
 
 /**

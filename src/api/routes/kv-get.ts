@@ -46,15 +46,18 @@ function keyQuery(key: string, revision: number | undefined, withValue: boolean)
   return revision === undefined ? { type: "get", key } : { type: "get", key, atRevision: revision };
 }
 
-async function readKey(c: Ctx, key: string, query: KeyQuery, options: ReadOptions) {
-  const read: Read<GetResult | MetaResult> = await c.get("router").read(namespaceOf(key), query, options);
-  return { read, found: found(key, read.result) };
+function keyAnswer(query: KeyQuery, read: Read<GetResult | MetaResult>) {
+  return { read, found: found(query.key, read.result) };
+}
+
+async function readKey(c: Ctx, ns: string, query: KeyQuery, options: ReadOptions) {
+  return keyAnswer(query, await c.get("router").read(ns, query, options));
 }
 
 /** readKey's answer when the Router has it at hand (a cached stale poll), without a promise. */
-function readKeyNow(c: Ctx, key: string, query: KeyQuery, options: ReadOptions) {
-  const read: Read<GetResult | MetaResult> | undefined = c.get("router").readNow?.(namespaceOf(key), query, options);
-  return read === undefined ? undefined : { read, found: found(key, read.result) };
+function readKeyNow(c: Ctx, ns: string, query: KeyQuery, options: ReadOptions) {
+  const read = c.get("router").readNow?.(ns, query, options);
+  return read === undefined ? undefined : keyAnswer(query, read);
 }
 
 /** Validators and caching headers of an answer about `f` (never named by the consistency headers). */
@@ -95,7 +98,8 @@ export const kvGet = defineRoute({
   },
   handler: async (c, { query: q }) => {
     const key = keyFromPath(c.req.url, "/v1/kv/");
-    if (!authorizedNow(c, "read")) await authorize(c, namespaceOf(key), "read");
+    const ns = namespaceOf(key);
+    if (!authorizedNow(c, "read")) await authorize(c, ns, "read");
     const options = readOptions(c, q.consistency);
     const meta = q.meta !== undefined && q.meta !== "false";
     const revision = q.revision === undefined ? undefined : Number(q.revision);
@@ -103,10 +107,10 @@ export const kvGet = defineRoute({
     if (waitMs !== undefined && revision !== undefined) throw badRequest("wait and revision cannot be combined: an old revision never changes");
     const inm = parseIfNoneMatchRead(c.req.header("If-None-Match"));
     const query = keyQuery(key, revision, !meta);
-    let { read, found: f } = readKeyNow(c, key, query, options) ?? await readKey(c, key, query, options);
+    let { read, found: f } = readKeyNow(c, ns, query, options) ?? await readKey(c, ns, query, options);
     if (waitMs && noneMatchHits(inm, f.entry.modRevision)) {
-      const waited = await c.get("router").waitForChange(namespaceOf(key), { key, afterRevision: f.entry.modRevision, timeoutMs: waitMs });
-      if (waited.changed) ({ read, found: f } = await readKey(c, key, query, { ...options, minToken: waited.token }));
+      const waited = await c.get("router").waitForChange(ns, { key, afterRevision: f.entry.modRevision, timeoutMs: waitMs });
+      if (waited.changed) ({ read, found: f } = await readKey(c, ns, query, { ...options, minToken: waited.token }));
     }
     // If-Modified-Since counts only without If-None-Match (RFC 9110 §13.1.3): not even read then.
     const ims = inm === undefined ? parseHttpDate(c.req.header("If-Modified-Since")) : null;
