@@ -6,7 +6,9 @@ import { existsSync } from "node:fs";
 
 const compiled = new URL("../dist/cli/main.js", import.meta.url);
 if (!existsSync(compiled)) {
-  process.stderr.write("edgecfg: the CLI is not built yet (dist/cli/main.js is missing); run `npm run build` first\n");
+  process.stderr.write(
+    "edgecfg: the CLI is not built yet (dist/cli/main.js is missing); run `npm run build` first\n",
+  );
   process.exit(1);
 }
 const { main } = await import(compiled.href);

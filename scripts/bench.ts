@@ -14,7 +14,15 @@ import { stopLoad } from "./bench/loadgen.ts";
 import { planFromArgs, type Plan } from "./bench/plan.ts";
 import { targetLabels, writeReport, type BenchReport } from "./bench/report.ts";
 import { runRounds } from "./bench/rounds.ts";
-import { log, startBareRunner, startEdgecfgRunner, startEtcdRunner, wanContext, type EdgecfgRunner, type Runner } from "./bench/runners.ts";
+import {
+  log,
+  startBareRunner,
+  startEdgecfgRunner,
+  startEtcdRunner,
+  wanContext,
+  type EdgecfgRunner,
+  type Runner,
+} from "./bench/runners.ts";
 import { summarize } from "./bench/summary.ts";
 import { runWan, wanProfiles } from "./bench/wan.ts";
 
@@ -23,8 +31,18 @@ function emptyReport(plan: Plan): BenchReport {
     startedAt: new Date().toISOString(),
     finishedAt: "",
     mode: plan.mode,
-    environment: { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "?", loadAverage: loadavg() },
-    method: { warmupMs: plan.warmupMs, runMs: plan.runMs, runs: plan.runs, concurrencies: plan.concurrencies },
+    environment: {
+      node: process.version,
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? "?",
+      loadAverage: loadavg(),
+    },
+    method: {
+      warmupMs: plan.warmupMs,
+      runMs: plan.runMs,
+      runs: plan.runs,
+      concurrencies: plan.concurrencies,
+    },
     targets: { edgecfg: "not run", solo: "not run", etcd: "not run", bare: "not run" },
     doCounters: {},
     summary: [],
@@ -35,12 +53,19 @@ function emptyReport(plan: Plan): BenchReport {
   };
 }
 
-async function startRunners(stateRoot: string, plan: Plan, report: BenchReport): Promise<{ edgecfg: EdgecfgRunner; bare: Runner; all: Runner[] }> {
+async function startRunners(
+  stateRoot: string,
+  plan: Plan,
+  report: BenchReport,
+): Promise<{ edgecfg: EdgecfgRunner; bare: Runner; all: Runner[] }> {
   // etcd starts beside the Workers; the Workers start one at a time, so each one's workerd is
   // told apart from the other's as "the workerd that appeared while it started".
-  const etcdStarting = plan.cells.etcd.length === 0
-    ? Promise.resolve("no etcd cell in this run")
-    : startEtcdRunner(stateRoot, plan).catch((error: Error) => `etcd failed to start: ${error.message}`);
+  const etcdStarting =
+    plan.cells.etcd.length === 0
+      ? Promise.resolve("no etcd cell in this run")
+      : startEtcdRunner(stateRoot, plan).catch(
+          (error: Error) => `etcd failed to start: ${error.message}`,
+        );
   const edgecfg = await startEdgecfgRunner("edgecfg", stateRoot, plan.edgecfgVars);
   const solo = await startEdgecfgRunner("solo", stateRoot, { BACKEND: "solo" });
   const bare = await startBareRunner(stateRoot);
@@ -52,7 +77,12 @@ async function startRunners(stateRoot: string, plan: Plan, report: BenchReport):
   return { edgecfg, bare, all };
 }
 
-async function wan(edgecfg: EdgecfgRunner, bare: Runner, plan: Plan, report: BenchReport): Promise<void> {
+async function wan(
+  edgecfg: EdgecfgRunner,
+  bare: Runner,
+  plan: Plan,
+  report: BenchReport,
+): Promise<void> {
   const ctx = wanContext(edgecfg, plan, bare);
   if (typeof ctx === "string") {
     report.wanSkipped = ctx;
@@ -61,7 +91,9 @@ async function wan(edgecfg: EdgecfgRunner, bare: Runner, plan: Plan, report: Ben
   try {
     report.wan = await runWan(ctx, wanProfiles);
     for (const w of report.wan) {
-      log(`WAN ${w.profile}: commit p50 ${w.commitP50Ms?.toFixed(1)} ms vs quorum RTT ${w.quorumRttMs} ms (${w.deliveredRttMs?.toFixed(1) ?? "?"} ms as delivered)`);
+      log(
+        `WAN ${w.profile}: commit p50 ${w.commitP50Ms?.toFixed(1)} ms vs quorum RTT ${w.quorumRttMs} ms (${w.deliveredRttMs?.toFixed(1) ?? "?"} ms as delivered)`,
+      );
     }
   } catch (error) {
     report.wanSkipped = `setFaults failed: ${(error as Error).message.split("\n")[0]}`;
@@ -72,16 +104,27 @@ async function wan(edgecfg: EdgecfgRunner, bare: Runner, plan: Plan, report: Ben
 function addNotes(report: BenchReport): void {
   const backend = report.targets.edgecfg;
   if (!backend.startsWith("raft")) {
-    report.notes.push(`The edgecfg rows ran on backend "${backend}", not raft${backend.startsWith("solo") ? ": the ratios to the single-DO floor compare solo with itself and show the run's noise" : ""}. Run with \`--backend raft\` once the Raft backend is the default.`);
+    report.notes.push(
+      `The edgecfg rows ran on backend "${backend}", not raft${backend.startsWith("solo") ? ": the ratios to the single-DO floor compare solo with itself and show the run's noise" : ""}. Run with \`--backend raft\` once the Raft backend is the default.`,
+    );
   }
   if (report.mode === "quick") {
-    report.notes.push("Quick run: one 2 s run per cell. On a shared machine a single run can be off by ±40 %, so take these verdicts as a smoke test; the full run (five interleaved runs per cell, medians) gives the ones to act on.");
+    report.notes.push(
+      "Quick run: one 2 s run per cell. On a shared machine a single run can be off by ±40 %, so take these verdicts as a smoke test; the full run (five interleaved runs per cell, medians) gives the ones to act on.",
+    );
   }
-  for (const s of report.skipped) report.notes.push(`${s.target} ${s.scenario}: not run: ${s.reason}`);
+  for (const s of report.skipped)
+    report.notes.push(`${s.target} ${s.scenario}: not run: ${s.reason}`);
   for (const c of report.cells.filter((c) => c.errors > 0)) {
-    report.notes.push(`${c.target} ${c.scenario}@${c.concurrency}: ${c.errors} error answer(s); statuses per run ${JSON.stringify(c.runs.map((r) => r.statuses))}`);
+    report.notes.push(
+      `${c.target} ${c.scenario}@${c.concurrency}: ${c.errors} error answer(s); statuses per run ${JSON.stringify(c.runs.map((r) => r.statuses))}`,
+    );
   }
-  report.notes.push(`Load average at start ${report.environment.loadAverage.map((l) => l.toFixed(2)).join(" ")}, at end ${loadavg().map((l) => l.toFixed(2)).join(" ")} (other work on this machine shows up here).`);
+  report.notes.push(
+    `Load average at start ${report.environment.loadAverage.map((l) => l.toFixed(2)).join(" ")}, at end ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")} (other work on this machine shows up here).`,
+  );
 }
 
 async function measureAll(stateRoot: string, plan: Plan, report: BenchReport): Promise<void> {
@@ -93,7 +136,12 @@ async function measureAll(stateRoot: string, plan: Plan, report: BenchReport): P
     for (const r of all) if (r !== edgecfg) await r.dispose();
     if (!plan.idle) return;
     log(`idle: waiting for the shard to settle, then ${plan.idleWindowMs / 1000} s of nothing`);
-    report.idle = await measureIdle(edgecfg.observed.stats, edgecfg.cpu, plan.idleWindowMs, plan.idleSettleMaxMs);
+    report.idle = await measureIdle(
+      edgecfg.observed.stats,
+      edgecfg.cpu,
+      plan.idleWindowMs,
+      plan.idleSettleMaxMs,
+    );
   } finally {
     stopLoad();
     await Promise.allSettled(all.map((r) => r.dispose()));
@@ -113,9 +161,20 @@ async function main(): Promise<void> {
   report.finishedAt = new Date().toISOString();
   report.summary = summarize(report.cells, report.targets.edgecfg, report.wan, report.idle);
   addNotes(report);
-  const files = writeReport(plan.outDir, report, renderChart(report.cells, targetLabels(report), `edgecfg ${plan.mode} benchmark, ${report.startedAt}`));
+  const files = writeReport(
+    plan.outDir,
+    report,
+    renderChart(
+      report.cells,
+      targetLabels(report),
+      `edgecfg ${plan.mode} benchmark, ${report.startedAt}`,
+    ),
+  );
   log(`wrote ${files.join(", ")}`);
-  for (const r of report.summary) log(`${r.verdict.padEnd(4)} ${r.what}: ${r.value === undefined ? "n/a" : r.value.toFixed(2)} (target ${r.target})`);
+  for (const r of report.summary)
+    log(
+      `${r.verdict.padEnd(4)} ${r.what}: ${r.value === undefined ? "n/a" : r.value.toFixed(2)} (target ${r.target})`,
+    );
 }
 
 await main();

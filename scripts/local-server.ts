@@ -49,7 +49,11 @@ export async function startLocal(options: LocalServerOptions): Promise<LocalServ
     name: "edgecfg",
     modulesRoot: bundle.dir,
     modules: [{ type: "ESModule", path: bundle.main }],
-    bindings: { ...(workerOptions.bindings as Record<string, unknown> | undefined), ...options.vars, ADMIN_TOKEN: adminToken },
+    bindings: {
+      ...(workerOptions.bindings as Record<string, unknown> | undefined),
+      ...options.vars,
+      ADMIN_TOKEN: adminToken,
+    },
     // Clients reach the Worker on its own workerd socket, as the edge hands requests to a Worker.
     // Miniflare's entry worker (its default front door, which adds request.cf and pretty error
     // pages) cost ~30 % of the CPU of a write here, on the one core local workerd runs JS on.
@@ -91,6 +95,9 @@ function bundleWorker(projectDir: string, configPath: string): { dir: string; ma
     env: { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_LOG: "error" },
   });
   const main = readdirSync(dir).find((f) => f.endsWith(".js"));
-  if (main === undefined) throw new Error(`wrangler produced no bundle in ${dir}; run \`npx wrangler deploy --dry-run\` to see why`);
+  if (main === undefined)
+    throw new Error(
+      `wrangler produced no bundle in ${dir}; run \`npx wrangler deploy --dry-run\` to see why`,
+    );
   return { dir, main: join(dir, main) };
 }

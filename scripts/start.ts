@@ -15,9 +15,13 @@ const server = await startLocal({
 console.log(`edgecfg is serving on ${server.url}`);
 console.log(`state: ${server.stateDir}`);
 if (server.adminTokenIsDefault) {
-  console.log(`admin token: ${server.adminToken}  (the development default; set ADMIN_TOKEN to replace it)`);
+  console.log(
+    `admin token: ${server.adminToken}  (the development default; set ADMIN_TOKEN to replace it)`,
+  );
 }
-console.log(`try: curl -H 'Authorization: Bearer ${server.adminToken}' -X PUT --data '{"hello":"world"}' \\`);
+console.log(
+  `try: curl -H 'Authorization: Bearer ${server.adminToken}' -X PUT --data '{"hello":"world"}' \\`,
+);
 console.log(`       -H 'Content-Type: application/json' ${server.url}v1/kv/demo/greeting`);
 
 const stop = async () => {

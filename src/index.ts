@@ -22,9 +22,14 @@ function routerFor(env: Env, request?: Request): Router {
 /** `request`, when the API passes it, lets the Raft router prefer replicas near the caller. */
 function backendFor(env: Env, request?: Request): Router {
   switch (env.BACKEND ?? "raft") {
-    case "solo": return new SoloRouter(env);
-    case "raft": return new RaftRouter(env as Env & RaftRouterEnv, callerLocationOf(request));
-    default: throw new Error(`unknown BACKEND ${JSON.stringify(env.BACKEND)}: set it to "raft" or "solo" in wrangler.toml [vars]`);
+    case "solo":
+      return new SoloRouter(env);
+    case "raft":
+      return new RaftRouter(env as Env & RaftRouterEnv, callerLocationOf(request));
+    default:
+      throw new Error(
+        `unknown BACKEND ${JSON.stringify(env.BACKEND)}: set it to "raft" or "solo" in wrangler.toml [vars]`,
+      );
   }
 }
 

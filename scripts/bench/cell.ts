@@ -33,7 +33,13 @@ export function median(values: readonly number[]): number {
 const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
 
 /** A cell's figures from its runs: medians for rates and latencies, totals for per-op costs. */
-export function aggregate(target: string, scenario: ScenarioName, concurrency: number, samples: RunSample[], cpuKnown: boolean): CellResult {
+export function aggregate(
+  target: string,
+  scenario: ScenarioName,
+  concurrency: number,
+  samples: RunSample[],
+  cpuKnown: boolean,
+): CellResult {
   const runs = samples.map((s) => s.result);
   const ops = sum(runs.map((r) => r.ops));
   const doDeltas = samples.map((s) => s.doRequests);
@@ -48,18 +54,25 @@ export function aggregate(target: string, scenario: ScenarioName, concurrency: n
     p99Ms: median(runs.map((r) => r.p99Ms)),
     successRatio: ops === 0 ? 0 : sum(runs.map((r) => r.successes)) / ops,
     errors: sum(runs.map((r) => r.errors)),
-    serverCpuSecPer1kOps: ops === 0 || !cpuKnown ? null : (sum(samples.map((s) => s.serverCpuSeconds)) * 1000) / ops,
+    serverCpuSecPer1kOps:
+      ops === 0 || !cpuKnown ? null : (sum(samples.map((s) => s.serverCpuSeconds)) * 1000) / ops,
     clientCpuSecPer1kOps: ops === 0 ? 0 : (sum(runs.map((r) => r.clientCpuSeconds)) * 1000) / ops,
     doRequestsPerOp: doKnown ? sum(doDeltas as number[]) / ops : null,
   };
 }
 
 /** One operation of the scenario from this process: why the cell cannot run, or undefined if it can. */
-export async function probeScenario(target: Target, scenario: ScenarioName, keys: BenchKeys): Promise<string | undefined> {
+export async function probeScenario(
+  target: Target,
+  scenario: ScenarioName,
+  keys: BenchKeys,
+): Promise<string | undefined> {
   const driver = await makeDriver(target, 1);
   try {
     const outcome = await (await makeClient(scenario, driver, keys, 0)).op();
-    return outcome.result === "error" ? `a probe request answered ${outcome.status || "with a network error"}` : undefined;
+    return outcome.result === "error"
+      ? `a probe request answered ${outcome.status || "with a network error"}`
+      : undefined;
   } catch (error) {
     return `probe failed: ${(error as Error).message}`;
   } finally {
@@ -68,6 +81,17 @@ export async function probeScenario(target: Target, scenario: ScenarioName, keys
 }
 
 /** A whole cell in one child: warmup, then `spec.runs` runs back to back (the WAN cells use it). */
-export async function runCell(target: string, spec: LoadSpec, cpu: CpuMeter, countDo?: DoCounter): Promise<CellResult> {
-  return aggregate(target, spec.scenario, spec.concurrency, await measure(spec, cpu, countDo), cpu.pids.length > 0);
+export async function runCell(
+  target: string,
+  spec: LoadSpec,
+  cpu: CpuMeter,
+  countDo?: DoCounter,
+): Promise<CellResult> {
+  return aggregate(
+    target,
+    spec.scenario,
+    spec.concurrency,
+    await measure(spec, cpu, countDo),
+    cpu.pids.length > 0,
+  );
 }

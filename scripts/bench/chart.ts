@@ -5,7 +5,12 @@ import { scenarioInfo } from "./scenarios.ts";
 import type { TargetId } from "./summary.ts";
 import type { ScenarioName } from "./types.ts";
 
-const colors: Record<TargetId, string> = { edgecfg: "#f38020", solo: "#5b8def", etcd: "#419eb8", bare: "#9aa0a6" };
+const colors: Record<TargetId, string> = {
+  edgecfg: "#f38020",
+  solo: "#5b8def",
+  etcd: "#419eb8",
+  bare: "#9aa0a6",
+};
 const panel = { width: 860, height: 260, left: 70, top: 40, bottom: 50 };
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;");
 
@@ -21,27 +26,55 @@ function niceMax(max: number): number {
   return [1, 2, 5, 10].map((m) => m * power).find((v) => v >= max)!;
 }
 
-function bars(cells: CellResult[], scenarios: ScenarioName[], series: Series[], value: (c: CellResult) => number, conc: number, y0: number): string[] {
+function bars(
+  cells: CellResult[],
+  scenarios: ScenarioName[],
+  series: Series[],
+  value: (c: CellResult) => number,
+  conc: number,
+  y0: number,
+): string[] {
   const plotW = panel.width - panel.left - 20;
   const plotH = panel.height - panel.top - panel.bottom;
   const groupW = plotW / scenarios.length;
   const barW = (groupW * 0.8) / series.length;
-  const find = (t: TargetId, s: ScenarioName) => cells.find((c) => c.target === t && c.scenario === s && c.concurrency === conc && c.opsPerSec > 0);
-  const max = niceMax(Math.max(0, ...scenarios.flatMap((s) => series.map((t) => { const c = find(t.target, s); return c ? value(c) : 0; }))));
+  const find = (t: TargetId, s: ScenarioName) =>
+    cells.find(
+      (c) => c.target === t && c.scenario === s && c.concurrency === conc && c.opsPerSec > 0,
+    );
+  const max = niceMax(
+    Math.max(
+      0,
+      ...scenarios.flatMap((s) =>
+        series.map((t) => {
+          const c = find(t.target, s);
+          return c ? value(c) : 0;
+        }),
+      ),
+    ),
+  );
   const out: string[] = [];
   for (let tick = 0; tick <= 4; tick++) {
     const y = y0 + panel.top + plotH - (tick / 4) * plotH;
-    out.push(`<line x1="${panel.left}" x2="${panel.width - 20}" y1="${y}" y2="${y}" stroke="#ddd"/>`);
-    out.push(`<text x="${panel.left - 6}" y="${y + 4}" text-anchor="end">${+((max * tick) / 4).toPrecision(3)}</text>`);
+    out.push(
+      `<line x1="${panel.left}" x2="${panel.width - 20}" y1="${y}" y2="${y}" stroke="#ddd"/>`,
+    );
+    out.push(
+      `<text x="${panel.left - 6}" y="${y + 4}" text-anchor="end">${+((max * tick) / 4).toPrecision(3)}</text>`,
+    );
   }
   scenarios.forEach((s, i) => {
     const gx = panel.left + i * groupW + groupW * 0.1;
-    out.push(`<text x="${gx + groupW * 0.4}" y="${y0 + panel.height - panel.bottom + 18}" text-anchor="middle">${s}</text>`);
+    out.push(
+      `<text x="${gx + groupW * 0.4}" y="${y0 + panel.height - panel.bottom + 18}" text-anchor="middle">${s}</text>`,
+    );
     series.forEach((t, j) => {
       const c = find(t.target, s);
       if (c === undefined) return;
       const h = (value(c) / max) * plotH;
-      out.push(`<rect x="${gx + j * barW}" y="${y0 + panel.top + plotH - h}" width="${barW - 2}" height="${h}" fill="${colors[t.target]}"><title>${esc(t.label)} ${s}@${conc}: ${value(c).toFixed(1)}</title></rect>`);
+      out.push(
+        `<rect x="${gx + j * barW}" y="${y0 + panel.top + plotH - h}" width="${barW - 2}" height="${h}" fill="${colors[t.target]}"><title>${esc(t.label)} ${s}@${conc}: ${value(c).toFixed(1)}</title></rect>`,
+      );
     });
   });
   return out;
@@ -54,10 +87,18 @@ function legend(series: Series[], y: number): string[] {
   ]);
 }
 
-export function renderChart(cells: CellResult[], labels: Record<TargetId, string>, title: string): string {
+export function renderChart(
+  cells: CellResult[],
+  labels: Record<TargetId, string>,
+  title: string,
+): string {
   const conc = Math.max(0, ...cells.map((c) => c.concurrency));
-  const scenarios = (Object.keys(scenarioInfo) as ScenarioName[]).filter((s) => cells.some((c) => c.scenario === s));
-  const series = (Object.keys(colors) as TargetId[]).filter((t) => cells.some((c) => c.target === t)).map((t) => ({ target: t, label: labels[t] }));
+  const scenarios = (Object.keys(scenarioInfo) as ScenarioName[]).filter((s) =>
+    cells.some((c) => c.scenario === s),
+  );
+  const series = (Object.keys(colors) as TargetId[])
+    .filter((t) => cells.some((c) => c.target === t))
+    .map((t) => ({ target: t, label: labels[t] }));
   const height = panel.height * 2 + 40;
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${panel.width}" height="${height}" font-family="sans-serif" font-size="12">`,

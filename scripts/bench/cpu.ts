@@ -26,7 +26,9 @@ function readStat(pid: number): ProcStat | undefined {
 }
 
 function allStats(): ProcStat[] {
-  const pids = readdirSync("/proc").filter((name) => /^\d+$/.test(name)).map(Number);
+  const pids = readdirSync("/proc")
+    .filter((name) => /^\d+$/.test(name))
+    .map(Number);
   return pids.map(readStat).filter((s): s is ProcStat => s !== undefined);
 }
 

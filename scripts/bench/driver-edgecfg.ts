@@ -7,7 +7,11 @@ function header(res: HttpAnswer, name: string): string | undefined {
 }
 
 function answer(res: HttpAnswer): Answer {
-  return { status: res.status, version: header(res, "etag"), token: header(res, "x-edgecfg-revision") };
+  return {
+    status: res.status,
+    version: header(res, "etag"),
+    token: header(res, "x-edgecfg-revision"),
+  };
 }
 
 export function edgecfgDriver(http: Http, adminToken: string): Omit<Driver, "close"> {
@@ -16,17 +20,34 @@ export function edgecfgDriver(http: Http, adminToken: string): Omit<Driver, "clo
   return {
     health: async () => answer(await http({ method: "GET", path: "/healthz" })),
     read: async (key, stale) =>
-      answer(await http({ method: "GET", path: `/v1/kv/${key}${stale ? "?consistency=stale" : ""}`, headers: auth })),
+      answer(
+        await http({
+          method: "GET",
+          path: `/v1/kv/${key}${stale ? "?consistency=stale" : ""}`,
+          headers: auth,
+        }),
+      ),
     bundle: async (namespace, etag) => {
       const headers = etag === undefined ? auth : { ...auth, "if-none-match": etag };
       // Apps polling config bundles are the stale-OK case (answered from the isolate's cache).
-      return answer(await http({ method: "GET", path: `/v1/ns/${namespace}?consistency=stale`, headers }));
+      return answer(
+        await http({ method: "GET", path: `/v1/ns/${namespace}?consistency=stale`, headers }),
+      );
     },
     cas: async (key, version, body) => {
-      const precondition: Record<string, string> = version === undefined ? { "if-none-match": "*" } : { "if-match": version };
-      return answer(await http({ method: "PUT", path: `/v1/kv/${key}`, headers: { ...json, ...precondition }, body }));
+      const precondition: Record<string, string> =
+        version === undefined ? { "if-none-match": "*" } : { "if-match": version };
+      return answer(
+        await http({
+          method: "PUT",
+          path: `/v1/kv/${key}`,
+          headers: { ...json, ...precondition },
+          body,
+        }),
+      );
     },
-    put: async (key, body) => answer(await http({ method: "PUT", path: `/v1/kv/${key}`, headers: json, body })),
+    put: async (key, body) =>
+      answer(await http({ method: "PUT", path: `/v1/kv/${key}`, headers: json, body })),
     won: (a) => a.status === 200 || a.status === 201,
   };
 }

@@ -9,7 +9,8 @@ interface RangeReply {
 }
 
 export function etcdDriver(http: Http): Omit<Driver, "close"> {
-  const post = (path: string, body: unknown) => http({ method: "POST", path, body: JSON.stringify(body) });
+  const post = (path: string, body: unknown) =>
+    http({ method: "POST", path, body: JSON.stringify(body) });
   return {
     health: async () => ({ status: (await http({ method: "GET", path: "/health" })).status }),
     read: async (key, stale) => {
@@ -21,13 +22,19 @@ export function etcdDriver(http: Http): Omit<Driver, "close"> {
     },
     bundle: async () => ({ status: 501 }),
     cas: async (key, version, value) => {
-      const compare = [{ key: b64(key), target: "MOD", result: "EQUAL", mod_revision: version ?? "0" }];
+      const compare = [
+        { key: b64(key), target: "MOD", result: "EQUAL", mod_revision: version ?? "0" },
+      ];
       const success = [{ request_put: { key: b64(key), value: b64(value) } }];
       const res = await post("/v3/kv/txn", { compare, success });
       if (res.status !== 200) return { status: res.status };
-      return { status: (JSON.parse(res.text) as { succeeded?: boolean }).succeeded === true ? 200 : 412 };
+      return {
+        status: (JSON.parse(res.text) as { succeeded?: boolean }).succeeded === true ? 200 : 412,
+      };
     },
-    put: async (key, value) => ({ status: (await post("/v3/kv/put", { key: b64(key), value: b64(value) })).status }),
+    put: async (key, value) => ({
+      status: (await post("/v3/kv/put", { key: b64(key), value: b64(value) })).status,
+    }),
     won: (a) => a.status === 200,
   };
 }

@@ -4,7 +4,14 @@ import { join } from "node:path";
 import type { Miniflare } from "miniflare";
 import { startLocal } from "../local-server.ts";
 import { cpuMeter, descendantPids, newWorkerdPids, type CpuMeter } from "./cpu.ts";
-import { readCluster, statsProbe, stubsFor, type BenchStub, type ClusterInfo, type StatsProbe } from "./stats.ts";
+import {
+  readCluster,
+  statsProbe,
+  stubsFor,
+  type BenchStub,
+  type ClusterInfo,
+  type StatsProbe,
+} from "./stats.ts";
 import type { Target } from "./types.ts";
 
 export interface EdgecfgServer {
@@ -20,7 +27,11 @@ export interface EdgecfgServer {
   dispose(): Promise<void>;
 }
 
-export async function startEdgecfg(stateRoot: string, name: string, vars: Record<string, string>): Promise<EdgecfgServer> {
+export async function startEdgecfg(
+  stateRoot: string,
+  name: string,
+  vars: Record<string, string>,
+): Promise<EdgecfgServer> {
   const before = descendantPids(process.pid, "workerd");
   const server = await startLocal({ port: 0, stateDir: join(stateRoot, name), vars });
   const cluster = await readCluster(server.url, server.adminToken);
@@ -28,7 +39,10 @@ export async function startEdgecfg(stateRoot: string, name: string, vars: Record
   const replicas = cluster?.replicasPerShard;
   return {
     backend,
-    label: replicas === undefined ? backend : `${backend}, ${replicas} replica${replicas === 1 ? "" : "s"}/shard`,
+    label:
+      replicas === undefined
+        ? backend
+        : `${backend}, ${replicas} replica${replicas === 1 ? "" : "s"}/shard`,
     target: { kind: "edgecfg", url: server.url.origin, adminToken: server.adminToken },
     url: server.url,
     adminToken: server.adminToken,
@@ -51,6 +65,10 @@ export async function observe(server: EdgecfgServer): Promise<Observed> {
     const stubs = "GET /v1/cluster is not available";
     return { cluster, stubs, stats: await statsProbe(stubs) };
   }
-  const stubs = await stubsFor(server.miniflare, server.backend, cluster.replicas.map((r) => r.id));
+  const stubs = await stubsFor(
+    server.miniflare,
+    server.backend,
+    cluster.replicas.map((r) => r.id),
+  );
   return { cluster, stubs, stats: await statsProbe(stubs) };
 }

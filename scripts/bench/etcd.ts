@@ -28,15 +28,26 @@ function findBinary(): string | undefined {
 export function ensureEtcd(log: (line: string) => void): { binary: string } | { reason: string } {
   const found = findBinary();
   if (found !== undefined) return { binary: found };
-  if (process.getuid?.() !== 0) return { reason: "etcd is not installed and the bench is not root: run `apt-get install -y etcd-server`" };
+  if (process.getuid?.() !== 0)
+    return {
+      reason:
+        "etcd is not installed and the bench is not root: run `apt-get install -y etcd-server`",
+    };
   log("installing etcd-server with apt-get (for the etcd baseline)…");
   try {
-    execFileSync("apt-get", ["install", "-y", "etcd-server"], { stdio: "ignore", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
+    execFileSync("apt-get", ["install", "-y", "etcd-server"], {
+      stdio: "ignore",
+      env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+    });
   } catch (error) {
-    return { reason: `apt-get install -y etcd-server failed: ${(error as Error).message.split("\n")[0]}` };
+    return {
+      reason: `apt-get install -y etcd-server failed: ${(error as Error).message.split("\n")[0]}`,
+    };
   }
   const installed = findBinary();
-  return installed === undefined ? { reason: "etcd-server installed but no etcd binary found" } : { binary: installed };
+  return installed === undefined
+    ? { reason: "etcd-server installed but no etcd binary found" }
+    : { binary: installed };
 }
 
 async function freePort(): Promise<number> {
@@ -57,18 +68,32 @@ async function planMembers(): Promise<Member[]> {
   const members: Member[] = [];
   for (let i = 0; i < membersCount; i++) {
     const [client, peer] = [await freePort(), await freePort()];
-    members.push({ name: `m${i}`, clientUrl: `http://127.0.0.1:${client}`, peerUrl: `http://127.0.0.1:${peer}` });
+    members.push({
+      name: `m${i}`,
+      clientUrl: `http://127.0.0.1:${client}`,
+      peerUrl: `http://127.0.0.1:${peer}`,
+    });
   }
   return members;
 }
 
-function spawnMember(binary: string, member: Member, cluster: string, dataDir: string): ChildProcess {
+function spawnMember(
+  binary: string,
+  member: Member,
+  cluster: string,
+  dataDir: string,
+): ChildProcess {
   mkdirSync(dataDir, { recursive: true });
   const args = [
-    `--name=${member.name}`, `--data-dir=${dataDir}`,
-    `--listen-client-urls=${member.clientUrl}`, `--advertise-client-urls=${member.clientUrl}`,
-    `--listen-peer-urls=${member.peerUrl}`, `--initial-advertise-peer-urls=${member.peerUrl}`,
-    `--initial-cluster=${cluster}`, "--initial-cluster-state=new", "--initial-cluster-token=edgecfg-bench",
+    `--name=${member.name}`,
+    `--data-dir=${dataDir}`,
+    `--listen-client-urls=${member.clientUrl}`,
+    `--advertise-client-urls=${member.clientUrl}`,
+    `--listen-peer-urls=${member.peerUrl}`,
+    `--initial-advertise-peer-urls=${member.peerUrl}`,
+    `--initial-cluster=${cluster}`,
+    "--initial-cluster-state=new",
+    "--initial-cluster-token=edgecfg-bench",
     "--log-level=error",
   ];
   return spawn(binary, args, { stdio: ["ignore", "ignore", "ignore"] });
@@ -95,7 +120,8 @@ async function awaitLeader(members: Member[]): Promise<{ url: string; version: s
   while (Date.now() < deadline) {
     for (const m of members) {
       const s = await status(m.clientUrl);
-      if (s?.leader !== undefined && s.leader !== "0" && s.leader === s.header?.member_id) return { url: m.clientUrl, version: s.version ?? "?" };
+      if (s?.leader !== undefined && s.leader !== "0" && s.leader === s.header?.member_id)
+        return { url: m.clientUrl, version: s.version ?? "?" };
     }
     await new Promise((r) => setTimeout(r, 200));
   }

@@ -35,13 +35,21 @@ async function settle(probe: StatsProbe, settleMaxMs: number): Promise<number> {
   return Date.now() - started;
 }
 
-export async function measureIdle(probe: StatsProbe, cpu: CpuMeter, windowMs: number, settleMaxMs: number): Promise<IdleResult> {
+export async function measureIdle(
+  probe: StatsProbe,
+  cpu: CpuMeter,
+  windowMs: number,
+  settleMaxMs: number,
+): Promise<IdleResult> {
   const settledAfterMs = await settle(probe, settleMaxMs);
   const [requestsBefore, cpuBefore] = [await probe.count(), cpu.seconds()];
   await sleep(windowMs);
   const [requestsAfter, cpuAfter] = [await probe.count(), cpu.seconds()];
   const perMin = 60_000 / windowMs;
-  const requests = requestsBefore === undefined || requestsAfter === undefined ? undefined : (requestsAfter - requestsBefore) * perMin;
+  const requests =
+    requestsBefore === undefined || requestsAfter === undefined
+      ? undefined
+      : (requestsAfter - requestsBefore) * perMin;
   return {
     windowMs,
     settledAfterMs,

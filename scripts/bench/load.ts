@@ -22,7 +22,10 @@ export function percentile(sorted: readonly number[], p: number): number {
 }
 
 /** All clients loop until the deadline; an op started before it is allowed to finish. */
-async function drive(clients: Client[], durationMs: number): Promise<{ outcomes: Outcome[]; elapsedMs: number }> {
+async function drive(
+  clients: Client[],
+  durationMs: number,
+): Promise<{ outcomes: Outcome[]; elapsedMs: number }> {
   const outcomes: Outcome[] = [];
   const started = performance.now();
   const deadline = started + durationMs;
@@ -62,7 +65,9 @@ async function runSpec(spec: LoadSpec): Promise<void> {
   const driver: Driver = await makeDriver(spec.target, spec.concurrency);
   try {
     const indexes = Array.from({ length: spec.concurrency }, (_, i) => i);
-    const clients = await Promise.all(indexes.map((i) => makeClient(spec.scenario, driver, spec.keys, i)));
+    const clients = await Promise.all(
+      indexes.map((i) => makeClient(spec.scenario, driver, spec.keys, i)),
+    );
     await drive(clients, spec.warmupMs);
     for (let run = 0; run < spec.runs; run++) await measuredRun(clients, spec, run);
   } finally {

@@ -20,7 +20,10 @@ export interface RunSample {
   doRequests: number | undefined;
 }
 
-async function delta(before: Promise<number | undefined>, after: Promise<number | undefined>): Promise<number | undefined> {
+async function delta(
+  before: Promise<number | undefined>,
+  after: Promise<number | undefined>,
+): Promise<number | undefined> {
   const [a, b] = await Promise.all([before, after]);
   return a === undefined || b === undefined ? undefined : b - a;
 }
@@ -60,7 +63,8 @@ async function exchange(spec: LoadSpec, onMessage: (m: LoadMessage) => void): Pr
   try {
     child.send(spec);
     for (let m = await child.next(); m?.type !== "done"; m = await child.next()) {
-      if (m === undefined) throw new Error("the load generator exited (or was killed after hanging)");
+      if (m === undefined)
+        throw new Error("the load generator exited (or was killed after hanging)");
       if (m.type === "fatal") throw new Error(`load generator: ${m.message}`);
       onMessage(m);
     }
@@ -73,7 +77,11 @@ async function exchange(spec: LoadSpec, onMessage: (m: LoadMessage) => void): Pr
 }
 
 /** Runs `spec` in the load-generator child; server CPU and DO counters are sampled at each run's start and end. */
-export async function measure(spec: LoadSpec, cpu: CpuMeter, countDo: DoCounter | undefined): Promise<RunSample[]> {
+export async function measure(
+  spec: LoadSpec,
+  cpu: CpuMeter,
+  countDo: DoCounter | undefined,
+): Promise<RunSample[]> {
   const count = countDo ?? (async () => undefined);
   const samples: Promise<RunSample>[] = [];
   let cpuAtStart = 0;
@@ -83,9 +91,12 @@ export async function measure(spec: LoadSpec, cpu: CpuMeter, countDo: DoCounter 
       [cpuAtStart, doAtStart] = [cpu.seconds(), count()];
     } else if (m.type === "end") {
       const [serverCpuSeconds, doDelta] = [cpu.seconds() - cpuAtStart, delta(doAtStart, count())];
-      samples.push(doDelta.then((doRequests) => ({ result: m.result, serverCpuSeconds, doRequests })));
+      samples.push(
+        doDelta.then((doRequests) => ({ result: m.result, serverCpuSeconds, doRequests })),
+      );
     }
   });
-  if (samples.length < spec.runs) throw new Error(`load generator ended after ${samples.length} of ${spec.runs} runs`);
+  if (samples.length < spec.runs)
+    throw new Error(`load generator ended after ${samples.length} of ${spec.runs} runs`);
   return Promise.all(samples);
 }

@@ -47,7 +47,8 @@ function edgecfgVars(backend: string | undefined, extra: string[]): Record<strin
 }
 
 const concurrencies = [1, 16, 64];
-const allOf = (scenarios: ScenarioName[]): Cell[] => scenarios.flatMap((s) => concurrencies.map((c): Cell => [s, c]));
+const allOf = (scenarios: ScenarioName[]): Cell[] =>
+  scenarios.flatMap((s) => concurrencies.map((c): Cell => [s, c]));
 
 const fullCells: Record<TargetId, Cell[]> = {
   edgecfg: allOf(["health", "read", "stale", "bundle", "cas", "contention", "mix"]),
@@ -57,13 +58,32 @@ const fullCells: Record<TargetId, Cell[]> = {
 };
 
 const quickCells: Record<TargetId, Cell[]> = {
-  edgecfg: [["health", 64], ["read", 64], ["stale", 64], ["bundle", 64], ["cas", 64], ["contention", 64], ["mix", 64]],
-  solo: [["read", 64], ["cas", 64]],
+  edgecfg: [
+    ["health", 64],
+    ["read", 64],
+    ["stale", 64],
+    ["bundle", 64],
+    ["cas", 64],
+    ["contention", 64],
+    ["mix", 64],
+  ],
+  solo: [
+    ["read", 64],
+    ["cas", 64],
+  ],
   etcd: [["cas", 64]],
   bare: [["cas", 64]],
 };
 
-const scenarioNames: ScenarioName[] = ["health", "read", "stale", "bundle", "cas", "contention", "mix"];
+const scenarioNames: ScenarioName[] = [
+  "health",
+  "read",
+  "stale",
+  "bundle",
+  "cas",
+  "contention",
+  "mix",
+];
 
 const usage = `usage: npm run bench [-- --quick] [--only s1,s2] [--runs N] [--wan] [--backend raft|solo] [--var NAME=value]… [--no-etcd] [--out bench/results]
   --quick     2 s per cell, only the cells the summary needs (about a minute)
@@ -118,21 +138,35 @@ export function planFromArgs(args: string[]): Plan {
 }
 
 function onlyScenarios(list: string): Set<ScenarioName> {
-  const names = list.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  const names = list
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
   const unknown = names.filter((n) => !(scenarioNames as string[]).includes(n));
   if (names.length === 0 || unknown.length > 0) {
-    throw new Error(`--only ${list}: ${unknown.length > 0 ? `unknown scenario ${unknown.join(", ")}` : "no scenario named"}; pick from ${scenarioNames.join(", ")}`);
+    throw new Error(
+      `--only ${list}: ${unknown.length > 0 ? `unknown scenario ${unknown.join(", ")}` : "no scenario named"}; pick from ${scenarioNames.join(", ")}`,
+    );
   }
   return new Set(names as ScenarioName[]);
 }
 
-function filterCells(cells: Record<TargetId, Cell[]>, only: Set<ScenarioName>): Record<TargetId, Cell[]> {
+function filterCells(
+  cells: Record<TargetId, Cell[]>,
+  only: Set<ScenarioName>,
+): Record<TargetId, Cell[]> {
   const keep = (list: Cell[]) => list.filter(([scenario]) => only.has(scenario));
-  return { edgecfg: keep(cells.edgecfg), solo: keep(cells.solo), etcd: keep(cells.etcd), bare: keep(cells.bare) };
+  return {
+    edgecfg: keep(cells.edgecfg),
+    solo: keep(cells.solo),
+    etcd: keep(cells.etcd),
+    bare: keep(cells.bare),
+  };
 }
 
 function runsOf(raw: string): number {
   const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < 1 || n > 50) throw new Error(`--runs ${raw}: expected a whole number of runs from 1 to 50`);
+  if (!Number.isSafeInteger(n) || n < 1 || n > 50)
+    throw new Error(`--runs ${raw}: expected a whole number of runs from 1 to 50`);
   return n;
 }

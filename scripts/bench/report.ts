@@ -36,23 +36,41 @@ const fmt = {
 };
 
 function summaryTable(rows: SummaryRow[]): string[] {
-  const value = (r: SummaryRow) => (r.value === undefined ? "n/a" : r.unit === "×" ? fmt.ratio(r.value) : `${r.value.toFixed(1)}/min`);
+  const value = (r: SummaryRow) =>
+    r.value === undefined
+      ? "n/a"
+      : r.unit === "×"
+        ? fmt.ratio(r.value)
+        : `${r.value.toFixed(1)}/min`;
   return [
     "| ratio | measured | target | verdict | detail |",
     "| --- | ---: | ---: | :---: | --- |",
-    ...rows.map((r) => `| ${r.what} | ${value(r)} | ${r.target} | **${r.verdict}** | ${r.detail} |`),
+    ...rows.map(
+      (r) => `| ${r.what} | ${value(r)} | ${r.target} | **${r.verdict}** | ${r.detail} |`,
+    ),
   ];
 }
 
 function ratioCells(cells: CellResult[], c: CellResult): string[] {
   const other = (target: TargetId, scenario = c.scenario) =>
-    c.target === target && scenario === c.scenario ? undefined : throughputRatio(c, findCell(cells, target, scenario, c.concurrency));
-  return [fmt.ratio(other("solo")), fmt.ratio(c.scenario === "health" ? undefined : other("edgecfg", "health")), fmt.ratio(other("etcd"))];
+    c.target === target && scenario === c.scenario
+      ? undefined
+      : throughputRatio(c, findCell(cells, target, scenario, c.concurrency));
+  return [
+    fmt.ratio(other("solo")),
+    fmt.ratio(c.scenario === "health" ? undefined : other("edgecfg", "health")),
+    fmt.ratio(other("etcd")),
+  ];
 }
 
 /** How the report and the chart name each target. */
 export function targetLabels(report: BenchReport): Record<TargetId, string> {
-  return { edgecfg: `edgecfg (${report.targets.edgecfg})`, solo: "single-DO floor", etcd: "etcd", bare: "bare Worker+DO ceiling" };
+  return {
+    edgecfg: `edgecfg (${report.targets.edgecfg})`,
+    solo: "single-DO floor",
+    etcd: "etcd",
+    bare: "bare Worker+DO ceiling",
+  };
 }
 
 function cellRow(cells: CellResult[], c: CellResult, label: string): string {
@@ -77,16 +95,18 @@ function scenarioSection(report: BenchReport, scenario: ScenarioName): string[] 
 }
 
 function wanSection(report: BenchReport): string[] {
-  if (report.wanSkipped !== undefined) return ["## Simulated WAN", "", `Not run: ${report.wanSkipped}`, ""];
+  if (report.wanSkipped !== undefined)
+    return ["## Simulated WAN", "", `Not run: ${report.wanSkipped}`, ""];
   if (report.wan.length === 0) return [];
   return [
     "## Simulated WAN (CAS at concurrency 1, PUT latency)",
     "",
     "| profile | leader | quorum RTT ms, configured | as the runtime delivers it (floor) | commit p50 ms | p99 ms | ratio to floor | ratio to configured | note |",
     "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
-    ...report.wan.map((w) =>
-      `| ${w.profile} | ${w.leader ?? "?"} | ${w.quorumRttMs ?? "n/a"} | ${w.deliveredRttMs === undefined ? "not measured" : fmt.ms(w.deliveredRttMs)} | ` +
-      `${w.commitP50Ms === undefined ? "n/a" : fmt.ms(w.commitP50Ms)} | ${w.cell ? fmt.ms(w.cell.p99Ms) : "n/a"} | ${fmt.ratio(w.ratio)} | ${fmt.ratio(w.nominalRatio ?? w.ratio)} | ${w.note ?? ""} |`,
+    ...report.wan.map(
+      (w) =>
+        `| ${w.profile} | ${w.leader ?? "?"} | ${w.quorumRttMs ?? "n/a"} | ${w.deliveredRttMs === undefined ? "not measured" : fmt.ms(w.deliveredRttMs)} | ` +
+        `${w.commitP50Ms === undefined ? "n/a" : fmt.ms(w.commitP50Ms)} | ${w.cell ? fmt.ms(w.cell.p99Ms) : "n/a"} | ${fmt.ratio(w.ratio)} | ${fmt.ratio(w.nominalRatio ?? w.ratio)} | ${w.note ?? ""} |`,
     ),
     "",
     "The delay is a timer inside the leader (fault injection), and this runtime's timers fire late. The floor is " +
@@ -129,7 +149,11 @@ export function renderMarkdown(report: BenchReport): string {
     ...idleSection(report.idle),
     "## Environment",
     "",
-    `Node ${report.environment.node}, ${report.environment.cpus} CPU(s) (${report.environment.cpuModel}), load average at start ${report.environment.loadAverage.map((l) => l.toFixed(2)).join(" ")}. DO counters: ${Object.entries(report.doCounters).map(([t, s]) => `${t}: ${s}`).join("; ")}. Finished ${report.finishedAt}.`,
+    `Node ${report.environment.node}, ${report.environment.cpus} CPU(s) (${report.environment.cpuModel}), load average at start ${report.environment.loadAverage.map((l) => l.toFixed(2)).join(" ")}. DO counters: ${Object.entries(
+      report.doCounters,
+    )
+      .map(([t, s]) => `${t}: ${s}`)
+      .join("; ")}. Finished ${report.finishedAt}.`,
     "",
   ].join("\n");
 }

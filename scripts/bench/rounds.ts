@@ -31,11 +31,16 @@ async function slotsOf(runners: Runner[], plan: Plan, report: BenchReport): Prom
         reasons.set(scenario, reason);
         if (reason !== undefined) report.skipped.push({ target: runner.id, scenario, reason });
       }
-      if (reasons.get(scenario) === undefined) slots.push({ runner, scenario, concurrency, samples: [] });
+      if (reasons.get(scenario) === undefined)
+        slots.push({ runner, scenario, concurrency, samples: [] });
     }
   }
   // Neighbours in time are what gets compared: same concurrency, same scenario, each target.
-  return slots.sort((a, b) => a.concurrency - b.concurrency || scenarioOrder.indexOf(a.scenario) - scenarioOrder.indexOf(b.scenario));
+  return slots.sort(
+    (a, b) =>
+      a.concurrency - b.concurrency ||
+      scenarioOrder.indexOf(a.scenario) - scenarioOrder.indexOf(b.scenario),
+  );
 }
 
 /**
@@ -43,21 +48,41 @@ async function slotsOf(runners: Runner[], plan: Plan, report: BenchReport): Prom
  * two scenarios whose ratios divide by it, so those too compare neighbours in time (sorted by
  * name, mix and linearizable reads ran in between, and the groups they woke still ticked).
  */
-const scenarioOrder: ScenarioName[] = ["bundle", "health", "stale", "read", "cas", "contention", "mix"];
+const scenarioOrder: ScenarioName[] = [
+  "bundle",
+  "health",
+  "stale",
+  "read",
+  "cas",
+  "contention",
+  "mix",
+];
 
 function logCell(c: CellResult): void {
   const won = c.scenario === "contention" ? `, CAS won ${(c.successRatio * 100).toFixed(1)}%` : "";
   const cpu = c.serverCpuSecPer1kOps === null ? "n/a" : c.serverCpuSecPer1kOps.toFixed(3);
-  log(`${c.target} ${c.scenario}@${c.concurrency}: ${Math.round(c.opsPerSec)} ops/s, p50 ${c.p50Ms.toFixed(2)} ms, p99 ${c.p99Ms.toFixed(2)} ms${won}, errors ${c.errors}, server CPU ${cpu} s/1k ops`);
+  log(
+    `${c.target} ${c.scenario}@${c.concurrency}: ${Math.round(c.opsPerSec)} ops/s, p50 ${c.p50Ms.toFixed(2)} ms, p99 ${c.p99Ms.toFixed(2)} ms${won}, errors ${c.errors}, server CPU ${cpu} s/1k ops`,
+  );
 }
 
 /** One run of one cell; a failure (a crashed or hung load generator) marks the cell instead of ending the bench. */
 async function runSlot(slot: Slot, plan: Plan): Promise<void> {
-  const spec = { target: slot.runner.target, scenario: slot.scenario, concurrency: slot.concurrency, warmupMs: plan.warmupMs, runMs: plan.runMs, runs: 1, keys: benchKeys };
+  const spec = {
+    target: slot.runner.target,
+    scenario: slot.scenario,
+    concurrency: slot.concurrency,
+    warmupMs: plan.warmupMs,
+    runMs: plan.runMs,
+    runs: 1,
+    keys: benchKeys,
+  };
   try {
     const [sample] = await measure(spec, slot.runner.cpu, slot.runner.countDo);
     slot.samples.push(sample!);
-    log(`  ${slot.runner.id} ${slot.scenario}@${slot.concurrency}: ${Math.round((sample!.result.ops * 1000) / sample!.result.elapsedMs)} ops/s`);
+    log(
+      `  ${slot.runner.id} ${slot.scenario}@${slot.concurrency}: ${Math.round((sample!.result.ops * 1000) / sample!.result.elapsedMs)} ops/s`,
+    );
   } catch (error) {
     slot.failed = (error as Error).message;
     log(`  ${slot.runner.id} ${slot.scenario}@${slot.concurrency} failed: ${slot.failed}`);
@@ -70,14 +95,25 @@ export async function runRounds(runners: Runner[], plan: Plan, report: BenchRepo
     log(`round ${round + 1} of ${plan.runs}: ${slots.length} cells`);
     // Odd rounds run backwards: a drift within a round (a heap growing, a neighbour waking) then
     // favours neither side of a ratio.
-    for (const slot of round % 2 === 0 ? slots : [...slots].reverse()) if (slot.failed === undefined) await runSlot(slot, plan);
+    for (const slot of round % 2 === 0 ? slots : [...slots].reverse())
+      if (slot.failed === undefined) await runSlot(slot, plan);
   }
   for (const slot of slots) {
     if (slot.failed !== undefined) {
-      report.skipped.push({ target: slot.runner.id, scenario: slot.scenario, reason: `@${slot.concurrency} failed: ${slot.failed}` });
+      report.skipped.push({
+        target: slot.runner.id,
+        scenario: slot.scenario,
+        reason: `@${slot.concurrency} failed: ${slot.failed}`,
+      });
       continue;
     }
-    const cell = aggregate(slot.runner.id, slot.scenario, slot.concurrency, slot.samples, slot.runner.cpu.pids.length > 0);
+    const cell = aggregate(
+      slot.runner.id,
+      slot.scenario,
+      slot.concurrency,
+      slot.samples,
+      slot.runner.cpu.pids.length > 0,
+    );
     report.cells.push(cell);
     logCell(cell);
   }

@@ -19,7 +19,9 @@ import { delayProbe, type WanContext } from "./wan.ts";
 const startedMs = Date.now();
 
 export function log(line: string): void {
-  process.stderr.write(`[bench ${((Date.now() - startedMs) / 1000).toFixed(1).padStart(5)} s] ${line}\n`);
+  process.stderr.write(
+    `[bench ${((Date.now() - startedMs) / 1000).toFixed(1).padStart(5)} s] ${line}\n`,
+  );
 }
 
 /** Dispose may be called again by a cleanup path; the second call waits for the first. */
@@ -49,9 +51,15 @@ export interface EdgecfgRunner extends Runner {
   shard: number | undefined;
 }
 
-export async function startEdgecfgRunner(id: "edgecfg" | "solo", stateRoot: string, vars: Record<string, string>): Promise<EdgecfgRunner> {
+export async function startEdgecfgRunner(
+  id: "edgecfg" | "solo",
+  stateRoot: string,
+  vars: Record<string, string>,
+): Promise<EdgecfgRunner> {
   const server = await startEdgecfg(stateRoot, id, vars);
-  log(`${id}: Worker up at ${server.url.origin} (backend ${server.label}, workerd pids ${server.cpu.pids.join(",") || "none found"})`);
+  log(
+    `${id}: Worker up at ${server.url.origin} (backend ${server.label}, workerd pids ${server.cpu.pids.join(",") || "none found"})`,
+  );
   const seeded = await seed(server.target);
   const seedFailure = "failed" in seeded ? `seeding failed: ${seeded.failed}` : undefined;
   if (seedFailure !== undefined) log(`${id}: ${seedFailure}`);
@@ -64,7 +72,10 @@ export async function startEdgecfgRunner(id: "edgecfg" | "solo", stateRoot: stri
     cpu: server.cpu,
     countDo: stats.unavailable === undefined ? stats.count : undefined,
     doCounters: stats.unavailable ?? "stats() counters",
-    probe: async (s) => (s !== "health" && seedFailure !== undefined ? seedFailure : probeScenario(server.target, s, benchKeys)),
+    probe: async (s) =>
+      s !== "health" && seedFailure !== undefined
+        ? seedFailure
+        : probeScenario(server.target, s, benchKeys),
     dispose: once(() => server.dispose()),
     server,
     observed,
@@ -80,20 +91,24 @@ export async function startBareRunner(stateRoot: string): Promise<Runner> {
   const before = descendantPids(process.pid, "workerd");
   const persist = join(stateRoot, "bare");
   mkdirSync(persist, { recursive: true });
-  const miniflare = new Miniflare(convertV4MiniflareOptions({
-    workers: [{
-      name: "bare",
-      modules: true,
-      scriptPath: join(import.meta.dirname, "bare", "worker.js"),
-      compatibilityDate: "2025-09-01",
-      durableObjects: { BARE: { className: "Bare", useSQLite: true } },
-      // Served like edgecfg (scripts/local-server.ts): on the Worker's own socket.
-      unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
-    }],
-    resourcePersistencePath: persist,
-    host: "127.0.0.1",
-    port: 0,
-  } as Parameters<typeof convertV4MiniflareOptions>[0]));
+  const miniflare = new Miniflare(
+    convertV4MiniflareOptions({
+      workers: [
+        {
+          name: "bare",
+          modules: true,
+          scriptPath: join(import.meta.dirname, "bare", "worker.js"),
+          compatibilityDate: "2025-09-01",
+          durableObjects: { BARE: { className: "Bare", useSQLite: true } },
+          // Served like edgecfg (scripts/local-server.ts): on the Worker's own socket.
+          unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
+        },
+      ],
+      resourcePersistencePath: persist,
+      host: "127.0.0.1",
+      port: 0,
+    } as Parameters<typeof convertV4MiniflareOptions>[0]),
+  );
   await miniflare.ready;
   const url = await miniflare.unsafeGetDirectURL("bare");
   const target: Target = { kind: "edgecfg", url: url.origin, adminToken: "unused" };
@@ -138,20 +153,38 @@ export async function startEtcdRunner(stateRoot: string, plan: Plan): Promise<Ru
   };
 }
 
-async function leaderOf(server: EdgecfgServer, shard: number | undefined): Promise<string | undefined> {
+async function leaderOf(
+  server: EdgecfgServer,
+  shard: number | undefined,
+): Promise<string | undefined> {
   const cluster = await readCluster(server.url, server.adminToken);
   return cluster?.replicas.find((r) => r.shard === shard && r.role === "leader")?.id;
 }
 
 /** What the WAN cells need from the edgecfg runner, or why it cannot provide it. */
-export function wanContext(runner: EdgecfgRunner, plan: Plan, bare: Runner | undefined): WanContext | string {
+export function wanContext(
+  runner: EdgecfgRunner,
+  plan: Plan,
+  bare: Runner | undefined,
+): WanContext | string {
   const { observed, server, shard } = runner;
   if (typeof observed.stubs === "string") return observed.stubs;
-  const replicas = (observed.cluster?.replicas ?? []).filter((r) => r.shard === shard).sort((a, b) => a.id.localeCompare(b.id));
-  if (replicas.length < 3) return `the bench shard has ${replicas.length} replica(s) on backend ${server.backend}; WAN needs a 3-replica group`;
+  const replicas = (observed.cluster?.replicas ?? [])
+    .filter((r) => r.shard === shard)
+    .sort((a, b) => a.id.localeCompare(b.id));
+  if (replicas.length < 3)
+    return `the bench shard has ${replicas.length} replica(s) on backend ${server.backend}; WAN needs a 3-replica group`;
   // One long run, not several short ones: at 2 × 120 ms per commit a 2 s run holds too few
   // commits for a percentile, and there is no other target to interleave with.
-  const spec = { target: runner.target, scenario: "cas" as const, concurrency: 1, warmupMs: plan.warmupMs, runMs: plan.runs * plan.runMs, runs: 1, keys: benchKeys };
+  const spec = {
+    target: runner.target,
+    scenario: "cas" as const,
+    concurrency: 1,
+    warmupMs: plan.warmupMs,
+    runMs: plan.runs * plan.runMs,
+    runs: 1,
+    keys: benchKeys,
+  };
   return {
     replicas,
     stubs: observed.stubs as Map<string, BenchStub>,

@@ -33,7 +33,10 @@ export const scenarioInfo: Record<ScenarioName, ScenarioInfo> = {
 
 type Factory = (driver: Driver, keys: BenchKeys, client: number) => Promise<Client>;
 
-async function timed(call: () => Promise<Answer>, judge: (a: Answer) => Outcome["result"]): Promise<Outcome> {
+async function timed(
+  call: () => Promise<Answer>,
+  judge: (a: Answer) => Outcome["result"],
+): Promise<Outcome> {
   const started = performance.now();
   try {
     const answer = await call();
@@ -54,7 +57,8 @@ const value = () => JSON.stringify({ at: Date.now(), pad: "x".repeat(64) });
 /** GET the key's current version, then PUT with it as precondition; only the PUT is timed and counted. */
 async function casOnce(driver: Driver, key: string): Promise<Outcome> {
   const current = await driver.read(key, false);
-  if (current.status !== 200 && current.status !== 404) return { latencyMs: 0, result: "error", status: current.status };
+  if (current.status !== 200 && current.status !== 404)
+    return { latencyMs: 0, result: "error", status: current.status };
   const version = current.status === 200 ? current.version : undefined;
   return timed(
     () => driver.cas(key, version, value()),
@@ -75,11 +79,19 @@ const factories: Record<ScenarioName, Factory> = {
   mix: async (d, k) => ({
     op: () =>
       Math.random() < 0.1
-        ? timed(() => d.put(pick(k.readKeys), value()), (a) => (a.status === 200 || a.status === 201 ? "ok" : "error"))
+        ? timed(
+            () => d.put(pick(k.readKeys), value()),
+            (a) => (a.status === 200 || a.status === 201 ? "ok" : "error"),
+          )
         : timed(() => d.read(pick(k.readKeys), false), expect(200)),
   }),
 };
 
-export function makeClient(scenario: ScenarioName, driver: Driver, keys: BenchKeys, client: number): Promise<Client> {
+export function makeClient(
+  scenario: ScenarioName,
+  driver: Driver,
+  keys: BenchKeys,
+  client: number,
+): Promise<Client> {
   return factories[scenario](driver, keys, client);
 }

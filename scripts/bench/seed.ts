@@ -29,19 +29,30 @@ async function putRetrying(driver: Driver, key: string, value: string): Promise<
 }
 
 function seedKeys(target: Target): string[] {
-  const bundle = Array.from({ length: bundleEntriesCount }, (_, i) => `${benchKeys.bundleNamespace}/flag${i}`);
+  const bundle = Array.from(
+    { length: bundleEntriesCount },
+    (_, i) => `${benchKeys.bundleNamespace}/flag${i}`,
+  );
   return [...benchKeys.readKeys, benchKeys.hotKey, ...(target.kind === "edgecfg" ? bundle : [])];
 }
 
 /** Writes the seed; the shard of the `bench` namespace (from edgecfg's token), or why it failed. */
-export async function seed(target: Target): Promise<{ shard: number | undefined } | { failed: string }> {
+export async function seed(
+  target: Target,
+): Promise<{ shard: number | undefined } | { failed: string }> {
   const driver = await makeDriver(target, 1);
   let shard: number | undefined;
   try {
     for (const key of seedKeys(target)) {
-      const res = await putRetrying(driver, key, JSON.stringify({ key, enabled: true, rollout: 0.5, note: "x".repeat(48) }));
-      if (res.status !== 200 && res.status !== 201) return { failed: `a PUT of ${key} answered ${res.status}` };
-      if (key === benchKeys.hotKey) shard = Number(/^s(\d+)\./.exec(res.token ?? "")?.[1] ?? Number.NaN);
+      const res = await putRetrying(
+        driver,
+        key,
+        JSON.stringify({ key, enabled: true, rollout: 0.5, note: "x".repeat(48) }),
+      );
+      if (res.status !== 200 && res.status !== 201)
+        return { failed: `a PUT of ${key} answered ${res.status}` };
+      if (key === benchKeys.hotKey)
+        shard = Number(/^s(\d+)\./.exec(res.token ?? "")?.[1] ?? Number.NaN);
     }
   } catch (error) {
     return { failed: `a PUT failed: ${(error as Error).message}` };

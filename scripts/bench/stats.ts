@@ -35,11 +35,18 @@ interface ClusterJson {
 /** Backend name and replicas from GET /v1/cluster; undefined when the endpoint is not there yet. */
 export async function readCluster(url: URL, adminToken: string): Promise<ClusterInfo | undefined> {
   try {
-    const res = await fetch(new URL("/v1/cluster", url), { headers: { authorization: `Bearer ${adminToken}` } });
+    const res = await fetch(new URL("/v1/cluster", url), {
+      headers: { authorization: `Bearer ${adminToken}` },
+    });
     if (!res.ok) return undefined;
     const body = (await res.json()) as ClusterJson;
     const replicas = (body.shards ?? []).flatMap((s) =>
-      (s.replicas ?? []).map((r) => ({ shard: s.shard, id: r.id, location: r.location ?? "", role: r.role ?? "?" })),
+      (s.replicas ?? []).map((r) => ({
+        shard: s.shard,
+        id: r.id,
+        location: r.location ?? "",
+        role: r.role ?? "?",
+      })),
     );
     return { backend: body.backend, replicasPerShard: body.ring?.replicasPerShard, replicas };
   } catch {
@@ -58,7 +65,11 @@ interface Namespace {
   get(id: unknown): BenchStub;
 }
 
-export async function stubsFor(miniflare: Miniflare, backend: string, ids: string[]): Promise<Map<string, BenchStub> | string> {
+export async function stubsFor(
+  miniflare: Miniflare,
+  backend: string,
+  ids: string[],
+): Promise<Map<string, BenchStub> | string> {
   const bindingName = bindingByBackend[backend];
   if (bindingName === undefined) return `no DO binding known for backend "${backend}"`;
   const bindings = await miniflare.getBindings<Record<string, Namespace | undefined>>();
@@ -69,7 +80,9 @@ export async function stubsFor(miniflare: Miniflare, backend: string, ids: strin
 
 function requestsIn(stats: Record<string, unknown>): number | undefined {
   const present = requestCounters.filter((name) => typeof stats[name] === "number");
-  return present.length === 0 ? undefined : present.reduce((total, name) => total + (stats[name] as number), 0);
+  return present.length === 0
+    ? undefined
+    : present.reduce((total, name) => total + (stats[name] as number), 0);
 }
 
 export interface StatsProbe {
@@ -95,9 +108,13 @@ export async function statsProbe(stubs: Map<string, BenchStub> | string): Promis
   };
   try {
     const sample = await [...stubs.values()][0]!.stats();
-    if (requestsIn(sample) === undefined) return { count: none, unavailable: `stats() has none of ${requestCounters.join(", ")}` };
+    if (requestsIn(sample) === undefined)
+      return { count: none, unavailable: `stats() has none of ${requestCounters.join(", ")}` };
     return { count };
   } catch (error) {
-    return { count: none, unavailable: `stats() failed: ${(error as Error).message.split("\n")[0]}` };
+    return {
+      count: none,
+      unavailable: `stats() failed: ${(error as Error).message.split("\n")[0]}`,
+    };
   }
 }

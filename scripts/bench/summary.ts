@@ -18,8 +18,19 @@ export interface SummaryRow {
   detail: string;
 }
 
-export function findCell(cells: CellResult[], target: TargetId, scenario: ScenarioName, concurrency: number): CellResult | undefined {
-  return cells.find((c) => c.target === target && c.scenario === scenario && c.concurrency === concurrency && c.opsPerSec > 0);
+export function findCell(
+  cells: CellResult[],
+  target: TargetId,
+  scenario: ScenarioName,
+  concurrency: number,
+): CellResult | undefined {
+  return cells.find(
+    (c) =>
+      c.target === target &&
+      c.scenario === scenario &&
+      c.concurrency === concurrency &&
+      c.opsPerSec > 0,
+  );
 }
 
 /**
@@ -27,7 +38,10 @@ export function findCell(cells: CellResult[], target: TargetId, scenario: Scenar
  * round (the full bench), the median of the per-round ratios: the two runs of a round are
  * neighbours in time, so a noisy phase of the machine hits both and cancels out.
  */
-export function throughputRatio(ours: CellResult | undefined, theirs: CellResult | undefined): number | undefined {
+export function throughputRatio(
+  ours: CellResult | undefined,
+  theirs: CellResult | undefined,
+): number | undefined {
   if (ours === undefined || theirs === undefined) return undefined;
   const paired = pairedRatios(ours, theirs);
   return paired === undefined ? ours.opsPerSec / theirs.opsPerSec : median(paired);
@@ -36,26 +50,65 @@ export function throughputRatio(ours: CellResult | undefined, theirs: CellResult
 /** ours / theirs per round, when both ran once per round. */
 function pairedRatios(ours: CellResult, theirs: CellResult): number[] | undefined {
   const rate = (r: CellResult["runs"][number]) => (r.ops * 1000) / r.elapsedMs;
-  if (ours.runs.length < 2 || ours.runs.length !== theirs.runs.length || theirs.runs.some((r) => r.ops === 0)) return undefined;
+  if (
+    ours.runs.length < 2 ||
+    ours.runs.length !== theirs.runs.length ||
+    theirs.runs.some((r) => r.ops === 0)
+  )
+    return undefined;
   return ours.runs.map((r, i) => rate(r) / rate(theirs.runs[i]!));
 }
 
-function row(what: string, value: number | undefined, atLeast: number | undefined, atMost: number | undefined, unit: SummaryRow["unit"], detail: string): SummaryRow {
+function row(
+  what: string,
+  value: number | undefined,
+  atLeast: number | undefined,
+  atMost: number | undefined,
+  unit: SummaryRow["unit"],
+  detail: string,
+): SummaryRow {
   const target = atLeast !== undefined ? `≥ ${atLeast}${unit}` : `≤ ${atMost}${unit}`;
-  const ok = value === undefined ? undefined : (atLeast === undefined || value >= atLeast) && (atMost === undefined || value <= atMost);
-  return { what, value, unit, target, verdict: ok === undefined ? "n/a" : ok ? "PASS" : "MISS", detail };
+  const ok =
+    value === undefined
+      ? undefined
+      : (atLeast === undefined || value >= atLeast) && (atMost === undefined || value <= atMost);
+  return {
+    what,
+    value,
+    unit,
+    target,
+    verdict: ok === undefined ? "n/a" : ok ? "PASS" : "MISS",
+    detail,
+  };
 }
 
-const ops = (c: CellResult | undefined) => (c === undefined ? "n/a" : `${Math.round(c.opsPerSec)} ops/s`);
-const cpuPerOp = (c: CellResult | undefined) => (c?.serverCpuSecPer1kOps == null ? "n/a" : `${c.serverCpuSecPer1kOps.toFixed(2)} ms`);
+const ops = (c: CellResult | undefined) =>
+  c === undefined ? "n/a" : `${Math.round(c.opsPerSec)} ops/s`;
+const cpuPerOp = (c: CellResult | undefined) =>
+  c?.serverCpuSecPer1kOps == null ? "n/a" : `${c.serverCpuSecPer1kOps.toFixed(2)} ms`;
 
-function vs(cells: CellResult[], what: string, ours: [TargetId, ScenarioName], theirs: [TargetId, ScenarioName], atLeast: number): SummaryRow {
+function vs(
+  cells: CellResult[],
+  what: string,
+  ours: [TargetId, ScenarioName],
+  theirs: [TargetId, ScenarioName],
+  atLeast: number,
+): SummaryRow {
   const a = findCell(cells, ours[0], ours[1], 64);
   const b = findCell(cells, theirs[0], theirs[1], 64);
   const paired = a === undefined || b === undefined ? undefined : pairedRatios(a, b);
-  const spread = paired === undefined || a === undefined || b === undefined ? ""
-    : `; per round ${paired.map((r) => r.toFixed(2)).join(" ")} (ratio of the medians ${(a.opsPerSec / b.opsPerSec).toFixed(2)})`;
-  return row(what, throughputRatio(a, b), atLeast, undefined, "×", `${ops(a)} vs ${ops(b)} (medians)${spread}; server CPU per op ${cpuPerOp(a)} vs ${cpuPerOp(b)}`);
+  const spread =
+    paired === undefined || a === undefined || b === undefined
+      ? ""
+      : `; per round ${paired.map((r) => r.toFixed(2)).join(" ")} (ratio of the medians ${(a.opsPerSec / b.opsPerSec).toFixed(2)})`;
+  return row(
+    what,
+    throughputRatio(a, b),
+    atLeast,
+    undefined,
+    "×",
+    `${ops(a)} vs ${ops(b)} (medians)${spread}; server CPU per op ${cpuPerOp(a)} vs ${cpuPerOp(b)}`,
+  );
 }
 
 /** How the runtime ceiling (a bare Worker + DO, one workerd thread) compares with etcd here. */
@@ -63,29 +116,78 @@ function withCeiling(cells: CellResult[], r: SummaryRow): SummaryRow {
   const bare = findCell(cells, "bare", "cas", 64);
   const ratio = throughputRatio(bare, findCell(cells, "etcd", "cas", 64));
   if (ratio === undefined) return r;
-  return { ...r, detail: `${r.detail}; the bare Worker + DO ceiling: ${ops(bare)} (${ratio.toFixed(2)}× etcd)` };
+  return {
+    ...r,
+    detail: `${r.detail}; the bare Worker + DO ceiling: ${ops(bare)} (${ratio.toFixed(2)}× etcd)`,
+  };
 }
 
 function wanRow(wan: WanResult[]): SummaryRow {
   const measured = wan.filter((w) => w.ratio !== undefined);
   const worst = measured.sort((a, b) => b.ratio! - a.ratio!)[0];
-  const detail = worst === undefined ? "not measured" : `worst of ${measured.length} profile(s): ${worst.profile}, p50 ${worst.commitP50Ms!.toFixed(1)} ms vs ` +
-      (worst.deliveredRttMs === undefined ? `${worst.quorumRttMs} ms` : `${worst.deliveredRttMs.toFixed(1)} ms as delivered (${worst.quorumRttMs} ms configured: ${worst.nominalRatio?.toFixed(2)}×)`);
+  const detail =
+    worst === undefined
+      ? "not measured"
+      : `worst of ${measured.length} profile(s): ${worst.profile}, p50 ${worst.commitP50Ms!.toFixed(1)} ms vs ` +
+        (worst.deliveredRttMs === undefined
+          ? `${worst.quorumRttMs} ms`
+          : `${worst.deliveredRttMs.toFixed(1)} ms as delivered (${worst.quorumRttMs} ms configured: ${worst.nominalRatio?.toFixed(2)}×)`);
   return row("WAN commit p50 (CAS@1) vs quorum RTT", worst?.ratio, undefined, 1.1, "×", detail);
 }
 
 function idleRow(idle: IdleResult | undefined): SummaryRow {
-  const detail = idle === undefined ? "not measured" : `over ${idle.windowMs / 1000} s after settling ${(idle.settledAfterMs / 1000).toFixed(1)} s; server CPU ${idle.serverCpuSecPerMin.toFixed(3)} s/min`;
+  const detail =
+    idle === undefined
+      ? "not measured"
+      : `over ${idle.windowMs / 1000} s after settling ${(idle.settledAfterMs / 1000).toFixed(1)} s; server CPU ${idle.serverCpuSecPerMin.toFixed(3)} s/min`;
   return row("idle DO requests per minute", idle?.doRequestsPerMin, undefined, 0, "/min", detail);
 }
 
-export function summarize(cells: CellResult[], backend: string, wan: WanResult[], idle: IdleResult | undefined): SummaryRow[] {
+export function summarize(
+  cells: CellResult[],
+  backend: string,
+  wan: WanResult[],
+  idle: IdleResult | undefined,
+): SummaryRow[] {
   return [
-    vs(cells, `edgecfg (${backend}) CAS@64 vs single-DO CAS@64`, ["edgecfg", "cas"], ["solo", "cas"], 0.8),
-    withCeiling(cells, vs(cells, `edgecfg (${backend}) CAS@64 vs etcd CAS@64`, ["edgecfg", "cas"], ["etcd", "cas"], 1.0)),
-    vs(cells, `edgecfg (${backend}) linearizable reads@64 vs single-DO reads@64`, ["edgecfg", "read"], ["solo", "read"], 0.9),
-    vs(cells, `edgecfg (${backend}) stale reads@64 vs runtime floor@64`, ["edgecfg", "stale"], ["edgecfg", "health"], 0.8),
-    vs(cells, `edgecfg (${backend}) bundle 304s@64 vs runtime floor@64`, ["edgecfg", "bundle"], ["edgecfg", "health"], 0.8),
+    vs(
+      cells,
+      `edgecfg (${backend}) CAS@64 vs single-DO CAS@64`,
+      ["edgecfg", "cas"],
+      ["solo", "cas"],
+      0.8,
+    ),
+    withCeiling(
+      cells,
+      vs(
+        cells,
+        `edgecfg (${backend}) CAS@64 vs etcd CAS@64`,
+        ["edgecfg", "cas"],
+        ["etcd", "cas"],
+        1.0,
+      ),
+    ),
+    vs(
+      cells,
+      `edgecfg (${backend}) linearizable reads@64 vs single-DO reads@64`,
+      ["edgecfg", "read"],
+      ["solo", "read"],
+      0.9,
+    ),
+    vs(
+      cells,
+      `edgecfg (${backend}) stale reads@64 vs runtime floor@64`,
+      ["edgecfg", "stale"],
+      ["edgecfg", "health"],
+      0.8,
+    ),
+    vs(
+      cells,
+      `edgecfg (${backend}) bundle 304s@64 vs runtime floor@64`,
+      ["edgecfg", "bundle"],
+      ["edgecfg", "health"],
+      0.8,
+    ),
     wanRow(wan),
     idleRow(idle),
   ];

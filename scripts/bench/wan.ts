@@ -32,7 +32,12 @@ const triangle: WanProfile = {
   oneWayMs: (i, j) => triangleLegsMs[`${Math.min(i, j)}-${Math.max(i, j)}`] ?? 0,
 };
 
-export const wanProfiles: readonly WanProfile[] = [uniform(20), uniform(60), uniform(120), triangle];
+export const wanProfiles: readonly WanProfile[] = [
+  uniform(20),
+  uniform(60),
+  uniform(120),
+  triangle,
+];
 
 export interface WanResult {
   profile: string;
@@ -57,16 +62,27 @@ function faultsFor(self: number, replicas: ReplicaInfo[], profile: WanProfile) {
   return { dropInbound: false, dropOutbound: false, stopped: false, delayMsByPeer };
 }
 
-export async function applyProfile(replicas: ReplicaInfo[], stubs: Map<string, BenchStub>, profile: WanProfile | undefined): Promise<void> {
+export async function applyProfile(
+  replicas: ReplicaInfo[],
+  stubs: Map<string, BenchStub>,
+  profile: WanProfile | undefined,
+): Promise<void> {
   await Promise.all(
     replicas.map((r, i) => {
-      const faults = profile === undefined ? { dropInbound: false, dropOutbound: false, stopped: false, delayMsByPeer: {} } : faultsFor(i, replicas, profile);
+      const faults =
+        profile === undefined
+          ? { dropInbound: false, dropOutbound: false, stopped: false, delayMsByPeer: {} }
+          : faultsFor(i, replicas, profile);
       return stubs.get(r.id)!.setFaults(faults);
     }),
   );
 }
 
-export function quorumRttMs(replicas: ReplicaInfo[], leaderId: string | undefined, profile: WanProfile): number | undefined {
+export function quorumRttMs(
+  replicas: ReplicaInfo[],
+  leaderId: string | undefined,
+  profile: WanProfile,
+): number | undefined {
   const leader = replicas.findIndex((r) => r.id === leaderId);
   if (leader < 0 || replicas.length < 2) return undefined;
   const followers = replicas.map((_, j) => j).filter((j) => j !== leader);
@@ -84,7 +100,11 @@ export function delayProbe(bareOrigin: string): DelayProbe {
     const times: number[] = [];
     for (let i = 0; i < samples; i++) {
       const started = performance.now();
-      const res = await agent.request({ origin: bareOrigin, path: `/sleep?ms=${ms}`, method: "GET" });
+      const res = await agent.request({
+        origin: bareOrigin,
+        path: `/sleep?ms=${ms}`,
+        method: "GET",
+      });
       await res.body.text();
       if (res.statusCode !== 200) throw new Error(`/sleep answered ${res.statusCode}`);
       times.push(performance.now() - started);
@@ -121,15 +141,26 @@ async function runProfile(ctx: WanContext, profile: WanProfile): Promise<WanResu
   const delivered = rtt === undefined || ctx.probe === undefined ? undefined : await ctx.probe(rtt);
   const p50 = cell.runs.some((r) => r.ops > 0) ? cell.p50Ms : undefined;
   const note = leaderBefore !== leaderAfter ? "leadership moved during the cell" : undefined;
-  const over = (floor: number | undefined) => (p50 !== undefined && floor !== undefined && floor > 0 ? p50 / floor : undefined);
+  const over = (floor: number | undefined) =>
+    p50 !== undefined && floor !== undefined && floor > 0 ? p50 / floor : undefined;
   return {
-    profile: profile.name, leader: leaderAfter, quorumRttMs: rtt, deliveredRttMs: delivered, commitP50Ms: p50,
-    ratio: over(delivered ?? rtt), nominalRatio: over(rtt), cell, ...(note ? { note } : {}),
+    profile: profile.name,
+    leader: leaderAfter,
+    quorumRttMs: rtt,
+    deliveredRttMs: delivered,
+    commitP50Ms: p50,
+    ratio: over(delivered ?? rtt),
+    nominalRatio: over(rtt),
+    cell,
+    ...(note ? { note } : {}),
   };
 }
 
 /** Every profile in turn, clearing the delays at the end whatever happens. */
-export async function runWan(ctx: WanContext, profiles: readonly WanProfile[]): Promise<WanResult[]> {
+export async function runWan(
+  ctx: WanContext,
+  profiles: readonly WanProfile[],
+): Promise<WanResult[]> {
   const results: WanResult[] = [];
   try {
     for (const profile of profiles) results.push(await runProfile(ctx, profile));

@@ -18,7 +18,7 @@ const apiDescription = [
     "write is refused (503).",
   "Errors are application/problem+json (RFC 9457). Responses that read or wrote state carry X-Edgecfg-Revision, a consistency " +
     "token (s<shard>.<revision>) to send back as X-Edgecfg-Min-Revision.",
-  "Keys may not end in the segment \"history\": GET /v1/kv/{key}/history reads a key's history.",
+  'Keys may not end in the segment "history": GET /v1/kv/{key}/history reads a key\'s history.',
 ].join("\n\n");
 
 export interface AppOptions {
@@ -37,13 +37,21 @@ export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {
   app.use(cors());
   app.use(routerContext({ create: options.router }));
   for (const route of routes) mountRoute(app, route, patterns);
-  app.get("/v1/openapi.json", (c) => c.json(app.getOpenAPI31Document({
-    openapi: "3.1.0",
-    info: { title: "edgecfg", version: "1", description: apiDescription },
-    security: [{ bearer: [] }],
-  })));
-  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer",
-    description: "The ADMIN_TOKEN secret or a token minted by POST /v1/tokens; none for public-read namespaces" });
+  app.get("/v1/openapi.json", (c) =>
+    c.json(
+      app.getOpenAPI31Document({
+        openapi: "3.1.0",
+        info: { title: "edgecfg", version: "1", description: apiDescription },
+        security: [{ bearer: [] }],
+      }),
+    ),
+  );
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+    type: "http",
+    scheme: "bearer",
+    description:
+      "The ADMIN_TOKEN secret or a token minted by POST /v1/tokens; none for public-read namespaces",
+  });
   patterns.push({ method: "GET", regex: /^\/v1\/openapi\.json$/ });
   app.notFound(notFoundHandler(patterns));
   app.onError(errorHandler());

@@ -36,11 +36,17 @@ function lookupsOf(env: object): Lookups {
 }
 
 /** `load()`'s answer for `key`, from memory while younger than ttlMs. */
-export async function rememberedLookup<T>(env: object, key: string, load: () => Promise<T>, nowMs: () => number = Date.now): Promise<T> {
+export async function rememberedLookup<T>(
+  env: object,
+  key: string,
+  load: () => Promise<T>,
+  nowMs: () => number = Date.now,
+): Promise<T> {
   const l = lookupsOf(env);
   const known = l.entries.get(key);
   const sentAtMs = nowMs();
-  if (known !== undefined && sentAtMs - known.sentAtMs < authLookupLimits.ttlMs) return known.value as T;
+  if (known !== undefined && sentAtMs - known.sentAtMs < authLookupLimits.ttlMs)
+    return known.value as T;
   const generation = l.generation;
   const value = await load();
   if (l.generation === generation) {

@@ -17,8 +17,12 @@ export type Principal =
   | { type: "anonymous" };
 
 function unauthorized(detail: string): ApiProblem {
-  return new ApiProblem({ status: 401, type: problemTypes.unauthorized, detail,
-    headers: { "WWW-Authenticate": 'Bearer realm="edgecfg"' } });
+  return new ApiProblem({
+    status: 401,
+    type: problemTypes.unauthorized,
+    detail,
+    headers: { "WWW-Authenticate": 'Bearer realm="edgecfg"' },
+  });
 }
 
 export function adminConfigured(c: Ctx): boolean {
@@ -26,11 +30,16 @@ export function adminConfigured(c: Ctx): boolean {
 }
 
 export function notConfigured(): ApiProblem {
-  return new ApiProblem({ status: 503, type: problemTypes.notConfigured,
-    detail: "this deployment has no ADMIN_TOKEN secret, so every write is refused. Set one with " +
+  return new ApiProblem({
+    status: 503,
+    type: problemTypes.notConfigured,
+    detail:
+      "this deployment has no ADMIN_TOKEN secret, so every write is refused. Set one with " +
       "`wrangler secret put ADMIN_TOKEN` (then mint scoped tokens with POST /v1/tokens); " +
-      "local runs (npm start) use the development token \"dev-admin-token\"",
-    extensions: { retryAfter: 3600 }, headers: { "Retry-After": "3600" } });
+      'local runs (npm start) use the development token "dev-admin-token"',
+    extensions: { retryAfter: 3600 },
+    headers: { "Retry-After": "3600" },
+  });
 }
 
 const anonymous: Principal = Object.freeze({ type: "anonymous" });
@@ -61,12 +70,20 @@ function principalNow(c: Ctx): Principal | { type: "minted"; presented: string }
 
 async function lookUpMinted(c: Ctx, presented: string): Promise<Principal> {
   const hashHex = await sha256Hex(presented);
-  const { result } = await rememberedLookup(c.env, `token\u0000${hashHex}`,
-    () => c.get("backend").read(systemNamespace, { type: "token", hashHex }, { consistency: "linearizable" }));
-  if (result.token === null) throw unauthorized("the bearer token is unknown or revoked; ask an admin for a token (POST /v1/tokens)");
+  const { result } = await rememberedLookup(c.env, `token\u0000${hashHex}`, () =>
+    c
+      .get("backend")
+      .read(systemNamespace, { type: "token", hashHex }, { consistency: "linearizable" }),
+  );
+  if (result.token === null)
+    throw unauthorized(
+      "the bearer token is unknown or revoked; ask an admin for a token (POST /v1/tokens)",
+    );
   const expires = result.token.expiresAtMs;
   if (expires !== undefined && expires <= Date.now()) {
-    throw unauthorized(`the bearer token ${result.token.id} expired at ${new Date(expires).toISOString()}; ask an admin for a new one`);
+    throw unauthorized(
+      `the bearer token ${result.token.id} expired at ${new Date(expires).toISOString()}; ask an admin for a new one`,
+    );
   }
   return { type: "token", record: result.token };
 }
@@ -81,20 +98,30 @@ export async function principalOf(c: Ctx): Promise<Principal> {
 }
 
 function allows(record: TokenRecord, namespace: string, op: TokenOperation): boolean {
-  return record.scopes.some((scope) =>
-    (scope.ops.includes(op) || scope.ops.includes("admin")) &&
-    scope.namespaces.some((glob) => globMatches(glob, namespace)));
+  return record.scopes.some(
+    (scope) =>
+      (scope.ops.includes(op) || scope.ops.includes("admin")) &&
+      scope.namespaces.some((glob) => globMatches(glob, namespace)),
+  );
 }
 
 async function isPublicRead(c: Ctx, namespace: string): Promise<boolean> {
-  const { result } = await rememberedLookup(c.env, `settings\u0000${namespace}`,
-    () => c.get("backend").read(systemNamespace, { type: "namespaceSettings", namespace }, { consistency: "linearizable" }));
+  const { result } = await rememberedLookup(c.env, `settings\u0000${namespace}`, () =>
+    c
+      .get("backend")
+      .read(
+        systemNamespace,
+        { type: "namespaceSettings", namespace },
+        { consistency: "linearizable" },
+      ),
+  );
   return result.settings.publicRead;
 }
 
 /** Throws 401 unless the caller presented a valid token (any scope). */
 export async function authenticated(c: Ctx): Promise<void> {
-  if ((await principalOf(c)).type === "anonymous") throw unauthorized("send Authorization: Bearer <token>");
+  if ((await principalOf(c)).type === "anonymous")
+    throw unauthorized("send Authorization: Bearer <token>");
 }
 
 /**
@@ -115,16 +142,26 @@ export async function authorize(c: Ctx, namespace: string, op: TokenOperation): 
   const principal = await principalOf(c);
   if (principal.type === "admin") return;
   if (principal.type === "anonymous") {
-    if (op === "read" && namespace !== "*" && await isPublicRead(c, namespace)) return;
-    throw unauthorized(`send Authorization: Bearer <token> to ${op} ${namespace === "*" ? "tokens" : `namespace ${JSON.stringify(namespace)}`}`);
+    if (op === "read" && namespace !== "*" && (await isPublicRead(c, namespace))) return;
+    throw unauthorized(
+      `send Authorization: Bearer <token> to ${op} ${namespace === "*" ? "tokens" : `namespace ${JSON.stringify(namespace)}`}`,
+    );
   }
-  const ok = namespace === "*"
-    ? principal.record.scopes.some((s) => s.ops.includes("admin") && s.namespaces.includes("*"))
-    : allows(principal.record, namespace, op);
+  const ok =
+    namespace === "*"
+      ? principal.record.scopes.some((s) => s.ops.includes("admin") && s.namespaces.includes("*"))
+      : allows(principal.record, namespace, op);
   if (!ok) {
-    throw new ApiProblem({ status: 403, type: problemTypes.forbidden,
-      detail: `token ${principal.record.id} may not ${op} ${namespace === "*"
-        ? "all namespaces (token management needs admin on \"*\")" : `namespace ${JSON.stringify(namespace)}`}; ` +
-        `its scopes are ${JSON.stringify(principal.record.scopes)}. Ask an admin for a token with that scope` });
+    throw new ApiProblem({
+      status: 403,
+      type: problemTypes.forbidden,
+      detail:
+        `token ${principal.record.id} may not ${op} ${
+          namespace === "*"
+            ? 'all namespaces (token management needs admin on "*")'
+            : `namespace ${JSON.stringify(namespace)}`
+        }; ` +
+        `its scopes are ${JSON.stringify(principal.record.scopes)}. Ask an admin for a token with that scope`,
+    });
   }
 }

@@ -11,7 +11,11 @@ function tooLarge(limitBytes: number, what: string): ApiProblem {
   });
 }
 
-export async function readBody(request: Request, limitBytes: number, what = "the request body"): Promise<Uint8Array> {
+export async function readBody(
+  request: Request,
+  limitBytes: number,
+  what = "the request body",
+): Promise<Uint8Array> {
   const declared = request.headers.get("Content-Length");
   if (declared !== null && /^\d+$/.test(declared.trim()) && Number(declared) > limitBytes) {
     throw tooLarge(limitBytes, what);
@@ -59,7 +63,9 @@ export function parseJsonBytes(bytes: Uint8Array, what: string): unknown {
     return JSON.parse(text);
   } catch (error) {
     const reason = error instanceof Error ? error.message : "parse error";
-    throw badRequest(`${what} is declared as JSON but does not parse (${reason}); ` +
-      "send valid JSON or another Content-Type");
+    throw badRequest(
+      `${what} is declared as JSON but does not parse (${reason}); ` +
+        "send valid JSON or another Content-Type",
+    );
   }
 }

@@ -9,13 +9,18 @@ export const revisionHeader = "X-Edgecfg-Revision";
 export const minRevisionHeader = "X-Edgecfg-Min-Revision";
 export const appliedRevisionHeader = "X-Edgecfg-Applied-Revision";
 
-export function readOptions(c: Ctx, consistency: "linearizable" | "stale" | undefined): ReadOptions {
+export function readOptions(
+  c: Ctx,
+  consistency: "linearizable" | "stale" | undefined,
+): ReadOptions {
   const options: ReadOptions = { consistency: consistency ?? "linearizable" };
   const min = c.req.header(minRevisionHeader);
   if (min !== undefined) {
     if (parseToken(min) === null) {
-      throw badRequest(`${minRevisionHeader} ${JSON.stringify(min)} is not a consistency token; send back a ` +
-        `${revisionHeader} header exactly as received (e.g. s3.1042)`);
+      throw badRequest(
+        `${minRevisionHeader} ${JSON.stringify(min)} is not a consistency token; send back a ` +
+          `${revisionHeader} header exactly as received (e.g. s3.1042)`,
+      );
     }
     options.minToken = min.trim();
   }
@@ -25,6 +30,7 @@ export function readOptions(c: Ctx, consistency: "linearizable" | "stale" | unde
 /** Headers saying which state answered a read. */
 export function readHeaders(read: Read<unknown>, options: ReadOptions): Record<string, string> {
   const headers: Record<string, string> = { [revisionHeader]: read.token };
-  if (options.consistency === "stale") headers[appliedRevisionHeader] = String(read.appliedRevision);
+  if (options.consistency === "stale")
+    headers[appliedRevisionHeader] = String(read.appliedRevision);
   return headers;
 }

@@ -5,11 +5,27 @@
 import type { MiddlewareHandler } from "hono";
 
 /** Request headers a browser may send. */
-const allowHeaders = ["Authorization", "Content-Type", "If-Match", "If-None-Match", "If-Modified-Since",
-  "Idempotency-Key", "X-Edgecfg-Min-Revision", "Last-Event-ID"];
+const allowHeaders = [
+  "Authorization",
+  "Content-Type",
+  "If-Match",
+  "If-None-Match",
+  "If-Modified-Since",
+  "Idempotency-Key",
+  "X-Edgecfg-Min-Revision",
+  "Last-Event-ID",
+];
 /** Response headers a browser script may read. */
-const exposeHeaders = ["ETag", "Last-Modified", "Location", "Retry-After", "X-Edgecfg-Version", "X-Edgecfg-Revision",
-  "X-Edgecfg-Applied-Revision", "Idempotent-Replayed"];
+const exposeHeaders = [
+  "ETag",
+  "Last-Modified",
+  "Location",
+  "Retry-After",
+  "X-Edgecfg-Version",
+  "X-Edgecfg-Revision",
+  "X-Edgecfg-Applied-Revision",
+  "Idempotent-Replayed",
+];
 const allowMethods = ["GET", "HEAD", "PUT", "POST", "DELETE"];
 /** How long a browser may cache a preflight answer. */
 const preflightMaxAgeSeconds = 600;
@@ -32,7 +48,8 @@ const preflightHeaders: Readonly<Record<string, string>> = {
 
 export function cors(): MiddlewareHandler {
   return async function cors(c, next) {
-    if (c.req.method === "OPTIONS") return new Response(null, { status: 204, headers: preflightHeaders });
+    if (c.req.method === "OPTIONS")
+      return new Response(null, { status: 204, headers: preflightHeaders });
     await next();
     // Every response here is built by the API itself, so its headers are mutable.
     const headers = c.res.headers;

@@ -13,11 +13,25 @@ export interface EntryJson {
 }
 
 export function entryJson(e: KvEntry): EntryJson {
-  return { key: e.key, contentType: e.contentType, size: e.size, version: e.version,
-    createRevision: e.createRevision, modRevision: e.modRevision, updatedAt: new Date(e.updatedAtMs).toISOString() };
+  return {
+    key: e.key,
+    contentType: e.contentType,
+    size: e.size,
+    version: e.version,
+    createRevision: e.createRevision,
+    modRevision: e.modRevision,
+    updatedAt: new Date(e.updatedAtMs).toISOString(),
+  };
 }
 
 export function historyJson(h: HistoryItem) {
-  return { version: h.version, modRevision: h.modRevision, createRevision: h.createRevision,
-    updatedAt: new Date(h.updatedAtMs).toISOString(), size: h.size, contentType: h.contentType, deleted: h.deleted };
+  return {
+    version: h.version,
+    modRevision: h.modRevision,
+    createRevision: h.createRevision,
+    updatedAt: new Date(h.updatedAtMs).toISOString(),
+    size: h.size,
+    contentType: h.contentType,
+    deleted: h.deleted,
+  };
 }

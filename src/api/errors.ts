@@ -19,21 +19,40 @@ function errorProblem(err: unknown): ProblemInit {
   if (err instanceof ApiProblem) return err.init;
   if (err instanceof UnavailableError) {
     const retryAfter = Math.max(1, Math.ceil(err.retryAfterMs / 1000));
-    return { status: 503, type: problemTypes.unavailable, detail: `${err.message}; retry after ${retryAfter} s`,
-      extensions: { retryAfter }, headers: { "Retry-After": String(retryAfter) } };
+    return {
+      status: 503,
+      type: problemTypes.unavailable,
+      detail: `${err.message}; retry after ${retryAfter} s`,
+      extensions: { retryAfter },
+      headers: { "Retry-After": String(retryAfter) },
+    };
   }
   if (err instanceof Error && err.name === "TopologyError") {
-    return { status: 503, type: problemTypes.misconfigured, detail: `the deployment is misconfigured: ${err.message}`,
-      extensions: { retryAfter: 60 }, headers: { "Retry-After": "60" } };
+    return {
+      status: 503,
+      type: problemTypes.misconfigured,
+      detail: `the deployment is misconfigured: ${err.message}`,
+      extensions: { retryAfter: 60 },
+      headers: { "Retry-After": "60" },
+    };
   }
-  if (err instanceof BadTokenError) return { status: 400, type: problemTypes.badRequest, detail: err.message };
+  if (err instanceof BadTokenError)
+    return { status: 400, type: problemTypes.badRequest, detail: err.message };
   if (err instanceof HTTPException && err.status < 500) {
-    return { status: err.status, type: problemTypes.badRequest, detail: err.message || "the request is malformed" };
+    return {
+      status: err.status,
+      type: problemTypes.badRequest,
+      detail: err.message || "the request is malformed",
+    };
   }
   console.error("edgecfg: unexpected error", err);
-  return { status: 500, type: problemTypes.internal,
-    detail: "an unexpected error occurred (it is logged); a write may or may not have been applied: retry it with the " +
-      "same Idempotency-Key to get its outcome" };
+  return {
+    status: 500,
+    type: problemTypes.internal,
+    detail:
+      "an unexpected error occurred (it is logged); a write may or may not have been applied: retry it with the " +
+      "same Idempotency-Key to get its outcome",
+  };
 }
 
 function allowedMethods(patterns: MountedPattern[], path: string): string[] {
@@ -54,9 +73,17 @@ export function notFoundHandler(patterns: MountedPattern[]): NotFoundHandler<App
     const path = pathOf(c.req.url);
     const methods = allowedMethods(patterns, path);
     if (methods.length === 0) {
-      return problem({ status: 404, type: problemTypes.notFound, detail: `no endpoint at ${path}; GET /v1/openapi.json lists them` });
+      return problem({
+        status: 404,
+        type: problemTypes.notFound,
+        detail: `no endpoint at ${path}; GET /v1/openapi.json lists them`,
+      });
     }
-    return problem({ status: 405, type: problemTypes.methodNotAllowed, headers: { Allow: methods.join(", ") },
-      detail: `${c.req.method} is not allowed on ${path}; use ${methods.join(", ")}` });
+    return problem({
+      status: 405,
+      type: problemTypes.methodNotAllowed,
+      headers: { Allow: methods.join(", ") },
+      detail: `${c.req.method} is not allowed on ${path}; use ${methods.join(", ")}`,
+    });
   };
 }

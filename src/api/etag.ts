@@ -22,16 +22,22 @@ export function parseIfMatch(header: string | undefined): IfMatch | undefined {
   const value = header.trim();
   if (value === "*") return { type: "any" };
   if (value.startsWith("W/")) {
-    throw badRequest(`If-Match ${JSON.stringify(value)} is a weak ETag; compare-and-set needs the strong ETag ` +
-      `exactly as a GET or PUT returned it, e.g. "r1042" (with the quotes)`);
+    throw badRequest(
+      `If-Match ${JSON.stringify(value)} is a weak ETag; compare-and-set needs the strong ETag ` +
+        `exactly as a GET or PUT returned it, e.g. "r1042" (with the quotes)`,
+    );
   }
   if (value.includes(",")) {
-    throw badRequest(`If-Match ${JSON.stringify(value)} lists several ETags; send exactly one, e.g. "r1042"`);
+    throw badRequest(
+      `If-Match ${JSON.stringify(value)} lists several ETags; send exactly one, e.g. "r1042"`,
+    );
   }
   const m = strongOurs.exec(value);
   if (!m) {
-    throw badRequest(`If-Match ${JSON.stringify(value)} is not an ETag issued by this API; send the ETag ` +
-      `header of a GET or PUT exactly as received, e.g. "r1042" (with the quotes), or *`);
+    throw badRequest(
+      `If-Match ${JSON.stringify(value)} is not an ETag issued by this API; send the ETag ` +
+        `header of a GET or PUT exactly as received, e.g. "r1042" (with the quotes), or *`,
+    );
   }
   return { type: "revision", revision: Number(m[1]) };
 }
@@ -40,8 +46,10 @@ export function parseIfMatch(header: string | undefined): IfMatch | undefined {
 export function parseIfNoneMatchWrite(header: string | undefined): "*" | undefined {
   if (header === undefined) return undefined;
   if (header.trim() === "*") return "*";
-  throw badRequest(`If-None-Match ${JSON.stringify(header)} on a write must be * (create only); ` +
-    "to update only a known version use If-Match with its ETag");
+  throw badRequest(
+    `If-None-Match ${JSON.stringify(header)} on a write must be * (create only); ` +
+      "to update only a known version use If-Match with its ETag",
+  );
 }
 
 /**
@@ -60,7 +68,10 @@ export function parseIfNoneMatchRead(header: string | undefined): Revision[] | "
 }
 
 /** Whether the current modRevision (null: absent) matches an If-None-Match read condition. */
-export function noneMatchHits(condition: Revision[] | "*" | undefined, current: Revision | null): boolean {
+export function noneMatchHits(
+  condition: Revision[] | "*" | undefined,
+  current: Revision | null,
+): boolean {
   if (condition === undefined || current === null) return false;
   return condition === "*" || condition.includes(current);
 }

@@ -13,7 +13,9 @@ export const reservedLastSegment = "history";
 
 function decodeSegment(raw: string): string {
   if (/%2f/i.test(raw)) {
-    throw badRequest(`the key contains an encoded slash (%2F); write "/" itself to separate segments`);
+    throw badRequest(
+      `the key contains an encoded slash (%2F); write "/" itself to separate segments`,
+    );
   }
   try {
     return decodeURIComponent(raw);
@@ -27,8 +29,10 @@ export function checkKey(key: string): string {
   const error = validateKey(key);
   if (error !== null) throw badRequest(`invalid key: ${error}`);
   if (key.slice(key.lastIndexOf("/") + 1) === reservedLastSegment) {
-    throw badRequest(`invalid key ${JSON.stringify(key)}: a key may not end in the segment "history", ` +
-      "which names the history endpoint (GET /v1/kv/{key}/history); choose another last segment");
+    throw badRequest(
+      `invalid key ${JSON.stringify(key)}: a key may not end in the segment "history", ` +
+        "which names the history endpoint (GET /v1/kv/{key}/history); choose another last segment",
+    );
   }
   return key;
 }
@@ -55,8 +59,10 @@ function parseKeyPath(path: string, prefix: string, suffix: string): string {
   if (suffix && raw.endsWith(suffix)) raw = raw.slice(0, -suffix.length);
   if (raw === "") throw badRequest("the URL names no key: use /v1/kv/{namespace}/{name}");
   if (suffix && !raw.includes("/")) {
-    throw badRequest(`${JSON.stringify(raw + suffix)} would be the history of ${JSON.stringify(raw)}, which is not a key ` +
-      `({namespace}/{name}); a key may not end in the segment "history"`);
+    throw badRequest(
+      `${JSON.stringify(raw + suffix)} would be the history of ${JSON.stringify(raw)}, which is not a key ` +
+        `({namespace}/{name}); a key may not end in the segment "history"`,
+    );
   }
   return checkKey(raw.split("/").map(decodeSegment).join("/"));
 }
@@ -82,11 +88,16 @@ export function checkNamespace(namespace: string): string {
 export function checkPrefix(prefix: string): string {
   const error = validatePrefix(prefix);
   if (error !== null) throw badRequest(`invalid prefix: ${error}`);
-  const segments = prefix.slice(prefix.indexOf("/") + 1).split("/").slice(0, -1);
+  const segments = prefix
+    .slice(prefix.indexOf("/") + 1)
+    .split("/")
+    .slice(0, -1);
   const bad = segments.find((s) => s === "" || s === "." || s === ".." || s.length > 128);
   if (bad !== undefined) {
-    throw badRequest(`invalid prefix ${JSON.stringify(prefix)}: segment ${JSON.stringify(bad)} can never occur in a key ` +
-      "(no empty, . or .. segments, at most 128 characters)");
+    throw badRequest(
+      `invalid prefix ${JSON.stringify(prefix)}: segment ${JSON.stringify(bad)} can never occur in a key ` +
+        "(no empty, . or .. segments, at most 128 characters)",
+    );
   }
   return prefix;
 }

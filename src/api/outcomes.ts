@@ -5,41 +5,75 @@ import { formatETag } from "./etag.ts";
 import { ApiProblem, problemTypes } from "./problem.ts";
 
 const invalidStatus: Record<InvalidOutcome["reason"], number> = {
-  key: 400, namespace: 400, idempotencyKey: 400, valueTooLarge: 413, contentType: 400, preconditions: 400, txnTooLarge: 400,
-  txnDuplicateKey: 400, crossNamespace: 422, idempotencyKeyReused: 422, tokenExists: 409, token: 400,
+  key: 400,
+  namespace: 400,
+  idempotencyKey: 400,
+  valueTooLarge: 413,
+  contentType: 400,
+  preconditions: 400,
+  txnTooLarge: 400,
+  txnDuplicateKey: 400,
+  crossNamespace: 422,
+  idempotencyKeyReused: 422,
+  tokenExists: 409,
+  token: 400,
 };
 
 export function preconditionFailed(current: KvEntry | null, detailIfAbsent: string): ApiProblem {
   if (current === null) {
-    return new ApiProblem({ status: 412, type: problemTypes.preconditionFailed, detail: detailIfAbsent,
-      extensions: { currentETag: null, entry: null } });
+    return new ApiProblem({
+      status: 412,
+      type: problemTypes.preconditionFailed,
+      detail: detailIfAbsent,
+      extensions: { currentETag: null, entry: null },
+    });
   }
-  return new ApiProblem({ status: 412, type: problemTypes.preconditionFailed,
+  return new ApiProblem({
+    status: 412,
+    type: problemTypes.preconditionFailed,
     detail: `the key's current ETag is ${formatETag(current.modRevision)}; read it again and retry with that If-Match`,
     extensions: { currentETag: formatETag(current.modRevision), entry: entryJson(current) },
-    headers: { ETag: formatETag(current.modRevision) } });
+    headers: { ETag: formatETag(current.modRevision) },
+  });
 }
 
 function tooLarge(o: TooLargeOutcome): ApiProblem {
-  return new ApiProblem({ status: 507, type: problemTypes.insufficientStorage,
+  return new ApiProblem({
+    status: 507,
+    type: problemTypes.insufficientStorage,
     detail: `the write would exceed the shard quota ${o.limit} (${o.max}; it would be ${o.wouldBe}); delete data first`,
-    extensions: { limit: o.limit, max: o.max, wouldBe: o.wouldBe } });
+    extensions: { limit: o.limit, max: o.max, wouldBe: o.wouldBe },
+  });
 }
 
 function invalid(o: InvalidOutcome): ApiProblem {
   const status = invalidStatus[o.reason];
-  const type = status === 413 ? problemTypes.payloadTooLarge : status === 422 ? problemTypes.unprocessable
-    : status === 409 ? problemTypes.conflict : problemTypes.badRequest;
+  const type =
+    status === 413
+      ? problemTypes.payloadTooLarge
+      : status === 422
+        ? problemTypes.unprocessable
+        : status === 409
+          ? problemTypes.conflict
+          : problemTypes.badRequest;
   return new ApiProblem({ status, type, detail: o.detail, extensions: { reason: o.reason } });
 }
 
 /** The problem for an error outcome; null for outcomes the route handles itself. */
-export function outcomeProblem(o: WriteOutcome, absentDetail = "the key does not exist"): ApiProblem | null {
+export function outcomeProblem(
+  o: WriteOutcome,
+  absentDetail = "the key does not exist",
+): ApiProblem | null {
   switch (o.type) {
-    case "preconditionFailed": return preconditionFailed(o.current, absentDetail);
-    case "tooLarge": return tooLarge(o);
-    case "invalid": return invalid(o);
-    case "notFound": return new ApiProblem({ status: 404, type: problemTypes.notFound, detail: absentDetail });
-    default: return null;
+    case "preconditionFailed":
+      return preconditionFailed(o.current, absentDetail);
+    case "tooLarge":
+      return tooLarge(o);
+    case "invalid":
+      return invalid(o);
+    case "notFound":
+      return new ApiProblem({ status: 404, type: problemTypes.notFound, detail: absentDetail });
+    default:
+      return null;
   }
 }

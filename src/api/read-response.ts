@@ -14,11 +14,17 @@ const built = new WeakMap<Read<unknown>, Map<string, Headers>>();
  * one: its headers are built by `headers()` once per Read and kind, and must not be changed. A
  * linearizable answer is a fresh object every time: a plain record, which the Response converts.
  */
-export function readAnswerHeaders(read: Read<unknown>, options: ReadOptions, kind: string, headers: () => Record<string, string>): HeadersInit {
+export function readAnswerHeaders(
+  read: Read<unknown>,
+  options: ReadOptions,
+  kind: string,
+  headers: () => Record<string, string>,
+): HeadersInit {
   if (options.consistency !== "stale") return headers();
   let byKind = built.get(read);
   if (byKind === undefined) built.set(read, (byKind = new Map()));
   let h = byKind.get(kind);
-  if (h === undefined) byKind.set(kind, (h = new Headers({ ...headers(), ...corsResponseHeaders })));
+  if (h === undefined)
+    byKind.set(kind, (h = new Headers({ ...headers(), ...corsResponseHeaders })));
   return h;
 }

@@ -32,7 +32,10 @@ export interface RouteSpec<Q extends z.ZodType, B extends z.ZodType | undefined>
   responses: RouteConfig["responses"];
   /** Documented as needing no token (health); authorization itself is each handler's call. */
   public?: boolean;
-  handler: (c: Ctx, input: { query: z.output<Q>; body: B extends z.ZodType ? z.output<B> : undefined }) => Promise<Response>;
+  handler: (
+    c: Ctx,
+    input: { query: z.output<Q>; body: B extends z.ZodType ? z.output<B> : undefined },
+  ) => Promise<Response>;
 }
 
 export interface MountedPattern {
@@ -40,8 +43,9 @@ export interface MountedPattern {
   regex: RegExp;
 }
 
-
-export function defineRoute<Q extends z.ZodType, B extends z.ZodType | undefined = undefined>(spec: RouteSpec<Q, B>): RouteSpec<Q, B> {
+export function defineRoute<Q extends z.ZodType, B extends z.ZodType | undefined = undefined>(
+  spec: RouteSpec<Q, B>,
+): RouteSpec<Q, B> {
   return spec;
 }
 
@@ -49,13 +53,25 @@ function openApiConfig(spec: RouteSpec<z.ZodType, z.ZodType | undefined>): Route
   const request: NonNullable<RouteConfig["request"]> = { query: spec.query as z.ZodObject };
   if (spec.params) request.params = spec.params;
   if (spec.headers) request.headers = spec.headers;
-  if (spec.body) request.body = { required: true, content: { "application/json": { schema: spec.body } } };
+  if (spec.body)
+    request.body = { required: true, content: { "application/json": { schema: spec.body } } };
   if (spec.rawBody) {
-    request.body = { required: true, description: spec.rawBody.description,
-      content: { "*/*": { schema: z.string().openapi({ format: "binary" }) } } };
+    request.body = {
+      required: true,
+      description: spec.rawBody.description,
+      content: { "*/*": { schema: z.string().openapi({ format: "binary" }) } },
+    };
   }
-  return { method: spec.method, path: spec.path, summary: spec.summary, description: spec.description,
-    tags: spec.tags, request, responses: spec.responses, ...(spec.public ? { security: [] } : {}) };
+  return {
+    method: spec.method,
+    path: spec.path,
+    summary: spec.summary,
+    description: spec.description,
+    tags: spec.tags,
+    request,
+    responses: spec.responses,
+    ...(spec.public ? { security: [] } : {}),
+  };
 }
 
 function honoPattern(spec: RouteSpec<z.ZodType, z.ZodType | undefined>): string {
@@ -64,19 +80,25 @@ function honoPattern(spec: RouteSpec<z.ZodType, z.ZodType | undefined>): string 
 
 /** Regex of a Hono pattern, for 405 detection: ":name{re}" → (re), ":name" → one segment. */
 function patternRegex(pattern: string): RegExp {
-  const body = pattern.split(/(:\w+(?:\{[^}]+\})?)/).map((part) => {
-    const m = /^:\w+(?:\{([^}]+)\})?$/.exec(part);
-    if (m) return m[1] ? `(?:${m[1]})` : "[^/]+";
-    return part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  }).join("");
+  const body = pattern
+    .split(/(:\w+(?:\{[^}]+\})?)/)
+    .map((part) => {
+      const m = /^:\w+(?:\{([^}]+)\})?$/.exec(part);
+      if (m) return m[1] ? `(?:${m[1]})` : "[^/]+";
+      return part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    })
+    .join("");
   return new RegExp(`^${body}$`);
 }
 
 async function jsonBody(c: Ctx, schema: z.ZodType, bytesMax: number): Promise<unknown> {
   const contentType = c.req.header("Content-Type") ?? "";
   if (!isJsonMediaType(contentType)) {
-    throw new ApiProblem({ status: 415, type: problemTypes.unsupportedMediaType,
-      detail: `this endpoint takes a JSON body: send Content-Type: application/json (got ${JSON.stringify(contentType)})` });
+    throw new ApiProblem({
+      status: 415,
+      type: problemTypes.unsupportedMediaType,
+      detail: `this endpoint takes a JSON body: send Content-Type: application/json (got ${JSON.stringify(contentType)})`,
+    });
   }
   const parsed = parseJsonBytes(await readBody(c.req.raw, bytesMax), "the request body");
   const result = schema.safeParse(parsed);
@@ -87,7 +109,11 @@ async function jsonBody(c: Ctx, schema: z.ZodType, bytesMax: number): Promise<un
 /** Distinct query strings remembered per route (then forgotten all at once). */
 const parsedQueriesMax = 256;
 
-export function mountRoute(app: OpenAPIHono<AppEnv>, spec: RouteSpec<z.ZodType, z.ZodType | undefined>, patterns: MountedPattern[]): void {
+export function mountRoute(
+  app: OpenAPIHono<AppEnv>,
+  spec: RouteSpec<z.ZodType, z.ZodType | undefined>,
+  patterns: MountedPattern[],
+): void {
   app.openAPIRegistry.registerPath(openApiConfig(spec));
   const pattern = honoPattern(spec);
   patterns.push({ method: spec.method.toUpperCase(), regex: patternRegex(pattern) });
@@ -106,7 +132,9 @@ export function mountRoute(app: OpenAPIHono<AppEnv>, spec: RouteSpec<z.ZodType, 
       if (parsedQueries.size >= parsedQueriesMax) parsedQueries.clear();
       parsedQueries.set(search, query);
     }
-    const body = spec.body ? await jsonBody(c, spec.body, spec.bodyBytesMax ?? apiLimits.smallBodyBytesMax) : undefined;
+    const body = spec.body
+      ? await jsonBody(c, spec.body, spec.bodyBytesMax ?? apiLimits.smallBodyBytesMax)
+      : undefined;
     return spec.handler(c, { query: query as z.output<z.ZodType>, body: body as never });
   });
 }

@@ -6,7 +6,17 @@
 import type { MiddlewareHandler } from "hono";
 import type { Env } from "../env.ts";
 import { systemNamespace } from "../store/keys.ts";
-import type { ClusterStatus, Query, QueryResult, Read, ReadOptions, Router, WaitRequest, Waited, Written } from "../router/types.ts";
+import type {
+  ClusterStatus,
+  Query,
+  QueryResult,
+  Read,
+  ReadOptions,
+  Router,
+  WaitRequest,
+  Waited,
+  Written,
+} from "../router/types.ts";
 import type { Command } from "../store/types.ts";
 import { forgetLookups } from "./auth-lookups.ts";
 import { revisionHeader } from "./consistency.ts";
@@ -43,13 +53,21 @@ class Forwarding implements Router {
     }
   }
 
-  async read<Q extends Query>(namespace: string, query: Q, options: ReadOptions): Promise<Read<QueryResult<Q>>> {
+  async read<Q extends Query>(
+    namespace: string,
+    query: Q,
+    options: ReadOptions,
+  ): Promise<Read<QueryResult<Q>>> {
     const r = await this.get().read(namespace, query, options);
     this.seen?.(namespace, r.token);
     return r;
   }
 
-  readNow<Q extends Query>(namespace: string, query: Q, options: ReadOptions): Read<QueryResult<Q>> | undefined {
+  readNow<Q extends Query>(
+    namespace: string,
+    query: Q,
+    options: ReadOptions,
+  ): Read<QueryResult<Q>> | undefined {
     const r = this.get().readNow?.(namespace, query, options);
     if (r !== undefined) this.seen?.(namespace, r.token);
     return r;

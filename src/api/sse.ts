@@ -16,7 +16,11 @@ export function sseFrame(e: SseEvent): Uint8Array {
 }
 
 /** A stream the route writes to; `write` reports false once the client has gone away. */
-export function sseStream(): { readable: ReadableStream<Uint8Array>; write: (e: SseEvent) => Promise<boolean>; close: () => Promise<void> } {
+export function sseStream(): {
+  readable: ReadableStream<Uint8Array>;
+  write: (e: SseEvent) => Promise<boolean>;
+  close: () => Promise<void>;
+} {
   const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
   const writer = writable.getWriter();
   let open = true;

@@ -17,12 +17,16 @@ export async function sha256Hex(text: string): Promise<string> {
 export function secretsEqual(presented: string, secret: string): boolean {
   if (secret.length === 0) return false;
   let diff = presented.length ^ secret.length;
-  for (let i = 0; i < presented.length; i++) diff |= presented.charCodeAt(i) ^ secret.charCodeAt(i % secret.length);
+  for (let i = 0; i < presented.length; i++)
+    diff |= presented.charCodeAt(i) ^ secret.charCodeAt(i % secret.length);
   return diff === 0;
 }
 
 function base64url(bytes: Uint8Array): string {
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
 }
 
 /** Prefix of minted tokens: lets secret scanners recognise a leaked edgecfg token. */
@@ -39,6 +43,13 @@ export function newTokenId(): string {
 
 /** Namespace globs: "*" matches any run of characters; everything else matches itself. */
 export function globMatches(glob: string, namespace: string): boolean {
-  const regex = new RegExp("^" + glob.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\-]/g, "\\$&")).join(".*") + "$");
+  const regex = new RegExp(
+    "^" +
+      glob
+        .split("*")
+        .map((part) => part.replace(/[.+?^${}()|[\]\\-]/g, "\\$&"))
+        .join(".*") +
+      "$",
+  );
   return regex.test(namespace);
 }

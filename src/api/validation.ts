@@ -28,7 +28,8 @@ export function queryRecord(url: string): Record<string, string> {
   const at = url.indexOf("?");
   if (at < 0) return record;
   for (const [name, value] of new URLSearchParams(url.slice(at + 1))) {
-    if (Object.hasOwn(record, name)) throw badRequest(`query parameter ${JSON.stringify(name)} is given twice; give it once`);
+    if (Object.hasOwn(record, name))
+      throw badRequest(`query parameter ${JSON.stringify(name)} is given twice; give it once`);
     record[name] = value;
   }
   return record;

@@ -11,7 +11,10 @@ export interface CommandContext {
 }
 
 /** Wraps a command body for `.action()`: commander passes positionals, then options, then the command. */
-export function action<A extends unknown[]>(io: Io, body: (ctx: CommandContext, ...args: A) => Promise<void>) {
+export function action<A extends unknown[]>(
+  io: Io,
+  body: (ctx: CommandContext, ...args: A) => Promise<void>,
+) {
   return async (...raw: unknown[]): Promise<void> => {
     const cmd = raw[raw.length - 1] as Command;
     const global = globalOptions(cmd, io);

@@ -1,10 +1,23 @@
 // Exit codes are part of the CLI's contract with deploy scripts; each error also gets a message
 // that says what to do next.
 import {
-  ConflictError, EdgecfgError, ForbiddenError, NotFoundError, TimeoutError, UnauthorizedError, UnavailableError,
+  ConflictError,
+  EdgecfgError,
+  ForbiddenError,
+  NotFoundError,
+  TimeoutError,
+  UnauthorizedError,
+  UnavailableError,
 } from "../client/index.ts";
 
-export const exitCodes = { ok: 0, error: 1, usage: 2, conflict: 3, notFound: 4, interrupted: 130 } as const;
+export const exitCodes = {
+  ok: 0,
+  error: 1,
+  usage: 2,
+  conflict: 3,
+  notFound: 4,
+  interrupted: 130,
+} as const;
 
 export const exitCodesHelp = `Exit codes:
   0  success
@@ -21,7 +34,10 @@ export class UsageError extends Error {
 /** Ends a command that printed its result with a non-zero exit code (e.g. a txn whose compares failed). */
 export class ExitError extends Error {
   override name = "ExitError";
-  constructor(readonly exitCode: number, message: string) {
+  constructor(
+    readonly exitCode: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -37,7 +53,8 @@ export function exitCodeFor(error: unknown): number {
 /** One or two lines: what went wrong, then what to do about it. */
 export function describeError(error: unknown, url: string): string {
   if (error instanceof UsageError) return `${error.message}\n(see --help)`;
-  if (!(error instanceof EdgecfgError)) return error instanceof Error ? error.message : String(error);
+  if (!(error instanceof EdgecfgError))
+    return error instanceof Error ? error.message : String(error);
   const what = error.detail || error.message;
   const hint = hintFor(error, url);
   return hint ? `${what}\n${hint}` : what;
@@ -67,7 +84,16 @@ function hintFor(error: EdgecfgError, url: string): string | undefined {
 export function errorJson(error: unknown, url: string): string {
   const code = exitCodeFor(error);
   if (error instanceof EdgecfgError) {
-    return JSON.stringify({ error: { ...error.problem, status: error.status, type: error.type, detail: error.detail, exitCode: code, message: describeError(error, url) } });
+    return JSON.stringify({
+      error: {
+        ...error.problem,
+        status: error.status,
+        type: error.type,
+        detail: error.detail,
+        exitCode: code,
+        message: describeError(error, url),
+      },
+    });
   }
   return JSON.stringify({ error: { message: describeError(error, url), exitCode: code } });
 }

@@ -25,7 +25,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
 
 /** Help and version end in 0; every other commander complaint is a usage error. */
 function commanderExit(error: CommanderError): number {
-  if (error.code === "commander.helpDisplayed" || error.code === "commander.version") return exitCodes.ok;
+  if (error.code === "commander.helpDisplayed" || error.code === "commander.version")
+    return exitCodes.ok;
   return exitCodes.usage;
 }
 

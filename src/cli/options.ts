@@ -14,9 +14,15 @@ export interface GlobalOptions {
 }
 
 export function globalOptions(cmd: Command, io: Io): GlobalOptions {
-  const o = cmd.optsWithGlobals<{ url?: string; token?: string; json?: boolean; timeout?: string }>();
+  const o = cmd.optsWithGlobals<{
+    url?: string;
+    token?: string;
+    json?: boolean;
+    timeout?: string;
+  }>();
   const timeoutMs = o.timeout === undefined ? 30_000 : Number(o.timeout);
-  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new UsageError(`--timeout must be a whole number of milliseconds, got "${o.timeout}"`);
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0)
+    throw new UsageError(`--timeout must be a whole number of milliseconds, got "${o.timeout}"`);
   return {
     url: o.url ?? io.env.EDGECFG_URL ?? defaultUrl,
     token: o.token ?? io.env.EDGECFG_TOKEN,
@@ -37,6 +43,7 @@ export function clientFor(options: GlobalOptions, io: Io): EdgecfgClient {
 /** A non-negative integer argument, or a usage error naming the option. */
 export function intArg(value: string, name: string): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new UsageError(`${name} must be a whole number, got "${value}"`);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n))
+    throw new UsageError(`${name} must be a whole number, got "${value}"`);
   return n;
 }

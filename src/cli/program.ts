@@ -41,7 +41,13 @@ export function buildProgram(io: Io): Command {
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
     });
-  for (const cmd of [kvCommand(io), nsCommand(io), txnCommand(io), tokenCommand(io), clusterCommand(io)]) {
+  for (const cmd of [
+    kvCommand(io),
+    nsCommand(io),
+    txnCommand(io),
+    tokenCommand(io),
+    clusterCommand(io),
+  ]) {
     program.addCommand(cmd);
   }
   inheritSettings(program, io);
@@ -51,8 +57,14 @@ export function buildProgram(io: Io): Command {
 /** Subcommands do not inherit exitOverride/output settings when added with addCommand. */
 function inheritSettings(cmd: Command, io: Io): void {
   for (const sub of cmd.commands) {
-    sub.exitOverride().showSuggestionAfterError().configureHelp({ showGlobalOptions: true })
-      .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+    sub
+      .exitOverride()
+      .showSuggestionAfterError()
+      .configureHelp({ showGlobalOptions: true })
+      .configureOutput({
+        writeOut: (s) => io.stdout.write(s),
+        writeErr: (s) => io.stderr.write(s),
+      });
     inheritSettings(sub, io);
   }
 }

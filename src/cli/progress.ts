@@ -14,7 +14,12 @@ const silent: Progress = { start() {}, update() {}, stop() {} };
 export function progressFor(io: Io, json: boolean): Progress {
   if (json || !io.stderr.isTTY) return silent;
   const bar = new cliProgress.SingleBar(
-    { stream: io.stderr as NodeJS.WriteStream, format: " {bar} {percentage}% | {value}/{total} {unit}", hideCursor: true, clearOnComplete: true },
+    {
+      stream: io.stderr as NodeJS.WriteStream,
+      format: " {bar} {percentage}% | {value}/{total} {unit}",
+      hideCursor: true,
+      clearOnComplete: true,
+    },
     cliProgress.Presets.shades_classic,
   );
   return {

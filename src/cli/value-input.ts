@@ -8,12 +8,19 @@ export interface ValueSource {
   file: string | undefined;
 }
 
-export async function readValue(io: Io, source: ValueSource): Promise<{ bytes: Uint8Array; fileName?: string }> {
+export async function readValue(
+  io: Io,
+  source: ValueSource,
+): Promise<{ bytes: Uint8Array; fileName?: string }> {
   if (source.arg !== undefined && source.file !== undefined) {
-    throw new UsageError("give the value once: as an argument, with --file, or on stdin (-), not several");
+    throw new UsageError(
+      "give the value once: as an argument, with --file, or on stdin (-), not several",
+    );
   }
   if (source.file !== undefined) {
-    return source.file === "-" ? { bytes: await io.readStdin() } : { bytes: await io.readFile(source.file), fileName: source.file };
+    return source.file === "-"
+      ? { bytes: await io.readStdin() }
+      : { bytes: await io.readFile(source.file), fileName: source.file };
   }
   if (source.arg === "-") return { bytes: await io.readStdin() };
   if (source.arg !== undefined) return { bytes: new TextEncoder().encode(source.arg) };
@@ -35,7 +42,11 @@ const byExtension: Record<string, string> = {
  * --content-type wins; else the file extension; else JSON when the text is a JSON object or
  * array (what config usually is), text when it is UTF-8, octet-stream otherwise.
  */
-export function inferContentType(bytes: Uint8Array, fileName: string | undefined, explicit: string | undefined): string {
+export function inferContentType(
+  bytes: Uint8Array,
+  fileName: string | undefined,
+  explicit: string | undefined,
+): string {
   if (explicit) return explicit;
   const ext = fileName?.split(".").pop()?.toLowerCase();
   if (fileName && ext && byExtension[ext]) return byExtension[ext];

@@ -3,23 +3,41 @@ import type { ClientContext } from "./context.ts";
 import { call, type CallOptions } from "./http.ts";
 import type { CreatedToken, TokenCreateRequest, TokenInfo } from "./types.ts";
 
-export async function createToken(ctx: ClientContext, request: TokenCreateRequest, options: CallOptions = {}): Promise<CreatedToken> {
+export async function createToken(
+  ctx: ClientContext,
+  request: TokenCreateRequest,
+  options: CallOptions = {},
+): Promise<CreatedToken> {
   // Minting is not deduplicated by the server, so a retry after a lost answer could mint twice:
   // never retried.
   return ctx.http.send(
-    { method: "POST", path: "/v1/tokens", headers: { "content-type": "application/json" }, body: JSON.stringify(request), retry: false, ...call(options) },
+    {
+      method: "POST",
+      path: "/v1/tokens",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(request),
+      retry: false,
+      ...call(options),
+    },
     async (res) => (await res.json()) as CreatedToken,
   );
 }
 
-export async function listTokens(ctx: ClientContext, options: CallOptions = {}): Promise<TokenInfo[]> {
+export async function listTokens(
+  ctx: ClientContext,
+  options: CallOptions = {},
+): Promise<TokenInfo[]> {
   return ctx.http.send({ method: "GET", path: "/v1/tokens", ...call(options) }, async (res) => {
     const body = (await res.json()) as TokenInfo[] | { tokens?: TokenInfo[]; items?: TokenInfo[] };
     return Array.isArray(body) ? body : (body.tokens ?? body.items ?? []);
   });
 }
 
-export async function revokeToken(ctx: ClientContext, id: string, options: CallOptions = {}): Promise<void> {
+export async function revokeToken(
+  ctx: ClientContext,
+  id: string,
+  options: CallOptions = {},
+): Promise<void> {
   const headers = { "idempotency-key": crypto.randomUUID() };
   await ctx.http.send(
     { method: "DELETE", path: "/v1/tokens/" + encodeURIComponent(id), headers, ...call(options) },
@@ -28,5 +46,7 @@ export async function revokeToken(ctx: ClientContext, id: string, options: CallO
 }
 
 export async function cluster(ctx: ClientContext, options: CallOptions = {}): Promise<unknown> {
-  return ctx.http.send({ method: "GET", path: "/v1/cluster", ...call(options) }, async (res) => res.json());
+  return ctx.http.send({ method: "GET", path: "/v1/cluster", ...call(options) }, async (res) =>
+    res.json(),
+  );
 }

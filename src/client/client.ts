@@ -10,7 +10,20 @@ import * as list from "./list.ts";
 import * as reads from "./reads.ts";
 import * as writes from "./writes.ts";
 import { watch, type Snapshot, type WatchOptions } from "./watch.ts";
-import type { Bundle, CreatedToken, Entry, HistoryItem, ListItem, ListPage, TokenCreateRequest, TokenInfo, TxnRequest, TxnResponse, Value, WatchEvent } from "./types.ts";
+import type {
+  Bundle,
+  CreatedToken,
+  Entry,
+  HistoryItem,
+  ListItem,
+  ListPage,
+  TokenCreateRequest,
+  TokenInfo,
+  TxnRequest,
+  TxnResponse,
+  Value,
+  WatchEvent,
+} from "./types.ts";
 import { bytesToText, type PutValue } from "./values.ts";
 
 export interface ClientOptions {
@@ -43,30 +56,41 @@ export function createClient(options: ClientOptions) {
     /** The value parsed as JSON. */
     getJSON: async <T = unknown>(key: string, o?: reads.GetOptions): Promise<T> =>
       JSON.parse(bytesToText((await reads.getValue(ctx, key, o)).bytes)) as T,
-    getText: async (key: string, o?: reads.GetOptions): Promise<string> => bytesToText((await reads.getValue(ctx, key, o)).bytes),
+    getText: async (key: string, o?: reads.GetOptions): Promise<string> =>
+      bytesToText((await reads.getValue(ctx, key, o)).bytes),
     meta: (key: string, o?: reads.GetOptions): Promise<Entry> => reads.getMeta(ctx, key, o),
     /** A namespace's bundle ({namespace, revision, entries}), revalidated by ETag. */
-    bundle: (namespace: string, o?: reads.BundleOptions): Promise<Bundle> => reads.getBundle(ctx, namespace, o),
-    list: (prefix: string, o?: list.ListOptions): Promise<ListPage> => list.listPage(ctx, prefix, o),
-    listAll: (prefix: string, o?: Omit<list.ListOptions, "cursor">): AsyncGenerator<ListItem> => list.listAll(ctx, prefix, o),
+    bundle: (namespace: string, o?: reads.BundleOptions): Promise<Bundle> =>
+      reads.getBundle(ctx, namespace, o),
+    list: (prefix: string, o?: list.ListOptions): Promise<ListPage> =>
+      list.listPage(ctx, prefix, o),
+    listAll: (prefix: string, o?: Omit<list.ListOptions, "cursor">): AsyncGenerator<ListItem> =>
+      list.listAll(ctx, prefix, o),
     history: (key: string, o?: CallOptions): Promise<HistoryItem[]> => list.getHistory(ctx, key, o),
-    put: (key: string, value: PutValue, o?: writes.PutOptions): Promise<writes.PutResult> => writes.put(ctx, key, value, o),
+    put: (key: string, value: PutValue, o?: writes.PutOptions): Promise<writes.PutResult> =>
+      writes.put(ctx, key, value, o),
     delete: (key: string, o?: writes.WriteOptions): Promise<void> => writes.remove(ctx, key, o),
-    txn: (request: TxnRequest, o?: Omit<writes.WriteOptions, "ifMatch">): Promise<TxnResponse> => writes.txn(ctx, request, o),
+    txn: (request: TxnRequest, o?: Omit<writes.WriteOptions, "ifMatch">): Promise<TxnResponse> =>
+      writes.txn(ctx, request, o),
     /** Read → fn → compare-and-set, retried on conflict; undefined from fn means no write. */
-    update: <T = unknown>(key: string, fn: writes.Updater<T>, o?: writes.UpdateOptions): Promise<writes.PutResult | undefined> =>
-      writes.update(ctx, key, fn, o),
+    update: <T = unknown>(
+      key: string,
+      fn: writes.Updater<T>,
+      o?: writes.UpdateOptions,
+    ): Promise<writes.PutResult | undefined> => writes.update(ctx, key, fn, o),
     watch: (o: WatchOptions): AsyncGenerator<WatchEvent> => watch(watchDeps(ctx), o),
     cluster: (o?: CallOptions): Promise<unknown> => admin.cluster(ctx, o),
     tokens: {
-      create: (request: TokenCreateRequest, o?: CallOptions): Promise<CreatedToken> => admin.createToken(ctx, request, o),
+      create: (request: TokenCreateRequest, o?: CallOptions): Promise<CreatedToken> =>
+        admin.createToken(ctx, request, o),
       list: (o?: CallOptions): Promise<TokenInfo[]> => admin.listTokens(ctx, o),
       revoke: (id: string, o?: CallOptions): Promise<void> => admin.revokeToken(ctx, id, o),
     },
     /** The newest consistency token held for a namespace (to hand to another client or process). */
     revisionToken: (namespace: string): string | undefined => ctx.http.tokens.get(namespace),
     /** Adopts a token from elsewhere, so this client reads at least that state. */
-    observeRevisionToken: (namespace: string, token: string): void => ctx.http.tokens.observe(namespace, token),
+    observeRevisionToken: (namespace: string, token: string): void =>
+      ctx.http.tokens.observe(namespace, token),
   };
 }
 
@@ -96,20 +120,30 @@ function watchDeps(ctx: ClientContext) {
   return {
     http: ctx.http,
     backoff: { ...ctx.backoff, delayMsMax: Math.max(ctx.backoff.delayMsMax, 5_000) },
-    snapshot: (prefix: string, values: boolean, signal?: AbortSignal) => snapshot(ctx, prefix, values, signal),
+    snapshot: (prefix: string, values: boolean, signal?: AbortSignal) =>
+      snapshot(ctx, prefix, values, signal),
     currentRevision: async (prefix: string, signal?: AbortSignal) =>
       (await list.listPage(ctx, prefix, { limit: 1, ...(signal ? { signal } : {}) })).revision,
   };
 }
 
 /** The whole prefix, with the revisions of its first and last page. */
-async function snapshot(ctx: ClientContext, prefix: string, values: boolean, signal?: AbortSignal): Promise<Snapshot> {
+async function snapshot(
+  ctx: ClientContext,
+  prefix: string,
+  values: boolean,
+  signal?: AbortSignal,
+): Promise<Snapshot> {
   const items: ListItem[] = [];
   let cursor: string | undefined;
   let first: number | undefined;
   let last = 0;
   do {
-    const page = await list.listPage(ctx, prefix, { values, ...(cursor ? { cursor } : {}), ...(signal ? { signal } : {}) });
+    const page = await list.listPage(ctx, prefix, {
+      values,
+      ...(cursor ? { cursor } : {}),
+      ...(signal ? { signal } : {}),
+    });
     items.push(...page.items);
     first ??= page.revision ?? 0;
     last = Math.max(last, page.revision ?? 0);

@@ -24,7 +24,8 @@ export class ConsistencyTokens {
   /** Remembers the token of a response about `namespace`. */
   observe(namespace: string, token: string | null): void {
     if (!token) return;
-    if (isNewerToken(this.#byNamespace.get(namespace), token)) this.#byNamespace.set(namespace, token);
+    if (isNewerToken(this.#byNamespace.get(namespace), token))
+      this.#byNamespace.set(namespace, token);
   }
 
   get(namespace: string): string | undefined {

@@ -73,7 +73,11 @@ export class UnavailableError extends EdgecfgError {
   override name = "UnavailableError";
   /** Seconds to wait before retrying, when the server said. */
   readonly retryAfter: number | undefined;
-  constructor(status: number, problem: Problem, options?: { cause?: unknown; retryAfter?: number }) {
+  constructor(
+    status: number,
+    problem: Problem,
+    options?: { cause?: unknown; retryAfter?: number },
+  ) {
     super(status, problem, options);
     this.retryAfter = options?.retryAfter ?? problem.retryAfter;
   }
@@ -94,7 +98,11 @@ export function parseRetryAfter(header: string | null, nowMs = Date.now()): numb
 }
 
 /** Maps a status and its problem to the matching error class. */
-export function errorFromProblem(status: number, problem: Problem, retryAfter?: number): EdgecfgError {
+export function errorFromProblem(
+  status: number,
+  problem: Problem,
+  retryAfter?: number,
+): EdgecfgError {
   switch (status) {
     case 400:
     case 422:

@@ -32,7 +32,10 @@ export class Fallback {
     const bundle = await this.bundle(key.slice(0, slash));
     const name = key.slice(slash + 1);
     if (!bundle || !Object.hasOwn(bundle.entries, name)) return undefined;
-    const { body, contentType } = bundleEntryToBody(bundle.entries[name], bundle.meta?.[name]?.contentType);
+    const { body, contentType } = bundleEntryToBody(
+      bundle.entries[name],
+      bundle.meta?.[name]?.contentType,
+    );
     // No ETag is known for fallback data; an empty one never matches, so CAS cannot trust it.
     return { key, bytes: body, contentType, etag: "" };
   }

@@ -3,7 +3,13 @@
 // request and its body under one deadline) or `open` (a stream: the deadline covers connecting).
 import { backoffDelayMs, sleep, type BackoffOptions } from "./backoff.ts";
 import { ConsistencyTokens } from "./consistency.ts";
-import { EdgecfgError, TimeoutError, UnavailableError, errorFromResponse, isRetryable } from "./errors.ts";
+import {
+  EdgecfgError,
+  TimeoutError,
+  UnavailableError,
+  errorFromResponse,
+  isRetryable,
+} from "./errors.ts";
 
 export type FetchLike = (input: Request | string | URL, init?: RequestInit) => Promise<Response>;
 
@@ -50,7 +56,9 @@ export class Http {
   async send<T>(req: HttpRequest, read: (res: Response) => Promise<T>): Promise<T> {
     const deadline = new Deadline(req.timeoutMs ?? this.config.timeoutMs, req.signal);
     try {
-      return await this.#withRetries(req, deadline, async (signal) => readBody(read, await this.#once(req, signal), signal));
+      return await this.#withRetries(req, deadline, async (signal) =>
+        readBody(read, await this.#once(req, signal), signal),
+      );
     } finally {
       deadline.dispose();
     }
@@ -69,7 +77,11 @@ export class Http {
     }
   }
 
-  async #withRetries<T>(req: HttpRequest, deadline: Deadline, attempt: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  async #withRetries<T>(
+    req: HttpRequest,
+    deadline: Deadline,
+    attempt: (signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
     const attemptsMax = req.retry === false ? 1 : Math.max(1, this.config.attemptsMax);
     for (let n = 0; ; n++) {
       try {
@@ -77,11 +89,17 @@ export class Http {
       } catch (error) {
         const failure = deadline.explain(error);
         if (n + 1 >= attemptsMax || !isRetryable(failure) || deadline.signal.aborted) throw failure;
-        const hintMs = failure instanceof UnavailableError && failure.retryAfter !== undefined ? failure.retryAfter * 1000 : 0;
+        const hintMs =
+          failure instanceof UnavailableError && failure.retryAfter !== undefined
+            ? failure.retryAfter * 1000
+            : 0;
         // A server that asks for a longer pause than the deadline leaves (e.g. a deployment
         // without ADMIN_TOKEN says one hour) gets its answer passed on now, not after a wait.
         if (hintMs >= deadline.remainingMs()) throw failure;
-        await sleep(Math.max(hintMs, backoffDelayMs(n, this.config.backoff)), deadline.signal).catch((e: unknown) => {
+        await sleep(
+          Math.max(hintMs, backoffDelayMs(n, this.config.backoff)),
+          deadline.signal,
+        ).catch((e: unknown) => {
           throw deadline.explain(e);
         });
       }
@@ -97,7 +115,11 @@ export class Http {
       res = await this.config.fetch(this.url(req.path, req.query), init);
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
-      throw new UnavailableError(0, { title: "Store unreachable", detail: describe(error) }, { cause: error });
+      throw new UnavailableError(
+        0,
+        { title: "Store unreachable", detail: describe(error) },
+        { cause: error },
+      );
     }
     if (req.namespace) this.tokens.observe(req.namespace, res.headers.get(revisionHeader));
     if ((res.status >= 200 && res.status < 300) || req.expect?.includes(res.status)) return res;
@@ -106,7 +128,8 @@ export class Http {
 
   #headers(req: HttpRequest): Headers {
     const headers = new Headers(req.headers);
-    if (this.config.token && !headers.has("authorization")) headers.set("authorization", `Bearer ${this.config.token}`);
+    if (this.config.token && !headers.has("authorization"))
+      headers.set("authorization", `Bearer ${this.config.token}`);
     const minRevision = req.namespace ? this.tokens.get(req.namespace) : undefined;
     if (req.method === "GET" && minRevision) headers.set(minRevisionHeader, minRevision);
     return headers;
@@ -115,7 +138,8 @@ export class Http {
   url(path: string, query?: HttpRequest["query"]): string {
     const url = new URL(this.config.baseUrl.replace(/\/+$/, "") + path);
     for (const [name, value] of Object.entries(query ?? {})) {
-      if (value !== undefined && value !== false) url.searchParams.set(name, value === true ? "true" : String(value));
+      if (value !== undefined && value !== false)
+        url.searchParams.set(name, value === true ? "true" : String(value));
     }
     return url.toString();
   }
@@ -123,12 +147,20 @@ export class Http {
 
 /** Reads a body; a connection that breaks meanwhile (fetch says TypeError) is as retryable as one
  *  that never connected. */
-async function readBody<T>(read: (res: Response) => Promise<T>, res: Response, signal: AbortSignal): Promise<T> {
+async function readBody<T>(
+  read: (res: Response) => Promise<T>,
+  res: Response,
+  signal: AbortSignal,
+): Promise<T> {
   try {
     return await read(res);
   } catch (error) {
     if (error instanceof TypeError && !signal.aborted) {
-      throw new UnavailableError(0, { title: "Connection lost", detail: describe(error) }, { cause: error });
+      throw new UnavailableError(
+        0,
+        { title: "Connection lost", detail: describe(error) },
+        { cause: error },
+      );
     }
     throw error;
   }
@@ -141,7 +173,10 @@ class Deadline {
   readonly #unlink: () => void;
   readonly #startMs = Date.now();
 
-  constructor(readonly timeoutMs: number, readonly callerSignal: AbortSignal | undefined) {
+  constructor(
+    readonly timeoutMs: number,
+    readonly callerSignal: AbortSignal | undefined,
+  ) {
     const onAbort = (): void => this.#controller.abort(callerSignal?.reason);
     if (callerSignal?.aborted) onAbort();
     callerSignal?.addEventListener("abort", onAbort, { once: true });
@@ -178,7 +213,10 @@ function raceSignal<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
     const onAbort = (): void => {
       reject(signal.reason);
       // A response that arrives after the deadline is nobody's: release its connection.
-      promise.then((res) => (res as { body?: ReadableStream | null }).body?.cancel().catch(() => {}), () => {});
+      promise.then(
+        (res) => (res as { body?: ReadableStream | null }).body?.cancel().catch(() => {}),
+        () => {},
+      );
     };
     signal.addEventListener("abort", onAbort, { once: true });
     promise.then(
@@ -190,7 +228,8 @@ function raceSignal<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
 
 function describe(error: unknown): string {
   if (error instanceof EdgecfgError) return error.detail;
-  const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : "";
+  const cause =
+    error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : "";
   return error instanceof Error ? error.message + cause : String(error);
 }
 

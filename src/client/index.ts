@@ -1,8 +1,17 @@
 // edgecfg/client: the SDK. Web fetch only, so it runs in Node, Workers and browsers.
 export { createClient, type ClientOptions, type EdgecfgClient } from "./client.ts";
 export {
-  EdgecfgError, ConflictError, NotFoundError, GoneError, UnauthorizedError, ForbiddenError, TooLargeError,
-  ValidationError, UnavailableError, TimeoutError, type Problem,
+  EdgecfgError,
+  ConflictError,
+  NotFoundError,
+  GoneError,
+  UnauthorizedError,
+  ForbiddenError,
+  TooLargeError,
+  ValidationError,
+  UnavailableError,
+  TimeoutError,
+  type Problem,
 } from "./errors.ts";
 export type { FallbackSource, StaleInfo } from "./fallback.ts";
 export type { CallOptions, FetchLike } from "./http.ts";

@@ -13,8 +13,18 @@ export interface ListOptions extends CallOptions {
   consistency?: "stale";
 }
 
-export async function listPage(ctx: ClientContext, prefix: string, options: ListOptions = {}): Promise<ListPage> {
-  const query = { prefix, values: options.values, limit: options.limit, cursor: options.cursor, consistency: options.consistency };
+export async function listPage(
+  ctx: ClientContext,
+  prefix: string,
+  options: ListOptions = {},
+): Promise<ListPage> {
+  const query = {
+    prefix,
+    values: options.values,
+    limit: options.limit,
+    cursor: options.cursor,
+    consistency: options.consistency,
+  };
   return ctx.http.send(
     { method: "GET", path: "/v1/kv", query, namespace: namespaceOf(prefix), ...call(options) },
     async (res) => normalizePage((await res.json()) as Record<string, unknown>),
@@ -23,7 +33,9 @@ export async function listPage(ctx: ClientContext, prefix: string, options: List
 
 /** Tolerates `items` or `entries` as the array name, and `cursor`/`nextCursor`. */
 function normalizePage(body: Record<string, unknown>): ListPage {
-  const items = ((body.items ?? body.entries ?? []) as ListItem[]).map((i) => ("value" in i ? { ...i, value: decodeInline(i.value) } : i));
+  const items = ((body.items ?? body.entries ?? []) as ListItem[]).map((i) =>
+    "value" in i ? { ...i, value: decodeInline(i.value) } : i,
+  );
   const cursor = (body.cursor ?? body.nextCursor ?? null) as string | null;
   const page: ListPage = { items, cursor };
   if (typeof body.revision === "number") page.revision = body.revision;
@@ -31,20 +43,39 @@ function normalizePage(body: Record<string, unknown>): ListPage {
 }
 
 /** Every item under the prefix, page by page. */
-export async function* listAll(ctx: ClientContext, prefix: string, options: Omit<ListOptions, "cursor"> = {}): AsyncGenerator<ListItem> {
+export async function* listAll(
+  ctx: ClientContext,
+  prefix: string,
+  options: Omit<ListOptions, "cursor"> = {},
+): AsyncGenerator<ListItem> {
   let cursor: string | undefined;
   do {
-    const page = await listPage(ctx, prefix, cursor === undefined ? options : { ...options, cursor });
+    const page = await listPage(
+      ctx,
+      prefix,
+      cursor === undefined ? options : { ...options, cursor },
+    );
     yield* page.items;
     cursor = page.cursor ?? undefined;
   } while (cursor);
 }
 
-export async function getHistory(ctx: ClientContext, key: string, options: CallOptions = {}): Promise<HistoryItem[]> {
+export async function getHistory(
+  ctx: ClientContext,
+  key: string,
+  options: CallOptions = {},
+): Promise<HistoryItem[]> {
   return ctx.http.send(
-    { method: "GET", path: kvPath(key) + "/history", namespace: namespaceOf(key), ...call(options) },
+    {
+      method: "GET",
+      path: kvPath(key) + "/history",
+      namespace: namespaceOf(key),
+      ...call(options),
+    },
     async (res) => {
-      const body = (await res.json()) as HistoryItem[] | { items?: HistoryItem[]; versions?: HistoryItem[] };
+      const body = (await res.json()) as
+        | HistoryItem[]
+        | { items?: HistoryItem[]; versions?: HistoryItem[] };
       return Array.isArray(body) ? body : (body.items ?? body.versions ?? []);
     },
   );

@@ -23,13 +23,24 @@ function readQuery(options: GetOptions): Record<string, string | number | undefi
 }
 
 /** `?wait=` only means something with If-None-Match; the deadline must outlast the wait. */
-function longPoll(options: { waitMs?: number; timeoutMs?: number }, ctx: ClientContext, cached: boolean) {
+function longPoll(
+  options: { waitMs?: number; timeoutMs?: number },
+  ctx: ClientContext,
+  cached: boolean,
+) {
   if (!cached || options.waitMs === undefined) return { query: {}, timeout: {} };
   const waitMs = Math.min(Math.max(0, Math.round(options.waitMs)), 60_000);
-  return { query: { wait: `${waitMs}ms` }, timeout: { timeoutMs: (options.timeoutMs ?? ctx.http.config.timeoutMs) + waitMs } };
+  return {
+    query: { wait: `${waitMs}ms` },
+    timeout: { timeoutMs: (options.timeoutMs ?? ctx.http.config.timeoutMs) + waitMs },
+  };
 }
 
-export async function getValue(ctx: ClientContext, key: string, options: GetOptions = {}): Promise<Value> {
+export async function getValue(
+  ctx: ClientContext,
+  key: string,
+  options: GetOptions = {},
+): Promise<Value> {
   const path = kvPath(key);
   // An old revision never changes, so it needs no revalidation; it is simply not cached.
   const cached = options.revision === undefined ? ctx.values.get(key) : undefined;
@@ -37,8 +48,14 @@ export async function getValue(ctx: ClientContext, key: string, options: GetOpti
   try {
     return await ctx.http.send(
       {
-        method: "GET", path, query: { ...readQuery(options), ...poll.query }, namespace: namespaceOf(key), expect: [304],
-        headers: cached ? { "if-none-match": cached.etag } : {}, ...call(options), ...poll.timeout,
+        method: "GET",
+        path,
+        query: { ...readQuery(options), ...poll.query },
+        namespace: namespaceOf(key),
+        expect: [304],
+        headers: cached ? { "if-none-match": cached.etag } : {},
+        ...call(options),
+        ...poll.timeout,
       },
       async (res) => {
         if (res.status === 304 && cached) return cached.value;
@@ -49,8 +66,15 @@ export async function getValue(ctx: ClientContext, key: string, options: GetOpti
     );
   } catch (error) {
     if (error instanceof NotFoundError) ctx.values.delete(key);
-    if (!isRetryable(error) || options.revision !== undefined || options.allowStale === false) throw error;
-    return stale(ctx, key, error, cached?.value ?? (await ctx.fallback.value(key)), cached !== undefined);
+    if (!isRetryable(error) || options.revision !== undefined || options.allowStale === false)
+      throw error;
+    return stale(
+      ctx,
+      key,
+      error,
+      cached?.value ?? (await ctx.fallback.value(key)),
+      cached !== undefined,
+    );
   }
 }
 
@@ -76,14 +100,24 @@ export interface BundleOptions extends CallOptions {
   onProgress?: (receivedBytes: number, totalBytes: number | undefined) => void;
 }
 
-export async function getBundle(ctx: ClientContext, namespace: string, options: BundleOptions = {}): Promise<Bundle> {
+export async function getBundle(
+  ctx: ClientContext,
+  namespace: string,
+  options: BundleOptions = {},
+): Promise<Bundle> {
   const cached = ctx.bundles.get(namespace);
   const poll = longPoll(options, ctx, cached !== undefined);
   try {
     return await ctx.http.send(
       {
-        method: "GET", path: nsPath(namespace), query: { consistency: options.consistency, ...poll.query }, namespace, expect: [304],
-        headers: cached ? { "if-none-match": cached.etag } : {}, ...call(options), ...poll.timeout,
+        method: "GET",
+        path: nsPath(namespace),
+        query: { consistency: options.consistency, ...poll.query },
+        namespace,
+        expect: [304],
+        headers: cached ? { "if-none-match": cached.etag } : {},
+        ...call(options),
+        ...poll.timeout,
       },
       async (res) => {
         if (res.status === 304 && cached) return cached.value;
@@ -95,12 +129,24 @@ export async function getBundle(ctx: ClientContext, namespace: string, options: 
     );
   } catch (error) {
     if (!isRetryable(error)) throw error;
-    return stale(ctx, namespace, error, cached?.value ?? (await ctx.fallback.bundle(namespace)), cached !== undefined);
+    return stale(
+      ctx,
+      namespace,
+      error,
+      cached?.value ?? (await ctx.fallback.bundle(namespace)),
+      cached !== undefined,
+    );
   }
 }
 
 /** Serves stale data after a failure, or rethrows the failure when there is none. */
-function stale<T>(ctx: ClientContext, subject: string, error: unknown, value: T | undefined, fromCache: boolean): T {
+function stale<T>(
+  ctx: ClientContext,
+  subject: string,
+  error: unknown,
+  value: T | undefined,
+  fromCache: boolean,
+): T {
   if (value === undefined) throw error;
   ctx.onStale?.({ subject, source: fromCache ? "cache" : "fallback", error });
   return value;
@@ -121,9 +167,19 @@ async function readText(res: Response, onProgress: BundleOptions["onProgress"]):
   return text + decoder.decode();
 }
 
-export async function getMeta(ctx: ClientContext, key: string, options: GetOptions = {}): Promise<Entry> {
+export async function getMeta(
+  ctx: ClientContext,
+  key: string,
+  options: GetOptions = {},
+): Promise<Entry> {
   return ctx.http.send(
-    { method: "GET", path: kvPath(key), query: { meta: "", ...readQuery(options) }, namespace: namespaceOf(key), ...call(options) },
+    {
+      method: "GET",
+      path: kvPath(key),
+      query: { meta: "", ...readQuery(options) },
+      namespace: namespaceOf(key),
+      ...call(options),
+    },
     async (res) => (await res.json()) as Entry,
   );
 }

@@ -73,8 +73,7 @@ export class SseParser {
     else if (field === "id" && !value.includes("\0")) {
       this.#lastId = value;
       this.#hasId = true;
-    }
-    else if (field === "retry" && /^\d+$/.test(value)) this.#retryMs = Number(value);
+    } else if (field === "retry" && /^\d+$/.test(value)) this.#retryMs = Number(value);
     return undefined;
   }
 
@@ -97,7 +96,10 @@ export class SseParser {
 
 /** Reads an SSE body as messages. Uses reader.read() rather than async iteration of the stream,
  *  which some browsers still lack. Cancels the body when the consumer stops early. */
-export async function* readSse(body: ReadableStream<Uint8Array>, parser = new SseParser()): AsyncGenerator<SseMessage> {
+export async function* readSse(
+  body: ReadableStream<Uint8Array>,
+  parser = new SseParser(),
+): AsyncGenerator<SseMessage> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
   try {

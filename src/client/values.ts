@@ -12,10 +12,15 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /** A body and its content type: strings as text, bytes as bytes, anything else as JSON. */
-export function encodeBody(value: PutValue, contentType?: string): { body: Uint8Array<ArrayBuffer>; contentType: string } {
+export function encodeBody(
+  value: PutValue,
+  contentType?: string,
+): { body: Uint8Array<ArrayBuffer>; contentType: string } {
   if (typeof value === "string") return { body: utf8(value), contentType: contentType ?? textType };
-  if (value instanceof Uint8Array) return { body: ownBuffer(value), contentType: contentType ?? bytesType };
-  if (value instanceof ArrayBuffer) return { body: new Uint8Array(value), contentType: contentType ?? bytesType };
+  if (value instanceof Uint8Array)
+    return { body: ownBuffer(value), contentType: contentType ?? bytesType };
+  if (value instanceof ArrayBuffer)
+    return { body: new Uint8Array(value), contentType: contentType ?? bytesType };
   return { body: utf8(JSON.stringify(value)), contentType: contentType ?? jsonType };
 }
 
@@ -26,7 +31,9 @@ function utf8(text: string): Uint8Array<ArrayBuffer> {
 
 /** fetch bodies must be backed by an ArrayBuffer (not a SharedArrayBuffer): copy only if not. */
 function ownBuffer(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
-  return bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : new Uint8Array(bytes);
+  return bytes.buffer instanceof ArrayBuffer
+    ? (bytes as Uint8Array<ArrayBuffer>)
+    : new Uint8Array(bytes);
 }
 
 export function isJsonType(contentType: string): boolean {
@@ -72,14 +79,23 @@ export function bytesToBase64(bytes: Uint8Array): string {
 export function isEncodedValue(value: unknown): value is EncodedValue {
   if (value === null || typeof value !== "object" || Array.isArray(value)) return false;
   const v = value as Record<string, unknown>;
-  return typeof v.base64 === "string" && typeof v.contentType === "string" && Object.keys(v).length === 2;
+  return (
+    typeof v.base64 === "string" && typeof v.contentType === "string" && Object.keys(v).length === 2
+  );
 }
 
 /** The bytes and content type of a bundle entry, as they would be written with PUT. `contentType`
  *  (from the bundle's `meta`) keeps a JSON type such as application/vnd.x+json; default JSON. */
-export function bundleEntryToBody(value: unknown, contentType?: string): { body: Uint8Array<ArrayBuffer>; contentType: string } {
-  if (isEncodedValue(value)) return { body: base64ToBytes(value.base64), contentType: value.contentType };
-  return { body: utf8(JSON.stringify(value)), contentType: contentType && isJsonType(contentType) ? contentType : jsonType };
+export function bundleEntryToBody(
+  value: unknown,
+  contentType?: string,
+): { body: Uint8Array<ArrayBuffer>; contentType: string } {
+  if (isEncodedValue(value))
+    return { body: base64ToBytes(value.base64), contentType: value.contentType };
+  return {
+    body: utf8(JSON.stringify(value)),
+    contentType: contentType && isJsonType(contentType) ? contentType : jsonType,
+  };
 }
 
 /** A value as it appears in JSON documents (lists, watch events): bytes or text for encoded ones. */
@@ -90,11 +106,17 @@ export function decodeInline(value: unknown): unknown {
 }
 
 /** Equal as stored values: JSON compares by meaning (a bundle re-serializes it), others by bytes. */
-export function sameValue(a: { bytes: Uint8Array; contentType: string }, b: { bytes: Uint8Array; contentType: string }): boolean {
+export function sameValue(
+  a: { bytes: Uint8Array; contentType: string },
+  b: { bytes: Uint8Array; contentType: string },
+): boolean {
   if (a.contentType !== b.contentType) return false;
   if (!isJsonType(a.contentType)) return bytesEqual(a.bytes, b.bytes);
   try {
-    return JSON.stringify(JSON.parse(bytesToText(a.bytes))) === JSON.stringify(JSON.parse(bytesToText(b.bytes)));
+    return (
+      JSON.stringify(JSON.parse(bytesToText(a.bytes))) ===
+      JSON.stringify(JSON.parse(bytesToText(b.bytes)))
+    );
   } catch {
     return bytesEqual(a.bytes, b.bytes);
   }

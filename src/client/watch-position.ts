@@ -46,7 +46,8 @@ export class WatchPosition {
 
   /** A progress event: the stream has delivered everything up to `revision`. */
   progress(revision: number): void {
-    if (this.#doneThrough === undefined || revision > this.#doneThrough) this.#doneThrough = revision;
+    if (this.#doneThrough === undefined || revision > this.#doneThrough)
+      this.#doneThrough = revision;
     if (this.#partial && this.#partial.revision <= revision) this.#partial = undefined;
   }
 
@@ -58,7 +59,10 @@ export class WatchPosition {
   resync(items: ListItem[], fromRevision: number, throughRevision: number): void {
     this.#doneThrough = fromRevision;
     this.#partial = undefined;
-    this.#snapshot = { modRevisions: new Map(items.map((i) => [i.key, i.modRevision])), through: throughRevision };
+    this.#snapshot = {
+      modRevisions: new Map(items.map((i) => [i.key, i.modRevision])),
+      through: throughRevision,
+    };
   }
 
   #coveredBySnapshot(change: Change): boolean {
@@ -69,9 +73,10 @@ export class WatchPosition {
       return false;
     }
     const seen = snapshot.modRevisions.get(change.key);
-    const covered = change.type === "delete"
-      ? seen === undefined || seen > change.modRevision
-      : seen !== undefined && seen >= change.modRevision;
+    const covered =
+      change.type === "delete"
+        ? seen === undefined || seen > change.modRevision
+        : seen !== undefined && seen >= change.modRevision;
     // A delivered change is now part of what the consumer holds; a later event is judged on it.
     if (!covered && change.type === "delete") snapshot.modRevisions.delete(change.key);
     else if (!covered) snapshot.modRevisions.set(change.key, change.modRevision);

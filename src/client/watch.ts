@@ -61,12 +61,18 @@ export async function* watch(deps: WatchDeps, options: WatchOptions): AsyncGener
     }
     // Back off only when connections fail or end empty, so a flapping server is not hammered.
     failures = delivered ? 0 : failures + 1;
-    if (failures > 0) await sleep(backoffDelayMs(failures - 1, deps.backoff), signal).catch(() => {});
+    if (failures > 0)
+      await sleep(backoffDelayMs(failures - 1, deps.backoff), signal).catch(() => {});
   }
 }
 
 /** One connection: yields new events until the stream ends or asks for a reconnect. */
-async function* streamOnce(deps: WatchDeps, options: WatchOptions, values: boolean, position: WatchPosition): AsyncGenerator<WatchEvent> {
+async function* streamOnce(
+  deps: WatchDeps,
+  options: WatchOptions,
+  values: boolean,
+  position: WatchPosition,
+): AsyncGenerator<WatchEvent> {
   // Event ids are revisions, set only where a revision is complete; Last-Event-ID N resumes with
   // the changes after N. That is the position's resume point (a half-delivered revision is sent
   // again in full, and its already-seen keys dropped).
@@ -88,7 +94,13 @@ async function* streamOnce(deps: WatchDeps, options: WatchOptions, values: boole
   }
 }
 
-async function handle(deps: WatchDeps, options: WatchOptions, values: boolean, position: WatchPosition, message: SseMessage): Promise<WatchEvent | undefined> {
+async function handle(
+  deps: WatchDeps,
+  options: WatchOptions,
+  values: boolean,
+  position: WatchPosition,
+  message: SseMessage,
+): Promise<WatchEvent | undefined> {
   const data = parseData(message.data);
   switch (message.event) {
     case "put":
@@ -96,7 +108,8 @@ async function handle(deps: WatchDeps, options: WatchOptions, values: boolean, p
       const change = toChange(message.event, data);
       const fresh = change !== undefined && position.accept(change);
       // The server puts an id only on the last event of a revision: that revision is complete.
-      if (change && message.hasId && num(message.id) === change.modRevision) position.progress(change.modRevision);
+      if (change && message.hasId && num(message.id) === change.modRevision)
+        position.progress(change.modRevision);
       return fresh ? change : undefined;
     }
     case "progress": {
@@ -113,13 +126,19 @@ async function handle(deps: WatchDeps, options: WatchOptions, values: boolean, p
     }
     case "error":
       // The server gave up on this stream; reconnecting (with backoff) resumes it.
-      throw new UnavailableError(0, { title: "Watch stream failed", detail: typeof data.detail === "string" ? data.detail : message.data });
+      throw new UnavailableError(0, {
+        title: "Watch stream failed",
+        detail: typeof data.detail === "string" ? data.detail : message.data,
+      });
     default:
       return undefined;
   }
 }
 
-function toChange(type: "put" | "delete", data: Record<string, unknown>): PutEvent | DeleteEvent | undefined {
+function toChange(
+  type: "put" | "delete",
+  data: Record<string, unknown>,
+): PutEvent | DeleteEvent | undefined {
   const key = data.key;
   const modRevision = num(data.modRevision);
   if (typeof key !== "string" || modRevision === undefined) return undefined;
@@ -135,7 +154,6 @@ function toChange(type: "put" | "delete", data: Record<string, unknown>): PutEve
   if ("value" in data) event.value = decodeInline(data.value);
   return event;
 }
-
 
 function parseData(data: string): Record<string, unknown> {
   try {
@@ -153,5 +171,8 @@ function num(value: unknown): number | undefined {
 
 /** A connection that broke mid-stream (reset, proxy timeout) surfaces as a plain TypeError. */
 function isStreamBreak(error: unknown): boolean {
-  return error instanceof TypeError || (error instanceof Error && /terminated|reset|socket|network/i.test(error.message));
+  return (
+    error instanceof TypeError ||
+    (error instanceof Error && /terminated|reset|socket|network/i.test(error.message))
+  );
 }

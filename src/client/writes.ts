@@ -31,43 +31,89 @@ export interface PutResult {
 }
 
 function writeHeaders(options: WriteOptions): Record<string, string> {
-  const headers: Record<string, string> = { "idempotency-key": options.idempotencyKey ?? crypto.randomUUID() };
+  const headers: Record<string, string> = {
+    "idempotency-key": options.idempotencyKey ?? crypto.randomUUID(),
+  };
   if (options.ifMatch !== undefined) headers["if-match"] = options.ifMatch;
   return headers;
 }
 
-export async function put(ctx: ClientContext, key: string, value: PutValue, options: PutOptions = {}): Promise<PutResult> {
+export async function put(
+  ctx: ClientContext,
+  key: string,
+  value: PutValue,
+  options: PutOptions = {},
+): Promise<PutResult> {
   const { body, contentType } = encodeBody(value, options.contentType);
   const headers: Record<string, string> = { ...writeHeaders(options), "content-type": contentType };
   if (options.createOnly) headers["if-none-match"] = "*";
   return ctx.http.send(
-    { method: "PUT", path: kvPath(key), headers, body, namespace: namespaceOf(key), ...call(options) },
+    {
+      method: "PUT",
+      path: kvPath(key),
+      headers,
+      body,
+      namespace: namespaceOf(key),
+      ...call(options),
+    },
     async (res) => {
       const entry = (await res.json()) as Entry;
       const etag = res.headers.get("etag") ?? "";
       // Cache what was written: the next get revalidates it with one 304.
       // A copy: the caller may reuse its buffer.
-      if (etag) ctx.values.set(key, etag, { key, bytes: body.slice(), contentType, etag, version: entry.version });
+      if (etag)
+        ctx.values.set(key, etag, {
+          key,
+          bytes: body.slice(),
+          contentType,
+          etag,
+          version: entry.version,
+        });
       return { entry, etag, created: res.status === 201 };
     },
   );
 }
 
-export async function remove(ctx: ClientContext, key: string, options: WriteOptions = {}): Promise<void> {
+export async function remove(
+  ctx: ClientContext,
+  key: string,
+  options: WriteOptions = {},
+): Promise<void> {
   ctx.values.delete(key);
   await ctx.http.send(
-    { method: "DELETE", path: kvPath(key), headers: writeHeaders(options), namespace: namespaceOf(key), ...call(options) },
+    {
+      method: "DELETE",
+      path: kvPath(key),
+      headers: writeHeaders(options),
+      namespace: namespaceOf(key),
+      ...call(options),
+    },
     async (res) => void (await res.body?.cancel()),
   );
 }
 
-export async function txn(ctx: ClientContext, request: TxnRequest, options: Omit<WriteOptions, "ifMatch"> = {}): Promise<TxnResponse> {
-  const keys = [...(request.compare ?? []), ...(request.success ?? []), ...(request.failure ?? [])].map((x) => x.key);
+export async function txn(
+  ctx: ClientContext,
+  request: TxnRequest,
+  options: Omit<WriteOptions, "ifMatch"> = {},
+): Promise<TxnResponse> {
+  const keys = [
+    ...(request.compare ?? []),
+    ...(request.success ?? []),
+    ...(request.failure ?? []),
+  ].map((x) => x.key);
   for (const key of keys) ctx.values.delete(key);
   const headers = { ...writeHeaders(options), "content-type": "application/json" };
   return ctx.http.send(
     // All keys share a namespace in the base case; the first one names the consistency token.
-    { method: "POST", path: "/v1/txn", headers, body: JSON.stringify(request), ...ns(keys[0]), ...call(options) },
+    {
+      method: "POST",
+      path: "/v1/txn",
+      headers,
+      body: JSON.stringify(request),
+      ...ns(keys[0]),
+      ...call(options),
+    },
     async (res) => (await res.json()) as TxnResponse,
   );
 }
@@ -84,21 +130,38 @@ export interface UpdateOptions extends CallOptions {
 
 /** `fn` gets the current value (parsed JSON, text or bytes; undefined when absent) and returns the
  *  next one, or undefined to leave the key as it is. */
-export type Updater<T> = (current: T | undefined, entry: Value | undefined) => T | undefined | Promise<T | undefined>;
+export type Updater<T> = (
+  current: T | undefined,
+  entry: Value | undefined,
+) => T | undefined | Promise<T | undefined>;
 
-export async function update<T>(ctx: ClientContext, key: string, fn: Updater<T>, options: UpdateOptions = {}): Promise<PutResult | undefined> {
+export async function update<T>(
+  ctx: ClientContext,
+  key: string,
+  fn: Updater<T>,
+  options: UpdateOptions = {},
+): Promise<PutResult | undefined> {
   const attemptsMax = options.attemptsMax ?? 10;
   for (let attempt = 0; ; attempt++) {
     // Never stale: a compare-and-set must start from what the store holds.
-    const current = await getValue(ctx, key, { ...call(options), allowStale: false }).catch((e: unknown) => {
-      if (e instanceof NotFoundError) return undefined;
-      throw e;
-    });
-    const next = await fn(current && (decodeValue(current.bytes, current.contentType) as T), current);
+    const current = await getValue(ctx, key, { ...call(options), allowStale: false }).catch(
+      (e: unknown) => {
+        if (e instanceof NotFoundError) return undefined;
+        throw e;
+      },
+    );
+    const next = await fn(
+      current && (decodeValue(current.bytes, current.contentType) as T),
+      current,
+    );
     if (next === undefined) return undefined;
     const precondition: PutOptions = current ? { ifMatch: current.etag } : { createOnly: true };
     try {
-      return await put(ctx, key, next as PutValue, { ...precondition, ...call(options), ...ct(options, current) });
+      return await put(ctx, key, next as PutValue, {
+        ...precondition,
+        ...call(options),
+        ...ct(options, current),
+      });
     } catch (error) {
       if (!(error instanceof ConflictError) || attempt + 1 >= attemptsMax) throw error;
       ctx.values.delete(key);

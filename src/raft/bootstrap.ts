@@ -17,10 +17,16 @@ export const bootstrapIndex = 1;
  * application must accept empty snapshot data as "the initial state".
  */
 export function bootstrap(storage: LogStorage, conf: ConfState): void {
-  assert(storage.lastIndex() === 0 && storage.initialState().hardState.term === 0, "bootstrap: storage is not empty");
+  assert(
+    storage.lastIndex() === 0 && storage.initialState().hardState.term === 0,
+    "bootstrap: storage is not empty",
+  );
   assert(conf.voters.length > 0, "bootstrap: a group needs at least one voter");
   const overlap = conf.voters.filter((id) => conf.learners.includes(id));
   assert(overlap.length === 0, `bootstrap: ${overlap.join(", ")} cannot be both voter and learner`);
-  storage.applySnapshot({ metadata: { index: bootstrapIndex, term: 1, conf }, data: new Uint8Array() });
+  storage.applySnapshot({
+    metadata: { index: bootstrapIndex, term: 1, conf },
+    data: new Uint8Array(),
+  });
   storage.setHardState({ term: 1, vote: "", commit: bootstrapIndex });
 }

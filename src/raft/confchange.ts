@@ -4,7 +4,13 @@ import type { ConfChange, ConfChangeType, ConfState, NodeId } from "./types.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-const confChangeTypes: readonly ConfChangeType[] = ["addVoter", "removeVoter", "addLearner", "promoteLearner", "removeLearner"];
+const confChangeTypes: readonly ConfChangeType[] = [
+  "addVoter",
+  "removeVoter",
+  "addLearner",
+  "promoteLearner",
+  "removeLearner",
+];
 
 export function encodeConfChange(cc: ConfChange): Uint8Array {
   return encoder.encode(JSON.stringify({ type: cc.type, nodeId: cc.nodeId }));
@@ -15,7 +21,11 @@ export function decodeConfChange(data: Uint8Array): ConfChange {
   const value: unknown = JSON.parse(decoder.decode(data));
   if (typeof value !== "object" || value === null) throw new Error("conf change: not an object");
   const { type, nodeId } = value as Record<string, unknown>;
-  if (!confChangeTypes.includes(type as ConfChangeType) || typeof nodeId !== "string" || nodeId === "") {
+  if (
+    !confChangeTypes.includes(type as ConfChangeType) ||
+    typeof nodeId !== "string" ||
+    nodeId === ""
+  ) {
     throw new Error(`conf change: invalid ${JSON.stringify(value)}`);
   }
   return { type: type as ConfChangeType, nodeId };
@@ -35,7 +45,9 @@ export function confChangeError(conf: ConfState, cc: ConfChange): string | undef
   const learner = conf.learners.includes(cc.nodeId);
   switch (cc.type) {
     case "addVoter":
-      return voter || learner ? `${cc.nodeId} is already a member (use promoteLearner for a learner)` : undefined;
+      return voter || learner
+        ? `${cc.nodeId} is already a member (use promoteLearner for a learner)`
+        : undefined;
     case "addLearner":
       return voter || learner ? `${cc.nodeId} is already a member` : undefined;
     case "promoteLearner":

@@ -14,22 +14,39 @@ export const snapshotChunkBytesCeiling = 1024 * 1024;
 export function validateConfig(cfg: RaftConfig): void {
   assert(cfg.id !== "", "config.id must not be empty");
   assert(cfg.heartbeatIntervalTicks >= 1, "heartbeatIntervalTicks must be at least 1");
-  assert(cfg.electionTimeoutTicks > cfg.heartbeatIntervalTicks, "electionTimeoutTicks must exceed heartbeatIntervalTicks");
+  assert(
+    cfg.electionTimeoutTicks > cfg.heartbeatIntervalTicks,
+    "electionTimeoutTicks must exceed heartbeatIntervalTicks",
+  );
   assert(cfg.inflightMessagesMax >= 1, "inflightMessagesMax must be at least 1");
-  assert(cfg.messageBytesMax >= 1 && cfg.messageBytesMax <= messageBytesCeiling, "messageBytesMax must be in [1, 2 MiB]");
-  assert(cfg.snapshotChunkBytesMax >= 1 && cfg.snapshotChunkBytesMax <= snapshotChunkBytesCeiling, "snapshotChunkBytesMax must be in [1, 1 MiB]");
+  assert(
+    cfg.messageBytesMax >= 1 && cfg.messageBytesMax <= messageBytesCeiling,
+    "messageBytesMax must be in [1, 2 MiB]",
+  );
+  assert(
+    cfg.snapshotChunkBytesMax >= 1 && cfg.snapshotChunkBytesMax <= snapshotChunkBytesCeiling,
+    "snapshotChunkBytesMax must be in [1, 1 MiB]",
+  );
   assert(cfg.uncommittedBytesMax >= 1, "uncommittedBytesMax must be at least 1");
   assert(cfg.quiesceAfterTicks >= 0, "quiesceAfterTicks must not be negative");
   const leaseMs = cfg.readLeaseMs ?? 0;
   assert(leaseMs >= 0, "readLeaseMs must not be negative");
-  if (leaseMs > 0) assert((cfg.voteRefusalMs ?? 0) > leaseMs, "voteRefusalMs must exceed readLeaseMs (followers must promise longer than the leader relies on)");
+  if (leaseMs > 0)
+    assert(
+      (cfg.voteRefusalMs ?? 0) > leaseMs,
+      "voteRefusalMs must exceed readLeaseMs (followers must promise longer than the leader relies on)",
+    );
 }
 
 /**
  * A production-minded configuration for member `id`: PreVote and CheckQuorum on, 1 MiB
  * messages and chunks at most, quiescence after 20 idle ticks. Override what you need.
  */
-export function defaultRaftConfig(id: NodeId, seed: number, overrides: Partial<RaftConfig> = {}): RaftConfig {
+export function defaultRaftConfig(
+  id: NodeId,
+  seed: number,
+  overrides: Partial<RaftConfig> = {},
+): RaftConfig {
   return {
     id,
     seed,

@@ -31,7 +31,10 @@ export class ConfLog {
     let changed = false;
     for (const e of entries) {
       if (e.type !== "conf") continue;
-      this.points.push({ index: e.index, conf: applyConfChange(this.current(), decodeConfChange(e.data)) });
+      this.points.push({
+        index: e.index,
+        conf: applyConfChange(this.current(), decodeConfChange(e.data)),
+      });
       changed = true;
     }
     return changed;
@@ -47,7 +50,8 @@ export class ConfLog {
 
   /** Committed conf entries can no longer be truncated: fold them into the base. */
   commitTo(index: number): void {
-    while (this.points.length > 0 && this.points[0]!.index <= index) this.base = this.points.shift()!.conf;
+    while (this.points.length > 0 && this.points[0]!.index <= index)
+      this.base = this.points.shift()!.conf;
   }
 
   reset(base: ConfState): void {

@@ -50,9 +50,9 @@ export function handleVoteRequest(r: Raft, m: Message): void {
   const canVote =
     !promised &&
     (r.vote === m.from ||
-    (r.vote === "" && r.lead === "") ||
-    // A pre-vote for a future term binds nothing; the lease check in Raft.step already ran.
-    (pre && m.term > r.term));
+      (r.vote === "" && r.lead === "") ||
+      // A pre-vote for a future term binds nothing; the lease check in Raft.step already ran.
+      (pre && m.term > r.term));
   const respType = pre ? "preVoteResp" : "voteResp";
   if (canVote && r.log.isUpToDate(m.index ?? 0, m.logTerm ?? 0)) {
     // Answer in the candidate's term: it ignores answers from older terms.

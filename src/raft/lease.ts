@@ -24,7 +24,10 @@ export function leasesOn(r: Raft): boolean {
 /** The caller's clock reading; must be given to every call that can depend on it once leases are on. */
 export function observeTime(r: Raft, nowMs: number | undefined): void {
   if (!leasesOn(r)) return;
-  assert(nowMs !== undefined && Number.isFinite(nowMs), "read leases are on: pass the clock's reading (nowMs)");
+  assert(
+    nowMs !== undefined && Number.isFinite(nowMs),
+    "read leases are on: pass the clock's reading (nowMs)",
+  );
   // A clock reading never moves the member's time back (a stale reading is ignored).
   if (nowMs > r.nowMs) r.nowMs = nowMs;
 }
@@ -69,7 +72,8 @@ export function leaseReadIndex(r: Raft): number | null {
   if (r.log.term(r.log.committed) !== r.term) return null;
   // Judged at the newest reading seen (observeTime): a stale one must not revive an expired lease.
   const since = r.nowMs - (r.cfg.readLeaseMs ?? 0);
-  const fresh = (id: NodeId) => id === r.id || (r.leaseAcks.get(id) ?? Number.NEGATIVE_INFINITY) > since;
+  const fresh = (id: NodeId) =>
+    id === r.id || (r.leaseAcks.get(id) ?? Number.NEGATIVE_INFINITY) > since;
   if (!hasQuorum(r.trk.conf.voters, fresh)) return null;
   r.quiesceElapsed = 0;
   return r.log.committed;

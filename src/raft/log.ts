@@ -98,12 +98,19 @@ export class RaftLog {
    * the index from which entries were written (0 when all were already present); undefined
    * when the consistency check fails.
    */
-  maybeAppend(prevIndex: number, prevTerm: number, entries: readonly Entry[]): { lastNew: number; appendedFrom: number } | undefined {
+  maybeAppend(
+    prevIndex: number,
+    prevTerm: number,
+    entries: readonly Entry[],
+  ): { lastNew: number; appendedFrom: number } | undefined {
     if (!this.matchTerm(prevIndex, prevTerm)) return undefined;
     const lastNew = prevIndex + entries.length;
     const conflict = this.findConflict(entries);
     if (conflict !== 0) {
-      assert(conflict > this.committed, `log: conflict at ${conflict} is at or below commit ${this.committed}`);
+      assert(
+        conflict > this.committed,
+        `log: conflict at ${conflict} is at or below commit ${this.committed}`,
+      );
       this.append(entries.slice(conflict - (prevIndex + 1)));
     }
     return { lastNew, appendedFrom: conflict };
@@ -113,7 +120,10 @@ export class RaftLog {
   append(entries: readonly Entry[]): number {
     const first = entries[0];
     if (first === undefined) return this.lastIndex();
-    assert(first.index - 1 >= this.committed, `log: appending at ${first.index} would overwrite commit ${this.committed}`);
+    assert(
+      first.index - 1 >= this.committed,
+      `log: appending at ${first.index} would overwrite commit ${this.committed}`,
+    );
     assert(first.index <= this.lastIndex() + 1, `log: gap before ${first.index}`);
     this.unstable.truncateAndAppend(entries);
     return this.lastIndex();
@@ -154,7 +164,10 @@ export class RaftLog {
 
   appliedTo(index: number): void {
     if (index === 0) return;
-    assert(index <= this.committed && index >= this.applied, `log: applied ${index} out of [${this.applied},${this.committed}]`);
+    assert(
+      index <= this.committed && index >= this.applied,
+      `log: applied ${index} out of [${this.applied},${this.committed}]`,
+    );
     this.applied = index;
   }
 

@@ -6,7 +6,10 @@ import { CompactedError, UnavailableError, type InitialState, type LogStorage } 
 import { emptyHardState, type Entry, type HardState, type Snapshot } from "./types.ts";
 
 function emptySnapshot(): Snapshot {
-  return { metadata: { index: 0, term: 0, conf: { voters: [], learners: [] } }, data: new Uint8Array() };
+  return {
+    metadata: { index: 0, term: 0, conf: { voters: [], learners: [] } },
+    data: new Uint8Array(),
+  };
 }
 
 export class MemoryStorage implements LogStorage {
@@ -17,7 +20,10 @@ export class MemoryStorage implements LogStorage {
 
   initialState(): InitialState {
     const conf = this.snap.metadata.conf;
-    return { hardState: { ...this.hardState }, confState: { voters: [...conf.voters], learners: [...conf.learners] } };
+    return {
+      hardState: { ...this.hardState },
+      confState: { voters: [...conf.voters], learners: [...conf.learners] },
+    };
   }
 
   firstIndex(): number {
@@ -51,8 +57,12 @@ export class MemoryStorage implements LogStorage {
   append(entries: Entry[]): void {
     const firstNew = entries[0];
     if (firstNew === undefined) return;
-    assert(firstNew.index <= this.lastIndex() + 1, `append: gap between ${this.lastIndex()} and ${firstNew.index}`);
-    for (let i = 1; i < entries.length; i++) assert(entries[i]!.index === firstNew.index + i, "append: indexes not contiguous");
+    assert(
+      firstNew.index <= this.lastIndex() + 1,
+      `append: gap between ${this.lastIndex()} and ${firstNew.index}`,
+    );
+    for (let i = 1; i < entries.length; i++)
+      assert(entries[i]!.index === firstNew.index + i, "append: indexes not contiguous");
     // Entries already folded into the snapshot are not rewritten.
     const kept = entries.filter((e) => e.index >= this.firstIndex());
     const start = kept[0];
@@ -65,16 +75,28 @@ export class MemoryStorage implements LogStorage {
   }
 
   applySnapshot(snapshot: Snapshot): void {
-    assert(snapshot.metadata.index >= this.snap.metadata.index, `applySnapshot: ${snapshot.metadata.index} is older than ${this.snap.metadata.index}`);
+    assert(
+      snapshot.metadata.index >= this.snap.metadata.index,
+      `applySnapshot: ${snapshot.metadata.index} is older than ${this.snap.metadata.index}`,
+    );
     this.snap = snapshot;
     this.ents = [];
   }
 
   compact(snapshot: Snapshot): void {
     const index = snapshot.metadata.index;
-    assert(index >= this.snap.metadata.index, `compact: ${index} is older than the snapshot at ${this.snap.metadata.index}`);
-    assert(index <= this.lastIndex(), `compact: ${index} is beyond the last index ${this.lastIndex()}`);
-    assert(this.term(index) === snapshot.metadata.term, `compact: the snapshot's term does not match the log at ${index}`);
+    assert(
+      index >= this.snap.metadata.index,
+      `compact: ${index} is older than the snapshot at ${this.snap.metadata.index}`,
+    );
+    assert(
+      index <= this.lastIndex(),
+      `compact: ${index} is beyond the last index ${this.lastIndex()}`,
+    );
+    assert(
+      this.term(index) === snapshot.metadata.term,
+      `compact: the snapshot's term does not match the log at ${index}`,
+    );
     this.ents = this.ents.slice(index - this.firstIndex() + 1);
     this.snap = snapshot;
   }

@@ -48,7 +48,10 @@ export class Progress {
 
   becomeProbe(): void {
     // After a snapshot, the follower has at least the snapshot's entries.
-    const next = this.state === "snapshot" ? Math.max(this.match + 1, this.pendingSnapshot + 1) : this.match + 1;
+    const next =
+      this.state === "snapshot"
+        ? Math.max(this.match + 1, this.pendingSnapshot + 1)
+        : this.match + 1;
     this.resetState("probe");
     this.next = next;
   }

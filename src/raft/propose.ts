@@ -29,10 +29,16 @@ function refuse(reason: ProposeRefusal, message: string): ProposeResult {
  */
 export function confChangeRefusal(r: Raft, cc: ConfChange): ProposeResult | undefined {
   if (r.pendingConfIndex > r.log.committed) {
-    return refuse("confChangePending", `the membership change at index ${r.pendingConfIndex} is not yet committed; retry after it commits`);
+    return refuse(
+      "confChangePending",
+      `the membership change at index ${r.pendingConfIndex} is not yet committed; retry after it commits`,
+    );
   }
   if (r.log.term(r.log.committed) !== r.term) {
-    return refuse("leaderNotReady", "the new leader has not yet committed an entry of its term; retry shortly");
+    return refuse(
+      "leaderNotReady",
+      "the new leader has not yet committed an entry of its term; retry shortly",
+    );
   }
   const error = confChangeError(r.trk.conf, cc);
   return error === undefined ? undefined : refuse("invalidConfChange", error);
@@ -41,7 +47,10 @@ export function confChangeRefusal(r: Raft, cc: ConfChange): ProposeResult | unde
 export function propose(r: Raft, type: EntryType, data: Uint8Array): ProposeResult {
   wake(r);
   if (data.byteLength > r.cfg.messageBytesMax) {
-    return refuse("tooLarge", `the command has ${data.byteLength} bytes; messageBytesMax is ${r.cfg.messageBytesMax}`);
+    return refuse(
+      "tooLarge",
+      `the command has ${data.byteLength} bytes; messageBytesMax is ${r.cfg.messageBytesMax}`,
+    );
   }
   if (r.role === "leader") return proposeAsLeader(r, type, data);
   if (r.role === "follower" && r.lead !== "") {
@@ -60,7 +69,10 @@ function proposeAsLeader(r: Raft, type: EntryType, data: Uint8Array): ProposeRes
     if (refusal !== undefined) return refusal;
   }
   if (!appendProposals(r, [{ type, data }])) {
-    return refuse("backpressure", `more than uncommittedBytesMax (${r.cfg.uncommittedBytesMax}) bytes are uncommitted; retry later`);
+    return refuse(
+      "backpressure",
+      `more than uncommittedBytesMax (${r.cfg.uncommittedBytesMax}) bytes are uncommitted; retry later`,
+    );
   }
   return accepted;
 }
@@ -70,7 +82,10 @@ export function proposeConfChange(r: Raft, cc: ConfChange): ProposeResult {
 }
 
 /** Leader: appends proposals, recording a conf entry as pending *before* it can commit. */
-export function appendProposals(r: Raft, proposals: readonly Pick<Entry, "type" | "data">[]): boolean {
+export function appendProposals(
+  r: Raft,
+  proposals: readonly Pick<Entry, "type" | "data">[],
+): boolean {
   const previous = r.pendingConfIndex;
   const confAt = proposals.findIndex((p) => p.type === "conf");
   if (confAt >= 0) r.pendingConfIndex = r.log.lastIndex() + 1 + confAt;

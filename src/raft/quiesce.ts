@@ -45,7 +45,10 @@ export function wakesUp(r: Raft, m: Message): boolean {
   if (m.quiesce === true) return false;
   // An older term's message is dropped or answered at once: no work that needs ticks.
   if (m.term !== 0 && m.term < r.term) return false;
-  if (r.role === "leader" && (m.type === "appResp" || m.type === "heartbeatResp" || m.type === "snapResp")) {
+  if (
+    r.role === "leader" &&
+    (m.type === "appResp" || m.type === "heartbeatResp" || m.type === "snapResp")
+  ) {
     return m.context === wakeContext;
   }
   if (r.role !== "leader" && answerTypes.has(m.type)) return false;
@@ -59,7 +62,14 @@ export function wakesUp(r: Raft, m: Message): boolean {
  * the read gets its state; serving it needs applying, not ticks. (Found by the simulator: such
  * answers, delayed past the quiesce, woke learners, which nobody put back to sleep.)
  */
-const answerTypes: ReadonlySet<Message["type"]> = new Set(["appResp", "heartbeatResp", "snapResp", "preVoteResp", "voteResp", "readIndexResp"]);
+const answerTypes: ReadonlySet<Message["type"]> = new Set([
+  "appResp",
+  "heartbeatResp",
+  "snapResp",
+  "preVoteResp",
+  "voteResp",
+  "readIndexResp",
+]);
 
 /**
  * Follower: a message its leader sent before the group slept, delayed past the quiesce heartbeat.
@@ -107,5 +117,6 @@ export function wake(r: Raft, from?: NodeId): void {
     return;
   }
   r.leaseValid = false;
-  if (r.lead !== "" && from !== r.lead) r.send({ type: "heartbeatResp", to: r.lead, context: wakeContext });
+  if (r.lead !== "" && from !== r.lead)
+    r.send({ type: "heartbeatResp", to: r.lead, context: wakeContext });
 }

@@ -18,7 +18,10 @@ export function committedIndex(voters: readonly NodeId[], matchOf: (id: NodeId) 
 export type VoteResult = "won" | "lost" | "pending";
 
 /** Only votes of members of `voters` count (learners and strangers are ignored). */
-export function voteResult(voters: readonly NodeId[], votes: ReadonlyMap<NodeId, boolean>): VoteResult {
+export function voteResult(
+  voters: readonly NodeId[],
+  votes: ReadonlyMap<NodeId, boolean>,
+): VoteResult {
   if (voters.length === 0) return "won";
   let granted = 0;
   let rejected = 0;

@@ -75,11 +75,15 @@ export class Raft {
   ) {
     validateConfig(cfg);
     this.id = cfg.id;
-    this.refuseVotesUntilMs = this.votePromiseStoredMs = cfg.votesRefusedUntilMs ?? Number.NEGATIVE_INFINITY;
+    this.refuseVotesUntilMs = this.votePromiseStoredMs =
+      cfg.votesRefusedUntilMs ?? Number.NEGATIVE_INFINITY;
     this.rand = new Rand(cfg.seed);
     const { hardState, confState } = storage.initialState();
     this.log = new RaftLog(storage, appliedIndex);
-    assert(hardState.commit <= this.log.lastIndex(), `hardState.commit ${hardState.commit} beyond the log's last index`);
+    assert(
+      hardState.commit <= this.log.lastIndex(),
+      `hardState.commit ${hardState.commit} beyond the log's last index`,
+    );
     this.confLog = new ConfLog(confState);
     this.replayConfEntries(storage);
     this.trk = new ProgressTracker(cfg.inflightMessagesMax);
@@ -106,7 +110,11 @@ export class Raft {
 
   send(m: Outgoing): void {
     const local = m.type === "prop" || m.type === "readIndex" || m.type === "transferLeader";
-    const votes = m.type === "vote" || m.type === "preVote" || m.type === "voteResp" || m.type === "preVoteResp";
+    const votes =
+      m.type === "vote" ||
+      m.type === "preVote" ||
+      m.type === "voteResp" ||
+      m.type === "preVoteResp";
     if (votes) assert(m.term !== undefined && m.term > 0, `${m.type} needs an explicit term`);
     const term = m.term ?? (local ? 0 : this.term);
     this.msgs.push({ ...m, from: this.id, term });
@@ -125,7 +133,8 @@ export class Raft {
     this.quiesceElapsed = 0;
     this.electionElapsed = 0;
     this.heartbeatElapsed = 0;
-    this.randomizedElectionTimeoutTicks = this.cfg.electionTimeoutTicks + this.rand.intBelow(this.cfg.electionTimeoutTicks);
+    this.randomizedElectionTimeoutTicks =
+      this.cfg.electionTimeoutTicks + this.rand.intBelow(this.cfg.electionTimeoutTicks);
     this.leadTransferee = "";
     this.leaseAcks = new Map();
     this.leaseRevoked = false;
@@ -182,9 +191,12 @@ export class Raft {
    */
   appendEntries(proposals: readonly Pick<Entry, "type" | "data">[]): boolean {
     const bytes = proposals.reduce((sum, p) => sum + p.data.byteLength, 0);
-    if (this.uncommittedBytes > 0 && this.uncommittedBytes + bytes > this.cfg.uncommittedBytesMax) return false;
+    if (this.uncommittedBytes > 0 && this.uncommittedBytes + bytes > this.cfg.uncommittedBytesMax)
+      return false;
     let index = this.log.lastIndex();
-    const entries = proposals.map((p): Entry => ({ term: this.term, index: ++index, type: p.type, data: p.data }));
+    const entries = proposals.map(
+      (p): Entry => ({ term: this.term, index: ++index, type: p.type, data: p.data }),
+    );
     const last = this.log.append(entries);
     this.uncommitted.push({ index: last, bytes });
     this.uncommittedBytes += bytes;

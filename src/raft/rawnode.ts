@@ -11,7 +11,15 @@ import { sendAppend } from "./replication.ts";
 import { tickLeader } from "./leader.ts";
 import type { LogStorage } from "./storage.ts";
 import { handleTransferLeader } from "./transfer.ts";
-import type { ConfChange, HardState, Message, NodeId, RaftConfig, Ready, SoftState } from "./types.ts";
+import type {
+  ConfChange,
+  HardState,
+  Message,
+  NodeId,
+  RaftConfig,
+  Ready,
+  SoftState,
+} from "./types.ts";
 
 import { basicStatusOf, statusOf, type BasicStatus, type Status } from "./status.ts";
 
@@ -89,14 +97,19 @@ export class RawNode {
       r.send({ type: "readIndex", to: r.lead, context });
       return { ok: true };
     }
-    return { ok: false, reason: "noLeader", message: "no leader is known (an election may be running); retry shortly" };
+    return {
+      ok: false,
+      reason: "noLeader",
+      message: "no leader is known (an election may be running); retry shortly",
+    };
   }
 
   transferLeadership(to: NodeId): void {
     const r = this.raft;
     wake(r);
     if (r.role === "leader") handleTransferLeader(r, to);
-    else if (r.role === "follower" && r.lead !== "") r.send({ type: "transferLeader", to: r.lead, transferee: to });
+    else if (r.role === "follower" && r.lead !== "")
+      r.send({ type: "transferLeader", to: r.lead, transferee: to });
   }
 
   /** Starts an election now (with PreVote when configured), unless a read-lease promise forbids it. */
@@ -151,7 +164,8 @@ export class RawNode {
     const handed: Handed = { needsTicks: rd.needsTicks };
     if (!sameSoftState(soft, this.prevSoftState)) rd.softState = handed.softState = soft;
     if (!sameHardState(hard, this.prevHardState)) rd.hardState = handed.hardState = hard;
-    if (r.votePromiseStoredMs !== this.prevVotePromiseMs) rd.votePromiseUntilMs = handed.votePromiseUntilMs = r.votePromiseStoredMs;
+    if (r.votePromiseStoredMs !== this.prevVotePromiseMs)
+      rd.votePromiseUntilMs = handed.votePromiseUntilMs = r.votePromiseStoredMs;
     const snapshot = r.log.unstable.snapshot;
     if (snapshot !== undefined) {
       rd.snapshot = snapshot;
@@ -179,7 +193,8 @@ export class RawNode {
       log.unstable.stableSnapTo(handed.snapshotIndex);
       log.applied = Math.max(log.applied, handed.snapshotIndex);
     }
-    if (handed.lastEntry !== undefined) log.unstable.stableTo(handed.lastEntry.index, handed.lastEntry.term);
+    if (handed.lastEntry !== undefined)
+      log.unstable.stableTo(handed.lastEntry.index, handed.lastEntry.term);
     if (handed.appliedIndex !== undefined) log.appliedTo(handed.appliedIndex);
   }
 

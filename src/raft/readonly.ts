@@ -45,7 +45,11 @@ export class ReadOnly {
   maybeStartRound(selfId: NodeId): string | undefined {
     if (this.round !== undefined || this.waiting.length === 0) return undefined;
     this.roundsStarted++;
-    this.round = { id: `read/${this.term}/${this.roundsStarted}`, acks: new Set([selfId]), requests: this.waiting };
+    this.round = {
+      id: `read/${this.term}/${this.roundsStarted}`,
+      acks: new Set([selfId]),
+      requests: this.waiting,
+    };
     this.waiting = [];
     return this.round.id;
   }

@@ -45,14 +45,18 @@ function readRoundPeers(r: Raft): NodeId[] {
   const others = voters.filter((v) => v !== r.id);
   const needed = majority(voters.length) - (voters.includes(r.id) ? 1 : 0);
   const fastest = r.readOnly.fastestAckers.filter((id) => others.includes(id));
-  const active = others.filter((id) => !fastest.includes(id) && r.trk.recentlyActive(id, r.id, r.cfg.electionTimeoutTicks));
+  const active = others.filter(
+    (id) => !fastest.includes(id) && r.trk.recentlyActive(id, r.id, r.cfg.electionTimeoutTicks),
+  );
   const rest = others.filter((id) => !fastest.includes(id) && !active.includes(id));
   return [...fastest, ...active, ...rest].slice(0, needed);
 }
 
 /** Leader: a heartbeat of read round `id` was acknowledged by `from`; true if the round ended. */
 function finishRound(r: Raft, id: string, from: string): boolean {
-  const released = r.readOnly.ack(id, from, (acks) => hasQuorum(r.trk.conf.voters, (v) => acks.has(v)));
+  const released = r.readOnly.ack(id, from, (acks) =>
+    hasQuorum(r.trk.conf.voters, (v) => acks.has(v)),
+  );
   if (released.length === 0) return false;
   for (const req of released) respond(r, req);
   return true;

@@ -25,7 +25,14 @@ export function sendAppend(r: Raft, to: NodeId, sendIfEmpty = true): boolean {
     throw e;
   }
   if (entries.length === 0 && !sendIfEmpty) return false;
-  r.send({ type: "app", to, index: prevIndex, logTerm: prevTerm, entries, commit: r.log.committed });
+  r.send({
+    type: "app",
+    to,
+    index: prevIndex,
+    logTerm: prevTerm,
+    entries,
+    commit: r.log.committed,
+  });
   pr.sentEntries(prevIndex + entries.length, entries.length, entryBytes(entries));
   return true;
 }
@@ -71,7 +78,14 @@ export function handleAppend(r: Raft, m: Message): void {
   // Consistency check failed: hint the largest index whose term is ≤ the leader's term there,
   // so the leader can skip a whole term of conflicting entries per round trip.
   const hint = r.log.findConflictByTerm(Math.min(prevIndex, r.log.lastIndex()), m.logTerm ?? 0);
-  r.send({ type: "appResp", to: m.from, index: prevIndex, reject: true, rejectHint: hint.index, rejectTerm: hint.term });
+  r.send({
+    type: "appResp",
+    to: m.from,
+    index: prevIndex,
+    reject: true,
+    rejectHint: hint.index,
+    rejectTerm: hint.term,
+  });
 }
 
 /** Membership follows the log's tail: revert truncated conf entries, adopt appended ones. */

@@ -44,7 +44,8 @@ export function handleSnapshotResponse(r: Raft, m: Message): void {
   if (pr === undefined) return;
   r.trk.heardFrom(m.from);
   const send = pr.snapshotSend;
-  if (pr.state !== "snapshot" || send === undefined || send.snapshot.metadata.index !== m.index) return;
+  if (pr.state !== "snapshot" || send === undefined || send.snapshot.metadata.index !== m.index)
+    return;
   send.acked = true;
   send.offset = m.snapshotOffset ?? 0;
   sendSnapshotChunk(r, m.from, pr);
@@ -72,9 +73,17 @@ export function handleSnapshotChunk(r: Raft, m: Message): void {
     return;
   }
   let rx = r.incomingSnapshot;
-  const same = rx !== undefined && rx.from === m.from && rx.term === m.term && rx.metadata.index === meta.index && rx.metadata.term === meta.term;
+  const same =
+    rx !== undefined &&
+    rx.from === m.from &&
+    rx.term === m.term &&
+    rx.metadata.index === meta.index &&
+    rx.metadata.term === meta.term;
   if (!same) {
-    rx = chunk.offset === 0 ? { from: m.from, term: m.term, metadata: meta, parts: [], received: 0 } : undefined;
+    rx =
+      chunk.offset === 0
+        ? { from: m.from, term: m.term, metadata: meta, parts: [], received: 0 }
+        : undefined;
     r.incomingSnapshot = rx;
   }
   if (rx === undefined) {

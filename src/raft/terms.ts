@@ -9,7 +9,11 @@ import type { Message } from "./types.ts";
 export function acceptHigherTerm(r: Raft, m: Message): boolean {
   if (m.type === "vote" || m.type === "preVote") {
     const force = m.context === transferContext;
-    const inLease = r.cfg.checkQuorum && r.lead !== "" && r.leaseValid && r.electionElapsed < r.cfg.electionTimeoutTicks;
+    const inLease =
+      r.cfg.checkQuorum &&
+      r.lead !== "" &&
+      r.leaseValid &&
+      r.electionElapsed < r.cfg.electionTimeoutTicks;
     // A member that hears from a live leader ignores disruptive candidates; with read leases it
     // also keeps the promise its answers to the leader's heartbeats gave (lease.ts).
     if (!force && (inLease || votePromised(r))) return false;

@@ -20,7 +20,12 @@ export interface ConfState {
   learners: NodeId[];
 }
 
-export type ConfChangeType = "addVoter" | "removeVoter" | "addLearner" | "promoteLearner" | "removeLearner";
+export type ConfChangeType =
+  | "addVoter"
+  | "removeVoter"
+  | "addLearner"
+  | "promoteLearner"
+  | "removeLearner";
 
 /** One-server-at-a-time membership change, carried by an entry of type "conf". */
 export interface ConfChange {

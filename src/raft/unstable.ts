@@ -62,7 +62,10 @@ export class Unstable {
 
   /** Entries in [lo, hi). */
   slice(lo: number, hi: number): Entry[] {
-    assert(lo >= this.offset && hi <= this.offset + this.entries.length && lo <= hi, `unstable: bad slice [${lo},${hi})`);
+    assert(
+      lo >= this.offset && hi <= this.offset + this.entries.length && lo <= hi,
+      `unstable: bad slice [${lo},${hi})`,
+    );
     return this.entries.slice(lo - this.offset, hi - this.offset);
   }
 }

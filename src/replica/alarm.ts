@@ -13,10 +13,13 @@ export class AlarmClock {
   /** After each round of work: keep the next tick scheduled exactly while ticks are needed. */
   update(needsTicks: boolean): void {
     if (needsTicks) {
-      if (this.#armedAtMs === null || this.#armedAtMs === undefined) this.#arm(Date.now() + this.tickMs);
+      if (this.#armedAtMs === null || this.#armedAtMs === undefined)
+        this.#arm(Date.now() + this.tickMs);
     } else if (this.#armedAtMs !== null) {
       this.#armedAtMs = null;
-      this.storage.deleteAlarm().catch((error: unknown) => console.error("deleteAlarm failed", error));
+      this.storage
+        .deleteAlarm()
+        .catch((error: unknown) => console.error("deleteAlarm failed", error));
     }
   }
 

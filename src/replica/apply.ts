@@ -1,7 +1,13 @@
 // The replica's applied state: the store fed with committed entries in log order, and the
 // membership as of the same index (a snapshot must record both).
 import { assert } from "../raft/assert.ts";
-import { applyConfChange, decodeConfChange, type ConfState, type Entry, type Snapshot } from "../raft/index.ts";
+import {
+  applyConfChange,
+  decodeConfChange,
+  type ConfState,
+  type Entry,
+  type Snapshot,
+} from "../raft/index.ts";
 import { Store } from "../store/index.ts";
 import type { WriteOutcome } from "../store/types.ts";
 import { decodePayload } from "./payload.ts";
@@ -33,7 +39,10 @@ export class AppliedState {
     let applied = 0;
     for (const e of entries) {
       if (e.index <= this.index) continue; // already in the store (replayed after a snapshot)
-      assert(e.index === this.index + 1, `entry ${e.index} applied after ${this.index}: the log has a gap`);
+      assert(
+        e.index === this.index + 1,
+        `entry ${e.index} applied after ${this.index}: the log has a gap`,
+      );
       this.#applyOne(e, onApplied);
       this.index = e.index;
       applied++;
@@ -43,7 +52,10 @@ export class AppliedState {
 
   /** The state as a Raft snapshot at `index`, whose entry has `term`. */
   snapshot(term: number): Snapshot {
-    return { metadata: { index: this.index, term, conf: copyConf(this.conf) }, data: this.store.snapshot() };
+    return {
+      metadata: { index: this.index, term, conf: copyConf(this.conf) },
+      data: this.store.snapshot(),
+    };
   }
 
   #applyOne(e: Entry, onApplied: OnApplied): void {

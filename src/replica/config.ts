@@ -63,7 +63,10 @@ const messageBytesMax = messageBytesCeiling;
  * votes for the election timeout in wall time, and the lease lasts half of it (at 50 ms ticks,
  * heartbeats every 100 ms renew a 250 ms lease, and 250 ms of margin remain).
  */
-function leaseWindows(tickMs: number, electionTimeoutTicks: number): { voteRefusalMs: number; readLeaseMs: number } {
+function leaseWindows(
+  tickMs: number,
+  electionTimeoutTicks: number,
+): { voteRefusalMs: number; readLeaseMs: number } {
   const voteRefusalMs = electionTimeoutTicks * tickMs;
   return { voteRefusalMs, readLeaseMs: voteRefusalMs / 2 };
 }
@@ -99,7 +102,10 @@ export function replicaConfigFrom(vars: ReplicaVars): ReplicaConfig {
   const tickMs = positiveInt(vars.TICK_MS, "TICK_MS", replicaDefaults.tickMs);
   const windows = leaseWindows(tickMs, replicaDefaults.electionTimeoutTicks);
   const voteRefusalMs = windows.voteRefusalMs;
-  const readLeaseMs = vars.READ_LEASE_MS === "0" ? 0 : positiveInt(vars.READ_LEASE_MS, "READ_LEASE_MS", windows.readLeaseMs);
+  const readLeaseMs =
+    vars.READ_LEASE_MS === "0"
+      ? 0
+      : positiveInt(vars.READ_LEASE_MS, "READ_LEASE_MS", windows.readLeaseMs);
   if (readLeaseMs > windows.readLeaseMs) {
     throw new Error(
       `READ_LEASE_MS=${readLeaseMs} must be at most half the election timeout (${voteRefusalMs} ms at TICK_MS=${tickMs}), ` +
@@ -123,7 +129,9 @@ function positiveInt(raw: string | undefined, name: string, fallback: number): n
   if (raw === undefined || raw === "") return fallback;
   const n = Number(raw);
   if (!Number.isSafeInteger(n) || n < 1) {
-    throw new Error(`${name}=${JSON.stringify(raw)} is not a positive integer; fix it in wrangler.toml [vars]`);
+    throw new Error(
+      `${name}=${JSON.stringify(raw)} is not a positive integer; fix it in wrangler.toml [vars]`,
+    );
   }
   return n;
 }

@@ -20,7 +20,13 @@ export interface Faults {
   noLeaseReads: boolean;
 }
 
-export const noFaults: Faults = { dropInbound: false, dropOutbound: false, stopped: false, delayMsByPeer: {}, noLeaseReads: false };
+export const noFaults: Faults = {
+  dropInbound: false,
+  dropOutbound: false,
+  stopped: false,
+  delayMsByPeer: {},
+  noLeaseReads: false,
+};
 
 export function stoppedMessage(id: NodeId): string {
   return `replica ${id} is stopped by fault injection; clear it with setFaults({ stopped: false })`;

@@ -26,7 +26,8 @@ export function replicaName(replicaId: string, generation: number): NodeId {
 
 /** Why `group` is malformed, or null. */
 export function groupError(group: GroupSpec, self: NodeId): string | null {
-  if (!Number.isSafeInteger(group.shard) || group.shard < 0) return `shard ${group.shard} is not a shard number`;
+  if (!Number.isSafeInteger(group.shard) || group.shard < 0)
+    return `shard ${group.shard} is not a shard number`;
   if (group.members.length === 0) return "a group needs at least one member";
   const ids = new Set(group.members.map((m) => m.id));
   if (ids.size !== group.members.length) return "member ids repeat";
@@ -56,8 +57,13 @@ export interface ReplicaAddress {
 
 /** The address as sent: stable for a given address (the router computes it once per replica). */
 export function encodeAddress(address: ReplicaAddress): string {
-  return JSON.stringify({ self: address.self, group: { shard: address.group.shard,
-    members: address.group.members.map((m) => ({ id: m.id, location: m.location })) } });
+  return JSON.stringify({
+    self: address.self,
+    group: {
+      shard: address.group.shard,
+      members: address.group.members.map((m) => ({ id: m.id, location: m.location })),
+    },
+  });
 }
 
 /** An address from the wire (a string, or the object form tests send); a string says why not. */
@@ -72,9 +78,16 @@ export function decodeAddress(wire: unknown): ReplicaAddress | string {
   }
   const a = value as { self?: unknown; group?: { shard?: unknown; members?: unknown } } | null;
   const members = a?.group?.members;
-  const wellFormed = typeof a?.self === "string" && typeof a.group?.shard === "number" && Array.isArray(members) &&
-    members.every((m: { id?: unknown; location?: unknown } | null) => typeof m?.id === "string" && typeof m.location === "string");
-  if (!wellFormed) return "the replica address is malformed: expected {self, group: {shard, members: [{id, location}]}}";
+  const wellFormed =
+    typeof a?.self === "string" &&
+    typeof a.group?.shard === "number" &&
+    Array.isArray(members) &&
+    members.every(
+      (m: { id?: unknown; location?: unknown } | null) =>
+        typeof m?.id === "string" && typeof m.location === "string",
+    );
+  if (!wellFormed)
+    return "the replica address is malformed: expected {self, group: {shard, members: [{id, location}]}}";
   return value as ReplicaAddress;
 }
 
@@ -85,13 +98,20 @@ export interface StoredIdentity {
 
 export function loadIdentity(sql: SqlStorage): StoredIdentity | null {
   // Looked up before any CREATE: a status probe must not give a never-used object a database.
-  const exists = sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'replica_meta'").toArray().length > 0;
+  const exists =
+    sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'replica_meta'").toArray()
+      .length > 0;
   if (!exists) return null;
-  const row = sql.exec<{ v: string }>("SELECT v FROM replica_meta WHERE k = 'identity'").toArray()[0];
+  const row = sql
+    .exec<{ v: string }>("SELECT v FROM replica_meta WHERE k = 'identity'")
+    .toArray()[0];
   return row ? (JSON.parse(row.v) as StoredIdentity) : null;
 }
 
 export function saveIdentity(sql: SqlStorage, identity: StoredIdentity): void {
   sql.exec(metaSchema);
-  sql.exec("INSERT OR REPLACE INTO replica_meta (k, v) VALUES ('identity', ?)", JSON.stringify(identity));
+  sql.exec(
+    "INSERT OR REPLACE INTO replica_meta (k, v) VALUES ('identity', ?)",
+    JSON.stringify(identity),
+  );
 }

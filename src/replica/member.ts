@@ -3,7 +3,13 @@
 // except the peer RPCs (transport.ts) and the waits of callers: so a Ready is always handled whole,
 // and other events can interleave only between Readies.
 import { assert } from "../raft/assert.ts";
-import { RawNode, bootstrap, defaultRaftConfig, type BasicStatus, type Status } from "../raft/index.ts";
+import {
+  RawNode,
+  bootstrap,
+  defaultRaftConfig,
+  type BasicStatus,
+  type Status,
+} from "../raft/index.ts";
 import type { Message, NodeId, RaftConfig, Ready } from "../raft/types.ts";
 import { AlarmClock } from "./alarm.ts";
 import { AppliedState } from "./apply.ts";
@@ -86,11 +92,16 @@ export class Member {
     this.id = deps.identity.self;
     this.group = deps.identity.group;
     this.#peers = this.group.members.map((m) => m.id).filter((id) => id !== this.id);
-    this.#place = Math.max(0, this.group.members.findIndex((m) => m.id === this.id));
+    this.#place = Math.max(
+      0,
+      this.group.members.findIndex((m) => m.id === this.id),
+    );
     const sql = deps.storage.sql;
     this.#storage = new SqliteLogStorage(sql);
     if (this.#storage.lastIndex() === 0 && this.#storage.initialState().hardState.term === 0) {
-      deps.storage.transactionSync(() => bootstrap(this.#storage, { voters: this.group.members.map((m) => m.id), learners: [] }));
+      deps.storage.transactionSync(() =>
+        bootstrap(this.#storage, { voters: this.group.members.map((m) => m.id), learners: [] }),
+      );
     }
     this.#persister = new ReadyPersister(deps.storage, this.#storage, this.stats);
     const snapshot = this.#storage.snapshot();
@@ -99,7 +110,13 @@ export class Member {
     this.#clock = new AlarmClock(deps.storage, deps.config.tickMs);
     this.#transport = new Transport({
       endpoint: deps.endpoint,
-      envelope: (to, messages) => ({ v: wireVersion, from: this.id, to, group: this.group, messages }),
+      envelope: (to, messages) => ({
+        v: wireVersion,
+        from: this.id,
+        to,
+        group: this.group,
+        messages,
+      }),
       onReply: (reply) => this.#onReply(reply),
       onUnreachable: (peer, error) => this.#onUnreachable(peer, error),
       faults: () => this.faults,
@@ -115,7 +132,9 @@ export class Member {
       applied: (index) =>
         this.applied.index >= index
           ? index
-          : this.waiters.until(() => this.applied.index >= index, deps.config.readIndexWaitMsMax).then((ok) => (ok ? index : null)),
+          : this.waiters
+              .until(() => this.applied.index >= index, deps.config.readIndexWaitMsMax)
+              .then((ok) => (ok ? index : null)),
       timeoutMs: deps.config.readIndexWaitMsMax,
     });
     // Replay committed entries after the snapshot so reads see the state before the crash. The
@@ -154,7 +173,11 @@ export class Member {
   }
 
   waiting(): WaitingCounts {
-    return { proposalsWaiting: this.#proposals.size, readsWaiting: this.#reads.waiting, waiters: this.waiters.size };
+    return {
+      proposalsWaiting: this.#proposals.size,
+      readsWaiting: this.#reads.waiting,
+      waiters: this.waiters.size,
+    };
   }
 
   get alarmArmedAtMs(): number | null | undefined {
@@ -203,7 +226,9 @@ export class Member {
   readBarrier(): Promise<number | null> {
     const electing = this.#awaitLeader(false); // the read index itself wakes a sleeping member
     // Every read of a batch shares the batch's promise: no promise of its own on the hot path.
-    return electing === undefined ? this.#reads.request() : electing.then(() => this.#reads.request());
+    return electing === undefined
+      ? this.#reads.request()
+      : electing.then(() => this.#reads.request());
   }
 
   #leaderKnown(): boolean {
@@ -308,7 +333,8 @@ export class Member {
     // the RPC was out. Stopped members drop the reply; the core itself ignores stale terms.
     if (this.faults.stopped) return;
     checkWireVersion(reply.v, reply.from);
-    if (this.#unreachable.delete(reply.from)) console.info(`replica ${this.id}: peer ${reply.from} is reachable again`);
+    if (this.#unreachable.delete(reply.from))
+      console.info(`replica ${this.id}: peer ${reply.from} is reachable again`);
     this.#step(reply.messages);
     this.#drive();
   }
@@ -316,7 +342,10 @@ export class Member {
   #onUnreachable(peer: NodeId, error: unknown): void {
     const overloaded = (error as { overloaded?: unknown } | null)?.overloaded === true;
     // Logged once per outage, not once per heartbeat.
-    if (!this.#unreachable.has(peer)) console.warn(`replica ${this.id}: peer ${peer} unreachable${overloaded ? " (overloaded)" : ""}: ${String(error)}`);
+    if (!this.#unreachable.has(peer))
+      console.warn(
+        `replica ${this.id}: peer ${peer} unreachable${overloaded ? " (overloaded)" : ""}: ${String(error)}`,
+      );
     this.#unreachable.add(peer);
     if (this.faults.stopped) return;
     this.#node.reportUnreachable(peer);
@@ -362,7 +391,10 @@ export class Member {
     try {
       for (let readies = 0; this.#node.hasReady(); readies++) {
         // Each Ready makes progress; a core that keeps handing them out is stuck, not busy.
-        assert(readies < drainReadiesMax, `more than ${drainReadiesMax} Readies in one drive: the core does not make progress`);
+        assert(
+          readies < drainReadiesMax,
+          `more than ${drainReadiesMax} Readies in one drive: the core does not make progress`,
+        );
         const rd = this.#node.ready();
         this.#persister.persist(rd);
         for (const m of rd.messages) (m.to === replyTo ? reply : this.#outbox).push(m);
@@ -386,7 +418,8 @@ export class Member {
 
   /** Steps 3 and 4: apply the snapshot and committed entries, serve reads, note leadership. */
   #apply(rd: Ready): void {
-    if (rd.softState !== undefined) this.#onSoftState(rd.softState.role === "leader", rd.softState.leader);
+    if (rd.softState !== undefined)
+      this.#onSoftState(rd.softState.role === "leader", rd.softState.leader);
     if (rd.snapshot !== undefined) {
       this.applied.restore(rd.snapshot);
       this.stats.snapshotsRestored++;
@@ -426,7 +459,8 @@ export class Member {
     const interval = this.#deps.config.snapshotEntriesInterval;
     const phase = Math.floor((interval * this.#place) / this.group.members.length);
     const snapshotIndex = this.#storage.firstIndex() - 1;
-    if (Math.floor((index + phase) / interval) <= Math.floor((snapshotIndex + phase) / interval)) return;
+    if (Math.floor((index + phase) / interval) <= Math.floor((snapshotIndex + phase) / interval))
+      return;
     this.#persister.compact(this.applied.snapshot(this.#storage.term(index)));
   }
 }

@@ -27,10 +27,17 @@ export class ReadyPersister {
    */
   persist(rd: Ready): void {
     if (rd.hardState !== undefined) this.#latest = pick(rd.hardState);
-    const voteChanged = this.#latest.term !== this.#durable.term || this.#latest.vote !== this.#durable.vote;
+    const voteChanged =
+      this.#latest.term !== this.#durable.term || this.#latest.vote !== this.#durable.vote;
     // A read-lease promise (src/raft/lease.ts) is written ahead, about once per refusal window.
     const promise = rd.votePromiseUntilMs;
-    if (rd.snapshot === undefined && rd.entries.length === 0 && !voteChanged && promise === undefined) return;
+    if (
+      rd.snapshot === undefined &&
+      rd.entries.length === 0 &&
+      !voteChanged &&
+      promise === undefined
+    )
+      return;
     this.#transaction(() => {
       if (rd.snapshot !== undefined) this.log.applySnapshot(rd.snapshot);
       if (rd.entries.length > 0) this.log.append(rd.entries);

@@ -22,7 +22,10 @@ export class Proposals {
 
   wait(id: string, timeoutMs: number): Promise<ProposalEnd> {
     return new Promise<ProposalEnd>((resolve) => {
-      const timer = setTimeout(() => this.end(id, { type: "unknown", reason: `not applied within ${timeoutMs} ms` }), timeoutMs);
+      const timer = setTimeout(
+        () => this.end(id, { type: "unknown", reason: `not applied within ${timeoutMs} ms` }),
+        timeoutMs,
+      );
       this.#waiting.set(id, (end) => {
         clearTimeout(timer);
         resolve(end);

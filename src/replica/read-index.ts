@@ -42,7 +42,12 @@ export class ReadIndexBatcher {
   #newBatch(): Batch {
     let resolve!: Batch["resolve"];
     const answer = new Promise<number | null>((r) => (resolve = r));
-    return { context: `${this.#nonce}.${(this.#counter++).toString(36)}`, answer, resolve, reads: 0 };
+    return {
+      context: `${this.#nonce}.${(this.#counter++).toString(36)}`,
+      answer,
+      resolve,
+      reads: 0,
+    };
   }
 
   /** A ReadState from Ready: resolves the batch it answers. */

@@ -26,20 +26,34 @@ export type ReadAnswer =
   | { type: "futureRevision"; revision: Revision };
 
 /** `onLease`: the caller found this member may serve linearizable reads on its lease (Member.leaseRead). */
-export async function readOnMember(member: Member, query: Query, request: ReadRequest, onLease: boolean): Promise<ReadAnswer> {
+export async function readOnMember(
+  member: Member,
+  query: Query,
+  request: ReadRequest,
+  onLease: boolean,
+): Promise<ReadAnswer> {
   if (request.consistency === "linearizable" && !onLease) {
     const index = await member.readBarrier();
     if (index === null) {
       const leader = member.basicStatus().leader;
-      return { type: "unavailable", reason: `no leader confirmed a read on ${member.id} in time`, leaderHint: leader === "" ? null : leader };
+      return {
+        type: "unavailable",
+        reason: `no leader confirmed a read on ${member.id} in time`,
+        leaderHint: leader === "" ? null : leader,
+      };
     }
   }
   const min = request.minRevision;
   if (min !== undefined) {
-    const reached = await member.waiters.until(() => member.applied.store.revision >= min, request.minRevisionWaitMs ?? 0);
+    const reached = await member.waiters.until(
+      () => member.applied.store.revision >= min,
+      request.minRevisionWaitMs ?? 0,
+    );
     if (!reached) {
       const revision = member.applied.store.revision;
-      return request.consistency === "linearizable" ? { type: "futureRevision", revision } : { type: "behind", appliedRevision: revision };
+      return request.consistency === "linearizable"
+        ? { type: "futureRevision", revision }
+        : { type: "behind", appliedRevision: revision };
     }
   }
   return answerNow(member, query);
@@ -66,7 +80,10 @@ export interface WaitAnswer {
   revision: Revision;
 }
 
-export async function waitOnMember(member: Member, request: WaitRequestOnReplica): Promise<WaitAnswer> {
+export async function waitOnMember(
+  member: Member,
+  request: WaitRequestOnReplica,
+): Promise<WaitAnswer> {
   // A barrier first, so a change acknowledged before the wait began ends it at once. Without a
   // leader the wait still watches what this member applies.
   await member.readBarrier();

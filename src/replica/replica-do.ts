@@ -8,9 +8,25 @@ import type { NodeId } from "../raft/types.ts";
 import type { Query, ReplicaStatus } from "../router/types.ts";
 import { replicaConfigFrom, type ReplicaConfig, type ReplicaVars } from "./config.ts";
 import { noFaults, stoppedMessage, type Faults } from "./faults.ts";
-import { decodeAddress, groupError, loadIdentity, sameGroup, saveIdentity, type GroupSpec, type ReplicaAddress } from "./group.ts";
+import {
+  decodeAddress,
+  groupError,
+  loadIdentity,
+  sameGroup,
+  saveIdentity,
+  type GroupSpec,
+  type ReplicaAddress,
+} from "./group.ts";
 import { Member, type ProposeAnswer, type WaitingCounts } from "./member.ts";
-import { answerNow, readOnMember, waitOnMember, type ReadAnswer, type ReadRequest, type WaitAnswer, type WaitRequestOnReplica } from "./reads.ts";
+import {
+  answerNow,
+  readOnMember,
+  waitOnMember,
+  type ReadAnswer,
+  type ReadRequest,
+  type WaitAnswer,
+  type WaitRequestOnReplica,
+} from "./reads.ts";
 import { emptyStats, type ReplicaStats } from "./stats.ts";
 import type { PeerEndpoint } from "./transport.ts";
 import { wireVersion, wireVersionError, type Envelope, type ReplyEnvelope } from "./wire.ts";
@@ -72,7 +88,11 @@ export class ReplicaDO extends DurableObject<ReplicaEnv> {
   }
 
   /** A query, linearizable (ReadIndex, any member) or stale (this member's applied state). */
-  async read(to: AddressOnWire, query: Query, request: ReadRequest): Promise<ReadAnswer | Unserved> {
+  async read(
+    to: AddressOnWire,
+    query: Query,
+    request: ReadRequest,
+  ): Promise<ReadAnswer | Unserved> {
     const member = this.#client(to);
     if ("type" in member) return member;
     const onLease = request.consistency === "linearizable" && member.leaseRead();
@@ -82,7 +102,10 @@ export class ReplicaDO extends DurableObject<ReplicaEnv> {
   }
 
   /** Long poll: resolves once the key or namespace changes after `afterRevision`, or at the timeout. */
-  async waitForChange(to: AddressOnWire, request: WaitRequestOnReplica): Promise<WaitAnswer | Unserved> {
+  async waitForChange(
+    to: AddressOnWire,
+    request: WaitRequestOnReplica,
+  ): Promise<WaitAnswer | Unserved> {
     const member = this.#client(to);
     return "type" in member ? member : this.#guardAsync(() => waitOnMember(member, request));
   }
@@ -97,9 +120,16 @@ export class ReplicaDO extends DurableObject<ReplicaEnv> {
 
   /** A peer's messages for this replica; the reply carries the messages addressed back. */
   async deliver(envelope: Envelope): Promise<ReplyEnvelope> {
-    const refuse = (reason: string): ReplyEnvelope => ({ v: wireVersion, from: envelope.to, to: envelope.from, messages: [], refused: reason });
+    const refuse = (reason: string): ReplyEnvelope => ({
+      v: wireVersion,
+      from: envelope.to,
+      to: envelope.from,
+      messages: [],
+      refused: reason,
+    });
     if (this.#faults.stopped) return refuse(stoppedMessage(envelope.to));
-    if (this.#faults.dropInbound) return refuse(`replica ${envelope.to} drops inbound peer messages (fault injection)`);
+    if (this.#faults.dropInbound)
+      return refuse(`replica ${envelope.to} drops inbound peer messages (fault injection)`);
     const versionError = wireVersionError(envelope.v, envelope.from);
     if (versionError !== null) return refuse(versionError);
     const member = this.#ensure({ self: envelope.to, group: envelope.group });
@@ -129,8 +159,19 @@ export class ReplicaDO extends DurableObject<ReplicaEnv> {
 
   stats(): ReplicaStats & { alarmArmed: boolean } & WaitingCounts {
     const m = this.#member;
-    if (m === null) return { ...emptyStats(), alarmArmed: false, proposalsWaiting: 0, readsWaiting: 0, waiters: 0 };
-    return { ...m.stats, alarmArmed: m.alarmArmedAtMs !== null && m.alarmArmedAtMs !== undefined, ...m.waiting() };
+    if (m === null)
+      return {
+        ...emptyStats(),
+        alarmArmed: false,
+        proposalsWaiting: 0,
+        readsWaiting: 0,
+        waiters: 0,
+      };
+    return {
+      ...m.stats,
+      alarmArmed: m.alarmArmedAtMs !== null && m.alarmArmedAtMs !== undefined,
+      ...m.waiting(),
+    };
   }
 
   /** Fault injection for tests and local development only (see faults.ts for why it is safe). */
@@ -169,7 +210,10 @@ export class ReplicaDO extends DurableObject<ReplicaEnv> {
   #client(to: AddressOnWire): Member | Unserved {
     if (this.#faults.stopped) {
       const address = decodeAddress(to);
-      return { type: "unserved", reason: stoppedMessage(typeof address === "string" ? "this replica" : address.self) };
+      return {
+        type: "unserved",
+        reason: stoppedMessage(typeof address === "string" ? "this replica" : address.self),
+      };
     }
     // Nearly every call: the address text this replica accepted last time, compared as a string.
     let member: Member | string | null = to === this.#acceptedAddress ? this.#member : null;
@@ -222,7 +266,8 @@ export class ReplicaDO extends DurableObject<ReplicaEnv> {
     if (stub === undefined) {
       const location = group.members.find((m) => m.id === peer)?.location ?? "";
       const ns = this.env.REPLICA;
-      const options = location === "" ? {} : { locationHint: location as DurableObjectLocationHint };
+      const options =
+        location === "" ? {} : { locationHint: location as DurableObjectLocationHint };
       stub = ns.get(ns.idFromName(peer), options) as unknown as PeerEndpoint;
       this.#stubs.set(peer, stub);
     }
@@ -237,7 +282,13 @@ export class ReplicaDO extends DurableObject<ReplicaEnv> {
       id: m.id,
       shard: m.group.shard,
       location: self?.location ?? "",
-      role: learner ? "learner" : s.role === "leader" ? "leader" : s.role === "follower" ? "follower" : "candidate",
+      role: learner
+        ? "learner"
+        : s.role === "leader"
+          ? "leader"
+          : s.role === "follower"
+            ? "follower"
+            : "candidate",
       term: s.term,
       commitIndex: s.commit,
       appliedIndex: m.applied.index,

@@ -60,7 +60,14 @@ const schema = [
 const entryTypeCode: Record<EntryType, number> = { normal: 0, conf: 1 };
 const entryTypeOf = ["normal", "conf"] as const;
 
-type EntryRow = { idx: number; term: number; type: number; parts: number; bytes: number; data: ArrayBuffer };
+type EntryRow = {
+  idx: number;
+  term: number;
+  type: number;
+  parts: number;
+  bytes: number;
+  data: ArrayBuffer;
+};
 
 export class SqliteLogStorage implements LogStorage {
   // Cached: every Raft step consults these, and only this class writes the tables.
@@ -96,18 +103,26 @@ export class SqliteLogStorage implements LogStorage {
   reload(): void {
     this.#snapshotCache = null;
     this.#dropTail();
-    const hs = this.sql.exec<{ term: number; vote: string; commit_index: number }>(
-      "SELECT term, vote, commit_index FROM raft_hard_state WHERE id = 0",
-    ).toArray()[0];
-    this.#hardState = hs ? { term: hs.term, vote: hs.vote, commit: hs.commit_index } : emptyHardState;
-    const sm = this.sql.exec<{ idx: number; term: number; conf: string }>(
-      "SELECT idx, term, conf FROM raft_snapshot_meta WHERE id = 0",
-    ).toArray()[0];
+    const hs = this.sql
+      .exec<{ term: number; vote: string; commit_index: number }>(
+        "SELECT term, vote, commit_index FROM raft_hard_state WHERE id = 0",
+      )
+      .toArray()[0];
+    this.#hardState = hs
+      ? { term: hs.term, vote: hs.vote, commit: hs.commit_index }
+      : emptyHardState;
+    const sm = this.sql
+      .exec<{ idx: number; term: number; conf: string }>(
+        "SELECT idx, term, conf FROM raft_snapshot_meta WHERE id = 0",
+      )
+      .toArray()[0];
     this.#snapMeta = sm
       ? { index: sm.idx, term: sm.term, conf: JSON.parse(sm.conf) as ConfState }
       : { index: 0, term: 0, conf: { voters: [], learners: [] } };
     this.#first = this.#snapMeta.index + 1;
-    const last = this.sql.exec<{ m: number | null }>("SELECT max(idx) AS m FROM raft_entry").one().m;
+    const last = this.sql
+      .exec<{ m: number | null }>("SELECT max(idx) AS m FROM raft_entry")
+      .one().m;
     this.#last = last ?? this.#snapMeta.index;
     assert(this.#last >= this.#snapMeta.index, "the log ends before the snapshot");
     this.#loadTermStarts();
@@ -115,10 +130,17 @@ export class SqliteLogStorage implements LogStorage {
 
   #loadTermStarts(): void {
     this.#termStarts = this.sql
-      .exec<{ idx: number; term: number }>("SELECT min(idx) AS idx, term FROM raft_entry GROUP BY term ORDER BY idx")
+      .exec<{ idx: number; term: number }>(
+        "SELECT min(idx) AS idx, term FROM raft_entry GROUP BY term ORDER BY idx",
+      )
       .toArray()
       .map((r) => ({ index: r.idx, term: r.term }));
-    this.#termStarts.forEach((run, i) => assert(i === 0 || run.term > this.#termStarts[i - 1]!.term, `terms decrease along the log at ${run.index}`));
+    this.#termStarts.forEach((run, i) =>
+      assert(
+        i === 0 || run.term > this.#termStarts[i - 1]!.term,
+        `terms decrease along the log at ${run.index}`,
+      ),
+    );
   }
 
   initialState(): InitialState {
@@ -147,7 +169,10 @@ export class SqliteLogStorage implements LogStorage {
       else hi = mid - 1;
     }
     const run = runs[lo];
-    assert(run !== undefined && run.index <= index, `entry ${index} is missing between ${this.#first} and ${this.#last}`);
+    assert(
+      run !== undefined && run.index <= index,
+      `entry ${index} is missing between ${this.#first} and ${this.#last}`,
+    );
     return run.term;
   }
 
@@ -196,8 +221,13 @@ export class SqliteLogStorage implements LogStorage {
   append(entries: Entry[]): void {
     const firstNew = entries[0];
     if (firstNew === undefined) return;
-    assert(firstNew.index <= this.#last + 1, `append at ${firstNew.index} leaves a gap after ${this.#last}`);
-    entries.forEach((e, i) => assert(e.index === firstNew.index + i, "appended entries are not contiguous"));
+    assert(
+      firstNew.index <= this.#last + 1,
+      `append at ${firstNew.index} leaves a gap after ${this.#last}`,
+    );
+    entries.forEach((e, i) =>
+      assert(e.index === firstNew.index + i, "appended entries are not contiguous"),
+    );
     // Entries already folded into the snapshot are not rewritten.
     const kept = entries.filter((e) => e.index >= this.#first);
     const first = kept[0];
@@ -209,7 +239,10 @@ export class SqliteLogStorage implements LogStorage {
       this.#insert(e);
       const lastRun = runs[runs.length - 1];
       if (lastRun?.term === e.term) continue;
-      assert(lastRun === undefined || e.term > lastRun.term, `entry ${e.index} has term ${e.term}, older than the entry before it`);
+      assert(
+        lastRun === undefined || e.term > lastRun.term,
+        `entry ${e.index} has term ${e.term}, older than the entry before it`,
+      );
       runs.push({ index: e.index, term: e.term });
     }
     this.#last = first.index + kept.length - 1;
@@ -224,7 +257,10 @@ export class SqliteLogStorage implements LogStorage {
       if (from <= tailStart) this.#dropTail();
       else this.#trimTail(from - tailStart);
     }
-    assert(this.#tail.length === 0 || this.#tail[this.#tail.length - 1]!.index === from - 1, "the log tail has a gap");
+    assert(
+      this.#tail.length === 0 || this.#tail[this.#tail.length - 1]!.index === from - 1,
+      "the log tail has a gap",
+    );
     for (const e of kept) {
       this.#tail.push(e);
       this.#tailBytes += e.data.byteLength;
@@ -235,7 +271,10 @@ export class SqliteLogStorage implements LogStorage {
     if (this.#tail.length <= entriesMax && this.#tailBytes <= bytesMax) return;
     let drop = 0;
     let bytes = this.#tailBytes;
-    while (drop < this.#tail.length && (this.#tail.length - drop > (entriesMax * 3) / 4 || bytes > (bytesMax * 3) / 4)) {
+    while (
+      drop < this.#tail.length &&
+      (this.#tail.length - drop > (entriesMax * 3) / 4 || bytes > (bytesMax * 3) / 4)
+    ) {
       bytes -= this.#tail[drop]!.data.byteLength;
       drop++;
     }
@@ -258,7 +297,9 @@ export class SqliteLogStorage implements LogStorage {
 
   /** Read leases: the persisted end of this member's vote promise (none: -Infinity). */
   votePromiseUntilMs(): number {
-    const row = this.sql.exec<{ until_ms: number }>("SELECT until_ms FROM raft_vote_promise WHERE id = 0").toArray()[0];
+    const row = this.sql
+      .exec<{ until_ms: number }>("SELECT until_ms FROM raft_vote_promise WHERE id = 0")
+      .toArray()[0];
     return row?.until_ms ?? Number.NEGATIVE_INFINITY;
   }
 
@@ -278,7 +319,10 @@ export class SqliteLogStorage implements LogStorage {
 
   applySnapshot(snapshot: Snapshot): void {
     const index = snapshot.metadata.index;
-    assert(index >= this.#snapMeta.index, `applySnapshot: ${index} is older than the snapshot at ${this.#snapMeta.index}`);
+    assert(
+      index >= this.#snapMeta.index,
+      `applySnapshot: ${index} is older than the snapshot at ${this.#snapMeta.index}`,
+    );
     this.sql.exec("DELETE FROM raft_entry");
     this.sql.exec("DELETE FROM raft_entry_part");
     this.#writeSnapshot(snapshot);
@@ -289,9 +333,15 @@ export class SqliteLogStorage implements LogStorage {
 
   compact(snapshot: Snapshot): void {
     const index = snapshot.metadata.index;
-    assert(index >= this.#snapMeta.index, `compact: ${index} is older than the snapshot at ${this.#snapMeta.index}`);
+    assert(
+      index >= this.#snapMeta.index,
+      `compact: ${index} is older than the snapshot at ${this.#snapMeta.index}`,
+    );
     assert(index <= this.#last, `compact: ${index} is beyond the last index ${this.#last}`);
-    assert(this.term(index) === snapshot.metadata.term, `compact: the snapshot's term does not match the log at ${index}`);
+    assert(
+      this.term(index) === snapshot.metadata.term,
+      `compact: the snapshot's term does not match the log at ${index}`,
+    );
     this.sql.exec("DELETE FROM raft_entry WHERE idx <= ?", index);
     this.sql.exec("DELETE FROM raft_entry_part WHERE idx <= ?", index);
     this.#writeSnapshot(snapshot);
@@ -303,7 +353,9 @@ export class SqliteLogStorage implements LogStorage {
   #writeSnapshot(snapshot: Snapshot): void {
     const { metadata, data } = snapshot;
     this.sql.exec("DELETE FROM raft_snapshot_chunk");
-    split(data).forEach((chunk, seq) => this.sql.exec("INSERT INTO raft_snapshot_chunk (seq, data) VALUES (?, ?)", seq, chunk));
+    split(data).forEach((chunk, seq) =>
+      this.sql.exec("INSERT INTO raft_snapshot_chunk (seq, data) VALUES (?, ?)", seq, chunk),
+    );
     this.sql.exec(
       "INSERT OR REPLACE INTO raft_snapshot_meta (id, idx, term, conf, bytes) VALUES (0, ?, ?, ?, ?)",
       metadata.index,
@@ -334,7 +386,12 @@ export class SqliteLogStorage implements LogStorage {
       parts[0] ?? new Uint8Array(0),
     );
     for (let p = 1; p < parts.length; p++) {
-      this.sql.exec("INSERT INTO raft_entry_part (idx, part, data) VALUES (?, ?, ?)", e.index, p, parts[p]);
+      this.sql.exec(
+        "INSERT INTO raft_entry_part (idx, part, data) VALUES (?, ?, ?)",
+        e.index,
+        p,
+        parts[p],
+      );
     }
   }
 
@@ -344,13 +401,19 @@ export class SqliteLogStorage implements LogStorage {
     let data: Uint8Array = new Uint8Array(row.data);
     if (row.parts > 1) {
       const rest = this.sql
-        .exec<{ data: ArrayBuffer }>("SELECT data FROM raft_entry_part WHERE idx = ? ORDER BY part", row.idx)
+        .exec<{ data: ArrayBuffer }>(
+          "SELECT data FROM raft_entry_part WHERE idx = ? ORDER BY part",
+          row.idx,
+        )
         .toArray()
         .map((r) => new Uint8Array(r.data));
       assert(rest.length === row.parts - 1, `entry ${row.idx} is missing parts`);
       data = concat([data, ...rest]);
     }
-    assert(data.byteLength === row.bytes, `entry ${row.idx} has ${data.byteLength} bytes, expected ${row.bytes}`);
+    assert(
+      data.byteLength === row.bytes,
+      `entry ${row.idx} has ${data.byteLength} bytes, expected ${row.bytes}`,
+    );
     return { term: row.term, index: row.idx, type, data };
   }
 }

@@ -85,7 +85,11 @@ class PeerLink {
       if (!this.queue.every(isControl) && this.dataInFlight < rpcsInFlightMax) {
         // Control messages queued here ride along for free.
         this.send(this.queue.splice(0, batchLength(this.queue, rpcBytesMax)), "data");
-      } else if (this.dataInFlight === 0 && this.controlInFlight < controlRpcsInFlightMax && this.queue.some(isControl)) {
+      } else if (
+        this.dataInFlight === 0 &&
+        this.controlInFlight < controlRpcsInFlightMax &&
+        this.queue.some(isControl)
+      ) {
         this.send(this.queue.filter(isControl), "control");
         this.queue = this.queue.filter((m) => !isControl(m));
       } else {
@@ -111,9 +115,14 @@ class PeerLink {
     try {
       const delayMs = host.faults().delayMsByPeer[peer] ?? 0;
       if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
-      if (host.faults().dropOutbound) throw new Error(`outbound messages to ${peer} dropped (fault injection)`);
+      if (host.faults().dropOutbound)
+        throw new Error(`outbound messages to ${peer} dropped (fault injection)`);
       // A late reply after the timeout is dropped: Raft resends whatever it still needs.
-      const reply = await withDeadline(host.endpoint(peer).deliver(host.envelope(peer, batch)), host.rpcTimeoutMs, peer);
+      const reply = await withDeadline(
+        host.endpoint(peer).deliver(host.envelope(peer, batch)),
+        host.rpcTimeoutMs,
+        peer,
+      );
       if (reply.refused !== undefined) throw new Error(reply.refused);
       host.onReply(reply);
     } catch (error) {
@@ -171,7 +180,9 @@ function batchLength(queue: readonly Message[], bytesMax: number): number {
   let bytes = 0;
   for (let i = 0; i < queue.length; i++) {
     const m = queue[i]!;
-    bytes += (m.entries ?? []).reduce((n, e) => n + e.data.byteLength, 0) + (m.snapshot?.data.byteLength ?? 0);
+    bytes +=
+      (m.entries ?? []).reduce((n, e) => n + e.data.byteLength, 0) +
+      (m.snapshot?.data.byteLength ?? 0);
     if (i > 0 && bytes > bytesMax) return i;
   }
   return queue.length;
@@ -180,7 +191,10 @@ function batchLength(queue: readonly Message[], bytesMax: number): number {
 function withDeadline<T>(promise: Promise<T>, timeoutMs: number, peer: NodeId): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`peer ${peer} did not answer within ${timeoutMs} ms`)), timeoutMs);
+    timer = setTimeout(
+      () => reject(new Error(`peer ${peer} did not answer within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
   });
   return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }

@@ -38,7 +38,8 @@ export class WireVersionError extends Error {
 /** Why an envelope of version `v` cannot be read here, or null when it can. */
 export function wireVersionError(v: unknown, from: string): string | null {
   if (typeof v === "number" && v >= wireVersionMin && v <= wireVersion) return null;
-  const side = typeof v === "number" && v > wireVersion ? "this replica is older" : "the sender is older";
+  const side =
+    typeof v === "number" && v > wireVersion ? "this replica is older" : "the sender is older";
   return (
     `wire format v${String(v)} from ${from} is not supported (this replica speaks v${wireVersionMin}..v${wireVersion}); ` +
     `${side}: finish the deploy so both run the same release`

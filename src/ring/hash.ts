@@ -19,7 +19,10 @@ export function fnv1a64(input: string | Uint8Array): bigint {
 /** The hash as limbs, most significant first. */
 function fnv1a64Limbs(bytes: Uint8Array): [number, number, number, number] {
   // Offset basis 0xcbf29ce484222325, least significant limb first.
-  let h0 = 0x2325, h1 = 0x8422, h2 = 0x9ce4, h3 = 0xcbf2;
+  let h0 = 0x2325,
+    h1 = 0x8422,
+    h2 = 0x9ce4,
+    h3 = 0xcbf2;
   for (let i = 0; i < bytes.length; i++) {
     h0 ^= bytes[i]!;
     // h *= 0x100000001b3 (mod 2^64), i.e. h * 0x1b3 + (h << 40).

@@ -1,6 +1,13 @@
 // The public surface of src/ring: namespace → shard placement and the topology it places onto.
 export { namespaceKey, shardFor, shardIndexFor } from "./ring.ts";
-export { parseTopology, buildShards, TopologyError, locationHints, shardCountMax, replicasPerShardMax } from "./topology.ts";
+export {
+  parseTopology,
+  buildShards,
+  TopologyError,
+  locationHints,
+  shardCountMax,
+  replicasPerShardMax,
+} from "./topology.ts";
 export type { LocationHint, ReplicaSpec, ShardSpec, Topology } from "./topology.ts";
 export { jumpConsistentHash } from "./jump.ts";
 export { fmix64, fnv1a64, fnv1a64Hex } from "./hash.ts";

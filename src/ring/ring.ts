@@ -36,6 +36,7 @@ export function shardIndexFor(namespace: string, shardCount: number): number {
 /** The shard that holds every key of a namespace. */
 export function shardFor(namespace: string, topology: Topology): ShardSpec {
   const shard = topology.shards[shardIndexFor(namespace, topology.shardCount)];
-  if (shard === undefined) throw new Error(`topology has ${topology.shards.length} shards, not ${topology.shardCount}`);
+  if (shard === undefined)
+    throw new Error(`topology has ${topology.shards.length} shards, not ${topology.shardCount}`);
   return shard;
 }

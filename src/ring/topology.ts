@@ -13,7 +13,17 @@ export const shardCountMax = 1024;
 export const replicasPerShardMax = 7;
 
 /** Cloudflare's Durable Object location hints. */
-export const locationHints = ["wnam", "enam", "sam", "weur", "eeur", "apac", "oc", "afr", "me"] as const;
+export const locationHints = [
+  "wnam",
+  "enam",
+  "sam",
+  "weur",
+  "eeur",
+  "apac",
+  "oc",
+  "afr",
+  "me",
+] as const;
 export type LocationHint = (typeof locationHints)[number];
 
 export interface ReplicaSpec {
@@ -40,7 +50,10 @@ export interface Topology {
 
 export class TopologyError extends Error {
   override name = "TopologyError";
-  constructor(readonly variable: string, message: string) {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
     super(`${variable}: ${message} (set it under [vars] in wrangler.toml)`);
   }
 }
@@ -50,14 +63,26 @@ export function parseTopology(vars: Record<string, unknown>): Topology {
   const shardCount = parseShardCount(vars);
   const locations = parseLocations(vars.REPLICA_LOCATIONS);
   const replicasPerShard = parseReplicasPerShard(vars.REPLICAS_PER_SHARD, locations);
-  return { shardCount, replicasPerShard, locations, shards: buildShards(shardCount, replicasPerShard, locations) };
+  return {
+    shardCount,
+    replicasPerShard,
+    locations,
+    shards: buildShards(shardCount, replicasPerShard, locations),
+  };
 }
 
-export function buildShards(shardCount: number, replicasPerShard: number, locations: LocationHint[]): ShardSpec[] {
+export function buildShards(
+  shardCount: number,
+  replicasPerShard: number,
+  locations: LocationHint[],
+): ShardSpec[] {
   return Array.from({ length: shardCount }, (_, s) => ({
     shardId: `s${s}`,
     index: s,
-    replicas: Array.from({ length: replicasPerShard }, (_, r) => ({ replicaId: `s${s}-r${r}`, location: locations[r] ?? null })),
+    replicas: Array.from({ length: replicasPerShard }, (_, r) => ({
+      replicaId: `s${s}-r${r}`,
+      location: locations[r] ?? null,
+    })),
   }));
 }
 
@@ -65,12 +90,22 @@ function parseShardCount(vars: Record<string, unknown>): number {
   const preferred = vars.SHARD_COUNT;
   const legacy = vars.SHARDS;
   if (preferred === undefined && legacy === undefined) {
-    throw new TopologyError("SHARD_COUNT", `is not set; give the number of shards, 1 to ${shardCountMax}, e.g. SHARD_COUNT = "4"`);
+    throw new TopologyError(
+      "SHARD_COUNT",
+      `is not set; give the number of shards, 1 to ${shardCountMax}, e.g. SHARD_COUNT = "4"`,
+    );
   }
   const name = preferred === undefined ? "SHARDS" : "SHARD_COUNT";
   const count = parseInteger(name, preferred ?? legacy, 1, shardCountMax);
-  if (preferred !== undefined && legacy !== undefined && parseInteger("SHARDS", legacy, 1, shardCountMax) !== count) {
-    throw new TopologyError("SHARDS", `is ${String(legacy)} but SHARD_COUNT is ${String(preferred)}; remove SHARDS`);
+  if (
+    preferred !== undefined &&
+    legacy !== undefined &&
+    parseInteger("SHARDS", legacy, 1, shardCountMax) !== count
+  ) {
+    throw new TopologyError(
+      "SHARDS",
+      `is ${String(legacy)} but SHARD_COUNT is ${String(preferred)}; remove SHARDS`,
+    );
   }
   return count;
 }
@@ -79,18 +114,28 @@ function parseReplicasPerShard(raw: unknown, locations: LocationHint[]): number 
   if (raw === undefined) return Math.max(1, locations.length);
   const replicas = parseInteger("REPLICAS_PER_SHARD", raw, 1, replicasPerShardMax);
   if (locations.length > 0 && locations.length !== replicas) {
-    throw new TopologyError("REPLICA_LOCATIONS", `lists ${locations.length} locations but REPLICAS_PER_SHARD is ${replicas}; give one location per replica`);
+    throw new TopologyError(
+      "REPLICA_LOCATIONS",
+      `lists ${locations.length} locations but REPLICAS_PER_SHARD is ${replicas}; give one location per replica`,
+    );
   }
   return replicas;
 }
 
 function parseLocations(raw: unknown): LocationHint[] {
   if (raw === undefined || (typeof raw === "string" && raw.trim() === "")) return [];
-  if (typeof raw !== "string") throw new TopologyError("REPLICA_LOCATIONS", `must be a comma-separated string such as "wnam,enam,weur"`);
+  if (typeof raw !== "string")
+    throw new TopologyError(
+      "REPLICA_LOCATIONS",
+      `must be a comma-separated string such as "wnam,enam,weur"`,
+    );
   return raw.split(",").map((part, i) => {
     const hint = part.trim();
     if (!(locationHints as readonly string[]).includes(hint)) {
-      throw new TopologyError("REPLICA_LOCATIONS", `entry ${i} ${JSON.stringify(hint)} is not a location hint; use one of ${locationHints.join(", ")}`);
+      throw new TopologyError(
+        "REPLICA_LOCATIONS",
+        `entry ${i} ${JSON.stringify(hint)} is not a location hint; use one of ${locationHints.join(", ")}`,
+      );
     }
     return hint as LocationHint;
   });
@@ -100,7 +145,10 @@ function parseInteger(name: string, raw: unknown, min: number, max: number): num
   const text = typeof raw === "number" ? String(raw) : typeof raw === "string" ? raw.trim() : "";
   const n = /^\d+$/.test(text) ? Number(text) : NaN;
   if (!Number.isSafeInteger(n) || n < min || n > max) {
-    throw new TopologyError(name, `must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+    throw new TopologyError(
+      name,
+      `must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`,
+    );
   }
   return n;
 }

@@ -9,25 +9,39 @@ export function answer<Q extends Query>(store: Store, query: Q): QueryResult<Q> 
   const q = query as Query;
   const revision = store.revision;
   switch (q.type) {
-    case "get": return store.get(q.atRevision === undefined ? { key: q.key } : { key: q.key, atRevision: q.atRevision }) as QueryResult<Q>;
-    case "meta": return store.meta(q.key) as QueryResult<Q>;
+    case "get":
+      return store.get(
+        q.atRevision === undefined ? { key: q.key } : { key: q.key, atRevision: q.atRevision },
+      ) as QueryResult<Q>;
+    case "meta":
+      return store.meta(q.key) as QueryResult<Q>;
     case "list": {
       const { type: _, ...list } = q;
       return store.list(list) as QueryResult<Q>;
     }
-    case "bundle": return store.bundle(q.namespace) as QueryResult<Q>;
-    case "history": return store.history(q.key) as QueryResult<Q>;
+    case "bundle":
+      return store.bundle(q.namespace) as QueryResult<Q>;
+    case "history":
+      return store.history(q.key) as QueryResult<Q>;
     case "changes": {
       const { type: _, ...changes } = q;
       return store.changes(changes) as QueryResult<Q>;
     }
-    case "token": return { revision, token: store.tokenByHash(q.hashHex) } as QueryResult<Q>;
-    case "tokens": return { revision, tokens: store.tokens() } as QueryResult<Q>;
-    case "namespaceSettings": return { revision, settings: store.namespaceSettings(q.namespace) } as QueryResult<Q>;
+    case "token":
+      return { revision, token: store.tokenByHash(q.hashHex) } as QueryResult<Q>;
+    case "tokens":
+      return { revision, tokens: store.tokens() } as QueryResult<Q>;
+    case "namespaceSettings":
+      return { revision, settings: store.namespaceSettings(q.namespace) } as QueryResult<Q>;
   }
 }
 
-export function changedSince(store: Store, namespace: string, key: string | undefined, afterRevision: Revision): boolean {
+export function changedSince(
+  store: Store,
+  namespace: string,
+  key: string | undefined,
+  afterRevision: Revision,
+): boolean {
   if (store.revision <= afterRevision) return false;
   if (key === undefined) {
     const bundle = store.bundle(namespace);

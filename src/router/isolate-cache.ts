@@ -15,7 +15,13 @@
 //   - linearizable reads, history, lists, changes, token and settings lookups: never cached.
 import {
   parseToken,
-  type ConsistencyToken, type Query, type QueryResult, type Read, type ReadOptions, type Router, type Written,
+  type ConsistencyToken,
+  type Query,
+  type QueryResult,
+  type Read,
+  type ReadOptions,
+  type Router,
+  type Written,
 } from "./types.ts";
 import type { Command } from "../store/types.ts";
 
@@ -56,7 +62,9 @@ export function staleMsMaxFrom(env: IsolateCacheEnv): number {
   if (raw === undefined || raw.trim() === "") return isolateCacheDefaults.staleMsMax;
   const n = Number(raw);
   if (!Number.isSafeInteger(n) || n < 0 || n > 60_000) {
-    throw new Error(`STALE_CACHE_MS=${JSON.stringify(raw)} must be a whole number of ms from 0 (off) to 60000; fix it in wrangler.toml [vars]`);
+    throw new Error(
+      `STALE_CACHE_MS=${JSON.stringify(raw)} must be a whole number of ms from 0 (off) to 60000; fix it in wrangler.toml [vars]`,
+    );
   }
   return n;
 }
@@ -66,9 +74,15 @@ export function staleMsMaxFrom(env: IsolateCacheEnv): number {
  * describe (backend, ring, Raft generation), so Routers of different deployments sharing one
  * isolate (tests) never share answers.
  */
-export function isolateCacheOptionsFrom(env: IsolateCacheEnv & object): Partial<IsolateCacheOptions> {
+export function isolateCacheOptionsFrom(
+  env: IsolateCacheEnv & object,
+): Partial<IsolateCacheOptions> {
   const vars = env as Record<string, unknown>;
-  const scope = JSON.stringify(["BACKEND", "SHARD_COUNT", "SHARDS", "REPLICAS_PER_SHARD", "RAFT_GENERATION"].map((name) => vars[name] ?? null));
+  const scope = JSON.stringify(
+    ["BACKEND", "SHARD_COUNT", "SHARDS", "REPLICAS_PER_SHARD", "RAFT_GENERATION"].map(
+      (name) => vars[name] ?? null,
+    ),
+  );
   return { staleMsMax: staleMsMaxFrom(env), scope };
 }
 
@@ -110,7 +124,13 @@ const states = new Map<string, CacheState>();
 function stateFor(scope: string): CacheState {
   let s = states.get(scope);
   if (s === undefined) {
-    s = { entries: new Map(), bytes: 0, flights: new Map(), floors: new Map(), shardFloors: new Map() };
+    s = {
+      entries: new Map(),
+      bytes: 0,
+      flights: new Map(),
+      floors: new Map(),
+      shardFloors: new Map(),
+    };
     states.set(scope, s);
   }
   return s;
@@ -119,10 +139,14 @@ function stateFor(scope: string): CacheState {
 function cacheKeyOf(namespace: string, query: Query, options: ReadOptions): string | null {
   if (options.consistency !== "stale") return null;
   switch (query.type) {
-    case "get": return query.atRevision === undefined ? `${namespace}\u0000get\u0000${query.key}` : null;
-    case "meta": return `${namespace}\u0000meta\u0000${query.key}`;
-    case "bundle": return `${namespace}\u0000bundle\u0000${query.namespace}`;
-    default: return null;
+    case "get":
+      return query.atRevision === undefined ? `${namespace}\u0000get\u0000${query.key}` : null;
+    case "meta":
+      return `${namespace}\u0000meta\u0000${query.key}`;
+    case "bundle":
+      return `${namespace}\u0000bundle\u0000${query.namespace}`;
+    default:
+      return null;
   }
 }
 
@@ -131,7 +155,8 @@ function bytesOf(query: Cacheable, result: unknown): number {
   const r = result as { value?: Uint8Array; items?: { name: string; value: Uint8Array }[] };
   let bytes = query.type === "bundle" ? query.namespace.length : query.key.length;
   if (r.value instanceof Uint8Array) bytes += r.value.byteLength;
-  if (Array.isArray(r.items)) for (const item of r.items) bytes += item.name.length + item.value.byteLength;
+  if (Array.isArray(r.items))
+    for (const item of r.items) bytes += item.name.length + item.value.byteLength;
   return bytes;
 }
 
@@ -147,7 +172,9 @@ const flightJoinWaitMsMax = 1_000;
 /** The flight's answer (or its error), or null when it has not settled within flightJoinWaitMsMax. */
 async function joinFlight(promise: Promise<Read<unknown>>): Promise<Read<unknown> | null> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<null>((resolve) => { timer = setTimeout(() => resolve(null), flightJoinWaitMsMax); });
+  const timeout = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), flightJoinWaitMsMax);
+  });
   try {
     return await Promise.race([promise, timeout]);
   } finally {
@@ -155,7 +182,10 @@ async function joinFlight(promise: Promise<Read<unknown>>): Promise<Read<unknown
   }
 }
 
-export function withIsolateCache(inner: Router, options: Partial<IsolateCacheOptions> = {}): Router {
+export function withIsolateCache(
+  inner: Router,
+  options: Partial<IsolateCacheOptions> = {},
+): Router {
   const staleMsMax = options.staleMsMax ?? isolateCacheDefaults.staleMsMax;
   if (staleMsMax <= 0) return inner;
   const entriesMax = options.entriesMax ?? isolateCacheDefaults.entriesMax;
@@ -171,17 +201,35 @@ export function withIsolateCache(inner: Router, options: Partial<IsolateCacheOpt
   const floorOf = (namespace: string, shard: number): number =>
     Math.max(s.floors.get(namespace)?.revision ?? 0, s.shardFloors.get(shard) ?? 0);
 
-  const store = (key: string, namespace: string, query: Cacheable, read: Read<unknown>, fetchedAtMs: number) => {
+  const store = (
+    key: string,
+    namespace: string,
+    query: Cacheable,
+    read: Read<unknown>,
+    fetchedAtMs: number,
+  ) => {
     if (!cacheableResult(read.result)) return;
     const t = parseToken(read.token);
     if (t === null || t.revision < floorOf(namespace, t.shard)) return;
     const existing = s.entries.get(key);
     // Never replace a live answer by an older one (a lagging replica): readers would go back in time.
-    if (existing !== undefined && nowMs() - existing.fetchedAtMs < staleMsMax && existing.revision > t.revision) return;
+    if (
+      existing !== undefined &&
+      nowMs() - existing.fetchedAtMs < staleMsMax &&
+      existing.revision > t.revision
+    )
+      return;
     const bytes = bytesOf(query, read.result);
     if (existing !== undefined) remove(key, existing);
     if (bytes > bytesMax) return;
-    s.entries.set(key, { namespace, read, shard: t.shard, revision: t.revision, fetchedAtMs, bytes });
+    s.entries.set(key, {
+      namespace,
+      read,
+      shard: t.shard,
+      revision: t.revision,
+      fetchedAtMs,
+      bytes,
+    });
     s.bytes += bytes;
     for (const [k, e] of s.entries) {
       if (s.entries.size <= entriesMax && s.bytes <= bytesMax) break;
@@ -207,9 +255,14 @@ export function withIsolateCache(inner: Router, options: Partial<IsolateCacheOpt
     return e;
   };
 
-  const fetch = async (key: string, namespace: string, query: Cacheable, options: ReadOptions): Promise<Read<unknown>> => {
+  const fetch = async (
+    key: string,
+    namespace: string,
+    query: Cacheable,
+    options: ReadOptions,
+  ): Promise<Read<unknown>> => {
     const fetchedAtMs = nowMs();
-    const read = await inner.read(namespace, query, options) as Read<unknown>;
+    const read = (await inner.read(namespace, query, options)) as Read<unknown>;
     store(key, namespace, query, read, fetchedAtMs);
     return read;
   };
@@ -243,31 +296,44 @@ export function withIsolateCache(inner: Router, options: Partial<IsolateCacheOpt
         invalidate(namespace, written);
       }
     },
-    readNow: <Q extends Query>(namespace: string, query: Q, options: ReadOptions): Read<QueryResult<Q>> | undefined => {
+    readNow: <Q extends Query>(
+      namespace: string,
+      query: Q,
+      options: ReadOptions,
+    ): Read<QueryResult<Q>> | undefined => {
       const key = cacheKeyOf(namespace, query, options);
-      return key === null ? undefined : hit(key, options.minToken)?.read as Read<QueryResult<Q>> | undefined;
+      return key === null
+        ? undefined
+        : (hit(key, options.minToken)?.read as Read<QueryResult<Q>> | undefined);
     },
-    read: async <Q extends Query>(namespace: string, query: Q, options: ReadOptions): Promise<Read<QueryResult<Q>>> => {
+    read: async <Q extends Query>(
+      namespace: string,
+      query: Q,
+      options: ReadOptions,
+    ): Promise<Read<QueryResult<Q>>> => {
       const key = cacheKeyOf(namespace, query, options);
       if (key === null) return inner.read(namespace, query, options);
       const cacheable = query as Cacheable;
       const e = hit(key, options.minToken);
       if (e !== undefined) return e.read as Read<QueryResult<Q>>;
       // With a minToken the answer must reach it: read through on its own (and cache the answer).
-      if (options.minToken !== undefined) return await fetch(key, namespace, cacheable, options) as Read<QueryResult<Q>>;
+      if (options.minToken !== undefined)
+        return (await fetch(key, namespace, cacheable, options)) as Read<QueryResult<Q>>;
       const flight = s.flights.get(key);
       if (flight === undefined) {
         const promise = fetch(key, namespace, cacheable, options);
         const f: Flight = { namespace, promise };
         s.flights.set(key, f);
-        const done = () => { if (s.flights.get(key) === f) s.flights.delete(key); };
+        const done = () => {
+          if (s.flights.get(key) === f) s.flights.delete(key);
+        };
         promise.then(done, done);
-        return await promise as Read<QueryResult<Q>>;
+        return (await promise) as Read<QueryResult<Q>>;
       }
       // The flight belongs to another request: if that request is canceled, workerd cancels the
       // flight's continuations and it never settles here. Wait a bounded time, then read alone.
       const joined = await joinFlight(flight.promise);
-      return (joined ?? await fetch(key, namespace, cacheable, options)) as Read<QueryResult<Q>>;
+      return (joined ?? (await fetch(key, namespace, cacheable, options))) as Read<QueryResult<Q>>;
     },
     waitForChange: (namespace, request) => inner.waitForChange(namespace, request),
     cluster: () => inner.cluster(),

@@ -27,7 +27,10 @@ export const placementCache = {
 export function groupOf(shard: ShardSpec, generation: number): GroupSpec {
   return {
     shard: shard.index,
-    members: shard.replicas.map((r) => ({ id: replicaName(r.replicaId, generation), location: r.location ?? "" })),
+    members: shard.replicas.map((r) => ({
+      id: replicaName(r.replicaId, generation),
+      location: r.location ?? "",
+    })),
   };
 }
 
@@ -70,7 +73,12 @@ function distance(location: string, caller: CallerLocation | null): number {
  */
 export function nearestFirst(group: GroupSpec, caller: CallerLocation | null): NodeId[] {
   return group.members
-    .map((m, i) => ({ id: m.id, d: distance(m.location, caller), applied: placementCache.applied(m.id), i }))
+    .map((m, i) => ({
+      id: m.id,
+      d: distance(m.location, caller),
+      applied: placementCache.applied(m.id),
+      i,
+    }))
     .sort((a, b) => a.d - b.d || b.applied - a.applied || a.i - b.i)
     .map((m) => m.id);
 }

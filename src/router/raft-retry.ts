@@ -78,7 +78,10 @@ export class Targets {
   next(): NodeId {
     const redirect = this.#redirect;
     this.#redirect = null;
-    let target = redirect ?? (this.#tried.length === 0 ? this.first : undefined) ?? this.#ordered.find((id) => !this.#tried.includes(id));
+    let target =
+      redirect ??
+      (this.#tried.length === 0 ? this.first : undefined) ??
+      this.#ordered.find((id) => !this.#tried.includes(id));
     if (target === undefined) {
       this.#tried = [];
       target = this.#ordered[0]!;
@@ -92,7 +95,10 @@ export class Targets {
 export function timed<T>(promise: Promise<T>, what: string, timeoutMs: number): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${timeoutMs} ms`)), timeoutMs);
+    timer = setTimeout(
+      () => reject(new Error(`${what} did not answer within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

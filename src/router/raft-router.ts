@@ -6,12 +6,29 @@
 import type { NodeId } from "../raft/types.ts";
 import { encodeAddress, type GroupSpec } from "../replica/group.ts";
 import type { ProposeAnswer } from "../replica/member.ts";
-import type { ReadAnswer, ReadRequest, WaitAnswer, WaitRequestOnReplica } from "../replica/reads.ts";
-import type { AddressOnWire, ReplicaEnv, ReplicaStatusReport, Unserved } from "../replica/replica-do.ts";
+import type {
+  ReadAnswer,
+  ReadRequest,
+  WaitAnswer,
+  WaitRequestOnReplica,
+} from "../replica/reads.ts";
+import type {
+  AddressOnWire,
+  ReplicaEnv,
+  ReplicaStatusReport,
+  Unserved,
+} from "../replica/replica-do.ts";
 import { parseTopology, shardFor, shardIndexFor, type Topology } from "../ring/index.ts";
 import { encodeCommand } from "../store/index.ts";
 import type { Command, Revision, WriteOutcome } from "../store/types.ts";
-import { groupOf, leaderFirst, leaderHintOf, nearestFirst, placementCache, type CallerLocation } from "./raft-placement.ts";
+import {
+  groupOf,
+  leaderFirst,
+  leaderHintOf,
+  nearestFirst,
+  placementCache,
+  type CallerLocation,
+} from "./raft-placement.ts";
 import { Attempts, isOverloaded, raftRouterLimits, Targets, timed } from "./raft-retry.ts";
 import {
   BadTokenError,
@@ -73,13 +90,20 @@ export class RaftRouter implements Router {
   async write(namespace: string, command: Command): Promise<Written> {
     const group = this.#group(namespace);
     // A retry after an unknown outcome must not apply twice: give every write an idempotency key.
-    const keyed = command.idempotencyKey === undefined ? { ...command, idempotencyKey: `router:${crypto.randomUUID()}` } : command;
+    const keyed =
+      command.idempotencyKey === undefined
+        ? { ...command, idempotencyKey: `router:${crypto.randomUUID()}` }
+        : command;
     const bytes = encodeCommand(keyed);
     const outcome = await this.#propose(group, bytes);
     return { outcome, token: formatToken(group.shard, outcome.revision) } as Written;
   }
 
-  async read<Q extends Query>(namespace: string, query: Q, options: ReadOptions): Promise<Read<QueryResult<Q>>> {
+  async read<Q extends Query>(
+    namespace: string,
+    query: Q,
+    options: ReadOptions,
+  ): Promise<Read<QueryResult<Q>>> {
     const group = this.#group(namespace);
     const minRevision = minRevisionOf(options.minToken, group.shard);
     const answer =
@@ -87,7 +111,11 @@ export class RaftRouter implements Router {
       (await this.#linearizableRead(group, query, minRevision));
     const result = answer.result as QueryResult<Q>;
     const revision = (result as { revision: Revision }).revision;
-    return { result, token: formatToken(group.shard, revision), appliedRevision: answer.appliedRevision };
+    return {
+      result,
+      token: formatToken(group.shard, revision),
+      appliedRevision: answer.appliedRevision,
+    };
   }
 
   async waitForChange(namespace: string, request: WaitRequest): Promise<Waited> {
@@ -99,10 +127,20 @@ export class RaftRouter implements Router {
     while (await attempts.next(attempts.made > 0)) {
       const target = targets.next();
       const timeoutMs = Math.max(0, deadlineMs - Date.now());
-      const wait = { namespace, afterRevision: request.afterRevision, timeoutMs, ...(request.key === undefined ? {} : { key: request.key }) };
+      const wait = {
+        namespace,
+        afterRevision: request.afterRevision,
+        timeoutMs,
+        ...(request.key === undefined ? {} : { key: request.key }),
+      };
       try {
-        const w = await timed(this.#stub(group, target).waitForChange(this.#addr(group, target), wait), target, timeoutMs + raftRouterLimits.rpcTimeoutMs);
-        if (w.type === "waited") return { changed: w.changed, token: formatToken(group.shard, w.revision) };
+        const w = await timed(
+          this.#stub(group, target).waitForChange(this.#addr(group, target), wait),
+          target,
+          timeoutMs + raftRouterLimits.rpcTimeoutMs,
+        );
+        if (w.type === "waited")
+          return { changed: w.changed, token: formatToken(group.shard, w.revision) };
         problem = w.reason;
       } catch (error) {
         if (isOverloaded(error)) throw overloaded(group, target);
@@ -113,9 +151,15 @@ export class RaftRouter implements Router {
   }
 
   async cluster(): Promise<ClusterStatus> {
-    const shards = await Promise.all(this.#topology.shards.map((s) => this.#shardStatus(groupOf(s, this.#generation))));
+    const shards = await Promise.all(
+      this.#topology.shards.map((s) => this.#shardStatus(groupOf(s, this.#generation))),
+    );
     const { shardCount, replicasPerShard, locations } = this.#topology;
-    return { backend: "raft", ring: { shards: shardCount, replicasPerShard, locations, generation: this.#generation }, shards };
+    return {
+      backend: "raft",
+      ring: { shards: shardCount, replicasPerShard, locations, generation: this.#generation },
+      shards,
+    };
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -147,7 +191,11 @@ export class RaftRouter implements Router {
           problem = `${target} is not the leader`;
           break;
         case "refused":
-          if (answer.reason === "backpressure") throw new UnavailableError(`shard ${group.shard} is overloaded: ${answer.message}`, raftRouterLimits.retryAfterMs);
+          if (answer.reason === "backpressure")
+            throw new UnavailableError(
+              `shard ${group.shard} is overloaded: ${answer.message}`,
+              raftRouterLimits.retryAfterMs,
+            );
           if (answer.reason === "tooLarge") return tooLarge(answer.message);
           problem = `${target} refused (${answer.reason}): ${answer.message}`;
           backoff = true;
@@ -168,11 +216,24 @@ export class RaftRouter implements Router {
   }
 
   /** Null when no replica could serve it stale (the caller then asks linearizably). */
-  async #staleRead(group: GroupSpec, query: Query, minRevision: Revision | undefined): Promise<Extract<ReadAnswer, { type: "ok" }> | null> {
+  async #staleRead(
+    group: GroupSpec,
+    query: Query,
+    minRevision: Revision | undefined,
+  ): Promise<Extract<ReadAnswer, { type: "ok" }> | null> {
     for (const target of nearestFirst(group, this.#caller)) {
-      const request = { consistency: "stale" as const, ...(minRevision === undefined ? {} : { minRevision, minRevisionWaitMs: raftRouterLimits.staleMinRevisionWaitMs }) };
+      const request = {
+        consistency: "stale" as const,
+        ...(minRevision === undefined
+          ? {}
+          : { minRevision, minRevisionWaitMs: raftRouterLimits.staleMinRevisionWaitMs }),
+      };
       try {
-        const answer = await this.#stub(group, target).read(this.#addr(group, target), query, request);
+        const answer = await this.#stub(group, target).read(
+          this.#addr(group, target),
+          query,
+          request,
+        );
         if (answer.type === "ok") {
           placementCache.noteApplied(target, answer.appliedRevision);
           return answer;
@@ -184,23 +245,36 @@ export class RaftRouter implements Router {
     return null;
   }
 
-  async #linearizableRead(group: GroupSpec, query: Query, minRevision: Revision | undefined): Promise<Extract<ReadAnswer, { type: "ok" }>> {
+  async #linearizableRead(
+    group: GroupSpec,
+    query: Query,
+    minRevision: Revision | undefined,
+  ): Promise<Extract<ReadAnswer, { type: "ok" }>> {
     const targets = new Targets(() => leaderFirst(group, this.#caller), leaderHintOf(group));
     const attempts = new Attempts();
     let backoff = false;
     let problem = "no replica answered";
     while (await attempts.next(backoff)) {
       const target = targets.next();
-      const request: ReadRequest = minRevision === undefined ? linearizable : { consistency: "linearizable", minRevision };
+      const request: ReadRequest =
+        minRevision === undefined ? linearizable : { consistency: "linearizable", minRevision };
       try {
-        const answer = await this.#stub(group, target).read(this.#addr(group, target), query, request);
+        const answer = await this.#stub(group, target).read(
+          this.#addr(group, target),
+          query,
+          request,
+        );
         if (answer.type === "ok") {
           placementCache.noteApplied(target, answer.appliedRevision);
           return answer;
         }
-        if (answer.type === "futureRevision") throw futureToken(group, minRevision, answer.revision);
+        if (answer.type === "futureRevision")
+          throw futureToken(group, minRevision, answer.revision);
         if (answer.type === "unserved") this.#forgetLeader(group, target);
-        problem = answer.type === "unavailable" || answer.type === "unserved" ? answer.reason : `${target} is behind`;
+        problem =
+          answer.type === "unavailable" || answer.type === "unserved"
+            ? answer.reason
+            : `${target} is behind`;
         backoff = answer.type !== "unavailable" || !targets.redirect(answer.leaderHint);
       } catch (error) {
         if (error instanceof BadTokenError) throw error;
@@ -218,17 +292,33 @@ export class RaftRouter implements Router {
     const replicas = await Promise.all(
       group.members.map(async (m): Promise<ReplicaStatus & { revision: Revision | null }> => {
         try {
-          const r = await timed(this.#stub(group, m.id).status(), m.id, raftRouterLimits.rpcTimeoutMs);
+          const r = await timed(
+            this.#stub(group, m.id).status(),
+            m.id,
+            raftRouterLimits.rpcTimeoutMs,
+          );
           if (r !== null) {
-            const { id, location, role, term, commitIndex, appliedIndex, lastContactMs, revision } = r;
+            const { id, location, role, term, commitIndex, appliedIndex, lastContactMs, revision } =
+              r;
             return { id, location, role, term, commitIndex, appliedIndex, lastContactMs, revision };
           }
-          errors.push(`${m.id} has not been created yet (no request has reached shard ${group.shard})`);
+          errors.push(
+            `${m.id} has not been created yet (no request has reached shard ${group.shard})`,
+          );
         } catch (error) {
           errors.push(`${m.id}: ${String(error)}`);
         }
         // Unknown or not yet created: listed as configured, with nothing applied.
-        return { id: m.id, location: m.location, role: "follower", term: 0, commitIndex: 0, appliedIndex: 0, lastContactMs: null, revision: null };
+        return {
+          id: m.id,
+          location: m.location,
+          role: "follower",
+          term: 0,
+          commitIndex: 0,
+          appliedIndex: 0,
+          lastContactMs: null,
+          revision: null,
+        };
       }),
     );
     const revisions = replicas.map((r) => r.revision).filter((r) => r !== null);
@@ -246,7 +336,8 @@ export class RaftRouter implements Router {
   #group(namespace: string): GroupSpec {
     const shard = shardFor(namespace, this.#topology);
     let group = this.#groups.get(shard.index);
-    if (group === undefined) this.#groups.set(shard.index, (group = groupOf(shard, this.#generation)));
+    if (group === undefined)
+      this.#groups.set(shard.index, (group = groupOf(shard, this.#generation)));
     return group;
   }
 
@@ -254,14 +345,22 @@ export class RaftRouter implements Router {
    * What a call to a replica needs besides its object id, by replica id (ids are unique across
    * shards), built once per router: the address text it expects and the stub's location hint.
    */
-  readonly #replicas = new Map<NodeId, { address: string; stubOptions: DurableObjectNamespaceGetDurableObjectOptions }>();
+  readonly #replicas = new Map<
+    NodeId,
+    { address: string; stubOptions: DurableObjectNamespaceGetDurableObjectOptions }
+  >();
 
-  #replica(group: GroupSpec, id: NodeId): { address: string; stubOptions: DurableObjectNamespaceGetDurableObjectOptions } {
+  #replica(
+    group: GroupSpec,
+    id: NodeId,
+  ): { address: string; stubOptions: DurableObjectNamespaceGetDurableObjectOptions } {
     let r = this.#replicas.get(id);
     if (r === undefined) {
       const location = group.members.find((m) => m.id === id)?.location ?? "";
-      r = { address: encodeAddress({ self: id, group }),
-        stubOptions: location === "" ? {} : { locationHint: location as DurableObjectLocationHint } };
+      r = {
+        address: encodeAddress({ self: id, group }),
+        stubOptions: location === "" ? {} : { locationHint: location as DurableObjectLocationHint },
+      };
       this.#replicas.set(id, r);
     }
     return r;
@@ -302,7 +401,10 @@ function objectId(ns: DurableObjectNamespace, name: string): DurableObjectId {
 function parseGeneration(raw: string | undefined): number {
   if (raw === undefined || raw === "") return 1;
   const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`RAFT_GENERATION=${JSON.stringify(raw)} must be a positive integer; fix it in wrangler.toml [vars]`);
+  if (!Number.isSafeInteger(n) || n < 1)
+    throw new Error(
+      `RAFT_GENERATION=${JSON.stringify(raw)} must be a positive integer; fix it in wrangler.toml [vars]`,
+    );
   return n;
 }
 
@@ -310,11 +412,16 @@ function parseGeneration(raw: string | undefined): number {
 function minRevisionOf(token: string | undefined, shard: number): Revision | undefined {
   if (token === undefined) return undefined;
   const t = parseToken(token);
-  if (t === null) throw new BadTokenError(`consistency token ${JSON.stringify(token)} is malformed`);
+  if (t === null)
+    throw new BadTokenError(`consistency token ${JSON.stringify(token)} is malformed`);
   return t.shard === shard ? t.revision : undefined;
 }
 
-function futureToken(group: GroupSpec, minRevision: Revision | undefined, revision: Revision): BadTokenError {
+function futureToken(
+  group: GroupSpec,
+  minRevision: Revision | undefined,
+  revision: Revision,
+): BadTokenError {
   return new BadTokenError(
     `consistency token s${group.shard}.${minRevision} is ahead of shard ${group.shard} (at revision ${revision}): it was not ` +
       "issued by this deployment; drop X-Edgecfg-Min-Revision or send a token this deployment returned",
@@ -322,14 +429,25 @@ function futureToken(group: GroupSpec, minRevision: Revision | undefined, revisi
 }
 
 function unavailable(group: GroupSpec, problem: string): UnavailableError {
-  return new UnavailableError(`shard ${group.shard} has no reachable leader right now (an election may be running; last: ${problem})`, raftRouterLimits.retryAfterMs);
+  return new UnavailableError(
+    `shard ${group.shard} has no reachable leader right now (an election may be running; last: ${problem})`,
+    raftRouterLimits.retryAfterMs,
+  );
 }
 
 function overloaded(group: GroupSpec, target: NodeId): UnavailableError {
-  return new UnavailableError(`replica ${target} of shard ${group.shard} is overloaded`, raftRouterLimits.retryAfterMs * 2);
+  return new UnavailableError(
+    `replica ${target} of shard ${group.shard} is overloaded`,
+    raftRouterLimits.retryAfterMs * 2,
+  );
 }
 
 /** The core refuses entries larger than one message: the API should have refused the body already. */
 function tooLarge(message: string): WriteOutcome {
-  return { type: "invalid", reason: "valueTooLarge", detail: `the write is too large to replicate: ${message}`, revision: 0 };
+  return {
+    type: "invalid",
+    reason: "valueTooLarge",
+    detail: `the write is too large to replicate: ${message}`,
+    revision: 0,
+  };
 }

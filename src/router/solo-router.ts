@@ -5,8 +5,19 @@
 import type { Env } from "../env.ts";
 import type { SoloShardDO, SoloWait } from "../solo/shard-do.ts";
 import {
-  BadTokenError, formatToken, parseToken, UnavailableError,
-  type ClusterStatus, type Query, type QueryResult, type Read, type ReadOptions, type Router, type WaitRequest, type Waited, type Written,
+  BadTokenError,
+  formatToken,
+  parseToken,
+  UnavailableError,
+  type ClusterStatus,
+  type Query,
+  type QueryResult,
+  type Read,
+  type ReadOptions,
+  type Router,
+  type WaitRequest,
+  type Waited,
+  type Written,
 } from "./types.ts";
 import { parseTopology, shardFor, type Topology } from "../ring/index.ts";
 import type { Command, WriteOutcome } from "../store/types.ts";
@@ -31,13 +42,21 @@ export class SoloRouter implements Router {
 
   async write(namespace: string, command: Command): Promise<Written> {
     const shard = this.shardOf(namespace);
-    const outcome = (await unavailableIfOverloaded(shard, () => this.stub(shard).write(command))) as WriteOutcome;
+    const outcome = (await unavailableIfOverloaded(shard, () =>
+      this.stub(shard).write(command),
+    )) as WriteOutcome;
     return { outcome, token: formatToken(shard, outcome.revision) };
   }
 
-  async read<Q extends Query>(namespace: string, query: Q, options: ReadOptions): Promise<Read<QueryResult<Q>>> {
+  async read<Q extends Query>(
+    namespace: string,
+    query: Q,
+    options: ReadOptions,
+  ): Promise<Read<QueryResult<Q>>> {
     const shard = this.shardOf(namespace);
-    const result = (await unavailableIfOverloaded(shard, () => this.stub(shard).read(query))) as QueryResult<Q>;
+    const result = (await unavailableIfOverloaded(shard, () =>
+      this.stub(shard).read(query),
+    )) as QueryResult<Q>;
     const revision = (result as { revision: number }).revision;
     if (options.minToken !== undefined) checkMinToken(options.minToken, shard, revision);
     return { result, token: formatToken(shard, revision), appliedRevision: revision };
@@ -46,22 +65,49 @@ export class SoloRouter implements Router {
   async waitForChange(namespace: string, request: WaitRequest): Promise<Waited> {
     const shard = this.shardOf(namespace);
     const { key, afterRevision, timeoutMs } = request;
-    const w = (await unavailableIfOverloaded(shard, () => this.stub(shard).waitForChange(namespace, key, afterRevision, timeoutMs))) as SoloWait;
-    if (w.type === "busy") throw new UnavailableError(`shard ${shard} has too many long polls waiting`, 5_000);
+    const w = (await unavailableIfOverloaded(shard, () =>
+      this.stub(shard).waitForChange(namespace, key, afterRevision, timeoutMs),
+    )) as SoloWait;
+    if (w.type === "busy")
+      throw new UnavailableError(`shard ${shard} has too many long polls waiting`, 5_000);
     return { changed: w.type === "changed", token: formatToken(shard, w.revision) };
   }
 
   async cluster(): Promise<ClusterStatus> {
-    const shards = await Promise.all(this.topology.shards.map(async ({ index: shard }) => {
-      try {
-        const s = await this.stub(shard).status();
-        return { shard, revision: s.revision, replicas: [{ id: `shard-${shard}`, location: "durable-object", role: "solo" as const,
-          term: 0, commitIndex: s.appliedIndex, appliedIndex: s.appliedIndex, lastContactMs: s.lastRequestMs }] };
-      } catch (error) {
-        return { shard, revision: null, replicas: [], error: error instanceof Error ? error.message : String(error) };
-      }
-    }));
-    return { backend: "solo", ring: { shards: this.topology.shardCount, replicasPerShard: 1 }, shards };
+    const shards = await Promise.all(
+      this.topology.shards.map(async ({ index: shard }) => {
+        try {
+          const s = await this.stub(shard).status();
+          return {
+            shard,
+            revision: s.revision,
+            replicas: [
+              {
+                id: `shard-${shard}`,
+                location: "durable-object",
+                role: "solo" as const,
+                term: 0,
+                commitIndex: s.appliedIndex,
+                appliedIndex: s.appliedIndex,
+                lastContactMs: s.lastRequestMs,
+              },
+            ],
+          };
+        } catch (error) {
+          return {
+            shard,
+            revision: null,
+            replicas: [],
+            error: error instanceof Error ? error.message : String(error),
+          };
+        }
+      }),
+    );
+    return {
+      backend: "solo",
+      ring: { shards: this.topology.shardCount, replicasPerShard: 1 },
+      shards,
+    };
   }
 }
 
@@ -69,7 +115,10 @@ export class SoloRouter implements Router {
  * An overloaded Durable Object must not be retried at once (it sheds load); the client is told to
  * come back later instead (503 with Retry-After). Other errors are bugs and propagate.
  */
-async function unavailableIfOverloaded(shard: number, call: () => Promise<unknown>): Promise<unknown> {
+async function unavailableIfOverloaded(
+  shard: number,
+  call: () => Promise<unknown>,
+): Promise<unknown> {
   try {
     return await call();
   } catch (error) {
@@ -86,8 +135,11 @@ async function unavailableIfOverloaded(shard: number, call: () => Promise<unknow
  */
 function checkMinToken(minToken: string, shard: number, revision: number): void {
   const t = parseToken(minToken);
-  if (t === null) throw new BadTokenError(`consistency token ${JSON.stringify(minToken)} is malformed`);
+  if (t === null)
+    throw new BadTokenError(`consistency token ${JSON.stringify(minToken)} is malformed`);
   if (t.shard !== shard || t.revision <= revision) return;
-  throw new BadTokenError(`consistency token ${minToken} is ahead of shard ${shard} (at revision ${revision}): ` +
-    "it was not issued by this deployment; drop X-Edgecfg-Min-Revision or send a token this deployment returned");
+  throw new BadTokenError(
+    `consistency token ${minToken} is ahead of shard ${shard} (at revision ${revision}): ` +
+      "it was not issued by this deployment; drop X-Edgecfg-Min-Revision or send a token this deployment returned",
+  );
 }

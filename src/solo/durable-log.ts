@@ -20,16 +20,27 @@ export class DurableLog {
 
   constructor(storage: DurableObjectStorage) {
     this.storage = storage;
-    storage.sql.exec(`CREATE TABLE IF NOT EXISTS log (idx INTEGER PRIMARY KEY, command BLOB NOT NULL)`);
-    storage.sql.exec(`CREATE TABLE IF NOT EXISTS snapshot_chunk (seq INTEGER PRIMARY KEY, idx INTEGER NOT NULL, data BLOB NOT NULL)`);
+    storage.sql.exec(
+      `CREATE TABLE IF NOT EXISTS log (idx INTEGER PRIMARY KEY, command BLOB NOT NULL)`,
+    );
+    storage.sql.exec(
+      `CREATE TABLE IF NOT EXISTS snapshot_chunk (seq INTEGER PRIMARY KEY, idx INTEGER NOT NULL, data BLOB NOT NULL)`,
+    );
   }
 
   /** The store as of the last acknowledged command. */
   load(): Store {
-    const chunks = this.storage.sql.exec<{ data: ArrayBuffer }>(`SELECT data FROM snapshot_chunk ORDER BY seq`).toArray();
-    const store = chunks.length === 0 ? new Store() : Store.restore(concat(chunks.map((c) => new Uint8Array(c.data))));
+    const chunks = this.storage.sql
+      .exec<{ data: ArrayBuffer }>(`SELECT data FROM snapshot_chunk ORDER BY seq`)
+      .toArray();
+    const store =
+      chunks.length === 0
+        ? new Store()
+        : Store.restore(concat(chunks.map((c) => new Uint8Array(c.data))));
     const rows = this.storage.sql.exec<{ idx: number; command: ArrayBuffer }>(
-      `SELECT idx, command FROM log WHERE idx > ? ORDER BY idx`, store.appliedIndex);
+      `SELECT idx, command FROM log WHERE idx > ? ORDER BY idx`,
+      store.appliedIndex,
+    );
     for (const row of rows) {
       const bytes = new Uint8Array(row.command);
       store.apply(row.idx, bytes);
@@ -51,8 +62,10 @@ export class DurableLog {
   }
 
   snapshotDue(): boolean {
-    return this.commandsSinceSnapshot >= soloLimits.snapshotEveryCommands ||
-      this.logBytesSinceSnapshot >= soloLimits.snapshotEveryLogBytes;
+    return (
+      this.commandsSinceSnapshot >= soloLimits.snapshotEveryCommands ||
+      this.logBytesSinceSnapshot >= soloLimits.snapshotEveryLogBytes
+    );
   }
 
   saveSnapshot(store: Store): void {
@@ -60,9 +73,17 @@ export class DurableLog {
     const index = store.appliedIndex;
     this.storage.transactionSync(() => {
       this.storage.sql.exec(`DELETE FROM snapshot_chunk`);
-      for (let seq = 0, off = 0; off < bytes.byteLength || seq === 0; seq++, off += soloLimits.snapshotChunkBytes) {
-        this.storage.sql.exec(`INSERT INTO snapshot_chunk (seq, idx, data) VALUES (?, ?, ?)`,
-          seq, index, toBuffer(bytes.subarray(off, off + soloLimits.snapshotChunkBytes)));
+      for (
+        let seq = 0, off = 0;
+        off < bytes.byteLength || seq === 0;
+        seq++, off += soloLimits.snapshotChunkBytes
+      ) {
+        this.storage.sql.exec(
+          `INSERT INTO snapshot_chunk (seq, idx, data) VALUES (?, ?, ?)`,
+          seq,
+          index,
+          toBuffer(bytes.subarray(off, off + soloLimits.snapshotChunkBytes)),
+        );
       }
       this.storage.sql.exec(`DELETE FROM log WHERE idx <= ?`, index);
     });

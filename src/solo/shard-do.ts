@@ -18,7 +18,9 @@ export interface SoloStatus {
   lastRequestMs: number | null;
 }
 
-export type SoloWait = { type: "changed" | "timeout"; revision: Revision } | { type: "busy"; revision: Revision };
+export type SoloWait =
+  | { type: "changed" | "timeout"; revision: Revision }
+  | { type: "busy"; revision: Revision };
 
 export class SoloShardDO extends DurableObject<Env> {
   private readonly log: DurableLog;
@@ -71,9 +73,15 @@ export class SoloShardDO extends DurableObject<Env> {
   }
 
   /** Resolves once `key` (or any key of `namespace`) is written after `afterRevision`, or at the timeout. */
-  async waitForChange(namespace: string, key: string | undefined, afterRevision: Revision, timeoutMs: number): Promise<SoloWait> {
+  async waitForChange(
+    namespace: string,
+    key: string | undefined,
+    afterRevision: Revision,
+    timeoutMs: number,
+  ): Promise<SoloWait> {
     this.lastRequestMs = Date.now();
-    if (changedSince(this.store, namespace, key, afterRevision)) return { type: "changed", revision: this.store.revision };
+    if (changedSince(this.store, namespace, key, afterRevision))
+      return { type: "changed", revision: this.store.revision };
     const waiting = this.waiters.add(namespace, key, timeoutMs);
     if (waiting === null) return { type: "busy", revision: this.store.revision };
     const changed = await waiting;
@@ -81,6 +89,11 @@ export class SoloShardDO extends DurableObject<Env> {
   }
 
   async status(): Promise<SoloStatus> {
-    return { revision: this.store.revision, appliedIndex: this.store.appliedIndex, waiters: this.waiters.size, lastRequestMs: this.lastRequestMs };
+    return {
+      revision: this.store.revision,
+      appliedIndex: this.store.appliedIndex,
+      waiters: this.waiters.size,
+      lastRequestMs: this.lastRequestMs,
+    };
   }
 }

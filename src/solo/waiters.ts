@@ -23,7 +23,12 @@ export class Waiters {
   add(namespace: string, key: string | undefined, timeoutMs: number): Promise<boolean> | null {
     if (this.waiters.size >= waitersMax) return null;
     return new Promise((resolve) => {
-      const waiter: Waiter = { namespace, key, resolve, timer: setTimeout(() => this.settle(waiter, false), timeoutMs) };
+      const waiter: Waiter = {
+        namespace,
+        key,
+        resolve,
+        timer: setTimeout(() => this.settle(waiter, false), timeoutMs),
+      };
       this.waiters.add(waiter);
     });
   }

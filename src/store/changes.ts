@@ -13,19 +13,30 @@ export function changes(state: StoreState, q: ChangesQuery): ChangesResult {
   const limit = q.limit ?? storeLimits.listLimitMax;
   const error = validatePrefix(q.prefix) ?? queryError(q.afterRevision, limit);
   if (error !== null) return { type: "invalid", revision, detail: error };
-  if (q.afterRevision >= revision) return { type: "changes", revision, events: [], nextAfterRevision: Math.max(q.afterRevision, revision) };
+  if (q.afterRevision >= revision)
+    return {
+      type: "changes",
+      revision,
+      events: [],
+      nextAfterRevision: Math.max(q.afterRevision, revision),
+    };
   const ns = state.namespaces.get(q.prefix.slice(0, q.prefix.indexOf("/")));
   if (q.afterRevision < (ns?.forgottenThroughRevision ?? 0)) return { type: "compacted", revision };
   const records = [...(ns?.records.values() ?? [])].filter((r) => r.key.startsWith(q.prefix));
-  if (records.some((r) => r.trimmedThroughRevision > q.afterRevision)) return { type: "compacted", revision };
+  if (records.some((r) => r.trimmedThroughRevision > q.afterRevision))
+    return { type: "compacted", revision };
   const events = records.flatMap((r) => eventsAfter(r, q.afterRevision, q.values ?? true));
-  events.sort((a, b) => a.modRevision - b.modRevision || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  events.sort(
+    (a, b) => a.modRevision - b.modRevision || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
+  );
   return page(events, limit, revision);
 }
 
 function queryError(afterRevision: number, limit: number): string | null {
-  if (!Number.isSafeInteger(afterRevision) || afterRevision < 0) return `afterRevision must be a non-negative integer, got ${afterRevision}`;
-  if (!Number.isSafeInteger(limit) || limit < 1) return `limit must be a positive integer, got ${limit}`;
+  if (!Number.isSafeInteger(afterRevision) || afterRevision < 0)
+    return `afterRevision must be a non-negative integer, got ${afterRevision}`;
+  if (!Number.isSafeInteger(limit) || limit < 1)
+    return `limit must be a positive integer, got ${limit}`;
   return null;
 }
 
@@ -45,9 +56,15 @@ function eventsAfter(record: KeyRecord, afterRevision: number, values: boolean):
 
 /** At most `limit` events, but never half a revision: a txn's events arrive together. */
 function page(events: ChangeEvent[], limit: number, revision: number): ChangesResult {
-  if (events.length <= limit) return { type: "changes", revision, events, nextAfterRevision: revision };
+  if (events.length <= limit)
+    return { type: "changes", revision, events, nextAfterRevision: revision };
   let end = limit;
   const lastRevision = events[limit - 1]!.modRevision;
   while (end < events.length && events[end]!.modRevision === lastRevision) end += 1;
-  return { type: "changes", revision, events: events.slice(0, end), nextAfterRevision: lastRevision };
+  return {
+    type: "changes",
+    revision,
+    events: events.slice(0, end),
+    nextAfterRevision: lastRevision,
+  };
 }

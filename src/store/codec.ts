@@ -23,21 +23,42 @@ export function decodeCommand(bytes: Uint8Array): Command {
 
 /** The command with its fields in canonical order; undefined optional fields dropped. */
 export function canonicalCommand(c: Command): Command {
-  const base = { atMs: c.atMs, ...(c.idempotencyKey === undefined ? {} : { idempotencyKey: c.idempotencyKey }) };
+  const base = {
+    atMs: c.atMs,
+    ...(c.idempotencyKey === undefined ? {} : { idempotencyKey: c.idempotencyKey }),
+  };
   switch (c.type) {
     case "put":
       return {
-        type: c.type, ...base, key: c.key, value: c.value, contentType: c.contentType,
+        type: c.type,
+        ...base,
+        key: c.key,
+        value: c.value,
+        contentType: c.contentType,
         ...(c.ifMatch === undefined ? {} : { ifMatch: c.ifMatch }),
         ...(c.ifNoneMatch === undefined ? {} : { ifNoneMatch: c.ifNoneMatch }),
       };
     case "delete":
-      return { type: c.type, ...base, key: c.key, ...(c.ifMatch === undefined ? {} : { ifMatch: c.ifMatch }) };
+      return {
+        type: c.type,
+        ...base,
+        key: c.key,
+        ...(c.ifMatch === undefined ? {} : { ifMatch: c.ifMatch }),
+      };
     case "txn":
-      return { type: c.type, ...base, compare: c.compare.map(canonicalCompare), success: c.success.map(canonicalOp), failure: c.failure.map(canonicalOp) };
+      return {
+        type: c.type,
+        ...base,
+        compare: c.compare.map(canonicalCompare),
+        success: c.success.map(canonicalOp),
+        failure: c.failure.map(canonicalOp),
+      };
     case "tokenCreate":
       return {
-        type: c.type, ...base, id: c.id, hashHex: c.hashHex,
+        type: c.type,
+        ...base,
+        id: c.id,
+        hashHex: c.hashHex,
         scopes: c.scopes.map((s) => ({ namespaces: [...s.namespaces], ops: [...s.ops] })),
         ...(c.expiresAtMs === undefined ? {} : { expiresAtMs: c.expiresAtMs }),
         createdAtMs: c.createdAtMs,
@@ -54,6 +75,7 @@ function canonicalCompare(c: TxnCompare): TxnCompare {
 }
 
 function canonicalOp(op: TxnOp): TxnOp {
-  if (op.type === "put") return { type: op.type, key: op.key, value: op.value, contentType: op.contentType };
+  if (op.type === "put")
+    return { type: op.type, key: op.key, value: op.value, contentType: op.contentType };
   return { type: op.type, key: op.key };
 }

@@ -15,7 +15,10 @@ export function historyVersionBytes(key: string, v: Version): number {
 
 export function appendVersion(state: StoreState, record: KeyRecord, v: Version): void {
   const previous = record.versions[record.versions.length - 1];
-  assert(previous === undefined || previous.modRevision < v.modRevision, `history of ${record.key} goes back in time`);
+  assert(
+    previous === undefined || previous.modRevision < v.modRevision,
+    `history of ${record.key} goes back in time`,
+  );
   record.versions.push(v);
   if (previous !== undefined) {
     state.historyBytes += historyVersionBytes(record.key, previous);
@@ -35,7 +38,10 @@ export function trimOldest(state: StoreState, record: KeyRecord, count: number):
   record.trimmedThroughRevision = trimmed[trimmed.length - 1]!.modRevision;
 }
 
-export type VersionAt = { type: "version"; version: Version } | { type: "absent" } | { type: "compacted" };
+export type VersionAt =
+  | { type: "version"; version: Version }
+  | { type: "absent" }
+  | { type: "compacted" };
 
 /** The state of a key at `revision` (≤ the store's revision). */
 export function versionAt(state: StoreState, key: string, revision: number): VersionAt {
@@ -43,7 +49,8 @@ export function versionAt(state: StoreState, key: string, revision: number): Ver
   const versions = record?.versions ?? [];
   for (let i = versions.length - 1; i >= 0; i--) {
     const v = versions[i]!;
-    if (v.modRevision <= revision) return v.deleted ? { type: "absent" } : { type: "version", version: v };
+    if (v.modRevision <= revision)
+      return v.deleted ? { type: "absent" } : { type: "version", version: v };
   }
   // Nothing retained at or before `revision`: the key was absent then, unless that part of its
   // history (or the whole key, after a delete) was dropped.

@@ -13,23 +13,39 @@ import { invalid } from "./validate.ts";
 
 export function expireIdempotencyRecords(state: StoreState): void {
   const oldestKeptMs = state.clockMs - state.options.idempotencyRecordAgeMsMax;
-  for (let oldest = state.idempotencyOrder.peek(); oldest !== undefined; oldest = state.idempotencyOrder.peek()) {
+  for (
+    let oldest = state.idempotencyOrder.peek();
+    oldest !== undefined;
+    oldest = state.idempotencyOrder.peek()
+  ) {
     if (oldest.recordedAtMs >= oldestKeptMs) break; // recordedAtMs never decreases along the queue
     evictOldest(state);
   }
 }
 
 /** The replayed outcome, an `invalid` outcome for a reused or bad key, or null to apply. */
-export function lookupIdempotency(state: StoreState, command: Command, fingerprint: string): WriteOutcome | null {
+export function lookupIdempotency(
+  state: StoreState,
+  command: Command,
+  fingerprint: string,
+): WriteOutcome | null {
   const key = command.idempotencyKey;
   if (key === undefined) return null;
   if (key.length === 0 || key.length > storeLimits.idempotencyKeyBytesMax) {
-    return invalid(state, "idempotencyKey", `Idempotency-Key must be 1 to ${storeLimits.idempotencyKeyBytesMax} characters`);
+    return invalid(
+      state,
+      "idempotencyKey",
+      `Idempotency-Key must be 1 to ${storeLimits.idempotencyKeyBytesMax} characters`,
+    );
   }
   const record = state.idempotency.get(key);
   if (record === undefined) return null;
   if (record.fingerprint !== fingerprint) {
-    return invalid(state, "idempotencyKeyReused", `Idempotency-Key ${JSON.stringify(key)} was already used for a different request; use a new key per request`);
+    return invalid(
+      state,
+      "idempotencyKeyReused",
+      `Idempotency-Key ${JSON.stringify(key)} was already used for a different request; use a new key per request`,
+    );
   }
   return { ...record.outcome, deduplicated: true };
 }
@@ -39,21 +55,37 @@ export function lookupIdempotency(state: StoreState, command: Command, fingerpri
  * changed nothing and may succeed once the client fixes the request or frees space, so a retry
  * applies again rather than replaying them. The newest record is never evicted by the bounds.
  */
-export function recordIdempotency(state: StoreState, command: Command, fingerprint: string, outcome: WriteOutcome): void {
+export function recordIdempotency(
+  state: StoreState,
+  command: Command,
+  fingerprint: string,
+  outcome: WriteOutcome,
+): void {
   const key = command.idempotencyKey;
   if (key === undefined || outcome.type === "invalid" || outcome.type === "tooLarge") return;
-  const record = { idempotencyKey: key, recordedAtMs: state.clockMs, fingerprint, outcome, valueBytes: outcomeValueBytes(outcome) };
+  const record = {
+    idempotencyKey: key,
+    recordedAtMs: state.clockMs,
+    fingerprint,
+    outcome,
+    valueBytes: outcomeValueBytes(outcome),
+  };
   addIdempotencyRecord(state, record);
   const o = state.options;
   while (state.idempotencyOrder.peek() !== record) {
-    const over = state.idempotency.size > o.idempotencyRecordsMax || state.idempotencyValueBytes > o.idempotencyValueBytesMax;
+    const over =
+      state.idempotency.size > o.idempotencyRecordsMax ||
+      state.idempotencyValueBytes > o.idempotencyValueBytesMax;
     if (!over) break;
     evictOldest(state);
   }
 }
 
 export function addIdempotencyRecord(state: StoreState, record: IdempotencyRecord): void {
-  assert(!state.idempotency.has(record.idempotencyKey), `idempotency key ${record.idempotencyKey} recorded twice`);
+  assert(
+    !state.idempotency.has(record.idempotencyKey),
+    `idempotency key ${record.idempotencyKey} recorded twice`,
+  );
   state.idempotency.set(record.idempotencyKey, record);
   state.idempotencyOrder.push(record);
   state.idempotencyValueBytes += record.valueBytes;
@@ -62,14 +94,20 @@ export function addIdempotencyRecord(state: StoreState, record: IdempotencyRecor
 /** Records leave only from the front of the queue, so the map and the queue hold the same set. */
 function evictOldest(state: StoreState): void {
   const record = state.idempotencyOrder.shift();
-  assert(record !== undefined && state.idempotency.get(record.idempotencyKey) === record, "idempotency queue out of step");
+  assert(
+    record !== undefined && state.idempotency.get(record.idempotencyKey) === record,
+    "idempotency queue out of step",
+  );
   state.idempotency.delete(record.idempotencyKey);
   state.idempotencyValueBytes -= record.valueBytes;
 }
 
 export function outcomeValueBytes(outcome: WriteOutcome): number {
   if (outcome.type !== "txn") return 0;
-  return outcome.results.reduce((sum, r) => sum + (r.type === "get" && r.value !== null ? r.value.length : 0), 0);
+  return outcome.results.reduce(
+    (sum, r) => sum + (r.type === "get" && r.value !== null ? r.value.length : 0),
+    0,
+  );
 }
 
 /**

@@ -2,7 +2,14 @@
 export { Store, defaultStoreOptions } from "./store.ts";
 export type { StoreStats } from "./store.ts";
 export { encodeCommand, decodeCommand } from "./codec.ts";
-export { validateKey, validateNamespace, validateName, validatePrefix, validateContentType, systemNamespace } from "./keys.ts";
+export {
+  validateKey,
+  validateNamespace,
+  validateName,
+  validatePrefix,
+  validateContentType,
+  systemNamespace,
+} from "./keys.ts";
 export { storeLimits } from "./limits.ts";
 export { AssertionError } from "./assert.ts";
 export type * from "./types.ts";

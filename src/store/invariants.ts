@@ -8,19 +8,38 @@ import type { StoreState } from "./state.ts";
 import { liveKeyBytes, newestVersion } from "./state.ts";
 
 export function assertInvariants(state: StoreState): void {
-  let liveBytes = 0, historyBytes = 0, historyVersions = 0;
+  let liveBytes = 0,
+    historyBytes = 0,
+    historyVersions = 0;
   for (const [name, ns] of state.namespaces) {
     let liveKeys = 0;
     for (const [key, record] of ns.records) {
       assert(record.key === key && namespaceOf(key) === name, `record ${key} filed under ${name}`);
-      assert(record.versions.length >= 1 && record.versions.length <= state.options.historyVersionsPerKey, `history length of ${key}`);
+      assert(
+        record.versions.length >= 1 &&
+          record.versions.length <= state.options.historyVersionsPerKey,
+        `history length of ${key}`,
+      );
       record.versions.forEach((v, i) => {
-        assert(i === 0 || record.versions[i - 1]!.modRevision < v.modRevision, `history of ${key} out of order`);
-        assert(v.modRevision <= state.revision && v.modRevision <= ns.lastModRevision, `version of ${key} from the future`);
-        assert(v.deleted ? v.version === 0 && v.value.length === 0 : v.version >= 1, `version number of ${key}`);
+        assert(
+          i === 0 || record.versions[i - 1]!.modRevision < v.modRevision,
+          `history of ${key} out of order`,
+        );
+        assert(
+          v.modRevision <= state.revision && v.modRevision <= ns.lastModRevision,
+          `version of ${key} from the future`,
+        );
+        assert(
+          v.deleted ? v.version === 0 && v.value.length === 0 : v.version >= 1,
+          `version number of ${key}`,
+        );
       });
       const current = newestVersion(record);
-      if (current.deleted) assert(state.deletedKeys.get(key) === current.modRevision, `deleted key ${key} not tracked`);
+      if (current.deleted)
+        assert(
+          state.deletedKeys.get(key) === current.modRevision,
+          `deleted key ${key} not tracked`,
+        );
       else {
         liveKeys += 1;
         liveBytes += liveKeyBytes(key, current.value.length);
@@ -31,14 +50,26 @@ export function assertInvariants(state: StoreState): void {
     assert(ns.liveKeys === liveKeys, `live key count of ${name}`);
   }
   assert(state.liveBytes === liveBytes, `live bytes ${state.liveBytes} ≠ ${liveBytes}`);
-  assert(state.historyBytes === historyBytes, `history bytes ${state.historyBytes} ≠ ${historyBytes}`);
-  assert(state.historyVersions === historyVersions, `history versions ${state.historyVersions} ≠ ${historyVersions}`);
+  assert(
+    state.historyBytes === historyBytes,
+    `history bytes ${state.historyBytes} ≠ ${historyBytes}`,
+  );
+  assert(
+    state.historyVersions === historyVersions,
+    `history versions ${state.historyVersions} ≠ ${historyVersions}`,
+  );
   assert(state.historyBytes <= state.options.historyBytesMax, "history over its byte budget");
-  assert(state.deletedKeys.size <= state.options.deletedKeysRetainedMax, "too many deleted keys retained");
+  assert(
+    state.deletedKeys.size <= state.options.deletedKeysRetainedMax,
+    "too many deleted keys retained",
+  );
   let valueBytes = 0;
   for (const r of state.idempotency.values()) valueBytes += outcomeValueBytes(r.outcome);
   assert(state.idempotencyValueBytes === valueBytes, "idempotency value bytes");
-  assert(state.idempotency.size <= state.options.idempotencyRecordsMax, "too many idempotency records");
+  assert(
+    state.idempotency.size <= state.options.idempotencyRecordsMax,
+    "too many idempotency records",
+  );
   assert(state.idempotencyOrder.length === state.idempotency.size, "idempotency queue out of step");
   assert(state.tokenIdsByHash.size === state.tokens.size, "token hash index");
 }

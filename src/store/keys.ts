@@ -10,17 +10,22 @@ export const systemNamespace = "_sys";
 
 export function validateNamespace(namespace: string): string | null {
   if (namespacePattern.test(namespace)) return null;
-  return `namespace ${JSON.stringify(namespace)} must match [a-z0-9][a-z0-9_.-]{0,62} ` +
-    "(lowercase letters, digits, '_', '.', '-'; 1 to 63 characters, starting with a letter or digit)";
+  return (
+    `namespace ${JSON.stringify(namespace)} must match [a-z0-9][a-z0-9_.-]{0,62} ` +
+    "(lowercase letters, digits, '_', '.', '-'; 1 to 63 characters, starting with a letter or digit)"
+  );
 }
 
 export function validateName(name: string): string | null {
   if (name.length === 0) return "key name is empty: use {namespace}/{name}";
   for (const segment of name.split("/")) {
-    if (segment === "." || segment === "..") return `key name segment ${JSON.stringify(segment)} is not allowed`;
+    if (segment === "." || segment === "..")
+      return `key name segment ${JSON.stringify(segment)} is not allowed`;
     if (!segmentPattern.test(segment)) {
-      return `key name segment ${JSON.stringify(segment)} must match [A-Za-z0-9._~-]{1,128} ` +
-        "(no empty segments, no leading, trailing or double '/')";
+      return (
+        `key name segment ${JSON.stringify(segment)} must match [A-Za-z0-9._~-]{1,128} ` +
+        "(no empty segments, no leading, trailing or double '/')"
+      );
     }
   }
   return null;
@@ -45,10 +50,13 @@ export function namespaceOf(key: string): string {
 /** A list/watch prefix: "{namespace}/" followed by any partial name. */
 export function validatePrefix(prefix: string): string | null {
   const slash = prefix.indexOf("/");
-  if (slash < 0) return `prefix ${JSON.stringify(prefix)} must name a namespace: {namespace}/[partial name]`;
-  if (prefix.length > storeLimits.keyBytesMax) return `prefix is longer than ${storeLimits.keyBytesMax} bytes`;
+  if (slash < 0)
+    return `prefix ${JSON.stringify(prefix)} must name a namespace: {namespace}/[partial name]`;
+  if (prefix.length > storeLimits.keyBytesMax)
+    return `prefix is longer than ${storeLimits.keyBytesMax} bytes`;
   const rest = prefix.slice(slash + 1);
-  if (!/^[A-Za-z0-9._~/-]*$/.test(rest)) return `prefix ${JSON.stringify(prefix)} contains characters no key can contain`;
+  if (!/^[A-Za-z0-9._~/-]*$/.test(rest))
+    return `prefix ${JSON.stringify(prefix)} contains characters no key can contain`;
   return validateNamespace(prefix.slice(0, slash));
 }
 

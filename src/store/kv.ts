@@ -8,29 +8,49 @@ import { checkKey, checkRevisionNumber, checkValue, invalid } from "./validate.t
 import { deleteKey, putKey } from "./writes.ts";
 
 export function applyPut(state: StoreState, c: PutCommand): WriteOutcome {
-  const bad = checkKey(state, c.key) ?? checkValue(state, c.value, c.contentType) ?? checkPutPreconditions(state, c);
+  const bad =
+    checkKey(state, c.key) ??
+    checkValue(state, c.value, c.contentType) ??
+    checkPutPreconditions(state, c);
   if (bad !== null) return bad;
   const current = liveEntry(state, c.key);
-  const matches = c.ifMatch !== undefined ? current?.modRevision === c.ifMatch : c.ifNoneMatch === "*" ? current === null : true;
+  const matches =
+    c.ifMatch !== undefined
+      ? current?.modRevision === c.ifMatch
+      : c.ifNoneMatch === "*"
+        ? current === null
+        : true;
   if (!matches) return { type: "preconditionFailed", revision: state.revision, current };
   const delta = emptyDelta(namespaceOf(c.key));
   addPutDelta(state, delta, c.key, c.value.length);
   const tooLarge = checkQuota(state, delta);
   if (tooLarge !== null) return tooLarge;
   state.revision += 1;
-  const { change, entry } = putKey(state, { key: c.key, value: c.value, contentType: c.contentType, revision: state.revision, atMs: c.atMs });
+  const { change, entry } = putKey(state, {
+    key: c.key,
+    value: c.value,
+    contentType: c.contentType,
+    revision: state.revision,
+    atMs: c.atMs,
+  });
   return { type: "ok", revision: state.revision, change, entry };
 }
 
 function checkPutPreconditions(state: StoreState, c: PutCommand) {
   if (c.ifMatch !== undefined && c.ifNoneMatch !== undefined) {
-    return invalid(state, "preconditions", "If-Match and If-None-Match cannot be combined on one write");
+    return invalid(
+      state,
+      "preconditions",
+      "If-Match and If-None-Match cannot be combined on one write",
+    );
   }
   return c.ifMatch === undefined ? null : checkRevisionNumber(state, "ifMatch", c.ifMatch);
 }
 
 export function applyDelete(state: StoreState, c: DeleteCommand): WriteOutcome {
-  const bad = checkKey(state, c.key) ?? (c.ifMatch === undefined ? null : checkRevisionNumber(state, "ifMatch", c.ifMatch));
+  const bad =
+    checkKey(state, c.key) ??
+    (c.ifMatch === undefined ? null : checkRevisionNumber(state, "ifMatch", c.ifMatch));
   if (bad !== null) return bad;
   const current = liveEntry(state, c.key);
   if (c.ifMatch !== undefined && current?.modRevision !== c.ifMatch) {

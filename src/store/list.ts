@@ -19,11 +19,18 @@ export function list(state: StoreState, q: ListQuery): ListResult {
   if (after !== null && keys[i] === after) i += 1;
   for (; i < keys.length && keys[i]!.startsWith(q.prefix) && items.length < limit; i++) {
     const v = liveVersion(state, keys[i]!)!;
-    items.push(q.values ? { entry: entryOf(keys[i]!, v), value: v.value } : { entry: entryOf(keys[i]!, v) });
+    items.push(
+      q.values ? { entry: entryOf(keys[i]!, v), value: v.value } : { entry: entryOf(keys[i]!, v) },
+    );
   }
   const more = i < keys.length && keys[i]!.startsWith(q.prefix);
   const last = items[items.length - 1];
-  return { type: "list", revision, items, cursor: more && last ? encodeCursor(last.entry.key) : null };
+  return {
+    type: "list",
+    revision,
+    items,
+    cursor: more && last ? encodeCursor(last.entry.key) : null,
+  };
 }
 
 function limitError(limit: number): string | null {
@@ -37,7 +44,9 @@ function encodeCursor(key: string): string {
 }
 
 function decodeCursor(cursor: string, prefix: string): string | Error {
-  const bad = new Error("cursor is not one this list returned for this prefix: start again without a cursor");
+  const bad = new Error(
+    "cursor is not one this list returned for this prefix: start again without a cursor",
+  );
   if (!/^1\.[A-Za-z0-9_-]*$/.test(cursor)) return bad;
   let key: string;
   try {
@@ -51,7 +60,9 @@ function decodeCursor(cursor: string, prefix: string): string | Error {
 function sortedLiveKeys(ns: NamespaceState | undefined): string[] {
   if (ns === undefined) return [];
   if (ns.sortedLiveKeys === null) {
-    const live = [...ns.records.values()].filter((r) => !r.versions[r.versions.length - 1]!.deleted);
+    const live = [...ns.records.values()].filter(
+      (r) => !r.versions[r.versions.length - 1]!.deleted,
+    );
     ns.sortedLiveKeys = live.map((r) => r.key).sort();
   }
   return ns.sortedLiveKeys;
@@ -59,7 +70,8 @@ function sortedLiveKeys(ns: NamespaceState | undefined): string[] {
 
 /** First index whose key is ≥ `key`. */
 function lowerBound(keys: string[], key: string): number {
-  let lo = 0, hi = keys.length;
+  let lo = 0,
+    hi = keys.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     if (keys[mid]! < key) lo = mid + 1;
@@ -77,5 +89,11 @@ export function bundle(state: StoreState, namespace: string): BundleResult {
     const v = liveVersion(state, key)!;
     return { name: key.slice(namespace.length + 1), entry: entryOf(key, v), value: v.value };
   });
-  return { type: "bundle", revision, namespace, namespaceRevision: ns?.lastModRevision ?? 0, items };
+  return {
+    type: "bundle",
+    revision,
+    namespace,
+    namespaceRevision: ns?.lastModRevision ?? 0,
+    items,
+  };
 }

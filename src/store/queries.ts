@@ -4,20 +4,30 @@ import { versionAt } from "./history.ts";
 import { validateKey } from "./keys.ts";
 import type { StoreState } from "./state.ts";
 import { entryOf, liveVersion, recordOf } from "./state.ts";
-import type { GetQuery, GetResult, HistoryResult, MetaResult, NamespaceSettings, TokenRecord } from "./types.ts";
+import type {
+  GetQuery,
+  GetResult,
+  HistoryResult,
+  MetaResult,
+  NamespaceSettings,
+  TokenRecord,
+} from "./types.ts";
 
 export function get(state: StoreState, q: GetQuery): GetResult {
   const revision = state.revision;
   const error = validateKey(q.key) ?? revisionError(q.atRevision);
   if (error !== null) return { type: "invalid", revision, detail: error };
-  if (q.atRevision !== undefined && q.atRevision > revision) return { type: "futureRevision", revision };
+  if (q.atRevision !== undefined && q.atRevision > revision)
+    return { type: "futureRevision", revision };
   const at = versionAt(state, q.key, q.atRevision ?? revision);
-  if (at.type === "version") return { type: "found", revision, entry: entryOf(q.key, at.version), value: at.version.value };
+  if (at.type === "version")
+    return { type: "found", revision, entry: entryOf(q.key, at.version), value: at.version.value };
   return { type: at.type === "absent" ? "notFound" : "compacted", revision };
 }
 
 function revisionError(atRevision: number | undefined): string | null {
-  if (atRevision === undefined || (Number.isSafeInteger(atRevision) && atRevision >= 1)) return null;
+  if (atRevision === undefined || (Number.isSafeInteger(atRevision) && atRevision >= 1))
+    return null;
   return `revision must be a positive integer, got ${atRevision}`;
 }
 
@@ -26,7 +36,9 @@ export function meta(state: StoreState, key: string): MetaResult {
   const error = validateKey(key);
   if (error !== null) return { type: "invalid", revision, detail: error };
   const live = liveVersion(state, key);
-  return live === null ? { type: "notFound", revision } : { type: "found", revision, entry: entryOf(key, live) };
+  return live === null
+    ? { type: "notFound", revision }
+    : { type: "found", revision, entry: entryOf(key, live) };
 }
 
 /** Retained versions of a key, newest first, tombstones included (also for a deleted key). */
@@ -51,7 +63,7 @@ export function history(state: StoreState, key: string): HistoryResult {
 /** The token with this sha-256 (hex), or null. Expiry is the caller's to judge (it has a clock). */
 export function tokenByHash(state: StoreState, hashHex: string): TokenRecord | null {
   const id = state.tokenIdsByHash.get(hashHex);
-  return id === undefined ? null : state.tokens.get(id) ?? null;
+  return id === undefined ? null : (state.tokens.get(id) ?? null);
 }
 
 export function tokens(state: StoreState): TokenRecord[] {

@@ -15,7 +15,12 @@ export function emptyDelta(namespace: string): UsageDelta {
   return { namespace, bytes: 0, liveKeys: 0 };
 }
 
-export function addPutDelta(state: StoreState, delta: UsageDelta, key: string, valueBytes: number): void {
+export function addPutDelta(
+  state: StoreState,
+  delta: UsageDelta,
+  key: string,
+  valueBytes: number,
+): void {
   const live = liveVersion(state, key);
   delta.bytes += liveKeyBytes(key, valueBytes) - (live ? liveKeyBytes(key, live.value.length) : 0);
   if (live === null) delta.liveKeys += 1;
@@ -31,11 +36,23 @@ export function addDeleteDelta(state: StoreState, delta: UsageDelta, key: string
 export function checkQuota(state: StoreState, delta: UsageDelta): TooLargeOutcome | null {
   const bytes = state.liveBytes + delta.bytes;
   if (delta.bytes > 0 && bytes > state.options.shardBytesMax) {
-    return { type: "tooLarge", revision: state.revision, limit: "shardBytesMax", max: state.options.shardBytesMax, wouldBe: bytes };
+    return {
+      type: "tooLarge",
+      revision: state.revision,
+      limit: "shardBytesMax",
+      max: state.options.shardBytesMax,
+      wouldBe: bytes,
+    };
   }
   const keys = (state.namespaces.get(delta.namespace)?.liveKeys ?? 0) + delta.liveKeys;
   if (delta.liveKeys > 0 && keys > state.options.namespaceKeysMax) {
-    return { type: "tooLarge", revision: state.revision, limit: "namespaceKeysMax", max: state.options.namespaceKeysMax, wouldBe: keys };
+    return {
+      type: "tooLarge",
+      revision: state.revision,
+      limit: "namespaceKeysMax",
+      max: state.options.namespaceKeysMax,
+      wouldBe: keys,
+    };
   }
   return null;
 }

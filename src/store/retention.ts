@@ -16,12 +16,17 @@ export function enforceHistoryBudget(state: StoreState): void {
     const [key, modRevision] = entry;
     const record = recordOf(state, key);
     // Versions of one key are superseded oldest first, so a live entry is its key's oldest.
-    if (record !== undefined && record.versions.length > 1 && record.versions[0]!.modRevision === modRevision) {
+    if (
+      record !== undefined &&
+      record.versions.length > 1 &&
+      record.versions[0]!.modRevision === modRevision
+    ) {
       trimOldest(state, record, 1);
     }
   }
   // Entries of versions trimmed per key or forgotten stay queued until here: keep them bounded.
-  if (state.superseded.length > 2 * state.historyVersions + 64) state.superseded.retain(([k, r]) => isRetained(state, k, r));
+  if (state.superseded.length > 2 * state.historyVersions + 64)
+    state.superseded.retain(([k, r]) => isRetained(state, k, r));
 }
 
 function isRetained(state: StoreState, key: string, modRevision: number): boolean {
@@ -30,7 +35,9 @@ function isRetained(state: StoreState, key: string, modRevision: number): boolea
 
 /** The superseded versions still retained, oldest superseded first: what a snapshot stores. */
 export function liveSuperseded(state: StoreState): [string, number][] {
-  return state.superseded.toArray().filter(([key, modRevision]) => isRetained(state, key, modRevision));
+  return state.superseded
+    .toArray()
+    .filter(([key, modRevision]) => isRetained(state, key, modRevision));
 }
 
 /** Records a deletion; forgets the oldest deleted keys beyond the bound. */
@@ -38,7 +45,8 @@ export function noteDeleted(state: StoreState, key: string, revision: number): v
   state.deletedKeys.set(key, revision);
   state.deletedOrder.push([key, revision]);
   while (state.deletedKeys.size > state.options.deletedKeysRetainedMax) forgetOldestDeleted(state);
-  if (state.deletedOrder.length > 2 * state.deletedKeys.size + 64) state.deletedOrder.retain(([k, r]) => state.deletedKeys.get(k) === r);
+  if (state.deletedOrder.length > 2 * state.deletedKeys.size + 64)
+    state.deletedOrder.retain(([k, r]) => state.deletedKeys.get(k) === r);
 }
 
 export function noteRecreated(state: StoreState, key: string): void {
@@ -52,13 +60,17 @@ export function liveDeleted(state: StoreState): [string, number][] {
 
 function forgetOldestDeleted(state: StoreState): void {
   let entry = state.deletedOrder.shift();
-  while (entry !== undefined && state.deletedKeys.get(entry[0]) !== entry[1]) entry = state.deletedOrder.shift();
+  while (entry !== undefined && state.deletedKeys.get(entry[0]) !== entry[1])
+    entry = state.deletedOrder.shift();
   assert(entry !== undefined, "deleted keys are counted but none is queued");
   const [key, revision] = entry;
   state.deletedKeys.delete(key);
   const ns = state.namespaces.get(namespaceOf(key));
   const record = ns?.records.get(key);
-  assert(ns !== undefined && record !== undefined && newestVersion(record).deleted, `deleted key ${key} has no tombstone`);
+  assert(
+    ns !== undefined && record !== undefined && newestVersion(record).deleted,
+    `deleted key ${key} has no tombstone`,
+  );
   for (const v of record.versions.slice(0, -1)) state.historyBytes -= historyVersionBytes(key, v);
   state.historyVersions -= record.versions.length - 1;
   ns.records.delete(key);

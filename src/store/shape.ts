@@ -10,10 +10,20 @@ function isObj(x: unknown): x is Obj {
   return typeof x === "object" && x !== null && !Array.isArray(x) && !(x instanceof Uint8Array);
 }
 
-function field(o: Obj, name: string, kind: "string" | "number" | "boolean" | "bytes", optional = false): void {
+function field(
+  o: Obj,
+  name: string,
+  kind: "string" | "number" | "boolean" | "bytes",
+  optional = false,
+): void {
   const v = o[name];
   if (optional && v === undefined) return;
-  const ok = kind === "bytes" ? v instanceof Uint8Array : kind === "number" ? Number.isFinite(v) : typeof v === kind;
+  const ok =
+    kind === "bytes"
+      ? v instanceof Uint8Array
+      : kind === "number"
+        ? Number.isFinite(v)
+        : typeof v === kind;
   assert(ok, `command field ${name} must be ${kind}, got ${typeof v}`);
 }
 
@@ -59,8 +69,15 @@ const shapeOf: Record<Command["type"], (o: Obj) => void> = {
     field(o, "createdAtMs", "number");
     array(o, "scopes", (s) => {
       assert(isObj(s), "token scope must be an object");
-      array(s, "namespaces", (n) => assert(typeof n === "string", "scope namespaces must be strings"));
-      array(s, "ops", (op) => assert(op === "read" || op === "write" || op === "admin", "scope ops must be read, write or admin"));
+      array(s, "namespaces", (n) =>
+        assert(typeof n === "string", "scope namespaces must be strings"),
+      );
+      array(s, "ops", (op) =>
+        assert(
+          op === "read" || op === "write" || op === "admin",
+          "scope ops must be read, write or admin",
+        ),
+      );
     });
   },
   tokenRevoke(o) {

@@ -32,7 +32,8 @@ interface SnapshotBody {
   publicReadNamespaces: string[];
 }
 
-const byFirst = <T extends [string, ...unknown[]]>(a: T, b: T) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
+const byFirst = <T extends [string, ...unknown[]]>(a: T, b: T) =>
+  a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
 
 export function snapshotState(state: StoreState): Uint8Array {
   const body: SnapshotBody = {
@@ -43,20 +44,34 @@ export function snapshotState(state: StoreState): Uint8Array {
     namespaces: [...state.namespaces].map(([name, ns]) => namespaceRow(name, ns)).sort(byFirst),
     deletedKeys: liveDeleted(state),
     superseded: liveSuperseded(state),
-    idempotency: state.idempotencyOrder.toArray().map((r) => [r.idempotencyKey, r.recordedAtMs, r.fingerprint, r.outcome]),
-    tokens: [...state.tokens.values()].map(canonicalToken).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+    idempotency: state.idempotencyOrder
+      .toArray()
+      .map((r) => [r.idempotencyKey, r.recordedAtMs, r.fingerprint, r.outcome]),
+    tokens: [...state.tokens.values()]
+      .map(canonicalToken)
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
     publicReadNamespaces: [...state.namespaceSettings.keys()].sort(),
   };
   return encodeFrame(snapshotFormat, body);
 }
 
 function namespaceRow(name: string, ns: NamespaceState): NamespaceRow {
-  const records = [...ns.records.values()].map((r): RecordRow => [r.key, r.trimmedThroughRevision, r.versions.map(versionRow)]);
+  const records = [...ns.records.values()].map(
+    (r): RecordRow => [r.key, r.trimmedThroughRevision, r.versions.map(versionRow)],
+  );
   return [name, ns.lastModRevision, ns.forgottenThroughRevision, records.sort(byFirst)];
 }
 
 function versionRow(v: Version): VersionRow {
-  return [v.version, v.createRevision, v.modRevision, v.updatedAtMs, v.contentType, v.value, v.deleted];
+  return [
+    v.version,
+    v.createRevision,
+    v.modRevision,
+    v.updatedAtMs,
+    v.contentType,
+    v.value,
+    v.deleted,
+  ];
 }
 
 export function canonicalOptions(o: StoreOptions): StoreOptions {
@@ -97,21 +112,46 @@ export function restoreState(bytes: Uint8Array): StoreState {
   state.deletedOrder = new Fifo(b.deletedKeys);
   state.superseded = new Fifo(b.superseded);
   for (const [key, recordedAtMs, fingerprint, outcome] of b.idempotency) {
-    addIdempotencyRecord(state, { idempotencyKey: key, recordedAtMs, fingerprint, outcome, valueBytes: outcomeValueBytes(outcome) });
+    addIdempotencyRecord(state, {
+      idempotencyKey: key,
+      recordedAtMs,
+      fingerprint,
+      outcome,
+      valueBytes: outcomeValueBytes(outcome),
+    });
   }
   for (const token of b.tokens) {
     state.tokens.set(token.id, token);
     state.tokenIdsByHash.set(token.hashHex, token.id);
   }
-  for (const namespace of b.publicReadNamespaces) state.namespaceSettings.set(namespace, { namespace, publicRead: true });
+  for (const namespace of b.publicReadNamespaces)
+    state.namespaceSettings.set(namespace, { namespace, publicRead: true });
   return state;
 }
 
-function restoreNamespace(state: StoreState, [name, lastModRevision, forgotten, rows]: NamespaceRow): void {
-  const ns: NamespaceState = { records: new Map(), liveKeys: 0, lastModRevision, forgottenThroughRevision: forgotten, sortedLiveKeys: null };
+function restoreNamespace(
+  state: StoreState,
+  [name, lastModRevision, forgotten, rows]: NamespaceRow,
+): void {
+  const ns: NamespaceState = {
+    records: new Map(),
+    liveKeys: 0,
+    lastModRevision,
+    forgottenThroughRevision: forgotten,
+    sortedLiveKeys: null,
+  };
   for (const [key, trimmedThroughRevision, versionRows] of rows) {
-    const versions = versionRows.map(([version, createRevision, modRevision, updatedAtMs, contentType, value, deleted]) =>
-      ({ version, createRevision, modRevision, updatedAtMs, contentType, value, deleted }));
+    const versions = versionRows.map(
+      ([version, createRevision, modRevision, updatedAtMs, contentType, value, deleted]) => ({
+        version,
+        createRevision,
+        modRevision,
+        updatedAtMs,
+        contentType,
+        value,
+        deleted,
+      }),
+    );
     const record: KeyRecord = { key, versions, trimmedThroughRevision };
     const newest = newestVersion(record);
     for (const v of versions.slice(0, -1)) state.historyBytes += historyVersionBytes(key, v);

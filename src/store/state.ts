@@ -7,7 +7,14 @@
 // live data, history and idempotency records (limits.ts): a shard must fit in a Durable Object.
 import { assert } from "./assert.ts";
 import { Fifo } from "./fifo.ts";
-import type { KvEntry, NamespaceSettings, Revision, StoreOptions, TokenRecord, WriteOutcome } from "./types.ts";
+import type {
+  KvEntry,
+  NamespaceSettings,
+  Revision,
+  StoreOptions,
+  TokenRecord,
+  WriteOutcome,
+} from "./types.ts";
 
 /** One retained point of a key's history; the newest one is the key's current state. */
 export interface Version {
@@ -111,7 +118,13 @@ export function emptyState(options: StoreOptions): StoreState {
 export function namespaceState(state: StoreState, namespace: string): NamespaceState {
   let ns = state.namespaces.get(namespace);
   if (ns === undefined) {
-    ns = { records: new Map(), liveKeys: 0, lastModRevision: 0, forgottenThroughRevision: 0, sortedLiveKeys: null };
+    ns = {
+      records: new Map(),
+      liveKeys: 0,
+      lastModRevision: 0,
+      forgottenThroughRevision: 0,
+      sortedLiveKeys: null,
+    };
     state.namespaces.set(namespace, ns);
   }
   return ns;

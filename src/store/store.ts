@@ -13,7 +13,12 @@
 import { assert } from "./assert.ts";
 import { changes } from "./changes.ts";
 import { decodeCommand } from "./codec.ts";
-import { expireIdempotencyRecords, lookupIdempotency, recordIdempotency, requestFingerprint } from "./idempotency.ts";
+import {
+  expireIdempotencyRecords,
+  lookupIdempotency,
+  recordIdempotency,
+  requestFingerprint,
+} from "./idempotency.ts";
 import { applyDelete, applyPut } from "./kv.ts";
 import { assertInvariants } from "./invariants.ts";
 import { storeLimits } from "./limits.ts";
@@ -55,7 +60,10 @@ export class Store {
   constructor(options: Partial<t.StoreOptions> = {}) {
     const merged = canonicalOptions({ ...defaultStoreOptions, ...options });
     for (const [name, value] of Object.entries(merged)) {
-      assert(Number.isSafeInteger(value) && value >= 1, `store option ${name} must be a positive integer, got ${value}`);
+      assert(
+        Number.isSafeInteger(value) && value >= 1,
+        `store option ${name} must be a positive integer, got ${value}`,
+      );
     }
     this.state = emptyState(merged);
   }
@@ -70,9 +78,15 @@ export class Store {
     return store;
   }
 
-  get appliedIndex(): number { return this.state.appliedIndex; }
-  get revision(): t.Revision { return this.state.revision; }
-  get options(): t.StoreOptions { return { ...this.state.options }; }
+  get appliedIndex(): number {
+    return this.state.appliedIndex;
+  }
+  get revision(): t.Revision {
+    return this.state.revision;
+  }
+  get options(): t.StoreOptions {
+    return { ...this.state.options };
+  }
 
   /** Applies the committed entry at `index` (bytes from encodeCommand, or the command itself). */
   apply(index: number, entry: Uint8Array | t.Command): t.WriteOutcome {
@@ -93,30 +107,61 @@ export class Store {
   }
 
   private advanceIndex(index: number): void {
-    assert(Number.isSafeInteger(index) && index > this.state.appliedIndex, `entry ${index} applied after ${this.state.appliedIndex}`);
+    assert(
+      Number.isSafeInteger(index) && index > this.state.appliedIndex,
+      `entry ${index} applied after ${this.state.appliedIndex}`,
+    );
     this.state.appliedIndex = index;
   }
 
-  snapshot(): Uint8Array { return snapshotState(this.state); }
+  snapshot(): Uint8Array {
+    return snapshotState(this.state);
+  }
 
   /** Recomputes every derived counter and checks every invariant: for tests and the simulator. */
-  checkInvariants(): void { assertInvariants(this.state); }
+  checkInvariants(): void {
+    assertInvariants(this.state);
+  }
 
-  get(query: t.GetQuery): t.GetResult { return q.get(this.state, query); }
-  meta(key: t.Key): t.MetaResult { return q.meta(this.state, key); }
-  list(query: t.ListQuery): t.ListResult { return list(this.state, query); }
-  bundle(namespace: string): t.BundleResult { return bundle(this.state, namespace); }
-  history(key: t.Key): t.HistoryResult { return q.history(this.state, key); }
-  changes(query: t.ChangesQuery): t.ChangesResult { return changes(this.state, query); }
-  tokenByHash(hashHex: string): t.TokenRecord | null { return q.tokenByHash(this.state, hashHex); }
-  tokens(): t.TokenRecord[] { return q.tokens(this.state); }
-  namespaceSettings(namespace: string): t.NamespaceSettings { return q.namespaceSettings(this.state, namespace); }
+  get(query: t.GetQuery): t.GetResult {
+    return q.get(this.state, query);
+  }
+  meta(key: t.Key): t.MetaResult {
+    return q.meta(this.state, key);
+  }
+  list(query: t.ListQuery): t.ListResult {
+    return list(this.state, query);
+  }
+  bundle(namespace: string): t.BundleResult {
+    return bundle(this.state, namespace);
+  }
+  history(key: t.Key): t.HistoryResult {
+    return q.history(this.state, key);
+  }
+  changes(query: t.ChangesQuery): t.ChangesResult {
+    return changes(this.state, query);
+  }
+  tokenByHash(hashHex: string): t.TokenRecord | null {
+    return q.tokenByHash(this.state, hashHex);
+  }
+  tokens(): t.TokenRecord[] {
+    return q.tokens(this.state);
+  }
+  namespaceSettings(namespace: string): t.NamespaceSettings {
+    return q.namespaceSettings(this.state, namespace);
+  }
 
   stats(): StoreStats {
     let liveKeys = 0;
     for (const ns of this.state.namespaces.values()) liveKeys += ns.liveKeys;
     const s = this.state;
-    return { appliedIndex: s.appliedIndex, revision: s.revision, liveBytes: s.liveBytes, liveKeys, idempotencyRecords: s.idempotency.size };
+    return {
+      appliedIndex: s.appliedIndex,
+      revision: s.revision,
+      liveBytes: s.liveBytes,
+      liveKeys,
+      idempotencyRecords: s.idempotency.size,
+    };
   }
 }
 
@@ -133,11 +178,17 @@ function applyOnce(state: StoreState, command: t.Command): t.WriteOutcome {
 
 function execute(state: StoreState, c: t.Command): t.WriteOutcome {
   switch (c.type) {
-    case "put": return applyPut(state, c);
-    case "delete": return applyDelete(state, c);
-    case "txn": return applyTxn(state, c);
-    case "tokenCreate": return applyTokenCreate(state, c);
-    case "tokenRevoke": return applyTokenRevoke(state, c);
-    case "namespaceSet": return applyNamespaceSet(state, c);
+    case "put":
+      return applyPut(state, c);
+    case "delete":
+      return applyDelete(state, c);
+    case "txn":
+      return applyTxn(state, c);
+    case "tokenCreate":
+      return applyTokenCreate(state, c);
+    case "tokenRevoke":
+      return applyTokenRevoke(state, c);
+    case "namespaceSet":
+      return applyNamespaceSet(state, c);
   }
 }

@@ -4,7 +4,13 @@
 import { validateNamespace } from "./keys.ts";
 import { storeLimits } from "./limits.ts";
 import type { StoreState } from "./state.ts";
-import type { NamespaceSetCommand, TokenCreateCommand, TokenRecord, TokenRevokeCommand, WriteOutcome } from "./types.ts";
+import type {
+  NamespaceSetCommand,
+  TokenCreateCommand,
+  TokenRecord,
+  TokenRevokeCommand,
+  WriteOutcome,
+} from "./types.ts";
 import { invalid } from "./validate.ts";
 
 const tokenIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
@@ -17,7 +23,13 @@ export function applyTokenCreate(state: StoreState, c: TokenCreateCommand): Writ
     return invalid(state, "tokenExists", `a token with id ${c.id} or the same hash already exists`);
   }
   if (state.tokens.size >= state.options.tokensMax) {
-    return { type: "tooLarge", revision: state.revision, limit: "tokensMax", max: state.options.tokensMax, wouldBe: state.tokens.size + 1 };
+    return {
+      type: "tooLarge",
+      revision: state.revision,
+      limit: "tokensMax",
+      max: state.options.tokensMax,
+      wouldBe: state.tokens.size + 1,
+    };
   }
   const token: TokenRecord = {
     id: c.id,
@@ -34,12 +46,14 @@ export function applyTokenCreate(state: StoreState, c: TokenCreateCommand): Writ
 
 function tokenError(c: TokenCreateCommand): string | null {
   if (!tokenIdPattern.test(c.id)) return "token id must match [A-Za-z0-9_-]{1,64}";
-  if (!sha256HexPattern.test(c.hashHex)) return "token hash must be sha-256 as 64 lowercase hex digits";
+  if (!sha256HexPattern.test(c.hashHex))
+    return "token hash must be sha-256 as 64 lowercase hex digits";
   if (c.scopes.length === 0 || c.scopes.length > storeLimits.tokenScopesMax) {
     return `a token needs 1 to ${storeLimits.tokenScopesMax} scopes`;
   }
   for (const scope of c.scopes) {
-    if (scope.namespaces.length === 0 || scope.ops.length === 0) return "each scope needs namespaces and ops";
+    if (scope.namespaces.length === 0 || scope.ops.length === 0)
+      return "each scope needs namespaces and ops";
     if (scope.namespaces.some((n) => n.length === 0 || n.length > storeLimits.namespaceBytesMax)) {
       return `scope namespaces must be 1 to ${storeLimits.namespaceBytesMax} characters`;
     }

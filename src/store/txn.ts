@@ -6,7 +6,15 @@ import { storeLimits } from "./limits.ts";
 import { addDeleteDelta, addPutDelta, checkQuota, emptyDelta } from "./quota.ts";
 import type { StoreState } from "./state.ts";
 import { entryOf, liveVersion } from "./state.ts";
-import type { CompareOperator, InvalidOutcome, TxnCommand, TxnCompare, TxnOp, TxnOpResult, WriteOutcome } from "./types.ts";
+import type {
+  CompareOperator,
+  InvalidOutcome,
+  TxnCommand,
+  TxnCompare,
+  TxnOp,
+  TxnOpResult,
+  WriteOutcome,
+} from "./types.ts";
 import { checkKey, checkValue, invalid } from "./validate.ts";
 import { deleteKey, putKey } from "./writes.ts";
 
@@ -17,7 +25,9 @@ export function applyTxn(state: StoreState, c: TxnCommand): WriteOutcome {
   const branch = succeeded ? c.success : c.failure;
   const tooLarge = branchQuota(state, branch);
   if (tooLarge !== null) return tooLarge;
-  const changes = branch.some((op) => op.type === "put" || (op.type === "delete" && liveVersion(state, op.key) !== null));
+  const changes = branch.some(
+    (op) => op.type === "put" || (op.type === "delete" && liveVersion(state, op.key) !== null),
+  );
   if (changes) state.revision += 1;
   const results = branch.map((op) => runOp(state, op, c.atMs));
   return { type: "txn", revision: state.revision, succeeded, results };
@@ -26,7 +36,11 @@ export function applyTxn(state: StoreState, c: TxnCommand): WriteOutcome {
 function checkTxn(state: StoreState, c: TxnCommand): InvalidOutcome | null {
   const count = c.compare.length + c.success.length + c.failure.length;
   if (count > storeLimits.txnOpsMax) {
-    return invalid(state, "txnTooLarge", `txn has ${count} compares and operations; at most ${storeLimits.txnOpsMax} are allowed`);
+    return invalid(
+      state,
+      "txnTooLarge",
+      `txn has ${count} compares and operations; at most ${storeLimits.txnOpsMax} are allowed`,
+    );
   }
   const keys = [...c.compare, ...c.success, ...c.failure].map((x) => x.key);
   for (const key of keys) {
@@ -35,7 +49,11 @@ function checkTxn(state: StoreState, c: TxnCommand): InvalidOutcome | null {
   }
   const namespaces = [...new Set(keys.map(namespaceOf))];
   if (namespaces.length > 1) {
-    return invalid(state, "crossNamespace", `txn spans namespaces ${namespaces.join(", ")}: a txn must stay within one namespace (one shard) until cross-shard txns exist`);
+    return invalid(
+      state,
+      "crossNamespace",
+      `txn spans namespaces ${namespaces.join(", ")}: a txn must stay within one namespace (one shard) until cross-shard txns exist`,
+    );
   }
   for (const cmp of c.compare) {
     const bad = checkCompare(state, cmp);
@@ -46,14 +64,23 @@ function checkTxn(state: StoreState, c: TxnCommand): InvalidOutcome | null {
 
 function checkCompare(state: StoreState, cmp: TxnCompare): InvalidOutcome | null {
   if (cmp.target === "exists" || cmp.target === "value") {
-    if (cmp.op !== "=" && cmp.op !== "!=") return invalid(state, "preconditions", `compare on ${cmp.target} supports only = and !=`);
+    if (cmp.op !== "=" && cmp.op !== "!=")
+      return invalid(state, "preconditions", `compare on ${cmp.target} supports only = and !=`);
     if (cmp.target === "value" && cmp.value.length > storeLimits.valueBytesMax) {
-      return invalid(state, "valueTooLarge", `compared value is larger than ${storeLimits.valueBytesMax} bytes`);
+      return invalid(
+        state,
+        "valueTooLarge",
+        `compared value is larger than ${storeLimits.valueBytesMax} bytes`,
+      );
     }
     return null;
   }
   if (Number.isSafeInteger(cmp.value) && cmp.value >= 0) return null;
-  return invalid(state, "preconditions", `compare on ${cmp.target} needs a non-negative integer, got ${cmp.value}`);
+  return invalid(
+    state,
+    "preconditions",
+    `compare on ${cmp.target} needs a non-negative integer, got ${cmp.value}`,
+  );
 }
 
 function checkBranch(state: StoreState, ops: TxnOp[], name: string): InvalidOutcome | null {
@@ -61,7 +88,8 @@ function checkBranch(state: StoreState, ops: TxnOp[], name: string): InvalidOutc
   for (const op of ops) {
     if (op.type === "get") continue;
     // As in etcd: one write per key per branch, so the order of writes cannot matter.
-    if (written.has(op.key)) return invalid(state, "txnDuplicateKey", `${name} writes ${op.key} more than once`);
+    if (written.has(op.key))
+      return invalid(state, "txnDuplicateKey", `${name} writes ${op.key} more than once`);
     written.add(op.key);
     const bad = op.type === "put" ? checkValue(state, op.value, op.contentType) : null;
     if (bad !== null) return bad;
@@ -85,10 +113,14 @@ function holds(state: StoreState, cmp: TxnCompare): boolean {
 
 function compareNumbers(actual: number, op: CompareOperator, expected: number): boolean {
   switch (op) {
-    case "=": return actual === expected;
-    case "!=": return actual !== expected;
-    case "<": return actual < expected;
-    case ">": return actual > expected;
+    case "=":
+      return actual === expected;
+    case "!=":
+      return actual !== expected;
+    case "<":
+      return actual < expected;
+    case ">":
+      return actual > expected;
   }
 }
 
@@ -111,12 +143,23 @@ function branchQuota(state: StoreState, ops: TxnOp[]) {
 
 function runOp(state: StoreState, op: TxnOp, atMs: number): TxnOpResult {
   if (op.type === "put") {
-    const args = { key: op.key, value: op.value, contentType: op.contentType, revision: state.revision, atMs };
+    const args = {
+      key: op.key,
+      value: op.value,
+      contentType: op.contentType,
+      revision: state.revision,
+      atMs,
+    };
     return { type: "put", ...putKey(state, args) };
   }
   const live = liveVersion(state, op.key);
   if (op.type === "delete") {
-    return { type: "delete", deleted: live === null ? null : deleteKey(state, op.key, state.revision, atMs) };
+    return {
+      type: "delete",
+      deleted: live === null ? null : deleteKey(state, op.key, state.revision, atMs),
+    };
   }
-  return live === null ? { type: "get", entry: null, value: null } : { type: "get", entry: entryOf(op.key, live), value: live.value };
+  return live === null
+    ? { type: "get", entry: null, value: null }
+    : { type: "get", entry: entryOf(op.key, live), value: live.value };
 }

@@ -16,7 +16,10 @@ export interface PutArgs {
   atMs: number;
 }
 
-export function putKey(state: StoreState, args: PutArgs): { change: "created" | "updated"; entry: KvEntry } {
+export function putKey(
+  state: StoreState,
+  args: PutArgs,
+): { change: "created" | "updated"; entry: KvEntry } {
   // Keys are ASCII by validation, so string order is byte order (list, snapshot, cursor rely on it).
   assert(/^[\x21-\x7e]+$/.test(args.key), `key ${args.key} is not printable ASCII`);
   const ns = namespaceState(state, namespaceOf(args.key));
@@ -36,18 +39,28 @@ export function putKey(state: StoreState, args: PutArgs): { change: "created" | 
     value: args.value,
     deleted: false,
   });
-  state.liveBytes += liveKeyBytes(args.key, args.value.length) - (live ? liveKeyBytes(args.key, live.value.length) : 0);
+  state.liveBytes +=
+    liveKeyBytes(args.key, args.value.length) -
+    (live ? liveKeyBytes(args.key, live.value.length) : 0);
   ns.lastModRevision = args.revision;
   if (live === null) {
     ns.liveKeys += 1;
     ns.sortedLiveKeys = null;
     noteRecreated(state, args.key);
   }
-  return { change: live === null ? "created" : "updated", entry: entryOf(args.key, newestVersion(record)) };
+  return {
+    change: live === null ? "created" : "updated",
+    entry: entryOf(args.key, newestVersion(record)),
+  };
 }
 
 /** Deletes a live key; returns the entry it had. */
-export function deleteKey(state: StoreState, key: string, revision: Revision, atMs: number): KvEntry {
+export function deleteKey(
+  state: StoreState,
+  key: string,
+  revision: Revision,
+  atMs: number,
+): KvEntry {
   const live = liveVersion(state, key);
   assert(live !== null, `delete of absent key ${key}`);
   const ns = namespaceState(state, namespaceOf(key));

@@ -50,24 +50,36 @@ describe("rememberedLookup", () => {
 
     // A lookup in flight when the write lands answers its caller but is not remembered.
     let release!: () => void;
-    const gate = new Promise<void>((resolve) => { release = resolve; });
-    const slow = rememberedLookup(env, "late", async () => { await gate; return "before the write"; });
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const slow = rememberedLookup(env, "late", async () => {
+      await gate;
+      return "before the write";
+    });
     forgetLookups(env);
     release();
     expect(await slow).toBe("before the write");
-    expect(await rememberedLookup(env, "late", async () => "after the write")).toBe("after the write");
+    expect(await rememberedLookup(env, "late", async () => "after the write")).toBe(
+      "after the write",
+    );
   });
 
   it("a failed lookup is not remembered", async () => {
     const env = {};
-    await expect(rememberedLookup(env, "k", async () => { throw new Error("no leader"); })).rejects.toThrow("no leader");
+    await expect(
+      rememberedLookup(env, "k", async () => {
+        throw new Error("no leader");
+      }),
+    ).rejects.toThrow("no leader");
     expect(await rememberedLookup(env, "k", async () => "ok")).toBe("ok");
   });
 
   it("keeps at most entriesMax lookups, dropping the oldest", async () => {
     const env = {};
     const { state, load } = loader();
-    for (let i = 0; i <= authLookupLimits.entriesMax; i++) await rememberedLookup(env, `k${i}`, load);
+    for (let i = 0; i <= authLookupLimits.entriesMax; i++)
+      await rememberedLookup(env, `k${i}`, load);
     expect(state.loads).toBe(authLookupLimits.entriesMax + 1);
     await rememberedLookup(env, `k${authLookupLimits.entriesMax}`, load); // the newest is kept
     expect(state.loads).toBe(authLookupLimits.entriesMax + 1);

@@ -7,13 +7,17 @@ import { keyFromPath, pathOf } from "../../src/api/keys.ts";
 describe("pathOf", () => {
   it("is new URL(url).pathname for serialized request URLs", () => {
     fc.assert(
-      fc.property(fc.webUrl({ withQueryParameters: true }), fc.array(fc.string({ unit: "binary" }), { maxLength: 4 }), (base, segments) => {
-        const url = new URL(base);
-        url.hash = "";
-        url.pathname = `/v1/kv/${segments.map(encodeURIComponent).join("/")}`;
-        const serialized = url.href; // what request.url looks like
-        expect(pathOf(serialized)).toBe(new URL(serialized).pathname);
-      }),
+      fc.property(
+        fc.webUrl({ withQueryParameters: true }),
+        fc.array(fc.string({ unit: "binary" }), { maxLength: 4 }),
+        (base, segments) => {
+          const url = new URL(base);
+          url.hash = "";
+          url.pathname = `/v1/kv/${segments.map(encodeURIComponent).join("/")}`;
+          const serialized = url.href; // what request.url looks like
+          expect(pathOf(serialized)).toBe(new URL(serialized).pathname);
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -36,7 +40,10 @@ describe("queryRecord", () => {
         const url = new URL(`http://h/p?${search}`).href;
         const reparsed: Record<string, string> = {};
         let twice = false;
-        for (const [k, v] of new URL(url).searchParams) { if (Object.hasOwn(reparsed, k)) twice = true; reparsed[k] = v; }
+        for (const [k, v] of new URL(url).searchParams) {
+          if (Object.hasOwn(reparsed, k)) twice = true;
+          reparsed[k] = v;
+        }
         if (twice) expect(() => queryRecord(url)).toThrow("given twice");
         else expect(queryRecord(url)).toEqual(reparsed);
       }),
@@ -55,10 +62,15 @@ describe("keyFromPath", () => {
   };
 
   it("answers a path the same every time, whatever it answered for other paths or suffixes before", () => {
-    const segment = fc.oneof(fc.constantFrom("app", "history", "a%2Fb", "%E9", "%zz", "", "..", "x".repeat(130)), fc.string({ maxLength: 6 }));
+    const segment = fc.oneof(
+      fc.constantFrom("app", "history", "a%2Fb", "%E9", "%zz", "", "..", "x".repeat(130)),
+      fc.string({ maxLength: 6 }),
+    );
     fc.assert(
       fc.property(fc.array(segment, { minLength: 1, maxLength: 4 }), (segments) => {
-        const url = new URL(`http://h/v1/kv/${segments.map((s) => (s.includes("%") ? s : encodeURIComponent(s))).join("/")}`).href;
+        const url = new URL(
+          `http://h/v1/kv/${segments.map((s) => (s.includes("%") ? s : encodeURIComponent(s))).join("/")}`,
+        ).href;
         const plain = outcome(() => keyFromPath(url, "/v1/kv/"));
         const history = outcome(() => keyFromPath(url, "/v1/kv/", "/history"));
         expect(outcome(() => keyFromPath(url, "/v1/kv/"))).toBe(plain);

@@ -10,7 +10,14 @@ describe("secretsEqual", () => {
 
   it("refuses prefixes, extensions, repetitions and one changed character", () => {
     const secret = "s3cret-token";
-    for (const presented of ["s3cret", "s3cret-token!", "s3cret-tokens3cret-token", "s3cret-tokem", "", "S3cret-token"]) {
+    for (const presented of [
+      "s3cret",
+      "s3cret-token!",
+      "s3cret-tokens3cret-token",
+      "s3cret-tokem",
+      "",
+      "S3cret-token",
+    ]) {
       expect(secretsEqual(presented, secret), presented).toBe(false);
     }
   });
@@ -20,9 +27,16 @@ describe("secretsEqual", () => {
   });
 
   it("agrees with === on random pairs", () => {
-    fc.assert(fc.property(fc.string({ maxLength: 40 }), fc.string({ minLength: 1, maxLength: 40 }), (a, b) => {
-      expect(secretsEqual(a, b)).toBe(a === b);
-      expect(secretsEqual(b, b)).toBe(true);
-    }), { numRuns: 2_000 });
+    fc.assert(
+      fc.property(
+        fc.string({ maxLength: 40 }),
+        fc.string({ minLength: 1, maxLength: 40 }),
+        (a, b) => {
+          expect(secretsEqual(a, b)).toBe(a === b);
+          expect(secretsEqual(b, b)).toBe(true);
+        },
+      ),
+      { numRuns: 2_000 },
+    );
   });
 });

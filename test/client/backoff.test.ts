@@ -6,16 +6,19 @@ import { EtagCache } from "../../src/client/cache.ts";
 
 describe("backoff", () => {
   it("stays within [0, min(max, base·2^attempt)] (full jitter)", () => {
-    fc.assert(fc.property(fc.nat(60), fc.double({ min: 0, max: 0.9999999, noNaN: true }), (attempt, r) => {
-      const options = { baseDelayMs: 50, delayMsMax: 2000, random: () => r };
-      const ms = backoffDelayMs(attempt, options);
-      expect(ms).toBeGreaterThanOrEqual(0);
-      expect(ms).toBeLessThanOrEqual(Math.min(2000, 50 * 2 ** attempt));
-    }));
+    fc.assert(
+      fc.property(fc.nat(60), fc.double({ min: 0, max: 0.9999999, noNaN: true }), (attempt, r) => {
+        const options = { baseDelayMs: 50, delayMsMax: 2000, random: () => r };
+        const ms = backoffDelayMs(attempt, options);
+        expect(ms).toBeGreaterThanOrEqual(0);
+        expect(ms).toBeLessThanOrEqual(Math.min(2000, 50 * 2 ** attempt));
+      }),
+    );
   });
 
   it("grows with the attempt until the cap", () => {
-    const top = (attempt: number) => backoffDelayMs(attempt, { baseDelayMs: 10, delayMsMax: 100, random: () => 0.9999 });
+    const top = (attempt: number) =>
+      backoffDelayMs(attempt, { baseDelayMs: 10, delayMsMax: 100, random: () => 0.9999 });
     expect([0, 1, 2, 3, 4, 10].map(top)).toEqual([9, 19, 39, 79, 99, 99]);
   });
 

@@ -38,12 +38,22 @@ describe("cli exit codes", () => {
     expect(await run(["nope"], t.io)).toBe(2);
     expect(await run(["kv", "put", "app/a"], t.io)).toBe(2);
     expect(t.stderr()).toContain("no value: pass it as an argument");
-    expect(await run(["kv", "put", "app/a", "x", "--if-match", '"r1"', "--create-only"], t.io)).toBe(2);
+    expect(
+      await run(["kv", "put", "app/a", "x", "--if-match", '"r1"', "--create-only"], t.io),
+    ).toBe(2);
     expect(await run(["token", "create", "--ns", "a", "--scope", "root"], t.io)).toBe(2);
   });
 
   it("4 for a missing key, 3 for a CAS conflict, 1 otherwise", async () => {
-    const t = testIo(stubFetch((req) => (req.method === "GET" ? problem(404) : req.method === "PUT" ? problem(412, { currentETag: '"r9"' }) : problem(500))));
+    const t = testIo(
+      stubFetch((req) =>
+        req.method === "GET"
+          ? problem(404)
+          : req.method === "PUT"
+            ? problem(412, { currentETag: '"r9"' })
+            : problem(500),
+      ),
+    );
     expect(await run(["kv", "get", "app/a"], t.io)).toBe(4);
     expect(await run(["kv", "put", "app/a", "x", "--if-match", '"r1"'], t.io)).toBe(3);
     expect(t.stderr()).toContain('its ETag is now "r9"');
@@ -53,7 +63,9 @@ describe("cli exit codes", () => {
   it("says how to authenticate on 401", async () => {
     const t = testIo(stubFetch(() => problem(401)));
     expect(await run(["kv", "get", "app/a"], t.io)).toBe(1);
-    expect(t.stderr()).toContain("set EDGECFG_TOKEN or pass --token; for local dev the token is dev-admin-token");
+    expect(t.stderr()).toContain(
+      "set EDGECFG_TOKEN or pass --token; for local dev the token is dev-admin-token",
+    );
   });
 
   it("says how to start a store when it is unreachable", async () => {
@@ -70,7 +82,11 @@ describe("cli exit codes", () => {
   });
 
   it("3 when a txn's compares fail", async () => {
-    const t = testIo(stubFetch(() => json({ succeeded: false, revision: 7, results: [] })), "", { "t.json": '{"compare": []}' });
+    const t = testIo(
+      stubFetch(() => json({ succeeded: false, revision: 7, results: [] })),
+      "",
+      { "t.json": '{"compare": []}' },
+    );
     expect(await run(["txn", "-f", "t.json", "--json"], t.io)).toBe(3);
     expect(JSON.parse(t.stdout())).toMatchObject({ succeeded: false });
   });
@@ -80,7 +96,12 @@ describe("cli commands", () => {
   it("kv put reads stdin, infers JSON, honours --url/--token over the environment", async () => {
     const stub = stubFetch(() => json(entry("app/a", 3), 201, { etag: '"r3"' }));
     const t = testIo(stub, '{"beta":true}');
-    expect(await run(["kv", "put", "app/a", "-", "--url", "http://other.test", "--token", "flag", "--json"], t.io)).toBe(0);
+    expect(
+      await run(
+        ["kv", "put", "app/a", "-", "--url", "http://other.test", "--token", "flag", "--json"],
+        t.io,
+      ),
+    ).toBe(0);
     const req = stub.requests[0]!;
     expect(req.url).toBe("http://other.test/v1/kv/app/a");
     expect(req.headers.get("authorization")).toBe("Bearer flag");
@@ -90,25 +111,44 @@ describe("cli commands", () => {
   });
 
   it("kv get prints the raw bytes, or value and metadata with --json", async () => {
-    const stub = stubFetch(() => new Response('{"a":1}', { headers: { etag: '"r2"', "content-type": "application/json", "x-edgecfg-version": "1" } }));
+    const stub = stubFetch(
+      () =>
+        new Response('{"a":1}', {
+          headers: { etag: '"r2"', "content-type": "application/json", "x-edgecfg-version": "1" },
+        }),
+    );
     const t = testIo(stub);
     await run(["kv", "get", "app/a"], t.io);
     expect(t.stdout()).toBe('{"a":1}');
     const j = testIo(stub);
     await run(["--json", "kv", "get", "app/a"], j.io);
-    expect(JSON.parse(j.stdout())).toEqual({ key: "app/a", etag: '"r2"', version: 1, contentType: "application/json", value: { a: 1 } });
+    expect(JSON.parse(j.stdout())).toEqual({
+      key: "app/a",
+      etag: '"r2"',
+      version: 1,
+      contentType: "application/json",
+      value: { a: 1 },
+    });
   });
 
   it("kv rollback reads the old version by revision and writes it by CAS on the current ETag", async () => {
     const stub = stubFetch((req) => {
       const u = new URL(req.url);
       if (u.pathname.endsWith("/history")) {
-        return json({ key: "app/a", revision: 9, items: [
-          { version: 3, modRevision: 9, deleted: false }, { version: 2, modRevision: 6, deleted: false }, { version: 1, modRevision: 2, deleted: false },
-        ] });
+        return json({
+          key: "app/a",
+          revision: 9,
+          items: [
+            { version: 3, modRevision: 9, deleted: false },
+            { version: 2, modRevision: 6, deleted: false },
+            { version: 1, modRevision: 2, deleted: false },
+          ],
+        });
       }
-      if (req.method === "GET" && u.searchParams.get("revision") === "6") return new Response("old", { headers: { etag: '"r6"', "content-type": "text/plain" } });
-      if (req.method === "GET") return new Response("new", { headers: { etag: '"r9"', "content-type": "text/plain" } });
+      if (req.method === "GET" && u.searchParams.get("revision") === "6")
+        return new Response("old", { headers: { etag: '"r6"', "content-type": "text/plain" } });
+      if (req.method === "GET")
+        return new Response("new", { headers: { etag: '"r9"', "content-type": "text/plain" } });
       return json(entry("app/a", 10, 4), 200, { etag: '"r10"' });
     });
     const t = testIo(stub);
@@ -122,20 +162,39 @@ describe("cli commands", () => {
   });
 
   it("ns import skips unchanged keys and writes the others by CAS", async () => {
-    const stored: Record<string, { body: string; type: string; rev: number }> = { "app/same": { body: '{ "x": 1 }', type: "application/json", rev: 2 } };
+    const stored: Record<string, { body: string; type: string; rev: number }> = {
+      "app/same": { body: '{ "x": 1 }', type: "application/json", rev: 2 },
+    };
     const stub = stubFetch(async (req) => {
       const key = new URL(req.url).pathname.slice("/v1/kv/".length);
       if (req.method === "GET") {
         const s = stored[key];
-        return s ? new Response(s.body, { headers: { etag: `"r${s.rev}"`, "content-type": s.type } }) : problem(404);
+        return s
+          ? new Response(s.body, { headers: { etag: `"r${s.rev}"`, "content-type": s.type } })
+          : problem(404);
       }
       stored[key] = { body: await req.text(), type: req.headers.get("content-type")!, rev: 5 };
       return json(entry(key, 5), 201, { etag: '"r5"' });
     });
-    const bundle = { namespace: "src", revision: 4, entries: { same: { x: 1 }, neu: [1, 2], bin: { contentType: "application/octet-stream", base64: btoa("\x00\x01") } } };
+    const bundle = {
+      namespace: "src",
+      revision: 4,
+      entries: {
+        same: { x: 1 },
+        neu: [1, 2],
+        bin: { contentType: "application/octet-stream", base64: btoa("\x00\x01") },
+      },
+    };
     const t = testIo(stub, "", { "b.json": JSON.stringify(bundle) });
     expect(await run(["ns", "import", "app", "b.json", "--json"], t.io)).toBe(0);
-    expect(JSON.parse(t.stdout())).toEqual({ namespace: "app", created: 2, updated: 0, unchanged: 1, conflict: 0, conflicts: [] });
+    expect(JSON.parse(t.stdout())).toEqual({
+      namespace: "app",
+      created: 2,
+      updated: 0,
+      unchanged: 1,
+      conflict: 0,
+      conflicts: [],
+    });
     expect(stored["app/bin"]).toMatchObject({ body: "\x00\x01", type: "application/octet-stream" });
     const puts = stub.requests.filter((r) => r.method === "PUT");
     expect(puts.every((r) => r.headers.get("if-none-match") === "*")).toBe(true);
@@ -150,10 +209,20 @@ describe("cli commands", () => {
   });
 
   it("token create sends one scope and prints the secret once, on stdout", async () => {
-    const stub = stubFetch(() => json({ id: "tok_1", scopes: [], createdAt: "x", expiresAt: null, token: "secret" }, 201));
+    const stub = stubFetch(() =>
+      json({ id: "tok_1", scopes: [], createdAt: "x", expiresAt: null, token: "secret" }, 201),
+    );
     const t = testIo(stub);
-    expect(await run(["token", "create", "--ns", "app-*,web", "--scope", "read,write", "--expires", "30d"], t.io)).toBe(0);
-    expect(await stub.requests[0]!.json()).toEqual({ scopes: [{ namespaces: ["app-*", "web"], ops: ["read", "write"] }], expiresInSeconds: 30 * 86_400 });
+    expect(
+      await run(
+        ["token", "create", "--ns", "app-*,web", "--scope", "read,write", "--expires", "30d"],
+        t.io,
+      ),
+    ).toBe(0);
+    expect(await stub.requests[0]!.json()).toEqual({
+      scopes: [{ namespaces: ["app-*", "web"], ops: ["read", "write"] }],
+      expiresInSeconds: 30 * 86_400,
+    });
     expect(t.stdout()).toBe("secret\n");
   });
 });
@@ -165,7 +234,9 @@ describe("cli helpers", () => {
     expect(inferContentType(bytes("[1"), undefined, undefined)).toBe("text/plain; charset=utf-8");
     expect(inferContentType(bytes("hello"), "a.yaml", undefined)).toBe("application/yaml");
     expect(inferContentType(bytes("{}"), undefined, "text/x")).toBe("text/x");
-    expect(inferContentType(new Uint8Array([0xff, 0xfe, 0x00]), "blob", undefined)).toBe("application/octet-stream");
+    expect(inferContentType(new Uint8Array([0xff, 0xfe, 0x00]), "blob", undefined)).toBe(
+      "application/octet-stream",
+    );
   });
 
   it("parses durations and scopes", () => {

@@ -1,5 +1,12 @@
 import { describe, expect, it, vi } from "vitest";
-import { createClient, ConflictError, NotFoundError, TimeoutError, UnavailableError, ValidationError } from "../../src/client/index.ts";
+import {
+  createClient,
+  ConflictError,
+  NotFoundError,
+  TimeoutError,
+  UnavailableError,
+  ValidationError,
+} from "../../src/client/index.ts";
 import { entry, json, noDelay, problem, stubFetch } from "./stub.ts";
 
 const url = "http://store.test";
@@ -8,8 +15,19 @@ describe("get and the ETag cache", () => {
   it("revalidates with If-None-Match and serves a 304 from the cache", async () => {
     const stub = stubFetch((req, n) =>
       n === 0
-        ? new Response('{"a":1}', { headers: { etag: '"r3"', "content-type": "application/json", "x-edgecfg-version": "2", "x-edgecfg-revision": "s1.3" } })
-        : new Response(null, { status: 304, headers: { etag: '"r3"', "x-edgecfg-revision": "s1.4" } }));
+        ? new Response('{"a":1}', {
+            headers: {
+              etag: '"r3"',
+              "content-type": "application/json",
+              "x-edgecfg-version": "2",
+              "x-edgecfg-revision": "s1.3",
+            },
+          })
+        : new Response(null, {
+            status: 304,
+            headers: { etag: '"r3"', "x-edgecfg-revision": "s1.4" },
+          }),
+    );
     const client = createClient({ url, fetch: stub.fetch });
     expect(await client.getJSON("app/a")).toEqual({ a: 1 });
     const again = await client.get("app/a");
@@ -22,7 +40,9 @@ describe("get and the ETag cache", () => {
   });
 
   it("throws NotFoundError and forgets the cached value", async () => {
-    const stub = stubFetch((_req, n) => (n === 0 ? new Response("x", { headers: { etag: '"r1"' } }) : problem(404)));
+    const stub = stubFetch((_req, n) =>
+      n === 0 ? new Response("x", { headers: { etag: '"r1"' } }) : problem(404),
+    );
     const client = createClient({ url, fetch: stub.fetch });
     await client.get("app/a");
     await expect(client.get("app/a")).rejects.toBeInstanceOf(NotFoundError);
@@ -31,7 +51,11 @@ describe("get and the ETag cache", () => {
   });
 
   it("long-polls only with a cached ETag, and stretches the deadline by the wait", async () => {
-    const stub = stubFetch((_req, n) => (n === 0 ? json({ namespace: "app", revision: 1, entries: {} }, 200, { etag: '"r1"' }) : new Response(null, { status: 304 })));
+    const stub = stubFetch((_req, n) =>
+      n === 0
+        ? json({ namespace: "app", revision: 1, entries: {} }, 200, { etag: '"r1"' })
+        : new Response(null, { status: 304 }),
+    );
     const client = createClient({ url, fetch: stub.fetch, timeoutMs: 20 });
     await client.bundle("app", { waitMs: 30_000 });
     await client.bundle("app", { waitMs: 90_000 });
@@ -66,7 +90,11 @@ describe("get and the ETag cache", () => {
 
 describe("writes", () => {
   it("keeps one Idempotency-Key across retries of the same put", async () => {
-    const stub = stubFetch((_req, n) => (n < 2 ? problem(503, {}, { "retry-after": "0" }) : json(entry("app/a", 5), 201, { etag: '"r5"' })));
+    const stub = stubFetch((_req, n) =>
+      n < 2
+        ? problem(503, {}, { "retry-after": "0" })
+        : json(entry("app/a", 5), 201, { etag: '"r5"' }),
+    );
     const client = createClient({ url, fetch: stub.fetch, backoff: noDelay });
     const result = await client.put("app/a", { on: true });
     expect(result).toMatchObject({ etag: '"r5"', created: true });
@@ -82,7 +110,9 @@ describe("writes", () => {
     const client = createClient({ url, fetch: stub.fetch });
     await client.put("app/a", "x");
     await client.put("app/a", "x");
-    expect(stub.requests[0]!.headers.get("idempotency-key")).not.toBe(stub.requests[1]!.headers.get("idempotency-key"));
+    expect(stub.requests[0]!.headers.get("idempotency-key")).not.toBe(
+      stub.requests[1]!.headers.get("idempotency-key"),
+    );
     expect(stub.requests[0]!.headers.get("content-type")).toBe("text/plain; charset=utf-8");
   });
 
@@ -99,13 +129,17 @@ describe("writes", () => {
 
   it("does not retry a 4xx", async () => {
     const stub = stubFetch(() => problem(400));
-    await expect(createClient({ url, fetch: stub.fetch }).delete("app/a")).rejects.toBeInstanceOf(ValidationError);
+    await expect(createClient({ url, fetch: stub.fetch }).delete("app/a")).rejects.toBeInstanceOf(
+      ValidationError,
+    );
     expect(stub.requests).toHaveLength(1);
   });
 
   it("passes on at once a 503 whose Retry-After exceeds the deadline", async () => {
     const stub = stubFetch(() => problem(503, { retryAfter: 3600 }, { "retry-after": "3600" }));
-    const error = await createClient({ url, fetch: stub.fetch, timeoutMs: 1000 }).put("app/a", 1).catch((e: unknown) => e);
+    const error = await createClient({ url, fetch: stub.fetch, timeoutMs: 1000 })
+      .put("app/a", 1)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UnavailableError);
     expect((error as UnavailableError).retryAfter).toBe(3600);
     expect(stub.requests).toHaveLength(1);
@@ -118,7 +152,10 @@ describe("update", () => {
     let rev = 1;
     let conflictsLeft = 2;
     const stub = stubFetch(async (req) => {
-      if (req.method === "GET") return new Response(JSON.stringify(stored), { headers: { etag: `"r${rev}"`, "content-type": "application/json" } });
+      if (req.method === "GET")
+        return new Response(JSON.stringify(stored), {
+          headers: { etag: `"r${rev}"`, "content-type": "application/json" },
+        });
       if (conflictsLeft-- > 0) {
         rev += 1; // someone else wrote meanwhile
         return problem(412, { currentETag: `"r${rev}"` });
@@ -138,39 +175,57 @@ describe("update", () => {
   it("creates with If-None-Match: * when the key is absent, and gives up after attemptsMax", async () => {
     const stub = stubFetch((req) => (req.method === "GET" ? problem(404) : problem(412)));
     const client = createClient({ url, fetch: stub.fetch, backoff: noDelay });
-    await expect(client.update("app/c", () => 1, { attemptsMax: 3 })).rejects.toBeInstanceOf(ConflictError);
+    await expect(client.update("app/c", () => 1, { attemptsMax: 3 })).rejects.toBeInstanceOf(
+      ConflictError,
+    );
     const puts = stub.requests.filter((r) => r.method === "PUT");
     expect(puts).toHaveLength(3);
     expect(puts[0]!.headers.get("if-none-match")).toBe("*");
   });
 
   it("writes nothing when fn returns undefined", async () => {
-    const stub = stubFetch(() => new Response("1", { headers: { etag: '"r1"', "content-type": "application/json" } }));
-    expect(await createClient({ url, fetch: stub.fetch }).update("app/c", () => undefined)).toBeUndefined();
+    const stub = stubFetch(
+      () => new Response("1", { headers: { etag: '"r1"', "content-type": "application/json" } }),
+    );
+    expect(
+      await createClient({ url, fetch: stub.fetch }).update("app/c", () => undefined),
+    ).toBeUndefined();
     expect(stub.requests).toHaveLength(1);
   });
 });
 
 describe("deadlines and signals", () => {
-  const hanging = stubFetch((req) => new Promise<Response>((_resolve, reject) => {
-    req.signal.addEventListener("abort", () => reject(req.signal.reason));
-  }));
+  const hanging = stubFetch(
+    (req) =>
+      new Promise<Response>((_resolve, reject) => {
+        req.signal.addEventListener("abort", () => reject(req.signal.reason));
+      }),
+  );
 
   it("times out with TimeoutError after timeoutMs", async () => {
-    const error = await createClient({ url, fetch: hanging.fetch, timeoutMs: 30 }).get("app/a").catch((e: unknown) => e);
+    const error = await createClient({ url, fetch: hanging.fetch, timeoutMs: 30 })
+      .get("app/a")
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TimeoutError);
   });
 
   it("stops when the caller's signal aborts, with its reason", async () => {
     const controller = new AbortController();
-    const pending = createClient({ url, fetch: hanging.fetch }).get("app/a", { signal: controller.signal });
+    const pending = createClient({ url, fetch: hanging.fetch }).get("app/a", {
+      signal: controller.signal,
+    });
     controller.abort(new Error("caller gave up"));
     await expect(pending).rejects.toThrow("caller gave up");
   });
 
   it("retries when the connection breaks while the body is read", async () => {
-    const broken = () => new Response(new ReadableStream({ pull: (c) => c.error(new TypeError("terminated")) }));
-    const stub = stubFetch((_req, n) => (n === 0 ? broken() : json({ namespace: "app", revision: 1, entries: {} }, 200, { etag: '"r1"' })));
+    const broken = () =>
+      new Response(new ReadableStream({ pull: (c) => c.error(new TypeError("terminated")) }));
+    const stub = stubFetch((_req, n) =>
+      n === 0
+        ? broken()
+        : json({ namespace: "app", revision: 1, entries: {} }, 200, { etag: '"r1"' }),
+    );
     const bundle = await createClient({ url, fetch: stub.fetch, backoff: noDelay }).bundle("app");
     expect(bundle.revision).toBe(1);
     expect(stub.requests).toHaveLength(2);
@@ -178,7 +233,9 @@ describe("deadlines and signals", () => {
 
   it("turns a network failure into UnavailableError after attemptsMax tries", async () => {
     const stub = stubFetch(() => Promise.reject(new TypeError("fetch failed")));
-    const error = await createClient({ url, fetch: stub.fetch, backoff: noDelay, attemptsMax: 2 }).bundle("app").catch((e: unknown) => e);
+    const error = await createClient({ url, fetch: stub.fetch, backoff: noDelay, attemptsMax: 2 })
+      .bundle("app")
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UnavailableError);
     expect((error as UnavailableError).status).toBe(0);
     expect(stub.requests).toHaveLength(2);
@@ -186,12 +243,23 @@ describe("deadlines and signals", () => {
 });
 
 describe("offline: cache and fallback", () => {
-  const bundle = { namespace: "app", revision: 4, entries: { flags: { beta: true }, motd: { contentType: "text/plain", base64: btoa("hi") } } };
+  const bundle = {
+    namespace: "app",
+    revision: 4,
+    entries: { flags: { beta: true }, motd: { contentType: "text/plain", base64: btoa("hi") } },
+  };
 
   it("serves the fallback bundle and values when the store is unreachable, and says so", async () => {
     const onStale = vi.fn();
     const stub = stubFetch(() => Promise.reject(new TypeError("fetch failed")));
-    const client = createClient({ url, fetch: stub.fetch, backoff: noDelay, attemptsMax: 1, fallback: bundle, onStale });
+    const client = createClient({
+      url,
+      fetch: stub.fetch,
+      backoff: noDelay,
+      attemptsMax: 1,
+      fallback: bundle,
+      onStale,
+    });
     expect(await client.bundle("app")).toEqual(bundle);
     expect(await client.getJSON("app/flags")).toEqual({ beta: true });
     expect(await client.getText("app/motd")).toBe("hi");
@@ -212,8 +280,17 @@ describe("offline: cache and fallback", () => {
 
   it("prefers the last good cached value over the fallback", async () => {
     const onStale = vi.fn();
-    const stub = stubFetch((_req, n) => (n === 0 ? json({ ...bundle, revision: 9 }, 200, { etag: '"r9"' }) : problem(503)));
-    const client = createClient({ url, fetch: stub.fetch, backoff: noDelay, attemptsMax: 1, fallback: bundle, onStale });
+    const stub = stubFetch((_req, n) =>
+      n === 0 ? json({ ...bundle, revision: 9 }, 200, { etag: '"r9"' }) : problem(503),
+    );
+    const client = createClient({
+      url,
+      fetch: stub.fetch,
+      backoff: noDelay,
+      attemptsMax: 1,
+      fallback: bundle,
+      onStale,
+    });
     await client.bundle("app");
     expect((await client.bundle("app")).revision).toBe(9);
     expect(onStale.mock.calls[0]![0]).toMatchObject({ source: "cache" });

@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import {
-  ConflictError, EdgecfgError, ForbiddenError, GoneError, NotFoundError, TooLargeError, UnauthorizedError, UnavailableError,
+  ConflictError,
+  EdgecfgError,
+  ForbiddenError,
+  GoneError,
+  NotFoundError,
+  TooLargeError,
+  UnauthorizedError,
+  UnavailableError,
   ValidationError,
 } from "../../src/client/index.ts";
 import { errorFromResponse, parseRetryAfter } from "../../src/client/errors.ts";
@@ -8,9 +15,20 @@ import { entry, problem } from "./stub.ts";
 
 describe("errors from problem+json", () => {
   it.each([
-    [400, ValidationError], [422, ValidationError], [401, UnauthorizedError], [403, ForbiddenError], [404, NotFoundError],
-    [410, GoneError], [412, ConflictError], [413, TooLargeError], [507, TooLargeError], [503, UnavailableError],
-    [502, UnavailableError], [429, UnavailableError], [409, EdgecfgError], [500, EdgecfgError],
+    [400, ValidationError],
+    [422, ValidationError],
+    [401, UnauthorizedError],
+    [403, ForbiddenError],
+    [404, NotFoundError],
+    [410, GoneError],
+    [412, ConflictError],
+    [413, TooLargeError],
+    [507, TooLargeError],
+    [503, UnavailableError],
+    [502, UnavailableError],
+    [429, UnavailableError],
+    [409, EdgecfgError],
+    [500, EdgecfgError],
   ])("maps %i to %s", async (status, cls) => {
     const error = await errorFromResponse(problem(status));
     expect(error).toBeInstanceOf(cls);
@@ -21,7 +39,9 @@ describe("errors from problem+json", () => {
   });
 
   it("carries the current entry and ETag on a conflict", async () => {
-    const error = await errorFromResponse(problem(412, { currentETag: '"r9"', entry: entry("app/a", 9) }));
+    const error = await errorFromResponse(
+      problem(412, { currentETag: '"r9"', entry: entry("app/a", 9) }),
+    );
     expect(error).toBeInstanceOf(ConflictError);
     expect((error as ConflictError).currentETag).toBe('"r9"');
     expect((error as ConflictError).current?.modRevision).toBe(9);
@@ -35,7 +55,9 @@ describe("errors from problem+json", () => {
   });
 
   it("keeps a non-JSON error body as the detail", async () => {
-    const error = await errorFromResponse(new Response("upstream broke", { status: 502, statusText: "Bad Gateway" }));
+    const error = await errorFromResponse(
+      new Response("upstream broke", { status: 502, statusText: "Bad Gateway" }),
+    );
     expect(error).toBeInstanceOf(UnavailableError);
     expect(error.detail).toBe("upstream broke");
   });

@@ -17,8 +17,11 @@ const forbidden: Array<[RegExp, string]> = [
 it("src/client (but node.ts) uses Web APIs only", () => {
   const problems: string[] = [];
   for (const file of readdirSync(dir).filter((f) => f.endsWith(".ts") && !nodeOnly.has(f))) {
-    const text = readFileSync(join(dir, file), "utf8").replace(/\/\*[\s\S]*?\*\//g, "").replace(/(^|[^:])\/\/.*$/gm, "$1");
-    for (const [pattern, what] of forbidden) if (pattern.test(text)) problems.push(`${file}: ${what}`);
+    const text = readFileSync(join(dir, file), "utf8")
+      .replace(/\/\*[\s\S]*?\*\//g, "")
+      .replace(/(^|[^:])\/\/.*$/gm, "$1");
+    for (const [pattern, what] of forbidden)
+      if (pattern.test(text)) problems.push(`${file}: ${what}`);
   }
   expect(problems).toEqual([]);
 });

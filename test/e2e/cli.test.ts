@@ -19,7 +19,10 @@ interface Result {
 }
 
 /** Runs the CLI to completion; `input` is piped to its stdin. */
-function cli(args: string[], options: { input?: string; token?: string | null } = {}): Promise<Result> {
+function cli(
+  args: string[],
+  options: { input?: string; token?: string | null } = {},
+): Promise<Result> {
   return new Promise((done, fail) => {
     const env: Record<string, string> = { PATH: process.env.PATH ?? "", EDGECFG_URL: url };
     const token = options.token === undefined ? adminToken : options.token;
@@ -43,7 +46,15 @@ function freshNs(): string {
 
 beforeAll(() => {
   // The bin runs the compiled CLI (dist/), so build it from the current sources first.
-  execFileSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "src/cli/tsconfig.build.json")], { cwd: root, stdio: "inherit" });
+  execFileSync(
+    process.execPath,
+    [
+      join(root, "node_modules/typescript/bin/tsc"),
+      "-p",
+      join(root, "src/cli/tsconfig.build.json"),
+    ],
+    { cwd: root, stdio: "inherit" },
+  );
   dir = mkdtempSync(join(tmpdir(), "edgecfg-cli-"));
 });
 
@@ -53,7 +64,8 @@ describe("edgecfg CLI end to end", () => {
   it("prints the commands and exit codes with --help (exit 0), usage errors exit 2", async () => {
     const help = await cli(["--help"]);
     expect(help.code).toBe(0);
-    for (const noun of ["kv", "ns", "txn", "token", "cluster"]) expect(help.stdout).toContain(`  ${noun} `);
+    for (const noun of ["kv", "ns", "txn", "token", "cluster"])
+      expect(help.stdout).toContain(`  ${noun} `);
     expect(help.stdout).toContain("3  compare-and-set conflict");
     expect((await cli(["kv", "frobnicate"])).code).toBe(2);
     expect((await cli(["kv", "get"])).code).toBe(2);
@@ -63,10 +75,18 @@ describe("edgecfg CLI end to end", () => {
     const key = `${freshNs()}/flags`;
     const put = await cli(["kv", "put", key, '{"beta": true}', "--json"]);
     expect(put.code, put.stderr).toBe(0);
-    const written = JSON.parse(put.stdout) as { etag: string; created: boolean; entry: { contentType: string } };
+    const written = JSON.parse(put.stdout) as {
+      etag: string;
+      created: boolean;
+      entry: { contentType: string };
+    };
     expect(written).toMatchObject({ created: true, entry: { contentType: "application/json" } });
     const got = await cli(["kv", "get", key, "--json"]);
-    expect(JSON.parse(got.stdout)).toMatchObject({ key, etag: written.etag, value: { beta: true } });
+    expect(JSON.parse(got.stdout)).toMatchObject({
+      key,
+      etag: written.etag,
+      value: { beta: true },
+    });
     expect((await cli(["kv", "get", key])).stdout).toBe('{"beta": true}');
     const missing = await cli(["kv", "get", `${key}-nope`]);
     expect(missing.code).toBe(4);
@@ -79,7 +99,9 @@ describe("edgecfg CLI end to end", () => {
     writeFileSync(join(dir, "motd.txt"), "hello\n");
     expect((await cli(["kv", "put", `${ns}/motd`, "--file", "motd.txt"])).code).toBe(0);
     expect((await cli(["kv", "put", `${ns}/piped`, "-"], { input: "from stdin" })).code).toBe(0);
-    const meta = JSON.parse((await cli(["kv", "get", `${ns}/motd`, "--meta"])).stdout) as { contentType: string };
+    const meta = JSON.parse((await cli(["kv", "get", `${ns}/motd`, "--meta"])).stdout) as {
+      contentType: string;
+    };
     expect(meta.contentType).toBe("text/plain; charset=utf-8");
     expect((await cli(["kv", "get", `${ns}/piped`])).stdout).toBe("from stdin");
   });
@@ -93,8 +115,12 @@ describe("edgecfg CLI end to end", () => {
   it("two concurrent compare-and-set scripts: one wins, the other exits 3", async () => {
     const key = `${freshNs()}/counter`;
     await cli(["kv", "put", key, "0"]);
-    const { etag } = JSON.parse((await cli(["kv", "get", key, "--json"])).stdout) as { etag: string };
-    const results = await Promise.all(["1", "2"].map((v) => cli(["kv", "put", key, v, "--if-match", etag])));
+    const { etag } = JSON.parse((await cli(["kv", "get", key, "--json"])).stdout) as {
+      etag: string;
+    };
+    const results = await Promise.all(
+      ["1", "2"].map((v) => cli(["kv", "put", key, v, "--if-match", etag])),
+    );
     expect(results.map((r) => r.code).sort()).toEqual([0, 3]);
     const loser = results.find((r) => r.code === 3)!;
     expect(loser.stderr).toContain("the key changed since it was read");
@@ -102,12 +128,15 @@ describe("edgecfg CLI end to end", () => {
 
   it("rolls back by writing the old value as a new version; history is kept", async () => {
     const key = `${freshNs()}/cfg`;
-    for (const v of ['{"v":1}', '{"v":2}', '{"v":3}']) expect((await cli(["kv", "put", key, v])).code).toBe(0);
+    for (const v of ['{"v":1}', '{"v":2}', '{"v":3}'])
+      expect((await cli(["kv", "put", key, v])).code).toBe(0);
     const rolled = await cli(["kv", "rollback", key, "--to", "1", "--json"]);
     expect(rolled.code, rolled.stderr).toBe(0);
     expect(JSON.parse(rolled.stdout)).toMatchObject({ restoredVersion: 1, entry: { version: 4 } });
     expect((await cli(["kv", "get", key])).stdout).toBe('{"v":1}');
-    const history = JSON.parse((await cli(["kv", "history", key, "--json"])).stdout) as { version: number }[];
+    const history = JSON.parse((await cli(["kv", "history", key, "--json"])).stdout) as {
+      version: number;
+    }[];
     expect(history.map((h) => h.version)).toEqual([4, 3, 2, 1]);
     expect((await cli(["kv", "rollback", key, "--to", "99"])).code).toBe(4);
   });
@@ -123,9 +152,19 @@ describe("edgecfg CLI end to end", () => {
     expect(exported.code, exported.stderr).toBe(0);
     const imported = await cli(["ns", "import", to, "bundle.json", "--json"]);
     expect(imported.code, imported.stderr).toBe(0);
-    expect(JSON.parse(imported.stdout)).toMatchObject({ created: 3, updated: 0, unchanged: 0, conflicts: [] });
-    const original = JSON.parse(readFileSync(join(dir, "bundle.json"), "utf8")) as { entries: unknown };
-    const copy = JSON.parse((await cli(["ns", "export", to])).stdout) as { entries: unknown; namespace: string };
+    expect(JSON.parse(imported.stdout)).toMatchObject({
+      created: 3,
+      updated: 0,
+      unchanged: 0,
+      conflicts: [],
+    });
+    const original = JSON.parse(readFileSync(join(dir, "bundle.json"), "utf8")) as {
+      entries: unknown;
+    };
+    const copy = JSON.parse((await cli(["ns", "export", to])).stdout) as {
+      entries: unknown;
+      namespace: string;
+    };
     expect(copy.namespace).toBe(to);
     expect(copy.entries).toEqual(original.entries);
     const again = await cli(["ns", "import", to, "bundle.json", "--json"]);
@@ -135,7 +174,11 @@ describe("edgecfg CLI end to end", () => {
   it("runs a txn from a file; failed compares exit 3", async () => {
     const ns = freshNs();
     await cli(["kv", "put", `${ns}/a`, "1"]);
-    const txn = { compare: [{ key: `${ns}/a`, target: "version", op: "=", value: 7 }], success: [], failure: [{ type: "get", key: `${ns}/a` }] };
+    const txn = {
+      compare: [{ key: `${ns}/a`, target: "version", op: "=", value: 7 }],
+      success: [],
+      failure: [{ type: "get", key: `${ns}/a` }],
+    };
     writeFileSync(join(dir, "txn.json"), JSON.stringify(txn));
     const res = await cli(["txn", "-f", "txn.json", "--json"]);
     expect(res.code).toBe(3);
@@ -159,9 +202,20 @@ describe("edgecfg CLI end to end", () => {
 
   it("watches a prefix as NDJSON until Ctrl-C (exit 130)", async () => {
     const ns = freshNs();
-    const first = JSON.parse((await cli(["kv", "put", `${ns}/a`, '{"n":1}', "--json"])).stdout) as { entry: { modRevision: number } };
-    const args = ["kv", "watch", `${ns}/`, "--json", "--from-revision", String(first.entry.modRevision)];
-    const child = spawn(process.execPath, [bin, ...args], { env: { PATH: process.env.PATH ?? "", EDGECFG_URL: url, EDGECFG_TOKEN: adminToken } });
+    const first = JSON.parse((await cli(["kv", "put", `${ns}/a`, '{"n":1}', "--json"])).stdout) as {
+      entry: { modRevision: number };
+    };
+    const args = [
+      "kv",
+      "watch",
+      `${ns}/`,
+      "--json",
+      "--from-revision",
+      String(first.entry.modRevision),
+    ];
+    const child = spawn(process.execPath, [bin, ...args], {
+      env: { PATH: process.env.PATH ?? "", EDGECFG_URL: url, EDGECFG_TOKEN: adminToken },
+    });
     const lines: string[] = [];
     const waiters: (() => void)[] = [];
     let buffer = "";

@@ -42,7 +42,9 @@ async function describe(res: Response): Promise<string> {
 async function client(observed: Observed): Promise<void> {
   let done = 0;
   for (let attempt = 0; done < incrementsPerClient; attempt++) {
-    expect(attempt, "too many CAS conflicts: the store is not making progress").toBeLessThan(attemptsMax);
+    expect(attempt, "too many CAS conflicts: the store is not making progress").toBeLessThan(
+      attemptsMax,
+    );
     const { value, etag } = await readCounter();
     observed.reads.push(value);
     const next = value + 1;

@@ -12,7 +12,10 @@ const forbidden: Array<[RegExp, string]> = [
   [/\bnew Date\s*\(/, "new Date (time must arrive as ticks or inside commands)"],
   [/\bperformance\.now\s*\(/, "performance.now"],
   [/\bMath\.random\s*\(/, "Math.random (use the injected seeded PRNG)"],
-  [/\bcrypto\.(getRandomValues|randomUUID)\s*\(/, "crypto randomness (use the injected seeded PRNG)"],
+  [
+    /\bcrypto\.(getRandomValues|randomUUID)\s*\(/,
+    "crypto randomness (use the injected seeded PRNG)",
+  ],
   [/\b(setTimeout|setInterval|setImmediate|queueMicrotask)\s*\(/, "timers"],
   [/\bfetch\s*\(/, "fetch (no I/O)"],
   [/from\s+["']cloudflare:/, "cloudflare:* imports"],

@@ -39,8 +39,10 @@ function changeMembership(net: Network, rand: Rand): void {
   if (leader === undefined) return;
   const voters = net.status(leader).conf.voters;
   const outside = ids.filter((id) => !voters.includes(id));
-  if (outside.length > 0 && chance(rand, 60)) net.proposeConf(leader, { type: "addVoter", nodeId: pick(rand, outside) });
-  else if (voters.length > 3) net.proposeConf(leader, { type: "removeVoter", nodeId: pick(rand, voters) });
+  if (outside.length > 0 && chance(rand, 60))
+    net.proposeConf(leader, { type: "addVoter", nodeId: pick(rand, outside) });
+  else if (voters.length > 3)
+    net.proposeConf(leader, { type: "removeVoter", nodeId: pick(rand, voters) });
 }
 
 function run(seed: number, steps: number): void {
@@ -91,7 +93,9 @@ function run(seed: number, steps: number): void {
     net.tick(20);
     const members = leader === undefined ? ids : net.status(leader).conf.voters;
     const first = net.commands(members[0]!);
-    converged = first.includes("final") && members.every((id) => JSON.stringify(net.commands(id)) === JSON.stringify(first));
+    converged =
+      first.includes("final") &&
+      members.every((id) => JSON.stringify(net.commands(id)) === JSON.stringify(first));
   }
   expect(converged, `seed ${seed}: the group did not converge after healing`).toBe(true);
   net.checkLogMatching();
@@ -102,6 +106,9 @@ const seedsCount = Number(process.env["CHAOS_SEEDS"] ?? 24);
 const onlySeed = process.env["CHAOS_SEED"];
 
 describe("chaos", () => {
-  const seeds = onlySeed !== undefined ? [Number(onlySeed)] : Array.from({ length: seedsCount }, (_, i) => i + 1);
+  const seeds =
+    onlySeed !== undefined
+      ? [Number(onlySeed)]
+      : Array.from({ length: seedsCount }, (_, i) => i + 1);
   for (const seed of seeds) it(`seed ${seed}`, () => run(seed, 600));
 });

@@ -70,10 +70,11 @@ describe("§5.2 leader election", () => {
     net.processReadies();
     // The harness checks that the stored vote is 1 when this answer is sent.
     expect(net.take()).toEqual(["3->2 vote t3 last=2/2", "1->2 vote t3 last=3/2"]);
-    expect(net.queue.filter((m) => m.from === "2").map((m) => `${m.type} ${m.reject === true ? "rejected" : "granted"}`)).toEqual([
-      "voteResp rejected",
-      "voteResp granted",
-    ]);
+    expect(
+      net.queue
+        .filter((m) => m.from === "2")
+        .map((m) => `${m.type} ${m.reject === true ? "rejected" : "granted"}`),
+    ).toEqual(["voteResp rejected", "voteResp granted"]);
     expect(net.get("2").storage.initialState().hardState).toMatchObject({ term: 3, vote: "1" });
   });
 

@@ -12,11 +12,13 @@ export function fmt(m: Message): string {
   switch (m.type) {
     case "app":
       parts.push(`prev=${m.index}/${m.logTerm}`);
-      if ((m.entries ?? []).length > 0) parts.push(`ents=[${(m.entries ?? []).map(fmtEntry).join(" ")}]`);
+      if ((m.entries ?? []).length > 0)
+        parts.push(`ents=[${(m.entries ?? []).map(fmtEntry).join(" ")}]`);
       parts.push(`commit=${m.commit}`);
       break;
     case "appResp":
-      if (m.reject === true) parts.push(`reject index=${m.index} hint=${m.rejectHint}/${m.rejectTerm}`);
+      if (m.reject === true)
+        parts.push(`reject index=${m.index} hint=${m.rejectHint}/${m.rejectTerm}`);
       else if (m.index !== undefined) parts.push(`index=${m.index}`);
       break;
     case "vote":
@@ -41,7 +43,9 @@ export function fmt(m: Message): string {
       break;
     case "snap": {
       const c = m.snapshot!;
-      parts.push(`snap=${c.metadata.index}/${c.metadata.term} off=${c.offset} len=${c.data.byteLength}${c.done ? " done" : ""}`);
+      parts.push(
+        `snap=${c.metadata.index}/${c.metadata.term} off=${c.offset} len=${c.data.byteLength}${c.done ? " done" : ""}`,
+      );
       break;
     }
     case "snapResp":

@@ -21,7 +21,16 @@ import { RawNode, bootstrap } from "../../src/raft/rawnode.ts";
 import { MemoryStorage } from "../../src/raft/memory-storage.ts";
 import { applyConfChange, decodeConfChange } from "../../src/raft/confchange.ts";
 import { dec, enc, fmt, fmtEntry } from "./format.ts";
-import type { ConfChange, ConfState, Entry, Message, NodeId, RaftConfig, Ready, ReadState } from "../../src/raft/types.ts";
+import type {
+  ConfChange,
+  ConfState,
+  Entry,
+  Message,
+  NodeId,
+  RaftConfig,
+  Ready,
+  ReadState,
+} from "../../src/raft/types.ts";
 import type { ProposeResult, Status } from "../../src/raft/rawnode.ts";
 
 export { dec, enc, fmt, fmtEntry } from "./format.ts";
@@ -170,14 +179,17 @@ export class Network {
     const index = this.get(id).raw.leaseRead(this.now(id));
     const floor = this.highestCommitted();
     if (index !== null && index < floor) {
-      throw new Error(`${id}: lease read at index ${index} misses entries committed through ${floor} (stale leader)`);
+      throw new Error(
+        `${id}: lease read at index ${index} misses entries committed through ${floor} (stale leader)`,
+      );
     }
     return index;
   }
 
   /** Campaigns until `id` leads (a first attempt may only teach it the current term). */
   elect(id: NodeId, opts: DeliverOptions = {}): this {
-    for (let i = 0; i < 5 && this.get(id).raw.status().role !== "leader"; i++) this.campaign(id).stabilize(opts);
+    for (let i = 0; i < 5 && this.get(id).raw.status().role !== "leader"; i++)
+      this.campaign(id).stabilize(opts);
     return this;
   }
 
@@ -197,7 +209,8 @@ export class Network {
 
   private highestCommitted(): number {
     let max = 0;
-    for (const m of this.members.values()) max = Math.max(max, m.storage.initialState().hardState.commit, m.raw.status().commit);
+    for (const m of this.members.values())
+      max = Math.max(max, m.storage.initialState().hardState.commit, m.raw.status().commit);
     return max;
   }
 
@@ -258,7 +271,8 @@ export class Network {
    */
   restart(id: NodeId, overrides: Partial<RaftConfig> = {}): this {
     const old = this.get(id);
-    const promise = old.votePromiseUntilMs !== undefined ? { votesRefusedUntilMs: old.votePromiseUntilMs } : {};
+    const promise =
+      old.votePromiseUntilMs !== undefined ? { votesRefusedUntilMs: old.votePromiseUntilMs } : {};
     const cfg = { ...old.cfg, ...promise, ...overrides, appliedIndex: old.machine.appliedIndex };
     const member = this.add(id, old.storage, cfg);
     member.machine = old.machine;
@@ -337,7 +351,8 @@ export class Network {
     let best: { id: NodeId; term: number } | undefined;
     for (const m of this.live()) {
       const s = m.raw.status();
-      if (s.role === "leader" && (best === undefined || s.term > best.term)) best = { id: m.id, term: s.term };
+      if (s.role === "leader" && (best === undefined || s.term > best.term))
+        best = { id: m.id, term: s.term };
     }
     return best?.id;
   }
@@ -376,7 +391,8 @@ export class Network {
   }
 
   private *live(ids?: NodeId[]): Generator<Member> {
-    for (const m of this.members.values()) if (m.up && (ids === undefined || ids.includes(m.id))) yield m;
+    for (const m of this.members.values())
+      if (m.up && (ids === undefined || ids.includes(m.id))) yield m;
   }
 
   private checkLeaders(): void {
@@ -398,7 +414,10 @@ export class Network {
     for (const [index, c] of this.committed) {
       if (index < m.storage.firstIndex() - 1) continue;
       const has = index <= m.storage.lastIndex() && m.storage.term(index) === c.term;
-      if (!has) throw new Error(`leader completeness violated: ${m.id} (term ${term}) lacks committed entry ${index}/${c.term}`);
+      if (!has)
+        throw new Error(
+          `leader completeness violated: ${m.id} (term ${term}) lacks committed entry ${index}/${c.term}`,
+        );
     }
   }
 
@@ -416,7 +435,8 @@ export class Network {
       this.checkLeaderCompleteness(m);
     }
     const hs = m.storage.initialState().hardState;
-    if (hs.commit > m.storage.lastIndex()) throw new Error(`${m.id}: commit ${hs.commit} beyond persisted log`);
+    if (hs.commit > m.storage.lastIndex())
+      throw new Error(`${m.id}: commit ${hs.commit} beyond persisted log`);
     // 2. Send, checking that what a message promises is durable.
     for (const msg of rd.messages) this.checkDurable(m, msg);
     this.queue.push(...rd.messages);
@@ -426,7 +446,10 @@ export class Network {
     // 4. Reads.
     for (const rs of rd.readStates) {
       const floor = this.readFloors.get(rs.context) ?? 0;
-      if (rs.index < floor) throw new Error(`${m.id}: read ${rs.context} at index ${rs.index} misses entries committed through ${floor} before it was issued`);
+      if (rs.index < floor)
+        throw new Error(
+          `${m.id}: read ${rs.context} at index ${rs.index} misses entries committed through ${floor} before it was issued`,
+        );
     }
     m.readStates.push(...rd.readStates);
     m.needsTicks = rd.needsTicks;
@@ -437,21 +460,36 @@ export class Network {
     if (msg.type === "voteResp" && msg.reject !== true) {
       // A later term in the same Ready supersedes the vote (terms never go back).
       if (hs.term < msg.term || (hs.term === msg.term && hs.vote !== msg.to)) {
-        throw new Error(`${m.id} granted a vote to ${msg.to} in term ${msg.term} before persisting it (stored ${hs.term}/${hs.vote || "none"})`);
+        throw new Error(
+          `${m.id} granted a vote to ${msg.to} in term ${msg.term} before persisting it (stored ${hs.term}/${hs.vote || "none"})`,
+        );
       }
     }
     if (msg.type === "heartbeatResp" && msg.sentAtMs !== undefined) {
       // The answer renews the leader's read lease: the promise behind it must survive a restart.
       const owed = this.now(m.id) + (m.cfg.voteRefusalMs ?? 0);
       if ((m.votePromiseUntilMs ?? Number.NEGATIVE_INFINITY) < owed) {
-        throw new Error(`${m.id} answered a lease heartbeat promising votes refused until ${owed} but persisted only ${m.votePromiseUntilMs ?? "nothing"}`);
+        throw new Error(
+          `${m.id} answered a lease heartbeat promising votes refused until ${owed} but persisted only ${m.votePromiseUntilMs ?? "nothing"}`,
+        );
       }
     }
     if (msg.type === "appResp" && msg.reject !== true && msg.index !== undefined) {
-      if (msg.index > m.storage.lastIndex()) throw new Error(`${m.id} acked index ${msg.index} but persisted only ${m.storage.lastIndex()}`);
+      if (msg.index > m.storage.lastIndex())
+        throw new Error(
+          `${m.id} acked index ${msg.index} but persisted only ${m.storage.lastIndex()}`,
+        );
     }
-    if (msg.term > hs.term && msg.type !== "preVote" && msg.type !== "preVoteResp" && msg.type !== "vote" && msg.type !== "voteResp") {
-      throw new Error(`${m.id} sent ${msg.type} in term ${msg.term} with persisted term ${hs.term}`);
+    if (
+      msg.term > hs.term &&
+      msg.type !== "preVote" &&
+      msg.type !== "preVoteResp" &&
+      msg.type !== "vote" &&
+      msg.type !== "voteResp"
+    ) {
+      throw new Error(
+        `${m.id} sent ${msg.type} in term ${msg.term} with persisted term ${hs.term}`,
+      );
     }
   }
 
@@ -463,16 +501,21 @@ export class Network {
   }
 
   private apply(m: Member, e: Entry): void {
-    if (e.index !== m.machine.appliedIndex + 1) throw new Error(`${m.id} applied ${e.index} after ${m.machine.appliedIndex}`);
-    if (e.index > m.raw.status().commit) throw new Error(`${m.id} applied ${e.index} beyond commit`);
+    if (e.index !== m.machine.appliedIndex + 1)
+      throw new Error(`${m.id} applied ${e.index} after ${m.machine.appliedIndex}`);
+    if (e.index > m.raw.status().commit)
+      throw new Error(`${m.id} applied ${e.index} beyond commit`);
     const text = fmtEntry({ ...e, index: 0 });
     const seen = this.committed.get(e.index);
     if (seen === undefined) this.committed.set(e.index, { term: e.term, text });
     else if (seen.term !== e.term || seen.text !== text) {
-      throw new Error(`state machine safety violated at index ${e.index}: ${m.id} applied ${e.term}/${text}, another applied ${seen.term}/${seen.text}`);
+      throw new Error(
+        `state machine safety violated at index ${e.index}: ${m.id} applied ${e.term}/${text}, another applied ${seen.term}/${seen.text}`,
+      );
     }
     m.machine.appliedIndex = e.index;
-    if (e.type === "conf") m.machine.conf = applyConfChange(m.machine.conf, decodeConfChange(e.data));
+    if (e.type === "conf")
+      m.machine.conf = applyConfChange(m.machine.conf, decodeConfChange(e.data));
     else if (e.data.byteLength > 0) m.machine.commands.push(dec(e.data));
   }
 }

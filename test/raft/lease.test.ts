@@ -34,7 +34,13 @@ function send(net: Network, m: Message): string[] {
 }
 
 /** A (pre)vote request from `from`, with a log as up to date as the group's (index 2, term 2). */
-function ask(type: "vote" | "preVote", from: NodeId, to: NodeId, term: number, extra: Partial<Message> = {}): Message {
+function ask(
+  type: "vote" | "preVote",
+  from: NodeId,
+  to: NodeId,
+  term: number,
+  extra: Partial<Message> = {},
+): Message {
   return { type, from, to, term, index: 2, logTerm: 2, ...extra };
 }
 
@@ -81,7 +87,10 @@ describe("read lease on the leader", () => {
     net.deliver(); // the followers answer; the answers are slow
     net.advance(200);
     net.stabilize(); // they arrive at 1200
-    expect(net.take((l) => l.includes("heartbeatResp"))).toEqual(["2->1 heartbeatResp t2 at=1000", "3->1 heartbeatResp t2 at=1000"]);
+    expect(net.take((l) => l.includes("heartbeatResp"))).toEqual([
+      "2->1 heartbeatResp t2 at=1000",
+      "3->1 heartbeatResp t2 at=1000",
+    ]);
     expect(net.leaseRead("1")).toBe(2);
     net.advance(50); // 1250: 250 ms after the stamp, 50 ms after the answers
     expect(net.leaseRead("1")).toBeNull();
@@ -228,9 +237,9 @@ describe("the followers' promise", () => {
     net.advance(100);
     // A transfer candidate (which overrides the promise) whose log is behind is refused, but
     // the follower moves to its term, with no vote and no leader there.
-    expect(send(net, ask("vote", "3", "2", 3, { index: 1, logTerm: 1, context: "raft/transfer" }))).toEqual([
-      "2->3 voteResp t3 rejected",
-    ]);
+    expect(
+      send(net, ask("vote", "3", "2", 3, { index: 1, logTerm: 1, context: "raft/transfer" })),
+    ).toEqual(["2->3 voteResp t3 rejected"]);
     expect(net.status("2")).toMatchObject({ term: 3, vote: "", leader: "" });
     // An ordinary request of that term must still wait for the promise to run out.
     expect(send(net, ask("preVote", "3", "2", 3))).toEqual(["2->3 preVoteResp t3 rejected"]);
@@ -249,7 +258,8 @@ describe("the followers' promise", () => {
     expect(net.queue).toEqual([]);
     net.tick(60, ["2", "3"]); // several election timeouts, the clock standing at 1400
     expect(net.take()).toEqual([]);
-    for (const id of ["2", "3"]) expect(net.status(id)).toMatchObject({ role: "follower", term: 2, leader: "1" });
+    for (const id of ["2", "3"])
+      expect(net.status(id)).toMatchObject({ role: "follower", term: 2, leader: "1" });
     net.advance(100); // 1500
     net.campaign("2").stabilize();
     expect(net.take().slice(0, 2)).toEqual(["2->3 vote t3 last=2/2", "3->2 voteResp t3 granted"]);
@@ -264,7 +274,8 @@ describe("the followers' promise", () => {
     let electedAt: number | undefined;
     for (let i = 0; i < 200 && electedAt === undefined; i++) {
       net.tick(1, ["2", "3"]);
-      if (net.status("2").role === "leader" || net.status("3").role === "leader") electedAt = net.nowMs;
+      if (net.status("2").role === "leader" || net.status("3").role === "leader")
+        electedAt = net.nowMs;
     }
     expect(electedAt).toBeGreaterThanOrEqual(1510);
     // Two election timeouts at most (10..20 ticks each) after the promise ran out.
@@ -307,7 +318,9 @@ describe("read lease and leadership transfer", () => {
     expect(net.status("1")).toMatchObject({ role: "leader", term: 2, leadTransferee: "" });
     expect(net.propose("1", "x")).toEqual({ ok: true });
     net.tick(5, ["1", "2"]);
-    expect(net.take((l) => l.startsWith("2->1 heartbeatResp")).at(-1)).toBe(`2->1 heartbeatResp t2 at=${net.nowMs}`);
+    expect(net.take((l) => l.startsWith("2->1 heartbeatResp")).at(-1)).toBe(
+      `2->1 heartbeatResp t2 at=${net.nowMs}`,
+    );
     expect(net.leaseRead("1")).toBeNull();
   });
 });
@@ -359,35 +372,39 @@ describe("safety: a lease never overlaps a newer leader", () => {
   it.each([
     ["the same clock", {}],
     ["clocks set far apart (only intervals matter)", { "1": 0, "2": 1_000_000, "3": -7_000 }],
-  ])("an isolated leader's lease runs out before the others can elect a leader, with %s", (_name, offsets: Record<string, number>) => {
-    const net = new Network(["1", "2", "3"], LEASE);
-    for (const [id, ms] of Object.entries(offsets)) net.clockOffsetMs.set(id, ms);
-    net.nowMs = T0;
-    net.campaign("1").stabilize();
-    net.msPerTick = 10;
-    net.tick(1); // round stamped 1010 (1's clock), answered: the lease holds until 1260
-    const renewedAt = net.now("1");
-    net.isolate("1");
-    const served: number[] = [];
-    let electedAt: number | undefined;
-    for (let i = 0; i < 200 && electedAt === undefined; i++) {
-      net.tick(1); // every member ticks; 1 keeps sending heartbeats nobody receives
-      if (net.leaseRead("1") !== null) served.push(net.now("1")); // the harness checks it is not stale
-      if (net.status("2").role === "leader" || net.status("3").role === "leader") electedAt = net.now("1");
-    }
-    expect(served.at(-1)).toBe(renewedAt + LEASE.readLeaseMs - 10);
-    expect(electedAt).toBeGreaterThanOrEqual(renewedAt + LEASE.voteRefusalMs);
-    const next = net.status("2").role === "leader" ? "2" : "3";
-    // The old leader still believes it leads, but serves nothing.
-    expect(net.status("1")).toMatchObject({ role: "leader", term: 2 });
-    net.propose(next, "newer");
-    net.stabilize();
-    expect(net.commands(next)).toEqual(["newer"]);
-    expect(net.leaseRead("1")).toBeNull();
-    net.tick(1);
-    expect(net.leaseRead(next)).toBe(net.status(next).commit);
-    expect(net.leaseRead("1")).toBeNull();
-  });
+  ])(
+    "an isolated leader's lease runs out before the others can elect a leader, with %s",
+    (_name, offsets: Record<string, number>) => {
+      const net = new Network(["1", "2", "3"], LEASE);
+      for (const [id, ms] of Object.entries(offsets)) net.clockOffsetMs.set(id, ms);
+      net.nowMs = T0;
+      net.campaign("1").stabilize();
+      net.msPerTick = 10;
+      net.tick(1); // round stamped 1010 (1's clock), answered: the lease holds until 1260
+      const renewedAt = net.now("1");
+      net.isolate("1");
+      const served: number[] = [];
+      let electedAt: number | undefined;
+      for (let i = 0; i < 200 && electedAt === undefined; i++) {
+        net.tick(1); // every member ticks; 1 keeps sending heartbeats nobody receives
+        if (net.leaseRead("1") !== null) served.push(net.now("1")); // the harness checks it is not stale
+        if (net.status("2").role === "leader" || net.status("3").role === "leader")
+          electedAt = net.now("1");
+      }
+      expect(served.at(-1)).toBe(renewedAt + LEASE.readLeaseMs - 10);
+      expect(electedAt).toBeGreaterThanOrEqual(renewedAt + LEASE.voteRefusalMs);
+      const next = net.status("2").role === "leader" ? "2" : "3";
+      // The old leader still believes it leads, but serves nothing.
+      expect(net.status("1")).toMatchObject({ role: "leader", term: 2 });
+      net.propose(next, "newer");
+      net.stabilize();
+      expect(net.commands(next)).toEqual(["newer"]);
+      expect(net.leaseRead("1")).toBeNull();
+      net.tick(1);
+      expect(net.leaseRead(next)).toBe(net.status(next).commit);
+      expect(net.leaseRead("1")).toBeNull();
+    },
+  );
 });
 
 describe("clock readings", () => {
@@ -411,7 +428,10 @@ describe("clock readings", () => {
     expect(net.queue.map(fmt)).toEqual(["2->1 heartbeatResp t2 at=1000"]);
     net.queue = [];
     const vote = ask("vote", "3", "2", 3);
-    for (const [nowMs, answer] of [[1799, []], [1800, ["2->3 voteResp t3 granted"]]] as const) {
+    for (const [nowMs, answer] of [
+      [1799, []],
+      [1800, ["2->3 voteResp t3 granted"]],
+    ] as const) {
       raw.step(vote, nowMs);
       net.processReadies();
       expect(net.queue.map(fmt)).toEqual(answer);
@@ -435,7 +455,9 @@ describe("read lease configuration", () => {
     expect(() => node.tick()).toThrow(AssertionError);
     expect(() => node.tick()).toThrow(expected);
     expect(() => node.campaign()).toThrow(expected);
-    expect(() => node.step({ type: "heartbeat", from: "2", to: "1", term: 5, commit: 0 })).toThrow(expected);
+    expect(() => node.step({ type: "heartbeat", from: "2", to: "1", term: 5, commit: 0 })).toThrow(
+      expected,
+    );
     expect(() => node.tick(Number.NaN)).toThrow(expected);
     expect(() => node.leaseRead(Number.POSITIVE_INFINITY)).toThrow(expected);
     node.tick(0);

@@ -24,7 +24,9 @@ describe("§4.1 single-server changes", () => {
     // In effect on the leader as soon as it is appended.
     expect(voters(net, "1")).toEqual(["1", "2", "3", "4"]);
     net.stabilize();
-    expect(net.take((l) => l.startsWith("1->4 snap"))).toEqual(["1->4 snap t2 snap=1/1 off=0 len=0 done"]);
+    expect(net.take((l) => l.startsWith("1->4 snap"))).toEqual([
+      "1->4 snap t2 snap=1/1 off=0 len=0 done",
+    ]);
     expect(voters(net, "4")).toEqual(["1", "2", "3", "4"]);
     expect(net.commands("4")).toEqual(["before"]);
     expect(net.get("4").machine.conf.voters).toContain("4");
@@ -71,7 +73,10 @@ describe("§4.1 single-server changes", () => {
     net.addMember("4");
     net.addMember("5");
     expect(net.proposeConf("1", { type: "addVoter", nodeId: "4" })).toEqual({ ok: true });
-    expect(net.proposeConf("1", { type: "addVoter", nodeId: "5" })).toMatchObject({ ok: false, reason: "confChangePending" });
+    expect(net.proposeConf("1", { type: "addVoter", nodeId: "5" })).toMatchObject({
+      ok: false,
+      reason: "confChangePending",
+    });
     net.stabilize();
     expect(net.proposeConf("1", { type: "addVoter", nodeId: "5" })).toEqual({ ok: true });
     net.stabilize();
@@ -80,9 +85,18 @@ describe("§4.1 single-server changes", () => {
 
   it("refuses changes that make no sense", () => {
     const net = elected(["1"]);
-    expect(net.proposeConf("1", { type: "addVoter", nodeId: "1" })).toMatchObject({ ok: false, reason: "invalidConfChange" });
-    expect(net.proposeConf("1", { type: "removeVoter", nodeId: "1" })).toMatchObject({ ok: false, reason: "invalidConfChange" });
-    expect(net.proposeConf("1", { type: "promoteLearner", nodeId: "9" })).toMatchObject({ ok: false, reason: "invalidConfChange" });
+    expect(net.proposeConf("1", { type: "addVoter", nodeId: "1" })).toMatchObject({
+      ok: false,
+      reason: "invalidConfChange",
+    });
+    expect(net.proposeConf("1", { type: "removeVoter", nodeId: "1" })).toMatchObject({
+      ok: false,
+      reason: "invalidConfChange",
+    });
+    expect(net.proposeConf("1", { type: "promoteLearner", nodeId: "9" })).toMatchObject({
+      ok: false,
+      reason: "invalidConfChange",
+    });
   });
 
   it("a follower forwards a change to the leader", () => {
@@ -141,7 +155,10 @@ describe("the 2015 single-server change bug (Ongaro, raft-dev)", () => {
     expect(net.status("2")).toMatchObject({ role: "leader", term: 3, commit: 2 });
     // Proposing C2 = {2,3,4} now is what made the bug possible: S1 could later win under C1
     // with S4 and S5 and erase C2 after it committed. Refused until the no-op commits.
-    expect(net.proposeConf("2", { type: "removeVoter", nodeId: "1" })).toMatchObject({ ok: false, reason: "leaderNotReady" });
+    expect(net.proposeConf("2", { type: "removeVoter", nodeId: "1" })).toMatchObject({
+      ok: false,
+      reason: "leaderNotReady",
+    });
     net.stabilize();
     expect(net.status("2").commit).toBe(3);
     expect(net.proposeConf("2", { type: "removeVoter", nodeId: "1" })).toEqual({ ok: true });
@@ -151,7 +168,9 @@ describe("the 2015 single-server change bug (Ongaro, raft-dev)", () => {
     expect(voters(net, "1")).toEqual(["1", "2", "3", "4", "5"]); // S1 still believes in C1
     net.elect("1"); // tries repeatedly
     expect(net.status("1").role).not.toBe("leader");
-    expect(net.take((l) => l.startsWith("4->1 voteResp"))).not.toContain(expect.stringContaining("granted"));
+    expect(net.take((l) => l.startsWith("4->1 voteResp"))).not.toContain(
+      expect.stringContaining("granted"),
+    );
     // (Its vote requests did disturb the others, §4.2.3; PreVote + CheckQuorum prevent that.)
     net.tick(40, ["2", "3", "4"]);
     expect(["2", "3", "4"]).toContain(net.leader());

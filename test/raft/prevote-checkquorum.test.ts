@@ -102,7 +102,9 @@ describe("CheckQuorum", () => {
     net.tickOnly(10, ["2"]);
     net.get("2").raw.step({ type: "vote", from: "3", to: "2", term: 3, index: 2, logTerm: 2 });
     net.processReadies();
-    expect(net.queue.filter((m) => m.type === "voteResp").map((m) => m.reject ?? false)).toEqual([false]);
+    expect(net.queue.filter((m) => m.type === "voteResp").map((m) => m.reject ?? false)).toEqual([
+      false,
+    ]);
   });
 
   it("with PreVote and CheckQuorum, a member returning from a partition does not disturb anyone", () => {
@@ -111,7 +113,8 @@ describe("CheckQuorum", () => {
     net.tick(100);
     net.heal();
     net.tick(20);
-    for (const id of ["1", "2", "3"]) expect(net.status(id)).toMatchObject({ term: 2, leader: "1" });
+    for (const id of ["1", "2", "3"])
+      expect(net.status(id)).toMatchObject({ term: 2, leader: "1" });
   });
 
   it("a stale leader cut off by a partition learns the new term from a rejection and steps down", () => {

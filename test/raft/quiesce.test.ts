@@ -12,7 +12,8 @@ function elected(overrides = {}): Network {
   return net;
 }
 
-const allNeedTicks = (net: Network): boolean[] => ["1", "2", "3"].map((id) => net.get(id).needsTicks);
+const allNeedTicks = (net: Network): boolean[] =>
+  ["1", "2", "3"].map((id) => net.get(id).needsTicks);
 
 describe("quiescence", () => {
   it("an idle leader puts the group to sleep after quiesceAfterTicks ticks", () => {
@@ -79,7 +80,10 @@ describe("quiescence", () => {
     net.tick(3).take();
     net.readIndex("2", "r");
     net.stabilize();
-    expect(net.take().slice(0, 2)).toEqual(["2->1 heartbeatResp t2 ctx=raft/wake", "2->1 readIndex t0 ctx=r"]);
+    expect(net.take().slice(0, 2)).toEqual([
+      "2->1 heartbeatResp t2 ctx=raft/wake",
+      "2->1 readIndex t0 ctx=r",
+    ]);
     expect(net.get("2").readStates).toEqual([{ index: 2, context: "r" }]);
     net.tick(30);
     expect(net.status("1")).toMatchObject({ role: "leader", term: 2 });
@@ -111,7 +115,9 @@ describe("quiescence", () => {
     net.tick(3);
     net.get("2").raw.step(preVote);
     net.processReadies();
-    expect(net.queue.filter((m) => m.type === "preVoteResp").map((m) => m.reject ?? false)).toEqual([false]);
+    expect(net.queue.filter((m) => m.type === "preVoteResp").map((m) => m.reject ?? false)).toEqual(
+      [false],
+    );
   });
   it("a message its leader sent before sleeping, delayed past the quiesce, neither wakes nor leases", () => {
     // Found by the simulator (seed 290): the woken follower was never put back to sleep, and a

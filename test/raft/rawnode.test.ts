@@ -36,20 +36,33 @@ describe("bootstrap", () => {
     });
     expect(storage.snapshot().metadata).toMatchObject({ index: 1, term: 1 });
     const node = new RawNode(config("a"), storage);
-    expect(node.status()).toMatchObject({ term: 1, commit: 1, applied: 1, lastIndex: 1, role: "follower", leader: "" });
+    expect(node.status()).toMatchObject({
+      term: 1,
+      commit: 1,
+      applied: 1,
+      lastIndex: 1,
+      role: "follower",
+      leader: "",
+    });
   });
 
   it("refuses non-empty storage and an empty voter set", () => {
     const { storage } = single();
     expect(() => bootstrap(storage, { voters: ["1"], learners: [] })).toThrow(AssertionError);
-    expect(() => bootstrap(new MemoryStorage(), { voters: [], learners: ["x"] })).toThrow(AssertionError);
+    expect(() => bootstrap(new MemoryStorage(), { voters: [], learners: ["x"] })).toThrow(
+      AssertionError,
+    );
   });
 
   it("a member with empty storage is not a voter and never campaigns", () => {
     const node = new RawNode(config("new"), new MemoryStorage());
     for (let i = 0; i < 100; i++) node.tick();
     node.campaign();
-    expect(node.status()).toMatchObject({ role: "follower", term: 0, conf: { voters: [], learners: [] } });
+    expect(node.status()).toMatchObject({
+      role: "follower",
+      term: 0,
+      conf: { voters: [], learners: [] },
+    });
   });
 });
 
@@ -98,12 +111,35 @@ describe("Ready and advance", () => {
     const storage = new MemoryStorage();
     bootstrap(storage, { voters: ["1", "2", "3"], learners: [] });
     const node = new RawNode(config("2"), storage);
-    const e = (index: number, term: number) => ({ index, term, type: "normal" as const, data: enc(`${index}/${term}`) });
-    node.step({ type: "app", from: "1", to: "2", term: 2, index: 1, logTerm: 1, entries: [e(2, 2), e(3, 2)], commit: 1 });
+    const e = (index: number, term: number) => ({
+      index,
+      term,
+      type: "normal" as const,
+      data: enc(`${index}/${term}`),
+    });
+    node.step({
+      type: "app",
+      from: "1",
+      to: "2",
+      term: 2,
+      index: 1,
+      logTerm: 1,
+      entries: [e(2, 2), e(3, 2)],
+      commit: 1,
+    });
     const first = node.ready();
     expect(first.entries.map((x) => `${x.index}/${x.term}`)).toEqual(["2/2", "3/2"]);
     // Before the caller finishes, a new leader overwrites index 2 (and so drops 3).
-    node.step({ type: "app", from: "3", to: "2", term: 3, index: 1, logTerm: 1, entries: [e(2, 3)], commit: 1 });
+    node.step({
+      type: "app",
+      from: "3",
+      to: "2",
+      term: 3,
+      index: 1,
+      logTerm: 1,
+      entries: [e(2, 3)],
+      commit: 1,
+    });
     storage.append(first.entries);
     storage.setHardState(first.hardState!);
     node.advance();
@@ -142,7 +178,14 @@ describe("restart from storage", () => {
     net.stabilize();
     const storage = net.get("2").storage;
     const node = new RawNode(config("2"), storage);
-    expect(node.status()).toMatchObject({ term: 2, vote: "1", commit: 4, applied: 1, lastIndex: 4, conf: { voters: ["1", "2", "3"], learners: ["4"] } });
+    expect(node.status()).toMatchObject({
+      term: 2,
+      vote: "1",
+      commit: 4,
+      applied: 1,
+      lastIndex: 4,
+      conf: { voters: ["1", "2", "3"], learners: ["4"] },
+    });
     const rd = node.ready();
     expect(rd.committedEntries.map((e) => e.index)).toEqual([2, 3, 4]);
     expect(rd.hardState).toBeUndefined(); // nothing changed
@@ -161,7 +204,10 @@ describe("restart from storage", () => {
 
 describe("config validation", () => {
   it.each([
-    ["electionTimeoutTicks not above heartbeatIntervalTicks", { electionTimeoutTicks: 1, heartbeatIntervalTicks: 1 }],
+    [
+      "electionTimeoutTicks not above heartbeatIntervalTicks",
+      { electionTimeoutTicks: 1, heartbeatIntervalTicks: 1 },
+    ],
     ["messages above 2 MiB", { messageBytesMax: 2 * 1024 * 1024 + 1 }],
     ["snapshot chunks above 1 MiB", { snapshotChunkBytesMax: 2 * 1024 * 1024 }],
     ["an empty pipelining window", { inflightMessagesMax: 0 }],
@@ -184,11 +230,23 @@ describe("pure pieces", () => {
   });
 
   it("voteResult counts only voters and knows when a vote is lost", () => {
-    const votes = new Map([["a", true], ["b", false], ["x", true]]);
+    const votes = new Map([
+      ["a", true],
+      ["b", false],
+      ["x", true],
+    ]);
     expect(voteResult(["a", "b", "c"], votes)).toBe("pending");
     votes.set("c", true);
     expect(voteResult(["a", "b", "c"], votes)).toBe("won");
-    expect(voteResult(["a", "b", "c", "d"], new Map([["b", false], ["c", false]]))).toBe("lost");
+    expect(
+      voteResult(
+        ["a", "b", "c", "d"],
+        new Map([
+          ["b", false],
+          ["c", false],
+        ]),
+      ),
+    ).toBe("lost");
   });
 
   it("the PRNG is deterministic per seed and uniform enough", () => {
@@ -214,13 +272,23 @@ describe("pure pieces", () => {
 describe("purity", () => {
   it("src/raft does no I/O and reads no clock or ambient randomness", () => {
     const dir = fileURLToPath(new URL("../../src/raft/", import.meta.url).href);
-    const forbidden = [/\bDate\b/, /Math\.random/, /setTimeout|setInterval/, /from "cloudflare:/, /from "hono/, /from "node:/, /\bfetch\(/, /\bconsole\./];
+    const forbidden = [
+      /\bDate\b/,
+      /Math\.random/,
+      /setTimeout|setInterval/,
+      /from "cloudflare:/,
+      /from "hono/,
+      /from "node:/,
+      /\bfetch\(/,
+      /\bconsole\./,
+    ];
     for (const file of readdirSync(dir).filter((f) => f.endsWith(".ts"))) {
       const code = readFileSync(`${dir}/${file}`, "utf8")
         .split("\n")
         .filter((line) => !line.trim().startsWith("//") && !line.trim().startsWith("*"))
         .join("\n");
-      for (const pattern of forbidden) expect(code, `${file} matches ${pattern}`).not.toMatch(pattern);
+      for (const pattern of forbidden)
+        expect(code, `${file} matches ${pattern}`).not.toMatch(pattern);
     }
   });
 });

@@ -82,7 +82,9 @@ describe("ReadIndex on the leader", () => {
     net.deliver();
     net.dropAll(); // both acks lost
     net.tick(1);
-    expect(net.take((l) => l.includes("heartbeatResp"))).toContain("2->1 heartbeatResp t2 ctx=read/2/1");
+    expect(net.take((l) => l.includes("heartbeatResp"))).toContain(
+      "2->1 heartbeatResp t2 ctx=read/2/1",
+    );
     expect(net.get("1").readStates).toEqual([{ index: 2, context: "r" }]);
   });
 
@@ -97,7 +99,9 @@ describe("ReadIndex on the leader", () => {
     net.take();
     net.readIndex("1", "b");
     net.processReadies();
-    expect(net.queue.filter((m) => m.type === "heartbeat").map((m) => `${m.to} ${m.context}`)).toEqual(["3 read/2/2"]);
+    expect(
+      net.queue.filter((m) => m.type === "heartbeat").map((m) => `${m.to} ${m.context}`),
+    ).toEqual(["3 read/2/2"]);
   });
 
   it("a silent follower delays a read by at most one heartbeat interval", () => {

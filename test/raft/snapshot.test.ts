@@ -21,7 +21,9 @@ describe("§7 snapshots", () => {
     const net = lagging();
     expect(net.status("1").firstIndex).toBe(9);
     const size = net.get("1").storage.snapshot().data.byteLength;
-    expect(size).toBe(JSON.stringify(["cmd-0", "cmd-1", "cmd-2", "cmd-3", "cmd-4", "cmd-5"]).length);
+    expect(size).toBe(
+      JSON.stringify(["cmd-0", "cmd-1", "cmd-2", "cmd-3", "cmd-4", "cmd-5"]).length,
+    );
     net.heal();
     net.tick(1);
     const lines = net.take((l) => l.includes(" snap"));
@@ -34,7 +36,9 @@ describe("§7 snapshots", () => {
       "1->3 snap t2 snap=8/2 off=16 len=16",
       "3->1 snapResp t2 snap=8 off=32",
     ]);
-    expect(lines[lines.length - 1]).toBe(`1->3 snap t2 snap=8/2 off=${16 * (chunks - 1)} len=${size - 16 * (chunks - 1)} done`);
+    expect(lines[lines.length - 1]).toBe(
+      `1->3 snap t2 snap=8/2 off=${16 * (chunks - 1)} len=${size - 16 * (chunks - 1)} done`,
+    );
     expect(net.commands("3")).toEqual(net.commands("1"));
     expect(net.get("3").storage.firstIndex()).toBe(9);
     // Replication continues from the snapshot.
@@ -57,10 +61,14 @@ describe("§7 snapshots", () => {
         return true;
       },
     });
-    expect(net.take((l) => l.includes("DROPPED"))).toEqual(["1->3 snap t2 snap=8/2 off=16 len=16 DROPPED"]);
+    expect(net.take((l) => l.includes("DROPPED"))).toEqual([
+      "1->3 snap t2 snap=8/2 off=16 len=16 DROPPED",
+    ]);
     expect(net.commands("3")).toEqual([]);
     net.tick(2);
-    expect(net.take((l) => l.includes("off=16 len=16"))).toContain("1->3 snap t2 snap=8/2 off=16 len=16");
+    expect(net.take((l) => l.includes("off=16 len=16"))).toContain(
+      "1->3 snap t2 snap=8/2 off=16 len=16",
+    );
     expect(net.commands("3")).toEqual(net.commands("1"));
   });
 
@@ -87,7 +95,12 @@ describe("§7 snapshots", () => {
     net.deliver({ only: (m) => m.to === "3" });
     net.dropAll(); // 3 holds 3..5 but knows only commit 2
     net.take();
-    const snap = { metadata: { index: 3, term: 2, conf: { voters: ["1", "2", "3"], learners: [] } }, offset: 0, data: new Uint8Array(), done: true };
+    const snap = {
+      metadata: { index: 3, term: 2, conf: { voters: ["1", "2", "3"], learners: [] } },
+      offset: 0,
+      data: new Uint8Array(),
+      done: true,
+    };
     net.get("3").raw.step({ type: "snap", from: "1", to: "3", term: 2, snapshot: snap });
     net.deliver({ only: (m) => m.from === "3" });
     // Entries after the snapshot's index are not vouched for by it: claim only index 3.
@@ -97,7 +110,10 @@ describe("§7 snapshots", () => {
   });
 
   it("no message exceeds the chunk limit, however large the snapshot", () => {
-    const net = new Network(["1", "2", "3"], { snapshotChunkBytesMax: 1000, messageBytesMax: 4096 });
+    const net = new Network(["1", "2", "3"], {
+      snapshotChunkBytesMax: 1000,
+      messageBytesMax: 4096,
+    });
     net.campaign("1").stabilize();
     net.isolate("3");
     for (let i = 0; i < 20; i++) net.propose("1", "x".repeat(400));
@@ -123,18 +139,31 @@ describe("§7 snapshots", () => {
       from: "1",
       to: "3",
       term: 2,
-      snapshot: { metadata: { index: 2, term: 2, conf: { voters: ["1", "2", "3"], learners: [] } }, offset: 0, data: new Uint8Array(), done: true },
+      snapshot: {
+        metadata: { index: 2, term: 2, conf: { voters: ["1", "2", "3"], learners: [] } },
+        offset: 0,
+        data: new Uint8Array(),
+        done: true,
+      },
     });
     net.deliver({ only: (m) => m.from === "3" });
     expect(net.take()).toEqual(["3->1 appResp t2 index=3"]);
-    expect(net.status("3")).toMatchObject({ commit: s3.commit, lastIndex: s3.lastIndex, firstIndex: s3.firstIndex });
+    expect(net.status("3")).toMatchObject({
+      commit: s3.commit,
+      lastIndex: s3.lastIndex,
+      firstIndex: s3.firstIndex,
+    });
   });
 
   it("a member restarted after installing a snapshot restores membership and log from storage", () => {
     const net = lagging();
     net.heal().tick(2);
     net.crash("3").restart("3");
-    expect(net.status("3")).toMatchObject({ commit: 8, lastIndex: 8, conf: { voters: ["1", "2", "3"], learners: [] } });
+    expect(net.status("3")).toMatchObject({
+      commit: 8,
+      lastIndex: 8,
+      conf: { voters: ["1", "2", "3"], learners: [] },
+    });
     net.propose("1", "after-restart");
     net.stabilize();
     expect(net.commands("3").at(-1)).toBe("after-restart");

@@ -15,7 +15,10 @@ function range(lo: number, hi: number, term: number): Entry[] {
 }
 
 function snapshot(index: number, term: number, data = "state"): Snapshot {
-  return { metadata: { index, term, conf: { voters: ["a", "b"], learners: ["c"] } }, data: new TextEncoder().encode(data) };
+  return {
+    metadata: { index, term, conf: { voters: ["a", "b"], learners: ["c"] } },
+    data: new TextEncoder().encode(data),
+  };
 }
 
 const indexes = (es: Entry[]): number[] => es.map((e) => e.index);
@@ -95,7 +98,11 @@ export function describeLogStorageContract(name: string, makeStorage: () => LogS
       expect(s.firstIndex()).toBe(5);
       expect(s.lastIndex()).toBe(6);
       expect(indexes(s.entries(5, 7, Infinity))).toEqual([5, 6]);
-      expect(s.snapshot().metadata).toEqual({ index: 4, term: 2, conf: { voters: ["a", "b"], learners: ["c"] } });
+      expect(s.snapshot().metadata).toEqual({
+        index: 4,
+        term: 2,
+        conf: { voters: ["a", "b"], learners: ["c"] },
+      });
       expect(text({ ...entry(0, 0), data: s.snapshot().data })).toBe("state");
       expect(s.initialState().confState).toEqual({ voters: ["a", "b"], learners: ["c"] });
       s.append([entry(7, 3)]);

@@ -23,7 +23,11 @@ describe("replicaConfigFrom", () => {
   });
 
   it("a lease longer than half the election timeout, or not a number, is refused with what to fix", () => {
-    expect(() => replicaConfigFrom({ READ_LEASE_MS: "300" })).toThrow(/READ_LEASE_MS=300 must be at most half the election timeout \(500 ms at TICK_MS=50\)/);
-    expect(() => replicaConfigFrom({ READ_LEASE_MS: "soon" })).toThrow(/READ_LEASE_MS="soon" is not a positive integer; fix it in wrangler.toml \[vars\]/);
+    expect(() => replicaConfigFrom({ READ_LEASE_MS: "300" })).toThrow(
+      /READ_LEASE_MS=300 must be at most half the election timeout \(500 ms at TICK_MS=50\)/,
+    );
+    expect(() => replicaConfigFrom({ READ_LEASE_MS: "soon" })).toThrow(
+      /READ_LEASE_MS="soon" is not a positive integer; fix it in wrangler.toml \[vars\]/,
+    );
   });
 });

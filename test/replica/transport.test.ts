@@ -18,10 +18,20 @@ function fakeNetwork(limits = { rpcsInFlightMax: 1, controlRpcsInFlightMax: 1 })
     endpoint: () => ({
       deliver: (envelope) =>
         new Promise<ReplyEnvelope>((resolve) => {
-          wire.push({ envelope, answer: () => resolve({ v: wireVersion, from: envelope.to, to: envelope.from, messages: [] }) });
+          wire.push({
+            envelope,
+            answer: () =>
+              resolve({ v: wireVersion, from: envelope.to, to: envelope.from, messages: [] }),
+          });
         }),
     }),
-    envelope: (to, messages) => ({ v: wireVersion, from: "a", to, group: { shard: 0, generation: 1, members: [] }, messages }),
+    envelope: (to, messages) => ({
+      v: wireVersion,
+      from: "a",
+      to,
+      group: { shard: 0, generation: 1, members: [] },
+      messages,
+    }),
     onReply: () => {},
     onUnreachable: (peer, error) => {
       throw new Error(`unexpected failure to ${peer}: ${String(error)}`);
@@ -37,7 +47,13 @@ function fakeNetwork(limits = { rpcsInFlightMax: 1, controlRpcsInFlightMax: 1 })
 
 const heartbeat = (to = "b"): Message => ({ type: "heartbeat", from: "a", to, term: 1 });
 const append = (index: number, to = "b"): Message => ({
-  type: "app", from: "a", to, term: 1, index, logTerm: 1, commit: index,
+  type: "app",
+  from: "a",
+  to,
+  term: 1,
+  index,
+  logTerm: 1,
+  commit: index,
   entries: [{ index: index + 1, term: 1, type: "normal", data: new Uint8Array([index]) }],
 });
 const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
@@ -49,7 +65,10 @@ describe("Transport lanes", () => {
     expect(wire).toHaveLength(1);
     expect(transport.anyIdle(["b"])).toBe(true); // a heartbeat does not make the peer busy
     transport.send([append(1)]);
-    expect(wire.map((w) => w.envelope.messages.map((m) => m.type))).toEqual([["heartbeat"], ["app"]]);
+    expect(wire.map((w) => w.envelope.messages.map((m) => m.type))).toEqual([
+      ["heartbeat"],
+      ["app"],
+    ]);
     expect(transport.anyIdle(["b"])).toBe(false);
   });
 
@@ -67,7 +86,16 @@ describe("Transport lanes", () => {
 
   it("a commit-only append (flushed at a tick) does not hold back the next proposal", () => {
     const { transport, wire } = fakeNetwork();
-    const commitOnly: Message = { type: "app", from: "a", to: "b", term: 1, index: 1, logTerm: 1, commit: 1, entries: [] };
+    const commitOnly: Message = {
+      type: "app",
+      from: "a",
+      to: "b",
+      term: 1,
+      index: 1,
+      logTerm: 1,
+      commit: 1,
+      entries: [],
+    };
     transport.send([commitOnly]);
     expect(wire).toHaveLength(0); // deferred: it waits for the next message or tick
     transport.flushAll();
@@ -85,7 +113,11 @@ describe("Transport lanes", () => {
     expect(wire).toHaveLength(1);
     wire[0]!.answer();
     await settle();
-    expect(wire[1]!.envelope.messages.map((m) => m.type)).toEqual(["app", "heartbeat", "heartbeat"]);
+    expect(wire[1]!.envelope.messages.map((m) => m.type)).toEqual([
+      "app",
+      "heartbeat",
+      "heartbeat",
+    ]);
   });
 
   it("heartbeats left when the last append is answered take the control lane", async () => {

@@ -3,7 +3,9 @@ import { shardFor, shardIndexFor } from "../../src/ring/ring.ts";
 import { parseTopology } from "../../src/ring/topology.ts";
 
 /** Namespaces as people name them: similar, short, numbered. */
-const namespaces = Array.from({ length: 10_000 }, (_, i) => (i % 2 === 0 ? `app-${i}` : `team${i % 97}.svc-${i}`));
+const namespaces = Array.from({ length: 10_000 }, (_, i) =>
+  i % 2 === 0 ? `app-${i}` : `team${i % 97}.svc-${i}`,
+);
 
 describe("shardFor", () => {
   it("spreads 10,000 namespaces over 16 shards within ±10% of the mean", () => {
@@ -13,19 +15,22 @@ describe("shardFor", () => {
     for (const c of counts) expect(Math.abs(c - mean) / mean).toBeLessThanOrEqual(0.1);
   });
 
-  it.each([1, 2, 3, 4, 7, 8, 15, 16, 31, 63])("growing from %i shards to one more moves at most 1.2/(N+1) of the namespaces, all to the new shard", (n) => {
-    let moved = 0;
-    for (const ns of namespaces) {
-      const before = shardIndexFor(ns, n);
-      const after = shardIndexFor(ns, n + 1);
-      if (before !== after) {
-        moved += 1;
-        expect(after).toBe(n);
+  it.each([1, 2, 3, 4, 7, 8, 15, 16, 31, 63])(
+    "growing from %i shards to one more moves at most 1.2/(N+1) of the namespaces, all to the new shard",
+    (n) => {
+      let moved = 0;
+      for (const ns of namespaces) {
+        const before = shardIndexFor(ns, n);
+        const after = shardIndexFor(ns, n + 1);
+        if (before !== after) {
+          moved += 1;
+          expect(after).toBe(n);
+        }
       }
-    }
-    expect(moved / namespaces.length).toBeLessThanOrEqual(1.2 / (n + 1));
-    expect(moved).toBeGreaterThan(0);
-  });
+      expect(moved / namespaces.length).toBeLessThanOrEqual(1.2 / (n + 1));
+      expect(moved).toBeGreaterThan(0);
+    },
+  );
 
   it("is stable: fixed placements that must never change (they decide where data lives)", () => {
     const placed = ["app", "billing", "feature-flags", "a", "0"].map((ns) => shardIndexFor(ns, 16));

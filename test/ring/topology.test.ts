@@ -3,24 +3,50 @@ import { parseTopology, TopologyError } from "../../src/ring/topology.ts";
 
 describe("parseTopology", () => {
   it("builds shards and replicas from wrangler [vars]", () => {
-    const t = parseTopology({ SHARD_COUNT: "2", REPLICAS_PER_SHARD: "3", REPLICA_LOCATIONS: "wnam, enam,weur" });
+    const t = parseTopology({
+      SHARD_COUNT: "2",
+      REPLICAS_PER_SHARD: "3",
+      REPLICA_LOCATIONS: "wnam, enam,weur",
+    });
     expect(t).toEqual({
       shardCount: 2,
       replicasPerShard: 3,
       locations: ["wnam", "enam", "weur"],
       shards: [
-        { shardId: "s0", index: 0, replicas: [{ replicaId: "s0-r0", location: "wnam" }, { replicaId: "s0-r1", location: "enam" }, { replicaId: "s0-r2", location: "weur" }] },
-        { shardId: "s1", index: 1, replicas: [{ replicaId: "s1-r0", location: "wnam" }, { replicaId: "s1-r1", location: "enam" }, { replicaId: "s1-r2", location: "weur" }] },
+        {
+          shardId: "s0",
+          index: 0,
+          replicas: [
+            { replicaId: "s0-r0", location: "wnam" },
+            { replicaId: "s0-r1", location: "enam" },
+            { replicaId: "s0-r2", location: "weur" },
+          ],
+        },
+        {
+          shardId: "s1",
+          index: 1,
+          replicas: [
+            { replicaId: "s1-r0", location: "wnam" },
+            { replicaId: "s1-r1", location: "enam" },
+            { replicaId: "s1-r2", location: "weur" },
+          ],
+        },
       ],
     });
   });
 
   it("accepts numbers (TOML integers) as well as strings", () => {
-    expect(parseTopology({ SHARD_COUNT: 4, REPLICAS_PER_SHARD: 1 })).toMatchObject({ shardCount: 4, replicasPerShard: 1, locations: [] });
+    expect(parseTopology({ SHARD_COUNT: 4, REPLICAS_PER_SHARD: 1 })).toMatchObject({
+      shardCount: 4,
+      replicasPerShard: 1,
+      locations: [],
+    });
   });
 
   it("defaults replicas to one per location, or 1 without locations (no location hint)", () => {
-    expect(parseTopology({ SHARD_COUNT: "1", REPLICA_LOCATIONS: "weur,eeur,apac" }).replicasPerShard).toBe(3);
+    expect(
+      parseTopology({ SHARD_COUNT: "1", REPLICA_LOCATIONS: "weur,eeur,apac" }).replicasPerShard,
+    ).toBe(3);
     const solo = parseTopology({ SHARD_COUNT: "1" });
     expect(solo.shards[0]!.replicas).toEqual([{ replicaId: "s0-r0", location: null }]);
   });
@@ -28,7 +54,9 @@ describe("parseTopology", () => {
   it("reads the existing SHARDS var when SHARD_COUNT is absent, and refuses a conflict", () => {
     expect(parseTopology({ SHARDS: "4" }).shardCount).toBe(4);
     expect(parseTopology({ SHARDS: "4", SHARD_COUNT: "4" }).shardCount).toBe(4);
-    expect(() => parseTopology({ SHARDS: "4", SHARD_COUNT: "8" })).toThrow(/SHARDS: .*remove SHARDS/);
+    expect(() => parseTopology({ SHARDS: "4", SHARD_COUNT: "8" })).toThrow(
+      /SHARDS: .*remove SHARDS/,
+    );
   });
 
   it.each([
@@ -39,8 +67,16 @@ describe("parseTopology", () => {
     [{ SHARD_COUNT: "2000" }, "SHARD_COUNT", /1 to 1024/],
     [{ SHARD_COUNT: "4", REPLICAS_PER_SHARD: "0" }, "REPLICAS_PER_SHARD", /1 to 7/],
     [{ SHARD_COUNT: "4", REPLICAS_PER_SHARD: "9" }, "REPLICAS_PER_SHARD", /1 to 7/],
-    [{ SHARD_COUNT: "4", REPLICAS_PER_SHARD: "3", REPLICA_LOCATIONS: "wnam,enam" }, "REPLICA_LOCATIONS", /2 locations but REPLICAS_PER_SHARD is 3/],
-    [{ SHARD_COUNT: "4", REPLICA_LOCATIONS: "wnam,mars" }, "REPLICA_LOCATIONS", /entry 1 "mars" is not a location hint; use one of wnam, enam/],
+    [
+      { SHARD_COUNT: "4", REPLICAS_PER_SHARD: "3", REPLICA_LOCATIONS: "wnam,enam" },
+      "REPLICA_LOCATIONS",
+      /2 locations but REPLICAS_PER_SHARD is 3/,
+    ],
+    [
+      { SHARD_COUNT: "4", REPLICA_LOCATIONS: "wnam,mars" },
+      "REPLICA_LOCATIONS",
+      /entry 1 "mars" is not a location hint; use one of wnam, enam/,
+    ],
     [{ SHARD_COUNT: "4", REPLICA_LOCATIONS: "wnam,,enam" }, "REPLICA_LOCATIONS", /entry 1 ""/],
     [{ SHARD_COUNT: "4", REPLICA_LOCATIONS: 3 }, "REPLICA_LOCATIONS", /comma-separated/],
   ])("explains which var to fix: %j", (vars, variable, message) => {

@@ -50,7 +50,14 @@ export class SimClient {
   readsCompleted = 0;
   leaseReads = 0;
 
-  constructor(id: number, cluster: Cluster, prng: Prng, opts: ClientOptions, history: Operation<KvInput, KvOutput>[], writtenValues: Map<string, string[]>) {
+  constructor(
+    id: number,
+    cluster: Cluster,
+    prng: Prng,
+    opts: ClientOptions,
+    history: Operation<KvInput, KvOutput>[],
+    writtenValues: Map<string, string[]>,
+  ) {
     this.id = id;
     this.cluster = cluster;
     this.prng = prng;
@@ -76,7 +83,14 @@ export class SimClient {
   }
 
   start(input: KvInput, nowTick: number): void {
-    const p: Pending = { seq: ++this.seq, input, callEvent: this.cluster.nextEvent(), deadlineTick: nowTick + this.opts.timeoutTicks, nextAttemptTick: nowTick, attempts: 0 };
+    const p: Pending = {
+      seq: ++this.seq,
+      input,
+      callEvent: this.cluster.nextEvent(),
+      deadlineTick: nowTick + this.opts.timeoutTicks,
+      nextAttemptTick: nowTick,
+      attempts: 0,
+    };
     this.pending = p;
     if (input.kind !== "get") this.remember(input.key, input.value);
     this.log(`starts #${p.seq} ${describeInput(input)}`);
@@ -106,8 +120,17 @@ export class SimClient {
     const cmd: KvCommand =
       input.kind === "put"
         ? { client: this.id, seq: p.seq, op: "put", key: input.key, value: input.value }
-        : { client: this.id, seq: p.seq, op: "cas", key: input.key, expected: input.expected, value: input.value };
-    host.waitingWrites.set(`${this.id}.${p.seq}`, (result) => this.complete(p.seq, writeOutput(result)));
+        : {
+            client: this.id,
+            seq: p.seq,
+            op: "cas",
+            key: input.key,
+            expected: input.expected,
+            value: input.value,
+          };
+    host.waitingWrites.set(`${this.id}.${p.seq}`, (result) =>
+      this.complete(p.seq, writeOutput(result)),
+    );
     const result = this.cluster.act(host, (raw) => raw.propose(encodeCommand(cmd)));
     this.log(`#${p.seq} attempt ${p.attempts}: propose at ${host.id}`);
     return result === undefined ? "down" : result.ok ? "ok" : result.reason;
@@ -119,14 +142,22 @@ export class SimClient {
     // yes), served at once when the index is applied; otherwise a ReadIndex round.
     const leaseIndex = this.cluster.leaseRead(host);
     if (leaseIndex !== null && leaseIndex <= host.appliedIndex) {
-      this.log(`#${p.seq} attempt ${p.attempts}: served at ${host.id} on its read lease (index ${leaseIndex}, applied ${host.appliedIndex})`);
+      this.log(
+        `#${p.seq} attempt ${p.attempts}: served at ${host.id} on its read lease (index ${leaseIndex}, applied ${host.appliedIndex})`,
+      );
       this.leaseReads++;
       this.complete(p.seq, { kind: "get", value: host.machine.get(input.key) });
       return "ok";
     }
     const context = `read/${this.id}/${p.seq}/${p.attempts}`;
-    host.pendingReads.set(context, { key: input.key, index: null, done: (value) => this.complete(p.seq, { kind: "get", value }) });
-    const result = this.cluster.act(host, (raw) => raw.readIndex(context)) as { ok: boolean; reason?: string } | undefined;
+    host.pendingReads.set(context, {
+      key: input.key,
+      index: null,
+      done: (value) => this.complete(p.seq, { kind: "get", value }),
+    });
+    const result = this.cluster.act(host, (raw) => raw.readIndex(context)) as
+      | { ok: boolean; reason?: string }
+      | undefined;
     this.log(`#${p.seq} attempt ${p.attempts}: readIndex at ${host.id} (${context})`);
     if (result === undefined) return "down";
     if (result.ok) return "ok";
@@ -138,7 +169,13 @@ export class SimClient {
   private complete(seq: number, output: KvOutput): void {
     const p = this.pending;
     if (p === null || p.seq !== seq) return;
-    this.history.push({ clientId: this.id, input: p.input, output, call: p.callEvent, return: this.cluster.nextEvent() });
+    this.history.push({
+      clientId: this.id,
+      input: p.input,
+      output,
+      call: p.callEvent,
+      return: this.cluster.nextEvent(),
+    });
     if (output.kind === "get") this.readsCompleted++;
     if (output.kind === "get" && output.value !== null) this.remember(p.input.key, output.value);
     this.log(`#${seq} done: ${describeInput(p.input)} -> ${JSON.stringify(output)}`);
@@ -149,7 +186,14 @@ export class SimClient {
   private giveUp(p: Pending, nowTick: number): void {
     this.timedOut++;
     // A read that timed out has no effect on state: leave it out. A write may still apply.
-    if (p.input.kind !== "get") this.history.push({ clientId: this.id, input: p.input, output: { kind: "unknown" }, call: p.callEvent, return: Infinity });
+    if (p.input.kind !== "get")
+      this.history.push({
+        clientId: this.id,
+        input: p.input,
+        output: { kind: "unknown" },
+        call: p.callEvent,
+        return: Infinity,
+      });
     this.log(`#${p.seq} timed out: ${describeInput(p.input)}`);
     this.pending = null;
     this.nextStartTick = nowTick + this.prng.range(0, this.opts.thinkTicksMax);

@@ -1,6 +1,13 @@
 // The simulated group: replicas, the network between them, and the harness side of the Ready
 // contract (persist, then send, then apply, then advance), with invariant checks at each stage.
-import type { ConfChange, ConfState, Entry, NodeId, RaftConfig, Ready } from "../../src/raft/types.ts";
+import type {
+  ConfChange,
+  ConfState,
+  Entry,
+  NodeId,
+  RaftConfig,
+  Ready,
+} from "../../src/raft/types.ts";
 import type { Core, NodeStatus, RawNodeLike } from "./core.ts";
 import { Invariants, SafetyViolation } from "./invariants.ts";
 import { decodeCommand, KvStateMachine } from "./kv-state-machine.ts";
@@ -66,8 +73,10 @@ export class Cluster {
     this.crashMidReadyProbability = opts.crashMidReadyProbability;
     const conf: ConfState = { voters: [...opts.voterIds], learners: [] };
     this.committedConf = conf;
-    for (const id of opts.voterIds) this.hosts.set(id, new NodeHost(id, opts.core.createStorage(conf)));
-    for (const id of opts.spareIds) this.hosts.set(id, new NodeHost(id, opts.core.createStorage(null)));
+    for (const id of opts.voterIds)
+      this.hosts.set(id, new NodeHost(id, opts.core.createStorage(conf)));
+    for (const id of opts.spareIds)
+      this.hosts.set(id, new NodeHost(id, opts.core.createStorage(null)));
     for (const host of this.hosts.values()) {
       // Offsets anywhere (some negative): only rates may matter to the core, never offsets.
       host.clockOffsetMs = Math.round((opts.clockPrng.next() * 2 - 1) * 1e12);
@@ -109,7 +118,9 @@ export class Cluster {
   leaseRead(host: NodeHost): number | null {
     const index = this.act(host, (raw) => raw.leaseRead(this.clockMs(host)));
     if (index === undefined || index === null || host.raw === null) return null;
-    this.invariants.onLeaseRead(host, host.raw.status(), index, (id) => this.clockMs(this.host(id)));
+    this.invariants.onLeaseRead(host, host.raw.status(), index, (id) =>
+      this.clockMs(this.host(id)),
+    );
     return index;
   }
 
@@ -147,11 +158,17 @@ export class Cluster {
     if (snap.metadata.index > 0) this.invariants.onSnapshotRestore(host, snap, restored.index);
     host.machine = restored.machine;
     host.appliedIndex = snap.metadata.index;
-    host.confAtApplied = snap.metadata.index === 0 ? host.storage.initialState().confState : snap.metadata.conf;
+    host.confAtApplied =
+      snap.metadata.index === 0 ? host.storage.initialState().confState : snap.metadata.conf;
     const seed = this.prng.nextUint32();
     // The persisted vote promise comes back: a restart must not free the member from it.
-    const promise = host.votePromiseUntilMs === undefined ? {} : { votesRefusedUntilMs: host.votePromiseUntilMs };
-    host.raw = this.opts.core.createNode({ ...this.opts.raft, id: host.id, seed, ...promise }, host.storage, host.appliedIndex);
+    const promise =
+      host.votePromiseUntilMs === undefined ? {} : { votesRefusedUntilMs: host.votePromiseUntilMs };
+    host.raw = this.opts.core.createNode(
+      { ...this.opts.raft, id: host.id, seed, ...promise },
+      host.storage,
+      host.appliedIndex,
+    );
     host.needsTicks = true;
     host.persistedHardState = { ...host.storage.initialState().hardState };
     const status = host.raw.status();
@@ -164,7 +181,8 @@ export class Cluster {
   crash(host: NodeHost, downTicks: number, why: string): void {
     if (!host.up) return;
     this.crashCount++;
-    if (this.trace.enabled) this.trace.log(`CRASH ${host.id} (${why}), restarts at ${this.nowTick + downTicks}`);
+    if (this.trace.enabled)
+      this.trace.log(`CRASH ${host.id} (${why}), restarts at ${this.nowTick + downTicks}`);
     host.loseVolatileState();
     host.restartAtTick = this.nowTick + downTicks;
   }
@@ -231,10 +249,21 @@ export class Cluster {
 
   /** Handles every Ready the replica has, then checks the per-step invariants. */
   process(host: NodeHost): void {
-    for (let n = 0; host.raw !== null && this.inCore(() => (host.raw as RawNodeLike).hasReady()); n++) {
-      if (n >= readiesPerEventMax) throw new SafetyViolation("Liveness", `${host.id} still has a Ready after ${readiesPerEventMax} rounds in one step`);
+    for (
+      let n = 0;
+      host.raw !== null && this.inCore(() => (host.raw as RawNodeLike).hasReady());
+      n++
+    ) {
+      if (n >= readiesPerEventMax)
+        throw new SafetyViolation(
+          "Liveness",
+          `${host.id} still has a Ready after ${readiesPerEventMax} rounds in one step`,
+        );
       const raw = host.raw;
-      this.handleReady(host, this.inCore(() => raw.ready()));
+      this.handleReady(
+        host,
+        this.inCore(() => raw.ready()),
+      );
     }
     if (host.raw !== null) this.afterStep(host, host.raw.status());
   }
@@ -249,7 +278,13 @@ export class Cluster {
     this.persist(host, rd);
     this.invariants.afterPersist(host, rd, before, status, host.lastConf);
     const leases = (this.opts.raft.readLeaseMs ?? 0) > 0;
-    if (leases) this.invariants.checkPromises(host, rd, this.clockMs(host), this.opts.raft.voteRefusalMs ?? 0);
+    if (leases)
+      this.invariants.checkPromises(
+        host,
+        rd,
+        this.clockMs(host),
+        this.opts.raft.voteRefusalMs ?? 0,
+      );
     if (this.crashMidReady(host, "after persisting, before sending")) return;
     if (this.prng.chance(this.crashMidReadyProbability)) {
       // A crash halfway through sending: some messages left, the rest did not.
@@ -287,16 +322,22 @@ export class Cluster {
     if (rd.entries.length > 0) storage.append(rd.entries);
     if (rd.hardState !== undefined) {
       storage.setHardState(rd.hardState);
-      if (this.trace.enabled && rd.hardState.commit > host.persistedHardState.commit) this.trace.log(`${host.id} commit ${rd.hardState.commit}`);
+      if (this.trace.enabled && rd.hardState.commit > host.persistedHardState.commit)
+        this.trace.log(`${host.id} commit ${rd.hardState.commit}`);
       host.persistedHardState = { ...rd.hardState };
     }
     if (rd.votePromiseUntilMs !== undefined) {
       host.votePromiseUntilMs = rd.votePromiseUntilMs;
-      if (this.trace.enabled) this.trace.log(`${host.id} persists vote promise until ${describeClock(host, rd.votePromiseUntilMs)}`);
+      if (this.trace.enabled)
+        this.trace.log(
+          `${host.id} persists vote promise until ${describeClock(host, rd.votePromiseUntilMs)}`,
+        );
     }
     if (this.trace.enabled && rd.entries.length > 0) {
       const first = rd.entries[0] as Entry;
-      this.trace.log(`${host.id} persist entries ${first.index}..${first.index + rd.entries.length - 1} (term ${first.term}..)`);
+      this.trace.log(
+        `${host.id} persist entries ${first.index}..${first.index + rd.entries.length - 1} (term ${first.term}..)`,
+      );
     }
   }
 
@@ -318,7 +359,10 @@ export class Cluster {
     host.appliedIndex = snap.metadata.index;
     host.confAtApplied = snap.metadata.conf;
     this.noteAppliedConf(snap.metadata.index, snap.metadata.conf);
-    if (this.trace.enabled) this.trace.log(`${host.id} restores snapshot at ${snap.metadata.index} (term ${snap.metadata.term})`);
+    if (this.trace.enabled)
+      this.trace.log(
+        `${host.id} restores snapshot at ${snap.metadata.index} (term ${snap.metadata.term})`,
+      );
   }
 
   private applyEntry(host: NodeHost, e: Entry): void {
@@ -329,13 +373,19 @@ export class Cluster {
       const cc = this.opts.core.decodeConfChange(e.data);
       host.confAtApplied = this.opts.core.applyConfChange(host.confAtApplied, cc);
       this.noteAppliedConf(e.index, host.confAtApplied);
-      if (this.trace.enabled) this.trace.log(`${host.id} applies ${e.index}: conf ${cc.type} ${cc.nodeId} -> ${describeConf(host.confAtApplied)}`);
+      if (this.trace.enabled)
+        this.trace.log(
+          `${host.id} applies ${e.index}: conf ${cc.type} ${cc.nodeId} -> ${describeConf(host.confAtApplied)}`,
+        );
       return;
     }
     if (e.data.length === 0) return;
     const cmd = decodeCommand(e.data);
     const result = host.machine.apply(e.index, cmd);
-    if (this.trace.enabled) this.trace.log(`${host.id} applies ${e.index}: ${cmd.op} ${cmd.key} by client ${cmd.client}#${cmd.seq} -> ${JSON.stringify(result)}`);
+    if (this.trace.enabled)
+      this.trace.log(
+        `${host.id} applies ${e.index}: ${cmd.op} ${cmd.key} by client ${cmd.client}#${cmd.seq} -> ${JSON.stringify(result)}`,
+      );
     if (result === null) return;
     const waiting = host.waitingWrites.get(`${cmd.client}.${cmd.seq}`);
     if (waiting !== undefined) {
@@ -371,7 +421,10 @@ export class Cluster {
   private afterStep(host: NodeHost, status: NodeStatus): void {
     this.invariants.checkNode(host, status);
     if (status.role !== host.lastRole || status.term !== host.lastTerm) {
-      if (this.trace.enabled) this.trace.log(`${host.id} is ${status.role} in term ${status.term}${status.leader ? ` (leader ${status.leader})` : ""}`);
+      if (this.trace.enabled)
+        this.trace.log(
+          `${host.id} is ${status.role} in term ${status.term}${status.leader ? ` (leader ${status.leader})` : ""}`,
+        );
       host.lastRole = status.role;
       host.lastTerm = status.term;
     }

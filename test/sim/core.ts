@@ -3,7 +3,15 @@
 // planted bug) without touching the real core.
 import { pathToFileURL } from "node:url";
 import type { LogStorage } from "../../src/raft/storage.ts";
-import type { ConfChange, ConfState, Message, NodeId, RaftConfig, Ready, Role } from "../../src/raft/types.ts";
+import type {
+  ConfChange,
+  ConfState,
+  Message,
+  NodeId,
+  RaftConfig,
+  Ready,
+  Role,
+} from "../../src/raft/types.ts";
 
 export type ProposeResult = { ok: true } | { ok: false; reason: string };
 
@@ -54,7 +62,9 @@ export async function loadCore(dir: string = defaultCoreDir): Promise<Core> {
   const base = pathToFileURL(dir.endsWith("/") ? dir : `${dir}/`);
   const rawnode = (await import(new URL("rawnode.ts", base).href)) as CoreModules["rawnode"];
   const memory = (await import(new URL("memory-storage.ts", base).href)) as CoreModules["memory"];
-  const confchange = (await import(new URL("confchange.ts", base).href)) as CoreModules["confchange"];
+  const confchange = (await import(
+    new URL("confchange.ts", base).href
+  )) as CoreModules["confchange"];
   return coreFromModules(dir, { rawnode, memory, confchange });
 }
 
@@ -68,8 +78,14 @@ export interface CoreModules {
 export function coreFromModules(dir: string, modules: CoreModules): Core {
   const { RawNode, bootstrap } = modules.rawnode;
   const { MemoryStorage } = modules.memory;
-  if (typeof RawNode !== "function" || typeof MemoryStorage !== "function" || typeof bootstrap !== "function") {
-    throw new Error(`core at ${dir} must export RawNode and bootstrap (rawnode.ts) and MemoryStorage (memory-storage.ts)`);
+  if (
+    typeof RawNode !== "function" ||
+    typeof MemoryStorage !== "function" ||
+    typeof bootstrap !== "function"
+  ) {
+    throw new Error(
+      `core at ${dir} must export RawNode and bootstrap (rawnode.ts) and MemoryStorage (memory-storage.ts)`,
+    );
   }
   return {
     dir,
@@ -78,7 +94,8 @@ export function coreFromModules(dir: string, modules: CoreModules): Core {
       if (conf !== null) bootstrap(storage, conf);
       return storage;
     },
-    createNode: (config, storage, appliedIndex) => new RawNode({ ...config, appliedIndex }, storage) as RawNodeLike,
+    createNode: (config, storage, appliedIndex) =>
+      new RawNode({ ...config, appliedIndex }, storage) as RawNodeLike,
     applyConfChange: modules.confchange.applyConfChange,
     decodeConfChange: modules.confchange.decodeConfChange,
   };

@@ -91,10 +91,15 @@ export class FaultInjector {
     const up = this.cluster.upHosts();
     if (up.length === 0) return;
     const leader = this.cluster.leader();
-    const victim = leader !== undefined && this.prng.chance(this.rates.crashLeaderShare) ? leader : this.prng.pick(up);
+    const victim =
+      leader !== undefined && this.prng.chance(this.rates.crashLeaderShare)
+        ? leader
+        : this.prng.pick(up);
     // Mostly short outages (a restart races with the election), sometimes long ones.
     const r = this.rates;
-    const downTicks = this.prng.chance(0.7) ? this.prng.range(1, r.shortDownTicksMax) : this.prng.range(r.shortDownTicksMax, r.downTicksMax);
+    const downTicks = this.prng.chance(0.7)
+      ? this.prng.range(1, r.shortDownTicksMax)
+      : this.prng.range(r.shortDownTicksMax, r.downTicksMax);
     this.cluster.crash(victim, downTicks, victim === leader ? "leader" : "random");
   }
 
@@ -103,10 +108,15 @@ export class FaultInjector {
     net.healPartitions();
     const ids = [...this.cluster.hosts.keys()];
     const leader = this.cluster.leader();
-    const kind = this.prng.chance(this.rates.leaderPartitionShare) ? this.prng.pick([0, 1, 4]) : this.prng.pick([2, 3, 5]);
+    const kind = this.prng.chance(this.rates.leaderPartitionShare)
+      ? this.prng.pick([0, 1, 4])
+      : this.prng.pick([2, 3, 5]);
     let what: string;
     if (kind === 0 && leader !== undefined) {
-      net.split([leader.id], ids.filter((id) => id !== leader.id));
+      net.split(
+        [leader.id],
+        ids.filter((id) => id !== leader.id),
+      );
       what = `isolate leader ${leader.id}`;
     } else if (kind === 1 && leader !== undefined) {
       // The leader still hears everyone but nobody hears it: followers time out and elect a
@@ -135,7 +145,8 @@ export class FaultInjector {
       what = `one-way ${a} -/-> ${b}`;
     }
     this.partitionHealTick = nowTick + this.prng.range(5, this.rates.partitionTicksMax);
-    if (this.cluster.trace.enabled) this.cluster.trace.log(`PARTITION ${what} until ${this.partitionHealTick}`);
+    if (this.cluster.trace.enabled)
+      this.cluster.trace.log(`PARTITION ${what} until ${this.partitionHealTick}`);
   }
 
   private healPartitions(): void {
@@ -164,7 +175,8 @@ export class FaultInjector {
     const leader = this.cluster.leader();
     if (leader === undefined) return;
     const to = this.prng.pick(this.cluster.committedConf.voters);
-    if (this.cluster.trace.enabled) this.cluster.trace.log(`TRANSFER leadership ${leader.id} -> ${to}`);
+    if (this.cluster.trace.enabled)
+      this.cluster.trace.log(`TRANSFER leadership ${leader.id} -> ${to}`);
     this.cluster.act(leader, (raw) => raw.transferLeadership(to));
   }
 
@@ -182,7 +194,10 @@ export class FaultInjector {
     const leader = this.cluster.leader();
     const host = leader !== undefined && this.prng.chance(0.7) ? leader : this.prng.pick(up);
     host.ticksStalledUntil = nowTick + this.prng.range(5, this.rates.stallTicksMax);
-    if (this.cluster.trace.enabled) this.cluster.trace.log(`STALL ${host.id}: no ticks (alarm late) until ${host.ticksStalledUntil}`);
+    if (this.cluster.trace.enabled)
+      this.cluster.trace.log(
+        `STALL ${host.id}: no ticks (alarm late) until ${host.ticksStalledUntil}`,
+      );
   }
 
   private randomTickRate(): number {

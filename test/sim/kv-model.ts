@@ -85,7 +85,9 @@ function describeOutput(output: KvOutput): string {
  * A sweep found histories of 13 timed-out puts and a failed CAS that the unpruned search could not
  * finish in 5 M steps.
  */
-function pruneUnobservedWrites(ops: Operation<KvInput, KvOutput>[]): Operation<KvInput, KvOutput>[] {
+function pruneUnobservedWrites(
+  ops: Operation<KvInput, KvOutput>[],
+): Operation<KvInput, KvOutput>[] {
   const observed = new Set<string | null>();
   let failedCas = 0;
   for (const op of ops) {
@@ -96,7 +98,10 @@ function pruneUnobservedWrites(ops: Operation<KvInput, KvOutput>[]): Operation<K
   const unobserved = (op: Operation<KvInput, KvOutput>) =>
     op.output.kind === "unknown" && op.input.kind !== "get" && !observed.has(op.input.value);
   if (failedCas === 0) return ops.filter((op) => !unobserved(op));
-  const spare = ops.filter((op) => unobserved(op) && op.input.kind === "put").sort((a, b) => a.call - b.call).slice(failedCas);
+  const spare = ops
+    .filter((op) => unobserved(op) && op.input.kind === "put")
+    .sort((a, b) => a.call - b.call)
+    .slice(failedCas);
   const dropped = new Set(spare);
   return ops.filter((op) => !dropped.has(op));
 }

@@ -76,7 +76,10 @@ export class KvStateMachine {
   }
 
   /** Empty data (no snapshot yet, or the bootstrap snapshot) restores the initial state at `index`. */
-  static restore(data: Uint8Array, index: number): { machine: KvStateMachine; index: number; conf: ConfState | null } {
+  static restore(
+    data: Uint8Array,
+    index: number,
+  ): { machine: KvStateMachine; index: number; conf: ConfState | null } {
     const machine = new KvStateMachine();
     machine.appliedIndex = index;
     if (data.length === 0) return { machine, index, conf: null };

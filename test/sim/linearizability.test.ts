@@ -6,25 +6,57 @@ import { kvModel, type KvInput, type KvOutput } from "./kv-model.ts";
 type Op = Operation<KvInput, KvOutput>;
 const inf = Infinity;
 
-const get = (clientId: number, key: string, value: string | null, call: number, ret: number): Op => ({
-  clientId, input: { kind: "get", key }, output: { kind: "get", value }, call, return: ret,
+const get = (
+  clientId: number,
+  key: string,
+  value: string | null,
+  call: number,
+  ret: number,
+): Op => ({
+  clientId,
+  input: { kind: "get", key },
+  output: { kind: "get", value },
+  call,
+  return: ret,
 });
 const put = (clientId: number, key: string, value: string, call: number, ret: number): Op => ({
-  clientId, input: { kind: "put", key, value }, output: ret === inf ? { kind: "unknown" } : { kind: "put" }, call, return: ret,
+  clientId,
+  input: { kind: "put", key, value },
+  output: ret === inf ? { kind: "unknown" } : { kind: "put" },
+  call,
+  return: ret,
 });
-const cas = (clientId: number, key: string, expected: string | null, value: string, ok: boolean | "unknown", call: number, ret: number): Op => ({
-  clientId, input: { kind: "cas", key, expected, value }, output: ok === "unknown" ? { kind: "unknown" } : { kind: "cas", ok }, call, return: ret,
+const cas = (
+  clientId: number,
+  key: string,
+  expected: string | null,
+  value: string,
+  ok: boolean | "unknown",
+  call: number,
+  ret: number,
+): Op => ({
+  clientId,
+  input: { kind: "cas", key, expected, value },
+  output: ok === "unknown" ? { kind: "unknown" } : { kind: "cas", ok },
+  call,
+  return: ret,
 });
 
 const check = (ops: Op[]) => checkLinearizable(kvModel, ops);
 
 describe("linearizability checker rejects", () => {
   it("a stale read after a completed write", () => {
-    expect(check([put(1, "k", "a", 0, 1), put(1, "k", "b", 2, 3), get(2, "k", "a", 4, 5)]).ok).toBe(false);
+    expect(check([put(1, "k", "a", 0, 1), put(1, "k", "b", 2, 3), get(2, "k", "a", 4, 5)]).ok).toBe(
+      false,
+    );
   });
 
   it("a lost CAS: two CAS from the same expected value both succeed", () => {
-    const ops = [put(1, "k", "a", 0, 1), cas(1, "k", "a", "b", true, 2, 6), cas(2, "k", "a", "c", true, 3, 7)];
+    const ops = [
+      put(1, "k", "a", 0, 1),
+      cas(1, "k", "a", "b", true, 2, 6),
+      cas(2, "k", "a", "c", true, 3, 7),
+    ];
     expect(check(ops).ok).toBe(false);
   });
 
@@ -34,7 +66,12 @@ describe("linearizability checker rejects", () => {
 
   it("a read that goes back in time", () => {
     // "b" is still being written when it is read; once seen, the older "a" cannot come back.
-    const ops = [put(1, "k", "a", 0, 1), put(2, "k", "b", 2, 20), get(3, "k", "b", 3, 4), get(3, "k", "a", 5, 6)];
+    const ops = [
+      put(1, "k", "a", 0, 1),
+      put(2, "k", "b", 2, 20),
+      get(3, "k", "b", 3, 4),
+      get(3, "k", "a", 5, 6),
+    ];
     expect(check(ops).ok).toBe(false);
   });
 
@@ -51,7 +88,12 @@ describe("linearizability checker rejects", () => {
   });
 
   it("only the bad key when others are fine, and names it", () => {
-    const result = check([put(1, "a", "1", 0, 1), get(2, "a", "1", 2, 3), put(1, "b", "1", 0, 1), get(2, "b", "2", 2, 3)]);
+    const result = check([
+      put(1, "a", "1", 0, 1),
+      get(2, "a", "1", 2, 3),
+      put(1, "b", "1", 0, 1),
+      get(2, "b", "2", 2, 3),
+    ]);
     expect(result).toMatchObject({ ok: false, partition: "b" });
   });
 });
@@ -68,12 +110,21 @@ describe("linearizability checker accepts", () => {
   });
 
   it("a read concurrent with a write that sees the old or the new value", () => {
-    expect(check([put(1, "k", "a", 0, 1), put(1, "k", "b", 2, 6), get(2, "k", "a", 3, 4)]).ok).toBe(true);
-    expect(check([put(1, "k", "a", 0, 1), put(1, "k", "b", 2, 6), get(2, "k", "b", 3, 4)]).ok).toBe(true);
+    expect(check([put(1, "k", "a", 0, 1), put(1, "k", "b", 2, 6), get(2, "k", "a", 3, 4)]).ok).toBe(
+      true,
+    );
+    expect(check([put(1, "k", "a", 0, 1), put(1, "k", "b", 2, 6), get(2, "k", "b", 3, 4)]).ok).toBe(
+      true,
+    );
   });
 
   it("two concurrent CAS from the same value where exactly one wins", () => {
-    const ops = [put(1, "k", "a", 0, 1), cas(1, "k", "a", "b", true, 2, 6), cas(2, "k", "a", "c", false, 3, 7), get(3, "k", "b", 8, 9)];
+    const ops = [
+      put(1, "k", "a", 0, 1),
+      cas(1, "k", "a", "b", true, 2, 6),
+      cas(2, "k", "a", "c", false, 3, 7),
+      get(3, "k", "b", 8, 9),
+    ];
     expect(check(ops).ok).toBe(true);
   });
 
@@ -82,11 +133,20 @@ describe("linearizability checker accepts", () => {
   });
 
   it("a timed-out write that did not apply", () => {
-    expect(check([put(1, "k", "a", 0, inf), get(2, "k", null, 5, 6), get(2, "k", null, 7, 8)]).ok).toBe(true);
+    expect(
+      check([put(1, "k", "a", 0, inf), get(2, "k", null, 5, 6), get(2, "k", null, 7, 8)]).ok,
+    ).toBe(true);
   });
 
   it("a timed-out write that applied late, after later reads saw the old value", () => {
-    const ops = [put(1, "k", "a", 0, 1), put(2, "k", "b", 2, inf), get(3, "k", "a", 10, 11), put(1, "k", "c", 12, 13), get(3, "k", "c", 14, 15), get(3, "k", "b", 16, 17)];
+    const ops = [
+      put(1, "k", "a", 0, 1),
+      put(2, "k", "b", 2, inf),
+      get(3, "k", "a", 10, 11),
+      put(1, "k", "c", 12, 13),
+      get(3, "k", "c", 14, 15),
+      get(3, "k", "b", 16, 17),
+    ];
     expect(check(ops).ok).toBe(true);
   });
 
@@ -98,7 +158,13 @@ describe("linearizability checker accepts", () => {
   });
 
   it("a create-if-absent CAS", () => {
-    expect(check([cas(1, "k", null, "a", true, 0, 1), cas(2, "k", null, "b", false, 2, 3), get(1, "k", "a", 4, 5)]).ok).toBe(true);
+    expect(
+      check([
+        cas(1, "k", null, "a", true, 0, 1),
+        cas(2, "k", null, "b", false, 2, 3),
+        get(1, "k", "a", 4, 5),
+      ]).ok,
+    ).toBe(true);
   });
 
   it("many concurrent clients within the search budget", () => {
@@ -138,7 +204,10 @@ const sequentialHistory = fc
 
 describe("linearizability checker properties", () => {
   it("accepts every sequential history", () => {
-    fc.assert(fc.property(sequentialHistory, (ops) => check(ops).ok), { numRuns: 200 });
+    fc.assert(
+      fc.property(sequentialHistory, (ops) => check(ops).ok),
+      { numRuns: 200 },
+    );
   });
 
   it("rejects a sequential history with one read changed to a value never written", () => {
@@ -147,7 +216,9 @@ describe("linearizability checker properties", () => {
       fc.property(withGet, fc.nat(), (ops, pick) => {
         const gets = ops.filter((op) => op.input.kind === "get");
         const victim = gets[pick % gets.length] as Op;
-        const mutated = ops.map((op) => (op === victim ? { ...op, output: { kind: "get" as const, value: "never-written" } } : op));
+        const mutated = ops.map((op) =>
+          op === victim ? { ...op, output: { kind: "get" as const, value: "never-written" } } : op,
+        );
         return !check(mutated).ok;
       }),
       { numRuns: 200 },
@@ -169,17 +240,30 @@ describe("linearizability checker with many timed-out writes", () => {
     // key, which the search could not finish in 5 M steps when nothing was pruned.
     const ops: Op[] = [];
     for (let c = 0; c < 13; c++) ops.push(put(c, "k", `t${c}`, c, inf));
-    ops.push(get(20, "k", null, 14, 15), put(21, "k", "a", 16, 18), cas(22, "k", "zz", "b", false, 17, 19), get(23, "k", "a", 20, 21));
+    ops.push(
+      get(20, "k", null, 14, 15),
+      put(21, "k", "a", 16, 18),
+      cas(22, "k", "zz", "b", false, 17, 19),
+      get(23, "k", "a", 20, 21),
+    );
     expect(checkLinearizable(kvModel, ops, 100_000).ok).toBe(true);
     // The failed CAS still needs some write it did not expect: with "a" certainly current and no
     // timed-out put called early enough, it is a violation, pruned or not.
-    const late = [put(21, "k", "a", 0, 1), cas(22, "k", "a", "b", false, 2, 3), ...Array.from({ length: 13 }, (_, c) => put(c, "k", `t${c}`, 4 + c, inf))];
+    const late = [
+      put(21, "k", "a", 0, 1),
+      cas(22, "k", "a", "b", false, 2, 3),
+      ...Array.from({ length: 13 }, (_, c) => put(c, "k", `t${c}`, 4 + c, inf)),
+    ];
     expect(checkLinearizable(kvModel, late, 100_000).ok).toBe(false);
   });
 
   it("keeps unobserved timed-out writes when a failed CAS may need them", () => {
     // The CAS failed although "a" was written last: only the timed-out put of "b" explains it.
-    const ops = [put(1, "k", "a", 0, 1), put(2, "k", "b", 2, inf), cas(3, "k", "a", "c", false, 5, 6)];
+    const ops = [
+      put(1, "k", "a", 0, 1),
+      put(2, "k", "b", 2, inf),
+      cas(3, "k", "a", "c", false, 5, 6),
+    ];
     expect(check(ops).ok).toBe(true);
     expect(check(ops.filter((op) => op.return !== inf)).ok).toBe(false);
   });
@@ -204,7 +288,16 @@ const concurrentHistory = fc
     const value = (n: number): string | null => (n === 0 ? null : `w${n - 1}`);
     return specs.map((s, i): Op => {
       const ret = s.timedOut ? inf : s.call + s.length;
-      if (s.kind === "get") return ret === inf ? { clientId: i, input: { kind: "get", key: "k" }, output: { kind: "unknown" }, call: s.call, return: inf } : get(i, "k", value(s.seen), s.call, ret);
+      if (s.kind === "get")
+        return ret === inf
+          ? {
+              clientId: i,
+              input: { kind: "get", key: "k" },
+              output: { kind: "unknown" },
+              call: s.call,
+              return: inf,
+            }
+          : get(i, "k", value(s.seen), s.call, ret);
       if (s.kind === "put") return put(i, "k", `w${i}`, s.call, ret);
       return cas(i, "k", value(s.expected), `w${i}`, s.timedOut ? "unknown" : s.ok, s.call, ret);
     });
@@ -228,7 +321,10 @@ function linearizableByBruteForce(ops: Op[]): boolean {
 describe("the search against brute force", () => {
   it("gives the same verdict on random concurrent histories of up to 6 operations", () => {
     fc.assert(
-      fc.property(concurrentHistory.filter((ops) => ops.length <= 6), (ops) => check(ops).ok === linearizableByBruteForce(ops)),
+      fc.property(
+        concurrentHistory.filter((ops) => ops.length <= 6),
+        (ops) => check(ops).ok === linearizableByBruteForce(ops),
+      ),
       { numRuns: 3000 },
     );
   });
@@ -238,7 +334,10 @@ describe("pruning timed-out writes", () => {
   it("never changes the verdict (random concurrent histories, pruned and unpruned)", () => {
     const unpruned = { ...kvModel, prune: undefined };
     fc.assert(
-      fc.property(concurrentHistory, (ops) => checkLinearizable(kvModel, ops).ok === checkLinearizable(unpruned, ops).ok),
+      fc.property(
+        concurrentHistory,
+        (ops) => checkLinearizable(kvModel, ops).ok === checkLinearizable(unpruned, ops).ok,
+      ),
       { numRuns: 3000 },
     );
   });

@@ -65,7 +65,8 @@ export function checkLinearizable<S, I, O>(
 ): CheckResult {
   const partitions = new Map<string, Operation<I, O>[]>();
   for (const op of history) {
-    if (!(op.call < op.return)) throw new Error(`operation returns before it is called: ${JSON.stringify(op)}`);
+    if (!(op.call < op.return))
+      throw new Error(`operation returns before it is called: ${JSON.stringify(op)}`);
     const key = model.partition(op.input);
     let ops = partitions.get(key);
     if (ops === undefined) partitions.set(key, (ops = []));
@@ -79,7 +80,11 @@ export function checkLinearizable<S, I, O>(
 }
 
 /** Null when linearizable; otherwise a human-readable explanation. */
-function checkPartition<S, I, O>(model: Model<S, I, O>, ops: Operation<I, O>[], searchStepsMax: number): string | null {
+function checkPartition<S, I, O>(
+  model: Model<S, I, O>,
+  ops: Operation<I, O>[],
+  searchStepsMax: number,
+): string | null {
   const head = buildEventList(ops);
   const linearized = new Bitset(ops.length);
   const seen = new Set<string>();
@@ -96,12 +101,19 @@ function checkPartition<S, I, O>(model: Model<S, I, O>, ops: Operation<I, O>[], 
   // Operations with a return time still to place: none left is the end (Model.unreturnedAlwaysStep).
   let returnedLeft = ops.filter((op) => op.return !== Infinity).length;
   const doneWhenOnlyUnreturned = model.unreturnedAlwaysStep === true;
-  for (let steps = 0; head.next !== null && !(doneWhenOnlyUnreturned && returnedLeft === 0); steps++) {
+  for (
+    let steps = 0;
+    head.next !== null && !(doneWhenOnlyUnreturned && returnedLeft === 0);
+    steps++
+  ) {
     if (steps > searchStepsMax) {
       const listed = ops.map((op) => `  ${JSON.stringify(op)}`).join("\n");
-      throw new Error(`linearizability search exceeded ${searchStepsMax} steps on ${ops.length} operations:\n${listed}`);
+      throw new Error(
+        `linearizability search exceeded ${searchStepsMax} steps on ${ops.length} operations:\n${listed}`,
+      );
     }
-    if (entry === null) throw new Error("linearizability: walked off the event list (bug in checker)");
+    if (entry === null)
+      throw new Error("linearizability: walked off the event list (bug in checker)");
     if (entry.isCall) {
       if ((entry.op.return === Infinity) !== timedOutPass) {
         entry = entry.next; // not this pass's
@@ -148,14 +160,38 @@ function checkPartition<S, I, O>(model: Model<S, I, O>, ops: Operation<I, O>[], 
 function buildEventList<I, O>(ops: Operation<I, O>[]): Node<I, O> {
   const events: Node<I, O>[] = [];
   ops.forEach((op, id) => {
-    const call: Node<I, O> = { op, id, isCall: true, time: op.call, match: null, prev: null, next: null };
-    const ret: Node<I, O> = { op, id, isCall: false, time: op.return, match: null, prev: null, next: null };
+    const call: Node<I, O> = {
+      op,
+      id,
+      isCall: true,
+      time: op.call,
+      match: null,
+      prev: null,
+      next: null,
+    };
+    const ret: Node<I, O> = {
+      op,
+      id,
+      isCall: false,
+      time: op.return,
+      match: null,
+      prev: null,
+      next: null,
+    };
     call.match = ret;
     events.push(call, ret);
   });
   // Ties: a call sorts before a return, so operations that touch are treated as concurrent.
   events.sort((a, b) => a.time - b.time || (a.isCall === b.isCall ? 0 : a.isCall ? -1 : 1));
-  const head: Node<I, O> = { op: ops[0] as Operation<I, O>, id: -1, isCall: false, time: -Infinity, match: null, prev: null, next: null };
+  const head: Node<I, O> = {
+    op: ops[0] as Operation<I, O>,
+    id: -1,
+    isCall: false,
+    time: -Infinity,
+    match: null,
+    prev: null,
+    next: null,
+  };
   let prev = head;
   for (const e of events) {
     prev.next = e;
@@ -186,7 +222,11 @@ function relink<I, O>(n: Node<I, O>): void {
   if (n.next !== null) n.next.prev = n;
 }
 
-function explain<S, I, O>(model: Model<S, I, O>, ops: Operation<I, O>[], longest: Node<I, O>[]): string {
+function explain<S, I, O>(
+  model: Model<S, I, O>,
+  ops: Operation<I, O>[],
+  longest: Node<I, O>[],
+): string {
   const fmt = (op: Operation<I, O>) =>
     `  client ${op.clientId} [${op.call}, ${op.return === Infinity ? "inf" : op.return}] ${model.describe(op.input, op.output)}`;
   const inPrefix = new Set(longest.map((n) => n.op));
@@ -196,7 +236,10 @@ function explain<S, I, O>(model: Model<S, I, O>, ops: Operation<I, O>[], longest
     `Longest linearizable prefix found (${longest.length} ops):`,
     ...longest.map((n) => fmt(n.op)),
     `Operations that could not be placed after it:`,
-    ...sorted.filter((op) => !inPrefix.has(op)).slice(0, 40).map(fmt),
+    ...sorted
+      .filter((op) => !inPrefix.has(op))
+      .slice(0, 40)
+      .map(fmt),
   ].join("\n");
 }
 

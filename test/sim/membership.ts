@@ -51,11 +51,17 @@ export class MembershipDriver {
   private nextChange(conf: ConfState): ConfChange | undefined {
     const ids = [...this.cluster.hosts.keys()];
     const outside = ids.filter((id) => !conf.voters.includes(id) && !conf.learners.includes(id));
-    if (outside.length > 0) return { type: this.prng.chance(0.8) ? "addLearner" : "addVoter", nodeId: this.prng.pick(outside) };
-    if (conf.learners.length > 0) return { type: "promoteLearner", nodeId: this.prng.pick(conf.learners) };
+    if (outside.length > 0)
+      return {
+        type: this.prng.chance(0.8) ? "addLearner" : "addVoter",
+        nodeId: this.prng.pick(outside),
+      };
+    if (conf.learners.length > 0)
+      return { type: "promoteLearner", nodeId: this.prng.pick(conf.learners) };
     if (conf.voters.length <= this.opts.votersMin) return undefined;
     const leader = this.cluster.leader()?.id;
-    const victim: NodeId = leader !== undefined && this.prng.chance(0.3) ? leader : this.prng.pick(conf.voters);
+    const victim: NodeId =
+      leader !== undefined && this.prng.chance(0.3) ? leader : this.prng.pick(conf.voters);
     return { type: "removeVoter", nodeId: victim };
   }
 

@@ -53,14 +53,20 @@ export class Network {
     this.sentCount++;
     const copies = this.prng.chance(this.quality.duplicateProbability) ? 2 : 1;
     for (let i = 0; i < copies; i++) {
-      if (this.isBlocked(message.from, message.to) || this.prng.chance(this.quality.dropProbability)) {
+      if (
+        this.isBlocked(message.from, message.to) ||
+        this.prng.chance(this.quality.dropProbability)
+      ) {
         this.droppedCount++;
         if (this.trace.enabled) this.trace.log(`drop ${describeMessage(message)}`);
         continue;
       }
       const deliverAtTick = nowTick + this.delayTicks();
       this.inFlight.push({ message, deliverAtTick });
-      if (this.trace.enabled) this.trace.log(`send ${describeMessage(message)} at ${deliverAtTick}${i > 0 ? " (dup)" : ""}`);
+      if (this.trace.enabled)
+        this.trace.log(
+          `send ${describeMessage(message)} at ${deliverAtTick}${i > 0 ? " (dup)" : ""}`,
+        );
     }
   }
 
@@ -77,7 +83,8 @@ export class Network {
     // A partition that started while the message was in flight also cuts it.
     if (this.isBlocked(message.from, message.to)) {
       this.droppedCount++;
-      if (this.trace.enabled) this.trace.log(`drop ${describeMessage(message)} (partitioned in flight)`);
+      if (this.trace.enabled)
+        this.trace.log(`drop ${describeMessage(message)} (partitioned in flight)`);
       return this.takeDue(nowTick);
     }
     return message;
@@ -107,7 +114,7 @@ export class Network {
 
   /** Cuts every link between the two groups, in both directions. */
   split(a: readonly NodeId[], b: readonly NodeId[]): void {
-    for (const x of a) for (const y of b) (this.block(x, y), this.block(y, x));
+    for (const x of a) for (const y of b) this.block(x, y), this.block(y, x);
   }
 
   healPartitions(): void {
@@ -120,7 +127,9 @@ export class Network {
 
   private delayTicks(): number {
     const q = this.quality;
-    const ticks = this.prng.chance(q.longDelayProbability) ? this.prng.range(q.delayTicksMax, q.longDelayTicksMax) : this.prng.range(q.delayTicksMin, q.delayTicksMax);
+    const ticks = this.prng.chance(q.longDelayProbability)
+      ? this.prng.range(q.delayTicksMax, q.longDelayTicksMax)
+      : this.prng.range(q.delayTicksMin, q.delayTicksMax);
     return Math.max(1, ticks);
   }
 }
@@ -129,10 +138,14 @@ export function describeMessage(m: Message): string {
   const parts = [`${m.from}->${m.to} ${m.type} t${m.term}`];
   if (m.index !== undefined) parts.push(`i${m.index}`);
   if (m.logTerm !== undefined) parts.push(`lt${m.logTerm}`);
-  if (m.entries !== undefined && m.entries.length > 0) parts.push(`e[${m.entries[0]?.index}..${m.entries[m.entries.length - 1]?.index}]`);
+  if (m.entries !== undefined && m.entries.length > 0)
+    parts.push(`e[${m.entries[0]?.index}..${m.entries[m.entries.length - 1]?.index}]`);
   if (m.commit !== undefined) parts.push(`c${m.commit}`);
   if (m.reject) parts.push(`reject(hint ${m.rejectHint})`);
-  if (m.snapshot !== undefined) parts.push(`snap@${m.snapshot.metadata.index} off${m.snapshot.offset}${m.snapshot.done ? " done" : ""}`);
+  if (m.snapshot !== undefined)
+    parts.push(
+      `snap@${m.snapshot.metadata.index} off${m.snapshot.offset}${m.snapshot.done ? " done" : ""}`,
+    );
   if (m.quiesce) parts.push("quiesce");
   if (m.context !== undefined) parts.push(`ctx=${m.context}`);
   return parts.join(" ");

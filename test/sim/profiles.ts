@@ -39,7 +39,16 @@ const calm: FaultRates = {
   stallTicksMax: 5,
 };
 
-export const noFaults: FaultProfile = { name: "none", rates: calm, crashMidReadyProbability: 0, clients: 4, thinkTicksMax: 0, membershipChangePerTick: 0, readShares: [0.4], checkQuorumOffShare: 0.25 };
+export const noFaults: FaultProfile = {
+  name: "none",
+  rates: calm,
+  crashMidReadyProbability: 0,
+  clients: 4,
+  thinkTicksMax: 0,
+  membershipChangePerTick: 0,
+  readShares: [0.4],
+  checkQuorumOffShare: 0.25,
+};
 
 /**
  * Read-mostly seeds, as a config store is: spells without appends let a member that stopped
@@ -50,7 +59,21 @@ const readShares = [0.4, 0.4, 0.9, 0.99];
 
 const mixed: FaultProfile = {
   name: "mixed",
-  rates: { crashPerTick: 0.03, crashLeaderShare: 0.5, shortDownTicksMax: 15, downTicksMax: 80, partitionPerTick: 0.02, leaderPartitionShare: 0.5, partitionTicksMax: 80, linkChangePerTick: 0.02, transferPerTick: 0.005, campaignPerTick: 0.005, tickRateSkewMax: 1.6, stallPerTick: 0.01, stallTicksMax: 60 },
+  rates: {
+    crashPerTick: 0.03,
+    crashLeaderShare: 0.5,
+    shortDownTicksMax: 15,
+    downTicksMax: 80,
+    partitionPerTick: 0.02,
+    leaderPartitionShare: 0.5,
+    partitionTicksMax: 80,
+    linkChangePerTick: 0.02,
+    transferPerTick: 0.005,
+    campaignPerTick: 0.005,
+    tickRateSkewMax: 1.6,
+    stallPerTick: 0.01,
+    stallTicksMax: 60,
+  },
   crashMidReadyProbability: 0.002,
   clients: 4,
   thinkTicksMax: 10,
@@ -61,7 +84,21 @@ const mixed: FaultProfile = {
 
 const churn: FaultProfile = {
   name: "churn",
-  rates: { crashPerTick: 0.08, crashLeaderShare: 0.95, shortDownTicksMax: 5, downTicksMax: 30, partitionPerTick: 0.02, leaderPartitionShare: 0.9, partitionTicksMax: 20, linkChangePerTick: 0.01, transferPerTick: 0.003, campaignPerTick: 0.01, tickRateSkewMax: 1.3, stallPerTick: 0.01, stallTicksMax: 30 },
+  rates: {
+    crashPerTick: 0.08,
+    crashLeaderShare: 0.95,
+    shortDownTicksMax: 5,
+    downTicksMax: 30,
+    partitionPerTick: 0.02,
+    leaderPartitionShare: 0.9,
+    partitionTicksMax: 20,
+    linkChangePerTick: 0.01,
+    transferPerTick: 0.003,
+    campaignPerTick: 0.01,
+    tickRateSkewMax: 1.3,
+    stallPerTick: 0.01,
+    stallTicksMax: 30,
+  },
   crashMidReadyProbability: 0.02,
   clients: 8,
   thinkTicksMax: 0,
@@ -72,7 +109,21 @@ const churn: FaultProfile = {
 
 const lossy: FaultProfile = {
   name: "lossy",
-  rates: { crashPerTick: 0.01, crashLeaderShare: 0.3, shortDownTicksMax: 15, downTicksMax: 80, partitionPerTick: 0.01, leaderPartitionShare: 0.3, partitionTicksMax: 60, linkChangePerTick: 0.06, transferPerTick: 0.005, campaignPerTick: 0.005, tickRateSkewMax: 2, stallPerTick: 0.005, stallTicksMax: 60 },
+  rates: {
+    crashPerTick: 0.01,
+    crashLeaderShare: 0.3,
+    shortDownTicksMax: 15,
+    downTicksMax: 80,
+    partitionPerTick: 0.01,
+    leaderPartitionShare: 0.3,
+    partitionTicksMax: 60,
+    linkChangePerTick: 0.06,
+    transferPerTick: 0.005,
+    campaignPerTick: 0.005,
+    tickRateSkewMax: 2,
+    stallPerTick: 0.005,
+    stallTicksMax: 60,
+  },
   crashMidReadyProbability: 0.002,
   clients: 4,
   thinkTicksMax: 6,
@@ -83,7 +134,21 @@ const lossy: FaultProfile = {
 
 const lease: FaultProfile = {
   name: "lease",
-  rates: { crashPerTick: 0.015, crashLeaderShare: 0.3, shortDownTicksMax: 4, downTicksMax: 40, partitionPerTick: 0.03, leaderPartitionShare: 0.8, partitionTicksMax: 80, linkChangePerTick: 0.01, transferPerTick: 0.01, campaignPerTick: 0.01, tickRateSkewMax: 2, stallPerTick: 0.02, stallTicksMax: 80 },
+  rates: {
+    crashPerTick: 0.015,
+    crashLeaderShare: 0.3,
+    shortDownTicksMax: 4,
+    downTicksMax: 40,
+    partitionPerTick: 0.03,
+    leaderPartitionShare: 0.8,
+    partitionTicksMax: 80,
+    linkChangePerTick: 0.01,
+    transferPerTick: 0.01,
+    campaignPerTick: 0.01,
+    tickRateSkewMax: 2,
+    stallPerTick: 0.02,
+    stallTicksMax: 80,
+  },
   crashMidReadyProbability: 0.002,
   clients: 4,
   thinkTicksMax: 4,

@@ -83,7 +83,10 @@ export class SimFailure extends Error {
   readonly replay: string;
   constructor(seed: number, replay: string, tick: number, cause: unknown) {
     const reason = describeCause(cause);
-    super(`simulation seed ${seed} failed at tick ${tick}: ${reason}\nReplay it with its trace: ${replay}`, { cause });
+    super(
+      `simulation seed ${seed} failed at tick ${tick}: ${reason}\nReplay it with its trace: ${replay}`,
+      { cause },
+    );
     this.name = "SimFailure";
     this.seed = seed;
     this.replay = replay;
@@ -136,11 +139,17 @@ class Simulation {
     const cfgPrng = this.prng.fork();
     const timing = randomRaftConfig(cfgPrng);
     const compactEveryEntries = cfgPrng.pick([5, 20, 60]);
-    const raft = { ...timing, ...randomLeaseConfig(cfgPrng, timing.electionTimeoutTicks, profile.checkQuorumOffShare) };
+    const raft = {
+      ...timing,
+      ...randomLeaseConfig(cfgPrng, timing.electionTimeoutTicks, profile.checkQuorumOffShare),
+    };
     const clockPrng = cfgPrng.fork();
     this.probePrng = cfgPrng.fork();
     this.readShare = cfgPrng.pick(profile.readShares);
-    if (opts.trace) console.log(`seed ${opts.seed}: ${this.nodes} voters + 1 spare, fault profile ${profile.name}, ${this.readShare * 100} % reads, raft ${JSON.stringify(raft)}`);
+    if (opts.trace)
+      console.log(
+        `seed ${opts.seed}: ${this.nodes} voters + 1 spare, fault profile ${profile.name}, ${this.readShare * 100} % reads, raft ${JSON.stringify(raft)}`,
+      );
     this.cluster = new Cluster({
       core: opts.core,
       prng: this.prng.fork(),
@@ -153,11 +162,20 @@ class Simulation {
       clockPrng,
     });
     if (opts.trace) {
-      const clocks = [...this.cluster.hosts.values()].map((h) => `${h.id} ${h.clockRate.toFixed(4)}x${h.clockOffsetMs >= 0 ? "+" : ""}${h.clockOffsetMs}`);
-      console.log(`clocks (rate x real ms + offset, ${msPerTick} ms per tick): ${clocks.join(", ")}`);
+      const clocks = [...this.cluster.hosts.values()].map(
+        (h) =>
+          `${h.id} ${h.clockRate.toFixed(4)}x${h.clockOffsetMs >= 0 ? "+" : ""}${h.clockOffsetMs}`,
+      );
+      console.log(
+        `clocks (rate x real ms + offset, ${msPerTick} ms per tick): ${clocks.join(", ")}`,
+      );
     }
     this.faults = new FaultInjector(this.cluster, this.prng.fork(), profile.rates);
-    this.membership = new MembershipDriver(this.cluster, this.prng.fork(), { votersMin: this.nodes, changeProbabilityPerTick: profile.membershipChangePerTick, retryTicks: 40 });
+    this.membership = new MembershipDriver(this.cluster, this.prng.fork(), {
+      votersMin: this.nodes,
+      changeProbabilityPerTick: profile.membershipChangePerTick,
+      retryTicks: 40,
+    });
     this.membership.active = opts.faults;
     if (!opts.faults) this.cluster.network.quality = perfectLinks;
     this.createClients(opts.clients ?? profile.clients);
@@ -166,11 +184,22 @@ class Simulation {
   private createClients(count: number): void {
     // Few keys make clients contend; without faults (a throughput run with many clients) one key
     // per client keeps the linearizability search small.
-    const keys = this.opts.faults ? ["x", "y", "z"] : Array.from({ length: Math.max(3, count) }, (_, i) => `k${i}`);
+    const keys = this.opts.faults
+      ? ["x", "y", "z"]
+      : Array.from({ length: Math.max(3, count) }, (_, i) => `k${i}`);
     this.keys = keys;
-    const clientOpts: ClientOptions = { keys, retryTicks: 40, timeoutTicks: 150, thinkTicksMax: this.profile.thinkTicksMax, readShare: this.readShare };
+    const clientOpts: ClientOptions = {
+      keys,
+      retryTicks: 40,
+      timeoutTicks: 150,
+      thinkTicksMax: this.profile.thinkTicksMax,
+      readShare: this.readShare,
+    };
     const writtenValues = new Map<string, string[]>();
-    for (let i = 1; i <= count; i++) this.clients.push(new SimClient(i, this.cluster, this.prng.fork(), clientOpts, this.history, writtenValues));
+    for (let i = 1; i <= count; i++)
+      this.clients.push(
+        new SimClient(i, this.cluster, this.prng.fork(), clientOpts, this.history, writtenValues),
+      );
   }
 
   run(): RunResult {
@@ -196,7 +225,10 @@ class Simulation {
     this.membership.step(c.nowTick);
     if (this.faults.active) this.probeLeases();
     for (let n = 0; c.deliverOne(); n++) {
-      if (n > deliveriesPerTickMax) throw new Error(`more than ${deliveriesPerTickMax} message deliveries in one tick: a message storm`);
+      if (n > deliveriesPerTickMax)
+        throw new Error(
+          `more than ${deliveriesPerTickMax} message deliveries in one tick: a message storm`,
+        );
     }
   }
 
@@ -221,8 +253,17 @@ class Simulation {
       const key = this.probePrng.pick(this.keys);
       const value = host.machine.get(key);
       const call = this.cluster.nextEvent();
-      this.history.push({ clientId: 0, input: { kind: "get", key }, output: { kind: "get", value }, call, return: this.cluster.nextEvent() });
-      if (this.cluster.trace.enabled) this.cluster.trace.log(`lease probe: ${host.id} serves get(${key}) -> ${JSON.stringify(value)} at index ${index}`);
+      this.history.push({
+        clientId: 0,
+        input: { kind: "get", key },
+        output: { kind: "get", value },
+        call,
+        return: this.cluster.nextEvent(),
+      });
+      if (this.cluster.trace.enabled)
+        this.cluster.trace.log(
+          `lease probe: ${host.id} serves get(${key}) -> ${JSON.stringify(value)} at index ${index}`,
+        );
     }
   }
 
@@ -232,11 +273,19 @@ class Simulation {
     this.faults.healAll();
     for (const client of this.clients) client.waitForever();
     this.membership.active = false;
-    const done = () => this.cluster.leader() !== undefined && this.clients.every((c) => c.pending === null) && this.membership.pending === null;
+    const done = () =>
+      this.cluster.leader() !== undefined &&
+      this.clients.every((c) => c.pending === null) &&
+      this.membership.pending === null;
     this.runUntil(done, healTicksMax, () => {
-      const stuck = this.clients.filter((c) => c.pending !== null).map((c) => `client ${c.id} #${c.pending?.seq}`);
+      const stuck = this.clients
+        .filter((c) => c.pending !== null)
+        .map((c) => `client ${c.id} #${c.pending?.seq}`);
       const leader = this.cluster.leader()?.id ?? "none";
-      const change = this.membership.pending === null ? "none" : `${this.membership.pending.cc.type} ${this.membership.pending.cc.nodeId}`;
+      const change =
+        this.membership.pending === null
+          ? "none"
+          : `${this.membership.pending.cc.type} ${this.membership.pending.cc.nodeId}`;
       return `Liveness violated: ${healTicksMax} ticks after healing, leader: ${leader}; still pending: ${stuck.join(", ") || "no client operation"}; membership change: ${change}`;
     });
   }
@@ -251,9 +300,14 @@ class Simulation {
       this.cluster.crash(host, Infinity, "removed from the group: destroyed");
       host.destroyed = true;
     }
-    const asleep = () => this.cluster.network.inFlightCount() === 0 && this.cluster.upHosts().every((h) => !h.needsTicks);
+    const asleep = () =>
+      this.cluster.network.inFlightCount() === 0 &&
+      this.cluster.upHosts().every((h) => !h.needsTicks);
     this.runUntil(asleep, quiesceTicksMax, () => {
-      const awake = this.cluster.upHosts().filter((h) => h.needsTicks).map((h) => h.id);
+      const awake = this.cluster
+        .upHosts()
+        .filter((h) => h.needsTicks)
+        .map((h) => h.id);
       return `Quiescence violated: ${quiesceTicksMax} ticks idle and still ticking: [${awake.join(", ")}], ${this.cluster.network.inFlightCount()} messages in flight`;
     });
   }
@@ -265,10 +319,19 @@ class Simulation {
     client.start({ kind: "put", key: "x", value: `c${client.id}.wake` }, this.cluster.nowTick);
     client.waitForever();
     const second = this.clients[1] ?? client;
-    this.runUntil(() => client.pending === null, wakeTicksMax, () => `Liveness violated: a put sent to the quiescent group did not complete within ${wakeTicksMax} ticks`);
+    this.runUntil(
+      () => client.pending === null,
+      wakeTicksMax,
+      () =>
+        `Liveness violated: a put sent to the quiescent group did not complete within ${wakeTicksMax} ticks`,
+    );
     second.start({ kind: "get", key: "x" }, this.cluster.nowTick);
     second.waitForever();
-    this.runUntil(() => second.pending === null, wakeTicksMax, () => `Liveness violated: a get after waking did not complete within ${wakeTicksMax} ticks`);
+    this.runUntil(
+      () => second.pending === null,
+      wakeTicksMax,
+      () => `Liveness violated: a get after waking did not complete within ${wakeTicksMax} ticks`,
+    );
   }
 
   private runUntil(done: () => boolean, ticksMax: number, describeFailure: () => string): void {
@@ -280,7 +343,10 @@ class Simulation {
 
   private checkHistory(): void {
     const verdict = checkLinearizable(kvModel, this.history);
-    if (!verdict.ok) throw new CheckFailed(`Linearizability violated on key "${verdict.partition}": ${verdict.explanation}`);
+    if (!verdict.ok)
+      throw new CheckFailed(
+        `Linearizability violated on key "${verdict.partition}": ${verdict.explanation}`,
+      );
   }
 
   private result(): RunResult {
@@ -290,7 +356,9 @@ class Simulation {
       nodes: this.nodes,
       ticks: this.cluster.nowTick,
       operationsChecked: this.history.length,
-      writesCompleted: this.history.filter((op) => op.input.kind !== "get" && op.return !== Infinity).length,
+      writesCompleted: this.history.filter(
+        (op) => op.input.kind !== "get" && op.return !== Infinity,
+      ).length,
       readsCompleted: this.clients.reduce((sum, c) => sum + c.readsCompleted, 0),
       leaseReads: this.clients.reduce((sum, c) => sum + c.leaseReads, 0),
       leaseProbes: this.leaseProbes,
@@ -319,15 +387,24 @@ class Simulation {
  * it, near the limit the clock drift allows ((1 - drift) / (1 + drift) = 0.98 at 1 %). One seed
  * in ten runs without leases (readLeaseMs 0: every linearizable read takes a ReadIndex round).
  */
-function randomLeaseConfig(prng: Prng, electionTimeoutTicks: number, checkQuorumOffShare: number): Pick<RaftConfig, "readLeaseMs" | "voteRefusalMs" | "checkQuorum"> {
+function randomLeaseConfig(
+  prng: Prng,
+  electionTimeoutTicks: number,
+  checkQuorumOffShare: number,
+): Pick<RaftConfig, "readLeaseMs" | "voteRefusalMs" | "checkQuorum"> {
   const factor = prng.pick([1, 1, 2, 4]);
   const voteRefusalMs = electionTimeoutTicks * msPerTick * factor;
   const share = prng.pick([0.5, 0.9]);
-  if (!(share < (1 - clockDriftMax) / (1 + clockDriftMax))) throw new Error("readLeaseMs leaves no margin for clock drift");
+  if (!(share < (1 - clockDriftMax) / (1 + clockDriftMax)))
+    throw new Error("readLeaseMs leaves no margin for clock drift");
   // CheckQuorum off in some seeds (profiles.ts): its step-down of a cut-off leader and its
   // tick-based refusal of votes (`inLease`) hide most lease bugs; leases must hold without them.
   const checkQuorum = !prng.chance(checkQuorumOffShare);
-  return { readLeaseMs: prng.chance(0.1) ? 0 : Math.floor(voteRefusalMs * share), voteRefusalMs, checkQuorum };
+  return {
+    readLeaseMs: prng.chance(0.1) ? 0 : Math.floor(voteRefusalMs * share),
+    voteRefusalMs,
+    checkQuorum,
+  };
 }
 
 /** Timing and limits vary per seed, so batching, pipelining and chunking limits are all hit. */

@@ -15,7 +15,10 @@ const seedsTotal = 300;
 const seedsPerBatch = 50;
 const batchTimeoutMs = 60_000;
 
-function runBatch(from: number, count: number): { operations: number; leaseReads: number; failures: string[] } {
+function runBatch(
+  from: number,
+  count: number,
+): { operations: number; leaseReads: number; failures: string[] } {
   let operations = 0;
   let leaseReads = 0;
   const failures: string[] = [];
@@ -34,20 +37,31 @@ function runBatch(from: number, count: number): { operations: number; leaseReads
 describe("cluster simulator with faults", () => {
   for (let from = 1; from <= seedsTotal; from += seedsPerBatch) {
     const to = from + seedsPerBatch - 1;
-    it(`seeds ${from}..${to}: Raft safety after every step, liveness after healing, quiescence, linearizable history`, () => {
-      const { operations, leaseReads, failures } = runBatch(from, seedsPerBatch);
-      // Show every failing seed with its replay command, not just the first.
-      expect(failures, failures.join("\n\n")).toEqual([]);
-      expect(operations).toBeGreaterThan(0);
-      // Read leases are exercised under faults too, not only ReadIndex.
-      expect(leaseReads).toBeGreaterThan(0);
-    }, batchTimeoutMs);
+    it(
+      `seeds ${from}..${to}: Raft safety after every step, liveness after healing, quiescence, linearizable history`,
+      () => {
+        const { operations, leaseReads, failures } = runBatch(from, seedsPerBatch);
+        // Show every failing seed with its replay command, not just the first.
+        expect(failures, failures.join("\n\n")).toEqual([]);
+        expect(operations).toBeGreaterThan(0);
+        // Read leases are exercised under faults too, not only ReadIndex.
+        expect(leaseReads).toBeGreaterThan(0);
+      },
+      batchTimeoutMs,
+    );
   }
 });
 
 describe("cluster simulator without faults", () => {
   it("serves every operation and quiesces", () => {
-    const r = runSeed({ seed: 1, faults: false, trace: false, core, faultPhaseTicks: 300, clients: 8 });
+    const r = runSeed({
+      seed: 1,
+      faults: false,
+      trace: false,
+      core,
+      faultPhaseTicks: 300,
+      clients: 8,
+    });
     expect(r.timedOut).toBe(0);
     expect(r.writesCompleted).toBeGreaterThan(100);
   });

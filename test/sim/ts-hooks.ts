@@ -19,7 +19,11 @@ registerHooks({
   load(url, context, nextLoad) {
     if (url.startsWith("file:") && url.endsWith(".ts") && !url.includes("/node_modules/")) {
       const code = readFileSync(fileURLToPath(url), "utf8");
-      return { format: "module", source: stripTypeScriptTypes(code, { mode: "transform", sourceUrl: url }), shortCircuit: true };
+      return {
+        format: "module",
+        source: stripTypeScriptTypes(code, { mode: "transform", sourceUrl: url }),
+        shortCircuit: true,
+      };
     }
     return nextLoad(url, context);
   },

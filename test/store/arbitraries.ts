@@ -9,7 +9,11 @@ const anyBytes = fc.uint8Array({ maxLength: 32 });
 const compareOp = fc.constantFrom("=", "!=", "<", ">") as fc.Arbitrary<"=" | "!=" | "<" | ">">;
 const eqOp = fc.constantFrom("=", "!=") as fc.Arbitrary<"=" | "!=">;
 
-function compareOf(key: fc.Arbitrary<string>, value: fc.Arbitrary<Uint8Array>, n: fc.Arbitrary<number>): fc.Arbitrary<TxnCompare> {
+function compareOf(
+  key: fc.Arbitrary<string>,
+  value: fc.Arbitrary<Uint8Array>,
+  n: fc.Arbitrary<number>,
+): fc.Arbitrary<TxnCompare> {
   return fc.oneof(
     fc.record({ key, target: fc.constant("modRevision" as const), op: compareOp, value: n }),
     fc.record({ key, target: fc.constant("version" as const), op: compareOp, value: n }),
@@ -20,7 +24,12 @@ function compareOf(key: fc.Arbitrary<string>, value: fc.Arbitrary<Uint8Array>, n
 
 function opOf(key: fc.Arbitrary<string>, value: fc.Arbitrary<Uint8Array>): fc.Arbitrary<TxnOp> {
   return fc.oneof(
-    fc.record({ type: fc.constant("put" as const), key, value, contentType: fc.constantFrom("text/plain", "application/json") }),
+    fc.record({
+      type: fc.constant("put" as const),
+      key,
+      value,
+      contentType: fc.constantFrom("text/plain", "application/json"),
+    }),
     fc.record({ type: fc.constant("delete" as const), key }),
     fc.record({ type: fc.constant("get" as const), key }),
   );
@@ -38,18 +47,77 @@ function commandOf(opts: {
   const base = { idempotencyKey: opts.idempotencyKey };
   const required = <K extends string>(...keys: K[]) => ({ requiredKeys: keys });
   return fc.oneof(
-    fc.record({ type: fc.constant("put" as const), ...base, key: opts.key, value: opts.value, contentType: fc.constantFrom("text/plain", "application/json", "x/y"), ifMatch: opts.n, ifNoneMatch: fc.constant("*" as const) }, required("type", "key", "value", "contentType")),
-    fc.record({ type: fc.constant("delete" as const), ...base, key: opts.key, ifMatch: opts.n }, required("type", "key")),
-    fc.record({ type: fc.constant("txn" as const), ...base, compare: fc.array(compareOf(opts.key, opts.value, opts.n), { maxLength: 3 }), success: fc.array(opOf(opts.key, opts.value), { maxLength: 4 }), failure: fc.array(opOf(opts.key, opts.value), { maxLength: 3 }) }, required("type", "compare", "success", "failure")),
-    fc.record({ type: fc.constant("tokenCreate" as const), ...base, id: opts.tokenId, hashHex: opts.hashHex, scopes: fc.array(fc.record({ namespaces: fc.array(opts.namespace, { minLength: 1, maxLength: 2 }), ops: fc.subarray(["read", "write", "admin"] as const, { minLength: 1 }) }), { minLength: 1, maxLength: 2 }), expiresAtMs: opts.n, createdAtMs: opts.n }, required("type", "id", "hashHex", "scopes", "createdAtMs")),
-    fc.record({ type: fc.constant("tokenRevoke" as const), ...base, id: opts.tokenId }, required("type", "id")),
-    fc.record({ type: fc.constant("namespaceSet" as const), ...base, namespace: opts.namespace, publicRead: fc.boolean() }, required("type", "namespace", "publicRead")),
+    fc.record(
+      {
+        type: fc.constant("put" as const),
+        ...base,
+        key: opts.key,
+        value: opts.value,
+        contentType: fc.constantFrom("text/plain", "application/json", "x/y"),
+        ifMatch: opts.n,
+        ifNoneMatch: fc.constant("*" as const),
+      },
+      required("type", "key", "value", "contentType"),
+    ),
+    fc.record(
+      { type: fc.constant("delete" as const), ...base, key: opts.key, ifMatch: opts.n },
+      required("type", "key"),
+    ),
+    fc.record(
+      {
+        type: fc.constant("txn" as const),
+        ...base,
+        compare: fc.array(compareOf(opts.key, opts.value, opts.n), { maxLength: 3 }),
+        success: fc.array(opOf(opts.key, opts.value), { maxLength: 4 }),
+        failure: fc.array(opOf(opts.key, opts.value), { maxLength: 3 }),
+      },
+      required("type", "compare", "success", "failure"),
+    ),
+    fc.record(
+      {
+        type: fc.constant("tokenCreate" as const),
+        ...base,
+        id: opts.tokenId,
+        hashHex: opts.hashHex,
+        scopes: fc.array(
+          fc.record({
+            namespaces: fc.array(opts.namespace, { minLength: 1, maxLength: 2 }),
+            ops: fc.subarray(["read", "write", "admin"] as const, { minLength: 1 }),
+          }),
+          { minLength: 1, maxLength: 2 },
+        ),
+        expiresAtMs: opts.n,
+        createdAtMs: opts.n,
+      },
+      required("type", "id", "hashHex", "scopes", "createdAtMs"),
+    ),
+    fc.record(
+      { type: fc.constant("tokenRevoke" as const), ...base, id: opts.tokenId },
+      required("type", "id"),
+    ),
+    fc.record(
+      {
+        type: fc.constant("namespaceSet" as const),
+        ...base,
+        namespace: opts.namespace,
+        publicRead: fc.boolean(),
+      },
+      required("type", "namespace", "publicRead"),
+    ),
   ) as fc.Arbitrary<Omit<Command, "atMs">>;
 }
 
 export const anyCommand: fc.Arbitrary<Command> = fc
   .tuple(
-    commandOf({ key: anyString, value: anyBytes, n: fc.nat(), idempotencyKey: anyString, namespace: anyString, tokenId: anyString, hashHex: anyString }),
+    commandOf({
+      key: anyString,
+      value: anyBytes,
+      n: fc.nat(),
+      idempotencyKey: anyString,
+      namespace: anyString,
+      tokenId: anyString,
+      hashHex: anyString,
+    }),
     fc.integer({ min: 0, max: 2 ** 50 }),
   )
   .map(([c, atMs]) => ({ ...c, atMs }) as Command);
@@ -60,7 +128,8 @@ export const smallPrefixes = ["app/", "app/c", "app/c/", "web/", "web/a"];
 const smallNames = ["a", "b", "c/d", "c/e"];
 const smallValue = fc.uint8Array({ maxLength: 24 });
 const smallRevision = fc.nat({ max: 12 });
-const maybe = <T>(arb: fc.Arbitrary<T>, weight = 1) => fc.oneof({ arbitrary: fc.constant(undefined), weight: 3 }, { arbitrary: arb, weight });
+const maybe = <T>(arb: fc.Arbitrary<T>, weight = 1) =>
+  fc.oneof({ arbitrary: fc.constant(undefined), weight: 3 }, { arbitrary: arb, weight });
 
 /** Keys of one namespace (so txns are valid), now and then a bad or foreign one. */
 function smallKey(namespace: string): fc.Arbitrary<string> {
@@ -80,8 +149,28 @@ function smallKvCommand(namespace: string): fc.Arbitrary<Omit<Command, "atMs" | 
   );
   const contentType = fc.constantFrom("text/plain", "application/json");
   return fc.oneof(
-    { arbitrary: fc.tuple(key, smallValue, contentType, preconditions).map(([k, value, ct, p]) => ({ type: "put" as const, key: k, value, contentType: ct, ...p })), weight: 6 },
-    { arbitrary: fc.tuple(key, maybe(smallRevision)).map(([k, ifMatch]) => ({ type: "delete" as const, key: k, ...(ifMatch === undefined ? {} : { ifMatch }) })), weight: 5 },
+    {
+      arbitrary: fc
+        .tuple(key, smallValue, contentType, preconditions)
+        .map(([k, value, ct, p]) => ({
+          type: "put" as const,
+          key: k,
+          value,
+          contentType: ct,
+          ...p,
+        })),
+      weight: 6,
+    },
+    {
+      arbitrary: fc
+        .tuple(key, maybe(smallRevision))
+        .map(([k, ifMatch]) => ({
+          type: "delete" as const,
+          key: k,
+          ...(ifMatch === undefined ? {} : { ifMatch }),
+        })),
+      weight: 5,
+    },
     {
       arbitrary: fc.record({
         type: fc.constant("txn" as const),
@@ -103,13 +192,23 @@ const smallSystemCommand: fc.Arbitrary<Omit<Command, "atMs" | "idempotencyKey">>
     createdAtMs: smallRevision,
   }),
   fc.record({ type: fc.constant("tokenRevoke" as const), id: fc.constantFrom("t1", "t2", "t3") }),
-  fc.record({ type: fc.constant("namespaceSet" as const), namespace: fc.constantFrom("app", "web", "_sys"), publicRead: fc.boolean() }),
+  fc.record({
+    type: fc.constant("namespaceSet" as const),
+    namespace: fc.constantFrom("app", "web", "_sys"),
+    publicRead: fc.boolean(),
+  }),
 );
 
 /** Commands over a few keys with small values; the caller adds atMs. */
 export const smallWorldCommand: fc.Arbitrary<Omit<Command, "atMs">> = fc
   .tuple(
-    fc.oneof({ arbitrary: fc.constantFrom("app", "web").chain(smallKvCommand), weight: 8 }, { arbitrary: smallSystemCommand, weight: 1 }),
+    fc.oneof(
+      { arbitrary: fc.constantFrom("app", "web").chain(smallKvCommand), weight: 8 },
+      { arbitrary: smallSystemCommand, weight: 1 },
+    ),
     maybe(fc.constantFrom("i1", "i2", "i3", "i4", "i5")),
   )
-  .map(([c, idempotencyKey]) => (idempotencyKey === undefined ? c : { ...c, idempotencyKey }) as Omit<Command, "atMs">);
+  .map(
+    ([c, idempotencyKey]) =>
+      (idempotencyKey === undefined ? c : { ...c, idempotencyKey }) as Omit<Command, "atMs">,
+  );

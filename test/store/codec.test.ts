@@ -7,32 +7,53 @@ import { anyCommand } from "./arbitraries.ts";
 
 describe("command codec", () => {
   it("round-trips every command", () => {
-    fc.assert(fc.property(anyCommand, (c) => {
-      expect(decodeCommand(encodeCommand(c))).toEqual(canonicalCommand(c));
-    }), { numRuns: 500 });
+    fc.assert(
+      fc.property(anyCommand, (c) => {
+        expect(decodeCommand(encodeCommand(c))).toEqual(canonicalCommand(c));
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it("is canonical: field order and unset optional fields do not change the bytes", () => {
-    fc.assert(fc.property(anyCommand, (c) => {
-      const shuffled = Object.fromEntries(Object.entries(c).reverse()) as Command;
-      const withUndefined = { ...c, idempotencyKey: c.idempotencyKey } as Command;
-      const encoded = encodeCommand(c);
-      expect(encodeCommand(shuffled)).toEqual(encoded);
-      expect(encodeCommand(withUndefined)).toEqual(encoded);
-      expect(encodeCommand(decodeCommand(encoded))).toEqual(encoded);
-    }), { numRuns: 200 });
+    fc.assert(
+      fc.property(anyCommand, (c) => {
+        const shuffled = Object.fromEntries(Object.entries(c).reverse()) as Command;
+        const withUndefined = { ...c, idempotencyKey: c.idempotencyKey } as Command;
+        const encoded = encodeCommand(c);
+        expect(encodeCommand(shuffled)).toEqual(encoded);
+        expect(encodeCommand(withUndefined)).toEqual(encoded);
+        expect(encodeCommand(decodeCommand(encoded))).toEqual(encoded);
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it("carries value bytes raw, not base64", () => {
     const value = new Uint8Array(64 * 1024).map((_, i) => (i * 7) & 0xff);
-    const encoded = encodeCommand({ type: "put", key: "app/big", value, contentType: "application/octet-stream", atMs: 1 });
+    const encoded = encodeCommand({
+      type: "put",
+      key: "app/big",
+      value,
+      contentType: "application/octet-stream",
+      atMs: 1,
+    });
     expect(encoded.length).toBeLessThan(value.length + 200);
     expect(encoded.subarray(encoded.length - value.length)).toEqual(value);
   });
 
   it("is what Store.apply takes from the log", () => {
     const d = new Driver();
-    const outcome = d.store.apply(1, encodeCommand({ type: "put", key: "app/a", value: bytes("v"), contentType: "text/plain", atMs: 5 }));
+    const outcome = d.store.apply(
+      1,
+      encodeCommand({
+        type: "put",
+        key: "app/a",
+        value: bytes("v"),
+        contentType: "text/plain",
+        atMs: 5,
+      }),
+    );
     expect(outcome).toMatchObject({ type: "ok", change: "created", entry: { updatedAtMs: 5 } });
   });
 

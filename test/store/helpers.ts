@@ -1,12 +1,19 @@
 // A thin driver for tests: applies commands at consecutive log indexes, with a fake clock.
 import { Store } from "../../src/store/store.ts";
-import type { Command, StoreOptions, TxnCompare, TxnOp, WriteOutcome } from "../../src/store/types.ts";
+import type {
+  Command,
+  StoreOptions,
+  TxnCompare,
+  TxnOp,
+  WriteOutcome,
+} from "../../src/store/types.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 export const bytes = (s: string): Uint8Array => encoder.encode(s);
-export const text = (b: Uint8Array | null | undefined): string | null => (b ? decoder.decode(b) : null);
+export const text = (b: Uint8Array | null | undefined): string | null =>
+  b ? decoder.decode(b) : null;
 
 type Without<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 export type CommandInput = Without<Command, "atMs"> & { atMs?: number };
@@ -28,8 +35,23 @@ export class Driver {
     return outcome;
   }
 
-  put(key: string, value: string, extra: { ifMatch?: number; ifNoneMatch?: "*"; idempotencyKey?: string; contentType?: string } = {}): WriteOutcome {
-    return this.apply({ type: "put", key, value: bytes(value), contentType: extra.contentType ?? "text/plain", ...withoutContentType(extra) });
+  put(
+    key: string,
+    value: string,
+    extra: {
+      ifMatch?: number;
+      ifNoneMatch?: "*";
+      idempotencyKey?: string;
+      contentType?: string;
+    } = {},
+  ): WriteOutcome {
+    return this.apply({
+      type: "put",
+      key,
+      value: bytes(value),
+      contentType: extra.contentType ?? "text/plain",
+      ...withoutContentType(extra),
+    });
   }
 
   del(key: string, extra: { ifMatch?: number; idempotencyKey?: string } = {}): WriteOutcome {
@@ -51,7 +73,10 @@ function withoutContentType<T extends { contentType?: string }>(x: T): Omit<T, "
   return rest;
 }
 
-export function expectType<T extends { type: string }, K extends T["type"]>(x: T, type: K): Extract<T, { type: K }> {
+export function expectType<T extends { type: string }, K extends T["type"]>(
+  x: T,
+  type: K,
+): Extract<T, { type: K }> {
   if (x.type !== type) throw new Error(`expected ${type}, got ${JSON.stringify(x, replacer)}`);
   return x as Extract<T, { type: K }>;
 }

@@ -9,7 +9,9 @@ describe("history retention", () => {
     d.del("app/a");
     d.put("app/a", "333");
     const h = expectType(d.store.history("app/a"), "history");
-    expect(h.items.map((i) => [i.version, i.modRevision, i.createRevision, i.size, i.deleted])).toEqual([
+    expect(
+      h.items.map((i) => [i.version, i.modRevision, i.createRevision, i.size, i.deleted]),
+    ).toEqual([
       [1, 4, 4, 3, false],
       [0, 3, 1, 0, true],
       [2, 2, 1, 2, false],

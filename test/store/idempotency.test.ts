@@ -16,9 +16,24 @@ describe("idempotency", () => {
     const d = new Driver();
     d.put("app/a", "1");
     expectType(d.put("app/a", "2", { ifMatch: 9, idempotencyKey: "k" }), "preconditionFailed");
-    expect(d.put("app/a", "2", { ifMatch: 9, idempotencyKey: "k" })).toMatchObject({ type: "preconditionFailed", deduplicated: true });
-    const t = d.apply({ type: "txn", idempotencyKey: "t", compare: [], success: [{ type: "delete", key: "app/a" }], failure: [] });
-    const again = d.apply({ type: "txn", idempotencyKey: "t", compare: [], success: [{ type: "delete", key: "app/a" }], failure: [] });
+    expect(d.put("app/a", "2", { ifMatch: 9, idempotencyKey: "k" })).toMatchObject({
+      type: "preconditionFailed",
+      deduplicated: true,
+    });
+    const t = d.apply({
+      type: "txn",
+      idempotencyKey: "t",
+      compare: [],
+      success: [{ type: "delete", key: "app/a" }],
+      failure: [],
+    });
+    const again = d.apply({
+      type: "txn",
+      idempotencyKey: "t",
+      compare: [],
+      success: [{ type: "delete", key: "app/a" }],
+      failure: [],
+    });
     expect(again).toEqual({ ...t, deduplicated: true });
   });
 
@@ -31,8 +46,12 @@ describe("idempotency", () => {
   it("refuses a key reused for a different request", () => {
     const d = new Driver();
     d.put("app/a", "1", { idempotencyKey: "k" });
-    expect(expectType(d.put("app/a", "other", { idempotencyKey: "k" }), "invalid").reason).toBe("idempotencyKeyReused");
-    expect(expectType(d.put("app/a", "1", { idempotencyKey: "" }), "invalid").reason).toBe("idempotencyKey");
+    expect(expectType(d.put("app/a", "other", { idempotencyKey: "k" }), "invalid").reason).toBe(
+      "idempotencyKeyReused",
+    );
+    expect(expectType(d.put("app/a", "1", { idempotencyKey: "" }), "invalid").reason).toBe(
+      "idempotencyKey",
+    );
     // The proposer's time is not part of the request: a later retry still matches.
     d.nowMs += 60_000;
     expect(d.put("app/a", "1", { idempotencyKey: "k" })).toMatchObject({ deduplicated: true });
@@ -46,7 +65,10 @@ describe("idempotency", () => {
     expect(d.store.stats().idempotencyRecords).toBe(2);
     expect(d.put("app/c", "1", { idempotencyKey: "k3" })).toMatchObject({ deduplicated: true });
     // k1 was evicted: the retry applies again (a new version).
-    expect(d.put("app/a", "1", { idempotencyKey: "k1" })).toMatchObject({ type: "ok", change: "updated" });
+    expect(d.put("app/a", "1", { idempotencyKey: "k1" })).toMatchObject({
+      type: "ok",
+      change: "updated",
+    });
   });
 
   it("evicts records older than idempotencyRecordAgeMsMax, judged by the commands' atMs", () => {
@@ -55,7 +77,10 @@ describe("idempotency", () => {
     d.nowMs += 9_000; // next command at t0 + 11 s: age exactly 10 s, kept
     expect(d.put("app/a", "1", { idempotencyKey: "old" })).toMatchObject({ deduplicated: true });
     d.nowMs += 1; // t0 + 12.001 s: older than 10 s, evicted before this command applies
-    expect(d.put("app/a", "1", { idempotencyKey: "old" })).toMatchObject({ type: "ok", change: "updated" });
+    expect(d.put("app/a", "1", { idempotencyKey: "old" })).toMatchObject({
+      type: "ok",
+      change: "updated",
+    });
     expect(d.put("app/a", "1", { idempotencyKey: "old" })).toMatchObject({ deduplicated: true });
   });
 
@@ -65,13 +90,21 @@ describe("idempotency", () => {
     d.nowMs += 60_000;
     d.put("app/b", "1"); // store clock jumps ahead: "k" evicted
     d.nowMs -= 120_000; // a lagging proposer
-    expect(d.put("app/a", "1", { idempotencyKey: "k" })).toMatchObject({ type: "ok", change: "updated" });
+    expect(d.put("app/a", "1", { idempotencyKey: "k" })).toMatchObject({
+      type: "ok",
+      change: "updated",
+    });
   });
 
   it("bounds the value bytes that recorded txn outcomes hold, evicting the oldest records", () => {
     const d = Driver.with({ idempotencyValueBytesMax: 25 });
     d.put("app/a", "a".repeat(10));
-    const getA = { type: "txn" as const, compare: [], success: [{ type: "get" as const, key: "app/a" }], failure: [] };
+    const getA = {
+      type: "txn" as const,
+      compare: [],
+      success: [{ type: "get" as const, key: "app/a" }],
+      failure: [],
+    };
     d.apply({ ...getA, idempotencyKey: "g1" });
     d.apply({ ...getA, idempotencyKey: "g2" });
     expect(d.store.stats().idempotencyRecords).toBe(2);
@@ -81,7 +114,13 @@ describe("idempotency", () => {
     expect(d.apply({ ...getA, idempotencyKey: "g1" })).not.toHaveProperty("deduplicated");
     // A record larger than the whole budget is still kept until the next one arrives.
     d.put("app/big", "b".repeat(40));
-    const big = { type: "txn" as const, compare: [], success: [{ type: "get" as const, key: "app/big" }], failure: [], idempotencyKey: "big" };
+    const big = {
+      type: "txn" as const,
+      compare: [],
+      success: [{ type: "get" as const, key: "app/big" }],
+      failure: [],
+      idempotencyKey: "big",
+    };
     d.apply(big);
     expect(d.apply(big)).toMatchObject({ deduplicated: true });
     d.store.checkInvariants();

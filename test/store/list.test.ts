@@ -14,10 +14,20 @@ describe("list", () => {
   it("lists live keys of one namespace under a prefix, in byte order", () => {
     const d = seeded();
     const r = expectType(d.store.list({ prefix: "app/" }), "list");
-    expect(r.items.map((i) => i.entry.key)).toEqual(["app/B", "app/a", "app/a/x", "app/a/y", "app/b", "app/c.d", "app/c~"]);
+    expect(r.items.map((i) => i.entry.key)).toEqual([
+      "app/B",
+      "app/a",
+      "app/a/x",
+      "app/a/y",
+      "app/b",
+      "app/c.d",
+      "app/c~",
+    ]);
     expect(r.cursor).toBeNull();
     expect(r.items[0]!.value).toBeUndefined();
-    expect(expectType(d.store.list({ prefix: "app/a" }), "list").items.map((i) => i.entry.key)).toEqual(["app/a", "app/a/x", "app/a/y"]);
+    expect(
+      expectType(d.store.list({ prefix: "app/a" }), "list").items.map((i) => i.entry.key),
+    ).toEqual(["app/a", "app/a/x", "app/a/y"]);
     expect(expectType(d.store.list({ prefix: "app/a/" }), "list").items).toHaveLength(2);
   });
 
@@ -26,7 +36,10 @@ describe("list", () => {
     const seen: string[] = [];
     let cursor: string | undefined;
     for (let page = 0; page < 10; page++) {
-      const r = expectType(d.store.list({ prefix: "app/", limit: 3, values: true, ...(cursor ? { cursor } : {}) }), "list");
+      const r = expectType(
+        d.store.list({ prefix: "app/", limit: 3, values: true, ...(cursor ? { cursor } : {}) }),
+        "list",
+      );
       for (const item of r.items) {
         seen.push(item.entry.key);
         expect(text(item.value)).toBe(item.entry.key.slice(4));
@@ -41,7 +54,10 @@ describe("list", () => {
     const d = seeded();
     const first = expectType(d.store.list({ prefix: "app/", limit: 2 }), "list");
     d.del("app/a");
-    const next = expectType(d.store.list({ prefix: "app/", limit: 2, cursor: first.cursor! }), "list");
+    const next = expectType(
+      d.store.list({ prefix: "app/", limit: 2, cursor: first.cursor! }),
+      "list",
+    );
     expect(next.items.map((i) => i.entry.key)).toEqual(["app/a/x", "app/a/y"]);
   });
 
@@ -70,7 +86,10 @@ describe("bundle", () => {
 
   it("its ETag source moves on delete and never for writes elsewhere", () => {
     const d = new Driver();
-    expect(expectType(d.store.bundle("app"), "bundle")).toMatchObject({ namespaceRevision: 0, items: [] });
+    expect(expectType(d.store.bundle("app"), "bundle")).toMatchObject({
+      namespaceRevision: 0,
+      items: [],
+    });
     d.put("app/a", "1");
     d.put("web/a", "1");
     expect(expectType(d.store.bundle("app"), "bundle").namespaceRevision).toBe(1);

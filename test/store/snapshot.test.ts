@@ -24,7 +24,14 @@ const tinyOptions: Partial<StoreOptions> = {
  * then a step retries an earlier command as a client would (same idempotency key and request).
  */
 const sequence = fc
-  .array(fc.tuple(smallWorldCommand, fc.integer({ min: -2_000, max: 3_000 }), fc.option(fc.nat(), { freq: 4 })), { minLength: 5, maxLength: 60, size: "medium" })
+  .array(
+    fc.tuple(
+      smallWorldCommand,
+      fc.integer({ min: -2_000, max: 3_000 }),
+      fc.option(fc.nat(), { freq: 4 }),
+    ),
+    { minLength: 5, maxLength: 60, size: "medium" },
+  )
   .map((steps) => {
     let atMs = 1_000_000;
     const out: Command[] = [];
@@ -41,13 +48,16 @@ function observe(store: Store): unknown[] {
   const out: unknown[] = [store.appliedIndex, store.revision, store.stats(), store.tokens()];
   for (const key of smallKeys) {
     out.push(store.meta(key), store.history(key));
-    for (let r = 0; r <= store.revision + 1; r++) out.push(store.get(r === 0 ? { key } : { key, atRevision: r }));
+    for (let r = 0; r <= store.revision + 1; r++)
+      out.push(store.get(r === 0 ? { key } : { key, atRevision: r }));
   }
   for (const prefix of smallPrefixes) {
     out.push(listAll(store, prefix));
-    for (let r = 0; r <= store.revision; r++) out.push(store.changes({ prefix, afterRevision: r, limit: 2 }));
+    for (let r = 0; r <= store.revision; r++)
+      out.push(store.changes({ prefix, afterRevision: r, limit: 2 }));
   }
-  for (const ns of ["app", "web", "none", "_sys"]) out.push(store.bundle(ns), store.namespaceSettings(ns));
+  for (const ns of ["app", "web", "none", "_sys"])
+    out.push(store.bundle(ns), store.namespaceSettings(ns));
   for (const h of ["a", "b", "c"]) out.push(store.tokenByHash(h.repeat(64)));
   return out;
 }
@@ -56,7 +66,12 @@ function listAll(store: Store, prefix: string): unknown[] {
   const pages: unknown[] = [];
   let cursor: string | undefined;
   for (let i = 0; i < 10; i++) {
-    const page = store.list({ prefix, limit: 2, values: true, ...(cursor === undefined ? {} : { cursor }) });
+    const page = store.list({
+      prefix,
+      limit: 2,
+      values: true,
+      ...(cursor === undefined ? {} : { cursor }),
+    });
     pages.push(page);
     if (page.type !== "list" || page.cursor === null) break;
     cursor = page.cursor;
@@ -110,11 +125,21 @@ describe("snapshot and restore", () => {
 
   it("the same state reached in different key orders gives the same bytes", () => {
     const enc = new TextEncoder();
-    const put = (key: string, atMs: number): Command => ({ type: "put", key, value: enc.encode(key), contentType: "t/p", atMs });
+    const put = (key: string, atMs: number): Command => ({
+      type: "put",
+      key,
+      value: enc.encode(key),
+      contentType: "t/p",
+      atMs,
+    });
     const a = new Store();
     const b = new Store();
-    a.apply(1, put("app/x", 1)); a.apply(2, put("app/y", 1)); a.apply(3, put("app/x", 1));
-    b.apply(1, put("app/y", 1)); b.apply(2, put("app/x", 1)); b.apply(3, put("app/x", 1));
+    a.apply(1, put("app/x", 1));
+    a.apply(2, put("app/y", 1));
+    a.apply(3, put("app/x", 1));
+    b.apply(1, put("app/y", 1));
+    b.apply(2, put("app/x", 1));
+    b.apply(3, put("app/x", 1));
     // Same keys and values, but different revisions: states differ, so bytes must differ too...
     expect(a.snapshot()).not.toEqual(b.snapshot());
     // ...while a restore of a restore is byte-identical.

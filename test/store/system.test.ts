@@ -8,9 +8,25 @@ const scopes: TokenScope[] = [{ namespaces: ["app", "web-*"], ops: ["read", "wri
 describe("tokens", () => {
   it("stores only the hash, finds a token by it, and advances the revision", () => {
     const d = new Driver();
-    const r = expectType(d.apply({ type: "tokenCreate", id: "t1", hashHex: hash("a"), scopes, createdAtMs: 5, expiresAtMs: 99 }), "tokenCreated");
+    const r = expectType(
+      d.apply({
+        type: "tokenCreate",
+        id: "t1",
+        hashHex: hash("a"),
+        scopes,
+        createdAtMs: 5,
+        expiresAtMs: 99,
+      }),
+      "tokenCreated",
+    );
     expect(r.revision).toBe(1);
-    expect(d.store.tokenByHash(hash("a"))).toEqual({ id: "t1", hashHex: hash("a"), scopes, createdAtMs: 5, expiresAtMs: 99 });
+    expect(d.store.tokenByHash(hash("a"))).toEqual({
+      id: "t1",
+      hashHex: hash("a"),
+      scopes,
+      createdAtMs: 5,
+      expiresAtMs: 99,
+    });
     expect(d.store.tokenByHash(hash("b"))).toBeNull();
     expect(d.store.tokens().map((t) => t.id)).toEqual(["t1"]);
   });
@@ -18,10 +34,30 @@ describe("tokens", () => {
   it("rejects a duplicate id or hash, a bad hash and empty scopes", () => {
     const d = new Driver();
     d.apply({ type: "tokenCreate", id: "t1", hashHex: hash("a"), scopes, createdAtMs: 5 });
-    expect(expectType(d.apply({ type: "tokenCreate", id: "t1", hashHex: hash("b"), scopes, createdAtMs: 5 }), "invalid").reason).toBe("tokenExists");
-    expect(expectType(d.apply({ type: "tokenCreate", id: "t2", hashHex: hash("a"), scopes, createdAtMs: 5 }), "invalid").reason).toBe("tokenExists");
-    expect(expectType(d.apply({ type: "tokenCreate", id: "t2", hashHex: hash("A"), scopes, createdAtMs: 5 }), "invalid").reason).toBe("token");
-    expect(expectType(d.apply({ type: "tokenCreate", id: "t2", hashHex: hash("b"), scopes: [], createdAtMs: 5 }), "invalid").reason).toBe("token");
+    expect(
+      expectType(
+        d.apply({ type: "tokenCreate", id: "t1", hashHex: hash("b"), scopes, createdAtMs: 5 }),
+        "invalid",
+      ).reason,
+    ).toBe("tokenExists");
+    expect(
+      expectType(
+        d.apply({ type: "tokenCreate", id: "t2", hashHex: hash("a"), scopes, createdAtMs: 5 }),
+        "invalid",
+      ).reason,
+    ).toBe("tokenExists");
+    expect(
+      expectType(
+        d.apply({ type: "tokenCreate", id: "t2", hashHex: hash("A"), scopes, createdAtMs: 5 }),
+        "invalid",
+      ).reason,
+    ).toBe("token");
+    expect(
+      expectType(
+        d.apply({ type: "tokenCreate", id: "t2", hashHex: hash("b"), scopes: [], createdAtMs: 5 }),
+        "invalid",
+      ).reason,
+    ).toBe("token");
     expect(d.store.revision).toBe(1);
   });
 
@@ -36,7 +72,12 @@ describe("tokens", () => {
   it("bounds the number of tokens", () => {
     const d = Driver.with({ tokensMax: 1 });
     d.apply({ type: "tokenCreate", id: "t1", hashHex: hash("a"), scopes, createdAtMs: 5 });
-    expect(expectType(d.apply({ type: "tokenCreate", id: "t2", hashHex: hash("b"), scopes, createdAtMs: 5 }), "tooLarge").limit).toBe("tokensMax");
+    expect(
+      expectType(
+        d.apply({ type: "tokenCreate", id: "t2", hashHex: hash("b"), scopes, createdAtMs: 5 }),
+        "tooLarge",
+      ).limit,
+    ).toBe("tokensMax");
   });
 });
 
@@ -44,11 +85,17 @@ describe("namespace settings", () => {
   it("defaults to private, sets publicRead, and advances the revision only on change", () => {
     const d = new Driver();
     expect(d.store.namespaceSettings("app")).toEqual({ namespace: "app", publicRead: false });
-    expect(d.apply({ type: "namespaceSet", namespace: "app", publicRead: true })).toMatchObject({ type: "namespaceSet", revision: 1 });
+    expect(d.apply({ type: "namespaceSet", namespace: "app", publicRead: true })).toMatchObject({
+      type: "namespaceSet",
+      revision: 1,
+    });
     expect(d.store.namespaceSettings("app").publicRead).toBe(true);
     expect(d.apply({ type: "namespaceSet", namespace: "app", publicRead: true }).revision).toBe(1);
     d.apply({ type: "namespaceSet", namespace: "app", publicRead: false });
     expect(d.store.namespaceSettings("app").publicRead).toBe(false);
-    expect(expectType(d.apply({ type: "namespaceSet", namespace: "_sys", publicRead: true }), "invalid").reason).toBe("namespace");
+    expect(
+      expectType(d.apply({ type: "namespaceSet", namespace: "_sys", publicRead: true }), "invalid")
+        .reason,
+    ).toBe("namespace");
   });
 });

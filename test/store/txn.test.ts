@@ -3,7 +3,12 @@ import { storeLimits } from "../../src/store/limits.ts";
 import type { TxnCompare, TxnOp } from "../../src/store/types.ts";
 import { Driver, bytes, expectType, text } from "./helpers.ts";
 
-const put = (key: string, value: string): TxnOp => ({ type: "put", key, value: bytes(value), contentType: "text/plain" });
+const put = (key: string, value: string): TxnOp => ({
+  type: "put",
+  key,
+  value: bytes(value),
+  contentType: "text/plain",
+});
 const get = (key: string): TxnOp => ({ type: "get", key });
 const del = (key: string): TxnOp => ({ type: "delete", key });
 
@@ -49,8 +54,12 @@ describe("txn compares", () => {
   it("on value equality; an absent key matches no value whatever the operator", () => {
     const d = seeded();
     expect(succeeds(d, { key: "app/a", target: "value", op: "=", value: bytes("uno") })).toBe(true);
-    expect(succeeds(d, { key: "app/a", target: "value", op: "=", value: bytes("one") })).toBe(false);
-    expect(succeeds(d, { key: "app/a", target: "value", op: "!=", value: bytes("one") })).toBe(true);
+    expect(succeeds(d, { key: "app/a", target: "value", op: "=", value: bytes("one") })).toBe(
+      false,
+    );
+    expect(succeeds(d, { key: "app/a", target: "value", op: "!=", value: bytes("one") })).toBe(
+      true,
+    );
     expect(succeeds(d, { key: "app/zz", target: "value", op: "=", value: bytes("") })).toBe(false);
     expect(succeeds(d, { key: "app/zz", target: "value", op: "!=", value: bytes("") })).toBe(false);
   });
@@ -69,12 +78,25 @@ describe("txn compares", () => {
 describe("txn branches", () => {
   it("runs success: one new revision for all writes, results in order, gets see earlier writes", () => {
     const d = seeded();
-    const r = expectType(d.txn([{ key: "app/a", target: "modRevision", op: "=", value: 3 }], [put("app/c", "three"), get("app/c"), del("app/b"), get("app/b"), get("app/a")]), "txn");
+    const r = expectType(
+      d.txn(
+        [{ key: "app/a", target: "modRevision", op: "=", value: 3 }],
+        [put("app/c", "three"), get("app/c"), del("app/b"), get("app/b"), get("app/a")],
+      ),
+      "txn",
+    );
     expect(r.succeeded).toBe(true);
     expect(r.revision).toBe(4);
-    expect(r.results[0]).toMatchObject({ type: "put", change: "created", entry: { modRevision: 4, version: 1 } });
+    expect(r.results[0]).toMatchObject({
+      type: "put",
+      change: "created",
+      entry: { modRevision: 4, version: 1 },
+    });
     expect(r.results[1]).toMatchObject({ type: "get", entry: { key: "app/c" } });
-    expect(r.results[2]).toMatchObject({ type: "delete", deleted: { key: "app/b", modRevision: 2 } });
+    expect(r.results[2]).toMatchObject({
+      type: "delete",
+      deleted: { key: "app/b", modRevision: 2 },
+    });
     expect(r.results[3]).toEqual({ type: "get", entry: null, value: null });
     const lastGet = r.results[4]!;
     expect(lastGet.type === "get" && text(lastGet.value)).toBe("uno");
@@ -83,7 +105,14 @@ describe("txn branches", () => {
 
   it("runs failure when a compare fails", () => {
     const d = seeded();
-    const r = expectType(d.txn([{ key: "app/a", target: "version", op: "=", value: 1 }], [put("app/a", "won")], [put("app/lost", "yes"), get("app/a")]), "txn");
+    const r = expectType(
+      d.txn(
+        [{ key: "app/a", target: "version", op: "=", value: 1 }],
+        [put("app/a", "won")],
+        [put("app/lost", "yes"), get("app/a")],
+      ),
+      "txn",
+    );
     expect(r.succeeded).toBe(false);
     expect(r.results).toHaveLength(2);
     expect(d.value("app/a")).toBe("uno");
@@ -92,8 +121,19 @@ describe("txn branches", () => {
 
   it("a branch that changes nothing (only gets, deletes of absent keys) does not advance the revision", () => {
     const d = seeded();
-    const r = expectType(d.txn([{ key: "app/a", target: "version", op: "=", value: 9 }], [put("app/a", "x")], [get("app/a"), del("app/none")]), "txn");
-    expect(r).toMatchObject({ succeeded: false, revision: 3, results: [{ type: "get" }, { type: "delete", deleted: null }] });
+    const r = expectType(
+      d.txn(
+        [{ key: "app/a", target: "version", op: "=", value: 9 }],
+        [put("app/a", "x")],
+        [get("app/a"), del("app/none")],
+      ),
+      "txn",
+    );
+    expect(r).toMatchObject({
+      succeeded: false,
+      revision: 3,
+      results: [{ type: "get" }, { type: "delete", deleted: null }],
+    });
     expect(d.store.revision).toBe(3);
   });
 });
@@ -105,20 +145,37 @@ describe("txn validation is all-or-nothing", () => {
       [[put("app/c", "1"), put("app/Bad..", "x"), put("app/..", "x")], "key"],
       [[put("app/c", "1"), put("app/c", "2")], "txnDuplicateKey"],
       [[put("app/c", "1"), del("app/c")], "txnDuplicateKey"],
-      [[put("app/c", "1"), { type: "put", key: "app/d", value: new Uint8Array(storeLimits.valueBytesMax + 1), contentType: "a/b" }], "valueTooLarge"],
+      [
+        [
+          put("app/c", "1"),
+          {
+            type: "put",
+            key: "app/d",
+            value: new Uint8Array(storeLimits.valueBytesMax + 1),
+            contentType: "a/b",
+          },
+        ],
+        "valueTooLarge",
+      ],
     ];
     for (const [ops, reason] of cases) {
       expect(expectType(d.txn([], ops), "invalid").reason).toBe(reason);
     }
     // Failure branch is validated too, even when success would run.
-    expect(expectType(d.txn([], [put("app/c", "1")], [put("app/x", "1"), put("app/x", "2")]), "invalid").reason).toBe("txnDuplicateKey");
+    expect(
+      expectType(d.txn([], [put("app/c", "1")], [put("app/x", "1"), put("app/x", "2")]), "invalid")
+        .reason,
+    ).toBe("txnDuplicateKey");
     expect(d.value("app/c")).toBeNull();
     expect(d.store.revision).toBe(3);
   });
 
   it("refuses a txn that spans namespaces (422 until cross-shard txns exist)", () => {
     const d = seeded();
-    const r = expectType(d.txn([{ key: "other/a", target: "exists", op: "=", value: false }], [put("app/c", "1")]), "invalid");
+    const r = expectType(
+      d.txn([{ key: "other/a", target: "exists", op: "=", value: false }], [put("app/c", "1")]),
+      "invalid",
+    );
     expect(r.reason).toBe("crossNamespace");
     expect(r.detail).toMatch(/app, other|other, app/);
   });
@@ -127,17 +184,31 @@ describe("txn validation is all-or-nothing", () => {
     const d = seeded();
     const many = Array.from({ length: storeLimits.txnOpsMax + 1 }, (_, i) => get(`app/k${i}`));
     expect(expectType(d.txn([], many), "invalid").reason).toBe("txnTooLarge");
-    expect(expectType(d.txn([{ key: "app/a", target: "exists", op: "<", value: true } as never], []), "invalid").reason).toBe("preconditions");
-    expect(expectType(d.txn([{ key: "app/a", target: "version", op: "=", value: -1 }], []), "invalid").reason).toBe("preconditions");
+    expect(
+      expectType(
+        d.txn([{ key: "app/a", target: "exists", op: "<", value: true } as never], []),
+        "invalid",
+      ).reason,
+    ).toBe("preconditions");
+    expect(
+      expectType(d.txn([{ key: "app/a", target: "version", op: "=", value: -1 }], []), "invalid")
+        .reason,
+    ).toBe("preconditions");
   });
 
   it("answers tooLarge for a branch that would exceed the quota, writing none of it", () => {
     const d = Driver.with({ shardBytesMax: 40 });
     d.put("app/a", "x".repeat(10)); // 15 bytes
-    const r = expectType(d.txn([], [put("app/b", "y".repeat(10)), put("app/c", "z".repeat(10))]), "tooLarge");
+    const r = expectType(
+      d.txn([], [put("app/b", "y".repeat(10)), put("app/c", "z".repeat(10))]),
+      "tooLarge",
+    );
     expect(r.wouldBe).toBe(45);
     expect(d.value("app/b")).toBeNull();
     // Deleting in the same branch frees enough room.
-    expectType(d.txn([], [del("app/a"), put("app/b", "y".repeat(10)), put("app/c", "z".repeat(10))]), "txn");
+    expectType(
+      d.txn([], [del("app/a"), put("app/b", "y".repeat(10)), put("app/c", "z".repeat(10))]),
+      "txn",
+    );
   });
 });

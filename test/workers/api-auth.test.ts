@@ -6,7 +6,17 @@ import worker from "../../src/index.ts";
 import { authLookupLimits } from "../../src/api/auth-lookups.ts";
 import { RaftRouter, type RaftRouterEnv } from "../../src/router/raft-router.ts";
 import { systemNamespace } from "../../src/store/keys.ts";
-import { adminToken, base, call, clientRequestsOf, freshNs, mint, problemOf, put, workerEnv as env } from "./api/helpers.ts";
+import {
+  adminToken,
+  base,
+  call,
+  clientRequestsOf,
+  freshNs,
+  mint,
+  problemOf,
+  put,
+  workerEnv as env,
+} from "./api/helpers.ts";
 
 describe("bearer tokens", () => {
   it("401 without a token, with a malformed header, with an unknown token", async () => {
@@ -16,7 +26,9 @@ describe("bearer tokens", () => {
     expect(none.headers.get("WWW-Authenticate")).toContain("Bearer");
     expect((await problemOf(none)).detail).toContain("Authorization: Bearer");
     expect((await call(`/v1/kv/${ns}/k`, { token: null })).status).toBe(401);
-    const basic = await SELF.fetch(`${base}/v1/kv/${ns}/k`, { headers: { Authorization: "Basic dXNlcjpwYXNz" } });
+    const basic = await SELF.fetch(`${base}/v1/kv/${ns}/k`, {
+      headers: { Authorization: "Basic dXNlcjpwYXNz" },
+    });
     expect((await problemOf(basic)).status).toBe(401);
     expect((await call(`/v1/kv/${ns}/k`, { token: "ecfg_not-a-real-token" })).status).toBe(401);
     expect((await call(`/v1/kv/${ns}/k`, { token: adminToken + "x" })).status).toBe(401);
@@ -36,7 +48,9 @@ describe("bearer tokens", () => {
     expect((await call(`/v1/kv/${other}/k`, { token: reader.token })).status).toBe(403);
     expect((await call(`/v1/tokens`, { token: reader.token })).status).toBe(403);
 
-    const listed = await (await call("/v1/tokens")).json() as { tokens: Array<Record<string, unknown>> };
+    const listed = (await (await call("/v1/tokens")).json()) as {
+      tokens: Array<Record<string, unknown>>;
+    };
     const mine = listed.tokens.find((t) => t.id === reader.id)!;
     expect(mine.scopes).toEqual([{ namespaces: [ns], ops: ["read"] }]);
     expect(JSON.stringify(listed)).not.toContain(reader.token);
@@ -50,14 +64,17 @@ describe("bearer tokens", () => {
   it("an answer the isolate has cached (stale key read, bundle) goes only to callers allowed to read it", async () => {
     const ns = freshNs("cached");
     await put(`${ns}/k`, { v: 1 });
-    const stale = (path: string, token?: string | null) => call(`${path}?consistency=stale`, { token });
+    const stale = (path: string, token?: string | null) =>
+      call(`${path}?consistency=stale`, { token });
     // The admin's reads fill the isolate cache; every later caller is still checked.
     for (const path of [`/v1/kv/${ns}/k`, `/v1/ns/${ns}`]) {
       expect((await stale(path)).status).toBe(200);
       expect((await stale(path)).status).toBe(200);
       expect((await stale(path, null)).status).toBe(401);
       expect((await stale(path, "ecfg_not-a-real-token")).status).toBe(401);
-      const res = await SELF.fetch(`${base}${path}?consistency=stale`, { headers: { Authorization: `Bearer${adminToken}` } });
+      const res = await SELF.fetch(`${base}${path}?consistency=stale`, {
+        headers: { Authorization: `Bearer${adminToken}` },
+      });
       expect(res.status).toBe(401);
     }
     const elsewhere = await mint([{ namespaces: [`${ns}-other`], ops: ["read"] }]);
@@ -78,10 +95,26 @@ describe("bearer tokens", () => {
     expect((await put(`${prefix}/k`, 1, {}, writer.token)).status).toBe(403);
     const nsAdmin = await mint([{ namespaces: [`${prefix}-a`], ops: ["admin"] }]);
     expect((await call(`/v1/kv/${prefix}-a/k`, { token: nsAdmin.token })).status).toBe(200);
-    expect((await call(`/v1/ns/${prefix}-a/settings`, { method: "PUT", token: nsAdmin.token,
-      headers: { "Content-Type": "application/json" }, body: JSON.stringify({ publicRead: false }) })).status).toBe(200);
-    expect((await call(`/v1/ns/${prefix}-b/settings`, { method: "PUT", token: writer.token,
-      headers: { "Content-Type": "application/json" }, body: JSON.stringify({ publicRead: true }) })).status).toBe(403);
+    expect(
+      (
+        await call(`/v1/ns/${prefix}-a/settings`, {
+          method: "PUT",
+          token: nsAdmin.token,
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ publicRead: false }),
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await call(`/v1/ns/${prefix}-b/settings`, {
+          method: "PUT",
+          token: writer.token,
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ publicRead: true }),
+        })
+      ).status,
+    ).toBe(403);
     const superAdmin = await mint([{ namespaces: ["*"], ops: ["admin"] }]);
     expect((await call("/v1/tokens", { token: superAdmin.token })).status).toBe(200);
   });
@@ -96,20 +129,33 @@ describe("bearer tokens", () => {
   });
 
   it("rejects malformed mint requests", async () => {
-    const bad = async (body: unknown) => (await call("/v1/tokens", { method: "POST",
-      headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) })).status;
+    const bad = async (body: unknown) =>
+      (
+        await call("/v1/tokens", {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify(body),
+        })
+      ).status;
     expect(await bad({ scopes: [] })).toBe(400);
     expect(await bad({ scopes: [{ namespaces: ["UPPER"], ops: ["read"] }] })).toBe(400);
     expect(await bad({ scopes: [{ namespaces: ["a"], ops: ["delete"] }] })).toBe(400);
-    expect(await bad({ scopes: [{ namespaces: ["a"], ops: ["read"] }], expiresInSeconds: -1 })).toBe(400);
+    expect(
+      await bad({ scopes: [{ namespaces: ["a"], ops: ["read"] }], expiresInSeconds: -1 }),
+    ).toBe(400);
     expect(await bad({ scopes: [{ namespaces: ["a"], ops: ["read"] }], owner: "me" })).toBe(400);
   });
 });
 
 describe("authorization lookups remembered per isolate", () => {
-  const stale = (path: string, token: string | null) => call(`${path}?consistency=stale`, { token });
-  const setPublic = (ns: string, publicRead: boolean) => call(`/v1/ns/${ns}/settings`, { method: "PUT",
-    headers: { "Content-Type": "application/json" }, body: JSON.stringify({ publicRead }) });
+  const stale = (path: string, token: string | null) =>
+    call(`${path}?consistency=stale`, { token });
+  const setPublic = (ns: string, publicRead: boolean) =>
+    call(`/v1/ns/${ns}/settings`, {
+      method: "PUT",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ publicRead }),
+    });
 
   it("a scoped token's polls and anonymous polls of a public namespace read _sys at most once per ttlMs", async () => {
     // The hardest case: a namespace on _sys's own shard, whose cached reads are counted too.
@@ -136,7 +182,9 @@ describe("authorization lookups remembered per isolate", () => {
     }
     // Without remembering: 40 token or settings reads. On a slow machine, per expiry the two
     // lookups and (the shard is the same) the two cached reads again.
-    expect((await clientRequestsOf(systemNamespace)) - before).toBeLessThanOrEqual(4 * Math.floor((Date.now() - t0) / authLookupLimits.ttlMs));
+    expect((await clientRequestsOf(systemNamespace)) - before).toBeLessThanOrEqual(
+      4 * Math.floor((Date.now() - t0) / authLookupLimits.ttlMs),
+    );
   });
 
   it("a revocation or a settings change through this isolate takes effect at once", async () => {
@@ -158,7 +206,11 @@ describe("authorization lookups remembered per isolate", () => {
     const reader = await mint([{ namespaces: [ns], ops: ["read"] }]);
     expect((await stale(`/v1/kv/${ns}/k`, reader.token)).status).toBe(200);
     // Another isolate's write reaches the shard without passing this isolate's API.
-    const written = await new RaftRouter(env as unknown as RaftRouterEnv).write(systemNamespace, { type: "tokenRevoke", atMs: Date.now(), id: reader.id });
+    const written = await new RaftRouter(env as unknown as RaftRouterEnv).write(systemNamespace, {
+      type: "tokenRevoke",
+      atMs: Date.now(),
+      id: reader.id,
+    });
     expect(written.outcome.type).toBe("tokenRevoked");
     await new Promise((r) => setTimeout(r, authLookupLimits.ttlMs));
     expect((await stale(`/v1/kv/${ns}/k`, reader.token)).status).toBe(401);
@@ -170,8 +222,11 @@ describe("public-read namespaces", () => {
     const ns = freshNs("pub");
     await put(`${ns}/config`, { theme: "dark" });
     expect((await call(`/v1/ns/${ns}`, { token: null })).status).toBe(401);
-    const set = await call(`/v1/ns/${ns}/settings`, { method: "PUT", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ publicRead: true }) });
+    const set = await call(`/v1/ns/${ns}/settings`, {
+      method: "PUT",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ publicRead: true }),
+    });
     expect(set.status).toBe(200);
     expect(await set.json()).toEqual({ namespace: ns, publicRead: true });
     expect((await call(`/v1/ns/${ns}`, { token: null })).status).toBe(200);
@@ -179,7 +234,11 @@ describe("public-read namespaces", () => {
     expect((await call(`/v1/kv?prefix=${ns}/`, { token: null })).status).toBe(200);
     expect((await put(`${ns}/config`, { theme: "light" }, {}, null)).status).toBe(401);
     expect((await call(`/v1/ns/${ns}/settings`, { token: null })).status).toBe(200);
-    await call(`/v1/ns/${ns}/settings`, { method: "PUT", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ publicRead: false }) });
+    await call(`/v1/ns/${ns}/settings`, {
+      method: "PUT",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ publicRead: false }),
+    });
     expect((await call(`/v1/ns/${ns}`, { token: null })).status).toBe(401);
   });
 });
@@ -194,9 +253,26 @@ describe("a deployment without ADMIN_TOKEN", () => {
     for (const [path, init] of [
       [`/v1/kv/${ns}/k`, { method: "PUT", body: "x" }],
       [`/v1/kv/${ns}/k`, { method: "DELETE" }],
-      ["/v1/txn", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ success: [{ type: "put", key: `${ns}/k`, value: 1 }] }) }],
-      ["/v1/tokens", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ scopes: [{ namespaces: ["*"], ops: ["admin"] }] }) }],
-      [`/v1/kv/${ns}/k`, { method: "PUT", body: "x", headers: { Authorization: `Bearer ${adminToken}` } }],
+      [
+        "/v1/txn",
+        {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ success: [{ type: "put", key: `${ns}/k`, value: 1 }] }),
+        },
+      ],
+      [
+        "/v1/tokens",
+        {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ scopes: [{ namespaces: ["*"], ops: ["admin"] }] }),
+        },
+      ],
+      [
+        `/v1/kv/${ns}/k`,
+        { method: "PUT", body: "x", headers: { Authorization: `Bearer ${adminToken}` } },
+      ],
     ] as Array<[string, RequestInit]>) {
       const res = await fetchBare(path, init);
       expect(res.status, path).toBe(503);

@@ -11,19 +11,38 @@ describe("consistency tokens", () => {
     const [s2, r2] = t2.slice(1).split(".").map(Number);
     expect(s2).toBe(s1);
     expect(r2).toBe(r1! + 1);
-    for (const path of [`/v1/kv/${ns}/k`, `/v1/kv/${ns}/k?meta`, `/v1/kv?prefix=${ns}/`, `/v1/ns/${ns}`, `/v1/kv/${ns}/k/history`, `/v1/kv/${ns}/missing`]) {
+    for (const path of [
+      `/v1/kv/${ns}/k`,
+      `/v1/kv/${ns}/k?meta`,
+      `/v1/kv?prefix=${ns}/`,
+      `/v1/ns/${ns}`,
+      `/v1/kv/${ns}/k/history`,
+      `/v1/kv/${ns}/missing`,
+    ]) {
       expect((await call(path)).headers.get("X-Edgecfg-Revision"), path).toMatch(/^s\d+\.\d+$/);
     }
-    expect((await call(`/v1/kv/${ns}/k`, { method: "DELETE" })).headers.get("X-Edgecfg-Revision")).toMatch(/^s\d+\.\d+$/);
+    expect(
+      (await call(`/v1/kv/${ns}/k`, { method: "DELETE" })).headers.get("X-Edgecfg-Revision"),
+    ).toMatch(/^s\d+\.\d+$/);
   });
 
   it("X-Edgecfg-Min-Revision: a token the shard has reached is honoured; malformed or foreign-future ones are 400", async () => {
     const ns = freshNs();
     const token = (await put(`${ns}/k`, 1)).headers.get("X-Edgecfg-Revision")!;
-    expect((await call(`/v1/kv/${ns}/k`, { headers: { "X-Edgecfg-Min-Revision": token } })).status).toBe(200);
-    expect((await problemOf(await call(`/v1/kv/${ns}/k`, { headers: { "X-Edgecfg-Min-Revision": "latest" } }))).detail).toContain("consistency token");
+    expect(
+      (await call(`/v1/kv/${ns}/k`, { headers: { "X-Edgecfg-Min-Revision": token } })).status,
+    ).toBe(200);
+    expect(
+      (
+        await problemOf(
+          await call(`/v1/kv/${ns}/k`, { headers: { "X-Edgecfg-Min-Revision": "latest" } }),
+        )
+      ).detail,
+    ).toContain("consistency token");
     const shard = token.slice(1).split(".")[0];
-    const future = await call(`/v1/kv/${ns}/k`, { headers: { "X-Edgecfg-Min-Revision": `s${shard}.999999999` } });
+    const future = await call(`/v1/kv/${ns}/k`, {
+      headers: { "X-Edgecfg-Min-Revision": `s${shard}.999999999` },
+    });
     expect(future.status).toBe(400);
     expect((await problemOf(future)).detail).toContain("ahead of shard");
   });
@@ -34,21 +53,32 @@ describe("consistency tokens", () => {
     const res = await call(`/v1/kv/${ns}/k?consistency=stale`);
     expect(res.status).toBe(200);
     expect(Number(res.headers.get("X-Edgecfg-Applied-Revision"))).toBeGreaterThan(0);
-    expect((await call(`/v1/kv/${ns}/k?consistency=linearizable`)).headers.get("X-Edgecfg-Applied-Revision")).toBeNull();
-    expect((await call(`/v1/ns/${ns}?consistency=stale`)).headers.get("X-Edgecfg-Applied-Revision")).not.toBeNull();
+    expect(
+      (await call(`/v1/kv/${ns}/k?consistency=linearizable`)).headers.get(
+        "X-Edgecfg-Applied-Revision",
+      ),
+    ).toBeNull();
+    expect(
+      (await call(`/v1/ns/${ns}?consistency=stale`)).headers.get("X-Edgecfg-Applied-Revision"),
+    ).not.toBeNull();
     // Parsed queries are remembered per route: a bad one is refused every time, never remembered.
     for (let i = 0; i < 2; i++) {
       const bad = await call(`/v1/kv/${ns}/k?consistency=eventual`);
       expect(bad.status).toBe(400);
       expect((await problemOf(bad)).detail).toContain("consistency");
-      expect((await call(`/v1/kv/${ns}/k?consistency=linearizable`)).headers.get("X-Edgecfg-Applied-Revision")).toBeNull();
+      expect(
+        (await call(`/v1/kv/${ns}/k?consistency=linearizable`)).headers.get(
+          "X-Edgecfg-Applied-Revision",
+        ),
+      ).toBeNull();
     }
   });
 
   it("a stale read answered again from the isolate cache has the headers of the first answer, CORS once", async () => {
     const ns = freshNs();
     await put(`${ns}/k`, { v: 1 });
-    const headersOf = (res: Response) => [...res.headers].filter(([name]) => name !== "date" && name !== "content-length");
+    const headersOf = (res: Response) =>
+      [...res.headers].filter(([name]) => name !== "date" && name !== "content-length");
     for (const path of [`/v1/kv/${ns}/k?consistency=stale`, `/v1/ns/${ns}?consistency=stale`]) {
       const first = await call(path);
       expect(first.status, path).toBe(200);
@@ -66,7 +96,9 @@ describe("consistency tokens", () => {
         expect(new Set(names).size, path).toBe(names.length);
         const h = new Headers(answers[0]!.headers);
         expect(h.get("Access-Control-Allow-Origin"), path).toBe("*");
-        expect(h.get("Access-Control-Expose-Headers"), path).toContain("X-Edgecfg-Applied-Revision");
+        expect(h.get("Access-Control-Expose-Headers"), path).toContain(
+          "X-Edgecfg-Applied-Revision",
+        );
         expect(h.get("ETag"), path).toBe(etag);
         expect(h.get("X-Edgecfg-Revision"), path).toMatch(/^s\d+\.\d+$/);
         expect(h.get("X-Edgecfg-Applied-Revision"), path).toMatch(/^\d+$/);

@@ -24,13 +24,20 @@ describe("problem+json everywhere", () => {
   it("unknown query parameters are 400 and named", async () => {
     const ns = freshNs();
     await put(`${ns}/k`, 1);
-    for (const path of [`/v1/kv/${ns}/k?foo=1`, `/v1/ns/${ns}?x=y`, `/v1/kv/${ns}/k/history?limit=2`, `/healthz?verbose`]) {
+    for (const path of [
+      `/v1/kv/${ns}/k?foo=1`,
+      `/v1/ns/${ns}?x=y`,
+      `/v1/kv/${ns}/k/history?limit=2`,
+      `/healthz?verbose`,
+    ]) {
       const p = await problemOf(await call(path));
       expect(p.status, path).toBe(400);
       expect(p.detail, path).toMatch(/unknown query parameter/);
     }
     expect((await problemOf(await put(`${ns}/k?ttl=5`, 1))).detail).toContain('"ttl"');
-    expect((await problemOf(await call(`/v1/kv/${ns}/k?consistency=eventual`))).detail).toContain("linearizable");
+    expect((await problemOf(await call(`/v1/kv/${ns}/k?consistency=eventual`))).detail).toContain(
+      "linearizable",
+    );
     expect((await problemOf(await call(`/v1/kv/${ns}/k?meta&meta`))).detail).toContain("twice");
   });
 
@@ -40,19 +47,35 @@ describe("problem+json everywhere", () => {
     const res = await call(`/v1/kv/${ns}/k`, { headers: { Origin: "https://app.example" } });
     expect(res.headers.get("Access-Control-Allow-Origin")).toBe("*");
     expect(res.headers.get("Access-Control-Expose-Headers")).toContain("ETag");
-    const pre = await call(`/v1/kv/${ns}/k`, { method: "OPTIONS", token: null,
-      headers: { Origin: "https://app.example", "Access-Control-Request-Method": "PUT", "Access-Control-Request-Headers": "authorization, if-match" } });
+    const pre = await call(`/v1/kv/${ns}/k`, {
+      method: "OPTIONS",
+      token: null,
+      headers: {
+        Origin: "https://app.example",
+        "Access-Control-Request-Method": "PUT",
+        "Access-Control-Request-Headers": "authorization, if-match",
+      },
+    });
     expect(pre.status).toBe(204);
     expect(pre.headers.get("Access-Control-Allow-Methods")).toContain("PUT");
     expect(pre.headers.get("Access-Control-Allow-Headers")?.toLowerCase()).toContain("if-match");
     expect(pre.headers.get("Access-Control-Allow-Origin")).toBe("*");
     expect(pre.headers.get("Access-Control-Max-Age")).toBe("600");
     // Errors too: a browser script must be able to read the problem document and its headers.
-    for (const [path, token] of [[`/v1/kv/${ns}/missing`, undefined], [`/v1/kv/${ns}/k`, "wrong-token"], ["/nowhere", undefined]] as const) {
-      const err = await call(path, { headers: { Origin: "https://app.example" }, ...(token === undefined ? {} : { token }) });
+    for (const [path, token] of [
+      [`/v1/kv/${ns}/missing`, undefined],
+      [`/v1/kv/${ns}/k`, "wrong-token"],
+      ["/nowhere", undefined],
+    ] as const) {
+      const err = await call(path, {
+        headers: { Origin: "https://app.example" },
+        ...(token === undefined ? {} : { token }),
+      });
       expect(err.status, path).toBeGreaterThanOrEqual(400);
       expect(err.headers.get("Access-Control-Allow-Origin"), path).toBe("*");
-      expect(err.headers.get("Access-Control-Expose-Headers"), path).toContain("X-Edgecfg-Revision");
+      expect(err.headers.get("Access-Control-Expose-Headers"), path).toContain(
+        "X-Edgecfg-Revision",
+      );
     }
   });
 
@@ -66,7 +89,11 @@ describe("problem+json everywhere", () => {
   });
 
   it("problem bodies never carry a stack trace", async () => {
-    const res = await SELF.fetch(`${base}/v1/txn`, { method: "POST", headers: { "Content-Type": "application/json", Authorization: "Bearer dev-admin-token" }, body: "[1,2" });
+    const res = await SELF.fetch(`${base}/v1/txn`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Authorization: "Bearer dev-admin-token" },
+      body: "[1,2",
+    });
     const text = await res.text();
     expect(res.status).toBe(400);
     expect(text).not.toMatch(/at .*\.ts:\d+/);
@@ -82,18 +109,31 @@ describe("failures of the backend", () => {
     cluster: () => Promise.reject(error),
   });
   const fetchWith = (router: Router, path: string, init: RequestInit = {}) =>
-    createApp({ router: () => router }).fetch(new Request(base + path, { ...init, headers: { Authorization: "Bearer dev-admin-token", ...init.headers } }),
-      workerEnv, createExecutionContext());
+    createApp({ router: () => router }).fetch(
+      new Request(base + path, {
+        ...init,
+        headers: { Authorization: "Bearer dev-admin-token", ...init.headers },
+      }),
+      workerEnv,
+      createExecutionContext(),
+    );
 
   it("an unexpected exception is a 500 problem without internals", async () => {
-    const res = await fetchWith(failing(new TypeError("secret internals at foo.ts:12")), "/v1/kv/app/k");
+    const res = await fetchWith(
+      failing(new TypeError("secret internals at foo.ts:12")),
+      "/v1/kv/app/k",
+    );
     const p = await problemOf(res);
     expect(p.status).toBe(500);
     expect(JSON.stringify(p)).not.toContain("secret internals");
   });
 
   it("an unavailable backend (an election) is 503 with Retry-After and retryAfter", async () => {
-    const res = await fetchWith(failing(new UnavailableError("shard 0 is electing a leader", 1500)), "/v1/kv/app/k", { method: "PUT", body: "x" });
+    const res = await fetchWith(
+      failing(new UnavailableError("shard 0 is electing a leader", 1500)),
+      "/v1/kv/app/k",
+      { method: "PUT", body: "x" },
+    );
     const p = await problemOf(res);
     expect(p.status).toBe(503);
     expect(p.retryAfter).toBe(2);
@@ -102,11 +142,24 @@ describe("failures of the backend", () => {
   });
 
   it("a misconfigured topology still answers /healthz and the OpenAPI document", async () => {
-    const app = createApp({ router: () => { throw Object.assign(new Error("SHARD_COUNT: must be 1 to 1024"), { name: "TopologyError" }); } });
+    const app = createApp({
+      router: () => {
+        throw Object.assign(new Error("SHARD_COUNT: must be 1 to 1024"), { name: "TopologyError" });
+      },
+    });
     const env = workerEnv;
-    expect((await app.fetch(new Request(`${base}/healthz`), env, createExecutionContext())).status).toBe(200);
-    expect((await app.fetch(new Request(`${base}/v1/openapi.json`), env, createExecutionContext())).status).toBe(200);
-    const res = await app.fetch(new Request(`${base}/v1/kv/app/k`, { headers: { Authorization: "Bearer dev-admin-token" } }), env, createExecutionContext());
+    expect(
+      (await app.fetch(new Request(`${base}/healthz`), env, createExecutionContext())).status,
+    ).toBe(200);
+    expect(
+      (await app.fetch(new Request(`${base}/v1/openapi.json`), env, createExecutionContext()))
+        .status,
+    ).toBe(200);
+    const res = await app.fetch(
+      new Request(`${base}/v1/kv/app/k`, { headers: { Authorization: "Bearer dev-admin-token" } }),
+      env,
+      createExecutionContext(),
+    );
     expect((await problemOf(res)).detail).toContain("SHARD_COUNT");
   });
 });
@@ -119,20 +172,41 @@ describe("service endpoints", () => {
   });
 
   it("GET /v1/openapi.json is OpenAPI 3.1 and documents every endpoint", async () => {
-    const doc = await (await call("/v1/openapi.json", { token: null })).json() as { openapi: string; paths: Record<string, Record<string, unknown>> };
+    const doc = (await (await call("/v1/openapi.json", { token: null })).json()) as {
+      openapi: string;
+      paths: Record<string, Record<string, unknown>>;
+    };
     expect(doc.openapi).toBe("3.1.0");
-    const ops = Object.entries(doc.paths).flatMap(([p, m]) => Object.keys(m).map((k) => `${k.toUpperCase()} ${p}`)).sort();
+    const ops = Object.entries(doc.paths)
+      .flatMap(([p, m]) => Object.keys(m).map((k) => `${k.toUpperCase()} ${p}`))
+      .sort();
     expect(ops).toEqual([
-      "DELETE /v1/kv/{key}", "DELETE /v1/tokens/{id}", "GET /healthz", "GET /v1/cluster", "GET /v1/kv", "GET /v1/kv/{key}",
-      "GET /v1/kv/{key}/history", "GET /v1/ns/{namespace}", "GET /v1/ns/{namespace}/settings", "GET /v1/tokens", "GET /v1/watch",
-      "POST /v1/tokens", "POST /v1/txn", "PUT /v1/kv/{key}", "PUT /v1/ns/{namespace}/settings",
+      "DELETE /v1/kv/{key}",
+      "DELETE /v1/tokens/{id}",
+      "GET /healthz",
+      "GET /v1/cluster",
+      "GET /v1/kv",
+      "GET /v1/kv/{key}",
+      "GET /v1/kv/{key}/history",
+      "GET /v1/ns/{namespace}",
+      "GET /v1/ns/{namespace}/settings",
+      "GET /v1/tokens",
+      "GET /v1/watch",
+      "POST /v1/tokens",
+      "POST /v1/txn",
+      "PUT /v1/kv/{key}",
+      "PUT /v1/ns/{namespace}/settings",
     ]);
     expect(JSON.stringify(doc)).toContain("application/problem+json");
   });
 
   it("GET /v1/cluster lists the ring and each shard's replica", async () => {
     expect((await call("/v1/cluster", { token: null })).status).toBe(401);
-    const status = await (await call("/v1/cluster")).json() as { backend: string; ring: { shards: number }; shards: Array<{ replicas: Array<{ role: string }> }> };
+    const status = (await (await call("/v1/cluster")).json()) as {
+      backend: string;
+      ring: { shards: number };
+      shards: Array<{ replicas: Array<{ role: string }> }>;
+    };
     expect(status.backend).toBe(workerEnv.BACKEND ?? "solo");
     expect(status.shards).toHaveLength(status.ring.shards);
     expect(status.shards[0]!.replicas.length).toBeGreaterThan(0);

@@ -19,11 +19,15 @@ describe("key grammar in URLs", () => {
     await expect400(await put(`Upper/k`, { v: 1 }), "namespace");
     await expect400(await put(`${ns}/sp%20ace`, { v: 1 }), "segment");
     await expect400(await put(`${ns}/bad%ZZ`, { v: 1 }), "percent-encoding");
-    const long = `${ns}/${"a".repeat(128)}/${"b".repeat(128)}/${"c".repeat(128)}/${"d".repeat(128)}`.slice(0, 513);
+    const long =
+      `${ns}/${"a".repeat(128)}/${"b".repeat(128)}/${"c".repeat(128)}/${"d".repeat(128)}`.slice(
+        0,
+        513,
+      );
     expect(long.length).toBe(513);
     await expect400(await put(long, { v: 1 }), "512 bytes");
     await expect400(await put(`${ns}/${"x".repeat(129)}`, { v: 1 }), "{1,128}");
-    const list = await (await call(`/v1/kv?prefix=${ns}/`)).json() as { items: unknown[] };
+    const list = (await (await call(`/v1/kv?prefix=${ns}/`)).json()) as { items: unknown[] };
     expect(list.items).toEqual([]);
   });
 
@@ -56,11 +60,17 @@ describe("key grammar in URLs", () => {
     const ns = freshNs();
     // new URL() removes "/a/.." (RFC 3986 §5.2.4): what arrives is /v1/kv/{ns}/b, a valid key.
     expect(new URL(`http://x/v1/kv/${ns}/a/../b`).pathname).toBe(`/v1/kv/${ns}/b`);
-    const viaTxn = await call("/v1/txn", { method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ success: [{ type: "put", key: `${ns}/../x`, value: 1 }] }) });
+    const viaTxn = await call("/v1/txn", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ success: [{ type: "put", key: `${ns}/../x`, value: 1 }] }),
+    });
     await expect400(viaTxn, '".."');
-    const dot = await call("/v1/txn", { method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ success: [{ type: "put", key: `${ns}/a/./b`, value: 1 }] }) });
+    const dot = await call("/v1/txn", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ success: [{ type: "put", key: `${ns}/a/./b`, value: 1 }] }),
+    });
     await expect400(dot, '"."');
     await expect400(await call(`/v1/kv?prefix=${ns}/a//`), "prefix");
   });

@@ -6,14 +6,21 @@ describe("GET/PUT/DELETE /v1/kv/{key}", () => {
     const ns = freshNs();
     const created = await put(`${ns}/flags`, { a: 1 });
     expect(created.status).toBe(201);
-    const entry = await created.json() as Record<string, unknown>;
-    expect(entry).toMatchObject({ key: `${ns}/flags`, contentType: "application/json", size: 7, version: 1 });
+    const entry = (await created.json()) as Record<string, unknown>;
+    expect(entry).toMatchObject({
+      key: `${ns}/flags`,
+      contentType: "application/json",
+      size: 7,
+      version: 1,
+    });
     expect(created.headers.get("ETag")).toBe(`"r${entry.modRevision}"`);
     expect(created.headers.get("X-Edgecfg-Revision")).toMatch(/^s\d+\.\d+$/);
 
-    const updated = await put(`${ns}/flags`, "hello", { "Content-Type": "text/plain; charset=utf-8" });
+    const updated = await put(`${ns}/flags`, "hello", {
+      "Content-Type": "text/plain; charset=utf-8",
+    });
     expect(updated.status).toBe(200);
-    const e2 = await updated.json() as Record<string, number>;
+    const e2 = (await updated.json()) as Record<string, number>;
     expect(e2.version).toBe(2);
 
     const got = await call(`/v1/kv/${ns}/flags`);
@@ -97,7 +104,9 @@ describe("PUT preconditions", () => {
     expect(again.status).toBe(412);
     expect((await problemOf(again)).entry).toMatchObject({ version: 1 });
     expect((await put(`${ns}/k`, { v: 2 }, { "If-None-Match": '"r1"' })).status).toBe(400);
-    expect((await put(`${ns}/k`, { v: 2 }, { "If-None-Match": "*", "If-Match": "*" })).status).toBe(400);
+    expect((await put(`${ns}/k`, { v: 2 }, { "If-None-Match": "*", "If-Match": "*" })).status).toBe(
+      400,
+    );
   });
 
   it("an ETag never repeats across delete and re-create (no ABA)", async () => {
@@ -107,7 +116,7 @@ describe("PUT preconditions", () => {
     const e2 = (await put(`${ns}/k`, { v: 1 })).headers.get("ETag")!;
     expect(e2).not.toBe(e1);
     expect((await put(`${ns}/k`, { v: 2 }, { "If-Match": e1 })).status).toBe(412);
-    const meta = await (await call(`/v1/kv/${ns}/k?meta`)).json() as { version: number };
+    const meta = (await (await call(`/v1/kv/${ns}/k?meta`)).json()) as { version: number };
     expect(meta.version).toBe(1);
   });
 });
@@ -121,9 +130,16 @@ describe("DELETE preconditions", () => {
     expect(stale.status).toBe(412);
     expect((await problemOf(stale)).currentETag).toMatch(/^"r\d+"$/);
     const current = (await call(`/v1/kv/${ns}/k`)).headers.get("ETag")!;
-    expect((await call(`/v1/kv/${ns}/k`, { method: "DELETE", headers: { "If-Match": current } })).status).toBe(204);
-    expect((await call(`/v1/kv/${ns}/k`, { method: "DELETE", headers: { "If-Match": "*" } })).status).toBe(412);
-    expect((await call(`/v1/kv/${ns}/k`, { method: "DELETE", headers: { "If-Match": `W/${current}` } })).status).toBe(400);
+    expect(
+      (await call(`/v1/kv/${ns}/k`, { method: "DELETE", headers: { "If-Match": current } })).status,
+    ).toBe(204);
+    expect(
+      (await call(`/v1/kv/${ns}/k`, { method: "DELETE", headers: { "If-Match": "*" } })).status,
+    ).toBe(412);
+    expect(
+      (await call(`/v1/kv/${ns}/k`, { method: "DELETE", headers: { "If-Match": `W/${current}` } }))
+        .status,
+    ).toBe(400);
   });
 });
 
@@ -137,15 +153,20 @@ describe("bodies", () => {
     expect(badPlus.status).toBe(400);
     expect((await call(`/v1/kv/${ns}/k`)).status).toBe(404);
     const bin = new Uint8Array([0, 255, 1, 254]);
-    expect((await put(`${ns}/bin`, bin, { "Content-Type": "application/octet-stream" })).status).toBe(201);
+    expect(
+      (await put(`${ns}/bin`, bin, { "Content-Type": "application/octet-stream" })).status,
+    ).toBe(201);
     const got = await call(`/v1/kv/${ns}/bin`);
     expect(new Uint8Array(await got.arrayBuffer())).toEqual(bin);
-    for (let i = 0; i < 2; i++) { // stale: from a replica, then from the isolate cache
+    for (let i = 0; i < 2; i++) {
+      // stale: from a replica, then from the isolate cache
       const stale = await call(`/v1/kv/${ns}/bin?consistency=stale`);
       expect(new Uint8Array(await stale.arrayBuffer())).toEqual(bin);
     }
     expect((await put(`${ns}/none`, "x")).status).toBe(201);
-    expect((await call(`/v1/kv/${ns}/none`)).headers.get("Content-Type")).toMatch(/^text\/plain|^application\/octet-stream/);
+    expect((await call(`/v1/kv/${ns}/none`)).headers.get("Content-Type")).toMatch(
+      /^text\/plain|^application\/octet-stream/,
+    );
   });
 
   it("413 over 1 MiB, by Content-Length and by the bytes actually sent; nothing is written", async () => {
@@ -160,10 +181,16 @@ describe("bodies", () => {
         controller.close();
       },
     });
-    const chunked = await call(`/v1/kv/${ns}/big`, { method: "PUT", body: stream, headers: { "Content-Type": "application/octet-stream" } });
+    const chunked = await call(`/v1/kv/${ns}/big`, {
+      method: "PUT",
+      body: stream,
+      headers: { "Content-Type": "application/octet-stream" },
+    });
     expect(chunked.status).toBe(413);
     expect((await call(`/v1/kv/${ns}/big`)).status).toBe(404);
-    const exact = await put(`${ns}/big`, new Uint8Array(1024 * 1024), { "Content-Type": "application/octet-stream" });
+    const exact = await put(`${ns}/big`, new Uint8Array(1024 * 1024), {
+      "Content-Type": "application/octet-stream",
+    });
     expect(exact.status).toBe(201);
   });
 });
@@ -174,28 +201,45 @@ describe("?meta, ?revision and history", () => {
     await put(`${ns}/k`, "abc", { "Content-Type": "text/plain" });
     const res = await call(`/v1/kv/${ns}/k?meta`);
     expect(res.headers.get("Content-Type")).toContain("application/json");
-    const meta = await res.json() as Record<string, unknown>;
-    expect(Object.keys(meta).sort()).toEqual(["contentType", "createRevision", "key", "modRevision", "size", "updatedAt", "version"]);
+    const meta = (await res.json()) as Record<string, unknown>;
+    expect(Object.keys(meta).sort()).toEqual([
+      "contentType",
+      "createRevision",
+      "key",
+      "modRevision",
+      "size",
+      "updatedAt",
+      "version",
+    ]);
     expect(meta).toMatchObject({ key: `${ns}/k`, contentType: "text/plain", size: 3, version: 1 });
     expect(new Date(meta.updatedAt as string).getTime()).toBeGreaterThan(0);
   });
 
   it("?revision=N reads an old version; history lists versions newest first", async () => {
     const ns = freshNs();
-    const r1 = (await (await put(`${ns}/k`, { v: 1 })).json() as { modRevision: number }).modRevision;
+    const r1 = ((await (await put(`${ns}/k`, { v: 1 })).json()) as { modRevision: number })
+      .modRevision;
     await put(`${ns}/k`, { v: 2 });
     await call(`/v1/kv/${ns}/k`, { method: "DELETE" });
     await put(`${ns}/k`, { v: 3 });
     expect(await (await call(`/v1/kv/${ns}/k?revision=${r1}`)).json()).toEqual({ v: 1 });
-    const h = await (await call(`/v1/kv/${ns}/k/history`)).json() as { items: Array<{ version: number; deleted: boolean }> };
-    expect(h.items.map((i) => [i.version, i.deleted])).toEqual([[1, false], [0, true], [2, false], [1, false]]);
+    const h = (await (await call(`/v1/kv/${ns}/k/history`)).json()) as {
+      items: Array<{ version: number; deleted: boolean }>;
+    };
+    expect(h.items.map((i) => [i.version, i.deleted])).toEqual([
+      [1, false],
+      [0, true],
+      [2, false],
+      [1, false],
+    ]);
     expect((await call(`/v1/kv/${ns}/k?revision=abc`)).status).toBe(400);
     expect((await call(`/v1/kv/${freshNs()}/none/history`)).status).toBe(404);
   });
 
   it("410 once the version at ?revision is compacted (100 versions per key are kept)", async () => {
     const ns = freshNs();
-    const first = (await (await put(`${ns}/k`, { v: 0 })).json() as { modRevision: number }).modRevision;
+    const first = ((await (await put(`${ns}/k`, { v: 0 })).json()) as { modRevision: number })
+      .modRevision;
     for (let i = 1; i <= 101; i++) await put(`${ns}/k`, { v: i });
     const res = await call(`/v1/kv/${ns}/k?revision=${first}`);
     expect(res.status).toBe(410);

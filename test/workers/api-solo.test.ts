@@ -14,7 +14,9 @@ const router = new SoloRouter(env);
 function solo(path: string, init: RequestInit = {}): Promise<Response> {
   const headers = new Headers(init.headers);
   headers.set("Authorization", `Bearer ${adminToken}`);
-  return Promise.resolve(app.fetch(new Request(base + path, { ...init, headers }), env, createExecutionContext()));
+  return Promise.resolve(
+    app.fetch(new Request(base + path, { ...init, headers }), env, createExecutionContext()),
+  );
 }
 
 const listing = async (ns: string) => (await solo(`/v1/kv?prefix=${ns}/&values=true`)).json();
@@ -29,13 +31,19 @@ describe("SoloShardDO durability", () => {
     const json = { "Content-Type": "application/json" };
     await solo(`/v1/kv/${ns}/a`, { method: "PUT", headers: json, body: '{"v":1}' });
     await solo(`/v1/kv/${ns}/a`, { method: "PUT", headers: json, body: '{"v":2}' });
-    await solo(`/v1/kv/${ns}/b`, { method: "PUT", headers: { "Content-Type": "text/plain" }, body: "bee" });
+    await solo(`/v1/kv/${ns}/b`, {
+      method: "PUT",
+      headers: { "Content-Type": "text/plain" },
+      body: "bee",
+    });
     await solo(`/v1/kv/${ns}/b`, { method: "DELETE" });
     const before = await listing(ns);
     expect((before as { items: unknown[] }).items).toHaveLength(1);
     await evictDurableObject(stubFor(ns));
     expect(await listing(ns)).toEqual(before);
-    expect((await (await solo(`/v1/kv/${ns}/a?meta`)).json() as { version: number }).version).toBe(2);
+    expect(
+      ((await (await solo(`/v1/kv/${ns}/a?meta`)).json()) as { version: number }).version,
+    ).toBe(2);
   });
 
   it("snapshots every N commands, deletes the log before it, and restores from snapshot + log", async () => {
@@ -43,12 +51,20 @@ describe("SoloShardDO durability", () => {
     const stub = stubFor(ns);
     await runInDurableObject(stub, async (instance: SoloShardDO) => {
       for (let i = 0; i < soloLimits.snapshotEveryCommands + 5; i++) {
-        await instance.write({ type: "put", key: `${ns}/k${i % 10}`, value: new TextEncoder().encode(String(i)), contentType: "text/plain", atMs: Date.now() });
+        await instance.write({
+          type: "put",
+          key: `${ns}/k${i % 10}`,
+          value: new TextEncoder().encode(String(i)),
+          contentType: "text/plain",
+          atMs: Date.now(),
+        });
       }
     });
     const counts = await runInDurableObject(stub, (_: SoloShardDO, state) => ({
       log: state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM log").one().n,
-      chunks: state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM snapshot_chunk").one().n,
+      chunks: state.storage.sql
+        .exec<{ n: number }>("SELECT count(*) AS n FROM snapshot_chunk")
+        .one().n,
     }));
     expect(counts.chunks).toBeGreaterThan(0);
     expect(counts.log).toBeLessThan(soloLimits.snapshotEveryCommands);
@@ -63,7 +79,11 @@ describe("SoloShardDO durability", () => {
     const waiting = router.waitForChange(ns, { afterRevision: 0, timeoutMs: 10_000 });
     await solo(`/v1/kv/${ns}/k`, { method: "PUT", body: "x" });
     expect((await waiting).changed).toBe(true);
-    const timedOut = await router.waitForChange(ns, { key: `${ns}/other`, afterRevision: 1e9, timeoutMs: 50 });
+    const timedOut = await router.waitForChange(ns, {
+      key: `${ns}/other`,
+      afterRevision: 1e9,
+      timeoutMs: 50,
+    });
     expect(timedOut.changed).toBe(false);
   });
 });

@@ -3,7 +3,11 @@ import { describe, expect, it } from "vitest";
 import { call, freshNs, problemOf, put } from "./api/helpers.ts";
 
 function txn(body: unknown, headers: Record<string, string> = {}) {
-  return call("/v1/txn", { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body: JSON.stringify(body) });
+  return call("/v1/txn", {
+    method: "POST",
+    headers: { "Content-Type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  });
 }
 
 type TxnBody = { succeeded: boolean; revision: number; results: Array<Record<string, unknown>> };
@@ -11,35 +15,47 @@ type TxnBody = { succeeded: boolean; revision: number; results: Array<Record<str
 describe("POST /v1/txn", () => {
   it("runs success when every compare holds, failure otherwise, atomically", async () => {
     const ns = freshNs();
-    const e = await (await put(`${ns}/a`, { n: 1 })).json() as { modRevision: number };
+    const e = (await (await put(`${ns}/a`, { n: 1 })).json()) as { modRevision: number };
     const ok = await txn({
-      compare: [{ key: `${ns}/a`, target: "modRevision", op: "=", value: e.modRevision },
-        { key: `${ns}/b`, target: "exists", op: "=", value: false }],
-      success: [{ type: "put", key: `${ns}/a`, value: { n: 2 } }, { type: "put", key: `${ns}/b`, value: "bee", contentType: "text/plain" },
-        { type: "get", key: `${ns}/a` }],
+      compare: [
+        { key: `${ns}/a`, target: "modRevision", op: "=", value: e.modRevision },
+        { key: `${ns}/b`, target: "exists", op: "=", value: false },
+      ],
+      success: [
+        { type: "put", key: `${ns}/a`, value: { n: 2 } },
+        { type: "put", key: `${ns}/b`, value: "bee", contentType: "text/plain" },
+        { type: "get", key: `${ns}/a` },
+      ],
       failure: [{ type: "get", key: `${ns}/a` }],
     });
     expect(ok.status).toBe(200);
     expect(ok.headers.get("X-Edgecfg-Revision")).toMatch(/^s\d+\.\d+$/);
-    const body = await ok.json() as TxnBody;
+    const body = (await ok.json()) as TxnBody;
     expect(body.succeeded).toBe(true);
     expect(body.results.map((r) => r.type)).toEqual(["put", "put", "get"]);
     expect(body.results[2]!.value).toEqual({ n: 2 });
     expect(await (await call(`/v1/kv/${ns}/b`)).text()).toBe("bee");
 
-    const failed = await (await txn({
-      compare: [{ key: `${ns}/a`, target: "version", op: "<", value: 2 }],
-      success: [{ type: "delete", key: `${ns}/a` }],
-      failure: [{ type: "get", key: `${ns}/a` }, { type: "get", key: `${ns}/zzz` }],
-    })).json() as TxnBody;
+    const failed = (await (
+      await txn({
+        compare: [{ key: `${ns}/a`, target: "version", op: "<", value: 2 }],
+        success: [{ type: "delete", key: `${ns}/a` }],
+        failure: [
+          { type: "get", key: `${ns}/a` },
+          { type: "get", key: `${ns}/zzz` },
+        ],
+      })
+    ).json()) as TxnBody;
     expect(failed.succeeded).toBe(false);
     expect(failed.results[0]!.value).toEqual({ n: 2 });
     expect(failed.results[1]!.entry).toBeNull();
 
-    const byValue = await (await txn({
-      compare: [{ key: `${ns}/b`, target: "value", op: "=", valueBase64: btoa("bee") }],
-      success: [{ type: "delete", key: `${ns}/b` }],
-    })).json() as TxnBody;
+    const byValue = (await (
+      await txn({
+        compare: [{ key: `${ns}/b`, target: "value", op: "=", valueBase64: btoa("bee") }],
+        success: [{ type: "delete", key: `${ns}/b` }],
+      })
+    ).json()) as TxnBody;
     expect(byValue.succeeded).toBe(true);
     expect((await call(`/v1/kv/${ns}/b`)).status).toBe(404);
   });
@@ -47,7 +63,12 @@ describe("POST /v1/txn", () => {
   it("422 across namespaces, and nothing is written", async () => {
     const a = freshNs();
     const b = freshNs();
-    const res = await txn({ success: [{ type: "put", key: `${a}/x`, value: 1 }, { type: "put", key: `${b}/y`, value: 2 }] });
+    const res = await txn({
+      success: [
+        { type: "put", key: `${a}/x`, value: 1 },
+        { type: "put", key: `${b}/y`, value: 2 },
+      ],
+    });
     expect(res.status).toBe(422);
     const p = await problemOf(res);
     expect(p.detail).toContain("spans namespaces");
@@ -58,15 +79,45 @@ describe("POST /v1/txn", () => {
 
   it("rejects bad bodies with 400/415 naming the problem", async () => {
     const ns = freshNs();
-    const notJson = await call("/v1/txn", { method: "POST", headers: { "Content-Type": "application/json" }, body: "{" });
+    const notJson = await call("/v1/txn", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: "{",
+    });
     expect((await problemOf(notJson)).detail).toContain("does not parse");
-    expect((await call("/v1/txn", { method: "POST", headers: { "Content-Type": "text/plain" }, body: "{}" })).status).toBe(415);
+    expect(
+      (
+        await call("/v1/txn", {
+          method: "POST",
+          headers: { "Content-Type": "text/plain" },
+          body: "{}",
+        })
+      ).status,
+    ).toBe(415);
     expect((await problemOf(await txn({}))).detail).toContain("names no key");
-    expect((await problemOf(await txn({ success: [{ type: "put", key: `${ns}/x` }] }))).detail).toContain("exactly one of value");
-    expect((await problemOf(await txn({ success: [{ type: "frobnicate", key: `${ns}/x` }] }))).status).toBe(400);
+    expect(
+      (await problemOf(await txn({ success: [{ type: "put", key: `${ns}/x` }] }))).detail,
+    ).toContain("exactly one of value");
+    expect(
+      (await problemOf(await txn({ success: [{ type: "frobnicate", key: `${ns}/x` }] }))).status,
+    ).toBe(400);
     expect((await problemOf(await txn({ success: [], extra: 1 }))).detail).toContain("extra");
-    expect((await problemOf(await txn({ compare: [{ key: `${ns}/x`, target: "version", op: "~", value: 1 }] }))).status).toBe(400);
-    expect((await problemOf(await txn({ success: [{ type: "put", key: `${ns}/x`, value: 1, contentType: "text/plain" }] }))).detail).toContain("string");
+    expect(
+      (
+        await problemOf(
+          await txn({ compare: [{ key: `${ns}/x`, target: "version", op: "~", value: 1 }] }),
+        )
+      ).status,
+    ).toBe(400);
+    expect(
+      (
+        await problemOf(
+          await txn({
+            success: [{ type: "put", key: `${ns}/x`, value: 1, contentType: "text/plain" }],
+          }),
+        )
+      ).detail,
+    ).toContain("string");
     const many = Array.from({ length: 129 }, (_, i) => ({ type: "get", key: `${ns}/k${i}` }));
     expect((await problemOf(await txn({ success: many }))).detail).toContain("128");
   });
@@ -82,20 +133,28 @@ describe("Idempotency-Key", () => {
     expect(retry.status).toBe(201);
     expect(retry.headers.get("Idempotent-Replayed")).toBe("true");
     expect(await retry.json()).toEqual(firstBody);
-    const meta = await (await call(`/v1/kv/${ns}/k?meta`)).json() as { version: number };
+    const meta = (await (await call(`/v1/kv/${ns}/k?meta`)).json()) as { version: number };
     expect(meta.version).toBe(1);
   });
 
   it("a retried DELETE and txn return the first outcome", async () => {
     const ns = freshNs();
     await put(`${ns}/k`, { v: 1 });
-    expect((await call(`/v1/kv/${ns}/k`, { method: "DELETE", headers: { "Idempotency-Key": "del-1" } })).status).toBe(204);
-    expect((await call(`/v1/kv/${ns}/k`, { method: "DELETE", headers: { "Idempotency-Key": "del-1" } })).status).toBe(204);
+    expect(
+      (await call(`/v1/kv/${ns}/k`, { method: "DELETE", headers: { "Idempotency-Key": "del-1" } }))
+        .status,
+    ).toBe(204);
+    expect(
+      (await call(`/v1/kv/${ns}/k`, { method: "DELETE", headers: { "Idempotency-Key": "del-1" } }))
+        .status,
+    ).toBe(204);
     const body = { success: [{ type: "put", key: `${ns}/counter`, value: 1 }] };
-    const t1 = await (await txn(body, { "Idempotency-Key": "txn-1" })).json() as TxnBody;
-    const t2 = await (await txn(body, { "Idempotency-Key": "txn-1" })).json() as TxnBody;
+    const t1 = (await (await txn(body, { "Idempotency-Key": "txn-1" })).json()) as TxnBody;
+    const t2 = (await (await txn(body, { "Idempotency-Key": "txn-1" })).json()) as TxnBody;
     expect(t2).toEqual(t1);
-    expect((await (await call(`/v1/kv/${ns}/counter?meta`)).json() as { version: number }).version).toBe(1);
+    expect(
+      ((await (await call(`/v1/kv/${ns}/counter?meta`)).json()) as { version: number }).version,
+    ).toBe(1);
   });
 
   it("reusing a key for a different request is 422; malformed keys are 400", async () => {
@@ -103,7 +162,9 @@ describe("Idempotency-Key", () => {
     await put(`${ns}/k`, { v: 1 }, { "Idempotency-Key": "same" });
     const other = await put(`${ns}/k`, { v: 2 }, { "Idempotency-Key": "same" });
     expect(other.status).toBe(422);
-    expect((await put(`${ns}/k`, { v: 2 }, { "Idempotency-Key": "x".repeat(256) })).status).toBe(400);
+    expect((await put(`${ns}/k`, { v: 2 }, { "Idempotency-Key": "x".repeat(256) })).status).toBe(
+      400,
+    );
     expect((await put(`${ns}/k`, { v: 2 }, { "Idempotency-Key": "has space" })).status).toBe(400);
   });
 });

@@ -22,7 +22,9 @@ describe("?wait= long polls", () => {
     const ns = freshNs();
     const e1 = (await put(`${ns}/k`, { v: 1 })).headers.get("ETag")!;
     const e2 = (await put(`${ns}/k`, { v: 2 })).headers.get("ETag")!;
-    expect((await call(`/v1/kv/${ns}/k?wait=30s`, { headers: { "If-None-Match": e1 } })).status).toBe(200);
+    expect(
+      (await call(`/v1/kv/${ns}/k?wait=30s`, { headers: { "If-None-Match": e1 } })).status,
+    ).toBe(200);
     const timedOut = await call(`/v1/kv/${ns}/k?wait=300ms`, { headers: { "If-None-Match": e2 } });
     expect(timedOut.status).toBe(304);
     expect(timedOut.headers.get("ETag")).toBe(e2);
@@ -47,7 +49,10 @@ describe("?wait= long polls", () => {
     await put(`${ns}/b`, 2);
     const res = await polling;
     expect(res.status).toBe(200);
-    expect((await res.json() as { entries: Record<string, unknown> }).entries).toEqual({ a: 1, b: 2 });
+    expect(((await res.json()) as { entries: Record<string, unknown> }).entries).toEqual({
+      a: 1,
+      b: 2,
+    });
   });
 
   it("rejects waits over 60 s, malformed durations and wait with revision", async () => {

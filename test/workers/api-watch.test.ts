@@ -2,7 +2,11 @@
 import { describe, expect, it } from "vitest";
 import { call, freshNs, problemOf, put } from "./api/helpers.ts";
 
-interface Sse { event: string; data: Record<string, unknown>; id?: string }
+interface Sse {
+  event: string;
+  data: Record<string, unknown>;
+  id?: string;
+}
 
 /** Reads events until `stop` says so (or `max` events), then cancels the stream. */
 async function collect(res: Response, stop: (events: Sse[]) => boolean, max = 50): Promise<Sse[]> {
@@ -40,7 +44,8 @@ const kinds = (events: Sse[]) => events.filter((e) => e.event !== "progress");
 describe("GET /v1/watch", () => {
   it("streams history from fromRevision, then live changes, with ids for Last-Event-ID", async () => {
     const ns = freshNs();
-    const first = (await (await put(`${ns}/a`, { v: 1 })).json() as { modRevision: number }).modRevision;
+    const first = ((await (await put(`${ns}/a`, { v: 1 })).json()) as { modRevision: number })
+      .modRevision;
     await put(`${ns}/b`, "text", { "Content-Type": "text/plain" });
     await put(`${freshNs()}/elsewhere`, 1);
     const res = await call(`/v1/watch?prefix=${ns}/&fromRevision=${first}`);
@@ -53,14 +58,20 @@ describe("GET /v1/watch", () => {
     const events = await collect(res, (es) => kinds(es).length >= 3);
     await live;
     const changes = kinds(events);
-    expect(changes.map((e) => [e.event, e.data.key])).toEqual([["put", `${ns}/a`], ["put", `${ns}/b`], ["delete", `${ns}/a`]]);
+    expect(changes.map((e) => [e.event, e.data.key])).toEqual([
+      ["put", `${ns}/a`],
+      ["put", `${ns}/b`],
+      ["delete", `${ns}/a`],
+    ]);
     expect(changes[0]!.data.value).toEqual({ v: 1 });
     expect(changes[1]!.data.value).toEqual({ contentType: "text/plain", base64: btoa("text") });
     expect(changes[0]!.id).toBe(String(first));
     expect(events[0]!.event).toBe("progress");
 
     // Resume after the first event: only the later ones come again.
-    const resumed = await call(`/v1/watch?prefix=${ns}/`, { headers: { "Last-Event-ID": changes[0]!.id! } });
+    const resumed = await call(`/v1/watch?prefix=${ns}/`, {
+      headers: { "Last-Event-ID": changes[0]!.id! },
+    });
     const again = kinds(await collect(resumed, (es) => kinds(es).length >= 2));
     expect(again.map((e) => e.event)).toEqual(["put", "delete"]);
   });
@@ -88,7 +99,13 @@ describe("GET /v1/watch", () => {
     expect((await call(`/v1/watch`)).status).toBe(400);
     expect((await call(`/v1/watch?prefix=${ns}`)).status).toBe(400);
     expect((await call(`/v1/watch?prefix=${ns}/&fromRevision=-1`)).status).toBe(400);
-    expect((await problemOf(await call(`/v1/watch?prefix=${ns}/`, { headers: { "Last-Event-ID": "abc" } }))).detail).toContain("Last-Event-ID");
+    expect(
+      (
+        await problemOf(
+          await call(`/v1/watch?prefix=${ns}/`, { headers: { "Last-Event-ID": "abc" } }),
+        )
+      ).detail,
+    ).toContain("Last-Event-ID");
     expect((await call(`/v1/watch?prefix=${ns}/`, { token: null })).status).toBe(401);
   });
 });

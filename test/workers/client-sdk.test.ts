@@ -1,12 +1,22 @@
 // The SDK against the real Worker in workerd: SELF.fetch is the client's fetch.
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
-import { ConflictError, createClient, ForbiddenError, NotFoundError, UnavailableError, type FetchLike, type WatchEvent } from "../../src/client/index.ts";
+import {
+  ConflictError,
+  createClient,
+  ForbiddenError,
+  NotFoundError,
+  UnavailableError,
+  type FetchLike,
+  type WatchEvent,
+} from "../../src/client/index.ts";
 
 const adminToken = (env as { ADMIN_TOKEN?: string }).ADMIN_TOKEN ?? "";
 if (!adminToken) {
-  throw new Error('the SDK tests need an ADMIN_TOKEN binding: add miniflare: { bindings: { ADMIN_TOKEN: "dev-admin-token" } } ' +
-    "to cloudflareTest() in vitest.config.ts");
+  throw new Error(
+    'the SDK tests need an ADMIN_TOKEN binding: add miniflare: { bindings: { ADMIN_TOKEN: "dev-admin-token" } } ' +
+      "to cloudflareTest() in vitest.config.ts",
+  );
 }
 const base = "http://edgecfg.test";
 
@@ -72,8 +82,11 @@ describe("SDK against the Worker", () => {
     const ns = freshNs();
     const key = `${ns}/counter`;
     const workers = 8;
-    await Promise.all(Array.from({ length: workers }, () =>
-      client().update<number>(key, (n) => (n ?? 0) + 1, { attemptsMax: 100 })));
+    await Promise.all(
+      Array.from({ length: workers }, () =>
+        client().update<number>(key, (n) => (n ?? 0) + 1, { attemptsMax: 100 }),
+      ),
+    );
     expect(await client().getJSON(key)).toBe(workers);
     const history = await client().history(key);
     expect(history[0]!.version).toBe(workers);
@@ -107,7 +120,10 @@ describe("SDK against the Worker", () => {
     expect(bundle.entries.x).toEqual({ v: 2 });
     const result = await c.txn({
       compare: [{ key: `${ns}/x`, target: "version", op: "=", value: 2 }],
-      success: [{ type: "put", key: `${ns}/y`, value: 1 }, { type: "delete", key: `${ns}/bin` }],
+      success: [
+        { type: "put", key: `${ns}/y`, value: 1 },
+        { type: "delete", key: `${ns}/bin` },
+      ],
     });
     expect(result.succeeded).toBe(true);
     expect(Object.keys((await c.bundle(ns)).entries).sort()).toEqual(["x", "y"]);
@@ -130,20 +146,32 @@ describe("SDK against the Worker", () => {
     const ns = freshNs();
     const admin = client();
     await admin.put(`${ns}/k`, "v");
-    const minted = await admin.tokens.create({ scopes: [{ namespaces: [ns], ops: ["read"] }], expiresInSeconds: 3600 });
+    const minted = await admin.tokens.create({
+      scopes: [{ namespaces: [ns], ops: ["read"] }],
+      expiresInSeconds: 3600,
+    });
     const reader = client(undefined, minted.token);
     expect(await reader.getText(`${ns}/k`)).toBe("v");
     await expect(reader.put(`${ns}/k`, "w")).rejects.toBeInstanceOf(ForbiddenError);
     expect((await admin.tokens.list()).some((t) => t.id === minted.id)).toBe(true);
     await admin.tokens.revoke(minted.id);
-    await expect(client(undefined, minted.token).getText(`${ns}/k`)).rejects.toMatchObject({ status: 401 });
+    await expect(client(undefined, minted.token).getText(`${ns}/k`)).rejects.toMatchObject({
+      status: 401,
+    });
   });
 
   it("offline start: serves the fallback when the store is unreachable, and says it is stale", async () => {
     const onStale = vi.fn();
     const down: FetchLike = () => Promise.reject(new TypeError("network down"));
     const fallback = { namespace: "offline", revision: 3, entries: { flags: { beta: false } } };
-    const c = createClient({ url: base, fetch: down, fallback, onStale, attemptsMax: 2, backoff: { baseDelayMs: 1, delayMsMax: 2 } });
+    const c = createClient({
+      url: base,
+      fetch: down,
+      fallback,
+      onStale,
+      attemptsMax: 2,
+      backoff: { baseDelayMs: 1, delayMsMax: 2 },
+    });
     expect(await c.getJSON("offline/flags")).toEqual({ beta: false });
     expect((await c.bundle("offline")).revision).toBe(3);
     expect(onStale).toHaveBeenCalledTimes(2);
@@ -153,7 +181,8 @@ describe("SDK against the Worker", () => {
   it("serves the last good value from its cache when the store goes away", async () => {
     const ns = freshNs();
     let up = true;
-    const flaky: FetchLike = (input, init) => (up ? SELF.fetch(new Request(input, init)) : Promise.reject(new TypeError("down")));
+    const flaky: FetchLike = (input, init) =>
+      up ? SELF.fetch(new Request(input, init)) : Promise.reject(new TypeError("down"));
     const onStale = vi.fn();
     const c = createClient({ url: base, token: adminToken, fetch: flaky, onStale, attemptsMax: 1 });
     await c.put(`${ns}/k`, "cached");
@@ -165,7 +194,11 @@ describe("SDK against the Worker", () => {
 
 describe("watch against the Worker", () => {
   /** Collects `count` events, then stops the watch. */
-  async function take(events: AsyncGenerator<WatchEvent>, count: number, controller: AbortController): Promise<WatchEvent[]> {
+  async function take(
+    events: AsyncGenerator<WatchEvent>,
+    count: number,
+    controller: AbortController,
+  ): Promise<WatchEvent[]> {
     const out: WatchEvent[] = [];
     for await (const e of events) {
       out.push(e);
@@ -173,7 +206,10 @@ describe("watch against the Worker", () => {
     }
     return out;
   }
-  const keysOf = (events: WatchEvent[]) => events.map((e) => (e.type === "resync" ? "resync" : `${e.type}:${e.key.split("/")[1]}@${e.modRevision}`));
+  const keysOf = (events: WatchEvent[]) =>
+    events.map((e) =>
+      e.type === "resync" ? "resync" : `${e.type}:${e.key.split("/")[1]}@${e.modRevision}`,
+    );
 
   it("resumes after the caller stops and restarts: nothing missed, nothing twice", async () => {
     const c = client();
@@ -181,13 +217,21 @@ describe("watch against the Worker", () => {
     const first = await c.put(`${ns}/a`, 1);
     await c.put(`${ns}/b`, 2);
     const stop = new AbortController();
-    const seen = await take(c.watch({ prefix: `${ns}/`, fromRevision: first.entry.modRevision, signal: stop.signal }), 2, stop);
+    const seen = await take(
+      c.watch({ prefix: `${ns}/`, fromRevision: first.entry.modRevision, signal: stop.signal }),
+      2,
+      stop,
+    );
     // While nobody watches, more changes commit.
     await c.delete(`${ns}/a`);
     await c.put(`${ns}/c`, 3);
     const last = seen.at(-1) as { modRevision: number };
     const again = new AbortController();
-    const rest = await take(c.watch({ prefix: `${ns}/`, fromRevision: last.modRevision + 1, signal: again.signal }), 2, again);
+    const rest = await take(
+      c.watch({ prefix: `${ns}/`, fromRevision: last.modRevision + 1, signal: again.signal }),
+      2,
+      again,
+    );
     const all = keysOf([...seen, ...rest]);
     expect(all.map((s) => s.split("@")[0])).toEqual(["put:a", "put:b", "delete:a", "put:c"]);
     expect(new Set(all).size).toBe(4);
@@ -204,13 +248,20 @@ describe("watch against the Worker", () => {
     const first = (await events.next()).value!;
     expect(first).toMatchObject({ type: "resync" });
     const entries = (first as { entries: { key: string; value?: unknown }[] }).entries;
-    expect(entries.map((e) => [e.key.split("/")[1], e.value])).toEqual([["cold", "x"], ["hot", 104]]);
+    expect(entries.map((e) => [e.key.split("/")[1], e.value])).toEqual([
+      ["cold", "x"],
+      ["hot", 104],
+    ]);
     // Written after the resync: the next event, once.
     const after = await c.put(`${ns}/new`, true);
     const second = (await events.next()).value!;
     stop.abort();
     await events.return(undefined);
-    expect(second).toMatchObject({ type: "put", key: `${ns}/new`, modRevision: after.entry.modRevision });
+    expect(second).toMatchObject({
+      type: "put",
+      key: `${ns}/new`,
+      modRevision: after.entry.modRevision,
+    });
   });
 
   it("survives dropped connections on its own (Last-Event-ID), delivering each change once", async () => {
@@ -224,17 +275,42 @@ describe("watch against the Worker", () => {
       if (!req.url.includes("/v1/watch") || !res.body) return res;
       opened.push(req.headers.get("last-event-id"));
       if (opened.length > 7) return res;
-      return new Response(cutAfterEvents(res.body, 2), { status: res.status, headers: res.headers });
+      return new Response(cutAfterEvents(res.body, 2), {
+        status: res.status,
+        headers: res.headers,
+      });
     };
     const writer = client();
     const watcher = client(cutting);
     const start = await writer.put(`${ns}/k0`, 0);
     for (let i = 1; i < 6; i++) await writer.put(`${ns}/k${i}`, i);
-    await writer.txn({ success: [{ type: "put", key: `${ns}/t1`, value: 1 }, { type: "put", key: `${ns}/t2`, value: 2 }] });
+    await writer.txn({
+      success: [
+        { type: "put", key: `${ns}/t1`, value: 1 },
+        { type: "put", key: `${ns}/t2`, value: 2 },
+      ],
+    });
     const stop = new AbortController();
-    const events = await take(watcher.watch({ prefix: `${ns}/`, fromRevision: start.entry.modRevision, signal: stop.signal }), 8, stop);
+    const events = await take(
+      watcher.watch({
+        prefix: `${ns}/`,
+        fromRevision: start.entry.modRevision,
+        signal: stop.signal,
+      }),
+      8,
+      stop,
+    );
     const keys = keysOf(events).map((s) => s.split("@")[0]);
-    expect(keys).toEqual(["put:k0", "put:k1", "put:k2", "put:k3", "put:k4", "put:k5", "put:t1", "put:t2"]);
+    expect(keys).toEqual([
+      "put:k0",
+      "put:k1",
+      "put:k2",
+      "put:k3",
+      "put:k4",
+      "put:k5",
+      "put:t1",
+      "put:t2",
+    ]);
     expect(opened.length).toBe(8);
     // Each reconnect resumed from the last complete revision; the txn's revision was asked twice.
     const revisions = events.map((e) => (e as { modRevision: number }).modRevision);
@@ -246,7 +322,10 @@ describe("watch against the Worker", () => {
  * Passes an SSE stream through until `count` events went by, then fails like a lost connection.
  * The failure comes on the pull after the last event: erroring a stream drops what is queued.
  */
-function cutAfterEvents(body: ReadableStream<Uint8Array>, count: number): ReadableStream<Uint8Array> {
+function cutAfterEvents(
+  body: ReadableStream<Uint8Array>,
+  count: number,
+): ReadableStream<Uint8Array> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
   const encoder = new TextEncoder();

@@ -21,14 +21,19 @@ describe("batching", { timeout: 30_000 }, () => {
     const writes = 100;
     const started = Date.now();
     for (let i = 0; i < writes; i++) {
-      const answer = await g.stubs[leader]!.propose(g.addrs[leader]!, putCommand(`ns/k${i % 10}`, `v${i}`));
+      const answer = await g.stubs[leader]!.propose(
+        g.addrs[leader]!,
+        putCommand(`ns/k${i % 10}`, `v${i}`),
+      );
       expect(answer.type).toBe("applied");
     }
     const ms = Date.now() - started;
     const after = await totals(g.stubs);
     const perWrite = (after.rpcs - before.rpcs) / writes;
-    console.log(`one writer: ${writes} writes in ${ms} ms, ${perWrite.toFixed(2)} DO requests/write, ` +
-      `${((after.transactions - before.transactions) / writes).toFixed(2)} storage transactions/write (all replicas)`);
+    console.log(
+      `one writer: ${writes} writes in ${ms} ms, ${perWrite.toFixed(2)} DO requests/write, ` +
+        `${((after.transactions - before.transactions) / writes).toFixed(2)} storage transactions/write (all replicas)`,
+    );
     expect(perWrite).toBeLessThanOrEqual(2.2);
   });
 
@@ -43,7 +48,10 @@ describe("batching", { timeout: 30_000 }, () => {
     await Promise.all(
       Array.from({ length: writers }, async (_, w) => {
         for (let i = 0; i < perWriter; i++) {
-          const answer = await g.stubs[leader]!.propose(g.addrs[leader]!, putCommand(`ns/w${w}`, `v${i}`));
+          const answer = await g.stubs[leader]!.propose(
+            g.addrs[leader]!,
+            putCommand(`ns/w${w}`, `v${i}`),
+          );
           expect(answer.type).toBe("applied");
         }
       }),
@@ -52,8 +60,10 @@ describe("batching", { timeout: 30_000 }, () => {
     const after = await totals(g.stubs);
     const writes = writers * perWriter;
     const perWrite = (after.rpcs - before.rpcs) / writes;
-    console.log(`${writers} writers: ${writes} writes in ${ms} ms (${Math.round((writes / ms) * 1000)}/s), ` +
-      `${perWrite.toFixed(3)} DO requests/write, ${((after.transactions - before.transactions) / writes).toFixed(3)} storage transactions/write`);
+    console.log(
+      `${writers} writers: ${writes} writes in ${ms} ms (${Math.round((writes / ms) * 1000)}/s), ` +
+        `${perWrite.toFixed(3)} DO requests/write, ${((after.transactions - before.transactions) / writes).toFixed(3)} storage transactions/write`,
+    );
     expect(perWrite).toBeLessThanOrEqual(0.5);
   });
 
@@ -65,7 +75,9 @@ describe("batching", { timeout: 30_000 }, () => {
     await g.stubs[leader]!.setFaults({ delayMsByPeer: { [slow]: 1_000 } });
     const started = Date.now();
     for (let i = 0; i < 10; i++) {
-      expect((await g.stubs[leader]!.propose(g.addrs[leader]!, putCommand("ns/k", `v${i}`))).type).toBe("applied");
+      expect(
+        (await g.stubs[leader]!.propose(g.addrs[leader]!, putCommand("ns/k", `v${i}`))).type,
+      ).toBe("applied");
     }
     const ms = Date.now() - started;
     console.log(`10 writes with one follower 1 s away: ${ms} ms`);

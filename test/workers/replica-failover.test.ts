@@ -5,13 +5,33 @@ import { evictDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { replicaDefaults } from "../../src/replica/config.ts";
 import type { ReplicaStats } from "../../src/replica/stats.ts";
-import { appliedEverywhere, freshGroup, leaderOf, putCommand, readText, write, type TestGroup, ensureAll, others } from "./replica-harness.ts";
+import {
+  appliedEverywhere,
+  freshGroup,
+  leaderOf,
+  putCommand,
+  readText,
+  write,
+  type TestGroup,
+  ensureAll,
+  others,
+} from "./replica-harness.ts";
 
 /** Writes keys ns/k{from}..ns/k{to-1} with value = index; returns the acknowledged indexes. */
-async function writeKeys(g: TestGroup, from: number, to: number, among?: number[]): Promise<number[]> {
+async function writeKeys(
+  g: TestGroup,
+  from: number,
+  to: number,
+  among?: number[],
+): Promise<number[]> {
   const acked: number[] = [];
   for (let i = from; i < to; i++) {
-    const outcome = await write(g, putCommand(`ns/k${i}`, String(i), { idempotencyKey: `k${i}` }), 5_000, among);
+    const outcome = await write(
+      g,
+      putCommand(`ns/k${i}`, String(i), { idempotencyKey: `k${i}` }),
+      5_000,
+      among,
+    );
     expect(outcome.type).toBe("ok");
     acked.push(i);
   }
@@ -51,7 +71,9 @@ describe("failover", { timeout: 30_000 }, () => {
     acked.push(...(await writeKeys(g, 10, 11, survivors)));
     const recoveredMs = Date.now() - lostAt;
     const ticksAfter = await Promise.all(survivors.map((i) => g.stubs[i]!.stats()));
-    const ticks = Math.max(...survivors.map((_, j) => ticksAfter[j]!.alarmsFired - ticksBefore[j]!.alarmsFired));
+    const ticks = Math.max(
+      ...survivors.map((_, j) => ticksAfter[j]!.alarmsFired - ticksBefore[j]!.alarmsFired),
+    );
     console.log(
       `leader lost → next committed write: ${recoveredMs} ms, ${ticks} ticks on the busiest survivor ` +
         `(tick ${replicaDefaults.tickMs} ms, election timeout ${replicaDefaults.electionTimeoutTicks}–${2 * replicaDefaults.electionTimeoutTicks} ticks)`,

@@ -68,7 +68,12 @@ export function putCommand(key: string, value: string, extra: Partial<Command> =
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls `probe` until it returns a value other than undefined, or throws after `timeoutMs`. */
-export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 5_000, everyMs = 20): Promise<T> {
+export async function eventually<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 5_000,
+  everyMs = 20,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown = null;
   while (Date.now() < deadline) {
@@ -80,11 +85,17 @@ export async function eventually<T>(what: string, probe: () => Promise<T | undef
     }
     await sleep(everyMs);
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `; last error: ${String(lastError)}` : ""}`);
+  throw new Error(
+    `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `; last error: ${String(lastError)}` : ""}`,
+  );
 }
 
 /** The index of the member every live replica agrees leads, once there is one. */
-export async function leaderOf(g: TestGroup, among: number[] = g.stubs.map((_, i) => i), timeoutMs = 5_000): Promise<number> {
+export async function leaderOf(
+  g: TestGroup,
+  among: number[] = g.stubs.map((_, i) => i),
+  timeoutMs = 5_000,
+): Promise<number> {
   return eventually(
     "a leader",
     async () => {
@@ -102,7 +113,12 @@ export async function leaderOf(g: TestGroup, among: number[] = g.stubs.map((_, i
  * Proposes on whoever leads among `among`, as the router would: follow notLeader answers, skip
  * replicas that fail, retry an unknown outcome (give the command an idempotency key for that).
  */
-export async function write(g: TestGroup, command: Uint8Array, timeoutMs = 5_000, among: number[] = g.stubs.map((_, i) => i)) {
+export async function write(
+  g: TestGroup,
+  command: Uint8Array,
+  timeoutMs = 5_000,
+  among: number[] = g.stubs.map((_, i) => i),
+) {
   return eventually(
     "an applied write",
     async () => {
@@ -117,7 +133,12 @@ export async function write(g: TestGroup, command: Uint8Array, timeoutMs = 5_000
 }
 
 /** Waits until every replica in `among` has applied `revision`. */
-export async function appliedEverywhere(g: TestGroup, revision: number, among: number[] = g.stubs.map((_, i) => i), timeoutMs = 5_000) {
+export async function appliedEverywhere(
+  g: TestGroup,
+  revision: number,
+  among: number[] = g.stubs.map((_, i) => i),
+  timeoutMs = 5_000,
+) {
   await eventually(
     `revision ${revision} applied on replicas ${among.join(", ")}`,
     async () => {
@@ -129,7 +150,12 @@ export async function appliedEverywhere(g: TestGroup, revision: number, among: n
 }
 
 /** Reads a key's value as text from one replica. */
-export async function readText(g: TestGroup, i: number, key: string, consistency: "linearizable" | "stale" = "linearizable"): Promise<string | null> {
+export async function readText(
+  g: TestGroup,
+  i: number,
+  key: string,
+  consistency: "linearizable" | "stale" = "linearizable",
+): Promise<string | null> {
   const answer = await g.stubs[i]!.read(g.addrs[i]!, { type: "get", key }, { consistency });
   if (answer.type !== "ok") throw new Error(`read of ${key} on replica ${i}: ${answer.type}`);
   const result = answer.result as { type: string; value?: Uint8Array };

@@ -6,11 +6,25 @@ import { describe, expect, it } from "vitest";
 import { replicaDefaults } from "../../src/replica/config.ts";
 import type { ReplicaDO } from "../../src/replica/replica-do.ts";
 import type { ReplicaStats } from "../../src/replica/stats.ts";
-import { eventually, freshGroup, leaderOf, putCommand, readText, sleep, write, type TestGroup, ensureAll, others } from "./replica-harness.ts";
+import {
+  eventually,
+  freshGroup,
+  leaderOf,
+  putCommand,
+  readText,
+  sleep,
+  write,
+  type TestGroup,
+  ensureAll,
+  others,
+} from "./replica-harness.ts";
 
 async function totals(g: TestGroup) {
   const all: ReplicaStats[] = await Promise.all(g.stubs.map((s) => s.stats()));
-  return { rpcs: all.reduce((n, s) => n + s.rpcsSent, 0), leaseReads: all.reduce((n, s) => n + s.leaseReads, 0) };
+  return {
+    rpcs: all.reduce((n, s) => n + s.rpcsSent, 0),
+    leaseReads: all.reduce((n, s) => n + s.leaseReads, 0),
+  };
 }
 
 /** A fresh group with a leader that has committed ns/k = `value`. */
@@ -32,19 +46,28 @@ async function readMany(g: TestGroup, i: number): Promise<{ perRead: number; onL
   await Promise.all(
     Array.from({ length: 64 }, async () => {
       for (let n = 0; n < 10; n++) {
-        const answer = await g.stubs[i]!.read(g.addrs[i]!, { type: "get", key: "ns/k" }, { consistency: "linearizable" });
+        const answer = await g.stubs[i]!.read(
+          g.addrs[i]!,
+          { type: "get", key: "ns/k" },
+          { consistency: "linearizable" },
+        );
         expect(answer.type).toBe("ok");
       }
     }),
   );
   const after = await totals(g);
-  return { perRead: (after.rpcs - before.rpcs) / reads, onLease: (after.leaseReads - before.leaseReads) / reads };
+  return {
+    perRead: (after.rpcs - before.rpcs) / reads,
+    onLease: (after.leaseReads - before.leaseReads) / reads,
+  };
 }
 
 /** The persisted end of a replica's vote promise (raft_vote_promise), or null when none. */
 function persistedPromise(stub: DurableObjectStub<ReplicaDO>): Promise<number | null> {
   return runInDurableObject(stub, (_: ReplicaDO, state) => {
-    const rows = state.storage.sql.exec<{ until_ms: number }>("SELECT until_ms FROM raft_vote_promise WHERE id = 0").toArray();
+    const rows = state.storage.sql
+      .exec<{ until_ms: number }>("SELECT until_ms FROM raft_vote_promise WHERE id = 0")
+      .toArray();
     return rows[0]?.until_ms ?? null;
   });
 }
@@ -54,7 +77,9 @@ describe("read leases", { timeout: 30_000 }, () => {
     const { g, leader } = await groupWithValue("v");
     await sleep(2 * replicaDefaults.tickMs * replicaDefaults.heartbeatIntervalTicks); // a heartbeat answered
     const { perRead, onLease } = await readMany(g, leader);
-    console.log(`64 readers on a lease: ${perRead.toFixed(3)} peer DO requests per read, ${(onLease * 100).toFixed(0)} % served on the lease`);
+    console.log(
+      `64 readers on a lease: ${perRead.toFixed(3)} peer DO requests per read, ${(onLease * 100).toFixed(0)} % served on the lease`,
+    );
     expect(onLease).toBeGreaterThanOrEqual(0.9);
     expect(perRead).toBeLessThanOrEqual(0.05);
     await g.stopAll();
@@ -81,7 +106,11 @@ describe("read leases", { timeout: 30_000 }, () => {
     let lastServedAt = cutAt;
     const stopsServing = (async () => {
       for (;;) {
-        const answer = await g.stubs[old]!.read(g.addrs[old]!, { type: "get", key: "ns/k" }, { consistency: "linearizable" });
+        const answer = await g.stubs[old]!.read(
+          g.addrs[old]!,
+          { type: "get", key: "ns/k" },
+          { consistency: "linearizable" },
+        );
         if (answer.type !== "ok") return;
         lastServedAt = Date.now();
         await sleep(5);
@@ -91,7 +120,9 @@ describe("read leases", { timeout: 30_000 }, () => {
     const newLeader = await leaderOf(g, survivors, 10_000);
     const electedAt = Date.now();
     await stopsServing;
-    console.log(`old leader served its last read ${lastServedAt - cutAt} ms after the cut; new leader ${electedAt - cutAt} ms after it`);
+    console.log(
+      `old leader served its last read ${lastServedAt - cutAt} ms after the cut; new leader ${electedAt - cutAt} ms after it`,
+    );
     expect(lastServedAt).toBeLessThan(electedAt);
     // The lease runs from the newest answered heartbeat (sent before the cut), plus slack for the
     // runner; a lease not bounded by the quorum's answers would last until CheckQuorum deposes the
@@ -100,10 +131,16 @@ describe("read leases", { timeout: 30_000 }, () => {
 
     await write(g, putCommand("ns/k", "v2"), 5_000, survivors);
     expect(await readText(g, newLeader, "ns/k")).toBe("v2");
-    const stale = await g.stubs[old]!.read(g.addrs[old]!, { type: "get", key: "ns/k" }, { consistency: "linearizable" });
+    const stale = await g.stubs[old]!.read(
+      g.addrs[old]!,
+      { type: "get", key: "ns/k" },
+      { consistency: "linearizable" },
+    );
     expect(stale.type).not.toBe("ok");
     await g.stubs[old]!.setFaults({ dropInbound: false, dropOutbound: false });
-    await eventually("the old leader to follow and serve v2", async () => ((await readText(g, old, "ns/k").catch(() => null)) === "v2" ? true : undefined));
+    await eventually("the old leader to follow and serve v2", async () =>
+      (await readText(g, old, "ns/k").catch(() => null)) === "v2" ? true : undefined,
+    );
     await g.stopAll();
   });
 
@@ -133,7 +170,9 @@ describe("read leases", { timeout: 30_000 }, () => {
     }
     const newLeader = await leaderOf(g, survivors, 10_000);
     const electedAt = Date.now();
-    console.log(`promises ended ${bothEnded - now} ms after the leader stopped; new leader (replica ${newLeader}) ${electedAt - now} ms after`);
+    console.log(
+      `promises ended ${bothEnded - now} ms after the leader stopped; new leader (replica ${newLeader}) ${electedAt - now} ms after`,
+    );
     expect(electedAt).toBeGreaterThanOrEqual(bothEnded);
     await g.stopAll();
   });

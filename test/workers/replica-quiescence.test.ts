@@ -3,10 +3,23 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { ReplicaDO } from "../../src/replica/replica-do.ts";
-import { eventually, freshGroup, leaderOf, putCommand, sleep, write, type TestGroup, ensureAll } from "./replica-harness.ts";
+import {
+  eventually,
+  freshGroup,
+  leaderOf,
+  putCommand,
+  sleep,
+  write,
+  type TestGroup,
+  ensureAll,
+} from "./replica-harness.ts";
 
 async function alarms(g: TestGroup): Promise<(number | null)[]> {
-  return Promise.all(g.stubs.map((stub) => runInDurableObject(stub, (_: ReplicaDO, state) => state.storage.getAlarm())));
+  return Promise.all(
+    g.stubs.map((stub) =>
+      runInDurableObject(stub, (_: ReplicaDO, state) => state.storage.getAlarm()),
+    ),
+  );
 }
 
 async function activity(g: TestGroup) {
@@ -41,7 +54,11 @@ describe("quiescence", { timeout: 30_000 }, () => {
     // A linearizable read on a follower wakes the group and is answered.
     const leader = await leaderOf(g);
     const follower = (leader + 1) % 3;
-    const read = await g.stubs[follower]!.read(g.addrs[follower]!, { type: "get", key: "ns/a" }, { consistency: "linearizable" });
+    const read = await g.stubs[follower]!.read(
+      g.addrs[follower]!,
+      { type: "get", key: "ns/a" },
+      { consistency: "linearizable" },
+    );
     expect(read.type).toBe("ok");
     // So is the next write, and the group goes back to sleep afterwards.
     expect((await write(g, putCommand("ns/a", "2"))).type).toBe("ok");
@@ -66,7 +83,10 @@ describe("quiescence", { timeout: 30_000 }, () => {
     const survivors = [0, 1, 2].filter((i) => i !== oldLeader);
     const newLeader = await leaderOf(g, survivors, 5_000);
     const outcome = await eventually("the write on the new leader", async () => {
-      const a = await g.stubs[newLeader]!.propose(g.addrs[newLeader]!, putCommand("ns/a", "2", { idempotencyKey: "k-2" }));
+      const a = await g.stubs[newLeader]!.propose(
+        g.addrs[newLeader]!,
+        putCommand("ns/a", "2", { idempotencyKey: "k-2" }),
+      );
       return a.type === "applied" ? a.outcome : undefined;
     });
     expect(outcome.type).toBe("ok");

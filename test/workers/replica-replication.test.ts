@@ -3,7 +3,14 @@
 import { describe, expect, it } from "vitest";
 import { encodeAddress } from "../../src/replica/group.ts";
 import { wireVersion } from "../../src/replica/wire.ts";
-import { eventually, freshGroup, leaderOf, putCommand, write, ensureAll } from "./replica-harness.ts";
+import {
+  eventually,
+  freshGroup,
+  leaderOf,
+  putCommand,
+  write,
+  ensureAll,
+} from "./replica-harness.ts";
 
 describe("a three-replica group", () => {
   it("elects a leader on first contact and replicates a write to every member", async () => {
@@ -29,7 +36,11 @@ describe("a three-replica group", () => {
 
     for (const [i, stub] of g.stubs.entries()) {
       // Linearizable on every member, followers included (ReadIndex).
-      const read = await stub.read(g.addrs[i]!, { type: "get", key: "ns/a" }, { consistency: "linearizable" });
+      const read = await stub.read(
+        g.addrs[i]!,
+        { type: "get", key: "ns/a" },
+        { consistency: "linearizable" },
+      );
       expect(read.type).toBe("ok");
       if (read.type !== "ok") continue;
       const result = read.result as { type: string; value: Uint8Array };
@@ -41,7 +52,13 @@ describe("a three-replica group", () => {
   it("refuses a wire envelope of an unknown format version with an error that says what to do", async () => {
     const g = freshGroup(3);
     await g.stubs[0]!.ensure(g.addrs[0]!);
-    const envelope = { v: 99, from: g.addrs[1]!.self, to: g.addrs[0]!.self, group: g.group, messages: [] };
+    const envelope = {
+      v: 99,
+      from: g.addrs[1]!.self,
+      to: g.addrs[0]!.self,
+      group: g.group,
+      messages: [],
+    };
     const refused = await g.stubs[0]!.deliver(envelope);
     expect(refused.refused).toMatch(/wire format v99 .* not supported .* finish the deploy/);
     const ok = await g.stubs[0]!.deliver({ ...envelope, v: wireVersion });
@@ -54,7 +71,10 @@ describe("a three-replica group", () => {
     await g.stubs[0]!.ensure(g.addrs[0]!);
     const other = freshGroup(3);
     const answer = await g.stubs[0]!.ensure({ self: g.addrs[0]!.self, group: other.group });
-    expect(answer).toMatchObject({ type: "unserved", reason: expect.stringMatching(/never reused/) });
+    expect(answer).toMatchObject({
+      type: "unserved",
+      reason: expect.stringMatching(/never reused/),
+    });
     await g.stopAll();
   });
 
@@ -65,20 +85,38 @@ describe("a three-replica group", () => {
     const leader = await leaderOf(g);
     const outcome = await g.stubs[leader]!.propose(wire[leader]!, putCommand("ns/w", "v"));
     expect(outcome).toMatchObject({ type: "applied" });
-    const read = await g.stubs[leader]!.read(wire[leader]!, { type: "get", key: "ns/w" }, { consistency: "linearizable" });
+    const read = await g.stubs[leader]!.read(
+      wire[leader]!,
+      { type: "get", key: "ns/w" },
+      { consistency: "linearizable" },
+    );
     expect(read).toMatchObject({ type: "ok", result: { type: "found" } });
     // Another text is checked in full: a foreign group, another member's name, garbage.
     const other = freshGroup(3);
-    expect(await g.stubs[0]!.read(encodeAddress({ self: g.addrs[0]!.self, group: other.group }), { type: "get", key: "ns/w" }, { consistency: "stale" }))
-      .toMatchObject({ type: "unserved", reason: expect.stringMatching(/never reused/) });
-    expect(await g.stubs[0]!.read(wire[1]!, { type: "get", key: "ns/w" }, { consistency: "stale" }))
-      .toMatchObject({ type: "unserved", reason: expect.stringMatching(/but was addressed as/) });
-    expect(await g.stubs[0]!.read("{not json", { type: "get", key: "ns/w" }, { consistency: "stale" }))
-      .toMatchObject({ type: "unserved", reason: expect.stringMatching(/not JSON/) });
-    expect(await g.stubs[0]!.read(JSON.stringify({ self: 1 }), { type: "get", key: "ns/w" }, { consistency: "stale" }))
-      .toMatchObject({ type: "unserved", reason: expect.stringMatching(/malformed/) });
+    expect(
+      await g.stubs[0]!.read(
+        encodeAddress({ self: g.addrs[0]!.self, group: other.group }),
+        { type: "get", key: "ns/w" },
+        { consistency: "stale" },
+      ),
+    ).toMatchObject({ type: "unserved", reason: expect.stringMatching(/never reused/) });
+    expect(
+      await g.stubs[0]!.read(wire[1]!, { type: "get", key: "ns/w" }, { consistency: "stale" }),
+    ).toMatchObject({ type: "unserved", reason: expect.stringMatching(/but was addressed as/) });
+    expect(
+      await g.stubs[0]!.read("{not json", { type: "get", key: "ns/w" }, { consistency: "stale" }),
+    ).toMatchObject({ type: "unserved", reason: expect.stringMatching(/not JSON/) });
+    expect(
+      await g.stubs[0]!.read(
+        JSON.stringify({ self: 1 }),
+        { type: "get", key: "ns/w" },
+        { consistency: "stale" },
+      ),
+    ).toMatchObject({ type: "unserved", reason: expect.stringMatching(/malformed/) });
     // And the accepted text still works after the refusals.
-    expect(await g.stubs[0]!.read(wire[0]!, { type: "get", key: "ns/w" }, { consistency: "stale" })).toMatchObject({ type: "ok" });
+    expect(
+      await g.stubs[0]!.read(wire[0]!, { type: "get", key: "ns/w" }, { consistency: "stale" }),
+    ).toMatchObject({ type: "ok" });
     await g.stopAll();
   });
 });

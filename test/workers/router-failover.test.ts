@@ -11,7 +11,13 @@ const text = new TextEncoder();
 const untext = new TextDecoder();
 
 function router(generation: string): RaftRouter {
-  return new RaftRouter({ ...replicaEnv, SHARDS: "1", SHARD_COUNT: "1", REPLICAS_PER_SHARD: "3", RAFT_GENERATION: generation });
+  return new RaftRouter({
+    ...replicaEnv,
+    SHARDS: "1",
+    SHARD_COUNT: "1",
+    REPLICAS_PER_SHARD: "3",
+    RAFT_GENERATION: generation,
+  });
 }
 
 /** Retries one command (same idempotency key) until its outcome is known. */
@@ -26,12 +32,21 @@ async function settle(r: RaftRouter, command: Command): Promise<WriteOutcome> {
   }
 }
 
-async function readCounter(r: RaftRouter): Promise<{ value: number; modRevision: number | undefined }> {
+async function readCounter(
+  r: RaftRouter,
+): Promise<{ value: number; modRevision: number | undefined }> {
   for (;;) {
     try {
-      const got = await r.read("ctr", { type: "get", key: "ctr/n" }, { consistency: "linearizable" });
+      const got = await r.read(
+        "ctr",
+        { type: "get", key: "ctr/n" },
+        { consistency: "linearizable" },
+      );
       if (got.result.type !== "found") return { value: 0, modRevision: undefined };
-      return { value: Number(untext.decode(got.result.value)), modRevision: got.result.entry.modRevision };
+      return {
+        value: Number(untext.decode(got.result.value)),
+        modRevision: got.result.entry.modRevision,
+      };
     } catch (error) {
       if (!(error instanceof UnavailableError)) throw error;
       await sleep(50);
@@ -60,15 +75,21 @@ describe("CAS through a leader failover", { timeout: 60_000 }, () => {
         await leaderStub.setFaults({ stopped: true });
         lostAt = Date.now();
       }
-      if (acked === leaderDownAt + 1) console.log(`first increment after the leader was lost: ${Date.now() - lostAt} ms`);
+      if (acked === leaderDownAt + 1)
+        console.log(`first increment after the leader was lost: ${Date.now() - lostAt} ms`);
       if (acked === leaderBackAt) await leaderStub!.setFaults({ stopped: false });
     };
     const writer = async (w: number) => {
       for (let i = 0; acked < stopAt; i++) {
         const { value, modRevision } = await readCounter(r);
         const put: Command = {
-          type: "put", atMs: Date.now(), key: "ctr/n", value: text.encode(String(value + 1)), contentType: "text/plain",
-          idempotencyKey: `w${w}-${i}`, ...(modRevision === undefined ? { ifNoneMatch: "*" as const } : { ifMatch: modRevision }),
+          type: "put",
+          atMs: Date.now(),
+          key: "ctr/n",
+          value: text.encode(String(value + 1)),
+          contentType: "text/plain",
+          idempotencyKey: `w${w}-${i}`,
+          ...(modRevision === undefined ? { ifNoneMatch: "*" as const } : { ifMatch: modRevision }),
         };
         const outcome = await settle(r, put);
         if (outcome.type === "ok") await onAck();

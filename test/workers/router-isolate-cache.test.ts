@@ -2,7 +2,12 @@
 // and an injected clock (counting inner reads), then through the real Worker (counting the
 // replicas' client requests).
 import { describe, expect, it } from "vitest";
-import { isolateCacheOptionsFrom, staleMsMaxFrom, withIsolateCache, type IsolateCacheOptions } from "../../src/router/isolate-cache.ts";
+import {
+  isolateCacheOptionsFrom,
+  staleMsMaxFrom,
+  withIsolateCache,
+  type IsolateCacheOptions,
+} from "../../src/router/isolate-cache.ts";
 import { RaftRouter, type RaftRouterEnv } from "../../src/router/raft-router.ts";
 import { parseToken, type Query, type ReadOptions, type Router } from "../../src/router/types.ts";
 import type { Command } from "../../src/store/types.ts";
@@ -12,21 +17,44 @@ const stale: ReadOptions = { consistency: "stale" };
 
 /** A fake shard 0: every read answers the current revision; `hold` parks reads until released. */
 function fakeInner(valueBytes = 3) {
-  const state = { revision: 1, reads: [] as { namespace: string; query: Query; options: ReadOptions }[], held: [] as (() => void)[], hold: false };
+  const state = {
+    revision: 1,
+    reads: [] as { namespace: string; query: Query; options: ReadOptions }[],
+    held: [] as (() => void)[],
+    hold: false,
+  };
   const answer = (query: Query) => {
     const revision = state.revision;
     const value = new Uint8Array(valueBytes).fill(revision % 256);
-    const entry = { key: "k", contentType: "application/octet-stream", size: valueBytes, version: revision, createRevision: 1, modRevision: revision, updatedAtMs: 0 };
-    const result = query.type === "bundle"
-      ? { type: "bundle", revision, namespace: query.namespace, namespaceRevision: revision, items: [{ name: "k", entry, value }] }
-      : { type: "found", revision, entry, value };
+    const entry = {
+      key: "k",
+      contentType: "application/octet-stream",
+      size: valueBytes,
+      version: revision,
+      createRevision: 1,
+      modRevision: revision,
+      updatedAtMs: 0,
+    };
+    const result =
+      query.type === "bundle"
+        ? {
+            type: "bundle",
+            revision,
+            namespace: query.namespace,
+            namespaceRevision: revision,
+            items: [{ name: "k", entry, value }],
+          }
+        : { type: "found", revision, entry, value };
     return { result, token: `s0.${revision}`, appliedRevision: revision };
   };
   const router: Router = {
     shardOf: () => 0,
     write: async (_namespace: string, _command: Command) => {
       state.revision += 1;
-      return { outcome: { type: "ok", revision: state.revision } as never, token: `s0.${state.revision}` };
+      return {
+        outcome: { type: "ok", revision: state.revision } as never,
+        token: `s0.${state.revision}`,
+      };
     },
     read: (async (namespace: string, query: Query, options: ReadOptions) => {
       state.reads.push({ namespace, query, options });
@@ -36,7 +64,10 @@ function fakeInner(valueBytes = 3) {
     waitForChange: async () => ({ changed: true, token: "s0.77" }),
     cluster: async () => ({ backend: "fake", ring: { shards: 1 }, shards: [] }),
   };
-  const release = () => { state.hold = false; for (const r of state.held.splice(0)) r(); };
+  const release = () => {
+    state.hold = false;
+    for (const r of state.held.splice(0)) r();
+  };
   return { state, router, release };
 }
 
@@ -45,18 +76,35 @@ let scopes = 0;
 function cached(inner: Router, options: Partial<IsolateCacheOptions> = {}) {
   const clock = { ms: 1_000_000 };
   scopes += 1;
-  const router = withIsolateCache(inner, { staleMsMax: 1_000, entriesMax: 100, bytesMax: 1 << 20, nowMs: () => clock.ms, scope: `test-${scopes}-${Math.random()}`, ...options });
+  const router = withIsolateCache(inner, {
+    staleMsMax: 1_000,
+    entriesMax: 100,
+    bytesMax: 1 << 20,
+    nowMs: () => clock.ms,
+    scope: `test-${scopes}-${Math.random()}`,
+    ...options,
+  });
   return { router, clock };
 }
 
 const get = (key: string): Query => ({ type: "get", key });
-const put1: Command = { type: "put", atMs: 0, key: "a/k", value: new Uint8Array([1]), contentType: "application/octet-stream" };
+const put1: Command = {
+  type: "put",
+  atMs: 0,
+  key: "a/k",
+  value: new Uint8Array([1]),
+  contentType: "application/octet-stream",
+};
 
 describe("isolate cache (fake inner Router, injected clock)", () => {
   it("serves a stale get, meta and bundle from the cache within staleMsMax, with the cached token and applied revision", async () => {
     const f = fakeInner();
     const { router, clock } = cached(f.router);
-    for (const q of [get("a/k"), { type: "meta", key: "a/k" } as Query, { type: "bundle", namespace: "a" } as Query]) {
+    for (const q of [
+      get("a/k"),
+      { type: "meta", key: "a/k" } as Query,
+      { type: "bundle", namespace: "a" } as Query,
+    ]) {
       const first = await router.read("a", q, stale);
       f.state.revision = first.appliedRevision + 5; // written elsewhere (another isolate)
       clock.ms += 999;
@@ -76,10 +124,14 @@ describe("isolate cache (fake inner Router, injected clock)", () => {
     await router.read("a", bundle, stale);
     expect(router.readNow!("a", get("a/k"), stale)).toBe(first);
     expect(router.readNow!("a", bundle, stale)?.token).toBe("s0.1");
-    expect(router.readNow!("a", get("a/k"), { consistency: "stale", minToken: "s0.1" })).toBe(first);
+    expect(router.readNow!("a", get("a/k"), { consistency: "stale", minToken: "s0.1" })).toBe(
+      first,
+    );
     // Never for a linearizable read, a minToken past the cache, another key, or an expired entry.
     expect(router.readNow!("a", get("a/k"), { consistency: "linearizable" })).toBeUndefined();
-    expect(router.readNow!("a", get("a/k"), { consistency: "stale", minToken: "s0.2" })).toBeUndefined();
+    expect(
+      router.readNow!("a", get("a/k"), { consistency: "stale", minToken: "s0.2" }),
+    ).toBeUndefined();
     expect(router.readNow!("a", get("a/other"), stale)).toBeUndefined();
     clock.ms += 1_000;
     expect(router.readNow!("a", get("a/k"), stale)).toBeUndefined();
@@ -108,8 +160,12 @@ describe("isolate cache (fake inner Router, injected clock)", () => {
     const { router } = cached(f.router);
     await router.read("a", get("a/k"), stale); // caches s0.1
     f.state.revision = 4;
-    expect((await router.read("a", get("a/k"), { consistency: "stale", minToken: "s0.1" })).token).toBe("s0.1");
-    expect((await router.read("a", get("a/k"), { consistency: "stale", minToken: "s7.99" })).token).toBe("s0.1");
+    expect(
+      (await router.read("a", get("a/k"), { consistency: "stale", minToken: "s0.1" })).token,
+    ).toBe("s0.1");
+    expect(
+      (await router.read("a", get("a/k"), { consistency: "stale", minToken: "s7.99" })).token,
+    ).toBe("s0.1");
     expect(f.state.reads).toHaveLength(1);
     const ahead = await router.read("a", get("a/k"), { consistency: "stale", minToken: "s0.3" });
     expect(ahead.token).toBe("s0.4");
@@ -133,8 +189,12 @@ describe("isolate cache (fake inner Router, injected clock)", () => {
     const w = await router.write("a", put1);
     const afterKey = await router.read("a", get("a/k"), stale);
     const afterBundle = await router.read("a", { type: "bundle", namespace: "a" }, stale);
-    expect(parseToken(afterKey.token)!.revision).toBeGreaterThanOrEqual(parseToken(w.token)!.revision);
-    expect(parseToken(afterBundle.token)!.revision).toBeGreaterThanOrEqual(parseToken(w.token)!.revision);
+    expect(parseToken(afterKey.token)!.revision).toBeGreaterThanOrEqual(
+      parseToken(w.token)!.revision,
+    );
+    expect(parseToken(afterBundle.token)!.revision).toBeGreaterThanOrEqual(
+      parseToken(w.token)!.revision,
+    );
     await router.read("b", get("b/k"), stale);
     expect(f.state.reads).toHaveLength(5); // b stayed cached
   });
@@ -194,7 +254,9 @@ describe("isolate cache (fake inner Router, injected clock)", () => {
     const f = fakeInner();
     const { router } = cached(f.router);
     f.state.hold = true;
-    const pollers = Array.from({ length: 64 }, () => router.read("a", { type: "bundle", namespace: "a" }, stale));
+    const pollers = Array.from({ length: 64 }, () =>
+      router.read("a", { type: "bundle", namespace: "a" }, stale),
+    );
     const other = router.read("a", get("a/k"), stale);
     await Promise.resolve();
     expect(f.state.reads).toHaveLength(2);
@@ -208,12 +270,15 @@ describe("isolate cache (fake inner Router, injected clock)", () => {
   it("an inner failure reaches every coalesced reader and is not cached", async () => {
     const f = fakeInner();
     let fail = true;
-    const inner: Router = { ...f.router, read: (async (ns: string, q: Query, o: ReadOptions) => {
-      f.state.reads.push({ namespace: ns, query: q, options: o });
-      await Promise.resolve();
-      if (fail) throw new Error("boom");
-      return f.router.read(ns, q, o);
-    }) as Router["read"] };
+    const inner: Router = {
+      ...f.router,
+      read: (async (ns: string, q: Query, o: ReadOptions) => {
+        f.state.reads.push({ namespace: ns, query: q, options: o });
+        await Promise.resolve();
+        if (fail) throw new Error("boom");
+        return f.router.read(ns, q, o);
+      }) as Router["read"],
+    };
     const { router } = cached(inner);
     const all = await Promise.allSettled([1, 2, 3].map(() => router.read("a", get("a/k"), stale)));
     expect(all.map((r) => r.status)).toEqual(["rejected", "rejected", "rejected"]);
@@ -278,14 +343,18 @@ describe("isolate cache (fake inner Router, injected clock)", () => {
     const f = fakeInner();
     const { router } = cached(f.router);
     expect(router.shardOf("x")).toBe(0);
-    expect((await router.waitForChange("a", { afterRevision: 1, timeoutMs: 10 })).token).toBe("s0.77");
+    expect((await router.waitForChange("a", { afterRevision: 1, timeoutMs: 10 })).token).toBe(
+      "s0.77",
+    );
     expect((await router.cluster()).backend).toBe("fake");
     expect(withIsolateCache(f.router, { staleMsMax: 0 })).toBe(f.router);
     expect(staleMsMaxFrom({})).toBe(1_000);
     expect(staleMsMaxFrom({ STALE_CACHE_MS: "0" })).toBe(0);
     expect(staleMsMaxFrom({ STALE_CACHE_MS: "250" })).toBe(250);
     expect(() => staleMsMaxFrom({ STALE_CACHE_MS: "1s" })).toThrow(/STALE_CACHE_MS/);
-    expect(isolateCacheOptionsFrom({ BACKEND: "solo" } as object).scope).not.toBe(isolateCacheOptionsFrom({ BACKEND: "raft" } as object).scope);
+    expect(isolateCacheOptionsFrom({ BACKEND: "solo" } as object).scope).not.toBe(
+      isolateCacheOptionsFrom({ BACKEND: "raft" } as object).scope,
+    );
   });
 });
 
@@ -298,8 +367,14 @@ describe("isolate cache through the Worker (SELF.fetch)", () => {
     await call(`/v1/kv/${ns}/k?consistency=stale`);
     const before = await clientRequestsOf(ns);
     const t0 = Date.now();
-    const reads = await Promise.all(Array.from({ length: 20 }, () => call(`/v1/kv/${ns}/k?consistency=stale`)));
-    const polls = await Promise.all(Array.from({ length: 20 }, () => call(`/v1/ns/${ns}?consistency=stale`, { headers: { "If-None-Match": etag } })));
+    const reads = await Promise.all(
+      Array.from({ length: 20 }, () => call(`/v1/kv/${ns}/k?consistency=stale`)),
+    );
+    const polls = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        call(`/v1/ns/${ns}?consistency=stale`, { headers: { "If-None-Match": etag } }),
+      ),
+    );
     const elapsedMs = Date.now() - t0;
     const used = (await clientRequestsOf(ns)) - before;
     for (const r of reads) {
@@ -320,21 +395,33 @@ describe("isolate cache through the Worker (SELF.fetch)", () => {
     const ns = freshNs("cache");
     await put(`${ns}/k`, { v: 1 });
     expect(await (await call(`/v1/kv/${ns}/k?consistency=stale`)).json()).toEqual({ v: 1 });
-    expect(await (await call(`/v1/ns/${ns}?consistency=stale`)).json()).toMatchObject({ entries: { k: { v: 1 } } });
+    expect(await (await call(`/v1/ns/${ns}?consistency=stale`)).json()).toMatchObject({
+      entries: { k: { v: 1 } },
+    });
     await put(`${ns}/k`, { v: 2 });
     expect(await (await call(`/v1/kv/${ns}/k?consistency=stale`)).json()).toEqual({ v: 2 });
-    expect(await (await call(`/v1/ns/${ns}?consistency=stale`)).json()).toMatchObject({ entries: { k: { v: 2 } } });
+    expect(await (await call(`/v1/ns/${ns}?consistency=stale`)).json()).toMatchObject({
+      entries: { k: { v: 2 } },
+    });
 
     // A write that does not pass through this isolate's cache (as from another isolate).
     const elsewhere = new RaftRouter(workerEnv as unknown as RaftRouterEnv);
-    const w = await elsewhere.write(ns, { type: "put", atMs: Date.now(), key: `${ns}/k`, value: new TextEncoder().encode('{"v":3}'), contentType: "application/json" });
+    const w = await elsewhere.write(ns, {
+      type: "put",
+      atMs: Date.now(),
+      key: `${ns}/k`,
+      value: new TextEncoder().encode('{"v":3}'),
+      contentType: "application/json",
+    });
     const staleRes = await call(`/v1/kv/${ns}/k?consistency=stale`);
-    const body = await staleRes.json() as { v: number };
+    const body = (await staleRes.json()) as { v: number };
     const applied = Number(staleRes.headers.get("X-Edgecfg-Applied-Revision"));
     // Either the cached state (older than the write, and the header says so) or a newer one.
     if (body.v === 2) expect(applied).toBeLessThan(parseToken(w.token)!.revision);
     else expect(body.v).toBe(3);
-    const withToken = await call(`/v1/kv/${ns}/k?consistency=stale`, { headers: { "X-Edgecfg-Min-Revision": w.token } });
+    const withToken = await call(`/v1/kv/${ns}/k?consistency=stale`, {
+      headers: { "X-Edgecfg-Min-Revision": w.token },
+    });
     expect(await withToken.json()).toEqual({ v: 3 });
     expect(await (await call(`/v1/kv/${ns}/k`)).json()).toEqual({ v: 3 }); // linearizable: never cached
   });

@@ -9,12 +9,26 @@ import { freshGeneration, replicaEnv } from "./replica-harness.ts";
 /** A router over a cluster no other test uses (a fresh generation means fresh replica ids). */
 function freshRouter(vars: Partial<RaftRouterEnv> = {}): RaftRouter {
   const generation = String(freshGeneration());
-  return new RaftRouter({ ...replicaEnv, SHARDS: "2", SHARD_COUNT: "2", REPLICAS_PER_SHARD: "3", RAFT_GENERATION: generation, ...vars });
+  return new RaftRouter({
+    ...replicaEnv,
+    SHARDS: "2",
+    SHARD_COUNT: "2",
+    REPLICAS_PER_SHARD: "3",
+    RAFT_GENERATION: generation,
+    ...vars,
+  });
 }
 
 const text = new TextEncoder();
 const put = (key: string, value: string, extra: Partial<Command> = {}): Command =>
-  ({ type: "put", atMs: Date.now(), key, value: text.encode(value), contentType: "text/plain", ...extra }) as Command;
+  ({
+    type: "put",
+    atMs: Date.now(),
+    key,
+    value: text.encode(value),
+    contentType: "text/plain",
+    ...extra,
+  }) as Command;
 
 describe("RaftRouter", { timeout: 30_000 }, () => {
   it("writes through the leader and reads back at every consistency", async () => {
@@ -24,16 +38,36 @@ describe("RaftRouter", { timeout: 30_000 }, () => {
     const shard = router.shardOf("app");
     expect(w.token).toBe(`s${shard}.1`);
 
-    const lin = await router.read("app", { type: "get", key: "app/a" }, { consistency: "linearizable" });
+    const lin = await router.read(
+      "app",
+      { type: "get", key: "app/a" },
+      { consistency: "linearizable" },
+    );
     expect(lin.result.type).toBe("found");
     expect(lin.token).toBe(`s${shard}.1`);
 
-    const stale = await router.read("app", { type: "get", key: "app/a" }, { consistency: "stale", minToken: w.token });
+    const stale = await router.read(
+      "app",
+      { type: "get", key: "app/a" },
+      { consistency: "stale", minToken: w.token },
+    );
     expect(stale.result.type).toBe("found");
     expect(stale.appliedRevision).toBeGreaterThanOrEqual(1);
 
-    await expect(router.read("app", { type: "get", key: "app/a" }, { consistency: "linearizable", minToken: `s${shard}.99` })).rejects.toBeInstanceOf(BadTokenError);
-    await expect(router.read("app", { type: "get", key: "app/a" }, { consistency: "stale", minToken: "garbage" })).rejects.toBeInstanceOf(BadTokenError);
+    await expect(
+      router.read(
+        "app",
+        { type: "get", key: "app/a" },
+        { consistency: "linearizable", minToken: `s${shard}.99` },
+      ),
+    ).rejects.toBeInstanceOf(BadTokenError);
+    await expect(
+      router.read(
+        "app",
+        { type: "get", key: "app/a" },
+        { consistency: "stale", minToken: "garbage" },
+      ),
+    ).rejects.toBeInstanceOf(BadTokenError);
   });
 
   it("deduplicates a retried write by its idempotency key", async () => {
@@ -47,9 +81,17 @@ describe("RaftRouter", { timeout: 30_000 }, () => {
     const router = freshRouter();
     const w = await router.write("app", put("app/w", "1"));
     const revision = Number(w.token.split(".")[1]);
-    const timedOut = await router.waitForChange("app", { key: "app/w", afterRevision: revision, timeoutMs: 200 });
+    const timedOut = await router.waitForChange("app", {
+      key: "app/w",
+      afterRevision: revision,
+      timeoutMs: 200,
+    });
     expect(timedOut.changed).toBe(false);
-    const waiting = router.waitForChange("app", { key: "app/w", afterRevision: revision, timeoutMs: 5_000 });
+    const waiting = router.waitForChange("app", {
+      key: "app/w",
+      afterRevision: revision,
+      timeoutMs: 5_000,
+    });
     await new Promise((r) => setTimeout(r, 100));
     await router.write("app", put("app/w", "2"));
     expect((await waiting).changed).toBe(true);

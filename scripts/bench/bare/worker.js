@@ -37,7 +37,9 @@ export default {
     const url = new URL(request.url);
     if (url.pathname === "/healthz") return new Response("ok");
     if (url.pathname === "/sleep") {
-      const ms = await env.BARE.get(env.BARE.idFromName("bare")).sleep(Number(url.searchParams.get("ms") ?? 0));
+      const ms = await env.BARE.get(env.BARE.idFromName("bare")).sleep(
+        Number(url.searchParams.get("ms") ?? 0),
+      );
       return new Response(String(ms));
     }
     if (!url.pathname.startsWith("/v1/kv/")) return new Response("not found", { status: 404 });
@@ -46,16 +48,26 @@ export default {
     if (request.method === "GET") {
       const entry = await stub.get(key);
       if (entry === null) return new Response("not found", { status: 404 });
-      return new Response(entry.value, { headers: { etag: etag(entry.version), "content-type": "application/json" } });
+      return new Response(entry.value, {
+        headers: { etag: etag(entry.version), "content-type": "application/json" },
+      });
     }
     if (request.method === "PUT") {
       const value = await request.text();
       const ifMatch = request.headers.get("if-match");
       const ifNoneMatch = request.headers.get("if-none-match");
-      const expected = ifNoneMatch === "*" ? null : ifMatch === null ? undefined : Number(ifMatch.replaceAll('"', ""));
+      const expected =
+        ifNoneMatch === "*"
+          ? null
+          : ifMatch === null
+            ? undefined
+            : Number(ifMatch.replaceAll('"', ""));
       const version = await stub.cas(key, expected, value);
       if (version === null) return new Response("precondition failed", { status: 412 });
-      return new Response(null, { status: version === 1 ? 201 : 200, headers: { etag: etag(version) } });
+      return new Response(null, {
+        status: version === 1 ? 201 : 200,
+        headers: { etag: etag(version) },
+      });
     }
     return new Response("method not allowed", { status: 405 });
   },

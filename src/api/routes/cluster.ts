@@ -5,39 +5,71 @@ import { defineRoute } from "../route.ts";
 import { problems } from "../schemas.ts";
 
 const Replica = z.object({
-  id: z.string(), location: z.string(), role: z.string(), term: z.number().int(),
-  commitIndex: z.number().int(), appliedIndex: z.number().int(),
+  id: z.string(),
+  location: z.string(),
+  role: z.string(),
+  term: z.number().int(),
+  commitIndex: z.number().int(),
+  appliedIndex: z.number().int(),
   lastContact: z.string().nullable().openapi({ format: "date-time" }),
 });
 
-const Cluster = z.object({
-  backend: z.string(),
-  ring: z.record(z.string(), z.unknown()),
-  shards: z.array(z.object({ shard: z.number().int(), revision: z.number().int().nullable(), replicas: z.array(Replica),
-    error: z.string().optional() })),
-}).openapi("Cluster");
+const Cluster = z
+  .object({
+    backend: z.string(),
+    ring: z.record(z.string(), z.unknown()),
+    shards: z.array(
+      z.object({
+        shard: z.number().int(),
+        revision: z.number().int().nullable(),
+        replicas: z.array(Replica),
+        error: z.string().optional(),
+      }),
+    ),
+  })
+  .openapi("Cluster");
 
 export const cluster = defineRoute({
-  method: "get", path: "/v1/cluster", tags: ["cluster"],
+  method: "get",
+  path: "/v1/cluster",
+  tags: ["cluster"],
   summary: "Topology and health",
-  description: "The ring, each shard and each replica's id, location, role, term, commit and applied index, last contact. " +
+  description:
+    "The ring, each shard and each replica's id, location, role, term, commit and applied index, last contact. " +
     "Needs any valid token.",
   query: z.object({}).strict(),
-  responses: { 200: { description: "Status", content: { "application/json": { schema: Cluster } } }, ...problems() },
+  responses: {
+    200: { description: "Status", content: { "application/json": { schema: Cluster } } },
+    ...problems(),
+  },
   handler: async (c) => {
     await authenticated(c);
     const status = await c.get("router").cluster();
-    const shards = status.shards.map((s) => ({ ...s, replicas: s.replicas.map(({ lastContactMs, ...r }) =>
-      ({ ...r, lastContact: lastContactMs === null ? null : new Date(lastContactMs).toISOString() })) }));
+    const shards = status.shards.map((s) => ({
+      ...s,
+      replicas: s.replicas.map(({ lastContactMs, ...r }) => ({
+        ...r,
+        lastContact: lastContactMs === null ? null : new Date(lastContactMs).toISOString(),
+      })),
+    }));
     return c.json({ backend: status.backend, ring: status.ring, shards }, 200);
   },
 });
 
 export const health = defineRoute({
-  method: "get", path: "/healthz", tags: ["cluster"], public: true,
+  method: "get",
+  path: "/healthz",
+  tags: ["cluster"],
+  public: true,
   summary: "Liveness of the Worker",
-  description: "Always 200 while the Worker runs; it does not touch any shard (see /v1/cluster for that).",
+  description:
+    "Always 200 while the Worker runs; it does not touch any shard (see /v1/cluster for that).",
   query: z.object({}).strict(),
-  responses: { 200: { description: "Alive", content: { "application/json": { schema: z.object({ ok: z.boolean() }) } } } },
+  responses: {
+    200: {
+      description: "Alive",
+      content: { "application/json": { schema: z.object({ ok: z.boolean() }) } },
+    },
+  },
   handler: async (c) => c.json({ ok: true }, 200),
 });

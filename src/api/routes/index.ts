@@ -14,6 +14,19 @@ import { txn } from "./txn.ts";
 import { watch } from "./watch.ts";
 
 export const routes = [
-  health, kvList, kvHistory, kvGet, kvPut, kvDelete, nsSettingsGet, nsSettingsPut, nsBundle, txn, watch,
-  tokenMint, tokenList, tokenRevoke, cluster,
+  health,
+  kvList,
+  kvHistory,
+  kvGet,
+  kvPut,
+  kvDelete,
+  nsSettingsGet,
+  nsSettingsPut,
+  nsBundle,
+  txn,
+  watch,
+  tokenMint,
+  tokenList,
+  tokenRevoke,
+  cluster,
 ] as unknown as RouteSpec<z.ZodType, z.ZodType | undefined>[];

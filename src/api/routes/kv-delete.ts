@@ -11,27 +11,45 @@ import { defineRoute } from "../route.ts";
 import { KeyParam, problems } from "../schemas.ts";
 
 export const kvDelete = defineRoute({
-  method: "delete", path: "/v1/kv/{key}", honoPath: "/v1/kv/:key{.+}", tags: ["kv"],
+  method: "delete",
+  path: "/v1/kv/{key}",
+  honoPath: "/v1/kv/:key{.+}",
+  tags: ["kv"],
   summary: "Delete a key",
-  description: "204 when deleted, 404 when absent. If-Match: <ETag> deletes only that version, If-Match: * only an " +
+  description:
+    "204 when deleted, 404 when absent. If-Match: <ETag> deletes only that version, If-Match: * only an " +
     "existing key (412 otherwise). Idempotency-Key makes retries return the first outcome.",
-  params: KeyParam, query: z.object({}).strict(),
-  headers: z.object({ "if-match": z.string().optional(), "idempotency-key": z.string().optional() }),
+  params: KeyParam,
+  query: z.object({}).strict(),
+  headers: z.object({
+    "if-match": z.string().optional(),
+    "idempotency-key": z.string().optional(),
+  }),
   responses: { 204: { description: "Deleted" }, ...problems(404, 412, 422) },
   handler: async (c) => {
     const key = keyFromPath(c.req.url, "/v1/kv/");
     await authorize(c, namespaceOf(key), "write");
     const ifMatch = parseIfMatch(c.req.header("If-Match"));
     const idem = idempotencyKey(c);
-    const cmd: DeleteCommand = { type: "delete", key, atMs: Date.now(),
+    const cmd: DeleteCommand = {
+      type: "delete",
+      key,
+      atMs: Date.now(),
       ...(ifMatch?.type === "revision" ? { ifMatch: ifMatch.revision } : {}),
-      ...(idem === undefined ? {} : { idempotencyKey: idem }) };
+      ...(idem === undefined ? {} : { idempotencyKey: idem }),
+    };
     const { outcome, token } = await c.get("router").write(namespaceOf(key), cmd);
     if (outcome.type === "notFound" && ifMatch?.type === "any") {
-      throw preconditionFailed(null, `key ${JSON.stringify(key)} does not exist, so If-Match: * cannot match`);
+      throw preconditionFailed(
+        null,
+        `key ${JSON.stringify(key)} does not exist, so If-Match: * cannot match`,
+      );
     }
     if (outcome.type !== "ok") {
-      throw outcomeProblem(outcome, `key ${JSON.stringify(key)} does not exist`) ?? new Error(`unexpected outcome ${outcome.type}`);
+      throw (
+        outcomeProblem(outcome, `key ${JSON.stringify(key)} does not exist`) ??
+        new Error(`unexpected outcome ${outcome.type}`)
+      );
     }
     const headers: Record<string, string> = { [revisionHeader]: token };
     if (outcome.deduplicated) headers[replayedHeader] = "true";

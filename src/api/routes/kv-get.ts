@@ -16,26 +16,42 @@ import { readAnswerHeaders } from "../read-response.ts";
 import { defineRoute } from "../route.ts";
 import { Consistency, Entry, Flag, KeyParam, problems, Wait } from "../schemas.ts";
 
-const query = z.object({
-  meta: Flag.openapi({ description: "Answer with the JSON entry instead of the value" }),
-  revision: z.string().regex(/^\d{1,15}$/, "must be a revision number").optional()
-    .openapi({ description: "Read the version live at this revision while it is retained (410 once compacted)" }),
-  wait: Wait,
-  consistency: Consistency,
-}).strict();
+const query = z
+  .object({
+    meta: Flag.openapi({ description: "Answer with the JSON entry instead of the value" }),
+    revision: z
+      .string()
+      .regex(/^\d{1,15}$/, "must be a revision number")
+      .optional()
+      .openapi({
+        description:
+          "Read the version live at this revision while it is retained (410 once compacted)",
+      }),
+    wait: Wait,
+    consistency: Consistency,
+  })
+  .strict();
 
 type Found = { entry: KvEntry; value: Uint8Array | null };
 
 function found(key: string, r: GetResult | MetaResult): Found {
   switch (r.type) {
-    case "found": return { entry: r.entry, value: "value" in r ? r.value : null };
-    case "notFound": throw notFound(`key ${JSON.stringify(key)} does not exist`);
-    case "invalid": throw badRequest(r.detail);
+    case "found":
+      return { entry: r.entry, value: "value" in r ? r.value : null };
+    case "notFound":
+      throw notFound(`key ${JSON.stringify(key)} does not exist`);
+    case "invalid":
+      throw badRequest(r.detail);
     case "compacted":
-      throw new ApiProblem({ status: 410, type: problemTypes.gone,
-        detail: `the version of ${JSON.stringify(key)} at that revision is no longer retained; read the latest instead` });
+      throw new ApiProblem({
+        status: 410,
+        type: problemTypes.gone,
+        detail: `the version of ${JSON.stringify(key)} at that revision is no longer retained; read the latest instead`,
+      });
     case "futureRevision":
-      throw badRequest(`that revision is ahead of the shard (at ${r.revision}); ask for a revision ≤ ${r.revision}`);
+      throw badRequest(
+        `that revision is ahead of the shard (at ${r.revision}); ask for a revision ≤ ${r.revision}`,
+      );
   }
 }
 
@@ -61,7 +77,12 @@ function readKeyNow(c: Ctx, ns: string, query: KeyQuery, options: ReadOptions) {
 }
 
 /** Validators and caching headers of an answer about `f` (never named by the consistency headers). */
-function entryHeaders(read: Read<unknown>, options: ReadOptions, f: Found, contentType: boolean): Record<string, string> {
+function entryHeaders(
+  read: Read<unknown>,
+  options: ReadOptions,
+  f: Found,
+  contentType: boolean,
+): Record<string, string> {
   const h: Record<string, string> = {
     ...readHeaders(read, options),
     ETag: formatETag(f.entry.modRevision),
@@ -73,26 +94,52 @@ function entryHeaders(read: Read<unknown>, options: ReadOptions, f: Found, conte
   return h;
 }
 
-function respond(c: Ctx, read: Read<unknown>, options: ReadOptions, f: Found, meta: boolean, notModified: boolean): Response {
-  if (meta && !notModified) return c.json(entryJson(f.entry), 200, entryHeaders(read, options, f, false));
+function respond(
+  c: Ctx,
+  read: Read<unknown>,
+  options: ReadOptions,
+  f: Found,
+  meta: boolean,
+  notModified: boolean,
+): Response {
+  if (meta && !notModified)
+    return c.json(entryJson(f.entry), 200, entryHeaders(read, options, f, false));
   const status = notModified ? 304 : 200;
   // The value's bytes as a fresh ArrayBuffer: with the Uint8Array that arrived by DO RPC as the
   // body, workerd spent ~7 µs more per response (measured: stale reads 0.072 → 0.064 ms of CPU
   // each; why is inside workerd); copying a config value costs a fraction of a microsecond.
   const body = notModified || f.value === null ? null : f.value.slice().buffer;
-  return new Response(body, { status, headers: readAnswerHeaders(read, options, String(status), () => entryHeaders(read, options, f, !notModified)) });
+  return new Response(body, {
+    status,
+    headers: readAnswerHeaders(read, options, String(status), () =>
+      entryHeaders(read, options, f, !notModified),
+    ),
+  });
 }
 
 export const kvGet = defineRoute({
-  method: "get", path: "/v1/kv/{key}", honoPath: "/v1/kv/:key{.+}", tags: ["kv"],
+  method: "get",
+  path: "/v1/kv/{key}",
+  honoPath: "/v1/kv/:key{.+}",
+  tags: ["kv"],
   summary: "Read a key",
-  description: "The value byte for byte with its Content-Type, ETag, Last-Modified and X-Edgecfg-Version. " +
+  description:
+    "The value byte for byte with its Content-Type, ETag, Last-Modified and X-Edgecfg-Version. " +
     "If-None-Match → 304; with ?wait= the request long-polls until the ETag differs or the wait ends (304).",
-  params: KeyParam, query,
-  headers: z.object({ "if-none-match": z.string().optional(), "x-edgecfg-min-revision": z.string().optional() }),
+  params: KeyParam,
+  query,
+  headers: z.object({
+    "if-none-match": z.string().optional(),
+    "x-edgecfg-min-revision": z.string().optional(),
+  }),
   responses: {
-    200: { description: "The value (or, with ?meta, the entry)",
-      content: { "*/*": { schema: z.string().openapi({ format: "binary" }) }, "application/json": { schema: Entry } } },
+    200: {
+      description: "The value (or, with ?meta, the entry)",
+      content: {
+        "*/*": { schema: z.string().openapi({ format: "binary" }) },
+        "application/json": { schema: Entry },
+      },
+    },
     304: { description: "Not modified (or the wait ended)" },
     ...problems(404, 410),
   },
@@ -104,17 +151,23 @@ export const kvGet = defineRoute({
     const meta = q.meta !== undefined && q.meta !== "false";
     const revision = q.revision === undefined ? undefined : Number(q.revision);
     const waitMs = parseWaitMs(q.wait);
-    if (waitMs !== undefined && revision !== undefined) throw badRequest("wait and revision cannot be combined: an old revision never changes");
+    if (waitMs !== undefined && revision !== undefined)
+      throw badRequest("wait and revision cannot be combined: an old revision never changes");
     const inm = parseIfNoneMatchRead(c.req.header("If-None-Match"));
     const query = keyQuery(key, revision, !meta);
-    let { read, found: f } = readKeyNow(c, ns, query, options) ?? await readKey(c, ns, query, options);
+    let { read, found: f } =
+      readKeyNow(c, ns, query, options) ?? (await readKey(c, ns, query, options));
     if (waitMs && noneMatchHits(inm, f.entry.modRevision)) {
-      const waited = await c.get("router").waitForChange(ns, { key, afterRevision: f.entry.modRevision, timeoutMs: waitMs });
-      if (waited.changed) ({ read, found: f } = await readKey(c, ns, query, { ...options, minToken: waited.token }));
+      const waited = await c
+        .get("router")
+        .waitForChange(ns, { key, afterRevision: f.entry.modRevision, timeoutMs: waitMs });
+      if (waited.changed)
+        ({ read, found: f } = await readKey(c, ns, query, { ...options, minToken: waited.token }));
     }
     // If-Modified-Since counts only without If-None-Match (RFC 9110 §13.1.3): not even read then.
     const ims = inm === undefined ? parseHttpDate(c.req.header("If-Modified-Since")) : null;
-    const notModified = noneMatchHits(inm, f.entry.modRevision) ||
+    const notModified =
+      noneMatchHits(inm, f.entry.modRevision) ||
       (ims !== null && Math.floor(f.entry.updatedAtMs / 1000) * 1000 <= ims);
     return respond(c, read, options, f, meta, notModified);
   },

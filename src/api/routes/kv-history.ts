@@ -9,24 +9,39 @@ import { badRequest, notFound } from "../problem.ts";
 import { defineRoute } from "../route.ts";
 import { Consistency, KeyParam, problems } from "../schemas.ts";
 
-const HistoryResponse = z.object({
-  key: z.string(),
-  revision: z.number().int(),
-  items: z.array(z.object({
-    version: z.number().int().openapi({ description: "0 for the delete that ended a life" }),
-    modRevision: z.number().int(), createRevision: z.number().int(),
-    updatedAt: z.string().openapi({ format: "date-time" }), size: z.number().int(),
-    contentType: z.string(), deleted: z.boolean(),
-  })),
-}).openapi("History");
+const HistoryResponse = z
+  .object({
+    key: z.string(),
+    revision: z.number().int(),
+    items: z.array(
+      z.object({
+        version: z.number().int().openapi({ description: "0 for the delete that ended a life" }),
+        modRevision: z.number().int(),
+        createRevision: z.number().int(),
+        updatedAt: z.string().openapi({ format: "date-time" }),
+        size: z.number().int(),
+        contentType: z.string(),
+        deleted: z.boolean(),
+      }),
+    ),
+  })
+  .openapi("History");
 
 export const kvHistory = defineRoute({
-  method: "get", path: "/v1/kv/{key}/history", honoPath: "/v1/kv/:key{.+/history}", tags: ["kv"],
+  method: "get",
+  path: "/v1/kv/{key}/history",
+  honoPath: "/v1/kv/:key{.+/history}",
+  tags: ["kv"],
   summary: "Retained versions of a key",
-  description: `Newest first; ${storeLimits.historyVersionsPerKeyDefault} versions per key are retained by default. ` +
+  description:
+    `Newest first; ${storeLimits.historyVersionsPerKeyDefault} versions per key are retained by default. ` +
     "Read one with GET /v1/kv/{key}?revision=<modRevision>.",
-  params: KeyParam, query: z.object({ consistency: Consistency }).strict(),
-  responses: { 200: { description: "History", content: { "application/json": { schema: HistoryResponse } } }, ...problems(404) },
+  params: KeyParam,
+  query: z.object({ consistency: Consistency }).strict(),
+  responses: {
+    200: { description: "History", content: { "application/json": { schema: HistoryResponse } } },
+    ...problems(404),
+  },
   handler: async (c, { query: q }) => {
     const key = keyFromPath(c.req.url, "/v1/kv/", "/history");
     const ns = namespaceOf(key);
@@ -36,6 +51,10 @@ export const kvHistory = defineRoute({
     const r = read.result;
     if (r.type === "notFound") throw notFound(`key ${JSON.stringify(key)} has no retained history`);
     if (r.type === "invalid") throw badRequest(r.detail);
-    return c.json({ key, revision: r.revision, items: r.items.map(historyJson) }, 200, readHeaders(read, options));
+    return c.json(
+      { key, revision: r.revision, items: r.items.map(historyJson) },
+      200,
+      readHeaders(read, options),
+    );
   },
 });

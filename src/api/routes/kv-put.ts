@@ -33,35 +33,64 @@ function preconditions(c: Ctx): Preconditions {
 }
 
 function command(key: string, value: Uint8Array, contentType: string, p: Preconditions): Command {
-  const base = { atMs: Date.now(), ...(p.idempotencyKey === undefined ? {} : { idempotencyKey: p.idempotencyKey }) };
+  const base = {
+    atMs: Date.now(),
+    ...(p.idempotencyKey === undefined ? {} : { idempotencyKey: p.idempotencyKey }),
+  };
   if (p.ifMatch?.type === "any") {
     // "Update only if it exists": a txn comparing existence, so the check and the write are atomic.
-    return { ...base, type: "txn", compare: [{ key, target: "exists", op: "=", value: true }],
-      success: [{ type: "put", key, value, contentType }], failure: [] };
+    return {
+      ...base,
+      type: "txn",
+      compare: [{ key, target: "exists", op: "=", value: true }],
+      success: [{ type: "put", key, value, contentType }],
+      failure: [],
+    };
   }
-  return { ...base, type: "put", key, value, contentType,
-    ...(p.ifMatch ? { ifMatch: p.ifMatch.revision } : {}), ...(p.ifNoneMatch ? { ifNoneMatch: p.ifNoneMatch } : {}) };
+  return {
+    ...base,
+    type: "put",
+    key,
+    value,
+    contentType,
+    ...(p.ifMatch ? { ifMatch: p.ifMatch.revision } : {}),
+    ...(p.ifNoneMatch ? { ifNoneMatch: p.ifNoneMatch } : {}),
+  };
 }
 
 function written(o: WriteOutcome): { entry: KvEntry; created: boolean } {
   if (o.type === "ok") return { entry: o.entry, created: o.change === "created" };
   if (o.type === "txn") {
     const r = o.results[0];
-    if (o.succeeded && r?.type === "put") return { entry: r.entry, created: r.change === "created" };
+    if (o.succeeded && r?.type === "put")
+      return { entry: r.entry, created: r.change === "created" };
     throw outcomeProblem({ type: "preconditionFailed", revision: o.revision, current: null })!;
   }
-  throw outcomeProblem(o, "the key does not exist, so If-Match cannot match; create it without If-Match or with If-None-Match: *") ??
-    new Error(`unexpected outcome ${o.type} for a put`);
+  throw (
+    outcomeProblem(
+      o,
+      "the key does not exist, so If-Match cannot match; create it without If-Match or with If-None-Match: *",
+    ) ?? new Error(`unexpected outcome ${o.type} for a put`)
+  );
 }
 
 export const kvPut = defineRoute({
-  method: "put", path: "/v1/kv/{key}", honoPath: "/v1/kv/:key{.+}", tags: ["kv"],
+  method: "put",
+  path: "/v1/kv/{key}",
+  honoPath: "/v1/kv/:key{.+}",
+  tags: ["kv"],
   summary: "Write a key",
-  description: `Stores the body (at most ${apiLimits.valueBytesMax} bytes, else 413) with its Content-Type ` +
+  description:
+    `Stores the body (at most ${apiLimits.valueBytesMax} bytes, else 413) with its Content-Type ` +
     `(default ${defaultContentType}); JSON media types must parse. If-Match: <ETag> = compare-and-set, If-Match: * = ` +
     "update only, If-None-Match: * = create only (412 otherwise). 201 on create, 200 on update; Idempotency-Key makes retries safe.",
-  params: KeyParam, query: z.object({}).strict(),
-  headers: z.object({ "if-match": z.string().optional(), "if-none-match": z.string().optional(), "idempotency-key": z.string().optional() }),
+  params: KeyParam,
+  query: z.object({}).strict(),
+  headers: z.object({
+    "if-match": z.string().optional(),
+    "if-none-match": z.string().optional(),
+    "idempotency-key": z.string().optional(),
+  }),
   rawBody: { description: "The value, any media type" },
   responses: {
     200: { description: "Updated", content: { "application/json": { schema: Entry } } },
@@ -77,9 +106,14 @@ export const kvPut = defineRoute({
     const pre = preconditions(c);
     const value = await readBody(c.req.raw, apiLimits.valueBytesMax, "the value");
     if (isJsonMediaType(contentType)) parseJsonBytes(value, "the value");
-    const { outcome, token } = await c.get("router").write(namespaceOf(key), command(key, value, contentType, pre));
+    const { outcome, token } = await c
+      .get("router")
+      .write(namespaceOf(key), command(key, value, contentType, pre));
     const { entry, created } = written(outcome);
-    const headers: Record<string, string> = { ETag: formatETag(entry.modRevision), [revisionHeader]: token };
+    const headers: Record<string, string> = {
+      ETag: formatETag(entry.modRevision),
+      [revisionHeader]: token,
+    };
     if (outcome.deduplicated) headers[replayedHeader] = "true";
     if (created) headers["Location"] = `/v1/kv/${key}`;
     return c.json(entryJson(entry), created ? 201 : 200, headers);

@@ -14,13 +14,30 @@ import { defineRoute } from "../route.ts";
 import { Consistency, EncodedValue, NamespaceParam, problems, Wait } from "../schemas.ts";
 import { encodeValue } from "../values.ts";
 
-const Bundle = z.object({
-  namespace: z.string(),
-  revision: z.number().int().openapi({ description: "The namespace's last modRevision (the ETag); 0 when never written" }),
-  entries: z.record(z.string(), EncodedValue).openapi({ description: "name → value: JSON inline, others {contentType, base64}" }),
-  meta: z.record(z.string(), z.object({ contentType: z.string(), version: z.number().int(), modRevision: z.number().int() }))
-    .openapi({ description: "name → content type and versions of each entry" }),
-}).openapi("Bundle");
+const Bundle = z
+  .object({
+    namespace: z.string(),
+    revision: z
+      .number()
+      .int()
+      .openapi({
+        description: "The namespace's last modRevision (the ETag); 0 when never written",
+      }),
+    entries: z
+      .record(z.string(), EncodedValue)
+      .openapi({ description: "name → value: JSON inline, others {contentType, base64}" }),
+    meta: z
+      .record(
+        z.string(),
+        z.object({
+          contentType: z.string(),
+          version: z.number().int(),
+          modRevision: z.number().int(),
+        }),
+      )
+      .openapi({ description: "name → content type and versions of each entry" }),
+  })
+  .openapi("Bundle");
 
 function bundleOf(read: Read<BundleResult>) {
   if (read.result.type === "invalid") throw badRequest(read.result.detail);
@@ -38,9 +55,12 @@ function readBundleNow(c: Ctx, namespace: string, options: ReadOptions) {
 }
 
 export const nsBundle = defineRoute({
-  method: "get", path: "/v1/ns/{namespace}", tags: ["namespaces"],
+  method: "get",
+  path: "/v1/ns/{namespace}",
+  tags: ["namespaces"],
   summary: "The namespace bundle",
-  description: "Every live key of the namespace in one document. ETag = the namespace's last modRevision; " +
+  description:
+    "Every live key of the namespace in one document. ETag = the namespace's last modRevision; " +
     "If-None-Match → 304; ?wait= long-polls until it changes.",
   params: NamespaceParam,
   query: z.object({ wait: Wait, consistency: Consistency }).strict(),
@@ -56,22 +76,37 @@ export const nsBundle = defineRoute({
     const options = readOptions(c, q.consistency);
     const waitMs = parseWaitMs(q.wait);
     const inm = parseIfNoneMatchRead(c.req.header("If-None-Match"));
-    let { read, bundle } = readBundleNow(c, namespace, options) ?? await readBundle(c, namespace, options);
+    let { read, bundle } =
+      readBundleNow(c, namespace, options) ?? (await readBundle(c, namespace, options));
     if (waitMs && noneMatchHits(inm, bundle.namespaceRevision)) {
-      const waited = await c.get("router").waitForChange(namespace, { afterRevision: bundle.namespaceRevision, timeoutMs: waitMs });
-      if (waited.changed) ({ read, bundle } = await readBundle(c, namespace, { ...options, minToken: waited.token }));
+      const waited = await c
+        .get("router")
+        .waitForChange(namespace, { afterRevision: bundle.namespaceRevision, timeoutMs: waitMs });
+      if (waited.changed)
+        ({ read, bundle } = await readBundle(c, namespace, { ...options, minToken: waited.token }));
     }
     const revision = bundle.namespaceRevision;
-    const headers = () => ({ ...readHeaders(read, options), ETag: formatETag(revision), "Cache-Control": "no-cache" });
+    const headers = () => ({
+      ...readHeaders(read, options),
+      ETag: formatETag(revision),
+      "Cache-Control": "no-cache",
+    });
     if (noneMatchHits(inm, revision)) {
       // What polling apps get nearly every time: from the isolate cache, with headers built once.
-      return new Response(null, { status: 304, headers: readAnswerHeaders(read, options, "304", headers) });
+      return new Response(null, {
+        status: 304,
+        headers: readAnswerHeaders(read, options, "304", headers),
+      });
     }
     const entries: Record<string, unknown> = {};
     const meta: Record<string, { contentType: string; version: number; modRevision: number }> = {};
     for (const item of bundle.items) {
       entries[item.name] = encodeValue(item.entry.contentType, item.value);
-      meta[item.name] = { contentType: item.entry.contentType, version: item.entry.version, modRevision: item.entry.modRevision };
+      meta[item.name] = {
+        contentType: item.entry.contentType,
+        version: item.entry.version,
+        modRevision: item.entry.modRevision,
+      };
     }
     return c.json({ namespace, revision, entries, meta }, 200, headers());
   },

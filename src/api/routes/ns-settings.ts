@@ -10,37 +10,78 @@ import { outcomeProblem } from "../outcomes.ts";
 import { defineRoute } from "../route.ts";
 import { NamespaceParam, problems } from "../schemas.ts";
 
-const Settings = z.object({
-  publicRead: z.boolean().openapi({ description: "true: reads of this namespace need no token (writes still do)" }),
-}).strict().openapi("NamespaceSettings");
+const Settings = z
+  .object({
+    publicRead: z
+      .boolean()
+      .openapi({ description: "true: reads of this namespace need no token (writes still do)" }),
+  })
+  .strict()
+  .openapi("NamespaceSettings");
 
-const SettingsResponse = Settings.extend({ namespace: z.string() }).openapi("NamespaceSettingsResponse");
+const SettingsResponse = Settings.extend({ namespace: z.string() }).openapi(
+  "NamespaceSettingsResponse",
+);
 
 export const nsSettingsPut = defineRoute({
-  method: "put", path: "/v1/ns/{namespace}/settings", tags: ["namespaces"],
+  method: "put",
+  path: "/v1/ns/{namespace}/settings",
+  tags: ["namespaces"],
   summary: "Change a namespace's settings (admin)",
-  description: "Needs the admin operation on the namespace. {publicRead: true} marks it public-read.",
-  params: NamespaceParam, query: z.object({}).strict(), body: Settings, bodyBytesMax: apiLimits.smallBodyBytesMax,
-  responses: { 200: { description: "The settings now", content: { "application/json": { schema: SettingsResponse } } }, ...problems() },
+  description:
+    "Needs the admin operation on the namespace. {publicRead: true} marks it public-read.",
+  params: NamespaceParam,
+  query: z.object({}).strict(),
+  body: Settings,
+  bodyBytesMax: apiLimits.smallBodyBytesMax,
+  responses: {
+    200: {
+      description: "The settings now",
+      content: { "application/json": { schema: SettingsResponse } },
+    },
+    ...problems(),
+  },
   handler: async (c, { body }) => {
     const namespace = checkNamespace(c.req.param("namespace") ?? "");
     await authorize(c, namespace, "admin");
-    const { outcome, token } = await c.get("router").write(systemNamespace,
-      { type: "namespaceSet", atMs: Date.now(), namespace, publicRead: body.publicRead });
-    if (outcome.type !== "namespaceSet") throw outcomeProblem(outcome) ?? new Error(`unexpected outcome ${outcome.type}`);
+    const { outcome, token } = await c
+      .get("router")
+      .write(systemNamespace, {
+        type: "namespaceSet",
+        atMs: Date.now(),
+        namespace,
+        publicRead: body.publicRead,
+      });
+    if (outcome.type !== "namespaceSet")
+      throw outcomeProblem(outcome) ?? new Error(`unexpected outcome ${outcome.type}`);
     return c.json(outcome.settings, 200, { [revisionHeader]: token });
   },
 });
 
 export const nsSettingsGet = defineRoute({
-  method: "get", path: "/v1/ns/{namespace}/settings", tags: ["namespaces"],
+  method: "get",
+  path: "/v1/ns/{namespace}/settings",
+  tags: ["namespaces"],
   summary: "A namespace's settings",
-  params: NamespaceParam, query: z.object({}).strict(),
-  responses: { 200: { description: "The settings", content: { "application/json": { schema: SettingsResponse } } }, ...problems() },
+  params: NamespaceParam,
+  query: z.object({}).strict(),
+  responses: {
+    200: {
+      description: "The settings",
+      content: { "application/json": { schema: SettingsResponse } },
+    },
+    ...problems(),
+  },
   handler: async (c) => {
     const namespace = checkNamespace(c.req.param("namespace") ?? "");
     await authorize(c, namespace, "read");
-    const read = await c.get("router").read(systemNamespace, { type: "namespaceSettings", namespace }, { consistency: "linearizable" });
+    const read = await c
+      .get("router")
+      .read(
+        systemNamespace,
+        { type: "namespaceSettings", namespace },
+        { consistency: "linearizable" },
+      );
     return c.json(read.result.settings, 200, { [revisionHeader]: read.token });
   },
 });

@@ -13,79 +13,140 @@ import { defineRoute } from "../route.ts";
 import { problems } from "../schemas.ts";
 import { newTokenId, newTokenSecret, sha256Hex } from "../tokens-crypto.ts";
 
-const Scope = z.object({
-  namespaces: z.array(z.string().regex(/^[a-z0-9_.*-]{1,63}$/, "must be a namespace name or a glob such as app-* or *"))
-    .min(1).max(64).openapi({ example: ["app", "team-*"] }),
-  ops: z.array(z.enum(["read", "write", "admin"])).min(1).openapi({ description: "admin implies read and write" }),
-}).strict().openapi("TokenScope");
+const Scope = z
+  .object({
+    namespaces: z
+      .array(
+        z
+          .string()
+          .regex(/^[a-z0-9_.*-]{1,63}$/, "must be a namespace name or a glob such as app-* or *"),
+      )
+      .min(1)
+      .max(64)
+      .openapi({ example: ["app", "team-*"] }),
+    ops: z
+      .array(z.enum(["read", "write", "admin"]))
+      .min(1)
+      .openapi({ description: "admin implies read and write" }),
+  })
+  .strict()
+  .openapi("TokenScope");
 
-const MintRequest = z.object({
-  scopes: z.array(Scope).min(1).max(storeLimits.tokenScopesMax),
-  expiresInSeconds: z.number().int().min(1).max(apiLimits.tokenTtlSecondsMax).optional(),
-}).strict().openapi("TokenMintRequest");
+const MintRequest = z
+  .object({
+    scopes: z.array(Scope).min(1).max(storeLimits.tokenScopesMax),
+    expiresInSeconds: z.number().int().min(1).max(apiLimits.tokenTtlSecondsMax).optional(),
+  })
+  .strict()
+  .openapi("TokenMintRequest");
 
-const TokenInfo = z.object({
-  id: z.string(), scopes: z.array(Scope),
-  createdAt: z.string().openapi({ format: "date-time" }),
-  expiresAt: z.string().nullable().openapi({ format: "date-time" }),
-}).openapi("Token");
+const TokenInfo = z
+  .object({
+    id: z.string(),
+    scopes: z.array(Scope),
+    createdAt: z.string().openapi({ format: "date-time" }),
+    expiresAt: z.string().nullable().openapi({ format: "date-time" }),
+  })
+  .openapi("Token");
 
 const Minted = TokenInfo.extend({
   token: z.string().openapi({ description: "The bearer token. Shown once: store it now" }),
 }).openapi("MintedToken");
 
 function info(t: TokenRecord) {
-  return { id: t.id, scopes: t.scopes, createdAt: new Date(t.createdAtMs).toISOString(),
-    expiresAt: t.expiresAtMs === undefined ? null : new Date(t.expiresAtMs).toISOString() };
+  return {
+    id: t.id,
+    scopes: t.scopes,
+    createdAt: new Date(t.createdAtMs).toISOString(),
+    expiresAt: t.expiresAtMs === undefined ? null : new Date(t.expiresAtMs).toISOString(),
+  };
 }
 
 export const tokenMint = defineRoute({
-  method: "post", path: "/v1/tokens", tags: ["tokens"],
+  method: "post",
+  path: "/v1/tokens",
+  tags: ["tokens"],
   summary: "Mint a scoped token (admin)",
-  description: "Scopes name namespaces (or globs, * = any characters) and operations. The token is in the response " +
+  description:
+    "Scopes name namespaces (or globs, * = any characters) and operations. The token is in the response " +
     "only; the store keeps its SHA-256.",
-  query: z.object({}).strict(), body: MintRequest, bodyBytesMax: apiLimits.smallBodyBytesMax,
-  responses: { 201: { description: "Minted", content: { "application/json": { schema: Minted } } }, ...problems(409, 507) },
+  query: z.object({}).strict(),
+  body: MintRequest,
+  bodyBytesMax: apiLimits.smallBodyBytesMax,
+  responses: {
+    201: { description: "Minted", content: { "application/json": { schema: Minted } } },
+    ...problems(409, 507),
+  },
   handler: async (c, { body }) => {
     await authorize(c, "*", "admin");
     const secret = newTokenSecret();
     const now = Date.now();
-    const record: TokenRecord = { id: newTokenId(), hashHex: await sha256Hex(secret), scopes: body.scopes, createdAtMs: now,
-      ...(body.expiresInSeconds === undefined ? {} : { expiresAtMs: now + body.expiresInSeconds * 1000 }) };
-    const { outcome, token } = await c.get("router").write(systemNamespace, { type: "tokenCreate", atMs: now, ...record });
-    if (outcome.type !== "tokenCreated") throw outcomeProblem(outcome) ?? new Error(`unexpected outcome ${outcome.type}`);
-    return c.json({ ...info(outcome.token), token: secret }, 201, { [revisionHeader]: token, "Cache-Control": "no-store" });
+    const record: TokenRecord = {
+      id: newTokenId(),
+      hashHex: await sha256Hex(secret),
+      scopes: body.scopes,
+      createdAtMs: now,
+      ...(body.expiresInSeconds === undefined
+        ? {}
+        : { expiresAtMs: now + body.expiresInSeconds * 1000 }),
+    };
+    const { outcome, token } = await c
+      .get("router")
+      .write(systemNamespace, { type: "tokenCreate", atMs: now, ...record });
+    if (outcome.type !== "tokenCreated")
+      throw outcomeProblem(outcome) ?? new Error(`unexpected outcome ${outcome.type}`);
+    return c.json({ ...info(outcome.token), token: secret }, 201, {
+      [revisionHeader]: token,
+      "Cache-Control": "no-store",
+    });
   },
 });
 
 export const tokenList = defineRoute({
-  method: "get", path: "/v1/tokens", tags: ["tokens"],
+  method: "get",
+  path: "/v1/tokens",
+  tags: ["tokens"],
   summary: "List tokens (admin; no secrets)",
   query: z.object({}).strict(),
   responses: {
-    200: { description: "Tokens", content: { "application/json": { schema: z.object({ tokens: z.array(TokenInfo) }) } } },
+    200: {
+      description: "Tokens",
+      content: { "application/json": { schema: z.object({ tokens: z.array(TokenInfo) }) } },
+    },
     ...problems(),
   },
   handler: async (c) => {
     await authorize(c, "*", "admin");
-    const read = await c.get("router").read(systemNamespace, { type: "tokens" }, { consistency: "linearizable" });
+    const read = await c
+      .get("router")
+      .read(systemNamespace, { type: "tokens" }, { consistency: "linearizable" });
     return c.json({ tokens: read.result.tokens.map(info) }, 200, { [revisionHeader]: read.token });
   },
 });
 
 export const tokenRevoke = defineRoute({
-  method: "delete", path: "/v1/tokens/{id}", tags: ["tokens"],
+  method: "delete",
+  path: "/v1/tokens/{id}",
+  tags: ["tokens"],
   summary: "Revoke a token (admin)",
-  params: z.object({ id: z.string().openapi({ param: { name: "id", in: "path" }, example: "tok_0123456789abcdef" }) }),
+  params: z.object({
+    id: z.string().openapi({ param: { name: "id", in: "path" }, example: "tok_0123456789abcdef" }),
+  }),
   query: z.object({}).strict(),
   responses: { 204: { description: "Revoked" }, ...problems(404) },
   handler: async (c) => {
     await authorize(c, "*", "admin");
     const id = c.req.param("id") ?? "";
-    if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) throw badRequest(`token id ${JSON.stringify(id)} is malformed; ids look like tok_0123456789abcdef`);
-    const { outcome, token } = await c.get("router").write(systemNamespace, { type: "tokenRevoke", atMs: Date.now(), id });
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(id))
+      throw badRequest(
+        `token id ${JSON.stringify(id)} is malformed; ids look like tok_0123456789abcdef`,
+      );
+    const { outcome, token } = await c
+      .get("router")
+      .write(systemNamespace, { type: "tokenRevoke", atMs: Date.now(), id });
     if (outcome.type === "notFound") throw notFound(`no token ${id}; GET /v1/tokens lists them`);
-    if (outcome.type !== "tokenRevoked") throw outcomeProblem(outcome) ?? new Error(`unexpected outcome ${outcome.type}`);
+    if (outcome.type !== "tokenRevoked")
+      throw outcomeProblem(outcome) ?? new Error(`unexpected outcome ${outcome.type}`);
     return c.body(null, 204, { [revisionHeader]: token });
   },
 });

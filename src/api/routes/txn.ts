@@ -14,70 +14,121 @@ import { EncodedValue, Entry, problems } from "../schemas.ts";
 import { toCompare, toOp, TxnRequest, type TxnRequestBody } from "../txn-schema.ts";
 import { encodeValue } from "../values.ts";
 
-const TxnResponse = z.object({
-  succeeded: z.boolean().openapi({ description: "Every compare held and the success branch ran" }),
-  revision: z.number().int().openapi({ description: "Shard revision after the txn" }),
-  results: z.array(z.object({ type: z.enum(["put", "delete", "get"]), change: z.string().optional(),
-    entry: Entry.nullable().optional(), deleted: Entry.nullable().optional(), value: EncodedValue.optional() })),
-}).openapi("TxnResponse");
+const TxnResponse = z
+  .object({
+    succeeded: z
+      .boolean()
+      .openapi({ description: "Every compare held and the success branch ran" }),
+    revision: z.number().int().openapi({ description: "Shard revision after the txn" }),
+    results: z.array(
+      z.object({
+        type: z.enum(["put", "delete", "get"]),
+        change: z.string().optional(),
+        entry: Entry.nullable().optional(),
+        deleted: Entry.nullable().optional(),
+        value: EncodedValue.optional(),
+      }),
+    ),
+  })
+  .openapi("TxnResponse");
 
 function command(body: TxnRequestBody, idem: string | undefined): TxnCommand {
   const ops = body.compare.length + body.success.length + body.failure.length;
-  if (ops > storeLimits.txnOpsMax) throw badRequest(`the txn has ${ops} compares and operations; at most ${storeLimits.txnOpsMax} are allowed`);
-  const cmd: TxnCommand = { type: "txn", atMs: Date.now(),
+  if (ops > storeLimits.txnOpsMax)
+    throw badRequest(
+      `the txn has ${ops} compares and operations; at most ${storeLimits.txnOpsMax} are allowed`,
+    );
+  const cmd: TxnCommand = {
+    type: "txn",
+    atMs: Date.now(),
     compare: body.compare.map(toCompare),
     success: body.success.map((o, i) => toOp(o, `success[${i}]`)),
     failure: body.failure.map((o, i) => toOp(o, `failure[${i}]`)),
-    ...(idem === undefined ? {} : { idempotencyKey: idem }) };
-  const written = [...cmd.success, ...cmd.failure].reduce((n, o) => n + (o.type === "put" ? o.value.byteLength : 0), 0);
+    ...(idem === undefined ? {} : { idempotencyKey: idem }),
+  };
+  const written = [...cmd.success, ...cmd.failure].reduce(
+    (n, o) => n + (o.type === "put" ? o.value.byteLength : 0),
+    0,
+  );
   if (written > apiLimits.txnValueBytesMax) {
-    throw new ApiProblem({ status: 413, type: problemTypes.payloadTooLarge,
-      detail: `the txn writes ${written} bytes of values; at most ${apiLimits.txnValueBytesMax} bytes per txn` });
+    throw new ApiProblem({
+      status: 413,
+      type: problemTypes.payloadTooLarge,
+      detail: `the txn writes ${written} bytes of values; at most ${apiLimits.txnValueBytesMax} bytes per txn`,
+    });
   }
   return cmd;
 }
 
 function onlyNamespace(cmd: TxnCommand): string {
   const keys = [...cmd.compare, ...cmd.success, ...cmd.failure].map((x) => x.key);
-  if (keys.length === 0) throw badRequest("the txn names no key: give at least one compare or operation");
+  if (keys.length === 0)
+    throw badRequest("the txn names no key: give at least one compare or operation");
   const namespaces = [...new Set(keys.map(namespaceOf))];
   if (namespaces.length > 1) {
-    throw new ApiProblem({ status: 422, type: problemTypes.unprocessable,
-      detail: `the txn spans namespaces ${namespaces.map((n) => JSON.stringify(n)).join(", ")}, which may live in different shards; ` +
+    throw new ApiProblem({
+      status: 422,
+      type: problemTypes.unprocessable,
+      detail:
+        `the txn spans namespaces ${namespaces.map((n) => JSON.stringify(n)).join(", ")}, which may live in different shards; ` +
         "a txn must stay within one namespace until cross-shard transactions exist. Nothing was written: split it per namespace",
-      extensions: { namespaces } });
+      extensions: { namespaces },
+    });
   }
   return namespaces[0]!;
 }
 
 function resultJson(r: TxnOpResult) {
   switch (r.type) {
-    case "put": return { type: r.type, change: r.change, entry: entryJson(r.entry) };
-    case "delete": return { type: r.type, deleted: r.deleted ? entryJson(r.deleted) : null };
+    case "put":
+      return { type: r.type, change: r.change, entry: entryJson(r.entry) };
+    case "delete":
+      return { type: r.type, deleted: r.deleted ? entryJson(r.deleted) : null };
     case "get":
       if (r.entry === null) return { type: r.type, entry: null };
-      return { type: r.type, entry: entryJson(r.entry), value: encodeValue(r.entry.contentType, r.value) };
+      return {
+        type: r.type,
+        entry: entryJson(r.entry),
+        value: encodeValue(r.entry.contentType, r.value),
+      };
   }
 }
 
 export const txn = defineRoute({
-  method: "post", path: "/v1/txn", tags: ["kv"],
+  method: "post",
+  path: "/v1/txn",
+  tags: ["kv"],
   summary: "Atomic multi-key transaction",
-  description: "etcd style: if every compare holds, run success, else failure. Compares on modRevision, version, exists " +
+  description:
+    "etcd style: if every compare holds, run success, else failure. Compares on modRevision, version, exists " +
     "or value (byte equality; a JSON value is compared as JSON.stringify writes it). All keys in one namespace: " +
     `across namespaces the answer is 422 and nothing is written. At most ${storeLimits.txnOpsMax} compares + operations, ` +
     `${apiLimits.txnValueBytesMax} bytes of values.`,
-  query: z.object({}).strict(), body: TxnRequest, bodyBytesMax: apiLimits.txnBodyBytesMax,
+  query: z.object({}).strict(),
+  body: TxnRequest,
+  bodyBytesMax: apiLimits.txnBodyBytesMax,
   headers: z.object({ "idempotency-key": z.string().optional() }),
-  responses: { 200: { description: "The txn ran", content: { "application/json": { schema: TxnResponse } } }, ...problems(413, 422, 507) },
+  responses: {
+    200: { description: "The txn ran", content: { "application/json": { schema: TxnResponse } } },
+    ...problems(413, 422, 507),
+  },
   handler: async (c, { body }) => {
     const cmd = command(body, idempotencyKey(c));
     const namespace = onlyNamespace(cmd);
     await authorize(c, namespace, "write");
     const { outcome, token } = await c.get("router").write(namespace, cmd);
-    if (outcome.type !== "txn") throw outcomeProblem(outcome) ?? new Error(`unexpected outcome ${outcome.type}`);
+    if (outcome.type !== "txn")
+      throw outcomeProblem(outcome) ?? new Error(`unexpected outcome ${outcome.type}`);
     const headers: Record<string, string> = { [revisionHeader]: token };
     if (outcome.deduplicated) headers[replayedHeader] = "true";
-    return c.json({ succeeded: outcome.succeeded, revision: outcome.revision, results: outcome.results.map(resultJson) }, 200, headers);
+    return c.json(
+      {
+        succeeded: outcome.succeeded,
+        revision: outcome.revision,
+        results: outcome.results.map(resultJson),
+      },
+      200,
+      headers,
+    );
   },
 });

@@ -7,7 +7,9 @@ import { println, printJson } from "../io.ts";
 
 export function clusterCommand(io: Io): Command {
   const cluster = new Command("cluster").description("status: topology and health");
-  cluster.command("status").description("ring, shards and each replica's role, term, commit and applied index")
+  cluster
+    .command("status")
+    .description("ring, shards and each replica's role, term, commit and applied index")
     .action(action(io, status));
   return cluster;
 }
@@ -35,8 +37,14 @@ async function status(ctx: CommandContext): Promise<void> {
   for (const shard of doc.shards) {
     println(ctx.io.stdout, `shard ${shard.shard ?? "?"}  revision ${shard.revision ?? "?"}`);
     for (const r of shard.replicas ?? []) {
-      const contact = r.lastContact === null || r.lastContact === undefined ? "" : `  last contact ${r.lastContact}`;
-      println(ctx.io.stdout, `  ${r.id ?? "?"}  ${r.location ?? "?"}  ${r.role ?? "?"}  term ${r.term ?? "?"}  commit ${r.commitIndex ?? "?"}  applied ${r.appliedIndex ?? "?"}${contact}`);
+      const contact =
+        r.lastContact === null || r.lastContact === undefined
+          ? ""
+          : `  last contact ${r.lastContact}`;
+      println(
+        ctx.io.stdout,
+        `  ${r.id ?? "?"}  ${r.location ?? "?"}  ${r.role ?? "?"}  term ${r.term ?? "?"}  commit ${r.commitIndex ?? "?"}  applied ${r.appliedIndex ?? "?"}${contact}`,
+      );
     }
   }
 }

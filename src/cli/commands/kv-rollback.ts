@@ -10,7 +10,9 @@ export async function rollback(ctx: CommandContext, key: string, o: { to: string
   const version = intArg(o.to, "--to");
   const target = (await ctx.client.history(key)).find((h) => h.version === version && !h.deleted);
   if (!target) {
-    throw new NotFoundError(404, { detail: `${key} has no retained version ${version}; see \`edgecfg kv history ${key}\`` });
+    throw new NotFoundError(404, {
+      detail: `${key} has no retained version ${version}; see \`edgecfg kv history ${key}\``,
+    });
   }
   // Read both before writing: the old value by its revision, the current ETag for the CAS.
   const old = await ctx.client.get(key, { revision: target.modRevision });
@@ -20,9 +22,21 @@ export async function rollback(ctx: CommandContext, key: string, o: { to: string
     throw e;
   });
   const precondition = current ? { ifMatch: current.etag } : { createOnly: true };
-  const result = await ctx.client.put(key, old.bytes, { contentType: old.contentType, ...precondition });
+  const result = await ctx.client.put(key, old.bytes, {
+    contentType: old.contentType,
+    ...precondition,
+  });
   if (ctx.global.json) {
-    return printJson(ctx.io.stdout, { key, restoredVersion: version, fromRevision: target.modRevision, etag: result.etag, entry: result.entry });
+    return printJson(ctx.io.stdout, {
+      key,
+      restoredVersion: version,
+      fromRevision: target.modRevision,
+      etag: result.etag,
+      entry: result.entry,
+    });
   }
-  println(ctx.io.stdout, `rolled back ${key} to version ${version} (r${target.modRevision}): now version ${result.entry.version}, ETag ${result.etag}`);
+  println(
+    ctx.io.stdout,
+    `rolled back ${key} to version ${version} (r${target.modRevision}): now version ${result.entry.version}, ETag ${result.etag}`,
+  );
 }

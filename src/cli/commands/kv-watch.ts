@@ -8,17 +8,25 @@ import { println } from "../io.ts";
 import { intArg } from "../options.ts";
 
 export function watchCommand(io: Io): Command {
-  return new Command("watch").argument("<prefix>", "namespace/ or namespace/partial-name")
+  return new Command("watch")
+    .argument("<prefix>", "namespace/ or namespace/partial-name")
     .description("print changes under a prefix as they happen (until Ctrl-C)")
     .option("--from-revision <n>", "start at this revision (inclusive) instead of now")
     .option("--no-values", "leave values out of put events")
     .action(action(io, watchPrefix));
 }
 
-async function watchPrefix(ctx: CommandContext, prefix: string, o: { fromRevision?: string; values: boolean }): Promise<void> {
+async function watchPrefix(
+  ctx: CommandContext,
+  prefix: string,
+  o: { fromRevision?: string; values: boolean },
+): Promise<void> {
   const events = ctx.client.watch({
-    prefix, values: o.values,
-    ...(o.fromRevision !== undefined ? { fromRevision: intArg(o.fromRevision, "--from-revision") } : {}),
+    prefix,
+    values: o.values,
+    ...(o.fromRevision !== undefined
+      ? { fromRevision: intArg(o.fromRevision, "--from-revision") }
+      : {}),
     ...(ctx.io.signal ? { signal: ctx.io.signal } : {}),
   });
   for await (const event of events) {
@@ -29,7 +37,10 @@ async function watchPrefix(ctx: CommandContext, prefix: string, o: { fromRevisio
 function describe(event: WatchEvent): string {
   switch (event.type) {
     case "put":
-      return `put ${event.key} r${event.modRevision} v${event.version}` + ("value" in event ? ` ${JSON.stringify(event.value)}` : "");
+      return (
+        `put ${event.key} r${event.modRevision} v${event.version}` +
+        ("value" in event ? ` ${JSON.stringify(event.value)}` : "")
+      );
     case "delete":
       return `delete ${event.key} r${event.modRevision}`;
     case "resync":

@@ -11,28 +11,52 @@ import { rollback } from "./kv-rollback.ts";
 import { watchCommand } from "./kv-watch.ts";
 
 export function kvCommand(io: Io): Command {
-  const kv = new Command("kv").description("get|put|delete|ls|history|rollback|watch: keys (KEY is namespace/name)");
-  kv.command("get").argument("<key>").description("print a value (raw bytes; --json for value and metadata)")
+  const kv = new Command("kv").description(
+    "get|put|delete|ls|history|rollback|watch: keys (KEY is namespace/name)",
+  );
+  kv.command("get")
+    .argument("<key>")
+    .description("print a value (raw bytes; --json for value and metadata)")
     .option("--revision <n>", "read the version live at this revision (from `kv history`)")
     .option("--meta", "print the entry's metadata instead of the value")
     .option("--stale", "allow any replica to answer from possibly older state (faster)")
     .action(action(io, get));
-  kv.command("put").argument("<key>").argument("[value]", 'the value; "-" reads stdin')
+  kv.command("put")
+    .argument("<key>")
+    .argument("[value]", 'the value; "-" reads stdin')
     .description("write a value (from the argument, --file, or stdin)")
     .option("-f, --file <path>", 'read the value from a file ("-" for stdin)')
-    .option("--content-type <type>", "default: by file extension, else JSON if it parses as an object/array, else text")
-    .addOption(new Option("--if-match <etag>", `compare-and-set: write only if the current ETag is this (e.g. '"r42"', quotes included)`).conflicts("createOnly"))
+    .option(
+      "--content-type <type>",
+      "default: by file extension, else JSON if it parses as an object/array, else text",
+    )
+    .addOption(
+      new Option(
+        "--if-match <etag>",
+        `compare-and-set: write only if the current ETag is this (e.g. '"r42"', quotes included)`,
+      ).conflicts("createOnly"),
+    )
     .option("--create-only", "write only if the key does not exist")
     .action(action(io, put));
-  kv.command("delete").alias("rm").argument("<key>").description("delete a key")
+  kv.command("delete")
+    .alias("rm")
+    .argument("<key>")
+    .description("delete a key")
     .option("--if-match <etag>", "delete only if the current ETag is this")
     .action(action(io, del));
-  kv.command("ls").argument("<prefix>", "namespace/ or namespace/partial-name").description("list keys under a prefix")
+  kv.command("ls")
+    .argument("<prefix>", "namespace/ or namespace/partial-name")
+    .description("list keys under a prefix")
     .option("--values", "include values")
     .option("--limit <n>", "stop after this many keys")
     .action(action(io, ls));
-  kv.command("history").argument("<key>").description("retained versions of a key, newest first").action(action(io, history));
-  kv.command("rollback").argument("<key>").requiredOption("--to <version>", "the version to restore (see `kv history`)")
+  kv.command("history")
+    .argument("<key>")
+    .description("retained versions of a key, newest first")
+    .action(action(io, history));
+  kv.command("rollback")
+    .argument("<key>")
+    .requiredOption("--to <version>", "the version to restore (see `kv history`)")
     .description("write an old version's value as a new version (history is never rewritten)")
     .action(action(io, rollback));
   kv.addCommand(watchCommand(io));
@@ -42,7 +66,10 @@ export function kvCommand(io: Io): Command {
 type GetOpts = { revision?: string; meta?: boolean; stale?: boolean };
 
 async function get(ctx: CommandContext, key: string, o: GetOpts): Promise<void> {
-  const read = { ...(o.revision ? { revision: intArg(o.revision, "--revision") } : {}), ...(o.stale ? { consistency: "stale" as const } : {}) };
+  const read = {
+    ...(o.revision ? { revision: intArg(o.revision, "--revision") } : {}),
+    ...(o.stale ? { consistency: "stale" as const } : {}),
+  };
   if (o.meta) return printJson(ctx.io.stdout, await ctx.client.meta(key, read));
   const value = await ctx.client.get(key, read);
   if (ctx.global.json) return printJson(ctx.io.stdout, valueJson(value));
@@ -52,20 +79,44 @@ async function get(ctx: CommandContext, key: string, o: GetOpts): Promise<void> 
 }
 
 export function valueJson(value: Value): Record<string, unknown> {
-  const decoded = isTextType(value.contentType) ? decodeValue(value.bytes, value.contentType) : { base64: bytesToBase64(value.bytes) };
-  return { key: value.key, etag: value.etag, version: value.version, contentType: value.contentType, value: decoded };
+  const decoded = isTextType(value.contentType)
+    ? decodeValue(value.bytes, value.contentType)
+    : { base64: bytesToBase64(value.bytes) };
+  return {
+    key: value.key,
+    etag: value.etag,
+    version: value.version,
+    contentType: value.contentType,
+    value: decoded,
+  };
 }
 
 type PutOpts = { file?: string; contentType?: string; ifMatch?: string; createOnly?: boolean };
 
-async function put(ctx: CommandContext, key: string, arg: string | undefined, o: PutOpts): Promise<void> {
+async function put(
+  ctx: CommandContext,
+  key: string,
+  arg: string | undefined,
+  o: PutOpts,
+): Promise<void> {
   const { bytes, fileName } = await readValue(ctx.io, { arg, file: o.file });
   const contentType = inferContentType(bytes, fileName, o.contentType);
   const result = await ctx.client.put(key, bytes, {
-    contentType, ...(o.ifMatch ? { ifMatch: o.ifMatch } : {}), ...(o.createOnly ? { createOnly: true } : {}),
+    contentType,
+    ...(o.ifMatch ? { ifMatch: o.ifMatch } : {}),
+    ...(o.createOnly ? { createOnly: true } : {}),
   });
-  if (ctx.global.json) return printJson(ctx.io.stdout, { key, etag: result.etag, created: result.created, entry: result.entry });
-  println(ctx.io.stdout, `${result.created ? "created" : "updated"} ${key}: version ${result.entry.version}, ETag ${result.etag}`);
+  if (ctx.global.json)
+    return printJson(ctx.io.stdout, {
+      key,
+      etag: result.etag,
+      created: result.created,
+      entry: result.entry,
+    });
+  println(
+    ctx.io.stdout,
+    `${result.created ? "created" : "updated"} ${key}: version ${result.entry.version}, ETag ${result.etag}`,
+  );
 }
 
 async function del(ctx: CommandContext, key: string, o: { ifMatch?: string }): Promise<void> {
@@ -74,19 +125,29 @@ async function del(ctx: CommandContext, key: string, o: { ifMatch?: string }): P
   println(ctx.io.stdout, `deleted ${key}`);
 }
 
-async function ls(ctx: CommandContext, prefix: string, o: { values?: boolean; limit?: string }): Promise<void> {
+async function ls(
+  ctx: CommandContext,
+  prefix: string,
+  o: { values?: boolean; limit?: string },
+): Promise<void> {
   const limit = o.limit === undefined ? Infinity : intArg(o.limit, "--limit");
   const items = [];
   // Pages no larger than needed: the server allows at most 1000 items per page.
   const pageLimit = Number.isFinite(limit) ? { limit: Math.max(1, Math.min(limit, 1000)) } : {};
-  for await (const item of ctx.client.listAll(prefix, { values: o.values === true, ...pageLimit })) {
+  for await (const item of ctx.client.listAll(prefix, {
+    values: o.values === true,
+    ...pageLimit,
+  })) {
     if (items.length >= limit) break;
     items.push(item);
   }
   if (ctx.global.json) return printJson(ctx.io.stdout, items);
   for (const i of items) {
     const value = o.values ? "  " + JSON.stringify(i.value) : "";
-    println(ctx.io.stdout, `${i.key}  v${i.version}  r${i.modRevision}  ${i.size} B  ${i.contentType}  ${i.updatedAt}${value}`);
+    println(
+      ctx.io.stdout,
+      `${i.key}  v${i.version}  r${i.modRevision}  ${i.size} B  ${i.contentType}  ${i.updatedAt}${value}`,
+    );
   }
 }
 

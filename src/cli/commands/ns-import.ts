@@ -2,7 +2,12 @@
 // already holds the same bytes and content type is skipped, so re-running an import writes
 // nothing. CAS-safe: each write is conditional on the ETag just read (or create-only), so a key
 // changed by someone else meanwhile is reported as a conflict (exit 3), never overwritten.
-import { ConflictError, NotFoundError, type Bundle, type EdgecfgClient } from "../../client/index.ts";
+import {
+  ConflictError,
+  NotFoundError,
+  type Bundle,
+  type EdgecfgClient,
+} from "../../client/index.ts";
 import { bundleEntryToBody, sameValue } from "../../client/values.ts";
 import type { CommandContext } from "../command.ts";
 import { UsageError } from "../exit.ts";
@@ -12,8 +17,16 @@ import { progressFor } from "../progress.ts";
 
 type Outcome = "created" | "updated" | "unchanged" | "conflict";
 
-export async function importBundle(ctx: CommandContext, namespace: string, file: string, o: { concurrency: string }): Promise<void> {
-  const bundle = parseBundle(text(file === "-" ? await ctx.io.readStdin() : await ctx.io.readFile(file)), file);
+export async function importBundle(
+  ctx: CommandContext,
+  namespace: string,
+  file: string,
+  o: { concurrency: string },
+): Promise<void> {
+  const bundle = parseBundle(
+    text(file === "-" ? await ctx.io.readStdin() : await ctx.io.readFile(file)),
+    file,
+  );
   const names = Object.keys(bundle.entries);
   const concurrency = Math.max(1, intArg(o.concurrency, "--concurrency"));
   const progress = progressFor(ctx.io, ctx.global.json);
@@ -22,7 +35,12 @@ export async function importBundle(ctx: CommandContext, namespace: string, file:
   const conflicts: string[] = [];
   let done = 0;
   await eachLimited(names, concurrency, async (name) => {
-    const outcome = await importOne(ctx.client, `${namespace}/${name}`, bundle.entries[name], bundle.meta?.[name]?.contentType);
+    const outcome = await importOne(
+      ctx.client,
+      `${namespace}/${name}`,
+      bundle.entries[name],
+      bundle.meta?.[name]?.contentType,
+    );
     counts[outcome] += 1;
     if (outcome === "conflict") conflicts.push(`${namespace}/${name}`);
     progress.update(++done);
@@ -30,15 +48,31 @@ export async function importBundle(ctx: CommandContext, namespace: string, file:
   report(ctx, namespace, counts, conflicts);
 }
 
-function report(ctx: CommandContext, namespace: string, counts: Record<Outcome, number>, conflicts: string[]): void {
+function report(
+  ctx: CommandContext,
+  namespace: string,
+  counts: Record<Outcome, number>,
+  conflicts: string[],
+): void {
   if (ctx.global.json) printJson(ctx.io.stdout, { namespace, ...counts, conflicts });
-  else println(ctx.io.stdout, `imported into ${namespace}: ${counts.created} created, ${counts.updated} updated, ${counts.unchanged} unchanged, ${counts.conflict} conflicts`);
+  else
+    println(
+      ctx.io.stdout,
+      `imported into ${namespace}: ${counts.created} created, ${counts.updated} updated, ${counts.unchanged} unchanged, ${counts.conflict} conflicts`,
+    );
   if (conflicts.length > 0) {
-    throw new ConflictError(412, { detail: `changed by someone else during the import: ${conflicts.sort().join(", ")}; run the import again to retry them` });
+    throw new ConflictError(412, {
+      detail: `changed by someone else during the import: ${conflicts.sort().join(", ")}; run the import again to retry them`,
+    });
   }
 }
 
-async function importOne(client: EdgecfgClient, key: string, entry: unknown, declaredType: string | undefined): Promise<Outcome> {
+async function importOne(
+  client: EdgecfgClient,
+  key: string,
+  entry: unknown,
+  declaredType: string | undefined,
+): Promise<Outcome> {
   const { body, contentType } = bundleEntryToBody(entry, declaredType);
   const current = await client.get(key, { allowStale: false }).catch((e: unknown) => {
     if (e instanceof NotFoundError) return undefined;
@@ -46,7 +80,10 @@ async function importOne(client: EdgecfgClient, key: string, entry: unknown, dec
   });
   if (current && sameValue(current, { bytes: body, contentType })) return "unchanged";
   try {
-    await client.put(key, body, { contentType, ...(current ? { ifMatch: current.etag } : { createOnly: true }) });
+    await client.put(key, body, {
+      contentType,
+      ...(current ? { ifMatch: current.etag } : { createOnly: true }),
+    });
     return current ? "updated" : "created";
   } catch (error) {
     if (error instanceof ConflictError) return "conflict";
@@ -59,17 +96,25 @@ function parseBundle(source: string, file: string): Bundle {
   try {
     doc = JSON.parse(source);
   } catch (error) {
-    throw new UsageError(`${file} is not JSON (${(error as Error).message}); expected a bundle from \`edgecfg ns export\``);
+    throw new UsageError(
+      `${file} is not JSON (${(error as Error).message}); expected a bundle from \`edgecfg ns export\``,
+    );
   }
   const entries = (doc as { entries?: unknown } | null)?.entries;
   if (entries === null || typeof entries !== "object" || Array.isArray(entries)) {
-    throw new UsageError(`${file} has no "entries" object; expected {"namespace", "revision", "entries": {name: value}}`);
+    throw new UsageError(
+      `${file} has no "entries" object; expected {"namespace", "revision", "entries": {name: value}}`,
+    );
   }
   return doc as Bundle;
 }
 
 /** Runs `fn` over items with at most `limit` in flight; the first failure stops new work. */
-async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+async function eachLimited<T>(
+  items: T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   let failed = false;
   const worker = async (): Promise<void> => {

@@ -8,34 +8,53 @@ import { importBundle } from "./ns-import.ts";
 
 export function nsCommand(io: Io): Command {
   const ns = new Command("ns").description("get|export|import: whole namespaces as bundles");
-  ns.command("get").argument("<namespace>").description("print the namespace bundle {namespace, revision, entries}")
+  ns.command("get")
+    .argument("<namespace>")
+    .description("print the namespace bundle {namespace, revision, entries}")
     .option("--stale", "allow any replica to answer from possibly older state")
     .action(action(io, get));
-  ns.command("export").argument("<namespace>").description("write the bundle (one consistent snapshot) to stdout or a file")
+  ns.command("export")
+    .argument("<namespace>")
+    .description("write the bundle (one consistent snapshot) to stdout or a file")
     .option("-o, --output <file>", "write to this file instead of stdout")
     .action(action(io, exportNs));
-  ns.command("import").argument("<namespace>").argument("<file>", 'a bundle file (from `ns export`), "-" for stdin')
-    .description("write every key of a bundle: unchanged keys are skipped, others written by compare-and-set")
+  ns.command("import")
+    .argument("<namespace>")
+    .argument("<file>", 'a bundle file (from `ns export`), "-" for stdin')
+    .description(
+      "write every key of a bundle: unchanged keys are skipped, others written by compare-and-set",
+    )
     .option("--concurrency <n>", "writes in flight at once", "8")
     .action(action(io, importBundle));
   return ns;
 }
 
 async function get(ctx: CommandContext, namespace: string, o: { stale?: boolean }): Promise<void> {
-  printJson(ctx.io.stdout, await ctx.client.bundle(namespace, o.stale ? { consistency: "stale" } : {}));
+  printJson(
+    ctx.io.stdout,
+    await ctx.client.bundle(namespace, o.stale ? { consistency: "stale" } : {}),
+  );
 }
 
-async function exportNs(ctx: CommandContext, namespace: string, o: { output?: string }): Promise<void> {
+async function exportNs(
+  ctx: CommandContext,
+  namespace: string,
+  o: { output?: string },
+): Promise<void> {
   const progress = progressFor(ctx.io, ctx.global.json);
   progress.start(1, "bytes");
-  const bundle = await ctx.client.bundle(namespace, {
-    onProgress: (received, total) => progress.update(received, total ?? received),
-  }).finally(() => progress.stop());
+  const bundle = await ctx.client
+    .bundle(namespace, {
+      onProgress: (received, total) => progress.update(received, total ?? received),
+    })
+    .finally(() => progress.stop());
   const text = JSON.stringify(bundle, null, 2) + "\n";
   if (o.output === undefined) ctx.io.stdout.write(text);
   else await ctx.io.writeFile(o.output, text);
   const count = Object.keys(bundle.entries).length;
   if (o.output !== undefined) {
-    ctx.io.stderr.write(`exported ${count} keys of ${namespace} at revision ${bundle.revision} to ${o.output}\n`);
+    ctx.io.stderr.write(
+      `exported ${count} keys of ${namespace} at revision ${bundle.revision} to ${o.output}\n`,
+    );
   }
 }

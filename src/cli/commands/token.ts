@@ -8,46 +8,73 @@ import { println, printJson } from "../io.ts";
 
 export function tokenCommand(io: Io): Command {
   const token = new Command("token").description("create|list|revoke: scoped tokens (admin)");
-  token.command("create").description("mint a token; it is printed once and cannot be shown again")
+  token
+    .command("create")
+    .description("mint a token; it is printed once and cannot be shown again")
     .requiredOption("--ns <globs>", 'namespaces by name or glob, comma-separated (e.g. "app-*")')
     .requiredOption("--scope <ops>", "comma-separated: read, write, admin")
     .option("--expires <duration>", "lifetime, e.g. 30d, 12h, 90m (default: never)")
     .action(action(io, create));
-  token.command("list").description("list tokens (ids and scopes; never the secrets)").action(action(io, list));
-  token.command("revoke").argument("<id>").description("revoke a token at once").action(action(io, revoke));
+  token
+    .command("list")
+    .description("list tokens (ids and scopes; never the secrets)")
+    .action(action(io, list));
+  token
+    .command("revoke")
+    .argument("<id>")
+    .description("revoke a token at once")
+    .action(action(io, revoke));
   return token;
 }
 
 const operations = new Set<TokenOperation>(["read", "write", "admin"]);
-const secondsPerUnit: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800, y: 31_536_000 };
+const secondsPerUnit: Record<string, number> = {
+  s: 1,
+  m: 60,
+  h: 3600,
+  d: 86_400,
+  w: 604_800,
+  y: 31_536_000,
+};
 
 /** "30d" → seconds. */
 export function parseDurationSeconds(value: string): number {
   const m = /^(\d+)\s*([smhdwy])$/.exec(value.trim());
-  if (!m) throw new UsageError(`--expires "${value}" is not a duration; use e.g. 30d, 12h, 90m, 1y`);
+  if (!m)
+    throw new UsageError(`--expires "${value}" is not a duration; use e.g. 30d, 12h, 90m, 1y`);
   return Number(m[1]) * secondsPerUnit[m[2]!]!;
 }
 
 export function parseScopes(value: string): TokenOperation[] {
-  const ops = value.split(",").map((s) => s.trim()).filter(Boolean);
+  const ops = value
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   const bad = ops.filter((op) => !operations.has(op as TokenOperation));
-  if (ops.length === 0 || bad.length > 0) throw new UsageError(`--scope takes read, write and/or admin, comma-separated; got "${value}"`);
+  if (ops.length === 0 || bad.length > 0)
+    throw new UsageError(`--scope takes read, write and/or admin, comma-separated; got "${value}"`);
   return ops as TokenOperation[];
 }
 
 type CreateOpts = { ns: string; scope: string; expires?: string };
 
 async function create(ctx: CommandContext, o: CreateOpts): Promise<void> {
-  const namespaces = o.ns.split(",").map((s) => s.trim()).filter(Boolean);
-  if (namespaces.length === 0) throw new UsageError(`--ns needs at least one namespace or glob, e.g. 'app-*'`);
+  const namespaces = o.ns
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (namespaces.length === 0)
+    throw new UsageError(`--ns needs at least one namespace or glob, e.g. 'app-*'`);
   const created = await ctx.client.tokens.create({
     scopes: [{ namespaces, ops: parseScopes(o.scope) }],
     ...(o.expires ? { expiresInSeconds: parseDurationSeconds(o.expires) } : {}),
   });
   if (ctx.global.json) return printJson(ctx.io.stdout, created);
   println(ctx.io.stdout, created.token);
-  ctx.io.stderr.write(`token ${created.id} created${created.expiresAt ? `, expires ${created.expiresAt}` : ""}. ` +
-    "It is shown only this once: store it now (e.g. as EDGECFG_TOKEN).\n");
+  ctx.io.stderr.write(
+    `token ${created.id} created${created.expiresAt ? `, expires ${created.expiresAt}` : ""}. ` +
+      "It is shown only this once: store it now (e.g. as EDGECFG_TOKEN).\n",
+  );
 }
 
 async function list(ctx: CommandContext): Promise<void> {
@@ -55,7 +82,10 @@ async function list(ctx: CommandContext): Promise<void> {
   if (ctx.global.json) return printJson(ctx.io.stdout, tokens);
   for (const t of tokens) {
     const scopes = t.scopes.map((s) => `${s.namespaces.join(",")}:${s.ops.join(",")}`).join(" ");
-    println(ctx.io.stdout, `${t.id}  ${scopes}  created ${t.createdAt}${t.expiresAt ? `  expires ${t.expiresAt}` : ""}`);
+    println(
+      ctx.io.stdout,
+      `${t.id}  ${scopes}  created ${t.createdAt}${t.expiresAt ? `  expires ${t.expiresAt}` : ""}`,
+    );
   }
 }
 

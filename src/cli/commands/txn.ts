@@ -12,9 +12,13 @@ export const txnExample = `{"compare": [{"key": "app/flags", "target": "version"
  "failure": [{"type": "get", "key": "app/flags"}]}`;
 
 export function txnCommand(io: Io): Command {
-  return new Command("txn").description("-f FILE: an atomic multi-key transaction (compare, then success or failure ops)")
+  return new Command("txn")
+    .description("-f FILE: an atomic multi-key transaction (compare, then success or failure ops)")
     .requiredOption("-f, --file <path>", 'the transaction as JSON ("-" for stdin)')
-    .addHelpText("after", `\nExample file:\n${txnExample}\n\nExits 3 when the compares did not hold.`)
+    .addHelpText(
+      "after",
+      `\nExample file:\n${txnExample}\n\nExits 3 when the compares did not hold.`,
+    )
     .action(action(io, run));
 }
 
@@ -24,10 +28,17 @@ async function run(ctx: CommandContext, o: { file: string }): Promise<void> {
   try {
     request = JSON.parse(source) as TxnRequest;
   } catch (error) {
-    throw new UsageError(`${o.file} is not JSON (${(error as Error).message}); see \`edgecfg txn --help\` for an example`);
+    throw new UsageError(
+      `${o.file} is not JSON (${(error as Error).message}); see \`edgecfg txn --help\` for an example`,
+    );
   }
   const result = await ctx.client.txn(request);
   if (ctx.global.json) printJson(ctx.io.stdout, result);
-  else println(ctx.io.stdout, `${result.succeeded ? "succeeded" : "compare failed: failure branch ran"} at revision ${result.revision}`);
-  if (!result.succeeded) throw new ExitError(exitCodes.conflict, "the compares did not hold, so the failure branch ran");
+  else
+    println(
+      ctx.io.stdout,
+      `${result.succeeded ? "succeeded" : "compare failed: failure branch ran"} at revision ${result.revision}`,
+    );
+  if (!result.succeeded)
+    throw new ExitError(exitCodes.conflict, "the compares did not hold, so the failure branch ran");
 }

@@ -10,8 +10,10 @@ export const workerEnv = env as unknown as Env;
 export const adminToken = "dev-admin-token";
 
 if (workerEnv.ADMIN_TOKEN !== adminToken) {
-  throw new Error(`the API tests need the binding ADMIN_TOKEN="${adminToken}": add ` +
-    `miniflare: { bindings: { ADMIN_TOKEN: "${adminToken}" } } to cloudflareTest() in vitest.config.ts`);
+  throw new Error(
+    `the API tests need the binding ADMIN_TOKEN="${adminToken}": add ` +
+      `miniflare: { bindings: { ADMIN_TOKEN: "${adminToken}" } } to cloudflareTest() in vitest.config.ts`,
+  );
 }
 
 let counter = 0;
@@ -36,40 +38,83 @@ export function call(path: string, init: Call = {}): Promise<Response> {
   const headers = new Headers(init.headers);
   const token = init.token === undefined ? adminToken : init.token;
   if (token !== null) headers.set("Authorization", `Bearer ${token}`);
-  return SELF.fetch(base + path, { method: init.method ?? "GET", headers, body: init.body ?? null });
+  return SELF.fetch(base + path, {
+    method: init.method ?? "GET",
+    headers,
+    body: init.body ?? null,
+  });
 }
 
-export function put(key: string, value: unknown, headers: Record<string, string> = {}, token?: string | null): Promise<Response> {
-  const body = typeof value === "string" || value instanceof Uint8Array ? value : JSON.stringify(value);
-  const h = typeof value === "string" || value instanceof Uint8Array ? headers : { "Content-Type": "application/json", ...headers };
-  return call(`/v1/kv/${key}`, { method: "PUT", headers: h, body, ...(token === undefined ? {} : { token }) });
+export function put(
+  key: string,
+  value: unknown,
+  headers: Record<string, string> = {},
+  token?: string | null,
+): Promise<Response> {
+  const body =
+    typeof value === "string" || value instanceof Uint8Array ? value : JSON.stringify(value);
+  const h =
+    typeof value === "string" || value instanceof Uint8Array
+      ? headers
+      : { "Content-Type": "application/json", ...headers };
+  return call(`/v1/kv/${key}`, {
+    method: "PUT",
+    headers: h,
+    body,
+    ...(token === undefined ? {} : { token }),
+  });
 }
 
-export async function problemOf(res: Response): Promise<{ type: string; title: string; status: number; detail: string; [k: string]: unknown }> {
+export async function problemOf(
+  res: Response,
+): Promise<{ type: string; title: string; status: number; detail: string; [k: string]: unknown }> {
   if (!res.headers.get("Content-Type")?.startsWith("application/problem+json")) {
-    throw new Error(`expected problem+json, got ${res.status} ${res.headers.get("Content-Type")}: ${await res.text()}`);
+    throw new Error(
+      `expected problem+json, got ${res.status} ${res.headers.get("Content-Type")}: ${await res.text()}`,
+    );
   }
-  const body = await res.json() as { type: string; title: string; status: number; detail: string };
-  if (body.status !== res.status || !body.type || !body.title || !body.detail) throw new Error(`incomplete problem: ${JSON.stringify(body)}`);
+  const body = (await res.json()) as {
+    type: string;
+    title: string;
+    status: number;
+    detail: string;
+  };
+  if (body.status !== res.status || !body.type || !body.title || !body.detail)
+    throw new Error(`incomplete problem: ${JSON.stringify(body)}`);
   return body;
 }
 
-export async function mint(scopes: Array<{ namespaces: string[]; ops: string[] }>, expiresInSeconds?: number): Promise<{ id: string; token: string }> {
-  const res = await call("/v1/tokens", { method: "POST", headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ scopes, ...(expiresInSeconds === undefined ? {} : { expiresInSeconds }) }) });
+export async function mint(
+  scopes: Array<{ namespaces: string[]; ops: string[] }>,
+  expiresInSeconds?: number,
+): Promise<{ id: string; token: string }> {
+  const res = await call("/v1/tokens", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({
+      scopes,
+      ...(expiresInSeconds === undefined ? {} : { expiresInSeconds }),
+    }),
+  });
   if (res.status !== 201) throw new Error(`mint failed: ${res.status} ${await res.text()}`);
-  return await res.json() as { id: string; token: string };
+  return (await res.json()) as { id: string; token: string };
 }
 
 /** Client requests (reads, proposals, waits) the replicas of `namespace`'s shard have served. */
 export async function clientRequestsOf(namespace: string): Promise<number> {
-  const cluster = await (await call("/v1/cluster")).json() as { backend: string; shards: { shard: number; replicas: { id: string }[] }[] };
-  if (cluster.backend !== "raft") throw new Error(`clientRequestsOf counts Raft replicas; this Worker runs ${cluster.backend}`);
+  const cluster = (await (await call("/v1/cluster")).json()) as {
+    backend: string;
+    shards: { shard: number; replicas: { id: string }[] }[];
+  };
+  if (cluster.backend !== "raft")
+    throw new Error(`clientRequestsOf counts Raft replicas; this Worker runs ${cluster.backend}`);
   const shard = new RaftRouter(workerEnv as unknown as RaftRouterEnv).shardOf(namespace);
   const ns = (env as unknown as { REPLICA: DurableObjectNamespace }).REPLICA;
   let total = 0;
   for (const r of cluster.shards.find((s) => s.shard === shard)!.replicas) {
-    const stub = ns.get(ns.idFromName(r.id)) as unknown as { stats(): Promise<{ clientRequests: number }> };
+    const stub = ns.get(ns.idFromName(r.id)) as unknown as {
+      stats(): Promise<{ clientRequests: number }>;
+    };
     total += (await stub.stats()).clientRequests;
   }
   return total;
