@@ -2,9 +2,8 @@
 // OpenAPI 3.1), behind one error model (problem+json) and one door to the data (the Router).
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { PatternRouter } from "hono/router/pattern-router";
-import type { Env } from "../env.ts";
-import type { Router } from "../router/types.ts";
-import type { AppEnv } from "./context.ts";
+import type { Router } from "../router/index.ts";
+import type { ApiBindings, AppEnv } from "./context.ts";
 import { cors } from "./cors.ts";
 import { errorHandler, notFoundHandler } from "./errors.ts";
 import { mountRoute, type MountedPattern } from "./route.ts";
@@ -23,7 +22,7 @@ const apiDescription = [
 
 export interface AppOptions {
   /** The Router backing the API, chosen per deployment (see src/index.ts). */
-  router: (env: Env) => Router;
+  router: (env: ApiBindings) => Router;
 }
 
 export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {

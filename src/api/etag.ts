@@ -1,7 +1,7 @@
 // ETags are a key's modRevision as a strong validator, "r<modRevision>" (quotes included), and
 // never repeat for a key, so compare-and-set cannot suffer ABA. Namespace bundles use the
 // namespace's last modRevision the same way.
-import type { Revision } from "../store/types.ts";
+import type { Revision } from "../store/index.ts";
 import { badRequest } from "./problem.ts";
 
 export function formatETag(modRevision: Revision): string {

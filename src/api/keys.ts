@@ -2,7 +2,7 @@
 // that a percent-encoded slash (%2F) can never turn into a separator: it is rejected instead.
 // Dot segments ("." and "..") are normally resolved by URL parsers (RFC 3986 §5.2.4) before a
 // request reaches the Worker; wherever they survive (bodies, query strings) the grammar rejects them.
-import { validateKey, validatePrefix, validateNamespace, namespaceOf } from "../store/keys.ts";
+import { validateKey, validatePrefix, validateNamespace, namespaceOf } from "../store/index.ts";
 import { badRequest } from "./problem.ts";
 
 /**

@@ -1,5 +1,5 @@
 // Write outcomes of the store that are errors, as problems. Successes are shaped by each route.
-import type { InvalidOutcome, KvEntry, TooLargeOutcome, WriteOutcome } from "../store/types.ts";
+import type { InvalidOutcome, KvEntry, TooLargeOutcome, WriteOutcome } from "../store/index.ts";
 import { entryJson } from "./entry.ts";
 import { formatETag } from "./etag.ts";
 import { ApiProblem, problemTypes } from "./problem.ts";

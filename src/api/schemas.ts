@@ -56,15 +56,13 @@ export const Wait = z
   });
 
 export const KeyParam = z.object({
-  key: z
-    .string()
-    .openapi({
-      param: { name: "key", in: "path" },
-      example: "app/feature-flags",
-      description:
-        "{namespace}/{name}: namespace [a-z0-9][a-z0-9_.-]{0,62}; name segments [A-Za-z0-9._~-]{1,128}, " +
-        "never . or .. or empty, not ending in the segment history; at most 512 bytes; %2F is rejected",
-    }),
+  key: z.string().openapi({
+    param: { name: "key", in: "path" },
+    example: "app/feature-flags",
+    description:
+      "{namespace}/{name}: namespace [a-z0-9][a-z0-9_.-]{0,62}; name segments [A-Za-z0-9._~-]{1,128}, " +
+      "never . or .. or empty, not ending in the segment history; at most 512 bytes; %2F is rejected",
+  }),
 });
 
 export const NamespaceParam = z.object({

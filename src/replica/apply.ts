@@ -1,6 +1,6 @@
 // The replica's applied state: the store fed with committed entries in log order, and the
 // membership as of the same index (a snapshot must record both).
-import { assert } from "../raft/assert.ts";
+import { assert } from "../base/index.ts";
 import {
   applyConfChange,
   decodeConfChange,
@@ -9,7 +9,7 @@ import {
   type Snapshot,
 } from "../raft/index.ts";
 import { Store } from "../store/index.ts";
-import type { WriteOutcome } from "../store/types.ts";
+import type { WriteOutcome } from "../store/index.ts";
 import { decodePayload } from "./payload.ts";
 
 export type OnApplied = (proposalId: string, outcome: WriteOutcome) => void;

@@ -4,7 +4,7 @@
 // Replica ids are Durable Object names, `${replica}/g${generation}` (e.g. "s0-r1/g1"), never reused:
 // a replica that lost its state comes back as a new incarnation (a new generation) and joins by a
 // membership change, so no stale vote or log can ever be attributed to the wrong member.
-import type { NodeId } from "../raft/types.ts";
+import type { NodeId } from "../raft/index.ts";
 
 export interface MemberSpec {
   /** The member's Durable Object name, also its Raft id. */
@@ -43,53 +43,6 @@ export function sameGroup(a: GroupSpec, b: GroupSpec): boolean {
 }
 
 const metaSchema = "CREATE TABLE IF NOT EXISTS replica_meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)";
-
-/**
- * Who a router call is for: a replica's name and its group. On the wire it is one string (see
- * `encodeAddress`): the router sends the same text on every call, and a replica that accepted
- * it before compares one string instead of copying and checking a nested object (~4 µs less CPU
- * per call, measured on a local DO RPC).
- */
-export interface ReplicaAddress {
-  self: NodeId;
-  group: GroupSpec;
-}
-
-/** The address as sent: stable for a given address (the router computes it once per replica). */
-export function encodeAddress(address: ReplicaAddress): string {
-  return JSON.stringify({
-    self: address.self,
-    group: {
-      shard: address.group.shard,
-      members: address.group.members.map((m) => ({ id: m.id, location: m.location })),
-    },
-  });
-}
-
-/** An address from the wire (a string, or the object form tests send); a string says why not. */
-export function decodeAddress(wire: unknown): ReplicaAddress | string {
-  let value = wire;
-  if (typeof wire === "string") {
-    try {
-      value = JSON.parse(wire);
-    } catch {
-      return `the replica address ${JSON.stringify(wire.slice(0, 80))} is not JSON: the router and the replica run different releases?`;
-    }
-  }
-  const a = value as { self?: unknown; group?: { shard?: unknown; members?: unknown } } | null;
-  const members = a?.group?.members;
-  const wellFormed =
-    typeof a?.self === "string" &&
-    typeof a.group?.shard === "number" &&
-    Array.isArray(members) &&
-    members.every(
-      (m: { id?: unknown; location?: unknown } | null) =>
-        typeof m?.id === "string" && typeof m.location === "string",
-    );
-  if (!wellFormed)
-    return "the replica address is malformed: expected {self, group: {shard, members: [{id, location}]}}";
-  return value as ReplicaAddress;
-}
 
 export interface StoredIdentity {
   self: NodeId;

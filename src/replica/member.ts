@@ -2,7 +2,7 @@
 // offers the operations the ReplicaDO's RPC methods are made of. Everything here is synchronous
 // except the peer RPCs (transport.ts) and the waits of callers: so a Ready is always handled whole,
 // and other events can interleave only between Readies.
-import { assert } from "../raft/assert.ts";
+import { assert } from "../base/index.ts";
 import {
   RawNode,
   bootstrap,
@@ -10,7 +10,7 @@ import {
   type BasicStatus,
   type Status,
 } from "../raft/index.ts";
-import type { Message, NodeId, RaftConfig, Ready } from "../raft/types.ts";
+import type { Message, NodeId, RaftConfig, Ready } from "../raft/index.ts";
 import { AlarmClock } from "./alarm.ts";
 import { AppliedState } from "./apply.ts";
 import type { ReplicaConfig } from "./config.ts";
@@ -18,7 +18,8 @@ import { noFaults, type Faults } from "./faults.ts";
 import type { GroupSpec, StoredIdentity } from "./group.ts";
 import { encodePayload } from "./payload.ts";
 import { ReadyPersister } from "./persist.ts";
-import { Proposals, type ProposalEnd } from "./proposals.ts";
+import { Proposals } from "./proposals.ts";
+import type { ProposeAnswer } from "./rpc.ts";
 import { ReadIndexBatcher } from "./read-index.ts";
 import { SqliteLogStorage } from "./sqlite-storage.ts";
 import { emptyStats, type ReplicaStats } from "./stats.ts";
@@ -33,12 +34,6 @@ export interface MemberDeps {
   /** The stub of a peer replica (by its DO name). */
   endpoint: (peer: NodeId) => PeerEndpoint;
 }
-
-export type ProposeAnswer =
-  | ProposalEnd
-  | { type: "notLeader"; leaderHint: NodeId | null }
-  /** The leader refused (backpressure, a transfer in progress): retry after a short wait. */
-  | { type: "refused"; reason: string; message: string };
 
 /** Callers waiting inside this member right now. */
 export interface WaitingCounts {

@@ -4,30 +4,28 @@
 // The logic lives in member.ts; this class checks who is asked, applies faults, and never lets
 // an unexpected error leave the member half-updated (it resets the object instead).
 import { DurableObject } from "cloudflare:workers";
-import type { NodeId } from "../raft/types.ts";
-import type { Query, ReplicaStatus } from "../router/types.ts";
+import type { NodeId } from "../raft/index.ts";
+import type { Query } from "../store/index.ts";
 import { replicaConfigFrom, type ReplicaConfig, type ReplicaVars } from "./config.ts";
 import { noFaults, stoppedMessage, type Faults } from "./faults.ts";
+import { groupError, loadIdentity, sameGroup, saveIdentity, type GroupSpec } from "./group.ts";
+import { Member, type WaitingCounts } from "./member.ts";
+import { answerNow, readOnMember, waitOnMember } from "./reads.ts";
 import {
   decodeAddress,
-  groupError,
-  loadIdentity,
-  sameGroup,
-  saveIdentity,
-  type GroupSpec,
-  type ReplicaAddress,
-} from "./group.ts";
-import { Member, type ProposeAnswer, type WaitingCounts } from "./member.ts";
-import {
-  answerNow,
-  readOnMember,
-  waitOnMember,
+  type AddressOnWire,
+  type ProposeAnswer,
   type ReadAnswer,
   type ReadRequest,
+  type ReplicaAddress,
+  type ReplicaRpc,
+  type ReplicaStatusReport,
+  type Unserved,
   type WaitAnswer,
   type WaitRequestOnReplica,
-} from "./reads.ts";
+} from "./rpc.ts";
 import { emptyStats, type ReplicaStats } from "./stats.ts";
+import { replicaStub, stubOptionsFor } from "./stubs.ts";
 import type { PeerEndpoint } from "./transport.ts";
 import { wireVersion, wireVersionError, type Envelope, type ReplyEnvelope } from "./wire.ts";
 
@@ -35,28 +33,7 @@ export interface ReplicaEnv extends ReplicaVars {
   REPLICA: DurableObjectNamespace<ReplicaDO>;
 }
 
-/** Which replica a router call means: `encodeAddress` of a ReplicaAddress (the object form is accepted too). */
-export type AddressOnWire = string | ReplicaAddress;
-
-/**
- * A router call this replica cannot serve: it is stopped (fault injection) or was addressed under
- * another identity. An answer, not a thrown error: errors thrown by an RPC method are reported as
- * uncaught in the callee, which would bury real failures in noise. The router tries another replica.
- */
-export interface Unserved {
-  type: "unserved";
-  reason: string;
-}
-
-export interface ReplicaStatusReport extends ReplicaStatus {
-  shard: number;
-  leader: NodeId | null;
-  lastIndex: number;
-  revision: number;
-  quiesced: boolean;
-}
-
-export class ReplicaDO extends DurableObject<ReplicaEnv> {
+export class ReplicaDO extends DurableObject<ReplicaEnv> implements ReplicaRpc {
   readonly #config: ReplicaConfig;
   #member: Member | null = null;
   #faults: Faults = noFaults;
@@ -69,7 +46,7 @@ export class ReplicaDO extends DurableObject<ReplicaEnv> {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // The router's API
+  // The router's API (rpc.ts is the contract)
 
   /** Makes sure this replica knows its group (creating it on first contact) and is awake. */
   ensure(to: AddressOnWire): ReplicaStatusReport | Unserved {
@@ -265,10 +242,8 @@ export class ReplicaDO extends DurableObject<ReplicaEnv> {
     let stub = this.#stubs.get(peer);
     if (stub === undefined) {
       const location = group.members.find((m) => m.id === peer)?.location ?? "";
-      const ns = this.env.REPLICA;
-      const options =
-        location === "" ? {} : { locationHint: location as DurableObjectLocationHint };
-      stub = ns.get(ns.idFromName(peer), options) as unknown as PeerEndpoint;
+      // The stub's generated type wraps results in RPC types; `deliver` is the same method.
+      stub = replicaStub(this.env.REPLICA, peer, stubOptionsFor(location)) as PeerEndpoint;
       this.#stubs.set(peer, stub);
     }
     return stub;

@@ -1,26 +1,37 @@
 // The Router over Raft groups of ReplicaDOs: namespace → shard (src/ring) → replica. Writes go to
 // the leader (hinted per isolate, redirected on `notLeader`); linearizable reads to the leader
 // first (ReadIndex works on any member, the leader saves a hop); stale reads and long polls to the
-// nearest replica. While a shard elects a leader, requests retry briefly, then fail with
-// UnavailableError (503 + Retry-After).
-import type { NodeId } from "../raft/types.ts";
-import { encodeAddress, type GroupSpec } from "../replica/group.ts";
-import type { ProposeAnswer } from "../replica/member.ts";
-import type {
-  ReadAnswer,
-  ReadRequest,
-  WaitAnswer,
-  WaitRequestOnReplica,
-} from "../replica/reads.ts";
-import type {
-  AddressOnWire,
-  ReplicaEnv,
-  ReplicaStatusReport,
-  Unserved,
-} from "../replica/replica-do.ts";
+// nearest replica. While a shard elects a leader, requests retry briefly (one loop for every call:
+// raft-retry.ts; what each answer means: raft-answers.ts), then fail with ShardUnavailableError
+// (503 + Retry-After).
+import type { NodeId } from "../raft/index.ts";
+import {
+  encodeAddress,
+  replicaStub,
+  rpcStubOf,
+  stubOptionsFor,
+  type GroupSpec,
+  type ReadRequest,
+  type ReplicaEnv,
+  type ReplicaRpc,
+  type Remote,
+} from "../replica/index.ts";
 import { parseTopology, shardFor, shardIndexFor, type Topology } from "../ring/index.ts";
-import { encodeCommand } from "../store/index.ts";
-import type { Command, Revision, WriteOutcome } from "../store/types.ts";
+import {
+  encodeCommand,
+  type Command,
+  type Query,
+  type QueryResult,
+  type Revision,
+} from "../store/index.ts";
+import {
+  linearizableReadVerdict,
+  overloaded,
+  proposeVerdict,
+  unavailable,
+  waitVerdict,
+  type ReadOk,
+} from "./raft-answers.ts";
 import {
   groupOf,
   leaderFirst,
@@ -29,15 +40,19 @@ import {
   placementCache,
   type CallerLocation,
 } from "./raft-placement.ts";
-import { Attempts, isOverloaded, raftRouterLimits, Targets, timed } from "./raft-retry.ts";
+import {
+  isOverloaded,
+  raftRouterLimits,
+  retryAcross,
+  Targets,
+  timed,
+  type RetryScope,
+} from "./raft-retry.ts";
 import {
   BadTokenError,
   formatToken,
   parseToken,
-  UnavailableError,
   type ClusterStatus,
-  type Query,
-  type QueryResult,
   type Read,
   type ReadOptions,
   type ReplicaStatus,
@@ -56,19 +71,6 @@ export interface RaftRouterEnv extends ReplicaEnv {
   /** Incarnation of every replica (default 1). Bump it to start fresh groups under new ids. */
   RAFT_GENERATION?: string;
 }
-
-/**
- * The replica's RPC methods as the router calls them. (The generated stub type wraps every result
- * in RPC-specific promise types that TypeScript cannot narrow; the shapes are the same.)
- */
-interface ReplicaRpc {
-  propose(to: AddressOnWire, command: Uint8Array): Promise<ProposeAnswer | Unserved>;
-  read(to: AddressOnWire, query: Query, request: ReadRequest): Promise<ReadAnswer | Unserved>;
-  waitForChange(to: AddressOnWire, request: WaitRequestOnReplica): Promise<WaitAnswer | Unserved>;
-  status(): Promise<ReplicaStatusReport | null>;
-}
-
-type Stub = ReplicaRpc;
 
 export class RaftRouter implements Router {
   readonly #env: RaftRouterEnv;
@@ -95,7 +97,14 @@ export class RaftRouter implements Router {
         ? { ...command, idempotencyKey: `router:${crypto.randomUUID()}` }
         : command;
     const bytes = encodeCommand(keyed);
-    const outcome = await this.#propose(group, bytes);
+    const outcome = await retryAcross(
+      this.#scope(group, new Targets(() => leaderFirst(group, this.#caller), leaderHintOf(group))),
+      (target) => this.#stub(group, target).propose(this.#addr(group, target), bytes),
+      (answer, target) => {
+        if (answer.type === "applied") placementCache.setLeader(group.shard, target);
+        return proposeVerdict(answer, target, group.shard);
+      },
+    );
     return { outcome, token: formatToken(group.shard, outcome.revision) } as Written;
   }
 
@@ -121,33 +130,18 @@ export class RaftRouter implements Router {
   async waitForChange(namespace: string, request: WaitRequest): Promise<Waited> {
     const group = this.#group(namespace);
     const deadlineMs = Date.now() + request.timeoutMs;
-    const targets = new Targets(() => nearestFirst(group, this.#caller));
-    const attempts = new Attempts();
-    let problem = "no replica answered";
-    while (await attempts.next(attempts.made > 0)) {
-      const target = targets.next();
-      const timeoutMs = Math.max(0, deadlineMs - Date.now());
-      const wait = {
-        namespace,
-        afterRevision: request.afterRevision,
-        timeoutMs,
-        ...(request.key === undefined ? {} : { key: request.key }),
-      };
-      try {
-        const w = await timed(
-          this.#stub(group, target).waitForChange(this.#addr(group, target), wait),
-          target,
-          timeoutMs + raftRouterLimits.rpcTimeoutMs,
-        );
-        if (w.type === "waited")
-          return { changed: w.changed, token: formatToken(group.shard, w.revision) };
-        problem = w.reason;
-      } catch (error) {
-        if (isOverloaded(error)) throw overloaded(group, target);
-        problem = `${target}: ${String(error)}`;
-      }
-    }
-    throw unavailable(group, problem);
+    const { afterRevision, key } = request;
+    const waited = await retryAcross(
+      this.#scope(group, new Targets(() => nearestFirst(group, this.#caller))),
+      (target) => {
+        const timeoutMs = Math.max(0, deadlineMs - Date.now());
+        const wait = { namespace, afterRevision, timeoutMs, ...(key === undefined ? {} : { key }) };
+        const call = this.#stub(group, target).waitForChange(this.#addr(group, target), wait);
+        return timed(call, target, timeoutMs + raftRouterLimits.rpcTimeoutMs);
+      },
+      waitVerdict,
+    );
+    return { changed: waited.changed, token: formatToken(group.shard, waited.revision) };
   }
 
   async cluster(): Promise<ClusterStatus> {
@@ -164,55 +158,13 @@ export class RaftRouter implements Router {
 
   // ---------------------------------------------------------------------------------------------
 
-  async #propose(group: GroupSpec, bytes: Uint8Array): Promise<WriteOutcome> {
-    const targets = new Targets(() => leaderFirst(group, this.#caller), leaderHintOf(group));
-    const attempts = new Attempts();
-    let backoff = false;
-    let problem = "no replica answered";
-    while (await attempts.next(backoff)) {
-      const target = targets.next();
-      let answer: ProposeAnswer | Unserved;
-      try {
-        answer = await this.#stub(group, target).propose(this.#addr(group, target), bytes);
-      } catch (error) {
-        if (isOverloaded(error)) throw overloaded(group, target);
-        this.#forgetLeader(group, target);
-        problem = `${target} failed: ${String(error)}`;
-        backoff = true;
-        continue;
-      }
-      switch (answer.type) {
-        case "applied":
-          placementCache.setLeader(group.shard, target);
-          return answer.outcome;
-        case "notLeader":
-          this.#forgetLeader(group, target);
-          backoff = !targets.redirect(answer.leaderHint);
-          problem = `${target} is not the leader`;
-          break;
-        case "refused":
-          if (answer.reason === "backpressure")
-            throw new UnavailableError(
-              `shard ${group.shard} is overloaded: ${answer.message}`,
-              raftRouterLimits.retryAfterMs,
-            );
-          if (answer.reason === "tooLarge") return tooLarge(answer.message);
-          problem = `${target} refused (${answer.reason}): ${answer.message}`;
-          backoff = true;
-          break;
-        case "unknown":
-          // Leadership moved while the entry was in flight: retry; the idempotency key dedupes.
-          problem = `${target}: ${answer.reason}`;
-          backoff = true;
-          break;
-        case "unserved":
-          this.#forgetLeader(group, target);
-          problem = answer.reason;
-          backoff = true;
-          break;
-      }
-    }
-    throw unavailable(group, problem);
+  #scope(group: GroupSpec, targets: Targets): RetryScope {
+    return {
+      targets,
+      forgetLeader: (target) => this.#forgetLeader(group, target),
+      overloaded: (target) => overloaded(group, target),
+      unavailable: (problem) => unavailable(group, problem),
+    };
   }
 
   /** Null when no replica could serve it stale (the caller then asks linearizably). */
@@ -220,14 +172,14 @@ export class RaftRouter implements Router {
     group: GroupSpec,
     query: Query,
     minRevision: Revision | undefined,
-  ): Promise<Extract<ReadAnswer, { type: "ok" }> | null> {
+  ): Promise<ReadOk | null> {
+    const request: ReadRequest = {
+      consistency: "stale",
+      ...(minRevision === undefined
+        ? {}
+        : { minRevision, minRevisionWaitMs: raftRouterLimits.staleMinRevisionWaitMs }),
+    };
     for (const target of nearestFirst(group, this.#caller)) {
-      const request = {
-        consistency: "stale" as const,
-        ...(minRevision === undefined
-          ? {}
-          : { minRevision, minRevisionWaitMs: raftRouterLimits.staleMinRevisionWaitMs }),
-      };
       try {
         const answer = await this.#stub(group, target).read(
           this.#addr(group, target),
@@ -245,46 +197,21 @@ export class RaftRouter implements Router {
     return null;
   }
 
-  async #linearizableRead(
+  #linearizableRead(
     group: GroupSpec,
     query: Query,
     minRevision: Revision | undefined,
-  ): Promise<Extract<ReadAnswer, { type: "ok" }>> {
-    const targets = new Targets(() => leaderFirst(group, this.#caller), leaderHintOf(group));
-    const attempts = new Attempts();
-    let backoff = false;
-    let problem = "no replica answered";
-    while (await attempts.next(backoff)) {
-      const target = targets.next();
-      const request: ReadRequest =
-        minRevision === undefined ? linearizable : { consistency: "linearizable", minRevision };
-      try {
-        const answer = await this.#stub(group, target).read(
-          this.#addr(group, target),
-          query,
-          request,
-        );
-        if (answer.type === "ok") {
-          placementCache.noteApplied(target, answer.appliedRevision);
-          return answer;
-        }
-        if (answer.type === "futureRevision")
-          throw futureToken(group, minRevision, answer.revision);
-        if (answer.type === "unserved") this.#forgetLeader(group, target);
-        problem =
-          answer.type === "unavailable" || answer.type === "unserved"
-            ? answer.reason
-            : `${target} is behind`;
-        backoff = answer.type !== "unavailable" || !targets.redirect(answer.leaderHint);
-      } catch (error) {
-        if (error instanceof BadTokenError) throw error;
-        if (isOverloaded(error)) throw overloaded(group, target);
-        this.#forgetLeader(group, target);
-        problem = `${target} failed: ${String(error)}`;
-        backoff = true;
-      }
-    }
-    throw unavailable(group, problem);
+  ): Promise<ReadOk> {
+    const request: ReadRequest =
+      minRevision === undefined ? linearizable : { consistency: "linearizable", minRevision };
+    return retryAcross(
+      this.#scope(group, new Targets(() => leaderFirst(group, this.#caller), leaderHintOf(group))),
+      (target) => this.#stub(group, target).read(this.#addr(group, target), query, request),
+      (answer, target) => {
+        if (answer.type === "ok") placementCache.noteApplied(target, answer.appliedRevision);
+        return linearizableReadVerdict(answer, target, group.shard, minRevision);
+      },
+    );
   }
 
   async #shardStatus(group: GroupSpec): Promise<ShardStatus> {
@@ -350,17 +277,11 @@ export class RaftRouter implements Router {
     { address: string; stubOptions: DurableObjectNamespaceGetDurableObjectOptions }
   >();
 
-  #replica(
-    group: GroupSpec,
-    id: NodeId,
-  ): { address: string; stubOptions: DurableObjectNamespaceGetDurableObjectOptions } {
+  #replica(group: GroupSpec, id: NodeId) {
     let r = this.#replicas.get(id);
     if (r === undefined) {
       const location = group.members.find((m) => m.id === id)?.location ?? "";
-      r = {
-        address: encodeAddress({ self: id, group }),
-        stubOptions: location === "" ? {} : { locationHint: location as DurableObjectLocationHint },
-      };
+      r = { address: encodeAddress({ self: id, group }), stubOptions: stubOptionsFor(location) };
       this.#replicas.set(id, r);
     }
     return r;
@@ -372,12 +293,10 @@ export class RaftRouter implements Router {
 
   /**
    * A fresh stub per call: stubs are bound to the request that made them, and a router may be
-   * reused across requests. Making one is cheap (no I/O until it is called); the id (a hash of
-   * the name) is kept per isolate.
+   * reused across requests. Making one is cheap (no I/O until it is called).
    */
-  #stub(group: GroupSpec, id: NodeId): Stub {
-    const ns = this.#env.REPLICA;
-    return ns.get(objectId(ns, id), this.#replica(group, id).stubOptions) as unknown as ReplicaRpc;
+  #stub(group: GroupSpec, id: NodeId): Remote<ReplicaRpc> {
+    return rpcStubOf(replicaStub(this.#env.REPLICA, id, this.#replica(group, id).stubOptions));
   }
 
   #forgetLeader(group: GroupSpec, id: NodeId): void {
@@ -387,16 +306,6 @@ export class RaftRouter implements Router {
 
 /** The request of nearly every linearizable read (no minimum revision), made once. */
 const linearizable: ReadRequest = Object.freeze({ consistency: "linearizable" });
-
-const objectIds = new WeakMap<DurableObjectNamespace, Map<string, DurableObjectId>>();
-
-function objectId(ns: DurableObjectNamespace, name: string): DurableObjectId {
-  let ids = objectIds.get(ns);
-  if (ids === undefined) objectIds.set(ns, (ids = new Map()));
-  let id = ids.get(name);
-  if (id === undefined) ids.set(name, (id = ns.idFromName(name)));
-  return id;
-}
 
 function parseGeneration(raw: string | undefined): number {
   if (raw === undefined || raw === "") return 1;
@@ -415,39 +324,4 @@ function minRevisionOf(token: string | undefined, shard: number): Revision | und
   if (t === null)
     throw new BadTokenError(`consistency token ${JSON.stringify(token)} is malformed`);
   return t.shard === shard ? t.revision : undefined;
-}
-
-function futureToken(
-  group: GroupSpec,
-  minRevision: Revision | undefined,
-  revision: Revision,
-): BadTokenError {
-  return new BadTokenError(
-    `consistency token s${group.shard}.${minRevision} is ahead of shard ${group.shard} (at revision ${revision}): it was not ` +
-      "issued by this deployment; drop X-Edgecfg-Min-Revision or send a token this deployment returned",
-  );
-}
-
-function unavailable(group: GroupSpec, problem: string): UnavailableError {
-  return new UnavailableError(
-    `shard ${group.shard} has no reachable leader right now (an election may be running; last: ${problem})`,
-    raftRouterLimits.retryAfterMs,
-  );
-}
-
-function overloaded(group: GroupSpec, target: NodeId): UnavailableError {
-  return new UnavailableError(
-    `replica ${target} of shard ${group.shard} is overloaded`,
-    raftRouterLimits.retryAfterMs * 2,
-  );
-}
-
-/** The core refuses entries larger than one message: the API should have refused the body already. */
-function tooLarge(message: string): WriteOutcome {
-  return {
-    type: "invalid",
-    reason: "valueTooLarge",
-    detail: `the write is too large to replicate: ${message}`,
-    revision: 0,
-  };
 }

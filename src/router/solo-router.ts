@@ -2,16 +2,13 @@
 // Namespaces map to shards by src/ring (SHARD_COUNT / SHARDS in [vars]); replicas are ignored.
 // Every read is linearizable (one object serves every read and write of its shard); "stale"
 // reads are served the same way and report the applied revision.
-import type { Env } from "../env.ts";
-import type { SoloShardDO, SoloWait } from "../solo/shard-do.ts";
+import type { SoloShardDO, SoloWait } from "../solo/index.ts";
 import {
   BadTokenError,
   formatToken,
   parseToken,
-  UnavailableError,
+  ShardUnavailableError,
   type ClusterStatus,
-  type Query,
-  type QueryResult,
   type Read,
   type ReadOptions,
   type Router,
@@ -20,14 +17,21 @@ import {
   type Written,
 } from "./types.ts";
 import { parseTopology, shardFor, type Topology } from "../ring/index.ts";
-import type { Command, WriteOutcome } from "../store/types.ts";
+import type { Command, Query, QueryResult, WriteOutcome } from "../store/index.ts";
+
+/** The bindings and [vars] the solo backend reads (src/env.ts's Env has them all). */
+export interface SoloRouterEnv {
+  SOLO_SHARD: DurableObjectNamespace<SoloShardDO>;
+  SHARD_COUNT?: string;
+  SHARDS?: string;
+}
 
 export class SoloRouter implements Router {
-  private readonly env: Env;
+  private readonly env: SoloRouterEnv;
   private readonly topology: Topology;
 
   /** Throws TopologyError (naming the [vars] entry to fix) when the topology is invalid. */
-  constructor(env: Env) {
+  constructor(env: SoloRouterEnv) {
     this.env = env;
     this.topology = parseTopology(env as unknown as Record<string, unknown>);
   }
@@ -69,7 +73,7 @@ export class SoloRouter implements Router {
       this.stub(shard).waitForChange(namespace, key, afterRevision, timeoutMs),
     )) as SoloWait;
     if (w.type === "busy")
-      throw new UnavailableError(`shard ${shard} has too many long polls waiting`, 5_000);
+      throw new ShardUnavailableError(`shard ${shard} has too many long polls waiting`, 5_000);
     return { changed: w.type === "changed", token: formatToken(shard, w.revision) };
   }
 
@@ -123,7 +127,7 @@ async function unavailableIfOverloaded(
     return await call();
   } catch (error) {
     if ((error as { overloaded?: boolean } | null)?.overloaded === true) {
-      throw new UnavailableError(`shard ${shard} is overloaded`, 1_000);
+      throw new ShardUnavailableError(`shard ${shard} is overloaded`, 1_000);
     }
     throw error;
   }

@@ -24,7 +24,8 @@ import { assertInvariants } from "./invariants.ts";
 import { storeLimits } from "./limits.ts";
 import { enforceHistoryBudget } from "./retention.ts";
 import { bundle, list } from "./list.ts";
-import * as q from "./queries.ts";
+import { answer, changedSince, type Query, type QueryResult } from "./query.ts";
+import * as q from "./reads.ts";
 import { assertCommandShape } from "./shape.ts";
 import { canonicalOptions, restoreState, snapshotState } from "./snapshot.ts";
 import type { StoreState } from "./state.ts";
@@ -149,6 +150,14 @@ export class Store {
   }
   namespaceSettings(namespace: string): t.NamespaceSettings {
     return q.namespaceSettings(this.state, namespace);
+  }
+  /** Any query of the query language (query.ts), answered from the applied state. */
+  answer<Q extends Query>(query: Q): QueryResult<Q> {
+    return answer(this, query);
+  }
+  /** Whether the key (or any key of the namespace) was written after `afterRevision`. */
+  changedSince(namespace: string, key: t.Key | undefined, afterRevision: t.Revision): boolean {
+    return changedSince(this, namespace, key, afterRevision);
   }
 
   stats(): StoreStats {

@@ -8,7 +8,7 @@ import { soloLimits } from "../../src/solo/durable-log.ts";
 import type { SoloShardDO } from "../../src/solo/shard-do.ts";
 import { adminToken, base, freshNs, workerEnv as env } from "./api/helpers.ts";
 
-const app = createApp({ router: (e) => new SoloRouter(e) });
+const app = createApp({ router: (e) => new SoloRouter(e as typeof env) });
 const router = new SoloRouter(env);
 
 function solo(path: string, init: RequestInit = {}): Promise<Response> {

@@ -2,7 +2,7 @@
 // acknowledged increment is in the final value, none is applied twice, every replica converges.
 import { describe, expect, it } from "vitest";
 import { RaftRouter } from "../../src/router/raft-router.ts";
-import { UnavailableError } from "../../src/router/types.ts";
+import { ShardUnavailableError } from "../../src/router/types.ts";
 import type { Command, WriteOutcome } from "../../src/store/types.ts";
 import type { ReplicaDO } from "../../src/replica/replica-do.ts";
 import { freshGeneration, replicaEnv, sleep } from "./replica-harness.ts";
@@ -26,7 +26,7 @@ async function settle(r: RaftRouter, command: Command): Promise<WriteOutcome> {
     try {
       return (await r.write("ctr", command)).outcome;
     } catch (error) {
-      if (!(error instanceof UnavailableError)) throw error;
+      if (!(error instanceof ShardUnavailableError)) throw error;
       await sleep(50);
     }
   }
@@ -48,7 +48,7 @@ async function readCounter(
         modRevision: got.result.entry.modRevision,
       };
     } catch (error) {
-      if (!(error instanceof UnavailableError)) throw error;
+      if (!(error instanceof ShardUnavailableError)) throw error;
       await sleep(50);
     }
   }

@@ -9,8 +9,8 @@ import {
   type IsolateCacheOptions,
 } from "../../src/router/isolate-cache.ts";
 import { RaftRouter, type RaftRouterEnv } from "../../src/router/raft-router.ts";
-import { parseToken, type Query, type ReadOptions, type Router } from "../../src/router/types.ts";
-import type { Command } from "../../src/store/types.ts";
+import { parseToken, type ReadOptions, type Router } from "../../src/router/types.ts";
+import type { Command, Query } from "../../src/store/index.ts";
 import { call, clientRequestsOf, freshNs, put, workerEnv } from "./api/helpers.ts";
 
 const stale: ReadOptions = { consistency: "stale" };

@@ -2,7 +2,7 @@
 // read-your-writes tokens, long polls, /v1/cluster, and 503 when a shard has no quorum.
 import { describe, expect, it } from "vitest";
 import { RaftRouter, type RaftRouterEnv } from "../../src/router/raft-router.ts";
-import { BadTokenError, UnavailableError } from "../../src/router/types.ts";
+import { BadTokenError, ShardUnavailableError } from "../../src/router/types.ts";
 import type { Command } from "../../src/store/types.ts";
 import { freshGeneration, replicaEnv } from "./replica-harness.ts";
 
@@ -108,7 +108,7 @@ describe("RaftRouter", { timeout: 30_000 }, () => {
     expect(shard.revision).toBe(1);
   });
 
-  it("answers 503 (UnavailableError with retryAfter) when a shard has no quorum", async () => {
+  it("answers 503 (ShardUnavailableError with retryAfter) when a shard has no quorum", async () => {
     const router = freshRouter();
     await router.write("app", put("app/a", "1"));
     const cluster = await router.cluster();
@@ -119,8 +119,8 @@ describe("RaftRouter", { timeout: 30_000 }, () => {
     await stubs[1]!.setFaults({ stopped: true });
     const started = Date.now();
     const error = await router.write("app", put("app/a", "2")).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(UnavailableError);
-    expect((error as UnavailableError).retryAfterMs).toBeGreaterThan(0);
+    expect(error).toBeInstanceOf(ShardUnavailableError);
+    expect((error as ShardUnavailableError).retryAfterMs).toBeGreaterThan(0);
     console.log(`no quorum: 503 after ${Date.now() - started} ms: ${(error as Error).message}`);
     expect(Date.now() - started).toBeLessThan(10_000);
     await Promise.all(stubs.map((s) => s.setFaults({ stopped: true })));

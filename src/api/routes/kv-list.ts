@@ -12,12 +12,10 @@ import { encodeValue } from "../values.ts";
 
 const query = z
   .object({
-    prefix: z
-      .string()
-      .openapi({
-        description: "{namespace}/ or {namespace}/{partial name}: must name a namespace",
-        example: "app/",
-      }),
+    prefix: z.string().openapi({
+      description: "{namespace}/ or {namespace}/{partial name}: must name a namespace",
+      example: "app/",
+    }),
     limit: z
       .string()
       .regex(/^\d{1,4}$/, `must be an integer from 1 to ${apiLimits.listLimitMax}`)
@@ -72,19 +70,17 @@ export const kvList = defineRoute({
     }
     const values = q.values === "true" || q.values === "";
     const options = readOptions(c, q.consistency);
-    const read = await c
-      .get("router")
-      .read(
-        ns,
-        {
-          type: "list",
-          prefix,
-          values,
-          ...(limit === undefined ? {} : { limit }),
-          ...(q.cursor === undefined ? {} : { cursor: q.cursor }),
-        },
-        options,
-      );
+    const read = await c.get("router").read(
+      ns,
+      {
+        type: "list",
+        prefix,
+        values,
+        ...(limit === undefined ? {} : { limit }),
+        ...(q.cursor === undefined ? {} : { cursor: q.cursor }),
+      },
+      options,
+    );
     const r = read.result;
     if (r.type === "invalid") throw badRequest(r.detail);
     const items = r.items.map((i) => ({

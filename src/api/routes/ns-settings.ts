@@ -1,7 +1,7 @@
 // PUT/GET /v1/ns/{namespace}/settings: per-namespace settings; today only publicRead, which lets
 // anyone (no Authorization header) read the namespace, e.g. browsers fetching their config.
 import { z } from "@hono/zod-openapi";
-import { systemNamespace } from "../../store/keys.ts";
+import { systemNamespace } from "../../store/index.ts";
 import { authorize } from "../auth.ts";
 import { revisionHeader } from "../consistency.ts";
 import { checkNamespace } from "../keys.ts";
@@ -44,14 +44,12 @@ export const nsSettingsPut = defineRoute({
   handler: async (c, { body }) => {
     const namespace = checkNamespace(c.req.param("namespace") ?? "");
     await authorize(c, namespace, "admin");
-    const { outcome, token } = await c
-      .get("router")
-      .write(systemNamespace, {
-        type: "namespaceSet",
-        atMs: Date.now(),
-        namespace,
-        publicRead: body.publicRead,
-      });
+    const { outcome, token } = await c.get("router").write(systemNamespace, {
+      type: "namespaceSet",
+      atMs: Date.now(),
+      namespace,
+      publicRead: body.publicRead,
+    });
     if (outcome.type !== "namespaceSet")
       throw outcomeProblem(outcome) ?? new Error(`unexpected outcome ${outcome.type}`);
     return c.json(outcome.settings, 200, { [revisionHeader]: token });

@@ -2,8 +2,8 @@
 // a store command), list them (no secrets) and revoke them. Token management needs the admin
 // operation on every namespace: the ADMIN_TOKEN, or a token with scope {namespaces:["*"], ops:["admin"]}.
 import { z } from "@hono/zod-openapi";
-import { systemNamespace } from "../../store/keys.ts";
-import type { TokenRecord } from "../../store/types.ts";
+import { systemNamespace } from "../../store/index.ts";
+import type { TokenRecord } from "../../store/index.ts";
 import { authorize } from "../auth.ts";
 import { revisionHeader } from "../consistency.ts";
 import { apiLimits, storeLimits } from "../limits.ts";
