@@ -4,7 +4,7 @@
 // this serves ~19,000 /healthz requests/s at 64 clients (npm run bench).
 //
 //   PORT=8787 HOST=127.0.0.1 ADMIN_TOKEN=… STATE_DIR=.wrangler/state npm start
-import { startLocal } from "./local-server.ts";
+import { pendingConfigLine, startLocal } from "./local-server.ts";
 
 const server = await startLocal({
   port: Number(process.env.PORT ?? 8787),
@@ -23,6 +23,8 @@ console.log(
   `try: curl -H 'Authorization: Bearer ${server.adminToken}' -X PUT --data '{"hello":"world"}' \\`,
 );
 console.log(`       -H 'Content-Type: application/json' ${server.url}v1/kv/demo/greeting`);
+const pending = await pendingConfigLine(server.url, server.adminToken);
+if (pending !== null) console.log(pending);
 
 const stop = async () => {
   await server.dispose();

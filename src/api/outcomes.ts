@@ -17,6 +17,7 @@ const invalidStatus: Record<InvalidOutcome["reason"], number> = {
   idempotencyKeyReused: 422,
   tokenExists: 409,
   token: 400,
+  cluster: 422,
 };
 
 export function preconditionFailed(current: KvEntry | null, detailIfAbsent: string): ApiProblem {

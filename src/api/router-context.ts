@@ -34,7 +34,7 @@ class Forwarding implements Router {
     private readonly env: ApiBindings,
   ) {}
 
-  shardOf(namespace: string): number {
+  shardOf(namespace: string): Promise<number> {
     return this.get().shardOf(namespace);
   }
 

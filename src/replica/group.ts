@@ -1,9 +1,10 @@
 // Who a replica is and who its peers are. A replica learns this from the first RPC that reaches
 // it (from the router, or from a peer's envelope) and keeps it in SQLite, so it survives eviction.
 //
-// Replica ids are Durable Object names, `${replica}/g${generation}` (e.g. "s0-r1/g1"), never reused:
-// a replica that lost its state comes back as a new incarnation (a new generation) and joins by a
-// membership change, so no stale vote or log can ever be attributed to the wrong member.
+// Replica ids are Durable Object names, `${replica}/g${generation}` (e.g. "s0-r1/g1"), never
+// reused: the cluster directory (src/store/cluster.ts) names every member, and a replacement is a
+// new id that joins by a membership change, so no stale vote or log can ever be attributed to the
+// wrong member.
 import type { NodeId } from "../raft/index.ts";
 
 export interface MemberSpec {

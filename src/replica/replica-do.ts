@@ -8,7 +8,7 @@ import type { NodeId } from "../raft/index.ts";
 import type { Query } from "../store/index.ts";
 import { replicaConfigFrom, type ReplicaConfig, type ReplicaVars } from "./config.ts";
 import { noFaults, stoppedMessage, type Faults } from "./faults.ts";
-import { groupError, loadIdentity, sameGroup, saveIdentity, type GroupSpec } from "./group.ts";
+import { groupError, loadIdentity, saveIdentity, type GroupSpec } from "./group.ts";
 import { Member, type WaitingCounts } from "./member.ts";
 import { answerNow, readOnMember, waitOnMember } from "./reads.ts";
 import {
@@ -199,7 +199,10 @@ export class ReplicaDO extends DurableObject<ReplicaEnv> implements ReplicaRpc {
       member = typeof address === "string" ? address : this.#ensure(address);
       if (typeof member !== "string" && typeof to === "string") this.#acceptedAddress = to;
     }
-    if (typeof member === "string") return { type: "unserved", reason: member };
+    if (typeof member === "string")
+      return member === absentMessage(decodedSelf(to))
+        ? { type: "unserved", reason: member, absent: true }
+        : { type: "unserved", reason: member };
     member.stats.clientRequests++;
     return member;
   }
@@ -211,12 +214,15 @@ export class ReplicaDO extends DurableObject<ReplicaEnv> implements ReplicaRpc {
   #ensure(to: ReplicaAddress): Member | string {
     const existing = this.#member;
     if (existing !== null) {
-      if (existing.id === to.self && sameGroup(existing.group, to.group)) return existing;
+      // Who it is and which shard it serves; the members a caller lists are only a hint once the
+      // group exists (its Raft configuration is the authority on them).
+      if (existing.id === to.self && existing.group.shard === to.group.shard) return existing;
       return (
-        `this Durable Object is replica ${existing.id} of shard ${existing.group.shard}, but was addressed as ` +
-        `${to.self} of shard ${to.group.shard}; replica ids are never reused: give the new replica a new generation`
+        `this Durable Object is replica ${existing.id} of shard ${existing.group.shard}, but was ` +
+        `addressed as ${to.self} of shard ${to.group.shard}; replica ids are never reused`
       );
     }
+    if (to.create === false) return absentMessage(to.self);
     const error = groupError(to.group, to.self);
     if (error !== null) return `cannot create replica ${to.self}: ${error}`;
     saveIdentity(this.ctx.storage.sql, { self: to.self, group: to.group });
@@ -272,6 +278,10 @@ export class ReplicaDO extends DurableObject<ReplicaEnv> implements ReplicaRpc {
       lastIndex: s.lastIndex,
       revision: m.applied.store.revision,
       quiesced: s.quiesced,
+      members: [...s.conf.voters, ...s.conf.learners].map((id) => ({
+        id,
+        location: m.group.members.find((x) => x.id === id)?.location ?? "",
+      })),
     };
   }
 
@@ -304,4 +314,14 @@ export class ReplicaDO extends DurableObject<ReplicaEnv> implements ReplicaRpc {
     this.#acceptedAddress = null;
     this.ctx.abort(`replica reset after an error inside a Ready: ${String(error)}`);
   }
+}
+
+/** Why a call that may not create a replica (a directory probe) found none. */
+function absentMessage(self: string): string {
+  return `replica ${self} does not exist (a probe creates none)`;
+}
+
+function decodedSelf(to: AddressOnWire): string {
+  const address = decodeAddress(to);
+  return typeof address === "string" ? "" : address.self;
 }

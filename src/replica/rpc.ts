@@ -27,7 +27,13 @@ export const rpcVersionMin = 1;
  */
 export interface ReplicaAddress {
   self: NodeId;
+  /** The shard and the members the caller knows: used to create the replica on first contact. */
   group: GroupSpec;
+  /**
+   * False: the caller only guesses the group (a directory probe), so a replica that does not
+   * exist yet must not be created from it; it answers `Unserved` with `absent: true`.
+   */
+  create?: false;
 }
 
 /** The address as sent: stable for a given address (the router computes it once per replica). */
@@ -39,6 +45,7 @@ export function encodeAddress(address: ReplicaAddress): string {
       shard: address.group.shard,
       members: address.group.members.map((m) => ({ id: m.id, location: m.location })),
     },
+    ...(address.create === false ? { create: false } : {}),
   });
 }
 
@@ -100,6 +107,8 @@ export type AddressOnWire = string | ReplicaAddress;
 export interface Unserved {
   type: "unserved";
   reason: string;
+  /** The replica does not exist, and the call was one that may not create it. */
+  absent?: true;
 }
 
 export type ProposeAnswer =
@@ -159,6 +168,8 @@ export interface ReplicaStatusReport {
   lastIndex: number;
   revision: Revision;
   quiesced: boolean;
+  /** The members of its Raft configuration (voters, then learners), with their locations. */
+  members: { id: NodeId; location: string }[];
 }
 
 /** What the router may call on a ReplicaDO. A method may answer synchronously in the replica. */

@@ -27,7 +27,7 @@ function backendFor(env: BackendEnv, request?: Request): Router {
     case "solo":
       return new SoloRouter(env);
     case "raft":
-      return new RaftRouter(env, callerLocationOf(request));
+      return new RaftRouter(env, { caller: callerLocationOf(request) });
     default:
       throw new Error(
         `unknown BACKEND ${JSON.stringify(env.BACKEND)}: ` +

@@ -9,6 +9,7 @@ export {
   routerLimits,
   type ClusterStatus,
   type ConsistencyToken,
+  type PendingChange,
   type Read,
   type ReadOptions,
   type ReplicaStatus,

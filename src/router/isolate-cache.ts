@@ -65,7 +65,7 @@ export function staleMsMaxFrom(env: IsolateCacheEnv): number {
 
 /**
  * Options from the Worker's [vars]: STALE_CACHE_MS, and a scope naming the deployment the vars
- * describe (backend, ring, Raft generation), so Routers of different deployments sharing one
+ * describe (backend and ring vars), so Routers of different deployments sharing one
  * isolate (tests) never share answers.
  */
 export function isolateCacheOptionsFrom(
@@ -73,9 +73,7 @@ export function isolateCacheOptionsFrom(
 ): Partial<IsolateCacheOptions> {
   const vars = env as Record<string, unknown>;
   const scope = JSON.stringify(
-    ["BACKEND", "SHARD_COUNT", "SHARDS", "REPLICAS_PER_SHARD", "RAFT_GENERATION"].map(
-      (name) => vars[name] ?? null,
-    ),
+    ["BACKEND", "SHARD_COUNT", "SHARDS", "REPLICAS_PER_SHARD"].map((name) => vars[name] ?? null),
   );
   return { staleMsMax: staleMsMaxFrom(env), scope };
 }

@@ -16,14 +16,22 @@ import {
   type ReplicaRpc,
   type Remote,
 } from "../replica/index.ts";
-import { parseTopology, shardFor, shardIndexFor, type Topology } from "../ring/index.ts";
+import { parseTopology, shardIndexFor, type Topology } from "../ring/index.ts";
 import {
   encodeCommand,
+  type ClusterTopology,
   type Command,
   type Query,
   type QueryResult,
   type Revision,
 } from "../store/index.ts";
+import {
+  clusterNamespace,
+  directoryLimits,
+  groupFromDirectory,
+  pendingConfigOf,
+} from "./directory.ts";
+import { loadDirectory, type DirectoryIo } from "./directory-load.ts";
 import {
   linearizableReadVerdict,
   overloaded,
@@ -33,7 +41,6 @@ import {
   type ReadOk,
 } from "./raft-answers.ts";
 import {
-  groupOf,
   leaderFirst,
   leaderHintOf,
   nearestFirst,
@@ -63,34 +70,63 @@ import {
   type Written,
 } from "./types.ts";
 
+/** The [vars] that seed the directory of a fresh store (src/ring/topology.ts reads them). */
 export interface RaftRouterEnv extends ReplicaEnv {
   SHARD_COUNT?: string;
   SHARDS?: string;
   REPLICAS_PER_SHARD?: string;
   REPLICA_LOCATIONS?: string;
-  /** Incarnation of every replica (default 1). Bump it to start fresh groups under new ids. */
+  /** No longer read (replica ids come from the directory); reported in pendingConfig if set. */
   RAFT_GENERATION?: string;
 }
 
+export interface RaftRouterOptions {
+  /** Where the caller is (request.cf), to prefer replicas near it. */
+  caller?: CallerLocation | null;
+  /**
+   * Tests only: a separate cluster under replica names starting with this text, with its own
+   * directory. Not a [vars] entry on purpose: no setting may start empty groups beside the stored
+   * ones.
+   */
+  clusterPrefix?: string;
+}
+
+/** The directory an isolate uses, and what it derived from it (rebuilt when the epoch moves). */
+interface DirectoryView {
+  topology: ClusterTopology;
+  fetchedAtMs: number;
+  groups: Map<number, GroupSpec>;
+}
+
+interface ReplicaCall {
+  address: string;
+  stubOptions: DurableObjectNamespaceGetDurableObjectOptions;
+}
+
+/** Per isolate, by cluster prefix: every request of a deployment shares its directory. */
+const directories = new Map<string, DirectoryView>();
+
 export class RaftRouter implements Router {
   readonly #env: RaftRouterEnv;
-  readonly #topology: Topology;
-  readonly #generation: number;
+  /** What [vars] say: the seed of a fresh store, and what pendingConfig compares with. */
+  readonly #vars: Topology;
   readonly #caller: CallerLocation | null;
+  readonly #prefix: string;
 
-  constructor(env: RaftRouterEnv, caller: CallerLocation | null = null) {
+  /** Throws TopologyError (naming the [vars] entry to fix) when [vars] are invalid. */
+  constructor(env: RaftRouterEnv, options: RaftRouterOptions = {}) {
     this.#env = env;
-    this.#topology = parseTopology(env as unknown as Record<string, unknown>);
-    this.#generation = parseGeneration(env.RAFT_GENERATION);
-    this.#caller = caller;
+    this.#vars = parseTopology(env as unknown as Record<string, unknown>);
+    this.#caller = options.caller ?? null;
+    this.#prefix = options.clusterPrefix ?? "";
   }
 
-  shardOf(namespace: string): number {
-    return shardIndexFor(namespace, this.#topology.shardCount);
+  async shardOf(namespace: string): Promise<number> {
+    return (await this.#group(namespace)).shard;
   }
 
   async write(namespace: string, command: Command): Promise<Written> {
-    const group = this.#group(namespace);
+    const group = await this.#group(namespace);
     // A retry after an unknown outcome must not apply twice: give every write an idempotency key.
     const keyed =
       command.idempotencyKey === undefined
@@ -113,7 +149,7 @@ export class RaftRouter implements Router {
     query: Q,
     options: ReadOptions,
   ): Promise<Read<QueryResult<Q>>> {
-    const group = this.#group(namespace);
+    const group = await this.#group(namespace);
     const minRevision = minRevisionOf(options.minToken, group.shard);
     const answer =
       (options.consistency === "stale" ? await this.#staleRead(group, query, minRevision) : null) ??
@@ -128,7 +164,7 @@ export class RaftRouter implements Router {
   }
 
   async waitForChange(namespace: string, request: WaitRequest): Promise<Waited> {
-    const group = this.#group(namespace);
+    const group = await this.#group(namespace);
     const deadlineMs = Date.now() + request.timeoutMs;
     const { afterRevision, key } = request;
     const waited = await retryAcross(
@@ -145,14 +181,17 @@ export class RaftRouter implements Router {
   }
 
   async cluster(): Promise<ClusterStatus> {
+    const view = await this.#directory();
+    const { topology } = view;
     const shards = await Promise.all(
-      this.#topology.shards.map((s) => this.#shardStatus(groupOf(s, this.#generation))),
+      topology.shards.map((s) => this.#shardStatus(this.#groupAt(view, s.index))),
     );
-    const { shardCount, replicasPerShard, locations } = this.#topology;
+    const pending = pendingConfigOf(this.#vars, topology, this.#env.RAFT_GENERATION);
     return {
       backend: "raft",
-      ring: { shards: shardCount, replicasPerShard, locations, generation: this.#generation },
+      ring: { shards: topology.shardCount, epoch: topology.epoch },
       shards,
+      pendingConfig: pending.length === 0 ? null : pending,
     };
   }
 
@@ -257,32 +296,90 @@ export class RaftRouter implements Router {
     };
   }
 
-  /** Groups by shard index, built once per router (per isolate): every request needs one. */
-  readonly #groups = new Map<number, GroupSpec>();
+  /** The group of the shard that holds `namespace`, by the stored directory. */
+  async #group(namespace: string): Promise<GroupSpec> {
+    const view = await this.#directory();
+    const shard =
+      namespace === clusterNamespace ? 0 : shardIndexFor(namespace, view.topology.shardCount);
+    return this.#groupAt(view, shard);
+  }
 
-  #group(namespace: string): GroupSpec {
-    const shard = shardFor(namespace, this.#topology);
-    let group = this.#groups.get(shard.index);
+  #groupAt(view: DirectoryView, shard: number): GroupSpec {
+    let group = view.groups.get(shard);
     if (group === undefined)
-      this.#groups.set(shard.index, (group = groupOf(shard, this.#generation)));
+      view.groups.set(shard, (group = groupFromDirectory(view.topology, shard)));
     return group;
   }
 
-  /**
-   * What a call to a replica needs besides its object id, by replica id (ids are unique across
-   * shards), built once per router: the address text it expects and the stub's location hint.
-   */
-  readonly #replicas = new Map<
-    NodeId,
-    { address: string; stubOptions: DurableObjectNamespaceGetDurableObjectOptions }
-  >();
+  /** The isolate's directory, read again once it is older than directoryLimits.freshMsMax. */
+  #directory(): DirectoryView | Promise<DirectoryView> {
+    const view = directories.get(this.#prefix);
+    if (view !== undefined && Date.now() - view.fetchedAtMs < directoryLimits.freshMsMax)
+      return view;
+    return this.#loadDirectory(view);
+  }
 
-  #replica(group: GroupSpec, id: NodeId) {
-    let r = this.#replicas.get(id);
+  #directoryIo(): DirectoryIo {
+    const addressed = (id: NodeId, group: GroupSpec, create?: false) =>
+      encodeAddress({ self: id, group, ...(create === false ? { create } : {}) });
+    const stubOf = (id: NodeId, group: GroupSpec) => {
+      const location = group.members.find((m) => m.id === id)?.location ?? "";
+      return rpcStubOf(replicaStub(this.#env.REPLICA, id, stubOptionsFor(location)));
+    };
+    return {
+      vars: this.#vars,
+      prefix: this.#prefix,
+      probe: (id, guess) =>
+        stubOf(id, guess).read(addressed(id, guess, false), { type: "cluster" }, linearizable),
+      status: (id, guess) => timed(stubOf(id, guess).status(), id, raftRouterLimits.rpcTimeoutMs),
+      seed: async (group, topology) => {
+        const bytes = encodeCommand({
+          type: "clusterSet",
+          atMs: Date.now(),
+          idempotencyKey: `router:${crypto.randomUUID()}`,
+          ifEpoch: 0,
+          topology,
+        });
+        const outcome = await retryAcross(
+          this.#scope(group, new Targets(() => group.members.map((m) => m.id))),
+          (target) => stubOf(target, group).propose(addressed(target, group), bytes),
+          (answer, target) => proposeVerdict(answer, target, 0),
+        );
+        if (outcome.type !== "clusterSet" || outcome.topology === null)
+          throw new Error(`seeding the cluster directory answered ${outcome.type}`);
+        return outcome.topology;
+      },
+      forgetLeader: (id) => {
+        if (placementCache.leader(0) === id) placementCache.setLeader(0, null);
+      },
+    };
+  }
+
+  async #loadDirectory(previous: DirectoryView | undefined): Promise<DirectoryView> {
+    const fetchedAtMs = Date.now();
+    const topology = await loadDirectory(this.#directoryIo());
+    const view: DirectoryView =
+      previous !== undefined && previous.topology.epoch === topology.epoch
+        ? { ...previous, fetchedAtMs }
+        : { topology, fetchedAtMs, groups: new Map() };
+    directories.set(this.#prefix, view);
+    return view;
+  }
+
+  /**
+   * What a call to a replica needs besides its object id, per group (a new directory epoch makes
+   * new groups) and replica id: the address text it expects and the stub's location hint.
+   */
+  readonly #replicasByGroup = new WeakMap<GroupSpec, Map<NodeId, ReplicaCall>>();
+
+  #replica(group: GroupSpec, id: NodeId): ReplicaCall {
+    let byId = this.#replicasByGroup.get(group);
+    if (byId === undefined) this.#replicasByGroup.set(group, (byId = new Map()));
+    let r = byId.get(id);
     if (r === undefined) {
       const location = group.members.find((m) => m.id === id)?.location ?? "";
       r = { address: encodeAddress({ self: id, group }), stubOptions: stubOptionsFor(location) };
-      this.#replicas.set(id, r);
+      byId.set(id, r);
     }
     return r;
   }
@@ -306,16 +403,6 @@ export class RaftRouter implements Router {
 
 /** The request of nearly every linearizable read (no minimum revision), made once. */
 const linearizable: ReadRequest = Object.freeze({ consistency: "linearizable" });
-
-function parseGeneration(raw: string | undefined): number {
-  if (raw === undefined || raw === "") return 1;
-  const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < 1)
-    throw new Error(
-      `RAFT_GENERATION=${JSON.stringify(raw)} must be a positive integer; fix it in wrangler.toml [vars]`,
-    );
-  return n;
-}
 
 /** The revision a read must reach; undefined when there is no token or it names another shard. */
 function minRevisionOf(token: string | undefined, shard: number): Revision | undefined {

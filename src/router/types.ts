@@ -84,11 +84,22 @@ export interface ClusterStatus {
   /** The ring: how namespaces map to shards. */
   ring: { shards: number; [detail: string]: unknown };
   shards: ShardStatus[];
+  /** [vars] entries changed since the store was seeded (never acted on); null when none. */
+  pendingConfig: PendingChange[] | null;
+}
+
+/** One [vars] entry changed since the directory was seeded, and what would apply it. */
+export interface PendingChange {
+  variable: "SHARDS" | "REPLICAS_PER_SHARD" | "REPLICA_LOCATIONS" | "RAFT_GENERATION";
+  stored: unknown;
+  configured: unknown;
+  /** What applying it takes, or why it is not read. */
+  apply: string;
 }
 
 export interface Router {
-  /** The shard that owns `namespace` (consistency tokens name it). */
-  shardOf(namespace: string): number;
+  /** The shard that owns `namespace` (consistency tokens name it), by the stored topology. */
+  shardOf(namespace: string): Promise<number>;
   /**
    * Proposes one command to the namespace's shard; resolves once it is applied, with its outcome.
    * System commands (tokens, namespace settings) go to the namespace `_sys` (store/keys.ts).

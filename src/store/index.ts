@@ -20,5 +20,6 @@ export type {
   TokenResult,
   TokensResult,
   NamespaceSettingsResult,
+  ClusterResult,
 } from "./query.ts";
 export type * from "./types.ts";

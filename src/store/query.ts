@@ -4,6 +4,7 @@
 // carries it: one meaning for every query, written once.
 import type {
   BundleResult,
+  ClusterTopology,
   ChangesQuery,
   ChangesResult,
   GetQuery,
@@ -31,11 +32,14 @@ export type Query =
   /** All token records (no secrets are ever stored); `_sys` namespace only. */
   | { type: "tokens" }
   /** Settings of one namespace (publicRead); `_sys` namespace only. */
-  | { type: "namespaceSettings"; namespace: string };
+  | { type: "namespaceSettings"; namespace: string }
+  /** The cluster directory; shard 0 only (every other shard answers null). */
+  | { type: "cluster" };
 
 export type TokenResult = { revision: Revision; token: TokenRecord | null };
 export type TokensResult = { revision: Revision; tokens: TokenRecord[] };
 export type NamespaceSettingsResult = { revision: Revision; settings: NamespaceSettings };
+export type ClusterResult = { revision: Revision; topology: ClusterTopology | null };
 
 export type QueryResult<Q extends Query> = {
   get: GetResult;
@@ -47,6 +51,7 @@ export type QueryResult<Q extends Query> = {
   token: TokenResult;
   tokens: TokensResult;
   namespaceSettings: NamespaceSettingsResult;
+  cluster: ClusterResult;
 }[Q["type"]];
 
 /** The reads a query is answered from (the Store's; a structural type, so no import circle). */
@@ -61,6 +66,7 @@ export interface Queryable {
   tokenByHash(hashHex: string): TokenRecord | null;
   tokens(): TokenRecord[];
   namespaceSettings(namespace: string): NamespaceSettings;
+  cluster(): ClusterTopology | null;
 }
 
 export function answer<Q extends Query>(store: Queryable, query: Q): QueryResult<Q> {
@@ -91,6 +97,8 @@ export function answer<Q extends Query>(store: Queryable, query: Q): QueryResult
       return { revision, tokens: store.tokens() } as QueryResult<Q>;
     case "namespaceSettings":
       return { revision, settings: store.namespaceSettings(q.namespace) } as QueryResult<Q>;
+    case "cluster":
+      return { revision, topology: store.cluster() } as QueryResult<Q>;
   }
 }
 

@@ -31,6 +31,7 @@ import { canonicalOptions, restoreState, snapshotState } from "./snapshot.ts";
 import type { StoreState } from "./state.ts";
 import { emptyState } from "./state.ts";
 import { applyNamespaceSet, applyTokenCreate, applyTokenRevoke } from "./system.ts";
+import { applyClusterSet } from "./cluster.ts";
 import { applyTxn } from "./txn.ts";
 import type * as t from "./types.ts";
 
@@ -151,6 +152,10 @@ export class Store {
   namespaceSettings(namespace: string): t.NamespaceSettings {
     return q.namespaceSettings(this.state, namespace);
   }
+  /** The cluster directory (shard 0 keeps it), or null. */
+  cluster(): t.ClusterTopology | null {
+    return this.state.cluster;
+  }
   /** Any query of the query language (query.ts), answered from the applied state. */
   answer<Q extends Query>(query: Q): QueryResult<Q> {
     return answer(this, query);
@@ -199,5 +204,7 @@ function execute(state: StoreState, c: t.Command): t.WriteOutcome {
       return applyTokenRevoke(state, c);
     case "namespaceSet":
       return applyNamespaceSet(state, c);
+    case "clusterSet":
+      return applyClusterSet(state, c);
   }
 }

@@ -102,7 +102,7 @@ describe("problem+json everywhere", () => {
 
 describe("failures of the backend", () => {
   const failing = (error: Error): Router => ({
-    shardOf: () => 0,
+    shardOf: async () => 0,
     write: () => Promise.reject(error),
     read: () => Promise.reject(error),
     waitForChange: () => Promise.reject(error),

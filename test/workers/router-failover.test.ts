@@ -11,13 +11,8 @@ const text = new TextEncoder();
 const untext = new TextDecoder();
 
 function router(generation: string): RaftRouter {
-  return new RaftRouter({
-    ...replicaEnv,
-    SHARDS: "1",
-    SHARD_COUNT: "1",
-    REPLICAS_PER_SHARD: "3",
-    RAFT_GENERATION: generation,
-  });
+  const env = { ...replicaEnv, SHARDS: "1", SHARD_COUNT: "1", REPLICAS_PER_SHARD: "3" };
+  return new RaftRouter(env, { clusterPrefix: `t${generation}-` });
 }
 
 /** Retries one command (same idempotency key) until its outcome is known. */
