@@ -4,6 +4,7 @@ import { assert } from "../base/index.ts";
 import {
   applyConfChange,
   decodeConfChange,
+  type ConfChange,
   type ConfState,
   type Entry,
   type Snapshot,
@@ -35,7 +36,11 @@ export class AppliedState {
   }
 
   /** Applies committed entries in order; the outcome of each command goes to `onApplied`. */
-  apply(entries: readonly Entry[], onApplied: OnApplied): number {
+  apply(
+    entries: readonly Entry[],
+    onApplied: OnApplied,
+    onConfChange?: (cc: ConfChange) => void,
+  ): number {
     let applied = 0;
     for (const e of entries) {
       if (e.index <= this.index) continue; // already in the store (replayed after a snapshot)
@@ -43,7 +48,7 @@ export class AppliedState {
         e.index === this.index + 1,
         `entry ${e.index} applied after ${this.index}: the log has a gap`,
       );
-      this.#applyOne(e, onApplied);
+      this.#applyOne(e, onApplied, onConfChange);
       this.index = e.index;
       applied++;
     }
@@ -58,9 +63,11 @@ export class AppliedState {
     };
   }
 
-  #applyOne(e: Entry, onApplied: OnApplied): void {
+  #applyOne(e: Entry, onApplied: OnApplied, onConfChange?: (cc: ConfChange) => void): void {
     if (e.type === "conf") {
-      this.conf = applyConfChange(this.conf, decodeConfChange(e.data));
+      const cc = decodeConfChange(e.data);
+      this.conf = applyConfChange(this.conf, cc);
+      onConfChange?.(cc);
       this.store.skip(e.index);
       return;
     }

@@ -47,7 +47,12 @@ const metaSchema = "CREATE TABLE IF NOT EXISTS replica_meta (k TEXT PRIMARY KEY,
 
 export interface StoredIdentity {
   self: NodeId;
+  /** The group as first addressed: its initial members (a joiner: the members it joins). */
   group: GroupSpec;
+  /** Created to join a running group: no bootstrap; the leader's snapshot brings the state. */
+  join?: true;
+  /** Applied its own removal: it serves nothing and arms no alarm again. */
+  removed?: true;
 }
 
 export function loadIdentity(sql: SqlStorage): StoredIdentity | null {

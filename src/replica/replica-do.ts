@@ -4,16 +4,23 @@
 // The logic lives in member.ts; this class checks who is asked, applies faults, and never lets
 // an unexpected error leave the member half-updated (it resets the object instead).
 import { DurableObject } from "cloudflare:workers";
-import type { NodeId } from "../raft/index.ts";
+import type { ConfChange, NodeId } from "../raft/index.ts";
 import type { Query } from "../store/index.ts";
 import { replicaConfigFrom, type ReplicaConfig, type ReplicaVars } from "./config.ts";
 import { noFaults, stoppedMessage, type Faults } from "./faults.ts";
-import { groupError, loadIdentity, saveIdentity, type GroupSpec } from "./group.ts";
+import {
+  groupError,
+  loadIdentity,
+  saveIdentity,
+  type GroupSpec,
+  type StoredIdentity,
+} from "./group.ts";
 import { Member, type WaitingCounts } from "./member.ts";
 import { answerNow, readOnMember, waitOnMember } from "./reads.ts";
 import {
   decodeAddress,
   type AddressOnWire,
+  type MembershipAnswer,
   type ProposeAnswer,
   type ReadAnswer,
   type ReadRequest,
@@ -42,7 +49,7 @@ export class ReplicaDO extends DurableObject<ReplicaEnv> implements ReplicaRpc {
     super(ctx, env);
     this.#config = replicaConfigFrom(env);
     const identity = loadIdentity(ctx.storage.sql);
-    if (identity !== null) this.#member = this.#open(identity.self, identity.group);
+    if (identity !== null) this.#member = this.#open(identity);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -87,6 +94,42 @@ export class ReplicaDO extends DurableObject<ReplicaEnv> implements ReplicaRpc {
     return "type" in member ? member : this.#guardAsync(() => waitOnMember(member, request));
   }
 
+  /** Leader: proposes one membership change (add or promote a learner, remove a member). */
+  async changeMembership(
+    to: AddressOnWire,
+    change: ConfChange,
+  ): Promise<MembershipAnswer | Unserved> {
+    const member = this.#client(to);
+    return "type" in member ? member : this.#guardAsync(() => member.changeMembership(change));
+  }
+
+  /** Leader: hands leadership to `target` (a voter that is caught up); else who leads. */
+  transfer(to: AddressOnWire, target: NodeId): MembershipAnswer | Unserved {
+    const member = this.#client(to);
+    if ("type" in member) return member;
+    return this.#guard((): MembershipAnswer => {
+      const { role, leader } = member.basicStatus();
+      if (role !== "leader")
+        return { type: "notLeader", leaderHint: leader === "" ? null : leader };
+      member.transferLeadership(target);
+      return { type: "proposed" };
+    });
+  }
+
+  /**
+   * Told, once its removal committed, that it is no longer a member: a removed follower never
+   * hears so from the group (the leader stops writing to it on append), so the caller that
+   * removed it says so. It then serves nothing and arms no alarm again.
+   */
+  retire(to: AddressOnWire): ReplicaStatusReport | Unserved {
+    const member = this.#client(to);
+    if ("type" in member) return member.removed === true ? this.#statusOf(this.#member!) : member;
+    return this.#guard(() => {
+      member.retire();
+      return this.#statusOf(member);
+    });
+  }
+
   /** For /v1/cluster. Does not create the replica: an unknown replica says so. */
   status(): ReplicaStatusReport | null {
     return this.#member === null ? null : this.#statusOf(this.#member);
@@ -111,6 +154,7 @@ export class ReplicaDO extends DurableObject<ReplicaEnv> implements ReplicaRpc {
     if (versionError !== null) return refuse(versionError);
     const member = this.#ensure({ self: envelope.to, group: envelope.group });
     if (typeof member === "string") return refuse(member);
+    if (member.removed) return refuse(removedMessage(member));
     return this.#guard(() => member.deliver(envelope));
   }
 
@@ -203,6 +247,10 @@ export class ReplicaDO extends DurableObject<ReplicaEnv> implements ReplicaRpc {
       return member === absentMessage(decodedSelf(to))
         ? { type: "unserved", reason: member, absent: true }
         : { type: "unserved", reason: member };
+    if (member.removed) {
+      const members = membersHint(member);
+      return { type: "unserved", reason: removedMessage(member), removed: true, members };
+    }
     member.stats.clientRequests++;
     return member;
   }
@@ -225,18 +273,25 @@ export class ReplicaDO extends DurableObject<ReplicaEnv> implements ReplicaRpc {
     if (to.create === false) return absentMessage(to.self);
     const error = groupError(to.group, to.self);
     if (error !== null) return `cannot create replica ${to.self}: ${error}`;
-    saveIdentity(this.ctx.storage.sql, { self: to.self, group: to.group });
-    const member = this.#guard(() => this.#open(to.self, to.group));
+    const identity: StoredIdentity = {
+      self: to.self,
+      group: to.group,
+      ...(to.join === true ? { join: true as const } : {}),
+    };
+    saveIdentity(this.ctx.storage.sql, identity);
+    const member = this.#guard(() => this.#open(identity));
     this.#member = member;
     return member;
   }
 
-  #open(self: NodeId, group: GroupSpec): Member {
+  #open(identity: StoredIdentity): Member {
     const member = new Member({
       storage: this.ctx.storage,
-      identity: { self, group },
+      identity,
       config: this.#config,
-      endpoint: (peer) => this.#endpoint(group, peer),
+      endpoint: (peer) => this.#endpoint(identity.group, peer),
+      // Kept, so that a reloaded object still knows it serves nothing and arms no alarm.
+      onRemoved: () => saveIdentity(this.ctx.storage.sql, { ...identity, removed: true }),
     });
     member.faults = this.#faults;
     return member;
@@ -278,6 +333,16 @@ export class ReplicaDO extends DurableObject<ReplicaEnv> implements ReplicaRpc {
       lastIndex: s.lastIndex,
       revision: m.applied.store.revision,
       quiesced: s.quiesced,
+      learners: [...s.conf.learners],
+      appliedMembers: [...m.applied.conf.voters, ...m.applied.conf.learners],
+      removed: m.removed,
+      ...(s.progress === undefined
+        ? {}
+        : {
+            matchIndex: Object.fromEntries(
+              Object.entries(s.progress).map(([id, p]) => [id, p.match]),
+            ),
+          }),
       members: [...s.conf.voters, ...s.conf.learners].map((id) => ({
         id,
         location: m.group.members.find((x) => x.id === id)?.location ?? "",
@@ -324,4 +389,17 @@ function absentMessage(self: string): string {
 function decodedSelf(to: AddressOnWire): string {
   const address = decodeAddress(to);
   return typeof address === "string" ? "" : address.self;
+}
+
+/** The other members a removed replica knew last (a hint: the shard's own leader knows). */
+function membersHint(member: Member): NodeId[] {
+  const { voters, learners } = member.status().conf;
+  return [...voters, ...learners].filter((id) => id !== member.id);
+}
+
+function removedMessage(member: Member): string {
+  return (
+    `replica ${member.id} was removed from shard ${member.group.shard}; ` +
+    `its members are now ${membersHint(member).join(", ") || "unknown here"}`
+  );
 }

@@ -10,7 +10,7 @@
 // deploy a Worker of one release may call a replica of the next or the last, exactly as replicas
 // of two releases exchange peer messages (wire.ts); a replica refuses, as `Unserved` naming the
 // older side, a call whose version it does not speak, instead of misreading its arguments.
-import type { NodeId } from "../raft/index.ts";
+import type { ConfChange, NodeId } from "../raft/index.ts";
 import type { Query, QueryResult, Revision, WriteOutcome } from "../store/index.ts";
 import type { GroupSpec } from "./group.ts";
 
@@ -34,6 +34,11 @@ export interface ReplicaAddress {
    * exist yet must not be created from it; it answers `Unserved` with `absent: true`.
    */
   create?: false;
+  /**
+   * True: create it to join the running group `group` (a replica being added): it starts empty,
+   * with no bootstrap, and the leader's snapshot brings the state once it is added as a learner.
+   */
+  join?: true;
 }
 
 /** The address as sent: stable for a given address (the router computes it once per replica). */
@@ -46,6 +51,7 @@ export function encodeAddress(address: ReplicaAddress): string {
       members: address.group.members.map((m) => ({ id: m.id, location: m.location })),
     },
     ...(address.create === false ? { create: false } : {}),
+    ...(address.join === true ? { join: true } : {}),
   });
 }
 
@@ -109,6 +115,9 @@ export interface Unserved {
   reason: string;
   /** The replica does not exist, and the call was one that may not create it. */
   absent?: true;
+  /** The replica was removed from its shard; `members` are the shard's members it last knew. */
+  removed?: true;
+  members?: NodeId[];
 }
 
 export type ProposeAnswer =
@@ -120,6 +129,13 @@ export type ProposeAnswer =
   | { type: "unknown"; reason: string }
   | { type: "notLeader"; leaderHint: NodeId | null }
   /** The leader refused (backpressure, a transfer in progress): retry after a short wait. */
+  | { type: "refused"; reason: string; message: string };
+
+/** How a proposed membership change went on the member asked. */
+export type MembershipAnswer =
+  | { type: "proposed" }
+  | { type: "notLeader"; leaderHint: NodeId | null }
+  /** The leader refused (another change not yet committed, a transfer, nonsense): say why. */
   | { type: "refused"; reason: string; message: string };
 
 export interface ReadRequest {
@@ -170,6 +186,14 @@ export interface ReplicaStatusReport {
   quiesced: boolean;
   /** The members of its Raft configuration (voters, then learners), with their locations. */
   members: { id: NodeId; location: string }[];
+  /** Its Raft configuration's learners (not counted in quorums). */
+  learners: NodeId[];
+  /** The members as of its applied (so committed) configuration. */
+  appliedMembers: NodeId[];
+  /** The leader only: each member's match index (how far its log is known to agree). */
+  matchIndex?: Record<NodeId, number>;
+  /** Applied its own removal: serves nothing. */
+  removed: boolean;
 }
 
 /** What the router may call on a ReplicaDO. A method may answer synchronously in the replica. */
@@ -182,6 +206,12 @@ export interface ReplicaRpc {
   read(to: AddressOnWire, query: Query, request: ReadRequest): Promise<ReadAnswer | Unserved>;
   /** Long poll: resolves once the key or namespace changes after `afterRevision`, or at timeout. */
   waitForChange(to: AddressOnWire, request: WaitRequestOnReplica): Promise<WaitAnswer | Unserved>;
+  /** Leader: proposes one membership change; the caller watches `status` for it to apply. */
+  changeMembership(to: AddressOnWire, change: ConfChange): Promise<MembershipAnswer | Unserved>;
+  /** Leader: hands leadership to `target`; the caller watches `status` for the new leader. */
+  transfer(to: AddressOnWire, target: NodeId): MembershipAnswer | Unserved;
+  /** After its removal committed: it stops serving and ticking (a follower never hears it). */
+  retire(to: AddressOnWire): ReplicaStatusReport | Unserved;
   /** For /v1/cluster. Does not create the replica: an unknown replica answers null. */
   status(): ReplicaStatusReport | null;
 }
