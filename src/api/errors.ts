@@ -3,7 +3,7 @@
 // detail reveals nothing (the error is logged).
 import type { ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { BadTokenError, ShardUnavailableError } from "../router/index.ts";
+import { BadTokenError, ClusterOperationError, ShardUnavailableError } from "../router/index.ts";
 import { revisionHeader } from "./consistency.ts";
 import type { AppEnv, Ctx } from "./context.ts";
 import { pathOf } from "./keys.ts";
@@ -38,6 +38,14 @@ function errorProblem(err: unknown): ProblemInit {
   }
   if (err instanceof BadTokenError)
     return { status: 400, type: problemTypes.badRequest, detail: err.message };
+  if (err instanceof ClusterOperationError) {
+    const type = {
+      400: problemTypes.badRequest,
+      404: problemTypes.notFound,
+      409: problemTypes.conflict,
+    };
+    return { status: err.status, type: type[err.status], detail: err.message };
+  }
   if (err instanceof HTTPException && err.status < 500) {
     return {
       status: err.status,

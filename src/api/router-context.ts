@@ -78,6 +78,17 @@ class Forwarding implements Router {
   cluster(): Promise<ClusterStatus> {
     return this.get().cluster();
   }
+
+  /** Absent on a backend without replicas: the API then answers that it has nothing to operate. */
+  get startOperation(): Router["startOperation"] {
+    const inner = this.get();
+    return inner.startOperation?.bind(inner);
+  }
+
+  get operation(): Router["operation"] {
+    const inner = this.get();
+    return inner.operation?.bind(inner);
+  }
 }
 
 export function routerContext(options: RouterContextOptions): MiddlewareHandler<AppEnv> {

@@ -9,6 +9,7 @@ export {
   rpcStubOf,
   rpcVersion,
   type AddressOnWire,
+  type MembershipAnswer,
   type ProposeAnswer,
   type ReadAnswer,
   type ReadRequest,

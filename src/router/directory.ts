@@ -49,6 +49,7 @@ export function seedTopology(
       replicasPerShard: vars.replicasPerShard,
       locations: [...vars.locations],
     },
+    operations: [],
   };
 }
 

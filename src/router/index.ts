@@ -2,6 +2,11 @@
 // tokens, and the backend the Worker's vars choose. The API and the Worker entry import only this.
 export { routerFor, type BackendEnv } from "./backend.ts";
 export {
+  ClusterOperationError,
+  type OperationRequest,
+  type OperationStart,
+} from "./operation-types.ts";
+export {
   BadTokenError,
   ShardUnavailableError,
   formatToken,

@@ -143,6 +143,15 @@ async function joinFlight(promise: Promise<Read<unknown>>): Promise<Read<unknown
   }
 }
 
+/** Cluster operations change no key: nothing cached is affected, they pass through. */
+function operationsOf(inner: Router): Pick<Router, "startOperation" | "operation"> {
+  const { startOperation, operation } = inner;
+  return {
+    ...(startOperation === undefined ? {} : { startOperation: startOperation.bind(inner) }),
+    ...(operation === undefined ? {} : { operation: operation.bind(inner) }),
+  };
+}
+
 export function withIsolateCache(
   inner: Router,
   options: Partial<IsolateCacheOptions> = {},
@@ -208,5 +217,6 @@ export function withIsolateCache(
     },
     waitForChange: (namespace, request) => inner.waitForChange(namespace, request),
     cluster: () => inner.cluster(),
+    ...operationsOf(inner),
   };
 }

@@ -19,6 +19,7 @@ import {
 import { parseTopology, shardIndexFor, type Topology } from "../ring/index.ts";
 import {
   encodeCommand,
+  type ClusterOperation,
   type ClusterTopology,
   type Command,
   type Query,
@@ -32,6 +33,11 @@ import {
   pendingConfigOf,
 } from "./directory.ts";
 import { loadDirectory, type DirectoryIo } from "./directory-load.ts";
+import { driveOperation } from "./operation-steps.ts";
+import type { OperationRequest, OperationStart } from "./operation-types.ts";
+import { startOperation, type OperationsIo } from "./operations.ts";
+import { raftOperationsIo } from "./raft-operations-io.ts";
+import { shardStatus } from "./raft-status.ts";
 import {
   linearizableReadVerdict,
   overloaded,
@@ -62,9 +68,7 @@ import {
   type ClusterStatus,
   type Read,
   type ReadOptions,
-  type ReplicaStatus,
   type Router,
-  type ShardStatus,
   type WaitRequest,
   type Waited,
   type Written,
@@ -138,6 +142,7 @@ export class RaftRouter implements Router {
       (target) => this.#stub(group, target).propose(this.#addr(group, target), bytes),
       (answer, target) => {
         if (answer.type === "applied") placementCache.setLeader(group.shard, target);
+        this.#noteRemoved(answer);
         return proposeVerdict(answer, target, group.shard);
       },
     );
@@ -183,8 +188,13 @@ export class RaftRouter implements Router {
   async cluster(): Promise<ClusterStatus> {
     const view = await this.#directory();
     const { topology } = view;
+    const statusOf = (group: GroupSpec) => (id: NodeId) =>
+      timed(this.#stub(group, id).status(), id, raftRouterLimits.rpcTimeoutMs);
     const shards = await Promise.all(
-      topology.shards.map((s) => this.#shardStatus(this.#groupAt(view, s.index))),
+      topology.shards.map((s) => {
+        const group = this.#groupAt(view, s.index);
+        return shardStatus(topology, group, statusOf(group));
+      }),
     );
     const pending = pendingConfigOf(this.#vars, topology, this.#env.RAFT_GENERATION);
     return {
@@ -192,10 +202,58 @@ export class RaftRouter implements Router {
       ring: { shards: topology.shardCount, epoch: topology.epoch },
       shards,
       pendingConfig: pending.length === 0 ? null : pending,
+      operations: topology.operations.filter((o) => o.state === "running"),
     };
   }
 
+  async startOperation(
+    request: OperationRequest,
+    idempotencyKey?: string,
+  ): Promise<OperationStart> {
+    return startOperation(this.#operationsIo(), request, idempotencyKey);
+  }
+
+  async operation(id: string, waitMs: number): Promise<ClusterOperation | null> {
+    return driveOperation(this.#operationsIo(), id, Date.now() + waitMs);
+  }
+
   // ---------------------------------------------------------------------------------------------
+
+  #operationsIo(): OperationsIo {
+    return raftOperationsIo({
+      env: this.#env,
+      prefix: this.#prefix,
+      directory: async () => {
+        const read = await this.read(clusterNamespace, { type: "cluster" }, linearizable);
+        if (read.result.topology === null) throw new Error("the cluster directory is not seeded");
+        return read.result.topology;
+      },
+      commit: async (next) => {
+        const { outcome } = await this.write(clusterNamespace, {
+          type: "clusterSet",
+          atMs: Date.now(),
+          ifEpoch: next.epoch - 1,
+          topology: next,
+        });
+        if (outcome.type !== "clusterSet" || outcome.topology === null)
+          throw new Error(`the cluster directory answered ${outcome.type}`);
+        this.#adopt(outcome.topology);
+        return { applied: outcome.applied, topology: outcome.topology };
+      },
+    });
+  }
+
+  /** A replica says it was removed: this isolate's directory is out of date; read it again. */
+  #noteRemoved(answer: { type: string; removed?: true }): void {
+    if (answer.type === "unserved" && answer.removed === true) directories.delete(this.#prefix);
+  }
+
+  /** Uses `topology` from now on in this isolate, if it is newer than the one in use. */
+  #adopt(topology: ClusterTopology): void {
+    const view = directories.get(this.#prefix);
+    if (view !== undefined && view.topology.epoch >= topology.epoch) return;
+    directories.set(this.#prefix, { topology, fetchedAtMs: Date.now(), groups: new Map() });
+  }
 
   #scope(group: GroupSpec, targets: Targets): RetryScope {
     return {
@@ -248,52 +306,10 @@ export class RaftRouter implements Router {
       (target) => this.#stub(group, target).read(this.#addr(group, target), query, request),
       (answer, target) => {
         if (answer.type === "ok") placementCache.noteApplied(target, answer.appliedRevision);
+        this.#noteRemoved(answer);
         return linearizableReadVerdict(answer, target, group.shard, minRevision);
       },
     );
-  }
-
-  async #shardStatus(group: GroupSpec): Promise<ShardStatus> {
-    const errors: string[] = [];
-    const replicas = await Promise.all(
-      group.members.map(async (m): Promise<ReplicaStatus & { revision: Revision | null }> => {
-        try {
-          const r = await timed(
-            this.#stub(group, m.id).status(),
-            m.id,
-            raftRouterLimits.rpcTimeoutMs,
-          );
-          if (r !== null) {
-            const { id, location, role, term, commitIndex, appliedIndex, lastContactMs, revision } =
-              r;
-            return { id, location, role, term, commitIndex, appliedIndex, lastContactMs, revision };
-          }
-          errors.push(
-            `${m.id} has not been created yet (no request has reached shard ${group.shard})`,
-          );
-        } catch (error) {
-          errors.push(`${m.id}: ${String(error)}`);
-        }
-        // Unknown or not yet created: listed as configured, with nothing applied.
-        return {
-          id: m.id,
-          location: m.location,
-          role: "follower",
-          term: 0,
-          commitIndex: 0,
-          appliedIndex: 0,
-          lastContactMs: null,
-          revision: null,
-        };
-      }),
-    );
-    const revisions = replicas.map((r) => r.revision).filter((r) => r !== null);
-    return {
-      shard: group.shard,
-      revision: revisions.length === 0 ? null : Math.max(...revisions),
-      replicas: replicas.map(({ revision: _revision, ...status }) => status),
-      ...(errors.length === 0 ? {} : { error: errors.join("; ") }),
-    };
   }
 
   /** The group of the shard that holds `namespace`, by the stored directory. */

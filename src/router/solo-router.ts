@@ -98,6 +98,10 @@ export class SoloRouter implements Router {
                 commitIndex: s.appliedIndex,
                 appliedIndex: s.appliedIndex,
                 lastContactMs: s.lastRequestMs,
+                voter: true,
+                matchIndex: s.appliedIndex,
+                lag: 0,
+                operation: null,
               },
             ],
           };

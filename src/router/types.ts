@@ -12,7 +12,16 @@
 // nothing is new, waitForChange on the namespace (src/api/routes/watch.ts). A backend may answer
 // waitForChange by waiters resolved on apply (solo) or by polling, as long as it resolves promptly
 // after the first matching write and never later than the timeout.
-import type { Command, Key, Query, QueryResult, Revision, WriteOutcome } from "../store/index.ts";
+import type {
+  ClusterOperation,
+  Command,
+  Key,
+  Query,
+  QueryResult,
+  Revision,
+  WriteOutcome,
+} from "../store/index.ts";
+import type { OperationRequest, OperationStart } from "./operation-types.ts";
 
 /**
  * A consistency token: `s<shard>.<revision>`, e.g. `s3.1042` = "shard 3 at revision 1042".
@@ -69,6 +78,13 @@ export interface ReplicaStatus {
   appliedIndex: number;
   /** Last contact with the leader (or the last request, for solo), ms since epoch; null: never. */
   lastContactMs: number | null;
+  /** Counted in quorums (false: a learner). */
+  voter: boolean;
+  /** How far its log is known to match the leader's, and how many entries behind; null: unknown. */
+  matchIndex: number | null;
+  lag: number | null;
+  /** The running operation that adds, removes or promotes it. */
+  operation: string | null;
 }
 
 export interface ShardStatus {
@@ -86,6 +102,8 @@ export interface ClusterStatus {
   shards: ShardStatus[];
   /** [vars] entries changed since the store was seeded (never acted on); null when none. */
   pendingConfig: PendingChange[] | null;
+  /** Cluster operations still running. */
+  operations?: ClusterOperation[];
 }
 
 /** One [vars] entry changed since the directory was seeded, and what would apply it. */
@@ -127,6 +145,14 @@ export interface Router {
   /** Long poll: resolves on the first matching write, or with `changed: false` at the timeout. */
   waitForChange(namespace: string, request: WaitRequest): Promise<Waited>;
   cluster(): Promise<ClusterStatus>;
+  /**
+   * Starts a cluster operation (membership, leadership), or returns the one a request with the
+   * same idempotency key started; throws ClusterOperationError when it must be refused. Absent on
+   * a backend without replicas (solo).
+   */
+  startOperation?(request: OperationRequest, idempotencyKey?: string): Promise<OperationStart>;
+  /** An operation's record, after driving it for up to `waitMs` while it runs; null: unknown. */
+  operation?(id: string, waitMs: number): Promise<ClusterOperation | null>;
 }
 
 /**

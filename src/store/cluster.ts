@@ -5,7 +5,12 @@
 // operation racing another, can never both win.
 import { storeLimits } from "./limits.ts";
 import type { StoreState } from "./state.ts";
-import type { ClusterSetCommand, ClusterTopology, WriteOutcome } from "./types.ts";
+import type {
+  ClusterOperation,
+  ClusterSetCommand,
+  ClusterTopology,
+  WriteOutcome,
+} from "./types.ts";
 import { invalid } from "./validate.ts";
 
 export function applyClusterSet(state: StoreState, c: ClusterSetCommand): WriteOutcome {
@@ -41,6 +46,14 @@ export function topologyError(t: ClusterTopology, epoch: number): string | null 
     if (!Number.isSafeInteger(shard.nextReplica) || shard.nextReplica < members.length)
       return `shard ${i}: nextReplica must be at least its member count`;
   }
+  if (t.operations.length > storeLimits.clusterOperationsMax)
+    return `at most ${storeLimits.clusterOperationsMax} operations are kept`;
+  const opIds = new Set(t.operations.map((o) => o.id));
+  if (opIds.size !== t.operations.length) return "operation ids repeat";
+  for (const o of t.operations) {
+    const running = t.operations.filter((x) => x.shard === o.shard && x.state === "running");
+    if (running.length > 1) return `shard ${o.shard} has more than one running operation`;
+  }
   return null;
 }
 
@@ -59,5 +72,28 @@ export function canonicalTopology(t: ClusterTopology): ClusterTopology {
       replicasPerShard: t.seed.replicasPerShard,
       locations: [...t.seed.locations],
     },
+    operations: t.operations.map(canonicalOperation),
+  };
+}
+
+function canonicalOperation(o: ClusterOperation): ClusterOperation {
+  const optional = <K extends keyof ClusterOperation>(k: K) =>
+    o[k] === undefined ? {} : { [k]: o[k] };
+  return {
+    id: o.id,
+    kind: o.kind,
+    shard: o.shard,
+    state: o.state,
+    step: o.step,
+    ...optional("replica"),
+    ...optional("added"),
+    ...optional("location"),
+    ...optional("force"),
+    ...optional("idempotencyKey"),
+    progress: { done: o.progress.done, total: o.progress.total, unit: o.progress.unit },
+    startedAtMs: o.startedAtMs,
+    updatedAtMs: o.updatedAtMs,
+    ...optional("finishedAtMs"),
+    ...optional("error"),
   };
 }

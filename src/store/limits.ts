@@ -39,6 +39,8 @@ export const storeLimits = {
   clusterShardsMax: 1024,
   /** Members of one shard in the directory: voters, learners joining, and leaving ones. */
   clusterMembersPerShardMax: 16,
+  /** Operation records the directory keeps (running ones and the latest finished). */
+  clusterOperationsMax: 64,
 } as const;
 
 export type StoreLimits = typeof storeLimits;

@@ -117,6 +117,17 @@ const shapeOf: Record<Command["type"], (o: Obj) => void> = {
     field(seed, "shardCount", "number");
     field(seed, "replicasPerShard", "number");
     array(seed, "locations", (l) => assert(typeof l === "string", "seed locations are strings"));
+    array(t, "operations", (op) => {
+      assert(isObj(op), "topology operation must be an object");
+      field(op, "id", "string");
+      field(op, "kind", "string");
+      field(op, "shard", "number");
+      field(op, "state", "string");
+      field(op, "step", "string");
+      assert(isObj(op.progress), "operation progress must be an object");
+      field(op, "startedAtMs", "number");
+      field(op, "updatedAtMs", "number");
+    });
   },
 };
 

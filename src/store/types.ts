@@ -141,6 +141,29 @@ export interface ClusterShard {
   nextReplica: number;
 }
 
+/** A cluster operation (http-api.md "Cluster operations"): a durable record its driver advances. */
+export interface ClusterOperation {
+  id: string;
+  kind: "addReplica" | "removeReplica" | "replaceReplica" | "transferLeader";
+  shard: number;
+  state: "running" | "done" | "failed";
+  /** Where the driver is: each step is idempotent and re-checked against the shard itself. */
+  step: string;
+  /** The replica removed, replaced, or made leader. */
+  replica?: string;
+  /** The replica added (addReplica, replaceReplica): its id is given out when the op starts. */
+  added?: string;
+  location?: string;
+  force?: boolean;
+  /** The Idempotency-Key of the request that started it: a retry gets this operation back. */
+  idempotencyKey?: string;
+  progress: { done: number; total: number; unit: string };
+  startedAtMs: number;
+  updatedAtMs: number;
+  finishedAtMs?: number;
+  error?: string;
+}
+
 /**
  * The cluster's shape as replicated data (the directory, kept by shard 0): the ring and each
  * shard's members. Seeded from wrangler.toml on first start; changed only by cluster operations.
@@ -152,6 +175,8 @@ export interface ClusterTopology {
   shards: ClusterShard[];
   /** The [vars] it was seeded from, normalized: what a changed wrangler.toml is compared with. */
   seed: { shardCount: number; replicasPerShard: number; locations: string[] };
+  /** Running operations and the latest finished ones (bounded: clusterOperationsMax). */
+  operations: ClusterOperation[];
 }
 
 /** Sets the directory if its epoch is still `ifEpoch` (0: not set yet); kept by shard 0. */

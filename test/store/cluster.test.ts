@@ -20,6 +20,7 @@ function topology(epoch: number, replicas = 3): ClusterTopology {
     shardCount: 2,
     shards,
     seed: { shardCount: 2, replicasPerShard: 3, locations: [] },
+    operations: [],
   };
 }
 
@@ -78,6 +79,33 @@ describe("the cluster directory", () => {
     expect(store.apply(1, set(0, t))).toMatchObject({ type: "invalid", reason: "cluster" });
     expect(store.cluster()).toBeNull();
     expect(store.revision).toBe(0);
+  });
+
+  it("keeps at most one running operation per shard", () => {
+    const store = new Store();
+    store.apply(1, set(0, topology(1)));
+    const op = (id: string, shard: number) => ({
+      id,
+      kind: "addReplica" as const,
+      shard,
+      state: "running" as const,
+      step: "join",
+      progress: { done: 0, total: 3, unit: "steps" },
+      startedAtMs: 1,
+      updatedAtMs: 1,
+    });
+    const two = { ...topology(2), operations: [op("a", 0), op("b", 1)] };
+    expect(store.apply(2, set(1, two))).toMatchObject({ applied: true });
+    const clash = { ...topology(3), operations: [op("a", 0), op("b", 1), op("c", 0)] };
+    expect(store.apply(3, set(2, clash))).toMatchObject({
+      type: "invalid",
+      detail: expect.stringMatching(/more than one running operation/),
+    });
+    expect(
+      Store.restore(store.snapshot())
+        .cluster()
+        ?.operations.map((o) => o.id),
+    ).toEqual(["a", "b"]);
   });
 
   it("survives a snapshot; a state without one snapshots to the same bytes as before it existed", () => {

@@ -3,6 +3,7 @@ import { z } from "@hono/zod-openapi";
 import { authenticated } from "../auth.ts";
 import { defineRoute } from "../route.ts";
 import { problems } from "../schemas.ts";
+import { Operation, operationJson } from "./cluster-ops.ts";
 
 const Replica = z.object({
   id: z.string(),
@@ -12,6 +13,10 @@ const Replica = z.object({
   commitIndex: z.number().int(),
   appliedIndex: z.number().int(),
   lastContact: z.string().nullable().openapi({ format: "date-time" }),
+  voter: z.boolean(),
+  matchIndex: z.number().int().nullable(),
+  lag: z.number().int().nullable().openapi({ description: "entries behind the leader" }),
+  operation: z.string().nullable().openapi({ description: "the running operation touching it" }),
 });
 
 const PendingChange = z
@@ -27,6 +32,7 @@ const Cluster = z
   .object({
     backend: z.string(),
     ring: z.record(z.string(), z.unknown()),
+    operations: z.array(Operation),
     pendingConfig: z
       .array(PendingChange)
       .nullable()
@@ -70,7 +76,8 @@ export const cluster = defineRoute({
       })),
     }));
     const { backend, ring, pendingConfig } = status;
-    return c.json({ backend, ring, pendingConfig, shards }, 200);
+    const operations = (status.operations ?? []).map(operationJson);
+    return c.json({ backend, ring, pendingConfig, operations, shards }, 200);
   },
 });
 

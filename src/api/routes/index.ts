@@ -2,6 +2,13 @@
 import type { z } from "@hono/zod-openapi";
 import type { RouteSpec } from "../route.ts";
 import { cluster, health } from "./cluster.ts";
+import {
+  leaderTransfer,
+  operationGet,
+  replicaAdd,
+  replicaRemove,
+  replicaReplace,
+} from "./cluster-ops.ts";
 import { kvDelete } from "./kv-delete.ts";
 import { kvGet } from "./kv-get.ts";
 import { kvHistory } from "./kv-history.ts";
@@ -29,4 +36,10 @@ export const routes = [
   tokenList,
   tokenRevoke,
   cluster,
+  // .../replicas/{id}/replace before .../replicas/{id}: an id may hold a slash (s0-r1/g1).
+  replicaReplace,
+  replicaAdd,
+  replicaRemove,
+  leaderTransfer,
+  operationGet,
 ] as unknown as RouteSpec<z.ZodType, z.ZodType | undefined>[];

@@ -1,0 +1,208 @@
+// Cluster operations (http-api.md "Cluster operations", admin token): add, remove and replace a
+// replica, move a shard's leader, and follow an operation. Each answers 202 with the operation's
+// record at once and keeps driving it after the answer (waitUntil); GET .../operations/{id}?wait=
+// drives it too, so an operation interrupted by a restart resumes with the next look at it.
+import { z } from "@hono/zod-openapi";
+import type { OperationRequest, Router } from "../../router/index.ts";
+import type { ClusterOperation } from "../../store/index.ts";
+import { authorize } from "../auth.ts";
+import type { Ctx } from "../context.ts";
+import { parseWaitMs } from "../duration.ts";
+import { idempotencyKey } from "../idempotency.ts";
+import { apiLimits } from "../limits.ts";
+import { ApiProblem, notFound, problemTypes } from "../problem.ts";
+import { defineRoute } from "../route.ts";
+import { Flag, problems, Wait } from "../schemas.ts";
+
+/** How long a request keeps driving the operation it started, after answering, ms. */
+const driveAfterAnswerMs = 25_000;
+
+export const Operation = z
+  .object({
+    id: z.string(),
+    kind: z.enum(["addReplica", "removeReplica", "replaceReplica", "transferLeader"]),
+    shard: z.number().int(),
+    state: z.enum(["running", "done", "failed"]),
+    step: z.string(),
+    replica: z.string().optional(),
+    added: z.string().optional(),
+    location: z.string().optional(),
+    progress: z.object({ done: z.number(), total: z.number(), unit: z.string() }),
+    startedAt: z.string().openapi({ format: "date-time" }),
+    finishedAt: z.string().optional().openapi({ format: "date-time" }),
+    error: z.string().optional(),
+  })
+  .openapi("Operation");
+
+export function operationJson(o: ClusterOperation): z.infer<typeof Operation> {
+  const { startedAtMs, finishedAtMs, updatedAtMs: _u, idempotencyKey: _k, force: _f, ...rest } = o;
+  return {
+    ...rest,
+    startedAt: new Date(startedAtMs).toISOString(),
+    ...(finishedAtMs === undefined ? {} : { finishedAt: new Date(finishedAtMs).toISOString() }),
+  };
+}
+
+function operable(c: Ctx): Required<Pick<Router, "startOperation" | "operation">> {
+  const router = c.get("router");
+  const { startOperation, operation } = router;
+  if (startOperation === undefined || operation === undefined) {
+    throw new ApiProblem({
+      status: 409,
+      type: problemTypes.conflict,
+      detail:
+        "this deployment's backend has one Durable Object per shard and no replicas to operate " +
+        'on; cluster operations need BACKEND = "raft" in wrangler.toml',
+    });
+  }
+  return { startOperation, operation };
+}
+
+async function start(c: Ctx, request: OperationRequest): Promise<Response> {
+  await authorize(c, "*", "admin");
+  const ops = operable(c);
+  const { operation, started } = await ops.startOperation(request, idempotencyKey(c));
+  if (operation.state === "running") {
+    const drive = ops.operation(operation.id, driveAfterAnswerMs).catch((error: unknown) => {
+      console.log(`operation ${operation.id}: driving paused: ${String(error)}`);
+    });
+    try {
+      c.executionCtx.waitUntil(drive);
+    } catch {
+      // No execution context (app.request in a unit test): the drive runs while it can.
+    }
+  }
+  const status = operation.state === "done" && !started ? 200 : 202;
+  return c.json(operationJson(operation), status, {
+    Location: `/v1/cluster/operations/${operation.id}`,
+  });
+}
+
+const ShardParam = z.object({
+  shard: z
+    .string()
+    .regex(/^\d{1,4}$/, "a shard number")
+    .openapi({ param: { name: "shard", in: "path" } }),
+});
+const ReplicaParam = ShardParam.extend({
+  id: z
+    .string()
+    .min(1)
+    .max(200)
+    .openapi({
+      param: { name: "id", in: "path" },
+      description: "A replica id as GET /v1/cluster lists it, e.g. s0-r1/g1 (or s0-r1%2Fg1)",
+    }),
+});
+const accepted = (description: string) => ({
+  202: { description, content: { "application/json": { schema: Operation } } },
+});
+const params = (c: Ctx) => c.req.param() as Record<string, string>;
+const shardOf = (c: Ctx) => Number(params(c).shard);
+const replicaOf = (c: Ctx) => decodeURIComponent(params(c).id ?? "");
+
+export const replicaAdd = defineRoute({
+  method: "post",
+  path: "/v1/cluster/shards/{shard}/replicas",
+  tags: ["cluster"],
+  summary: "Add a replica to a shard (admin)",
+  description:
+    "Creates it empty at `location`, adds it as a learner, catches it up (log or snapshot), then " +
+    "promotes it to voter. One operation per shard at a time.",
+  params: ShardParam,
+  query: z.object({}).strict(),
+  body: z.object({ location: z.string().max(16) }).strict(),
+  bodyBytesMax: apiLimits.smallBodyBytesMax,
+  responses: { ...accepted("Started"), ...problems(404, 409) },
+  handler: async (c, { body }) =>
+    start(c, { kind: "addReplica", shard: shardOf(c), location: body.location }),
+});
+
+export const replicaReplace = defineRoute({
+  method: "post",
+  path: "/v1/cluster/shards/{shard}/replicas/{id}/replace",
+  honoPath: "/v1/cluster/shards/:shard/replicas/:id{.+}/replace",
+  tags: ["cluster"],
+  summary: "Replace a replica (admin)",
+  description:
+    "Adds a new replica (in `location`, or where the old one is), catches it up, promotes " +
+    "it, then " +
+    "removes the old one: one operation.",
+  params: ReplicaParam,
+  query: z.object({}).strict(),
+  body: z.object({ location: z.string().max(16).optional() }).strict(),
+  bodyBytesMax: apiLimits.smallBodyBytesMax,
+  responses: { ...accepted("Started"), ...problems(404, 409) },
+  handler: async (c, { body }) =>
+    start(c, {
+      kind: "replaceReplica",
+      shard: shardOf(c),
+      replica: replicaOf(c),
+      ...(body.location === undefined ? {} : { location: body.location }),
+    }),
+});
+
+export const replicaRemove = defineRoute({
+  method: "delete",
+  path: "/v1/cluster/shards/{shard}/replicas/{id}",
+  honoPath: "/v1/cluster/shards/:shard/replicas/:id{.+}",
+  tags: ["cluster"],
+  summary: "Remove a replica (admin)",
+  description:
+    "409 when it would leave the shard with fewer than three voters or without a reachable " +
+    "majority, unless force=true.",
+  params: ReplicaParam,
+  query: z.object({ force: Flag }).strict(),
+  responses: { ...accepted("Started"), ...problems(404, 409) },
+  handler: async (c, { query }) =>
+    start(c, {
+      kind: "removeReplica",
+      shard: shardOf(c),
+      replica: replicaOf(c),
+      force: query.force === "" || query.force === "true",
+    }),
+});
+
+export const leaderTransfer = defineRoute({
+  method: "post",
+  path: "/v1/cluster/shards/{shard}/leader",
+  tags: ["cluster"],
+  summary: "Move a shard's leader (admin)",
+  description: "202 and an operation; 200 with a finished one when `to` already leads.",
+  params: ShardParam,
+  query: z.object({}).strict(),
+  body: z.object({ to: z.string().min(1).max(200) }).strict(),
+  bodyBytesMax: apiLimits.smallBodyBytesMax,
+  responses: {
+    200: {
+      description: "Already the leader",
+      content: { "application/json": { schema: Operation } },
+    },
+    ...accepted("Started"),
+    ...problems(404, 409),
+  },
+  handler: async (c, { body }) =>
+    start(c, { kind: "transferLeader", shard: shardOf(c), to: body.to }),
+});
+
+export const operationGet = defineRoute({
+  method: "get",
+  path: "/v1/cluster/operations/{id}",
+  tags: ["cluster"],
+  summary: "An operation's state (admin)",
+  description: "`?wait=30s` long-polls (and drives it) until it is no longer running.",
+  params: z.object({ id: z.string().openapi({ param: { name: "id", in: "path" } }) }),
+  query: z.object({ wait: Wait }).strict(),
+  responses: {
+    200: { description: "The operation", content: { "application/json": { schema: Operation } } },
+    ...problems(404),
+  },
+  handler: async (c, { query }) => {
+    await authorize(c, "*", "admin");
+    const id = params(c).id ?? "";
+    const op = await operable(c).operation(id, parseWaitMs(query.wait) ?? 0);
+    if (op === null)
+      throw notFound(`there is no operation ${id}; GET /v1/cluster lists running ones`);
+    return c.json(operationJson(op), 200);
+  },
+});
