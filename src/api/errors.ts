@@ -8,7 +8,8 @@ import { revisionHeader } from "./consistency.ts";
 import type { AppEnv, Ctx } from "./context.ts";
 import { pathOf } from "./keys.ts";
 import { ApiProblem, problem, problemTypes, type ProblemInit } from "./problem.ts";
-import type { MountedPattern } from "./route.ts";
+import { apiLimits } from "./limits.ts";
+import { uriTooLong, type MountedPattern } from "./route.ts";
 
 function withToken(c: Ctx, init: ProblemInit): ProblemInit {
   const token = c.get("observedToken");
@@ -70,6 +71,7 @@ export function errorHandler(): ErrorHandler<AppEnv> {
 /** 404 for paths no route takes; 405 with Allow for a known path and another method (OPTIONS never gets here: cors.ts answers it). */
 export function notFoundHandler(patterns: MountedPattern[]): NotFoundHandler<AppEnv> {
   return function notFoundHandler(c) {
+    if (c.req.url.length > apiLimits.urlBytesMax) return problem(uriTooLong(c.req.url.length).init);
     const path = pathOf(c.req.url);
     const methods = allowedMethods(patterns, path);
     if (methods.length === 0) {

@@ -6,7 +6,7 @@ import { z, type OpenAPIHono, type RouteConfig } from "@hono/zod-openapi";
 import { isJsonMediaType, parseJsonBytes, readBody } from "./body.ts";
 import type { AppEnv, Ctx } from "./context.ts";
 import { apiLimits } from "./limits.ts";
-import { ApiProblem, problemTypes } from "./problem.ts";
+import { ApiProblem, excerpt, problemTypes } from "./problem.ts";
 import { queryRecord, validationProblem } from "./validation.ts";
 
 type Method = "get" | "put" | "post" | "delete";
@@ -97,13 +97,24 @@ async function jsonBody(c: Ctx, schema: z.ZodType, bytesMax: number): Promise<un
     throw new ApiProblem({
       status: 415,
       type: problemTypes.unsupportedMediaType,
-      detail: `this endpoint takes a JSON body: send Content-Type: application/json (got ${JSON.stringify(contentType)})`,
+      detail: `this endpoint takes a JSON body: send Content-Type: application/json (got ${excerpt(contentType)})`,
     });
   }
   const parsed = parseJsonBytes(await readBody(c.req.raw, bytesMax), "the request body");
   const result = schema.safeParse(parsed);
-  if (!result.success) throw validationProblem("body", result.error);
+  if (!result.success) throw validationProblem("body", result.error, parsed);
   return result.data;
+}
+
+/** 414 as problem+json, for URLs the runtime passes on but no request of this API needs. */
+export function uriTooLong(length: number): ApiProblem {
+  return new ApiProblem({
+    status: 414,
+    type: problemTypes.uriTooLong,
+    detail:
+      `the URL is ${length} bytes; at most ${apiLimits.urlBytesMax} are accepted (a key is at ` +
+      "most 512 bytes): send long data in a body, e.g. POST /v1/txn",
+  });
 }
 
 /** Distinct query strings remembered per route (then forgotten all at once). */
@@ -122,12 +133,14 @@ export function mountRoute(
   const parsedQueries = new Map<string, unknown>();
   app.on(spec.method.toUpperCase(), pattern, async (c) => {
     const url = c.req.url;
+    if (url.length > apiLimits.urlBytesMax) throw uriTooLong(url.length);
     const at = url.indexOf("?");
     const search = at < 0 ? "" : url.slice(at);
     let query = parsedQueries.get(search);
     if (query === undefined) {
-      const parsed = spec.query.safeParse(queryRecord(url));
-      if (!parsed.success) throw validationProblem("query", parsed.error);
+      const record = queryRecord(url);
+      const parsed = spec.query.safeParse(record);
+      if (!parsed.success) throw validationProblem("query", parsed.error, record);
       query = Object.freeze(parsed.data);
       if (parsedQueries.size >= parsedQueriesMax) parsedQueries.clear();
       parsedQueries.set(search, query);

@@ -41,6 +41,94 @@ describe("problem+json everywhere", () => {
     expect((await problemOf(await call(`/v1/kv/${ns}/k?meta&meta`))).detail).toContain("twice");
   });
 
+  it("validation errors say in plain words what to send, never in zod's words", async () => {
+    const ns = freshNs();
+    const mint = async (body: unknown) =>
+      (
+        await problemOf(
+          await call("/v1/tokens", {
+            method: "POST",
+            headers: { "Content-Type": "application/json" },
+            body: JSON.stringify(body),
+          }),
+        )
+      ).detail;
+    const cases: Array<[Promise<string>, string]> = [
+      [mint({}), 'field "scopes" is missing: send a JSON array'],
+      [mint({ scopes: "all" }), 'field "scopes" must be a JSON array, not a string (got "all")'],
+      [mint({ scopes: [] }), 'field "scopes" must list at least 1 item'],
+      [
+        mint({ scopes: [{ namespaces: ["a"], ops: ["delete"] }] }),
+        'field "scopes[0].ops[0]" must be one of "read", "write", "admin" (got "delete")',
+      ],
+      [
+        mint({ scopes: [{ namespaces: ["a"], ops: ["read"] }], expiresInSeconds: 1.5 }),
+        'field "expiresInSeconds" must be a whole number, not a fraction (got 1.5)',
+      ],
+      [
+        mint({ scopes: [{ namespaces: ["a"], ops: ["read"] }], expiresInSeconds: 0 }),
+        'field "expiresInSeconds" must be at least 1 (got 0)',
+      ],
+      [mint([1, 2]), "the body must be a JSON object, not an array"],
+      [
+        (async () =>
+          (
+            await problemOf(
+              await call("/v1/txn", {
+                method: "POST",
+                headers: { "Content-Type": "application/json" },
+                body: JSON.stringify({ success: [{ type: "frobnicate", key: `${ns}/k` }] }),
+              }),
+            )
+          ).detail)(),
+        'field "success[0].type" must be one of "put", "delete", "get" (got "frobnicate")',
+      ],
+      [
+        (async () => (await problemOf(await call(`/v1/kv?prefix=${ns}/&limit=lots`))).detail)(),
+        'query parameter "limit" must be an integer from 1 to 1000 (got "lots")',
+      ],
+    ];
+    for (const [detail, expected] of cases) {
+      const text = await detail;
+      expect(text).toContain(expected);
+      expect(text).not.toMatch(/Invalid input|Too small|received|expected/);
+    }
+  });
+
+  it("values echoed in a detail are cut to a short prefix", async () => {
+    const ns = freshNs();
+    const long = "y".repeat(2000);
+    const answers = [
+      await call(`/v1/kv/${ns}/k?consistency=${long}`),
+      await put(`${ns}/${"!".repeat(400)}`, 1),
+      await put(`${ns}/k`, 1, { "If-Match": `${long}"` }),
+      await put(`${ns}/k`, 1, { "If-None-Match": long }),
+      await call(`/v1/kv/${ns}/k`, { headers: { "X-Edgecfg-Min-Revision": long } }),
+      await call("/v1/txn", { method: "POST", headers: { "Content-Type": long }, body: "{}" }),
+    ];
+    for (const res of answers) {
+      const p = await problemOf(res);
+      expect(p.status).toBeGreaterThanOrEqual(400);
+      expect(p.detail.length, p.detail).toBeLessThan(400);
+      expect(p.detail).toContain("…");
+    }
+  });
+
+  it("a URL too long for any request of the API is 414 problem+json, on routes and off them", async () => {
+    const ns = freshNs();
+    const long = "q".repeat(17 * 1024);
+    for (const path of [
+      `/v1/kv/${ns}/k?consistency=${long}`,
+      `/v1/${long}`,
+      `/v1/kv/${ns}/${long}`,
+    ]) {
+      const p = await problemOf(await call(path));
+      expect(p.status, path.slice(0, 20)).toBe(414);
+      expect(p.detail).toContain("at most 16384");
+    }
+    expect((await call(`/v1/kv/${ns}/k?consistency=${"q".repeat(15 * 1024)}`)).status).toBe(400);
+  });
+
   it("CORS: any origin may call, preflights are answered, validators are exposed", async () => {
     const ns = freshNs();
     await put(`${ns}/k`, 1);
