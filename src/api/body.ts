@@ -2,7 +2,8 @@
 // bytes actually received are counted too (a body may be chunked or lie about its length).
 import { ApiProblem, badRequest, problemTypes } from "./problem.ts";
 
-function tooLarge(limitBytes: number, what: string): ApiProblem {
+/** 413: `what` ("the value", "the request body") is over `limitBytes`. */
+export function tooLarge(limitBytes: number, what: string): ApiProblem {
   return new ApiProblem({
     status: 413,
     type: problemTypes.payloadTooLarge,

@@ -2,7 +2,7 @@
 import { z } from "@hono/zod-openapi";
 import { validateContentType } from "../store/keys.ts";
 import type { TxnCompare, TxnOp } from "../store/types.ts";
-import { isJsonMediaType, parseJsonBytes } from "./body.ts";
+import { isJsonMediaType, parseJsonBytes, tooLarge } from "./body.ts";
 import { checkKey } from "./keys.ts";
 import { storeLimits } from "./limits.ts";
 import { badRequest } from "./problem.ts";
@@ -39,13 +39,10 @@ export const Op = z
         type: z.literal("put"),
         key: Key,
         ...valueFields,
-        contentType: z
-          .string()
-          .optional()
-          .openapi({
-            description:
-              "Default application/json for value, application/octet-stream for valueBase64",
-          }),
+        contentType: z.string().optional().openapi({
+          description:
+            "Default application/json for value, application/octet-stream for valueBase64",
+        }),
       })
       .strict(),
     z.object({ type: z.literal("delete"), key: Key }).strict(),
@@ -103,7 +100,8 @@ export function toOp(o: z.output<typeof Op>, where: string): TxnOp {
   const error = validateContentType(contentType);
   if (error !== null) throw badRequest(`${where}: contentType: ${error}`);
   const value = valueBytes(o, contentType, where);
+  // 413 like a PUT of the same value: the request is well-formed, the value too large.
   if (value.byteLength > storeLimits.valueBytesMax)
-    throw badRequest(`${where}: the value is larger than ${storeLimits.valueBytesMax} bytes`);
+    throw tooLarge(storeLimits.valueBytesMax, `${where}: the value`);
   return { type: "put", key, value, contentType };
 }

@@ -30,7 +30,7 @@ export const kvDelete = defineRoute({
     const key = keyFromPath(c.req.url, "/v1/kv/");
     await authorize(c, namespaceOf(key), "write");
     const ifMatch = parseIfMatch(c.req.header("If-Match"));
-    const idem = idempotencyKey(c);
+    const idem = await idempotencyKey(c);
     const cmd: DeleteCommand = {
       type: "delete",
       key,

@@ -25,11 +25,11 @@ interface Preconditions {
 }
 
 /** Header checks come before the body is read: a bad header costs no upload. */
-function preconditions(c: Ctx): Preconditions {
+async function preconditions(c: Ctx): Promise<Preconditions> {
   const ifMatch = parseIfMatch(c.req.header("If-Match"));
   const ifNoneMatch = parseIfNoneMatchWrite(c.req.header("If-None-Match"));
   if (ifMatch && ifNoneMatch) throw badRequest("send If-Match or If-None-Match: *, not both");
-  return { ifMatch, ifNoneMatch, idempotencyKey: idempotencyKey(c) };
+  return { ifMatch, ifNoneMatch, idempotencyKey: await idempotencyKey(c) };
 }
 
 function command(key: string, value: Uint8Array, contentType: string, p: Preconditions): Command {
@@ -103,7 +103,7 @@ export const kvPut = defineRoute({
     const contentType = c.req.header("Content-Type")?.trim() || defaultContentType;
     const typeError = validateContentType(contentType);
     if (typeError !== null) throw badRequest(`Content-Type: ${typeError}`);
-    const pre = preconditions(c);
+    const pre = await preconditions(c);
     const value = await readBody(c.req.raw, apiLimits.valueBytesMax, "the value");
     if (isJsonMediaType(contentType)) parseJsonBytes(value, "the value");
     const { outcome, token } = await c

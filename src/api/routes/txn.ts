@@ -32,7 +32,7 @@ const TxnResponse = z
   })
   .openapi("TxnResponse");
 
-function command(body: TxnRequestBody, idem: string | undefined): TxnCommand {
+function command(body: TxnRequestBody): TxnCommand {
   const ops = body.compare.length + body.success.length + body.failure.length;
   if (ops > storeLimits.txnOpsMax)
     throw badRequest(
@@ -44,7 +44,6 @@ function command(body: TxnRequestBody, idem: string | undefined): TxnCommand {
     compare: body.compare.map(toCompare),
     success: body.success.map((o, i) => toOp(o, `success[${i}]`)),
     failure: body.failure.map((o, i) => toOp(o, `failure[${i}]`)),
-    ...(idem === undefined ? {} : { idempotencyKey: idem }),
   };
   const written = [...cmd.success, ...cmd.failure].reduce(
     (n, o) => n + (o.type === "put" ? o.value.byteLength : 0),
@@ -113,9 +112,11 @@ export const txn = defineRoute({
     ...problems(413, 422, 507),
   },
   handler: async (c, { body }) => {
-    const cmd = command(body, idempotencyKey(c));
+    const cmd = command(body);
     const namespace = onlyNamespace(cmd);
     await authorize(c, namespace, "write");
+    const idem = await idempotencyKey(c);
+    if (idem !== undefined) cmd.idempotencyKey = idem;
     const { outcome, token } = await c.get("router").write(namespace, cmd);
     if (outcome.type !== "txn")
       throw outcomeProblem(outcome) ?? new Error(`unexpected outcome ${outcome.type}`);
