@@ -27,10 +27,17 @@ export function readOptions(
   return options;
 }
 
+/**
+ * The replica's applied state as a consistency token (`s3.1042`): how old a stale answer may be,
+ * in the form X-Edgecfg-Min-Revision accepts, so a client can pin later reads to at least it.
+ */
+function appliedToken(read: Read<unknown>): string {
+  return read.token.slice(0, read.token.indexOf(".") + 1) + read.appliedRevision;
+}
+
 /** Headers saying which state answered a read. */
 export function readHeaders(read: Read<unknown>, options: ReadOptions): Record<string, string> {
   const headers: Record<string, string> = { [revisionHeader]: read.token };
-  if (options.consistency === "stale")
-    headers[appliedRevisionHeader] = String(read.appliedRevision);
+  if (options.consistency === "stale") headers[appliedRevisionHeader] = appliedToken(read);
   return headers;
 }

@@ -19,7 +19,13 @@ const Scope = z
       .array(
         z
           .string()
-          .regex(/^[a-z0-9_.*-]{1,63}$/, "must be a namespace name or a glob such as app-* or *"),
+          .regex(/^[a-z0-9_.*-]{1,63}$/, "must be a namespace name or a glob such as app-* or *")
+          .refine(
+            (glob) => !glob.startsWith("_"),
+            `names the reserved system namespace ${JSON.stringify(systemNamespace)} (names starting ` +
+              "with _ hold tokens and settings, which only the token and settings endpoints change); " +
+              "name your namespaces, or * for all of them",
+          ),
       )
       .min(1)
       .max(64)
@@ -46,6 +52,9 @@ const TokenInfo = z
     scopes: z.array(Scope),
     createdAt: z.string().openapi({ format: "date-time" }),
     expiresAt: z.string().nullable().openapi({ format: "date-time" }),
+    expired: z
+      .boolean()
+      .openapi({ description: "Past expiresAt: the token is refused (401); revoke it to tidy up" }),
   })
   .openapi("Token");
 
@@ -53,12 +62,13 @@ const Minted = TokenInfo.extend({
   token: z.string().openapi({ description: "The bearer token. Shown once: store it now" }),
 }).openapi("MintedToken");
 
-function info(t: TokenRecord) {
+function info(t: TokenRecord, nowMs: number) {
   return {
     id: t.id,
     scopes: t.scopes,
     createdAt: new Date(t.createdAtMs).toISOString(),
     expiresAt: t.expiresAtMs === undefined ? null : new Date(t.expiresAtMs).toISOString(),
+    expired: t.expiresAtMs !== undefined && t.expiresAtMs <= nowMs,
   };
 }
 
@@ -95,7 +105,7 @@ export const tokenMint = defineRoute({
       .write(systemNamespace, { type: "tokenCreate", atMs: now, ...record });
     if (outcome.type !== "tokenCreated")
       throw outcomeProblem(outcome) ?? new Error(`unexpected outcome ${outcome.type}`);
-    return c.json({ ...info(outcome.token), token: secret }, 201, {
+    return c.json({ ...info(outcome.token, now), token: secret }, 201, {
       [revisionHeader]: token,
       "Cache-Control": "no-store",
     });
@@ -120,7 +130,10 @@ export const tokenList = defineRoute({
     const read = await c
       .get("router")
       .read(systemNamespace, { type: "tokens" }, { consistency: "linearizable" });
-    return c.json({ tokens: read.result.tokens.map(info) }, 200, { [revisionHeader]: read.token });
+    const now = Date.now();
+    return c.json({ tokens: read.result.tokens.map((t) => info(t, now)) }, 200, {
+      [revisionHeader]: read.token,
+    });
   },
 });
 
