@@ -7,6 +7,7 @@ import { isJsonMediaType, parseJsonBytes, readBody } from "./body.ts";
 import type { AppEnv, Ctx } from "./context.ts";
 import { apiLimits } from "./limits.ts";
 import { ApiProblem, excerpt, problemTypes } from "./problem.ts";
+import { problems } from "./schemas.ts";
 import { queryRecord, validationProblem } from "./validation.ts";
 
 type Method = "get" | "put" | "post" | "delete";
@@ -17,6 +18,8 @@ export interface RouteSpec<Q extends z.ZodType, B extends z.ZodType | undefined>
   path: string;
   /** Hono pattern when it differs, e.g. "/v1/kv/:key{.+}" for keys with slashes. */
   honoPath?: string;
+  /** The OpenAPI operationId: what generated clients name the call. */
+  operationId: string;
   summary: string;
   description?: string;
   tags: string[];
@@ -30,8 +33,11 @@ export interface RouteSpec<Q extends z.ZodType, B extends z.ZodType | undefined>
   /** A body of any media type, read by the handler itself (documented, not validated here). */
   rawBody?: { description: string };
   responses: RouteConfig["responses"];
-  /** Documented as needing no token (health); authorization itself is each handler's call. */
-  public?: boolean;
+  /**
+   * What the document says about tokens (authorization itself is each handler's call): "none"
+   * (health), "optional" (reads: a public-read namespace needs none), default "required".
+   */
+  auth?: "none" | "optional";
   handler: (
     c: Ctx,
     input: { query: z.output<Q>; body: B extends z.ZodType ? z.output<B> : undefined },
@@ -49,28 +55,40 @@ export function defineRoute<Q extends z.ZodType, B extends z.ZodType | undefined
   return spec;
 }
 
+/** A value's body by media type: JSON values are JSON, text is text, anything else bytes. */
+export const valueContent = {
+  "application/json": { schema: z.unknown().openapi({ description: "Any JSON value" }) },
+  "text/plain": { schema: z.string() },
+  "application/octet-stream": { schema: z.string().openapi({ format: "binary" }) },
+  "*/*": { schema: z.string().openapi({ format: "binary" }) },
+};
+
+const security: Record<"none" | "optional", Array<Record<string, string[]>>> = {
+  none: [],
+  optional: [{ bearer: [] }, {}],
+};
+
 function openApiConfig(spec: RouteSpec<z.ZodType, z.ZodType | undefined>): RouteConfig {
   const request: NonNullable<RouteConfig["request"]> = { query: spec.query as z.ZodObject };
   if (spec.params) request.params = spec.params;
   if (spec.headers) request.headers = spec.headers;
-  if (spec.body)
+  let responses = spec.responses;
+  if (spec.body) {
     request.body = { required: true, content: { "application/json": { schema: spec.body } } };
-  if (spec.rawBody) {
-    request.body = {
-      required: true,
-      description: spec.rawBody.description,
-      content: { "*/*": { schema: z.string().openapi({ format: "binary" }) } },
-    };
+    responses = { ...responses, ...problems(415) };
   }
+  if (spec.rawBody)
+    request.body = { required: true, description: spec.rawBody.description, content: valueContent };
   return {
     method: spec.method,
     path: spec.path,
+    operationId: spec.operationId,
     summary: spec.summary,
     description: spec.description,
     tags: spec.tags,
     request,
-    responses: spec.responses,
-    ...(spec.public ? { security: [] } : {}),
+    responses,
+    ...(spec.auth ? { security: security[spec.auth] } : {}),
   };
 }
 

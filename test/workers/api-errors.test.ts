@@ -269,20 +269,21 @@ describe("service endpoints", () => {
       .flatMap(([p, m]) => Object.keys(m).map((k) => `${k.toUpperCase()} ${p}`))
       .sort();
     expect(ops).toEqual([
-      "DELETE /v1/kv/{key}",
+      "DELETE /v1/kv/{namespace}/{name}",
       "DELETE /v1/tokens/{id}",
       "GET /healthz",
       "GET /v1/cluster",
       "GET /v1/kv",
-      "GET /v1/kv/{key}",
-      "GET /v1/kv/{key}/history",
+      "GET /v1/kv/{namespace}/{name}",
+      "GET /v1/kv/{namespace}/{name}/history",
       "GET /v1/ns/{namespace}",
       "GET /v1/ns/{namespace}/settings",
+      "GET /v1/openapi.json",
       "GET /v1/tokens",
       "GET /v1/watch",
       "POST /v1/tokens",
       "POST /v1/txn",
-      "PUT /v1/kv/{key}",
+      "PUT /v1/kv/{namespace}/{name}",
       "PUT /v1/ns/{namespace}/settings",
     ]);
     expect(JSON.stringify(doc)).toContain("application/problem+json");

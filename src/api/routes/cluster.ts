@@ -32,6 +32,7 @@ const Cluster = z
 export const cluster = defineRoute({
   method: "get",
   path: "/v1/cluster",
+  operationId: "getCluster",
   tags: ["cluster"],
   summary: "Topology and health",
   description:
@@ -59,8 +60,9 @@ export const cluster = defineRoute({
 export const health = defineRoute({
   method: "get",
   path: "/healthz",
+  operationId: "getHealth",
   tags: ["cluster"],
-  public: true,
+  auth: "none",
   summary: "Liveness of the Worker",
   description:
     "Always 200 while the Worker runs; it does not touch any shard (see /v1/cluster for that).",
@@ -70,6 +72,8 @@ export const health = defineRoute({
       description: "Alive",
       content: { "application/json": { schema: z.object({ ok: z.boolean() }) } },
     },
+    400: problems()[400]!,
+    414: problems()[414]!,
   },
   handler: async (c) => c.json({ ok: true }, 200),
 });

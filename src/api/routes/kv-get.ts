@@ -13,8 +13,17 @@ import { httpDate, parseHttpDate } from "../http-dates.ts";
 import { keyFromPath, namespaceOf } from "../keys.ts";
 import { ApiProblem, badRequest, notFound, problemTypes } from "../problem.ts";
 import { readAnswerHeaders } from "../read-response.ts";
-import { defineRoute } from "../route.ts";
-import { Consistency, Entry, Flag, KeyParam, problems, Wait } from "../schemas.ts";
+import { defineRoute, valueContent } from "../route.ts";
+import {
+  Consistency,
+  Flag,
+  headers,
+  KeyParams,
+  problems,
+  readHeaderNames,
+  type ResponseHeader,
+  Wait,
+} from "../schemas.ts";
 
 const query = z
   .object({
@@ -24,6 +33,9 @@ const query = z
       .regex(/^\d{1,15}$/, "must be a revision number")
       .optional()
       .openapi({
+        type: "integer",
+        minimum: 0,
+
         description:
           "Read the version live at this revision while it is retained (410 once compacted)",
       }),
@@ -31,6 +43,14 @@ const query = z
     consistency: Consistency,
   })
   .strict();
+
+const keyHeaders: ResponseHeader[] = [
+  "ETag",
+  "Last-Modified",
+  "X-Edgecfg-Version",
+  "Cache-Control",
+  ...readHeaderNames,
+];
 
 type Found = { entry: KvEntry; value: Uint8Array | null };
 
@@ -119,14 +139,16 @@ function respond(
 
 export const kvGet = defineRoute({
   method: "get",
-  path: "/v1/kv/{key}",
+  path: "/v1/kv/{namespace}/{name}",
   honoPath: "/v1/kv/:key{.+}",
+  operationId: "getKey",
   tags: ["kv"],
+  auth: "optional",
   summary: "Read a key",
   description:
     "The value byte for byte with its Content-Type, ETag, Last-Modified and X-Edgecfg-Version. " +
     "If-None-Match → 304; with ?wait= the request long-polls until the ETag differs or the wait ends (304).",
-  params: KeyParam,
+  params: KeyParams,
   query,
   headers: z.object({
     "if-none-match": z.string().optional(),
@@ -134,13 +156,17 @@ export const kvGet = defineRoute({
   }),
   responses: {
     200: {
-      description: "The value (or, with ?meta, the entry)",
+      description:
+        "The value byte for byte, with the Content-Type it was written with; with ?meta the Entry (application/json)",
       content: {
-        "*/*": { schema: z.string().openapi({ format: "binary" }) },
-        "application/json": { schema: Entry },
+        ...valueContent,
+        "application/json": {
+          schema: z.unknown().openapi({ description: "A JSON value, or with ?meta the Entry" }),
+        },
       },
+      headers: headers(...keyHeaders),
     },
-    304: { description: "Not modified (or the wait ended)" },
+    304: { description: "Not modified (or the wait ended)", headers: headers(...keyHeaders) },
     ...problems(404, 410),
   },
   handler: async (c, { query: q }) => {

@@ -7,22 +7,32 @@ import { checkPrefix, namespaceOf } from "../keys.ts";
 import { apiLimits } from "../limits.ts";
 import { badRequest } from "../problem.ts";
 import { defineRoute } from "../route.ts";
-import { Consistency, EncodedValue, Entry, Flag, problems } from "../schemas.ts";
+import {
+  Consistency,
+  EncodedValue,
+  Entry,
+  Flag,
+  headers,
+  problems,
+  readHeaderNames,
+} from "../schemas.ts";
 import { encodeValue } from "../values.ts";
 
 const query = z
   .object({
-    prefix: z
-      .string()
-      .openapi({
-        description: "{namespace}/ or {namespace}/{partial name}: must name a namespace",
-        example: "app/",
-      }),
+    prefix: z.string().openapi({
+      description: "{namespace}/ or {namespace}/{partial name}: must name a namespace",
+      example: "app/",
+    }),
     limit: z
       .string()
       .regex(/^\d{1,4}$/, `must be an integer from 1 to ${apiLimits.listLimitMax}`)
       .optional()
       .openapi({
+        type: "integer",
+        minimum: 1,
+        maximum: apiLimits.listLimitMax,
+
         description: `Entries per page, 1 to ${apiLimits.listLimitMax} (default ${apiLimits.listLimitMax})`,
       }),
     cursor: z
@@ -52,12 +62,18 @@ const ListResponse = z
 export const kvList = defineRoute({
   method: "get",
   path: "/v1/kv",
+  operationId: "listKeys",
   tags: ["kv"],
+  auth: "optional",
   summary: "List keys under a prefix",
   description: `Entries in key order (metadata; values=true adds values), at most ${apiLimits.listLimitMax} per page.`,
   query,
   responses: {
-    200: { description: "A page", content: { "application/json": { schema: ListResponse } } },
+    200: {
+      description: "A page",
+      content: { "application/json": { schema: ListResponse } },
+      headers: headers(...readHeaderNames),
+    },
     ...problems(),
   },
   handler: async (c, { query: q }) => {
@@ -72,19 +88,17 @@ export const kvList = defineRoute({
     }
     const values = q.values === "true" || q.values === "";
     const options = readOptions(c, q.consistency);
-    const read = await c
-      .get("router")
-      .read(
-        ns,
-        {
-          type: "list",
-          prefix,
-          values,
-          ...(limit === undefined ? {} : { limit }),
-          ...(q.cursor === undefined ? {} : { cursor: q.cursor }),
-        },
-        options,
-      );
+    const read = await c.get("router").read(
+      ns,
+      {
+        type: "list",
+        prefix,
+        values,
+        ...(limit === undefined ? {} : { limit }),
+        ...(q.cursor === undefined ? {} : { cursor: q.cursor }),
+      },
+      options,
+    );
     const r = read.result;
     if (r.type === "invalid") throw badRequest(r.detail);
     const items = r.items.map((i) => ({

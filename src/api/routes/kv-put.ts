@@ -14,7 +14,7 @@ import { apiLimits } from "../limits.ts";
 import { outcomeProblem } from "../outcomes.ts";
 import { badRequest } from "../problem.ts";
 import { defineRoute } from "../route.ts";
-import { Entry, KeyParam, problems } from "../schemas.ts";
+import { Entry, headers, KeyParams, problems } from "../schemas.ts";
 
 const defaultContentType = "application/octet-stream";
 
@@ -76,15 +76,16 @@ function written(o: WriteOutcome): { entry: KvEntry; created: boolean } {
 
 export const kvPut = defineRoute({
   method: "put",
-  path: "/v1/kv/{key}",
+  path: "/v1/kv/{namespace}/{name}",
   honoPath: "/v1/kv/:key{.+}",
+  operationId: "putKey",
   tags: ["kv"],
   summary: "Write a key",
   description:
     `Stores the body (at most ${apiLimits.valueBytesMax} bytes, else 413) with its Content-Type ` +
     `(default ${defaultContentType}); JSON media types must parse. If-Match: <ETag> = compare-and-set, If-Match: * = ` +
     "update only, If-None-Match: * = create only (412 otherwise). 201 on create, 200 on update; Idempotency-Key makes retries safe.",
-  params: KeyParam,
+  params: KeyParams,
   query: z.object({}).strict(),
   headers: z.object({
     "if-match": z.string().optional(),
@@ -93,8 +94,16 @@ export const kvPut = defineRoute({
   }),
   rawBody: { description: "The value, any media type" },
   responses: {
-    200: { description: "Updated", content: { "application/json": { schema: Entry } } },
-    201: { description: "Created", content: { "application/json": { schema: Entry } } },
+    200: {
+      description: "Updated",
+      content: { "application/json": { schema: Entry } },
+      headers: headers("ETag", "X-Edgecfg-Revision", "Idempotent-Replayed"),
+    },
+    201: {
+      description: "Created",
+      content: { "application/json": { schema: Entry } },
+      headers: headers("ETag", "X-Edgecfg-Revision", "Idempotent-Replayed", "Location"),
+    },
     ...problems(412, 413, 422, 507),
   },
   handler: async (c) => {

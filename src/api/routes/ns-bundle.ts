@@ -11,18 +11,23 @@ import { checkNamespace } from "../keys.ts";
 import { badRequest } from "../problem.ts";
 import { readAnswerHeaders } from "../read-response.ts";
 import { defineRoute } from "../route.ts";
-import { Consistency, EncodedValue, NamespaceParam, problems, Wait } from "../schemas.ts";
+import {
+  Consistency,
+  EncodedValue,
+  NamespaceParam,
+  problems,
+  Wait,
+  headers,
+  readHeaderNames,
+} from "../schemas.ts";
 import { encodeValue } from "../values.ts";
 
 const Bundle = z
   .object({
     namespace: z.string(),
-    revision: z
-      .number()
-      .int()
-      .openapi({
-        description: "The namespace's last modRevision (the ETag); 0 when never written",
-      }),
+    revision: z.number().int().openapi({
+      description: "The namespace's last modRevision (the ETag); 0 when never written",
+    }),
     entries: z
       .record(z.string(), EncodedValue)
       .openapi({ description: "name → value: JSON inline, others {contentType, base64}" }),
@@ -57,7 +62,9 @@ function readBundleNow(c: Ctx, namespace: string, options: ReadOptions) {
 export const nsBundle = defineRoute({
   method: "get",
   path: "/v1/ns/{namespace}",
+  operationId: "getBundle",
   tags: ["namespaces"],
+  auth: "optional",
   summary: "The namespace bundle",
   description:
     "Every live key of the namespace in one document. ETag = the namespace's last modRevision; " +
@@ -66,8 +73,15 @@ export const nsBundle = defineRoute({
   query: z.object({ wait: Wait, consistency: Consistency }).strict(),
   headers: z.object({ "if-none-match": z.string().optional() }),
   responses: {
-    200: { description: "The bundle", content: { "application/json": { schema: Bundle } } },
-    304: { description: "Not modified (or the wait ended)" },
+    200: {
+      description: "The bundle",
+      content: { "application/json": { schema: Bundle } },
+      headers: headers("ETag", "Cache-Control", ...readHeaderNames),
+    },
+    304: {
+      description: "Not modified (or the wait ended)",
+      headers: headers("ETag", "Cache-Control", ...readHeaderNames),
+    },
     ...problems(),
   },
   handler: async (c, { query: q }) => {

@@ -8,7 +8,7 @@ import { checkNamespace } from "../keys.ts";
 import { apiLimits } from "../limits.ts";
 import { outcomeProblem } from "../outcomes.ts";
 import { defineRoute } from "../route.ts";
-import { NamespaceParam, problems } from "../schemas.ts";
+import { NamespaceParam, problems, headers, stateHeaders } from "../schemas.ts";
 
 const Settings = z
   .object({
@@ -19,13 +19,15 @@ const Settings = z
   .strict()
   .openapi("NamespaceSettings");
 
-const SettingsResponse = Settings.extend({ namespace: z.string() }).openapi(
-  "NamespaceSettingsResponse",
-);
+// Not Settings.extend: that documents as allOf with the strict Settings, which no answer satisfies.
+const SettingsResponse = z
+  .object({ namespace: z.string(), publicRead: Settings.shape.publicRead })
+  .openapi("NamespaceSettingsResponse");
 
 export const nsSettingsPut = defineRoute({
   method: "put",
   path: "/v1/ns/{namespace}/settings",
+  operationId: "putNamespaceSettings",
   tags: ["namespaces"],
   summary: "Change a namespace's settings (admin)",
   description:
@@ -38,20 +40,19 @@ export const nsSettingsPut = defineRoute({
     200: {
       description: "The settings now",
       content: { "application/json": { schema: SettingsResponse } },
+      headers: headers(...stateHeaders),
     },
     ...problems(),
   },
   handler: async (c, { body }) => {
     const namespace = checkNamespace(c.req.param("namespace") ?? "");
     await authorize(c, namespace, "admin");
-    const { outcome, token } = await c
-      .get("router")
-      .write(systemNamespace, {
-        type: "namespaceSet",
-        atMs: Date.now(),
-        namespace,
-        publicRead: body.publicRead,
-      });
+    const { outcome, token } = await c.get("router").write(systemNamespace, {
+      type: "namespaceSet",
+      atMs: Date.now(),
+      namespace,
+      publicRead: body.publicRead,
+    });
     if (outcome.type !== "namespaceSet")
       throw outcomeProblem(outcome) ?? new Error(`unexpected outcome ${outcome.type}`);
     return c.json(outcome.settings, 200, { [revisionHeader]: token });
@@ -61,7 +62,9 @@ export const nsSettingsPut = defineRoute({
 export const nsSettingsGet = defineRoute({
   method: "get",
   path: "/v1/ns/{namespace}/settings",
+  operationId: "getNamespaceSettings",
   tags: ["namespaces"],
+  auth: "optional",
   summary: "A namespace's settings",
   params: NamespaceParam,
   query: z.object({}).strict(),
@@ -69,6 +72,7 @@ export const nsSettingsGet = defineRoute({
     200: {
       description: "The settings",
       content: { "application/json": { schema: SettingsResponse } },
+      headers: headers(...stateHeaders),
     },
     ...problems(),
   },

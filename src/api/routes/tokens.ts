@@ -10,7 +10,7 @@ import { apiLimits, storeLimits } from "../limits.ts";
 import { outcomeProblem } from "../outcomes.ts";
 import { badRequest, notFound } from "../problem.ts";
 import { defineRoute } from "../route.ts";
-import { problems } from "../schemas.ts";
+import { headers, problems, stateHeaders } from "../schemas.ts";
 import { newTokenId, newTokenSecret, sha256Hex } from "../tokens-crypto.ts";
 
 const Scope = z
@@ -75,6 +75,7 @@ function info(t: TokenRecord, nowMs: number) {
 export const tokenMint = defineRoute({
   method: "post",
   path: "/v1/tokens",
+  operationId: "mintToken",
   tags: ["tokens"],
   summary: "Mint a scoped token (admin)",
   description:
@@ -84,7 +85,11 @@ export const tokenMint = defineRoute({
   body: MintRequest,
   bodyBytesMax: apiLimits.smallBodyBytesMax,
   responses: {
-    201: { description: "Minted", content: { "application/json": { schema: Minted } } },
+    201: {
+      description: "Minted",
+      content: { "application/json": { schema: Minted } },
+      headers: headers("X-Edgecfg-Revision", "Cache-Control"),
+    },
     ...problems(409, 507),
   },
   handler: async (c, { body }) => {
@@ -115,6 +120,7 @@ export const tokenMint = defineRoute({
 export const tokenList = defineRoute({
   method: "get",
   path: "/v1/tokens",
+  operationId: "listTokens",
   tags: ["tokens"],
   summary: "List tokens (admin; no secrets)",
   query: z.object({}).strict(),
@@ -122,6 +128,7 @@ export const tokenList = defineRoute({
     200: {
       description: "Tokens",
       content: { "application/json": { schema: z.object({ tokens: z.array(TokenInfo) }) } },
+      headers: headers(...stateHeaders),
     },
     ...problems(),
   },
@@ -140,13 +147,17 @@ export const tokenList = defineRoute({
 export const tokenRevoke = defineRoute({
   method: "delete",
   path: "/v1/tokens/{id}",
+  operationId: "revokeToken",
   tags: ["tokens"],
   summary: "Revoke a token (admin)",
   params: z.object({
     id: z.string().openapi({ param: { name: "id", in: "path" }, example: "tok_0123456789abcdef" }),
   }),
   query: z.object({}).strict(),
-  responses: { 204: { description: "Revoked" }, ...problems(404) },
+  responses: {
+    204: { description: "Revoked", headers: headers(...stateHeaders) },
+    ...problems(404),
+  },
   handler: async (c) => {
     await authorize(c, "*", "admin");
     const id = c.req.param("id") ?? "";

@@ -10,7 +10,7 @@ import { apiLimits, storeLimits } from "../limits.ts";
 import { outcomeProblem } from "../outcomes.ts";
 import { ApiProblem, badRequest, problemTypes } from "../problem.ts";
 import { defineRoute } from "../route.ts";
-import { EncodedValue, Entry, problems } from "../schemas.ts";
+import { EncodedValue, Entry, headers, problems } from "../schemas.ts";
 import { toCompare, toOp, TxnRequest, type TxnRequestBody } from "../txn-schema.ts";
 import { encodeValue } from "../values.ts";
 
@@ -24,8 +24,13 @@ const TxnResponse = z
       z.object({
         type: z.enum(["put", "delete", "get"]),
         change: z.string().optional(),
-        entry: Entry.nullable().optional(),
-        deleted: Entry.nullable().optional(),
+        entry: z.union([Entry, z.null()]).optional().openapi({
+          description: "put: the written entry; get: the entry read, null when absent",
+        }),
+        deleted: z
+          .union([Entry, z.null()])
+          .optional()
+          .openapi({ description: "delete: the deleted entry, null when it was absent" }),
         value: EncodedValue.optional(),
       }),
     ),
@@ -96,6 +101,7 @@ function resultJson(r: TxnOpResult) {
 export const txn = defineRoute({
   method: "post",
   path: "/v1/txn",
+  operationId: "txn",
   tags: ["kv"],
   summary: "Atomic multi-key transaction",
   description:
@@ -108,7 +114,11 @@ export const txn = defineRoute({
   bodyBytesMax: apiLimits.txnBodyBytesMax,
   headers: z.object({ "idempotency-key": z.string().optional() }),
   responses: {
-    200: { description: "The txn ran", content: { "application/json": { schema: TxnResponse } } },
+    200: {
+      description: "The txn ran",
+      content: { "application/json": { schema: TxnResponse } },
+      headers: headers("X-Edgecfg-Revision", "Idempotent-Replayed"),
+    },
     ...problems(413, 422, 507),
   },
   handler: async (c, { body }) => {

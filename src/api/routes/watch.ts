@@ -11,7 +11,7 @@ import { checkPrefix, namespaceOf } from "../keys.ts";
 import { apiLimits } from "../limits.ts";
 import { badRequest } from "../problem.ts";
 import { defineRoute } from "../route.ts";
-import { Flag, problems } from "../schemas.ts";
+import { Flag, headers, problems } from "../schemas.ts";
 import { sseStream, type SseEvent } from "../sse.ts";
 import { encodeValue } from "../values.ts";
 
@@ -25,6 +25,9 @@ const query = z
       .regex(/^\d{1,15}$/, "must be a revision number")
       .optional()
       .openapi({
+        type: "integer",
+        minimum: 0,
+
         description: "Send changes with modRevision ≥ this; default: only changes from now on",
       }),
     values: Flag.openapi({ description: "false leaves values out of put events" }),
@@ -94,7 +97,9 @@ async function pump(
 export const watch = defineRoute({
   method: "get",
   path: "/v1/watch",
+  operationId: "watch",
   tags: ["kv"],
+  auth: "optional",
   summary: "Watch changes (Server-Sent Events)",
   description:
     "Events put and delete (key, modRevision, version, createRevision, contentType, value unless values=false), " +
@@ -107,6 +112,7 @@ export const watch = defineRoute({
     200: {
       description: "An event stream",
       content: { "text/event-stream": { schema: z.string() } },
+      headers: headers("Cache-Control", "X-Edgecfg-Revision"),
     },
     ...problems(),
   },
