@@ -1,9 +1,12 @@
 // The OpenAPI document describes what the server does: every API test's responses are checked
 // against it (api/contract.ts, through `call()`); these tests keep that check honest (it refuses
 // answers the document does not describe) and pin what tools rely on in the document itself.
+import { createExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { createApp } from "../../src/api/app.ts";
+import type { Router } from "../../src/router/types.ts";
 import { checkContract } from "./api/contract.ts";
-import { base, call, freshNs, put } from "./api/helpers.ts";
+import { base, call, freshNs, problemOf, put, workerEnv } from "./api/helpers.ts";
 
 const json = (body: unknown, status: number, headers: Record<string, string> = {}) =>
   new Response(JSON.stringify(body), {
@@ -60,5 +63,25 @@ describe("GET /v1/openapi.json", () => {
     const ns = freshNs();
     expect((await put(`${ns}/${encodeURIComponent("a/b")}`, { v: 1 })).status).toBe(201);
     expect(await (await call(`/v1/kv/${ns}/a/b`)).json()).toEqual({ v: 1 });
+  });
+});
+
+describe("GET /docs", () => {
+  it("is off unless the deployment sets API_DOCS=on, then an interactive reference of the document", async () => {
+    const off = await call("/docs", { token: null });
+    expect(off.status).toBe(404);
+    expect((await problemOf(off)).detail).toContain("API_DOCS");
+    const app = createApp({ router: () => ({}) as Router });
+    const on = await app.fetch(
+      new Request(`${base}/docs`),
+      { ...workerEnv, API_DOCS: "on" },
+      createExecutionContext(),
+    );
+    expect(on.status).toBe(200);
+    expect(on.headers.get("Content-Type")).toContain("text/html");
+    const page = await on.text();
+    expect(page).toContain("/v1/openapi.json");
+    expect(page).toContain("edgecfg API reference");
+    await checkContract(base, "GET", `${base}/docs`, new Response(page, on));
   });
 });

@@ -271,6 +271,7 @@ describe("service endpoints", () => {
     expect(ops).toEqual([
       "DELETE /v1/kv/{namespace}/{name}",
       "DELETE /v1/tokens/{id}",
+      "GET /docs",
       "GET /healthz",
       "GET /v1/cluster",
       "GET /v1/kv",

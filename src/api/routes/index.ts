@@ -2,6 +2,7 @@
 import type { z } from "@hono/zod-openapi";
 import type { RouteSpec } from "../route.ts";
 import { cluster, health } from "./cluster.ts";
+import { docs } from "./docs.ts";
 import { kvDelete } from "./kv-delete.ts";
 import { kvGet } from "./kv-get.ts";
 import { kvHistory } from "./kv-history.ts";
@@ -29,4 +30,5 @@ export const routes = [
   tokenList,
   tokenRevoke,
   cluster,
+  docs,
 ] as unknown as RouteSpec<z.ZodType, z.ZodType | undefined>[];
