@@ -152,6 +152,7 @@ export const kvGet = defineRoute({
   query,
   headers: z.object({
     "if-none-match": z.string().optional(),
+    "if-modified-since": z.string().optional(),
     "x-edgecfg-min-revision": z.string().optional(),
   }),
   responses: {

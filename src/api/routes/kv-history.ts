@@ -40,6 +40,7 @@ export const kvHistory = defineRoute({
     "Read one with GET /v1/kv/{key}?revision=<modRevision>.",
   params: KeyParams,
   query: z.object({ consistency: Consistency }).strict(),
+  headers: z.object({ "x-edgecfg-min-revision": z.string().optional() }),
   responses: {
     200: {
       description: "History",

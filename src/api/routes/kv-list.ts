@@ -68,6 +68,7 @@ export const kvList = defineRoute({
   summary: "List keys under a prefix",
   description: `Entries in key order (metadata; values=true adds values), at most ${apiLimits.listLimitMax} per page.`,
   query,
+  headers: z.object({ "x-edgecfg-min-revision": z.string().optional() }),
   responses: {
     200: {
       description: "A page",

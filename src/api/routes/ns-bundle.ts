@@ -71,7 +71,10 @@ export const nsBundle = defineRoute({
     "If-None-Match → 304; ?wait= long-polls until it changes.",
   params: NamespaceParam,
   query: z.object({ wait: Wait, consistency: Consistency }).strict(),
-  headers: z.object({ "if-none-match": z.string().optional() }),
+  headers: z.object({
+    "if-none-match": z.string().optional(),
+    "x-edgecfg-min-revision": z.string().optional(),
+  }),
   responses: {
     200: {
       description: "The bundle",

@@ -561,7 +561,9 @@ export interface operations {
         /** @description linearizable (default) reflects every acknowledged write; stale reads the nearest replica's applied state */
         consistency?: "linearizable" | "stale";
       };
-      header?: never;
+      header?: {
+        "x-edgecfg-min-revision"?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -670,7 +672,9 @@ export interface operations {
         /** @description linearizable (default) reflects every acknowledged write; stale reads the nearest replica's applied state */
         consistency?: "linearizable" | "stale";
       };
-      header?: never;
+      header?: {
+        "x-edgecfg-min-revision"?: string;
+      };
       path: {
         /** @description The key's namespace (the first segment of the key) */
         namespace: string;
@@ -805,6 +809,7 @@ export interface operations {
       };
       header?: {
         "if-none-match"?: string;
+        "if-modified-since"?: string;
         "x-edgecfg-min-revision"?: string;
       };
       path: {
@@ -1558,6 +1563,7 @@ export interface operations {
       };
       header?: {
         "if-none-match"?: string;
+        "x-edgecfg-min-revision"?: string;
       };
       path: {
         namespace: string;
