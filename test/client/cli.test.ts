@@ -60,6 +60,29 @@ describe("cli exit codes", () => {
     expect(new URL(stub.requests[0]!.url).searchParams.get("prefix")).toBe("myapp/");
   });
 
+  it("token list marks expired tokens", async () => {
+    const token = (id: string, expiresAt: string | null, expired: boolean) => ({
+      id,
+      scopes: [{ namespaces: ["app"], ops: ["read"] }],
+      createdAt: "2026-01-01T00:00:00.000Z",
+      expiresAt,
+      expired,
+    });
+    const t = testIo(
+      stubFetch(() =>
+        json({
+          tokens: [
+            token("tok_old", "2026-01-02T00:00:00.000Z", true),
+            token("tok_new", "2099-01-01T00:00:00.000Z", false),
+          ],
+        }),
+      ),
+    );
+    expect(await run(["token", "list"], t.io)).toBe(0);
+    expect(t.stdout()).toMatch(/tok_old .* EXPIRED 2026-01-02/);
+    expect(t.stdout()).toMatch(/tok_new .* expires 2099-01-01/);
+  });
+
   it("hints name the CLI's flags and commands", async () => {
     const t = testIo(stubFetch(() => problem(401)));
     await run(["kv", "get", "app/a"], t.io);
