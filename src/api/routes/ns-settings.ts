@@ -42,7 +42,7 @@ export const nsSettingsPut = defineRoute({
       content: { "application/json": { schema: SettingsResponse } },
       headers: headers(...stateHeaders),
     },
-    ...problems(),
+    ...problems(507),
   },
   handler: async (c, { body }) => {
     const namespace = checkNamespace(c.req.param("namespace") ?? "");

@@ -1551,6 +1551,19 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description The shard's quota would be exceeded */
+      507: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
     };
   };
   getBundle: {
