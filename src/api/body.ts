@@ -26,7 +26,12 @@ export async function readBody(
   let total = 0;
   const reader = request.body.getReader();
   for (;;) {
-    const { done, value } = await reader.read();
+    const { done, value } = await reader.read().catch(() => {
+      // The client went away or the runtime cut the upload: nothing was written.
+      throw badRequest(
+        `${what} could not be read to its end (the upload broke off); send it again`,
+      );
+    });
     if (done) break;
     total += value.byteLength;
     if (total > limitBytes) {

@@ -37,6 +37,19 @@ function errorProblem(err: unknown): ProblemInit {
       headers: { "Retry-After": "60" },
     };
   }
+  // The runtime's own refusals that say a retry may work (a Durable Object reset or overloaded,
+  // a connection to it lost): 503 with Retry-After, not the 500 of an unknown failure.
+  if (isRetryable(err)) {
+    return {
+      status: 503,
+      type: problemTypes.unavailable,
+      detail:
+        "the runtime could not complete the request this time; retry it (a write with the same " +
+        "Idempotency-Key, which returns its outcome if it was applied)",
+      extensions: { retryAfter: 1 },
+      headers: { "Retry-After": "1" },
+    };
+  }
   if (err instanceof BadTokenError)
     return { status: 400, type: problemTypes.badRequest, detail: err.message };
   if (err instanceof HTTPException && err.status < 500) {
@@ -54,6 +67,12 @@ function errorProblem(err: unknown): ProblemInit {
       "an unexpected error occurred (it is logged); a write may or may not have been applied: retry it with the " +
       "same Idempotency-Key to get its outcome",
   };
+}
+
+/** Workers runtime errors carry `retryable` / `overloaded` (Durable Object error handling). */
+function isRetryable(err: unknown): boolean {
+  const e = err as { retryable?: unknown; overloaded?: unknown } | null;
+  return e !== null && typeof e === "object" && (e.retryable === true || e.overloaded === true);
 }
 
 function allowedMethods(patterns: MountedPattern[], path: string): string[] {

@@ -229,6 +229,41 @@ describe("failures of the backend", () => {
     expect(p.detail).toContain("electing");
   });
 
+  it("a runtime refusal that may pass on retry (retryable, overloaded) is 503, not 500", async () => {
+    for (const flag of ["retryable", "overloaded"]) {
+      const error = Object.assign(new Error("Durable Object reset because its code was updated."), {
+        [flag]: true,
+      });
+      const res = await fetchWith(failing(error), "/v1/kv/app/k", { method: "PUT", body: "x" });
+      const p = await problemOf(res);
+      expect(p.status, flag).toBe(503);
+      expect(res.headers.get("Retry-After"), flag).toBe("1");
+      expect(p.detail, flag).toContain("Idempotency-Key");
+    }
+  });
+
+  it("an upload that breaks off is 400 problem+json, and nothing is written", async () => {
+    let writes = 0;
+    const router = { ...failing(new Error("unused")), write: () => (writes++, Promise.reject()) };
+    const body = new ReadableStream({
+      start(c) {
+        c.enqueue(new TextEncoder().encode("part"));
+      },
+      pull(c) {
+        c.error(new Error("connection reset"));
+      },
+    });
+    const res = await fetchWith(router as Router, "/v1/kv/app/k", {
+      method: "PUT",
+      body,
+      duplex: "half",
+    } as RequestInit);
+    const p = await problemOf(res);
+    expect(p.status).toBe(400);
+    expect(p.detail).toContain("could not be read to its end");
+    expect(writes).toBe(0);
+  });
+
   it("a misconfigured topology still answers /healthz and the OpenAPI document", async () => {
     const app = createApp({
       router: () => {
