@@ -101,3 +101,29 @@ function bundleWorker(projectDir: string, configPath: string): { dir: string; ma
     );
   return { dir, main: join(dir, main) };
 }
+
+/**
+ * One line saying which wrangler.toml [vars] entries differ from the stored topology (GET
+ * /v1/cluster's pendingConfig), or null when none do or the cluster cannot be asked.
+ */
+export async function pendingConfigLine(url: URL, adminToken: string): Promise<string | null> {
+  try {
+    const res = await fetch(new URL("/v1/cluster", url), {
+      headers: { Authorization: `Bearer ${adminToken}` },
+    });
+    if (!res.ok) return null;
+    const { pendingConfig } = (await res.json()) as {
+      pendingConfig?: { variable: string; stored: unknown; configured: unknown }[] | null;
+    };
+    if (!pendingConfig || pendingConfig.length === 0) return null;
+    const changes = pendingConfig.map(
+      (p) => `${p.variable} ${String(p.stored)} -> ${String(p.configured)}`,
+    );
+    return (
+      `wrangler.toml differs from the stored topology: ${changes.join(", ")}; ` +
+      "not applied (the store keeps serving what it has); GET /v1/cluster says what each needs"
+    );
+  } catch {
+    return null;
+  }
+}

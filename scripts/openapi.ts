@@ -4,8 +4,19 @@
 //
 //   node --experimental-transform-types scripts/openapi.ts [origin] [path]
 import { mkdirSync, writeFileSync } from "node:fs";
+import { registerHooks } from "node:module";
 import { dirname } from "node:path";
-import { createApp, openApiDocument } from "../src/api/app.ts";
+
+// The API imports the router layer through its index, which reaches the Durable Object classes and
+// so "cloudflare:workers"; building the document runs none of them, so a stand-in module will do.
+registerHooks({
+  resolve(specifier, context, nextResolve) {
+    if (specifier !== "cloudflare:workers") return nextResolve(specifier, context);
+    const stub = "export class DurableObject {} export class WorkerEntrypoint {}";
+    return { url: `data:text/javascript,${encodeURIComponent(stub)}`, shortCircuit: true };
+  },
+});
+const { createApp, openApiDocument } = await import("../src/api/app.ts");
 
 const origin = process.argv[2] ?? "http://127.0.0.1:8787";
 const path = process.argv[3] ?? "dist/openapi.json";

@@ -6,7 +6,7 @@
 //   PORT=8787 HOST=127.0.0.1 ADMIN_TOKEN=… STATE_DIR=.wrangler/state npm start
 //   npm start -- --var READ_LEASE_MS=0 --var API_DOCS=off    (the Worker's [vars], as wrangler dev)
 //   npm start --var READ_LEASE_MS=0                           (works too; npm warns about --var)
-import { startLocal } from "./local-server.ts";
+import { pendingConfigLine, startLocal } from "./local-server.ts";
 
 /**
  * The Worker's vars from the command line, as `wrangler dev --var` takes them: `--var NAME=VALUE`
@@ -82,6 +82,8 @@ console.log(
   `try: curl -H 'Authorization: Bearer ${server.adminToken}' -X PUT --data '{"hello":"world"}' \\`,
 );
 console.log(`       -H 'Content-Type: application/json' ${server.url}v1/kv/demo/greeting`);
+const pending = await pendingConfigLine(server.url, server.adminToken);
+if (pending !== null) console.log(pending);
 
 const stop = async () => {
   await server.dispose();

@@ -2,9 +2,8 @@
 // OpenAPI 3.1), behind one error model (problem+json) and one door to the data (the Router).
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import { PatternRouter } from "hono/router/pattern-router";
-import type { Env } from "../env.ts";
-import type { Router } from "../router/types.ts";
-import type { AppEnv } from "./context.ts";
+import type { Router } from "../router/index.ts";
+import type { ApiBindings, AppEnv } from "./context.ts";
 import { cors } from "./cors.ts";
 import { errorHandler, notFoundHandler } from "./errors.ts";
 import { defineRoute, mountRoute, type MountedPattern, type RouteSpec } from "./route.ts";
@@ -19,8 +18,9 @@ const apiDescription = [
     "write is refused (503).",
   "Errors are application/problem+json (RFC 9457). Responses that read or wrote state carry X-Edgecfg-Revision, a consistency " +
     "token (s<shard>.<revision>) to send back as X-Edgecfg-Min-Revision.",
-  'A key is {namespace}/{name}: in paths /v1/kv/{namespace}/{name}, the name\'s "/" sent as %2F or as "/" itself. ' +
-    'Keys may not end in the segment "history": GET /v1/kv/{namespace}/{name}/history reads a key\'s history.',
+  "A key is {namespace}/{name}: in paths /v1/kv/{namespace}/{name}, the name's " +
+    '"/" sent as %2F or as "/" itself. Keys may not end in the segment "history": ' +
+    "GET /v1/kv/{namespace}/{name}/history reads a key's history.",
 ].join("\n\n");
 
 /** The OpenAPI 3.1 document of `app`, served from `origin` (the request's own, when served). */
@@ -62,7 +62,7 @@ function openApiRoute(app: OpenAPIHono<AppEnv>) {
 
 export interface AppOptions {
   /** The Router backing the API, chosen per deployment (see src/index.ts). */
-  router: (env: Env) => Router;
+  router: (env: ApiBindings) => Router;
 }
 
 export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {

@@ -4,17 +4,12 @@
 //   auth-lookups.ts).
 // - No header: anonymous, which may only read namespaces marked public-read.
 // - Secure by default: without ADMIN_TOKEN every write is refused (503) with the fix in the detail.
-import { systemNamespace } from "../store/keys.ts";
-import type { TokenOperation, TokenRecord } from "../store/types.ts";
+import { systemNamespace } from "../store/index.ts";
+import type { TokenOperation, TokenRecord } from "../store/index.ts";
 import { rememberedLookup } from "./auth-lookups.ts";
-import type { Ctx } from "./context.ts";
+import type { Ctx, Principal } from "./context.ts";
 import { ApiProblem, problemTypes } from "./problem.ts";
 import { globMatches, secretsEqual, sha256Hex } from "./tokens-crypto.ts";
-
-export type Principal =
-  | { type: "admin" }
-  | { type: "token"; record: TokenRecord }
-  | { type: "anonymous" };
 
 function unauthorized(detail: string): ApiProblem {
   return new ApiProblem({

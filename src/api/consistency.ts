@@ -1,7 +1,7 @@
 // Consistency of reads and the tokens that carry it (http-api.md, "Consistency of reads"):
 // `?consistency=stale`, `X-Edgecfg-Min-Revision` in, `X-Edgecfg-Revision` and (stale)
 // `X-Edgecfg-Applied-Revision` out.
-import { parseToken, type Read, type ReadOptions } from "../router/types.ts";
+import { parseToken, type Read, type ReadOptions } from "../router/index.ts";
 import type { Ctx } from "./context.ts";
 import { badRequest } from "./problem.ts";
 

@@ -1,11 +1,28 @@
 // The Hono environment shared by every middleware and route.
 import type { Context } from "hono";
-import type { Env } from "../env.ts";
-import type { Router } from "../router/types.ts";
-import type { Principal } from "./auth.ts";
+import type { Router } from "../router/index.ts";
+import type { TokenRecord } from "../store/index.ts";
+
+/**
+ * The bindings the API reads itself. The Worker passes its whole Env (src/env.ts); the backend's
+ * bindings reach the Router through the `router` factory of createApp, not through the API.
+ */
+export interface ApiBindings {
+  /**
+   * The admin bearer token (a secret: `wrangler secret put ADMIN_TOKEN`). Without it every write
+   * is refused with 503. Local runs pass the development token "dev-admin-token".
+   */
+  ADMIN_TOKEN?: string;
+}
+
+/** Who is calling (auth.ts decides it). */
+export type Principal =
+  | { type: "admin" }
+  | { type: "token"; record: TokenRecord }
+  | { type: "anonymous" };
 
 export interface AppEnv {
-  Bindings: Env;
+  Bindings: ApiBindings;
   Variables: {
     /** The router; records the consistency token of each data read or write (for the response). */
     router: Router;

@@ -1,5 +1,5 @@
 // The JSON shape of an entry (`?meta`, PUT responses, listings, 412 bodies) and of history items.
-import type { HistoryItem, KvEntry } from "../store/types.ts";
+import type { HistoryItem, KvEntry } from "../store/index.ts";
 
 export interface EntryJson {
   key: string;

@@ -3,7 +3,7 @@
 // detail reveals nothing (the error is logged).
 import type { ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { BadTokenError, UnavailableError } from "../router/types.ts";
+import { BadTokenError, ShardUnavailableError } from "../router/index.ts";
 import { revisionHeader } from "./consistency.ts";
 import type { AppEnv, Ctx } from "./context.ts";
 import { pathOf } from "./keys.ts";
@@ -18,7 +18,7 @@ function withToken(c: Ctx, init: ProblemInit): ProblemInit {
 
 function errorProblem(err: unknown): ProblemInit {
   if (err instanceof ApiProblem) return err.init;
-  if (err instanceof UnavailableError) {
+  if (err instanceof ShardUnavailableError) {
     const retryAfter = Math.max(1, Math.ceil(err.retryAfterMs / 1000));
     return {
       status: 503,

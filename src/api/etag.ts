@@ -1,7 +1,7 @@
 // ETags are a key's modRevision as a strong validator, "r<modRevision>" (quotes included), and
 // never repeat for a key, so compare-and-set cannot suffer ABA. Namespace bundles use the
 // namespace's last modRevision the same way.
-import type { Revision } from "../store/types.ts";
+import type { Revision } from "../store/index.ts";
 import { badRequest } from "./problem.ts";
 
 export function formatETag(modRevision: Revision): string {
@@ -11,7 +11,7 @@ export function formatETag(modRevision: Revision): string {
 /** An ETag this API issued: "r" and the modRevision in its canonical form (no leading zeros). */
 const strongOurs = /^"r(0|[1-9]\d{0,14})"$/;
 
-/** RFC 9110 §8.8.3: entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE; etagc = %x21 / %x23-7E / obs-text. */
+/** RFC 9110 §8.8.3: entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE; etagc = %x21 / %x23-7E / obs. */
 const entityTag = /^(W\/)?"[\x21\x23-\x7e\x80-\xff]*"$/;
 
 /** A condition parsed from If-Match on a write. */

@@ -4,7 +4,7 @@
 // the same key. Dot segments ("." and "..") are normally resolved by URL parsers (RFC 3986
 // §5.2.4, and WHATWG's parser resolves "%2E%2E" too) before a request reaches the Worker;
 // wherever they survive (bodies, query strings) the grammar rejects them.
-import { validateKey, validatePrefix, validateNamespace, namespaceOf } from "../store/keys.ts";
+import { validateKey, validatePrefix, validateNamespace, namespaceOf } from "../store/index.ts";
 import { badRequest } from "./problem.ts";
 
 /**

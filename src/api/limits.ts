@@ -1,7 +1,7 @@
 // Limits of the HTTP layer, named once with their unit last. Store limits (value size, key size,
 // list page size, txn size) come from src/store so that the API and the state machine agree.
-import { routerLimits } from "../router/types.ts";
-import { storeLimits } from "../store/limits.ts";
+import { routerLimits } from "../router/index.ts";
+import { storeLimits } from "../store/index.ts";
 
 export const apiLimits = {
   /**

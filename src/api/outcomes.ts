@@ -1,5 +1,5 @@
 // Write outcomes of the store that are errors, as problems. Successes are shaped by each route.
-import type { InvalidOutcome, KvEntry, TooLargeOutcome, WriteOutcome } from "../store/types.ts";
+import type { InvalidOutcome, KvEntry, TooLargeOutcome, WriteOutcome } from "../store/index.ts";
 import { entryJson } from "./entry.ts";
 import { formatETag } from "./etag.ts";
 import { ApiProblem, problemTypes } from "./problem.ts";
@@ -17,6 +17,7 @@ const invalidStatus: Record<InvalidOutcome["reason"], number> = {
   idempotencyKeyReused: 422,
   tokenExists: 409,
   token: 400,
+  cluster: 422,
 };
 
 export function preconditionFailed(current: KvEntry | null, detailIfAbsent: string): ApiProblem {

@@ -4,27 +4,23 @@
 // responses (412, 404, …) carry X-Edgecfg-Revision too: it stamps every response with the last.
 // A write to `_sys` (tokens, namespace settings) also drops the isolate's authorization lookups.
 import type { MiddlewareHandler } from "hono";
-import type { Env } from "../env.ts";
-import { systemNamespace } from "../store/keys.ts";
 import type {
   ClusterStatus,
-  Query,
-  QueryResult,
   Read,
   ReadOptions,
   Router,
   WaitRequest,
   Waited,
   Written,
-} from "../router/types.ts";
-import type { Command } from "../store/types.ts";
+} from "../router/index.ts";
+import { systemNamespace, type Command, type Query, type QueryResult } from "../store/index.ts";
 import { forgetLookups } from "./auth-lookups.ts";
 import { revisionHeader } from "./consistency.ts";
-import type { AppEnv, Ctx } from "./context.ts";
+import type { ApiBindings, AppEnv, Ctx } from "./context.ts";
 
 export interface RouterContextOptions {
   /** Builds a Router for the Worker's bindings; may throw (e.g. an invalid topology). */
-  create: (env: Env) => Router;
+  create: (env: ApiBindings) => Router;
 }
 
 /**
@@ -35,10 +31,10 @@ class Forwarding implements Router {
   constructor(
     private readonly get: () => Router,
     private readonly seen: ((namespace: string, token: string) => void) | null,
-    private readonly env: Env,
+    private readonly env: ApiBindings,
   ) {}
 
-  shardOf(namespace: string): number {
+  shardOf(namespace: string): Promise<number> {
     return this.get().shardOf(namespace);
   }
 
@@ -86,7 +82,7 @@ class Forwarding implements Router {
 
 export function routerContext(options: RouterContextOptions): MiddlewareHandler<AppEnv> {
   // One Router per bindings object (per isolate in production): backends may cache placement.
-  const routers = new WeakMap<Env, Router>();
+  const routers = new WeakMap<ApiBindings, Router>();
   return async function routerContext(c, next) {
     const get = () => {
       let router = routers.get(c.env);

@@ -82,9 +82,9 @@ export const KeyParams = z.object({
     param: { name: "name", in: "path" },
     example: "feature-flags",
     description:
-      "The rest of the key: segments [A-Za-z0-9._~-]{1,128} separated by / (sent as %2F when the name is a " +
-      "path parameter; a raw / works too), never . or .. or empty, not ending in the segment history. The whole key " +
-      "is at most 512 bytes",
+      "The rest of the key: segments [A-Za-z0-9._~-]{1,128} separated by / (sent as %2F " +
+      "when the name is a path parameter; a raw / works too), never . or .. or empty, not " +
+      "ending in the segment history. The whole key is at most 512 bytes",
   }),
 });
 
@@ -108,10 +108,12 @@ export const responseHeaders = {
   "Last-Modified": header("When the entry was last written (HTTP date)"),
   "X-Edgecfg-Version": header("The key's version (writes since it was created)"),
   "X-Edgecfg-Revision": header(
-    "Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision",
+    "Consistency token of the state that answered (s<shard>.<revision>); " +
+      "send it back as X-Edgecfg-Min-Revision",
   ),
   "X-Edgecfg-Applied-Revision": header(
-    "Stale reads only: the answering replica's applied state, a consistency token like X-Edgecfg-Revision",
+    "Stale reads only: the answering replica's applied state, " +
+      "a consistency token like X-Edgecfg-Revision",
   ),
   "Idempotent-Replayed": header(
     "true when the answer is the replayed first outcome of this Idempotency-Key",
@@ -157,13 +159,13 @@ const problemDescriptions: Record<number, string> = {
   413: "The body or a value is too large",
   414: "The URL is too long",
   415: "The body must be JSON (Content-Type: application/json)",
-  422: "Well-formed but refused (e.g. across namespaces, an Idempotency-Key reused for another request)",
+  422: "Well-formed but refused (across namespaces, an Idempotency-Key reused for another request)",
   500: "An unexpected error (logged); retry a write with the same Idempotency-Key",
-  503: "Unavailable for now (an election, no ADMIN_TOKEN, a misconfigured deployment): see Retry-After",
+  503: "Unavailable for now (an election, no ADMIN_TOKEN, a misconfiguration): see Retry-After",
   507: "The shard's quota would be exceeded",
 };
 
-/** The error responses of a route, documented once: every route may answer 400, 401, 403, 414, 500 and 503. */
+/** A route's error responses, documented once: every route may answer 400/401/403/414/500/503. */
 export function problems(...statuses: number[]): Record<string, ProblemResponse> {
   const out: Record<string, ProblemResponse> = {};
   for (const s of [...new Set([400, 401, 403, 414, ...statuses, 500, 503])].sort()) {

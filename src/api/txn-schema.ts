@@ -1,7 +1,7 @@
 // The JSON shape of POST /v1/txn (etcd style) and its conversion to a store TxnCommand.
 import { z } from "@hono/zod-openapi";
-import { validateContentType } from "../store/keys.ts";
-import type { TxnCompare, TxnOp } from "../store/types.ts";
+import { validateContentType } from "../store/index.ts";
+import type { TxnCompare, TxnOp } from "../store/index.ts";
 import { isJsonMediaType, parseJsonBytes, tooLarge } from "./body.ts";
 import { checkKey } from "./keys.ts";
 import { storeLimits } from "./limits.ts";

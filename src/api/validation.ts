@@ -45,6 +45,10 @@ function got(value: unknown): string {
   return value === undefined ? "" : ` (got ${excerpt(value)})`;
 }
 
+function listed(values: readonly unknown[]): string {
+  return values.map((v) => JSON.stringify(v)).join(", ");
+}
+
 function bound(issue: z.core.$ZodIssueTooSmall | z.core.$ZodIssueTooBig): string {
   const small = issue.code === "too_small";
   const n = Number(small ? issue.minimum : issue.maximum);
@@ -61,7 +65,8 @@ function describeIssue(where: Where, issue: z.core.$ZodIssue, input: unknown): s
     case "unrecognized_keys": {
       const keys = issue.keys.map((k) => excerpt(k)).join(", ");
       return where === "query"
-        ? `unknown query parameter(s) ${keys}; remove them (GET /v1/openapi.json lists this endpoint's parameters)`
+        ? `unknown query parameter(s) ${keys}; remove them ` +
+            "(GET /v1/openapi.json lists this endpoint's parameters)"
         : `unknown field(s) ${keys}${issue.path.length ? ` in ${what}` : ""}; remove them`;
     }
     case "invalid_type": {
@@ -70,11 +75,10 @@ function describeIssue(where: Where, issue: z.core.$ZodIssue, input: unknown): s
       return `${what} must be ${noun}, not ${kindOf(value)}${got(value)}`;
     }
     case "invalid_value":
-      return `${what} must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}${got(value)}`;
+      return `${what} must be one of ${listed(issue.values)}${got(value)}`;
     case "invalid_union": {
       const options = (issue as { options?: unknown[] }).options;
-      if (options)
-        return `${what} must be one of ${options.map((v) => JSON.stringify(v)).join(", ")}${got(value)}`;
+      if (options) return `${what} must be one of ${listed(options)}${got(value)}`;
       return `${what} has none of the accepted shapes${got(value)}; see GET /v1/openapi.json`;
     }
     case "too_small":

@@ -45,7 +45,8 @@ export function keyArg(value: string): string {
   const segments = value.split("/");
   if (segments.length < 2 || segments.some((s) => s === "" || s === "." || s === "..")) {
     throw new UsageError(
-      `KEY must be namespace/name (e.g. myapp/flags), with no empty, . or .. segments; got "${value}"`,
+      "KEY must be namespace/name (e.g. myapp/flags), with no empty, . or .. segments; " +
+        `got "${value}"`,
     );
   }
   return value;

@@ -20,4 +20,12 @@ export type { ListOptions } from "./list.ts";
 export type { PutOptions, PutResult, WriteOptions, UpdateOptions, Updater } from "./writes.ts";
 export type { WatchOptions } from "./watch.ts";
 export type { PutValue } from "./values.ts";
+// How values travel (content types, base64 in JSON documents): the CLI's too.
+export {
+  bundleEntryToBody,
+  bytesToBase64,
+  decodeValue,
+  isTextType,
+  sameValue,
+} from "./values.ts";
 export type * from "./types.ts";

@@ -1,7 +1,7 @@
 // The log as the core sees it: what the caller has persisted (LogStorage) followed by what it has
 // not yet persisted (Unstable), plus the commit and applied indexes (etcd's raftLog).
 import { assert } from "./assert.ts";
-import { CompactedError, UnavailableError, type LogStorage } from "./storage.ts";
+import { CompactedError, BeyondLastIndexError, type LogStorage } from "./storage.ts";
 import type { Entry, Snapshot } from "./types.ts";
 import { Unstable } from "./unstable.ts";
 
@@ -58,7 +58,7 @@ export class RaftLog {
     try {
       return this.storage.term(index);
     } catch (e) {
-      if (e instanceof CompactedError || e instanceof UnavailableError) return undefined;
+      if (e instanceof CompactedError || e instanceof BeyondLastIndexError) return undefined;
       throw e;
     }
   }

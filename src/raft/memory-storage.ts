@@ -2,7 +2,12 @@
 // storage contract (test/raft/storage-contract.ts).
 import { assert } from "./assert.ts";
 import { limitBytes } from "./log.ts";
-import { CompactedError, UnavailableError, type InitialState, type LogStorage } from "./storage.ts";
+import {
+  CompactedError,
+  BeyondLastIndexError,
+  type InitialState,
+  type LogStorage,
+} from "./storage.ts";
 import { emptyHardState, type Entry, type HardState, type Snapshot } from "./types.ts";
 
 function emptySnapshot(): Snapshot {
@@ -37,14 +42,14 @@ export class MemoryStorage implements LogStorage {
   term(index: number): number {
     const snapIndex = this.snap.metadata.index;
     if (index < snapIndex) throw new CompactedError(index, this.firstIndex());
-    if (index > this.lastIndex()) throw new UnavailableError(index, this.lastIndex());
+    if (index > this.lastIndex()) throw new BeyondLastIndexError(index, this.lastIndex());
     if (index === snapIndex) return this.snap.metadata.term;
     return this.ents[index - this.firstIndex()]!.term;
   }
 
   entries(lo: number, hi: number, bytesMax: number): Entry[] {
     if (lo < this.firstIndex()) throw new CompactedError(lo, this.firstIndex());
-    if (hi > this.lastIndex() + 1) throw new UnavailableError(hi - 1, this.lastIndex());
+    if (hi > this.lastIndex() + 1) throw new BeyondLastIndexError(hi - 1, this.lastIndex());
     if (lo >= hi) return [];
     const first = this.firstIndex();
     return limitBytes(this.ents.slice(lo - first, hi - first), bytesMax);

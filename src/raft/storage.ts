@@ -17,11 +17,11 @@ export class CompactedError extends Error {
   }
 }
 
-/** Thrown when a read asks for an index after `lastIndex()`. */
-export class UnavailableError extends Error {
+/** Thrown when a read asks for an index after `lastIndex()` (not logged yet, or never). */
+export class BeyondLastIndexError extends Error {
   constructor(index: number, lastIndex: number) {
     super(`log index ${index} is not yet available; the log ends at ${lastIndex}`);
-    this.name = "UnavailableError";
+    this.name = "BeyondLastIndexError";
   }
 }
 
@@ -29,13 +29,13 @@ export interface LogStorage {
   initialState(): InitialState;
   /**
    * Entries in [lo, hi), at least one if lo < hi, then stopping before the total data bytes would
-   * exceed `bytesMax`. Throws CompactedError if lo < firstIndex(), UnavailableError if
+   * exceed `bytesMax`. Throws CompactedError if lo < firstIndex(), BeyondLastIndexError if
    * hi > lastIndex() + 1.
    */
   entries(lo: number, hi: number, bytesMax: number): Entry[];
   /**
    * Term of the entry at `index`. Valid for firstIndex()-1 (the snapshot's index) through
-   * lastIndex(); throws CompactedError / UnavailableError outside that range.
+   * lastIndex(); throws CompactedError / BeyondLastIndexError outside that range.
    */
   term(index: number): number;
   /** Index of the first entry still in the log (snapshot index + 1). */

@@ -1,15 +1,16 @@
 // The replica's applied state: the store fed with committed entries in log order, and the
 // membership as of the same index (a snapshot must record both).
-import { assert } from "../raft/assert.ts";
+import { assert } from "../base/index.ts";
 import {
   applyConfChange,
   decodeConfChange,
+  type ConfChange,
   type ConfState,
   type Entry,
   type Snapshot,
 } from "../raft/index.ts";
 import { Store } from "../store/index.ts";
-import type { WriteOutcome } from "../store/types.ts";
+import type { WriteOutcome } from "../store/index.ts";
 import { decodePayload } from "./payload.ts";
 
 export type OnApplied = (proposalId: string, outcome: WriteOutcome) => void;
@@ -35,7 +36,11 @@ export class AppliedState {
   }
 
   /** Applies committed entries in order; the outcome of each command goes to `onApplied`. */
-  apply(entries: readonly Entry[], onApplied: OnApplied): number {
+  apply(
+    entries: readonly Entry[],
+    onApplied: OnApplied,
+    onConfChange?: (cc: ConfChange) => void,
+  ): number {
     let applied = 0;
     for (const e of entries) {
       if (e.index <= this.index) continue; // already in the store (replayed after a snapshot)
@@ -43,7 +48,7 @@ export class AppliedState {
         e.index === this.index + 1,
         `entry ${e.index} applied after ${this.index}: the log has a gap`,
       );
-      this.#applyOne(e, onApplied);
+      this.#applyOne(e, onApplied, onConfChange);
       this.index = e.index;
       applied++;
     }
@@ -58,9 +63,11 @@ export class AppliedState {
     };
   }
 
-  #applyOne(e: Entry, onApplied: OnApplied): void {
+  #applyOne(e: Entry, onApplied: OnApplied, onConfChange?: (cc: ConfChange) => void): void {
     if (e.type === "conf") {
-      this.conf = applyConfChange(this.conf, decodeConfChange(e.data));
+      const cc = decodeConfChange(e.data);
+      this.conf = applyConfChange(this.conf, cc);
+      onConfChange?.(cc);
       this.store.skip(e.index);
       return;
     }

@@ -5,7 +5,7 @@
 // which calls it (the HTTP routes in src/api never see a stub). Tests reach it through a stub or
 // runInDurableObject, the benchmark through Miniflare's getBindings(). It lives in memory only, so
 // an eviction or restart clears it.
-import type { NodeId } from "../raft/types.ts";
+import type { NodeId } from "../raft/index.ts";
 
 export interface Faults {
   /** Refuse every peer RPC that arrives (as if the network dropped it). */

@@ -1,10 +1,11 @@
 // Who a replica is and who its peers are. A replica learns this from the first RPC that reaches
 // it (from the router, or from a peer's envelope) and keeps it in SQLite, so it survives eviction.
 //
-// Replica ids are Durable Object names, `${replica}/g${generation}` (e.g. "s0-r1/g1"), never reused:
-// a replica that lost its state comes back as a new incarnation (a new generation) and joins by a
-// membership change, so no stale vote or log can ever be attributed to the wrong member.
-import type { NodeId } from "../raft/types.ts";
+// Replica ids are Durable Object names, `${replica}/g${generation}` (e.g. "s0-r1/g1"), never
+// reused: the cluster directory (src/store/cluster.ts) names every member, and a replacement is a
+// new id that joins by a membership change, so no stale vote or log can ever be attributed to the
+// wrong member.
+import type { NodeId } from "../raft/index.ts";
 
 export interface MemberSpec {
   /** The member's Durable Object name, also its Raft id. */
@@ -44,56 +45,14 @@ export function sameGroup(a: GroupSpec, b: GroupSpec): boolean {
 
 const metaSchema = "CREATE TABLE IF NOT EXISTS replica_meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)";
 
-/**
- * Who a router call is for: a replica's name and its group. On the wire it is one string (see
- * `encodeAddress`): the router sends the same text on every call, and a replica that accepted
- * it before compares one string instead of copying and checking a nested object (~4 µs less CPU
- * per call, measured on a local DO RPC).
- */
-export interface ReplicaAddress {
-  self: NodeId;
-  group: GroupSpec;
-}
-
-/** The address as sent: stable for a given address (the router computes it once per replica). */
-export function encodeAddress(address: ReplicaAddress): string {
-  return JSON.stringify({
-    self: address.self,
-    group: {
-      shard: address.group.shard,
-      members: address.group.members.map((m) => ({ id: m.id, location: m.location })),
-    },
-  });
-}
-
-/** An address from the wire (a string, or the object form tests send); a string says why not. */
-export function decodeAddress(wire: unknown): ReplicaAddress | string {
-  let value = wire;
-  if (typeof wire === "string") {
-    try {
-      value = JSON.parse(wire);
-    } catch {
-      return `the replica address ${JSON.stringify(wire.slice(0, 80))} is not JSON: the router and the replica run different releases?`;
-    }
-  }
-  const a = value as { self?: unknown; group?: { shard?: unknown; members?: unknown } } | null;
-  const members = a?.group?.members;
-  const wellFormed =
-    typeof a?.self === "string" &&
-    typeof a.group?.shard === "number" &&
-    Array.isArray(members) &&
-    members.every(
-      (m: { id?: unknown; location?: unknown } | null) =>
-        typeof m?.id === "string" && typeof m.location === "string",
-    );
-  if (!wellFormed)
-    return "the replica address is malformed: expected {self, group: {shard, members: [{id, location}]}}";
-  return value as ReplicaAddress;
-}
-
 export interface StoredIdentity {
   self: NodeId;
+  /** The group as first addressed: its initial members (a joiner: the members it joins). */
   group: GroupSpec;
+  /** Created to join a running group: no bootstrap; the leader's snapshot brings the state. */
+  join?: true;
+  /** Applied its own removal: it serves nothing and arms no alarm again. */
+  removed?: true;
 }
 
 export function loadIdentity(sql: SqlStorage): StoredIdentity | null {

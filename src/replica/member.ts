@@ -2,7 +2,7 @@
 // offers the operations the ReplicaDO's RPC methods are made of. Everything here is synchronous
 // except the peer RPCs (transport.ts) and the waits of callers: so a Ready is always handled whole,
 // and other events can interleave only between Readies.
-import { assert } from "../raft/assert.ts";
+import { assert } from "../base/index.ts";
 import {
   RawNode,
   bootstrap,
@@ -10,7 +10,7 @@ import {
   type BasicStatus,
   type Status,
 } from "../raft/index.ts";
-import type { Message, NodeId, RaftConfig, Ready } from "../raft/types.ts";
+import type { ConfChange, ConfState, Message, NodeId, RaftConfig, Ready } from "../raft/index.ts";
 import { AlarmClock } from "./alarm.ts";
 import { AppliedState } from "./apply.ts";
 import type { ReplicaConfig } from "./config.ts";
@@ -18,7 +18,8 @@ import { noFaults, type Faults } from "./faults.ts";
 import type { GroupSpec, StoredIdentity } from "./group.ts";
 import { encodePayload } from "./payload.ts";
 import { ReadyPersister } from "./persist.ts";
-import { Proposals, type ProposalEnd } from "./proposals.ts";
+import { Proposals } from "./proposals.ts";
+import type { MembershipAnswer, ProposeAnswer } from "./rpc.ts";
 import { ReadIndexBatcher } from "./read-index.ts";
 import { SqliteLogStorage } from "./sqlite-storage.ts";
 import { emptyStats, type ReplicaStats } from "./stats.ts";
@@ -32,13 +33,9 @@ export interface MemberDeps {
   config: ReplicaConfig;
   /** The stub of a peer replica (by its DO name). */
   endpoint: (peer: NodeId) => PeerEndpoint;
+  /** Called once when this member applies its own removal from the group. */
+  onRemoved?: () => void;
 }
-
-export type ProposeAnswer =
-  | ProposalEnd
-  | { type: "notLeader"; leaderHint: NodeId | null }
-  /** The leader refused (backpressure, a transfer in progress): retry after a short wait. */
-  | { type: "refused"; reason: string; message: string };
 
 /** Callers waiting inside this member right now. */
 export interface WaitingCounts {
@@ -83,22 +80,28 @@ export class Member {
   #everKnewLeader = false;
   /** The leader as of the last Ready ("" when none is known). */
   #leader: NodeId = "";
-  /** The other members, and this one's place in the group (fixed for the life of a member). */
-  readonly #peers: NodeId[];
+  /** The other members as of the applied configuration (recomputed when it changes). */
+  #peersOf: { conf: ConfState; peers: NodeId[] } | null = null;
+  /** This one's place among the initial members (0 for a joiner): its compaction phase. */
   readonly #place: number;
+  /** Set when it applied its own removal (persisted in its identity by the ReplicaDO). */
+  removed: boolean;
 
   constructor(deps: MemberDeps) {
     this.#deps = deps;
     this.id = deps.identity.self;
     this.group = deps.identity.group;
-    this.#peers = this.group.members.map((m) => m.id).filter((id) => id !== this.id);
+    this.removed = deps.identity.removed === true;
     this.#place = Math.max(
       0,
       this.group.members.findIndex((m) => m.id === this.id),
     );
     const sql = deps.storage.sql;
     this.#storage = new SqliteLogStorage(sql);
-    if (this.#storage.lastIndex() === 0 && this.#storage.initialState().hardState.term === 0) {
+    const empty =
+      this.#storage.lastIndex() === 0 && this.#storage.initialState().hardState.term === 0;
+    // A joiner starts empty: the leader sends it a snapshot once it is added as a learner.
+    if (empty && deps.identity.join !== true) {
       deps.storage.transactionSync(() =>
         bootstrap(this.#storage, { voters: this.group.members.map((m) => m.id), learners: [] }),
       );
@@ -268,7 +271,7 @@ export class Member {
       this.#drive();
     }
     // A freshly loaded member has not armed its timer yet (loading must not wake a group).
-    this.#clock.update(this.#needsTicks && !this.faults.stopped);
+    this.#clock.update(this.#wantsTicks());
   }
 
   campaign(): void {
@@ -279,6 +282,39 @@ export class Member {
   transferLeadership(to: NodeId): void {
     this.#node.transferLeadership(to);
     this.#drive();
+  }
+
+  /** No longer a member (the caller saw its removal commit): serve nothing, never tick again. */
+  retire(): void {
+    if (this.removed) return;
+    this.removed = true;
+    this.#deps.onRemoved?.();
+    this.#proposals.endAll(`replica ${this.id} was removed`);
+    this.waiters.cancelAll();
+    this.#clock.update(false);
+  }
+
+  /** Leader: proposes one membership change (applied once committed); else who leads. */
+  async changeMembership(cc: ConfChange): Promise<MembershipAnswer> {
+    const electing = this.#awaitLeader();
+    if (electing !== undefined) await electing;
+    const status = this.#node.basicStatus();
+    if (status.role !== "leader")
+      return { type: "notLeader", leaderHint: status.leader === "" ? null : status.leader };
+    const result = this.#node.proposeConfChange(cc);
+    this.#drive();
+    return result.ok
+      ? { type: "proposed" }
+      : { type: "refused", reason: result.reason, message: result.message };
+  }
+
+  #peers(): NodeId[] {
+    const conf = this.applied.conf;
+    if (this.#peersOf?.conf !== conf) {
+      const ids = [...conf.voters, ...conf.learners].filter((id) => id !== this.id);
+      this.#peersOf = { conf, peers: ids };
+    }
+    return this.#peersOf.peers;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -295,6 +331,7 @@ export class Member {
 
   /** One tick of logical time (the alarm). */
   tick(): void {
+    if (this.removed) return this.#clock.update(false);
     this.#clock.fired();
     this.stats.alarmsFired++;
     this.#node.tick(Date.now());
@@ -305,13 +342,18 @@ export class Member {
 
   /** Keeps the next tick scheduled if one is needed (after a failed tick). */
   armTimer(): void {
-    this.#clock.update(this.#needsTicks && !this.faults.stopped);
+    this.#clock.update(this.#wantsTicks());
   }
 
   /** After `stopped` was cleared: resume ticking. */
   resume(): void {
     this.#drive();
-    this.#clock.update(this.#needsTicks);
+    this.#clock.update(this.#wantsTicks());
+  }
+
+  /** A removed member never ticks again: it costs nothing, and it cannot disturb the group. */
+  #wantsTicks(): boolean {
+    return this.#needsTicks && !this.faults.stopped && !this.removed;
   }
 
   stop(): void {
@@ -356,7 +398,7 @@ export class Member {
     const result = this.#node.readIndex(context);
     if (!result.ok) {
       // No leader known: keep ticking, so that this member finds one or campaigns.
-      this.#clock.update(this.#needsTicks && !this.faults.stopped);
+      this.#clock.update(this.#wantsTicks());
       throw new Error(`read index refused (${result.reason}): ${result.message}`);
     }
     this.#driveSoon();
@@ -371,7 +413,8 @@ export class Member {
    * commit-only append on the wire does not count: waiting for it would add a WAN round trip.
    */
   #driveSoon(): void {
-    if (this.#peers.length > 0 && !this.#transport.anyIdle(this.#peers)) return;
+    const peers = this.#peers();
+    if (peers.length > 0 && !this.#transport.anyIdle(peers)) return;
     if (this.#driveScheduled) return;
     this.#driveScheduled = true;
     queueMicrotask(() => {
@@ -412,7 +455,7 @@ export class Member {
     if (outbox.length > 0) this.#transport.send(outbox);
     if (replyTo !== undefined) reply.push(...this.#transport.take(replyTo));
     if (!this.#needsTicks) this.#transport.flushAll(); // nothing may linger while asleep
-    if (armTimer) this.#clock.update(this.#needsTicks && !this.faults.stopped);
+    if (armTimer) this.#clock.update(this.#wantsTicks());
     return reply;
   }
 
@@ -424,9 +467,16 @@ export class Member {
       this.applied.restore(rd.snapshot);
       this.stats.snapshotsRestored++;
     }
-    const applied = this.applied.apply(rd.committedEntries, (id, outcome) => {
-      this.#proposals.end(id, { type: "applied", outcome });
-    });
+    const applied = this.applied.apply(
+      rd.committedEntries,
+      (id, outcome) => this.#proposals.end(id, { type: "applied", outcome }),
+      (cc) => {
+        const gone = cc.type === "removeVoter" || cc.type === "removeLearner";
+        if (!gone || cc.nodeId !== this.id || this.removed) return;
+        this.removed = true;
+        this.#deps.onRemoved?.();
+      },
+    );
     this.stats.entriesApplied += applied;
     for (const rs of rd.readStates) this.#reads.onReadState(rs.context, rs.index);
     if (applied > 0 || rd.snapshot !== undefined) this.#maybeCompact();

@@ -5,7 +5,7 @@
 //   [format u8 = 1][id length u8][id: ASCII][command bytes (src/store/codec.ts)]
 //
 // An empty entry is the no-op a new leader appends; it carries no command.
-import { assert } from "../raft/assert.ts";
+import { assert } from "../base/index.ts";
 
 const payloadFormat = 1;
 const encoder = new TextEncoder();

@@ -1,6 +1,6 @@
 // Step 1 of every Ready: make it durable in one synchronous SQLite transaction (no await inside),
 // so the output gate holds every reply and message until the write is on disk.
-import type { HardState, Ready, Snapshot } from "../raft/types.ts";
+import type { HardState, Ready, Snapshot } from "../raft/index.ts";
 import type { SqliteLogStorage } from "./sqlite-storage.ts";
 import type { ReplicaStats } from "./stats.ts";
 

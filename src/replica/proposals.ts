@@ -1,14 +1,9 @@
 // Proposals the leader made and callers still wait for, keyed by the proposal id carried in the
 // entry (payload.ts). Whoever applies the entry hands its outcome to the waiting caller.
-import type { WriteOutcome } from "../store/types.ts";
+import type { ProposeAnswer } from "./rpc.ts";
 
-export type ProposalEnd =
-  | { type: "applied"; outcome: WriteOutcome }
-  /**
-   * The entry may or may not commit later (leadership moved while it was in flight, or the wait
-   * timed out): the caller retries with the same idempotency key, which the store deduplicates.
-   */
-  | { type: "unknown"; reason: string };
+/** How a proposal a caller waits for ends: applied, or an unknown outcome (rpc.ts). */
+export type ProposalEnd = Extract<ProposeAnswer, { type: "applied" | "unknown" }>;
 
 export class Proposals {
   readonly #waiting = new Map<string, (end: ProposalEnd) => void>();

@@ -4,30 +4,35 @@
 // The logic lives in member.ts; this class checks who is asked, applies faults, and never lets
 // an unexpected error leave the member half-updated (it resets the object instead).
 import { DurableObject } from "cloudflare:workers";
-import type { NodeId } from "../raft/types.ts";
-import type { Query, ReplicaStatus } from "../router/types.ts";
+import type { ConfChange, NodeId } from "../raft/index.ts";
+import type { Query } from "../store/index.ts";
 import { replicaConfigFrom, type ReplicaConfig, type ReplicaVars } from "./config.ts";
 import { noFaults, stoppedMessage, type Faults } from "./faults.ts";
 import {
-  decodeAddress,
   groupError,
   loadIdentity,
-  sameGroup,
   saveIdentity,
   type GroupSpec,
-  type ReplicaAddress,
+  type StoredIdentity,
 } from "./group.ts";
-import { Member, type ProposeAnswer, type WaitingCounts } from "./member.ts";
+import { Member, type WaitingCounts } from "./member.ts";
+import { answerNow, readOnMember, waitOnMember } from "./reads.ts";
 import {
-  answerNow,
-  readOnMember,
-  waitOnMember,
+  decodeAddress,
+  type AddressOnWire,
+  type MembershipAnswer,
+  type ProposeAnswer,
   type ReadAnswer,
   type ReadRequest,
+  type ReplicaAddress,
+  type ReplicaRpc,
+  type ReplicaStatusReport,
+  type Unserved,
   type WaitAnswer,
   type WaitRequestOnReplica,
-} from "./reads.ts";
+} from "./rpc.ts";
 import { emptyStats, type ReplicaStats } from "./stats.ts";
+import { replicaStub, stubOptionsFor } from "./stubs.ts";
 import type { PeerEndpoint } from "./transport.ts";
 import { wireVersion, wireVersionError, type Envelope, type ReplyEnvelope } from "./wire.ts";
 
@@ -35,28 +40,7 @@ export interface ReplicaEnv extends ReplicaVars {
   REPLICA: DurableObjectNamespace<ReplicaDO>;
 }
 
-/** Which replica a router call means: `encodeAddress` of a ReplicaAddress (the object form is accepted too). */
-export type AddressOnWire = string | ReplicaAddress;
-
-/**
- * A router call this replica cannot serve: it is stopped (fault injection) or was addressed under
- * another identity. An answer, not a thrown error: errors thrown by an RPC method are reported as
- * uncaught in the callee, which would bury real failures in noise. The router tries another replica.
- */
-export interface Unserved {
-  type: "unserved";
-  reason: string;
-}
-
-export interface ReplicaStatusReport extends ReplicaStatus {
-  shard: number;
-  leader: NodeId | null;
-  lastIndex: number;
-  revision: number;
-  quiesced: boolean;
-}
-
-export class ReplicaDO extends DurableObject<ReplicaEnv> {
+export class ReplicaDO extends DurableObject<ReplicaEnv> implements ReplicaRpc {
   readonly #config: ReplicaConfig;
   #member: Member | null = null;
   #faults: Faults = noFaults;
@@ -65,11 +49,11 @@ export class ReplicaDO extends DurableObject<ReplicaEnv> {
     super(ctx, env);
     this.#config = replicaConfigFrom(env);
     const identity = loadIdentity(ctx.storage.sql);
-    if (identity !== null) this.#member = this.#open(identity.self, identity.group);
+    if (identity !== null) this.#member = this.#open(identity);
   }
 
   // ---------------------------------------------------------------------------------------------
-  // The router's API
+  // The router's API (rpc.ts is the contract)
 
   /** Makes sure this replica knows its group (creating it on first contact) and is awake. */
   ensure(to: AddressOnWire): ReplicaStatusReport | Unserved {
@@ -110,6 +94,42 @@ export class ReplicaDO extends DurableObject<ReplicaEnv> {
     return "type" in member ? member : this.#guardAsync(() => waitOnMember(member, request));
   }
 
+  /** Leader: proposes one membership change (add or promote a learner, remove a member). */
+  async changeMembership(
+    to: AddressOnWire,
+    change: ConfChange,
+  ): Promise<MembershipAnswer | Unserved> {
+    const member = this.#client(to);
+    return "type" in member ? member : this.#guardAsync(() => member.changeMembership(change));
+  }
+
+  /** Leader: hands leadership to `target` (a voter that is caught up); else who leads. */
+  transfer(to: AddressOnWire, target: NodeId): MembershipAnswer | Unserved {
+    const member = this.#client(to);
+    if ("type" in member) return member;
+    return this.#guard((): MembershipAnswer => {
+      const { role, leader } = member.basicStatus();
+      if (role !== "leader")
+        return { type: "notLeader", leaderHint: leader === "" ? null : leader };
+      member.transferLeadership(target);
+      return { type: "proposed" };
+    });
+  }
+
+  /**
+   * Told, once its removal committed, that it is no longer a member: a removed follower never
+   * hears so from the group (the leader stops writing to it on append), so the caller that
+   * removed it says so. It then serves nothing and arms no alarm again.
+   */
+  retire(to: AddressOnWire): ReplicaStatusReport | Unserved {
+    const member = this.#client(to);
+    if ("type" in member) return member.removed === true ? this.#statusOf(this.#member!) : member;
+    return this.#guard(() => {
+      member.retire();
+      return this.#statusOf(member);
+    });
+  }
+
   /** For /v1/cluster. Does not create the replica: an unknown replica says so. */
   status(): ReplicaStatusReport | null {
     return this.#member === null ? null : this.#statusOf(this.#member);
@@ -134,6 +154,7 @@ export class ReplicaDO extends DurableObject<ReplicaEnv> {
     if (versionError !== null) return refuse(versionError);
     const member = this.#ensure({ self: envelope.to, group: envelope.group });
     if (typeof member === "string") return refuse(member);
+    if (member.removed) return refuse(removedMessage(member));
     return this.#guard(() => member.deliver(envelope));
   }
 
@@ -222,7 +243,14 @@ export class ReplicaDO extends DurableObject<ReplicaEnv> {
       member = typeof address === "string" ? address : this.#ensure(address);
       if (typeof member !== "string" && typeof to === "string") this.#acceptedAddress = to;
     }
-    if (typeof member === "string") return { type: "unserved", reason: member };
+    if (typeof member === "string")
+      return member === absentMessage(decodedSelf(to))
+        ? { type: "unserved", reason: member, absent: true }
+        : { type: "unserved", reason: member };
+    if (member.removed) {
+      const members = membersHint(member);
+      return { type: "unserved", reason: removedMessage(member), removed: true, members };
+    }
     member.stats.clientRequests++;
     return member;
   }
@@ -234,26 +262,36 @@ export class ReplicaDO extends DurableObject<ReplicaEnv> {
   #ensure(to: ReplicaAddress): Member | string {
     const existing = this.#member;
     if (existing !== null) {
-      if (existing.id === to.self && sameGroup(existing.group, to.group)) return existing;
+      // Who it is and which shard it serves; the members a caller lists are only a hint once the
+      // group exists (its Raft configuration is the authority on them).
+      if (existing.id === to.self && existing.group.shard === to.group.shard) return existing;
       return (
-        `this Durable Object is replica ${existing.id} of shard ${existing.group.shard}, but was addressed as ` +
-        `${to.self} of shard ${to.group.shard}; replica ids are never reused: give the new replica a new generation`
+        `this Durable Object is replica ${existing.id} of shard ${existing.group.shard}, but was ` +
+        `addressed as ${to.self} of shard ${to.group.shard}; replica ids are never reused`
       );
     }
+    if (to.create === false) return absentMessage(to.self);
     const error = groupError(to.group, to.self);
     if (error !== null) return `cannot create replica ${to.self}: ${error}`;
-    saveIdentity(this.ctx.storage.sql, { self: to.self, group: to.group });
-    const member = this.#guard(() => this.#open(to.self, to.group));
+    const identity: StoredIdentity = {
+      self: to.self,
+      group: to.group,
+      ...(to.join === true ? { join: true as const } : {}),
+    };
+    saveIdentity(this.ctx.storage.sql, identity);
+    const member = this.#guard(() => this.#open(identity));
     this.#member = member;
     return member;
   }
 
-  #open(self: NodeId, group: GroupSpec): Member {
+  #open(identity: StoredIdentity): Member {
     const member = new Member({
       storage: this.ctx.storage,
-      identity: { self, group },
+      identity,
       config: this.#config,
-      endpoint: (peer) => this.#endpoint(group, peer),
+      endpoint: (peer) => this.#endpoint(identity.group, peer),
+      // Kept, so that a reloaded object still knows it serves nothing and arms no alarm.
+      onRemoved: () => saveIdentity(this.ctx.storage.sql, { ...identity, removed: true }),
     });
     member.faults = this.#faults;
     return member;
@@ -265,10 +303,8 @@ export class ReplicaDO extends DurableObject<ReplicaEnv> {
     let stub = this.#stubs.get(peer);
     if (stub === undefined) {
       const location = group.members.find((m) => m.id === peer)?.location ?? "";
-      const ns = this.env.REPLICA;
-      const options =
-        location === "" ? {} : { locationHint: location as DurableObjectLocationHint };
-      stub = ns.get(ns.idFromName(peer), options) as unknown as PeerEndpoint;
+      // The stub's generated type wraps results in RPC types; `deliver` is the same method.
+      stub = replicaStub(this.env.REPLICA, peer, stubOptionsFor(location)) as PeerEndpoint;
       this.#stubs.set(peer, stub);
     }
     return stub;
@@ -297,6 +333,20 @@ export class ReplicaDO extends DurableObject<ReplicaEnv> {
       lastIndex: s.lastIndex,
       revision: m.applied.store.revision,
       quiesced: s.quiesced,
+      learners: [...s.conf.learners],
+      appliedMembers: [...m.applied.conf.voters, ...m.applied.conf.learners],
+      removed: m.removed,
+      ...(s.progress === undefined
+        ? {}
+        : {
+            matchIndex: Object.fromEntries(
+              Object.entries(s.progress).map(([id, p]) => [id, p.match]),
+            ),
+          }),
+      members: [...s.conf.voters, ...s.conf.learners].map((id) => ({
+        id,
+        location: m.group.members.find((x) => x.id === id)?.location ?? "",
+      })),
     };
   }
 
@@ -329,4 +379,27 @@ export class ReplicaDO extends DurableObject<ReplicaEnv> {
     this.#acceptedAddress = null;
     this.ctx.abort(`replica reset after an error inside a Ready: ${String(error)}`);
   }
+}
+
+/** Why a call that may not create a replica (a directory probe) found none. */
+function absentMessage(self: string): string {
+  return `replica ${self} does not exist (a probe creates none)`;
+}
+
+function decodedSelf(to: AddressOnWire): string {
+  const address = decodeAddress(to);
+  return typeof address === "string" ? "" : address.self;
+}
+
+/** The other members a removed replica knew last (a hint: the shard's own leader knows). */
+function membersHint(member: Member): NodeId[] {
+  const { voters, learners } = member.status().conf;
+  return [...voters, ...learners].filter((id) => id !== member.id);
+}
+
+function removedMessage(member: Member): string {
+  return (
+    `replica ${member.id} was removed from shard ${member.group.shard}; ` +
+    `its members are now ${membersHint(member).join(", ") || "unknown here"}`
+  );
 }

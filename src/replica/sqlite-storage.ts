@@ -5,13 +5,13 @@
 // Why chunks: one SQLite value on Durable Objects is limited to ~2 MB, and a snapshot holds a whole
 // shard (up to 64 MiB), so snapshots (and the rare oversized entry) are split into rows of
 // ≤ rowBytesMax.
-import { assert } from "../raft/assert.ts";
+import { assert } from "../base/index.ts";
 import {
   CompactedError,
-  UnavailableError,
+  BeyondLastIndexError,
   type InitialState,
   type LogStorage,
-} from "../raft/storage.ts";
+} from "../raft/index.ts";
 import {
   emptyHardState,
   type ConfState,
@@ -20,7 +20,7 @@ import {
   type HardState,
   type Snapshot,
   type SnapshotMetadata,
-} from "../raft/types.ts";
+} from "../raft/index.ts";
 
 export const sqliteStorageLimits = {
   /** Bytes of one stored value (a snapshot chunk or an entry part); the platform allows ~2 MB. */
@@ -158,7 +158,7 @@ export class SqliteLogStorage implements LogStorage {
   term(index: number): number {
     if (index === this.#snapMeta.index) return this.#snapMeta.term;
     if (index < this.#snapMeta.index) throw new CompactedError(index, this.#first);
-    if (index > this.#last) throw new UnavailableError(index, this.#last);
+    if (index > this.#last) throw new BeyondLastIndexError(index, this.#last);
     // The last run starting at or before `index`.
     const runs = this.#termStarts;
     let lo = 0;
@@ -178,7 +178,7 @@ export class SqliteLogStorage implements LogStorage {
 
   entries(lo: number, hi: number, bytesMax: number): Entry[] {
     if (lo < this.#first) throw new CompactedError(lo, this.#first);
-    if (hi > this.#last + 1) throw new UnavailableError(hi - 1, this.#last);
+    if (hi > this.#last + 1) throw new BeyondLastIndexError(hi - 1, this.#last);
     const out: Entry[] = [];
     let bytes = 0;
     const tailStart = this.#tail[0]?.index;

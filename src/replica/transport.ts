@@ -10,7 +10,7 @@
 // A response travels back as the RPC's return value (the peer's messages addressed to us), so a
 // round costs one request, not two. Failed RPCs are not retried: Raft resends what matters on the
 // next heartbeat or probe, and an overloaded peer must not be hammered.
-import type { Message, NodeId } from "../raft/types.ts";
+import type { Message, NodeId } from "../raft/index.ts";
 import type { Faults } from "./faults.ts";
 import type { ReplicaStats } from "./stats.ts";
 import type { Envelope, ReplyEnvelope } from "./wire.ts";

@@ -4,7 +4,7 @@
 // `v` is the wire format version. During a deploy old and new code run side by side, so a
 // replica accepts every version in [wireVersionMin, wireVersion] and refuses the rest with an
 // error that says which side is out of date. Bump wireVersion when Message changes shape.
-import type { Message, NodeId } from "../raft/types.ts";
+import type { Message, NodeId } from "../raft/index.ts";
 import type { GroupSpec } from "./group.ts";
 
 export const wireVersion = 1;

@@ -10,4 +10,4 @@ export {
 } from "./topology.ts";
 export type { LocationHint, ReplicaSpec, ShardSpec, Topology } from "./topology.ts";
 export { jumpConsistentHash } from "./jump.ts";
-export { fmix64, fnv1a64, fnv1a64Hex } from "./hash.ts";
+export { fmix64, fnv1a64, fnv1a64Hex } from "../base/index.ts";

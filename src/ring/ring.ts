@@ -19,7 +19,7 @@
 // When to revisit: weighted shards (different capacities) or removing a shard from the middle.
 // Rendezvous (highest random weight) handles both at O(n) per lookup; the Topology type does
 // not change, only `shardIndexFor`.
-import { fmix64, fnv1a64 } from "./hash.ts";
+import { fmix64, fnv1a64 } from "../base/index.ts";
 import { jumpConsistentHash } from "./jump.ts";
 import type { ShardSpec, Topology } from "./topology.ts";
 

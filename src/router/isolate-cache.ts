@@ -13,17 +13,11 @@
 //     namespace, and no answer older than that write is cached afterwards (the "floor"), not even
 //     one already in flight or one from a replica that has not applied the write yet;
 //   - linearizable reads, history, lists, changes, token and settings lookups: never cached.
-import {
-  parseToken,
-  type ConsistencyToken,
-  type Query,
-  type QueryResult,
-  type Read,
-  type ReadOptions,
-  type Router,
-  type Written,
-} from "./types.ts";
-import type { Command } from "../store/types.ts";
+// Those rules live in the pure StaleCache (stale-cache.ts, unit-tested); this file decides what is
+// cacheable and wraps a Router around it.
+import type { Command, Query, QueryResult } from "../store/index.ts";
+import { StaleCache } from "./stale-cache.ts";
+import type { Read, ReadOptions, Router, Written } from "./types.ts";
 
 export interface IsolateCacheOptions {
   /** How long a cached answer may be served, in ms; ≤ 0 disables the cache. */
@@ -71,7 +65,7 @@ export function staleMsMaxFrom(env: IsolateCacheEnv): number {
 
 /**
  * Options from the Worker's [vars]: STALE_CACHE_MS, and a scope naming the deployment the vars
- * describe (backend, ring, Raft generation), so Routers of different deployments sharing one
+ * describe (backend and ring vars), so Routers of different deployments sharing one
  * isolate (tests) never share answers.
  */
 export function isolateCacheOptionsFrom(
@@ -79,61 +73,28 @@ export function isolateCacheOptionsFrom(
 ): Partial<IsolateCacheOptions> {
   const vars = env as Record<string, unknown>;
   const scope = JSON.stringify(
-    ["BACKEND", "SHARD_COUNT", "SHARDS", "REPLICAS_PER_SHARD", "RAFT_GENERATION"].map(
-      (name) => vars[name] ?? null,
-    ),
+    ["BACKEND", "SHARD_COUNT", "SHARDS", "REPLICAS_PER_SHARD"].map((name) => vars[name] ?? null),
   );
   return { staleMsMax: staleMsMaxFrom(env), scope };
 }
 
 type Cacheable = Extract<Query, { type: "get" | "meta" | "bundle" }>;
 
-interface Entry {
-  namespace: string;
-  read: Read<unknown>;
-  /** Shard and revision of `read.token` (what minToken and the floor compare against). */
-  shard: number;
-  revision: number;
-  /** When the inner read was sent (so the age is never underestimated), ms. */
-  fetchedAtMs: number;
-  bytes: number;
-}
-
-interface Flight {
-  namespace: string;
-  promise: Promise<Read<unknown>>;
-}
-
-interface CacheState {
-  /** Insertion order = LRU order (a hit moves its entry to the end). */
-  entries: Map<string, Entry>;
-  bytes: number;
-  /** Misses being fetched without minToken: concurrent misses of one key share one inner read. */
-  flights: Map<string, Flight>;
-  /**
-   * namespace → revision of the last write through this isolate: answers below it are not cached.
-   * Bounded like `entries`; an evicted floor moves into `shardFloors` (coarser, still safe).
-   */
-  floors: Map<string, { shard: number; revision: number }>;
-  shardFloors: Map<number, number>;
-}
-
 /** Module-level: one cache per scope for the whole isolate, shared by every Router wrapping it. */
-const states = new Map<string, CacheState>();
+const caches = new Map<string, StaleCache>();
 
-function stateFor(scope: string): CacheState {
-  let s = states.get(scope);
-  if (s === undefined) {
-    s = {
-      entries: new Map(),
-      bytes: 0,
-      flights: new Map(),
-      floors: new Map(),
-      shardFloors: new Map(),
-    };
-    states.set(scope, s);
-  }
-  return s;
+/** The scope's cache; its limits are part of its identity, its clock is the first caller's. */
+function cacheFor(options: Partial<IsolateCacheOptions>, staleMsMax: number): StaleCache {
+  const limits = {
+    staleMsMax,
+    entriesMax: options.entriesMax ?? isolateCacheDefaults.entriesMax,
+    bytesMax: options.bytesMax ?? isolateCacheDefaults.bytesMax,
+  };
+  const id = JSON.stringify([options.scope ?? "", limits]);
+  let cache = caches.get(id);
+  if (cache === undefined)
+    caches.set(id, (cache = new StaleCache(limits, options.nowMs ?? Date.now)));
+  return cache;
 }
 
 function cacheKeyOf(namespace: string, query: Query, options: ReadOptions): string | null {
@@ -188,100 +149,28 @@ export function withIsolateCache(
 ): Router {
   const staleMsMax = options.staleMsMax ?? isolateCacheDefaults.staleMsMax;
   if (staleMsMax <= 0) return inner;
-  const entriesMax = options.entriesMax ?? isolateCacheDefaults.entriesMax;
-  const bytesMax = options.bytesMax ?? isolateCacheDefaults.bytesMax;
+  const cache = cacheFor(options, staleMsMax);
   const nowMs = options.nowMs ?? Date.now;
-  const s = stateFor(options.scope ?? "");
 
-  const remove = (key: string, e: Entry) => {
-    s.entries.delete(key);
-    s.bytes -= e.bytes;
-  };
-
-  const floorOf = (namespace: string, shard: number): number =>
-    Math.max(s.floors.get(namespace)?.revision ?? 0, s.shardFloors.get(shard) ?? 0);
-
-  const store = (
-    key: string,
-    namespace: string,
-    query: Cacheable,
-    read: Read<unknown>,
-    fetchedAtMs: number,
-  ) => {
-    if (!cacheableResult(read.result)) return;
-    const t = parseToken(read.token);
-    if (t === null || t.revision < floorOf(namespace, t.shard)) return;
-    const existing = s.entries.get(key);
-    // Never replace a live answer by an older one (a lagging replica): readers would go back in time.
-    if (
-      existing !== undefined &&
-      nowMs() - existing.fetchedAtMs < staleMsMax &&
-      existing.revision > t.revision
-    )
-      return;
-    const bytes = bytesOf(query, read.result);
-    if (existing !== undefined) remove(key, existing);
-    if (bytes > bytesMax) return;
-    s.entries.set(key, {
-      namespace,
-      read,
-      shard: t.shard,
-      revision: t.revision,
-      fetchedAtMs,
-      bytes,
-    });
-    s.bytes += bytes;
-    for (const [k, e] of s.entries) {
-      if (s.entries.size <= entriesMax && s.bytes <= bytesMax) break;
-      remove(k, e);
-    }
-  };
-
-  /** A live entry that satisfies `minToken`, moved to the LRU end; else undefined. */
-  const hit = (key: string, minToken: ConsistencyToken | undefined): Entry | undefined => {
-    const e = s.entries.get(key);
-    if (e === undefined) return undefined;
-    if (nowMs() - e.fetchedAtMs >= staleMsMax) {
-      remove(key, e);
-      return undefined;
-    }
-    if (minToken !== undefined) {
-      const t = parseToken(minToken);
-      // Malformed: let the inner Router refuse it. Another shard's token constrains nothing.
-      if (t === null || (t.shard === e.shard && t.revision > e.revision)) return undefined;
-    }
-    s.entries.delete(key);
-    s.entries.set(key, e);
-    return e;
-  };
-
-  const fetch = async (
-    key: string,
-    namespace: string,
-    query: Cacheable,
-    options: ReadOptions,
-  ): Promise<Read<unknown>> => {
+  const fetch = async (key: string, namespace: string, query: Cacheable, options: ReadOptions) => {
     const fetchedAtMs = nowMs();
     const read = (await inner.read(namespace, query, options)) as Read<unknown>;
-    store(key, namespace, query, read, fetchedAtMs);
+    if (cacheableResult(read.result))
+      cache.offer(key, namespace, read, bytesOf(query, read.result), fetchedAtMs);
     return read;
   };
 
-  const invalidate = (namespace: string, written: Written | null) => {
-    const t = written === null ? null : parseToken(written.token);
-    if (t !== null) {
-      const revision = Math.max(t.revision, s.floors.get(namespace)?.revision ?? 0);
-      s.floors.delete(namespace); // re-inserted last: floors are evicted oldest write first
-      s.floors.set(namespace, { shard: t.shard, revision });
-      for (const [ns, f] of s.floors) {
-        if (s.floors.size <= entriesMax) break;
-        s.floors.delete(ns);
-        s.shardFloors.set(f.shard, Math.max(f.revision, s.shardFloors.get(f.shard) ?? 0));
-      }
+  /** A miss without minToken: join a read of the same key in flight, or start one. */
+  const shared = async (key: string, namespace: string, query: Cacheable, options: ReadOptions) => {
+    const flight = cache.flight(key);
+    if (flight === undefined) {
+      const promise = fetch(key, namespace, query, options);
+      cache.startFlight(key, { namespace, promise });
+      return promise;
     }
-    for (const [k, e] of s.entries) if (e.namespace === namespace) remove(k, e);
-    // Readers arriving after the write must not join a read sent before it.
-    for (const [k, f] of s.flights) if (f.namespace === namespace) s.flights.delete(k);
+    // The flight belongs to another request: if that request is canceled, workerd cancels the
+    // flight's continuations and it never settles here. Wait a bounded time, then read alone.
+    return (await joinFlight(flight.promise)) ?? (await fetch(key, namespace, query, options));
   };
 
   return {
@@ -293,18 +182,13 @@ export function withIsolateCache(
         return written;
       } finally {
         // Also after a failure: the write may have applied (an unknown outcome).
-        invalidate(namespace, written);
+        cache.noteWrite(namespace, written?.token ?? null);
       }
     },
-    readNow: <Q extends Query>(
-      namespace: string,
-      query: Q,
-      options: ReadOptions,
-    ): Read<QueryResult<Q>> | undefined => {
+    readNow: <Q extends Query>(namespace: string, query: Q, options: ReadOptions) => {
       const key = cacheKeyOf(namespace, query, options);
-      return key === null
-        ? undefined
-        : (hit(key, options.minToken)?.read as Read<QueryResult<Q>> | undefined);
+      const hit = key === null ? undefined : cache.lookup(key, options.minToken);
+      return hit?.read as Read<QueryResult<Q>> | undefined;
     },
     read: async <Q extends Query>(
       namespace: string,
@@ -313,27 +197,14 @@ export function withIsolateCache(
     ): Promise<Read<QueryResult<Q>>> => {
       const key = cacheKeyOf(namespace, query, options);
       if (key === null) return inner.read(namespace, query, options);
-      const cacheable = query as Cacheable;
-      const e = hit(key, options.minToken);
-      if (e !== undefined) return e.read as Read<QueryResult<Q>>;
+      const hit = cache.lookup(key, options.minToken);
+      if (hit !== undefined) return hit.read as Read<QueryResult<Q>>;
       // With a minToken the answer must reach it: read through on its own (and cache the answer).
-      if (options.minToken !== undefined)
-        return (await fetch(key, namespace, cacheable, options)) as Read<QueryResult<Q>>;
-      const flight = s.flights.get(key);
-      if (flight === undefined) {
-        const promise = fetch(key, namespace, cacheable, options);
-        const f: Flight = { namespace, promise };
-        s.flights.set(key, f);
-        const done = () => {
-          if (s.flights.get(key) === f) s.flights.delete(key);
-        };
-        promise.then(done, done);
-        return (await promise) as Read<QueryResult<Q>>;
-      }
-      // The flight belongs to another request: if that request is canceled, workerd cancels the
-      // flight's continuations and it never settles here. Wait a bounded time, then read alone.
-      const joined = await joinFlight(flight.promise);
-      return (joined ?? (await fetch(key, namespace, cacheable, options))) as Read<QueryResult<Q>>;
+      const read =
+        options.minToken !== undefined
+          ? await fetch(key, namespace, query as Cacheable, options)
+          : await shared(key, namespace, query as Cacheable, options);
+      return read as Read<QueryResult<Q>>;
     },
     waitForChange: (namespace, request) => inner.waitForChange(namespace, request),
     cluster: () => inner.cluster(),

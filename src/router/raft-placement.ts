@@ -1,7 +1,7 @@
 // Where a shard's replicas are and which one to ask first: the topology (src/ring) turned into
 // Raft groups, leader hints remembered per isolate, and replicas ordered by nearness to the caller.
-import { replicaName, type GroupSpec } from "../replica/group.ts";
-import type { NodeId } from "../raft/types.ts";
+import { replicaName, type GroupSpec } from "../replica/index.ts";
+import type { NodeId } from "../raft/index.ts";
 import type { ShardSpec } from "../ring/index.ts";
 
 /**

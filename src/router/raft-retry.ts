@@ -2,7 +2,7 @@
 // within a total time budget; then the API answers 503 with Retry-After. Which replica each
 // attempt goes to is decided by `Targets`: a fresh leader hint first, then every other member once,
 // round after round.
-import type { NodeId } from "../raft/types.ts";
+import type { NodeId } from "../raft/index.ts";
 
 export const raftRouterLimits = {
   /** Attempts of one request across the replicas of its shard. */
@@ -105,4 +105,60 @@ export function timed<T>(promise: Promise<T>, what: string, timeoutMs: number): 
 
 export function isOverloaded(error: unknown): boolean {
   return (error as { overloaded?: unknown } | null)?.overloaded === true;
+}
+
+/** What one attempt's answer means to the retry loop: done, or why and how to try again. */
+export type Verdict<T> =
+  | { type: "done"; value: T }
+  | {
+      type: "retry";
+      problem: string;
+      /** A member named the leader (null: it knows none): go there next, without a backoff. */
+      leaderHint?: NodeId | null;
+      /** The target cannot be the leader: forget the isolate's hint when it named it. */
+      forgetLeader?: boolean;
+    };
+
+export interface RetryScope {
+  targets: Targets;
+  /** Forgets the isolate's leader hint when it names `target`. */
+  forgetLeader(target: NodeId): void;
+  /** The error for a replica that said it is overloaded: never retried (it would make it worse). */
+  overloaded(target: NodeId): Error;
+  /** The error once attempts or the time budget are used up, given the last problem. */
+  unavailable(problem: string): Error;
+}
+
+/**
+ * The retry loop of every router call: the next target, the call, and the caller's classifier of
+ * the answer. A call that fails (throws) makes the loop forget that leader and back off; an
+ * overloaded replica ends it at once. `classify` may throw to end the loop with a final error.
+ */
+export async function retryAcross<A, T>(
+  scope: RetryScope,
+  call: (target: NodeId) => Promise<A>,
+  classify: (answer: A, target: NodeId) => Verdict<T>,
+): Promise<T> {
+  const attempts = new Attempts();
+  let backoff = false;
+  let problem = "no replica answered";
+  while (await attempts.next(backoff)) {
+    const target = scope.targets.next();
+    let answer: A;
+    try {
+      answer = await call(target);
+    } catch (error) {
+      if (isOverloaded(error)) throw scope.overloaded(target);
+      scope.forgetLeader(target);
+      problem = `${target} failed: ${String(error)}`;
+      backoff = true;
+      continue;
+    }
+    const verdict = classify(answer, target);
+    if (verdict.type === "done") return verdict.value;
+    if (verdict.forgetLeader === true) scope.forgetLeader(target);
+    problem = verdict.problem;
+    backoff = verdict.leaderHint === undefined || !scope.targets.redirect(verdict.leaderHint);
+  }
+  throw scope.unavailable(problem);
 }

@@ -1,43 +1,65 @@
 // The Router over Raft groups of ReplicaDOs: namespace → shard (src/ring) → replica. Writes go to
 // the leader (hinted per isolate, redirected on `notLeader`); linearizable reads to the leader
 // first (ReadIndex works on any member, the leader saves a hop); stale reads and long polls to the
-// nearest replica. While a shard elects a leader, requests retry briefly, then fail with
-// UnavailableError (503 + Retry-After).
-import type { NodeId } from "../raft/types.ts";
-import { encodeAddress, type GroupSpec } from "../replica/group.ts";
-import type { ProposeAnswer } from "../replica/member.ts";
-import type {
-  ReadAnswer,
-  ReadRequest,
-  WaitAnswer,
-  WaitRequestOnReplica,
-} from "../replica/reads.ts";
-import type {
-  AddressOnWire,
-  ReplicaEnv,
-  ReplicaStatusReport,
-  Unserved,
-} from "../replica/replica-do.ts";
-import { parseTopology, shardFor, shardIndexFor, type Topology } from "../ring/index.ts";
-import { encodeCommand } from "../store/index.ts";
-import type { Command, Revision, WriteOutcome } from "../store/types.ts";
+// nearest replica. While a shard elects a leader, requests retry briefly (one loop for every call:
+// raft-retry.ts; what each answer means: raft-answers.ts), then fail with ShardUnavailableError
+// (503 + Retry-After).
+import type { NodeId } from "../raft/index.ts";
 import {
-  groupOf,
+  encodeAddress,
+  replicaStub,
+  rpcStubOf,
+  stubOptionsFor,
+  type GroupSpec,
+  type ReadRequest,
+  type ReplicaEnv,
+  type ReplicaRpc,
+  type Remote,
+} from "../replica/index.ts";
+import { parseTopology, shardIndexFor, type Topology } from "../ring/index.ts";
+import {
+  encodeCommand,
+  type ClusterTopology,
+  type Command,
+  type Query,
+  type QueryResult,
+  type Revision,
+} from "../store/index.ts";
+import {
+  clusterNamespace,
+  directoryLimits,
+  groupFromDirectory,
+  pendingConfigOf,
+} from "./directory.ts";
+import { loadDirectory, type DirectoryIo } from "./directory-load.ts";
+import {
+  linearizableReadVerdict,
+  overloaded,
+  proposeVerdict,
+  unavailable,
+  waitVerdict,
+  type ReadOk,
+} from "./raft-answers.ts";
+import {
   leaderFirst,
   leaderHintOf,
   nearestFirst,
   placementCache,
   type CallerLocation,
 } from "./raft-placement.ts";
-import { Attempts, isOverloaded, raftRouterLimits, Targets, timed } from "./raft-retry.ts";
+import {
+  isOverloaded,
+  raftRouterLimits,
+  retryAcross,
+  Targets,
+  timed,
+  type RetryScope,
+} from "./raft-retry.ts";
 import {
   BadTokenError,
   formatToken,
   parseToken,
-  UnavailableError,
   type ClusterStatus,
-  type Query,
-  type QueryResult,
   type Read,
   type ReadOptions,
   type ReplicaStatus,
@@ -48,54 +70,77 @@ import {
   type Written,
 } from "./types.ts";
 
+/** The [vars] that seed the directory of a fresh store (src/ring/topology.ts reads them). */
 export interface RaftRouterEnv extends ReplicaEnv {
   SHARD_COUNT?: string;
   SHARDS?: string;
   REPLICAS_PER_SHARD?: string;
   REPLICA_LOCATIONS?: string;
-  /** Incarnation of every replica (default 1). Bump it to start fresh groups under new ids. */
+  /** No longer read (replica ids come from the directory); reported in pendingConfig if set. */
   RAFT_GENERATION?: string;
 }
 
-/**
- * The replica's RPC methods as the router calls them. (The generated stub type wraps every result
- * in RPC-specific promise types that TypeScript cannot narrow; the shapes are the same.)
- */
-interface ReplicaRpc {
-  propose(to: AddressOnWire, command: Uint8Array): Promise<ProposeAnswer | Unserved>;
-  read(to: AddressOnWire, query: Query, request: ReadRequest): Promise<ReadAnswer | Unserved>;
-  waitForChange(to: AddressOnWire, request: WaitRequestOnReplica): Promise<WaitAnswer | Unserved>;
-  status(): Promise<ReplicaStatusReport | null>;
+export interface RaftRouterOptions {
+  /** Where the caller is (request.cf), to prefer replicas near it. */
+  caller?: CallerLocation | null;
+  /**
+   * Tests only: a separate cluster under replica names starting with this text, with its own
+   * directory. Not a [vars] entry on purpose: no setting may start empty groups beside the stored
+   * ones.
+   */
+  clusterPrefix?: string;
 }
 
-type Stub = ReplicaRpc;
+/** The directory an isolate uses, and what it derived from it (rebuilt when the epoch moves). */
+interface DirectoryView {
+  topology: ClusterTopology;
+  fetchedAtMs: number;
+  groups: Map<number, GroupSpec>;
+}
+
+interface ReplicaCall {
+  address: string;
+  stubOptions: DurableObjectNamespaceGetDurableObjectOptions;
+}
+
+/** Per isolate, by cluster prefix: every request of a deployment shares its directory. */
+const directories = new Map<string, DirectoryView>();
 
 export class RaftRouter implements Router {
   readonly #env: RaftRouterEnv;
-  readonly #topology: Topology;
-  readonly #generation: number;
+  /** What [vars] say: the seed of a fresh store, and what pendingConfig compares with. */
+  readonly #vars: Topology;
   readonly #caller: CallerLocation | null;
+  readonly #prefix: string;
 
-  constructor(env: RaftRouterEnv, caller: CallerLocation | null = null) {
+  /** Throws TopologyError (naming the [vars] entry to fix) when [vars] are invalid. */
+  constructor(env: RaftRouterEnv, options: RaftRouterOptions = {}) {
     this.#env = env;
-    this.#topology = parseTopology(env as unknown as Record<string, unknown>);
-    this.#generation = parseGeneration(env.RAFT_GENERATION);
-    this.#caller = caller;
+    this.#vars = parseTopology(env as unknown as Record<string, unknown>);
+    this.#caller = options.caller ?? null;
+    this.#prefix = options.clusterPrefix ?? "";
   }
 
-  shardOf(namespace: string): number {
-    return shardIndexFor(namespace, this.#topology.shardCount);
+  async shardOf(namespace: string): Promise<number> {
+    return (await this.#group(namespace)).shard;
   }
 
   async write(namespace: string, command: Command): Promise<Written> {
-    const group = this.#group(namespace);
+    const group = await this.#group(namespace);
     // A retry after an unknown outcome must not apply twice: give every write an idempotency key.
     const keyed =
       command.idempotencyKey === undefined
         ? { ...command, idempotencyKey: `router:${crypto.randomUUID()}` }
         : command;
     const bytes = encodeCommand(keyed);
-    const outcome = await this.#propose(group, bytes);
+    const outcome = await retryAcross(
+      this.#scope(group, new Targets(() => leaderFirst(group, this.#caller), leaderHintOf(group))),
+      (target) => this.#stub(group, target).propose(this.#addr(group, target), bytes),
+      (answer, target) => {
+        if (answer.type === "applied") placementCache.setLeader(group.shard, target);
+        return proposeVerdict(answer, target, group.shard);
+      },
+    );
     return { outcome, token: formatToken(group.shard, outcome.revision) } as Written;
   }
 
@@ -104,7 +149,7 @@ export class RaftRouter implements Router {
     query: Q,
     options: ReadOptions,
   ): Promise<Read<QueryResult<Q>>> {
-    const group = this.#group(namespace);
+    const group = await this.#group(namespace);
     const minRevision = minRevisionOf(options.minToken, group.shard);
     const answer =
       (options.consistency === "stale" ? await this.#staleRead(group, query, minRevision) : null) ??
@@ -119,100 +164,46 @@ export class RaftRouter implements Router {
   }
 
   async waitForChange(namespace: string, request: WaitRequest): Promise<Waited> {
-    const group = this.#group(namespace);
+    const group = await this.#group(namespace);
     const deadlineMs = Date.now() + request.timeoutMs;
-    const targets = new Targets(() => nearestFirst(group, this.#caller));
-    const attempts = new Attempts();
-    let problem = "no replica answered";
-    while (await attempts.next(attempts.made > 0)) {
-      const target = targets.next();
-      const timeoutMs = Math.max(0, deadlineMs - Date.now());
-      const wait = {
-        namespace,
-        afterRevision: request.afterRevision,
-        timeoutMs,
-        ...(request.key === undefined ? {} : { key: request.key }),
-      };
-      try {
-        const w = await timed(
-          this.#stub(group, target).waitForChange(this.#addr(group, target), wait),
-          target,
-          timeoutMs + raftRouterLimits.rpcTimeoutMs,
-        );
-        if (w.type === "waited")
-          return { changed: w.changed, token: formatToken(group.shard, w.revision) };
-        problem = w.reason;
-      } catch (error) {
-        if (isOverloaded(error)) throw overloaded(group, target);
-        problem = `${target}: ${String(error)}`;
-      }
-    }
-    throw unavailable(group, problem);
+    const { afterRevision, key } = request;
+    const waited = await retryAcross(
+      this.#scope(group, new Targets(() => nearestFirst(group, this.#caller))),
+      (target) => {
+        const timeoutMs = Math.max(0, deadlineMs - Date.now());
+        const wait = { namespace, afterRevision, timeoutMs, ...(key === undefined ? {} : { key }) };
+        const call = this.#stub(group, target).waitForChange(this.#addr(group, target), wait);
+        return timed(call, target, timeoutMs + raftRouterLimits.rpcTimeoutMs);
+      },
+      waitVerdict,
+    );
+    return { changed: waited.changed, token: formatToken(group.shard, waited.revision) };
   }
 
   async cluster(): Promise<ClusterStatus> {
+    const view = await this.#directory();
+    const { topology } = view;
     const shards = await Promise.all(
-      this.#topology.shards.map((s) => this.#shardStatus(groupOf(s, this.#generation))),
+      topology.shards.map((s) => this.#shardStatus(this.#groupAt(view, s.index))),
     );
-    const { shardCount, replicasPerShard, locations } = this.#topology;
+    const pending = pendingConfigOf(this.#vars, topology, this.#env.RAFT_GENERATION);
     return {
       backend: "raft",
-      ring: { shards: shardCount, replicasPerShard, locations, generation: this.#generation },
+      ring: { shards: topology.shardCount, epoch: topology.epoch },
       shards,
+      pendingConfig: pending.length === 0 ? null : pending,
     };
   }
 
   // ---------------------------------------------------------------------------------------------
 
-  async #propose(group: GroupSpec, bytes: Uint8Array): Promise<WriteOutcome> {
-    const targets = new Targets(() => leaderFirst(group, this.#caller), leaderHintOf(group));
-    const attempts = new Attempts();
-    let backoff = false;
-    let problem = "no replica answered";
-    while (await attempts.next(backoff)) {
-      const target = targets.next();
-      let answer: ProposeAnswer | Unserved;
-      try {
-        answer = await this.#stub(group, target).propose(this.#addr(group, target), bytes);
-      } catch (error) {
-        if (isOverloaded(error)) throw overloaded(group, target);
-        this.#forgetLeader(group, target);
-        problem = `${target} failed: ${String(error)}`;
-        backoff = true;
-        continue;
-      }
-      switch (answer.type) {
-        case "applied":
-          placementCache.setLeader(group.shard, target);
-          return answer.outcome;
-        case "notLeader":
-          this.#forgetLeader(group, target);
-          backoff = !targets.redirect(answer.leaderHint);
-          problem = `${target} is not the leader`;
-          break;
-        case "refused":
-          if (answer.reason === "backpressure")
-            throw new UnavailableError(
-              `shard ${group.shard} is overloaded: ${answer.message}`,
-              raftRouterLimits.retryAfterMs,
-            );
-          if (answer.reason === "tooLarge") return tooLarge(answer.message);
-          problem = `${target} refused (${answer.reason}): ${answer.message}`;
-          backoff = true;
-          break;
-        case "unknown":
-          // Leadership moved while the entry was in flight: retry; the idempotency key dedupes.
-          problem = `${target}: ${answer.reason}`;
-          backoff = true;
-          break;
-        case "unserved":
-          this.#forgetLeader(group, target);
-          problem = answer.reason;
-          backoff = true;
-          break;
-      }
-    }
-    throw unavailable(group, problem);
+  #scope(group: GroupSpec, targets: Targets): RetryScope {
+    return {
+      targets,
+      forgetLeader: (target) => this.#forgetLeader(group, target),
+      overloaded: (target) => overloaded(group, target),
+      unavailable: (problem) => unavailable(group, problem),
+    };
   }
 
   /** Null when no replica could serve it stale (the caller then asks linearizably). */
@@ -220,14 +211,14 @@ export class RaftRouter implements Router {
     group: GroupSpec,
     query: Query,
     minRevision: Revision | undefined,
-  ): Promise<Extract<ReadAnswer, { type: "ok" }> | null> {
+  ): Promise<ReadOk | null> {
+    const request: ReadRequest = {
+      consistency: "stale",
+      ...(minRevision === undefined
+        ? {}
+        : { minRevision, minRevisionWaitMs: raftRouterLimits.staleMinRevisionWaitMs }),
+    };
     for (const target of nearestFirst(group, this.#caller)) {
-      const request = {
-        consistency: "stale" as const,
-        ...(minRevision === undefined
-          ? {}
-          : { minRevision, minRevisionWaitMs: raftRouterLimits.staleMinRevisionWaitMs }),
-      };
       try {
         const answer = await this.#stub(group, target).read(
           this.#addr(group, target),
@@ -245,46 +236,21 @@ export class RaftRouter implements Router {
     return null;
   }
 
-  async #linearizableRead(
+  #linearizableRead(
     group: GroupSpec,
     query: Query,
     minRevision: Revision | undefined,
-  ): Promise<Extract<ReadAnswer, { type: "ok" }>> {
-    const targets = new Targets(() => leaderFirst(group, this.#caller), leaderHintOf(group));
-    const attempts = new Attempts();
-    let backoff = false;
-    let problem = "no replica answered";
-    while (await attempts.next(backoff)) {
-      const target = targets.next();
-      const request: ReadRequest =
-        minRevision === undefined ? linearizable : { consistency: "linearizable", minRevision };
-      try {
-        const answer = await this.#stub(group, target).read(
-          this.#addr(group, target),
-          query,
-          request,
-        );
-        if (answer.type === "ok") {
-          placementCache.noteApplied(target, answer.appliedRevision);
-          return answer;
-        }
-        if (answer.type === "futureRevision")
-          throw futureToken(group, minRevision, answer.revision);
-        if (answer.type === "unserved") this.#forgetLeader(group, target);
-        problem =
-          answer.type === "unavailable" || answer.type === "unserved"
-            ? answer.reason
-            : `${target} is behind`;
-        backoff = answer.type !== "unavailable" || !targets.redirect(answer.leaderHint);
-      } catch (error) {
-        if (error instanceof BadTokenError) throw error;
-        if (isOverloaded(error)) throw overloaded(group, target);
-        this.#forgetLeader(group, target);
-        problem = `${target} failed: ${String(error)}`;
-        backoff = true;
-      }
-    }
-    throw unavailable(group, problem);
+  ): Promise<ReadOk> {
+    const request: ReadRequest =
+      minRevision === undefined ? linearizable : { consistency: "linearizable", minRevision };
+    return retryAcross(
+      this.#scope(group, new Targets(() => leaderFirst(group, this.#caller), leaderHintOf(group))),
+      (target) => this.#stub(group, target).read(this.#addr(group, target), query, request),
+      (answer, target) => {
+        if (answer.type === "ok") placementCache.noteApplied(target, answer.appliedRevision);
+        return linearizableReadVerdict(answer, target, group.shard, minRevision);
+      },
+    );
   }
 
   async #shardStatus(group: GroupSpec): Promise<ShardStatus> {
@@ -330,38 +296,90 @@ export class RaftRouter implements Router {
     };
   }
 
-  /** Groups by shard index, built once per router (per isolate): every request needs one. */
-  readonly #groups = new Map<number, GroupSpec>();
+  /** The group of the shard that holds `namespace`, by the stored directory. */
+  async #group(namespace: string): Promise<GroupSpec> {
+    const view = await this.#directory();
+    const shard =
+      namespace === clusterNamespace ? 0 : shardIndexFor(namespace, view.topology.shardCount);
+    return this.#groupAt(view, shard);
+  }
 
-  #group(namespace: string): GroupSpec {
-    const shard = shardFor(namespace, this.#topology);
-    let group = this.#groups.get(shard.index);
+  #groupAt(view: DirectoryView, shard: number): GroupSpec {
+    let group = view.groups.get(shard);
     if (group === undefined)
-      this.#groups.set(shard.index, (group = groupOf(shard, this.#generation)));
+      view.groups.set(shard, (group = groupFromDirectory(view.topology, shard)));
     return group;
   }
 
-  /**
-   * What a call to a replica needs besides its object id, by replica id (ids are unique across
-   * shards), built once per router: the address text it expects and the stub's location hint.
-   */
-  readonly #replicas = new Map<
-    NodeId,
-    { address: string; stubOptions: DurableObjectNamespaceGetDurableObjectOptions }
-  >();
+  /** The isolate's directory, read again once it is older than directoryLimits.freshMsMax. */
+  #directory(): DirectoryView | Promise<DirectoryView> {
+    const view = directories.get(this.#prefix);
+    if (view !== undefined && Date.now() - view.fetchedAtMs < directoryLimits.freshMsMax)
+      return view;
+    return this.#loadDirectory(view);
+  }
 
-  #replica(
-    group: GroupSpec,
-    id: NodeId,
-  ): { address: string; stubOptions: DurableObjectNamespaceGetDurableObjectOptions } {
-    let r = this.#replicas.get(id);
+  #directoryIo(): DirectoryIo {
+    const addressed = (id: NodeId, group: GroupSpec, create?: false) =>
+      encodeAddress({ self: id, group, ...(create === false ? { create } : {}) });
+    const stubOf = (id: NodeId, group: GroupSpec) => {
+      const location = group.members.find((m) => m.id === id)?.location ?? "";
+      return rpcStubOf(replicaStub(this.#env.REPLICA, id, stubOptionsFor(location)));
+    };
+    return {
+      vars: this.#vars,
+      prefix: this.#prefix,
+      probe: (id, guess) =>
+        stubOf(id, guess).read(addressed(id, guess, false), { type: "cluster" }, linearizable),
+      status: (id, guess) => timed(stubOf(id, guess).status(), id, raftRouterLimits.rpcTimeoutMs),
+      seed: async (group, topology) => {
+        const bytes = encodeCommand({
+          type: "clusterSet",
+          atMs: Date.now(),
+          idempotencyKey: `router:${crypto.randomUUID()}`,
+          ifEpoch: 0,
+          topology,
+        });
+        const outcome = await retryAcross(
+          this.#scope(group, new Targets(() => group.members.map((m) => m.id))),
+          (target) => stubOf(target, group).propose(addressed(target, group), bytes),
+          (answer, target) => proposeVerdict(answer, target, 0),
+        );
+        if (outcome.type !== "clusterSet" || outcome.topology === null)
+          throw new Error(`seeding the cluster directory answered ${outcome.type}`);
+        return outcome.topology;
+      },
+      forgetLeader: (id) => {
+        if (placementCache.leader(0) === id) placementCache.setLeader(0, null);
+      },
+    };
+  }
+
+  async #loadDirectory(previous: DirectoryView | undefined): Promise<DirectoryView> {
+    const fetchedAtMs = Date.now();
+    const topology = await loadDirectory(this.#directoryIo());
+    const view: DirectoryView =
+      previous !== undefined && previous.topology.epoch === topology.epoch
+        ? { ...previous, fetchedAtMs }
+        : { topology, fetchedAtMs, groups: new Map() };
+    directories.set(this.#prefix, view);
+    return view;
+  }
+
+  /**
+   * What a call to a replica needs besides its object id, per group (a new directory epoch makes
+   * new groups) and replica id: the address text it expects and the stub's location hint.
+   */
+  readonly #replicasByGroup = new WeakMap<GroupSpec, Map<NodeId, ReplicaCall>>();
+
+  #replica(group: GroupSpec, id: NodeId): ReplicaCall {
+    let byId = this.#replicasByGroup.get(group);
+    if (byId === undefined) this.#replicasByGroup.set(group, (byId = new Map()));
+    let r = byId.get(id);
     if (r === undefined) {
       const location = group.members.find((m) => m.id === id)?.location ?? "";
-      r = {
-        address: encodeAddress({ self: id, group }),
-        stubOptions: location === "" ? {} : { locationHint: location as DurableObjectLocationHint },
-      };
-      this.#replicas.set(id, r);
+      r = { address: encodeAddress({ self: id, group }), stubOptions: stubOptionsFor(location) };
+      byId.set(id, r);
     }
     return r;
   }
@@ -372,12 +390,10 @@ export class RaftRouter implements Router {
 
   /**
    * A fresh stub per call: stubs are bound to the request that made them, and a router may be
-   * reused across requests. Making one is cheap (no I/O until it is called); the id (a hash of
-   * the name) is kept per isolate.
+   * reused across requests. Making one is cheap (no I/O until it is called).
    */
-  #stub(group: GroupSpec, id: NodeId): Stub {
-    const ns = this.#env.REPLICA;
-    return ns.get(objectId(ns, id), this.#replica(group, id).stubOptions) as unknown as ReplicaRpc;
+  #stub(group: GroupSpec, id: NodeId): Remote<ReplicaRpc> {
+    return rpcStubOf(replicaStub(this.#env.REPLICA, id, this.#replica(group, id).stubOptions));
   }
 
   #forgetLeader(group: GroupSpec, id: NodeId): void {
@@ -388,26 +404,6 @@ export class RaftRouter implements Router {
 /** The request of nearly every linearizable read (no minimum revision), made once. */
 const linearizable: ReadRequest = Object.freeze({ consistency: "linearizable" });
 
-const objectIds = new WeakMap<DurableObjectNamespace, Map<string, DurableObjectId>>();
-
-function objectId(ns: DurableObjectNamespace, name: string): DurableObjectId {
-  let ids = objectIds.get(ns);
-  if (ids === undefined) objectIds.set(ns, (ids = new Map()));
-  let id = ids.get(name);
-  if (id === undefined) ids.set(name, (id = ns.idFromName(name)));
-  return id;
-}
-
-function parseGeneration(raw: string | undefined): number {
-  if (raw === undefined || raw === "") return 1;
-  const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < 1)
-    throw new Error(
-      `RAFT_GENERATION=${JSON.stringify(raw)} must be a positive integer; fix it in wrangler.toml [vars]`,
-    );
-  return n;
-}
-
 /** The revision a read must reach; undefined when there is no token or it names another shard. */
 function minRevisionOf(token: string | undefined, shard: number): Revision | undefined {
   if (token === undefined) return undefined;
@@ -415,39 +411,4 @@ function minRevisionOf(token: string | undefined, shard: number): Revision | und
   if (t === null)
     throw new BadTokenError(`consistency token ${JSON.stringify(token)} is malformed`);
   return t.shard === shard ? t.revision : undefined;
-}
-
-function futureToken(
-  group: GroupSpec,
-  minRevision: Revision | undefined,
-  revision: Revision,
-): BadTokenError {
-  return new BadTokenError(
-    `consistency token s${group.shard}.${minRevision} is ahead of shard ${group.shard} (at revision ${revision}): it was not ` +
-      "issued by this deployment; drop X-Edgecfg-Min-Revision or send a token this deployment returned",
-  );
-}
-
-function unavailable(group: GroupSpec, problem: string): UnavailableError {
-  return new UnavailableError(
-    `shard ${group.shard} has no reachable leader right now (an election may be running; last: ${problem})`,
-    raftRouterLimits.retryAfterMs,
-  );
-}
-
-function overloaded(group: GroupSpec, target: NodeId): UnavailableError {
-  return new UnavailableError(
-    `replica ${target} of shard ${group.shard} is overloaded`,
-    raftRouterLimits.retryAfterMs * 2,
-  );
-}
-
-/** The core refuses entries larger than one message: the API should have refused the body already. */
-function tooLarge(message: string): WriteOutcome {
-  return {
-    type: "invalid",
-    reason: "valueTooLarge",
-    detail: `the write is too large to replicate: ${message}`,
-    revision: 0,
-  };
 }

@@ -2,16 +2,13 @@
 // Namespaces map to shards by src/ring (SHARD_COUNT / SHARDS in [vars]); replicas are ignored.
 // Every read is linearizable (one object serves every read and write of its shard); "stale"
 // reads are served the same way and report the applied revision.
-import type { Env } from "../env.ts";
-import type { SoloShardDO, SoloWait } from "../solo/shard-do.ts";
+import type { SoloShardDO, SoloWait } from "../solo/index.ts";
 import {
   BadTokenError,
   formatToken,
   parseToken,
-  UnavailableError,
+  ShardUnavailableError,
   type ClusterStatus,
-  type Query,
-  type QueryResult,
   type Read,
   type ReadOptions,
   type Router,
@@ -20,19 +17,30 @@ import {
   type Written,
 } from "./types.ts";
 import { parseTopology, shardFor, type Topology } from "../ring/index.ts";
-import type { Command, WriteOutcome } from "../store/types.ts";
+import type { Command, Query, QueryResult, WriteOutcome } from "../store/index.ts";
+
+/** The bindings and [vars] the solo backend reads (src/env.ts's Env has them all). */
+export interface SoloRouterEnv {
+  SOLO_SHARD: DurableObjectNamespace<SoloShardDO>;
+  SHARD_COUNT?: string;
+  SHARDS?: string;
+}
 
 export class SoloRouter implements Router {
-  private readonly env: Env;
+  private readonly env: SoloRouterEnv;
   private readonly topology: Topology;
 
   /** Throws TopologyError (naming the [vars] entry to fix) when the topology is invalid. */
-  constructor(env: Env) {
+  constructor(env: SoloRouterEnv) {
     this.env = env;
     this.topology = parseTopology(env as unknown as Record<string, unknown>);
   }
 
-  shardOf(namespace: string): number {
+  async shardOf(namespace: string): Promise<number> {
+    return this.shardIndex(namespace);
+  }
+
+  private shardIndex(namespace: string): number {
     return shardFor(namespace, this.topology).index;
   }
 
@@ -41,7 +49,7 @@ export class SoloRouter implements Router {
   }
 
   async write(namespace: string, command: Command): Promise<Written> {
-    const shard = this.shardOf(namespace);
+    const shard = this.shardIndex(namespace);
     const outcome = (await unavailableIfOverloaded(shard, () =>
       this.stub(shard).write(command),
     )) as WriteOutcome;
@@ -53,7 +61,7 @@ export class SoloRouter implements Router {
     query: Q,
     options: ReadOptions,
   ): Promise<Read<QueryResult<Q>>> {
-    const shard = this.shardOf(namespace);
+    const shard = this.shardIndex(namespace);
     const result = (await unavailableIfOverloaded(shard, () =>
       this.stub(shard).read(query),
     )) as QueryResult<Q>;
@@ -63,13 +71,13 @@ export class SoloRouter implements Router {
   }
 
   async waitForChange(namespace: string, request: WaitRequest): Promise<Waited> {
-    const shard = this.shardOf(namespace);
+    const shard = this.shardIndex(namespace);
     const { key, afterRevision, timeoutMs } = request;
     const w = (await unavailableIfOverloaded(shard, () =>
       this.stub(shard).waitForChange(namespace, key, afterRevision, timeoutMs),
     )) as SoloWait;
     if (w.type === "busy")
-      throw new UnavailableError(`shard ${shard} has too many long polls waiting`, 5_000);
+      throw new ShardUnavailableError(`shard ${shard} has too many long polls waiting`, 5_000);
     return { changed: w.type === "changed", token: formatToken(shard, w.revision) };
   }
 
@@ -107,6 +115,8 @@ export class SoloRouter implements Router {
       backend: "solo",
       ring: { shards: this.topology.shardCount, replicasPerShard: 1 },
       shards,
+      // The benchmark's single-object floor reads its ring from [vars] (no directory).
+      pendingConfig: null,
     };
   }
 }
@@ -123,7 +133,7 @@ async function unavailableIfOverloaded(
     return await call();
   } catch (error) {
     if ((error as { overloaded?: boolean } | null)?.overloaded === true) {
-      throw new UnavailableError(`shard ${shard} is overloaded`, 1_000);
+      throw new ShardUnavailableError(`shard ${shard} is overloaded`, 1_000);
     }
     throw error;
   }

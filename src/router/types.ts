@@ -1,6 +1,7 @@
 // The Router: the only door from the HTTP API (src/api) to the replicated state. The API speaks in
-// store commands and queries (src/store/types.ts) and consistency tokens; how a namespace finds its
-// shard and which replica answers is the backend's business. Two backends implement it:
+// store commands and queries (src/store: types.ts, query.ts) and consistency tokens; how a
+// namespace finds its shard and which replica answers is the backend's business. Two backends
+// implement it:
 //   - SoloRouter (solo-router.ts): one Durable Object per shard, no replication (the benchmark's
 //     "single Durable Object floor" and the first end-to-end backend);
 //   - RaftRouter (raft-router.ts): a Raft group of ReplicaDOs per shard.
@@ -11,23 +12,7 @@
 // nothing is new, waitForChange on the namespace (src/api/routes/watch.ts). A backend may answer
 // waitForChange by waiters resolved on apply (solo) or by polling, as long as it resolves promptly
 // after the first matching write and never later than the timeout.
-import type {
-  BundleResult,
-  ChangesQuery,
-  ChangesResult,
-  Command,
-  GetQuery,
-  GetResult,
-  HistoryResult,
-  Key,
-  ListQuery,
-  ListResult,
-  MetaResult,
-  NamespaceSettings,
-  Revision,
-  TokenRecord,
-  WriteOutcome,
-} from "../store/types.ts";
+import type { Command, Key, Query, QueryResult, Revision, WriteOutcome } from "../store/index.ts";
 
 /**
  * A consistency token: `s<shard>.<revision>`, e.g. `s3.1042` = "shard 3 at revision 1042".
@@ -35,37 +20,6 @@ import type {
  * A token names one shard: it constrains reads of that shard and says nothing about others.
  */
 export type ConsistencyToken = string;
-
-/** Every query a read may carry; the result type follows from `type` (see `QueryResult`). */
-export type Query =
-  | ({ type: "get" } & GetQuery)
-  | { type: "meta"; key: Key }
-  | ({ type: "list" } & ListQuery)
-  | { type: "bundle"; namespace: string }
-  | { type: "history"; key: Key }
-  | ({ type: "changes" } & ChangesQuery)
-  /** Token lookup by sha-256 (lowercase hex); `_sys` namespace only. */
-  | { type: "token"; hashHex: string }
-  /** All token records (no secrets are ever stored); `_sys` namespace only. */
-  | { type: "tokens" }
-  /** Settings of one namespace (publicRead); `_sys` namespace only. */
-  | { type: "namespaceSettings"; namespace: string };
-
-export type TokenResult = { revision: Revision; token: TokenRecord | null };
-export type TokensResult = { revision: Revision; tokens: TokenRecord[] };
-export type NamespaceSettingsResult = { revision: Revision; settings: NamespaceSettings };
-
-export type QueryResult<Q extends Query> = {
-  get: GetResult;
-  meta: MetaResult;
-  list: ListResult;
-  bundle: BundleResult;
-  history: HistoryResult;
-  changes: ChangesResult;
-  token: TokenResult;
-  tokens: TokensResult;
-  namespaceSettings: NamespaceSettingsResult;
-}[Q["type"]];
 
 export interface ReadOptions {
   /**
@@ -130,11 +84,22 @@ export interface ClusterStatus {
   /** The ring: how namespaces map to shards. */
   ring: { shards: number; [detail: string]: unknown };
   shards: ShardStatus[];
+  /** [vars] entries changed since the store was seeded (never acted on); null when none. */
+  pendingConfig: PendingChange[] | null;
+}
+
+/** One [vars] entry changed since the directory was seeded, and what would apply it. */
+export interface PendingChange {
+  variable: "SHARDS" | "REPLICAS_PER_SHARD" | "REPLICA_LOCATIONS" | "RAFT_GENERATION";
+  stored: unknown;
+  configured: unknown;
+  /** What applying it takes, or why it is not read. */
+  apply: string;
 }
 
 export interface Router {
-  /** The shard that owns `namespace` (consistency tokens name it). */
-  shardOf(namespace: string): number;
+  /** The shard that owns `namespace` (consistency tokens name it), by the stored topology. */
+  shardOf(namespace: string): Promise<number>;
   /**
    * Proposes one command to the namespace's shard; resolves once it is applied, with its outcome.
    * System commands (tokens, namespace settings) go to the namespace `_sys` (store/keys.ts).
@@ -142,7 +107,7 @@ export interface Router {
   write(namespace: string, command: Command): Promise<Written>;
   /**
    * Answers a query from the namespace's shard. With `minToken` of the same shard, only from a
-   * state at or past it (wait briefly, or throw UnavailableError / BadTokenError).
+   * state at or past it (wait briefly, or throw ShardUnavailableError / BadTokenError).
    */
   read<Q extends Query>(
     namespace: string,
@@ -168,8 +133,8 @@ export interface Router {
  * The backend cannot answer now (an election, an overloaded replica, too many waiters); the API
  * answers 503 with `Retry-After`. Anything else a router throws is a bug (500, logged).
  */
-export class UnavailableError extends Error {
-  override name = "UnavailableError";
+export class ShardUnavailableError extends Error {
+  override name = "ShardUnavailableError";
   readonly retryAfterMs: number;
   constructor(message: string, retryAfterMs: number) {
     super(message);

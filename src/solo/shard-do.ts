@@ -3,12 +3,16 @@
 // SQLite log and snapshots (durable-log.ts). It is the first end-to-end backend and the
 // benchmark's "single Durable Object floor"; the Raft replicas keep the same Router contract.
 import { DurableObject } from "cloudflare:workers";
-import type { Env } from "../env.ts";
-import type { Query, QueryResult } from "../router/types.ts";
-import { encodeCommand, type Store } from "../store/index.ts";
-import type { Command, Revision, WriteOutcome } from "../store/types.ts";
+import {
+  encodeCommand,
+  type Command,
+  type Query,
+  type QueryResult,
+  type Revision,
+  type Store,
+  type WriteOutcome,
+} from "../store/index.ts";
 import { DurableLog } from "./durable-log.ts";
-import { answer, changedSince } from "../router/answer.ts";
 import { Waiters } from "./waiters.ts";
 
 export interface SoloStatus {
@@ -22,13 +26,14 @@ export type SoloWait =
   | { type: "changed" | "timeout"; revision: Revision }
   | { type: "busy"; revision: Revision };
 
-export class SoloShardDO extends DurableObject<Env> {
+/** It reads no bindings: everything it needs arrives with each call. */
+export class SoloShardDO extends DurableObject {
   private readonly log: DurableLog;
   private store!: Store;
   private readonly waiters = new Waiters();
   private lastRequestMs: number | null = null;
 
-  constructor(ctx: DurableObjectState, env: Env) {
+  constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
     super(ctx, env);
     this.log = new DurableLog(ctx.storage);
     // Synchronous SQLite: the store is ready before the first request is delivered.
@@ -65,7 +70,7 @@ export class SoloShardDO extends DurableObject<Env> {
 
   async read<Q extends Query>(query: Q): Promise<QueryResult<Q>> {
     this.lastRequestMs = Date.now();
-    return answer(this.store, query);
+    return this.store.answer(query);
   }
 
   async revision(): Promise<Revision> {
@@ -80,7 +85,7 @@ export class SoloShardDO extends DurableObject<Env> {
     timeoutMs: number,
   ): Promise<SoloWait> {
     this.lastRequestMs = Date.now();
-    if (changedSince(this.store, namespace, key, afterRevision))
+    if (this.store.changedSince(namespace, key, afterRevision))
       return { type: "changed", revision: this.store.revision };
     const waiting = this.waiters.add(namespace, key, timeoutMs);
     if (waiting === null) return { type: "busy", revision: this.store.revision };

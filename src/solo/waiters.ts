@@ -1,7 +1,7 @@
 // Long-poll waiters of one shard: resolved when a write touches their key or namespace, or at
 // their timeout. Bounded: beyond `waitersMax` a new waiter is refused (the API answers 503).
-import type { Command, WriteOutcome } from "../store/types.ts";
-import { namespaceOf } from "../store/keys.ts";
+import type { Command, WriteOutcome } from "../store/index.ts";
+import { namespaceOf } from "../store/index.ts";
 
 export const waitersMax = 10_000;
 

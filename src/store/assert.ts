@@ -1,7 +1,7 @@
 // Assertions guard invariants and catch programmer errors (a malformed command in the log, a
 // corrupt snapshot). Bad user input is never asserted: it becomes an `invalid` outcome.
-// One AssertionError for every pure layer, so callers catch a single type.
-import { AssertionError } from "../raft/assert.ts";
+// The AssertionError is the one every layer shares (src/base), so callers catch a single type.
+import { AssertionError } from "../base/index.ts";
 
 export { AssertionError };
 

@@ -3,6 +3,7 @@
 // Format 1 is the framing of framing.ts; a new format gets a new number and both are decoded
 // while old and new code run side by side during a deploy.
 import { assert } from "./assert.ts";
+import { canonicalTopology } from "./cluster.ts";
 import { decodeFrame, encodeFrame } from "./framing.ts";
 import { assertCommandShape } from "./shape.ts";
 import type { Command, TxnCompare, TxnOp } from "./types.ts";
@@ -67,6 +68,8 @@ export function canonicalCommand(c: Command): Command {
       return { type: c.type, ...base, id: c.id };
     case "namespaceSet":
       return { type: c.type, ...base, namespace: c.namespace, publicRead: c.publicRead };
+    case "clusterSet":
+      return { type: c.type, ...base, ifEpoch: c.ifEpoch, topology: canonicalTopology(c.topology) };
   }
 }
 

@@ -3,7 +3,7 @@
 // Records are bounded in count and in the value bytes they hold (oldest evicted first), and in
 // age; age is judged by the store clock (the max atMs applied so far), never a wall clock, so
 // every replica evicts the same records.
-import { fnv1a64Hex } from "../ring/hash.ts";
+import { fnv1a64Hex } from "../base/index.ts";
 import { assert } from "./assert.ts";
 import { encodeCommand } from "./codec.ts";
 import { storeLimits } from "./limits.ts";

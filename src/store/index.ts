@@ -9,7 +9,17 @@ export {
   validatePrefix,
   validateContentType,
   systemNamespace,
+  namespaceOf,
 } from "./keys.ts";
 export { storeLimits } from "./limits.ts";
 export { AssertionError } from "./assert.ts";
+export type {
+  Query,
+  QueryResult,
+  Queryable,
+  TokenResult,
+  TokensResult,
+  NamespaceSettingsResult,
+  ClusterResult,
+} from "./query.ts";
 export type * from "./types.ts";

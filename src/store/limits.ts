@@ -35,6 +35,10 @@ export const storeLimits = {
   txnOpsMax: 128,
   tokensMax: 10_000,
   tokenScopesMax: 32,
+  /** Shards of the directory's ring (as src/ring allows). */
+  clusterShardsMax: 1024,
+  /** Members of one shard in the directory: voters, learners joining, and leaving ones. */
+  clusterMembersPerShardMax: 16,
 } as const;
 
 export type StoreLimits = typeof storeLimits;

@@ -41,7 +41,15 @@ export function assertCommandShape(x: unknown): asserts x is Command {
   assert(isObj(x), "command must be an object");
   field(x, "atMs", "number");
   field(x, "idempotencyKey", "string", true);
-  oneOf(x, "type", ["put", "delete", "txn", "tokenCreate", "tokenRevoke", "namespaceSet"]);
+  oneOf(x, "type", [
+    "put",
+    "delete",
+    "txn",
+    "tokenCreate",
+    "tokenRevoke",
+    "namespaceSet",
+    "clusterSet",
+  ]);
   shapeOf[x.type as Command["type"]](x);
 }
 
@@ -86,6 +94,29 @@ const shapeOf: Record<Command["type"], (o: Obj) => void> = {
   namespaceSet(o) {
     field(o, "namespace", "string");
     field(o, "publicRead", "boolean");
+  },
+  clusterSet(o) {
+    field(o, "ifEpoch", "number");
+    const t = o.topology;
+    assert(isObj(t), "command field topology must be an object");
+    field(t, "epoch", "number");
+    field(t, "shardCount", "number");
+    array(t, "shards", (s) => {
+      assert(isObj(s), "topology shard must be an object");
+      field(s, "index", "number");
+      field(s, "nextReplica", "number");
+      array(s, "members", (m) => {
+        assert(isObj(m), "topology member must be an object");
+        field(m, "id", "string");
+        field(m, "location", "string");
+        field(m, "voter", "boolean");
+      });
+    });
+    const seed = t.seed;
+    assert(isObj(seed), "topology seed must be an object");
+    field(seed, "shardCount", "number");
+    field(seed, "replicasPerShard", "number");
+    array(seed, "locations", (l) => assert(typeof l === "string", "seed locations are strings"));
   },
 };
 

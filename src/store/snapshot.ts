@@ -10,7 +10,8 @@ import { historyVersionBytes } from "./history.ts";
 import { addIdempotencyRecord, outcomeValueBytes } from "./idempotency.ts";
 import { liveDeleted, liveSuperseded } from "./retention.ts";
 import { Fifo } from "./fifo.ts";
-import type { StoreOptions, TokenRecord, WriteOutcome } from "./types.ts";
+import type { ClusterTopology, StoreOptions, TokenRecord, WriteOutcome } from "./types.ts";
+import { canonicalTopology } from "./cluster.ts";
 
 const snapshotFormat = 1;
 
@@ -30,6 +31,8 @@ interface SnapshotBody {
   idempotency: IdempotencyRow[];
   tokens: TokenRecord[];
   publicReadNamespaces: string[];
+  /** Absent when null, so a state without a directory has the bytes it had before it existed. */
+  cluster?: ClusterTopology;
 }
 
 const byFirst = <T extends [string, ...unknown[]]>(a: T, b: T) =>
@@ -51,6 +54,7 @@ export function snapshotState(state: StoreState): Uint8Array {
       .map(canonicalToken)
       .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
     publicReadNamespaces: [...state.namespaceSettings.keys()].sort(),
+    ...(state.cluster === null ? {} : { cluster: canonicalTopology(state.cluster) }),
   };
   return encodeFrame(snapshotFormat, body);
 }
@@ -126,6 +130,7 @@ export function restoreState(bytes: Uint8Array): StoreState {
   }
   for (const namespace of b.publicReadNamespaces)
     state.namespaceSettings.set(namespace, { namespace, publicRead: true });
+  state.cluster = b.cluster === undefined ? null : canonicalTopology(b.cluster);
   return state;
 }
 

@@ -8,6 +8,7 @@
 import { assert } from "./assert.ts";
 import { Fifo } from "./fifo.ts";
 import type {
+  ClusterTopology,
   KvEntry,
   NamespaceSettings,
   Revision,
@@ -91,6 +92,8 @@ export interface StoreState {
   tokenIdsByHash: Map<string, string>;
   /** Only namespaces that differ from the default (publicRead false) are present. */
   namespaceSettings: Map<string, NamespaceSettings>;
+  /** The cluster directory (shard 0 keeps it; null elsewhere and before the first start). */
+  cluster: ClusterTopology | null;
 }
 
 export function emptyState(options: StoreOptions): StoreState {
@@ -112,6 +115,7 @@ export function emptyState(options: StoreOptions): StoreState {
     tokens: new Map(),
     tokenIdsByHash: new Map(),
     namespaceSettings: new Map(),
+    cluster: null,
   };
 }
 

@@ -24,12 +24,14 @@ import { assertInvariants } from "./invariants.ts";
 import { storeLimits } from "./limits.ts";
 import { enforceHistoryBudget } from "./retention.ts";
 import { bundle, list } from "./list.ts";
-import * as q from "./queries.ts";
+import { answer, changedSince, type Query, type QueryResult } from "./query.ts";
+import * as q from "./reads.ts";
 import { assertCommandShape } from "./shape.ts";
 import { canonicalOptions, restoreState, snapshotState } from "./snapshot.ts";
 import type { StoreState } from "./state.ts";
 import { emptyState } from "./state.ts";
 import { applyNamespaceSet, applyTokenCreate, applyTokenRevoke } from "./system.ts";
+import { applyClusterSet } from "./cluster.ts";
 import { applyTxn } from "./txn.ts";
 import type * as t from "./types.ts";
 
@@ -150,6 +152,18 @@ export class Store {
   namespaceSettings(namespace: string): t.NamespaceSettings {
     return q.namespaceSettings(this.state, namespace);
   }
+  /** The cluster directory (shard 0 keeps it), or null. */
+  cluster(): t.ClusterTopology | null {
+    return this.state.cluster;
+  }
+  /** Any query of the query language (query.ts), answered from the applied state. */
+  answer<Q extends Query>(query: Q): QueryResult<Q> {
+    return answer(this, query);
+  }
+  /** Whether the key (or any key of the namespace) was written after `afterRevision`. */
+  changedSince(namespace: string, key: t.Key | undefined, afterRevision: t.Revision): boolean {
+    return changedSince(this, namespace, key, afterRevision);
+  }
 
   stats(): StoreStats {
     let liveKeys = 0;
@@ -190,5 +204,7 @@ function execute(state: StoreState, c: t.Command): t.WriteOutcome {
       return applyTokenRevoke(state, c);
     case "namespaceSet":
       return applyNamespaceSet(state, c);
+    case "clusterSet":
+      return applyClusterSet(state, c);
   }
 }

@@ -125,8 +125,48 @@ export interface NamespaceSetCommand extends CommandBase, NamespaceSettings {
   type: "namespaceSet";
 }
 
+/** One member of a shard as the directory records it (the shard's Raft conf is the authority). */
+export interface ClusterMember {
+  /** The replica's Durable Object name and Raft id; never reused. */
+  id: string;
+  /** Its Durable Object location hint, "" when none. */
+  location: string;
+  voter: boolean;
+}
+
+export interface ClusterShard {
+  index: number;
+  members: ClusterMember[];
+  /** The next replica number this shard gives out (ids are never reused). */
+  nextReplica: number;
+}
+
+/**
+ * The cluster's shape as replicated data (the directory, kept by shard 0): the ring and each
+ * shard's members. Seeded from wrangler.toml on first start; changed only by cluster operations.
+ */
+export interface ClusterTopology {
+  /** Grows by one with every change. */
+  epoch: number;
+  shardCount: number;
+  shards: ClusterShard[];
+  /** The [vars] it was seeded from, normalized: what a changed wrangler.toml is compared with. */
+  seed: { shardCount: number; replicasPerShard: number; locations: string[] };
+}
+
+/** Sets the directory if its epoch is still `ifEpoch` (0: not set yet); kept by shard 0. */
+export interface ClusterSetCommand extends CommandBase {
+  type: "clusterSet";
+  ifEpoch: number;
+  topology: ClusterTopology;
+}
+
 export type KvCommand = PutCommand | DeleteCommand | TxnCommand;
-export type SystemCommand = TokenCreateCommand | TokenRevokeCommand | NamespaceSetCommand;
+export type SystemCommand =
+  | TokenCreateCommand
+  | TokenRevokeCommand
+  | NamespaceSetCommand
+  | ClusterSetCommand;
 export type Command = KvCommand | SystemCommand;
 
 // ---------------------------------------------------------------------------------------------
@@ -199,7 +239,8 @@ export interface InvalidOutcome extends OutcomeBase {
     | "idempotencyKeyReused"
     | "idempotencyKey"
     | "tokenExists"
-    | "token";
+    | "token"
+    | "cluster";
   detail: string;
 }
 
@@ -218,6 +259,13 @@ export interface NamespaceSetOutcome extends OutcomeBase {
   settings: NamespaceSettings;
 }
 
+/** `applied: false` when the epoch had moved on: `topology` is then the one in force. */
+export interface ClusterSetOutcome extends OutcomeBase {
+  type: "clusterSet";
+  applied: boolean;
+  topology: ClusterTopology | null;
+}
+
 export type WriteOutcome =
   | OkOutcome
   | PreconditionFailedOutcome
@@ -227,7 +275,8 @@ export type WriteOutcome =
   | InvalidOutcome
   | TokenCreatedOutcome
   | TokenRevokedOutcome
-  | NamespaceSetOutcome;
+  | NamespaceSetOutcome
+  | ClusterSetOutcome;
 
 // ---------------------------------------------------------------------------------------------
 // Queries (served from an applied state, never through the log)

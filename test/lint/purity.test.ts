@@ -1,11 +1,11 @@
-// The line the architecture holds: src/raft, src/store and src/ring are deterministic and free of
-// I/O, so the simulator can replay any run from a seed. Time arrives as ticks or inside commands,
-// randomness from an injected seeded source.
+// The line the architecture holds: src/base, src/raft, src/store and src/ring are deterministic
+// and free of I/O, so the simulator can replay any run from a seed. Time arrives as ticks or
+// inside commands, randomness from an injected seeded source.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 
-const pureDirs = ["src/raft", "src/store", "src/ring"];
+const pureDirs = ["src/base", "src/raft", "src/store", "src/ring"];
 
 const forbidden: Array<[RegExp, string]> = [
   [/\bDate\.now\s*\(/, "Date.now (time must arrive as ticks or inside commands)"],

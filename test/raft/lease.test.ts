@@ -5,7 +5,7 @@
 // voteRefusalMs by its own clock, and the leader relies on that for readLeaseMs < voteRefusalMs
 // after the stamp of a heartbeat a quorum answered.
 import { describe, expect, it } from "vitest";
-import { AssertionError } from "../../src/raft/assert.ts";
+import { AssertionError } from "../../src/base/index.ts";
 import { RawNode } from "../../src/raft/rawnode.ts";
 import type { Message, NodeId } from "../../src/raft/types.ts";
 import { config, fmt, Network, singleVoterStorage } from "./harness.ts";

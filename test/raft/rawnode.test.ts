@@ -3,7 +3,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { AssertionError } from "../../src/raft/assert.ts";
+import { AssertionError } from "../../src/base/index.ts";
 import { decodeConfChange, encodeConfChange } from "../../src/raft/confchange.ts";
 import { MemoryStorage } from "../../src/raft/memory-storage.ts";
 import { committedIndex, voteResult } from "../../src/raft/quorum.ts";

@@ -157,18 +157,16 @@ describe("§5.3 log matching and repair", () => {
     const net = diverged();
     net.heal();
     // 2's log: 3/3:- 4/3:y; 1's log: 3/2:x1 4/2:x2 5/2:x3.
-    net
-      .get("1")
-      .raw.step({
-        type: "app",
-        from: "2",
-        to: "1",
-        term: 3,
-        index: 4,
-        logTerm: 3,
-        entries: [{ index: 5, term: 3, type: "normal", data: enc("z") }],
-        commit: 4,
-      });
+    net.get("1").raw.step({
+      type: "app",
+      from: "2",
+      to: "1",
+      term: 3,
+      index: 4,
+      logTerm: 3,
+      entries: [{ index: 5, term: 3, type: "normal", data: enc("z") }],
+      commit: 4,
+    });
     net.deliver({ only: (m) => m.from === "1" && m.to === "2" });
     // Rejected, with a hint: 1's last entry with term ≤ 3 at or before index 4 is 4/2.
     expect(net.take()).toEqual(["1->2 appResp t3 reject index=4 hint=4/2"]);
@@ -191,18 +189,16 @@ describe("§5.3 log matching and repair", () => {
     expect(net.status("2").commit).toBe(4);
     net.heal().take();
     // A delayed app from 2 reaches 3: it vouches only for index 2, although 3 holds 3/2:x.
-    net
-      .get("3")
-      .raw.step({
-        type: "app",
-        from: "2",
-        to: "3",
-        term: 3,
-        index: 2,
-        logTerm: 2,
-        entries: [],
-        commit: 4,
-      });
+    net.get("3").raw.step({
+      type: "app",
+      from: "2",
+      to: "3",
+      term: 3,
+      index: 2,
+      logTerm: 2,
+      entries: [],
+      commit: 4,
+    });
     net.deliver({ only: (m) => m.from === "3" && m.to === "2" });
     expect(net.take()).toEqual(["3->2 appResp t3 index=2"]);
     expect(net.status("3").commit).toBe(2);
@@ -278,31 +274,27 @@ describe("§5.4.2 committing entries from previous terms", () => {
     expect(net.status("1")).toMatchObject({ role: "leader", term: 4 });
     net.take();
     // S1 replicates the old entry 3/2 (only) to S3: now S1, S2, S3 hold it, a majority.
-    net
-      .get("3")
-      .raw.step({
-        type: "app",
-        from: "1",
-        to: "3",
-        term: 4,
-        index: 2,
-        logTerm: 2,
-        entries: net.get("1").storage.entries(3, 4, Infinity),
-        commit: 2,
-      });
+    net.get("3").raw.step({
+      type: "app",
+      from: "1",
+      to: "3",
+      term: 4,
+      index: 2,
+      logTerm: 2,
+      entries: net.get("1").storage.entries(3, 4, Infinity),
+      commit: 2,
+    });
     net.deliver({ only: (m) => m.from === "3" && m.to === "1" });
-    net
-      .get("2")
-      .raw.step({
-        type: "app",
-        from: "1",
-        to: "2",
-        term: 4,
-        index: 2,
-        logTerm: 2,
-        entries: net.get("1").storage.entries(3, 4, Infinity),
-        commit: 2,
-      });
+    net.get("2").raw.step({
+      type: "app",
+      from: "1",
+      to: "2",
+      term: 4,
+      index: 2,
+      logTerm: 2,
+      entries: net.get("1").storage.entries(3, 4, Infinity),
+      commit: 2,
+    });
     net.deliver({ only: (m) => m.from === "2" && m.to === "1" });
     expect(net.take()).toEqual(["3->1 appResp t4 index=3", "2->1 appResp t4 index=3"]);
     expect(net.status("1").progress).toMatchObject({ "2": { match: 3 }, "3": { match: 3 } });

@@ -1,7 +1,7 @@
 // The contract every LogStorage implementation must pass (MemoryStorage here, SQLite on Durable
 // Objects from a workerd test). Imports only vitest and src/raft, so it runs in either runtime.
 import { describe, expect, it } from "vitest";
-import { CompactedError, UnavailableError, type LogStorage } from "../../src/raft/storage.ts";
+import { CompactedError, BeyondLastIndexError, type LogStorage } from "../../src/raft/storage.ts";
 import type { Entry, Snapshot } from "../../src/raft/types.ts";
 
 function entry(index: number, term: number, text = `e${index}`): Entry {
@@ -73,15 +73,15 @@ export function describeLogStorageContract(name: string, makeStorage: () => LogS
       expect(indexes(s.entries(1, 6, 10))).toEqual([1, 2, 3, 4, 5]);
     });
 
-    it("throws CompactedError and UnavailableError outside the log", () => {
+    it("throws CompactedError and BeyondLastIndexError outside the log", () => {
       const s = makeStorage();
       s.append(range(1, 5, 1));
       s.compact(snapshot(3, 1));
       expect(() => s.term(2)).toThrow(CompactedError);
       expect(s.term(3)).toBe(1);
-      expect(() => s.term(6)).toThrow(UnavailableError);
+      expect(() => s.term(6)).toThrow(BeyondLastIndexError);
       expect(() => s.entries(3, 5, Infinity)).toThrow(CompactedError);
-      expect(() => s.entries(4, 7, Infinity)).toThrow(UnavailableError);
+      expect(() => s.entries(4, 7, Infinity)).toThrow(BeyondLastIndexError);
     });
 
     it("persists the hard state", () => {

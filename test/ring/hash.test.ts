@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fmix64, fnv1a64, fnv1a64Hex } from "../../src/ring/hash.ts";
+import { fmix64, fnv1a64, fnv1a64Hex } from "../../src/base/hash.ts";
 import { jumpConsistentHash } from "../../src/ring/jump.ts";
 
 describe("FNV-1a 64", () => {

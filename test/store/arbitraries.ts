@@ -150,25 +150,21 @@ function smallKvCommand(namespace: string): fc.Arbitrary<Omit<Command, "atMs" | 
   const contentType = fc.constantFrom("text/plain", "application/json");
   return fc.oneof(
     {
-      arbitrary: fc
-        .tuple(key, smallValue, contentType, preconditions)
-        .map(([k, value, ct, p]) => ({
-          type: "put" as const,
-          key: k,
-          value,
-          contentType: ct,
-          ...p,
-        })),
+      arbitrary: fc.tuple(key, smallValue, contentType, preconditions).map(([k, value, ct, p]) => ({
+        type: "put" as const,
+        key: k,
+        value,
+        contentType: ct,
+        ...p,
+      })),
       weight: 6,
     },
     {
-      arbitrary: fc
-        .tuple(key, maybe(smallRevision))
-        .map(([k, ifMatch]) => ({
-          type: "delete" as const,
-          key: k,
-          ...(ifMatch === undefined ? {} : { ifMatch }),
-        })),
+      arbitrary: fc.tuple(key, maybe(smallRevision)).map(([k, ifMatch]) => ({
+        type: "delete" as const,
+        key: k,
+        ...(ifMatch === undefined ? {} : { ifMatch }),
+      })),
       weight: 5,
     },
     {

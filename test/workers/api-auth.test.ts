@@ -182,7 +182,8 @@ describe("authorization lookups remembered per isolate", () => {
     // The hardest case: a namespace on _sys's own shard, whose cached reads are counted too.
     const ring = new RaftRouter(env as unknown as RaftRouterEnv);
     let ns = freshNs("polled");
-    while (ring.shardOf(ns) !== ring.shardOf(systemNamespace)) ns = freshNs("polled");
+    while ((await ring.shardOf(ns)) !== (await ring.shardOf(systemNamespace)))
+      ns = freshNs("polled");
     await put(`${ns}/k`, { v: 1 });
     const reader = await mint([{ namespaces: [ns], ops: ["read"] }]);
     expect((await setPublic(ns, true)).status).toBe(200);

@@ -3,7 +3,7 @@
 import { createExecutionContext, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../src/api/app.ts";
-import { UnavailableError, type Router } from "../../src/router/types.ts";
+import { ShardUnavailableError, type Router } from "../../src/router/types.ts";
 import { base, call, freshNs, problemOf, put, workerEnv } from "./api/helpers.ts";
 
 describe("problem+json everywhere", () => {
@@ -190,7 +190,7 @@ describe("problem+json everywhere", () => {
 
 describe("failures of the backend", () => {
   const failing = (error: Error): Router => ({
-    shardOf: () => 0,
+    shardOf: async () => 0,
     write: () => Promise.reject(error),
     read: () => Promise.reject(error),
     waitForChange: () => Promise.reject(error),
@@ -218,7 +218,7 @@ describe("failures of the backend", () => {
 
   it("an unavailable backend (an election) is 503 with Retry-After and retryAfter", async () => {
     const res = await fetchWith(
-      failing(new UnavailableError("shard 0 is electing a leader", 1500)),
+      failing(new ShardUnavailableError("shard 0 is electing a leader", 1500)),
       "/v1/kv/app/k",
       { method: "PUT", body: "x" },
     );

@@ -8,7 +8,7 @@ import { soloLimits } from "../../src/solo/durable-log.ts";
 import type { SoloShardDO } from "../../src/solo/shard-do.ts";
 import { adminToken, base, freshNs, workerEnv as env } from "./api/helpers.ts";
 
-const app = createApp({ router: (e) => new SoloRouter(e) });
+const app = createApp({ router: (e) => new SoloRouter(e as typeof env) });
 const router = new SoloRouter(env);
 
 function solo(path: string, init: RequestInit = {}): Promise<Response> {
@@ -21,8 +21,9 @@ function solo(path: string, init: RequestInit = {}): Promise<Response> {
 
 const listing = async (ns: string) => (await solo(`/v1/kv?prefix=${ns}/&values=true`)).json();
 
-function stubFor(namespace: string) {
-  return env.SOLO_SHARD.get(env.SOLO_SHARD.idFromName(`shard-${router.shardOf(namespace)}`));
+async function stubFor(namespace: string) {
+  const shard = await router.shardOf(namespace);
+  return env.SOLO_SHARD.get(env.SOLO_SHARD.idFromName(`shard-${shard}`));
 }
 
 describe("SoloShardDO durability", () => {
@@ -39,7 +40,7 @@ describe("SoloShardDO durability", () => {
     await solo(`/v1/kv/${ns}/b`, { method: "DELETE" });
     const before = await listing(ns);
     expect((before as { items: unknown[] }).items).toHaveLength(1);
-    await evictDurableObject(stubFor(ns));
+    await evictDurableObject(await stubFor(ns));
     expect(await listing(ns)).toEqual(before);
     expect(
       ((await (await solo(`/v1/kv/${ns}/a?meta`)).json()) as { version: number }).version,
@@ -48,7 +49,7 @@ describe("SoloShardDO durability", () => {
 
   it("snapshots every N commands, deletes the log before it, and restores from snapshot + log", async () => {
     const ns = freshNs();
-    const stub = stubFor(ns);
+    const stub = await stubFor(ns);
     await runInDurableObject(stub, async (instance: SoloShardDO) => {
       for (let i = 0; i < soloLimits.snapshotEveryCommands + 5; i++) {
         await instance.write({

@@ -1,7 +1,8 @@
 // Helpers of the replica tests: a fresh Raft group of ReplicaDOs per test (ids never repeat, so
 // state and alarms of earlier tests never interfere), commands, and polling with a deadline.
 import { env } from "cloudflare:test";
-import { replicaName, type GroupSpec, type ReplicaAddress } from "../../src/replica/group.ts";
+import { replicaName, type GroupSpec } from "../../src/replica/group.ts";
+import type { ReplicaAddress } from "../../src/replica/rpc.ts";
 import type { ReplicaDO, ReplicaEnv } from "../../src/replica/replica-do.ts";
 import { encodeCommand } from "../../src/store/index.ts";
 import type { Command } from "../../src/store/types.ts";

@@ -1,7 +1,7 @@
 // A replicated write through three ReplicaDOs: election on first contact, one command proposed on
 // the leader, applied on every member; followers answer notLeader; reads at both consistencies.
 import { describe, expect, it } from "vitest";
-import { encodeAddress } from "../../src/replica/group.ts";
+import { encodeAddress, rpcVersion } from "../../src/replica/rpc.ts";
 import { wireVersion } from "../../src/replica/wire.ts";
 import {
   eventually,
@@ -74,6 +74,29 @@ describe("a three-replica group", () => {
     expect(answer).toMatchObject({
       type: "unserved",
       reason: expect.stringMatching(/never reused/),
+    });
+    await g.stopAll();
+  });
+
+  it("serves router calls of its own contract version and refuses others, naming the older side", async () => {
+    const g = freshGroup(3);
+    const wire = g.addrs.map((a) => encodeAddress(a));
+    await Promise.all(g.stubs.map((s, i) => s.ensure(wire[i]!)));
+    const get = { type: "get", key: "ns/v" } as const;
+    const at = (v: number) => JSON.stringify({ ...JSON.parse(wire[0]!), v });
+    expect(JSON.parse(wire[0]!).v).toBe(rpcVersion);
+    expect(await g.stubs[0]!.read(at(rpcVersion + 1), get, { consistency: "stale" })).toMatchObject(
+      {
+        type: "unserved",
+        reason: expect.stringMatching(/this replica is older/),
+      },
+    );
+    expect(await g.stubs[0]!.read(at(0), get, { consistency: "stale" })).toMatchObject({
+      type: "unserved",
+      reason: expect.stringMatching(/the router is older/),
+    });
+    expect(await g.stubs[0]!.read(at(rpcVersion), get, { consistency: "stale" })).toMatchObject({
+      type: "ok",
     });
     await g.stopAll();
   });

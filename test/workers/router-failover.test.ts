@@ -2,7 +2,7 @@
 // acknowledged increment is in the final value, none is applied twice, every replica converges.
 import { describe, expect, it } from "vitest";
 import { RaftRouter } from "../../src/router/raft-router.ts";
-import { UnavailableError } from "../../src/router/types.ts";
+import { ShardUnavailableError } from "../../src/router/types.ts";
 import type { Command, WriteOutcome } from "../../src/store/types.ts";
 import type { ReplicaDO } from "../../src/replica/replica-do.ts";
 import { freshGeneration, replicaEnv, sleep } from "./replica-harness.ts";
@@ -11,13 +11,8 @@ const text = new TextEncoder();
 const untext = new TextDecoder();
 
 function router(generation: string): RaftRouter {
-  return new RaftRouter({
-    ...replicaEnv,
-    SHARDS: "1",
-    SHARD_COUNT: "1",
-    REPLICAS_PER_SHARD: "3",
-    RAFT_GENERATION: generation,
-  });
+  const env = { ...replicaEnv, SHARDS: "1", SHARD_COUNT: "1", REPLICAS_PER_SHARD: "3" };
+  return new RaftRouter(env, { clusterPrefix: `t${generation}-` });
 }
 
 /** Retries one command (same idempotency key) until its outcome is known. */
@@ -26,7 +21,7 @@ async function settle(r: RaftRouter, command: Command): Promise<WriteOutcome> {
     try {
       return (await r.write("ctr", command)).outcome;
     } catch (error) {
-      if (!(error instanceof UnavailableError)) throw error;
+      if (!(error instanceof ShardUnavailableError)) throw error;
       await sleep(50);
     }
   }
@@ -48,7 +43,7 @@ async function readCounter(
         modRevision: got.result.entry.modRevision,
       };
     } catch (error) {
-      if (!(error instanceof UnavailableError)) throw error;
+      if (!(error instanceof ShardUnavailableError)) throw error;
       await sleep(50);
     }
   }

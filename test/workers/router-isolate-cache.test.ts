@@ -9,8 +9,8 @@ import {
   type IsolateCacheOptions,
 } from "../../src/router/isolate-cache.ts";
 import { RaftRouter, type RaftRouterEnv } from "../../src/router/raft-router.ts";
-import { parseToken, type Query, type ReadOptions, type Router } from "../../src/router/types.ts";
-import type { Command } from "../../src/store/types.ts";
+import { parseToken, type ReadOptions, type Router } from "../../src/router/types.ts";
+import type { Command, Query } from "../../src/store/index.ts";
 import { call, clientRequestsOf, freshNs, put, workerEnv } from "./api/helpers.ts";
 
 const stale: ReadOptions = { consistency: "stale" };
@@ -48,7 +48,7 @@ function fakeInner(valueBytes = 3) {
     return { result, token: `s0.${revision}`, appliedRevision: revision };
   };
   const router: Router = {
-    shardOf: () => 0,
+    shardOf: async () => 0,
     write: async (_namespace: string, _command: Command) => {
       state.revision += 1;
       return {
@@ -62,7 +62,12 @@ function fakeInner(valueBytes = 3) {
       return answer(query);
     }) as Router["read"],
     waitForChange: async () => ({ changed: true, token: "s0.77" }),
-    cluster: async () => ({ backend: "fake", ring: { shards: 1 }, shards: [] }),
+    cluster: async () => ({
+      backend: "fake",
+      ring: { shards: 1 },
+      shards: [],
+      pendingConfig: null,
+    }),
   };
   const release = () => {
     state.hold = false;
@@ -342,7 +347,7 @@ describe("isolate cache (fake inner Router, injected clock)", () => {
   it("passes everything else through; staleMsMax 0 disables it; STALE_CACHE_MS parses", async () => {
     const f = fakeInner();
     const { router } = cached(f.router);
-    expect(router.shardOf("x")).toBe(0);
+    expect(await router.shardOf("x")).toBe(0);
     expect((await router.waitForChange("a", { afterRevision: 1, timeoutMs: 10 })).token).toBe(
       "s0.77",
     );

@@ -2,21 +2,14 @@
 // read-your-writes tokens, long polls, /v1/cluster, and 503 when a shard has no quorum.
 import { describe, expect, it } from "vitest";
 import { RaftRouter, type RaftRouterEnv } from "../../src/router/raft-router.ts";
-import { BadTokenError, UnavailableError } from "../../src/router/types.ts";
+import { BadTokenError, ShardUnavailableError } from "../../src/router/types.ts";
 import type { Command } from "../../src/store/types.ts";
 import { freshGeneration, replicaEnv } from "./replica-harness.ts";
 
-/** A router over a cluster no other test uses (a fresh generation means fresh replica ids). */
+/** A router over a cluster no other test uses (a fresh prefix means fresh replica ids). */
 function freshRouter(vars: Partial<RaftRouterEnv> = {}): RaftRouter {
-  const generation = String(freshGeneration());
-  return new RaftRouter({
-    ...replicaEnv,
-    SHARDS: "2",
-    SHARD_COUNT: "2",
-    REPLICAS_PER_SHARD: "3",
-    RAFT_GENERATION: generation,
-    ...vars,
-  });
+  const env = { ...replicaEnv, SHARDS: "2", SHARD_COUNT: "2", REPLICAS_PER_SHARD: "3", ...vars };
+  return new RaftRouter(env, { clusterPrefix: `t${freshGeneration()}-` });
 }
 
 const text = new TextEncoder();
@@ -35,8 +28,10 @@ describe("RaftRouter", { timeout: 30_000 }, () => {
     const router = freshRouter();
     const w = await router.write("app", put("app/a", "1"));
     expect(w.outcome.type).toBe("ok");
-    const shard = router.shardOf("app");
-    expect(w.token).toBe(`s${shard}.1`);
+    const shard = await router.shardOf("app");
+    // Shard 0 keeps the cluster directory: its first revision is the directory's seed.
+    const first = shard === 0 ? 2 : 1;
+    expect(w.token).toBe(`s${shard}.${first}`);
 
     const lin = await router.read(
       "app",
@@ -44,7 +39,7 @@ describe("RaftRouter", { timeout: 30_000 }, () => {
       { consistency: "linearizable" },
     );
     expect(lin.result.type).toBe("found");
-    expect(lin.token).toBe(`s${shard}.1`);
+    expect(lin.token).toBe(`s${shard}.${first}`);
 
     const stale = await router.read(
       "app",
@@ -102,25 +97,27 @@ describe("RaftRouter", { timeout: 30_000 }, () => {
     await router.write("app", put("app/a", "1"));
     const cluster = await router.cluster();
     expect(cluster.backend).toBe("raft");
-    const shard = cluster.shards.find((s) => s.shard === router.shardOf("app"))!;
+    const appShard = await router.shardOf("app");
+    const shard = cluster.shards.find((s) => s.shard === appShard)!;
     expect(shard.replicas).toHaveLength(3);
     expect(shard.replicas.filter((r) => r.role === "leader")).toHaveLength(1);
-    expect(shard.revision).toBe(1);
+    expect(shard.revision).toBe(appShard === 0 ? 2 : 1); // shard 0: the directory's seed first
   });
 
-  it("answers 503 (UnavailableError with retryAfter) when a shard has no quorum", async () => {
+  it("answers 503 (ShardUnavailableError with retryAfter) when a shard has no quorum", async () => {
     const router = freshRouter();
     await router.write("app", put("app/a", "1"));
     const cluster = await router.cluster();
-    const shard = cluster.shards.find((s) => s.shard === router.shardOf("app"))!;
+    const appShard = await router.shardOf("app");
+    const shard = cluster.shards.find((s) => s.shard === appShard)!;
     const ids = shard.replicas.map((r) => r.id);
     const stubs = ids.map((id) => replicaEnv.REPLICA.get(replicaEnv.REPLICA.idFromName(id)));
     await stubs[0]!.setFaults({ stopped: true });
     await stubs[1]!.setFaults({ stopped: true });
     const started = Date.now();
     const error = await router.write("app", put("app/a", "2")).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(UnavailableError);
-    expect((error as UnavailableError).retryAfterMs).toBeGreaterThan(0);
+    expect(error).toBeInstanceOf(ShardUnavailableError);
+    expect((error as ShardUnavailableError).retryAfterMs).toBeGreaterThan(0);
     console.log(`no quorum: 503 after ${Date.now() - started} ms: ${(error as Error).message}`);
     expect(Date.now() - started).toBeLessThan(10_000);
     await Promise.all(stubs.map((s) => s.setFaults({ stopped: true })));

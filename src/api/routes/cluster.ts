@@ -14,10 +14,27 @@ const Replica = z.object({
   lastContact: z.string().nullable().openapi({ format: "date-time" }),
 });
 
+const PendingChange = z
+  .object({
+    variable: z.enum(["SHARDS", "REPLICAS_PER_SHARD", "REPLICA_LOCATIONS", "RAFT_GENERATION"]),
+    stored: z.unknown(),
+    configured: z.unknown(),
+    apply: z.string(),
+  })
+  .openapi("PendingChange");
+
 const Cluster = z
   .object({
     backend: z.string(),
     ring: z.record(z.string(), z.unknown()),
+    pendingConfig: z
+      .array(PendingChange)
+      .nullable()
+      .openapi({
+        description:
+          "wrangler.toml [vars] entries changed since the store was seeded: never acted on; " +
+          "each says what applying it takes",
+      }),
     shards: z.array(
       z.object({
         shard: z.number().int(),
@@ -53,7 +70,8 @@ export const cluster = defineRoute({
         lastContact: lastContactMs === null ? null : new Date(lastContactMs).toISOString(),
       })),
     }));
-    return c.json({ backend: status.backend, ring: status.ring, shards }, 200);
+    const { backend, ring, pendingConfig } = status;
+    return c.json({ backend, ring, pendingConfig, shards }, 200);
   },
 });
 

@@ -24,7 +24,8 @@ export const docs = defineRoute({
   auth: "none",
   summary: "Interactive API reference (HTML)",
   description:
-    'Served when the var API_DOCS is "on" (npm start sets it; deployments opt in), else 404. It reads GET /v1/openapi.json.',
+    'Served when the var API_DOCS is "on" (npm start sets it; deployments opt in), else 404. ' +
+    "It reads GET /v1/openapi.json.",
   query: z.object({}).strict(),
   responses: {
     200: { description: "The reference page", content: { "text/html": { schema: z.string() } } },
@@ -35,8 +36,9 @@ export const docs = defineRoute({
   handler: async (c) => {
     if (!docsEnabled(c)) {
       throw notFound(
-        'the API reference is off in this deployment: set the var API_DOCS = "on" (wrangler.toml [vars]) ' +
-          "to serve it, or read the document at GET /v1/openapi.json",
+        "the API reference is off in this deployment: set the var " +
+          'API_DOCS = "on" (wrangler.toml [vars]) to serve it, or read the document at ' +
+          "GET /v1/openapi.json",
       );
     }
     return (await reference(c, async () => {})) as Response;

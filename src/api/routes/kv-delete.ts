@@ -1,6 +1,6 @@
 // DELETE /v1/kv/{key}: 204; 404 if absent; If-Match: <ETag> or * → 412 on mismatch.
 import { z } from "@hono/zod-openapi";
-import type { DeleteCommand } from "../../store/types.ts";
+import type { DeleteCommand } from "../../store/index.ts";
 import { authorize } from "../auth.ts";
 import { revisionHeader } from "../consistency.ts";
 import { parseIfMatch } from "../etag.ts";

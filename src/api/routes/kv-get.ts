@@ -1,8 +1,8 @@
 // GET /v1/kv/{key}: the value byte for byte, with validators; `?meta`, `?revision=N`, and long
 // polls (`?wait=30s` with If-None-Match).
 import { z } from "@hono/zod-openapi";
-import type { GetResult, KvEntry, MetaResult } from "../../store/types.ts";
-import type { Query, Read, ReadOptions } from "../../router/types.ts";
+import type { GetResult, KvEntry, MetaResult, Query } from "../../store/index.ts";
+import type { Read, ReadOptions } from "../../router/index.ts";
 import { authorize, authorizedNow } from "../auth.ts";
 import { readHeaders, readOptions } from "../consistency.ts";
 import type { Ctx } from "../context.ts";
@@ -158,7 +158,8 @@ export const kvGet = defineRoute({
   responses: {
     200: {
       description:
-        "The value byte for byte, with the Content-Type it was written with; with ?meta the Entry (application/json)",
+        "The value byte for byte, with the Content-Type it was written with; " +
+        "with ?meta the Entry (application/json)",
       content: {
         ...valueContent,
         "application/json": {

@@ -1,7 +1,7 @@
 // PUT /v1/kv/{key}: write a value; If-Match (compare-and-set), If-None-Match: * (create only).
 import { z } from "@hono/zod-openapi";
-import type { Command, KvEntry, WriteOutcome } from "../../store/types.ts";
-import { validateContentType } from "../../store/keys.ts";
+import type { Command, KvEntry, WriteOutcome } from "../../store/index.ts";
+import { validateContentType } from "../../store/index.ts";
 import { authorize } from "../auth.ts";
 import { isJsonMediaType, parseJsonBytes, readBody } from "../body.ts";
 import { revisionHeader } from "../consistency.ts";

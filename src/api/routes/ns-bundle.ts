@@ -1,7 +1,7 @@
 // GET /v1/ns/{namespace}: the whole namespace as one JSON document; what apps poll.
 import { z } from "@hono/zod-openapi";
-import type { BundleResult } from "../../store/types.ts";
-import type { Read, ReadOptions } from "../../router/types.ts";
+import type { BundleResult } from "../../store/index.ts";
+import type { Read, ReadOptions } from "../../router/index.ts";
 import { authorize, authorizedNow } from "../auth.ts";
 import { readHeaders, readOptions } from "../consistency.ts";
 import type { Ctx } from "../context.ts";

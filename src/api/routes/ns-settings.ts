@@ -1,7 +1,7 @@
 // PUT/GET /v1/ns/{namespace}/settings: per-namespace settings; today only publicRead, which lets
 // anyone (no Authorization header) read the namespace, e.g. browsers fetching their config.
 import { z } from "@hono/zod-openapi";
-import { systemNamespace } from "../../store/keys.ts";
+import { systemNamespace } from "../../store/index.ts";
 import { authorize } from "../auth.ts";
 import { revisionHeader } from "../consistency.ts";
 import { checkNamespace } from "../keys.ts";

@@ -2,8 +2,8 @@
 // a store command), list them (no secrets) and revoke them. Token management needs the admin
 // operation on every namespace: the ADMIN_TOKEN, or a token with scope {namespaces:["*"], ops:["admin"]}.
 import { z } from "@hono/zod-openapi";
-import { systemNamespace } from "../../store/keys.ts";
-import type { TokenRecord } from "../../store/types.ts";
+import { systemNamespace } from "../../store/index.ts";
+import type { TokenRecord } from "../../store/index.ts";
 import { authorize } from "../auth.ts";
 import { revisionHeader } from "../consistency.ts";
 import { apiLimits, storeLimits } from "../limits.ts";
@@ -22,9 +22,9 @@ const Scope = z
           .regex(/^[a-z0-9_.*-]{1,63}$/, "must be a namespace name or a glob such as app-* or *")
           .refine(
             (glob) => !glob.startsWith("_"),
-            `names the reserved system namespace ${JSON.stringify(systemNamespace)} (names starting ` +
-              "with _ hold tokens and settings, which only the token and settings endpoints change); " +
-              "name your namespaces, or * for all of them",
+            `names the reserved system namespace ${JSON.stringify(systemNamespace)} ` +
+              "(names starting with _ hold tokens and settings, which only the token and " +
+              "settings endpoints change); name your namespaces, or * for all of them",
           ),
       )
       .min(1)

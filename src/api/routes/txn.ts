@@ -1,6 +1,6 @@
 // POST /v1/txn: an atomic, etcd-style transaction inside one namespace.
 import { z } from "@hono/zod-openapi";
-import type { TxnCommand, TxnOpResult } from "../../store/types.ts";
+import type { TxnCommand, TxnOpResult } from "../../store/index.ts";
 import { authorize } from "../auth.ts";
 import { revisionHeader } from "../consistency.ts";
 import { entryJson } from "../entry.ts";

@@ -3,8 +3,8 @@
 // heartbeat, also with an id), compacted (history is gone: re-read, then watch from the new
 // revision; the stream ends). The stream polls the router: read changes, else wait for the namespace.
 import { z } from "@hono/zod-openapi";
-import type { ChangeEvent } from "../../store/types.ts";
-import type { Router } from "../../router/types.ts";
+import type { ChangeEvent } from "../../store/index.ts";
+import type { Router } from "../../router/index.ts";
 import { authorize } from "../auth.ts";
 import { revisionHeader } from "../consistency.ts";
 import { checkPrefix, namespaceOf } from "../keys.ts";

@@ -1,7 +1,7 @@
 // `edgecfg kv …`: one key at a time (get, put, delete, history, rollback) and prefixes (ls, watch).
 import { Command, Option } from "commander";
 import type { Value } from "../../client/index.ts";
-import { decodeValue, bytesToBase64, isTextType } from "../../client/values.ts";
+import { decodeValue, bytesToBase64, isTextType } from "../../client/index.ts";
 import { action, type CommandContext } from "../command.ts";
 import type { Io } from "../io.ts";
 import { println, printJson } from "../io.ts";

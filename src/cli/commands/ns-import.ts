@@ -8,7 +8,7 @@ import {
   type Bundle,
   type EdgecfgClient,
 } from "../../client/index.ts";
-import { bundleEntryToBody, sameValue } from "../../client/values.ts";
+import { bundleEntryToBody, sameValue } from "../../client/index.ts";
 import type { CommandContext } from "../command.ts";
 import { UsageError } from "../exit.ts";
 import { println, printJson, text } from "../io.ts";

@@ -474,6 +474,8 @@ export interface components {
       ring: {
         [key: string]: unknown;
       };
+      /** @description wrangler.toml [vars] entries changed since the store was seeded: never acted on; each says what applying it takes */
+      pendingConfig: components["schemas"]["PendingChange"][] | null;
       shards: {
         shard: number;
         revision: number | null;
@@ -489,6 +491,13 @@ export interface components {
         }[];
         error?: string;
       }[];
+    };
+    PendingChange: {
+      /** @enum {string} */
+      variable: "SHARDS" | "REPLICAS_PER_SHARD" | "REPLICA_LOCATIONS" | "RAFT_GENERATION";
+      stored?: unknown;
+      configured?: unknown;
+      apply: string;
     };
   };
   responses: never;
@@ -649,7 +658,7 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
-      /** @description Unavailable for now (an election, no ADMIN_TOKEN, a misconfigured deployment): see Retry-After */
+      /** @description Unavailable for now (an election, no ADMIN_TOKEN, a misconfiguration): see Retry-After */
       503: {
         headers: {
           /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
@@ -778,7 +787,7 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
-      /** @description Unavailable for now (an election, no ADMIN_TOKEN, a misconfigured deployment): see Retry-After */
+      /** @description Unavailable for now (an election, no ADMIN_TOKEN, a misconfiguration): see Retry-After */
       503: {
         headers: {
           /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
@@ -958,7 +967,7 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
-      /** @description Unavailable for now (an election, no ADMIN_TOKEN, a misconfigured deployment): see Retry-After */
+      /** @description Unavailable for now (an election, no ADMIN_TOKEN, a misconfiguration): see Retry-After */
       503: {
         headers: {
           /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
@@ -1115,7 +1124,7 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
-      /** @description Well-formed but refused (e.g. across namespaces, an Idempotency-Key reused for another request) */
+      /** @description Well-formed but refused (across namespaces, an Idempotency-Key reused for another request) */
       422: {
         headers: {
           /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
@@ -1141,7 +1150,7 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
-      /** @description Unavailable for now (an election, no ADMIN_TOKEN, a misconfigured deployment): see Retry-After */
+      /** @description Unavailable for now (an election, no ADMIN_TOKEN, a misconfiguration): see Retry-After */
       503: {
         headers: {
           /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
@@ -1281,7 +1290,7 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
-      /** @description Well-formed but refused (e.g. across namespaces, an Idempotency-Key reused for another request) */
+      /** @description Well-formed but refused (across namespaces, an Idempotency-Key reused for another request) */
       422: {
         headers: {
           /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
@@ -1307,7 +1316,7 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
-      /** @description Unavailable for now (an election, no ADMIN_TOKEN, a misconfigured deployment): see Retry-After */
+      /** @description Unavailable for now (an election, no ADMIN_TOKEN, a misconfiguration): see Retry-After */
       503: {
         headers: {
           /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
@@ -1413,7 +1422,7 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
-      /** @description Unavailable for now (an election, no ADMIN_TOKEN, a misconfigured deployment): see Retry-After */
+      /** @description Unavailable for now (an election, no ADMIN_TOKEN, a misconfiguration): see Retry-After */
       503: {
         headers: {
           /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
@@ -1536,7 +1545,7 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
-      /** @description Unavailable for now (an election, no ADMIN_TOKEN, a misconfigured deployment): see Retry-After */
+      /** @description Unavailable for now (an election, no ADMIN_TOKEN, a misconfiguration): see Retry-After */
       503: {
         headers: {
           /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
@@ -1684,7 +1693,7 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
-      /** @description Unavailable for now (an election, no ADMIN_TOKEN, a misconfigured deployment): see Retry-After */
+      /** @description Unavailable for now (an election, no ADMIN_TOKEN, a misconfiguration): see Retry-After */
       503: {
         headers: {
           /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
@@ -1809,7 +1818,7 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
-      /** @description Well-formed but refused (e.g. across namespaces, an Idempotency-Key reused for another request) */
+      /** @description Well-formed but refused (across namespaces, an Idempotency-Key reused for another request) */
       422: {
         headers: {
           /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
@@ -1835,7 +1844,7 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
-      /** @description Unavailable for now (an election, no ADMIN_TOKEN, a misconfigured deployment): see Retry-After */
+      /** @description Unavailable for now (an election, no ADMIN_TOKEN, a misconfiguration): see Retry-After */
       503: {
         headers: {
           /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
@@ -1963,7 +1972,7 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
-      /** @description Unavailable for now (an election, no ADMIN_TOKEN, a misconfigured deployment): see Retry-After */
+      /** @description Unavailable for now (an election, no ADMIN_TOKEN, a misconfiguration): see Retry-After */
       503: {
         headers: {
           /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
@@ -2069,7 +2078,7 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
-      /** @description Unavailable for now (an election, no ADMIN_TOKEN, a misconfigured deployment): see Retry-After */
+      /** @description Unavailable for now (an election, no ADMIN_TOKEN, a misconfiguration): see Retry-After */
       503: {
         headers: {
           /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
@@ -2205,7 +2214,7 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
-      /** @description Unavailable for now (an election, no ADMIN_TOKEN, a misconfigured deployment): see Retry-After */
+      /** @description Unavailable for now (an election, no ADMIN_TOKEN, a misconfiguration): see Retry-After */
       503: {
         headers: {
           /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
@@ -2335,7 +2344,7 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
-      /** @description Unavailable for now (an election, no ADMIN_TOKEN, a misconfigured deployment): see Retry-After */
+      /** @description Unavailable for now (an election, no ADMIN_TOKEN, a misconfiguration): see Retry-After */
       503: {
         headers: {
           /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
@@ -2437,7 +2446,7 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
-      /** @description Unavailable for now (an election, no ADMIN_TOKEN, a misconfigured deployment): see Retry-After */
+      /** @description Unavailable for now (an election, no ADMIN_TOKEN, a misconfiguration): see Retry-After */
       503: {
         headers: {
           /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */

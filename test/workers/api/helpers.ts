@@ -115,7 +115,7 @@ export async function clientRequestsOf(namespace: string): Promise<number> {
   };
   if (cluster.backend !== "raft")
     throw new Error(`clientRequestsOf counts Raft replicas; this Worker runs ${cluster.backend}`);
-  const shard = new RaftRouter(workerEnv as unknown as RaftRouterEnv).shardOf(namespace);
+  const shard = await new RaftRouter(workerEnv as unknown as RaftRouterEnv).shardOf(namespace);
   const ns = (env as unknown as { REPLICA: DurableObjectNamespace }).REPLICA;
   let total = 0;
   for (const r of cluster.shards.find((s) => s.shard === shard)!.replicas) {

@@ -1,5 +1,6 @@
-// Point queries served from the applied state: get (latest or at a revision), meta, history,
-// tokens and namespace settings. list/bundle live in list.ts, changes in changes.ts.
+// Point reads served from the applied state: get (latest or at a revision), meta, history,
+// tokens and namespace settings. list/bundle live in list.ts, changes in changes.ts; the query
+// language that names them all, and answers a query by its type, in query.ts.
 import { versionAt } from "./history.ts";
 import { validateKey } from "./keys.ts";
 import type { StoreState } from "./state.ts";

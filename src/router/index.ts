@@ -1,0 +1,21 @@
+// The public surface of src/router: the Router the API talks to, its errors and consistency
+// tokens, and the backend the Worker's vars choose. The API and the Worker entry import only this.
+export { routerFor, type BackendEnv } from "./backend.ts";
+export {
+  BadTokenError,
+  ShardUnavailableError,
+  formatToken,
+  parseToken,
+  routerLimits,
+  type ClusterStatus,
+  type ConsistencyToken,
+  type PendingChange,
+  type Read,
+  type ReadOptions,
+  type ReplicaStatus,
+  type Router,
+  type ShardStatus,
+  type WaitRequest,
+  type Waited,
+  type Written,
+} from "./types.ts";

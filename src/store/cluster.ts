@@ -1,0 +1,63 @@
+// The cluster directory: the ring (shard count, epoch) and each shard's members as replicated
+// data, kept in shard 0's state (the one shard every ring has). wrangler.toml seeds it once; a
+// changed [vars] entry is compared with `seed`, never acted on (src/router reports it as
+// pendingConfig). Changes are compare-and-set on the epoch, so two Workers seeding at once, or an
+// operation racing another, can never both win.
+import { storeLimits } from "./limits.ts";
+import type { StoreState } from "./state.ts";
+import type { ClusterSetCommand, ClusterTopology, WriteOutcome } from "./types.ts";
+import { invalid } from "./validate.ts";
+
+export function applyClusterSet(state: StoreState, c: ClusterSetCommand): WriteOutcome {
+  const current = state.cluster;
+  if ((current?.epoch ?? 0) !== c.ifEpoch) {
+    return { type: "clusterSet", revision: state.revision, applied: false, topology: current };
+  }
+  const error = topologyError(c.topology, c.ifEpoch + 1);
+  if (error !== null) return invalid(state, "cluster", error);
+  state.revision += 1;
+  state.cluster = canonicalTopology(c.topology);
+  return { type: "clusterSet", revision: state.revision, applied: true, topology: state.cluster };
+}
+
+/** Why `t` is not a directory of epoch `epoch`, or null. */
+export function topologyError(t: ClusterTopology, epoch: number): string | null {
+  if (t.epoch !== epoch) return `the new directory must have epoch ${epoch}, got ${t.epoch}`;
+  const n = t.shardCount;
+  if (!Number.isSafeInteger(n) || n < 1 || n > storeLimits.clusterShardsMax)
+    return `shardCount must be 1 to ${storeLimits.clusterShardsMax}`;
+  if (t.shards.length !== n) return `${t.shards.length} shards listed for shardCount ${n}`;
+  const ids = new Set<string>();
+  for (const [i, shard] of t.shards.entries()) {
+    if (shard.index !== i) return `shard ${i} is listed with index ${shard.index}`;
+    const { members } = shard;
+    if (members.length === 0 || members.length > storeLimits.clusterMembersPerShardMax)
+      return `shard ${i} needs 1 to ${storeLimits.clusterMembersPerShardMax} members`;
+    if (!members.some((m) => m.voter)) return `shard ${i} has no voter`;
+    for (const m of members) {
+      if (m.id.length === 0 || ids.has(m.id)) return `member id ${JSON.stringify(m.id)} repeats`;
+      ids.add(m.id);
+    }
+    if (!Number.isSafeInteger(shard.nextReplica) || shard.nextReplica < members.length)
+      return `shard ${i}: nextReplica must be at least its member count`;
+  }
+  return null;
+}
+
+/** A copy with fields in a fixed order, so equal directories give equal snapshot bytes. */
+export function canonicalTopology(t: ClusterTopology): ClusterTopology {
+  return {
+    epoch: t.epoch,
+    shardCount: t.shardCount,
+    shards: t.shards.map((s) => ({
+      index: s.index,
+      members: s.members.map((m) => ({ id: m.id, location: m.location, voter: m.voter })),
+      nextReplica: s.nextReplica,
+    })),
+    seed: {
+      shardCount: t.seed.shardCount,
+      replicasPerShard: t.seed.replicasPerShard,
+      locations: [...t.seed.locations],
+    },
+  };
+}

@@ -1,0 +1,125 @@
+// The query language: every read a client can make of one shard's state, as one tagged union,
+// and how the store answers it. It lives with the state it describes, so both backends (the
+// Raft replicas, the single-object shard) answer a query the same way and the router only
+// carries it: one meaning for every query, written once.
+import type {
+  BundleResult,
+  ClusterTopology,
+  ChangesQuery,
+  ChangesResult,
+  GetQuery,
+  GetResult,
+  HistoryResult,
+  Key,
+  ListQuery,
+  ListResult,
+  MetaResult,
+  NamespaceSettings,
+  Revision,
+  TokenRecord,
+} from "./types.ts";
+
+/** Every query a read may carry; the result type follows from `type` (see `QueryResult`). */
+export type Query =
+  | ({ type: "get" } & GetQuery)
+  | { type: "meta"; key: Key }
+  | ({ type: "list" } & ListQuery)
+  | { type: "bundle"; namespace: string }
+  | { type: "history"; key: Key }
+  | ({ type: "changes" } & ChangesQuery)
+  /** Token lookup by sha-256 (lowercase hex); `_sys` namespace only. */
+  | { type: "token"; hashHex: string }
+  /** All token records (no secrets are ever stored); `_sys` namespace only. */
+  | { type: "tokens" }
+  /** Settings of one namespace (publicRead); `_sys` namespace only. */
+  | { type: "namespaceSettings"; namespace: string }
+  /** The cluster directory; shard 0 only (every other shard answers null). */
+  | { type: "cluster" };
+
+export type TokenResult = { revision: Revision; token: TokenRecord | null };
+export type TokensResult = { revision: Revision; tokens: TokenRecord[] };
+export type NamespaceSettingsResult = { revision: Revision; settings: NamespaceSettings };
+export type ClusterResult = { revision: Revision; topology: ClusterTopology | null };
+
+export type QueryResult<Q extends Query> = {
+  get: GetResult;
+  meta: MetaResult;
+  list: ListResult;
+  bundle: BundleResult;
+  history: HistoryResult;
+  changes: ChangesResult;
+  token: TokenResult;
+  tokens: TokensResult;
+  namespaceSettings: NamespaceSettingsResult;
+  cluster: ClusterResult;
+}[Q["type"]];
+
+/** The reads a query is answered from (the Store's; a structural type, so no import circle). */
+export interface Queryable {
+  readonly revision: Revision;
+  get(query: GetQuery): GetResult;
+  meta(key: Key): MetaResult;
+  list(query: ListQuery): ListResult;
+  bundle(namespace: string): BundleResult;
+  history(key: Key): HistoryResult;
+  changes(query: ChangesQuery): ChangesResult;
+  tokenByHash(hashHex: string): TokenRecord | null;
+  tokens(): TokenRecord[];
+  namespaceSettings(namespace: string): NamespaceSettings;
+  cluster(): ClusterTopology | null;
+}
+
+export function answer<Q extends Query>(store: Queryable, query: Q): QueryResult<Q> {
+  const q = query as Query;
+  const revision = store.revision;
+  switch (q.type) {
+    case "get":
+      return store.get(
+        q.atRevision === undefined ? { key: q.key } : { key: q.key, atRevision: q.atRevision },
+      ) as QueryResult<Q>;
+    case "meta":
+      return store.meta(q.key) as QueryResult<Q>;
+    case "list": {
+      const { type: _, ...list } = q;
+      return store.list(list) as QueryResult<Q>;
+    }
+    case "bundle":
+      return store.bundle(q.namespace) as QueryResult<Q>;
+    case "history":
+      return store.history(q.key) as QueryResult<Q>;
+    case "changes": {
+      const { type: _, ...changes } = q;
+      return store.changes(changes) as QueryResult<Q>;
+    }
+    case "token":
+      return { revision, token: store.tokenByHash(q.hashHex) } as QueryResult<Q>;
+    case "tokens":
+      return { revision, tokens: store.tokens() } as QueryResult<Q>;
+    case "namespaceSettings":
+      return { revision, settings: store.namespaceSettings(q.namespace) } as QueryResult<Q>;
+    case "cluster":
+      return { revision, topology: store.cluster() } as QueryResult<Q>;
+  }
+}
+
+/**
+ * Whether `key` (or, without one, any key of `namespace`) was written (put or delete) at a
+ * revision after `afterRevision`: the check a long-poll waiter makes before and while it waits.
+ */
+export function changedSince(
+  store: Queryable,
+  namespace: string,
+  key: string | undefined,
+  afterRevision: Revision,
+): boolean {
+  if (store.revision <= afterRevision) return false;
+  if (key === undefined) {
+    const bundle = store.bundle(namespace);
+    return bundle.type !== "bundle" || bundle.namespaceRevision > afterRevision;
+  }
+  const meta = store.meta(key);
+  if (meta.type === "found") return meta.entry.modRevision > afterRevision;
+  const history = store.history(key);
+  // A delete after afterRevision leaves a tombstone newer than it.
+  return history.type === "history" && (history.items[0]?.modRevision ?? 0) > afterRevision;
+}
