@@ -1,6 +1,7 @@
 // Consistency of reads and the tokens that carry it (http-api.md, "Consistency of reads"):
 // `?consistency=stale`, `X-Edgecfg-Min-Revision` in, `X-Edgecfg-Revision` and (stale)
 // `X-Edgecfg-Applied-Revision` out.
+import { boundedHeader } from "./headers.ts";
 import { parseToken, type Read, type ReadOptions } from "../router/index.ts";
 import type { Ctx } from "./context.ts";
 import { badRequest } from "./problem.ts";
@@ -14,7 +15,7 @@ export function readOptions(
   consistency: "linearizable" | "stale" | undefined,
 ): ReadOptions {
   const options: ReadOptions = { consistency: consistency ?? "linearizable" };
-  const min = c.req.header(minRevisionHeader);
+  const min = boundedHeader(c, minRevisionHeader);
   if (min !== undefined) {
     if (parseToken(min) === null) {
       throw badRequest(

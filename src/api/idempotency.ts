@@ -2,6 +2,7 @@
 // scopes it to the caller. Two callers that happen to pick the same key (two deploy scripts both
 // sending "deploy-1") are two requests: the store sees "<principal>/<key>", so another token
 // never gets the first caller's answer, nor its 422 for a different request.
+import { boundedHeader } from "./headers.ts";
 import type { Ctx } from "./context.ts";
 import { apiLimits } from "./limits.ts";
 import { badRequest } from "./problem.ts";
@@ -18,7 +19,7 @@ function ownerOf(c: Ctx): string {
 
 /** The request's Idempotency-Key as the store keeps it (call after authorize), or undefined. */
 export async function idempotencyKey(c: Ctx): Promise<string | undefined> {
-  const key = c.req.header("Idempotency-Key");
+  const key = boundedHeader(c, "Idempotency-Key");
   if (key === undefined) return undefined;
   if (
     key.length === 0 ||

@@ -9,6 +9,8 @@ export const apiLimits = {
    * only junk gets near; the local runtime's own limit (~64 KiB+) answers text/plain instead.
    */
   urlBytesMax: 16 * 1024,
+  /** A request header the API reads (If-Match, If-None-Match, Content-Type, …); beyond it 431. */
+  headerBytesMax: 8 * 1024,
   /** A PUT body: one value. */
   valueBytesMax: storeLimits.valueBytesMax,
   /** A txn body: values travel base64- or JSON-encoded, so allow for the encoding. */

@@ -2,6 +2,7 @@
 // @hono/zod-openapi) and validate it (here), so the two cannot drift apart. We validate ourselves
 // rather than through `app.openapi()` to control every error (unknown query parameters by name,
 // body limits before parsing, problem+json throughout) and to route keys that span segments.
+import { boundedHeader } from "./headers.ts";
 import { z, type OpenAPIHono, type RouteConfig } from "@hono/zod-openapi";
 import { isJsonMediaType, parseJsonBytes, readBody } from "./body.ts";
 import type { AppEnv, Ctx } from "./context.ts";
@@ -75,7 +76,7 @@ function openApiConfig(spec: RouteSpec<z.ZodType, z.ZodType | undefined>): Route
   let responses = spec.responses;
   if (spec.body) {
     request.body = { required: true, content: { "application/json": { schema: spec.body } } };
-    responses = { ...responses, ...problems(415) };
+    responses = { ...responses, ...problems(415, 431) };
   }
   if (spec.rawBody)
     request.body = { required: true, description: spec.rawBody.description, content: valueContent };
@@ -110,7 +111,7 @@ function patternRegex(pattern: string): RegExp {
 }
 
 async function jsonBody(c: Ctx, schema: z.ZodType, bytesMax: number): Promise<unknown> {
-  const contentType = c.req.header("Content-Type") ?? "";
+  const contentType = boundedHeader(c, "Content-Type") ?? "";
   if (!isJsonMediaType(contentType)) {
     throw new ApiProblem({
       status: 415,

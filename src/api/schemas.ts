@@ -159,6 +159,7 @@ const problemDescriptions: Record<number, string> = {
   413: "The body or a value is too large",
   414: "The URL is too long",
   415: "The body must be JSON (Content-Type: application/json)",
+  431: "A request header is longer than any valid value of it",
   422: "Well-formed but refused (across namespaces, an Idempotency-Key reused for another request)",
   500: "An unexpected error (logged); retry a write with the same Idempotency-Key",
   503: "Unavailable for now (an election, no ADMIN_TOKEN, a misconfiguration): see Retry-After",

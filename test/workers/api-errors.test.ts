@@ -129,6 +129,33 @@ describe("problem+json everywhere", () => {
     expect((await call(`/v1/kv/${ns}/k?consistency=${"q".repeat(15 * 1024)}`)).status).toBe(400);
   });
 
+  it("a header the API reads that is longer than any valid value is 431 problem+json naming it", async () => {
+    const ns = freshNs();
+    await put(`${ns}/k`, 1);
+    const huge = `"${"r".repeat(9 * 1024)}"`;
+    const cases: Array<[string, Promise<Response>]> = [
+      ["If-None-Match", call(`/v1/kv/${ns}/k`, { headers: { "If-None-Match": huge } })],
+      ["If-None-Match", call(`/v1/ns/${ns}`, { headers: { "If-None-Match": huge } })],
+      ["If-Match", put(`${ns}/k`, 2, { "If-Match": huge })],
+      [
+        "X-Edgecfg-Min-Revision",
+        call(`/v1/kv?prefix=${ns}/`, { headers: { "X-Edgecfg-Min-Revision": huge } }),
+      ],
+      [
+        "Content-Type",
+        call("/v1/txn", { method: "POST", headers: { "Content-Type": huge }, body: "{}" }),
+      ],
+      ["Idempotency-Key", put(`${ns}/k`, 2, { "Idempotency-Key": "k".repeat(9 * 1024) })],
+    ];
+    for (const [name, answer] of cases) {
+      const p = await problemOf(await answer);
+      expect(p.status, name).toBe(431);
+      expect(p.header, name).toBe(name);
+      expect(p.detail, name).toContain(`the ${name} header is`);
+    }
+    expect(await (await call(`/v1/kv/${ns}/k`)).json()).toBe(1);
+  });
+
   it("CORS: any origin may call, preflights are answered, validators are exposed", async () => {
     const ns = freshNs();
     await put(`${ns}/k`, 1);

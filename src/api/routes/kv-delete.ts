@@ -1,4 +1,5 @@
 // DELETE /v1/kv/{key}: 204; 404 if absent; If-Match: <ETag> or * → 412 on mismatch.
+import { boundedHeader } from "../headers.ts";
 import { z } from "@hono/zod-openapi";
 import type { DeleteCommand } from "../../store/index.ts";
 import { authorize } from "../auth.ts";
@@ -28,12 +29,12 @@ export const kvDelete = defineRoute({
   }),
   responses: {
     204: { description: "Deleted", headers: headers("X-Edgecfg-Revision", "Idempotent-Replayed") },
-    ...problems(404, 412, 422),
+    ...problems(404, 412, 422, 431),
   },
   handler: async (c) => {
     const key = keyFromPath(c.req.url, "/v1/kv/");
     await authorize(c, namespaceOf(key), "write");
-    const ifMatch = parseIfMatch(c.req.header("If-Match"));
+    const ifMatch = parseIfMatch(boundedHeader(c, "If-Match"));
     const idem = await idempotencyKey(c);
     const cmd: DeleteCommand = {
       type: "delete",

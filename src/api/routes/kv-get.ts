@@ -1,5 +1,6 @@
 // GET /v1/kv/{key}: the value byte for byte, with validators; `?meta`, `?revision=N`, and long
 // polls (`?wait=30s` with If-None-Match).
+import { boundedHeader } from "../headers.ts";
 import { z } from "@hono/zod-openapi";
 import type { GetResult, KvEntry, MetaResult, Query } from "../../store/index.ts";
 import type { Read, ReadOptions } from "../../router/index.ts";
@@ -169,7 +170,7 @@ export const kvGet = defineRoute({
       headers: headers(...keyHeaders),
     },
     304: { description: "Not modified (or the wait ended)", headers: headers(...keyHeaders) },
-    ...problems(404, 410),
+    ...problems(404, 410, 431),
   },
   handler: async (c, { query: q }) => {
     const key = keyFromPath(c.req.url, "/v1/kv/");
@@ -181,7 +182,7 @@ export const kvGet = defineRoute({
     const waitMs = parseWaitMs(q.wait);
     if (waitMs !== undefined && revision !== undefined)
       throw badRequest("wait and revision cannot be combined: an old revision never changes");
-    const inm = parseIfNoneMatchRead(c.req.header("If-None-Match"));
+    const inm = parseIfNoneMatchRead(boundedHeader(c, "If-None-Match"));
     const query = keyQuery(key, revision, !meta);
     let { read, found: f } =
       readKeyNow(c, ns, query, options) ?? (await readKey(c, ns, query, options));
@@ -193,7 +194,7 @@ export const kvGet = defineRoute({
         ({ read, found: f } = await readKey(c, ns, query, { ...options, minToken: waited.token }));
     }
     // If-Modified-Since counts only without If-None-Match (RFC 9110 §13.1.3): not even read then.
-    const ims = inm === undefined ? parseHttpDate(c.req.header("If-Modified-Since")) : null;
+    const ims = inm === undefined ? parseHttpDate(boundedHeader(c, "If-Modified-Since")) : null;
     const notModified =
       noneMatchHits(inm, f.entry.modRevision) ||
       (ims !== null && Math.floor(f.entry.updatedAtMs / 1000) * 1000 <= ims);

@@ -47,7 +47,7 @@ export const kvHistory = defineRoute({
       content: { "application/json": { schema: HistoryResponse } },
       headers: headers(...readHeaderNames),
     },
-    ...problems(404),
+    ...problems(404, 431),
   },
   handler: async (c, { query: q }) => {
     const key = keyFromPath(c.req.url, "/v1/kv/", "/history");

@@ -75,7 +75,7 @@ export const kvList = defineRoute({
       content: { "application/json": { schema: ListResponse } },
       headers: headers(...readHeaderNames),
     },
-    ...problems(),
+    ...problems(431),
   },
   handler: async (c, { query: q }) => {
     const prefix = checkPrefix(q.prefix);

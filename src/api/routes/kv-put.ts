@@ -1,4 +1,5 @@
 // PUT /v1/kv/{key}: write a value; If-Match (compare-and-set), If-None-Match: * (create only).
+import { boundedHeader } from "../headers.ts";
 import { z } from "@hono/zod-openapi";
 import type { Command, KvEntry, WriteOutcome } from "../../store/index.ts";
 import { validateContentType } from "../../store/index.ts";
@@ -26,8 +27,8 @@ interface Preconditions {
 
 /** Header checks come before the body is read: a bad header costs no upload. */
 async function preconditions(c: Ctx): Promise<Preconditions> {
-  const ifMatch = parseIfMatch(c.req.header("If-Match"));
-  const ifNoneMatch = parseIfNoneMatchWrite(c.req.header("If-None-Match"));
+  const ifMatch = parseIfMatch(boundedHeader(c, "If-Match"));
+  const ifNoneMatch = parseIfNoneMatchWrite(boundedHeader(c, "If-None-Match"));
   if (ifMatch && ifNoneMatch) throw badRequest("send If-Match or If-None-Match: *, not both");
   return { ifMatch, ifNoneMatch, idempotencyKey: await idempotencyKey(c) };
 }
@@ -104,12 +105,12 @@ export const kvPut = defineRoute({
       content: { "application/json": { schema: Entry } },
       headers: headers("ETag", "X-Edgecfg-Revision", "Idempotent-Replayed", "Location"),
     },
-    ...problems(412, 413, 422, 507),
+    ...problems(412, 413, 422, 431, 507),
   },
   handler: async (c) => {
     const key = keyFromPath(c.req.url, "/v1/kv/");
     await authorize(c, namespaceOf(key), "write");
-    const contentType = c.req.header("Content-Type")?.trim() || defaultContentType;
+    const contentType = boundedHeader(c, "Content-Type")?.trim() || defaultContentType;
     const typeError = validateContentType(contentType);
     if (typeError !== null) throw badRequest(`Content-Type: ${typeError}`);
     const pre = await preconditions(c);

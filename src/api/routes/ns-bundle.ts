@@ -1,4 +1,5 @@
 // GET /v1/ns/{namespace}: the whole namespace as one JSON document; what apps poll.
+import { boundedHeader } from "../headers.ts";
 import { z } from "@hono/zod-openapi";
 import type { BundleResult } from "../../store/index.ts";
 import type { Read, ReadOptions } from "../../router/index.ts";
@@ -85,14 +86,14 @@ export const nsBundle = defineRoute({
       description: "Not modified (or the wait ended)",
       headers: headers("ETag", "Cache-Control", ...readHeaderNames),
     },
-    ...problems(),
+    ...problems(431),
   },
   handler: async (c, { query: q }) => {
     const namespace = checkNamespace(c.req.param("namespace") ?? "");
     if (!authorizedNow(c, "read")) await authorize(c, namespace, "read");
     const options = readOptions(c, q.consistency);
     const waitMs = parseWaitMs(q.wait);
-    const inm = parseIfNoneMatchRead(c.req.header("If-None-Match"));
+    const inm = parseIfNoneMatchRead(boundedHeader(c, "If-None-Match"));
     let { read, bundle } =
       readBundleNow(c, namespace, options) ?? (await readBundle(c, namespace, options));
     if (waitMs && noneMatchHits(inm, bundle.namespaceRevision)) {

@@ -2,6 +2,7 @@
 // Events: put, delete (id = modRevision, so Last-Event-ID resumes), progress (a revision
 // heartbeat, also with an id), compacted (history is gone: re-read, then watch from the new
 // revision; the stream ends). The stream polls the router: read changes, else wait for the namespace.
+import { boundedHeader } from "../headers.ts";
 import { z } from "@hono/zod-openapi";
 import type { ChangeEvent } from "../../store/index.ts";
 import type { Router } from "../../router/index.ts";
@@ -114,13 +115,13 @@ export const watch = defineRoute({
       content: { "text/event-stream": { schema: z.string() } },
       headers: headers("Cache-Control", "X-Edgecfg-Revision"),
     },
-    ...problems(),
+    ...problems(431),
   },
   handler: async (c, { query: q }) => {
     const prefix = checkPrefix(q.prefix);
     const ns = namespaceOf(prefix);
     await authorize(c, ns, "read");
-    const lastEventId = c.req.header("Last-Event-ID");
+    const lastEventId = boundedHeader(c, "Last-Event-ID");
     if (lastEventId !== undefined && !/^\d{1,15}$/.test(lastEventId.trim())) {
       throw badRequest(
         `Last-Event-ID ${JSON.stringify(lastEventId)} is not a revision; send the id of the last event received`,
