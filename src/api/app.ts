@@ -1,12 +1,13 @@
 // The HTTP API as a Hono app: every route of http-api.md, declared once (schemas → validation and
 // OpenAPI 3.1), behind one error model (problem+json) and one door to the data (the Router).
-import { OpenAPIHono } from "@hono/zod-openapi";
+import { OpenAPIHono, z } from "@hono/zod-openapi";
 import { PatternRouter } from "hono/router/pattern-router";
 import type { Router } from "../router/index.ts";
 import type { ApiBindings, AppEnv } from "./context.ts";
 import { cors } from "./cors.ts";
 import { errorHandler, notFoundHandler } from "./errors.ts";
-import { mountRoute, type MountedPattern } from "./route.ts";
+import { defineRoute, mountRoute, type MountedPattern, type RouteSpec } from "./route.ts";
+import { problems } from "./schemas.ts";
 import { routerContext } from "./router-context.ts";
 import { routes } from "./routes/index.ts";
 
@@ -17,8 +18,47 @@ const apiDescription = [
     "write is refused (503).",
   "Errors are application/problem+json (RFC 9457). Responses that read or wrote state carry X-Edgecfg-Revision, a consistency " +
     "token (s<shard>.<revision>) to send back as X-Edgecfg-Min-Revision.",
-  'Keys may not end in the segment "history": GET /v1/kv/{key}/history reads a key\'s history.',
+  "A key is {namespace}/{name}: in paths /v1/kv/{namespace}/{name}, the name's " +
+    '"/" sent as %2F or as "/" itself. Keys may not end in the segment "history": ' +
+    "GET /v1/kv/{namespace}/{name}/history reads a key's history.",
 ].join("\n\n");
+
+/** The OpenAPI 3.1 document of `app`, served from `origin` (the request's own, when served). */
+export function openApiDocument(app: OpenAPIHono<AppEnv>, origin: string) {
+  return app.getOpenAPI31Document({
+    openapi: "3.1.0",
+    info: { title: "edgecfg", version: "1", description: apiDescription },
+    servers: [{ url: origin, description: "This deployment" }],
+    security: [{ bearer: [] }],
+    tags: [
+      { name: "kv", description: "Keys: read, write, list, history, transactions, watch" },
+      { name: "namespaces", description: "Namespace bundles and settings" },
+      { name: "tokens", description: "Scoped bearer tokens (admin)" },
+      { name: "cluster", description: "Topology, health and this document" },
+    ],
+  });
+}
+
+function openApiRoute(app: OpenAPIHono<AppEnv>) {
+  return defineRoute({
+    method: "get",
+    path: "/v1/openapi.json",
+    operationId: "getOpenApiDocument",
+    summary: "This document (OpenAPI 3.1)",
+    tags: ["cluster"],
+    auth: "none",
+    query: z.object({}).strict(),
+    responses: {
+      200: {
+        description: "OpenAPI 3.1",
+        content: { "application/json": { schema: z.object({}) } },
+      },
+      400: problems()[400]!,
+      414: problems()[414]!,
+    },
+    handler: async (c) => c.json(openApiDocument(app, new URL(c.req.url).origin)),
+  }) as unknown as RouteSpec<z.ZodType, z.ZodType | undefined>;
+}
 
 export interface AppOptions {
   /** The Router backing the API, chosen per deployment (see src/index.ts). */
@@ -36,22 +76,13 @@ export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {
   app.use(cors());
   app.use(routerContext({ create: options.router }));
   for (const route of routes) mountRoute(app, route, patterns);
-  app.get("/v1/openapi.json", (c) =>
-    c.json(
-      app.getOpenAPI31Document({
-        openapi: "3.1.0",
-        info: { title: "edgecfg", version: "1", description: apiDescription },
-        security: [{ bearer: [] }],
-      }),
-    ),
-  );
+  mountRoute(app, openApiRoute(app), patterns);
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",
     scheme: "bearer",
     description:
       "The ADMIN_TOKEN secret or a token minted by POST /v1/tokens; none for public-read namespaces",
   });
-  patterns.push({ method: "GET", regex: /^\/v1\/openapi\.json$/ });
   app.notFound(notFoundHandler(patterns));
   app.onError(errorHandler());
   return app;

@@ -2,7 +2,8 @@
 // bytes actually received are counted too (a body may be chunked or lie about its length).
 import { ApiProblem, badRequest, problemTypes } from "./problem.ts";
 
-function tooLarge(limitBytes: number, what: string): ApiProblem {
+/** 413: `what` ("the value", "the request body") is over `limitBytes`. */
+export function tooLarge(limitBytes: number, what: string): ApiProblem {
   return new ApiProblem({
     status: 413,
     type: problemTypes.payloadTooLarge,
@@ -25,7 +26,12 @@ export async function readBody(
   let total = 0;
   const reader = request.body.getReader();
   for (;;) {
-    const { done, value } = await reader.read();
+    const { done, value } = await reader.read().catch(() => {
+      // The client went away or the runtime cut the upload: nothing was written.
+      throw badRequest(
+        `${what} could not be read to its end (the upload broke off); send it again`,
+      );
+    });
     if (done) break;
     total += value.byteLength;
     if (total > limitBytes) {

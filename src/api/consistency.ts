@@ -1,6 +1,7 @@
 // Consistency of reads and the tokens that carry it (http-api.md, "Consistency of reads"):
 // `?consistency=stale`, `X-Edgecfg-Min-Revision` in, `X-Edgecfg-Revision` and (stale)
 // `X-Edgecfg-Applied-Revision` out.
+import { boundedHeader } from "./headers.ts";
 import { parseToken, type Read, type ReadOptions } from "../router/index.ts";
 import type { Ctx } from "./context.ts";
 import { badRequest } from "./problem.ts";
@@ -14,7 +15,7 @@ export function readOptions(
   consistency: "linearizable" | "stale" | undefined,
 ): ReadOptions {
   const options: ReadOptions = { consistency: consistency ?? "linearizable" };
-  const min = c.req.header(minRevisionHeader);
+  const min = boundedHeader(c, minRevisionHeader);
   if (min !== undefined) {
     if (parseToken(min) === null) {
       throw badRequest(
@@ -27,10 +28,17 @@ export function readOptions(
   return options;
 }
 
+/**
+ * The replica's applied state as a consistency token (`s3.1042`): how old a stale answer may be,
+ * in the form X-Edgecfg-Min-Revision accepts, so a client can pin later reads to at least it.
+ */
+function appliedToken(read: Read<unknown>): string {
+  return read.token.slice(0, read.token.indexOf(".") + 1) + read.appliedRevision;
+}
+
 /** Headers saying which state answered a read. */
 export function readHeaders(read: Read<unknown>, options: ReadOptions): Record<string, string> {
   const headers: Record<string, string> = { [revisionHeader]: read.token };
-  if (options.consistency === "stale")
-    headers[appliedRevisionHeader] = String(read.appliedRevision);
+  if (options.consistency === "stale") headers[appliedRevisionHeader] = appliedToken(read);
   return headers;
 }

@@ -8,7 +8,8 @@ import { revisionHeader } from "./consistency.ts";
 import type { AppEnv, Ctx } from "./context.ts";
 import { pathOf } from "./keys.ts";
 import { ApiProblem, problem, problemTypes, type ProblemInit } from "./problem.ts";
-import type { MountedPattern } from "./route.ts";
+import { apiLimits } from "./limits.ts";
+import { uriTooLong, type MountedPattern } from "./route.ts";
 
 function withToken(c: Ctx, init: ProblemInit): ProblemInit {
   const token = c.get("observedToken");
@@ -34,6 +35,19 @@ function errorProblem(err: unknown): ProblemInit {
       detail: `the deployment is misconfigured: ${err.message}`,
       extensions: { retryAfter: 60 },
       headers: { "Retry-After": "60" },
+    };
+  }
+  // The runtime's own refusals that say a retry may work (a Durable Object reset or overloaded,
+  // a connection to it lost): 503 with Retry-After, not the 500 of an unknown failure.
+  if (isRetryable(err)) {
+    return {
+      status: 503,
+      type: problemTypes.unavailable,
+      detail:
+        "the runtime could not complete the request this time; retry it (a write with the same " +
+        "Idempotency-Key, which returns its outcome if it was applied)",
+      extensions: { retryAfter: 1 },
+      headers: { "Retry-After": "1" },
     };
   }
   if (err instanceof BadTokenError)
@@ -63,6 +77,12 @@ function errorProblem(err: unknown): ProblemInit {
   };
 }
 
+/** Workers runtime errors carry `retryable` / `overloaded` (Durable Object error handling). */
+function isRetryable(err: unknown): boolean {
+  const e = err as { retryable?: unknown; overloaded?: unknown } | null;
+  return e !== null && typeof e === "object" && (e.retryable === true || e.overloaded === true);
+}
+
 function allowedMethods(patterns: MountedPattern[], path: string): string[] {
   const methods = new Set(patterns.filter((p) => p.regex.test(path)).map((p) => p.method));
   if (methods.has("GET")) methods.add("HEAD");
@@ -78,6 +98,7 @@ export function errorHandler(): ErrorHandler<AppEnv> {
 /** 404 for paths no route takes; 405 with Allow for a known path and another method (OPTIONS never gets here: cors.ts answers it). */
 export function notFoundHandler(patterns: MountedPattern[]): NotFoundHandler<AppEnv> {
   return function notFoundHandler(c) {
+    if (c.req.url.length > apiLimits.urlBytesMax) return problem(uriTooLong(c.req.url.length).init);
     const path = pathOf(c.req.url);
     const methods = allowedMethods(patterns, path);
     if (methods.length === 0) {

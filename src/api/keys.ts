@@ -1,7 +1,9 @@
-// Keys in URLs. The key is taken from the raw request path, not from a decoded route parameter, so
-// that a percent-encoded slash (%2F) can never turn into a separator: it is rejected instead.
-// Dot segments ("." and "..") are normally resolved by URL parsers (RFC 3986 §5.2.4) before a
-// request reaches the Worker; wherever they survive (bodies, query strings) the grammar rejects them.
+// Keys in URLs. The key is taken from the raw request path, not from a decoded route parameter.
+// A percent-encoded slash (%2F) is a separator like "/" itself: tools that address a key as
+// /v1/kv/{namespace}/{name} (the OpenAPI document) encode the name's slashes, and both forms name
+// the same key. Dot segments ("." and "..") are normally resolved by URL parsers (RFC 3986
+// §5.2.4, and WHATWG's parser resolves "%2E%2E" too) before a request reaches the Worker;
+// wherever they survive (bodies, query strings) the grammar rejects them.
 import { validateKey, validatePrefix, validateNamespace, namespaceOf } from "../store/index.ts";
 import { badRequest } from "./problem.ts";
 
@@ -12,11 +14,6 @@ import { badRequest } from "./problem.ts";
 export const reservedLastSegment = "history";
 
 function decodeSegment(raw: string): string {
-  if (/%2f/i.test(raw)) {
-    throw badRequest(
-      `the key contains an encoded slash (%2F); write "/" itself to separate segments`,
-    );
-  }
   try {
     return decodeURIComponent(raw);
   } catch {
@@ -58,13 +55,14 @@ function parseKeyPath(path: string, prefix: string, suffix: string): string {
   let raw = path.slice(prefix.length);
   if (suffix && raw.endsWith(suffix)) raw = raw.slice(0, -suffix.length);
   if (raw === "") throw badRequest("the URL names no key: use /v1/kv/{namespace}/{name}");
-  if (suffix && !raw.includes("/")) {
+  const key = raw.split("/").map(decodeSegment).join("/");
+  if (suffix && !key.includes("/")) {
     throw badRequest(
-      `${JSON.stringify(raw + suffix)} would be the history of ${JSON.stringify(raw)}, which is not a key ` +
+      `${JSON.stringify(key + suffix)} would be the history of ${JSON.stringify(key)}, which is not a key ` +
         `({namespace}/{name}); a key may not end in the segment "history"`,
     );
   }
-  return checkKey(raw.split("/").map(decodeSegment).join("/"));
+  return checkKey(key);
 }
 
 /**

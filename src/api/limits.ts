@@ -4,6 +4,13 @@ import { routerLimits } from "../router/index.ts";
 import { storeLimits } from "../store/index.ts";
 
 export const apiLimits = {
+  /**
+   * A request URL, as Cloudflare's edge allows (16 KiB); beyond it 414. Keys are ≤ 512 bytes, so
+   * only junk gets near; the local runtime's own limit (~64 KiB+) answers text/plain instead.
+   */
+  urlBytesMax: 16 * 1024,
+  /** A request header the API reads (If-Match, If-None-Match, Content-Type, …); beyond it 431. */
+  headerBytesMax: 8 * 1024,
   /** A PUT body: one value. */
   valueBytesMax: storeLimits.valueBytesMax,
   /** A txn body: values travel base64- or JSON-encoded, so allow for the encoding. */

@@ -57,7 +57,12 @@ function invalid(o: InvalidOutcome): ApiProblem {
         : status === 409
           ? problemTypes.conflict
           : problemTypes.badRequest;
-  return new ApiProblem({ status, type, detail: o.detail, extensions: { reason: o.reason } });
+  // The store names the key as it keeps it (scoped to the caller: idempotency.ts); say it plainly.
+  const detail =
+    o.reason === "idempotencyKeyReused"
+      ? "this Idempotency-Key was already used for a different request; use a new key per request"
+      : o.detail;
+  return new ApiProblem({ status, type, detail, extensions: { reason: o.reason } });
 }
 
 /** The problem for an error outcome; null for outcomes the route handles itself. */

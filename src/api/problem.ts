@@ -12,6 +12,8 @@ export const problemTypes = {
   preconditionFailed: "precondition-failed",
   gone: "compacted",
   payloadTooLarge: "payload-too-large",
+  uriTooLong: "uri-too-long",
+  headerTooLarge: "header-too-large",
   unsupportedMediaType: "unsupported-media-type",
   unprocessable: "unprocessable",
   conflict: "conflict",
@@ -34,8 +36,10 @@ const titles: Record<number, string> = {
   410: "Gone",
   412: "Precondition Failed",
   413: "Content Too Large",
+  414: "URI Too Long",
   415: "Unsupported Media Type",
   422: "Unprocessable Content",
+  431: "Request Header Fields Too Large",
   500: "Internal Server Error",
   503: "Service Unavailable",
   507: "Insufficient Storage",
@@ -70,12 +74,42 @@ export class ApiProblem extends Error {
   }
 }
 
+/** Characters of a client's input echoed in a detail, at most (then "…"). */
+export const echoCharsMax = 40;
+
+/** A client's value for a detail: JSON, cut to a short prefix (a key or header may be KiBs). */
+export function excerpt(value: unknown): string {
+  if (typeof value === "string") {
+    return JSON.stringify(value.length > echoCharsMax ? `${value.slice(0, echoCharsMax)}…` : value);
+  }
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > echoCharsMax ? `${text.slice(0, echoCharsMax)}…` : text;
+}
+
+/**
+ * Every quoted string of a detail cut to a short prefix: details quote the client's input with
+ * JSON.stringify (here and in src/store's validators), and a rejected 8 KiB key or header should
+ * not come back whole.
+ */
+function shortenQuoted(detail: string): string {
+  return detail.replace(/"(?:[^"\\]|\\.)*"/g, (quoted) => {
+    if (quoted.length <= echoCharsMax + 8) return quoted;
+    let text: string;
+    try {
+      text = JSON.parse(quoted) as string;
+    } catch {
+      return quoted;
+    }
+    return excerpt(text);
+  });
+}
+
 export function problemBody(init: ProblemInit): ProblemBody {
   return {
     type: problemTypeBase + init.type,
     title: titles[init.status] ?? "Error",
     status: init.status,
-    detail: init.detail,
+    detail: shortenQuoted(init.detail),
     ...init.extensions,
   };
 }

@@ -2,11 +2,13 @@
 // @hono/zod-openapi) and validate it (here), so the two cannot drift apart. We validate ourselves
 // rather than through `app.openapi()` to control every error (unknown query parameters by name,
 // body limits before parsing, problem+json throughout) and to route keys that span segments.
+import { boundedHeader } from "./headers.ts";
 import { z, type OpenAPIHono, type RouteConfig } from "@hono/zod-openapi";
 import { isJsonMediaType, parseJsonBytes, readBody } from "./body.ts";
 import type { AppEnv, Ctx } from "./context.ts";
 import { apiLimits } from "./limits.ts";
-import { ApiProblem, problemTypes } from "./problem.ts";
+import { ApiProblem, excerpt, problemTypes } from "./problem.ts";
+import { problems } from "./schemas.ts";
 import { queryRecord, validationProblem } from "./validation.ts";
 
 type Method = "get" | "put" | "post" | "delete";
@@ -17,6 +19,8 @@ export interface RouteSpec<Q extends z.ZodType, B extends z.ZodType | undefined>
   path: string;
   /** Hono pattern when it differs, e.g. "/v1/kv/:key{.+}" for keys with slashes. */
   honoPath?: string;
+  /** The OpenAPI operationId: what generated clients name the call. */
+  operationId: string;
   summary: string;
   description?: string;
   tags: string[];
@@ -30,8 +34,11 @@ export interface RouteSpec<Q extends z.ZodType, B extends z.ZodType | undefined>
   /** A body of any media type, read by the handler itself (documented, not validated here). */
   rawBody?: { description: string };
   responses: RouteConfig["responses"];
-  /** Documented as needing no token (health); authorization itself is each handler's call. */
-  public?: boolean;
+  /**
+   * What the document says about tokens (authorization itself is each handler's call): "none"
+   * (health), "optional" (reads: a public-read namespace needs none), default "required".
+   */
+  auth?: "none" | "optional";
   handler: (
     c: Ctx,
     input: { query: z.output<Q>; body: B extends z.ZodType ? z.output<B> : undefined },
@@ -49,28 +56,40 @@ export function defineRoute<Q extends z.ZodType, B extends z.ZodType | undefined
   return spec;
 }
 
+/** A value's body by media type: JSON values are JSON, text is text, anything else bytes. */
+export const valueContent = {
+  "application/json": { schema: z.unknown().openapi({ description: "Any JSON value" }) },
+  "text/plain": { schema: z.string() },
+  "application/octet-stream": { schema: z.string().openapi({ format: "binary" }) },
+  "*/*": { schema: z.string().openapi({ format: "binary" }) },
+};
+
+const security: Record<"none" | "optional", Array<Record<string, string[]>>> = {
+  none: [],
+  optional: [{ bearer: [] }, {}],
+};
+
 function openApiConfig(spec: RouteSpec<z.ZodType, z.ZodType | undefined>): RouteConfig {
   const request: NonNullable<RouteConfig["request"]> = { query: spec.query as z.ZodObject };
   if (spec.params) request.params = spec.params;
   if (spec.headers) request.headers = spec.headers;
-  if (spec.body)
+  let responses = spec.responses;
+  if (spec.body) {
     request.body = { required: true, content: { "application/json": { schema: spec.body } } };
-  if (spec.rawBody) {
-    request.body = {
-      required: true,
-      description: spec.rawBody.description,
-      content: { "*/*": { schema: z.string().openapi({ format: "binary" }) } },
-    };
+    responses = { ...responses, ...problems(415, 431) };
   }
+  if (spec.rawBody)
+    request.body = { required: true, description: spec.rawBody.description, content: valueContent };
   return {
     method: spec.method,
     path: spec.path,
+    operationId: spec.operationId,
     summary: spec.summary,
     description: spec.description,
     tags: spec.tags,
     request,
-    responses: spec.responses,
-    ...(spec.public ? { security: [] } : {}),
+    responses,
+    ...(spec.auth ? { security: security[spec.auth] } : {}),
   };
 }
 
@@ -92,18 +111,29 @@ function patternRegex(pattern: string): RegExp {
 }
 
 async function jsonBody(c: Ctx, schema: z.ZodType, bytesMax: number): Promise<unknown> {
-  const contentType = c.req.header("Content-Type") ?? "";
+  const contentType = boundedHeader(c, "Content-Type") ?? "";
   if (!isJsonMediaType(contentType)) {
     throw new ApiProblem({
       status: 415,
       type: problemTypes.unsupportedMediaType,
-      detail: `this endpoint takes a JSON body: send Content-Type: application/json (got ${JSON.stringify(contentType)})`,
+      detail: `this endpoint takes a JSON body: send Content-Type: application/json (got ${excerpt(contentType)})`,
     });
   }
   const parsed = parseJsonBytes(await readBody(c.req.raw, bytesMax), "the request body");
   const result = schema.safeParse(parsed);
-  if (!result.success) throw validationProblem("body", result.error);
+  if (!result.success) throw validationProblem("body", result.error, parsed);
   return result.data;
+}
+
+/** 414 as problem+json, for URLs the runtime passes on but no request of this API needs. */
+export function uriTooLong(length: number): ApiProblem {
+  return new ApiProblem({
+    status: 414,
+    type: problemTypes.uriTooLong,
+    detail:
+      `the URL is ${length} bytes; at most ${apiLimits.urlBytesMax} are accepted (a key is at ` +
+      "most 512 bytes): send long data in a body, e.g. POST /v1/txn",
+  });
 }
 
 /** Distinct query strings remembered per route (then forgotten all at once). */
@@ -122,12 +152,14 @@ export function mountRoute(
   const parsedQueries = new Map<string, unknown>();
   app.on(spec.method.toUpperCase(), pattern, async (c) => {
     const url = c.req.url;
+    if (url.length > apiLimits.urlBytesMax) throw uriTooLong(url.length);
     const at = url.indexOf("?");
     const search = at < 0 ? "" : url.slice(at);
     let query = parsedQueries.get(search);
     if (query === undefined) {
-      const parsed = spec.query.safeParse(queryRecord(url));
-      if (!parsed.success) throw validationProblem("query", parsed.error);
+      const record = queryRecord(url);
+      const parsed = spec.query.safeParse(record);
+      if (!parsed.success) throw validationProblem("query", parsed.error, record);
       query = Object.freeze(parsed.data);
       if (parsedQueries.size >= parsedQueriesMax) parsedQueries.clear();
       parsedQueries.set(search, query);

@@ -2,7 +2,7 @@
 import { z } from "@hono/zod-openapi";
 import { validateContentType } from "../store/index.ts";
 import type { TxnCompare, TxnOp } from "../store/index.ts";
-import { isJsonMediaType, parseJsonBytes } from "./body.ts";
+import { isJsonMediaType, parseJsonBytes, tooLarge } from "./body.ts";
 import { checkKey } from "./keys.ts";
 import { storeLimits } from "./limits.ts";
 import { badRequest } from "./problem.ts";
@@ -100,7 +100,8 @@ export function toOp(o: z.output<typeof Op>, where: string): TxnOp {
   const error = validateContentType(contentType);
   if (error !== null) throw badRequest(`${where}: contentType: ${error}`);
   const value = valueBytes(o, contentType, where);
+  // 413 like a PUT of the same value: the request is well-formed, the value too large.
   if (value.byteLength > storeLimits.valueBytesMax)
-    throw badRequest(`${where}: the value is larger than ${storeLimits.valueBytesMax} bytes`);
+    throw tooLarge(storeLimits.valueBytesMax, `${where}: the value`);
   return { type: "put", key, value, contentType };
 }

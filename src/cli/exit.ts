@@ -62,7 +62,10 @@ export function describeError(error: unknown, url: string): string {
 
 function hintFor(error: EdgecfgError, url: string): string | undefined {
   if (error instanceof UnauthorizedError) {
-    return "hint: set EDGECFG_TOKEN or pass --token; for local dev the token is dev-admin-token";
+    return (
+      "hint: set EDGECFG_TOKEN or pass --token; for local dev the token is dev-admin-token " +
+      "(an admin sees which tokens exist and expired with `edgecfg token list`)"
+    );
   }
   if (error instanceof ForbiddenError) {
     return "hint: this token's scope does not cover that; ask an admin for one (edgecfg token create --ns NS --scope read,write)";
@@ -72,7 +75,10 @@ function hintFor(error: EdgecfgError, url: string): string | undefined {
     return `hint: the key changed since it was read${current}; read it again (edgecfg kv get KEY --json) and retry with the new --if-match`;
   }
   if (error instanceof TimeoutError || (error instanceof UnavailableError && error.status === 0)) {
-    return `hint: is the store running at ${url}? Start one locally with \`npm start\`, or set EDGECFG_URL / pass --url`;
+    return (
+      `hint: is the store running at ${url}? Start one locally with \`npm start\`, or set EDGECFG_URL / ` +
+      "pass --url; if it is just slow, give it longer with --timeout <ms> (default 30000)"
+    );
   }
   if (error instanceof UnavailableError && error.retryAfter !== undefined) {
     return `hint: the store asks to retry in ${error.retryAfter} s`;

@@ -40,6 +40,25 @@ export function clientFor(options: GlobalOptions, io: Io): EdgecfgClient {
   });
 }
 
+/** A KEY argument: namespace/name, else a usage error (exit 2) before any request. */
+export function keyArg(value: string): string {
+  const segments = value.split("/");
+  if (segments.length < 2 || segments.some((s) => s === "" || s === "." || s === "..")) {
+    throw new UsageError(
+      "KEY must be namespace/name (e.g. myapp/flags), with no empty, . or .. segments; " +
+        `got "${value}"`,
+    );
+  }
+  return value;
+}
+
+/** A PREFIX argument: "myapp" means the whole namespace, as "myapp/" does. */
+export function prefixArg(value: string): string {
+  if (value === "")
+    throw new UsageError("PREFIX must name a namespace, e.g. myapp or myapp/feature-");
+  return value.includes("/") ? value : `${value}/`;
+}
+
 /** A non-negative integer argument, or a usage error naming the option. */
 export function intArg(value: string, name: string): number {
   const n = Number(value);

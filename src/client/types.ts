@@ -143,6 +143,8 @@ export interface TokenInfo {
   scopes: TokenScope[];
   createdAt: string;
   expiresAt: string | null;
+  /** Past expiresAt: the server refuses it (401). */
+  expired: boolean;
 }
 
 /** As created: the only time the secret is shown. */

@@ -44,6 +44,54 @@ describe("cli exit codes", () => {
     expect(await run(["token", "create", "--ns", "a", "--scope", "root"], t.io)).toBe(2);
   });
 
+  it("2 for a KEY that is not namespace/name, before any request; ls takes a bare namespace", async () => {
+    const stub = stubFetch(() => json({ items: [], cursor: null }));
+    const t = testIo(stub);
+    for (const args of [
+      ["kv", "get", "myapp"],
+      ["kv", "put", "myapp/", "x"],
+      ["kv", "rm", "a/../b"],
+    ]) {
+      expect(await run(args, t.io), args.join(" ")).toBe(2);
+    }
+    expect(t.stderr()).toContain("KEY must be namespace/name (e.g. myapp/flags)");
+    expect(stub.requests).toHaveLength(0);
+    expect(await run(["kv", "ls", "myapp"], t.io)).toBe(0);
+    expect(new URL(stub.requests[0]!.url).searchParams.get("prefix")).toBe("myapp/");
+  });
+
+  it("token list marks expired tokens", async () => {
+    const token = (id: string, expiresAt: string | null, expired: boolean) => ({
+      id,
+      scopes: [{ namespaces: ["app"], ops: ["read"] }],
+      createdAt: "2026-01-01T00:00:00.000Z",
+      expiresAt,
+      expired,
+    });
+    const t = testIo(
+      stubFetch(() =>
+        json({
+          tokens: [
+            token("tok_old", "2026-01-02T00:00:00.000Z", true),
+            token("tok_new", "2099-01-01T00:00:00.000Z", false),
+          ],
+        }),
+      ),
+    );
+    expect(await run(["token", "list"], t.io)).toBe(0);
+    expect(t.stdout()).toMatch(/tok_old .* EXPIRED 2026-01-02/);
+    expect(t.stdout()).toMatch(/tok_new .* expires 2099-01-01/);
+  });
+
+  it("hints name the CLI's flags and commands", async () => {
+    const t = testIo(stubFetch(() => problem(401)));
+    await run(["kv", "get", "app/a"], t.io);
+    expect(t.stderr()).toContain("edgecfg token list");
+    const slow = testIo(stubFetch(() => Promise.reject(new TypeError("fetch failed"))));
+    await run(["kv", "get", "app/a", "--timeout", "200"], slow.io);
+    expect(slow.stderr()).toContain("--timeout <ms>");
+  });
+
   it("4 for a missing key, 3 for a CAS conflict, 1 otherwise", async () => {
     const t = testIo(
       stubFetch((req) =>

@@ -119,13 +119,34 @@ describe("bearer tokens", () => {
     expect((await call("/v1/tokens", { token: superAdmin.token })).status).toBe(200);
   });
 
-  it("expired tokens are 401", async () => {
+  it("expired tokens are 401 and listed as expired", async () => {
     const ns = freshNs();
     const t = await mint([{ namespaces: [ns], ops: ["read"] }], 1);
+    const lasting = await mint([{ namespaces: [ns], ops: ["read"] }], 3600);
+    const forever = await mint([{ namespaces: [ns], ops: ["read"] }]);
     await new Promise((r) => setTimeout(r, 1100));
     const res = await call(`/v1/kv/${ns}/k`, { token: t.token });
     expect(res.status).toBe(401);
     expect((await problemOf(res)).detail).toContain("expired");
+    const { tokens } = (await (await call("/v1/tokens")).json()) as {
+      tokens: Array<{ id: string; expired: boolean }>;
+    };
+    const expired = (id: string) => tokens.find((x) => x.id === id)?.expired;
+    expect([expired(t.id), expired(lasting.id), expired(forever.id)]).toEqual([true, false, false]);
+  });
+
+  it("a scope naming the reserved system namespace is 400", async () => {
+    for (const glob of [systemNamespace, "_*", "_sys*"]) {
+      const res = await call("/v1/tokens", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ scopes: [{ namespaces: ["app", glob], ops: ["admin"] }] }),
+      });
+      expect(res.status, glob).toBe(400);
+      const p = await problemOf(res);
+      expect(p.detail, glob).toContain('field "scopes[0].namespaces[1]"');
+      expect(p.detail, glob).toContain("reserved");
+    }
   });
 
   it("rejects malformed mint requests", async () => {

@@ -47,12 +47,19 @@ describe("consistency tokens", () => {
     expect((await problemOf(future)).detail).toContain("ahead of shard");
   });
 
-  it("?consistency=stale answers with X-Edgecfg-Applied-Revision", async () => {
+  it("?consistency=stale answers with X-Edgecfg-Applied-Revision, a token X-Edgecfg-Min-Revision accepts", async () => {
     const ns = freshNs();
-    await put(`${ns}/k`, 1);
+    const written = (await put(`${ns}/k`, 1)).headers.get("X-Edgecfg-Revision")!;
     const res = await call(`/v1/kv/${ns}/k?consistency=stale`);
     expect(res.status).toBe(200);
-    expect(Number(res.headers.get("X-Edgecfg-Applied-Revision"))).toBeGreaterThan(0);
+    const applied = res.headers.get("X-Edgecfg-Applied-Revision")!;
+    const [shard, revision] = applied.slice(1).split(".").map(Number);
+    expect(`s${shard}`).toBe(written.split(".")[0]);
+    expect(revision).toBeGreaterThan(0);
+    const pinned = await call(`/v1/kv/${ns}/k?consistency=stale`, {
+      headers: { "X-Edgecfg-Min-Revision": applied },
+    });
+    expect(pinned.status).toBe(200);
     expect(
       (await call(`/v1/kv/${ns}/k?consistency=linearizable`)).headers.get(
         "X-Edgecfg-Applied-Revision",
@@ -101,7 +108,7 @@ describe("consistency tokens", () => {
         );
         expect(h.get("ETag"), path).toBe(etag);
         expect(h.get("X-Edgecfg-Revision"), path).toMatch(/^s\d+\.\d+$/);
-        expect(h.get("X-Edgecfg-Applied-Revision"), path).toMatch(/^\d+$/);
+        expect(h.get("X-Edgecfg-Applied-Revision"), path).toMatch(/^s\d+\.\d+$/);
         expect(h.get("Content-Type") !== null, path).toBe(!conditional);
       }
     }

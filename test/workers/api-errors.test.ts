@@ -41,6 +41,121 @@ describe("problem+json everywhere", () => {
     expect((await problemOf(await call(`/v1/kv/${ns}/k?meta&meta`))).detail).toContain("twice");
   });
 
+  it("validation errors say in plain words what to send, never in zod's words", async () => {
+    const ns = freshNs();
+    const mint = async (body: unknown) =>
+      (
+        await problemOf(
+          await call("/v1/tokens", {
+            method: "POST",
+            headers: { "Content-Type": "application/json" },
+            body: JSON.stringify(body),
+          }),
+        )
+      ).detail;
+    const cases: Array<[Promise<string>, string]> = [
+      [mint({}), 'field "scopes" is missing: send a JSON array'],
+      [mint({ scopes: "all" }), 'field "scopes" must be a JSON array, not a string (got "all")'],
+      [mint({ scopes: [] }), 'field "scopes" must list at least 1 item'],
+      [
+        mint({ scopes: [{ namespaces: ["a"], ops: ["delete"] }] }),
+        'field "scopes[0].ops[0]" must be one of "read", "write", "admin" (got "delete")',
+      ],
+      [
+        mint({ scopes: [{ namespaces: ["a"], ops: ["read"] }], expiresInSeconds: 1.5 }),
+        'field "expiresInSeconds" must be a whole number, not a fraction (got 1.5)',
+      ],
+      [
+        mint({ scopes: [{ namespaces: ["a"], ops: ["read"] }], expiresInSeconds: 0 }),
+        'field "expiresInSeconds" must be at least 1 (got 0)',
+      ],
+      [mint([1, 2]), "the body must be a JSON object, not an array"],
+      [
+        (async () =>
+          (
+            await problemOf(
+              await call("/v1/txn", {
+                method: "POST",
+                headers: { "Content-Type": "application/json" },
+                body: JSON.stringify({ success: [{ type: "frobnicate", key: `${ns}/k` }] }),
+              }),
+            )
+          ).detail)(),
+        'field "success[0].type" must be one of "put", "delete", "get" (got "frobnicate")',
+      ],
+      [
+        (async () => (await problemOf(await call(`/v1/kv?prefix=${ns}/&limit=lots`))).detail)(),
+        'query parameter "limit" must be an integer from 1 to 1000 (got "lots")',
+      ],
+    ];
+    for (const [detail, expected] of cases) {
+      const text = await detail;
+      expect(text).toContain(expected);
+      expect(text).not.toMatch(/Invalid input|Too small|received|expected/);
+    }
+  });
+
+  it("values echoed in a detail are cut to a short prefix", async () => {
+    const ns = freshNs();
+    const long = "y".repeat(2000);
+    const answers = [
+      await call(`/v1/kv/${ns}/k?consistency=${long}`),
+      await put(`${ns}/${"!".repeat(400)}`, 1),
+      await put(`${ns}/k`, 1, { "If-Match": `${long}"` }),
+      await put(`${ns}/k`, 1, { "If-None-Match": long }),
+      await call(`/v1/kv/${ns}/k`, { headers: { "X-Edgecfg-Min-Revision": long } }),
+      await call("/v1/txn", { method: "POST", headers: { "Content-Type": long }, body: "{}" }),
+    ];
+    for (const res of answers) {
+      const p = await problemOf(res);
+      expect(p.status).toBeGreaterThanOrEqual(400);
+      expect(p.detail.length, p.detail).toBeLessThan(400);
+      expect(p.detail).toContain("…");
+    }
+  });
+
+  it("a URL too long for any request of the API is 414 problem+json, on routes and off them", async () => {
+    const ns = freshNs();
+    const long = "q".repeat(17 * 1024);
+    for (const path of [
+      `/v1/kv/${ns}/k?consistency=${long}`,
+      `/v1/${long}`,
+      `/v1/kv/${ns}/${long}`,
+    ]) {
+      const p = await problemOf(await call(path));
+      expect(p.status, path.slice(0, 20)).toBe(414);
+      expect(p.detail).toContain("at most 16384");
+    }
+    expect((await call(`/v1/kv/${ns}/k?consistency=${"q".repeat(15 * 1024)}`)).status).toBe(400);
+  });
+
+  it("a header the API reads that is longer than any valid value is 431 problem+json naming it", async () => {
+    const ns = freshNs();
+    await put(`${ns}/k`, 1);
+    const huge = `"${"r".repeat(9 * 1024)}"`;
+    const cases: Array<[string, Promise<Response>]> = [
+      ["If-None-Match", call(`/v1/kv/${ns}/k`, { headers: { "If-None-Match": huge } })],
+      ["If-None-Match", call(`/v1/ns/${ns}`, { headers: { "If-None-Match": huge } })],
+      ["If-Match", put(`${ns}/k`, 2, { "If-Match": huge })],
+      [
+        "X-Edgecfg-Min-Revision",
+        call(`/v1/kv?prefix=${ns}/`, { headers: { "X-Edgecfg-Min-Revision": huge } }),
+      ],
+      [
+        "Content-Type",
+        call("/v1/txn", { method: "POST", headers: { "Content-Type": huge }, body: "{}" }),
+      ],
+      ["Idempotency-Key", put(`${ns}/k`, 2, { "Idempotency-Key": "k".repeat(9 * 1024) })],
+    ];
+    for (const [name, answer] of cases) {
+      const p = await problemOf(await answer);
+      expect(p.status, name).toBe(431);
+      expect(p.header, name).toBe(name);
+      expect(p.detail, name).toContain(`the ${name} header is`);
+    }
+    expect(await (await call(`/v1/kv/${ns}/k`)).json()).toBe(1);
+  });
+
   it("CORS: any origin may call, preflights are answered, validators are exposed", async () => {
     const ns = freshNs();
     await put(`${ns}/k`, 1);
@@ -141,6 +256,41 @@ describe("failures of the backend", () => {
     expect(p.detail).toContain("electing");
   });
 
+  it("a runtime refusal that may pass on retry (retryable, overloaded) is 503, not 500", async () => {
+    for (const flag of ["retryable", "overloaded"]) {
+      const error = Object.assign(new Error("Durable Object reset because its code was updated."), {
+        [flag]: true,
+      });
+      const res = await fetchWith(failing(error), "/v1/kv/app/k", { method: "PUT", body: "x" });
+      const p = await problemOf(res);
+      expect(p.status, flag).toBe(503);
+      expect(res.headers.get("Retry-After"), flag).toBe("1");
+      expect(p.detail, flag).toContain("Idempotency-Key");
+    }
+  });
+
+  it("an upload that breaks off is 400 problem+json, and nothing is written", async () => {
+    let writes = 0;
+    const router = { ...failing(new Error("unused")), write: () => (writes++, Promise.reject()) };
+    const body = new ReadableStream({
+      start(c) {
+        c.enqueue(new TextEncoder().encode("part"));
+      },
+      pull(c) {
+        c.error(new Error("connection reset"));
+      },
+    });
+    const res = await fetchWith(router as Router, "/v1/kv/app/k", {
+      method: "PUT",
+      body,
+      duplex: "half",
+    } as RequestInit);
+    const p = await problemOf(res);
+    expect(p.status).toBe(400);
+    expect(p.detail).toContain("could not be read to its end");
+    expect(writes).toBe(0);
+  });
+
   it("a misconfigured topology still answers /healthz and the OpenAPI document", async () => {
     const app = createApp({
       router: () => {
@@ -181,20 +331,22 @@ describe("service endpoints", () => {
       .flatMap(([p, m]) => Object.keys(m).map((k) => `${k.toUpperCase()} ${p}`))
       .sort();
     expect(ops).toEqual([
-      "DELETE /v1/kv/{key}",
+      "DELETE /v1/kv/{namespace}/{name}",
       "DELETE /v1/tokens/{id}",
+      "GET /docs",
       "GET /healthz",
       "GET /v1/cluster",
       "GET /v1/kv",
-      "GET /v1/kv/{key}",
-      "GET /v1/kv/{key}/history",
+      "GET /v1/kv/{namespace}/{name}",
+      "GET /v1/kv/{namespace}/{name}/history",
       "GET /v1/ns/{namespace}",
       "GET /v1/ns/{namespace}/settings",
+      "GET /v1/openapi.json",
       "GET /v1/tokens",
       "GET /v1/watch",
       "POST /v1/tokens",
       "POST /v1/txn",
-      "PUT /v1/kv/{key}",
+      "PUT /v1/kv/{namespace}/{name}",
       "PUT /v1/ns/{namespace}/settings",
     ]);
     expect(JSON.stringify(doc)).toContain("application/problem+json");

@@ -78,15 +78,34 @@ describe("PUT preconditions", () => {
     expect(p.currentETag).toBeNull();
   });
 
-  it("rejects weak and malformed If-Match with 400 and writes nothing", async () => {
+  it("rejects malformed If-Match with 400 and writes nothing", async () => {
     const ns = freshNs();
     const etag = (await put(`${ns}/k`, { v: 1 })).headers.get("ETag")!;
-    for (const bad of [`W/${etag}`, "r1", '"abc"', '"r1", "r2"', '"r-1"']) {
+    for (const bad of ["r1", '"r1', "W/r1", '"a b"', ",", '"r1", "r2"']) {
       const res = await put(`${ns}/k`, { v: 9 }, { "If-Match": bad });
       expect(res.status, bad).toBe(400);
       expect((await problemOf(res)).detail).toMatch(/If-Match/);
     }
-    expect(await (await call(`/v1/kv/${ns}/k`)).json()).toEqual({ v: 1 });
+    expect((await call(`/v1/kv/${ns}/k`)).headers.get("ETag")).toBe(etag);
+  });
+
+  it("a well-formed ETag that is not current (weak, foreign, non-canonical) is 412 (RFC 9110 strong comparison)", async () => {
+    const ns = freshNs();
+    const etag = (await put(`${ns}/k`, { v: 1 })).headers.get("ETag")!;
+    const padded = etag.replace('"r', '"r0');
+    for (const foreign of [`W/${etag}`, '"nope"', '"r-1"', '""', padded, '"x", "y"']) {
+      const res = await put(`${ns}/k`, { v: 9 }, { "If-Match": foreign });
+      expect(res.status, foreign).toBe(412);
+      const p = await problemOf(res);
+      expect(p.currentETag, foreign).toBe(etag);
+      expect(p.entry, foreign).toMatchObject({ version: 1 });
+    }
+    // A list that holds the current one among foreign tags matches.
+    expect((await put(`${ns}/k`, { v: 2 }, { "If-Match": `"nope", ${etag}` })).status).toBe(200);
+    const absent = await put(`${ns}/absent`, { v: 1 }, { "If-Match": '"nope"' });
+    expect(absent.status).toBe(412);
+    expect((await problemOf(absent)).currentETag).toBeNull();
+    expect(await (await call(`/v1/kv/${ns}/k`)).json()).toEqual({ v: 2 });
   });
 
   it("If-Match: * updates only an existing key", async () => {
@@ -139,6 +158,13 @@ describe("DELETE preconditions", () => {
     expect(
       (await call(`/v1/kv/${ns}/k`, { method: "DELETE", headers: { "If-Match": `W/${current}` } }))
         .status,
+    ).toBe(412);
+    expect(
+      (await call(`/v1/kv/${ns}/k2`, { method: "DELETE", headers: { "If-Match": '"nope"' } }))
+        .status,
+    ).toBe(412);
+    expect(
+      (await call(`/v1/kv/${ns}/k2`, { method: "DELETE", headers: { "If-Match": "nope" } })).status,
     ).toBe(400);
   });
 });

@@ -1,6 +1,6 @@
 // POST /v1/txn and Idempotency-Key.
 import { describe, expect, it } from "vitest";
-import { call, freshNs, problemOf, put } from "./api/helpers.ts";
+import { call, freshNs, mint, problemOf, put } from "./api/helpers.ts";
 
 function txn(body: unknown, headers: Record<string, string> = {}) {
   return call("/v1/txn", {
@@ -121,6 +121,24 @@ describe("POST /v1/txn", () => {
     const many = Array.from({ length: 129 }, (_, i) => ({ type: "get", key: `${ns}/k${i}` }));
     expect((await problemOf(await txn({ success: many }))).detail).toContain("128");
   });
+
+  it("an oversized value inside a txn is 413, like a PUT of it, and nothing is written", async () => {
+    const ns = freshNs();
+    const big = "x".repeat(1024 * 1024 + 1);
+    const asPut = await put(`${ns}/big`, big, { "Content-Type": "text/plain" });
+    expect(asPut.status).toBe(413);
+    for (const op of [
+      { type: "put", key: `${ns}/big`, value: big, contentType: "text/plain" },
+      { type: "put", key: `${ns}/big`, valueBase64: btoa(big) },
+    ]) {
+      const res = await txn({ success: [{ type: "put", key: `${ns}/small`, value: 1 }, op] });
+      expect(res.status).toBe(413);
+      const p = await problemOf(res);
+      expect(p.type).toBe((await problemOf(asPut.clone())).type);
+      expect(p.detail).toContain("success[1]");
+    }
+    expect((await call(`/v1/kv/${ns}/small`)).status).toBe(404);
+  });
 });
 
 describe("Idempotency-Key", () => {
@@ -157,11 +175,55 @@ describe("Idempotency-Key", () => {
     ).toBe(1);
   });
 
+  it("keys are scoped per caller: another token reusing a key never gets the first answer", async () => {
+    const ns = freshNs();
+    const writer = await mint([{ namespaces: [ns], ops: ["write"] }]);
+    const other = await mint([{ namespaces: [ns], ops: ["write"] }]);
+    const first = await put(`${ns}/k`, { by: "admin" }, { "Idempotency-Key": "deploy-1" });
+    expect(first.status).toBe(201);
+    // Same key, same request, another caller: applied as its own write, not replayed.
+    const same = await put(
+      `${ns}/k`,
+      { by: "admin" },
+      { "Idempotency-Key": "deploy-1" },
+      writer.token,
+    );
+    expect(same.status).toBe(200);
+    expect(same.headers.get("Idempotent-Replayed")).toBeNull();
+    // Same key, another request, another caller: its own write, not a 422 about someone else's.
+    const diff = await put(
+      `${ns}/k`,
+      { by: "other" },
+      { "Idempotency-Key": "deploy-1" },
+      other.token,
+    );
+    expect(diff.status).toBe(200);
+    expect(((await diff.json()) as { version: number }).version).toBe(3);
+    // Each caller's retry still replays its own first outcome.
+    const retry = await put(
+      `${ns}/k`,
+      { by: "other" },
+      { "Idempotency-Key": "deploy-1" },
+      other.token,
+    );
+    expect(retry.headers.get("Idempotent-Replayed")).toBe("true");
+    expect(((await retry.json()) as { version: number }).version).toBe(3);
+    const adminRetry = await put(`${ns}/k`, { by: "admin" }, { "Idempotency-Key": "deploy-1" });
+    expect(adminRetry.status).toBe(201);
+    expect(adminRetry.headers.get("Idempotent-Replayed")).toBe("true");
+    // The longest key a client may send still works once scoped (kept by its hash).
+    const long = "k".repeat(255);
+    expect((await put(`${ns}/l`, 1, { "Idempotency-Key": long }, writer.token)).status).toBe(201);
+    const again = await put(`${ns}/l`, 1, { "Idempotency-Key": long }, writer.token);
+    expect(again.headers.get("Idempotent-Replayed")).toBe("true");
+  });
+
   it("reusing a key for a different request is 422; malformed keys are 400", async () => {
     const ns = freshNs();
     await put(`${ns}/k`, { v: 1 }, { "Idempotency-Key": "same" });
     const other = await put(`${ns}/k`, { v: 2 }, { "Idempotency-Key": "same" });
     expect(other.status).toBe(422);
+    expect((await problemOf(other)).detail).toContain("already used for a different request");
     expect((await put(`${ns}/k`, { v: 2 }, { "Idempotency-Key": "x".repeat(256) })).status).toBe(
       400,
     );

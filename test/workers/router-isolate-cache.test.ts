@@ -420,7 +420,7 @@ describe("isolate cache through the Worker (SELF.fetch)", () => {
     });
     const staleRes = await call(`/v1/kv/${ns}/k?consistency=stale`);
     const body = (await staleRes.json()) as { v: number };
-    const applied = Number(staleRes.headers.get("X-Edgecfg-Applied-Revision"));
+    const applied = parseToken(staleRes.headers.get("X-Edgecfg-Applied-Revision")!)!.revision;
     // Either the cached state (older than the write, and the header says so) or a newer one.
     if (body.v === 2) expect(applied).toBeLessThan(parseToken(w.token)!.revision);
     else expect(body.v).toBe(3);

@@ -55,6 +55,7 @@ const Cluster = z
 export const cluster = defineRoute({
   method: "get",
   path: "/v1/cluster",
+  operationId: "getCluster",
   tags: ["cluster"],
   summary: "Topology and health",
   description:
@@ -84,8 +85,9 @@ export const cluster = defineRoute({
 export const health = defineRoute({
   method: "get",
   path: "/healthz",
+  operationId: "getHealth",
   tags: ["cluster"],
-  public: true,
+  auth: "none",
   summary: "Liveness of the Worker",
   description:
     "Always 200 while the Worker runs; it does not touch any shard (see /v1/cluster for that).",
@@ -95,6 +97,8 @@ export const health = defineRoute({
       description: "Alive",
       content: { "application/json": { schema: z.object({ ok: z.boolean() }) } },
     },
+    400: problems()[400]!,
+    414: problems()[414]!,
   },
   handler: async (c) => c.json({ ok: true }, 200),
 });

@@ -9,6 +9,7 @@ import {
   replicaRemove,
   replicaReplace,
 } from "./cluster-ops.ts";
+import { docs } from "./docs.ts";
 import { kvDelete } from "./kv-delete.ts";
 import { kvGet } from "./kv-get.ts";
 import { kvHistory } from "./kv-history.ts";
@@ -42,4 +43,5 @@ export const routes = [
   replicaRemove,
   leaderTransfer,
   operationGet,
+  docs,
 ] as unknown as RouteSpec<z.ZodType, z.ZodType | undefined>[];

@@ -1,4 +1,5 @@
 // DELETE /v1/kv/{key}: 204; 404 if absent; If-Match: <ETag> or * → 412 on mismatch.
+import { boundedHeader } from "../headers.ts";
 import { z } from "@hono/zod-openapi";
 import type { DeleteCommand } from "../../store/index.ts";
 import { authorize } from "../auth.ts";
@@ -8,29 +9,33 @@ import { idempotencyKey, replayedHeader } from "../idempotency.ts";
 import { keyFromPath, namespaceOf } from "../keys.ts";
 import { outcomeProblem, preconditionFailed } from "../outcomes.ts";
 import { defineRoute } from "../route.ts";
-import { KeyParam, problems } from "../schemas.ts";
+import { headers, KeyParams, problems } from "../schemas.ts";
 
 export const kvDelete = defineRoute({
   method: "delete",
-  path: "/v1/kv/{key}",
+  path: "/v1/kv/{namespace}/{name}",
   honoPath: "/v1/kv/:key{.+}",
+  operationId: "deleteKey",
   tags: ["kv"],
   summary: "Delete a key",
   description:
     "204 when deleted, 404 when absent. If-Match: <ETag> deletes only that version, If-Match: * only an " +
     "existing key (412 otherwise). Idempotency-Key makes retries return the first outcome.",
-  params: KeyParam,
+  params: KeyParams,
   query: z.object({}).strict(),
   headers: z.object({
     "if-match": z.string().optional(),
     "idempotency-key": z.string().optional(),
   }),
-  responses: { 204: { description: "Deleted" }, ...problems(404, 412, 422) },
+  responses: {
+    204: { description: "Deleted", headers: headers("X-Edgecfg-Revision", "Idempotent-Replayed") },
+    ...problems(404, 412, 422, 431),
+  },
   handler: async (c) => {
     const key = keyFromPath(c.req.url, "/v1/kv/");
     await authorize(c, namespaceOf(key), "write");
-    const ifMatch = parseIfMatch(c.req.header("If-Match"));
-    const idem = idempotencyKey(c);
+    const ifMatch = parseIfMatch(boundedHeader(c, "If-Match"));
+    const idem = await idempotencyKey(c);
     const cmd: DeleteCommand = {
       type: "delete",
       key,

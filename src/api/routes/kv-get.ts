@@ -1,5 +1,6 @@
 // GET /v1/kv/{key}: the value byte for byte, with validators; `?meta`, `?revision=N`, and long
 // polls (`?wait=30s` with If-None-Match).
+import { boundedHeader } from "../headers.ts";
 import { z } from "@hono/zod-openapi";
 import type { GetResult, KvEntry, MetaResult, Query } from "../../store/index.ts";
 import type { Read, ReadOptions } from "../../router/index.ts";
@@ -13,8 +14,17 @@ import { httpDate, parseHttpDate } from "../http-dates.ts";
 import { keyFromPath, namespaceOf } from "../keys.ts";
 import { ApiProblem, badRequest, notFound, problemTypes } from "../problem.ts";
 import { readAnswerHeaders } from "../read-response.ts";
-import { defineRoute } from "../route.ts";
-import { Consistency, Entry, Flag, KeyParam, problems, Wait } from "../schemas.ts";
+import { defineRoute, valueContent } from "../route.ts";
+import {
+  Consistency,
+  Flag,
+  headers,
+  KeyParams,
+  problems,
+  readHeaderNames,
+  type ResponseHeader,
+  Wait,
+} from "../schemas.ts";
 
 const query = z
   .object({
@@ -24,6 +34,9 @@ const query = z
       .regex(/^\d{1,15}$/, "must be a revision number")
       .optional()
       .openapi({
+        type: "integer",
+        minimum: 0,
+
         description:
           "Read the version live at this revision while it is retained (410 once compacted)",
       }),
@@ -31,6 +44,14 @@ const query = z
     consistency: Consistency,
   })
   .strict();
+
+const keyHeaders: ResponseHeader[] = [
+  "ETag",
+  "Last-Modified",
+  "X-Edgecfg-Version",
+  "Cache-Control",
+  ...readHeaderNames,
+];
 
 type Found = { entry: KvEntry; value: Uint8Array | null };
 
@@ -119,29 +140,37 @@ function respond(
 
 export const kvGet = defineRoute({
   method: "get",
-  path: "/v1/kv/{key}",
+  path: "/v1/kv/{namespace}/{name}",
   honoPath: "/v1/kv/:key{.+}",
+  operationId: "getKey",
   tags: ["kv"],
+  auth: "optional",
   summary: "Read a key",
   description:
     "The value byte for byte with its Content-Type, ETag, Last-Modified and X-Edgecfg-Version. " +
     "If-None-Match → 304; with ?wait= the request long-polls until the ETag differs or the wait ends (304).",
-  params: KeyParam,
+  params: KeyParams,
   query,
   headers: z.object({
     "if-none-match": z.string().optional(),
+    "if-modified-since": z.string().optional(),
     "x-edgecfg-min-revision": z.string().optional(),
   }),
   responses: {
     200: {
-      description: "The value (or, with ?meta, the entry)",
+      description:
+        "The value byte for byte, with the Content-Type it was written with; " +
+        "with ?meta the Entry (application/json)",
       content: {
-        "*/*": { schema: z.string().openapi({ format: "binary" }) },
-        "application/json": { schema: Entry },
+        ...valueContent,
+        "application/json": {
+          schema: z.unknown().openapi({ description: "A JSON value, or with ?meta the Entry" }),
+        },
       },
+      headers: headers(...keyHeaders),
     },
-    304: { description: "Not modified (or the wait ended)" },
-    ...problems(404, 410),
+    304: { description: "Not modified (or the wait ended)", headers: headers(...keyHeaders) },
+    ...problems(404, 410, 431),
   },
   handler: async (c, { query: q }) => {
     const key = keyFromPath(c.req.url, "/v1/kv/");
@@ -153,7 +182,7 @@ export const kvGet = defineRoute({
     const waitMs = parseWaitMs(q.wait);
     if (waitMs !== undefined && revision !== undefined)
       throw badRequest("wait and revision cannot be combined: an old revision never changes");
-    const inm = parseIfNoneMatchRead(c.req.header("If-None-Match"));
+    const inm = parseIfNoneMatchRead(boundedHeader(c, "If-None-Match"));
     const query = keyQuery(key, revision, !meta);
     let { read, found: f } =
       readKeyNow(c, ns, query, options) ?? (await readKey(c, ns, query, options));
@@ -165,7 +194,7 @@ export const kvGet = defineRoute({
         ({ read, found: f } = await readKey(c, ns, query, { ...options, minToken: waited.token }));
     }
     // If-Modified-Since counts only without If-None-Match (RFC 9110 §13.1.3): not even read then.
-    const ims = inm === undefined ? parseHttpDate(c.req.header("If-Modified-Since")) : null;
+    const ims = inm === undefined ? parseHttpDate(boundedHeader(c, "If-Modified-Since")) : null;
     const notModified =
       noneMatchHits(inm, f.entry.modRevision) ||
       (ims !== null && Math.floor(f.entry.updatedAtMs / 1000) * 1000 <= ims);

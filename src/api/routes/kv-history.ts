@@ -7,7 +7,7 @@ import { keyFromPath, namespaceOf } from "../keys.ts";
 import { storeLimits } from "../limits.ts";
 import { badRequest, notFound } from "../problem.ts";
 import { defineRoute } from "../route.ts";
-import { Consistency, KeyParam, problems } from "../schemas.ts";
+import { Consistency, headers, KeyParams, problems, readHeaderNames } from "../schemas.ts";
 
 const HistoryResponse = z
   .object({
@@ -29,18 +29,25 @@ const HistoryResponse = z
 
 export const kvHistory = defineRoute({
   method: "get",
-  path: "/v1/kv/{key}/history",
+  path: "/v1/kv/{namespace}/{name}/history",
   honoPath: "/v1/kv/:key{.+/history}",
+  operationId: "getKeyHistory",
   tags: ["kv"],
+  auth: "optional",
   summary: "Retained versions of a key",
   description:
     `Newest first; ${storeLimits.historyVersionsPerKeyDefault} versions per key are retained by default. ` +
     "Read one with GET /v1/kv/{key}?revision=<modRevision>.",
-  params: KeyParam,
+  params: KeyParams,
   query: z.object({ consistency: Consistency }).strict(),
+  headers: z.object({ "x-edgecfg-min-revision": z.string().optional() }),
   responses: {
-    200: { description: "History", content: { "application/json": { schema: HistoryResponse } } },
-    ...problems(404),
+    200: {
+      description: "History",
+      content: { "application/json": { schema: HistoryResponse } },
+      headers: headers(...readHeaderNames),
+    },
+    ...problems(404, 431),
   },
   handler: async (c, { query: q }) => {
     const key = keyFromPath(c.req.url, "/v1/kv/", "/history");

@@ -7,7 +7,15 @@ import { checkPrefix, namespaceOf } from "../keys.ts";
 import { apiLimits } from "../limits.ts";
 import { badRequest } from "../problem.ts";
 import { defineRoute } from "../route.ts";
-import { Consistency, EncodedValue, Entry, Flag, problems } from "../schemas.ts";
+import {
+  Consistency,
+  EncodedValue,
+  Entry,
+  Flag,
+  headers,
+  problems,
+  readHeaderNames,
+} from "../schemas.ts";
 import { encodeValue } from "../values.ts";
 
 const query = z
@@ -21,6 +29,10 @@ const query = z
       .regex(/^\d{1,4}$/, `must be an integer from 1 to ${apiLimits.listLimitMax}`)
       .optional()
       .openapi({
+        type: "integer",
+        minimum: 1,
+        maximum: apiLimits.listLimitMax,
+
         description: `Entries per page, 1 to ${apiLimits.listLimitMax} (default ${apiLimits.listLimitMax})`,
       }),
     cursor: z
@@ -50,13 +62,20 @@ const ListResponse = z
 export const kvList = defineRoute({
   method: "get",
   path: "/v1/kv",
+  operationId: "listKeys",
   tags: ["kv"],
+  auth: "optional",
   summary: "List keys under a prefix",
   description: `Entries in key order (metadata; values=true adds values), at most ${apiLimits.listLimitMax} per page.`,
   query,
+  headers: z.object({ "x-edgecfg-min-revision": z.string().optional() }),
   responses: {
-    200: { description: "A page", content: { "application/json": { schema: ListResponse } } },
-    ...problems(),
+    200: {
+      description: "A page",
+      content: { "application/json": { schema: ListResponse } },
+      headers: headers(...readHeaderNames),
+    },
+    ...problems(431),
   },
   handler: async (c, { query: q }) => {
     const prefix = checkPrefix(q.prefix);

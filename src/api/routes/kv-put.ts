@@ -1,4 +1,5 @@
 // PUT /v1/kv/{key}: write a value; If-Match (compare-and-set), If-None-Match: * (create only).
+import { boundedHeader } from "../headers.ts";
 import { z } from "@hono/zod-openapi";
 import type { Command, KvEntry, WriteOutcome } from "../../store/index.ts";
 import { validateContentType } from "../../store/index.ts";
@@ -14,7 +15,7 @@ import { apiLimits } from "../limits.ts";
 import { outcomeProblem } from "../outcomes.ts";
 import { badRequest } from "../problem.ts";
 import { defineRoute } from "../route.ts";
-import { Entry, KeyParam, problems } from "../schemas.ts";
+import { Entry, headers, KeyParams, problems } from "../schemas.ts";
 
 const defaultContentType = "application/octet-stream";
 
@@ -25,11 +26,11 @@ interface Preconditions {
 }
 
 /** Header checks come before the body is read: a bad header costs no upload. */
-function preconditions(c: Ctx): Preconditions {
-  const ifMatch = parseIfMatch(c.req.header("If-Match"));
-  const ifNoneMatch = parseIfNoneMatchWrite(c.req.header("If-None-Match"));
+async function preconditions(c: Ctx): Promise<Preconditions> {
+  const ifMatch = parseIfMatch(boundedHeader(c, "If-Match"));
+  const ifNoneMatch = parseIfNoneMatchWrite(boundedHeader(c, "If-None-Match"));
   if (ifMatch && ifNoneMatch) throw badRequest("send If-Match or If-None-Match: *, not both");
-  return { ifMatch, ifNoneMatch, idempotencyKey: idempotencyKey(c) };
+  return { ifMatch, ifNoneMatch, idempotencyKey: await idempotencyKey(c) };
 }
 
 function command(key: string, value: Uint8Array, contentType: string, p: Preconditions): Command {
@@ -76,15 +77,16 @@ function written(o: WriteOutcome): { entry: KvEntry; created: boolean } {
 
 export const kvPut = defineRoute({
   method: "put",
-  path: "/v1/kv/{key}",
+  path: "/v1/kv/{namespace}/{name}",
   honoPath: "/v1/kv/:key{.+}",
+  operationId: "putKey",
   tags: ["kv"],
   summary: "Write a key",
   description:
     `Stores the body (at most ${apiLimits.valueBytesMax} bytes, else 413) with its Content-Type ` +
     `(default ${defaultContentType}); JSON media types must parse. If-Match: <ETag> = compare-and-set, If-Match: * = ` +
     "update only, If-None-Match: * = create only (412 otherwise). 201 on create, 200 on update; Idempotency-Key makes retries safe.",
-  params: KeyParam,
+  params: KeyParams,
   query: z.object({}).strict(),
   headers: z.object({
     "if-match": z.string().optional(),
@@ -93,17 +95,25 @@ export const kvPut = defineRoute({
   }),
   rawBody: { description: "The value, any media type" },
   responses: {
-    200: { description: "Updated", content: { "application/json": { schema: Entry } } },
-    201: { description: "Created", content: { "application/json": { schema: Entry } } },
-    ...problems(412, 413, 422, 507),
+    200: {
+      description: "Updated",
+      content: { "application/json": { schema: Entry } },
+      headers: headers("ETag", "X-Edgecfg-Revision", "Idempotent-Replayed"),
+    },
+    201: {
+      description: "Created",
+      content: { "application/json": { schema: Entry } },
+      headers: headers("ETag", "X-Edgecfg-Revision", "Idempotent-Replayed", "Location"),
+    },
+    ...problems(412, 413, 422, 431, 507),
   },
   handler: async (c) => {
     const key = keyFromPath(c.req.url, "/v1/kv/");
     await authorize(c, namespaceOf(key), "write");
-    const contentType = c.req.header("Content-Type")?.trim() || defaultContentType;
+    const contentType = boundedHeader(c, "Content-Type")?.trim() || defaultContentType;
     const typeError = validateContentType(contentType);
     if (typeError !== null) throw badRequest(`Content-Type: ${typeError}`);
-    const pre = preconditions(c);
+    const pre = await preconditions(c);
     const value = await readBody(c.req.raw, apiLimits.valueBytesMax, "the value");
     if (isJsonMediaType(contentType)) parseJsonBytes(value, "the value");
     const { outcome, token } = await c

@@ -1,4 +1,5 @@
 // GET /v1/ns/{namespace}: the whole namespace as one JSON document; what apps poll.
+import { boundedHeader } from "../headers.ts";
 import { z } from "@hono/zod-openapi";
 import type { BundleResult } from "../../store/index.ts";
 import type { Read, ReadOptions } from "../../router/index.ts";
@@ -11,7 +12,15 @@ import { checkNamespace } from "../keys.ts";
 import { badRequest } from "../problem.ts";
 import { readAnswerHeaders } from "../read-response.ts";
 import { defineRoute } from "../route.ts";
-import { Consistency, EncodedValue, NamespaceParam, problems, Wait } from "../schemas.ts";
+import {
+  Consistency,
+  EncodedValue,
+  NamespaceParam,
+  problems,
+  Wait,
+  headers,
+  readHeaderNames,
+} from "../schemas.ts";
 import { encodeValue } from "../values.ts";
 
 const Bundle = z
@@ -54,25 +63,37 @@ function readBundleNow(c: Ctx, namespace: string, options: ReadOptions) {
 export const nsBundle = defineRoute({
   method: "get",
   path: "/v1/ns/{namespace}",
+  operationId: "getBundle",
   tags: ["namespaces"],
+  auth: "optional",
   summary: "The namespace bundle",
   description:
     "Every live key of the namespace in one document. ETag = the namespace's last modRevision; " +
     "If-None-Match → 304; ?wait= long-polls until it changes.",
   params: NamespaceParam,
   query: z.object({ wait: Wait, consistency: Consistency }).strict(),
-  headers: z.object({ "if-none-match": z.string().optional() }),
+  headers: z.object({
+    "if-none-match": z.string().optional(),
+    "x-edgecfg-min-revision": z.string().optional(),
+  }),
   responses: {
-    200: { description: "The bundle", content: { "application/json": { schema: Bundle } } },
-    304: { description: "Not modified (or the wait ended)" },
-    ...problems(),
+    200: {
+      description: "The bundle",
+      content: { "application/json": { schema: Bundle } },
+      headers: headers("ETag", "Cache-Control", ...readHeaderNames),
+    },
+    304: {
+      description: "Not modified (or the wait ended)",
+      headers: headers("ETag", "Cache-Control", ...readHeaderNames),
+    },
+    ...problems(431),
   },
   handler: async (c, { query: q }) => {
     const namespace = checkNamespace(c.req.param("namespace") ?? "");
     if (!authorizedNow(c, "read")) await authorize(c, namespace, "read");
     const options = readOptions(c, q.consistency);
     const waitMs = parseWaitMs(q.wait);
-    const inm = parseIfNoneMatchRead(c.req.header("If-None-Match"));
+    const inm = parseIfNoneMatchRead(boundedHeader(c, "If-None-Match"));
     let { read, bundle } =
       readBundleNow(c, namespace, options) ?? (await readBundle(c, namespace, options));
     if (waitMs && noneMatchHits(inm, bundle.namespaceRevision)) {

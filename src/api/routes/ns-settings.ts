@@ -8,7 +8,7 @@ import { checkNamespace } from "../keys.ts";
 import { apiLimits } from "../limits.ts";
 import { outcomeProblem } from "../outcomes.ts";
 import { defineRoute } from "../route.ts";
-import { NamespaceParam, problems } from "../schemas.ts";
+import { NamespaceParam, problems, headers, stateHeaders } from "../schemas.ts";
 
 const Settings = z
   .object({
@@ -19,13 +19,15 @@ const Settings = z
   .strict()
   .openapi("NamespaceSettings");
 
-const SettingsResponse = Settings.extend({ namespace: z.string() }).openapi(
-  "NamespaceSettingsResponse",
-);
+// Not Settings.extend: that documents as allOf with the strict Settings, which no answer satisfies.
+const SettingsResponse = z
+  .object({ namespace: z.string(), publicRead: Settings.shape.publicRead })
+  .openapi("NamespaceSettingsResponse");
 
 export const nsSettingsPut = defineRoute({
   method: "put",
   path: "/v1/ns/{namespace}/settings",
+  operationId: "putNamespaceSettings",
   tags: ["namespaces"],
   summary: "Change a namespace's settings (admin)",
   description:
@@ -38,8 +40,9 @@ export const nsSettingsPut = defineRoute({
     200: {
       description: "The settings now",
       content: { "application/json": { schema: SettingsResponse } },
+      headers: headers(...stateHeaders),
     },
-    ...problems(),
+    ...problems(507),
   },
   handler: async (c, { body }) => {
     const namespace = checkNamespace(c.req.param("namespace") ?? "");
@@ -59,7 +62,9 @@ export const nsSettingsPut = defineRoute({
 export const nsSettingsGet = defineRoute({
   method: "get",
   path: "/v1/ns/{namespace}/settings",
+  operationId: "getNamespaceSettings",
   tags: ["namespaces"],
+  auth: "optional",
   summary: "A namespace's settings",
   params: NamespaceParam,
   query: z.object({}).strict(),
@@ -67,6 +72,7 @@ export const nsSettingsGet = defineRoute({
     200: {
       description: "The settings",
       content: { "application/json": { schema: SettingsResponse } },
+      headers: headers(...stateHeaders),
     },
     ...problems(),
   },

@@ -10,7 +10,7 @@ import { apiLimits, storeLimits } from "../limits.ts";
 import { outcomeProblem } from "../outcomes.ts";
 import { badRequest, notFound } from "../problem.ts";
 import { defineRoute } from "../route.ts";
-import { problems } from "../schemas.ts";
+import { headers, problems, stateHeaders } from "../schemas.ts";
 import { newTokenId, newTokenSecret, sha256Hex } from "../tokens-crypto.ts";
 
 const Scope = z
@@ -19,7 +19,13 @@ const Scope = z
       .array(
         z
           .string()
-          .regex(/^[a-z0-9_.*-]{1,63}$/, "must be a namespace name or a glob such as app-* or *"),
+          .regex(/^[a-z0-9_.*-]{1,63}$/, "must be a namespace name or a glob such as app-* or *")
+          .refine(
+            (glob) => !glob.startsWith("_"),
+            `names the reserved system namespace ${JSON.stringify(systemNamespace)} ` +
+              "(names starting with _ hold tokens and settings, which only the token and " +
+              "settings endpoints change); name your namespaces, or * for all of them",
+          ),
       )
       .min(1)
       .max(64)
@@ -46,6 +52,9 @@ const TokenInfo = z
     scopes: z.array(Scope),
     createdAt: z.string().openapi({ format: "date-time" }),
     expiresAt: z.string().nullable().openapi({ format: "date-time" }),
+    expired: z
+      .boolean()
+      .openapi({ description: "Past expiresAt: the token is refused (401); revoke it to tidy up" }),
   })
   .openapi("Token");
 
@@ -53,18 +62,20 @@ const Minted = TokenInfo.extend({
   token: z.string().openapi({ description: "The bearer token. Shown once: store it now" }),
 }).openapi("MintedToken");
 
-function info(t: TokenRecord) {
+function info(t: TokenRecord, nowMs: number) {
   return {
     id: t.id,
     scopes: t.scopes,
     createdAt: new Date(t.createdAtMs).toISOString(),
     expiresAt: t.expiresAtMs === undefined ? null : new Date(t.expiresAtMs).toISOString(),
+    expired: t.expiresAtMs !== undefined && t.expiresAtMs <= nowMs,
   };
 }
 
 export const tokenMint = defineRoute({
   method: "post",
   path: "/v1/tokens",
+  operationId: "mintToken",
   tags: ["tokens"],
   summary: "Mint a scoped token (admin)",
   description:
@@ -74,7 +85,11 @@ export const tokenMint = defineRoute({
   body: MintRequest,
   bodyBytesMax: apiLimits.smallBodyBytesMax,
   responses: {
-    201: { description: "Minted", content: { "application/json": { schema: Minted } } },
+    201: {
+      description: "Minted",
+      content: { "application/json": { schema: Minted } },
+      headers: headers("X-Edgecfg-Revision", "Cache-Control"),
+    },
     ...problems(409, 507),
   },
   handler: async (c, { body }) => {
@@ -95,7 +110,7 @@ export const tokenMint = defineRoute({
       .write(systemNamespace, { type: "tokenCreate", atMs: now, ...record });
     if (outcome.type !== "tokenCreated")
       throw outcomeProblem(outcome) ?? new Error(`unexpected outcome ${outcome.type}`);
-    return c.json({ ...info(outcome.token), token: secret }, 201, {
+    return c.json({ ...info(outcome.token, now), token: secret }, 201, {
       [revisionHeader]: token,
       "Cache-Control": "no-store",
     });
@@ -105,6 +120,7 @@ export const tokenMint = defineRoute({
 export const tokenList = defineRoute({
   method: "get",
   path: "/v1/tokens",
+  operationId: "listTokens",
   tags: ["tokens"],
   summary: "List tokens (admin; no secrets)",
   query: z.object({}).strict(),
@@ -112,6 +128,7 @@ export const tokenList = defineRoute({
     200: {
       description: "Tokens",
       content: { "application/json": { schema: z.object({ tokens: z.array(TokenInfo) }) } },
+      headers: headers(...stateHeaders),
     },
     ...problems(),
   },
@@ -120,20 +137,27 @@ export const tokenList = defineRoute({
     const read = await c
       .get("router")
       .read(systemNamespace, { type: "tokens" }, { consistency: "linearizable" });
-    return c.json({ tokens: read.result.tokens.map(info) }, 200, { [revisionHeader]: read.token });
+    const now = Date.now();
+    return c.json({ tokens: read.result.tokens.map((t) => info(t, now)) }, 200, {
+      [revisionHeader]: read.token,
+    });
   },
 });
 
 export const tokenRevoke = defineRoute({
   method: "delete",
   path: "/v1/tokens/{id}",
+  operationId: "revokeToken",
   tags: ["tokens"],
   summary: "Revoke a token (admin)",
   params: z.object({
     id: z.string().openapi({ param: { name: "id", in: "path" }, example: "tok_0123456789abcdef" }),
   }),
   query: z.object({}).strict(),
-  responses: { 204: { description: "Revoked" }, ...problems(404) },
+  responses: {
+    204: { description: "Revoked", headers: headers(...stateHeaders) },
+    ...problems(404),
+  },
   handler: async (c) => {
     await authorize(c, "*", "admin");
     const id = c.req.param("id") ?? "";

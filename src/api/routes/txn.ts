@@ -10,7 +10,7 @@ import { apiLimits, storeLimits } from "../limits.ts";
 import { outcomeProblem } from "../outcomes.ts";
 import { ApiProblem, badRequest, problemTypes } from "../problem.ts";
 import { defineRoute } from "../route.ts";
-import { EncodedValue, Entry, problems } from "../schemas.ts";
+import { EncodedValue, Entry, headers, problems } from "../schemas.ts";
 import { toCompare, toOp, TxnRequest, type TxnRequestBody } from "../txn-schema.ts";
 import { encodeValue } from "../values.ts";
 
@@ -24,15 +24,20 @@ const TxnResponse = z
       z.object({
         type: z.enum(["put", "delete", "get"]),
         change: z.string().optional(),
-        entry: Entry.nullable().optional(),
-        deleted: Entry.nullable().optional(),
+        entry: z.union([Entry, z.null()]).optional().openapi({
+          description: "put: the written entry; get: the entry read, null when absent",
+        }),
+        deleted: z
+          .union([Entry, z.null()])
+          .optional()
+          .openapi({ description: "delete: the deleted entry, null when it was absent" }),
         value: EncodedValue.optional(),
       }),
     ),
   })
   .openapi("TxnResponse");
 
-function command(body: TxnRequestBody, idem: string | undefined): TxnCommand {
+function command(body: TxnRequestBody): TxnCommand {
   const ops = body.compare.length + body.success.length + body.failure.length;
   if (ops > storeLimits.txnOpsMax)
     throw badRequest(
@@ -44,7 +49,6 @@ function command(body: TxnRequestBody, idem: string | undefined): TxnCommand {
     compare: body.compare.map(toCompare),
     success: body.success.map((o, i) => toOp(o, `success[${i}]`)),
     failure: body.failure.map((o, i) => toOp(o, `failure[${i}]`)),
-    ...(idem === undefined ? {} : { idempotencyKey: idem }),
   };
   const written = [...cmd.success, ...cmd.failure].reduce(
     (n, o) => n + (o.type === "put" ? o.value.byteLength : 0),
@@ -97,6 +101,7 @@ function resultJson(r: TxnOpResult) {
 export const txn = defineRoute({
   method: "post",
   path: "/v1/txn",
+  operationId: "txn",
   tags: ["kv"],
   summary: "Atomic multi-key transaction",
   description:
@@ -109,13 +114,19 @@ export const txn = defineRoute({
   bodyBytesMax: apiLimits.txnBodyBytesMax,
   headers: z.object({ "idempotency-key": z.string().optional() }),
   responses: {
-    200: { description: "The txn ran", content: { "application/json": { schema: TxnResponse } } },
+    200: {
+      description: "The txn ran",
+      content: { "application/json": { schema: TxnResponse } },
+      headers: headers("X-Edgecfg-Revision", "Idempotent-Replayed"),
+    },
     ...problems(413, 422, 507),
   },
   handler: async (c, { body }) => {
-    const cmd = command(body, idempotencyKey(c));
+    const cmd = command(body);
     const namespace = onlyNamespace(cmd);
     await authorize(c, namespace, "write");
+    const idem = await idempotencyKey(c);
+    if (idem !== undefined) cmd.idempotencyKey = idem;
     const { outcome, token } = await c.get("router").write(namespace, cmd);
     if (outcome.type !== "txn")
       throw outcomeProblem(outcome) ?? new Error(`unexpected outcome ${outcome.type}`);

@@ -2,6 +2,7 @@
 // Events: put, delete (id = modRevision, so Last-Event-ID resumes), progress (a revision
 // heartbeat, also with an id), compacted (history is gone: re-read, then watch from the new
 // revision; the stream ends). The stream polls the router: read changes, else wait for the namespace.
+import { boundedHeader } from "../headers.ts";
 import { z } from "@hono/zod-openapi";
 import type { ChangeEvent } from "../../store/index.ts";
 import type { Router } from "../../router/index.ts";
@@ -11,7 +12,7 @@ import { checkPrefix, namespaceOf } from "../keys.ts";
 import { apiLimits } from "../limits.ts";
 import { badRequest } from "../problem.ts";
 import { defineRoute } from "../route.ts";
-import { Flag, problems } from "../schemas.ts";
+import { Flag, headers, problems } from "../schemas.ts";
 import { sseStream, type SseEvent } from "../sse.ts";
 import { encodeValue } from "../values.ts";
 
@@ -25,6 +26,9 @@ const query = z
       .regex(/^\d{1,15}$/, "must be a revision number")
       .optional()
       .openapi({
+        type: "integer",
+        minimum: 0,
+
         description: "Send changes with modRevision ≥ this; default: only changes from now on",
       }),
     values: Flag.openapi({ description: "false leaves values out of put events" }),
@@ -94,7 +98,9 @@ async function pump(
 export const watch = defineRoute({
   method: "get",
   path: "/v1/watch",
+  operationId: "watch",
   tags: ["kv"],
+  auth: "optional",
   summary: "Watch changes (Server-Sent Events)",
   description:
     "Events put and delete (key, modRevision, version, createRevision, contentType, value unless values=false), " +
@@ -107,14 +113,15 @@ export const watch = defineRoute({
     200: {
       description: "An event stream",
       content: { "text/event-stream": { schema: z.string() } },
+      headers: headers("Cache-Control", "X-Edgecfg-Revision"),
     },
-    ...problems(),
+    ...problems(431),
   },
   handler: async (c, { query: q }) => {
     const prefix = checkPrefix(q.prefix);
     const ns = namespaceOf(prefix);
     await authorize(c, ns, "read");
-    const lastEventId = c.req.header("Last-Event-ID");
+    const lastEventId = boundedHeader(c, "Last-Event-ID");
     if (lastEventId !== undefined && !/^\d{1,15}$/.test(lastEventId.trim())) {
       throw badRequest(
         `Last-Event-ID ${JSON.stringify(lastEventId)} is not a revision; send the id of the last event received`,

@@ -5,11 +5,11 @@ import type { WatchEvent } from "../../client/index.ts";
 import { action, type CommandContext } from "../command.ts";
 import type { Io } from "../io.ts";
 import { println } from "../io.ts";
-import { intArg } from "../options.ts";
+import { intArg, prefixArg } from "../options.ts";
 
 export function watchCommand(io: Io): Command {
   return new Command("watch")
-    .argument("<prefix>", "namespace/ or namespace/partial-name")
+    .argument("<prefix>", "a namespace (myapp), or namespace/partial-name", prefixArg)
     .description("print changes under a prefix as they happen (until Ctrl-C)")
     .option("--from-revision <n>", "start at this revision (inclusive) instead of now")
     .option("--no-values", "leave values out of put events")

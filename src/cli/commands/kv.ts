@@ -5,7 +5,7 @@ import { decodeValue, bytesToBase64, isTextType } from "../../client/index.ts";
 import { action, type CommandContext } from "../command.ts";
 import type { Io } from "../io.ts";
 import { println, printJson } from "../io.ts";
-import { intArg } from "../options.ts";
+import { intArg, keyArg, prefixArg } from "../options.ts";
 import { inferContentType, readValue } from "../value-input.ts";
 import { rollback } from "./kv-rollback.ts";
 import { watchCommand } from "./kv-watch.ts";
@@ -15,14 +15,14 @@ export function kvCommand(io: Io): Command {
     "get|put|delete|ls|history|rollback|watch: keys (KEY is namespace/name)",
   );
   kv.command("get")
-    .argument("<key>")
+    .argument("<key>", "namespace/name", keyArg)
     .description("print a value (raw bytes; --json for value and metadata)")
     .option("--revision <n>", "read the version live at this revision (from `kv history`)")
     .option("--meta", "print the entry's metadata instead of the value")
     .option("--stale", "allow any replica to answer from possibly older state (faster)")
     .action(action(io, get));
   kv.command("put")
-    .argument("<key>")
+    .argument("<key>", "namespace/name", keyArg)
     .argument("[value]", 'the value; "-" reads stdin')
     .description("write a value (from the argument, --file, or stdin)")
     .option("-f, --file <path>", 'read the value from a file ("-" for stdin)')
@@ -40,22 +40,22 @@ export function kvCommand(io: Io): Command {
     .action(action(io, put));
   kv.command("delete")
     .alias("rm")
-    .argument("<key>")
+    .argument("<key>", "namespace/name", keyArg)
     .description("delete a key")
     .option("--if-match <etag>", "delete only if the current ETag is this")
     .action(action(io, del));
   kv.command("ls")
-    .argument("<prefix>", "namespace/ or namespace/partial-name")
+    .argument("<prefix>", "a namespace (myapp), or namespace/partial-name", prefixArg)
     .description("list keys under a prefix")
     .option("--values", "include values")
     .option("--limit <n>", "stop after this many keys")
     .action(action(io, ls));
   kv.command("history")
-    .argument("<key>")
+    .argument("<key>", "namespace/name", keyArg)
     .description("retained versions of a key, newest first")
     .action(action(io, history));
   kv.command("rollback")
-    .argument("<key>")
+    .argument("<key>", "namespace/name", keyArg)
     .requiredOption("--to <version>", "the version to restore (see `kv history`)")
     .description("write an old version's value as a new version (history is never rewritten)")
     .action(action(io, rollback));

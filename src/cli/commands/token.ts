@@ -84,7 +84,8 @@ async function list(ctx: CommandContext): Promise<void> {
     const scopes = t.scopes.map((s) => `${s.namespaces.join(",")}:${s.ops.join(",")}`).join(" ");
     println(
       ctx.io.stdout,
-      `${t.id}  ${scopes}  created ${t.createdAt}${t.expiresAt ? `  expires ${t.expiresAt}` : ""}`,
+      `${t.id}  ${scopes}  created ${t.createdAt}` +
+        (t.expiresAt ? `  ${t.expired ? "EXPIRED" : "expires"} ${t.expiresAt}` : ""),
     );
   }
 }

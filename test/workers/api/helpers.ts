@@ -3,6 +3,7 @@
 import { env, SELF } from "cloudflare:test";
 import type { Env } from "../../../src/env.ts";
 import { RaftRouter, type RaftRouterEnv } from "../../../src/router/raft-router.ts";
+import { checkContract } from "./contract.ts";
 
 /** The Worker's bindings, typed as the Worker sees them. */
 export const workerEnv = env as unknown as Env;
@@ -34,15 +35,21 @@ export interface Call {
   token?: string | null;
 }
 
-export function call(path: string, init: Call = {}): Promise<Response> {
+/** A request to the Worker; its answer is checked against the OpenAPI document (api/contract.ts). */
+export async function call(path: string, init: Call = {}): Promise<Response> {
   const headers = new Headers(init.headers);
   const token = init.token === undefined ? adminToken : init.token;
   if (token !== null) headers.set("Authorization", `Bearer ${token}`);
-  return SELF.fetch(base + path, {
-    method: init.method ?? "GET",
-    headers,
-    body: init.body ?? null,
-  });
+  const method = init.method ?? "GET";
+  const res = await SELF.fetch(base + path, { method, headers, body: init.body ?? null });
+  // An event stream never ends by itself: its headers are checked, its body is left to the test.
+  const stream = res.headers.get("Content-Type")?.startsWith("text/event-stream") ?? false;
+  await checkContract(base, method, base + path, stream ? withoutBody(res) : res.clone());
+  return res;
+}
+
+function withoutBody(res: Response): Response {
+  return new Response(null, { status: res.status, headers: res.headers });
 }
 
 export function put(

@@ -1,0 +1,54 @@
+// The published package is the SDK and the CLI: it ships their READMEs, and its dependencies are
+// exactly the packages they import at run time. The Worker's libraries (hono, zod, …) are
+// devDependencies, bundled into the Worker by wrangler, so a fetch-only client pulls none of them.
+import { execFileSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { expect, it } from "vitest";
+
+const pkg = JSON.parse(readFileSync("package.json", "utf8")) as {
+  dependencies: Record<string, string>;
+};
+
+function sources(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory()
+      ? sources(join(dir, e.name))
+      : e.name.endsWith(".ts")
+        ? [join(dir, e.name)]
+        : [],
+  );
+}
+
+/** Packages a file imports at run time (not `import type`), by package name. */
+function runtimeImports(file: string): string[] {
+  const text = readFileSync(file, "utf8");
+  return [...text.matchAll(/^import\s+(?!type\s)[^;]*?from\s+["']([^"'.][^"']*)["']/gm)]
+    .map((m) => m[1]!)
+    .filter((name) => !name.startsWith("node:"))
+    .map((name) =>
+      name.startsWith("@") ? name.split("/").slice(0, 2).join("/") : name.split("/")[0]!,
+    );
+}
+
+it("dependencies are what src/client and src/cli import at run time, and no server library", () => {
+  const imported = new Set(
+    [...sources("src/client"), ...sources("src/cli")].flatMap(runtimeImports),
+  );
+  expect([...imported].sort()).toEqual(Object.keys(pkg.dependencies).sort());
+  for (const server of ["hono", "zod", "@hono/zod-openapi"])
+    expect(Object.keys(pkg.dependencies)).not.toContain(server);
+});
+
+it("the package ships the SDK's and the CLI's READMEs", () => {
+  const out = execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "ignore"],
+  });
+  const files = (JSON.parse(out) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map(
+    (f) => f.path,
+  );
+  expect(files).toContain("src/client/README.md");
+  expect(files).toContain("src/cli/README.md");
+  expect(files.some((f) => f.startsWith("src/api/"))).toBe(false);
+});
