@@ -118,7 +118,7 @@ export const responseHeaders = {
   "Idempotent-Replayed": header(
     "true when the answer is the replayed first outcome of this Idempotency-Key",
   ),
-  Location: header("The created key's URL"),
+  Location: header("The created key's URL, or the started operation's"),
   "Retry-After": header("Seconds to wait before retrying"),
   "WWW-Authenticate": header('Bearer realm="edgecfg"'),
   "Cache-Control": header(

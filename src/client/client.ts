@@ -6,6 +6,7 @@ import type { ClientContext } from "./context.ts";
 import { Fallback, type FallbackSource, type StaleInfo } from "./fallback.ts";
 import { Http, type CallOptions, type FetchLike } from "./http.ts";
 import * as admin from "./admin.ts";
+import { operations } from "./operations.ts";
 import * as list from "./list.ts";
 import * as reads from "./reads.ts";
 import * as writes from "./writes.ts";
@@ -80,6 +81,18 @@ export function createClient(options: ClientOptions) {
     ): Promise<writes.PutResult | undefined> => writes.update(ctx, key, fn, o),
     watch: (o: WatchOptions): AsyncGenerator<WatchEvent> => watch(watchDeps(ctx), o),
     cluster: (o?: CallOptions): Promise<unknown> => admin.cluster(ctx, o),
+    /** Cluster operations (admin): each answers at once with the operation; `wait` follows it. */
+    operations: {
+      addReplica: (shard: number, location: string, o?: CallOptions) =>
+        operations.addReplica(ctx, shard, location, o),
+      removeReplica: (shard: number, id: string, o?: { force?: boolean } & CallOptions) =>
+        operations.removeReplica(ctx, shard, id, o),
+      replaceReplica: (shard: number, id: string, o?: { location?: string } & CallOptions) =>
+        operations.replaceReplica(ctx, shard, id, o),
+      transferLeader: (shard: number, to: string, o?: CallOptions) =>
+        operations.transferLeader(ctx, shard, to, o),
+      get: (id: string, o?: { waitSeconds?: number } & CallOptions) => operations.get(ctx, id, o),
+    },
     tokens: {
       create: (request: TokenCreateRequest, o?: CallOptions): Promise<CreatedToken> =>
         admin.createToken(ctx, request, o),

@@ -151,3 +151,19 @@ export interface TokenInfo {
 export interface CreatedToken extends TokenInfo {
   token: string;
 }
+
+/** A cluster operation as GET /v1/cluster/operations/{id} answers it. */
+export interface ClusterOperation {
+  id: string;
+  kind: "addReplica" | "removeReplica" | "replaceReplica" | "transferLeader";
+  shard: number;
+  state: "running" | "done" | "failed";
+  step: string;
+  replica?: string;
+  added?: string;
+  location?: string;
+  progress: { done: number; total: number; unit: string };
+  startedAt: string;
+  finishedAt?: string;
+  error?: string;
+}

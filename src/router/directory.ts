@@ -86,8 +86,9 @@ export function pendingConfigOf(
       stored: seed.replicasPerShard,
       configured: vars.replicasPerShard,
       apply:
-        "each shard keeps its members; adding or removing replicas is a membership operation, " +
-        `which this release cannot do yet: set REPLICAS_PER_SHARD back to ${seed.replicasPerShard}`,
+        "each shard keeps its members: add or remove replicas one at a time with `edgecfg " +
+        "cluster replica add --shard N --location L --wait` (or `replica remove ID --shard N`), " +
+        `then set REPLICAS_PER_SHARD back to ${seed.replicasPerShard} to clear this`,
     });
   }
   if (vars.locations.join(",") !== seed.locations.join(",")) {
@@ -96,8 +97,9 @@ export function pendingConfigOf(
       stored: seed.locations.join(","),
       configured: vars.locations.join(","),
       apply:
-        "replicas stay where they were created; moving one is a replica replacement, which " +
-        `this release cannot do yet: set REPLICA_LOCATIONS back to "${seed.locations.join(",")}"`,
+        "replicas stay where they were created: move one with `edgecfg cluster replica replace " +
+        "ID --shard N --location L --wait`, then set REPLICA_LOCATIONS back to " +
+        `"${seed.locations.join(",")}" to clear this`,
     });
   }
   if (raftGeneration !== undefined && raftGeneration !== "" && raftGeneration !== "1") {

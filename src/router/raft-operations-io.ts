@@ -33,7 +33,14 @@ export function raftOperationsIo(deps: OperationsIoDeps): OperationsIo {
     rpcStubOf(replicaStub(deps.env.REPLICA, id, stubOptionsFor(location)));
   const addr = (id: NodeId, group: GroupSpec) => encodeAddress({ self: id, group });
   const status = (id: NodeId) => timed(stub(id).status(), id, raftRouterLimits.rpcTimeoutMs);
-  const leader = (group: GroupSpec) => findLeader(group, status);
+  // The members the directory lists may never have been used: wake (or create) them, as the
+  // router's first request to a shard does, so that they elect a leader.
+  const wake = (group: GroupSpec) =>
+    Promise.all(group.members.map((m) => stub(m.id, m.location).ensure(addr(m.id, group)))).then(
+      () => undefined,
+      () => undefined,
+    );
+  const leader = (group: GroupSpec) => findLeader(group, status, wake);
   /** Sends `call` to the leader, following one redirect. */
   const onLeader = async (
     group: GroupSpec,
@@ -76,9 +83,11 @@ export function raftOperationsIo(deps: OperationsIoDeps): OperationsIo {
 async function findLeader(
   group: GroupSpec,
   status: (id: NodeId) => Promise<ReplicaStatusReport | null>,
+  wake: (group: GroupSpec) => Promise<void>,
 ): Promise<ReplicaStatusReport> {
   const deadline = Date.now() + leaderWaitMs;
-  for (;;) {
+  for (let look = 0; ; look++) {
+    if (look === 1) await wake(group);
     const all = await Promise.all(group.members.map((m) => status(m.id).catch(() => null)));
     const live = all.filter((s): s is ReplicaStatusReport => s !== null && !s.removed);
     const found = live.find((s) => s.role === "leader");

@@ -130,7 +130,8 @@ export class RaftRouter implements Router {
   }
 
   async write(namespace: string, command: Command): Promise<Written> {
-    const group = await this.#group(namespace);
+    const found = this.#group(namespace);
+    const group = "then" in found ? await found : found;
     // A retry after an unknown outcome must not apply twice: give every write an idempotency key.
     const keyed =
       command.idempotencyKey === undefined
@@ -154,7 +155,8 @@ export class RaftRouter implements Router {
     query: Q,
     options: ReadOptions,
   ): Promise<Read<QueryResult<Q>>> {
-    const group = await this.#group(namespace);
+    const found = this.#group(namespace);
+    const group = "then" in found ? await found : found;
     const minRevision = minRevisionOf(options.minToken, group.shard);
     const answer =
       (options.consistency === "stale" ? await this.#staleRead(group, query, minRevision) : null) ??
@@ -169,7 +171,8 @@ export class RaftRouter implements Router {
   }
 
   async waitForChange(namespace: string, request: WaitRequest): Promise<Waited> {
-    const group = await this.#group(namespace);
+    const found = this.#group(namespace);
+    const group = "then" in found ? await found : found;
     const deadlineMs = Date.now() + request.timeoutMs;
     const { afterRevision, key } = request;
     const waited = await retryAcross(
@@ -312,9 +315,18 @@ export class RaftRouter implements Router {
     );
   }
 
-  /** The group of the shard that holds `namespace`, by the stored directory. */
-  async #group(namespace: string): Promise<GroupSpec> {
-    const view = await this.#directory();
+  /**
+   * The group of the shard that holds `namespace`, by the stored directory: at hand (no promise)
+   * while the isolate's directory is fresh, which is nearly every request.
+   */
+  #group(namespace: string): GroupSpec | Promise<GroupSpec> {
+    const view = this.#directory();
+    return "then" in view
+      ? view.then((v) => this.#groupIn(v, namespace))
+      : this.#groupIn(view, namespace);
+  }
+
+  #groupIn(view: DirectoryView, namespace: string): GroupSpec {
     const shard =
       namespace === clusterNamespace ? 0 : shardIndexFor(namespace, view.topology.shardCount);
     return this.#groupAt(view, shard);

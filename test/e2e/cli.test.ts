@@ -246,4 +246,45 @@ describe("edgecfg CLI end to end", () => {
     expect(res.code, res.stderr).toBe(0);
     expect(() => JSON.parse(res.stdout)).not.toThrow();
   });
+
+  it("cluster: a status table, replica add --wait, leader transfer --wait, refusals", async () => {
+    await cli(["kv", "put", `${freshNs()}/k`, "1"]);
+    const status = await cli(["cluster", "status"]);
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toMatch(/SHARD\s+REPLICA\s+LOCATION\s+ROLE\s+VOTER\s+LAG\s+LAST CONTACT/);
+    const doc = JSON.parse((await cli(["cluster", "status", "--json"])).stdout) as {
+      shards: { shard: number; replicas: { id: string; role: string }[] }[];
+    };
+    const shard = doc.shards.find((s) => s.replicas.some((r) => r.role === "leader"))!;
+    const added = await cli([
+      "cluster",
+      "replica",
+      "add",
+      "--shard",
+      String(shard.shard),
+      "--location",
+      "",
+      "--wait",
+    ]);
+    expect(added.code, added.stderr).toBe(0);
+    expect(added.stdout).toMatch(/addReplica on shard \d+: new replica \S+: done/);
+    const to = shard.replicas.find((r) => r.role !== "leader")!.id;
+    const moved = await cli([
+      "cluster",
+      "leader",
+      "transfer",
+      "--shard",
+      String(shard.shard),
+      "--to",
+      to,
+      "--wait",
+      "--json",
+    ]);
+    expect(moved.code, moved.stderr).toBe(0);
+    expect(JSON.parse(moved.stdout)).toMatchObject({ kind: "transferLeader", state: "done" });
+    expect((await cli(["cluster", "op", "wait", "op-nope"])).code).toBe(4);
+    const bad = await cli(["cluster", "replica", "add", "--shard", "x", "--location", ""]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--shard");
+  });
 });

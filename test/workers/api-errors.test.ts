@@ -331,11 +331,13 @@ describe("service endpoints", () => {
       .flatMap(([p, m]) => Object.keys(m).map((k) => `${k.toUpperCase()} ${p}`))
       .sort();
     expect(ops).toEqual([
+      "DELETE /v1/cluster/shards/{shard}/replicas/{id}",
       "DELETE /v1/kv/{namespace}/{name}",
       "DELETE /v1/tokens/{id}",
       "GET /docs",
       "GET /healthz",
       "GET /v1/cluster",
+      "GET /v1/cluster/operations/{id}",
       "GET /v1/kv",
       "GET /v1/kv/{namespace}/{name}",
       "GET /v1/kv/{namespace}/{name}/history",
@@ -344,6 +346,9 @@ describe("service endpoints", () => {
       "GET /v1/openapi.json",
       "GET /v1/tokens",
       "GET /v1/watch",
+      "POST /v1/cluster/shards/{shard}/leader",
+      "POST /v1/cluster/shards/{shard}/replicas",
+      "POST /v1/cluster/shards/{shard}/replicas/{id}/replace",
       "POST /v1/tokens",
       "POST /v1/txn",
       "PUT /v1/kv/{namespace}/{name}",

@@ -12,7 +12,7 @@ import { idempotencyKey } from "../idempotency.ts";
 import { apiLimits } from "../limits.ts";
 import { ApiProblem, notFound, problemTypes } from "../problem.ts";
 import { defineRoute } from "../route.ts";
-import { Flag, problems, Wait } from "../schemas.ts";
+import { Flag, headers, problems, Wait } from "../schemas.ts";
 
 /** How long a request keeps driving the operation it started, after answering, ms. */
 const driveAfterAnswerMs = 25_000;
@@ -61,7 +61,7 @@ function operable(c: Ctx): Required<Pick<Router, "startOperation" | "operation">
 async function start(c: Ctx, request: OperationRequest): Promise<Response> {
   await authorize(c, "*", "admin");
   const ops = operable(c);
-  const { operation, started } = await ops.startOperation(request, idempotencyKey(c));
+  const { operation, started } = await ops.startOperation(request, await idempotencyKey(c));
   if (operation.state === "running") {
     const drive = ops.operation(operation.id, driveAfterAnswerMs).catch((error: unknown) => {
       console.log(`operation ${operation.id}: driving paused: ${String(error)}`);
@@ -95,7 +95,11 @@ const ReplicaParam = ShardParam.extend({
     }),
 });
 const accepted = (description: string) => ({
-  202: { description, content: { "application/json": { schema: Operation } } },
+  202: {
+    description,
+    content: { "application/json": { schema: Operation } },
+    headers: headers("Location"),
+  },
 });
 const params = (c: Ctx) => c.req.param() as Record<string, string>;
 const shardOf = (c: Ctx) => Number(params(c).shard);
@@ -104,6 +108,7 @@ const replicaOf = (c: Ctx) => decodeURIComponent(params(c).id ?? "");
 export const replicaAdd = defineRoute({
   method: "post",
   path: "/v1/cluster/shards/{shard}/replicas",
+  operationId: "addReplica",
   tags: ["cluster"],
   summary: "Add a replica to a shard (admin)",
   description:
@@ -121,6 +126,7 @@ export const replicaAdd = defineRoute({
 export const replicaReplace = defineRoute({
   method: "post",
   path: "/v1/cluster/shards/{shard}/replicas/{id}/replace",
+  operationId: "replaceReplica",
   honoPath: "/v1/cluster/shards/:shard/replicas/:id{.+}/replace",
   tags: ["cluster"],
   summary: "Replace a replica (admin)",
@@ -145,6 +151,7 @@ export const replicaReplace = defineRoute({
 export const replicaRemove = defineRoute({
   method: "delete",
   path: "/v1/cluster/shards/{shard}/replicas/{id}",
+  operationId: "removeReplica",
   honoPath: "/v1/cluster/shards/:shard/replicas/:id{.+}",
   tags: ["cluster"],
   summary: "Remove a replica (admin)",
@@ -166,6 +173,7 @@ export const replicaRemove = defineRoute({
 export const leaderTransfer = defineRoute({
   method: "post",
   path: "/v1/cluster/shards/{shard}/leader",
+  operationId: "transferLeader",
   tags: ["cluster"],
   summary: "Move a shard's leader (admin)",
   description: "202 and an operation; 200 with a finished one when `to` already leads.",
@@ -177,6 +185,7 @@ export const leaderTransfer = defineRoute({
     200: {
       description: "Already the leader",
       content: { "application/json": { schema: Operation } },
+      headers: headers("Location"),
     },
     ...accepted("Started"),
     ...problems(404, 409),
@@ -188,6 +197,7 @@ export const leaderTransfer = defineRoute({
 export const operationGet = defineRoute({
   method: "get",
   path: "/v1/cluster/operations/{id}",
+  operationId: "getOperation",
   tags: ["cluster"],
   summary: "An operation's state (admin)",
   description: "`?wait=30s` long-polls (and drives it) until it is no longer running.",

@@ -1,50 +1,133 @@
-// `edgecfg cluster status`: topology and health, as the Worker reports it. A short summary for
-// people; --json for the whole document.
+// `edgecfg cluster …`: topology and health (status), and the cluster operations of http-api.md:
+// replica add|remove|replace, leader transfer, op wait. Operations answer at once with their id;
+// --wait (and `op wait`) follows one to its end with a progress bar on a terminal.
 import { Command } from "commander";
+import type { ClusterOperation } from "../../client/index.ts";
 import { action, type CommandContext } from "../command.ts";
+import { ExitError, UsageError, exitCodes } from "../exit.ts";
 import type { Io } from "../io.ts";
 import { println, printJson } from "../io.ts";
+import { progressFor } from "../progress.ts";
+import { printStatus } from "./cluster-status.ts";
 
 export function clusterCommand(io: Io): Command {
-  const cluster = new Command("cluster").description("status: topology and health");
+  const cluster = new Command("cluster").description(
+    "status | replica add|remove|replace | leader transfer | op wait (admin)",
+  );
   cluster
     .command("status")
-    .description("ring, shards and each replica's role, term, commit and applied index")
-    .action(action(io, status));
+    .description("shards and replicas: location, role, voter or learner, lag, last contact")
+    .action(action(io, async (ctx) => printStatus(ctx, await ctx.client.cluster())));
+  const replica = cluster.command("replica").description("add, remove or replace a replica");
+  withWait(replica.command("add").description("add a replica in a location (learner, then voter)"))
+    .requiredOption("--shard <n>", "the shard")
+    .requiredOption("--location <hint>", 'a Durable Object location hint (e.g. "weur"), or ""')
+    .action(
+      action(io, (ctx, o: Opts) =>
+        run(ctx, o, (s) => ctx.client.operations.addReplica(s, o.location!)),
+      ),
+    );
+  withWait(
+    replica.command("remove").description("remove a replica (refused if it costs the quorum)"),
+  )
+    .argument("<id>", "the replica id, as `edgecfg cluster status` lists it")
+    .requiredOption("--shard <n>", "the shard")
+    .option("--force", "remove it even if fewer than three voters or no majority would be left")
+    .action(
+      action(io, (ctx, id: string, o: Opts) =>
+        run(ctx, o, (s) => ctx.client.operations.removeReplica(s, id, { force: o.force === true })),
+      ),
+    );
+  withWait(replica.command("replace").description("add a new replica, then remove this one"))
+    .argument("<id>", "the replica to replace")
+    .requiredOption("--shard <n>", "the shard")
+    .option("--location <hint>", "where the new one goes (default: where the old one is)")
+    .action(
+      action(io, (ctx, id: string, o: Opts) =>
+        run(ctx, o, (s) =>
+          ctx.client.operations.replaceReplica(
+            s,
+            id,
+            o.location === undefined ? {} : { location: o.location },
+          ),
+        ),
+      ),
+    );
+  const leader = cluster.command("leader").description("move a shard's leader");
+  withWait(leader.command("transfer").description("hand a shard's leadership to one of its voters"))
+    .requiredOption("--shard <n>", "the shard")
+    .requiredOption("--to <id>", "the replica that is to lead")
+    .action(
+      action(io, (ctx, o: Opts) =>
+        run(ctx, o, (s) => ctx.client.operations.transferLeader(s, o.to!)),
+      ),
+    );
+  const op = cluster.command("op").description("cluster operations");
+  op.command("wait")
+    .argument("<id>", "the operation id (printed when it started)")
+    .description("follow an operation until it is done (exit 0) or failed (exit 1)")
+    .action(action(io, async (ctx, id: string) => report(ctx, await follow(ctx, id))));
   return cluster;
 }
 
-interface Replica {
-  id?: string;
+interface Opts {
+  shard?: string;
   location?: string;
-  role?: string;
-  term?: number;
-  commitIndex?: number;
-  appliedIndex?: number;
-  lastContact?: string | number | null;
+  to?: string;
+  force?: boolean;
+  wait?: boolean;
 }
 
-interface Shard {
-  shard?: number;
-  revision?: number;
-  replicas?: Replica[];
+function withWait(c: Command): Command {
+  return c.option("--wait", "follow the operation until it ends (as `cluster op wait`)");
 }
 
-async function status(ctx: CommandContext): Promise<void> {
-  const doc = (await ctx.client.cluster()) as { backend?: string; shards?: Shard[] };
-  if (ctx.global.json || !Array.isArray(doc.shards)) return printJson(ctx.io.stdout, doc);
-  println(ctx.io.stdout, `backend ${doc.backend ?? "?"}, ${doc.shards.length} shards`);
-  for (const shard of doc.shards) {
-    println(ctx.io.stdout, `shard ${shard.shard ?? "?"}  revision ${shard.revision ?? "?"}`);
-    for (const r of shard.replicas ?? []) {
-      const contact =
-        r.lastContact === null || r.lastContact === undefined
-          ? ""
-          : `  last contact ${r.lastContact}`;
-      println(
-        ctx.io.stdout,
-        `  ${r.id ?? "?"}  ${r.location ?? "?"}  ${r.role ?? "?"}  term ${r.term ?? "?"}  commit ${r.commitIndex ?? "?"}  applied ${r.appliedIndex ?? "?"}${contact}`,
-      );
-    }
+function shardOf(o: Opts): number {
+  const n = Number(o.shard);
+  if (!/^\d{1,4}$/.test(o.shard ?? "") || !Number.isSafeInteger(n))
+    throw new UsageError(
+      `--shard takes a shard number (see edgecfg cluster status), got "${o.shard}"`,
+    );
+  return n;
+}
+
+async function run(
+  ctx: CommandContext,
+  o: Opts,
+  start: (shard: number) => Promise<ClusterOperation>,
+): Promise<void> {
+  const op = await start(shardOf(o));
+  if (o.wait === true && op.state === "running") return report(ctx, await follow(ctx, op.id));
+  if (ctx.global.json) return printJson(ctx.io.stdout, op);
+  println(ctx.io.stdout, describe(op));
+  if (op.state === "running") println(ctx.io.stdout, `follow it: edgecfg cluster op wait ${op.id}`);
+}
+
+/** Long-polls the operation until it ends, with a progress bar on a terminal. */
+async function follow(ctx: CommandContext, id: string): Promise<ClusterOperation> {
+  const bar = progressFor(ctx.io, ctx.global.json);
+  let op = await ctx.client.operations.get(id);
+  bar.start(op.progress.total, op.progress.unit);
+  while (op.state === "running") {
+    bar.update(op.progress.done, op.progress.total);
+    op = await ctx.client.operations.get(id, { waitSeconds: 20 });
   }
+  bar.update(op.progress.done, op.progress.total);
+  bar.stop();
+  return op;
+}
+
+function report(ctx: CommandContext, op: ClusterOperation): void {
+  if (ctx.global.json) printJson(ctx.io.stdout, op);
+  else println(ctx.io.stdout, describe(op));
+  if (op.state === "failed")
+    throw new ExitError(exitCodes.error, `operation ${op.id} failed: ${op.error ?? "?"}`);
+}
+
+function describe(op: ClusterOperation): string {
+  const what =
+    op.kind === "transferLeader"
+      ? `leadership of shard ${op.shard} to ${op.replica}`
+      : `${op.kind} on shard ${op.shard}${op.replica ? ` (${op.replica})` : ""}${op.added ? `: new replica ${op.added}` : ""}`;
+  return `operation ${op.id}: ${what}: ${op.state}${op.state === "running" ? ` (${op.step})` : ""}`;
 }
