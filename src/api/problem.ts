@@ -14,6 +14,7 @@ export const problemTypes = {
   payloadTooLarge: "payload-too-large",
   unsupportedMediaType: "unsupported-media-type",
   unprocessable: "unprocessable",
+  schemaViolation: "schema-violation",
   conflict: "conflict",
   insufficientStorage: "quota-exceeded",
   unavailable: "unavailable",

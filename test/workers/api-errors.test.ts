@@ -192,6 +192,8 @@ describe("service endpoints", () => {
       "GET /v1/ns/{namespace}/settings",
       "GET /v1/tokens",
       "GET /v1/watch",
+      "POST /v1/ns/{namespace}/ofrep/v1/evaluate/flags",
+      "POST /v1/ns/{namespace}/ofrep/v1/evaluate/flags/{key}",
       "POST /v1/tokens",
       "POST /v1/txn",
       "PUT /v1/kv/{key}",

@@ -8,6 +8,8 @@ import { kvHistory } from "./kv-history.ts";
 import { kvList } from "./kv-list.ts";
 import { kvPut } from "./kv-put.ts";
 import { nsBundle } from "./ns-bundle.ts";
+import { ofrepBulk } from "./ofrep-bulk.ts";
+import { ofrepSingle } from "./ofrep-single.ts";
 import { nsSettingsGet, nsSettingsPut } from "./ns-settings.ts";
 import { tokenList, tokenMint, tokenRevoke } from "./tokens.ts";
 import { txn } from "./txn.ts";
@@ -23,6 +25,8 @@ export const routes = [
   nsSettingsGet,
   nsSettingsPut,
   nsBundle,
+  ofrepBulk,
+  ofrepSingle,
   txn,
   watch,
   tokenMint,

@@ -1,0 +1,65 @@
+// POST /v1/ns/{namespace}/ofrep/v1/evaluate/flags: OFREP 0.3.0 bulk evaluation. Every flag of
+// the namespace, evaluated against one revision; ETag = that revision, If-None-Match → 304.
+import { z } from "@hono/zod-openapi";
+import { authorize, authorizedNow } from "../auth.ts";
+import { readHeaders, readOptions } from "../consistency.ts";
+import type { Ctx } from "../context.ts";
+import { formatETag, noneMatchHits, parseIfNoneMatchRead } from "../etag.ts";
+import { checkNamespace } from "../keys.ts";
+import { ofrepAnswer, ofrepJson } from "../ofrep-answers.ts";
+import { evaluationContext } from "../ofrep-context.ts";
+import { flagSetOf, readFlagBundle } from "../ofrep-flags.ts";
+import { minRevisionOf } from "../ofrep-min-revision.ts";
+import { OfrepBulk, OfrepFailure, ofrepErrorResponses, ofrepQuery } from "../ofrep-schemas.ts";
+import { defineRoute } from "../route.ts";
+import { NamespaceParam } from "../schemas.ts";
+
+async function bulk(
+  c: Ctx,
+  q: { consistency?: "linearizable" | "stale"; flagConfigEtag?: string },
+) {
+  const namespace = checkNamespace(c.req.param("namespace") ?? "");
+  if (!authorizedNow(c, "read")) await authorize(c, namespace, "read");
+  const context = await evaluationContext(c);
+  let options = readOptions(c, q.consistency);
+  let { read, bundle } = await readFlagBundle(c, namespace, options);
+  const notified = minRevisionOf(q.flagConfigEtag);
+  if (notified !== undefined && bundle.namespaceRevision < notified) {
+    // A change notification named a revision this replica has not applied yet: ask the leader.
+    options = { ...options, consistency: "linearizable" };
+    ({ read, bundle } = await readFlagBundle(c, namespace, options));
+  }
+  const revision = bundle.namespaceRevision;
+  const headers = {
+    ...readHeaders(read, options),
+    ETag: formatETag(revision),
+    "Cache-Control": "no-cache",
+  };
+  if (noneMatchHits(parseIfNoneMatchRead(c.req.header("If-None-Match")), revision))
+    return new Response(null, { status: 304, headers });
+  const flags = flagSetOf(namespace, bundle).evaluateAll(context);
+  return ofrepJson(200, { flags, metadata: { namespace, revision } }, headers);
+}
+
+export const ofrepBulk = defineRoute({
+  method: "post",
+  path: "/v1/ns/{namespace}/ofrep/v1/evaluate/flags",
+  tags: ["flags"],
+  summary: "Evaluate every flag (OFREP bulk)",
+  description:
+    "OFREP 0.3.0 bulk evaluation over one namespace revision: flagd definitions with flagd's " +
+    "semantics, other JSON values as static flags (reason STATIC, variant = the value's ETag). " +
+    "ETag = the namespace revision; If-None-Match → 304. The request's location fills the " +
+    "context's country and colo when it does not set them.",
+  params: NamespaceParam,
+  query: ofrepQuery,
+  headers: z.object({ "if-none-match": z.string().optional() }),
+  rawBody: { description: "OFREP evaluation request: {context: {…}}" },
+  responses: {
+    200: { description: "Every flag", content: { "application/json": { schema: OfrepBulk } } },
+    304: { description: "Not modified: the namespace is still at the ETag sent" },
+    400: { description: "Bad request", content: { "application/json": { schema: OfrepFailure } } },
+    ...ofrepErrorResponses,
+  },
+  handler: (c, { query }) => ofrepAnswer(undefined, () => bulk(c, query)),
+});
