@@ -2,10 +2,9 @@
 // FlagSet, kept per isolate by namespace until the namespace's revision moves. Every flag of one
 // answer comes from that one bundle, so a bulk evaluation is a consistent snapshot.
 import type { BundleResult } from "../store/index.ts";
-import type { Read, ReadOptions } from "../router/index.ts";
+import type { Read, ReadOptions, Router } from "../router/index.ts";
 import { FlagSet, type FlagSource } from "../flags/index.ts";
 import { isJsonMediaType } from "./body.ts";
-import type { Ctx } from "./context.ts";
 import { formatETag } from "./etag.ts";
 import { badRequest } from "./problem.ts";
 
@@ -46,8 +45,8 @@ function bundleOf(read: Read<BundleResult>): { read: Read<BundleResult>; bundle:
 }
 
 /** The namespace's bundle, from the isolate cache when a stale read may use it. */
-export async function readFlagBundle(c: Ctx, namespace: string, options: ReadOptions) {
+export async function readFlagBundle(router: Router, namespace: string, options: ReadOptions) {
   const query = { type: "bundle", namespace } as const;
-  const now = c.get("router").readNow?.(namespace, query, options);
-  return bundleOf(now ?? (await c.get("router").read(namespace, query, options)));
+  const now = router.readNow?.(namespace, query, options);
+  return bundleOf(now ?? (await router.read(namespace, query, options)));
 }

@@ -22,12 +22,12 @@ async function bulk(
   if (!authorizedNow(c, "read")) await authorize(c, namespace, "read");
   const context = await evaluationContext(c);
   let options = readOptions(c, q.consistency);
-  let { read, bundle } = await readFlagBundle(c, namespace, options);
+  let { read, bundle } = await readFlagBundle(c.get("router"), namespace, options);
   const notified = minRevisionOf(q.flagConfigEtag);
   if (notified !== undefined && bundle.namespaceRevision < notified) {
     // A change notification named a revision this replica has not applied yet: ask the leader.
     options = { ...options, consistency: "linearizable" };
-    ({ read, bundle } = await readFlagBundle(c, namespace, options));
+    ({ read, bundle } = await readFlagBundle(c.get("router"), namespace, options));
   }
   const revision = bundle.namespaceRevision;
   const headers = {

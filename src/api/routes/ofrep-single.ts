@@ -32,7 +32,7 @@ async function single(c: Ctx, key: string, consistency: "linearizable" | "stale"
   if (!authorizedNow(c, "read")) await authorize(c, namespace, "read");
   const context = await evaluationContext(c);
   const options = readOptions(c, consistency);
-  const { read, bundle } = await readFlagBundle(c, namespace, options);
+  const { read, bundle } = await readFlagBundle(c.get("router"), namespace, options);
   const evaluation = flagSetOf(namespace, bundle).evaluate(key, context);
   const headers = { ...readHeaders(read, options), "Cache-Control": "no-store" };
   if (!isFailure(evaluation)) return ofrepJson(200, evaluation, headers);
