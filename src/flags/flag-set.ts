@@ -18,6 +18,11 @@ export interface FlagSource {
   value: unknown;
 }
 
+export type FlagSummary =
+  | { key: string; kind: "static"; variant: string }
+  | { key: string; kind: "invalid"; details: string }
+  | { key: string; kind: "flagd"; state: string; variants: string[]; defaultVariant?: string };
+
 type Compiled =
   | { type: "static"; etag: string; value: unknown }
   | { type: "flagd"; flag: FeatureFlag }
@@ -99,6 +104,18 @@ export class FlagSet {
     // A static value is its own variant, named by its ETag; JSON null defers to the code default.
     if (compiled.value === null) return { key, reason: "STATIC", variant: compiled.etag };
     return { key, reason: "STATIC", variant: compiled.etag, value: compiled.value };
+  }
+
+  /** What each flag is, in name order: for listings (`edgecfg flags list`). */
+  describe(): FlagSummary[] {
+    return [...this.flags].map(([key, c]) => {
+      if (c.type === "static") return { key, kind: "static", variant: c.etag };
+      if (c.type === "broken") return { key, kind: "invalid", details: c.details };
+      const f = c.flag;
+      const variants = [...f.variants.keys()];
+      const base = { key, kind: "flagd" as const, state: f.state, variants };
+      return f.defaultVariant === undefined ? base : { ...base, defaultVariant: f.defaultVariant };
+    });
   }
 
   /** Every flag, in name order (the namespace's order). */

@@ -11,4 +11,5 @@ export {
   type EvaluationSuccess,
   type FlagMetadata,
 } from "./evaluation.ts";
-export { FlagSet, type FlagSource } from "./flag-set.ts";
+export { FlagSet, type FlagSource, type FlagSummary } from "./flag-set.ts";
+export { flagSourcesOf, type BundleFlagSource, type BundleLike } from "./bundle.ts";

@@ -1,19 +1,7 @@
-// A namespace bundle as flags: JSON values (flagd definitions or static), text as strings;
-// other media types are no flags. The same rules as the server's OFREP endpoints, so a flag
-// evaluates alike through either.
-import { FlagSet, type FlagSource } from "../../flags/index.ts";
+// A namespace bundle as flags (src/flags' rules, the server's too, so a flag evaluates alike
+// through the provider and OFREP), and which flags a new bundle changed.
+import { FlagSet, flagSourcesOf } from "../../flags/index.ts";
 import type { Bundle } from "../types.ts";
-import { bytesToText, isEncodedValue, isTextType, base64ToBytes } from "../values.ts";
-
-function sourceOf(bundle: Bundle, name: string): FlagSource | undefined {
-  const value = bundle.entries[name];
-  const modRevision = bundle.meta?.[name]?.modRevision;
-  // A hand-written fallback file has no meta: its static flags then name no variant.
-  const etag = modRevision === undefined ? "" : `"r${modRevision}"`;
-  if (!isEncodedValue(value)) return { name, etag, value };
-  if (!isTextType(value.contentType)) return undefined;
-  return { name, etag, value: bytesToText(base64ToBytes(value.base64)) };
-}
 
 export interface BundleFlags {
   revision: number;
@@ -23,9 +11,7 @@ export interface BundleFlags {
 }
 
 export function flagsOf(bundle: Bundle): BundleFlags {
-  const sources = Object.keys(bundle.entries)
-    .map((name) => sourceOf(bundle, name))
-    .filter((s) => s !== undefined);
+  const sources = flagSourcesOf(bundle);
   const versions = new Map(
     sources.map((s) => [s.name, s.etag === "" ? JSON.stringify(s.value) : s.etag]),
   );
