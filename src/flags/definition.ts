@@ -64,6 +64,21 @@ function structuralProblem(cause: unknown): DefinitionProblem {
   return { pointer: "", message: text };
 }
 
+/**
+ * flagd's schema takes variants of one type as an anyOf of four branches, and each branch names
+ * the first variant it refuses: the branch that got furthest names the variant that is wrong.
+ */
+function furthestVariant(problems: DefinitionProblem[], variants: unknown): DefinitionProblem[] {
+  if (problems.length < 2 || typeof variants !== "object" || variants === null) return problems;
+  const names = Object.keys(variants).map(
+    (n) => `/variants/${n.replace(/~/g, "~0").replace(/\//g, "~1")}`,
+  );
+  if (!problems.every((p) => names.includes(p.pointer))) return problems;
+  const furthest = Math.max(...problems.map((p) => names.indexOf(p.pointer)));
+  const name = names[furthest]!;
+  return [{ pointer: name, message: "must be of the type of the variants before it" }];
+}
+
 /** Why a flagd definition is invalid (empty: it is valid), by flagd's schema and rules. */
 export function definitionProblems(definition: Record<string, unknown>): DefinitionProblem[] {
   const storage = new MemoryStorage(silentLogger, flagdOptions);
@@ -73,6 +88,8 @@ export function definitionProblems(definition: Record<string, unknown>): Definit
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const cause = error instanceof Error ? error.cause : undefined;
-    return schemaProblems(message) ?? [structuralProblem(cause ?? error)];
+    const problems = schemaProblems(message);
+    if (problems === undefined) return [structuralProblem(cause ?? error)];
+    return furthestVariant(problems, definition["variants"]);
   }
 }

@@ -119,6 +119,13 @@ describe("flagd definitions", () => {
     ]);
   });
 
+  it("names the one variant of another type than those before it", () => {
+    const def = { state: "ENABLED", defaultVariant: "a", variants: { a: "x", b: "y", c: 3 } };
+    expect(definitionProblems(def)).toEqual([
+      { pointer: "/variants/c", message: "must be of the type of the variants before it" },
+    ]);
+  });
+
   it("refuses a default variant that is not a variant", () => {
     const def = { state: "ENABLED", defaultVariant: "x", variants: { on: true } };
     expect(definitionProblems(def)).toEqual([
