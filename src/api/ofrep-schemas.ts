@@ -27,6 +27,16 @@ export const OfrepBulk = z
   .object({
     flags: z.array(z.union([OfrepSuccess, OfrepFailure])),
     metadata: metadata.optional(),
+    eventStreams: z
+      .array(
+        z.object({
+          type: z.literal("sse"),
+          endpoint: z.object({ requestUri: z.string() }),
+          inactivityDelaySec: z.number().int(),
+        }),
+      )
+      .optional()
+      .openapi({ description: "The change stream (GET …/ofrep/v1/events), its ticket included" }),
   })
   .openapi("OfrepBulkEvaluationSuccess");
 

@@ -61,8 +61,8 @@ afterAll(async () => {
 });
 
 type Flags = {
-  start(baseUrl: string, token: string, context: Record<string, string>): Promise<any>;
-  nextChange(ms: number): Promise<any>;
+  start(domain: string, baseUrl: string, token: string, context: object): Promise<any>;
+  nextChange(domain: string, ms: number): Promise<any>;
   setContext(context: Record<string, string>): Promise<any>;
 };
 // page.evaluate runs its function in the page: it may use only the page's globals.
@@ -72,7 +72,7 @@ describe("@openfeature/ofrep-web-provider in headless chromium", () => {
   it("evaluates every flag once for the page's context", async () => {
     const base = `${url}/v1/ns/${ns}`;
     const first = await page.evaluate(
-      ([b, t]) => flags.start(b!, t!, { targetingKey: "ann" }),
+      ([b, t]) => flags.start("polling", b!, t!, { targetingKey: "ann" }),
       [base, token],
     );
     expect(first.status).toBe("READY");
@@ -84,9 +84,26 @@ describe("@openfeature/ofrep-web-provider in headless chromium", () => {
 
   it("picks up a change by polling as CONFIGURATION_CHANGED", async () => {
     await put("limit", 30);
-    const next = await page.evaluate(() => flags.nextChange(10_000));
+    const next = await page.evaluate(() => flags.nextChange("polling", 10_000));
     expect(next.flagsChanged).toEqual(["limit"]);
     expect(next.limit).toMatchObject({ value: 30, reason: "STATIC" });
+  });
+
+  it("follows the answer's event stream (SSE) to a change", async () => {
+    const base = `${url}/v1/ns/${ns}`;
+    const sse = await page.evaluate(
+      ([b, t]) => flags.start("sse", b!, t!, { targetingKey: "ann" }),
+      [base, token],
+    );
+    expect(sse.limit).toMatchObject({ value: 30 });
+    await new Promise((r) => setTimeout(r, 300)); // the EventSource connects
+    const started = performance.now();
+    await put("limit", 40);
+    const next = await page.evaluate(() => flags.nextChange("sse", 10_000));
+    const ms = performance.now() - started;
+    console.log(`flag change -> browser CONFIGURATION_CHANGED over SSE in ${ms.toFixed(0)} ms`);
+    expect(next.flagsChanged).toEqual(["limit"]);
+    expect(next.limit).toMatchObject({ value: 40 });
   });
 
   it("re-evaluates for a new context", async () => {

@@ -189,6 +189,7 @@ describe("service endpoints", () => {
       "GET /v1/kv/{key}",
       "GET /v1/kv/{key}/history",
       "GET /v1/ns/{namespace}",
+      "GET /v1/ns/{namespace}/ofrep/v1/events",
       "GET /v1/ns/{namespace}/settings",
       "GET /v1/tokens",
       "GET /v1/watch",

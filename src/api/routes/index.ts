@@ -9,6 +9,7 @@ import { kvList } from "./kv-list.ts";
 import { kvPut } from "./kv-put.ts";
 import { nsBundle } from "./ns-bundle.ts";
 import { ofrepBulk } from "./ofrep-bulk.ts";
+import { ofrepEvents } from "./ofrep-events.ts";
 import { ofrepSingle } from "./ofrep-single.ts";
 import { nsSettingsGet, nsSettingsPut } from "./ns-settings.ts";
 import { tokenList, tokenMint, tokenRevoke } from "./tokens.ts";
@@ -27,6 +28,7 @@ export const routes = [
   nsBundle,
   ofrepBulk,
   ofrepSingle,
+  ofrepEvents,
   txn,
   watch,
   tokenMint,

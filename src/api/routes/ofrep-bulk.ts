@@ -10,9 +10,20 @@ import { ofrepAnswer, ofrepJson } from "../ofrep-answers.ts";
 import { evaluationContext } from "../ofrep-context.ts";
 import { flagSetOf, readFlagBundle } from "../ofrep-flags.ts";
 import { minRevisionOf } from "../ofrep-min-revision.ts";
+import { streamTicket } from "../ofrep-tickets.ts";
 import { OfrepBulk, OfrepFailure, ofrepErrorResponses, ofrepQuery } from "../ofrep-schemas.ts";
 import { defineRoute } from "../route.ts";
 import { NamespaceParam } from "../schemas.ts";
+
+/** The change stream to name: with a ticket, unless anyone may read the namespace anyway. */
+async function eventStreamsOf(c: Ctx, namespace: string) {
+  const path = `/v1/ns/${namespace}/ofrep/v1/events`;
+  const open = c.get("principal")?.type === "anonymous";
+  const ticket = open ? undefined : await streamTicket(c, namespace, Date.now());
+  if (!open && ticket === undefined) return undefined;
+  const requestUri = ticket === undefined ? path : `${path}?ticket=${ticket}`;
+  return [{ type: "sse", endpoint: { requestUri }, inactivityDelaySec: 120 }];
+}
 
 async function bulk(
   c: Ctx,
@@ -38,7 +49,9 @@ async function bulk(
   if (noneMatchHits(parseIfNoneMatchRead(c.req.header("If-None-Match")), revision))
     return new Response(null, { status: 304, headers });
   const flags = flagSetOf(namespace, bundle).evaluateAll(context);
-  return ofrepJson(200, { flags, metadata: { namespace, revision } }, headers);
+  const eventStreams = await eventStreamsOf(c, namespace);
+  const body = { flags, metadata: { namespace, revision }, ...(eventStreams && { eventStreams }) };
+  return ofrepJson(200, body, headers);
 }
 
 export const ofrepBulk = defineRoute({

@@ -4,26 +4,33 @@
 import { OFREPWebProvider } from "@openfeature/ofrep-web-provider";
 import { OpenFeature, ProviderEvents } from "@openfeature/web-sdk";
 
-const changes: string[][] = [];
+const changes: Record<string, string[][]> = {};
 
-async function start(baseUrl: string, token: string, context: Record<string, string>) {
+/** Domain "polling" polls every 200 ms; domain "sse" follows the answer's eventStreams. */
+async function start(
+  domain: "polling" | "sse",
+  baseUrl: string,
+  token: string,
+  context: Record<string, string>,
+) {
   await OpenFeature.setContext(context);
   const provider = new OFREPWebProvider({
     baseUrl,
     headers: [["Authorization", `Bearer ${token}`]],
-    pollInterval: 200,
-    changeDetection: "polling",
+    pollInterval: domain === "polling" ? 200 : 0,
+    changeDetection: domain,
     cacheMode: "disabled",
   });
-  await OpenFeature.setProviderAndWait(provider);
-  OpenFeature.getClient().addHandler(ProviderEvents.ConfigurationChanged, (details) => {
-    changes.push(details?.flagsChanged ?? []);
+  await OpenFeature.setProviderAndWait(domain, provider);
+  changes[domain] = [];
+  OpenFeature.getClient(domain).addHandler(ProviderEvents.ConfigurationChanged, (details) => {
+    changes[domain]!.push(details?.flagsChanged ?? []);
   });
-  return read();
+  return read(domain);
 }
 
-function read() {
-  const client = OpenFeature.getClient();
+function read(domain: string) {
+  const client = OpenFeature.getClient(domain);
   return {
     status: client.providerStatus,
     checkout: client.getStringDetails("checkout", "none"),
@@ -32,15 +39,17 @@ function read() {
   };
 }
 
-async function nextChange(ms: number) {
-  const deadline = Date.now() + ms;
-  while (changes.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  return { flagsChanged: changes.shift() ?? null, ...read() };
+async function nextChange(domain: string, ms: number) {
+  const started = performance.now();
+  while (changes[domain]!.length === 0 && performance.now() - started < ms)
+    await new Promise((r) => setTimeout(r, 5));
+  const waitedMs = performance.now() - started;
+  return { flagsChanged: changes[domain]!.shift() ?? null, waitedMs, ...read(domain) };
 }
 
 async function setContext(context: Record<string, string>) {
   await OpenFeature.setContext(context);
-  return read();
+  return read("polling");
 }
 
 Object.assign(globalThis, { flags: { start, read, nextChange, setContext } });
