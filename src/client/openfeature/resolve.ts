@@ -1,6 +1,6 @@
 // An evaluation (OFREP's shape, from src/flags) as OpenFeature resolution details of the type
 // the application asked for: a wrong type is TYPE_MISMATCH, a failure the default with its code.
-import { ErrorCode, type JsonValue, type ResolutionDetails } from "@openfeature/server-sdk";
+import { ErrorCode, type JsonValue, type ResolutionDetails } from "@openfeature/core";
 import { isFailure, type Evaluation } from "../../flags/index.ts";
 
 export type FlagType = "boolean" | "string" | "number" | "object";
