@@ -12,6 +12,9 @@ const app = createApp({ router: (env) => routerFor(env as Env) });
 
 // The Workers binding: other Workers call edgecfg over RPC with [[services]] ... entrypoint =
 // "EdgecfgEntrypoint" (README, "Feature flags"), on the same Router as the API.
-export const EdgecfgEntrypoint = edgecfgEntrypoint({ router: (env) => routerFor(env as Env) });
+export const EdgecfgEntrypoint = edgecfgEntrypoint({
+  router: (env) => routerFor(env as Env),
+  fetch: (request, env, ctx) => app.fetch(request, env, ctx),
+});
 
 export default app;

@@ -3,6 +3,7 @@
 // granted by the deployment itself, so a bound Worker may read and write every namespace, as the
 // admin token may (bind only Workers you would give that token). Consistency, validation and
 // outcomes are the HTTP API's; errors arrive as Error("edgecfg <status> <type>: <detail>").
+// Its fetch() is the HTTP API acting with the ADMIN_TOKEN secret: the SDK's transport.
 import { WorkerEntrypoint } from "cloudflare:workers";
 import type { Router } from "../router/index.ts";
 import type { ApiBindings } from "./context.ts";
@@ -20,6 +21,23 @@ import {
 export interface EntrypointOptions {
   /** The Router for the Worker's bindings, as createApp's. */
   router: (env: ApiBindings) => Router;
+  /** The HTTP API, for the binding's fetch(). */
+  fetch: (
+    request: Request,
+    env: ApiBindings,
+    ctx: ExecutionContext,
+  ) => Response | Promise<Response>;
+}
+
+/**
+ * A request through the binding acts with the admin token: the binding is the grant, so the SDK
+ * and the providers can use it as their transport (their `fetch` option) without a token.
+ */
+function asAdmin(request: Request, env: ApiBindings): Request {
+  if (!env.ADMIN_TOKEN) return request;
+  const granted = new Request(request);
+  granted.headers.set("Authorization", `Bearer ${env.ADMIN_TOKEN}`);
+  return granted;
 }
 
 export function edgecfgEntrypoint(options: EntrypointOptions) {
@@ -31,6 +49,10 @@ export function edgecfgEntrypoint(options: EntrypointOptions) {
     return router;
   };
   return class EdgecfgEntrypoint extends WorkerEntrypoint<ApiBindings> {
+    /** The HTTP API, as the bound Worker's own: `env.EDGECFG.fetch` is the SDK's transport. */
+    override fetch(request: Request) {
+      return options.fetch(asAdmin(request, this.env), this.env, this.ctx);
+    }
     // Not get/put/delete: a service binding's Fetcher has methods of those names (HTTP verbs)
     // that shadow RPC methods for callers with compatibility dates before 2024-03-26.
     /** A key's value (JSON parsed, text, or bytes) with its ETag; null when absent. */
