@@ -32,7 +32,7 @@ interface SchemaError {
   params?: Record<string, unknown>;
 }
 
-function schemaProblems(message: string): DefinitionProblem[] | undefined {
+function schemaProblems(message: string, prefix = flagPointer): DefinitionProblem[] | undefined {
   if (!message.startsWith(listPrefix)) return undefined;
   let errors: SchemaError[];
   try {
@@ -45,7 +45,7 @@ function schemaProblems(message: string): DefinitionProblem[] | undefined {
   const seen = new Set<string>();
   return (specific.length > 0 ? specific : errors).flatMap((e) => {
     const path = e.instancePath ?? "";
-    const pointer = path.startsWith(flagPointer) ? path.slice(flagPointer.length) : path;
+    const pointer = path.startsWith(prefix) ? path.slice(prefix.length) : path;
     const extra = e.params?.["additionalProperty"];
     const text = `${e.message ?? "is invalid"}${extra === undefined ? "" : ` (${String(extra)})`}`;
     const id = `${pointer} ${text}`;
@@ -91,5 +91,20 @@ export function definitionProblems(definition: Record<string, unknown>): Definit
     const problems = schemaProblems(message);
     if (problems === undefined) return [structuralProblem(cause ?? error)];
     return furthestVariant(problems, definition["variants"]);
+  }
+}
+
+/** Why a `.evaluators` value is invalid: an object of name → JsonLogic rule (flagd's schema). */
+export function evaluatorsProblems(value: unknown): DefinitionProblem[] {
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    return [{ pointer: "", message: "must be an object of evaluator name → JsonLogic rule" }];
+  const storage = new MemoryStorage(silentLogger, flagdOptions);
+  try {
+    storage.setConfigurations(JSON.stringify({ flags: {}, $evaluators: value }), true);
+    return [];
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const problems = schemaProblems(message, "/$evaluators") ?? [{ pointer: "", message }];
+    return problems;
   }
 }

@@ -3,6 +3,7 @@
 // and then shared by every evaluation of it, so a bulk answer is one revision by construction.
 import { FeatureFlag, type Flag } from "@openfeature/flagd-core";
 import { isFlagDefinition } from "./definition.ts";
+import { evaluatorsName, evaluatorsOf, withEvaluators, type Evaluators } from "./evaluators.ts";
 import type {
   Evaluation,
   EvaluationContext,
@@ -28,18 +29,14 @@ type Compiled =
   | { type: "flagd"; flag: FeatureFlag }
   | { type: "broken"; details: string };
 
-function compile(source: FlagSource): Compiled {
+function compile(source: FlagSource, evaluators: Evaluators): Compiled {
   if (!isFlagDefinition(source.value))
     return { type: "static", etag: source.etag, value: source.value };
+  const definition = withEvaluators(source.value, evaluators);
   try {
     return {
       type: "flagd",
-      flag: new FeatureFlag(
-        source.name,
-        source.value as unknown as Flag,
-        silentLogger,
-        flagdOptions,
-      ),
+      flag: new FeatureFlag(source.name, definition as Flag, silentLogger, flagdOptions),
     };
   } catch (error) {
     // Written before validation existed, or by a path that does not validate: this flag fails,
@@ -82,7 +79,10 @@ export class FlagSet {
   private readonly flags = new Map<string, Compiled>();
 
   constructor(sources: Iterable<FlagSource>) {
-    for (const source of sources) this.flags.set(source.name, compile(source));
+    const all = [...sources];
+    const evaluators = evaluatorsOf(all.find((s) => s.name === evaluatorsName)?.value);
+    for (const source of all)
+      if (source.name !== evaluatorsName) this.flags.set(source.name, compile(source, evaluators));
   }
 
   get size(): number {

@@ -1,7 +1,12 @@
 // Feature flags: which stored values are flags, how they evaluate (flagd's core for flagd
 // definitions, static values as themselves), and OFREP's shape of the answer. No I/O: the API,
 // the Workers binding and the SDK's OpenFeature providers feed it what they read.
-export { definitionProblems, isFlagDefinition, type DefinitionProblem } from "./definition.ts";
+export {
+  definitionProblems,
+  evaluatorsProblems,
+  isFlagDefinition,
+  type DefinitionProblem,
+} from "./definition.ts";
 export {
   isFailure,
   type Evaluation,
@@ -13,3 +18,4 @@ export {
 } from "./evaluation.ts";
 export { FlagSet, type FlagSource, type FlagSummary } from "./flag-set.ts";
 export { flagSourcesOf, type BundleFlagSource, type BundleLike } from "./bundle.ts";
+export { evaluatorsName, usesEvaluators } from "./evaluators.ts";

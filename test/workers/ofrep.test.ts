@@ -226,3 +226,20 @@ describe("writes of flagd definitions", () => {
     );
   });
 });
+
+describe("shared evaluators (.evaluators)", () => {
+  it("are checked on write and used by OFREP evaluation", async () => {
+    const ns = freshNs();
+    const bad = await put(`${ns}/.evaluators`, { isStaff: { no_such_operator: [1] } });
+    expect(bad.status).toBe(422);
+    expect((await problemOf(bad)).type).toMatch(/\/schema-violation$/);
+    expect((await put(`${ns}/.evaluators`, [1])).status).toBe(422);
+    const isStaff = { ends_with: [{ var: "email" }, "@example.com"] };
+    expect((await put(`${ns}/.evaluators`, { isStaff })).status).toBe(201);
+    await put(`${ns}/beta`, { ...beta, targeting: { if: [{ $ref: "isStaff" }, "on", null] } });
+    const staff = await evaluate(ns, "beta", withContext({ email: "a@example.com" }));
+    expect(await staff.json()).toMatchObject({ value: true, reason: "TARGETING_MATCH" });
+    const all = (await (await evaluate(ns, undefined)).json()) as { flags: { key: string }[] };
+    expect(all.flags.map((f) => f.key)).toEqual(["beta"]);
+  });
+});

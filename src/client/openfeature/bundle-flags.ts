@@ -1,6 +1,6 @@
 // A namespace bundle as flags (src/flags' rules, the server's too, so a flag evaluates alike
 // through the provider and OFREP), and which flags a new bundle changed.
-import { FlagSet, flagSourcesOf } from "../../flags/index.ts";
+import { evaluatorsName, FlagSet, flagSourcesOf, usesEvaluators } from "../../flags/index.ts";
 import type { Bundle } from "../types.ts";
 
 export interface BundleFlags {
@@ -12,8 +12,17 @@ export interface BundleFlags {
 
 export function flagsOf(bundle: Bundle): BundleFlags {
   const sources = flagSourcesOf(bundle);
+  const version = (s: { etag: string; value: unknown }) =>
+    s.etag === "" ? JSON.stringify(s.value) : s.etag;
+  const shared = sources.find((s) => s.name === evaluatorsName);
+  // A flag that refers to shared evaluators changes when they do.
   const versions = new Map(
-    sources.map((s) => [s.name, s.etag === "" ? JSON.stringify(s.value) : s.etag]),
+    sources
+      .filter((s) => s.name !== evaluatorsName)
+      .map((s) => {
+        const own = version(s);
+        return [s.name, shared && usesEvaluators(s.value) ? `${own}+${version(shared)}` : own];
+      }),
   );
   return { revision: bundle.revision, set: new FlagSet(sources), versions };
 }
