@@ -35,7 +35,8 @@ async function bulk(
   let options = readOptions(c, q.consistency);
   let { read, bundle } = await readFlagBundle(c.get("router"), namespace, options);
   const notified = minRevisionOf(q.flagConfigEtag);
-  if (notified !== undefined && bundle.namespaceRevision < notified) {
+  const stale = options.consistency === "stale";
+  if (stale && notified !== undefined && bundle.namespaceRevision < notified) {
     // A change notification named a revision this replica has not applied yet: ask the leader.
     options = { ...options, consistency: "linearizable" };
     ({ read, bundle } = await readFlagBundle(c.get("router"), namespace, options));
