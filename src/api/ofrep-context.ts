@@ -29,7 +29,25 @@ function bodyContext(body: unknown): EvaluationContext {
   return context;
 }
 
+/** A body of a declared, small length: read at once (readBody's chunk loop costs ~10 µs). */
+async function declaredSmallBody(c: Ctx): Promise<unknown | typeof notDeclared> {
+  const declared = c.req.header("Content-Length");
+  if (declared === undefined || !/^\d{1,6}$/.test(declared)) return notDeclared;
+  if (Number(declared) > apiLimits.smallBodyBytesMax) return notDeclared; // readBody says 413
+  const text = await c.req.raw.text();
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    const why = err instanceof Error ? err.message : "parse error";
+    throw new OfrepRequestError("INVALID_CONTEXT", `the request body is not JSON (${why})`);
+  }
+}
+
+const notDeclared = Symbol("no declared length");
+
 async function readContextBody(c: Ctx): Promise<unknown> {
+  const small = await declaredSmallBody(c);
+  if (small !== notDeclared) return small;
   const bytes = await readBody(c.req.raw, apiLimits.smallBodyBytesMax);
   try {
     return parseJsonBytes(bytes, "the request body");

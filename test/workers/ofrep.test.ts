@@ -60,6 +60,12 @@ describe("OFREP bulk evaluation", () => {
     expect(same.status).toBe(304);
     expect(same.headers.get("ETag")).toBe(lastETag);
     expect(await same.text()).toBe("");
+    // The body is not read for a 304: polling clients re-send the context that was evaluated.
+    const unread = await evaluate(ns, undefined, {
+      headers: { "If-None-Match": lastETag },
+      body: "x",
+    });
+    expect(unread.status).toBe(304);
     const moved = await put(`${ns}/theme`, { color: "red" });
     const again = await evaluate(ns, undefined, { headers: { "If-None-Match": lastETag } });
     expect(again.status).toBe(200);

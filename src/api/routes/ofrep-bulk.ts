@@ -6,6 +6,7 @@ import { readHeaders, readOptions } from "../consistency.ts";
 import type { Ctx } from "../context.ts";
 import { formatETag, noneMatchHits, parseIfNoneMatchRead } from "../etag.ts";
 import { checkNamespace } from "../keys.ts";
+import { readAnswerHeaders } from "../read-response.ts";
 import { ofrepAnswer, ofrepJson } from "../ofrep-answers.ts";
 import { evaluationContext } from "../ofrep-context.ts";
 import { flagSetOf, readFlagBundle } from "../ofrep-flags.ts";
@@ -31,7 +32,6 @@ async function bulk(
 ) {
   const namespace = checkNamespace(c.req.param("namespace") ?? "");
   if (!authorizedNow(c, "read")) await authorize(c, namespace, "read");
-  const context = await evaluationContext(c);
   let options = readOptions(c, q.consistency);
   let { read, bundle } = await readFlagBundle(c.get("router"), namespace, options);
   const notified = minRevisionOf(q.flagConfigEtag);
@@ -42,17 +42,23 @@ async function bulk(
     ({ read, bundle } = await readFlagBundle(c.get("router"), namespace, options));
   }
   const revision = bundle.namespaceRevision;
-  const headers = {
+  const headers = () => ({
     ...readHeaders(read, options),
     ETag: formatETag(revision),
     "Cache-Control": "no-cache",
-  };
-  if (noneMatchHits(parseIfNoneMatchRead(c.req.header("If-None-Match")), revision))
-    return new Response(null, { status: 304, headers });
+  });
+  // What polling clients get nearly every time: the body is not read, since no evaluation is
+  // sent (a malformed one is refused on the next 200), and the headers of a cached read are
+  // built once.
+  if (noneMatchHits(parseIfNoneMatchRead(c.req.header("If-None-Match")), revision)) {
+    const answerHeaders = readAnswerHeaders(read, options, "ofrep-304", headers);
+    return new Response(null, { status: 304, headers: answerHeaders });
+  }
+  const context = await evaluationContext(c);
   const flags = flagSetOf(namespace, bundle).evaluateAll(context);
   const eventStreams = await eventStreamsOf(c, namespace);
   const body = { flags, metadata: { namespace, revision }, ...(eventStreams && { eventStreams }) };
-  return ofrepJson(200, body, headers);
+  return ofrepJson(200, body, headers());
 }
 
 export const ofrepBulk = defineRoute({
