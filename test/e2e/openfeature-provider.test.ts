@@ -44,17 +44,42 @@ function nextEvent(
   });
 }
 
-/** A fetch whose open watch streams the test can cut, as a dropped connection would. */
+/**
+ * A fetch whose open watch streams the test can cut, as a dropped connection would, or end
+ * cleanly, as the server does when it rotates a stream.
+ */
 function cuttableFetch() {
   const streams = new Set<AbortController>();
-  const fetchFn = (input: Request | string | URL, init?: RequestInit) => {
+  const enders = new Set<() => void>();
+  const fetchFn = async (input: Request | string | URL, init?: RequestInit) => {
     if (!String(input).includes("/v1/watch")) return fetch(input, init);
     const cut = new AbortController();
     streams.add(cut);
     const signals = [cut.signal, ...(init?.signal ? [init.signal] : [])];
-    return fetch(input, { ...init, signal: AbortSignal.any(signals) });
+    const res = await fetch(input, { ...init, signal: AbortSignal.any(signals) });
+    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+    const writer = writable.getWriter();
+    const reader = res.body!.getReader();
+    let ended = false;
+    enders.add(() => {
+      ended = true;
+      void writer.close().catch(() => {});
+      void reader.cancel().catch(() => {});
+    });
+    void (async () => {
+      try {
+        for (let r = await reader.read(); !r.done && !ended; r = await reader.read())
+          await writer.write(r.value);
+        if (!ended) await writer.close();
+      } catch (error) {
+        if (!ended) await writer.abort(error).catch(() => {});
+      }
+    })();
+    return new Response(readable, { status: res.status, headers: res.headers });
   };
-  return { fetch: fetchFn, cut: () => streams.forEach((s) => s.abort(new TypeError("reset"))) };
+  const cut = () => streams.forEach((s) => s.abort(new TypeError("reset")));
+  const end = () => enders.forEach((e) => e());
+  return { fetch: fetchFn, cut, end };
 }
 
 const cuttable = cuttableFetch();
@@ -110,6 +135,20 @@ describe("EdgecfgProvider", () => {
     const changed = nextEvent("own", ProviderEvents.ConfigurationChanged);
     await put("limits", { maxItems: 30 });
     expect((await changed).flagsChanged).toEqual(["limits"]);
+  });
+
+  it("a stream the server ends is reopened without PROVIDER_STALE", async () => {
+    await new Promise((r) => setTimeout(r, 1_100)); // a stream that lived, not a quick end
+    const stale: string[] = [];
+    const onStale = () => stale.push("stale");
+    client().addHandler(ProviderEvents.Stale, onStale);
+    cuttable.end();
+    await new Promise((r) => setTimeout(r, 300));
+    const changed = nextEvent("own", ProviderEvents.ConfigurationChanged);
+    await put("limits", { maxItems: 40 });
+    expect((await changed).flagsChanged).toEqual(["limits"]);
+    client().removeHandler(ProviderEvents.Stale, onStale);
+    expect(stale).toEqual([]);
   });
 
   it("a refused token is fatal at start", async () => {

@@ -32,14 +32,21 @@ async function openOnce(o: ChangeStreamOptions, signal: AbortSignal): Promise<vo
   }
 }
 
-/** Runs until `signal` aborts; reports each loss once per connection. */
+const quickEndMs = 1_000;
+
+/**
+ * Runs until `signal` aborts. A stream the server ends (it rotates them every 30 minutes) is
+ * reopened at once and is no loss; a broken one, or one that cannot open, is.
+ */
 export async function runChangeStream(o: ChangeStreamOptions, signal: AbortSignal): Promise<void> {
   let failures = 0;
   while (!signal.aborted) {
+    const opened = Date.now();
     try {
       await openOnce(o, signal);
-      failures = 0;
-      if (!signal.aborted) o.onLost(new Error("the watch stream ended"), false);
+      // One that ends as soon as it opened is a misbehaving path: back off, but it is no loss.
+      failures = Date.now() - opened < quickEndMs ? failures + 1 : 0;
+      if (failures === 0) continue;
     } catch (error) {
       if (signal.aborted) return;
       const status = (error as { status?: number }).status;
