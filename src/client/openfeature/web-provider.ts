@@ -28,7 +28,14 @@ export interface EdgecfgWebProviderOptions {
   fetch?: FetchLike;
   /** Follow the answer's change stream (default true; needs a global EventSource). */
   push?: boolean;
+  /** The EventSource class, where there is no global one (tests, some runtimes). */
+  eventSource?: typeof EventSource;
 }
+
+/** EventSource.CLOSED, without referring to a global that may not exist. */
+const closedState = 2;
+const renewDelayMs = 1_000;
+const renewDelayMsMax = 30_000;
 
 type Stream = { type: string; endpoint?: { requestUri: string; origin?: string }; url?: string };
 type Bulk = { flags: Evaluation[]; eventStreams?: Stream[] };
@@ -44,6 +51,7 @@ export class EdgecfgWebProvider implements Provider {
   #source: EventSource | undefined;
   #generation = 0;
   #loaded = false;
+  #closed = false;
 
   constructor(options: EdgecfgWebProviderOptions) {
     this.#o = options;
@@ -61,6 +69,7 @@ export class EdgecfgWebProvider implements Provider {
   }
 
   async onClose(): Promise<void> {
+    this.#closed = true;
     this.#source?.close();
     this.#source = undefined;
   }
@@ -125,15 +134,18 @@ export class EdgecfgWebProvider implements Provider {
       this.events.emit(ProviderEvents.ConfigurationChanged, { flagsChanged: changed.sort() });
   }
 
-  #connect(streams: Stream[] | undefined): void {
+  #connect(streams: Stream[] | undefined, wasLost = false): void {
     const stream = streams?.find((s) => s.type === "sse");
-    if (this.#o.push === false || !stream || typeof EventSource === "undefined") return;
+    const Source =
+      this.#o.eventSource ?? (globalThis as { EventSource?: typeof EventSource }).EventSource;
+    if (this.#o.push === false || !stream || Source === undefined || this.#closed) return;
     const url =
       stream.url ??
       new URL(stream.endpoint!.requestUri, stream.endpoint!.origin ?? this.#o.url).href;
-    const source = new EventSource(url);
-    let lost = false;
-    source.addEventListener("message", (event) => {
+    const source = new Source(url);
+    this.#source = source;
+    let lost = wasLost;
+    source.addEventListener("message", (event: Event) => {
       const data = JSON.parse((event as MessageEvent).data as string) as {
         type?: string;
         etag?: string;
@@ -141,9 +153,11 @@ export class EdgecfgWebProvider implements Provider {
       if (data.type === "refetchEvaluation") void this.#refetch(data.etag);
     });
     source.addEventListener("error", () => {
-      if (lost) return;
+      if (!lost) this.events.emit(ProviderEvents.Stale, { message: "the change stream was lost" });
       lost = true;
-      this.events.emit(ProviderEvents.Stale, { message: "edgecfg's change stream was lost" });
+      // CLOSED: the browser gave up on this URL (its ticket expired: 401); a new bulk evaluation
+      // names a new one.
+      if (source.readyState === closedState) this.#renew(source, 0);
     });
     source.addEventListener("open", () => {
       if (!lost) return;
@@ -151,7 +165,21 @@ export class EdgecfgWebProvider implements Provider {
       this.events.emit(ProviderEvents.Ready);
       void this.#refetch(undefined);
     });
-    this.#source = source;
+  }
+
+  /** Replaces a stream the browser gave up on: a new bulk evaluation, then its stream. */
+  #renew(old: EventSource, attempt: number): void {
+    old.close();
+    if (this.#source !== old || this.#closed) return;
+    setTimeout(
+      () => {
+        this.#fetch(false).then(
+          (streams) => this.#source === old && this.#connect(streams, true),
+          () => this.#renew(old, attempt + 1),
+        );
+      },
+      Math.min(renewDelayMsMax, renewDelayMs * 2 ** attempt),
+    );
   }
 
   async #refetch(etag: string | undefined): Promise<void> {
