@@ -9,7 +9,7 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["test/{raft,sim,store,ring,replica,router,api,client,lint}/**/*.test.ts"],
+          include: ["test/{raft,sim,store,ring,replica,router,api,client,flags,lint}/**/*.test.ts"],
           environment: "node",
         },
       },

@@ -86,7 +86,10 @@ export async function startLocal(options: LocalServerOptions): Promise<LocalServ
 }
 
 /** Bundles with wrangler itself (same esbuild settings, nodejs_compat) into a temp folder. */
-function bundleWorker(projectDir: string, configPath: string): { dir: string; main: string } {
+export function bundleWorker(
+  projectDir: string,
+  configPath: string,
+): { dir: string; main: string } {
   const dir = mkdtempSync(join(tmpdir(), "edgecfg-bundle-"));
   const wrangler = join(projectDir, "node_modules", ".bin", "wrangler");
   execFileSync(wrangler, ["deploy", "--dry-run", "--config", configPath, "--outdir", dir], {

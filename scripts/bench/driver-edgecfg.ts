@@ -34,6 +34,19 @@ export function edgecfgDriver(http: Http, adminToken: string): Omit<Driver, "clo
         await http({ method: "GET", path: `/v1/ns/${namespace}?consistency=stale`, headers }),
       );
     },
+    // Flags are read as polls are: stale-OK, from the isolate's cache.
+    ofrepBulk: async (namespace, etag, context) => {
+      const headers = etag === undefined ? json : { ...json, "if-none-match": etag };
+      const path = `/v1/ns/${namespace}/ofrep/v1/evaluate/flags?consistency=stale`;
+      return answer(
+        await http({ method: "POST", path, headers, body: JSON.stringify({ context }) }),
+      );
+    },
+    ofrepEval: async (namespace, flag, context) => {
+      const path = `/v1/ns/${namespace}/ofrep/v1/evaluate/flags/${flag}?consistency=stale`;
+      const body = JSON.stringify({ context });
+      return answer(await http({ method: "POST", path, headers: json, body }));
+    },
     cas: async (key, version, body) => {
       const precondition: Record<string, string> =
         version === undefined ? { "if-none-match": "*" } : { "if-match": version };

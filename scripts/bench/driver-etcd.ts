@@ -21,6 +21,8 @@ export function etcdDriver(http: Http): Omit<Driver, "close"> {
       return { status: kvs.length === 0 ? 404 : 200, version: kvs[0]?.mod_revision ?? "0" };
     },
     bundle: async () => ({ status: 501 }),
+    ofrepBulk: async () => ({ status: 501 }),
+    ofrepEval: async () => ({ status: 501 }),
     cas: async (key, version, value) => {
       const compare = [
         { key: b64(key), target: "MOD", result: "EQUAL", mod_revision: version ?? "0" },

@@ -17,6 +17,10 @@ export interface Driver {
   read(key: string, stale: boolean): Promise<Answer>;
   /** The namespace bundle; with `etag`, a conditional GET that should answer 304. */
   bundle(namespace: string, etag: string | undefined): Promise<Answer>;
+  /** OFREP bulk evaluation (stale-OK, as polls); with `etag`, one that should answer 304. */
+  ofrepBulk(namespace: string, etag: string | undefined, context: object): Promise<Answer>;
+  /** OFREP single evaluation (stale-OK). */
+  ofrepEval(namespace: string, flag: string, context: object): Promise<Answer>;
   /** Compare-and-set: writes only if the key is still at `version` (undefined = must not exist). */
   cas(key: string, version: string | undefined, value: string): Promise<Answer>;
   put(key: string, value: string): Promise<Answer>;

@@ -51,7 +51,17 @@ const allOf = (scenarios: ScenarioName[]): Cell[] =>
   scenarios.flatMap((s) => concurrencies.map((c): Cell => [s, c]));
 
 const fullCells: Record<TargetId, Cell[]> = {
-  edgecfg: allOf(["health", "read", "stale", "bundle", "cas", "contention", "mix"]),
+  edgecfg: allOf([
+    "health",
+    "read",
+    "stale",
+    "bundle",
+    "flags304",
+    "flagEval",
+    "cas",
+    "contention",
+    "mix",
+  ]),
   solo: allOf(["read", "stale", "bundle", "cas", "contention"]),
   etcd: allOf(["read", "stale", "cas", "contention", "mix"]),
   bare: allOf(["read", "cas"]),
@@ -63,6 +73,8 @@ const quickCells: Record<TargetId, Cell[]> = {
     ["read", 64],
     ["stale", 64],
     ["bundle", 64],
+    ["flags304", 64],
+    ["flagEval", 64],
     ["cas", 64],
     ["contention", 64],
     ["mix", 64],
@@ -80,6 +92,8 @@ const scenarioNames: ScenarioName[] = [
   "read",
   "stale",
   "bundle",
+  "flags304",
+  "flagEval",
   "cas",
   "contention",
   "mix",

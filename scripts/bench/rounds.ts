@@ -49,9 +49,11 @@ async function slotsOf(runners: Runner[], plan: Plan, report: BenchReport): Prom
  * name, mix and linearizable reads ran in between, and the groups they woke still ticked).
  */
 const scenarioOrder: ScenarioName[] = [
+  "flags304",
   "bundle",
   "health",
   "stale",
+  "flagEval",
   "read",
   "cas",
   "contention",

@@ -26,6 +26,8 @@ export const scenarioInfo: Record<ScenarioName, ScenarioInfo> = {
   read: { title: "linearizable read", targets: ["edgecfg", "etcd"] },
   stale: { title: "stale read", targets: ["edgecfg", "etcd"] },
   bundle: { title: "namespace bundle, If-None-Match → 304", targets: ["edgecfg"] },
+  flags304: { title: "OFREP bulk evaluation, If-None-Match → 304", targets: ["edgecfg"] },
+  flagEval: { title: "OFREP single evaluation, 3-rule targeting", targets: ["edgecfg"] },
   cas: { title: "CAS write, distinct keys (GET → PUT If-Match)", targets: ["edgecfg", "etcd"] },
   contention: { title: "CAS contention, one key", targets: ["edgecfg", "etcd"] },
   mix: { title: "90% linearizable read / 10% write", targets: ["edgecfg", "etcd"] },
@@ -52,6 +54,14 @@ function pick<T>(items: readonly T[]): T {
   return items[Math.floor(Math.random() * items.length)]!;
 }
 
+/** Contexts that reach each of the targeted flag's three rules and its default. */
+const evalContexts = Array.from({ length: 64 }, (_, i) => ({
+  targetingKey: `user-${i}`,
+  email: i % 4 === 0 ? `u${i}@example.com` : `u${i}@else.org`,
+  country: ["DE", "US", "FR", "JP"][i % 4]!,
+  appVersion: `2.${i % 8}.0`,
+}));
+
 const value = () => JSON.stringify({ at: Date.now(), pad: "x".repeat(64) });
 
 /** GET the key's current version, then PUT with it as precondition; only the PUT is timed and counted. */
@@ -74,6 +84,17 @@ const factories: Record<ScenarioName, Factory> = {
     const etag = (await d.bundle(k.bundleNamespace, undefined)).version;
     return { op: () => timed(() => d.bundle(k.bundleNamespace, etag), expect(304)) };
   },
+  flags304: async (d, k, client) => {
+    const context = { targetingKey: `user-${client}` };
+    const etag = (await d.ofrepBulk(k.bundleNamespace, undefined, context)).version;
+    return { op: () => timed(() => d.ofrepBulk(k.bundleNamespace, etag, context), expect(304)) };
+  },
+  flagEval: async (d, k) => ({
+    op: () => {
+      const context = pick(evalContexts);
+      return timed(() => d.ofrepEval(k.bundleNamespace, k.targetedFlag, context), expect(200));
+    },
+  }),
   cas: async (d, k, client) => ({ op: () => casOnce(d, `${k.casPrefix}${client}`) }),
   contention: async (d, k) => ({ op: () => casOnce(d, k.hotKey) }),
   mix: async (d, k) => ({

@@ -7,6 +7,7 @@ import type { BenchKeys, Target } from "./types.ts";
 export const benchKeys: BenchKeys = {
   readKeys: Array.from({ length: 64 }, (_, i) => `bench/k${i}`),
   bundleNamespace: "bench-app",
+  targetedFlag: "targeted",
   casPrefix: "bench/cas/c",
   hotKey: "bench/hot",
 };
@@ -33,8 +34,27 @@ function seedKeys(target: Target): string[] {
     { length: bundleEntriesCount },
     (_, i) => `${benchKeys.bundleNamespace}/flag${i}`,
   );
+  bundle.push(`${benchKeys.bundleNamespace}/${benchKeys.targetedFlag}`);
   return [...benchKeys.readKeys, benchKeys.hotKey, ...(target.kind === "edgecfg" ? bundle : [])];
 }
+
+/** A flagd definition with three rules: staff by e-mail, EU countries, new app versions. */
+const targetedFlag = JSON.stringify({
+  state: "ENABLED",
+  defaultVariant: "off",
+  variants: { off: "off", staff: "staff", eu: "eu", beta: "beta" },
+  targeting: {
+    if: [
+      { ends_with: [{ var: "email" }, "@example.com"] },
+      "staff",
+      { in: [{ var: "country" }, ["DE", "FR", "AT"]] },
+      "eu",
+      { sem_ver: [{ var: "appVersion" }, ">=", "2.5.0"] },
+      "beta",
+      null,
+    ],
+  },
+});
 
 /** Writes the seed; the shard of the `bench` namespace (from edgecfg's token), or why it failed. */
 export async function seed(
@@ -44,11 +64,11 @@ export async function seed(
   let shard: number | undefined;
   try {
     for (const key of seedKeys(target)) {
-      const res = await putRetrying(
-        driver,
-        key,
-        JSON.stringify({ key, enabled: true, rollout: 0.5, note: "x".repeat(48) }),
-      );
+      const value =
+        key === `${benchKeys.bundleNamespace}/${benchKeys.targetedFlag}`
+          ? targetedFlag
+          : JSON.stringify({ key, enabled: true, rollout: 0.5, note: "x".repeat(48) });
+      const res = await putRetrying(driver, key, value);
       if (res.status !== 200 && res.status !== 201)
         return { failed: `a PUT of ${key} answered ${res.status}` };
       if (key === benchKeys.hotKey)

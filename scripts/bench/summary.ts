@@ -188,6 +188,20 @@ export function summarize(
       ["edgecfg", "health"],
       0.8,
     ),
+    vs(
+      cells,
+      `edgecfg (${backend}) OFREP bulk 304s@64 vs runtime floor@64`,
+      ["edgecfg", "flags304"],
+      ["edgecfg", "health"],
+      0.8,
+    ),
+    vs(
+      cells,
+      `edgecfg (${backend}) OFREP single evaluations (3-rule targeting)@64 vs runtime floor@64`,
+      ["edgecfg", "flagEval"],
+      ["edgecfg", "health"],
+      0.6,
+    ),
     wanRow(wan),
     idleRow(idle),
   ];

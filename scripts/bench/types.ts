@@ -6,7 +6,16 @@ export type Target =
   | { kind: "edgecfg"; url: string; adminToken: string }
   | { kind: "etcd"; url: string };
 
-export type ScenarioName = "health" | "read" | "stale" | "bundle" | "cas" | "contention" | "mix";
+export type ScenarioName =
+  | "health"
+  | "read"
+  | "stale"
+  | "bundle"
+  | "flags304"
+  | "flagEval"
+  | "cas"
+  | "contention"
+  | "mix";
 
 /** One cell: a scenario at one concurrency against one target. */
 export interface LoadSpec {
@@ -24,8 +33,10 @@ export interface LoadSpec {
 export interface BenchKeys {
   /** Keys for read scenarios and the mix, seeded with small JSON values. */
   readKeys: string[];
-  /** The namespace whose bundle the bundle scenario polls. */
+  /** The namespace whose bundle the bundle scenario polls (and whose flags OFREP evaluates). */
   bundleNamespace: string;
+  /** The flagd flag with a 3-rule targeting that the flagEval scenario evaluates. */
+  targetedFlag: string;
   /** Prefix of the per-client CAS keys: client i owns `${casPrefix}${i}`. */
   casPrefix: string;
   /** The one key every client fights over in the contention scenario. */

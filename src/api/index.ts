@@ -2,3 +2,4 @@
 // (src/index.ts) imports only this.
 export { createApp, type AppOptions } from "./app.ts";
 export type { ApiBindings } from "./context.ts";
+export { edgecfgEntrypoint, type EntrypointOptions } from "./rpc-entrypoint.ts";

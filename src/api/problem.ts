@@ -16,6 +16,7 @@ export const problemTypes = {
   headerTooLarge: "header-too-large",
   unsupportedMediaType: "unsupported-media-type",
   unprocessable: "unprocessable",
+  schemaViolation: "schema-violation",
   conflict: "conflict",
   insufficientStorage: "quota-exceeded",
   unavailable: "unavailable",

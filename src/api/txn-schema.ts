@@ -6,6 +6,7 @@ import { isJsonMediaType, parseJsonBytes, tooLarge } from "./body.ts";
 import { checkKey } from "./keys.ts";
 import { storeLimits } from "./limits.ts";
 import { badRequest } from "./problem.ts";
+import { checkFlagDefinition } from "./flag-writes.ts";
 import { fromBase64 } from "./values.ts";
 
 const Key = z.string().openapi({ example: "app/flags" });
@@ -62,6 +63,7 @@ export const TxnRequest = z
 export type TxnRequestBody = z.output<typeof TxnRequest>;
 
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 function valueBytes(
   v: { value?: unknown; valueBase64?: string },
@@ -103,5 +105,6 @@ export function toOp(o: z.output<typeof Op>, where: string): TxnOp {
   // 413 like a PUT of the same value: the request is well-formed, the value too large.
   if (value.byteLength > storeLimits.valueBytesMax)
     throw tooLarge(storeLimits.valueBytesMax, `${where}: the value`);
+  if (isJsonMediaType(contentType)) checkFlagDefinition(key, JSON.parse(decoder.decode(value)));
   return { type: "put", key, value, contentType };
 }

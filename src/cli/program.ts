@@ -1,6 +1,7 @@
 // The command tree. Nouns then verbs, like wrangler: `edgecfg kv put`, `edgecfg ns export`.
 import { Command } from "commander";
 import { clusterCommand } from "./commands/cluster.ts";
+import { flagsCommand } from "./commands/flags.ts";
 import { kvCommand } from "./commands/kv.ts";
 import { nsCommand } from "./commands/ns.ts";
 import { tokenCommand } from "./commands/token.ts";
@@ -23,7 +24,8 @@ Examples:
   edgecfg kv get app/flags --json
   edgecfg kv put app/flags --file flags.json --if-match '"r42"'
   edgecfg ns export app > app.json && edgecfg ns import app-staging app.json
-  edgecfg token create --ns 'app-*' --scope read --expires 30d`;
+  edgecfg token create --ns 'app-*' --scope read --expires 30d
+  edgecfg flags eval app checkout --context '{"targetingKey":"u1","country":"DE"}'`;
 
 export function buildProgram(io: Io): Command {
   const program = new Command("edgecfg")
@@ -45,6 +47,7 @@ export function buildProgram(io: Io): Command {
     kvCommand(io),
     nsCommand(io),
     txnCommand(io),
+    flagsCommand(io),
     tokenCommand(io),
     clusterCommand(io),
   ]) {

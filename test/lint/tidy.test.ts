@@ -189,7 +189,7 @@ describe("each rule catches a planted violation", () => {
       "src/router/index.ts → src/api/index.ts: router (rank 3) may not import api (rank 4)",
       "src/solo/index.ts → src/env.ts: solo (rank 2) may not import entry (rank 5)",
       "src/replica/index.ts → src/solo/index.ts: replica may not import solo: both rank 2",
-      "src/client/index.ts → src/store/index.ts: client is client side: only cli, client, base",
+      "src/client/index.ts → src/store/index.ts: client is client side: only cli, client, flags, base",
     ]);
   });
 

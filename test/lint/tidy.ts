@@ -361,6 +361,8 @@ export const layers: Layer[] = [
   { name: "ring", rank: 1, dir: "src/ring" },
   { name: "client", rank: 1, dir: "src/client", clientSide: true },
   { name: "base", rank: 0, dir: "src/base" },
+  // Flag evaluation (flagd-core, no I/O): client side, so the SDK's providers evaluate with it.
+  { name: "flags", rank: 0, dir: "src/flags", clientSide: true },
 ];
 
 export function layerOf(path: string, table: Layer[] = layers): Layer | undefined {

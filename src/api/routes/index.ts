@@ -16,6 +16,9 @@ import { kvHistory } from "./kv-history.ts";
 import { kvList } from "./kv-list.ts";
 import { kvPut } from "./kv-put.ts";
 import { nsBundle } from "./ns-bundle.ts";
+import { ofrepBulk } from "./ofrep-bulk.ts";
+import { ofrepEvents } from "./ofrep-events.ts";
+import { ofrepSingle } from "./ofrep-single.ts";
 import { nsSettingsGet, nsSettingsPut } from "./ns-settings.ts";
 import { tokenList, tokenMint, tokenRevoke } from "./tokens.ts";
 import { txn } from "./txn.ts";
@@ -31,6 +34,9 @@ export const routes = [
   nsSettingsGet,
   nsSettingsPut,
   nsBundle,
+  ofrepBulk,
+  ofrepSingle,
+  ofrepEvents,
   txn,
   watch,
   tokenMint,

@@ -8,6 +8,7 @@ import { isJsonMediaType, parseJsonBytes, readBody } from "../body.ts";
 import { revisionHeader } from "../consistency.ts";
 import type { Ctx } from "../context.ts";
 import { entryJson } from "../entry.ts";
+import { checkFlagDefinition } from "../flag-writes.ts";
 import { formatETag, parseIfMatch, parseIfNoneMatchWrite, type IfMatch } from "../etag.ts";
 import { idempotencyKey, replayedHeader } from "../idempotency.ts";
 import { keyFromPath, namespaceOf } from "../keys.ts";
@@ -115,7 +116,7 @@ export const kvPut = defineRoute({
     if (typeError !== null) throw badRequest(`Content-Type: ${typeError}`);
     const pre = await preconditions(c);
     const value = await readBody(c.req.raw, apiLimits.valueBytesMax, "the value");
-    if (isJsonMediaType(contentType)) parseJsonBytes(value, "the value");
+    if (isJsonMediaType(contentType)) checkFlagDefinition(key, parseJsonBytes(value, "the value"));
     const { outcome, token } = await c
       .get("router")
       .write(namespaceOf(key), command(key, value, contentType, pre));

@@ -133,6 +133,66 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/v1/ns/{namespace}/ofrep/v1/evaluate/flags": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Evaluate every flag (OFREP bulk)
+     * @description OFREP 0.3.0 bulk evaluation over one namespace revision: flagd definitions with flagd's semantics, other JSON values as static flags (reason STATIC, variant = the value's ETag). ETag = the namespace revision; If-None-Match → 304. The request's location fills the context's country and colo when it does not set them.
+     */
+    post: operations["evaluateFlags"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/ns/{namespace}/ofrep/v1/evaluate/flags/{key}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Evaluate one flag (OFREP single)
+     * @description OFREP 0.3.0 single evaluation of the name {key} (percent-encode /) in the namespace, against the context of the body; the request's location fills country and colo.
+     */
+    post: operations["evaluateFlag"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/ns/{namespace}/ofrep/v1/events": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Flag change notifications (OFREP event stream)
+     * @description Server-Sent Events: message {type: refetchEvaluation, etag} on every change of the namespace (id = its revision), first the revision at connect. The URL with its ticket comes from a bulk evaluation's eventStreams.
+     */
+    get: operations["flagEvents"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/v1/txn": {
     parameters: {
       query?: never;
@@ -223,6 +283,106 @@ export interface paths {
      * @description The ring, each shard and each replica's id, location, role, term, commit and applied index, last contact. Needs any valid token.
      */
     get: operations["getCluster"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/cluster/shards/{shard}/replicas/{id}/replace": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Replace a replica (admin)
+     * @description Adds a new replica (in `location`, or where the old one is), catches it up, promotes it, then removes the old one: one operation.
+     */
+    post: operations["replaceReplica"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/cluster/shards/{shard}/replicas": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Add a replica to a shard (admin)
+     * @description Creates it empty at `location`, adds it as a learner, catches it up (log or snapshot), then promotes it to voter. One operation per shard at a time.
+     */
+    post: operations["addReplica"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/cluster/shards/{shard}/replicas/{id}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /**
+     * Remove a replica (admin)
+     * @description 409 when it would leave the shard with fewer than three voters or without a reachable majority, unless force=true.
+     */
+    delete: operations["removeReplica"];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/cluster/shards/{shard}/leader": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Move a shard's leader (admin)
+     * @description 202 and an operation; 200 with a finished one when `to` already leads.
+     */
+    post: operations["transferLeader"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/cluster/operations/{id}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * An operation's state (admin)
+     * @description `?wait=30s` long-polls (and drives it) until it is no longer running.
+     */
+    get: operations["getOperation"];
     put?: never;
     post?: never;
     delete?: never;
@@ -351,6 +511,47 @@ export interface components {
         };
       };
     };
+    OfrepBulkEvaluationSuccess: {
+      flags: (
+        | components["schemas"]["OfrepEvaluationSuccess"]
+        | components["schemas"]["OfrepEvaluationFailure"]
+      )[];
+      metadata?: {
+        [key: string]: string | number | boolean;
+      };
+      /** @description The change stream (GET …/ofrep/v1/events), its ticket included */
+      eventStreams?: {
+        /** @enum {string} */
+        type: "sse";
+        endpoint: {
+          requestUri: string;
+        };
+        inactivityDelaySec: number;
+      }[];
+    };
+    OfrepEvaluationSuccess: {
+      key: string;
+      /** @example TARGETING_MATCH */
+      reason: string;
+      variant?: string;
+      /** @description Absent: use the code default */
+      value?: unknown;
+      metadata?: {
+        [key: string]: string | number | boolean;
+      };
+    };
+    OfrepEvaluationFailure: {
+      key?: string;
+      /** @example FLAG_NOT_FOUND */
+      errorCode: string;
+      errorDetails?: string;
+      metadata?: {
+        [key: string]: string | number | boolean;
+      };
+    };
+    OfrepGeneralError: {
+      errorDetails: string;
+    };
     TxnResponse: {
       /** @description Every compare held and the success branch ran */
       succeeded: boolean;
@@ -474,6 +675,7 @@ export interface components {
       ring: {
         [key: string]: unknown;
       };
+      operations: components["schemas"]["Operation"][];
       /** @description wrangler.toml [vars] entries changed since the store was seeded: never acted on; each says what applying it takes */
       pendingConfig: components["schemas"]["PendingChange"][] | null;
       shards: {
@@ -488,9 +690,37 @@ export interface components {
           appliedIndex: number;
           /** Format: date-time */
           lastContact: string | null;
+          voter: boolean;
+          matchIndex: number | null;
+          /** @description entries behind the leader */
+          lag: number | null;
+          /** @description the running operation touching it */
+          operation: string | null;
         }[];
         error?: string;
       }[];
+    };
+    Operation: {
+      id: string;
+      /** @enum {string} */
+      kind: "addReplica" | "removeReplica" | "replaceReplica" | "transferLeader";
+      shard: number;
+      /** @enum {string} */
+      state: "running" | "done" | "failed";
+      step: string;
+      replica?: string;
+      added?: string;
+      location?: string;
+      progress: {
+        done: number;
+        total: number;
+        unit: string;
+      };
+      /** Format: date-time */
+      startedAt: string;
+      /** Format: date-time */
+      finishedAt?: string;
+      error?: string;
     };
     PendingChange: {
       /** @enum {string} */
@@ -1073,7 +1303,7 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description true when the answer is the replayed first outcome of this Idempotency-Key */
           "Idempotent-Replayed"?: string;
-          /** @description The created key's URL */
+          /** @description The created key's URL, or the started operation's */
           Location?: string;
           [name: string]: unknown;
         };
@@ -1760,6 +1990,281 @@ export interface operations {
       };
       /** @description A request header is longer than any valid value of it */
       431: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description An unexpected error (logged); retry a write with the same Idempotency-Key */
+      500: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unavailable for now (an election, no ADMIN_TOKEN, a misconfiguration): see Retry-After */
+      503: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          /** @description Seconds to wait before retrying */
+          "Retry-After"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  evaluateFlags: {
+    parameters: {
+      query?: {
+        consistency?: "linearizable" | "stale";
+        /** @description The ETag a change notification carried: never answered from an older revision */
+        flagConfigEtag?: string;
+        flagConfigLastModified?: string;
+      };
+      header?: {
+        "if-none-match"?: string;
+      };
+      path: {
+        namespace: string;
+      };
+      cookie?: never;
+    };
+    /** @description OFREP evaluation request: {context: {…}} */
+    requestBody: {
+      content: {
+        "application/json": unknown;
+        "text/plain": string;
+        "application/octet-stream": string;
+        "*/*": string;
+      };
+    };
+    responses: {
+      /** @description Every flag */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["OfrepBulkEvaluationSuccess"];
+        };
+      };
+      /** @description Not modified: the namespace is still at the ETag sent */
+      304: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Bad request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["OfrepEvaluationFailure"];
+        };
+      };
+      /** @description Unauthorized (problem+json) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Forbidden (problem+json) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Unexpected error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["OfrepGeneralError"];
+        };
+      };
+      /** @description Unavailable (problem+json) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  evaluateFlag: {
+    parameters: {
+      query?: {
+        consistency?: "linearizable" | "stale";
+        /** @description The ETag a change notification carried: never answered from an older revision */
+        flagConfigEtag?: string;
+        flagConfigLastModified?: string;
+      };
+      header?: never;
+      path: {
+        namespace: string;
+        key: string;
+      };
+      cookie?: never;
+    };
+    /** @description OFREP evaluation request: {context: {…}} */
+    requestBody: {
+      content: {
+        "application/json": unknown;
+        "text/plain": string;
+        "application/octet-stream": string;
+        "*/*": string;
+      };
+    };
+    responses: {
+      /** @description The flag */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["OfrepEvaluationSuccess"];
+        };
+      };
+      /** @description Bad request or evaluation error */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["OfrepEvaluationFailure"];
+        };
+      };
+      /** @description Unauthorized (problem+json) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Forbidden (problem+json) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description No such flag */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["OfrepEvaluationFailure"];
+        };
+      };
+      /** @description Unexpected error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["OfrepGeneralError"];
+        };
+      };
+      /** @description Unavailable (problem+json) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  flagEvents: {
+    parameters: {
+      query?: {
+        ticket?: string;
+      };
+      header?: {
+        "last-event-id"?: string;
+      };
+      path: {
+        namespace: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description An event stream */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "text/event-stream": string;
+        };
+      };
+      /** @description The request is malformed (the detail says what to send) */
+      400: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description No token, or an unknown, revoked or expired one */
+      401: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          /** @description Bearer realm="edgecfg" */
+          "WWW-Authenticate"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The token's scopes do not cover this */
+      403: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The URL is too long */
+      414: {
         headers: {
           /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
           "X-Edgecfg-Revision"?: string;
@@ -2539,6 +3044,767 @@ export interface operations {
       };
       /** @description The token's scopes do not cover this */
       403: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The URL is too long */
+      414: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description An unexpected error (logged); retry a write with the same Idempotency-Key */
+      500: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unavailable for now (an election, no ADMIN_TOKEN, a misconfiguration): see Retry-After */
+      503: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          /** @description Seconds to wait before retrying */
+          "Retry-After"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  replaceReplica: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        shard: string;
+        /** @description A replica id as GET /v1/cluster lists it, e.g. s0-r1/g1 (or s0-r1%2Fg1) */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          location?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Started */
+      202: {
+        headers: {
+          /** @description The created key's URL, or the started operation's */
+          Location?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Operation"];
+        };
+      };
+      /** @description The request is malformed (the detail says what to send) */
+      400: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description No token, or an unknown, revoked or expired one */
+      401: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          /** @description Bearer realm="edgecfg" */
+          "WWW-Authenticate"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The token's scopes do not cover this */
+      403: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Conflict */
+      409: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The URL is too long */
+      414: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The body must be JSON (Content-Type: application/json) */
+      415: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A request header is longer than any valid value of it */
+      431: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description An unexpected error (logged); retry a write with the same Idempotency-Key */
+      500: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unavailable for now (an election, no ADMIN_TOKEN, a misconfiguration): see Retry-After */
+      503: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          /** @description Seconds to wait before retrying */
+          "Retry-After"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  addReplica: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        shard: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          location: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Started */
+      202: {
+        headers: {
+          /** @description The created key's URL, or the started operation's */
+          Location?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Operation"];
+        };
+      };
+      /** @description The request is malformed (the detail says what to send) */
+      400: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description No token, or an unknown, revoked or expired one */
+      401: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          /** @description Bearer realm="edgecfg" */
+          "WWW-Authenticate"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The token's scopes do not cover this */
+      403: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Conflict */
+      409: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The URL is too long */
+      414: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The body must be JSON (Content-Type: application/json) */
+      415: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A request header is longer than any valid value of it */
+      431: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description An unexpected error (logged); retry a write with the same Idempotency-Key */
+      500: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unavailable for now (an election, no ADMIN_TOKEN, a misconfiguration): see Retry-After */
+      503: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          /** @description Seconds to wait before retrying */
+          "Retry-After"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  removeReplica: {
+    parameters: {
+      query?: {
+        force?: boolean;
+      };
+      header?: never;
+      path: {
+        shard: string;
+        /** @description A replica id as GET /v1/cluster lists it, e.g. s0-r1/g1 (or s0-r1%2Fg1) */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Started */
+      202: {
+        headers: {
+          /** @description The created key's URL, or the started operation's */
+          Location?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Operation"];
+        };
+      };
+      /** @description The request is malformed (the detail says what to send) */
+      400: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description No token, or an unknown, revoked or expired one */
+      401: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          /** @description Bearer realm="edgecfg" */
+          "WWW-Authenticate"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The token's scopes do not cover this */
+      403: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Conflict */
+      409: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The URL is too long */
+      414: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description An unexpected error (logged); retry a write with the same Idempotency-Key */
+      500: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unavailable for now (an election, no ADMIN_TOKEN, a misconfiguration): see Retry-After */
+      503: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          /** @description Seconds to wait before retrying */
+          "Retry-After"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  transferLeader: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        shard: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          to: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Already the leader */
+      200: {
+        headers: {
+          /** @description The created key's URL, or the started operation's */
+          Location?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Operation"];
+        };
+      };
+      /** @description Started */
+      202: {
+        headers: {
+          /** @description The created key's URL, or the started operation's */
+          Location?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Operation"];
+        };
+      };
+      /** @description The request is malformed (the detail says what to send) */
+      400: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description No token, or an unknown, revoked or expired one */
+      401: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          /** @description Bearer realm="edgecfg" */
+          "WWW-Authenticate"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The token's scopes do not cover this */
+      403: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Conflict */
+      409: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The URL is too long */
+      414: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The body must be JSON (Content-Type: application/json) */
+      415: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A request header is longer than any valid value of it */
+      431: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description An unexpected error (logged); retry a write with the same Idempotency-Key */
+      500: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unavailable for now (an election, no ADMIN_TOKEN, a misconfiguration): see Retry-After */
+      503: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          /** @description Seconds to wait before retrying */
+          "Retry-After"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  getOperation: {
+    parameters: {
+      query?: {
+        /** @description Long poll with If-None-Match: e.g. 30s, 1500ms, 1m; at most 60 s */
+        wait?: string;
+      };
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The operation */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Operation"];
+        };
+      };
+      /** @description The request is malformed (the detail says what to send) */
+      400: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description No token, or an unknown, revoked or expired one */
+      401: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          /** @description Bearer realm="edgecfg" */
+          "WWW-Authenticate"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The token's scopes do not cover this */
+      403: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not found */
+      404: {
         headers: {
           /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
           "X-Edgecfg-Revision"?: string;
