@@ -196,6 +196,36 @@ describe("cluster operations", { timeout: 60_000 }, () => {
     expect((await members(second)).map((m) => m.id)).toContain(operation.added);
   });
 
+  it.each(["replaceReplica", "removeReplica", "transferLeader"] as const)(
+    "resumes %s after its driver is gone",
+    async (kind) => {
+      const { router } = fresh();
+      const first = router();
+      await first.write("app", put("app/seed", "1"));
+      if (kind === "removeReplica") {
+        const add = await first.startOperation({ kind: "addReplica", shard: 0, location: "" });
+        await finish(first, add.operation);
+      }
+      const replicas = await members(first);
+      const follower = replicas.find((m) => m.role !== "leader")!.id;
+      const request =
+        kind === "transferLeader"
+          ? { kind, shard: 0, to: follower }
+          : kind === "removeReplica"
+            ? { kind, shard: 0, replica: follower, force: false }
+            : { kind, shard: 0, replica: follower };
+      const { operation } = await first.startOperation(request, `${kind}-once`);
+      expect((await first.operation(operation.id, 1))?.state).toBe("running");
+      const second = router();
+      const done = await finish(second, operation);
+      const after = await members(second);
+      if (kind === "transferLeader")
+        expect(after.find((m) => m.role === "leader")!.id).toBe(follower);
+      else expect(after.map((m) => m.id)).not.toContain(follower);
+      if (kind === "replaceReplica") expect(after.map((m) => m.id)).toContain(done.added);
+    },
+  );
+
   it("refuses a second operation on a shard, an unknown replica, an unknown location", async () => {
     const { router } = fresh();
     const r = router();
