@@ -5,7 +5,7 @@ import type { BackendEnv } from "./router/index.ts";
 
 /**
  * Everything the Worker reads: the API's bindings (ADMIN_TOKEN) and the backend's (BACKEND,
- * SHARD_COUNT / SHARDS, REPLICAS_PER_SHARD, REPLICA_LOCATIONS, STALE_CACHE_MS, the replica vars,
+ * SHARDS, REPLICAS_PER_SHARD, REPLICA_LOCATIONS, STALE_CACHE_MS, the replica vars,
  * and the Durable Object namespaces REPLICA and SOLO_SHARD); each is documented where it is read.
  */
 export interface Env extends ApiBindings, BackendEnv {}

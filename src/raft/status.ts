@@ -13,6 +13,8 @@ export interface ProgressStatus {
   isLearner: boolean;
   /** Snapshot mode: the index of the snapshot being sent (0 otherwise). */
   pendingSnapshot: number;
+  /** Snapshot mode: the bytes the follower confirmed of the snapshot's data, and its size. */
+  snapshotBytes?: { done: number; total: number };
 }
 
 export interface Status {
@@ -75,6 +77,14 @@ function progressOf(r: Raft): Record<NodeId, ProgressStatus> {
       recentActive: r.trk.recentlyActive(id, r.id, r.cfg.electionTimeoutTicks),
       isLearner: pr.isLearner,
       pendingSnapshot: pr.pendingSnapshot,
+      ...(pr.snapshotSend === undefined
+        ? {}
+        : {
+            snapshotBytes: {
+              done: pr.snapshotSend.offset,
+              total: pr.snapshotSend.snapshot.data.byteLength,
+            },
+          }),
     };
   }
   return out;

@@ -67,7 +67,9 @@ export class ReadIndexBatcher {
     try {
       this.host.issue(batch.context);
     } catch (error) {
-      console.warn(`read index ${batch.context} could not be issued`, error);
+      // Routine while a group elects a leader: one line, not a stack trace.
+      const why = error instanceof Error ? error.message : String(error);
+      console.warn(`read index ${batch.context} could not be issued: ${why}`);
       if (this.#inFlight === batch) this.#finish(null);
     }
   }

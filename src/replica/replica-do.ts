@@ -342,6 +342,11 @@ export class ReplicaDO extends DurableObject<ReplicaEnv> implements ReplicaRpc {
             matchIndex: Object.fromEntries(
               Object.entries(s.progress).map(([id, p]) => [id, p.match]),
             ),
+            snapshots: Object.fromEntries(
+              Object.entries(s.progress).flatMap(([id, p]) =>
+                p.snapshotBytes === undefined ? [] : [[id, p.snapshotBytes]],
+              ),
+            ),
           }),
       members: [...s.conf.voters, ...s.conf.learners].map((id) => ({
         id,

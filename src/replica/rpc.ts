@@ -192,6 +192,8 @@ export interface ReplicaStatusReport {
   appliedMembers: NodeId[];
   /** The leader only: each member's match index (how far its log is known to agree). */
   matchIndex?: Record<NodeId, number>;
+  /** The leader only: members being sent a snapshot, and how far it got (bytes). */
+  snapshots?: Record<NodeId, { done: number; total: number }>;
   /** Applied its own removal: serves nothing. */
   removed: boolean;
 }

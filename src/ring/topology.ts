@@ -1,6 +1,6 @@
 // The cluster's shape, from wrangler.toml [vars]:
 //
-//   SHARD_COUNT        = "4"               shards on the ring (SHARDS is read as a fallback)
+//   SHARDS             = "4"               shards on the ring (SHARD_COUNT is refused: one name)
 //   REPLICAS_PER_SHARD = "3"               Raft members per shard (default: one per location,
 //                                          or 1 without locations)
 //   REPLICA_LOCATIONS  = "wnam,enam,weur"  Durable Object location hints, one per replica index
@@ -87,27 +87,20 @@ export function buildShards(
 }
 
 function parseShardCount(vars: Record<string, unknown>): number {
-  const preferred = vars.SHARD_COUNT;
-  const legacy = vars.SHARDS;
-  if (preferred === undefined && legacy === undefined) {
+  if (vars.SHARD_COUNT !== undefined) {
+    // One name per setting: wrangler.toml has always said SHARDS.
     throw new TopologyError(
       "SHARD_COUNT",
-      `is not set; give the number of shards, 1 to ${shardCountMax}, e.g. SHARD_COUNT = "4"`,
+      `is no longer read; the setting is SHARDS: rename it to SHARDS = "${String(vars.SHARD_COUNT)}"`,
     );
   }
-  const name = preferred === undefined ? "SHARDS" : "SHARD_COUNT";
-  const count = parseInteger(name, preferred ?? legacy, 1, shardCountMax);
-  if (
-    preferred !== undefined &&
-    legacy !== undefined &&
-    parseInteger("SHARDS", legacy, 1, shardCountMax) !== count
-  ) {
+  if (vars.SHARDS === undefined) {
     throw new TopologyError(
       "SHARDS",
-      `is ${String(legacy)} but SHARD_COUNT is ${String(preferred)}; remove SHARDS`,
+      `is not set; give the number of shards, 1 to ${shardCountMax}, e.g. SHARDS = "4"`,
     );
   }
-  return count;
+  return parseInteger("SHARDS", vars.SHARDS, 1, shardCountMax);
 }
 
 function parseReplicasPerShard(raw: unknown, locations: LocationHint[]): number {

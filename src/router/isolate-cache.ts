@@ -73,7 +73,7 @@ export function isolateCacheOptionsFrom(
 ): Partial<IsolateCacheOptions> {
   const vars = env as Record<string, unknown>;
   const scope = JSON.stringify(
-    ["BACKEND", "SHARD_COUNT", "SHARDS", "REPLICAS_PER_SHARD"].map((name) => vars[name] ?? null),
+    ["BACKEND", "SHARDS", "REPLICAS_PER_SHARD"].map((name) => vars[name] ?? null),
   );
   return { staleMsMax: staleMsMaxFrom(env), scope };
 }

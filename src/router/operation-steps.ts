@@ -98,8 +98,13 @@ const steps: Record<string, Step> = {
         operation: { ...op, step: "promote", progress: { done: 2, total: 4, unit: "steps" } },
         members: withLearner,
       };
-    const progress = { done: match, total: leader.lastIndex, unit: "entries" };
-    if (listed && op.progress.done === match) return null;
+    const snapshot = leader.snapshots?.[op.added!];
+    const progress =
+      snapshot === undefined
+        ? { done: match, total: leader.lastIndex, unit: "entries" }
+        : { done: snapshot.done, total: snapshot.total, unit: "snapshot bytes" };
+    if (listed && op.progress.done === progress.done && op.progress.unit === progress.unit)
+      return null;
     return { operation: { ...op, progress }, members: withLearner };
   },
 

@@ -76,7 +76,6 @@ import {
 
 /** The [vars] that seed the directory of a fresh store (src/ring/topology.ts reads them). */
 export interface RaftRouterEnv extends ReplicaEnv {
-  SHARD_COUNT?: string;
   SHARDS?: string;
   REPLICAS_PER_SHARD?: string;
   REPLICA_LOCATIONS?: string;

@@ -63,6 +63,7 @@ function replicaStatus(
     voter: leader === null ? (listedVoter ?? true) : !leader.learners.includes(m.id),
     matchIndex: match ?? null,
     lag: match === undefined || leader === null ? null : Math.max(0, leader.lastIndex - match),
+    snapshot: leader?.snapshots?.[m.id] ?? null,
     operation: touching ? running.id : null,
   };
 }

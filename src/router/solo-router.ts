@@ -1,5 +1,5 @@
 // The Router over SoloShardDOs: one Durable Object per shard, named "shard-<n>", no replication.
-// Namespaces map to shards by src/ring (SHARD_COUNT / SHARDS in [vars]); replicas are ignored.
+// Namespaces map to shards by src/ring (SHARDS in [vars]); replicas are ignored.
 // Every read is linearizable (one object serves every read and write of its shard); "stale"
 // reads are served the same way and report the applied revision.
 import type { SoloShardDO, SoloWait } from "../solo/index.ts";
@@ -22,7 +22,6 @@ import type { Command, Query, QueryResult, WriteOutcome } from "../store/index.t
 /** The bindings and [vars] the solo backend reads (src/env.ts's Env has them all). */
 export interface SoloRouterEnv {
   SOLO_SHARD: DurableObjectNamespace<SoloShardDO>;
-  SHARD_COUNT?: string;
   SHARDS?: string;
 }
 
@@ -101,6 +100,7 @@ export class SoloRouter implements Router {
                 voter: true,
                 matchIndex: s.appliedIndex,
                 lag: 0,
+                snapshot: null,
                 operation: null,
               },
             ],

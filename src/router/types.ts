@@ -83,6 +83,8 @@ export interface ReplicaStatus {
   /** How far its log is known to match the leader's, and how many entries behind; null: unknown. */
   matchIndex: number | null;
   lag: number | null;
+  /** A snapshot the leader is sending it (bytes confirmed, of total); null when none. */
+  snapshot: { done: number; total: number } | null;
   /** The running operation that adds, removes or promotes it. */
   operation: string | null;
 }

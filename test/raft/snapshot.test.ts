@@ -49,6 +49,31 @@ describe("§7 snapshots", () => {
     expect(net.status("1").progress?.["3"]).toMatchObject({ state: "replicate", match: 9 });
   });
 
+  it("the leader's status says how far a snapshot has been sent (bytes confirmed, of its size)", () => {
+    const net = lagging();
+    const size = net.get("1").storage.snapshot().data.byteLength;
+    net.heal();
+    net.propose("1", "wake"); // an append 3 must refuse: the leader turns to the snapshot
+    const seen: unknown[] = [];
+    for (let round = 0; round < 30; round++) {
+      const bytes = net.status("1").progress?.["3"]?.snapshotBytes;
+      if (bytes !== undefined) seen.push(bytes);
+      net.deliver();
+    }
+    // One chunk confirmed at a time, in order, of the snapshot's size; none once it is installed.
+    expect(seen).toEqual([
+      { done: 0, total: size },
+      { done: 0, total: size },
+      { done: 16, total: size },
+      { done: 16, total: size },
+      { done: 32, total: size },
+      { done: 32, total: size },
+      { done: 48, total: size },
+      { done: 48, total: size },
+    ]);
+    expect(net.status("1").progress?.["3"]?.snapshotBytes).toBeUndefined();
+  });
+
   it("a lost chunk is sent again at the next heartbeat round", () => {
     const net = lagging();
     net.heal();

@@ -38,11 +38,11 @@ describe("shardFor", () => {
   });
 
   it("returns the shard of the topology", () => {
-    const t = parseTopology({ SHARD_COUNT: "8", REPLICA_LOCATIONS: "wnam,enam,weur" });
+    const t = parseTopology({ SHARDS: "8", REPLICA_LOCATIONS: "wnam,enam,weur" });
     const shard = shardFor("app", t);
     expect(shard.shardId).toBe(`s${shardIndexFor("app", 8)}`);
     expect(shard.replicas.map((r) => r.location)).toEqual(["wnam", "enam", "weur"]);
-    expect(shardFor("anything", parseTopology({ SHARD_COUNT: 1 })).shardId).toBe("s0");
+    expect(shardFor("anything", parseTopology({ SHARDS: 1 })).shardId).toBe("s0");
   });
 });
 

@@ -4,7 +4,7 @@ import { parseTopology, TopologyError } from "../../src/ring/topology.ts";
 describe("parseTopology", () => {
   it("builds shards and replicas from wrangler [vars]", () => {
     const t = parseTopology({
-      SHARD_COUNT: "2",
+      SHARDS: "2",
       REPLICAS_PER_SHARD: "3",
       REPLICA_LOCATIONS: "wnam, enam,weur",
     });
@@ -36,7 +36,7 @@ describe("parseTopology", () => {
   });
 
   it("accepts numbers (TOML integers) as well as strings", () => {
-    expect(parseTopology({ SHARD_COUNT: 4, REPLICAS_PER_SHARD: 1 })).toMatchObject({
+    expect(parseTopology({ SHARDS: 4, REPLICAS_PER_SHARD: 1 })).toMatchObject({
       shardCount: 4,
       replicasPerShard: 1,
       locations: [],
@@ -45,40 +45,39 @@ describe("parseTopology", () => {
 
   it("defaults replicas to one per location, or 1 without locations (no location hint)", () => {
     expect(
-      parseTopology({ SHARD_COUNT: "1", REPLICA_LOCATIONS: "weur,eeur,apac" }).replicasPerShard,
+      parseTopology({ SHARDS: "1", REPLICA_LOCATIONS: "weur,eeur,apac" }).replicasPerShard,
     ).toBe(3);
-    const solo = parseTopology({ SHARD_COUNT: "1" });
+    const solo = parseTopology({ SHARDS: "1" });
     expect(solo.shards[0]!.replicas).toEqual([{ replicaId: "s0-r0", location: null }]);
   });
 
-  it("reads the existing SHARDS var when SHARD_COUNT is absent, and refuses a conflict", () => {
+  it("one name per setting: SHARDS; SHARD_COUNT is refused with the rename to make", () => {
     expect(parseTopology({ SHARDS: "4" }).shardCount).toBe(4);
-    expect(parseTopology({ SHARDS: "4", SHARD_COUNT: "4" }).shardCount).toBe(4);
     expect(() => parseTopology({ SHARDS: "4", SHARD_COUNT: "8" })).toThrow(
-      /SHARDS: .*remove SHARDS/,
+      /SHARD_COUNT: is no longer read; the setting is SHARDS: rename it to SHARDS = "8"/,
     );
   });
 
   it.each([
-    [{}, "SHARD_COUNT", /is not set/],
-    [{ SHARD_COUNT: "0" }, "SHARD_COUNT", /whole number from 1 to 1024/],
-    [{ SHARD_COUNT: "4.5" }, "SHARD_COUNT", /whole number/],
-    [{ SHARD_COUNT: "four" }, "SHARD_COUNT", /got "four"/],
-    [{ SHARD_COUNT: "2000" }, "SHARD_COUNT", /1 to 1024/],
-    [{ SHARD_COUNT: "4", REPLICAS_PER_SHARD: "0" }, "REPLICAS_PER_SHARD", /1 to 7/],
-    [{ SHARD_COUNT: "4", REPLICAS_PER_SHARD: "9" }, "REPLICAS_PER_SHARD", /1 to 7/],
+    [{}, "SHARDS", /is not set/],
+    [{ SHARDS: "0" }, "SHARDS", /whole number from 1 to 1024/],
+    [{ SHARDS: "4.5" }, "SHARDS", /whole number/],
+    [{ SHARDS: "four" }, "SHARDS", /got "four"/],
+    [{ SHARDS: "2000" }, "SHARDS", /1 to 1024/],
+    [{ SHARDS: "4", REPLICAS_PER_SHARD: "0" }, "REPLICAS_PER_SHARD", /1 to 7/],
+    [{ SHARDS: "4", REPLICAS_PER_SHARD: "9" }, "REPLICAS_PER_SHARD", /1 to 7/],
     [
-      { SHARD_COUNT: "4", REPLICAS_PER_SHARD: "3", REPLICA_LOCATIONS: "wnam,enam" },
+      { SHARDS: "4", REPLICAS_PER_SHARD: "3", REPLICA_LOCATIONS: "wnam,enam" },
       "REPLICA_LOCATIONS",
       /2 locations but REPLICAS_PER_SHARD is 3/,
     ],
     [
-      { SHARD_COUNT: "4", REPLICA_LOCATIONS: "wnam,mars" },
+      { SHARDS: "4", REPLICA_LOCATIONS: "wnam,mars" },
       "REPLICA_LOCATIONS",
       /entry 1 "mars" is not a location hint; use one of wnam, enam/,
     ],
-    [{ SHARD_COUNT: "4", REPLICA_LOCATIONS: "wnam,,enam" }, "REPLICA_LOCATIONS", /entry 1 ""/],
-    [{ SHARD_COUNT: "4", REPLICA_LOCATIONS: 3 }, "REPLICA_LOCATIONS", /comma-separated/],
+    [{ SHARDS: "4", REPLICA_LOCATIONS: "wnam,,enam" }, "REPLICA_LOCATIONS", /entry 1 ""/],
+    [{ SHARDS: "4", REPLICA_LOCATIONS: 3 }, "REPLICA_LOCATIONS", /comma-separated/],
   ])("explains which var to fix: %j", (vars, variable, message) => {
     let error: unknown;
     try {

@@ -294,7 +294,7 @@ describe("failures of the backend", () => {
   it("a misconfigured topology still answers /healthz and the OpenAPI document", async () => {
     const app = createApp({
       router: () => {
-        throw Object.assign(new Error("SHARD_COUNT: must be 1 to 1024"), { name: "TopologyError" });
+        throw Object.assign(new Error("SHARDS: must be 1 to 1024"), { name: "TopologyError" });
       },
     });
     const env = workerEnv;
@@ -310,7 +310,7 @@ describe("failures of the backend", () => {
       env,
       createExecutionContext(),
     );
-    expect((await problemOf(res)).detail).toContain("SHARD_COUNT");
+    expect((await problemOf(res)).detail).toContain("SHARDS");
   });
 });
 

@@ -8,7 +8,7 @@ import { ShardUnavailableError } from "../../src/router/types.ts";
 import type { ClusterOperation, Command } from "../../src/store/types.ts";
 import { freshGeneration, replicaEnv, sleep } from "./replica-harness.ts";
 
-const vars = { SHARDS: "1", SHARD_COUNT: "1", REPLICAS_PER_SHARD: "3" };
+const vars = { SHARDS: "1", REPLICAS_PER_SHARD: "3" };
 const text = new TextEncoder();
 const untext = new TextDecoder();
 const stub = (id: string) => replicaEnv.REPLICA.get(replicaEnv.REPLICA.idFromName(id));

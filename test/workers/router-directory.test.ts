@@ -7,7 +7,7 @@ import { ShardUnavailableError } from "../../src/router/types.ts";
 import type { Command } from "../../src/store/types.ts";
 import { freshGeneration, putCommand, replicaEnv } from "./replica-harness.ts";
 
-const vars = { SHARDS: "2", SHARD_COUNT: "2", REPLICAS_PER_SHARD: "3" };
+const vars = { SHARDS: "2", REPLICAS_PER_SHARD: "3" };
 const routerOf = (prefix: string, extra: Partial<RaftRouterEnv> = {}) =>
   new RaftRouter({ ...replicaEnv, ...vars, ...extra }, { clusterPrefix: prefix });
 const stub = (id: string) => replicaEnv.REPLICA.get(replicaEnv.REPLICA.idFromName(id));
@@ -85,7 +85,7 @@ describe("the cluster directory", { timeout: 30_000 }, () => {
   it("two routers seeding at once with different [vars] agree on one directory", async () => {
     const prefix = `t${freshGeneration()}-`;
     const a = routerOf(prefix);
-    const b = routerOf(prefix, { SHARDS: "3", SHARD_COUNT: "3" });
+    const b = routerOf(prefix, { SHARDS: "3" });
     const [ca, cb] = await Promise.all([a.cluster(), b.cluster()]);
     expect(ca.ring).toEqual(cb.ring);
     expect(ca.ring.epoch).toBe(1);

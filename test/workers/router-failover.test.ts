@@ -11,7 +11,7 @@ const text = new TextEncoder();
 const untext = new TextDecoder();
 
 function router(generation: string): RaftRouter {
-  const env = { ...replicaEnv, SHARDS: "1", SHARD_COUNT: "1", REPLICAS_PER_SHARD: "3" };
+  const env = { ...replicaEnv, SHARDS: "1", REPLICAS_PER_SHARD: "3" };
   return new RaftRouter(env, { clusterPrefix: `t${generation}-` });
 }
 

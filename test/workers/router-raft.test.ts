@@ -8,7 +8,7 @@ import { freshGeneration, replicaEnv } from "./replica-harness.ts";
 
 /** A router over a cluster no other test uses (a fresh prefix means fresh replica ids). */
 function freshRouter(vars: Partial<RaftRouterEnv> = {}): RaftRouter {
-  const env = { ...replicaEnv, SHARDS: "2", SHARD_COUNT: "2", REPLICAS_PER_SHARD: "3", ...vars };
+  const env = { ...replicaEnv, SHARDS: "2", REPLICAS_PER_SHARD: "3", ...vars };
   return new RaftRouter(env, { clusterPrefix: `t${freshGeneration()}-` });
 }
 

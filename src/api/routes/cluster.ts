@@ -16,6 +16,10 @@ const Replica = z.object({
   voter: z.boolean(),
   matchIndex: z.number().int().nullable(),
   lag: z.number().int().nullable().openapi({ description: "entries behind the leader" }),
+  snapshot: z
+    .object({ done: z.number().int(), total: z.number().int() })
+    .nullable()
+    .openapi({ description: "a snapshot being sent to it: bytes confirmed of total" }),
   operation: z.string().nullable().openapi({ description: "the running operation touching it" }),
 });
 
