@@ -91,7 +91,8 @@ function parseShardCount(vars: Record<string, unknown>): number {
     // One name per setting: wrangler.toml has always said SHARDS.
     throw new TopologyError(
       "SHARD_COUNT",
-      `is no longer read; the setting is SHARDS: rename it to SHARDS = "${String(vars.SHARD_COUNT)}"`,
+      "is no longer read; the setting is SHARDS: rename it to " +
+        `SHARDS = "${String(vars.SHARD_COUNT)}"`,
     );
   }
   if (vars.SHARDS === undefined) {

@@ -2,8 +2,8 @@
 // headless, through playwright-core) against the store served as `npm start` serves it: READY
 // once initialize returns, the store's evaluation for the page's context, a change pushed over
 // the event stream, and any context change re-evaluated (not only a new targetingKey).
-import { build } from "esbuild";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { openPage } from "./browser/launch.ts";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 
 const url = inject("e2eUrl");
@@ -29,29 +29,7 @@ beforeAll(async () => {
     targeting: { if: [{ "==": [{ var: "plan" }, "pro"] }, "onepage", null] },
   });
   await put("limit", 20);
-  const bundled = await build({
-    entryPoints: [new URL("./browser/edgecfg-web-page.ts", import.meta.url).pathname],
-    bundle: true,
-    write: false,
-    format: "iife",
-    platform: "browser",
-    target: "es2022",
-  });
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-  });
-  page = await browser.newPage();
-  await page.setContent("<!doctype html><title>flags</title>");
-  await page.addScriptTag({ content: bundled.outputFiles[0]!.text });
+  ({ browser, page } = await openPage(new URL("./browser/edgecfg-web-page.ts", import.meta.url)));
 });
 
 afterAll(async () => {

@@ -2,8 +2,8 @@
 // flags from the store served as `npm start` serves it, through the official OFREP web provider:
 // bulk evaluation with the page's context, CORS preflights, If-None-Match polling (304) and a
 // change picked up as PROVIDER_CONFIGURATION_CHANGED.
-import { build } from "esbuild";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { openPage } from "./browser/launch.ts";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 
 const url = inject("e2eUrl");
@@ -31,29 +31,7 @@ const checkout = (dflt: string) => ({
 beforeAll(async () => {
   await put("checkout", checkout("classic"));
   await put("limit", 20);
-  const bundled = await build({
-    entryPoints: [new URL("./browser/ofrep-web-page.ts", import.meta.url).pathname],
-    bundle: true,
-    write: false,
-    format: "iife",
-    platform: "browser",
-    target: "es2022",
-  });
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-  });
-  page = await browser.newPage();
-  await page.setContent("<!doctype html><title>flags</title>");
-  await page.addScriptTag({ content: bundled.outputFiles[0]!.text });
+  ({ browser, page } = await openPage(new URL("./browser/ofrep-web-page.ts", import.meta.url)));
 });
 
 afterAll(async () => {

@@ -59,3 +59,10 @@ it("the package ships the SDK's and the CLI's READMEs", () => {
   expect(files).toContain("src/cli/README.md");
   expect(files.some((f) => f.startsWith("src/api/"))).toBe(false);
 });
+
+it("npm install on the system Node 20 prints no wall of engine warnings (.npmrc)", () => {
+  // Every npm script runs on the project's own Node 24; npm itself may run on Node 20 and would
+  // warn (EBADENGINE) once per dependency that wants Node 22+.
+  const npmrc = readFileSync(".npmrc", "utf8");
+  expect(npmrc).toMatch(/^loglevel=error$/m);
+});

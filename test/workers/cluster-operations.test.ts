@@ -5,11 +5,10 @@ import { describe, expect, it } from "vitest";
 import { RaftRouter } from "../../src/router/raft-router.ts";
 import { ClusterOperationError } from "../../src/router/operation-types.ts";
 import { ShardUnavailableError } from "../../src/router/types.ts";
-import type { ClusterOperation, Command } from "../../src/store/types.ts";
-import { freshGeneration, replicaEnv, sleep } from "./replica-harness.ts";
+import type { ClusterOperation } from "../../src/store/types.ts";
+import { freshGeneration, putOf, replicaEnv, sleep } from "./replica-harness.ts";
 
 const vars = { SHARDS: "1", REPLICAS_PER_SHARD: "3" };
-const text = new TextEncoder();
 const untext = new TextDecoder();
 const stub = (id: string) => replicaEnv.REPLICA.get(replicaEnv.REPLICA.idFromName(id));
 
@@ -28,15 +27,7 @@ async function finish(r: RaftRouter, op: ClusterOperation): Promise<ClusterOpera
   return done!;
 }
 
-const put = (key: string, value: string, extra: Partial<Command> = {}): Command =>
-  ({
-    type: "put",
-    atMs: Date.now(),
-    key,
-    value: text.encode(value),
-    contentType: "text/plain",
-    ...extra,
-  }) as Command;
+const put = putOf;
 
 async function members(r: RaftRouter) {
   const c = await r.cluster();

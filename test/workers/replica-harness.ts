@@ -55,6 +55,17 @@ export async function ensureAll(g: TestGroup): Promise<void> {
 /** The members of a 3-replica group other than `except`. */
 export const others = (except: number): number[] => [0, 1, 2].filter((i) => i !== except);
 
+/** A put command as a router takes it (putCommand below is the encoded form a replica takes). */
+export const putOf = (key: string, value: string, extra: Partial<Command> = {}): Command =>
+  ({
+    type: "put",
+    atMs: Date.now(),
+    key,
+    value: new TextEncoder().encode(value),
+    contentType: "text/plain",
+    ...extra,
+  }) as Command;
+
 export function putCommand(key: string, value: string, extra: Partial<Command> = {}): Uint8Array {
   return encodeCommand({
     type: "put",

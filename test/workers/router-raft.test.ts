@@ -3,8 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { RaftRouter, type RaftRouterEnv } from "../../src/router/raft-router.ts";
 import { BadTokenError, ShardUnavailableError } from "../../src/router/types.ts";
-import type { Command } from "../../src/store/types.ts";
-import { freshGeneration, replicaEnv } from "./replica-harness.ts";
+import { freshGeneration, putOf, replicaEnv } from "./replica-harness.ts";
 
 /** A router over a cluster no other test uses (a fresh prefix means fresh replica ids). */
 function freshRouter(vars: Partial<RaftRouterEnv> = {}): RaftRouter {
@@ -12,16 +11,7 @@ function freshRouter(vars: Partial<RaftRouterEnv> = {}): RaftRouter {
   return new RaftRouter(env, { clusterPrefix: `t${freshGeneration()}-` });
 }
 
-const text = new TextEncoder();
-const put = (key: string, value: string, extra: Partial<Command> = {}): Command =>
-  ({
-    type: "put",
-    atMs: Date.now(),
-    key,
-    value: text.encode(value),
-    contentType: "text/plain",
-    ...extra,
-  }) as Command;
+const put = putOf;
 
 describe("RaftRouter", { timeout: 30_000 }, () => {
   it("writes through the leader and reads back at every consistency", async () => {
