@@ -694,6 +694,11 @@ export interface components {
           matchIndex: number | null;
           /** @description entries behind the leader */
           lag: number | null;
+          /** @description a snapshot being sent to it: bytes confirmed of total */
+          snapshot: {
+            done: number;
+            total: number;
+          } | null;
           /** @description the running operation touching it */
           operation: string | null;
         }[];
