@@ -21,6 +21,11 @@ export interface LocalServerOptions {
   /** Extra `[vars]`, e.g. `{ BACKEND: "solo" }` for the benchmark floor. */
   vars?: Record<string, string>;
   projectDir?: string;
+  /**
+   * False: leave out the EDGECFG_DEV binding, so the Worker runs exactly as deployed (no fault
+   * injection); tests prove with it that a deployment cannot reach /v1/dev/faults. Default true.
+   */
+  devFaults?: boolean;
   /** Serve the V8 inspector (Chrome DevTools protocol) on this port, for CPU profiles. */
   inspectorPort?: number;
 }
@@ -53,6 +58,14 @@ export async function startLocal(options: LocalServerOptions): Promise<LocalServ
       ...(workerOptions.bindings as Record<string, unknown> | undefined),
       ...options.vars,
       ADMIN_TOKEN: adminToken,
+    },
+    // Local development only: a service binding to this Node process, which no deployment can
+    // have, is what turns on /v1/dev/faults (src/api/routes/dev-faults.ts).
+    serviceBindings: {
+      ...(workerOptions.serviceBindings as Record<string, unknown> | undefined),
+      ...(options.devFaults === false
+        ? {}
+        : { EDGECFG_DEV: () => new Response("edgecfg local server") }),
     },
     // Clients reach the Worker on its own workerd socket, as the edge hands requests to a Worker.
     // Miniflare's entry worker (its default front door, which adds request.cf and pretty error

@@ -9,6 +9,7 @@ import { errorHandler, notFoundHandler } from "./errors.ts";
 import { defineRoute, mountRoute, type MountedPattern, type RouteSpec } from "./route.ts";
 import { problems } from "./schemas.ts";
 import { routerContext } from "./router-context.ts";
+import { mountDevFaults } from "./routes/dev-faults.ts";
 import { routes } from "./routes/index.ts";
 
 const apiDescription = [
@@ -77,6 +78,7 @@ export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {
   app.use(routerContext({ create: options.router }));
   for (const route of routes) mountRoute(app, route, patterns);
   mountRoute(app, openApiRoute(app), patterns);
+  mountDevFaults(app);
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",
     scheme: "bearer",

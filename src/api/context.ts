@@ -13,6 +13,8 @@ export interface ApiBindings {
    * is refused with 503. Local runs pass the development token "dev-admin-token".
    */
   ADMIN_TOKEN?: string;
+  /** Local development only: present when the local server runs the Worker (fault injection). */
+  EDGECFG_DEV?: unknown;
 }
 
 /** Who is calling (auth.ts decides it). */

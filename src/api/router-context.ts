@@ -89,6 +89,16 @@ class Forwarding implements Router {
     const inner = this.get();
     return inner.operation?.bind(inner);
   }
+
+  get injectFault(): Router["injectFault"] {
+    const inner = this.get();
+    return inner.injectFault?.bind(inner);
+  }
+
+  get listFaults(): Router["listFaults"] {
+    const inner = this.get();
+    return inner.listFaults?.bind(inner);
+  }
 }
 
 export function routerContext(options: RouterContextOptions): MiddlewareHandler<AppEnv> {

@@ -1,6 +1,7 @@
 // The command tree. Nouns then verbs, like wrangler: `edgecfg kv put`, `edgecfg ns export`.
 import { Command } from "commander";
 import { clusterCommand } from "./commands/cluster.ts";
+import { devCommand } from "./commands/dev.ts";
 import { flagsCommand } from "./commands/flags.ts";
 import { kvCommand } from "./commands/kv.ts";
 import { nsCommand } from "./commands/ns.ts";
@@ -50,6 +51,7 @@ export function buildProgram(io: Io): Command {
     flagsCommand(io),
     tokenCommand(io),
     clusterCommand(io),
+    devCommand(io),
   ]) {
     program.addCommand(cmd);
   }

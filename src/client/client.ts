@@ -7,6 +7,7 @@ import { Fallback, type FallbackSource, type StaleInfo } from "./fallback.ts";
 import { Http, type CallOptions, type FetchLike } from "./http.ts";
 import * as admin from "./admin.ts";
 import { operations } from "./operations.ts";
+import { injectFault, listFaults, type DevFault } from "./dev.ts";
 import * as list from "./list.ts";
 import * as reads from "./reads.ts";
 import * as writes from "./writes.ts";
@@ -81,6 +82,11 @@ export function createClient(options: ClientOptions) {
     ): Promise<writes.PutResult | undefined> => writes.update(ctx, key, fn, o),
     watch: (o: WatchOptions): AsyncGenerator<WatchEvent> => watch(watchDeps(ctx), o),
     cluster: (o?: CallOptions): Promise<unknown> => admin.cluster(ctx, o),
+    /** Fault injection of the local server (`npm start`); a deployment answers 404. */
+    dev: {
+      injectFault: (fault: DevFault, o?: CallOptions) => injectFault(ctx, fault, o),
+      listFaults: (o?: CallOptions) => listFaults(ctx, o),
+    },
     /** Cluster operations (admin): each answers at once with the operation; `wait` follows it. */
     operations: {
       addReplica: (shard: number, location: string, o?: CallOptions) =>

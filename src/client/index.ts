@@ -20,6 +20,7 @@ export type { ListOptions } from "./list.ts";
 export type { PutOptions, PutResult, WriteOptions, UpdateOptions, Updater } from "./writes.ts";
 export type { WatchOptions } from "./watch.ts";
 export type { PutValue } from "./values.ts";
+export type { DevFault, DevFaultsAnswer } from "./dev.ts";
 // How values travel (content types, base64 in JSON documents): the CLI's too.
 export {
   bundleEntryToBody,

@@ -208,6 +208,11 @@ export class ReplicaDO extends DurableObject<ReplicaEnv> implements ReplicaRpc {
     return this.#faults;
   }
 
+  /** Fault injection: the object restarts (a crash and restart), its faults and memory gone. */
+  evict(): void {
+    this.ctx.abort("evicted by fault injection");
+  }
+
   /**
    * Test and benchmark tuning of the running object (in memory; eviction restores the vars),
    * e.g. a small snapshot interval so that a test can see a lagging replica catch up by snapshot.

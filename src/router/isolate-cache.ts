@@ -144,11 +144,15 @@ async function joinFlight(promise: Promise<Read<unknown>>): Promise<Read<unknown
 }
 
 /** Cluster operations change no key: nothing cached is affected, they pass through. */
-function operationsOf(inner: Router): Pick<Router, "startOperation" | "operation"> {
-  const { startOperation, operation } = inner;
+function operationsOf(
+  inner: Router,
+): Pick<Router, "startOperation" | "operation" | "injectFault" | "listFaults"> {
+  const { startOperation, operation, injectFault, listFaults } = inner;
   return {
     ...(startOperation === undefined ? {} : { startOperation: startOperation.bind(inner) }),
     ...(operation === undefined ? {} : { operation: operation.bind(inner) }),
+    ...(injectFault === undefined ? {} : { injectFault: injectFault.bind(inner) }),
+    ...(listFaults === undefined ? {} : { listFaults: listFaults.bind(inner) }),
   };
 }
 

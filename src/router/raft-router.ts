@@ -33,6 +33,8 @@ import {
   pendingConfigOf,
 } from "./directory.ts";
 import { loadDirectory, type DirectoryIo } from "./directory-load.ts";
+import { applyFault, listFaults } from "./dev-faults.ts";
+import type { FaultAction, ReplicaFaults } from "./fault-types.ts";
 import { driveOperation } from "./operation-steps.ts";
 import type { OperationRequest, OperationStart } from "./operation-types.ts";
 import { startOperation, type OperationsIo } from "./operations.ts";
@@ -217,6 +219,16 @@ export class RaftRouter implements Router {
 
   async operation(id: string, waitMs: number): Promise<ClusterOperation | null> {
     return driveOperation(this.#operationsIo(), id, Date.now() + waitMs);
+  }
+
+  async injectFault(fault: FaultAction): Promise<ReplicaFaults[]> {
+    const { topology } = await this.#loadDirectory(directories.get(this.#prefix));
+    return applyFault(this.#env, topology, fault);
+  }
+
+  async listFaults(): Promise<ReplicaFaults[]> {
+    const { topology } = await this.#loadDirectory(directories.get(this.#prefix));
+    return listFaults(this.#env, topology);
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ import type {
   Revision,
   WriteOutcome,
 } from "../store/index.ts";
+import type { FaultAction, ReplicaFaults } from "./fault-types.ts";
 import type { OperationRequest, OperationStart } from "./operation-types.ts";
 
 /**
@@ -155,6 +156,9 @@ export interface Router {
   startOperation?(request: OperationRequest, idempotencyKey?: string): Promise<OperationStart>;
   /** An operation's record, after driving it for up to `waitMs` while it runs; null: unknown. */
   operation?(id: string, waitMs: number): Promise<ClusterOperation | null>;
+  /** Local development only (the API offers it only with the EDGECFG_DEV binding): faults. */
+  injectFault?(fault: FaultAction): Promise<ReplicaFaults[]>;
+  listFaults?(): Promise<ReplicaFaults[]>;
 }
 
 /**

@@ -1,0 +1,97 @@
+// `edgecfg dev fault …`: fault injection of the local server (npm start) for development and
+// tests; a deployment answers 404. `--for` holds a fault for a while and then clears every fault.
+import { Command } from "commander";
+import type { DevFault } from "../../client/index.ts";
+import { action, type CommandContext } from "../command.ts";
+import { UsageError } from "../exit.ts";
+import type { Io } from "../io.ts";
+import { println, printJson } from "../io.ts";
+
+const replicaActions = {
+  cut: "cut",
+  "cut-inbound": "cutInbound",
+  "cut-outbound": "cutOutbound",
+  stop: "stop",
+  restart: "restart",
+} as const;
+
+export function devCommand(io: Io): Command {
+  const dev = new Command("dev").description(
+    "fault: fault injection of the local server (npm start)",
+  );
+  const fault = dev
+    .command("fault")
+    .description(
+      "cut | cut-inbound | cut-outbound | stop | restart | isolate-leader | latency | clear | list",
+    );
+  for (const [name, act] of Object.entries(replicaActions)) {
+    withFor(fault.command(name).argument("<replica>", "a replica id (edgecfg cluster status)"))
+      .description(`${name} a replica`)
+      .action(action(io, (ctx, replica: string, o: Opts) => run(ctx, { action: act, replica }, o)));
+  }
+  withFor(fault.command("isolate-leader").requiredOption("--shard <n>", "the shard"))
+    .description("cut a shard's leader off both ways (a region outage)")
+    .action(
+      action(io, (ctx, o: Opts) =>
+        run(ctx, { action: "isolateLeader", shard: number("--shard", o.shard) }, o),
+      ),
+    );
+  withFor(
+    fault
+      .command("latency")
+      .requiredOption("--location <hint>", 'the location, "" for none')
+      .requiredOption("--ms <n>", "added latency"),
+  )
+    .description("slow every message to and from replicas in a location")
+    .action(
+      action(io, (ctx, o: Opts) =>
+        run(ctx, { action: "latency", location: o.location ?? "", ms: number("--ms", o.ms) }, o),
+      ),
+    );
+  fault
+    .command("clear")
+    .description("clear every fault")
+    .action(action(io, (ctx) => run(ctx, { action: "clear" }, {})));
+  fault.command("list").description("every replica's faults").action(action(io, list));
+  return dev;
+}
+
+interface Opts {
+  shard?: string;
+  location?: string;
+  ms?: string;
+  for?: string;
+}
+
+function withFor(c: Command): Command {
+  return c.option("--for <seconds>", "hold the fault this long, then clear every fault");
+}
+
+function number(flag: string, value: string | undefined): number {
+  if (!/^\d{1,6}$/.test(value ?? ""))
+    throw new UsageError(`${flag} takes a whole number, got "${value}"`);
+  return Number(value);
+}
+
+async function run(ctx: CommandContext, fault: DevFault, o: Opts): Promise<void> {
+  const answer = await ctx.client.dev.injectFault(fault);
+  if (ctx.global.json) printJson(ctx.io.stdout, answer);
+  else println(ctx.io.stdout, `${fault.action}: ${answer.replicas.length} replica(s) changed`);
+  if (o.for === undefined) return;
+  await new Promise((r) => setTimeout(r, number("--for", o.for) * 1000));
+  await ctx.client.dev.injectFault({ action: "clear" });
+  if (!ctx.global.json) println(ctx.io.stdout, "cleared");
+}
+
+async function list(ctx: CommandContext): Promise<void> {
+  const answer = await ctx.client.dev.listFaults();
+  if (ctx.global.json) return printJson(ctx.io.stdout, answer);
+  for (const r of answer.replicas) {
+    const on = Object.entries(r.faults)
+      .filter(
+        ([, v]) => v === true || (typeof v === "object" && v !== null && Object.keys(v).length > 0),
+      )
+      .map(([k, v]) => (v === true ? k : `${k} ${JSON.stringify(v)}`));
+    println(ctx.io.stdout, `${r.replica}  ${on.length === 0 ? "-" : on.join(", ")}`);
+  }
+}

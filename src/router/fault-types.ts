@@ -1,0 +1,19 @@
+// What fault injection (dev-faults.ts) is asked, and answers. No imports: the Router interface
+// (types.ts) names these types, and dev-faults.ts needs the directory, which needs types.ts.
+
+export type FaultAction =
+  | { action: "cut" | "cutInbound" | "cutOutbound" | "stop" | "restart"; replica: string }
+  | { action: "isolateLeader"; shard: number }
+  | { action: "latency"; location: string; ms: number }
+  | { action: "clear" };
+
+export interface ReplicaFaults {
+  replica: string;
+  shard: number;
+  location: string;
+  faults: Record<string, unknown>;
+}
+
+export class FaultError extends Error {
+  override name = "FaultError";
+}
