@@ -1,8 +1,9 @@
 // `npm run bench:replace`: replacing a replica under load (issue 16's target). Starts the store as
-// `npm start` does in a fresh state folder, runs 64 closed-loop CAS clients (GET, then PUT
-// If-Match) on keys of one namespace, replaces a follower of that namespace's shard while they
-// run, and reports ops/s before and during the catch-up, errors (anything but 200/412), and the
-// longest gap between two acknowledged writes. Prints one JSON line; nothing is written to disk.
+// `npm start` does in a fresh state folder, seeds the namespace with SEED_KEYS × SEED_BYTES of
+// data (default 2,000 × 2 KiB: the state a new replica must catch up on), runs 64 closed-loop CAS
+// clients (GET, then PUT If-Match) on keys of that namespace, replaces a follower of its shard
+// while they run, and reports ops/s before and during the replace, errors (anything but
+// 200/412), and the longest gap between two acknowledged writes. Prints one JSON line.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,6 +12,9 @@ import { startLocal } from "../local-server.ts";
 const clients = Number(process.env.CLIENTS ?? 64);
 const beforeMs = Number(process.env.BEFORE_MS ?? 8_000);
 const afterMs = Number(process.env.AFTER_MS ?? 3_000);
+/** State the new replica must catch up on beside the clients' keys: keys × bytes of other data. */
+const seedKeys = Number(process.env.SEED_KEYS ?? 2_000);
+const seedBytes = Number(process.env.SEED_BYTES ?? 2_048);
 
 const stateDir = mkdtempSync(join(tmpdir(), "edgecfg-replace-"));
 const server = await startLocal({ port: 0, stateDir, adminToken: "bench-token" });
@@ -46,7 +50,18 @@ async function client(i: number): Promise<void> {
 const rate = (from: number, to: number) =>
   acks.filter((t) => t >= from && t < to).length / Math.max(0.001, (to - from) / 1000);
 
+async function seed(): Promise<void> {
+  const body = "x".repeat(seedBytes);
+  for (let i = 0; i < seedKeys; i += 32) {
+    const batch = Array.from({ length: Math.min(32, seedKeys - i) }, (_, j) =>
+      fetch(`${url}/v1/kv/bench-replace/seed${i + j}`, { method: "PUT", headers: auth, body }),
+    );
+    for (const res of await Promise.all(batch)) await res.arrayBuffer();
+  }
+}
+
 try {
+  await seed();
   const running = Promise.all(Array.from({ length: clients }, (_, i) => client(i)));
   await new Promise((r) => setTimeout(r, 1_000)); // warm-up, not counted
   const start = Date.now();
@@ -84,6 +99,7 @@ try {
   console.log(
     JSON.stringify({
       clients,
+      seeded: `${seedKeys} x ${seedBytes} B`,
       replaced: victim,
       shard: shard.shard,
       operation: op.id,
