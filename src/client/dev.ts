@@ -7,6 +7,8 @@ export type DevFault =
   | { action: "cut" | "cutInbound" | "cutOutbound" | "stop" | "restart"; replica: string }
   | { action: "isolateLeader"; shard: number }
   | { action: "latency"; location: string; ms: number }
+  | { action: "failWrites"; replica: string }
+  | { action: "skewClock"; replica: string; ms: number }
   | { action: "clear" };
 
 export interface DevFaultsAnswer {

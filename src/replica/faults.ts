@@ -18,6 +18,13 @@ export interface Faults {
   delayMsByPeer: Record<NodeId, number>;
   /** Never serve a read on the leader's lease: every linearizable read takes a ReadIndex round. */
   noLeaseReads: boolean;
+  /**
+   * A failing disk: the next Ready's storage write throws, which leaves the core and the disk
+   * out of step, so the object resets itself and reloads from storage (its faults then gone).
+   */
+  failWrites: boolean;
+  /** Added to this replica's clock readings, in ms (a skewed clock; the core's leases use it). */
+  clockSkewMs: number;
 }
 
 export const noFaults: Faults = {
@@ -26,6 +33,8 @@ export const noFaults: Faults = {
   stopped: false,
   delayMsByPeer: {},
   noLeaseReads: false,
+  failWrites: false,
+  clockSkewMs: 0,
 };
 
 export function stoppedMessage(id: NodeId): string {

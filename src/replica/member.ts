@@ -216,7 +216,7 @@ export class Member {
    */
   leaseRead(): boolean {
     if (!this.#isLeader || this.faults.stopped || this.faults.noLeaseReads) return false;
-    const index = this.#node.leaseRead(Date.now());
+    const index = this.#node.leaseRead(this.#now());
     if (index === null || this.applied.index < index) return false;
     this.stats.leaseReads++;
     return true;
@@ -267,7 +267,7 @@ export class Member {
       // Freshly loaded and nobody to ask (leaders are volatile): campaign now rather than after
       // an election timeout. PreVote keeps this from disturbing a group whose leader is alive:
       // members that hear from it refuse the pre-vote.
-      this.#node.campaign(Date.now());
+      this.#node.campaign(this.#now());
       this.#drive();
     }
     // A freshly loaded member has not armed its timer yet (loading must not wake a group).
@@ -275,7 +275,7 @@ export class Member {
   }
 
   campaign(): void {
-    this.#node.campaign(Date.now());
+    this.#node.campaign(this.#now());
     this.#drive();
   }
 
@@ -334,7 +334,7 @@ export class Member {
     if (this.removed) return this.#clock.update(false);
     this.#clock.fired();
     this.stats.alarmsFired++;
-    this.#node.tick(Date.now());
+    this.#node.tick(this.#now());
     // Commit-only appends wait for the next message or, at the latest, this tick.
     this.#transport.flushAll();
     this.#drive();
@@ -351,6 +351,11 @@ export class Member {
     this.#clock.update(this.#wantsTicks());
   }
 
+  /** This member's clock: the machine's, skewed by fault injection (clockSkewMs) in tests. */
+  #now(): number {
+    return Date.now() + this.faults.clockSkewMs;
+  }
+
   /** A removed member never ticks again: it costs nothing, and it cannot disturb the group. */
   #wantsTicks(): boolean {
     return this.#needsTicks && !this.faults.stopped && !this.removed;
@@ -364,7 +369,7 @@ export class Member {
 
   #step(messages: readonly Message[]): void {
     for (const m of messages) {
-      const nowMs = Date.now();
+      const nowMs = this.#now();
       if (m.from === this.#leader && m.from !== "") this.#lastLeaderContactMs = nowMs;
       this.#node.step(m, nowMs);
     }
@@ -439,6 +444,8 @@ export class Member {
           `more than ${drainReadiesMax} Readies in one drive: the core does not make progress`,
         );
         const rd = this.#node.ready();
+        if (this.faults.failWrites)
+          throw new Error(`replica ${this.id}: storage write failed (fault injection)`);
         this.#persister.persist(rd);
         for (const m of rd.messages) (m.to === replyTo ? reply : this.#outbox).push(m);
         this.#apply(rd);

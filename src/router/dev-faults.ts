@@ -9,7 +9,14 @@ import type { ClusterTopology } from "../store/index.ts";
 import { groupFromDirectory } from "./directory.ts";
 import { FaultError, type FaultAction, type ReplicaFaults } from "./fault-types.ts";
 
-const none = { dropInbound: false, dropOutbound: false, stopped: false, delayMsByPeer: {} };
+const none = {
+  dropInbound: false,
+  dropOutbound: false,
+  stopped: false,
+  delayMsByPeer: {},
+  failWrites: false,
+  clockSkewMs: 0,
+};
 
 /** The faults each action sets, by replica id. */
 export async function applyFault(
@@ -39,6 +46,10 @@ export async function applyFault(
         .evict()
         .catch(() => undefined);
       return [];
+    case "failWrites":
+      return [await set(member(fault.replica), { failWrites: true })];
+    case "skewClock":
+      return [await set(member(fault.replica), { clockSkewMs: fault.ms })];
     case "isolateLeader": {
       const leader = await leaderOf(env, topology, fault.shard);
       return [await set(member(leader), { dropInbound: true, dropOutbound: true })];
@@ -69,8 +80,15 @@ export async function listFaults(env: ReplicaEnv, topology: ClusterTopology) {
 
 /** The faults as plain data (an RPC result also carries a disposer). */
 function plain(faults: object): Record<string, unknown> {
-  const { dropInbound, dropOutbound, stopped, delayMsByPeer } = faults as Record<string, unknown>;
-  return { dropInbound, dropOutbound, stopped, delayMsByPeer };
+  const f = faults as Record<string, unknown>;
+  return {
+    dropInbound: f.dropInbound,
+    dropOutbound: f.dropOutbound,
+    stopped: f.stopped,
+    delayMsByPeer: f.delayMsByPeer,
+    failWrites: f.failWrites,
+    clockSkewMs: f.clockSkewMs,
+  };
 }
 
 interface Member {

@@ -5,6 +5,8 @@ export type FaultAction =
   | { action: "cut" | "cutInbound" | "cutOutbound" | "stop" | "restart"; replica: string }
   | { action: "isolateLeader"; shard: number }
   | { action: "latency"; location: string; ms: number }
+  | { action: "failWrites"; replica: string }
+  | { action: "skewClock"; replica: string; ms: number }
   | { action: "clear" };
 
 export interface ReplicaFaults {

@@ -98,6 +98,24 @@ describe("fault injection (local only)", { timeout: 60_000 }, () => {
     expect(listed.replicas.find((r) => r.replica === follower)!.faults.stopped).toBe(false);
   });
 
+  it("a failing disk resets its replica, a skewed clock costs nothing: writes go on", async () => {
+    const shard = await shardOf("faults/k");
+    const [a, b] = shard.replicas.filter((r) => r.role !== "leader").map((r) => r.id);
+    expect((await fault({ action: "skewClock", replica: a, ms: 5_000 })).status).toBe(200);
+    expect((await fault({ action: "failWrites", replica: b })).status).toBe(200);
+    for (let i = 0; i < 20; i++)
+      expect(await writeEventually("faults/k", `d${i}`)).toBeLessThan(5_000);
+    // The failing replica reset itself on its next write and came back without its faults.
+    const listed = (await (await fetch(`${url}/v1/dev/faults`, { headers: auth })).json()) as {
+      replicas: { replica: string; faults: { failWrites: boolean; clockSkewMs: number } }[];
+    };
+    expect(listed.replicas.find((r) => r.replica === b)!.faults.failWrites).toBe(false);
+    expect(listed.replicas.find((r) => r.replica === a)!.faults.clockSkewMs).toBe(5_000);
+    const read = await fetch(`${url}/v1/kv/faults/k`, { headers: auth });
+    expect(await read.text()).toBe("d19");
+    await fetch(`${url}/v1/dev/faults`, { method: "DELETE", headers: auth });
+  });
+
   it("refuses an unknown action or replica with 400, and needs the admin token", async () => {
     expect((await fault({ action: "melt" })).status).toBe(400);
     expect((await fault({ action: "cut", replica: "nope" })).status).toBe(400);

@@ -19,6 +19,12 @@ const Fault = z.discriminatedUnion("action", [
     location: z.string().max(16),
     ms: z.number().int().min(0).max(60_000),
   }),
+  z.object({ action: z.literal("failWrites"), replica }),
+  z.object({
+    action: z.literal("skewClock"),
+    replica,
+    ms: z.number().int().min(-86_400_000).max(86_400_000),
+  }),
   z.object({ action: z.literal("clear") }),
 ]);
 

@@ -13,6 +13,7 @@ const replicaActions = {
   "cut-outbound": "cutOutbound",
   stop: "stop",
   restart: "restart",
+  "fail-writes": "failWrites",
 } as const;
 
 export function devCommand(io: Io): Command {
@@ -22,7 +23,8 @@ export function devCommand(io: Io): Command {
   const fault = dev
     .command("fault")
     .description(
-      "cut | cut-inbound | cut-outbound | stop | restart | isolate-leader | latency | clear | list",
+      "cut | cut-inbound | cut-outbound | stop | restart | fail-writes | skew-clock | " +
+        "isolate-leader | latency | clear | list",
     );
   for (const [name, act] of Object.entries(replicaActions)) {
     withFor(fault.command(name).argument("<replica>", "a replica id (edgecfg cluster status)"))
@@ -46,6 +48,18 @@ export function devCommand(io: Io): Command {
     .action(
       action(io, (ctx, o: Opts) =>
         run(ctx, { action: "latency", location: o.location ?? "", ms: number("--ms", o.ms) }, o),
+      ),
+    );
+  withFor(
+    fault
+      .command("skew-clock")
+      .argument("<replica>", "a replica id")
+      .requiredOption("--ms <n>", "ms added to its clock"),
+  )
+    .description("skew a replica's clock (the core's leases read it)")
+    .action(
+      action(io, (ctx, replica: string, o: Opts) =>
+        run(ctx, { action: "skewClock", replica, ms: number("--ms", o.ms) }, o),
       ),
     );
   fault
