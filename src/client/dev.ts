@@ -3,7 +3,10 @@
 import type { ClientContext } from "./context.ts";
 import { call, type CallOptions } from "./http.ts";
 
-export type DevFault =
+/** `afterMs`: when it begins; `forMs`: how long it lasts, then every fault is cleared. */
+export type DevFault = DevFaultAction & { afterMs?: number; forMs?: number };
+
+export type DevFaultAction =
   | { action: "cut" | "cutInbound" | "cutOutbound" | "stop" | "restart"; replica: string }
   | { action: "isolateLeader"; shard: number }
   | { action: "latency"; location: string; ms: number }

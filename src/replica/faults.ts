@@ -27,6 +27,12 @@ export interface Faults {
   clockSkewMs: number;
 }
 
+/** When faults begin (`afterMs` from now) and how long they last (`forMs`; then all clear). */
+export interface FaultWindow {
+  afterMs?: number;
+  forMs?: number;
+}
+
 export const noFaults: Faults = {
   dropInbound: false,
   dropOutbound: false,

@@ -7,7 +7,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { ConfChange, NodeId } from "../raft/index.ts";
 import type { Query } from "../store/index.ts";
 import { replicaConfigFrom, type ReplicaConfig, type ReplicaVars } from "./config.ts";
-import { noFaults, stoppedMessage, type Faults } from "./faults.ts";
+import { noFaults, stoppedMessage, type Faults, type FaultWindow } from "./faults.ts";
 import {
   groupError,
   loadIdentity,
@@ -147,6 +147,7 @@ export class ReplicaDO extends DurableObject<ReplicaEnv> implements ReplicaRpc {
       messages: [],
       refused: reason,
     });
+    this.#refreshFaults();
     if (this.#faults.stopped) return refuse(stoppedMessage(envelope.to));
     if (this.#faults.dropInbound)
       return refuse(`replica ${envelope.to} drops inbound peer messages (fault injection)`);
@@ -160,6 +161,7 @@ export class ReplicaDO extends DurableObject<ReplicaEnv> implements ReplicaRpc {
 
   /** One tick. Idempotent and never throws: a failure is logged and the next tick is armed. */
   override async alarm(): Promise<void> {
+    this.#refreshFaults();
     const member = this.#member;
     if (member === null || this.#faults.stopped) return;
     try {
@@ -195,8 +197,49 @@ export class ReplicaDO extends DurableObject<ReplicaEnv> implements ReplicaRpc {
     };
   }
 
-  /** Fault injection for tests and local development only (see faults.ts for why it is safe). */
-  setFaults(faults: Partial<Faults>): Faults {
+  /**
+   * Fault injection for tests and local development only (see faults.ts for why it is safe).
+   * With `window`, the faults begin `afterMs` from now and, with `forMs`, end that long after
+   * (every fault is then cleared). Both are checked whenever the replica is called or ticks, so
+   * a replica nobody calls changes later than scheduled. Without a window: at once, and any
+   * scheduled fault is dropped.
+   */
+  setFaults(faults: Partial<Faults>, window?: FaultWindow): Faults {
+    if (window === undefined || ((window.afterMs ?? 0) <= 0 && window.forMs === undefined)) {
+      if (Object.keys(faults).length > 0) this.#schedule = null;
+      this.#refreshFaults();
+      return this.#applyFaults(faults);
+    }
+    const fromMs = Date.now() + Math.max(0, window.afterMs ?? 0);
+    const untilMs = window.forMs === undefined ? null : fromMs + window.forMs;
+    this.#schedule = { faults, fromMs, untilMs, applied: false };
+    this.#refreshFaults();
+    return this.#faults;
+  }
+
+  #schedule: {
+    faults: Partial<Faults>;
+    fromMs: number;
+    untilMs: number | null;
+    applied: boolean;
+  } | null = null;
+
+  /** Starts or ends a scheduled fault whose time has come (one null check when none is). */
+  #refreshFaults(): void {
+    const s = this.#schedule;
+    if (s === null) return;
+    const now = Date.now();
+    if (!s.applied && now >= s.fromMs) {
+      s.applied = true;
+      this.#applyFaults(s.faults);
+    }
+    if (s.untilMs !== null && now >= s.untilMs) {
+      this.#schedule = null;
+      this.#applyFaults(noFaults);
+    } else if (s.applied && s.untilMs === null) this.#schedule = null;
+  }
+
+  #applyFaults(faults: Partial<Faults>): Faults {
     const wasStopped = this.#faults.stopped;
     this.#faults = { ...this.#faults, ...faults };
     const m = this.#member;
@@ -234,6 +277,7 @@ export class ReplicaDO extends DurableObject<ReplicaEnv> implements ReplicaRpc {
 
   /** The member a router call is for, or why it cannot be served (as a value: see Unserved). */
   #client(to: AddressOnWire): Member | Unserved {
+    this.#refreshFaults();
     if (this.#faults.stopped) {
       const address = decodeAddress(to);
       return {

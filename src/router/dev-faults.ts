@@ -7,7 +7,12 @@ import type { NodeId } from "../raft/index.ts";
 import { replicaStub, stubOptionsFor, type GroupSpec, type ReplicaEnv } from "../replica/index.ts";
 import type { ClusterTopology } from "../store/index.ts";
 import { groupFromDirectory } from "./directory.ts";
-import { FaultError, type FaultAction, type ReplicaFaults } from "./fault-types.ts";
+import {
+  FaultError,
+  type FaultAction,
+  type FaultWindow,
+  type ReplicaFaults,
+} from "./fault-types.ts";
 
 const none = {
   dropInbound: false,
@@ -23,6 +28,7 @@ export async function applyFault(
   env: ReplicaEnv,
   topology: ClusterTopology,
   fault: FaultAction,
+  window?: FaultWindow,
 ): Promise<ReplicaFaults[]> {
   const members = allMembers(topology);
   const stub = (id: NodeId) => replicaStub(env.REPLICA, id, stubOptionsFor(""));
@@ -61,7 +67,7 @@ export async function applyFault(
   }
 
   async function set(m: Member, faults: Record<string, unknown>): Promise<ReplicaFaults> {
-    const now = await stub(m.id).setFaults(faults);
+    const now = await stub(m.id).setFaults(faults, fault.action === "clear" ? undefined : window);
     return { replica: m.id, shard: m.shard, location: m.location, faults: plain(now) };
   }
 }

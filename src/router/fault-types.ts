@@ -9,6 +9,12 @@ export type FaultAction =
   | { action: "skewClock"; replica: string; ms: number }
   | { action: "clear" };
 
+/** When a fault begins (`afterMs` from now) and how long it lasts (`forMs`; then all clear). */
+export interface FaultWindow {
+  afterMs?: number;
+  forMs?: number;
+}
+
 export interface ReplicaFaults {
   replica: string;
   shard: number;

@@ -1,7 +1,12 @@
 // The public surface of src/router: the Router the API talks to, its errors and consistency
 // tokens, and the backend the Worker's vars choose. The API and the Worker entry import only this.
 export { routerFor, type BackendEnv } from "./backend.ts";
-export { FaultError, type FaultAction, type ReplicaFaults } from "./fault-types.ts";
+export {
+  FaultError,
+  type FaultAction,
+  type FaultWindow,
+  type ReplicaFaults,
+} from "./fault-types.ts";
 export {
   ClusterOperationError,
   type OperationRequest,

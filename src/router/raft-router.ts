@@ -34,7 +34,7 @@ import {
 } from "./directory.ts";
 import { loadDirectory, type DirectoryIo } from "./directory-load.ts";
 import { applyFault, listFaults } from "./dev-faults.ts";
-import type { FaultAction, ReplicaFaults } from "./fault-types.ts";
+import type { FaultAction, FaultWindow, ReplicaFaults } from "./fault-types.ts";
 import { driveOperation } from "./operation-steps.ts";
 import type { OperationRequest, OperationStart } from "./operation-types.ts";
 import { startOperation, type OperationsIo } from "./operations.ts";
@@ -221,9 +221,9 @@ export class RaftRouter implements Router {
     return driveOperation(this.#operationsIo(), id, Date.now() + waitMs);
   }
 
-  async injectFault(fault: FaultAction): Promise<ReplicaFaults[]> {
+  async injectFault(fault: FaultAction, window?: FaultWindow): Promise<ReplicaFaults[]> {
     const { topology } = await this.#loadDirectory(directories.get(this.#prefix));
-    return applyFault(this.#env, topology, fault);
+    return applyFault(this.#env, topology, fault, window);
   }
 
   async listFaults(): Promise<ReplicaFaults[]> {

@@ -21,7 +21,7 @@ import type {
   Revision,
   WriteOutcome,
 } from "../store/index.ts";
-import type { FaultAction, ReplicaFaults } from "./fault-types.ts";
+import type { FaultAction, FaultWindow, ReplicaFaults } from "./fault-types.ts";
 import type { OperationRequest, OperationStart } from "./operation-types.ts";
 
 /**
@@ -157,7 +157,7 @@ export interface Router {
   /** An operation's record, after driving it for up to `waitMs` while it runs; null: unknown. */
   operation?(id: string, waitMs: number): Promise<ClusterOperation | null>;
   /** Local development only (the API offers it only with the EDGECFG_DEV binding): faults. */
-  injectFault?(fault: FaultAction): Promise<ReplicaFaults[]>;
+  injectFault?(fault: FaultAction, window?: FaultWindow): Promise<ReplicaFaults[]>;
   listFaults?(): Promise<ReplicaFaults[]>;
 }
 

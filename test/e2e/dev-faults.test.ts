@@ -116,6 +116,25 @@ describe("fault injection (local only)", { timeout: 60_000 }, () => {
     await fetch(`${url}/v1/dev/faults`, { method: "DELETE", headers: auth });
   });
 
+  it("a fault scheduled to begin later begins then, and one with forMs ends then", async () => {
+    const shard = await shardOf("faults/k");
+    const follower = shard.replicas.find((r) => r.role !== "leader")!.id;
+    const stoppedNow = async () => {
+      const listed = (await (await fetch(`${url}/v1/dev/faults`, { headers: auth })).json()) as {
+        replicas: { replica: string; faults: { stopped: boolean } }[];
+      };
+      return listed.replicas.find((r) => r.replica === follower)!.faults.stopped;
+    };
+    expect(
+      (await fault({ action: "stop", replica: follower, afterMs: 400, forMs: 400 })).status,
+    ).toBe(200);
+    expect(await stoppedNow()).toBe(false);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await stoppedNow()).toBe(true);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(await stoppedNow()).toBe(false);
+  });
+
   it("refuses an unknown action or replica with 400, and needs the admin token", async () => {
     expect((await fault({ action: "melt" })).status).toBe(400);
     expect((await fault({ action: "cut", replica: "nope" })).status).toBe(400);
@@ -139,9 +158,12 @@ describe("fault injection (local only)", { timeout: 60_000 }, () => {
     };
     const cut = await cli("dev", "fault", "cut", follower, "--for", "1");
     expect(cut.code, cut.stderr).toBe(0);
-    expect(cut.stdout).toBe("cut: 1 replica(s) changed\ncleared\n");
-    const listed = await cli("dev", "fault", "list");
-    expect(listed.stdout).toContain(`${follower}  -`);
+    expect(cut.stdout).toBe("cut for 1 s: 1 replica(s)\n");
+    expect((await cli("dev", "fault", "list")).stdout).toContain(
+      `${follower}  dropInbound, dropOutbound`,
+    );
+    await new Promise((r) => setTimeout(r, 1_100));
+    expect((await cli("dev", "fault", "list")).stdout).toContain(`${follower}  -`);
     expect((await cli("dev", "fault", "latency", "--location", "", "--ms", "x")).code).toBe(2);
   });
 

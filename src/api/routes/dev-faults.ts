@@ -5,25 +5,33 @@
 // answered exactly as a path no route takes. Not in the OpenAPI document, for the same reason.
 import { z } from "@hono/zod-openapi";
 import type { OpenAPIHono } from "@hono/zod-openapi";
-import { FaultError, type FaultAction, type Router } from "../../router/index.ts";
+import { FaultError, type FaultAction, type FaultWindow, type Router } from "../../router/index.ts";
 import { authorize } from "../auth.ts";
 import type { AppEnv, Ctx } from "../context.ts";
 import { ApiProblem, badRequest, problemTypes } from "../problem.ts";
 
 const replica = z.string().min(1).max(200);
+/** When it begins and how long it lasts (then every fault clears), ms; at most ten minutes. */
+const windowed = {
+  afterMs: z.number().int().min(0).max(600_000).optional(),
+  forMs: z.number().int().min(1).max(600_000).optional(),
+};
 const Fault = z.discriminatedUnion("action", [
-  z.object({ action: z.enum(["cut", "cutInbound", "cutOutbound", "stop", "restart"]), replica }),
-  z.object({ action: z.literal("isolateLeader"), shard: z.number().int().min(0) }),
+  z.object({ action: z.enum(["cut", "cutInbound", "cutOutbound", "stop"]), replica, ...windowed }),
+  z.object({ action: z.literal("restart"), replica }),
+  z.object({ action: z.literal("isolateLeader"), shard: z.number().int().min(0), ...windowed }),
   z.object({
     action: z.literal("latency"),
     location: z.string().max(16),
     ms: z.number().int().min(0).max(60_000),
+    ...windowed,
   }),
-  z.object({ action: z.literal("failWrites"), replica }),
+  z.object({ action: z.literal("failWrites"), replica, ...windowed }),
   z.object({
     action: z.literal("skewClock"),
     replica,
     ms: z.number().int().min(-86_400_000).max(86_400_000),
+    ...windowed,
   }),
   z.object({ action: z.literal("clear") }),
 ]);
@@ -40,10 +48,10 @@ function faultsOf(c: Ctx): Required<Pick<Router, "injectFault" | "listFaults">> 
   return { injectFault, listFaults };
 }
 
-async function inject(c: Ctx, fault: FaultAction): Promise<Response> {
+async function inject(c: Ctx, fault: FaultAction, window?: FaultWindow): Promise<Response> {
   await authorize(c, "*", "admin");
   try {
-    return c.json({ fault, replicas: await faultsOf(c).injectFault(fault) }, 200);
+    return c.json({ fault, replicas: await faultsOf(c).injectFault(fault, window) }, 200);
   } catch (error) {
     if (error instanceof FaultError) throw badRequest(error.message);
     throw error;
@@ -67,7 +75,12 @@ export function mountDevFaults(app: OpenAPIHono<AppEnv>): void {
           '"ms": N} or {"action": "clear"}',
       );
     }
-    return inject(c, parsed.data as FaultAction);
+    const { afterMs, forMs, ...fault } = parsed.data as FaultAction & FaultWindow;
+    const window = {
+      ...(afterMs === undefined ? {} : { afterMs }),
+      ...(forMs === undefined ? {} : { forMs }),
+    };
+    return inject(c, fault as FaultAction, window);
   });
   app.delete("/v1/dev/faults", async (c) => {
     if (!dev(c)) return c.notFound();

@@ -1,5 +1,5 @@
 // `edgecfg dev fault …`: fault injection of the local server (npm start) for development and
-// tests; a deployment answers 404. `--for` holds a fault for a while and then clears every fault.
+// tests; a deployment answers 404. `--after` and `--for` schedule a fault in the store itself.
 import { Command } from "commander";
 import type { DevFault } from "../../client/index.ts";
 import { action, type CommandContext } from "../command.ts";
@@ -71,6 +71,7 @@ export function devCommand(io: Io): Command {
 }
 
 interface Opts {
+  after?: string;
   shard?: string;
   location?: string;
   ms?: string;
@@ -78,7 +79,9 @@ interface Opts {
 }
 
 function withFor(c: Command): Command {
-  return c.option("--for <seconds>", "hold the fault this long, then clear every fault");
+  return c
+    .option("--after <seconds>", "begin this long from now (the store keeps the schedule)")
+    .option("--for <seconds>", "last this long, then every fault is cleared");
 }
 
 function number(flag: string, value: string | undefined): number {
@@ -88,13 +91,17 @@ function number(flag: string, value: string | undefined): number {
 }
 
 async function run(ctx: CommandContext, fault: DevFault, o: Opts): Promise<void> {
-  const answer = await ctx.client.dev.injectFault(fault);
-  if (ctx.global.json) printJson(ctx.io.stdout, answer);
-  else println(ctx.io.stdout, `${fault.action}: ${answer.replicas.length} replica(s) changed`);
-  if (o.for === undefined) return;
-  await new Promise((r) => setTimeout(r, number("--for", o.for) * 1000));
-  await ctx.client.dev.injectFault({ action: "clear" });
-  if (!ctx.global.json) println(ctx.io.stdout, "cleared");
+  const window = {
+    ...(o.after === undefined ? {} : { afterMs: number("--after", o.after) * 1000 }),
+    ...(o.for === undefined ? {} : { forMs: number("--for", o.for) * 1000 }),
+  };
+  const answer = await ctx.client.dev.injectFault({ ...fault, ...window });
+  if (ctx.global.json) return printJson(ctx.io.stdout, answer);
+  const when = [
+    o.after === undefined ? "" : ` in ${o.after} s`,
+    o.for === undefined ? "" : ` for ${o.for} s`,
+  ].join("");
+  println(ctx.io.stdout, `${fault.action}${when}: ${answer.replicas.length} replica(s)`);
 }
 
 async function list(ctx: CommandContext): Promise<void> {
