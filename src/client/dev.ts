@@ -10,6 +10,7 @@ export type DevFaultAction =
   | { action: "cut" | "cutInbound" | "cutOutbound" | "stop" | "restart"; replica: string }
   | { action: "isolateLeader"; shard: number }
   | { action: "latency"; location: string; ms: number }
+  | { action: "cutLocation"; location: string }
   | { action: "failWrites"; replica: string }
   | { action: "skewClock"; replica: string; ms: number }
   | { action: "clear" };

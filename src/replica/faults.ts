@@ -12,6 +12,8 @@ export interface Faults {
   dropInbound: boolean;
   /** Fail every peer RPC this replica sends. */
   dropOutbound: boolean;
+  /** Refuse every router call (a region the Workers cannot reach); it keeps running and ticking. */
+  dropClients: boolean;
   /** A crashed replica: refuse everything, peers and clients alike, and stop ticking. */
   stopped: boolean;
   /** Extra latency before sending to a peer, in ms. */
@@ -36,6 +38,7 @@ export interface FaultWindow {
 export const noFaults: Faults = {
   dropInbound: false,
   dropOutbound: false,
+  dropClients: false,
   stopped: false,
   delayMsByPeer: {},
   noLeaseReads: false,

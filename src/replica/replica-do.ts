@@ -278,6 +278,8 @@ export class ReplicaDO extends DurableObject<ReplicaEnv> implements ReplicaRpc {
   /** The member a router call is for, or why it cannot be served (as a value: see Unserved). */
   #client(to: AddressOnWire): Member | Unserved {
     this.#refreshFaults();
+    if (this.#faults.dropClients)
+      return { type: "unserved", reason: "this replica is unreachable (fault injection)" };
     if (this.#faults.stopped) {
       const address = decodeAddress(to);
       return {

@@ -17,6 +17,7 @@ import {
 const none = {
   dropInbound: false,
   dropOutbound: false,
+  dropClients: false,
   stopped: false,
   delayMsByPeer: {},
   failWrites: false,
@@ -58,7 +59,16 @@ export async function applyFault(
       return [await set(member(fault.replica), { clockSkewMs: fault.ms })];
     case "isolateLeader": {
       const leader = await leaderOf(env, topology, fault.shard);
-      return [await set(member(leader), { dropInbound: true, dropOutbound: true })];
+      return [
+        await set(member(leader), { dropInbound: true, dropOutbound: true, dropClients: true }),
+      ];
+    }
+    case "cutLocation": {
+      const inside = members.filter((m) => m.location === fault.location);
+      if (inside.length === 0)
+        throw new FaultError(`no replica is in location "${fault.location}"`);
+      const off = { dropInbound: true, dropOutbound: true, dropClients: true };
+      return Promise.all(inside.map((m) => set(m, off)));
     }
     case "latency":
       return Promise.all(members.map((m) => set(m, { delayMsByPeer: delays(members, m, fault) })));
@@ -90,6 +100,7 @@ function plain(faults: object): Record<string, unknown> {
   return {
     dropInbound: f.dropInbound,
     dropOutbound: f.dropOutbound,
+    dropClients: f.dropClients,
     stopped: f.stopped,
     delayMsByPeer: f.delayMsByPeer,
     failWrites: f.failWrites,

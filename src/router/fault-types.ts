@@ -5,6 +5,8 @@ export type FaultAction =
   | { action: "cut" | "cutInbound" | "cutOutbound" | "stop" | "restart"; replica: string }
   | { action: "isolateLeader"; shard: number }
   | { action: "latency"; location: string; ms: number }
+  /** A region outage: every replica in the location cut off both ways. */
+  | { action: "cutLocation"; location: string }
   | { action: "failWrites"; replica: string }
   | { action: "skewClock"; replica: string; ms: number }
   | { action: "clear" };

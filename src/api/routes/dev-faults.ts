@@ -27,6 +27,7 @@ const Fault = z.discriminatedUnion("action", [
     ...windowed,
   }),
   z.object({ action: z.literal("failWrites"), replica, ...windowed }),
+  z.object({ action: z.literal("cutLocation"), location: z.string().max(16), ...windowed }),
   z.object({
     action: z.literal("skewClock"),
     replica,

@@ -24,7 +24,7 @@ export function devCommand(io: Io): Command {
     .command("fault")
     .description(
       "cut | cut-inbound | cut-outbound | stop | restart | fail-writes | skew-clock | " +
-        "isolate-leader | latency | clear | list",
+        "isolate-leader | cut-location | latency | clear | list",
     );
   for (const [name, act] of Object.entries(replicaActions)) {
     withFor(fault.command(name).argument("<replica>", "a replica id (edgecfg cluster status)"))
@@ -48,6 +48,13 @@ export function devCommand(io: Io): Command {
     .action(
       action(io, (ctx, o: Opts) =>
         run(ctx, { action: "latency", location: o.location ?? "", ms: number("--ms", o.ms) }, o),
+      ),
+    );
+  withFor(fault.command("cut-location").requiredOption("--location <hint>", "the location"))
+    .description("cut off every replica in a location (a region outage)")
+    .action(
+      action(io, (ctx, o: Opts) =>
+        run(ctx, { action: "cutLocation", location: o.location ?? "" }, o),
       ),
     );
   withFor(
