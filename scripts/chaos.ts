@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { runClient } from "./chaos/clients.ts";
 import { checkHistory, History } from "./chaos/history.ts";
 import { runNemesis } from "./chaos/nemesis.ts";
+import { reportMarkdown, timelineSvg } from "./chaos/report.ts";
 import { startLocal } from "./local-server.ts";
 
 function arg(name: string, fallback: number): number {
@@ -65,11 +66,8 @@ try {
   const loops = Array.from({ length: clients }, (_, c) =>
     runClient(c, { url, token, keys, timeoutMs: 5_000, random }, history, until),
   );
-  const faults = await runNemesis(
-    { url, token, random, everyMs: 3_000, log: console.log },
-    until,
-    shard,
-  );
+  const nemesis = { url, token, random, everyMs: 3_000, log: console.log };
+  const faults = await runNemesis(nemesis, until, shard, () => history.now());
   await Promise.all(loops);
   // Heal, then read every key once more: an acknowledged write lost would show here.
   await fetch(`${url}/v1/dev/faults`, {
@@ -85,18 +83,22 @@ try {
   );
   const result = checkHistory(history.ops);
   const unknown = history.ops.filter((o) => o.completeMs === null).length;
-  const summary = [
-    `# chaos run, seed ${seed}`,
-    "",
-    `${minutes} min, ${clients} clients, ${keys} keys: ${history.ops.length} operations (${unknown} with an unknown outcome)`,
-    `faults: ${faults.join(", ") || "none"}`,
-    `linearizable: ${result.ok ? "yes" : `NO (key ${result.partition})`}`,
-    "",
-  ].join("\n");
+  const summary = reportMarkdown(
+    [
+      `# chaos run, seed ${seed}`,
+      "",
+      `${minutes} min, ${clients} clients, ${keys} keys: ${history.ops.length} operations ` +
+        `(${unknown} with an unknown outcome); linearizable: ` +
+        (result.ok ? "yes" : `NO (key ${result.partition})`),
+    ],
+    history.ops,
+    faults,
+  );
   const dir = join("chaos", "results");
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, `history-${seed}.jsonl`), history.lines());
   writeFileSync(join(dir, "latest.md"), summary);
+  writeFileSync(join(dir, "timeline.svg"), timelineSvg(history.ops, faults));
   console.log(summary);
   if (!result.ok) {
     console.error(

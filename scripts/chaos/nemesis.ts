@@ -1,6 +1,8 @@
 // The chaos run's nemesis: every few seconds one fault of the local server's fault API
 // (/v1/dev/faults), each held for a while by the store's own schedule (forMs), or a cluster
 // operation (a leadership transfer, a replica replacement) on the shard the clients write to.
+import type { FaultEvent } from "./report.ts";
+
 export interface NemesisOptions {
   url: string;
   token: string;
@@ -29,8 +31,9 @@ export async function runNemesis(
   o: NemesisOptions,
   until: () => boolean,
   shard: number,
-): Promise<string[]> {
-  const done: string[] = [];
+  now: () => number,
+): Promise<FaultEvent[]> {
+  const done: FaultEvent[] = [];
   const headers = { Authorization: `Bearer ${o.token}`, "Content-Type": "application/json" };
   const post = (path: string, body: unknown) =>
     fetch(`${o.url}${path}`, { method: "POST", headers, body: JSON.stringify(body) }).then((r) =>
@@ -46,6 +49,7 @@ export async function runNemesis(
     const kind = kinds[Math.floor(o.random() * kinds.length)]!;
     const holdMs = Math.round(o.everyMs * 0.7);
     if (pick === undefined) continue;
+    const atMs = now();
     if (kind === "cut")
       await post("/v1/dev/faults", { action: "cut", replica: pick, forMs: holdMs });
     if (kind === "isolateLeader")
@@ -73,7 +77,7 @@ export async function runNemesis(
         `/v1/cluster/shards/${shard}/replicas/${encodeURIComponent(follower)}/replace`,
         {},
       );
-    done.push(kind);
+    done.push({ kind, atMs, holdMs });
     o.log(`nemesis: ${kind}${kind === "isolateLeader" || kind === "latency" ? "" : ` ${pick}`}`);
   }
   return done;

@@ -3,6 +3,7 @@
 // not have happened; a clean history passes.
 import { describe, expect, it } from "vitest";
 import { checkHistory, type Recorded } from "../../scripts/chaos/history.ts";
+import { unavailability } from "../../scripts/chaos/report.ts";
 
 const put = (
   client: number,
@@ -70,5 +71,18 @@ describe("the chaos history check", () => {
     });
     expect(checkHistory([put(1, "a", 0, 10), cas(true)]).ok).toBe(true);
     expect(checkHistory([put(1, "a", 0, 10), cas(false)]).ok).toBe(false);
+  });
+});
+
+describe("the chaos report's unavailability windows", () => {
+  it("count from a fault to the first acknowledged write begun after it", () => {
+    const ops: Recorded[] = [
+      put(1, "a", 90, 130), // in flight when the fault began: says nothing about it
+      put(1, "b", 140, null), // unknown: not acknowledged
+      put(2, "c", 150, 900),
+      put(3, "d", 200, 700),
+    ];
+    expect(unavailability(ops, [{ kind: "cut", atMs: 100, holdMs: 500 }])).toEqual([600]);
+    expect(unavailability(ops, [{ kind: "cut", atMs: 1_000, holdMs: 500 }])).toEqual([]);
   });
 });
