@@ -18,6 +18,8 @@ const invalidStatus: Record<InvalidOutcome["reason"], number> = {
   tokenExists: 409,
   token: 400,
   cluster: 422,
+  lease: 400,
+  lock: 400,
 };
 
 export function preconditionFailed(current: KvEntry | null, detailIfAbsent: string): ApiProblem {
