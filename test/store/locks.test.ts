@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Fence, WriteOutcome } from "../../src/store/types.ts";
+import { lockWaitKey } from "../../src/store/query.ts";
 import { bytes, Driver, expectType } from "./helpers.ts";
 
 function lease(d: Driver, namespace = "app"): string {
@@ -115,6 +116,25 @@ describe("locks", () => {
     for (let i = 0; i < 64; i++) acquire(d, a, false, `app/L${i}`);
     const r = d.apply({ type: "lockAcquire", lock: "app/L64", lease: a, wait: false });
     expect(expectType(r, "tooLarge").limit).toBe("leaseLocksMax");
+  });
+});
+
+describe("waiting on a lock (the long poll's waitForChange key)", () => {
+  it("changes when the lock is handed over or freed, not on other writes", () => {
+    const d = new Driver();
+    const [a, b] = [lease(d), lease(d)];
+    const ta = acquire(d, a).state.holder!.fencingToken;
+    acquire(d, b, true);
+    const after = d.store.revision;
+    const changed = () => d.store.changedSince("app", lockWaitKey("app/L"), after);
+    d.put("app/L", "a key of the lock's name");
+    d.apply({ type: "leaseKeepAlive", id: a });
+    expect(changed()).toBe(false);
+    d.apply({ type: "lockRelease", lock: "app/L", fencingToken: ta });
+    expect(changed()).toBe(true);
+    const freed = d.store.revision;
+    d.apply({ type: "leaseRevoke", id: b });
+    expect(d.store.changedSince("app", lockWaitKey("app/L"), freed)).toBe(true);
   });
 });
 
