@@ -19,6 +19,8 @@ export type { GetOptions, BundleOptions } from "./reads.ts";
 export type { ListOptions } from "./list.ts";
 export type { PutOptions, PutResult, WriteOptions, UpdateOptions, Updater } from "./writes.ts";
 export type { WatchOptions } from "./watch.ts";
+export { LockBusyError } from "./coordination.ts";
+export type { Lease, LeaseInfo, LockHold, WithLockOptions } from "./coordination.ts";
 export type { PutValue } from "./values.ts";
 // How values travel (content types, base64 in JSON documents): the CLI's too.
 export {
