@@ -3,6 +3,7 @@ import { Command } from "commander";
 import { clusterCommand } from "./commands/cluster.ts";
 import { flagsCommand } from "./commands/flags.ts";
 import { kvCommand } from "./commands/kv.ts";
+import { leaseCommand, lockCommand } from "./commands/lock.ts";
 import { nsCommand } from "./commands/ns.ts";
 import { tokenCommand } from "./commands/token.ts";
 import { txnCommand } from "./commands/txn.ts";
@@ -25,7 +26,8 @@ Examples:
   edgecfg kv put app/flags --file flags.json --if-match '"r42"'
   edgecfg ns export app > app.json && edgecfg ns import app-staging app.json
   edgecfg token create --ns 'app-*' --scope read --expires 30d
-  edgecfg flags eval app checkout --context '{"targetingKey":"u1","country":"DE"}'`;
+  edgecfg flags eval app checkout --context '{"targetingKey":"u1","country":"DE"}'
+  edgecfg lock app/migrations -- npm run migrate`;
 
 export function buildProgram(io: Io): Command {
   const program = new Command("edgecfg")
@@ -50,6 +52,8 @@ export function buildProgram(io: Io): Command {
     flagsCommand(io),
     tokenCommand(io),
     clusterCommand(io),
+    lockCommand(io),
+    leaseCommand(io),
   ]) {
     program.addCommand(cmd);
   }

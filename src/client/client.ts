@@ -81,15 +81,8 @@ export function createClient(options: ClientOptions) {
       o?: writes.UpdateOptions,
     ): Promise<writes.PutResult | undefined> => writes.update(ctx, key, fn, o),
     watch: (o: WatchOptions): AsyncGenerator<WatchEvent> => watch(watchDeps(ctx), o),
-    /** A lease of `namespace`, kept alive every third of its TTL until revoked or lost. */
-    lease: (namespace: string, ttlSeconds: number, o?: CallOptions): Promise<coordination.Lease> =>
-      coordination.grantLease(ctx, namespace, ttlSeconds, o),
-    /** Runs fn while holding lock "{namespace}/{name}" (fencing token, signal on loss). */
-    withLock: <T>(
-      lock: string,
-      fn: (hold: coordination.LockHold) => Promise<T> | T,
-      o?: coordination.WithLockOptions,
-    ): Promise<T> => coordination.withLock(ctx, lock, fn, o),
+    /** lease(namespace, ttlSeconds), leases.{get,keepAlive,revoke}(id), withLock(lock, fn). */
+    ...coordination.api(ctx),
     cluster: (o?: CallOptions): Promise<unknown> => admin.cluster(ctx, o),
     /** Cluster operations (admin): each answers at once with the operation; `wait` follows it. */
     operations: {

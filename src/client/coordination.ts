@@ -19,6 +19,8 @@ export interface Lease extends LeaseInfo {
   keepAlive(): Promise<void>;
   /** Stops the keep-alive and revokes the lease (its keys are deleted, its locks freed). */
   revoke(): Promise<void>;
+  /** Stops the keep-alive only: the lease then ends at its expiry unless kept alive elsewhere. */
+  stop(): void;
 }
 
 export interface LockHold {
@@ -72,6 +74,7 @@ class KeptLease implements Lease {
   expiresAt: string;
   readonly #lost = new AbortController();
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #stopped = false;
 
   constructor(
     private readonly ctx: ClientContext,
@@ -117,9 +120,14 @@ class KeptLease implements Lease {
     }
   }
 
+  stop(): void {
+    clearTimeout(this.#timer);
+    this.#stopped = true;
+  }
+
   /** A keep-alive every third of the TTL; the lease is lost once one fails past its expiry. */
   #schedule(): void {
-    if (this.#lost.signal.aborted) return;
+    if (this.#lost.signal.aborted || this.#stopped) return;
     this.#timer = setTimeout(
       () => {
         this.keepAlive()
@@ -180,4 +188,53 @@ export async function withLock<T>(
     // Revoking frees the lock too, in the same command: no separate release is needed.
     await lease.revoke().catch(() => {});
   }
+}
+
+/** The namespace a lease id names ("{namespace}~{n}"). */
+const namespaceOfLease = (id: string) => id.slice(0, Math.max(0, id.lastIndexOf("~")));
+const leasePath = (id: string) => `/v1/leases/${encodeURIComponent(id)}`;
+
+/** A lease by id, without keeping it alive: for tools that hold no lease object. */
+export const leases = {
+  get: (ctx: ClientContext, id: string, o: CallOptions = {}) =>
+    ctx.http.send(
+      { method: "GET", path: leasePath(id), namespace: namespaceOfLease(id), ...call(o) },
+      async (res) => (await res.json()) as LeaseInfo & { keys: string[] },
+    ),
+  keepAlive: (ctx: ClientContext, id: string, o: CallOptions = {}) =>
+    ctx.http.send(
+      {
+        method: "POST",
+        path: `${leasePath(id)}/keepalive`,
+        namespace: namespaceOfLease(id),
+        ...call(o),
+      },
+      async (res) => (await res.json()) as Omit<LeaseInfo, "namespace">,
+    ),
+  revoke: (ctx: ClientContext, id: string, o: CallOptions = {}) =>
+    ctx.http.send(
+      { method: "DELETE", path: leasePath(id), namespace: namespaceOfLease(id), ...call(o) },
+      async () => {},
+    ),
+};
+
+/** The client's coordination methods (createClient spreads them in). */
+export function api(ctx: ClientContext) {
+  return {
+    /** A lease of `namespace`, kept alive every third of its TTL until revoked or lost. */
+    lease: (namespace: string, ttlSeconds: number, o?: CallOptions): Promise<Lease> =>
+      grantLease(ctx, namespace, ttlSeconds, o),
+    /** Leases by id, not kept alive here (for tools): show, keep alive once, revoke. */
+    leases: {
+      get: (id: string, o?: CallOptions) => leases.get(ctx, id, o),
+      keepAlive: (id: string, o?: CallOptions) => leases.keepAlive(ctx, id, o),
+      revoke: (id: string, o?: CallOptions) => leases.revoke(ctx, id, o),
+    },
+    /** Runs fn while holding lock "{namespace}/{name}" (fencing token, signal on loss). */
+    withLock: <T>(
+      lock: string,
+      fn: (hold: LockHold) => Promise<T> | T,
+      o?: WithLockOptions,
+    ): Promise<T> => withLock(ctx, lock, fn, o),
+  };
 }
