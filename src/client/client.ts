@@ -10,7 +10,7 @@ import { operations } from "./operations.ts";
 import * as list from "./list.ts";
 import * as reads from "./reads.ts";
 import * as writes from "./writes.ts";
-import * as coordination from "./coordination.ts";
+import * as election from "./election.ts";
 import { watch, type Snapshot, type WatchOptions } from "./watch.ts";
 import type {
   Bundle,
@@ -81,8 +81,8 @@ export function createClient(options: ClientOptions) {
       o?: writes.UpdateOptions,
     ): Promise<writes.PutResult | undefined> => writes.update(ctx, key, fn, o),
     watch: (o: WatchOptions): AsyncGenerator<WatchEvent> => watch(watchDeps(ctx), o),
-    /** lease(namespace, ttlSeconds), leases.{get,keepAlive,revoke}(id), withLock(lock, fn). */
-    ...coordination.api(ctx),
+    /** lease, leases.{get,keepAlive,revoke}, withLock, elect, observe (resign: on elect's). */
+    ...election.api(ctx, (o) => watch(watchDeps(ctx), o)),
     cluster: (o?: CallOptions): Promise<unknown> => admin.cluster(ctx, o),
     /** Cluster operations (admin): each answers at once with the operation; `wait` follows it. */
     operations: {

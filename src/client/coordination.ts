@@ -147,7 +147,7 @@ class KeptLease implements Lease {
 }
 
 /** Acquires `lock` ("{namespace}/{name}") for the lease, waiting in line up to `waitMs`. */
-async function acquire(ctx: ClientContext, lock: string, lease: Lease, waitMs: number) {
+export async function acquire(ctx: ClientContext, lock: string, lease: Lease, waitMs: number) {
   const deadline = Date.now() + waitMs;
   for (;;) {
     const wait = Math.max(0, Math.min(60_000, deadline - Date.now())) / 1000;

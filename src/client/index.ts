@@ -21,6 +21,7 @@ export type { PutOptions, PutResult, WriteOptions, UpdateOptions, Updater } from
 export type { WatchOptions } from "./watch.ts";
 export { LockBusyError } from "./coordination.ts";
 export type { Lease, LeaseInfo, LockHold, WithLockOptions } from "./coordination.ts";
+export type { Leadership } from "./election.ts";
 export type { PutValue } from "./values.ts";
 // How values travel (content types, base64 in JSON documents): the CLI's too.
 export {

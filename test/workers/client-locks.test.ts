@@ -60,3 +60,36 @@ describe("cfg.withLock", { timeout: 20_000 }, () => {
     await expect(late).rejects.toMatchObject({ type: expect.stringMatching(/\/fenced$/) });
   });
 });
+
+describe("cfg.elect / observe / resign", { timeout: 20_000 }, () => {
+  it("one leader at a time, the next takes over on resign, observers see each value in order", async () => {
+    const ns = freshNs();
+    const name = `${ns}/leader`;
+    const stop = new AbortController();
+    const seen: unknown[] = [];
+    const watching = (async () => {
+      for await (const v of cfg.observe(name, { signal: stop.signal })) seen.push(v);
+    })();
+    const a = await cfg.elect(name, "a");
+    let bLeads = false;
+    const b = cfg.elect(name, "b").then((l) => {
+      bLeads = true;
+      return l;
+    });
+    await sleep(500);
+    expect(bLeads).toBe(false); // b waits in line while a leads
+    await a.proclaim("a2");
+    await a.resign();
+    expect(a.signal.aborted).toBe(true);
+    const leaderB = await b;
+    expect(leaderB.fencingToken).toBeGreaterThan(a.fencingToken);
+    await expect(a.proclaim("late")).rejects.toThrow();
+    expect(await cfg.getText(name)).toBe("b");
+    await sleep(300);
+    stop.abort();
+    await watching;
+    expect(seen[0]).toBeNull();
+    expect(seen.filter((v) => v !== null)).toEqual(["a", "a2", "b"]);
+    await leaderB.resign();
+  });
+});
