@@ -35,6 +35,7 @@ export function openApiDocument(app: OpenAPIHono<AppEnv>, origin: string) {
       { name: "kv", description: "Keys: read, write, list, history, transactions, watch" },
       { name: "namespaces", description: "Namespace bundles and settings" },
       { name: "tokens", description: "Scoped bearer tokens (admin)" },
+      { name: "coordination", description: "Leases, and locks with fencing tokens" },
       { name: "cluster", description: "Topology, health and this document" },
     ],
   });

@@ -13,6 +13,9 @@ const allowHeaders = [
   "If-Modified-Since",
   "Idempotency-Key",
   "X-Edgecfg-Min-Revision",
+  "X-Edgecfg-Lease",
+  "X-Edgecfg-Fence",
+  "X-Edgecfg-Fencing-Token",
   "Last-Event-ID",
 ];
 /** Response headers a browser script may read. */

@@ -1,5 +1,11 @@
 // Write outcomes of the store that are errors, as problems. Successes are shaped by each route.
-import type { InvalidOutcome, KvEntry, TooLargeOutcome, WriteOutcome } from "../store/index.ts";
+import type {
+  FencedOutcome,
+  InvalidOutcome,
+  KvEntry,
+  TooLargeOutcome,
+  WriteOutcome,
+} from "../store/index.ts";
 import { entryJson } from "./entry.ts";
 import { formatETag } from "./etag.ts";
 import { ApiProblem, problemTypes } from "./problem.ts";
@@ -18,6 +24,8 @@ const invalidStatus: Record<InvalidOutcome["reason"], number> = {
   tokenExists: 409,
   token: 400,
   cluster: 422,
+  lease: 400,
+  lock: 400,
 };
 
 export function preconditionFailed(current: KvEntry | null, detailIfAbsent: string): ApiProblem {
@@ -35,6 +43,19 @@ export function preconditionFailed(current: KvEntry | null, detailIfAbsent: stri
     detail: `the key's current ETag is ${formatETag(current.modRevision)}; read it again and retry with that If-Match`,
     extensions: { currentETag: formatETag(current.modRevision), entry: entryJson(current) },
     headers: { ETag: formatETag(current.modRevision) },
+  });
+}
+
+/** The fence's token no longer holds its lock: a newer holder may have written since. */
+export function fenced(o: FencedOutcome): ApiProblem {
+  const held = o.holderToken === null ? "is free" : `is held with token ${o.holderToken}`;
+  return new ApiProblem({
+    status: 412,
+    type: problemTypes.fenced,
+    detail:
+      `fencing token ${o.fence.token} does not hold lock ${o.fence.lock} (it ${held}); ` +
+      "nothing was written",
+    extensions: { lock: o.fence.lock, fencingToken: o.fence.token, holderToken: o.holderToken },
   });
 }
 
@@ -79,6 +100,8 @@ export function outcomeProblem(
       return invalid(o);
     case "notFound":
       return new ApiProblem({ status: 404, type: problemTypes.notFound, detail: absentDetail });
+    case "fenced":
+      return fenced(o);
     default:
       return null;
   }

@@ -10,6 +10,7 @@ export const problemTypes = {
   notFound: "not-found",
   methodNotAllowed: "method-not-allowed",
   preconditionFailed: "precondition-failed",
+  fenced: "fenced",
   gone: "compacted",
   payloadTooLarge: "payload-too-large",
   uriTooLong: "uri-too-long",

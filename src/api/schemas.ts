@@ -102,6 +102,17 @@ function header(description: string, required = false): HeaderObject {
   return { description, schema: { type: "string" }, ...(required ? { required: true } : {}) };
 }
 
+/** X-Edgecfg-Fence of a fenced write (PUT, DELETE, txn). */
+export const fenceHeaderSchema = z
+  .string()
+  .optional()
+  .openapi({
+    description:
+      "{namespace}/{name}={fencing token}: applied only if that lock (of the same namespace) is " +
+      "held with that token when the write commits; else 412 with problem type .../fenced",
+    example: "app/migrations=1042",
+  });
+
 /** Response headers, documented once; each route lists the ones it sends. */
 export const responseHeaders = {
   ETag: header("The entry's (or bundle's) strong validator, e.g. \"r1042\""),

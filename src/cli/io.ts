@@ -17,6 +17,15 @@ export interface Io {
   signal?: AbortSignal;
   /** For tests; default global fetch. */
   fetch?: FetchLike;
+  /**
+   * Runs a command with the terminal's stdio and these variables added to the environment;
+   * resolves with its exit code. `signal` ends it (SIGTERM). Absent where nothing can be run.
+   */
+  run?(
+    command: string,
+    args: string[],
+    options: { env: Record<string, string>; signal: AbortSignal },
+  ): Promise<number>;
 }
 
 const decoder = new TextDecoder();

@@ -1,6 +1,7 @@
 // The CLI's entry: runs one command line and returns its exit code. `run` takes its I/O as an
 // argument so tests can drive it in-process; `main` wires it to the real process.
 import { CommanderError } from "commander";
+import { spawn } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
 import { describeError, errorJson, exitCodeFor, exitCodes } from "./exit.ts";
 import type { Io } from "./io.ts";
@@ -55,6 +56,17 @@ export function nodeIo(): Io {
     writeFile: (path, data) => writeFile(path, data),
     env: process.env,
     signal: interrupt.signal,
+    run: (command, args, { env, signal }) =>
+      new Promise((resolve, reject) => {
+        const child = spawn(command, args, {
+          stdio: "inherit",
+          env: { ...process.env, ...env },
+          signal,
+        });
+        child.on("error", (error) => (signal.aborted ? undefined : reject(error)));
+        // A signal's death is reported as the shell does: 128 + its number (SIGTERM: 143).
+        child.on("exit", (code, sig) => resolve(code ?? (sig === "SIGKILL" ? 137 : 143)));
+      }),
   };
 }
 

@@ -4,6 +4,7 @@ import { clusterCommand } from "./commands/cluster.ts";
 import { devCommand } from "./commands/dev.ts";
 import { flagsCommand } from "./commands/flags.ts";
 import { kvCommand } from "./commands/kv.ts";
+import { leaseCommand, lockCommand } from "./commands/lock.ts";
 import { nsCommand } from "./commands/ns.ts";
 import { tokenCommand } from "./commands/token.ts";
 import { txnCommand } from "./commands/txn.ts";
@@ -26,7 +27,8 @@ Examples:
   edgecfg kv put app/flags --file flags.json --if-match '"r42"'
   edgecfg ns export app > app.json && edgecfg ns import app-staging app.json
   edgecfg token create --ns 'app-*' --scope read --expires 30d
-  edgecfg flags eval app checkout --context '{"targetingKey":"u1","country":"DE"}'`;
+  edgecfg flags eval app checkout --context '{"targetingKey":"u1","country":"DE"}'
+  edgecfg lock app/migrations -- npm run migrate`;
 
 export function buildProgram(io: Io): Command {
   const program = new Command("edgecfg")
@@ -52,6 +54,8 @@ export function buildProgram(io: Io): Command {
     tokenCommand(io),
     clusterCommand(io),
     devCommand(io),
+    lockCommand(io),
+    leaseCommand(io),
   ]) {
     program.addCommand(cmd);
   }

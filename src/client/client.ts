@@ -11,6 +11,7 @@ import { injectFault, listFaults, type DevFault } from "./dev.ts";
 import * as list from "./list.ts";
 import * as reads from "./reads.ts";
 import * as writes from "./writes.ts";
+import * as election from "./election.ts";
 import { watch, type Snapshot, type WatchOptions } from "./watch.ts";
 import type {
   Bundle,
@@ -81,6 +82,8 @@ export function createClient(options: ClientOptions) {
       o?: writes.UpdateOptions,
     ): Promise<writes.PutResult | undefined> => writes.update(ctx, key, fn, o),
     watch: (o: WatchOptions): AsyncGenerator<WatchEvent> => watch(watchDeps(ctx), o),
+    /** lease, leases.{get,keepAlive,revoke}, withLock, elect, observe (resign: on elect's). */
+    ...election.api(ctx, (o) => watch(watchDeps(ctx), o)),
     cluster: (o?: CallOptions): Promise<unknown> => admin.cluster(ctx, o),
     /** Fault injection of the local server (`npm start`); a deployment answers 404. */
     dev: {

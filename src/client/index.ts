@@ -19,6 +19,9 @@ export type { GetOptions, BundleOptions } from "./reads.ts";
 export type { ListOptions } from "./list.ts";
 export type { PutOptions, PutResult, WriteOptions, UpdateOptions, Updater } from "./writes.ts";
 export type { WatchOptions } from "./watch.ts";
+export { LockBusyError } from "./coordination.ts";
+export type { Lease, LeaseInfo, LockHold, WithLockOptions } from "./coordination.ts";
+export type { Leadership } from "./election.ts";
 export type { PutValue } from "./values.ts";
 export type { DevFault, DevFaultsAnswer } from "./dev.ts";
 // How values travel (content types, base64 in JSON documents): the CLI's too.

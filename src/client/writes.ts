@@ -15,6 +15,8 @@ export interface WriteOptions extends CallOptions {
   ifMatch?: string;
   /** Supplied by the SDK when absent; pass one to make a retry across processes exactly-once. */
   idempotencyKey?: string;
+  /** A lock's fencing token (LockHold.fence): refused (ConflictError, /fenced) once it is lost. */
+  fence?: { lock: string; token: number };
 }
 
 export interface PutOptions extends WriteOptions {
@@ -22,6 +24,8 @@ export interface PutOptions extends WriteOptions {
   createOnly?: boolean;
   /** Default: text for strings, octet-stream for bytes, JSON for anything else. */
   contentType?: string;
+  /** A lease id of the key's namespace: the key is deleted when the lease ends. */
+  lease?: string;
 }
 
 export interface PutResult {
@@ -35,6 +39,8 @@ function writeHeaders(options: WriteOptions): Record<string, string> {
     "idempotency-key": options.idempotencyKey ?? crypto.randomUUID(),
   };
   if (options.ifMatch !== undefined) headers["if-match"] = options.ifMatch;
+  if (options.fence !== undefined)
+    headers["x-edgecfg-fence"] = `${options.fence.lock}=${options.fence.token}`;
   return headers;
 }
 
@@ -47,6 +53,7 @@ export async function put(
   const { body, contentType } = encodeBody(value, options.contentType);
   const headers: Record<string, string> = { ...writeHeaders(options), "content-type": contentType };
   if (options.createOnly) headers["if-none-match"] = "*";
+  if (options.lease !== undefined) headers["x-edgecfg-lease"] = options.lease;
   return ctx.http.send(
     {
       method: "PUT",

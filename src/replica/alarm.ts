@@ -10,16 +10,22 @@ export class AlarmClock {
     private readonly tickMs: number,
   ) {}
 
-  /** After each round of work: keep the next tick scheduled exactly while ticks are needed. */
-  update(needsTicks: boolean): void {
-    if (needsTicks) {
-      if (this.#armedAtMs === null || this.#armedAtMs === undefined)
-        this.#arm(Date.now() + this.tickMs);
-    } else if (this.#armedAtMs !== null) {
+  /**
+   * After each round of work: keep the next tick scheduled exactly while ticks are needed, and
+   * otherwise the alarm at `wakeAtMs` (a lease's expiry on the leader) or none.
+   */
+  update(needsTicks: boolean, wakeAtMs: number | null = null): void {
+    const wantMs = needsTicks ? Date.now() + this.tickMs : wakeAtMs;
+    const armed = this.#armedAtMs;
+    if (wantMs === null) {
+      if (armed === null) return;
       this.#armedAtMs = null;
       this.storage
         .deleteAlarm()
         .catch((error: unknown) => console.error("deleteAlarm failed", error));
+    } else if (armed === null || armed === undefined || armed > wantMs) {
+      // An alarm already due sooner stays: when it fires, the next round arms the later one.
+      this.#arm(wantMs);
     }
   }
 

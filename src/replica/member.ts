@@ -12,6 +12,7 @@ import {
 } from "../raft/index.ts";
 import type { ConfChange, ConfState, Message, NodeId, RaftConfig, Ready } from "../raft/index.ts";
 import { AlarmClock } from "./alarm.ts";
+import { LeaseExpiry } from "./lease-expiry.ts";
 import { AppliedState } from "./apply.ts";
 import type { ReplicaConfig } from "./config.ts";
 import { noFaults, type Faults } from "./faults.ts";
@@ -61,6 +62,7 @@ export class Member {
   readonly #persister: ReadyPersister;
   readonly #node: RawNode;
   readonly #clock: AlarmClock;
+  readonly #leases: LeaseExpiry;
   readonly #transport: Transport;
   readonly #proposals = new Proposals();
   readonly #reads: ReadIndexBatcher;
@@ -111,6 +113,10 @@ export class Member {
     this.applied = new AppliedState(snapshot);
     this.#node = new RawNode(this.#raftConfig(), this.#storage);
     this.#clock = new AlarmClock(deps.storage, deps.config.tickMs);
+    const { tickMs, electionTimeoutTicks } = deps.config;
+    // The core randomizes the timeout in [n, 2n) ticks: extend by the longest.
+    const extendMs = 2 * electionTimeoutTicks * tickMs;
+    this.#leases = new LeaseExpiry((c) => this.propose(c), extendMs, this.id);
     this.#transport = new Transport({
       endpoint: deps.endpoint,
       envelope: (to, messages) => ({
@@ -271,7 +277,7 @@ export class Member {
       this.#drive();
     }
     // A freshly loaded member has not armed its timer yet (loading must not wake a group).
-    this.#clock.update(this.#wantsTicks());
+    this.#armClock();
   }
 
   campaign(): void {
@@ -338,17 +344,25 @@ export class Member {
     // Commit-only appends wait for the next message or, at the latest, this tick.
     this.#transport.flushAll();
     this.#drive();
+    if (this.#isLeader && !this.faults.stopped) this.#leases.act(this.applied.store, Date.now());
   }
 
   /** Keeps the next tick scheduled if one is needed (after a failed tick). */
   armTimer(): void {
-    this.#clock.update(this.#wantsTicks());
+    this.#armClock();
   }
 
   /** After `stopped` was cleared: resume ticking. */
   resume(): void {
     this.#drive();
-    this.#clock.update(this.#wantsTicks());
+    this.#armClock();
+  }
+
+  /** The next tick while ticks are needed; else the leader's next lease expiry; else nothing. */
+  #armClock(): void {
+    const on = !this.faults.stopped && !this.removed;
+    const wakeAtMs = on ? this.#leases.wakeAtMs(this.applied.store, this.#isLeader) : null;
+    this.#clock.update(this.#wantsTicks(), wakeAtMs);
   }
 
   /** This member's clock: the machine's, skewed by fault injection (clockSkewMs) in tests. */
@@ -403,7 +417,7 @@ export class Member {
     const result = this.#node.readIndex(context);
     if (!result.ok) {
       // No leader known: keep ticking, so that this member finds one or campaigns.
-      this.#clock.update(this.#wantsTicks());
+      this.#armClock();
       throw new Error(`read index refused (${result.reason}): ${result.message}`);
     }
     this.#driveSoon();
@@ -462,7 +476,7 @@ export class Member {
     if (outbox.length > 0) this.#transport.send(outbox);
     if (replyTo !== undefined) reply.push(...this.#transport.take(replyTo));
     if (!this.#needsTicks) this.#transport.flushAll(); // nothing may linger while asleep
-    if (armTimer) this.#clock.update(this.#wantsTicks());
+    if (armTimer) this.#armClock();
     return reply;
   }
 
@@ -487,6 +501,7 @@ export class Member {
     this.stats.entriesApplied += applied;
     for (const rs of rd.readStates) this.#reads.onReadState(rs.context, rs.index);
     if (applied > 0 || rd.snapshot !== undefined) this.#maybeCompact();
+    if (this.#isLeader) this.#leases.applied(this.applied.store, Date.now());
     if (applied > 0 || rd.snapshot !== undefined || this.#softStateChanged) {
       this.#softStateChanged = false;
       this.waiters.notify();
@@ -500,7 +515,9 @@ export class Member {
       // Entries proposed here may still commit under the next leader, or vanish: the caller
       // retries with the same idempotency key, and the store answers the first outcome.
       this.#proposals.endAll(`replica ${this.id} lost leadership`);
+      this.#leases.lost();
     }
+    if (!this.#isLeader && isLeader) this.#leases.elected(this.#storage.lastIndex());
     this.#isLeader = isLeader;
     this.#softStateChanged = true;
   }

@@ -1,7 +1,7 @@
 // Long-poll waiters of one shard: resolved when a write touches their key or namespace, or at
 // their timeout. Bounded: beyond `waitersMax` a new waiter is refused (the API answers 503).
 import type { Command, WriteOutcome } from "../store/index.ts";
-import { namespaceOf } from "../store/index.ts";
+import { lockWaitKey, namespaceOf } from "../store/index.ts";
 
 export const waitersMax = 10_000;
 
@@ -53,6 +53,11 @@ export class Waiters {
 
 function touchedKeys(command: Command, outcome: WriteOutcome): Set<string> {
   if (outcome.type === "ok") return new Set([outcome.entry.key]);
+  // A lock's waiters wait on its lockWaitKey; an ending lease deletes keys and frees locks.
+  if (outcome.type === "leaseEnded")
+    return new Set([...outcome.deletedKeys, ...outcome.releasedLocks.map(lockWaitKey)]);
+  if (outcome.type === "lockRelease" && outcome.released)
+    return new Set([lockWaitKey(outcome.state.lock)]);
   if (command.type !== "txn" || outcome.type !== "txn") return new Set();
   const branch = outcome.succeeded ? command.success : command.failure;
   return new Set(branch.filter((op) => op.type !== "get").map((op) => op.key));

@@ -6,7 +6,7 @@ import { assert } from "./assert.ts";
 import { canonicalTopology } from "./cluster.ts";
 import { decodeFrame, encodeFrame } from "./framing.ts";
 import { assertCommandShape } from "./shape.ts";
-import type { Command, TxnCompare, TxnOp } from "./types.ts";
+import type { Command, CoordinationCommand, Fence, TxnCompare, TxnOp } from "./types.ts";
 
 const commandFormat = 1;
 
@@ -38,6 +38,8 @@ export function canonicalCommand(c: Command): Command {
         contentType: c.contentType,
         ...(c.ifMatch === undefined ? {} : { ifMatch: c.ifMatch }),
         ...(c.ifNoneMatch === undefined ? {} : { ifNoneMatch: c.ifNoneMatch }),
+        ...(c.lease === undefined ? {} : { lease: c.lease }),
+        ...fenceOf(c),
       };
     case "delete":
       return {
@@ -45,6 +47,7 @@ export function canonicalCommand(c: Command): Command {
         ...base,
         key: c.key,
         ...(c.ifMatch === undefined ? {} : { ifMatch: c.ifMatch }),
+        ...fenceOf(c),
       };
     case "txn":
       return {
@@ -53,6 +56,7 @@ export function canonicalCommand(c: Command): Command {
         compare: c.compare.map(canonicalCompare),
         success: c.success.map(canonicalOp),
         failure: c.failure.map(canonicalOp),
+        ...fenceOf(c),
       };
     case "tokenCreate":
       return {
@@ -70,7 +74,33 @@ export function canonicalCommand(c: Command): Command {
       return { type: c.type, ...base, namespace: c.namespace, publicRead: c.publicRead };
     case "clusterSet":
       return { type: c.type, ...base, ifEpoch: c.ifEpoch, topology: canonicalTopology(c.topology) };
+    default:
+      return canonicalCoordination(c, base);
   }
+}
+
+function canonicalCoordination(c: CoordinationCommand, base: { atMs: number }): Command {
+  switch (c.type) {
+    case "leaseGrant":
+      return { type: c.type, ...base, namespace: c.namespace, ttlMs: c.ttlMs };
+    case "leaseKeepAlive":
+    case "leaseRevoke":
+    case "leaseExpire":
+      return { type: c.type, ...base, id: c.id };
+    case "leasesExtend":
+      return { type: c.type, ...base, extendMs: c.extendMs };
+    case "lockAcquire":
+      return { type: c.type, ...base, lock: c.lock, lease: c.lease, wait: c.wait };
+    case "lockWithdraw":
+      return { type: c.type, ...base, lock: c.lock, lease: c.lease };
+    case "lockRelease":
+      return { type: c.type, ...base, lock: c.lock, fencingToken: c.fencingToken };
+  }
+}
+
+/** Absent unless set, so an unfenced write encodes as it did before fences existed. */
+function fenceOf(c: { fence?: Fence }): { fence?: Fence } {
+  return c.fence === undefined ? {} : { fence: { lock: c.fence.lock, token: c.fence.token } };
 }
 
 function canonicalCompare(c: TxnCompare): TxnCompare {

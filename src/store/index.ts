@@ -21,5 +21,8 @@ export type {
   TokensResult,
   NamespaceSettingsResult,
   ClusterResult,
+  LeaseResult,
+  LockResult,
 } from "./query.ts";
+export { lockWaitKey } from "./query.ts";
 export type * from "./types.ts";

@@ -5,7 +5,7 @@ import { historyVersionBytes } from "./history.ts";
 import { outcomeValueBytes } from "./idempotency.ts";
 import { namespaceOf } from "./keys.ts";
 import type { StoreState } from "./state.ts";
-import { liveKeyBytes, newestVersion } from "./state.ts";
+import { liveKeyBytes, liveVersion, newestVersion } from "./state.ts";
 
 export function assertInvariants(state: StoreState): void {
   let liveBytes = 0,
@@ -72,4 +72,43 @@ export function assertInvariants(state: StoreState): void {
   );
   assert(state.idempotencyOrder.length === state.idempotency.size, "idempotency queue out of step");
   assert(state.tokenIdsByHash.size === state.tokens.size, "token hash index");
+  assertCoordination(state);
+}
+
+/** Leases, their keys and locks agree with each other and with the keys' lives. */
+function assertCoordination(state: StoreState): void {
+  let attached = 0;
+  const locksOf = new Map<string, Set<string>>();
+  for (const [id, lease] of state.leases) {
+    assert(lease.id === id && id.startsWith(`${lease.namespace}~`), `lease ${id} filed wrongly`);
+    assert(Number(id.slice(lease.namespace.length + 1)) < state.nextLease, `lease ${id} number`);
+    for (const key of lease.keys) {
+      assert(state.keyLeases.get(key) === id, `key ${key} of lease ${id} not indexed`);
+      assert(liveVersion(state, key) !== null, `key ${key} of lease ${id} is not live`);
+      assert(
+        namespaceOf(key) === lease.namespace,
+        `key ${key} of lease ${id} in another namespace`,
+      );
+    }
+    attached += lease.keys.size;
+    locksOf.set(id, new Set());
+  }
+  assert(state.keyLeases.size === attached, "key -> lease index out of step");
+  for (const [name, lock] of state.locks) {
+    const { holder, waiters } = lock;
+    assert(lock.lock === name && holder.fencingToken <= state.revision, `lock ${name} record`);
+    const members = [holder.lease, ...waiters];
+    assert(new Set(members).size === members.length, `lock ${name} queues a lease twice`);
+    for (const id of members) {
+      const set = locksOf.get(id);
+      assert(set !== undefined, `lock ${name} names ended lease ${id}`);
+      set.add(name);
+    }
+  }
+  for (const [id, lease] of state.leases) {
+    const expected = locksOf.get(id)!;
+    const same =
+      expected.size === lease.locks.size && [...expected].every((l) => lease.locks.has(l));
+    assert(same, `locks of lease ${id} out of step`);
+  }
 }

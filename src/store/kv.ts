@@ -6,12 +6,15 @@ import { liveEntry } from "./state.ts";
 import type { DeleteCommand, PutCommand, WriteOutcome } from "./types.ts";
 import { checkKey, checkRevisionNumber, checkValue, invalid } from "./validate.ts";
 import { deleteKey, putKey } from "./writes.ts";
+import { checkFence } from "./locks.ts";
 
 export function applyPut(state: StoreState, c: PutCommand): WriteOutcome {
   const bad =
     checkKey(state, c.key) ??
     checkValue(state, c.value, c.contentType) ??
-    checkPutPreconditions(state, c);
+    checkPutPreconditions(state, c) ??
+    checkLease(state, c) ??
+    checkFence(state, c.fence, namespaceOf(c.key));
   if (bad !== null) return bad;
   const current = liveEntry(state, c.key);
   const matches =
@@ -32,8 +35,22 @@ export function applyPut(state: StoreState, c: PutCommand): WriteOutcome {
     contentType: c.contentType,
     revision: state.revision,
     atMs: c.atMs,
+    ...(c.lease === undefined ? {} : { lease: c.lease }),
   });
   return { type: "ok", revision: state.revision, change, entry };
+}
+
+function checkLease(state: StoreState, c: PutCommand) {
+  if (c.lease === undefined) return null;
+  const lease = state.leases.get(c.lease);
+  if (lease === undefined)
+    return invalid(state, "lease", `lease ${c.lease} has expired or never was`);
+  if (lease.namespace === namespaceOf(c.key)) return null;
+  return invalid(
+    state,
+    "crossNamespace",
+    `key ${c.key} cannot be attached to lease ${c.lease} of namespace ${lease.namespace}`,
+  );
 }
 
 function checkPutPreconditions(state: StoreState, c: PutCommand) {
@@ -50,7 +67,8 @@ function checkPutPreconditions(state: StoreState, c: PutCommand) {
 export function applyDelete(state: StoreState, c: DeleteCommand): WriteOutcome {
   const bad =
     checkKey(state, c.key) ??
-    (c.ifMatch === undefined ? null : checkRevisionNumber(state, "ifMatch", c.ifMatch));
+    (c.ifMatch === undefined ? null : checkRevisionNumber(state, "ifMatch", c.ifMatch)) ??
+    checkFence(state, c.fence, namespaceOf(c.key));
   if (bad !== null) return bad;
   const current = liveEntry(state, c.key);
   if (c.ifMatch !== undefined && current?.modRevision !== c.ifMatch) {

@@ -35,6 +35,15 @@ export const storeLimits = {
   txnOpsMax: 128,
   tokensMax: 10_000,
   tokenScopesMax: 32,
+  /** Live leases of one shard; each is a few hundred bytes plus its key and lock sets. */
+  leasesMax: 10_000,
+  /** Bounds of a lease's TTL (http-api.md: 2 s to a day). */
+  leaseTtlMsMin: 2_000,
+  leaseTtlMsMax: 86_400_000,
+  /** Locks one lease holds or waits for: bounds the work of ending it. */
+  leaseLocksMax: 64,
+  /** A new leader's extension of every lease: an election timeout is well below this. */
+  leaseExtendMsMax: 60_000,
   /** Shards of the directory's ring (as src/ring allows). */
   clusterShardsMax: 1024,
   /** Members of one shard in the directory: voters, learners joining, and leaving ones. */

@@ -11,7 +11,9 @@ import type {
   GetResult,
   HistoryResult,
   Key,
+  Lease,
   ListQuery,
+  LockState,
   ListResult,
   MetaResult,
   NamespaceSettings,
@@ -34,12 +36,18 @@ export type Query =
   /** Settings of one namespace (publicRead); `_sys` namespace only. */
   | { type: "namespaceSettings"; namespace: string }
   /** The cluster directory; shard 0 only (every other shard answers null). */
-  | { type: "cluster" };
+  | { type: "cluster" }
+  /** A live lease (null once it has ended), by id ("{namespace}~{n}"). */
+  | { type: "lease"; id: string }
+  /** A lock's holder and waiters, by "{namespace}/{name}". */
+  | { type: "lock"; lock: Key };
 
 export type TokenResult = { revision: Revision; token: TokenRecord | null };
 export type TokensResult = { revision: Revision; tokens: TokenRecord[] };
 export type NamespaceSettingsResult = { revision: Revision; settings: NamespaceSettings };
 export type ClusterResult = { revision: Revision; topology: ClusterTopology | null };
+export type LeaseResult = { revision: Revision; lease: Lease | null };
+export type LockResult = { revision: Revision; lock: LockState };
 
 export type QueryResult<Q extends Query> = {
   get: GetResult;
@@ -52,6 +60,8 @@ export type QueryResult<Q extends Query> = {
   tokens: TokensResult;
   namespaceSettings: NamespaceSettingsResult;
   cluster: ClusterResult;
+  lease: LeaseResult;
+  lock: LockResult;
 }[Q["type"]];
 
 /** The reads a query is answered from (the Store's; a structural type, so no import circle). */
@@ -67,6 +77,8 @@ export interface Queryable {
   tokens(): TokenRecord[];
   namespaceSettings(namespace: string): NamespaceSettings;
   cluster(): ClusterTopology | null;
+  lease(id: string): Lease | null;
+  lock(lock: Key): LockState;
 }
 
 export function answer<Q extends Query>(store: Queryable, query: Q): QueryResult<Q> {
@@ -99,7 +111,19 @@ export function answer<Q extends Query>(store: Queryable, query: Q): QueryResult
       return { revision, settings: store.namespaceSettings(q.namespace) } as QueryResult<Q>;
     case "cluster":
       return { revision, topology: store.cluster() } as QueryResult<Q>;
+    case "lease":
+      return { revision, lease: store.lease(q.id) } as QueryResult<Q>;
+    case "lock":
+      return { revision, lock: store.lock(q.lock) } as QueryResult<Q>;
   }
+}
+
+/**
+ * What a lock's waiter waits on (waitForChange's key): no key can start with "#". It changes when
+ * the lock is acquired anew (its token is then a later revision) or freed.
+ */
+export function lockWaitKey(lock: Key): string {
+  return `#lock ${lock}`;
 }
 
 /**
@@ -113,6 +137,10 @@ export function changedSince(
   afterRevision: Revision,
 ): boolean {
   if (store.revision <= afterRevision) return false;
+  if (key?.startsWith("#lock ")) {
+    const holder = store.lock(key.slice("#lock ".length)).holder;
+    return holder === null || holder.fencingToken > afterRevision;
+  }
   if (key === undefined) {
     const bundle = store.bundle(namespace);
     return bundle.type !== "bundle" || bundle.namespaceRevision > afterRevision;

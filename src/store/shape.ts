@@ -49,6 +49,14 @@ export function assertCommandShape(x: unknown): asserts x is Command {
     "tokenRevoke",
     "namespaceSet",
     "clusterSet",
+    "leaseGrant",
+    "leaseKeepAlive",
+    "leaseRevoke",
+    "leaseExpire",
+    "leasesExtend",
+    "lockAcquire",
+    "lockWithdraw",
+    "lockRelease",
   ]);
   shapeOf[x.type as Command["type"]](x);
 }
@@ -60,15 +68,40 @@ const shapeOf: Record<Command["type"], (o: Obj) => void> = {
     field(o, "contentType", "string");
     field(o, "ifMatch", "number", true);
     if (o.ifNoneMatch !== undefined) oneOf(o, "ifNoneMatch", ["*"]);
+    field(o, "lease", "string", true);
+    fenceShape(o);
   },
   delete(o) {
     field(o, "key", "string");
     field(o, "ifMatch", "number", true);
+    fenceShape(o);
   },
   txn(o) {
     array(o, "compare", assertCompareShape);
     array(o, "success", assertOpShape);
     array(o, "failure", assertOpShape);
+    fenceShape(o);
+  },
+  leaseGrant(o) {
+    field(o, "namespace", "string");
+    field(o, "ttlMs", "number");
+  },
+  leaseKeepAlive: (o) => field(o, "id", "string"),
+  leaseRevoke: (o) => field(o, "id", "string"),
+  leaseExpire: (o) => field(o, "id", "string"),
+  leasesExtend: (o) => field(o, "extendMs", "number"),
+  lockAcquire(o) {
+    field(o, "lock", "string");
+    field(o, "lease", "string");
+    field(o, "wait", "boolean");
+  },
+  lockWithdraw(o) {
+    field(o, "lock", "string");
+    field(o, "lease", "string");
+  },
+  lockRelease(o) {
+    field(o, "lock", "string");
+    field(o, "fencingToken", "number");
   },
   tokenCreate(o) {
     field(o, "id", "string");
@@ -130,6 +163,13 @@ const shapeOf: Record<Command["type"], (o: Obj) => void> = {
     });
   },
 };
+
+function fenceShape(o: Obj): void {
+  if (o.fence === undefined) return;
+  assert(isObj(o.fence), "command field fence must be an object");
+  field(o.fence, "lock", "string");
+  field(o.fence, "token", "number");
+}
 
 function assertCompareShape(c: unknown): void {
   assert(isObj(c), "txn compare must be an object");

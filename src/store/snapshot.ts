@@ -33,6 +33,19 @@ interface SnapshotBody {
   publicReadNamespaces: string[];
   /** Absent when null, so a state without a directory has the bytes it had before it existed. */
   cluster?: ClusterTopology;
+  /** Absent until the first lease, for the same reason. */
+  coordination?: CoordinationBody;
+}
+
+/** [id, namespace, ttlMs, expiresAtMs, attached keys] */
+type LeaseRow = [string, string, number, number, string[]];
+/** [lock, holder lease, fencingToken, acquiredAtMs, waiters] */
+type LockRow = [string, string, number, number, string[]];
+
+interface CoordinationBody {
+  nextLease: number;
+  leases: LeaseRow[];
+  locks: LockRow[];
 }
 
 const byFirst = <T extends [string, ...unknown[]]>(a: T, b: T) =>
@@ -55,8 +68,46 @@ export function snapshotState(state: StoreState): Uint8Array {
       .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
     publicReadNamespaces: [...state.namespaceSettings.keys()].sort(),
     ...(state.cluster === null ? {} : { cluster: canonicalTopology(state.cluster) }),
+    ...(state.nextLease === 1 ? {} : { coordination: coordinationBody(state) }),
   };
   return encodeFrame(snapshotFormat, body);
+}
+
+function coordinationBody(state: StoreState): CoordinationBody {
+  const leases = [...state.leases.values()].map(
+    (l): LeaseRow => [l.id, l.namespace, l.ttlMs, l.expiresAtMs, [...l.keys].sort()],
+  );
+  const locks = [...state.locks.values()].map(
+    (k): LockRow => [
+      k.lock,
+      k.holder.lease,
+      k.holder.fencingToken,
+      k.holder.acquiredAtMs,
+      [...k.waiters],
+    ],
+  );
+  return { nextLease: state.nextLease, leases: leases.sort(byFirst), locks: locks.sort(byFirst) };
+}
+
+/** Leases' lock sets and the key index are derived: rebuilt here, not stored. */
+function restoreCoordination(state: StoreState, body: CoordinationBody | undefined): void {
+  if (body === undefined) return;
+  state.nextLease = body.nextLease;
+  for (const [id, namespace, ttlMs, expiresAtMs, keys] of body.leases) {
+    state.leases.set(id, {
+      id,
+      namespace,
+      ttlMs,
+      expiresAtMs,
+      keys: new Set(keys),
+      locks: new Set(),
+    });
+    for (const key of keys) state.keyLeases.set(key, id);
+  }
+  for (const [lock, lease, fencingToken, acquiredAtMs, waiters] of body.locks) {
+    state.locks.set(lock, { lock, holder: { lease, fencingToken, acquiredAtMs }, waiters });
+    for (const id of [lease, ...waiters]) state.leases.get(id)?.locks.add(lock);
+  }
 }
 
 function namespaceRow(name: string, ns: NamespaceState): NamespaceRow {
@@ -131,6 +182,7 @@ export function restoreState(bytes: Uint8Array): StoreState {
   for (const namespace of b.publicReadNamespaces)
     state.namespaceSettings.set(namespace, { namespace, publicRead: true });
   state.cluster = b.cluster === undefined ? null : canonicalTopology(b.cluster);
+  restoreCoordination(state, b.coordination);
   return state;
 }
 

@@ -94,6 +94,31 @@ export interface StoreState {
   namespaceSettings: Map<string, NamespaceSettings>;
   /** The cluster directory (shard 0 keeps it; null elsewhere and before the first start). */
   cluster: ClusterTopology | null;
+  /** Live leases by id (leases.ts); an ended lease is forgotten at once. */
+  leases: Map<string, LeaseRecord>;
+  /** key -> id of the lease it is attached to; derived from the leases' key sets. */
+  keyLeases: Map<string, string>;
+  /** The number in the next lease id: ids are never reused within a shard. */
+  nextLease: number;
+  /** Locks held (a free lock has no record: its next token is a later revision anyway). */
+  locks: Map<string, LockRecord>;
+}
+
+export interface LeaseRecord {
+  id: string;
+  namespace: string;
+  ttlMs: number;
+  expiresAtMs: number;
+  keys: Set<string>;
+  /** Locks it holds or waits for. */
+  locks: Set<string>;
+}
+
+export interface LockRecord {
+  lock: string;
+  holder: { lease: string; fencingToken: number; acquiredAtMs: number };
+  /** Lease ids, first come first served; never the holder. */
+  waiters: string[];
 }
 
 export function emptyState(options: StoreOptions): StoreState {
@@ -116,6 +141,10 @@ export function emptyState(options: StoreOptions): StoreState {
     tokenIdsByHash: new Map(),
     namespaceSettings: new Map(),
     cluster: null,
+    leases: new Map(),
+    keyLeases: new Map(),
+    nextLease: 1,
+    locks: new Map(),
   };
 }
 

@@ -33,6 +33,8 @@ import { emptyState } from "./state.ts";
 import { applyNamespaceSet, applyTokenCreate, applyTokenRevoke } from "./system.ts";
 import { applyClusterSet } from "./cluster.ts";
 import { applyTxn } from "./txn.ts";
+import * as leases from "./leases.ts";
+import * as locks from "./locks.ts";
 import type * as t from "./types.ts";
 
 export const defaultStoreOptions: t.StoreOptions = {
@@ -156,6 +158,23 @@ export class Store {
   cluster(): t.ClusterTopology | null {
     return this.state.cluster;
   }
+  /** A live lease, or null once it has ended (or never was). */
+  lease(id: string): t.Lease | null {
+    const record = this.state.leases.get(id);
+    return record === undefined ? null : leases.leaseView(record);
+  }
+  /** A lock's holder and waiters (holder null when free). */
+  lock(lock: t.Key): t.LockState {
+    return locks.lockState(this.state, lock);
+  }
+  /** The earliest expiry of a live lease: when the leader's timer must fire; null: no timer. */
+  nextLeaseExpiryMs(): number | null {
+    return leases.nextLeaseExpiry(this.state);
+  }
+  /** Leases whose expiry `nowMs` (the leader's clock) has reached, in id order. */
+  dueLeases(nowMs: number): string[] {
+    return leases.dueLeases(this.state, nowMs);
+  }
   /** Any query of the query language (query.ts), answered from the applied state. */
   answer<Q extends Query>(query: Q): QueryResult<Q> {
     return answer(this, query);
@@ -206,5 +225,28 @@ function execute(state: StoreState, c: t.Command): t.WriteOutcome {
       return applyNamespaceSet(state, c);
     case "clusterSet":
       return applyClusterSet(state, c);
+    default:
+      return executeCoordination(state, c);
+  }
+}
+
+function executeCoordination(state: StoreState, c: t.CoordinationCommand): t.WriteOutcome {
+  switch (c.type) {
+    case "leaseGrant":
+      return leases.applyLeaseGrant(state, c);
+    case "leaseKeepAlive":
+      return leases.applyLeaseKeepAlive(state, c);
+    case "leaseRevoke":
+      return leases.applyLeaseRevoke(state, c);
+    case "leaseExpire":
+      return leases.applyLeaseExpire(state, c);
+    case "leasesExtend":
+      return leases.applyLeasesExtend(state, c);
+    case "lockAcquire":
+      return locks.applyLockAcquire(state, c);
+    case "lockWithdraw":
+      return locks.applyLockWithdraw(state, c);
+    case "lockRelease":
+      return locks.applyLockRelease(state, c);
   }
 }

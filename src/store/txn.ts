@@ -17,9 +17,10 @@ import type {
 } from "./types.ts";
 import { checkKey, checkValue, invalid } from "./validate.ts";
 import { deleteKey, putKey } from "./writes.ts";
+import { checkFence } from "./locks.ts";
 
 export function applyTxn(state: StoreState, c: TxnCommand): WriteOutcome {
-  const bad = checkTxn(state, c);
+  const bad = checkTxn(state, c) ?? checkTxnFence(state, c);
   if (bad !== null) return bad;
   const succeeded = c.compare.every((cmp) => holds(state, cmp));
   const branch = succeeded ? c.success : c.failure;
@@ -31,6 +32,17 @@ export function applyTxn(state: StoreState, c: TxnCommand): WriteOutcome {
   if (changes) state.revision += 1;
   const results = branch.map((op) => runOp(state, op, c.atMs));
   return { type: "txn", revision: state.revision, succeeded, results };
+}
+
+/** A fence guards the whole txn (both branches): a stale holder's txn changes nothing. */
+function checkTxnFence(state: StoreState, c: TxnCommand): WriteOutcome | null {
+  const first = c.compare[0] ?? c.success[0] ?? c.failure[0];
+  if (c.fence === undefined) return null;
+  return checkFence(
+    state,
+    c.fence,
+    first === undefined ? namespaceOf(c.fence.lock) : namespaceOf(first.key),
+  );
 }
 
 function checkTxn(state: StoreState, c: TxnCommand): InvalidOutcome | null {

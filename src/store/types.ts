@@ -50,17 +50,30 @@ export interface PutPreconditions {
   ifNoneMatch?: "*";
 }
 
+/**
+ * A fenced write (X-Edgecfg-Fence): applied only if `lock` ("{namespace}/{name}", the same
+ * namespace as the keys written until cross-shard txns exist) is held with `token` at commit.
+ */
+export interface Fence {
+  lock: Key;
+  token: number;
+}
+
 export interface PutCommand extends CommandBase, PutPreconditions {
   type: "put";
   key: Key;
   value: Uint8Array;
   contentType: string;
+  /** Attach the key to this lease (same namespace); a put without one detaches it (as etcd). */
+  lease?: string;
+  fence?: Fence;
 }
 
 export interface DeleteCommand extends CommandBase {
   type: "delete";
   key: Key;
   ifMatch?: Revision;
+  fence?: Fence;
 }
 
 export type CompareOperator = "=" | "!=" | "<" | ">";
@@ -87,6 +100,7 @@ export interface TxnCommand extends CommandBase {
   compare: TxnCompare[];
   success: TxnOp[];
   failure: TxnOp[];
+  fence?: Fence;
 }
 
 export type TokenOperation = "read" | "write" | "admin";
@@ -186,13 +200,81 @@ export interface ClusterSetCommand extends CommandBase {
   topology: ClusterTopology;
 }
 
+// Leases and locks (http-api.md "Leases and locks"). Time: a lease expires at the atMs of its
+// grant or last keep-alive plus its TTL, and only a leaseExpire stamped at or after that ends
+// it. The leader stamps and proposes leaseExpire on its clock; a new leader proposes leasesExtend
+// first, so no lease ends early because leadership (and the clock judging it) moved.
+
+export interface LeaseGrantCommand extends CommandBase {
+  type: "leaseGrant";
+  namespace: string;
+  ttlMs: number;
+}
+
+export interface LeaseKeepAliveCommand extends CommandBase {
+  type: "leaseKeepAlive";
+  id: string;
+}
+
+export interface LeaseRevokeCommand extends CommandBase {
+  type: "leaseRevoke";
+  id: string;
+}
+
+/** Ends the lease if atMs has reached its expiry; refused (nothing changes) otherwise. */
+export interface LeaseExpireCommand extends CommandBase {
+  type: "leaseExpire";
+  id: string;
+}
+
+/** A new leader's first word on leases: each one lives at least until atMs + ttl + extendMs. */
+export interface LeasesExtendCommand extends CommandBase {
+  type: "leasesExtend";
+  extendMs: number;
+}
+
+/**
+ * Acquire `lock` ("{namespace}/{name}") for `lease` (same namespace). Free and nobody queued
+ * ahead: acquired with the next fencing token. Otherwise busy; with `wait` the lease joins the
+ * FIFO of waiters and is handed the lock by the release that frees it.
+ */
+export interface LockAcquireCommand extends CommandBase {
+  type: "lockAcquire";
+  lock: Key;
+  lease: string;
+  wait: boolean;
+}
+
+/** A waiter that gives up leaves the queue; if the lock was handed to it meanwhile, it holds. */
+export interface LockWithdrawCommand extends CommandBase {
+  type: "lockWithdraw";
+  lock: Key;
+  lease: string;
+}
+
+export interface LockReleaseCommand extends CommandBase {
+  type: "lockRelease";
+  lock: Key;
+  fencingToken: number;
+}
+
+export type CoordinationCommand =
+  | LeaseGrantCommand
+  | LeaseKeepAliveCommand
+  | LeaseRevokeCommand
+  | LeaseExpireCommand
+  | LeasesExtendCommand
+  | LockAcquireCommand
+  | LockWithdrawCommand
+  | LockReleaseCommand;
+
 export type KvCommand = PutCommand | DeleteCommand | TxnCommand;
 export type SystemCommand =
   | TokenCreateCommand
   | TokenRevokeCommand
   | NamespaceSetCommand
   | ClusterSetCommand;
-export type Command = KvCommand | SystemCommand;
+export type Command = KvCommand | SystemCommand | CoordinationCommand;
 
 // ---------------------------------------------------------------------------------------------
 // Write outcomes (what `Store.apply` returns)
@@ -217,7 +299,7 @@ export interface PreconditionFailedOutcome extends OutcomeBase {
   current: KvEntry | null;
 }
 
-/** 404: a delete (without If-Match) of an absent key, or a revoke of an unknown token. */
+/** 404: a delete (without If-Match) of an absent key, a revoke of an unknown token or lease. */
 export interface NotFoundOutcome extends OutcomeBase {
   type: "notFound";
 }
@@ -239,7 +321,7 @@ export interface TxnOutcome extends OutcomeBase {
 /** 507: the write would exceed a shard quota; nothing changed. */
 export interface TooLargeOutcome extends OutcomeBase {
   type: "tooLarge";
-  limit: "shardBytesMax" | "namespaceKeysMax" | "tokensMax";
+  limit: "shardBytesMax" | "namespaceKeysMax" | "tokensMax" | "leasesMax" | "leaseLocksMax";
   /** The quota and what the shard would hold after the write, in the limit's unit. */
   max: number;
   wouldBe: number;
@@ -265,7 +347,9 @@ export interface InvalidOutcome extends OutcomeBase {
     | "idempotencyKey"
     | "tokenExists"
     | "token"
-    | "cluster";
+    | "cluster"
+    | "lease"
+    | "lock";
   detail: string;
 }
 
@@ -291,7 +375,90 @@ export interface ClusterSetOutcome extends OutcomeBase {
   topology: ClusterTopology | null;
 }
 
+export interface Lease {
+  id: string;
+  namespace: string;
+  ttlMs: number;
+  /** On the clock of the leader that stamped the last grant, keep-alive or extension. */
+  expiresAtMs: number;
+  /** Attached keys, in key order. */
+  keys: Key[];
+}
+
+export interface LockHolder {
+  lease: string;
+  /**
+   * The shard revision of the acquisition: strictly increasing per lock (every acquisition is a
+   * new revision) without a counter per lock, so a free lock can be forgotten (as in etcd).
+   */
+  fencingToken: number;
+  acquiredAtMs: number;
+}
+
+export interface LockState {
+  lock: Key;
+  /** null when free. */
+  holder: LockHolder | null;
+  /** Leases waiting, first come first served. */
+  waiters: string[];
+}
+
+/** leaseGrant, leaseKeepAlive: the lease as it now is. */
+export interface LeaseOutcome extends OutcomeBase {
+  type: "lease";
+  lease: Lease;
+}
+
+/** leaseRevoke, leaseExpire that ended it: the keys deleted (one revision) and locks freed. */
+export interface LeaseEndedOutcome extends OutcomeBase {
+  type: "leaseEnded";
+  id: string;
+  deletedKeys: Key[];
+  releasedLocks: Key[];
+}
+
+/** A leaseExpire before the lease's expiry (a keep-alive or an extension won the race). */
+export interface LeaseNotDueOutcome extends OutcomeBase {
+  type: "leaseNotDue";
+  expiresAtMs: number;
+}
+
+export interface LeasesExtendedOutcome extends OutcomeBase {
+  type: "leasesExtended";
+  extended: number;
+}
+
+/** lockAcquire, lockWithdraw: `held` when `lease` holds it; else busy (`position` 0: unqueued) */
+export interface LockOutcome extends OutcomeBase {
+  type: "lock";
+  held: boolean;
+  state: LockState;
+  position: number;
+}
+
+/** lockRelease: released (204) or the token does not hold the lock (412). */
+export interface LockReleaseOutcome extends OutcomeBase {
+  type: "lockRelease";
+  released: boolean;
+  state: LockState;
+}
+
+/** 412 /fenced: the fence's lock is not held with its token at commit; nothing changed. */
+export interface FencedOutcome extends OutcomeBase {
+  type: "fenced";
+  fence: Fence;
+  /** The token holding the lock now, or null when it is free. */
+  holderToken: number | null;
+}
+
 export type WriteOutcome =
+  | LeaseOutcome
+  | LeaseEndedOutcome
+  | LeaseNotDueOutcome
+  | LeasesExtendedOutcome
+  | LockOutcome
+  | LockReleaseOutcome
+  | FencedOutcome
   | OkOutcome
   | PreconditionFailedOutcome
   | NotFoundOutcome

@@ -2,6 +2,7 @@
 // validated the input and checked preconditions and quota: here every path changes state.
 import { assert } from "./assert.ts";
 import { appendVersion } from "./history.ts";
+import { attachKey, detachKey } from "./lease-keys.ts";
 import { noteDeleted, noteRecreated } from "./retention.ts";
 import { namespaceOf } from "./keys.ts";
 import type { StoreState } from "./state.ts";
@@ -14,6 +15,8 @@ export interface PutArgs {
   contentType: string;
   revision: Revision;
   atMs: number;
+  /** The lease to attach the key to (checked by the caller); none detaches it. */
+  lease?: string;
 }
 
 export function putKey(
@@ -48,6 +51,7 @@ export function putKey(
     ns.sortedLiveKeys = null;
     noteRecreated(state, args.key);
   }
+  attachKey(state, args.key, args.lease);
   return {
     change: live === null ? "created" : "updated",
     entry: entryOf(args.key, newestVersion(record)),
@@ -79,5 +83,6 @@ export function deleteKey(
   ns.liveKeys -= 1;
   ns.sortedLiveKeys = null;
   noteDeleted(state, key, revision);
+  detachKey(state, key);
   return entryOf(key, live);
 }

@@ -104,7 +104,45 @@ function commandOf(opts: {
       },
       required("type", "namespace", "publicRead"),
     ),
+    anyCoordinationCommand(opts.tokenId, opts.key, opts.n),
+    fc.record(
+      {
+        type: fc.constant("put" as const),
+        key: opts.key,
+        value: opts.value,
+        contentType: fc.constant("x/y"),
+        lease: opts.tokenId,
+        fence: fc.record({ lock: opts.key, token: opts.n }),
+      },
+      required("type", "key", "value", "contentType"),
+    ),
   ) as fc.Arbitrary<Omit<Command, "atMs">>;
+}
+
+function anyCoordinationCommand(
+  id: fc.Arbitrary<string>,
+  lock: fc.Arbitrary<string>,
+  n: fc.Arbitrary<number>,
+): fc.Arbitrary<Omit<Command, "atMs">> {
+  return fc.oneof(
+    fc.record({ type: fc.constant("leaseGrant" as const), namespace: id, ttlMs: n }),
+    fc.record({
+      type: fc.constantFrom(
+        "leaseKeepAlive" as const,
+        "leaseRevoke" as const,
+        "leaseExpire" as const,
+      ),
+      id,
+    }),
+    fc.record({ type: fc.constant("leasesExtend" as const), extendMs: n }),
+    fc.record({ type: fc.constant("lockAcquire" as const), lock, lease: id, wait: fc.boolean() }),
+    fc.record({ type: fc.constant("lockWithdraw" as const), lock, lease: id }),
+    fc.record({ type: fc.constant("lockRelease" as const), lock, fencingToken: n }),
+    fc.record(
+      { type: fc.constant("delete" as const), key: lock, fence: fc.record({ lock, token: n }) },
+      { requiredKeys: ["type", "key", "fence"] },
+    ),
+  );
 }
 
 export const anyCommand: fc.Arbitrary<Command> = fc
@@ -123,6 +161,8 @@ export const anyCommand: fc.Arbitrary<Command> = fc
   .map(([c, atMs]) => ({ ...c, atMs }) as Command);
 
 export const smallKeys = ["app/a", "app/b", "app/c/d", "app/c/e", "web/a", "web/z", "bad key"];
+export const smallLeases = ["app~1", "app~2", "app~3", "web~1", "web~2", "web~4"];
+export const smallLocks = ["app/L", "app/M", "web/L", "bad lock"];
 export const smallPrefixes = ["app/", "app/c", "app/c/", "web/", "web/a"];
 
 const smallNames = ["a", "b", "c/d", "c/e"];
@@ -195,12 +235,80 @@ const smallSystemCommand: fc.Arbitrary<Omit<Command, "atMs" | "idempotencyKey">>
   }),
 );
 
+const smallFence = fc.record({ lock: fc.constantFrom(...smallLocks), token: smallRevision });
+
+/** Puts attached to a lease, fenced writes, and the lease and lock commands over a few ids. */
+function smallCoordinationCommand(
+  namespace: string,
+): fc.Arbitrary<Omit<Command, "atMs" | "idempotencyKey">> {
+  // Ids are numbered shard-wide and most grants are in "app": "{namespace}~1..6" are the ones
+  // likely to be live.
+  const ours = [1, 2, 3, 4, 5, 6].map((n) => `${namespace}~${n}`);
+  const lease = fc.oneof(
+    { arbitrary: fc.constantFrom(...ours), weight: 6 },
+    { arbitrary: fc.constantFrom(...smallLeases), weight: 1 },
+  );
+  const lock = fc.oneof(
+    { arbitrary: fc.constantFrom(`${namespace}/L`, `${namespace}/M`), weight: 6 },
+    { arbitrary: fc.constantFrom(...smallLocks), weight: 1 },
+  );
+  return fc.oneof(
+    {
+      arbitrary: fc.record({
+        type: fc.constant("leaseGrant" as const),
+        namespace: fc.constantFrom(namespace, namespace, namespace, "Bad"),
+        ttlMs: fc.constantFrom(2_000, 3_000, 6_000, 1),
+      }),
+      weight: 5,
+    },
+    fc.record({
+      type: fc.constantFrom("leaseKeepAlive" as const, "leaseRevoke" as const),
+      id: lease,
+    }),
+    { arbitrary: fc.record({ type: fc.constant("leaseExpire" as const), id: lease }), weight: 2 },
+    fc.record({
+      type: fc.constant("leasesExtend" as const),
+      extendMs: fc.constantFrom(0, 1_000, -1),
+    }),
+    {
+      arbitrary: fc.record({
+        type: fc.constant("lockAcquire" as const),
+        lock,
+        lease,
+        wait: fc.boolean(),
+      }),
+      weight: 5,
+    },
+    fc.record({ type: fc.constant("lockWithdraw" as const), lock, lease }),
+    fc.record({ type: fc.constant("lockRelease" as const), lock, fencingToken: smallRevision }),
+    {
+      arbitrary: fc.record({
+        type: fc.constant("put" as const),
+        key: smallKey(namespace),
+        value: smallValue,
+        contentType: fc.constant("text/plain"),
+        lease,
+      }),
+      weight: 3,
+    },
+    fc
+      .tuple(smallKvCommand(namespace), smallFence)
+      .map(([c, fence]) =>
+        c.type === "put" || c.type === "delete" || c.type === "txn" ? { ...c, fence } : c,
+      ),
+  ) as fc.Arbitrary<Omit<Command, "atMs" | "idempotencyKey">>;
+}
+
 /** Commands over a few keys with small values; the caller adds atMs. */
 export const smallWorldCommand: fc.Arbitrary<Omit<Command, "atMs">> = fc
   .tuple(
     fc.oneof(
       { arbitrary: fc.constantFrom("app", "web").chain(smallKvCommand), weight: 8 },
       { arbitrary: smallSystemCommand, weight: 1 },
+      {
+        arbitrary: fc.constantFrom("app", "app", "app", "web").chain(smallCoordinationCommand),
+        weight: 8,
+      },
     ),
     maybe(fc.constantFrom("i1", "i2", "i3", "i4", "i5")),
   )

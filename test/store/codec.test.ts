@@ -29,6 +29,24 @@ describe("command codec", () => {
     );
   });
 
+  it("carries a put's lease and the fence of a put, delete and txn through the log", () => {
+    const fence = { lock: "app/L", token: 7 };
+    const commands: Command[] = [
+      {
+        type: "put",
+        key: "app/a",
+        value: bytes("v"),
+        contentType: "t/p",
+        lease: "app~1",
+        fence,
+        atMs: 1,
+      },
+      { type: "delete", key: "app/a", fence, atMs: 1 },
+      { type: "txn", compare: [], success: [], failure: [], fence, atMs: 1 },
+    ];
+    for (const c of commands) expect(decodeCommand(encodeCommand(c))).toEqual(c);
+  });
+
   it("carries value bytes raw, not base64", () => {
     const value = new Uint8Array(64 * 1024).map((_, i) => (i * 7) & 0xff);
     const encoded = encodeCommand({

@@ -5,7 +5,13 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Store } from "../../src/store/store.ts";
 import type { Command, StoreOptions } from "../../src/store/types.ts";
-import { smallKeys, smallPrefixes, smallWorldCommand } from "./arbitraries.ts";
+import {
+  smallKeys,
+  smallLeases,
+  smallLocks,
+  smallPrefixes,
+  smallWorldCommand,
+} from "./arbitraries.ts";
 
 const tinyOptions: Partial<StoreOptions> = {
   historyVersionsPerKey: 3,
@@ -34,7 +40,11 @@ const sequence = fc
   )
   .map((steps) => {
     let atMs = 1_000_000;
-    const out: Command[] = [];
+    // Leases app~1..3 and web~4 to begin with, so that lock and lease commands find live ones.
+    const grant = (namespace: string): Command => {
+      return { type: "leaseGrant", namespace, ttlMs: 6_000, atMs };
+    };
+    const out: Command[] = [grant("app"), grant("app"), grant("app"), grant("web")];
     for (const [c, dt, retry] of steps) {
       atMs += dt;
       const earlier = retry === null || out.length === 0 ? undefined : out[retry % out.length];
@@ -59,6 +69,9 @@ function observe(store: Store): unknown[] {
   for (const ns of ["app", "web", "none", "_sys"])
     out.push(store.bundle(ns), store.namespaceSettings(ns));
   for (const h of ["a", "b", "c"]) out.push(store.tokenByHash(h.repeat(64)));
+  for (const id of [...smallLeases, "app~5", "app~6"]) out.push(store.lease(id));
+  for (const lock of smallLocks) out.push(store.lock(lock));
+  out.push(store.nextLeaseExpiryMs(), store.dueLeases(1_010_000));
   return out;
 }
 

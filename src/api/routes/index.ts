@@ -11,6 +11,8 @@ import {
 } from "./cluster-ops.ts";
 import { docs } from "./docs.ts";
 import { kvDelete } from "./kv-delete.ts";
+import { leaseGet, leaseGrant, leaseKeepAlive, leaseRevoke } from "./leases.ts";
+import { lockAcquire, lockGet, lockRelease } from "./locks.ts";
 import { kvGet } from "./kv-get.ts";
 import { kvHistory } from "./kv-history.ts";
 import { kvList } from "./kv-list.ts";
@@ -42,6 +44,13 @@ export const routes = [
   tokenMint,
   tokenList,
   tokenRevoke,
+  leaseGrant,
+  leaseKeepAlive,
+  leaseGet,
+  leaseRevoke,
+  lockAcquire,
+  lockGet,
+  lockRelease,
   cluster,
   // .../replicas/{id}/replace before .../replicas/{id}: an id may hold a slash (s0-r1/g1).
   replicaReplace,

@@ -9,7 +9,8 @@ import { idempotencyKey, replayedHeader } from "../idempotency.ts";
 import { keyFromPath, namespaceOf } from "../keys.ts";
 import { outcomeProblem, preconditionFailed } from "../outcomes.ts";
 import { defineRoute } from "../route.ts";
-import { headers, KeyParams, problems } from "../schemas.ts";
+import { fenceHeaderSchema, headers, KeyParams, problems } from "../schemas.ts";
+import { fenceOf } from "../coordination.ts";
 
 export const kvDelete = defineRoute({
   method: "delete",
@@ -26,6 +27,7 @@ export const kvDelete = defineRoute({
   headers: z.object({
     "if-match": z.string().optional(),
     "idempotency-key": z.string().optional(),
+    "x-edgecfg-fence": fenceHeaderSchema,
   }),
   responses: {
     204: { description: "Deleted", headers: headers("X-Edgecfg-Revision", "Idempotent-Replayed") },
@@ -36,12 +38,14 @@ export const kvDelete = defineRoute({
     await authorize(c, namespaceOf(key), "write");
     const ifMatch = parseIfMatch(boundedHeader(c, "If-Match"));
     const idem = await idempotencyKey(c);
+    const fence = fenceOf(c, namespaceOf(key));
     const cmd: DeleteCommand = {
       type: "delete",
       key,
       atMs: Date.now(),
       ...(ifMatch?.type === "revision" ? { ifMatch: ifMatch.revision } : {}),
       ...(idem === undefined ? {} : { idempotencyKey: idem }),
+      ...(fence === undefined ? {} : { fence }),
     };
     const { outcome, token } = await c.get("router").write(namespaceOf(key), cmd);
     if (outcome.type === "notFound" && ifMatch?.type === "any") {

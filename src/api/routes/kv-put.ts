@@ -1,7 +1,7 @@
 // PUT /v1/kv/{key}: write a value; If-Match (compare-and-set), If-None-Match: * (create only).
 import { boundedHeader } from "../headers.ts";
 import { z } from "@hono/zod-openapi";
-import type { Command, KvEntry, WriteOutcome } from "../../store/index.ts";
+import type { Command, Fence, KvEntry, WriteOutcome } from "../../store/index.ts";
 import { validateContentType } from "../../store/index.ts";
 import { authorize } from "../auth.ts";
 import { isJsonMediaType, parseJsonBytes, readBody } from "../body.ts";
@@ -16,7 +16,8 @@ import { apiLimits } from "../limits.ts";
 import { outcomeProblem } from "../outcomes.ts";
 import { badRequest } from "../problem.ts";
 import { defineRoute } from "../route.ts";
-import { Entry, headers, KeyParams, problems } from "../schemas.ts";
+import { Entry, fenceHeaderSchema, headers, KeyParams, problems } from "../schemas.ts";
+import { fenceOf, leaseHeader, leaseOf } from "../coordination.ts";
 
 const defaultContentType = "application/octet-stream";
 
@@ -24,20 +25,28 @@ interface Preconditions {
   ifMatch: IfMatch | undefined;
   ifNoneMatch: "*" | undefined;
   idempotencyKey: string | undefined;
+  lease: string | undefined;
+  fence: Fence | undefined;
 }
 
 /** Header checks come before the body is read: a bad header costs no upload. */
-async function preconditions(c: Ctx): Promise<Preconditions> {
+async function preconditions(c: Ctx, namespace: string): Promise<Preconditions> {
   const ifMatch = parseIfMatch(boundedHeader(c, "If-Match"));
   const ifNoneMatch = parseIfNoneMatchWrite(boundedHeader(c, "If-None-Match"));
   if (ifMatch && ifNoneMatch) throw badRequest("send If-Match or If-None-Match: *, not both");
-  return { ifMatch, ifNoneMatch, idempotencyKey: await idempotencyKey(c) };
+  const lease = leaseOf(c, namespace);
+  // If-Match: * is a txn, whose puts carry no lease.
+  if (lease !== undefined && ifMatch?.type === "any")
+    throw badRequest(`${leaseHeader} cannot be combined with If-Match: *`);
+  const fence = fenceOf(c, namespace);
+  return { ifMatch, ifNoneMatch, idempotencyKey: await idempotencyKey(c), lease, fence };
 }
 
 function command(key: string, value: Uint8Array, contentType: string, p: Preconditions): Command {
   const base = {
     atMs: Date.now(),
     ...(p.idempotencyKey === undefined ? {} : { idempotencyKey: p.idempotencyKey }),
+    ...(p.fence === undefined ? {} : { fence: p.fence }),
   };
   if (p.ifMatch?.type === "any") {
     // "Update only if it exists": a txn comparing existence, so the check and the write are atomic.
@@ -57,6 +66,7 @@ function command(key: string, value: Uint8Array, contentType: string, p: Precond
     contentType,
     ...(p.ifMatch ? { ifMatch: p.ifMatch.revision } : {}),
     ...(p.ifNoneMatch ? { ifNoneMatch: p.ifNoneMatch } : {}),
+    ...(p.lease === undefined ? {} : { lease: p.lease }),
   };
 }
 
@@ -93,6 +103,10 @@ export const kvPut = defineRoute({
     "if-match": z.string().optional(),
     "if-none-match": z.string().optional(),
     "idempotency-key": z.string().optional(),
+    "x-edgecfg-lease": z.string().optional().openapi({
+      description: "Attach the key to this lease (of the key's namespace): deleted when it ends",
+    }),
+    "x-edgecfg-fence": fenceHeaderSchema,
   }),
   rawBody: { description: "The value, any media type" },
   responses: {
@@ -114,7 +128,7 @@ export const kvPut = defineRoute({
     const contentType = boundedHeader(c, "Content-Type")?.trim() || defaultContentType;
     const typeError = validateContentType(contentType);
     if (typeError !== null) throw badRequest(`Content-Type: ${typeError}`);
-    const pre = await preconditions(c);
+    const pre = await preconditions(c, namespaceOf(key));
     const value = await readBody(c.req.raw, apiLimits.valueBytesMax, "the value");
     if (isJsonMediaType(contentType)) checkFlagDefinition(key, parseJsonBytes(value, "the value"));
     const { outcome, token } = await c

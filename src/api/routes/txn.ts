@@ -10,7 +10,8 @@ import { apiLimits, storeLimits } from "../limits.ts";
 import { outcomeProblem } from "../outcomes.ts";
 import { ApiProblem, badRequest, problemTypes } from "../problem.ts";
 import { defineRoute } from "../route.ts";
-import { EncodedValue, Entry, headers, problems } from "../schemas.ts";
+import { EncodedValue, Entry, fenceHeaderSchema, headers, problems } from "../schemas.ts";
+import { fenceOf } from "../coordination.ts";
 import { toCompare, toOp, TxnRequest, type TxnRequestBody } from "../txn-schema.ts";
 import { encodeValue } from "../values.ts";
 
@@ -112,14 +113,17 @@ export const txn = defineRoute({
   query: z.object({}).strict(),
   body: TxnRequest,
   bodyBytesMax: apiLimits.txnBodyBytesMax,
-  headers: z.object({ "idempotency-key": z.string().optional() }),
+  headers: z.object({
+    "idempotency-key": z.string().optional(),
+    "x-edgecfg-fence": fenceHeaderSchema,
+  }),
   responses: {
     200: {
       description: "The txn ran",
       content: { "application/json": { schema: TxnResponse } },
       headers: headers("X-Edgecfg-Revision", "Idempotent-Replayed"),
     },
-    ...problems(413, 422, 507),
+    ...problems(412, 413, 422, 507),
   },
   handler: async (c, { body }) => {
     const cmd = command(body);
@@ -127,6 +131,8 @@ export const txn = defineRoute({
     await authorize(c, namespace, "write");
     const idem = await idempotencyKey(c);
     if (idem !== undefined) cmd.idempotencyKey = idem;
+    const fence = fenceOf(c, namespace);
+    if (fence !== undefined) cmd.fence = fence;
     const { outcome, token } = await c.get("router").write(namespace, cmd);
     if (outcome.type !== "txn")
       throw outcomeProblem(outcome) ?? new Error(`unexpected outcome ${outcome.type}`);
