@@ -9,7 +9,9 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["test/{raft,sim,store,ring,replica,router,api,client,flags,lint}/**/*.test.ts"],
+          include: [
+            "test/{raft,sim,store,ring,replica,router,api,client,flags,lint,miniflare}/**/*.test.ts",
+          ],
           environment: "node",
         },
       },
