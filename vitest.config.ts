@@ -39,6 +39,8 @@ export default defineConfig({
           include: ["test/workers/**/*.test.ts"],
         },
       },
+      // The example of edgecfg/miniflare: a user's Worker tested with edgecfg beside it.
+      "examples/flags-testing/vitest.config.ts",
     ],
   },
 });

@@ -29,15 +29,19 @@ export interface EdgecfgWorkerOptions {
   root?: string;
 }
 
-/** A Miniflare worker entry (the subset of its options this helper sets). */
-export interface EdgecfgMiniflareWorker {
+/** A Miniflare worker entry (the options this helper sets); a type, so it fits open shapes. */
+export type EdgecfgMiniflareWorker = {
   name: string;
+  modulesRoot: string;
   modules: { type: "ESModule"; path: string }[];
   compatibilityDate: string;
   compatibilityFlags: string[];
   durableObjects: Record<string, { className: string; useSQLite?: boolean }>;
-  bindings: Record<string, unknown>;
-}
+  bindings: Record<string, Json>;
+};
+
+/** What a Miniflare JSON binding holds (its options' type for `bindings`). */
+export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 
 interface Manifest {
   compatibilityDate: string;
@@ -72,6 +76,8 @@ export function edgecfgWorker(options: EdgecfgWorkerOptions = {}): EdgecfgMinifl
   const seed = options.seed === undefined ? [] : [options.seed].flat();
   return {
     name: options.name ?? "edgecfg",
+    // Its own root: a runtime resolves module paths under it, and the user's root may not hold it.
+    modulesRoot: fileURLToPath(built.href),
     modules: [{ type: "ESModule", path: fileURLToPath(new URL("edgecfg.js", built).href) }],
     compatibilityDate: m.compatibilityDate,
     compatibilityFlags: m.compatibilityFlags,
@@ -82,7 +88,8 @@ export function edgecfgWorker(options: EdgecfgWorkerOptions = {}): EdgecfgMinifl
       REPLICAS_PER_SHARD: count(options.replicas, 1, "replicas"),
       ...options.vars,
       ADMIN_TOKEN: options.adminToken ?? "dev-admin-token",
-      EDGECFG_SEED: readFixtures(seed, options.root ?? process.cwd()),
+      // Parsed from JSON files, or bundles whose values must be JSON to be written at all.
+      EDGECFG_SEED: readFixtures(seed, options.root ?? process.cwd()) as unknown as Json,
     },
   };
 }
