@@ -1,10 +1,11 @@
 // The edgecfg Worker as edgecfg/miniflare ships it (npm run build:worker bundles this file): the
 // Worker of src/index.ts, which first brings the store to the fixtures its EDGECFG_SEED binding
 // carries, before it answers anything, and back to them on reset: `env.EDGECFG.reset()` over the
-// binding, `POST /_edgecfg/reset` over HTTP (admin token). For tests only: a deployment runs
-// src/index.ts, which has neither.
+// binding, `POST /_edgecfg/reset` over HTTP (admin token); `env.EDGECFG.faults()` switches a
+// replica's faults. For tests only: a deployment runs src/index.ts, which has none of these.
 import app, { EdgecfgEntrypoint as Served } from "../index.ts";
 import type { Env } from "../env.ts";
+import { replicaStub, stubOptionsFor, type ReplicaDO } from "../replica/index.ts";
 import { restore, type Fixture } from "./seed.ts";
 import { namespaceOfKey, namespacesWritten } from "./written.ts";
 
@@ -109,5 +110,14 @@ export class EdgecfgEntrypoint extends Served {
   /** Tests only: seeded namespaces back to their fixtures, other written ones emptied. */
   async reset(): Promise<void> {
     await reset(this.#env, this.ctx);
+  }
+  /**
+   * Tests only: one replica's fault switch (src/replica/faults.ts), by its id in GET /v1/cluster,
+   * e.g. {stopped: true} to crash the leader; a user's tests have no stub of edgecfg's objects.
+   */
+  async faults(replica: string, faults: Parameters<ReplicaDO["setFaults"]>[0]) {
+    await ready(this.#env, this.ctx);
+    // Location hints only place objects at the edge; the name alone finds one locally.
+    return replicaStub(this.#env.REPLICA, replica, stubOptionsFor("")).setFaults(faults);
   }
 }

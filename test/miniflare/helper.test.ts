@@ -133,6 +133,39 @@ describe("three replicas", () => {
   });
 });
 
+type Cluster = { shards: { replicas: { id: string; role: string; term: number }[] }[] };
+
+describe("failover through the fault switch", () => {
+  it("a write succeeds on a new leader after the leader is stopped", {
+    timeout: 30_000,
+  }, async () => {
+    const mf = start({ seed: fixture, replicas: 3 });
+    try {
+      const edgecfg = (await bindingOf(mf)) as Binding & {
+        faults(replica: string, faults: { stopped: boolean }): Promise<{ stopped: boolean }>;
+      };
+      const leaderOf = async () => {
+        const cluster = (await (
+          await edgecfg.fetch("http://edgecfg/v1/cluster")
+        ).json()) as Cluster;
+        // A stopped leader is listed as last seen (its old term): the newest term leads.
+        const leaders = cluster.shards[0]!.replicas.filter((r) => r.role === "leader");
+        return leaders.sort((a, b) => b.term - a.term)[0]?.id;
+      };
+      const leader = await leaderOf();
+      expect(leader).toBeDefined();
+      expect(await edgecfg.faults(leader!, { stopped: true })).toMatchObject({ stopped: true });
+      await edgecfg.write("shop/limits", { maxItems: 4 });
+      expect((await edgecfg.read("shop/limits"))?.value).toEqual({ maxItems: 4 });
+      const next = await leaderOf();
+      expect(next).toBeDefined();
+      expect(next).not.toBe(leader);
+    } finally {
+      await mf.dispose();
+    }
+  });
+});
+
 describe("what the helper does not do", () => {
   it("opens no port: workerd listens on Miniflare's own socket only, with or without it", async () => {
     const alone = new Miniflare(

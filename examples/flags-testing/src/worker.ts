@@ -10,7 +10,10 @@ export default {
   async fetch(request: Request, env: Env): Promise<Response> {
     const user = new URL(request.url).searchParams.get("user") ?? "anonymous";
     const country = (request.cf?.country as string | undefined) ?? "";
-    const checkout = await env.EDGECFG.evaluate("shop", "checkout", { targetingKey: user, country });
+    const checkout = await env.EDGECFG.evaluate("shop", "checkout", {
+      targetingKey: user,
+      country,
+    });
     return Response.json({ checkout: checkout.value ?? "classic" });
   },
 };

@@ -1,6 +1,7 @@
 // Another test file, so another runtime and store: it starts from the fixture whatever other
-// files wrote, and its own write (never reset here) stays in its store.
+// files wrote, and its own write stays in its store until reset.
 import { env, exports } from "cloudflare:workers";
+import { reset } from "cloudflare:test";
 import { expect, it } from "vitest";
 
 const edgecfg = env.EDGECFG;
@@ -18,4 +19,12 @@ it("starts from the fixture, and its write changes its own store", async () => {
     variants: { classic: "classic", onepage: "onepage" },
   });
   expect(await checkout("US")).toBe("onepage");
+});
+
+it("is empty after cloudflare:test's reset(), until env.EDGECFG.reset() seeds it again", async () => {
+  // The plugin's reset() deletes every Durable Object of the runtime, edgecfg's replicas too.
+  await reset();
+  expect(await checkout("DE")).toBe("classic"); // no flag at all: the Worker's own default
+  await edgecfg.reset();
+  expect(await checkout("DE")).toBe("onepage");
 });
