@@ -9,7 +9,9 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["test/{raft,sim,store,ring,replica,router,api,client,flags,lint}/**/*.test.ts"],
+          include: [
+            "test/{raft,sim,store,ring,replica,router,api,client,flags,lint,miniflare}/**/*.test.ts",
+          ],
           environment: "node",
         },
       },
@@ -37,6 +39,8 @@ export default defineConfig({
           include: ["test/workers/**/*.test.ts"],
         },
       },
+      // The example of edgecfg/miniflare: a user's Worker tested with edgecfg beside it.
+      "examples/flags-testing/vitest.config.ts",
     ],
   },
 });

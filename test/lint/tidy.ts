@@ -350,6 +350,8 @@ export interface Layer {
 }
 
 export const layers: Layer[] = [
+  // The test build of the Worker (edgecfg/miniflare starts it): the entry, seeded from fixtures.
+  { name: "testing", rank: 6, dir: "src/testing" },
   { name: "entry", rank: 5, files: ["src/index.ts", "src/env.ts"] },
   { name: "api", rank: 4, dir: "src/api" },
   { name: "router", rank: 3, dir: "src/router" },
@@ -360,6 +362,9 @@ export const layers: Layer[] = [
   { name: "raft", rank: 1, dir: "src/raft" },
   { name: "ring", rank: 1, dir: "src/ring" },
   { name: "client", rank: 1, dir: "src/client", clientSide: true },
+  // edgecfg/miniflare, Node-side options for Miniflare: it ships without the server, and rank 1
+  // leaves it only base and flags below, both client side.
+  { name: "miniflare", rank: 1, dir: "src/miniflare" },
   { name: "base", rank: 0, dir: "src/base" },
   // Flag evaluation (flagd-core, no I/O): client side, so the SDK's providers evaluate with it.
   { name: "flags", rank: 0, dir: "src/flags", clientSide: true },
