@@ -71,6 +71,8 @@ function mediaTypeOf(res: Response): string | null {
 
 function declaredMediaType(content: Record<string, unknown>, type: string): string | undefined {
   if (type in content) return type;
+  // A structured-syntax suffix (RFC 6839): application/x+json is JSON, as the API treats it.
+  if (type.endsWith("+json") && "application/json" in content) return "application/json";
   const wildcard = `${type.split("/")[0]}/*`;
   if (wildcard in content) return wildcard;
   return "*/*" in content ? "*/*" : undefined;
