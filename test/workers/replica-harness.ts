@@ -67,14 +67,7 @@ export const putOf = (key: string, value: string, extra: Partial<Command> = {}):
   }) as Command;
 
 export function putCommand(key: string, value: string, extra: Partial<Command> = {}): Uint8Array {
-  return encodeCommand({
-    type: "put",
-    atMs: Date.now(),
-    key,
-    value: new TextEncoder().encode(value),
-    contentType: "text/plain",
-    ...extra,
-  } as Command);
+  return encodeCommand(putOf(key, value, extra));
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
