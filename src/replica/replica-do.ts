@@ -351,14 +351,25 @@ export class ReplicaDO extends DurableObject<ReplicaEnv> implements ReplicaRpc {
   readonly #stubs = new Map<NodeId, PeerEndpoint>();
 
   #endpoint(group: GroupSpec, peer: NodeId): PeerEndpoint {
-    let stub = this.#stubs.get(peer);
-    if (stub === undefined) {
+    let endpoint = this.#stubs.get(peer);
+    if (endpoint === undefined) {
       const location = group.members.find((m) => m.id === peer)?.location ?? "";
       // The stub's generated type wraps results in RPC types; `deliver` is the same method.
-      stub = replicaStub(this.env.REPLICA, peer, stubOptionsFor(location)) as PeerEndpoint;
-      this.#stubs.set(peer, stub);
+      const stub = replicaStub(this.env.REPLICA, peer, stubOptionsFor(location)) as PeerEndpoint;
+      // A stub whose call failed may stay broken (the peer's object was reset, e.g. by an error
+      // inside its Ready): forget it, so the next round makes a new one. A chaos run found a
+      // restarted follower that the leader's cached stub never reached again.
+      const mine: PeerEndpoint = {
+        deliver: (envelope) =>
+          stub.deliver(envelope).catch((error: unknown) => {
+            if (this.#stubs.get(peer) === mine) this.#stubs.delete(peer);
+            throw error;
+          }),
+      };
+      endpoint = mine;
+      this.#stubs.set(peer, endpoint);
     }
-    return stub;
+    return endpoint;
   }
 
   #statusOf(m: Member): ReplicaStatusReport {
