@@ -47,46 +47,6 @@ function edgecfgVars(backend: string | undefined, extra: string[]): Record<strin
 }
 
 const concurrencies = [1, 16, 64];
-const allOf = (scenarios: ScenarioName[]): Cell[] =>
-  scenarios.flatMap((s) => concurrencies.map((c): Cell => [s, c]));
-
-const fullCells: Record<TargetId, Cell[]> = {
-  edgecfg: allOf([
-    "health",
-    "read",
-    "stale",
-    "bundle",
-    "flags304",
-    "flagEval",
-    "cas",
-    "contention",
-    "mix",
-  ]),
-  solo: allOf(["read", "stale", "bundle", "cas", "contention"]),
-  etcd: allOf(["read", "stale", "cas", "contention", "mix"]),
-  bare: allOf(["read", "cas"]),
-};
-
-const quickCells: Record<TargetId, Cell[]> = {
-  edgecfg: [
-    ["health", 64],
-    ["read", 64],
-    ["stale", 64],
-    ["bundle", 64],
-    ["flags304", 64],
-    ["flagEval", 64],
-    ["cas", 64],
-    ["contention", 64],
-    ["mix", 64],
-  ],
-  solo: [
-    ["read", 64],
-    ["cas", 64],
-  ],
-  etcd: [["cas", 64]],
-  bare: [["cas", 64]],
-};
-
 const scenarioNames: ScenarioName[] = [
   "health",
   "read",
@@ -98,6 +58,26 @@ const scenarioNames: ScenarioName[] = [
   "contention",
   "mix",
 ];
+
+const allOf = (scenarios: ScenarioName[]): Cell[] =>
+  scenarios.flatMap((s) => concurrencies.map((c): Cell => [s, c]));
+
+const fullCells: Record<TargetId, Cell[]> = {
+  edgecfg: allOf(scenarioNames),
+  solo: allOf(["read", "stale", "bundle", "cas", "contention"]),
+  etcd: allOf(["read", "stale", "cas", "contention", "mix"]),
+  bare: allOf(["read", "cas"]),
+};
+
+const quickCells: Record<TargetId, Cell[]> = {
+  edgecfg: scenarioNames.map((s): Cell => [s, 64]),
+  solo: [
+    ["read", 64],
+    ["cas", 64],
+  ],
+  etcd: [["cas", 64]],
+  bare: [["cas", 64]],
+};
 
 const usage = `usage: npm run bench [-- --quick] [--only s1,s2] [--runs N] [--wan] [--backend raft|solo] [--var NAME=value]… [--no-etcd] [--out bench/results]
   --quick     2 s per cell, only the cells the summary needs (about a minute)
