@@ -1,7 +1,8 @@
-// The chaos run's report: operations by kind and outcome, the faults injected, every
+// The chaos run's report: operations by kind and outcome, the watches, the faults injected, every
 // unavailability window (from a fault to the next acknowledged write begun after it) with p50/p99,
-// and an SVG timeline: acknowledged operations and unknown outcomes per second, faults as bands.
-import type { Recorded } from "./history.ts";
+// and an SVG timeline: acknowledged operations and unknown outcomes per second, faults as bands
+// labelled with their names (the timeline widens with the run so the labels stay apart).
+import type { Recorded, WatchLog } from "./history.ts";
 
 export interface FaultEvent {
   kind: string;
@@ -10,7 +11,32 @@ export interface FaultEvent {
   holdMs: number;
 }
 
-const isWrite = (op: Recorded) => op.input.kind !== "get";
+const isWrite = (op: Recorded) =>
+  op.input.kind !== "get" && op.input.kind !== "readAll" && op.output?.kind !== "read";
+
+/** A row of the report: the operation kind, and a get's consistency or a put's idempotency. */
+function rowOf(op: Recorded): string {
+  const i = op.input;
+  if (i.kind === "get") return `get (${i.mode === "min" ? "min-revision" : i.mode})`;
+  if (i.kind === "put") return i.idempotencyKey ? "put (idempotent)" : "put";
+  return { cas: "cas", delete: "delete", transfer: "txn transfer", readAll: "txn snapshot" }[
+    i.kind
+  ];
+}
+
+function outcomeRows(ops: readonly Recorded[]): string[] {
+  const rows = new Map<string, [number, number, number]>();
+  for (const op of ops) {
+    if (op.client < 0) continue; // the run's setup
+    const row = rows.get(rowOf(op)) ?? [0, 0, 0];
+    const isRead = op.input.kind === "get" || op.input.kind === "readAll";
+    row[op.output === null ? 2 : op.output.kind === "read" && !isRead ? 1 : 0]++;
+    rows.set(rowOf(op), row);
+  }
+  return [...rows]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([name, [ok, refused, unknown]]) => `| ${name} | ${ok} | ${refused} | ${unknown} |`);
+}
 
 /**
  * ms from each fault to the first acknowledged write that began after it (one already in flight
@@ -33,24 +59,31 @@ function percentile(values: number[], p: number): number | null {
 export function reportMarkdown(
   head: string[],
   ops: readonly Recorded[],
+  watches: readonly WatchLog[],
   faults: readonly FaultEvent[],
 ): string {
-  const kinds = ["get", "put", "cas"] as const;
-  const rows = kinds.map((k) => {
-    const of = ops.filter((op) => op.input.kind === k);
-    const unknown = of.filter((op) => op.completeMs === null).length;
-    return `| ${k} | ${of.length - unknown} | ${unknown} |`;
-  });
+  const sessions = watches.reduce((n, w) => n + w.sessions.length, 0);
+  const events = watches.reduce(
+    (n, w) => n + w.sessions.reduce((m, s) => m + s.events.length, 0),
+    0,
+  );
+  const counts = new Map<string, number>();
+  for (const f of faults) counts.set(f.kind, (counts.get(f.kind) ?? 0) + 1);
   const windows = unavailability(ops, faults);
   const p = (q: number) => percentile(windows, q) ?? "n/a";
   return [
     ...head,
     "",
-    "| operation | answered | unknown outcome |",
-    "| --- | ---: | ---: |",
-    ...rows,
+    "| operation | acknowledged | refused (412, txn compare, 404) | unknown outcome |",
+    "| --- | ---: | ---: | ---: |",
+    ...outcomeRows(ops),
     "",
-    `faults injected: ${faults.length} (${faults.map((f) => f.kind).join(", ") || "none"})`,
+    `watches: ${watches.length}, ${sessions} connections (each resumed with Last-Event-ID), ` +
+      `${events} events delivered`,
+    "",
+    `faults injected: ${faults.length} (` +
+      ([...counts].map(([k, n]) => `${k} ${n}`).join(", ") || "none") +
+      ")",
     `unavailability (fault to the next acknowledged write begun after it): p50 ${p(50)} ms, ` +
       `p99 ${p(99)} ms, ` +
       `max ${windows.length === 0 ? "n/a" : Math.max(...windows)} ms`,
@@ -59,6 +92,9 @@ export function reportMarkdown(
     "",
   ].join("\n");
 }
+
+/** Faults come every few seconds: 8 px a second keeps their labels (10 px tall) apart. */
+const pxPerSecondMin = 8;
 
 export function timelineSvg(ops: readonly Recorded[], faults: readonly FaultEvent[]): string {
   const endMs = Math.max(1, ...ops.map((op) => op.completeMs ?? op.invokeMs));
@@ -69,15 +105,16 @@ export function timelineSvg(ops: readonly Recorded[], faults: readonly FaultEven
     if (op.completeMs === null) unknown[Math.min(seconds - 1, Math.floor(op.invokeMs / 1000))]!++;
     else ok[Math.min(seconds - 1, Math.floor(op.completeMs / 1000))]!++;
   }
-  const width = 900;
-  const height = 240;
+  const width = Math.max(900, 60 + seconds * pxPerSecondMin);
+  const height = 280;
   const x = (ms: number) => 40 + (ms / (seconds * 1000)) * (width - 60);
   const top = Math.max(1, ...ok);
   const y = (n: number) => height - 30 - (n / top) * (height - 60);
-  const bands = faults.map(
-    (f) =>
-      `<rect x="${x(f.atMs).toFixed(1)}" y="20" width="${Math.max(2, x(f.atMs + f.holdMs) - x(f.atMs)).toFixed(1)}" height="${height - 50}" fill="#f5b041" opacity="0.3"><title>${f.kind}</title></rect>`,
-  );
+  const bands = faults.flatMap((f) => [
+    `<rect x="${x(f.atMs).toFixed(1)}" y="20" width="${Math.max(2, x(f.atMs + f.holdMs) - x(f.atMs)).toFixed(1)}" height="${height - 50}" fill="#f5b041" opacity="0.3"><title>${f.kind}</title></rect>`,
+    // The name, written up the band's left edge, above the bars.
+    `<text transform="translate(${(x(f.atMs) + 10).toFixed(1)} 24) rotate(90)" font-size="10" fill="#7e5109">${f.kind}</text>`,
+  ]);
   const bar = (values: number[], color: string) =>
     values.map(
       (n, s) =>
