@@ -60,11 +60,11 @@ function judge(ops: readonly Recorded[], logs: History["watches"]): Verdict {
   return verdict;
 }
 
-function printViolations(verdict: Verdict) {
+function printViolations(verdict: Verdict, replay: boolean) {
   if (verdict.ok) return;
   console.error(`${verdict.violations.length} violation(s) (first ones):`);
   for (const line of verdict.violations) console.error(line);
-  console.error(`replay: npm run chaos -- --seed ${seed} --minutes ${minutes}`);
+  if (replay) console.error(`replay: npm run chaos -- --seed ${seed} --minutes ${minutes}`);
   process.exitCode = 1;
 }
 
@@ -73,7 +73,7 @@ if (checkFile >= 0) {
   const { ops, watches: logs } = parseLines(readFileSync(process.argv[checkFile + 1]!, "utf8"));
   const verdict = judge(ops, logs);
   console.log(verdict.ok ? "no violations" : "violations found");
-  printViolations(verdict);
+  printViolations(verdict, false);
 } else await run();
 
 /** Writes `body` and records it as an operation of client -1 (the run's setup). */
@@ -190,7 +190,7 @@ async function run() {
     writeFileSync(join(dir, "latest.md"), summary);
     writeFileSync(join(dir, "timeline.svg"), timelineSvg(history.ops, faults));
     console.log(summary);
-    printViolations(verdict);
+    printViolations(verdict, true);
   } finally {
     await server.dispose();
     rmSync(stateDir, { recursive: true, force: true });

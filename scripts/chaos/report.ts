@@ -110,11 +110,15 @@ export function timelineSvg(ops: readonly Recorded[], faults: readonly FaultEven
   const x = (ms: number) => 40 + (ms / (seconds * 1000)) * (width - 60);
   const top = Math.max(1, ...ok);
   const y = (n: number) => height - 30 - (n / top) * (height - 60);
-  const bands = faults.flatMap((f) => [
-    `<rect x="${x(f.atMs).toFixed(1)}" y="20" width="${Math.max(2, x(f.atMs + f.holdMs) - x(f.atMs)).toFixed(1)}" height="${height - 50}" fill="#f5b041" opacity="0.3"><title>${f.kind}</title></rect>`,
-    // The name, written up the band's left edge, above the bars.
-    `<text transform="translate(${(x(f.atMs) + 10).toFixed(1)} 24) rotate(90)" font-size="10" fill="#7e5109">${f.kind}</text>`,
-  ]);
+  const bands = faults.map(
+    (f) =>
+      `<rect x="${x(f.atMs).toFixed(1)}" y="20" width="${Math.max(2, x(f.atMs + f.holdMs) - x(f.atMs)).toFixed(1)}" height="${height - 50}" fill="#f5b041" opacity="0.3"><title>${f.kind}</title></rect>`,
+  );
+  // Each band's name, written down its left edge, over the bars (drawn after them).
+  const labels = faults.map(
+    (f) =>
+      `<text transform="translate(${(x(f.atMs) + 2).toFixed(1)} 24) rotate(90)" font-size="10" fill="#6e2c00">${f.kind}</text>`,
+  );
   const bar = (values: number[], color: string) =>
     values.map(
       (n, s) =>
@@ -126,6 +130,7 @@ export function timelineSvg(ops: readonly Recorded[], faults: readonly FaultEven
     ...bands,
     ...bar(ok, "#2e86c1"),
     ...bar(unknown, "#c0392b"),
+    ...labels,
     `<text x="40" y="14">acknowledged operations per second (blue, max ${top}), unknown outcomes (red), faults (bands)</text>`,
     `<text x="40" y="${height - 10}">0 s</text><text x="${width - 40}" y="${height - 10}">${seconds} s</text>`,
     "</svg>",

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { checkHistory, type Invariant } from "../../scripts/chaos/check.ts";
 import type { Recorded, Seen, WatchEvent, WatchLog } from "../../scripts/chaos/history.ts";
-import { unavailability } from "../../scripts/chaos/report.ts";
+import { timelineSvg, unavailability } from "../../scripts/chaos/report.ts";
 
 const k = "chaos/k";
 const put = (value: string, t: [number, number | null], revision: number | null): Recorded => ({
@@ -289,5 +289,20 @@ describe("the chaos report's unavailability windows", () => {
     ];
     expect(unavailability(ops, [{ kind: "cut", atMs: 100, holdMs: 500 }])).toEqual([600]);
     expect(unavailability(ops, [{ kind: "cut", atMs: 1_000, holdMs: 500 }])).toEqual([]);
+  });
+});
+
+describe("the chaos timeline", () => {
+  it("labels each fault band with its name in visible text, not only a tooltip", () => {
+    const svg = timelineSvg(
+      [put("a", [0, 10], 1)],
+      [
+        { kind: "isolateLeader", atMs: 1_000, holdMs: 2_000 },
+        { kind: "skewClock", atMs: 4_000, holdMs: 2_000 },
+      ],
+    );
+    const visible = svg.replace(/<title>[^<]*<\/title>/g, "");
+    expect(visible).toMatch(/<text[^>]*>isolateLeader<\/text>/);
+    expect(visible).toMatch(/<text[^>]*>skewClock<\/text>/);
   });
 });
