@@ -1,6 +1,8 @@
 // The chaos run's nemesis: every few seconds one fault of the local server's fault API
-// (/v1/dev/faults), each held for a while by the store's own schedule (forMs), or a cluster
-// operation (a leadership transfer, a replica replacement) on the shard the clients write to.
+// (/v1/dev/faults: a replica cut off both ways or one way, the leader isolated, latency, a stop
+// and restart, a failing disk, a skewed clock), each held for a while by the store's own
+// schedule (forMs), or a cluster operation (a leadership transfer, a replica replacement) on the
+// shard the clients write to.
 import type { FaultEvent } from "./report.ts";
 
 export interface NemesisOptions {
@@ -18,6 +20,8 @@ interface Cluster {
 
 const kinds = [
   "cut",
+  "cutInbound",
+  "cutOutbound",
   "isolateLeader",
   "latency",
   "stopRestart",
@@ -50,8 +54,8 @@ export async function runNemesis(
     const holdMs = Math.round(o.everyMs * 0.7);
     if (pick === undefined) continue;
     const atMs = now();
-    if (kind === "cut")
-      await post("/v1/dev/faults", { action: "cut", replica: pick, forMs: holdMs });
+    if (kind === "cut" || kind === "cutInbound" || kind === "cutOutbound")
+      await post("/v1/dev/faults", { action: kind, replica: pick, forMs: holdMs });
     if (kind === "isolateLeader")
       await post("/v1/dev/faults", { action: "isolateLeader", shard, forMs: holdMs });
     if (kind === "latency")

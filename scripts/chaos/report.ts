@@ -131,7 +131,7 @@ export function timelineSvg(ops: readonly Recorded[], faults: readonly FaultEven
     ...bar(ok, "#2e86c1"),
     ...bar(unknown, "#c0392b"),
     ...labels,
-    `<text x="40" y="14">acknowledged operations per second (blue, max ${top}), unknown outcomes (red), faults (bands)</text>`,
+    `<text x="40" y="14">acknowledged operations per second (blue, max ${top}), unknown outcomes (red), faults (bands, named)</text>`,
     `<text x="40" y="${height - 10}">0 s</text><text x="${width - 40}" y="${height - 10}">${seconds} s</text>`,
     "</svg>",
   ].join("\n");
