@@ -111,7 +111,9 @@ async function run() {
   const url = server.url.toString().replace(/\/$/, "");
   const history = new History();
   const endAt = Date.now() + minutes * 60_000;
-  const until = () => Date.now() >= endAt;
+  // Set when the run ends, by its end or by a failure: every loop (watches too) stops then.
+  let aborted = false;
+  const until = () => aborted || Date.now() >= endAt;
   console.log(
     `chaos: seed ${seed}, ${minutes} min, ${clients} clients on ${keys} keys, ${watches} watches, ${url}`,
   );
@@ -143,17 +145,26 @@ async function run() {
         writes: Object.fromEntries(accounts.map((key) => [key, opening])),
       },
     );
+    // A client that gets an answer the contract does not allow throws: the run stops, and the
+    // error (with the answer) is the run's result.
+    let failure: unknown;
+    const fail = (error: unknown) => {
+      failure ??= error;
+      aborted = true;
+    };
     let watching = true;
+    const stopWatching = () => !watching || aborted;
     const watchers = Array.from({ length: watches }, (_, w) =>
-      runWatch(w, { url, token, prefix: "chaos/", random }, history, () => !watching),
+      runWatch(w, { url, token, prefix: "chaos/", random }, history, stopWatching).catch(fail),
     );
     const options = { url, token, keys, accounts, timeoutMs: 5_000, random };
     const loops = Array.from({ length: clients }, (_, c) =>
-      runClient(c, options, history, shard, until),
+      runClient(c, options, history, shard, until).catch(fail),
     );
     const nemesis = { url, token, random, everyMs: 3_000, log: console.log };
     const faults = await runNemesis(nemesis, until, shard, () => history.now());
     await Promise.all(loops);
+    if (failure !== undefined) throw failure;
     // Heal, then keep one client going: an acknowledged write lost would show in its reads.
     await fetch(`${url}/v1/dev/faults`, {
       method: "DELETE",
@@ -192,6 +203,7 @@ async function run() {
     console.log(summary);
     printViolations(verdict, true);
   } finally {
+    aborted = true;
     await server.dispose();
     rmSync(stateDir, { recursive: true, force: true });
   }
