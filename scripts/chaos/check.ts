@@ -95,8 +95,10 @@ function checkOrder(ops: readonly Recorded[], log: Log, v: string[]) {
       if (op.invokeMs > t) [t, by] = [op.invokeMs, w];
       if (op.completeMs !== null && t > op.completeMs)
         v.push(
-          `revision ${r} must come after an operation that began after it returned:\n` +
-            `  ${describeOp(ops, w)}\n  began later: ${describeOp(ops, by)}`,
+          `revision ${r} was written by an operation that returned before one its revision ` +
+            `order puts earlier began (a read of an older state after a newer write ended, ` +
+            `or writes out of real-time order):\n  ${describeOp(ops, w)}\n` +
+            `  began later: ${describeOp(ops, by)}`,
         );
     }
     let next = t;
@@ -106,8 +108,9 @@ function checkOrder(ops: readonly Recorded[], log: Log, v: string[]) {
       const at = Math.max(t, op.invokeMs);
       if (at > op.completeMs!)
         v.push(
-          `a read of revision ${r} must come after an operation that began after it ` +
-            `returned:\n  ${describeOp(ops, i)}\n  began later: ${describeOp(ops, by)}`,
+          `a read of revision ${r} returned before an operation its revision order puts ` +
+            `earlier began (it read a state not yet written):\n  ${describeOp(ops, i)}\n` +
+            `  began later: ${describeOp(ops, by)}`,
         );
       if (op.invokeMs > next) [next, nextBy] = [op.invokeMs, i];
     }
