@@ -16,7 +16,7 @@ import { runClient } from "./chaos/clients.ts";
 import { checkHistory, type Invariant, type Verdict } from "./chaos/check.ts";
 import { History, parseLines, type Recorded } from "./chaos/history.ts";
 import { runNemesis } from "./chaos/nemesis.ts";
-import { reportMarkdown, timelineSvg } from "./chaos/report.ts";
+import { type FaultEvent, reportMarkdown, timelineSvg } from "./chaos/report.ts";
 import { runWatch, watchedUpTo } from "./chaos/watchers.ts";
 import { startLocal } from "./local-server.ts";
 
@@ -70,9 +70,12 @@ function printViolations(verdict: Verdict, replay: boolean) {
 
 const checkFile = process.argv.indexOf("--check");
 if (checkFile >= 0) {
-  const { ops, watches: logs } = parseLines(readFileSync(process.argv[checkFile + 1]!, "utf8"));
+  const file = process.argv[checkFile + 1]!;
+  const { ops, watches: logs, faults } = parseLines<FaultEvent>(readFileSync(file, "utf8"));
   const verdict = judge(ops, logs);
   console.log(verdict.ok ? "no violations" : "violations found");
+  // The timeline again, beside the file (a run's own report may have been overwritten since).
+  writeFileSync(file.replace(/\.jsonl$/, "") + ".svg", timelineSvg(ops, faults));
   printViolations(verdict, false);
 } else await run();
 
@@ -197,7 +200,7 @@ async function run() {
     );
     const dir = join("chaos", "results");
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, `history-${seed}.jsonl`), history.lines());
+    writeFileSync(join(dir, `history-${seed}.jsonl`), history.lines(faults));
     writeFileSync(join(dir, "latest.md"), summary);
     writeFileSync(join(dir, "timeline.svg"), timelineSvg(history.ops, faults));
     console.log(summary);

@@ -92,22 +92,26 @@ export class History {
     this.ops.push(op);
   }
 
-  lines(): string {
+  /** The history as JSON lines, with the faults injected (to redraw the timeline later). */
+  lines(faults: readonly unknown[] = []): string {
     const ops = this.ops.map((op) => JSON.stringify({ op }));
     const watches = this.watches.map((watch) => JSON.stringify({ watch }));
-    return [...ops, ...watches].join("\n") + "\n";
+    const injected = faults.map((fault) => JSON.stringify({ fault }));
+    return [...ops, ...watches, ...injected].join("\n") + "\n";
   }
 }
 
 /** A history file back (the JSON lines `lines` wrote), to check it again: `--check FILE`. */
-export function parseLines(text: string): { ops: Recorded[]; watches: WatchLog[] } {
+export function parseLines<F>(text: string): { ops: Recorded[]; watches: WatchLog[]; faults: F[] } {
   const ops: Recorded[] = [];
   const watches: WatchLog[] = [];
+  const faults: F[] = [];
   for (const line of text.split("\n")) {
     if (line.trim() === "") continue;
-    const row = JSON.parse(line) as { op?: Recorded; watch?: WatchLog };
+    const row = JSON.parse(line) as { op?: Recorded; watch?: WatchLog; fault?: F };
     if (row.op) ops.push(row.op);
     if (row.watch) watches.push(row.watch);
+    if (row.fault) faults.push(row.fault);
   }
-  return { ops, watches };
+  return { ops, watches, faults };
 }
