@@ -185,6 +185,7 @@ export function problems(...statuses: number[]): Record<string, ProblemResponse>
     if (s === 401) names.push("WWW-Authenticate");
     if (s === 503) names.push("Retry-After");
     if (s === 412) names.push("ETag");
+    if (s === 404) names.push("X-Edgecfg-Applied-Revision"); // a stale read's 404 says how old
     out[String(s)] = {
       description: problemDescriptions[s] ?? `Problem (${s})`,
       content: problemContent,

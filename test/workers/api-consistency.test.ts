@@ -81,6 +81,24 @@ describe("consistency tokens", () => {
     }
   });
 
+  it("a stale 404 says how old it may be too: X-Edgecfg-Applied-Revision beside X-Edgecfg-Revision", async () => {
+    const ns = freshNs();
+    await put(`${ns}/present`, 1);
+    for (const path of [`/v1/kv/${ns}/absent?consistency=stale`, `/v1/kv/${ns}/absent`]) {
+      const res = await call(path);
+      expect(res.status, path).toBe(404);
+      expect(res.headers.get("Content-Type"), path).toContain("application/problem+json");
+      expect(res.headers.get("X-Edgecfg-Revision"), path).toMatch(/^s\d+\.\d+$/);
+    }
+    const stale = await call(`/v1/kv/${ns}/absent?consistency=stale`, { method: "HEAD" });
+    expect(stale.status).toBe(404);
+    expect(stale.headers.get("X-Edgecfg-Applied-Revision")).toMatch(/^s\d+\.\d+$/);
+    const get = await call(`/v1/kv/${ns}/absent?consistency=stale`);
+    expect(get.headers.get("X-Edgecfg-Applied-Revision")).toMatch(/^s\d+\.\d+$/);
+    const linearizable = await call(`/v1/kv/${ns}/absent`);
+    expect(linearizable.headers.get("X-Edgecfg-Applied-Revision")).toBeNull();
+  });
+
   it("a stale read answered again from the isolate cache has the headers of the first answer, CORS once", async () => {
     const ns = freshNs();
     await put(`${ns}/k`, { v: 1 });

@@ -55,12 +55,15 @@ const keyHeaders: ResponseHeader[] = [
 
 type Found = { entry: KvEntry; value: Uint8Array | null };
 
-function found(key: string, r: GetResult | MetaResult): Found {
+/** The entry a read found, or the problem it answers; a 404 says which state answered it. */
+function found(key: string, r: GetResult | MetaResult, headers: Record<string, string>): Found {
   switch (r.type) {
     case "found":
       return { entry: r.entry, value: "value" in r ? r.value : null };
-    case "notFound":
-      throw notFound(`key ${JSON.stringify(key)} does not exist`);
+    case "notFound": {
+      const { init } = notFound(`key ${JSON.stringify(key)} does not exist`);
+      throw new ApiProblem({ ...init, headers });
+    }
     case "invalid":
       throw badRequest(r.detail);
     case "compacted":
@@ -83,18 +86,18 @@ function keyQuery(key: string, revision: number | undefined, withValue: boolean)
   return revision === undefined ? { type: "get", key } : { type: "get", key, atRevision: revision };
 }
 
-function keyAnswer(query: KeyQuery, read: Read<GetResult | MetaResult>) {
-  return { read, found: found(query.key, read.result) };
+function keyAnswer(query: KeyQuery, read: Read<GetResult | MetaResult>, options: ReadOptions) {
+  return { read, found: found(query.key, read.result, readHeaders(read, options)) };
 }
 
 async function readKey(c: Ctx, ns: string, query: KeyQuery, options: ReadOptions) {
-  return keyAnswer(query, await c.get("router").read(ns, query, options));
+  return keyAnswer(query, await c.get("router").read(ns, query, options), options);
 }
 
 /** readKey's answer when the Router has it at hand (a cached stale poll), without a promise. */
 function readKeyNow(c: Ctx, ns: string, query: KeyQuery, options: ReadOptions) {
   const read = c.get("router").readNow?.(ns, query, options);
-  return read === undefined ? undefined : keyAnswer(query, read);
+  return read === undefined ? undefined : keyAnswer(query, read, options);
 }
 
 /** Validators and caching headers of an answer about `f` (never named by the consistency headers). */

@@ -1118,6 +1118,8 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description Stale reads only: the answering replica's applied state, a consistency token like X-Edgecfg-Revision */
+          "X-Edgecfg-Applied-Revision"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -1298,6 +1300,8 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description Stale reads only: the answering replica's applied state, a consistency token like X-Edgecfg-Revision */
+          "X-Edgecfg-Applied-Revision"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -1664,6 +1668,8 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description Stale reads only: the answering replica's applied state, a consistency token like X-Edgecfg-Revision */
+          "X-Edgecfg-Applied-Revision"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -3090,6 +3096,8 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description Stale reads only: the answering replica's applied state, a consistency token like X-Edgecfg-Revision */
+          "X-Edgecfg-Applied-Revision"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -3379,6 +3387,8 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description Stale reads only: the answering replica's applied state, a consistency token like X-Edgecfg-Revision */
+          "X-Edgecfg-Applied-Revision"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -3498,6 +3508,8 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description Stale reads only: the answering replica's applied state, a consistency token like X-Edgecfg-Revision */
+          "X-Edgecfg-Applied-Revision"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -3615,6 +3627,8 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description Stale reads only: the answering replica's applied state, a consistency token like X-Edgecfg-Revision */
+          "X-Edgecfg-Applied-Revision"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -3740,6 +3754,8 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description Stale reads only: the answering replica's applied state, a consistency token like X-Edgecfg-Revision */
+          "X-Edgecfg-Applied-Revision"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -4284,6 +4300,8 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description Stale reads only: the answering replica's applied state, a consistency token like X-Edgecfg-Revision */
+          "X-Edgecfg-Applied-Revision"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -4448,6 +4466,8 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description Stale reads only: the answering replica's applied state, a consistency token like X-Edgecfg-Revision */
+          "X-Edgecfg-Applied-Revision"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -4610,6 +4630,8 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description Stale reads only: the answering replica's applied state, a consistency token like X-Edgecfg-Revision */
+          "X-Edgecfg-Applied-Revision"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -4759,6 +4781,8 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description Stale reads only: the answering replica's applied state, a consistency token like X-Edgecfg-Revision */
+          "X-Edgecfg-Applied-Revision"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -4918,6 +4942,8 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description Stale reads only: the answering replica's applied state, a consistency token like X-Edgecfg-Revision */
+          "X-Edgecfg-Applied-Revision"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -5005,6 +5031,8 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description Stale reads only: the answering replica's applied state, a consistency token like X-Edgecfg-Revision */
+          "X-Edgecfg-Applied-Revision"?: string;
           [name: string]: unknown;
         };
         content: {
