@@ -74,6 +74,14 @@ export function canonicalCommand(c: Command): Command {
       return { type: c.type, ...base, namespace: c.namespace, publicRead: c.publicRead };
     case "clusterSet":
       return { type: c.type, ...base, ifEpoch: c.ifEpoch, topology: canonicalTopology(c.topology) };
+    case "schemaSet":
+      return {
+        type: c.type,
+        ...base,
+        namespace: c.namespace,
+        schemas: c.schemas.map((r) => ({ prefix: r.prefix, schema: r.schema })),
+        ...(c.force === true ? { force: true } : {}),
+      };
     default:
       return canonicalCoordination(c, base);
   }

@@ -62,7 +62,7 @@ export function recordIdempotency(
   outcome: WriteOutcome,
 ): void {
   const key = command.idempotencyKey;
-  if (key === undefined || outcome.type === "invalid" || outcome.type === "tooLarge") return;
+  if (key === undefined || !recorded(outcome)) return;
   const record = {
     idempotencyKey: key,
     recordedAtMs: state.clockMs,
@@ -79,6 +79,13 @@ export function recordIdempotency(
     if (!over) break;
     evictOldest(state);
   }
+}
+
+/** A refusal a fixed request (or a changed schema, or freed space) may turn into a success. */
+function recorded(outcome: WriteOutcome): boolean {
+  return (
+    outcome.type !== "invalid" && outcome.type !== "tooLarge" && outcome.type !== "schemaViolation"
+  );
 }
 
 export function addIdempotencyRecord(state: StoreState, record: IdempotencyRecord): void {

@@ -49,6 +49,7 @@ export function assertCommandShape(x: unknown): asserts x is Command {
     "tokenRevoke",
     "namespaceSet",
     "clusterSet",
+    "schemaSet",
     "leaseGrant",
     "leaseKeepAlive",
     "leaseRevoke",
@@ -127,6 +128,15 @@ const shapeOf: Record<Command["type"], (o: Obj) => void> = {
   namespaceSet(o) {
     field(o, "namespace", "string");
     field(o, "publicRead", "boolean");
+  },
+  schemaSet(o) {
+    field(o, "namespace", "string");
+    array(o, "schemas", (r) => {
+      assert(isObj(r), "schema rule must be an object");
+      field(r, "prefix", "string");
+      field(r, "schema", "string");
+    });
+    if (o.force !== undefined) oneOf(o, "force", [true]);
   },
   clusterSet(o) {
     field(o, "ifEpoch", "number");

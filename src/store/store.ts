@@ -33,6 +33,7 @@ import { emptyState } from "./state.ts";
 import { applyNamespaceSet, applyTokenCreate, applyTokenRevoke } from "./system.ts";
 import { applyClusterSet } from "./cluster.ts";
 import { applyTxn } from "./txn.ts";
+import { applySchemaSet, namespaceSchemas } from "./schemas.ts";
 import * as leases from "./leases.ts";
 import * as locks from "./locks.ts";
 import type * as t from "./types.ts";
@@ -154,6 +155,10 @@ export class Store {
   namespaceSettings(namespace: string): t.NamespaceSettings {
     return q.namespaceSettings(this.state, namespace);
   }
+  /** The namespace's schemas (kept by its own shard). */
+  namespaceSchemas(namespace: string): t.NamespaceSchemas {
+    return namespaceSchemas(this.state, namespace);
+  }
   /** The cluster directory (shard 0 keeps it), or null. */
   cluster(): t.ClusterTopology | null {
     return this.state.cluster;
@@ -225,6 +230,8 @@ function execute(state: StoreState, c: t.Command): t.WriteOutcome {
       return applyNamespaceSet(state, c);
     case "clusterSet":
       return applyClusterSet(state, c);
+    case "schemaSet":
+      return applySchemaSet(state, c);
     default:
       return executeCoordination(state, c);
   }

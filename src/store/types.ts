@@ -139,6 +139,42 @@ export interface NamespaceSetCommand extends CommandBase, NamespaceSettings {
   type: "namespaceSet";
 }
 
+/**
+ * A JSON Schema (2020-12) in force for the names of a namespace starting with `prefix` ("" = the
+ * whole namespace). The schema travels as its JSON text: one encoding, compiled where applied.
+ */
+export interface SchemaRule {
+  prefix: string;
+  schema: string;
+}
+
+/** The schemas of one namespace, kept by the namespace's own shard (so a write and a schema
+ * change are ordered by one log). `revision`: of the change that set them, 0 when never set. */
+export interface NamespaceSchemas {
+  namespace: string;
+  revision: Revision;
+  /** By prefix, ascending; at most one per prefix. */
+  schemas: SchemaRule[];
+}
+
+/**
+ * Replaces every schema of `namespace` (none: [] removes them). Refused when a live value would
+ * violate the new schemas, unless `force` (the values stay; their next write must conform).
+ */
+export interface SchemaSetCommand extends CommandBase {
+  type: "schemaSet";
+  namespace: string;
+  schemas: SchemaRule[];
+  force?: true;
+}
+
+/** One reason a JSON value breaks a schema; `pointer` (RFC 6901) locates it in the value. */
+export interface SchemaViolation {
+  key: Key;
+  pointer: string;
+  message: string;
+}
+
 /** One member of a shard as the directory records it (the shard's Raft conf is the authority). */
 export interface ClusterMember {
   /** The replica's Durable Object name and Raft id; never reused. */
@@ -273,7 +309,8 @@ export type SystemCommand =
   | TokenCreateCommand
   | TokenRevokeCommand
   | NamespaceSetCommand
-  | ClusterSetCommand;
+  | ClusterSetCommand
+  | SchemaSetCommand;
 export type Command = KvCommand | SystemCommand | CoordinationCommand;
 
 // ---------------------------------------------------------------------------------------------
@@ -349,8 +386,24 @@ export interface InvalidOutcome extends OutcomeBase {
     | "token"
     | "cluster"
     | "lease"
-    | "lock";
+    | "lock"
+    | "schema";
   detail: string;
+}
+
+/**
+ * 422 /schema-violation: a value written (or, for a schemaSet, a value stored) breaks a schema in
+ * force; nothing changed. `errors` is bounded; `keys` counts every key at fault.
+ */
+export interface SchemaViolationOutcome extends OutcomeBase {
+  type: "schemaViolation";
+  errors: SchemaViolation[];
+  keys: number;
+}
+
+export interface SchemasSetOutcome extends OutcomeBase {
+  type: "schemasSet";
+  schemas: NamespaceSchemas;
 }
 
 export interface TokenCreatedOutcome extends OutcomeBase {
@@ -468,7 +521,9 @@ export type WriteOutcome =
   | TokenCreatedOutcome
   | TokenRevokedOutcome
   | NamespaceSetOutcome
-  | ClusterSetOutcome;
+  | ClusterSetOutcome
+  | SchemaViolationOutcome
+  | SchemasSetOutcome;
 
 // ---------------------------------------------------------------------------------------------
 // Queries (served from an applied state, never through the log)
