@@ -20,6 +20,8 @@ import type {
   HistoryItem,
   ListItem,
   ListPage,
+  NamespaceSettings,
+  NamespaceSettingsChange,
   TokenCreateRequest,
   TokenInfo,
   TxnRequest,
@@ -108,6 +110,15 @@ export function createClient(options: ClientOptions) {
       list: (o?: CallOptions): Promise<TokenInfo[]> => admin.listTokens(ctx, o),
       revoke: (id: string, o?: CallOptions): Promise<void> => admin.revokeToken(ctx, id, o),
     },
+    /** publicRead and the schemas of a namespace. */
+    settings: (namespace: string, o?: CallOptions): Promise<NamespaceSettings> =>
+      admin.namespaceSettings(ctx, namespace, o),
+    /** Changes them (admin); `force` sets schemas that stored values break. */
+    setSettings: (
+      namespace: string,
+      change: NamespaceSettingsChange,
+      o?: { force?: boolean } & CallOptions,
+    ): Promise<NamespaceSettings> => admin.setNamespaceSettings(ctx, namespace, change, o),
     /** The newest consistency token held for a namespace (to hand to another client or process). */
     revisionToken: (namespace: string): string | undefined => ctx.http.tokens.get(namespace),
     /** Adopts a token from elsewhere, so this client reads at least that state. */
