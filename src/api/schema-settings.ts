@@ -37,7 +37,7 @@ export async function readSchemas(c: Ctx, namespace: string) {
   return { schemas: toJson(read.result.schemas), token: read.token };
 }
 
-/** Replaces the namespace's schemas; 422 listing the stored values that break them, unless force. */
+/** Replaces the namespace's schemas; 422 listing stored values that break them, unless force. */
 export async function writeSchemas(
   c: Ctx,
   namespace: string,

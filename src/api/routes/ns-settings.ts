@@ -40,7 +40,8 @@ export const nsSettingsPut = defineRoute({
   summary: "Change a namespace's settings (admin)",
   description:
     "Needs the admin operation on the namespace. {publicRead: true} marks it public-read. " +
-    "{schemas: {prefix: JSON Schema 2020-12}} replaces the namespace's schemas ({} removes them): " +
+    "{schemas: {prefix: JSON Schema 2020-12}} replaces the namespace's schemas " +
+    "({} removes them): " +
     "400 when one is no JSON Schema, 422 schema-violation listing the stored values that break " +
     "them unless force=true. A setting left out stays as it is.",
   params: NamespaceParam,

@@ -80,7 +80,8 @@ function refusedError(errors: SchemaError[]): ValidationError {
   return new ValidationError(422, {
     type: "https://edgecfg.dev/problems/schema-violation",
     detail:
-      `the namespace's schemas refused these values (nothing written for them):\n${lines.join("\n")}\n` +
+      "the namespace's schemas refused these values (nothing written for them):\n" +
+      `${lines.join("\n")}\n` +
       "fix them in the file and run the import again (`edgecfg ns types NS` shows the schemas)",
     errors,
   });
@@ -96,7 +97,9 @@ function report(
   else if (counts.refused > 0)
     println(
       ctx.io.stdout,
-      `imported into ${namespace}: ${counts.created} created, ${counts.updated} updated, ${counts.unchanged} unchanged, ${counts.conflict} conflicts, ${counts.refused} refused by its schemas`,
+      `imported into ${namespace}: ${counts.created} created, ${counts.updated} updated, ` +
+        `${counts.unchanged} unchanged, ${counts.conflict} conflicts, ` +
+        `${counts.refused} refused by its schemas`,
     );
   else
     println(
