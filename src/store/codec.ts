@@ -40,6 +40,7 @@ export function canonicalCommand(c: Command): Command {
         ...(c.ifNoneMatch === undefined ? {} : { ifNoneMatch: c.ifNoneMatch }),
         ...(c.lease === undefined ? {} : { lease: c.lease }),
         ...fenceOf(c),
+        ...vouchedOf(c),
       };
     case "delete":
       return {
@@ -57,6 +58,7 @@ export function canonicalCommand(c: Command): Command {
         success: c.success.map(canonicalOp),
         failure: c.failure.map(canonicalOp),
         ...fenceOf(c),
+        ...vouchedOf(c),
       };
     case "tokenCreate":
       return {
@@ -109,6 +111,10 @@ function canonicalCoordination(c: CoordinationCommand, base: { atMs: number }): 
 /** Absent unless set, so an unfenced write encodes as it did before fences existed. */
 function fenceOf(c: { fence?: Fence }): { fence?: Fence } {
   return c.fence === undefined ? {} : { fence: { lock: c.fence.lock, token: c.fence.token } };
+}
+
+function vouchedOf(c: { schemasVouched?: number }): { schemasVouched?: number } {
+  return c.schemasVouched === undefined ? {} : { schemasVouched: c.schemasVouched };
 }
 
 function canonicalCompare(c: TxnCompare): TxnCompare {

@@ -122,6 +122,13 @@ export function outcomeValueBytes(outcome: WriteOutcome): number {
  * Computed once per command: it hashes the whole value (up to valueBytesMax).
  */
 export function requestFingerprint(command: Command): string {
-  const { idempotencyKey: _key, ...rest } = command;
-  return fnv1a64Hex(encodeCommand({ ...rest, atMs: 0 }));
+  // The leader's schema verdict is no part of the request: a retry may be vouched differently.
+  const {
+    idempotencyKey: _key,
+    schemasVouched: _v,
+    ...rest
+  } = command as Command & {
+    schemasVouched?: number;
+  };
+  return fnv1a64Hex(encodeCommand({ ...rest, atMs: 0 } as Command));
 }

@@ -25,7 +25,7 @@ export function applyPut(state: StoreState, c: PutCommand): WriteOutcome {
         ? current === null
         : true;
   if (!matches) return { type: "preconditionFailed", revision: state.revision, current };
-  const refused = checkSchemas(state, [c]);
+  const refused = checkSchemas(state, [c], c.schemasVouched);
   if (refused !== null) return refused;
   const delta = emptyDelta(namespaceOf(c.key));
   addPutDelta(state, delta, c.key, c.value.length);

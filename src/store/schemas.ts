@@ -8,6 +8,7 @@ import { compileSchema, type CompiledSchema } from "./schema-compile.ts";
 import type { SchemaState, StoreState } from "./state.ts";
 import { liveVersion } from "./state.ts";
 import type {
+  Command,
   InvalidOutcome,
   NamespaceSchemas,
   SchemaRule,
@@ -36,9 +37,18 @@ export function isJsonContentType(contentType: string): boolean {
   return essence === "application/json" || /^application\/[a-z0-9.!#$&^_-]+\+json$/.test(essence);
 }
 
-/** The refusal of `writes` by the schemas in force, or null when every write conforms. */
-export function checkSchemas(state: StoreState, writes: ValueWrite[]): WriteOutcome | null {
-  if (state.schemas.size === 0) return null;
+/**
+ * The refusal of `writes` by the schemas in force, or null when every write conforms. `vouched`:
+ * the schemas revision the leader found them all to satisfy (SchemasVouched), if it still holds.
+ */
+export function checkSchemas(
+  state: StoreState,
+  writes: ValueWrite[],
+  vouched?: number,
+): WriteOutcome | null {
+  if (state.schemas.size === 0 || writes.length === 0) return null;
+  if (vouched !== undefined && state.schemas.get(namespaceOf(writes[0]!.key))?.revision === vouched)
+    return null;
   const errors: SchemaViolation[] = [];
   let keys = 0;
   for (const w of writes) {
@@ -48,6 +58,26 @@ export function checkSchemas(state: StoreState, writes: ValueWrite[]): WriteOutc
     errors.push(...found);
   }
   return keys === 0 ? null : violation(state, errors, keys);
+}
+
+/**
+ * The command with the leader's verdict attached (SchemasVouched) when every value it may write
+ * passes the schemas in force here, so that the replicas applying it need not validate again;
+ * else without one. Any verdict it came with is dropped: only this code vouches.
+ */
+export function vouch(state: StoreState, c: Command): Command {
+  if (c.type !== "put" && c.type !== "txn") return c;
+  const { schemasVouched: _dropped, ...command } = c;
+  const writes =
+    command.type === "put"
+      ? [command]
+      : [...command.success, ...command.failure].filter((op) => op.type === "put");
+  const namespace = writes.length === 0 ? "" : namespaceOf(writes[0]!.key);
+  const set = state.schemas.get(namespace);
+  if (set === undefined || writes.some((w) => namespaceOf(w.key) !== namespace)) return command;
+  if (writes.some((w) => judge(set, w, w.key.slice(namespace.length + 1)).length > 0))
+    return command;
+  return { ...command, schemasVouched: set.revision };
 }
 
 function violation(state: StoreState, errors: SchemaViolation[], keys: number) {

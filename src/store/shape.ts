@@ -71,6 +71,7 @@ const shapeOf: Record<Command["type"], (o: Obj) => void> = {
     if (o.ifNoneMatch !== undefined) oneOf(o, "ifNoneMatch", ["*"]);
     field(o, "lease", "string", true);
     fenceShape(o);
+    field(o, "schemasVouched", "number", true);
   },
   delete(o) {
     field(o, "key", "string");
@@ -82,6 +83,7 @@ const shapeOf: Record<Command["type"], (o: Obj) => void> = {
     array(o, "success", assertOpShape);
     array(o, "failure", assertOpShape);
     fenceShape(o);
+    field(o, "schemasVouched", "number", true);
   },
   leaseGrant(o) {
     field(o, "namespace", "string");

@@ -12,7 +12,7 @@
 // mutate them.
 import { assert } from "./assert.ts";
 import { changes } from "./changes.ts";
-import { decodeCommand } from "./codec.ts";
+import { decodeCommand, encodeCommand } from "./codec.ts";
 import {
   expireIdempotencyRecords,
   lookupIdempotency,
@@ -33,7 +33,7 @@ import { emptyState } from "./state.ts";
 import { applyNamespaceSet, applyTokenCreate, applyTokenRevoke } from "./system.ts";
 import { applyClusterSet } from "./cluster.ts";
 import { applyTxn } from "./txn.ts";
-import { applySchemaSet, namespaceSchemas } from "./schemas.ts";
+import { applySchemaSet, namespaceSchemas, vouch } from "./schemas.ts";
 import * as leases from "./leases.ts";
 import * as locks from "./locks.ts";
 import type * as t from "./types.ts";
@@ -104,6 +104,16 @@ export class Store {
     const outcome = applyOnce(s, command);
     enforceHistoryBudget(s);
     return outcome;
+  }
+
+  /**
+   * The leader's verdict on an entry it is about to propose (schemas.ts `vouch`): the same bytes
+   * while no namespace of this shard has schemas (nothing to decode on the hot path), else the
+   * command with its values judged once here instead of on every replica that applies it.
+   */
+  vouch(entry: Uint8Array): Uint8Array {
+    if (this.state.schemas.size === 0) return entry;
+    return encodeCommand(vouch(this.state, decodeCommand(entry)));
   }
 
   /** Marks an entry with no command (a leader's no-op, a membership change) as applied. */

@@ -29,6 +29,7 @@ export function applyTxn(state: StoreState, c: TxnCommand): WriteOutcome {
   const refused = checkSchemas(
     state,
     branch.filter((op): op is ValueWrite & TxnOp => op.type === "put"),
+    c.schemasVouched,
   );
   if (refused !== null) return refused;
   const tooLarge = branchQuota(state, branch);

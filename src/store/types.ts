@@ -59,7 +59,17 @@ export interface Fence {
   token: number;
 }
 
-export interface PutCommand extends CommandBase, PutPreconditions {
+/**
+ * Set only by the leader replica as it proposes (Store.vouch), never by the API: the revision of
+ * the namespace's schemas that every value of the command was found to satisfy. At apply, when
+ * the schemas in force are still that revision, the verdict holds (it depends only on the value
+ * and the schemas) and no replica validates again; otherwise each one does.
+ */
+export interface SchemasVouched {
+  schemasVouched?: Revision;
+}
+
+export interface PutCommand extends CommandBase, PutPreconditions, SchemasVouched {
   type: "put";
   key: Key;
   value: Uint8Array;
@@ -95,7 +105,7 @@ export type TxnOp =
   | { type: "delete"; key: Key }
   | { type: "get"; key: Key };
 
-export interface TxnCommand extends CommandBase {
+export interface TxnCommand extends CommandBase, SchemasVouched {
   type: "txn";
   compare: TxnCompare[];
   success: TxnOp[];

@@ -315,3 +315,48 @@ describe("schemas in the log and in snapshots", () => {
     expect(text(d.store.snapshot())).not.toMatch(/"schemas"/);
   });
 });
+
+describe("the leader's schema verdict (Store.vouch)", () => {
+  const put = (value: unknown) => ({
+    type: "put" as const,
+    atMs: 1,
+    key: "app/flags/a",
+    value: bytes(JSON.stringify(value)),
+    contentType: json,
+  });
+  const vouched = (d: Driver, c: ReturnType<typeof put>) =>
+    decodeCommand(d.store.vouch(encodeCommand(c)));
+
+  it("is attached only to values that pass, with the schemas' revision, and replaces any it came with", () => {
+    const d = new Driver();
+    expect(vouched(d, put({ enabled: true }))).toEqual(put({ enabled: true }));
+    withSchemas(d, [rule("flags/")]);
+    const revision = d.store.namespaceSchemas("app").revision;
+    expect(vouched(d, put({ enabled: true }))).toMatchObject({ schemasVouched: revision });
+    expect(vouched(d, { ...put({ enabled: 1 }), schemasVouched: revision })).not.toHaveProperty(
+      "schemasVouched",
+    );
+  });
+
+  it("is void once the schemas changed before the write commits: the write is judged again", () => {
+    const d = new Driver();
+    withSchemas(d, [rule("flags/", { type: "object" })]);
+    const c = vouched(d, put({ enabled: 1 }));
+    expect(c).toHaveProperty("schemasVouched");
+    withSchemas(d, [rule("flags/")]);
+    const { atMs: _a, ...command } = c;
+    expectType(d.apply(command), "schemaViolation");
+    expect(d.value("app/flags/a")).toBeNull();
+  });
+
+  it("is no part of the request an Idempotency-Key names: a retry vouched otherwise replays", () => {
+    const d = new Driver();
+    withSchemas(d, [rule("flags/")]);
+    const first = expectType(
+      d.apply({ ...put({ enabled: true }), idempotencyKey: "k", schemasVouched: 1 }),
+      "ok",
+    );
+    const again = d.apply({ ...put({ enabled: true }), idempotencyKey: "k" });
+    expect(again).toEqual({ ...first, deduplicated: true });
+  });
+});
