@@ -4,7 +4,7 @@ import { decodeCommand, encodeCommand } from "../../src/store/codec.ts";
 import { storeLimits } from "../../src/store/limits.ts";
 import { compileSchema } from "../../src/store/schema-compile.ts";
 import { Store } from "../../src/store/store.ts";
-import type { SchemaRule } from "../../src/store/types.ts";
+import type { PutCommand, SchemaRule } from "../../src/store/types.ts";
 import { bytes, Driver, expectType, text } from "./helpers.ts";
 
 const json = "application/json";
@@ -317,14 +317,14 @@ describe("schemas in the log and in snapshots", () => {
 });
 
 describe("the leader's schema verdict (Store.vouch)", () => {
-  const put = (value: unknown) => ({
-    type: "put" as const,
+  const put = (value: unknown): PutCommand => ({
+    type: "put",
     atMs: 1,
     key: "app/flags/a",
     value: bytes(JSON.stringify(value)),
     contentType: json,
   });
-  const vouched = (d: Driver, c: ReturnType<typeof put>) =>
+  const vouched = (d: Driver, c: PutCommand) =>
     decodeCommand(d.store.vouch(encodeCommand(c)));
 
   it("is attached only to values that pass, with the schemas' revision, and replaces any it came with", () => {
