@@ -130,3 +130,32 @@ describe("a schema change over stored values", () => {
     expect((await put(`${ns}/flags/b`, { enabled: 2 })).status).toBe(200);
   });
 });
+
+describe("a schema change racing writes over HTTP (through Raft, the leader's verdict)", () => {
+  it("never leaves a value the schemas in force refuse, whichever commits first", async () => {
+    let strictWon = 0;
+    for (let round = 0; round < 4; round++) {
+      const ns = freshNs();
+      await settings(ns, { schemas: { "flags/": { type: "object" } } });
+      // The change first, the writes right behind it: writes the leader judged by the loose
+      // schema may commit after the strict one, and must then be judged again.
+      const change = settings(ns, { schemas: { "flags/": flag } });
+      const writes = Array.from({ length: 24 }, (_, i) =>
+        put(`${ns}/flags/w${i}`, { enabled: i % 3 === 0 ? true : "no" }),
+      );
+      const answers = await Promise.all([change, ...writes]);
+      for (const a of answers) expect([200, 201, 422]).toContain(a.status);
+      if (answers[0]!.status !== 200) continue;
+      strictWon += 1;
+      const listed = (await (await call(`/v1/kv?prefix=${ns}/flags/&values=true`)).json()) as {
+        items: { key: string; value: { enabled: unknown } }[];
+      };
+      const broken = listed.items.filter((i) => typeof i.value.enabled !== "boolean");
+      expect(broken.map((i) => i.key)).toEqual([]);
+    }
+    expect(
+      strictWon,
+      "the strict schema never committed first: the race was not run",
+    ).toBeGreaterThan(0);
+  });
+});
