@@ -19,14 +19,19 @@ export interface CompiledSchema {
 
 let metaValidator: Validator | null = null;
 
-/** A compiled schema, or why `text` (a JSON text) is not a JSON Schema this store can enforce. */
+/**
+ * A compiled schema, or why `text` (a JSON text) is not a JSON Schema this store can enforce.
+ * Never throws: it runs inside apply, where a throw would reset the replica on every replay.
+ */
 export function compileSchema(text: string): CompiledSchema | string {
-  let schema: unknown;
   try {
-    schema = JSON.parse(text);
-  } catch {
-    return "is not JSON";
+    return compileParsed(JSON.parse(text) as unknown);
+  } catch (e) {
+    return e instanceof SyntaxError ? "is not JSON" : `cannot be compiled: ${(e as Error).message}`;
   }
+}
+
+function compileParsed(schema: unknown): CompiledSchema | string {
   metaValidator ??= new Validator(metaSchema2020 as Schema, "2020-12", false);
   const meta = leafErrors(metaValidator.validate(schema).errors);
   if (meta.length > 0) {
@@ -36,17 +41,21 @@ export function compileSchema(text: string): CompiledSchema | string {
   }
   const unsupported = unsupportedKeyword(schema, "");
   if (unsupported !== null) return unsupported;
-  let validator: Validator;
-  try {
-    validator = new Validator(schema as Schema, "2020-12", false);
-  } catch (e) {
-    return `cannot be compiled: ${(e as Error).message}`;
-  }
+  // Both may throw (an $id that is no URI, two subschemas with one $id): caught by the caller.
+  const validator = new Validator(schema as Schema, "2020-12", false);
   const unresolved = unresolvedRef(schema, dereference(schema as Schema));
   if (unresolved !== null) return unresolved;
   return {
     check(key, value) {
-      const result = validator.validate(value);
+      let result;
+      try {
+        result = validator.validate(value);
+      } catch (e) {
+        // Deterministic like any verdict: the same value and schema throw on every replica.
+        return [
+          { key, pointer: "", message: `the schema cannot judge it: ${(e as Error).message}` },
+        ];
+      }
       if (result.valid) return [];
       return leafErrors(result.errors)
         .slice(0, violationsPerValueMax)

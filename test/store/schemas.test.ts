@@ -179,6 +179,10 @@ describe("a schema change", () => {
       [{ $dynamicRef: "#meta" }, /\$dynamicRef/],
       [{ $schema: "http://json-schema.org/draft-07/schema#" }, /write JSON Schema 2020-12/],
       [42, /Expected "object", "boolean"/],
+      // The validator throws on these when it is built: a throw inside apply would reset the
+      // replica on every replay of the entry.
+      [{ $id: "http://[bad" }, /cannot be compiled: Invalid URL/],
+      [{ $defs: { a: { $id: "http://x/y" }, b: { $id: "http://x/y" } } }, /Duplicate schema URI/],
     ];
     for (const [schema, reason] of cases) {
       const r = expectType(withSchemas(d, [rule("", schema)]), "invalid");
