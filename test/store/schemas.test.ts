@@ -328,8 +328,7 @@ describe("the leader's schema verdict (Store.vouch)", () => {
     value: bytes(JSON.stringify(value)),
     contentType: json,
   });
-  const vouched = (d: Driver, c: PutCommand) =>
-    decodeCommand(d.store.vouch(encodeCommand(c)));
+  const vouched = (d: Driver, c: PutCommand) => decodeCommand(d.store.vouch(encodeCommand(c)));
 
   it("is attached only to values that pass, with the schemas' revision, and replaces any it came with", () => {
     const d = new Driver();
