@@ -57,6 +57,8 @@ const scenarioNames: ScenarioName[] = [
   "cas",
   "contention",
   "mix",
+  "put4k",
+  "put4kSchema",
 ];
 
 const allOf = (scenarios: ScenarioName[]): Cell[] =>

@@ -58,6 +58,9 @@ const scenarioOrder: ScenarioName[] = [
   "cas",
   "contention",
   "mix",
+  // Neighbours: their ratio is the schema's cost per write.
+  "put4k",
+  "put4kSchema",
 ];
 
 function logCell(c: CellResult): void {

@@ -1,6 +1,7 @@
 // The workloads, written once against the Driver interface so edgecfg, the single-DO floor and
 // etcd run the same client code. Each client is closed-loop: one operation in flight at a time.
 import type { Answer, Driver } from "./driver.ts";
+import { plainNamespace, schemaNamespace, value4k } from "./schema-put.ts";
 import type { BenchKeys, ScenarioName } from "./types.ts";
 
 /** How one counted operation ended. "lost" is a CAS that was answered but beaten (412). */
@@ -31,6 +32,11 @@ export const scenarioInfo: Record<ScenarioName, ScenarioInfo> = {
   cas: { title: "CAS write, distinct keys (GET → PUT If-Match)", targets: ["edgecfg", "etcd"] },
   contention: { title: "CAS contention, one key", targets: ["edgecfg", "etcd"] },
   mix: { title: "90% linearizable read / 10% write", targets: ["edgecfg", "etcd"] },
+  put4k: { title: "4 KiB JSON PUT, no schema (distinct keys)", targets: ["edgecfg"] },
+  put4kSchema: {
+    title: "4 KiB JSON PUT under a 20-property schema (distinct keys)",
+    targets: ["edgecfg"],
+  },
 };
 
 type Factory = (driver: Driver, keys: BenchKeys, client: number) => Promise<Client>;
@@ -106,7 +112,21 @@ const factories: Record<ScenarioName, Factory> = {
           )
         : timed(() => d.read(pick(k.readKeys), false), expect(200)),
   }),
+  put4k: async (d, _k, client) => put4k(d, plainNamespace, client),
+  put4kSchema: async (d, _k, client) => put4k(d, schemaNamespace, client),
 };
+
+/** An unconditional PUT of a 4 KiB JSON value to the client's own key of `namespace`. */
+function put4k(d: Driver, namespace: string, client: number): Client {
+  const key = `${namespace}/c${client}`;
+  return {
+    op: () =>
+      timed(
+        () => d.put(key, value4k()),
+        (a) => (a.status === 200 || a.status === 201 ? "ok" : "error"),
+      ),
+  };
+}
 
 export function makeClient(
   scenario: ScenarioName,

@@ -1,7 +1,8 @@
 // The data every target starts from: 64 small JSON values to read, a namespace of flags whose
 // bundle apps poll, and the hot key of the contention scenario. CAS keys are created by the
 // clients themselves (a CAS on an absent key is a create-only write).
-import { makeDriver, type Answer, type Driver } from "./driver.ts";
+import { httpClient, makeDriver, type Answer, type Driver } from "./driver.ts";
+import { schema20, schemaNamespace } from "./schema-put.ts";
 import type { BenchKeys, Target } from "./types.ts";
 
 export const benchKeys: BenchKeys = {
@@ -56,6 +57,26 @@ const targetedFlag = JSON.stringify({
   },
 });
 
+/** The put4kSchema cell's schema, on every name of its namespace; why it failed, or undefined. */
+async function seedSchema(target: Target): Promise<string | undefined> {
+  if (target.kind !== "edgecfg") return undefined;
+  const { http, agent } = httpClient(target.url, 1);
+  try {
+    const res = await http({
+      method: "PUT",
+      path: `/v1/ns/${schemaNamespace}/settings`,
+      headers: {
+        authorization: `Bearer ${target.adminToken}`,
+        "content-type": "application/json",
+      },
+      body: JSON.stringify({ schemas: { "": schema20 } }),
+    });
+    return res.status === 200 ? undefined : `setting the bench schema answered ${res.status}`;
+  } finally {
+    await agent.close();
+  }
+}
+
 /** Writes the seed; the shard of the `bench` namespace (from edgecfg's token), or why it failed. */
 export async function seed(
   target: Target,
@@ -79,5 +100,7 @@ export async function seed(
   } finally {
     await driver.close();
   }
+  const schemaFailed = await seedSchema(target).catch((e: Error) => e.message);
+  if (schemaFailed !== undefined) return { failed: schemaFailed };
   return { shard: Number.isNaN(shard) ? undefined : shard };
 }

@@ -135,6 +135,24 @@ function wanRow(wan: WanResult[]): SummaryRow {
   return row("WAN commit p50 (CAS@1) vs quorum RTT", worst?.ratio, undefined, 1.1, "×", detail);
 }
 
+/** The schema's cost: server CPU per 4 KiB JSON PUT with a 20-property schema over without. */
+function schemaCpuRow(cells: CellResult[]): SummaryRow {
+  const a = findCell(cells, "edgecfg", "put4kSchema", 64);
+  const b = findCell(cells, "edgecfg", "put4k", 64);
+  const cpuA = a?.serverCpuSecPer1kOps;
+  const cpuB = b?.serverCpuSecPer1kOps;
+  const ratio = cpuA == null || cpuB == null || cpuB === 0 ? undefined : cpuA / cpuB;
+  const detail = `server CPU per write ${cpuPerOp(a)} vs ${cpuPerOp(b)}; ${ops(a)} vs ${ops(b)}`;
+  return row(
+    "4 KiB JSON PUT@64 under a 20-property schema vs no schema: CPU per write",
+    ratio,
+    undefined,
+    1.1,
+    "×",
+    detail,
+  );
+}
+
 function idleRow(idle: IdleResult | undefined): SummaryRow {
   const detail =
     idle === undefined
@@ -202,6 +220,7 @@ export function summarize(
       ["edgecfg", "health"],
       0.6,
     ),
+    schemaCpuRow(cells),
     wanRow(wan),
     idleRow(idle),
   ];

@@ -15,7 +15,9 @@ export type ScenarioName =
   | "flagEval"
   | "cas"
   | "contention"
-  | "mix";
+  | "mix"
+  | "put4k"
+  | "put4kSchema";
 
 /** One cell: a scenario at one concurrency against one target. */
 export interface LoadSpec {

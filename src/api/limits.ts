@@ -19,6 +19,11 @@ export const apiLimits = {
   txnValueBytesMax: storeLimits.valueBytesMax,
   /** Other JSON bodies (token minting, settings). */
   smallBodyBytesMax: 64 * 1024,
+  /**
+   * A settings body: the namespace's schemas (storeLimits.namespaceSchemaBytesMax of compact
+   * JSON) sent pretty-printed take up to about twice that.
+   */
+  settingsBodyBytesMax: 2 * storeLimits.namespaceSchemaBytesMax,
   /** `?wait=` of long polls. */
   waitMsMax: routerLimits.waitMsMax,
   /** A watch stream sends a `progress` event at least this often while idle. */

@@ -3,6 +3,7 @@ import type {
   FencedOutcome,
   InvalidOutcome,
   KvEntry,
+  SchemaViolationOutcome,
   TooLargeOutcome,
   WriteOutcome,
 } from "../store/index.ts";
@@ -26,6 +27,7 @@ const invalidStatus: Record<InvalidOutcome["reason"], number> = {
   cluster: 422,
   lease: 400,
   lock: 400,
+  schema: 400,
 };
 
 export function preconditionFailed(current: KvEntry | null, detailIfAbsent: string): ApiProblem {
@@ -56,6 +58,22 @@ export function fenced(o: FencedOutcome): ApiProblem {
       `fencing token ${o.fence.token} does not hold lock ${o.fence.lock} (it ${held}); ` +
       "nothing was written",
     extensions: { lock: o.fence.lock, fencingToken: o.fence.token, holderToken: o.holderToken },
+  });
+}
+
+/** 422: a value breaks a schema in force (or, for a schema change, stored values break it). */
+export function schemaViolation(o: SchemaViolationOutcome): ApiProblem {
+  const first = o.errors[0];
+  const where =
+    first === undefined
+      ? ""
+      : `: ${first.key} at ${JSON.stringify(first.pointer)}: ${first.message}`;
+  const more = o.keys > 1 ? ` (${o.keys} keys at fault; errors lists the first)` : "";
+  return new ApiProblem({
+    status: 422,
+    type: problemTypes.schemaViolation,
+    detail: `a value breaks the namespace's schema${where}${more}; nothing was written`,
+    extensions: { errors: o.errors },
   });
 }
 
@@ -102,6 +120,8 @@ export function outcomeProblem(
       return new ApiProblem({ status: 404, type: problemTypes.notFound, detail: absentDetail });
     case "fenced":
       return fenced(o);
+    case "schemaViolation":
+      return schemaViolation(o);
     default:
       return null;
   }

@@ -37,6 +37,20 @@ export const Problem = z
       .int()
       .optional()
       .openapi({ description: "Seconds to wait before retrying (also in Retry-After)" }),
+    errors: z
+      .array(
+        z
+          .object({
+            key: z.string(),
+            pointer: z.string().openapi({ description: "RFC 6901 JSON Pointer into the value" }),
+            message: z.string(),
+          })
+          .openapi("SchemaError"),
+      )
+      .optional()
+      .openapi({
+        description: "422 schema-violation only: each value at fault and where (bounded list)",
+      }),
   })
   .openapi("Problem");
 

@@ -1,7 +1,13 @@
 // Administration: scoped tokens and cluster status. Tokens are shown once, at creation.
 import type { ClientContext } from "./context.ts";
 import { call, type CallOptions } from "./http.ts";
-import type { CreatedToken, TokenCreateRequest, TokenInfo } from "./types.ts";
+import type {
+  CreatedToken,
+  NamespaceSettings,
+  NamespaceSettingsChange,
+  TokenCreateRequest,
+  TokenInfo,
+} from "./types.ts";
 
 export async function createToken(
   ctx: ClientContext,
@@ -48,5 +54,38 @@ export async function revokeToken(
 export async function cluster(ctx: ClientContext, options: CallOptions = {}): Promise<unknown> {
   return ctx.http.send({ method: "GET", path: "/v1/cluster", ...call(options) }, async (res) =>
     res.json(),
+  );
+}
+
+const settingsPath = (namespace: string) => `/v1/ns/${encodeURIComponent(namespace)}/settings`;
+
+export async function namespaceSettings(
+  ctx: ClientContext,
+  namespace: string,
+  options: CallOptions = {},
+): Promise<NamespaceSettings> {
+  return ctx.http.send(
+    { method: "GET", path: settingsPath(namespace), ...call(options) },
+    async (res) => (await res.json()) as NamespaceSettings,
+  );
+}
+
+/** Settings are set to what is given, so a retry after a lost answer sets the same again. */
+export async function setNamespaceSettings(
+  ctx: ClientContext,
+  namespace: string,
+  change: NamespaceSettingsChange,
+  options: { force?: boolean } & CallOptions = {},
+): Promise<NamespaceSettings> {
+  const { force, ...rest } = options;
+  return ctx.http.send(
+    {
+      method: "PUT",
+      path: settingsPath(namespace) + (force ? "?force=true" : ""),
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(change),
+      ...call(rest),
+    },
+    async (res) => (await res.json()) as NamespaceSettings,
   );
 }

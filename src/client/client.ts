@@ -108,6 +108,9 @@ export function createClient(options: ClientOptions) {
       list: (o?: CallOptions): Promise<TokenInfo[]> => admin.listTokens(ctx, o),
       revoke: (id: string, o?: CallOptions): Promise<void> => admin.revokeToken(ctx, id, o),
     },
+    /** publicRead and the schemas of a namespace; setSettings changes what is given (admin). */
+    settings: (ns: string, o?: CallOptions) => admin.namespaceSettings(ctx, ns, o),
+    setSettings: admin.setNamespaceSettings.bind(null, ctx),
     /** The newest consistency token held for a namespace (to hand to another client or process). */
     revisionToken: (namespace: string): string | undefined => ctx.http.tokens.get(namespace),
     /** Adopts a token from elsewhere, so this client reads at least that state. */

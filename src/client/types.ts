@@ -137,6 +137,20 @@ export interface TokenCreateRequest {
   expiresInSeconds?: number;
 }
 
+/** A namespace's settings (GET/PUT /v1/ns/{namespace}/settings). */
+export interface NamespaceSettings {
+  namespace: string;
+  publicRead: boolean;
+  /** JSON Schema 2020-12 per name prefix ("" = the whole namespace). */
+  schemas: Record<string, unknown>;
+}
+
+/** A settings change: each setting given replaces that setting; one left out stays. */
+export interface NamespaceSettingsChange {
+  publicRead?: boolean;
+  schemas?: Record<string, unknown>;
+}
+
 /** As listed: never the secret itself. */
 export interface TokenInfo {
   id: string;

@@ -205,7 +205,9 @@ export class Member {
       return { type: "notLeader", leaderHint: status.leader === "" ? null : status.leader };
     }
     const id = this.#proposals.nextId();
-    const result = this.#node.propose(encodePayload(id, command));
+    // Schemas are judged once, here, when the values pass them (Store.vouch), not per replica.
+    const vouched = this.applied.store.vouch(command);
+    const result = this.#node.propose(encodePayload(id, vouched));
     if (!result.ok) {
       this.#drive();
       return { type: "refused", reason: result.reason, message: result.message };

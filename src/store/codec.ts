@@ -40,6 +40,7 @@ export function canonicalCommand(c: Command): Command {
         ...(c.ifNoneMatch === undefined ? {} : { ifNoneMatch: c.ifNoneMatch }),
         ...(c.lease === undefined ? {} : { lease: c.lease }),
         ...fenceOf(c),
+        ...vouchedOf(c),
       };
     case "delete":
       return {
@@ -57,6 +58,7 @@ export function canonicalCommand(c: Command): Command {
         success: c.success.map(canonicalOp),
         failure: c.failure.map(canonicalOp),
         ...fenceOf(c),
+        ...vouchedOf(c),
       };
     case "tokenCreate":
       return {
@@ -74,6 +76,14 @@ export function canonicalCommand(c: Command): Command {
       return { type: c.type, ...base, namespace: c.namespace, publicRead: c.publicRead };
     case "clusterSet":
       return { type: c.type, ...base, ifEpoch: c.ifEpoch, topology: canonicalTopology(c.topology) };
+    case "schemaSet":
+      return {
+        type: c.type,
+        ...base,
+        namespace: c.namespace,
+        schemas: c.schemas.map((r) => ({ prefix: r.prefix, schema: r.schema })),
+        ...(c.force === true ? { force: true } : {}),
+      };
     default:
       return canonicalCoordination(c, base);
   }
@@ -101,6 +111,10 @@ function canonicalCoordination(c: CoordinationCommand, base: { atMs: number }): 
 /** Absent unless set, so an unfenced write encodes as it did before fences existed. */
 function fenceOf(c: { fence?: Fence }): { fence?: Fence } {
   return c.fence === undefined ? {} : { fence: { lock: c.fence.lock, token: c.fence.token } };
+}
+
+function vouchedOf(c: { schemasVouched?: number }): { schemasVouched?: number } {
+  return c.schemasVouched === undefined ? {} : { schemasVouched: c.schemasVouched };
 }
 
 function canonicalCompare(c: TxnCompare): TxnCompare {

@@ -62,7 +62,7 @@ export function recordIdempotency(
   outcome: WriteOutcome,
 ): void {
   const key = command.idempotencyKey;
-  if (key === undefined || outcome.type === "invalid" || outcome.type === "tooLarge") return;
+  if (key === undefined || !recorded(outcome)) return;
   const record = {
     idempotencyKey: key,
     recordedAtMs: state.clockMs,
@@ -79,6 +79,13 @@ export function recordIdempotency(
     if (!over) break;
     evictOldest(state);
   }
+}
+
+/** A refusal a fixed request (or a changed schema, or freed space) may turn into a success. */
+function recorded(outcome: WriteOutcome): boolean {
+  return (
+    outcome.type !== "invalid" && outcome.type !== "tooLarge" && outcome.type !== "schemaViolation"
+  );
 }
 
 export function addIdempotencyRecord(state: StoreState, record: IdempotencyRecord): void {
@@ -115,6 +122,13 @@ export function outcomeValueBytes(outcome: WriteOutcome): number {
  * Computed once per command: it hashes the whole value (up to valueBytesMax).
  */
 export function requestFingerprint(command: Command): string {
-  const { idempotencyKey: _key, ...rest } = command;
-  return fnv1a64Hex(encodeCommand({ ...rest, atMs: 0 }));
+  // The leader's schema verdict is no part of the request: a retry may be vouched differently.
+  const {
+    idempotencyKey: _key,
+    schemasVouched: _v,
+    ...rest
+  } = command as Command & {
+    schemasVouched?: number;
+  };
+  return fnv1a64Hex(encodeCommand({ ...rest, atMs: 0 } as Command));
 }

@@ -20,6 +20,7 @@ export type {
   TokenResult,
   TokensResult,
   NamespaceSettingsResult,
+  NamespaceSchemasResult,
   ClusterResult,
   LeaseResult,
   LockResult,

@@ -7,6 +7,7 @@ import type { DeleteCommand, PutCommand, WriteOutcome } from "./types.ts";
 import { checkKey, checkRevisionNumber, checkValue, invalid } from "./validate.ts";
 import { deleteKey, putKey } from "./writes.ts";
 import { checkFence } from "./locks.ts";
+import { checkSchemas } from "./schemas.ts";
 
 export function applyPut(state: StoreState, c: PutCommand): WriteOutcome {
   const bad =
@@ -24,6 +25,8 @@ export function applyPut(state: StoreState, c: PutCommand): WriteOutcome {
         ? current === null
         : true;
   if (!matches) return { type: "preconditionFailed", revision: state.revision, current };
+  const refused = checkSchemas(state, [c], c.schemasVouched);
+  if (refused !== null) return refused;
   const delta = emptyDelta(namespaceOf(c.key));
   addPutDelta(state, delta, c.key, c.value.length);
   const tooLarge = checkQuota(state, delta);

@@ -50,6 +50,17 @@ export const storeLimits = {
   clusterMembersPerShardMax: 16,
   /** Operation records the directory keeps (running ones and the latest finished). */
   clusterOperationsMax: 64,
+  /**
+   * Schemas of one namespace: one per prefix, and every write checks each prefix, so a few
+   * dozen; a deployment with more prefixes wants fewer, broader schemas with $defs.
+   */
+  schemasPerNamespaceMax: 64,
+  /** One schema's JSON text: a 20-property config schema is ~2 KiB; it is in every snapshot. */
+  schemaBytesMax: 64 * kibBytes,
+  /** All schemas of one namespace, their JSON text: the settings command stays a small entry. */
+  namespaceSchemaBytesMax: 256 * kibBytes,
+  /** Violations one refusal lists (a schema change may find thousands): the rest are counted. */
+  schemaViolationsListedMax: 100,
 } as const;
 
 export type StoreLimits = typeof storeLimits;

@@ -16,6 +16,7 @@ import type {
   LockState,
   ListResult,
   MetaResult,
+  NamespaceSchemas,
   NamespaceSettings,
   Revision,
   TokenRecord,
@@ -35,6 +36,8 @@ export type Query =
   | { type: "tokens" }
   /** Settings of one namespace (publicRead); `_sys` namespace only. */
   | { type: "namespaceSettings"; namespace: string }
+  /** Schemas of one namespace; the namespace's own shard (which enforces them). */
+  | { type: "namespaceSchemas"; namespace: string }
   /** The cluster directory; shard 0 only (every other shard answers null). */
   | { type: "cluster" }
   /** A live lease (null once it has ended), by id ("{namespace}~{n}"). */
@@ -45,6 +48,7 @@ export type Query =
 export type TokenResult = { revision: Revision; token: TokenRecord | null };
 export type TokensResult = { revision: Revision; tokens: TokenRecord[] };
 export type NamespaceSettingsResult = { revision: Revision; settings: NamespaceSettings };
+export type NamespaceSchemasResult = { revision: Revision; schemas: NamespaceSchemas };
 export type ClusterResult = { revision: Revision; topology: ClusterTopology | null };
 export type LeaseResult = { revision: Revision; lease: Lease | null };
 export type LockResult = { revision: Revision; lock: LockState };
@@ -59,6 +63,7 @@ export type QueryResult<Q extends Query> = {
   token: TokenResult;
   tokens: TokensResult;
   namespaceSettings: NamespaceSettingsResult;
+  namespaceSchemas: NamespaceSchemasResult;
   cluster: ClusterResult;
   lease: LeaseResult;
   lock: LockResult;
@@ -76,6 +81,7 @@ export interface Queryable {
   tokenByHash(hashHex: string): TokenRecord | null;
   tokens(): TokenRecord[];
   namespaceSettings(namespace: string): NamespaceSettings;
+  namespaceSchemas(namespace: string): NamespaceSchemas;
   cluster(): ClusterTopology | null;
   lease(id: string): Lease | null;
   lock(lock: Key): LockState;
@@ -109,6 +115,8 @@ export function answer<Q extends Query>(store: Queryable, query: Q): QueryResult
       return { revision, tokens: store.tokens() } as QueryResult<Q>;
     case "namespaceSettings":
       return { revision, settings: store.namespaceSettings(q.namespace) } as QueryResult<Q>;
+    case "namespaceSchemas":
+      return { revision, schemas: store.namespaceSchemas(q.namespace) } as QueryResult<Q>;
     case "cluster":
       return { revision, topology: store.cluster() } as QueryResult<Q>;
     case "lease":

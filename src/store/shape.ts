@@ -49,6 +49,7 @@ export function assertCommandShape(x: unknown): asserts x is Command {
     "tokenRevoke",
     "namespaceSet",
     "clusterSet",
+    "schemaSet",
     "leaseGrant",
     "leaseKeepAlive",
     "leaseRevoke",
@@ -70,6 +71,7 @@ const shapeOf: Record<Command["type"], (o: Obj) => void> = {
     if (o.ifNoneMatch !== undefined) oneOf(o, "ifNoneMatch", ["*"]);
     field(o, "lease", "string", true);
     fenceShape(o);
+    field(o, "schemasVouched", "number", true);
   },
   delete(o) {
     field(o, "key", "string");
@@ -81,6 +83,7 @@ const shapeOf: Record<Command["type"], (o: Obj) => void> = {
     array(o, "success", assertOpShape);
     array(o, "failure", assertOpShape);
     fenceShape(o);
+    field(o, "schemasVouched", "number", true);
   },
   leaseGrant(o) {
     field(o, "namespace", "string");
@@ -127,6 +130,15 @@ const shapeOf: Record<Command["type"], (o: Obj) => void> = {
   namespaceSet(o) {
     field(o, "namespace", "string");
     field(o, "publicRead", "boolean");
+  },
+  schemaSet(o) {
+    field(o, "namespace", "string");
+    array(o, "schemas", (r) => {
+      assert(isObj(r), "schema rule must be an object");
+      field(r, "prefix", "string");
+      field(r, "schema", "string");
+    });
+    if (o.force !== undefined) oneOf(o, "force", [true]);
   },
   clusterSet(o) {
     field(o, "ifEpoch", "number");

@@ -35,7 +35,11 @@ interface SnapshotBody {
   cluster?: ClusterTopology;
   /** Absent until the first lease, for the same reason. */
   coordination?: CoordinationBody;
+  /** Absent while no namespace has schemas: [namespace, revision, [prefix, schema JSON][]]. */
+  schemas?: SchemasRow[];
 }
+
+type SchemasRow = [string, number, [string, string][]];
 
 /** [id, namespace, ttlMs, expiresAtMs, attached keys] */
 type LeaseRow = [string, string, number, number, string[]];
@@ -69,8 +73,28 @@ export function snapshotState(state: StoreState): Uint8Array {
     publicReadNamespaces: [...state.namespaceSettings.keys()].sort(),
     ...(state.cluster === null ? {} : { cluster: canonicalTopology(state.cluster) }),
     ...(state.nextLease === 1 ? {} : { coordination: coordinationBody(state) }),
+    ...(state.schemas.size === 0 ? {} : { schemas: schemasRows(state) }),
   };
   return encodeFrame(snapshotFormat, body);
+}
+
+function schemasRows(state: StoreState): SchemasRow[] {
+  const rows = [...state.schemas].map(
+    ([namespace, set]): SchemasRow => [
+      namespace,
+      set.revision,
+      set.rules.map((r): [string, string] => [r.prefix, r.schema]),
+    ],
+  );
+  return rows.sort(byFirst);
+}
+
+/** Compiled validators are derived: built again on the first write that needs them. */
+function restoreSchemas(state: StoreState, rows: SchemasRow[] | undefined): void {
+  for (const [namespace, revision, rules] of rows ?? []) {
+    const schemas = rules.map(([prefix, schema]) => ({ prefix, schema }));
+    state.schemas.set(namespace, { revision, rules: schemas, compiled: null });
+  }
 }
 
 function coordinationBody(state: StoreState): CoordinationBody {
@@ -183,6 +207,7 @@ export function restoreState(bytes: Uint8Array): StoreState {
     state.namespaceSettings.set(namespace, { namespace, publicRead: true });
   state.cluster = b.cluster === undefined ? null : canonicalTopology(b.cluster);
   restoreCoordination(state, b.coordination);
+  restoreSchemas(state, b.schemas);
   return state;
 }
 

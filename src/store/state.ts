@@ -7,11 +7,13 @@
 // live data, history and idempotency records (limits.ts): a shard must fit in a Durable Object.
 import { assert } from "./assert.ts";
 import { Fifo } from "./fifo.ts";
+import type { CompiledSchema } from "./schema-compile.ts";
 import type {
   ClusterTopology,
   KvEntry,
   NamespaceSettings,
   Revision,
+  SchemaRule,
   StoreOptions,
   TokenRecord,
   WriteOutcome,
@@ -94,6 +96,8 @@ export interface StoreState {
   namespaceSettings: Map<string, NamespaceSettings>;
   /** The cluster directory (shard 0 keeps it; null elsewhere and before the first start). */
   cluster: ClusterTopology | null;
+  /** Schemas by namespace (schemas.ts); only namespaces that have some are present. */
+  schemas: Map<string, SchemaState>;
   /** Live leases by id (leases.ts); an ended lease is forgotten at once. */
   leases: Map<string, LeaseRecord>;
   /** key -> id of the lease it is attached to; derived from the leases' key sets. */
@@ -102,6 +106,18 @@ export interface StoreState {
   nextLease: number;
   /** Locks held (a free lock has no record: its next token is a later revision anyway). */
   locks: Map<string, LockRecord>;
+}
+
+export interface SchemaState {
+  /** The revision of the schemaSet that put these rules in force. */
+  revision: Revision;
+  /** By prefix, ascending. */
+  rules: SchemaRule[];
+  /**
+   * Derived: each rule compiled (or why its schema no longer compiles), built on the first write
+   * after a restore and then kept until the next schemaSet: once per settings revision.
+   */
+  compiled: (CompiledSchema | string)[] | null;
 }
 
 export interface LeaseRecord {
@@ -141,6 +157,7 @@ export function emptyState(options: StoreOptions): StoreState {
     tokenIdsByHash: new Map(),
     namespaceSettings: new Map(),
     cluster: null,
+    schemas: new Map(),
     leases: new Map(),
     keyLeases: new Map(),
     nextLease: 1,

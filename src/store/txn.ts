@@ -18,12 +18,20 @@ import type {
 import { checkKey, checkValue, invalid } from "./validate.ts";
 import { deleteKey, putKey } from "./writes.ts";
 import { checkFence } from "./locks.ts";
+import { checkSchemas, type ValueWrite } from "./schemas.ts";
 
 export function applyTxn(state: StoreState, c: TxnCommand): WriteOutcome {
   const bad = checkTxn(state, c) ?? checkTxnFence(state, c);
   if (bad !== null) return bad;
   const succeeded = c.compare.every((cmp) => holds(state, cmp));
   const branch = succeeded ? c.success : c.failure;
+  // Only the branch that runs commits values, so only its puts are judged.
+  const refused = checkSchemas(
+    state,
+    branch.filter((op): op is ValueWrite & TxnOp => op.type === "put"),
+    c.schemasVouched,
+  );
+  if (refused !== null) return refused;
   const tooLarge = branchQuota(state, branch);
   if (tooLarge !== null) return tooLarge;
   const changes = branch.some(

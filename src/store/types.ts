@@ -59,7 +59,17 @@ export interface Fence {
   token: number;
 }
 
-export interface PutCommand extends CommandBase, PutPreconditions {
+/**
+ * Set only by the leader replica as it proposes (Store.vouch), never by the API: the revision of
+ * the namespace's schemas that every value of the command was found to satisfy. At apply, when
+ * the schemas in force are still that revision, the verdict holds (it depends only on the value
+ * and the schemas) and no replica validates again; otherwise each one does.
+ */
+export interface SchemasVouched {
+  schemasVouched?: Revision;
+}
+
+export interface PutCommand extends CommandBase, PutPreconditions, SchemasVouched {
   type: "put";
   key: Key;
   value: Uint8Array;
@@ -95,7 +105,7 @@ export type TxnOp =
   | { type: "delete"; key: Key }
   | { type: "get"; key: Key };
 
-export interface TxnCommand extends CommandBase {
+export interface TxnCommand extends CommandBase, SchemasVouched {
   type: "txn";
   compare: TxnCompare[];
   success: TxnOp[];
@@ -137,6 +147,42 @@ export interface NamespaceSettings {
 
 export interface NamespaceSetCommand extends CommandBase, NamespaceSettings {
   type: "namespaceSet";
+}
+
+/**
+ * A JSON Schema (2020-12) in force for the names of a namespace starting with `prefix` ("" = the
+ * whole namespace). The schema travels as its JSON text: one encoding, compiled where applied.
+ */
+export interface SchemaRule {
+  prefix: string;
+  schema: string;
+}
+
+/** The schemas of one namespace, kept by the namespace's own shard (so a write and a schema
+ * change are ordered by one log). `revision`: of the change that set them, 0 when never set. */
+export interface NamespaceSchemas {
+  namespace: string;
+  revision: Revision;
+  /** By prefix, ascending; at most one per prefix. */
+  schemas: SchemaRule[];
+}
+
+/**
+ * Replaces every schema of `namespace` (none: [] removes them). Refused when a live value would
+ * violate the new schemas, unless `force` (the values stay; their next write must conform).
+ */
+export interface SchemaSetCommand extends CommandBase {
+  type: "schemaSet";
+  namespace: string;
+  schemas: SchemaRule[];
+  force?: true;
+}
+
+/** One reason a JSON value breaks a schema; `pointer` (RFC 6901) locates it in the value. */
+export interface SchemaViolation {
+  key: Key;
+  pointer: string;
+  message: string;
 }
 
 /** One member of a shard as the directory records it (the shard's Raft conf is the authority). */
@@ -273,7 +319,8 @@ export type SystemCommand =
   | TokenCreateCommand
   | TokenRevokeCommand
   | NamespaceSetCommand
-  | ClusterSetCommand;
+  | ClusterSetCommand
+  | SchemaSetCommand;
 export type Command = KvCommand | SystemCommand | CoordinationCommand;
 
 // ---------------------------------------------------------------------------------------------
@@ -349,8 +396,24 @@ export interface InvalidOutcome extends OutcomeBase {
     | "token"
     | "cluster"
     | "lease"
-    | "lock";
+    | "lock"
+    | "schema";
   detail: string;
+}
+
+/**
+ * 422 /schema-violation: a value written (or, for a schemaSet, a value stored) breaks a schema in
+ * force; nothing changed. `errors` is bounded; `keys` counts every key at fault.
+ */
+export interface SchemaViolationOutcome extends OutcomeBase {
+  type: "schemaViolation";
+  errors: SchemaViolation[];
+  keys: number;
+}
+
+export interface SchemasSetOutcome extends OutcomeBase {
+  type: "schemasSet";
+  schemas: NamespaceSchemas;
 }
 
 export interface TokenCreatedOutcome extends OutcomeBase {
@@ -468,7 +531,9 @@ export type WriteOutcome =
   | TokenCreatedOutcome
   | TokenRevokedOutcome
   | NamespaceSetOutcome
-  | ClusterSetOutcome;
+  | ClusterSetOutcome
+  | SchemaViolationOutcome
+  | SchemasSetOutcome;
 
 // ---------------------------------------------------------------------------------------------
 // Queries (served from an applied state, never through the log)

@@ -241,6 +241,7 @@ describe("cli commands", () => {
       updated: 0,
       unchanged: 1,
       conflict: 0,
+      refused: 0,
       conflicts: [],
     });
     expect(stored["app/bin"]).toMatchObject({ body: "\x00\x01", type: "application/octet-stream" });

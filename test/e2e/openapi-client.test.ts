@@ -88,7 +88,7 @@ it("runs the README flow: put, read, compare-and-set, history, list, bundle, txn
     params: { path: { namespace } },
     body: { publicRead: true },
   });
-  expect(settings.data).toEqual({ namespace, publicRead: true });
+  expect(settings.data).toEqual({ namespace, publicRead: true, schemas: {} });
   expect((await client.GET("/v1/cluster")).data?.shards.length).toBeGreaterThan(0);
   expect((await client.GET("/healthz")).data).toEqual({ ok: true });
 });

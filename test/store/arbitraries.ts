@@ -104,6 +104,16 @@ function commandOf(opts: {
       },
       required("type", "namespace", "publicRead"),
     ),
+    fc.record(
+      {
+        type: fc.constant("schemaSet" as const),
+        ...base,
+        namespace: opts.namespace,
+        schemas: fc.array(fc.record({ prefix: opts.namespace, schema: opts.namespace })),
+        force: fc.constant(true as const),
+      },
+      required("type", "namespace", "schemas"),
+    ),
     anyCoordinationCommand(opts.tokenId, opts.key, opts.n),
     fc.record(
       {
@@ -233,6 +243,20 @@ const smallSystemCommand: fc.Arbitrary<Omit<Command, "atMs" | "idempotencyKey">>
     namespace: fc.constantFrom("app", "web", "_sys"),
     publicRead: fc.boolean(),
   }),
+  fc.record(
+    {
+      type: fc.constant("schemaSet" as const),
+      namespace: fc.constantFrom("app", "web"),
+      schemas: fc.constantFrom(
+        [],
+        [{ prefix: "", schema: "true" }],
+        [{ prefix: "c/", schema: '{"type":"object"}' }],
+        [{ prefix: "a", schema: '{"not":{}}' }],
+      ),
+      force: fc.constant(true as const),
+    },
+    { requiredKeys: ["type", "namespace", "schemas"] },
+  ),
 );
 
 const smallFence = fc.record({ lock: fc.constantFrom(...smallLocks), token: smallRevision });

@@ -250,7 +250,7 @@ describe("public-read namespaces", () => {
       body: JSON.stringify({ publicRead: true }),
     });
     expect(set.status).toBe(200);
-    expect(await set.json()).toEqual({ namespace: ns, publicRead: true });
+    expect(await set.json()).toEqual({ namespace: ns, publicRead: true, schemas: {} });
     expect((await call(`/v1/ns/${ns}`, { token: null })).status).toBe(200);
     expect((await call(`/v1/kv/${ns}/config`, { token: null })).status).toBe(200);
     expect((await call(`/v1/kv?prefix=${ns}/`, { token: null })).status).toBe(200);

@@ -1,10 +1,14 @@
 // `ns import NS FILE`: writes each entry of a bundle-shaped document. Idempotent: a key that
 // already holds the same bytes and content type is skipped, so re-running an import writes
 // nothing. CAS-safe: each write is conditional on the ETag just read (or create-only), so a key
-// changed by someone else meanwhile is reported as a conflict (exit 3), never overwritten.
+// changed by someone else meanwhile is reported as a conflict (exit 3), never overwritten. A value
+// the namespace's schemas refuse (422 schema-violation) is not written either: the other keys
+// are, and the refused ones are listed with where and why (exit 1), to fix and import again.
 import {
   ConflictError,
+  EdgecfgError,
   NotFoundError,
+  ValidationError,
   type Bundle,
   type EdgecfgClient,
 } from "../../client/index.ts";
@@ -15,7 +19,8 @@ import { println, printJson, text } from "../io.ts";
 import { intArg } from "../options.ts";
 import { progressFor } from "../progress.ts";
 
-type Outcome = "created" | "updated" | "unchanged" | "conflict";
+type Outcome = "created" | "updated" | "unchanged" | "conflict" | "refused";
+type SchemaError = { key: string; pointer: string; message: string };
 
 export async function importBundle(
   ctx: CommandContext,
@@ -31,8 +36,15 @@ export async function importBundle(
   const concurrency = Math.max(1, intArg(o.concurrency, "--concurrency"));
   const progress = progressFor(ctx.io, ctx.global.json);
   progress.start(names.length, "keys");
-  const counts: Record<Outcome, number> = { created: 0, updated: 0, unchanged: 0, conflict: 0 };
+  const counts: Record<Outcome, number> = {
+    created: 0,
+    updated: 0,
+    unchanged: 0,
+    conflict: 0,
+    refused: 0,
+  };
   const conflicts: string[] = [];
+  const refused: SchemaError[] = [];
   let done = 0;
   await eachLimited(names, concurrency, async (name) => {
     const outcome = await importOne(
@@ -40,12 +52,39 @@ export async function importBundle(
       `${namespace}/${name}`,
       bundle.entries[name],
       bundle.meta?.[name]?.contentType,
-    );
+    ).catch((error: unknown) => {
+      const errors = schemaErrors(error);
+      if (errors === null) throw error;
+      refused.push(...errors);
+      return "refused" as const;
+    });
     counts[outcome] += 1;
     if (outcome === "conflict") conflicts.push(`${namespace}/${name}`);
     progress.update(++done);
   }).finally(() => progress.stop());
   report(ctx, namespace, counts, conflicts);
+  if (refused.length > 0) throw refusedError(refused);
+}
+
+/** The errors of a 422 schema-violation, or null for any other failure. */
+function schemaErrors(error: unknown): SchemaError[] | null {
+  if (!(error instanceof EdgecfgError) || !error.type.endsWith("/schema-violation")) return null;
+  const errors = error.problem.errors;
+  return Array.isArray(errors) ? (errors as SchemaError[]) : [];
+}
+
+function refusedError(errors: SchemaError[]): ValidationError {
+  const lines = errors
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .map((e) => `  ${e.key} at ${JSON.stringify(e.pointer)}: ${e.message}`);
+  return new ValidationError(422, {
+    type: "https://edgecfg.dev/problems/schema-violation",
+    detail:
+      "the namespace's schemas refused these values (nothing written for them):\n" +
+      `${lines.join("\n")}\n` +
+      "fix them in the file and run the import again (`edgecfg ns types NS` shows the schemas)",
+    errors,
+  });
 }
 
 function report(
@@ -55,6 +94,13 @@ function report(
   conflicts: string[],
 ): void {
   if (ctx.global.json) printJson(ctx.io.stdout, { namespace, ...counts, conflicts });
+  else if (counts.refused > 0)
+    println(
+      ctx.io.stdout,
+      `imported into ${namespace}: ${counts.created} created, ${counts.updated} updated, ` +
+        `${counts.unchanged} unchanged, ${counts.conflict} conflicts, ` +
+        `${counts.refused} refused by its schemas`,
+    );
   else
     println(
       ctx.io.stdout,

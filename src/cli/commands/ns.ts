@@ -5,9 +5,12 @@ import type { Io } from "../io.ts";
 import { printJson } from "../io.ts";
 import { progressFor } from "../progress.ts";
 import { importBundle } from "./ns-import.ts";
+import { nsTypes } from "./ns-types.ts";
 
 export function nsCommand(io: Io): Command {
-  const ns = new Command("ns").description("get|export|import: whole namespaces as bundles");
+  const ns = new Command("ns").description(
+    "get|export|import: whole namespaces as bundles; types: TypeScript from their schemas",
+  );
   ns.command("get")
     .argument("<namespace>")
     .description("print the namespace bundle {namespace, revision, entries}")
@@ -26,6 +29,14 @@ export function nsCommand(io: Io): Command {
     )
     .option("--concurrency <n>", "writes in flight at once", "8")
     .action(action(io, importBundle));
+  ns.command("types")
+    .argument("<namespace>")
+    .description(
+      "print TypeScript types generated from the namespace's schemas, one per name prefix " +
+        '("flags/" -> Flags), for client.getJSON<Flags>(key)',
+    )
+    .option("-o, --output <file>", "write to this file instead of stdout")
+    .action(action(io, nsTypes));
   return ns;
 }
 

@@ -99,11 +99,14 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** A namespace's settings */
+    /**
+     * A namespace's settings
+     * @description publicRead and the schemas in force. X-Edgecfg-Revision is the namespace's token (the shard that holds its schemas and values).
+     */
     get: operations["getNamespaceSettings"];
     /**
      * Change a namespace's settings (admin)
-     * @description Needs the admin operation on the namespace. {publicRead: true} marks it public-read.
+     * @description Needs the admin operation on the namespace. {publicRead: true} marks it public-read. {schemas: {prefix: JSON Schema 2020-12}} replaces the namespace's schemas ({} removes them): 400 when one is no JSON Schema, 422 schema-violation listing the stored values that break them unless force=true. A setting left out stays as it is.
      */
     put: operations["putNamespaceSettings"];
     post?: never;
@@ -530,6 +533,8 @@ export interface components {
       entry?: components["schemas"]["Entry"] | null;
       /** @description Seconds to wait before retrying (also in Retry-After) */
       retryAfter?: number;
+      /** @description 422 schema-violation only: each value at fault and where (bounded list) */
+      errors?: components["schemas"]["SchemaError"][];
     };
     Entry: {
       key: string;
@@ -543,6 +548,12 @@ export interface components {
       modRevision: number;
       /** Format: date-time */
       updatedAt: string;
+    };
+    SchemaError: {
+      key: string;
+      /** @description RFC 6901 JSON Pointer into the value */
+      pointer: string;
+      message: string;
     };
     List: {
       prefix: string;
@@ -575,10 +586,23 @@ export interface components {
       namespace: string;
       /** @description true: reads of this namespace need no token (writes still do) */
       publicRead: boolean;
+      schemas: components["schemas"]["NamespaceSchemas"];
     };
+    /** @description JSON Schema 2020-12 per name prefix ("" = the whole namespace). A JSON value written under a matching prefix must satisfy every matching schema, else 422 schema-violation; a value of another content type under a matching prefix is refused the same way. */
+    NamespaceSchemas: {
+      [key: string]: components["schemas"]["JsonSchema"];
+    };
+    /** @description A JSON Schema (2020-12) */
+    JsonSchema:
+      | {
+          [key: string]: unknown;
+        }
+      | boolean;
+    /** @description Each setting given replaces that setting; a setting left out stays as it is */
     NamespaceSettings: {
       /** @description true: reads of this namespace need no token (writes still do) */
-      publicRead: boolean;
+      publicRead?: boolean;
+      schemas?: components["schemas"]["NamespaceSchemas"];
     };
     Bundle: {
       namespace: string;
@@ -1868,7 +1892,9 @@ export interface operations {
   };
   putNamespaceSettings: {
     parameters: {
-      query?: never;
+      query?: {
+        force?: boolean;
+      };
       header?: never;
       path: {
         namespace: string;
@@ -1948,6 +1974,19 @@ export interface operations {
       };
       /** @description The body must be JSON (Content-Type: application/json) */
       415: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Well-formed but refused (across namespaces, an Idempotency-Key reused for another request) */
+      422: {
         headers: {
           /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
           "X-Edgecfg-Revision"?: string;
