@@ -9,7 +9,7 @@ import type { Raft } from "./raft.ts";
 import { sendAppend } from "./replication.ts";
 import { sendSnapshotChunk } from "./snapshot.ts";
 
-/** Leader, every tick: refill each learner's budget and send it what this tick's limit held back. */
+/** Leader, every tick: refill each learner's budget and send what the last tick's held back. */
 export function paceLearners(r: Raft): void {
   for (const [id, pr] of r.trk.progress) {
     if (id === r.id) continue;

@@ -1,7 +1,8 @@
 import { messageBytesCeiling } from "../raft/index.ts";
 
 // Timing and limits of one replica, with units last in their names. Read once from the Worker's
-// vars (TICK_MS, SNAPSHOT_ENTRIES_INTERVAL, LEARNER_BYTES_PER_TICK) so tests and deployments can tune them without code.
+// vars (TICK_MS, SNAPSHOT_ENTRIES_INTERVAL, LEARNER_BYTES_PER_TICK) so tests and deployments can
+// tune them without code.
 
 export interface ReplicaConfig {
   /** Wall-clock length of one Raft tick: the alarm fires this often while the group is awake. */
