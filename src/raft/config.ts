@@ -28,6 +28,7 @@ export function validateConfig(cfg: RaftConfig): void {
     "snapshotChunkBytesMax must be in [1, 1 MiB]",
   );
   assert(cfg.uncommittedBytesMax >= 1, "uncommittedBytesMax must be at least 1");
+  assert((cfg.learnerBytesPerTick ?? 0) >= 0, "learnerBytesPerTick must not be negative");
   assert(cfg.quiesceAfterTicks >= 0, "quiesceAfterTicks must not be negative");
   const leaseMs = cfg.readLeaseMs ?? 0;
   assert(leaseMs >= 0, "readLeaseMs must not be negative");

@@ -3,6 +3,7 @@ import { appendProposals, confChangeRefusal } from "./propose.ts";
 import { decodeConfChange } from "./confchange.ts";
 import type { Raft } from "./raft.ts";
 import { noteLeaseAck } from "./lease.ts";
+import { paceLearners } from "./pacing.ts";
 import { handleReadAck, handleReadIndex } from "./reads.ts";
 import { bcastHeartbeat, handleAppendResponse, sendAppend } from "./replication.ts";
 import { handleSnapshotResponse, resendStalledSnapshots } from "./snapshot.ts";
@@ -19,6 +20,7 @@ export function tickLeader(r: Raft): void {
   if (r.cfg.checkQuorum && !r.trk.quorumActive(r.id, r.cfg.electionTimeoutTicks)) {
     return r.becomeFollower(r.term, "");
   }
+  paceLearners(r);
   if (r.electionElapsed >= r.cfg.electionTimeoutTicks) {
     r.electionElapsed = 0;
     r.leadTransferee = ""; // a transfer that did not finish in an election timeout is abandoned

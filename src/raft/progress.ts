@@ -14,6 +14,8 @@ export interface SnapshotSend {
   offset: number;
   /** A snapResp arrived since the last heartbeat round (else the chunk is resent). */
   acked: boolean;
+  /** The next chunk waits for the tick: this tick's budget was spent (pacing.ts). */
+  owed?: boolean;
 }
 
 export class Progress {
@@ -27,6 +29,11 @@ export class Progress {
   snapshotSend: SnapshotSend | undefined = undefined;
   /** Leader tick (ProgressTracker.ticks) when this member last answered; for CheckQuorum. */
   lastHeardTick = 0;
+  /**
+   * Entry and snapshot bytes this member may still be sent this tick: finite for a paced
+   * learner (pacing.ts), infinite otherwise. At 0 or below, nothing more leaves until the tick.
+   */
+  budgetBytes = Number.POSITIVE_INFINITY;
   readonly inflights: Inflights;
 
   constructor(

@@ -86,7 +86,7 @@ export class Raft {
     );
     this.confLog = new ConfLog(confState);
     this.replayConfEntries(storage);
-    this.trk = new ProgressTracker(cfg.inflightMessagesMax);
+    this.trk = new ProgressTracker(cfg.inflightMessagesMax, cfg.learnerBytesPerTick);
     this.trk.setConf(this.confLog.current(), this.log.lastIndex() + 1);
     this.readOnly = new ReadOnly(hardState.term);
     this.becomeFollower(hardState.term, "");

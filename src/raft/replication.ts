@@ -13,13 +13,15 @@ import type { Entry, Message, NodeId } from "./types.ts";
  */
 export function sendAppend(r: Raft, to: NodeId, sendIfEmpty = true): boolean {
   const pr = r.trk.progress.get(to);
-  if (pr === undefined || pr.isPaused()) return false;
+  // A paced learner whose budget this tick is spent waits for the next tick (pacing.ts).
+  if (pr === undefined || pr.isPaused() || pr.budgetBytes <= 0) return false;
   const prevIndex = pr.next - 1;
   const prevTerm = r.log.term(prevIndex);
   if (prevTerm === undefined) return sendSnapshot(r, to, pr);
   let entries;
   try {
-    entries = r.log.entries(pr.next, r.log.lastIndex() + 1, r.cfg.messageBytesMax);
+    const bytesMax = Math.min(r.cfg.messageBytesMax, pr.budgetBytes);
+    entries = r.log.entries(pr.next, r.log.lastIndex() + 1, bytesMax);
   } catch (e) {
     if (e instanceof CompactedError) return sendSnapshot(r, to, pr);
     throw e;
@@ -33,7 +35,9 @@ export function sendAppend(r: Raft, to: NodeId, sendIfEmpty = true): boolean {
     entries,
     commit: r.log.committed,
   });
-  pr.sentEntries(prevIndex + entries.length, entries.length, entryBytes(entries));
+  const bytes = entryBytes(entries);
+  pr.budgetBytes -= bytes;
+  pr.sentEntries(prevIndex + entries.length, entries.length, bytes);
   return true;
 }
 

@@ -28,9 +28,14 @@ export function sendSnapshot(r: Raft, to: NodeId, pr: Progress): boolean {
 export function sendSnapshotChunk(r: Raft, to: NodeId, pr: Progress): void {
   const send = pr.snapshotSend;
   if (send === undefined) return;
+  // A paced learner's budget for this tick is spent: the chunk leaves at the next tick.
+  send.owed = pr.budgetBytes <= 0;
+  if (send.owed) return;
   const { metadata, data } = send.snapshot;
   const offset = Math.min(send.offset, data.byteLength);
-  const end = Math.min(offset + r.cfg.snapshotChunkBytesMax, data.byteLength);
+  const chunkBytes = Math.min(r.cfg.snapshotChunkBytesMax, pr.budgetBytes);
+  const end = Math.min(offset + chunkBytes, data.byteLength);
+  pr.budgetBytes -= end - offset;
   r.send({
     type: "snap",
     to,

@@ -12,7 +12,17 @@ export class ProgressTracker {
   /** The leader's clock, in ticks, for CheckQuorum's "heard from within an election timeout". */
   ticks = 0;
 
-  constructor(private readonly inflightMessagesMax: number) {}
+  constructor(
+    private readonly inflightMessagesMax: number,
+    private readonly learnerBytesPerTick = 0,
+  ) {}
+
+  /** The bytes a member may be sent per tick (pacing.ts): finite only for a paced learner. */
+  budgetFor(isLearner: boolean): number {
+    return isLearner && this.learnerBytesPerTick > 0
+      ? this.learnerBytesPerTick
+      : Number.POSITIVE_INFINITY;
+  }
 
   isVoter(id: NodeId): boolean {
     return this.conf.voters.includes(id);
@@ -28,9 +38,12 @@ export class ProgressTracker {
       const pr = this.progress.get(id);
       if (pr !== undefined) {
         pr.isLearner = isLearner;
+        // A promoted learner is paced no more; a demoted voter is from its next message on.
+        pr.budgetBytes = isLearner ? Math.min(pr.budgetBytes, this.budgetFor(true)) : Infinity;
         continue;
       }
       const fresh = new Progress(next, this.inflightMessagesMax, isLearner);
+      fresh.budgetBytes = this.budgetFor(isLearner);
       // A new member gets the benefit of the doubt for one election timeout.
       fresh.lastHeardTick = this.ticks;
       this.progress.set(id, fresh);
@@ -41,6 +54,7 @@ export class ProgressTracker {
   resetProgress(selfId: NodeId, lastIndex: number): void {
     for (const [id, pr] of this.progress) {
       const fresh = new Progress(lastIndex + 1, this.inflightMessagesMax, pr.isLearner);
+      fresh.budgetBytes = this.budgetFor(pr.isLearner);
       if (id === selfId) fresh.match = lastIndex;
       fresh.lastHeardTick = this.ticks;
       this.progress.set(id, fresh);

@@ -177,6 +177,11 @@ export interface RaftConfig {
   snapshotChunkBytesMax: number;
   /** Uncommitted proposal bytes the leader accepts before it refuses more (backpressure). */
   uncommittedBytesMax: number;
+  /**
+   * Catch-up pacing (pacing.ts), off when 0 or absent: entry and snapshot bytes the leader sends
+   * each learner per tick. A learner counts in no quorum, so holding it back delays no commit.
+   */
+  learnerBytesPerTick?: number;
   /** Ticks a leader waits with nothing to do before it puts the group to sleep; 0 disables. */
   quiesceAfterTicks: number;
   preVote: boolean;

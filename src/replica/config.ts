@@ -1,7 +1,8 @@
 import { messageBytesCeiling } from "../raft/index.ts";
 
 // Timing and limits of one replica, with units last in their names. Read once from the Worker's
-// vars (TICK_MS, SNAPSHOT_ENTRIES_INTERVAL) so tests and deployments can tune them without code.
+// vars (TICK_MS, SNAPSHOT_ENTRIES_INTERVAL, LEARNER_BYTES_PER_TICK) so tests and deployments can
+// tune them without code.
 
 export interface ReplicaConfig {
   /** Wall-clock length of one Raft tick: the alarm fires this often while the group is awake. */
@@ -48,6 +49,12 @@ export interface ReplicaConfig {
   /** Uncommitted bytes the leader accepts before it sheds proposals (backpressure). */
   uncommittedBytesMax: number;
   inflightMessagesMax: number;
+  /**
+   * Catch-up pacing (src/raft/pacing.ts): entry and snapshot bytes a learner is sent per tick.
+   * A learner whose shard writes faster than this never catches up (its add waits); at 50 ms
+   * ticks the default is 5 MiB/s, far above what one shard's leader accepts.
+   */
+  learnerBytesPerTick: number;
 }
 
 const mibBytes = 1024 * 1024;
@@ -89,6 +96,7 @@ export const replicaDefaults: ReplicaConfig = {
   snapshotChunkBytesMax: 1 * mibBytes,
   uncommittedBytesMax: 32 * mibBytes,
   inflightMessagesMax: 64,
+  learnerBytesPerTick: 256 * 1024,
 };
 
 export interface ReplicaVars {
@@ -96,6 +104,7 @@ export interface ReplicaVars {
   /** "0" turns read leases off (every linearizable read then takes a ReadIndex round). */
   READ_LEASE_MS?: string;
   SNAPSHOT_ENTRIES_INTERVAL?: string;
+  LEARNER_BYTES_PER_TICK?: string;
 }
 
 export function replicaConfigFrom(vars: ReplicaVars): ReplicaConfig {
@@ -117,6 +126,11 @@ export function replicaConfigFrom(vars: ReplicaVars): ReplicaConfig {
     tickMs,
     readLeaseMs,
     voteRefusalMs,
+    learnerBytesPerTick: positiveInt(
+      vars.LEARNER_BYTES_PER_TICK,
+      "LEARNER_BYTES_PER_TICK",
+      replicaDefaults.learnerBytesPerTick,
+    ),
     snapshotEntriesInterval: positiveInt(
       vars.SNAPSHOT_ENTRIES_INTERVAL,
       "SNAPSHOT_ENTRIES_INTERVAL",

@@ -161,6 +161,7 @@ export class Member {
       messageBytesMax: c.messageBytesMax,
       snapshotChunkBytesMax: c.snapshotChunkBytesMax,
       uncommittedBytesMax: c.uncommittedBytesMax,
+      learnerBytesPerTick: c.learnerBytesPerTick,
       quiesceAfterTicks: c.quiesceAfterTicks,
       appliedIndex: this.applied.index,
       readLeaseMs: c.readLeaseMs,

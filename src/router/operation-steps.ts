@@ -8,13 +8,30 @@ import type { ClusterOperation, ClusterTopology } from "../store/index.ts";
 import { groupFromDirectory } from "./directory.ts";
 import { operationLimits, withOperation, type OperationsIo } from "./operations.ts";
 
-type Step = (io: OperationsIo, t: ClusterTopology, op: ClusterOperation) => Promise<Update | null>;
+type Step = (
+  io: OperationsIo,
+  t: ClusterTopology,
+  op: ClusterOperation,
+) => Promise<Update | null | typeof asked>;
+
+/** A step asked the shard for a membership change: look again soon (it commits in one round). */
+const asked = Symbol("asked");
 
 /** What a step changed: the operation (and the shard's members in the directory). */
 interface Update {
   operation: ClusterOperation;
   members?: ClusterTopology["shards"][number]["members"];
 }
+
+/**
+ * Operations a request of this isolate is driving now, with when it last took a step (ms): a
+ * second look in the same isolate (`op wait` beside the request that started it) only watches,
+ * so the shard is not asked twice for every step. A driver silent for `driverSilentMsMax` (stuck
+ * on an unreachable replica) is taken over. Requests share no promise, only this map: workerd
+ * ties I/O to the request that started it.
+ */
+const drivenHere = new Map<string, number>();
+const driverSilentMsMax = 10_000;
 
 /** Drives operation `id` until it is no longer running or `untilMs` passes; its record then. */
 export async function driveOperation(
@@ -26,7 +43,39 @@ export async function driveOperation(
     const topology = await io.directory();
     const op = topology.operations.find((o) => o.id === id);
     if (op === undefined || op.state !== "running" || io.nowMs() >= untilMs) return op ?? null;
-    let update: Update | null;
+    const driving = drivenHere.get(id);
+    if (driving !== undefined && io.nowMs() - driving < driverSilentMsMax) {
+      await sleep(operationLimits.pollMs); // another request here drives it: watch its record
+      continue;
+    }
+    return drive(io, id, untilMs);
+  }
+}
+
+async function drive(
+  io: OperationsIo,
+  id: string,
+  untilMs: number,
+): Promise<ClusterOperation | null> {
+  try {
+    return await driveSteps(io, id, untilMs, (atMs) => drivenHere.set(id, atMs));
+  } finally {
+    drivenHere.delete(id);
+  }
+}
+
+async function driveSteps(
+  io: OperationsIo,
+  id: string,
+  untilMs: number,
+  alive: (atMs: number) => void,
+): Promise<ClusterOperation | null> {
+  for (;;) {
+    alive(io.nowMs());
+    const topology = await io.directory();
+    const op = topology.operations.find((o) => o.id === id);
+    if (op === undefined || op.state !== "running" || io.nowMs() >= untilMs) return op ?? null;
+    let update: Update | null | typeof asked;
     try {
       update = await (steps[op.step] ?? unknownStep)(io, topology, op);
     } catch (error) {
@@ -34,7 +83,8 @@ export async function driveOperation(
       update = null;
       console.log(`operation ${id}: step ${op.step} will be retried: ${String(error)}`);
     }
-    if (update === null) await sleep(operationLimits.pollMs);
+    if (update === asked) await sleep(operationLimits.changePollMs);
+    else if (update === null) await sleep(operationLimits.pollMs);
     else await io.commit(applyUpdate(topology, update, io.nowMs()));
   }
 }
@@ -84,7 +134,7 @@ const steps: Record<string, Step> = {
     const role = inConf(leader, op.added!);
     if (role === null) {
       await io.changeMembership(group, { type: "addLearner", nodeId: op.added! });
-      return null;
+      return asked;
     }
     const match = leader.matchIndex?.[op.added!] ?? 0;
     const behind = Math.max(0, leader.lastIndex - match);
@@ -114,7 +164,7 @@ const steps: Record<string, Step> = {
     const leader = await io.leader(group);
     if (inConf(leader, op.added!) === "learner") {
       await io.changeMembership(group, { type: "promoteLearner", nodeId: op.added! });
-      return null;
+      return asked;
     }
     if (!leader.appliedMembers.includes(op.added!)) return null;
     const members = t.shards[op.shard]!.members.map((m) =>
@@ -132,7 +182,7 @@ const steps: Record<string, Step> = {
     if (role !== null) {
       const type = role === "learner" ? "removeLearner" : "removeVoter";
       await io.changeMembership(group, { type, nodeId: op.replica! });
-      return null;
+      return asked;
     }
     if (leader.appliedMembers.includes(op.replica!)) return null;
     return { operation: { ...op, step: "retire", progress: { done: 3, total: 4, unit: "steps" } } };

@@ -47,6 +47,12 @@ export const operationLimits = {
   caughtUpEntriesMax: 8,
   /** Pause between two looks at a shard while a step waits for it, ms. */
   pollMs: 100,
+  /**
+   * Pause after a step asked for a membership change, ms: it commits in one round trip to a
+   * quorum, and until the old replica is removed a replace runs a fourth voter (a third more
+   * apply work per write), so the next step should not wait a whole poll for it.
+   */
+  changePollMs: 10,
 } as const;
 
 /** Starts the operation `request` describes (or returns the one the same key started). */

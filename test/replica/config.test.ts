@@ -30,4 +30,12 @@ describe("replicaConfigFrom", () => {
       /READ_LEASE_MS="soon" is not a positive integer; fix it in wrangler.toml \[vars\]/,
     );
   });
+
+  it("LEARNER_BYTES_PER_TICK paces a learner's catch-up (256 KiB a tick unless set); 0 is refused", () => {
+    expect(replicaConfigFrom({}).learnerBytesPerTick).toBe(256 * 1024);
+    expect(replicaConfigFrom({ LEARNER_BYTES_PER_TICK: "65536" }).learnerBytesPerTick).toBe(65536);
+    expect(() => replicaConfigFrom({ LEARNER_BYTES_PER_TICK: "0" })).toThrow(
+      /LEARNER_BYTES_PER_TICK="0" is not a positive integer; fix it in wrangler.toml \[vars\]/,
+    );
+  });
 });

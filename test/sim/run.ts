@@ -139,13 +139,16 @@ class Simulation {
     const cfgPrng = this.prng.fork();
     const timing = randomRaftConfig(cfgPrng);
     const compactEveryEntries = cfgPrng.pick([5, 20, 60]);
-    const raft = {
+    const raft: Omit<RaftConfig, "id" | "seed"> = {
       ...timing,
       ...randomLeaseConfig(cfgPrng, timing.electionTimeoutTicks, profile.checkQuorumOffShare),
     };
     const clockPrng = cfgPrng.fork();
     this.probePrng = cfgPrng.fork();
     this.readShare = cfgPrng.pick(profile.readShares);
+    // Catch-up pacing (src/raft/pacing.ts) in two seeds of three; drawn last so that every other
+    // draw of a seed is what it was before pacing existed.
+    raft.learnerBytesPerTick = cfgPrng.pick([0, 64, 1024]);
     if (opts.trace)
       console.log(
         `seed ${opts.seed}: ${this.nodes} voters + 1 spare, fault profile ${profile.name}, ${this.readShare * 100} % reads, raft ${JSON.stringify(raft)}`,
