@@ -130,6 +130,7 @@ export const responseHeaders = {
     "true when the answer is the replayed first outcome of this Idempotency-Key",
   ),
   Location: header("The created key's URL, or the started operation's"),
+  "X-Edgecfg-Dry-Run": header("true: a dry run answered; nothing was written"),
   "Retry-After": header("Seconds to wait before retrying"),
   "WWW-Authenticate": header('Bearer realm="edgecfg"'),
   "Cache-Control": header(

@@ -32,6 +32,8 @@ export interface DiffItem {
 export interface DryRunResult {
   /** The revision of the state the dry run started from. */
   revision: Revision;
+  /** The last modRevision of the command's (first) namespace in that state: its bundle ETag. */
+  namespaceRevision: Revision;
   /** What applying the command would have answered. */
   outcome: WriteOutcome;
   /** The keys it would change, in key order. */
@@ -44,7 +46,12 @@ export function dryRun(state: StoreState, command: DryRunCommand): DryRunResult 
   const { idempotencyKey: _, ...once } = command;
   fork.clockMs = Math.max(fork.clockMs, command.atMs);
   const outcome = execute(fork, once as DryRunCommand);
-  return { revision: state.revision, outcome, diff: diffOf(state, fork, namespaces) };
+  return {
+    revision: state.revision,
+    namespaceRevision: state.namespaces.get(namespaces[0] ?? "")?.lastModRevision ?? 0,
+    outcome,
+    diff: diffOf(state, fork, namespaces),
+  };
 }
 
 function namespacesOf(c: DryRunCommand): string[] {

@@ -84,7 +84,7 @@ export interface paths {
     post?: never;
     /**
      * Delete a key
-     * @description 204 when deleted, 404 when absent. If-Match: <ETag> deletes only that version, If-Match: * only an existing key (412 otherwise). Idempotency-Key makes retries return the first outcome.
+     * @description 204 when deleted, 404 when absent. If-Match: <ETag> deletes only that version, If-Match: * only an existing key (412 otherwise). Idempotency-Key makes retries return the first outcome. ?dryRun=true answers 200 (a 204 has no body) with the entry it would delete and the diff.
      */
     delete: operations["deleteKey"];
     options?: never;
@@ -127,6 +127,46 @@ export interface paths {
     get: operations["getBundle"];
     put?: never;
     post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/ns/{namespace}/apply": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Make the namespace hold exactly these entries (one atomic change)
+     * @description Entries in the bundle's format (JSON inline, others {contentType, base64}; meta gives a JSON entry's content type). Entries already holding the value are left alone; prune also deletes the other keys; ifRevision (the bundle ETag as a number) makes it a compare-and-set on the namespace: 412 once it moved. At most 10000 entries and 1048576 bytes of values. ?dryRun=true answers what it would do.
+     */
+    post: operations["applyNamespace"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/ns/{namespace}/rollback": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Restore the namespace as it was at a revision (as one new revision)
+     * @description Every key live at toRevision gets its value back, keys created since are deleted; keys already right are left alone. 410 when that state is no longer retained. ?dryRun=true answers what it would do.
+     */
+    post: operations["rollbackNamespace"];
     delete?: never;
     options?: never;
     head?: never;
@@ -571,6 +611,31 @@ export interface components {
         deleted: boolean;
       }[];
     };
+    DryRunPut: {
+      /** @enum {boolean} */
+      dryRun: true;
+      /** @description The namespace's revision (its last modRevision, the bundle ETag) in the state the dry run was judged on: send it as ifRevision to apply only onto that state */
+      baseRevision: number;
+      result: components["schemas"]["Entry"] & unknown;
+      /** @description The keys it would change, in key order */
+      diff: components["schemas"]["DiffEntry"][];
+    };
+    DiffEntry: {
+      key: string;
+      /** @enum {string} */
+      change: "create" | "update" | "delete";
+      before?: components["schemas"]["EncodedValue"];
+      after?: components["schemas"]["EncodedValue"];
+    };
+    DryRunDelete: {
+      /** @enum {boolean} */
+      dryRun: true;
+      /** @description The namespace's revision (its last modRevision, the bundle ETag) in the state the dry run was judged on: send it as ifRevision to apply only onto that state */
+      baseRevision: number;
+      result: components["schemas"]["Entry"] & unknown;
+      /** @description The keys it would change, in key order */
+      diff: components["schemas"]["DiffEntry"][];
+    };
     NamespaceSettingsResponse: {
       namespace: string;
       /** @description true: reads of this namespace need no token (writes still do) */
@@ -596,6 +661,53 @@ export interface components {
           modRevision: number;
         };
       };
+    };
+    NamespaceWriteResponse: {
+      namespace: string;
+      /** @description The namespace's revision after the write (the bundle ETag); unchanged when nothing changed */
+      revision: number;
+      /** @description false: it already held these entries */
+      changed: boolean;
+      /** @description The keys written, in key order */
+      changes: {
+        key: string;
+        /** @enum {string} */
+        change: "created" | "updated" | "deleted";
+        entry: components["schemas"]["Entry"] & unknown;
+      }[];
+    };
+    DryRunNamespaceWrite: {
+      /** @enum {boolean} */
+      dryRun: true;
+      /** @description The namespace's revision (its last modRevision, the bundle ETag) in the state the dry run was judged on: send it as ifRevision to apply only onto that state */
+      baseRevision: number;
+      result: components["schemas"]["NamespaceWriteResponse"] & unknown;
+      /** @description The keys it would change, in key order */
+      diff: components["schemas"]["DiffEntry"][];
+    };
+    ApplyRequest: {
+      /** @description name → value: JSON inline, any other value {contentType, base64} (as a bundle) */
+      entries: {
+        [key: string]: components["schemas"]["EncodedValue"];
+      };
+      /** @description name → {contentType}: the JSON content type of an inline value (default application/json); a bundle's meta fits as it is */
+      meta?: {
+        [key: string]: {
+          contentType: string;
+        } & {
+          [key: string]: unknown;
+        };
+      };
+      /** @description true: also delete the namespace's keys not in entries */
+      prune?: boolean;
+      /** @description Apply only while the namespace's revision (the bundle ETag) is still this; else 412 */
+      ifRevision?: number;
+    };
+    RollbackRequest: {
+      /** @description A revision of the namespace's shard, e.g. a bundle ETag or an audit item's */
+      toRevision: number;
+      /** @description Roll back only while the namespace's revision is still this; else 412 */
+      ifRevision?: number;
     };
     OfrepBulkEvaluationSuccess: {
       flags: (
@@ -653,6 +765,15 @@ export interface components {
         deleted?: components["schemas"]["Entry"] | null;
         value?: components["schemas"]["EncodedValue"];
       }[];
+    };
+    DryRunTxn: {
+      /** @enum {boolean} */
+      dryRun: true;
+      /** @description The namespace's revision (its last modRevision, the bundle ETag) in the state the dry run was judged on: send it as ifRevision to apply only onto that state */
+      baseRevision: number;
+      result: components["schemas"]["TxnResponse"] & unknown;
+      /** @description The keys it would change, in key order */
+      diff: components["schemas"]["DiffEntry"][];
     };
     TxnRequest: {
       /** @default [] */
@@ -1375,7 +1496,10 @@ export interface operations {
   };
   putKey: {
     parameters: {
-      query?: never;
+      query?: {
+        /** @description true: run every check and answer what the write would do (status, result, diff) without writing anything; X-Edgecfg-Dry-Run: true says so */
+        dryRun?: boolean;
+      };
       header?: {
         "if-match"?: string;
         "if-none-match"?: string;
@@ -1403,7 +1527,7 @@ export interface operations {
       };
     };
     responses: {
-      /** @description Updated */
+      /** @description Updated (a dry run: would update) */
       200: {
         headers: {
           /** @description The entry's (or bundle's) strong validator, e.g. "r1042" */
@@ -1412,13 +1536,15 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description true when the answer is the replayed first outcome of this Idempotency-Key */
           "Idempotent-Replayed"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
-          "application/json": components["schemas"]["Entry"];
+          "application/json": components["schemas"]["Entry"] | components["schemas"]["DryRunPut"];
         };
       };
-      /** @description Created */
+      /** @description Created (a dry run: would create) */
       201: {
         headers: {
           /** @description The entry's (or bundle's) strong validator, e.g. "r1042" */
@@ -1429,10 +1555,12 @@ export interface operations {
           "Idempotent-Replayed"?: string;
           /** @description The created key's URL, or the started operation's */
           Location?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
-          "application/json": components["schemas"]["Entry"];
+          "application/json": components["schemas"]["Entry"] | components["schemas"]["DryRunPut"];
         };
       };
       /** @description The request is malformed (the detail says what to send) */
@@ -1442,6 +1570,8 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -1457,6 +1587,8 @@ export interface operations {
           "Cache-Control"?: string;
           /** @description Bearer realm="edgecfg" */
           "WWW-Authenticate"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -1470,6 +1602,8 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -1485,6 +1619,8 @@ export interface operations {
           "Cache-Control"?: string;
           /** @description The entry's (or bundle's) strong validator, e.g. "r1042" */
           ETag?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -1498,6 +1634,8 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -1511,6 +1649,8 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -1524,6 +1664,8 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -1537,6 +1679,8 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -1550,6 +1694,8 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -1565,6 +1711,8 @@ export interface operations {
           "Cache-Control"?: string;
           /** @description Seconds to wait before retrying */
           "Retry-After"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -1578,6 +1726,8 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -1588,7 +1738,10 @@ export interface operations {
   };
   deleteKey: {
     parameters: {
-      query?: never;
+      query?: {
+        /** @description true: run every check and answer what the write would do (status, result, diff) without writing anything; X-Edgecfg-Dry-Run: true says so */
+        dryRun?: boolean;
+      };
       header?: {
         "if-match"?: string;
         "idempotency-key"?: string;
@@ -1605,6 +1758,19 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description A dry run: it would delete (result: the entry it would delete) */
+      200: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["DryRunDelete"];
+        };
+      };
       /** @description Deleted */
       204: {
         headers: {
@@ -1623,6 +1789,8 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -1638,6 +1806,8 @@ export interface operations {
           "Cache-Control"?: string;
           /** @description Bearer realm="edgecfg" */
           "WWW-Authenticate"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -1651,6 +1821,8 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -1664,6 +1836,8 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -1679,6 +1853,8 @@ export interface operations {
           "Cache-Control"?: string;
           /** @description The entry's (or bundle's) strong validator, e.g. "r1042" */
           ETag?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -1692,6 +1868,8 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -1705,6 +1883,8 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -1718,6 +1898,8 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -1731,6 +1913,8 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -1746,6 +1930,8 @@ export interface operations {
           "Cache-Control"?: string;
           /** @description Seconds to wait before retrying */
           "Retry-After"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -2157,6 +2343,452 @@ export interface operations {
       };
     };
   };
+  applyNamespace: {
+    parameters: {
+      query?: {
+        /** @description true: run every check and answer what the write would do (status, result, diff) without writing anything; X-Edgecfg-Dry-Run: true says so */
+        dryRun?: boolean;
+      };
+      header?: {
+        "idempotency-key"?: string;
+      };
+      path: {
+        namespace: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["ApplyRequest"];
+      };
+    };
+    responses: {
+      /** @description Done (a dry run: what it would do) */
+      200: {
+        headers: {
+          /** @description The entry's (or bundle's) strong validator, e.g. "r1042" */
+          ETag?: string;
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description true when the answer is the replayed first outcome of this Idempotency-Key */
+          "Idempotent-Replayed"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json":
+            | components["schemas"]["NamespaceWriteResponse"]
+            | components["schemas"]["DryRunNamespaceWrite"];
+        };
+      };
+      /** @description The request is malformed (the detail says what to send) */
+      400: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description No token, or an unknown, revoked or expired one */
+      401: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          /** @description Bearer realm="edgecfg" */
+          "WWW-Authenticate"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The token's scopes do not cover this */
+      403: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A precondition did not hold: currentETag and entry say what is there */
+      412: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          /** @description The entry's (or bundle's) strong validator, e.g. "r1042" */
+          ETag?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The body or a value is too large */
+      413: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The URL is too long */
+      414: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The body must be JSON (Content-Type: application/json) */
+      415: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Well-formed but refused (across namespaces, an Idempotency-Key reused for another request) */
+      422: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A request header is longer than any valid value of it */
+      431: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description An unexpected error (logged); retry a write with the same Idempotency-Key */
+      500: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unavailable for now (an election, no ADMIN_TOKEN, a misconfiguration): see Retry-After */
+      503: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          /** @description Seconds to wait before retrying */
+          "Retry-After"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The shard's quota would be exceeded */
+      507: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  rollbackNamespace: {
+    parameters: {
+      query?: {
+        /** @description true: run every check and answer what the write would do (status, result, diff) without writing anything; X-Edgecfg-Dry-Run: true says so */
+        dryRun?: boolean;
+      };
+      header?: {
+        "idempotency-key"?: string;
+      };
+      path: {
+        namespace: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["RollbackRequest"];
+      };
+    };
+    responses: {
+      /** @description Done (a dry run: what it would do) */
+      200: {
+        headers: {
+          /** @description The entry's (or bundle's) strong validator, e.g. "r1042" */
+          ETag?: string;
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description true when the answer is the replayed first outcome of this Idempotency-Key */
+          "Idempotent-Replayed"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json":
+            | components["schemas"]["NamespaceWriteResponse"]
+            | components["schemas"]["DryRunNamespaceWrite"];
+        };
+      };
+      /** @description The request is malformed (the detail says what to send) */
+      400: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description No token, or an unknown, revoked or expired one */
+      401: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          /** @description Bearer realm="edgecfg" */
+          "WWW-Authenticate"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The token's scopes do not cover this */
+      403: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description That version is no longer retained */
+      410: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A precondition did not hold: currentETag and entry say what is there */
+      412: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          /** @description The entry's (or bundle's) strong validator, e.g. "r1042" */
+          ETag?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The URL is too long */
+      414: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The body must be JSON (Content-Type: application/json) */
+      415: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Well-formed but refused (across namespaces, an Idempotency-Key reused for another request) */
+      422: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A request header is longer than any valid value of it */
+      431: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description An unexpected error (logged); retry a write with the same Idempotency-Key */
+      500: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unavailable for now (an election, no ADMIN_TOKEN, a misconfiguration): see Retry-After */
+      503: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          /** @description Seconds to wait before retrying */
+          "Retry-After"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The shard's quota would be exceeded */
+      507: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
   evaluateFlags: {
     parameters: {
       query?: {
@@ -2434,7 +3066,10 @@ export interface operations {
   };
   txn: {
     parameters: {
-      query?: never;
+      query?: {
+        /** @description true: run every check and answer what the write would do (status, result, diff) without writing anything; X-Edgecfg-Dry-Run: true says so */
+        dryRun?: boolean;
+      };
       header?: {
         "idempotency-key"?: string;
         /** @description {namespace}/{name}={fencing token}: applied only if that lock (of the same namespace) is held with that token when the write commits; else 412 with problem type .../fenced */
@@ -2449,17 +3084,21 @@ export interface operations {
       };
     };
     responses: {
-      /** @description The txn ran */
+      /** @description The txn ran (a dry run: what it would do; revision: the one it would commit at) */
       200: {
         headers: {
           /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
           "X-Edgecfg-Revision"?: string;
           /** @description true when the answer is the replayed first outcome of this Idempotency-Key */
           "Idempotent-Replayed"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
-          "application/json": components["schemas"]["TxnResponse"];
+          "application/json":
+            | components["schemas"]["TxnResponse"]
+            | components["schemas"]["DryRunTxn"];
         };
       };
       /** @description The request is malformed (the detail says what to send) */
@@ -2469,6 +3108,8 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -2484,6 +3125,8 @@ export interface operations {
           "Cache-Control"?: string;
           /** @description Bearer realm="edgecfg" */
           "WWW-Authenticate"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -2497,6 +3140,8 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -2512,6 +3157,8 @@ export interface operations {
           "Cache-Control"?: string;
           /** @description The entry's (or bundle's) strong validator, e.g. "r1042" */
           ETag?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -2525,6 +3172,8 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -2538,6 +3187,8 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -2564,6 +3215,8 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -2590,6 +3243,8 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -2605,6 +3260,8 @@ export interface operations {
           "Cache-Control"?: string;
           /** @description Seconds to wait before retrying */
           "Retry-After"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -2618,6 +3275,8 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
