@@ -31,6 +31,10 @@ export const scenarioInfo: Record<ScenarioName, ScenarioInfo> = {
   cas: { title: "CAS write, distinct keys (GET → PUT If-Match)", targets: ["edgecfg", "etcd"] },
   contention: { title: "CAS contention, one key", targets: ["edgecfg", "etcd"] },
   mix: { title: "90% linearizable read / 10% write", targets: ["edgecfg", "etcd"] },
+  apply1k: {
+    title: "declarative apply of 1,000 JSON entries, all changed (POST /v1/ns/{ns}/apply)",
+    targets: ["edgecfg"],
+  },
 };
 
 type Factory = (driver: Driver, keys: BenchKeys, client: number) => Promise<Client>;
@@ -76,6 +80,22 @@ async function casOnce(driver: Driver, key: string): Promise<Outcome> {
   );
 }
 
+/** One apply that changes every one of 1,000 small JSON entries of the client's own namespace. */
+function applyClient(d: Driver, k: BenchKeys, client: number): Client {
+  const namespace = `${k.bundleNamespace}-apply-${client}`;
+  let round = 0;
+  const body = () => {
+    round += 1;
+    const entries: Record<string, unknown> = {};
+    for (let i = 0; i < 1000; i++)
+      entries[`flags/f${String(i).padStart(4, "0")}`] = { on: (i + round) % 2 === 0, round, i };
+    return JSON.stringify({ entries });
+  };
+  const apply = d.apply;
+  if (apply === undefined) throw new Error("apply1k runs only against edgecfg");
+  return { op: () => timed(() => apply(namespace, body()), expect(200)) };
+}
+
 const factories: Record<ScenarioName, Factory> = {
   health: async (d) => ({ op: () => timed(() => d.health(), expect(200)) }),
   read: async (d, k) => ({ op: () => timed(() => d.read(pick(k.readKeys), false), expect(200)) }),
@@ -97,6 +117,7 @@ const factories: Record<ScenarioName, Factory> = {
   }),
   cas: async (d, k, client) => ({ op: () => casOnce(d, `${k.casPrefix}${client}`) }),
   contention: async (d, k) => ({ op: () => casOnce(d, k.hotKey) }),
+  apply1k: async (d, k, client) => applyClient(d, k, client),
   mix: async (d, k) => ({
     op: () =>
       Math.random() < 0.1

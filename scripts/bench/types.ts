@@ -15,7 +15,8 @@ export type ScenarioName =
   | "flagEval"
   | "cas"
   | "contention"
-  | "mix";
+  | "mix"
+  | "apply1k";
 
 /** One cell: a scenario at one concurrency against one target. */
 export interface LoadSpec {
