@@ -3,7 +3,7 @@
 // plain when piped (ANSI codes stripped), or the dry run's JSON document with --json.
 import { create } from "jsondiffpatch";
 import { format } from "jsondiffpatch/formatters/console";
-import type { DiffEntry, DryRun, NamespaceWriteResult } from "../client/index.ts";
+import type { DiffEntry, DryRun } from "../client/index.ts";
 import type { OutStream } from "./io.ts";
 import { println } from "./io.ts";
 
@@ -39,11 +39,7 @@ export function countsOf(diff: DiffEntry[]): string {
   return `${n("create")} to create, ${n("update")} to update, ${n("delete")} to delete`;
 }
 
-export function printPlan(
-  out: OutStream,
-  namespace: string,
-  plan: DryRun<NamespaceWriteResult>,
-): void {
+export function printPlan(out: OutStream, namespace: string, plan: DryRun<unknown>): void {
   const tty = out.isTTY === true;
   println(out, `${namespace} at revision ${plan.baseRevision}: ${countsOf(plan.diff)}`);
   for (const d of plan.diff) {
