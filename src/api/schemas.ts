@@ -37,6 +37,16 @@ export const Problem = z
       .int()
       .optional()
       .openapi({ description: "Seconds to wait before retrying (also in Retry-After)" }),
+    dryRun: z
+      .boolean()
+      .optional()
+      .openapi({ description: "true: a dry run (?dryRun=true) would have answered this" }),
+    baseRevision: z.number().int().optional().openapi({
+      description: "Dry runs judged by the shard: the namespace revision they were judged on",
+    }),
+    namespaceRevision: z.number().int().optional().openapi({
+      description: "412 of an apply or rollback: the namespace's revision now (not ifRevision)",
+    }),
   })
   .openapi("Problem");
 

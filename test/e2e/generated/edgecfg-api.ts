@@ -570,6 +570,12 @@ export interface components {
       entry?: components["schemas"]["Entry"] | null;
       /** @description Seconds to wait before retrying (also in Retry-After) */
       retryAfter?: number;
+      /** @description true: a dry run (?dryRun=true) would have answered this */
+      dryRun?: boolean;
+      /** @description Dry runs judged by the shard: the namespace revision they were judged on */
+      baseRevision?: number;
+      /** @description 412 of an apply or rollback: the namespace's revision now (not ifRevision) */
+      namespaceRevision?: number;
     };
     Entry: {
       key: string;
