@@ -98,3 +98,38 @@ it("runs the README flow: put, read, compare-and-set, history, list, bundle, txn
   expect((await client.GET("/v1/cluster")).data?.shards.length).toBeGreaterThan(0);
   expect((await client.GET("/healthz")).data).toEqual({ ok: true });
 });
+
+it("publishes safely: plans an apply (dry run), applies it onto its base revision, rolls back", async () => {
+  const ns = `${namespace}-pub`;
+  const body = {
+    entries: { flags: { beta: true }, motd: { contentType: "text/plain", base64: "aGk=" } },
+  };
+  const plan = await client.POST("/v1/ns/{namespace}/apply", {
+    params: { path: { namespace: ns }, query: { dryRun: true } },
+    body,
+  });
+  expect(plan.response.headers.get("X-Edgecfg-Dry-Run")).toBe("true");
+  if (plan.data === undefined || !("dryRun" in plan.data)) throw new Error("expected a dry run");
+  expect(plan.data.diff.map((d) => d.change)).toEqual(["create", "create"]);
+  const applied = await client.POST("/v1/ns/{namespace}/apply", {
+    params: { path: { namespace: ns } },
+    body: { ...body, ifRevision: plan.data.baseRevision },
+  });
+  const done = real(applied.data);
+  expect(done?.changed).toBe(true);
+  const stale = await client.POST("/v1/ns/{namespace}/apply", {
+    params: { path: { namespace: ns } },
+    body: { entries: {}, prune: true, ifRevision: plan.data.baseRevision },
+  });
+  expect(stale.response.status).toBe(412);
+  expect(stale.error?.namespaceRevision).toBe(done?.revision);
+  await client.POST("/v1/ns/{namespace}/apply", {
+    params: { path: { namespace: ns } },
+    body: { entries: {}, prune: true },
+  });
+  const back = await client.POST("/v1/ns/{namespace}/rollback", {
+    params: { path: { namespace: ns } },
+    body: { toRevision: done!.revision },
+  });
+  expect(real(back.data)?.changes.map((c) => c.change)).toEqual(["created", "created"]);
+});
