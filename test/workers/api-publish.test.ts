@@ -206,4 +206,21 @@ describe("POST /v1/ns/{ns}/rollback", () => {
     const ahead = await post(`/v1/ns/${ns}/rollback`, { toRevision: 1e12 });
     expect(ahead.status).toBe(400);
   });
+
+  it("answers 410 once the state at toRevision is no longer retained, dry run or not", async () => {
+    const ns = freshNs();
+    const first = ((await (await put(`${ns}/k`, { v: 0 })).json()) as { modRevision: number })
+      .modRevision;
+    for (let i = 1; i <= 100; i++) await put(`${ns}/k`, { v: i }); // 100 versions are kept
+    const dry = await post(`/v1/ns/${ns}/rollback?dryRun=true`, { toRevision: first });
+    expect(dry.status).toBe(410);
+    expect(await problemOf(dry)).toMatchObject({
+      dryRun: true,
+      type: expect.stringMatching(/compacted$/),
+    });
+    const res = await post(`/v1/ns/${ns}/rollback`, { toRevision: first });
+    expect(res.status).toBe(410);
+    expect((await problemOf(res)).detail).toContain("no longer retained");
+    expect(await (await call(`/v1/kv/${ns}/k`)).json()).toEqual({ v: 100 });
+  });
 });
