@@ -36,6 +36,12 @@ describe("dry run", () => {
     expect(body.diff).toEqual([{ key: `${ns}/a`, change: "create", after: { n: 1 } }]);
     expect((await call(`/v1/kv/${ns}/a`)).status).toBe(404);
     expect(await bundleRevision(ns)).toBe(0);
+    const browser = await call(`/v1/kv/${ns}/a?dryRun=true`, {
+      method: "PUT",
+      headers: { Origin: "https://app.example", "Content-Type": "text/plain" },
+      body: "x",
+    });
+    expect(browser.headers.get("Access-Control-Expose-Headers")).toContain("X-Edgecfg-Dry-Run");
 
     const real = (await (await put(`${ns}/a`, { n: 1 })).json()) as { modRevision: number };
     const update = (await (await put(`${ns}/a?dryRun`, { n: 2 })).json()) as DryRun;
