@@ -95,6 +95,36 @@ describe("ns diff and apply", () => {
   });
 });
 
+describe("ns diff with a read-only token", () => {
+  it("diffs against a read of the bundle, by value, and says what it cannot check", async () => {
+    const bundle = {
+      namespace: "app",
+      revision: 9,
+      entries: {
+        flags: { beta: false },
+        old: 1,
+        "motd/en": { contentType: "text/plain", base64: "aGk=" },
+      },
+      meta: {
+        flags: { contentType: "application/json", version: 1, modRevision: 3 },
+        old: { contentType: "application/json", version: 1, modRevision: 4 },
+        "motd/en": { contentType: "text/plain", version: 1, modRevision: 5 },
+      },
+    };
+    const stub = stubFetch((req) => (req.method === "POST" ? problem(403) : json(bundle)));
+    const t = testIo(stub, { "cfg/flags.json": '{ "beta" : false }', "cfg/motd/en.txt": "hi!" });
+    expect(await run(["ns", "diff", "app", "cfg", "--prune", "--json"], t.io)).toBe(0);
+    expect(JSON.parse(t.stdout())).toMatchObject({
+      baseRevision: 9,
+      diff: [
+        { key: "app/motd/en", change: "update" },
+        { key: "app/old", change: "delete" },
+      ],
+    });
+    expect(t.stderr()).toContain("schemas and quotas are checked only by a dry run");
+  });
+});
+
 describe("--dry-run on single writes", () => {
   it("kv put and kv rm ask for a dry run and print what would change", async () => {
     const answer = { ...plan, diff: [plan.diff[0]], result: {} };

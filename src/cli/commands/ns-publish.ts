@@ -3,13 +3,19 @@
 // review the plan, then `ns apply NS --plan plan.json`, which applies exactly what was reviewed
 // (ifRevision = the revision the plan was made at) or fails with exit code 3 when the namespace
 // changed since, so nobody else's change is overwritten unseen.
-import { ConflictError, type ApplyRequest, type DryRun } from "../../client/index.ts";
+import {
+  ConflictError,
+  ForbiddenError,
+  type ApplyRequest,
+  type DryRun,
+} from "../../client/index.ts";
 import type { NamespaceWriteResult } from "../../client/index.ts";
 import type { CommandContext } from "../command.ts";
 import { readDesired } from "../desired.ts";
 import { UsageError } from "../exit.ts";
 import { println, printJson, text } from "../io.ts";
 import { intArg } from "../options.ts";
+import { localPlan } from "../local-diff.ts";
 import { printPlan } from "../plan-output.ts";
 
 const planFormat = 1;
@@ -34,7 +40,15 @@ export async function diffNs(
   source: string,
   o: { prune?: boolean },
 ): Promise<void> {
-  const { planned } = await plan(ctx, namespace, source, o.prune);
+  const request = { ...(await readDesired(ctx.io, source)), ...(o.prune ? { prune: true } : {}) };
+  const planned = await ctx.client.namespaces.plan(namespace, request).catch(async (e: unknown) => {
+    if (!(e instanceof ForbiddenError)) throw e;
+    ctx.io.stderr.write(
+      "note: this token may not write here, so the diff is computed from a read of the " +
+        "namespace; schemas and quotas are checked only by a dry run (a token with write scope)\n",
+    );
+    return localPlan(await ctx.client.bundle(namespace), request);
+  });
   if (ctx.global.json) printJson(ctx.io.stdout, planned);
   else printPlan(ctx.io.stdout, namespace, planned);
 }
