@@ -61,6 +61,10 @@ export function edgecfgDriver(http: Http, adminToken: string): Omit<Driver, "clo
     },
     put: async (key, body) =>
       answer(await http({ method: "PUT", path: `/v1/kv/${key}`, headers: json, body })),
+    apply: async (namespace, body) =>
+      answer(
+        await http({ method: "POST", path: `/v1/ns/${namespace}/apply`, headers: json, body }),
+      ),
     won: (a) => a.status === 200 || a.status === 201,
   };
 }

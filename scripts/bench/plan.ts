@@ -59,20 +59,30 @@ const scenarioNames: ScenarioName[] = [
   "mix",
   "put4k",
   "put4kSchema",
+  "apply1k",
 ];
 
 const allOf = (scenarios: ScenarioName[]): Cell[] =>
   scenarios.flatMap((s) => concurrencies.map((c): Cell => [s, c]));
 
+/** A 1,000-entry apply is a deploy, not traffic: measured alone and with a few at once. */
+const applyCells: Cell[] = [
+  ["apply1k", 1],
+  ["apply1k", 4],
+];
+
 const fullCells: Record<TargetId, Cell[]> = {
-  edgecfg: allOf(scenarioNames),
+  edgecfg: [...allOf(scenarioNames.filter((s) => s !== "apply1k")), ...applyCells],
   solo: allOf(["read", "stale", "bundle", "cas", "contention"]),
   etcd: allOf(["read", "stale", "cas", "contention", "mix"]),
   bare: allOf(["read", "cas"]),
 };
 
 const quickCells: Record<TargetId, Cell[]> = {
-  edgecfg: scenarioNames.map((s): Cell => [s, 64]),
+  edgecfg: [
+    ...scenarioNames.filter((s) => s !== "apply1k").map((s): Cell => [s, 64]),
+    ["apply1k", 1],
+  ],
   solo: [
     ["read", 64],
     ["cas", 64],

@@ -37,6 +37,10 @@ export const scenarioInfo: Record<ScenarioName, ScenarioInfo> = {
     title: "4 KiB JSON PUT under a 20-property schema (distinct keys)",
     targets: ["edgecfg"],
   },
+  apply1k: {
+    title: "declarative apply of 1,000 JSON entries, all changed (POST /v1/ns/{ns}/apply)",
+    targets: ["edgecfg"],
+  },
 };
 
 type Factory = (driver: Driver, keys: BenchKeys, client: number) => Promise<Client>;
@@ -82,6 +86,22 @@ async function casOnce(driver: Driver, key: string): Promise<Outcome> {
   );
 }
 
+/** One apply that changes every one of 1,000 small JSON entries of the client's own namespace. */
+function applyClient(d: Driver, k: BenchKeys, client: number): Client {
+  const namespace = `${k.bundleNamespace}-apply-${client}`;
+  let round = 0;
+  const body = () => {
+    round += 1;
+    const entries: Record<string, unknown> = {};
+    for (let i = 0; i < 1000; i++)
+      entries[`flags/f${String(i).padStart(4, "0")}`] = { on: (i + round) % 2 === 0, round, i };
+    return JSON.stringify({ entries });
+  };
+  const apply = d.apply;
+  if (apply === undefined) throw new Error("apply1k runs only against edgecfg");
+  return { op: () => timed(() => apply(namespace, body()), expect(200)) };
+}
+
 const factories: Record<ScenarioName, Factory> = {
   health: async (d) => ({ op: () => timed(() => d.health(), expect(200)) }),
   read: async (d, k) => ({ op: () => timed(() => d.read(pick(k.readKeys), false), expect(200)) }),
@@ -103,6 +123,7 @@ const factories: Record<ScenarioName, Factory> = {
   }),
   cas: async (d, k, client) => ({ op: () => casOnce(d, `${k.casPrefix}${client}`) }),
   contention: async (d, k) => ({ op: () => casOnce(d, k.hotKey) }),
+  apply1k: async (d, k, client) => applyClient(d, k, client),
   mix: async (d, k) => ({
     op: () =>
       Math.random() < 0.1

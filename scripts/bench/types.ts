@@ -17,7 +17,8 @@ export type ScenarioName =
   | "contention"
   | "mix"
   | "put4k"
-  | "put4kSchema";
+  | "put4kSchema"
+  | "apply1k";
 
 /** One cell: a scenario at one concurrency against one target. */
 export interface LoadSpec {

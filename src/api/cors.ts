@@ -28,6 +28,7 @@ const exposeHeaders = [
   "X-Edgecfg-Revision",
   "X-Edgecfg-Applied-Revision",
   "Idempotent-Replayed",
+  "X-Edgecfg-Dry-Run",
 ];
 const allowMethods = ["GET", "HEAD", "PUT", "POST", "DELETE"];
 /** How long a browser may cache a preflight answer. */

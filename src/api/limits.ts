@@ -17,6 +17,14 @@ export const apiLimits = {
   txnBodyBytesMax: 2 * storeLimits.valueBytesMax,
   /** The sum of the values one txn writes (decoded). */
   txnValueBytesMax: storeLimits.valueBytesMax,
+  /**
+   * A namespace apply body: its values inline (JSON) or base64, like a txn's. The values it
+   * writes (decoded) are bounded like a txn's, so one apply fits one Raft entry (2 MiB ceiling).
+   */
+  applyBodyBytesMax: 2 * storeLimits.valueBytesMax,
+  applyValueBytesMax: storeLimits.valueBytesMax,
+  /** Entries of one apply: a whole namespace (1,000 entries are the benchmarked case). */
+  applyEntriesMax: storeLimits.applyEntriesMax,
   /** Other JSON bodies (token minting, settings). */
   smallBodyBytesMax: 64 * 1024,
   /**

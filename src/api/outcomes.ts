@@ -122,6 +122,22 @@ export function outcomeProblem(
       return fenced(o);
     case "schemaViolation":
       return schemaViolation(o);
+    case "namespaceChanged":
+      return new ApiProblem({
+        status: 412,
+        type: problemTypes.preconditionFailed,
+        detail:
+          `namespace ${o.namespace} is at revision ${o.namespaceRevision} now, not ifRevision: ` +
+          "it changed since it was read; review the change again (a new plan) and retry",
+        extensions: {
+          currentETag: formatETag(o.namespaceRevision),
+          entry: null,
+          namespaceRevision: o.namespaceRevision,
+        },
+        headers: { ETag: formatETag(o.namespaceRevision) },
+      });
+    case "compacted":
+      return new ApiProblem({ status: 410, type: problemTypes.gone, detail: o.detail });
     default:
       return null;
   }

@@ -76,7 +76,7 @@ function openApiConfig(spec: RouteSpec<z.ZodType, z.ZodType | undefined>): Route
   let responses = spec.responses;
   if (spec.body) {
     request.body = { required: true, content: { "application/json": { schema: spec.body } } };
-    responses = { ...responses, ...problems(415, 431) };
+    responses = { ...problems(415, 431), ...responses }; // the route's own entries win
   }
   if (spec.rawBody)
     request.body = { required: true, description: spec.rawBody.description, content: valueContent };

@@ -51,6 +51,16 @@ export const Problem = z
       .openapi({
         description: "422 schema-violation only: each value at fault and where (bounded list)",
       }),
+    dryRun: z
+      .boolean()
+      .optional()
+      .openapi({ description: "true: a dry run (?dryRun=true) would have answered this" }),
+    baseRevision: z.number().int().optional().openapi({
+      description: "Dry runs judged by the shard: the namespace revision they were judged on",
+    }),
+    namespaceRevision: z.number().int().optional().openapi({
+      description: "412 of an apply or rollback: the namespace's revision now (not ifRevision)",
+    }),
   })
   .openapi("Problem");
 
@@ -144,6 +154,7 @@ export const responseHeaders = {
     "true when the answer is the replayed first outcome of this Idempotency-Key",
   ),
   Location: header("The created key's URL, or the started operation's"),
+  "X-Edgecfg-Dry-Run": header("true: a dry run answered; nothing was written"),
   "Retry-After": header("Seconds to wait before retrying"),
   "WWW-Authenticate": header('Bearer realm="edgecfg"'),
   "Cache-Control": header(

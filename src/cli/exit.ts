@@ -23,7 +23,7 @@ export const exitCodesHelp = `Exit codes:
   0  success
   1  error (the store refused the request or could not be reached)
   2  usage error (unknown command, missing or bad argument)
-  3  compare-and-set conflict (--if-match / --create-only / txn compare / import race)
+  3  compare-and-set conflict (--if-match / --create-only / txn compare / import race / stale plan)
   4  not found`;
 
 /** A mistake in how the CLI was called: exit code 2. */

@@ -12,6 +12,8 @@ export interface Io {
   readStdin(): Promise<Uint8Array>;
   readFile(path: string): Promise<Uint8Array>;
   writeFile(path: string, data: string): Promise<void>;
+  /** The files under a directory, as paths relative to it ("a/b.json"); null when not one. */
+  readDir?(path: string): Promise<string[] | null>;
   env: Record<string, string | undefined>;
   /** Aborts long-running commands (watch) on Ctrl-C. */
   signal?: AbortSignal;

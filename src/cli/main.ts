@@ -2,7 +2,7 @@
 // argument so tests can drive it in-process; `main` wires it to the real process.
 import { CommanderError } from "commander";
 import { spawn } from "node:child_process";
-import { readFile, writeFile } from "node:fs/promises";
+import { readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { describeError, errorJson, exitCodeFor, exitCodes } from "./exit.ts";
 import type { Io } from "./io.ts";
 import { defaultUrl } from "./options.ts";
@@ -54,6 +54,14 @@ export function nodeIo(): Io {
     },
     readFile: async (path) => new Uint8Array(await readFile(path)),
     writeFile: (path, data) => writeFile(path, data),
+    readDir: async (path) => {
+      if (!(await stat(path)).isDirectory()) return null;
+      const found = await readdir(path, { recursive: true, withFileTypes: true });
+      return found
+        .filter((d) => d.isFile())
+        .map((d) => `${d.parentPath}/${d.name}`.slice(path.replace(/\/+$/, "").length + 1))
+        .map((p) => p.replaceAll("\\", "/"));
+    },
     env: process.env,
     signal: interrupt.signal,
     run: (command, args, { env, signal }) =>

@@ -6,6 +6,8 @@ import type { ClientContext } from "./context.ts";
 import { Fallback, type FallbackSource, type StaleInfo } from "./fallback.ts";
 import { Http, type CallOptions, type FetchLike } from "./http.ts";
 import * as admin from "./admin.ts";
+import * as publish from "./publish.ts";
+import * as dryRuns from "./dry-runs.ts";
 import { operations } from "./operations.ts";
 import { injectFault, listFaults, type DevFault } from "./dev.ts";
 import * as list from "./list.ts";
@@ -82,6 +84,10 @@ export function createClient(options: ClientOptions) {
       o?: writes.UpdateOptions,
     ): Promise<writes.PutResult | undefined> => writes.update(ctx, key, fn, o),
     watch: (o: WatchOptions): AsyncGenerator<WatchEvent> => watch(watchDeps(ctx), o),
+    /** namespaces.{apply, plan, rollback}: safe publishing of a whole namespace. */
+    namespaces: publish.api(ctx),
+    /** dryRun.{put, delete, txn}: what the write would do ({baseRevision, result, diff}). */
+    dryRun: dryRuns.api(ctx),
     /** lease, leases.{get,keepAlive,revoke}, withLock, elect, observe (resign: on elect's). */
     ...election.api(ctx, (o) => watch(watchDeps(ctx), o)),
     cluster: (o?: CallOptions): Promise<unknown> => admin.cluster(ctx, o),

@@ -19,6 +19,14 @@ export type { GetOptions, BundleOptions } from "./reads.ts";
 export type { ListOptions } from "./list.ts";
 export type { PutOptions, PutResult, WriteOptions, UpdateOptions, Updater } from "./writes.ts";
 export type { WatchOptions } from "./watch.ts";
+export type {
+  ApplyRequest,
+  DiffEntry,
+  DryRun,
+  NamespaceWriteResult,
+  PublishOptions,
+  RollbackRequest,
+} from "./publish.ts";
 export { LockBusyError } from "./coordination.ts";
 export type { Lease, LeaseInfo, LockHold, WithLockOptions } from "./coordination.ts";
 export type { Leadership } from "./election.ts";
@@ -27,6 +35,7 @@ export type { DevFault, DevFaultsAnswer } from "./dev.ts";
 // How values travel (content types, base64 in JSON documents): the CLI's too.
 export {
   bundleEntryToBody,
+  bodyToBundleEntry,
   bytesToBase64,
   decodeValue,
   isTextType,

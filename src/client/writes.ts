@@ -34,7 +34,7 @@ export interface PutResult {
   created: boolean;
 }
 
-function writeHeaders(options: WriteOptions): Record<string, string> {
+export function writeHeaders(options: WriteOptions): Record<string, string> {
   const headers: Record<string, string> = {
     "idempotency-key": options.idempotencyKey ?? crypto.randomUUID(),
   };

@@ -58,6 +58,7 @@ function touchedKeys(command: Command, outcome: WriteOutcome): Set<string> {
     return new Set([...outcome.deletedKeys, ...outcome.releasedLocks.map(lockWaitKey)]);
   if (outcome.type === "lockRelease" && outcome.released)
     return new Set([lockWaitKey(outcome.state.lock)]);
+  if (outcome.type === "namespaceWrite") return new Set(outcome.changes.map((ch) => ch.key));
   if (command.type !== "txn" || outcome.type !== "txn") return new Set();
   const branch = outcome.succeeded ? command.success : command.failure;
   return new Set(branch.filter((op) => op.type !== "get").map((op) => op.key));

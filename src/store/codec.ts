@@ -6,7 +6,15 @@ import { assert } from "./assert.ts";
 import { canonicalTopology } from "./cluster.ts";
 import { decodeFrame, encodeFrame } from "./framing.ts";
 import { assertCommandShape } from "./shape.ts";
-import type { Command, CoordinationCommand, Fence, TxnCompare, TxnOp } from "./types.ts";
+import type {
+  Command,
+  CommandAudit,
+  CoordinationCommand,
+  Fence,
+  NamespaceWriteCommand,
+  TxnCompare,
+  TxnOp,
+} from "./types.ts";
 
 const commandFormat = 1;
 
@@ -84,6 +92,9 @@ export function canonicalCommand(c: Command): Command {
         schemas: c.schemas.map((r) => ({ prefix: r.prefix, schema: r.schema })),
         ...(c.force === true ? { force: true } : {}),
       };
+    case "namespaceApply":
+    case "namespaceRollback":
+      return canonicalNamespaceWrite(c, base);
     default:
       return canonicalCoordination(c, base);
   }
@@ -106,6 +117,40 @@ function canonicalCoordination(c: CoordinationCommand, base: { atMs: number }): 
     case "lockRelease":
       return { type: c.type, ...base, lock: c.lock, fencingToken: c.fencingToken };
   }
+}
+
+function canonicalNamespaceWrite(c: NamespaceWriteCommand, base: { atMs: number }): Command {
+  const tail = {
+    ...(c.ifRevision === undefined ? {} : { ifRevision: c.ifRevision }),
+    ...(c.audit === undefined ? {} : { audit: canonicalAudit(c.audit) }),
+  };
+  if (c.type === "namespaceRollback")
+    return { type: c.type, ...base, namespace: c.namespace, toRevision: c.toRevision, ...tail };
+  return {
+    type: c.type,
+    ...base,
+    namespace: c.namespace,
+    entries: c.entries.map((e) => ({ name: e.name, value: e.value, contentType: e.contentType })),
+    prune: c.prune,
+    ...tail,
+  };
+}
+
+export function canonicalAudit(a: CommandAudit): CommandAudit {
+  const actor = a.actor;
+  return {
+    ...(actor === undefined
+      ? {}
+      : {
+          actor: {
+            kind: actor.kind,
+            ...(actor.id === undefined ? {} : { id: actor.id }),
+            ...(actor.name === undefined ? {} : { name: actor.name }),
+          },
+        }),
+    ...(a.reason === undefined ? {} : { reason: a.reason }),
+    ...(a.requestId === undefined ? {} : { requestId: a.requestId }),
+  };
 }
 
 /** Absent unless set, so an unfenced write encodes as it did before fences existed. */

@@ -109,7 +109,15 @@ function evictOldest(state: StoreState): void {
   state.idempotencyValueBytes -= record.valueBytes;
 }
 
+/**
+ * A namespace write's outcome lists every key it changed (up to applyEntriesMax): count its keys
+ * and entry metadata (about 64 bytes each) against the same budget, so records stay bounded.
+ */
+const changeBytes = 64;
+
 export function outcomeValueBytes(outcome: WriteOutcome): number {
+  if (outcome.type === "namespaceWrite")
+    return outcome.changes.reduce((sum, ch) => sum + ch.key.length + changeBytes, 0);
   if (outcome.type !== "txn") return 0;
   return outcome.results.reduce(
     (sum, r) => sum + (r.type === "get" && r.value !== null ? r.value.length : 0),

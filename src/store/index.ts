@@ -27,3 +27,4 @@ export type {
 } from "./query.ts";
 export { lockWaitKey } from "./query.ts";
 export type * from "./types.ts";
+export type { DryRunCommand, DryRunResult, DiffItem, DiffValue } from "./dry-run.ts";

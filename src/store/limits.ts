@@ -33,6 +33,11 @@ export const storeLimits = {
   idempotencyValueBytesMax: 4 * mibBytes,
   /** compare + success + failure entries of one txn. */
   txnOpsMax: 128,
+  /**
+   * Entries of one declarative apply: it describes a whole namespace, so as many as a namespace
+   * holds. Their values are bounded by the API (one apply is one Raft entry).
+   */
+  applyEntriesMax: 10_000,
   tokensMax: 10_000,
   tokenScopesMax: 32,
   /** Live leases of one shard; each is a few hundred bytes plus its key and lock sets. */

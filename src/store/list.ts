@@ -57,7 +57,7 @@ function decodeCursor(cursor: string, prefix: string): string | Error {
   return validateKey(key) === null && key.startsWith(prefix) ? key : bad;
 }
 
-function sortedLiveKeys(ns: NamespaceState | undefined): string[] {
+export function sortedLiveKeys(ns: NamespaceState | undefined): string[] {
   if (ns === undefined) return [];
   if (ns.sortedLiveKeys === null) {
     const live = [...ns.records.values()].filter(

@@ -21,6 +21,7 @@ import type {
   Revision,
   TokenRecord,
 } from "./types.ts";
+import type { DryRunCommand, DryRunResult } from "./dry-run.ts";
 
 /** Every query a read may carry; the result type follows from `type` (see `QueryResult`). */
 export type Query =
@@ -43,7 +44,9 @@ export type Query =
   /** A live lease (null once it has ended), by id ("{namespace}~{n}"). */
   | { type: "lease"; id: string }
   /** A lock's holder and waiters, by "{namespace}/{name}". */
-  | { type: "lock"; lock: Key };
+  | { type: "lock"; lock: Key }
+  /** What a write would answer and change, computed on a fork of the state (dry-run.ts). */
+  | { type: "dryRun"; command: DryRunCommand };
 
 export type TokenResult = { revision: Revision; token: TokenRecord | null };
 export type TokensResult = { revision: Revision; tokens: TokenRecord[] };
@@ -67,6 +70,7 @@ export type QueryResult<Q extends Query> = {
   cluster: ClusterResult;
   lease: LeaseResult;
   lock: LockResult;
+  dryRun: DryRunResult;
 }[Q["type"]];
 
 /** The reads a query is answered from (the Store's; a structural type, so no import circle). */
@@ -85,6 +89,7 @@ export interface Queryable {
   cluster(): ClusterTopology | null;
   lease(id: string): Lease | null;
   lock(lock: Key): LockState;
+  dryRun(command: DryRunCommand): DryRunResult;
 }
 
 export function answer<Q extends Query>(store: Queryable, query: Q): QueryResult<Q> {
@@ -123,6 +128,8 @@ export function answer<Q extends Query>(store: Queryable, query: Q): QueryResult
       return { revision, lease: store.lease(q.id) } as QueryResult<Q>;
     case "lock":
       return { revision, lock: store.lock(q.lock) } as QueryResult<Q>;
+    case "dryRun":
+      return store.dryRun(q.command) as QueryResult<Q>;
   }
 }
 

@@ -58,6 +58,8 @@ export function assertCommandShape(x: unknown): asserts x is Command {
     "lockAcquire",
     "lockWithdraw",
     "lockRelease",
+    "namespaceApply",
+    "namespaceRollback",
   ]);
   shapeOf[x.type as Command["type"]](x);
 }
@@ -124,6 +126,24 @@ const shapeOf: Record<Command["type"], (o: Obj) => void> = {
       );
     });
   },
+  namespaceApply(o) {
+    field(o, "namespace", "string");
+    array(o, "entries", (e) => {
+      assert(isObj(e), "apply entry must be an object");
+      field(e, "name", "string");
+      field(e, "value", "bytes");
+      field(e, "contentType", "string");
+    });
+    field(o, "prune", "boolean");
+    field(o, "ifRevision", "number", true);
+    auditShape(o);
+  },
+  namespaceRollback(o) {
+    field(o, "namespace", "string");
+    field(o, "toRevision", "number");
+    field(o, "ifRevision", "number", true);
+    auditShape(o);
+  },
   tokenRevoke(o) {
     field(o, "id", "string");
   },
@@ -175,6 +195,19 @@ const shapeOf: Record<Command["type"], (o: Obj) => void> = {
     });
   },
 };
+
+function auditShape(o: Obj): void {
+  const a = o.audit;
+  if (a === undefined) return;
+  assert(isObj(a), "command field audit must be an object");
+  field(a, "reason", "string", true);
+  field(a, "requestId", "string", true);
+  if (a.actor === undefined) return;
+  assert(isObj(a.actor), "audit actor must be an object");
+  oneOf(a.actor, "kind", ["admin", "token"]);
+  field(a.actor, "id", "string", true);
+  field(a.actor, "name", "string", true);
+}
 
 function fenceShape(o: Obj): void {
   if (o.fence === undefined) return;

@@ -19,10 +19,11 @@ import {
   recordIdempotency,
   requestFingerprint,
 } from "./idempotency.ts";
-import { applyDelete, applyPut } from "./kv.ts";
 import { assertInvariants } from "./invariants.ts";
 import { storeLimits } from "./limits.ts";
 import { enforceHistoryBudget } from "./retention.ts";
+import { execute } from "./execute.ts";
+import { dryRun, type DryRunCommand, type DryRunResult } from "./dry-run.ts";
 import { bundle, list } from "./list.ts";
 import { answer, changedSince, type Query, type QueryResult } from "./query.ts";
 import * as q from "./reads.ts";
@@ -30,10 +31,7 @@ import { assertCommandShape } from "./shape.ts";
 import { canonicalOptions, restoreState, snapshotState } from "./snapshot.ts";
 import type { StoreState } from "./state.ts";
 import { emptyState } from "./state.ts";
-import { applyNamespaceSet, applyTokenCreate, applyTokenRevoke } from "./system.ts";
-import { applyClusterSet } from "./cluster.ts";
-import { applyTxn } from "./txn.ts";
-import { applySchemaSet, namespaceSchemas, vouch } from "./schemas.ts";
+import { namespaceSchemas, vouch } from "./schemas.ts";
 import * as leases from "./leases.ts";
 import * as locks from "./locks.ts";
 import type * as t from "./types.ts";
@@ -190,6 +188,10 @@ export class Store {
   dueLeases(nowMs: number): string[] {
     return leases.dueLeases(this.state, nowMs);
   }
+  /** What applying `command` now would answer and change, without changing anything. */
+  dryRun(command: DryRunCommand): DryRunResult {
+    return dryRun(this.state, command);
+  }
   /** Any query of the query language (query.ts), answered from the applied state. */
   answer<Q extends Query>(query: Q): QueryResult<Q> {
     return answer(this, query);
@@ -222,48 +224,4 @@ function applyOnce(state: StoreState, command: t.Command): t.WriteOutcome {
   const outcome = execute(state, command);
   recordIdempotency(state, command, fingerprint, outcome);
   return outcome;
-}
-
-function execute(state: StoreState, c: t.Command): t.WriteOutcome {
-  switch (c.type) {
-    case "put":
-      return applyPut(state, c);
-    case "delete":
-      return applyDelete(state, c);
-    case "txn":
-      return applyTxn(state, c);
-    case "tokenCreate":
-      return applyTokenCreate(state, c);
-    case "tokenRevoke":
-      return applyTokenRevoke(state, c);
-    case "namespaceSet":
-      return applyNamespaceSet(state, c);
-    case "clusterSet":
-      return applyClusterSet(state, c);
-    case "schemaSet":
-      return applySchemaSet(state, c);
-    default:
-      return executeCoordination(state, c);
-  }
-}
-
-function executeCoordination(state: StoreState, c: t.CoordinationCommand): t.WriteOutcome {
-  switch (c.type) {
-    case "leaseGrant":
-      return leases.applyLeaseGrant(state, c);
-    case "leaseKeepAlive":
-      return leases.applyLeaseKeepAlive(state, c);
-    case "leaseRevoke":
-      return leases.applyLeaseRevoke(state, c);
-    case "leaseExpire":
-      return leases.applyLeaseExpire(state, c);
-    case "leasesExtend":
-      return leases.applyLeasesExtend(state, c);
-    case "lockAcquire":
-      return locks.applyLockAcquire(state, c);
-    case "lockWithdraw":
-      return locks.applyLockWithdraw(state, c);
-    case "lockRelease":
-      return locks.applyLockRelease(state, c);
-  }
 }

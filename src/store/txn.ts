@@ -20,8 +20,16 @@ import { deleteKey, putKey } from "./writes.ts";
 import { checkFence } from "./locks.ts";
 import { checkSchemas, type ValueWrite } from "./schemas.ts";
 
-export function applyTxn(state: StoreState, c: TxnCommand): WriteOutcome {
-  const bad = checkTxn(state, c) ?? checkTxnFence(state, c);
+/**
+ * `opsMax`: a namespace apply (namespace-writes.ts) runs its writes as one txn of up to
+ * applyEntriesMax ops, so that every check a txn's writes pass, its writes pass too.
+ */
+export function applyTxn(
+  state: StoreState,
+  c: TxnCommand,
+  opsMax: number = storeLimits.txnOpsMax,
+): WriteOutcome {
+  const bad = checkTxn(state, c, opsMax) ?? checkTxnFence(state, c);
   if (bad !== null) return bad;
   const succeeded = c.compare.every((cmp) => holds(state, cmp));
   const branch = succeeded ? c.success : c.failure;
@@ -53,13 +61,13 @@ function checkTxnFence(state: StoreState, c: TxnCommand): WriteOutcome | null {
   );
 }
 
-function checkTxn(state: StoreState, c: TxnCommand): InvalidOutcome | null {
+function checkTxn(state: StoreState, c: TxnCommand, opsMax: number): InvalidOutcome | null {
   const count = c.compare.length + c.success.length + c.failure.length;
-  if (count > storeLimits.txnOpsMax) {
+  if (count > opsMax) {
     return invalid(
       state,
       "txnTooLarge",
-      `txn has ${count} compares and operations; at most ${storeLimits.txnOpsMax} are allowed`,
+      `txn has ${count} compares and operations; at most ${opsMax} are allowed`,
     );
   }
   const keys = [...c.compare, ...c.success, ...c.failure].map((x) => x.key);

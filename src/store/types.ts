@@ -113,6 +113,48 @@ export interface TxnCommand extends CommandBase, SchemasVouched {
   fence?: Fence;
 }
 
+/**
+ * Who made a write and why (http-api.md "Safe publishing", Audit): optional, set by the API from
+ * the request and recorded with the revision. Minimal here; the audit work owns its meaning.
+ */
+export interface CommandAudit {
+  actor?: { kind: "admin" | "token"; id?: string; name?: string };
+  reason?: string;
+  requestId?: string;
+}
+
+/** One entry of a declarative apply: what the name must hold. */
+export interface ApplyEntry {
+  /** The key without "{namespace}/". */
+  name: string;
+  value: Uint8Array;
+  contentType: string;
+}
+
+/**
+ * Declarative apply (POST /v1/ns/{ns}/apply): the namespace holds exactly `entries` afterwards
+ * (and its other keys too unless `prune`), written as one revision; entries already holding
+ * the same value are left alone, so an apply that changes nothing consumes no revision.
+ */
+export interface NamespaceApplyCommand extends CommandBase {
+  type: "namespaceApply";
+  namespace: string;
+  entries: ApplyEntry[];
+  prune: boolean;
+  /** Apply only while the namespace's revision (its last modRevision) is still this. */
+  ifRevision?: Revision;
+  audit?: CommandAudit;
+}
+
+/** The namespace's live entries as they were at `toRevision`, written as one new revision. */
+export interface NamespaceRollbackCommand extends CommandBase {
+  type: "namespaceRollback";
+  namespace: string;
+  toRevision: Revision;
+  ifRevision?: Revision;
+  audit?: CommandAudit;
+}
+
 export type TokenOperation = "read" | "write" | "admin";
 
 export interface TokenScope {
@@ -315,13 +357,14 @@ export type CoordinationCommand =
   | LockReleaseCommand;
 
 export type KvCommand = PutCommand | DeleteCommand | TxnCommand;
+export type NamespaceWriteCommand = NamespaceApplyCommand | NamespaceRollbackCommand;
 export type SystemCommand =
   | TokenCreateCommand
   | TokenRevokeCommand
   | NamespaceSetCommand
   | ClusterSetCommand
   | SchemaSetCommand;
-export type Command = KvCommand | SystemCommand | CoordinationCommand;
+export type Command = KvCommand | NamespaceWriteCommand | SystemCommand | CoordinationCommand;
 
 // ---------------------------------------------------------------------------------------------
 // Write outcomes (what `Store.apply` returns)
@@ -514,7 +557,40 @@ export interface FencedOutcome extends OutcomeBase {
   holderToken: number | null;
 }
 
+/** One key a namespace write changed; `entry` is the new entry, or the deleted one. */
+export interface NamespaceChange {
+  key: Key;
+  change: "created" | "updated" | "deleted";
+  entry: KvEntry;
+}
+
+/** namespaceApply, namespaceRollback that ran: `changes` empty when nothing had to change. */
+export interface NamespaceWriteOutcome extends OutcomeBase {
+  type: "namespaceWrite";
+  namespace: string;
+  /** The namespace's last modRevision after the write (its bundle ETag). */
+  namespaceRevision: Revision;
+  /** In key order. */
+  changes: NamespaceChange[];
+}
+
+/** 412: the namespace's revision is no longer the `ifRevision` of the write; nothing changed. */
+export interface NamespaceChangedOutcome extends OutcomeBase {
+  type: "namespaceChanged";
+  namespace: string;
+  namespaceRevision: Revision;
+}
+
+/** 410: what the write needs to read (a namespace at an old revision) is no longer retained. */
+export interface CompactedOutcome extends OutcomeBase {
+  type: "compacted";
+  detail: string;
+}
+
 export type WriteOutcome =
+  | NamespaceWriteOutcome
+  | NamespaceChangedOutcome
+  | CompactedOutcome
   | LeaseOutcome
   | LeaseEndedOutcome
   | LeaseNotDueOutcome

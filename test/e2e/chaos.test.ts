@@ -4,7 +4,9 @@
 import { execFile } from "node:child_process";
 import { expect, it } from "vitest";
 
-it("a 20-second chaos run finds its history linearizable, with no write lost", { timeout: 120_000 }, async () => {
+it("a 20-second chaos run finds its history linearizable, with no write lost", {
+  timeout: 120_000,
+}, async () => {
   const { code, stdout, stderr } = await new Promise<{
     code: number | null;
     stdout: string;

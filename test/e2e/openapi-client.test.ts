@@ -13,13 +13,19 @@ const client = createClient<paths>({
 const namespace = `gen-${Date.now().toString(36)}`;
 const key = (name: string) => ({ path: { namespace, name } });
 
+/** A write's answer: the document says a ?dryRun=true answer has another body at that status. */
+function real<T extends object>(data: T | undefined): Exclude<T, { dryRun: true }> | undefined {
+  if (data !== undefined && "dryRun" in data) throw new Error("a dry run answered a real write");
+  return data as Exclude<T, { dryRun: true }> | undefined;
+}
+
 it("runs the README flow: put, read, compare-and-set, history, list, bundle, txn, delete, tokens", async () => {
   const created = await client.PUT("/v1/kv/{namespace}/{name}", {
     params: key("flags"),
     body: { beta: true, maxItems: 20 },
   });
   expect(created.response.status).toBe(201);
-  expect(created.data?.version).toBe(1);
+  expect(real(created.data)?.version).toBe(1);
   const etag = created.response.headers.get("ETag")!;
 
   const read = await client.GET("/v1/kv/{namespace}/{name}", { params: key("flags") });
@@ -43,7 +49,7 @@ it("runs the README flow: put, read, compare-and-set, history, list, bundle, txn
     params: key("rollout/eu"),
     body: 10,
   });
-  expect(nested.data?.key).toBe(`${namespace}/rollout/eu`);
+  expect(real(nested.data)?.key).toBe(`${namespace}/rollout/eu`);
 
   const meta = await client.GET("/v1/kv/{namespace}/{name}", {
     params: { ...key("flags"), query: { meta: true } },
@@ -69,7 +75,7 @@ it("runs the README flow: put, read, compare-and-set, history, list, bundle, txn
       failure: [{ type: "get", key: `${namespace}/flags` }],
     },
   });
-  expect(txn.data?.succeeded).toBe(true);
+  expect(real(txn.data)?.succeeded).toBe(true);
 
   const gone = await client.DELETE("/v1/kv/{namespace}/{name}", {
     params: { ...key("rollout/eu"), header: { "if-match": '"nope"' } },
@@ -91,4 +97,39 @@ it("runs the README flow: put, read, compare-and-set, history, list, bundle, txn
   expect(settings.data).toEqual({ namespace, publicRead: true, schemas: {} });
   expect((await client.GET("/v1/cluster")).data?.shards.length).toBeGreaterThan(0);
   expect((await client.GET("/healthz")).data).toEqual({ ok: true });
+});
+
+it("publishes safely: plans an apply (dry run), applies it onto its base revision, rolls back", async () => {
+  const ns = `${namespace}-pub`;
+  const body = {
+    entries: { flags: { beta: true }, motd: { contentType: "text/plain", base64: "aGk=" } },
+  };
+  const plan = await client.POST("/v1/ns/{namespace}/apply", {
+    params: { path: { namespace: ns }, query: { dryRun: true } },
+    body,
+  });
+  expect(plan.response.headers.get("X-Edgecfg-Dry-Run")).toBe("true");
+  if (plan.data === undefined || !("dryRun" in plan.data)) throw new Error("expected a dry run");
+  expect(plan.data.diff.map((d) => d.change)).toEqual(["create", "create"]);
+  const applied = await client.POST("/v1/ns/{namespace}/apply", {
+    params: { path: { namespace: ns } },
+    body: { ...body, ifRevision: plan.data.baseRevision },
+  });
+  const done = real(applied.data);
+  expect(done?.changed).toBe(true);
+  const stale = await client.POST("/v1/ns/{namespace}/apply", {
+    params: { path: { namespace: ns } },
+    body: { entries: {}, prune: true, ifRevision: plan.data.baseRevision },
+  });
+  expect(stale.response.status).toBe(412);
+  expect(stale.error?.namespaceRevision).toBe(done?.revision);
+  await client.POST("/v1/ns/{namespace}/apply", {
+    params: { path: { namespace: ns } },
+    body: { entries: {}, prune: true },
+  });
+  const back = await client.POST("/v1/ns/{namespace}/rollback", {
+    params: { path: { namespace: ns } },
+    body: { toRevision: done!.revision },
+  });
+  expect(real(back.data)?.changes.map((c) => c.change)).toEqual(["created", "created"]);
 });

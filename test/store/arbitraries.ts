@@ -115,6 +115,7 @@ function commandOf(opts: {
       required("type", "namespace", "schemas"),
     ),
     anyCoordinationCommand(opts.tokenId, opts.key, opts.n),
+    anyNamespaceWrite(opts.namespace, opts.value, opts.n),
     fc.record(
       {
         type: fc.constant("put" as const),
@@ -127,6 +128,49 @@ function commandOf(opts: {
       required("type", "key", "value", "contentType"),
     ),
   ) as fc.Arbitrary<Omit<Command, "atMs">>;
+}
+
+const anyAudit = fc.record(
+  {
+    actor: fc.record(
+      { kind: fc.constantFrom("admin" as const, "token" as const), id: anyString, name: anyString },
+      { requiredKeys: ["kind"] },
+    ),
+    reason: anyString,
+    requestId: anyString,
+  },
+  { requiredKeys: [] },
+);
+
+function anyNamespaceWrite(
+  namespace: fc.Arbitrary<string>,
+  value: fc.Arbitrary<Uint8Array>,
+  n: fc.Arbitrary<number>,
+): fc.Arbitrary<Omit<Command, "atMs">> {
+  const entry = fc.record({ name: anyString, value, contentType: anyString });
+  return fc.oneof(
+    fc.record(
+      {
+        type: fc.constant("namespaceApply" as const),
+        namespace,
+        entries: fc.array(entry, { maxLength: 3 }),
+        prune: fc.boolean(),
+        ifRevision: n,
+        audit: anyAudit,
+      },
+      { requiredKeys: ["type", "namespace", "entries", "prune"] },
+    ),
+    fc.record(
+      {
+        type: fc.constant("namespaceRollback" as const),
+        namespace,
+        toRevision: n,
+        ifRevision: n,
+        audit: anyAudit,
+      },
+      { requiredKeys: ["type", "namespace", "toRevision"] },
+    ),
+  );
 }
 
 function anyCoordinationCommand(
@@ -226,6 +270,36 @@ function smallKvCommand(namespace: string): fc.Arbitrary<Omit<Command, "atMs" | 
       }),
       weight: 3,
     },
+  );
+}
+
+/** Applies of a few names (sometimes a bad one), with or without prune; rollbacks. */
+function smallNamespaceWrite(
+  namespace: string,
+): fc.Arbitrary<Omit<Command, "atMs" | "idempotencyKey">> {
+  const entry = fc.record({
+    name: fc.constantFrom(...smallNames, "bad name"),
+    value: smallValue,
+    contentType: fc.constantFrom("text/plain", "application/json"),
+  });
+  return fc.oneof(
+    fc
+      .tuple(fc.uniqueArray(entry, { maxLength: 4, selector: (e) => e.name }), fc.boolean())
+      .chain(([entries, prune]) =>
+        maybe(smallRevision).map((ifRevision) => ({
+          type: "namespaceApply" as const,
+          namespace,
+          entries,
+          prune,
+          ...(ifRevision === undefined ? {} : { ifRevision }),
+        })),
+      ),
+    fc.tuple(smallRevision, maybe(smallRevision)).map(([toRevision, ifRevision]) => ({
+      type: "namespaceRollback" as const,
+      namespace,
+      toRevision,
+      ...(ifRevision === undefined ? {} : { ifRevision }),
+    })),
   );
 }
 
@@ -329,6 +403,7 @@ export const smallWorldCommand: fc.Arbitrary<Omit<Command, "atMs">> = fc
     fc.oneof(
       { arbitrary: fc.constantFrom("app", "web").chain(smallKvCommand), weight: 8 },
       { arbitrary: smallSystemCommand, weight: 1 },
+      { arbitrary: fc.constantFrom("app", "web").chain(smallNamespaceWrite), weight: 2 },
       {
         arbitrary: fc.constantFrom("app", "app", "app", "web").chain(smallCoordinationCommand),
         weight: 8,

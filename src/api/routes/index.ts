@@ -18,6 +18,8 @@ import { kvHistory } from "./kv-history.ts";
 import { kvList } from "./kv-list.ts";
 import { kvPut } from "./kv-put.ts";
 import { nsBundle } from "./ns-bundle.ts";
+import { nsApply } from "./ns-apply.ts";
+import { nsRollback } from "./ns-rollback.ts";
 import { ofrepBulk } from "./ofrep-bulk.ts";
 import { ofrepEvents } from "./ofrep-events.ts";
 import { ofrepSingle } from "./ofrep-single.ts";
@@ -36,6 +38,8 @@ export const routes = [
   nsSettingsGet,
   nsSettingsPut,
   nsBundle,
+  nsApply,
+  nsRollback,
   ofrepBulk,
   ofrepSingle,
   ofrepEvents,

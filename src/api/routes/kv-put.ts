@@ -1,7 +1,7 @@
 // PUT /v1/kv/{key}: write a value; If-Match (compare-and-set), If-None-Match: * (create only).
 import { boundedHeader } from "../headers.ts";
 import { z } from "@hono/zod-openapi";
-import type { Command, Fence, KvEntry, WriteOutcome } from "../../store/index.ts";
+import type { Fence, KvEntry, PutCommand, TxnCommand, WriteOutcome } from "../../store/index.ts";
 import { validateContentType } from "../../store/index.ts";
 import { authorize } from "../auth.ts";
 import { isJsonMediaType, parseJsonBytes, readBody } from "../body.ts";
@@ -16,8 +16,19 @@ import { apiLimits } from "../limits.ts";
 import { outcomeProblem } from "../outcomes.ts";
 import { badRequest } from "../problem.ts";
 import { defineRoute } from "../route.ts";
-import { Entry, fenceHeaderSchema, headers, KeyParams, problems } from "../schemas.ts";
+import { Entry, fenceHeaderSchema, headers, KeyParams } from "../schemas.ts";
 import { fenceOf, leaseHeader, leaseOf } from "../coordination.ts";
+import {
+  dryRunAnswer,
+  dryRunProblems,
+  dryRunBody,
+  DryRunFlag,
+  dryRunnable,
+  isDryRun,
+  judge,
+} from "../dry-run.ts";
+
+const DryRunPut = dryRunBody(Entry, "DryRunPut");
 
 const defaultContentType = "application/octet-stream";
 
@@ -42,7 +53,12 @@ async function preconditions(c: Ctx, namespace: string): Promise<Preconditions> 
   return { ifMatch, ifNoneMatch, idempotencyKey: await idempotencyKey(c), lease, fence };
 }
 
-function command(key: string, value: Uint8Array, contentType: string, p: Preconditions): Command {
+function command(
+  key: string,
+  value: Uint8Array,
+  contentType: string,
+  p: Preconditions,
+): PutCommand | TxnCommand {
   const base = {
     atMs: Date.now(),
     ...(p.idempotencyKey === undefined ? {} : { idempotencyKey: p.idempotencyKey }),
@@ -68,6 +84,11 @@ function command(key: string, value: Uint8Array, contentType: string, p: Precond
     ...(p.ifNoneMatch ? { ifNoneMatch: p.ifNoneMatch } : {}),
     ...(p.lease === undefined ? {} : { lease: p.lease }),
   };
+}
+
+function shape(o: WriteOutcome) {
+  const { entry, created } = written(o);
+  return { status: created ? (201 as const) : (200 as const), result: entryJson(entry) };
 }
 
 function written(o: WriteOutcome): { entry: KvEntry; created: boolean } {
@@ -98,7 +119,7 @@ export const kvPut = defineRoute({
     `(default ${defaultContentType}); JSON media types must parse. If-Match: <ETag> = compare-and-set, If-Match: * = ` +
     "update only, If-None-Match: * = create only (412 otherwise). 201 on create, 200 on update; Idempotency-Key makes retries safe.",
   params: KeyParams,
-  query: z.object({}).strict(),
+  query: z.object({ dryRun: DryRunFlag }).strict(),
   headers: z.object({
     "if-match": z.string().optional(),
     "if-none-match": z.string().optional(),
@@ -111,36 +132,46 @@ export const kvPut = defineRoute({
   rawBody: { description: "The value, any media type" },
   responses: {
     200: {
-      description: "Updated",
-      content: { "application/json": { schema: Entry } },
-      headers: headers("ETag", "X-Edgecfg-Revision", "Idempotent-Replayed"),
+      description: "Updated (a dry run: would update)",
+      content: { "application/json": { schema: z.union([Entry, DryRunPut]) } },
+      headers: headers("ETag", "X-Edgecfg-Revision", "Idempotent-Replayed", "X-Edgecfg-Dry-Run"),
     },
     201: {
-      description: "Created",
-      content: { "application/json": { schema: Entry } },
-      headers: headers("ETag", "X-Edgecfg-Revision", "Idempotent-Replayed", "Location"),
+      description: "Created (a dry run: would create)",
+      content: { "application/json": { schema: z.union([Entry, DryRunPut]) } },
+      headers: headers(
+        "ETag",
+        "X-Edgecfg-Revision",
+        "Idempotent-Replayed",
+        "Location",
+        "X-Edgecfg-Dry-Run",
+      ),
     },
-    ...problems(412, 413, 422, 431, 507),
+    ...dryRunProblems(412, 413, 422, 431, 507),
   },
-  handler: async (c) => {
-    const key = keyFromPath(c.req.url, "/v1/kv/");
-    await authorize(c, namespaceOf(key), "write");
-    const contentType = boundedHeader(c, "Content-Type")?.trim() || defaultContentType;
-    const typeError = validateContentType(contentType);
-    if (typeError !== null) throw badRequest(`Content-Type: ${typeError}`);
-    const pre = await preconditions(c, namespaceOf(key));
-    const value = await readBody(c.req.raw, apiLimits.valueBytesMax, "the value");
-    if (isJsonMediaType(contentType)) checkFlagDefinition(key, parseJsonBytes(value, "the value"));
-    const { outcome, token } = await c
-      .get("router")
-      .write(namespaceOf(key), command(key, value, contentType, pre));
-    const { entry, created } = written(outcome);
-    const headers: Record<string, string> = {
-      ETag: formatETag(entry.modRevision),
-      [revisionHeader]: token,
-    };
-    if (outcome.deduplicated) headers[replayedHeader] = "true";
-    if (created) headers["Location"] = `/v1/kv/${key}`;
-    return c.json(entryJson(entry), created ? 201 : 200, headers);
+  handler: (c, { query }) => {
+    const dry = isDryRun(query.dryRun);
+    return dryRunnable(dry, async () => {
+      const key = keyFromPath(c.req.url, "/v1/kv/");
+      await authorize(c, namespaceOf(key), "write");
+      const contentType = boundedHeader(c, "Content-Type")?.trim() || defaultContentType;
+      const typeError = validateContentType(contentType);
+      if (typeError !== null) throw badRequest(`Content-Type: ${typeError}`);
+      const pre = await preconditions(c, namespaceOf(key));
+      const value = await readBody(c.req.raw, apiLimits.valueBytesMax, "the value");
+      if (isJsonMediaType(contentType))
+        checkFlagDefinition(key, parseJsonBytes(value, "the value"));
+      const cmd = command(key, value, contentType, pre);
+      if (dry) return dryRunAnswer(c, await judge(c, namespaceOf(key), cmd), shape);
+      const { outcome, token } = await c.get("router").write(namespaceOf(key), cmd);
+      const { entry, created } = written(outcome);
+      const headers: Record<string, string> = {
+        ETag: formatETag(entry.modRevision),
+        [revisionHeader]: token,
+      };
+      if (outcome.deduplicated) headers[replayedHeader] = "true";
+      if (created) headers["Location"] = `/v1/kv/${key}`;
+      return c.json(entryJson(entry), created ? 201 : 200, headers);
+    });
   },
 });

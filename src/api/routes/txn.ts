@@ -10,10 +10,20 @@ import { apiLimits, storeLimits } from "../limits.ts";
 import { outcomeProblem } from "../outcomes.ts";
 import { ApiProblem, badRequest, problemTypes } from "../problem.ts";
 import { defineRoute } from "../route.ts";
-import { EncodedValue, Entry, fenceHeaderSchema, headers, problems } from "../schemas.ts";
+import { EncodedValue, Entry, fenceHeaderSchema, headers } from "../schemas.ts";
 import { fenceOf } from "../coordination.ts";
 import { toCompare, toOp, TxnRequest, type TxnRequestBody } from "../txn-schema.ts";
 import { encodeValue } from "../values.ts";
+import {
+  dryRunAnswer,
+  dryRunProblems,
+  dryRunBody,
+  DryRunFlag,
+  dryRunnable,
+  isDryRun,
+  judge,
+} from "../dry-run.ts";
+import type { WriteOutcome } from "../../store/index.ts";
 
 const TxnResponse = z
   .object({
@@ -37,6 +47,18 @@ const TxnResponse = z
     ),
   })
   .openapi("TxnResponse");
+
+const DryRunTxn = dryRunBody(TxnResponse, "DryRunTxn");
+
+function txnJson(outcome: WriteOutcome) {
+  if (outcome.type !== "txn")
+    throw outcomeProblem(outcome) ?? new Error(`unexpected outcome ${outcome.type}`);
+  return {
+    succeeded: outcome.succeeded,
+    revision: outcome.revision,
+    results: outcome.results.map(resultJson),
+  };
+}
 
 function command(body: TxnRequestBody): TxnCommand {
   const ops = body.compare.length + body.success.length + body.failure.length;
@@ -110,7 +132,7 @@ export const txn = defineRoute({
     "or value (byte equality; a JSON value is compared as JSON.stringify writes it). All keys in one namespace: " +
     `across namespaces the answer is 422 and nothing is written. At most ${storeLimits.txnOpsMax} compares + operations, ` +
     `${apiLimits.txnValueBytesMax} bytes of values.`,
-  query: z.object({}).strict(),
+  query: z.object({ dryRun: DryRunFlag }).strict(),
   body: TxnRequest,
   bodyBytesMax: apiLimits.txnBodyBytesMax,
   headers: z.object({
@@ -119,33 +141,32 @@ export const txn = defineRoute({
   }),
   responses: {
     200: {
-      description: "The txn ran",
-      content: { "application/json": { schema: TxnResponse } },
-      headers: headers("X-Edgecfg-Revision", "Idempotent-Replayed"),
+      description:
+        "The txn ran (a dry run: what it would do; revision: the one it would commit at)",
+      content: { "application/json": { schema: z.union([TxnResponse, DryRunTxn]) } },
+      headers: headers("X-Edgecfg-Revision", "Idempotent-Replayed", "X-Edgecfg-Dry-Run"),
     },
-    ...problems(412, 413, 422, 507),
+    ...dryRunProblems(412, 413, 422, 507),
   },
-  handler: async (c, { body }) => {
-    const cmd = command(body);
-    const namespace = onlyNamespace(cmd);
-    await authorize(c, namespace, "write");
-    const idem = await idempotencyKey(c);
-    if (idem !== undefined) cmd.idempotencyKey = idem;
-    const fence = fenceOf(c, namespace);
-    if (fence !== undefined) cmd.fence = fence;
-    const { outcome, token } = await c.get("router").write(namespace, cmd);
-    if (outcome.type !== "txn")
-      throw outcomeProblem(outcome) ?? new Error(`unexpected outcome ${outcome.type}`);
-    const headers: Record<string, string> = { [revisionHeader]: token };
-    if (outcome.deduplicated) headers[replayedHeader] = "true";
-    return c.json(
-      {
-        succeeded: outcome.succeeded,
-        revision: outcome.revision,
-        results: outcome.results.map(resultJson),
-      },
-      200,
-      headers,
-    );
+  handler: (c, { query, body }) => {
+    const dry = isDryRun(query.dryRun);
+    return dryRunnable(dry, async () => {
+      const cmd = command(body);
+      const namespace = onlyNamespace(cmd);
+      await authorize(c, namespace, "write");
+      const idem = await idempotencyKey(c);
+      if (idem !== undefined) cmd.idempotencyKey = idem;
+      const fence = fenceOf(c, namespace);
+      if (fence !== undefined) cmd.fence = fence;
+      if (dry) {
+        const read = await judge(c, namespace, cmd);
+        return dryRunAnswer(c, read, (o) => ({ status: 200, result: txnJson(o) }));
+      }
+      const { outcome, token } = await c.get("router").write(namespace, cmd);
+      const json = txnJson(outcome);
+      const headers: Record<string, string> = { [revisionHeader]: token };
+      if (outcome.deduplicated) headers[replayedHeader] = "true";
+      return c.json(json, 200, headers);
+    });
   },
 });

@@ -1,12 +1,13 @@
 // `edgecfg kv …`: one key at a time (get, put, delete, history, rollback) and prefixes (ls, watch).
 import { Command, Option } from "commander";
-import type { Value } from "../../client/index.ts";
+import type { DryRun, Value } from "../../client/index.ts";
 import { decodeValue, bytesToBase64, isTextType } from "../../client/index.ts";
 import { action, type CommandContext } from "../command.ts";
 import type { Io } from "../io.ts";
 import { println, printJson } from "../io.ts";
 import { intArg, keyArg, prefixArg } from "../options.ts";
 import { inferContentType, readValue } from "../value-input.ts";
+import { printPlan } from "../plan-output.ts";
 import { rollback } from "./kv-rollback.ts";
 import { watchCommand } from "./kv-watch.ts";
 
@@ -37,12 +38,14 @@ export function kvCommand(io: Io): Command {
       ).conflicts("createOnly"),
     )
     .option("--create-only", "write only if the key does not exist")
+    .option("--dry-run", "show what the write would change; write nothing")
     .action(action(io, put));
   kv.command("delete")
     .alias("rm")
     .argument("<key>", "namespace/name", keyArg)
     .description("delete a key")
     .option("--if-match <etag>", "delete only if the current ETag is this")
+    .option("--dry-run", "show what the delete would change; delete nothing")
     .action(action(io, del));
   kv.command("ls")
     .argument("<prefix>", "a namespace (myapp), or namespace/partial-name", prefixArg)
@@ -91,7 +94,21 @@ export function valueJson(value: Value): Record<string, unknown> {
   };
 }
 
-type PutOpts = { file?: string; contentType?: string; ifMatch?: string; createOnly?: boolean };
+type PutOpts = {
+  file?: string;
+  contentType?: string;
+  ifMatch?: string;
+  createOnly?: boolean;
+  dryRun?: boolean;
+};
+
+const namespaceOf = (key: string) => key.slice(0, key.indexOf("/"));
+
+/** A dry run's answer: the dry run's document with --json, else the plan's lines. */
+function printDryRun(ctx: CommandContext, key: string, plan: DryRun<unknown>): void {
+  if (ctx.global.json) printJson(ctx.io.stdout, plan);
+  else printPlan(ctx.io.stdout, namespaceOf(key), plan);
+}
 
 async function put(
   ctx: CommandContext,
@@ -101,11 +118,13 @@ async function put(
 ): Promise<void> {
   const { bytes, fileName } = await readValue(ctx.io, { arg, file: o.file });
   const contentType = inferContentType(bytes, fileName, o.contentType);
-  const result = await ctx.client.put(key, bytes, {
+  const options = {
     contentType,
     ...(o.ifMatch ? { ifMatch: o.ifMatch } : {}),
     ...(o.createOnly ? { createOnly: true } : {}),
-  });
+  };
+  if (o.dryRun) return printDryRun(ctx, key, await ctx.client.dryRun.put(key, bytes, options));
+  const result = await ctx.client.put(key, bytes, options);
   if (ctx.global.json)
     return printJson(ctx.io.stdout, {
       key,
@@ -119,8 +138,14 @@ async function put(
   );
 }
 
-async function del(ctx: CommandContext, key: string, o: { ifMatch?: string }): Promise<void> {
-  await ctx.client.delete(key, o.ifMatch ? { ifMatch: o.ifMatch } : {});
+async function del(
+  ctx: CommandContext,
+  key: string,
+  o: { ifMatch?: string; dryRun?: boolean },
+): Promise<void> {
+  const options = o.ifMatch ? { ifMatch: o.ifMatch } : {};
+  if (o.dryRun) return printDryRun(ctx, key, await ctx.client.dryRun.delete(key, options));
+  await ctx.client.delete(key, options);
   if (ctx.global.json) return printJson(ctx.io.stdout, { key, deleted: true });
   println(ctx.io.stdout, `deleted ${key}`);
 }

@@ -6,10 +6,11 @@ import { printJson } from "../io.ts";
 import { progressFor } from "../progress.ts";
 import { importBundle } from "./ns-import.ts";
 import { nsTypes } from "./ns-types.ts";
+import { applyNs, diffNs, rollbackNs } from "./ns-publish.ts";
 
 export function nsCommand(io: Io): Command {
   const ns = new Command("ns").description(
-    "get|export|import: whole namespaces as bundles; types: TypeScript from their schemas",
+    "get|export|import|diff|apply|rollback: whole namespaces as bundles; types: TypeScript from their schemas",
   );
   ns.command("get")
     .argument("<namespace>")
@@ -37,6 +38,31 @@ export function nsCommand(io: Io): Command {
     )
     .option("-o, --output <file>", "write to this file instead of stdout")
     .action(action(io, nsTypes));
+  ns.command("diff")
+    .argument("<namespace>")
+    .argument("<source>", 'a directory (one file per name) or a bundle file, "-" for stdin')
+    .description("show what `ns apply` would change (a dry run: nothing is written)")
+    .option("--prune", "also show the keys that are not in the source as deleted")
+    .action(action(io, diffNs));
+  ns.command("apply")
+    .argument("<namespace>")
+    .argument("[source]", "a directory (flags.json -> flags) or a bundle file")
+    .description(
+      "make the namespace hold exactly the source's entries, as one atomic change; " +
+        "plan with --plan-out, then apply exactly that plan with --plan (exit 3 if it went stale)",
+    )
+    .option("--prune", "also delete the keys that are not in the source")
+    .option("--plan-out <file>", "write the plan (base revision and diff) and apply nothing")
+    .option("--plan <file>", "apply this plan, only onto the revision it was made at")
+    .option("--dry-run", "show what would change and apply nothing")
+    .action(action(io, applyNs));
+  ns.command("rollback")
+    .argument("<namespace>")
+    .description("restore the namespace's entries as of a revision, as one new revision")
+    .requiredOption("--to-revision <revision>", "the revision to restore (e.g. a bundle ETag)")
+    .option("--if-revision <revision>", "only while the namespace is still at this revision")
+    .option("--dry-run", "show what would change and roll back nothing")
+    .action(action(io, rollbackNs));
   return ns;
 }
 

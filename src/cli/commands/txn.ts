@@ -6,6 +6,7 @@ import { action, type CommandContext } from "../command.ts";
 import { ExitError, UsageError, exitCodes } from "../exit.ts";
 import type { Io } from "../io.ts";
 import { println, printJson, text } from "../io.ts";
+import { printPlan } from "../plan-output.ts";
 
 export const txnExample = `{"compare": [{"key": "app/flags", "target": "version", "op": "=", "value": 3}],
  "success": [{"type": "put", "key": "app/flags", "value": {"beta": true}}],
@@ -15,6 +16,7 @@ export function txnCommand(io: Io): Command {
   return new Command("txn")
     .description("-f FILE: an atomic multi-key transaction (compare, then success or failure ops)")
     .requiredOption("-f, --file <path>", 'the transaction as JSON ("-" for stdin)')
+    .option("--dry-run", "show what the txn would change; write nothing")
     .addHelpText(
       "after",
       `\nExample file:\n${txnExample}\n\nExits 3 when the compares did not hold.`,
@@ -22,7 +24,7 @@ export function txnCommand(io: Io): Command {
     .action(action(io, run));
 }
 
-async function run(ctx: CommandContext, o: { file: string }): Promise<void> {
+async function run(ctx: CommandContext, o: { file: string; dryRun?: boolean }): Promise<void> {
   const source = text(o.file === "-" ? await ctx.io.readStdin() : await ctx.io.readFile(o.file));
   let request: TxnRequest;
   try {
@@ -32,6 +34,7 @@ async function run(ctx: CommandContext, o: { file: string }): Promise<void> {
       `${o.file} is not JSON (${(error as Error).message}); see \`edgecfg txn --help\` for an example`,
     );
   }
+  if (o.dryRun) return dryRun(ctx, request);
   const result = await ctx.client.txn(request);
   if (ctx.global.json) printJson(ctx.io.stdout, result);
   else
@@ -41,4 +44,19 @@ async function run(ctx: CommandContext, o: { file: string }): Promise<void> {
     );
   if (!result.succeeded)
     throw new ExitError(exitCodes.conflict, "the compares did not hold, so the failure branch ran");
+}
+
+async function dryRun(ctx: CommandContext, request: TxnRequest): Promise<void> {
+  const plan = await ctx.client.dryRun.txn(request);
+  const namespace = (request.success?.[0] ?? request.compare?.[0] ?? request.failure?.[0])?.key;
+  if (ctx.global.json) printJson(ctx.io.stdout, plan);
+  else {
+    println(ctx.io.stdout, plan.result.succeeded ? "the compares hold:" : "the compares fail:");
+    printPlan(ctx.io.stdout, namespace?.slice(0, namespace.indexOf("/")) ?? "", plan);
+  }
+  if (!plan.result.succeeded)
+    throw new ExitError(
+      exitCodes.conflict,
+      "the compares would not hold: the failure branch would run",
+    );
 }

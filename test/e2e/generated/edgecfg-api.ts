@@ -84,7 +84,7 @@ export interface paths {
     post?: never;
     /**
      * Delete a key
-     * @description 204 when deleted, 404 when absent. If-Match: <ETag> deletes only that version, If-Match: * only an existing key (412 otherwise). Idempotency-Key makes retries return the first outcome.
+     * @description 204 when deleted, 404 when absent. If-Match: <ETag> deletes only that version, If-Match: * only an existing key (412 otherwise). Idempotency-Key makes retries return the first outcome. ?dryRun=true answers 200 (a 204 has no body) with the entry it would delete and the diff.
      */
     delete: operations["deleteKey"];
     options?: never;
@@ -130,6 +130,46 @@ export interface paths {
     get: operations["getBundle"];
     put?: never;
     post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/ns/{namespace}/apply": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Make the namespace hold exactly these entries (one atomic change)
+     * @description Entries in the bundle's format (JSON inline, others {contentType, base64}; meta gives a JSON entry's content type). Entries already holding the value are left alone; prune also deletes the other keys; ifRevision (the bundle ETag as a number) makes it a compare-and-set on the namespace: 412 once it moved. At most 10000 entries and 1048576 bytes of values. ?dryRun=true answers what it would do.
+     */
+    post: operations["applyNamespace"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/ns/{namespace}/rollback": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Restore the namespace as it was at a revision (as one new revision)
+     * @description Every key live at toRevision gets its value back, keys created since are deleted; keys already right are left alone. 410 when that state is no longer retained. ?dryRun=true answers what it would do.
+     */
+    post: operations["rollbackNamespace"];
     delete?: never;
     options?: never;
     head?: never;
@@ -535,6 +575,12 @@ export interface components {
       retryAfter?: number;
       /** @description 422 schema-violation only: each value at fault and where (bounded list) */
       errors?: components["schemas"]["SchemaError"][];
+      /** @description true: a dry run (?dryRun=true) would have answered this */
+      dryRun?: boolean;
+      /** @description Dry runs judged by the shard: the namespace revision they were judged on */
+      baseRevision?: number;
+      /** @description 412 of an apply or rollback: the namespace's revision now (not ifRevision) */
+      namespaceRevision?: number;
     };
     Entry: {
       key: string;
@@ -582,6 +628,31 @@ export interface components {
         deleted: boolean;
       }[];
     };
+    DryRunPut: {
+      /** @enum {boolean} */
+      dryRun: true;
+      /** @description The namespace's revision (its last modRevision, the bundle ETag) in the state the dry run was judged on: send it as ifRevision to apply only onto that state */
+      baseRevision: number;
+      result: components["schemas"]["Entry"] & unknown;
+      /** @description The keys it would change, in key order */
+      diff: components["schemas"]["DiffEntry"][];
+    };
+    DiffEntry: {
+      key: string;
+      /** @enum {string} */
+      change: "create" | "update" | "delete";
+      before?: components["schemas"]["EncodedValue"];
+      after?: components["schemas"]["EncodedValue"];
+    };
+    DryRunDelete: {
+      /** @enum {boolean} */
+      dryRun: true;
+      /** @description The namespace's revision (its last modRevision, the bundle ETag) in the state the dry run was judged on: send it as ifRevision to apply only onto that state */
+      baseRevision: number;
+      result: components["schemas"]["Entry"] & unknown;
+      /** @description The keys it would change, in key order */
+      diff: components["schemas"]["DiffEntry"][];
+    };
     NamespaceSettingsResponse: {
       namespace: string;
       /** @description true: reads of this namespace need no token (writes still do) */
@@ -620,6 +691,53 @@ export interface components {
           modRevision: number;
         };
       };
+    };
+    NamespaceWriteResponse: {
+      namespace: string;
+      /** @description The namespace's revision after the write (the bundle ETag); unchanged when nothing changed */
+      revision: number;
+      /** @description false: it already held these entries */
+      changed: boolean;
+      /** @description The keys written, in key order */
+      changes: {
+        key: string;
+        /** @enum {string} */
+        change: "created" | "updated" | "deleted";
+        entry: components["schemas"]["Entry"] & unknown;
+      }[];
+    };
+    DryRunNamespaceWrite: {
+      /** @enum {boolean} */
+      dryRun: true;
+      /** @description The namespace's revision (its last modRevision, the bundle ETag) in the state the dry run was judged on: send it as ifRevision to apply only onto that state */
+      baseRevision: number;
+      result: components["schemas"]["NamespaceWriteResponse"] & unknown;
+      /** @description The keys it would change, in key order */
+      diff: components["schemas"]["DiffEntry"][];
+    };
+    ApplyRequest: {
+      /** @description name → value: JSON inline, any other value {contentType, base64} (as a bundle) */
+      entries: {
+        [key: string]: components["schemas"]["EncodedValue"];
+      };
+      /** @description name → {contentType}: the JSON content type of an inline value (default application/json); a bundle's meta fits as it is */
+      meta?: {
+        [key: string]: {
+          contentType: string;
+        } & {
+          [key: string]: unknown;
+        };
+      };
+      /** @description true: also delete the namespace's keys not in entries */
+      prune?: boolean;
+      /** @description Apply only while the namespace's revision (the bundle ETag) is still this; else 412 */
+      ifRevision?: number;
+    };
+    RollbackRequest: {
+      /** @description A revision of the namespace's shard, e.g. a bundle ETag or an audit item's */
+      toRevision: number;
+      /** @description Roll back only while the namespace's revision is still this; else 412 */
+      ifRevision?: number;
     };
     OfrepBulkEvaluationSuccess: {
       flags: (
@@ -677,6 +795,15 @@ export interface components {
         deleted?: components["schemas"]["Entry"] | null;
         value?: components["schemas"]["EncodedValue"];
       }[];
+    };
+    DryRunTxn: {
+      /** @enum {boolean} */
+      dryRun: true;
+      /** @description The namespace's revision (its last modRevision, the bundle ETag) in the state the dry run was judged on: send it as ifRevision to apply only onto that state */
+      baseRevision: number;
+      result: components["schemas"]["TxnResponse"] & unknown;
+      /** @description The keys it would change, in key order */
+      diff: components["schemas"]["DiffEntry"][];
     };
     TxnRequest: {
       /** @default [] */
@@ -1403,7 +1530,10 @@ export interface operations {
   };
   putKey: {
     parameters: {
-      query?: never;
+      query?: {
+        /** @description true: run every check and answer what the write would do (status, result, diff) without writing anything; X-Edgecfg-Dry-Run: true says so */
+        dryRun?: boolean;
+      };
       header?: {
         "if-match"?: string;
         "if-none-match"?: string;
@@ -1431,7 +1561,7 @@ export interface operations {
       };
     };
     responses: {
-      /** @description Updated */
+      /** @description Updated (a dry run: would update) */
       200: {
         headers: {
           /** @description The entry's (or bundle's) strong validator, e.g. "r1042" */
@@ -1440,13 +1570,15 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description true when the answer is the replayed first outcome of this Idempotency-Key */
           "Idempotent-Replayed"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
-          "application/json": components["schemas"]["Entry"];
+          "application/json": components["schemas"]["Entry"] | components["schemas"]["DryRunPut"];
         };
       };
-      /** @description Created */
+      /** @description Created (a dry run: would create) */
       201: {
         headers: {
           /** @description The entry's (or bundle's) strong validator, e.g. "r1042" */
@@ -1457,10 +1589,12 @@ export interface operations {
           "Idempotent-Replayed"?: string;
           /** @description The created key's URL, or the started operation's */
           Location?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
-          "application/json": components["schemas"]["Entry"];
+          "application/json": components["schemas"]["Entry"] | components["schemas"]["DryRunPut"];
         };
       };
       /** @description The request is malformed (the detail says what to send) */
@@ -1470,6 +1604,8 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -1485,6 +1621,8 @@ export interface operations {
           "Cache-Control"?: string;
           /** @description Bearer realm="edgecfg" */
           "WWW-Authenticate"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -1498,6 +1636,8 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -1513,6 +1653,8 @@ export interface operations {
           "Cache-Control"?: string;
           /** @description The entry's (or bundle's) strong validator, e.g. "r1042" */
           ETag?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -1526,6 +1668,8 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -1539,6 +1683,8 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -1552,6 +1698,8 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -1565,6 +1713,8 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -1578,6 +1728,8 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -1593,6 +1745,8 @@ export interface operations {
           "Cache-Control"?: string;
           /** @description Seconds to wait before retrying */
           "Retry-After"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -1606,6 +1760,8 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -1616,7 +1772,10 @@ export interface operations {
   };
   deleteKey: {
     parameters: {
-      query?: never;
+      query?: {
+        /** @description true: run every check and answer what the write would do (status, result, diff) without writing anything; X-Edgecfg-Dry-Run: true says so */
+        dryRun?: boolean;
+      };
       header?: {
         "if-match"?: string;
         "idempotency-key"?: string;
@@ -1633,6 +1792,19 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description A dry run: it would delete (result: the entry it would delete) */
+      200: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["DryRunDelete"];
+        };
+      };
       /** @description Deleted */
       204: {
         headers: {
@@ -1651,6 +1823,8 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -1666,6 +1840,8 @@ export interface operations {
           "Cache-Control"?: string;
           /** @description Bearer realm="edgecfg" */
           "WWW-Authenticate"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -1679,6 +1855,8 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -1694,6 +1872,8 @@ export interface operations {
           "Cache-Control"?: string;
           /** @description Stale reads only: the answering replica's applied state, a consistency token like X-Edgecfg-Revision */
           "X-Edgecfg-Applied-Revision"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -1709,6 +1889,8 @@ export interface operations {
           "Cache-Control"?: string;
           /** @description The entry's (or bundle's) strong validator, e.g. "r1042" */
           ETag?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -1722,6 +1904,8 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -1735,6 +1919,8 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -1748,6 +1934,8 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -1761,6 +1949,8 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -1776,6 +1966,8 @@ export interface operations {
           "Cache-Control"?: string;
           /** @description Seconds to wait before retrying */
           "Retry-After"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -2202,6 +2394,452 @@ export interface operations {
       };
     };
   };
+  applyNamespace: {
+    parameters: {
+      query?: {
+        /** @description true: run every check and answer what the write would do (status, result, diff) without writing anything; X-Edgecfg-Dry-Run: true says so */
+        dryRun?: boolean;
+      };
+      header?: {
+        "idempotency-key"?: string;
+      };
+      path: {
+        namespace: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["ApplyRequest"];
+      };
+    };
+    responses: {
+      /** @description Done (a dry run: what it would do) */
+      200: {
+        headers: {
+          /** @description The entry's (or bundle's) strong validator, e.g. "r1042" */
+          ETag?: string;
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description true when the answer is the replayed first outcome of this Idempotency-Key */
+          "Idempotent-Replayed"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json":
+            | components["schemas"]["NamespaceWriteResponse"]
+            | components["schemas"]["DryRunNamespaceWrite"];
+        };
+      };
+      /** @description The request is malformed (the detail says what to send) */
+      400: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description No token, or an unknown, revoked or expired one */
+      401: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          /** @description Bearer realm="edgecfg" */
+          "WWW-Authenticate"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The token's scopes do not cover this */
+      403: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A precondition did not hold: currentETag and entry say what is there */
+      412: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          /** @description The entry's (or bundle's) strong validator, e.g. "r1042" */
+          ETag?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The body or a value is too large */
+      413: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The URL is too long */
+      414: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The body must be JSON (Content-Type: application/json) */
+      415: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Well-formed but refused (across namespaces, an Idempotency-Key reused for another request) */
+      422: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A request header is longer than any valid value of it */
+      431: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description An unexpected error (logged); retry a write with the same Idempotency-Key */
+      500: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unavailable for now (an election, no ADMIN_TOKEN, a misconfiguration): see Retry-After */
+      503: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          /** @description Seconds to wait before retrying */
+          "Retry-After"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The shard's quota would be exceeded */
+      507: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  rollbackNamespace: {
+    parameters: {
+      query?: {
+        /** @description true: run every check and answer what the write would do (status, result, diff) without writing anything; X-Edgecfg-Dry-Run: true says so */
+        dryRun?: boolean;
+      };
+      header?: {
+        "idempotency-key"?: string;
+      };
+      path: {
+        namespace: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["RollbackRequest"];
+      };
+    };
+    responses: {
+      /** @description Done (a dry run: what it would do) */
+      200: {
+        headers: {
+          /** @description The entry's (or bundle's) strong validator, e.g. "r1042" */
+          ETag?: string;
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description true when the answer is the replayed first outcome of this Idempotency-Key */
+          "Idempotent-Replayed"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json":
+            | components["schemas"]["NamespaceWriteResponse"]
+            | components["schemas"]["DryRunNamespaceWrite"];
+        };
+      };
+      /** @description The request is malformed (the detail says what to send) */
+      400: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description No token, or an unknown, revoked or expired one */
+      401: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          /** @description Bearer realm="edgecfg" */
+          "WWW-Authenticate"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The token's scopes do not cover this */
+      403: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description That version is no longer retained */
+      410: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A precondition did not hold: currentETag and entry say what is there */
+      412: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          /** @description The entry's (or bundle's) strong validator, e.g. "r1042" */
+          ETag?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The URL is too long */
+      414: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The body must be JSON (Content-Type: application/json) */
+      415: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Well-formed but refused (across namespaces, an Idempotency-Key reused for another request) */
+      422: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A request header is longer than any valid value of it */
+      431: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description An unexpected error (logged); retry a write with the same Idempotency-Key */
+      500: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unavailable for now (an election, no ADMIN_TOKEN, a misconfiguration): see Retry-After */
+      503: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          /** @description Seconds to wait before retrying */
+          "Retry-After"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The shard's quota would be exceeded */
+      507: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
   evaluateFlags: {
     parameters: {
       query?: {
@@ -2479,7 +3117,10 @@ export interface operations {
   };
   txn: {
     parameters: {
-      query?: never;
+      query?: {
+        /** @description true: run every check and answer what the write would do (status, result, diff) without writing anything; X-Edgecfg-Dry-Run: true says so */
+        dryRun?: boolean;
+      };
       header?: {
         "idempotency-key"?: string;
         /** @description {namespace}/{name}={fencing token}: applied only if that lock (of the same namespace) is held with that token when the write commits; else 412 with problem type .../fenced */
@@ -2494,17 +3135,21 @@ export interface operations {
       };
     };
     responses: {
-      /** @description The txn ran */
+      /** @description The txn ran (a dry run: what it would do; revision: the one it would commit at) */
       200: {
         headers: {
           /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
           "X-Edgecfg-Revision"?: string;
           /** @description true when the answer is the replayed first outcome of this Idempotency-Key */
           "Idempotent-Replayed"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
-          "application/json": components["schemas"]["TxnResponse"];
+          "application/json":
+            | components["schemas"]["TxnResponse"]
+            | components["schemas"]["DryRunTxn"];
         };
       };
       /** @description The request is malformed (the detail says what to send) */
@@ -2514,6 +3159,8 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -2529,6 +3176,8 @@ export interface operations {
           "Cache-Control"?: string;
           /** @description Bearer realm="edgecfg" */
           "WWW-Authenticate"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -2542,6 +3191,8 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -2557,6 +3208,8 @@ export interface operations {
           "Cache-Control"?: string;
           /** @description The entry's (or bundle's) strong validator, e.g. "r1042" */
           ETag?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -2570,6 +3223,8 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -2583,6 +3238,8 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -2609,6 +3266,8 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -2635,6 +3294,8 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -2650,6 +3311,8 @@ export interface operations {
           "Cache-Control"?: string;
           /** @description Seconds to wait before retrying */
           "Retry-After"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -2663,6 +3326,8 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
           [name: string]: unknown;
         };
         content: {
