@@ -26,6 +26,7 @@ const invalidStatus: Record<InvalidOutcome["reason"], number> = {
   cluster: 422,
   lease: 400,
   lock: 400,
+  audit: 400,
 };
 
 export function preconditionFailed(current: KvEntry | null, detailIfAbsent: string): ApiProblem {

@@ -6,7 +6,14 @@ import { assert } from "./assert.ts";
 import { canonicalTopology } from "./cluster.ts";
 import { decodeFrame, encodeFrame } from "./framing.ts";
 import { assertCommandShape } from "./shape.ts";
-import type { Command, CoordinationCommand, Fence, TxnCompare, TxnOp } from "./types.ts";
+import type {
+  Command,
+  CommandAudit,
+  CoordinationCommand,
+  Fence,
+  TxnCompare,
+  TxnOp,
+} from "./types.ts";
 
 const commandFormat = 1;
 
@@ -27,6 +34,7 @@ export function canonicalCommand(c: Command): Command {
   const base = {
     atMs: c.atMs,
     ...(c.idempotencyKey === undefined ? {} : { idempotencyKey: c.idempotencyKey }),
+    ...auditOf(c),
   };
   switch (c.type) {
     case "put":
@@ -67,6 +75,7 @@ export function canonicalCommand(c: Command): Command {
         scopes: c.scopes.map((s) => ({ namespaces: [...s.namespaces], ops: [...s.ops] })),
         ...(c.expiresAtMs === undefined ? {} : { expiresAtMs: c.expiresAtMs }),
         createdAtMs: c.createdAtMs,
+        ...(c.name === undefined ? {} : { name: c.name }),
       };
     case "tokenRevoke":
       return { type: c.type, ...base, id: c.id };
@@ -79,7 +88,10 @@ export function canonicalCommand(c: Command): Command {
   }
 }
 
-function canonicalCoordination(c: CoordinationCommand, base: { atMs: number }): Command {
+function canonicalCoordination(
+  c: CoordinationCommand,
+  base: { atMs: number; audit?: CommandAudit },
+): Command {
   switch (c.type) {
     case "leaseGrant":
       return { type: c.type, ...base, namespace: c.namespace, ttlMs: c.ttlMs };
@@ -96,6 +108,28 @@ function canonicalCoordination(c: CoordinationCommand, base: { atMs: number }): 
     case "lockRelease":
       return { type: c.type, ...base, lock: c.lock, fencingToken: c.fencingToken };
   }
+}
+
+/** Absent unless set, so a command without one encodes as it did before audit existed. */
+function auditOf(c: { audit?: CommandAudit }): { audit?: CommandAudit } {
+  const a = c.audit;
+  if (a === undefined) return {};
+  const actor = a.actor;
+  return {
+    audit: {
+      ...(actor === undefined
+        ? {}
+        : {
+            actor: {
+              kind: actor.kind,
+              ...(actor.id === undefined ? {} : { id: actor.id }),
+              ...(actor.name === undefined ? {} : { name: actor.name }),
+            },
+          }),
+      ...(a.reason === undefined ? {} : { reason: a.reason }),
+      ...(a.requestId === undefined ? {} : { requestId: a.requestId }),
+    },
+  };
 }
 
 /** Absent unless set, so an unfenced write encodes as it did before fences existed. */

@@ -111,10 +111,11 @@ export function outcomeValueBytes(outcome: WriteOutcome): number {
 }
 
 /**
- * Identifies the request behind an idempotency key: the command without its time and its key.
+ * Identifies the request behind an idempotency key: the command without its time, its key and
+ * its audit (a retry is a new HTTP request, with a new request id, of the same write).
  * Computed once per command: it hashes the whole value (up to valueBytesMax).
  */
 export function requestFingerprint(command: Command): string {
-  const { idempotencyKey: _key, ...rest } = command;
+  const { idempotencyKey: _key, audit: _audit, ...rest } = command;
   return fnv1a64Hex(encodeCommand({ ...rest, atMs: 0 }));
 }

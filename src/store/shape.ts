@@ -41,6 +41,7 @@ export function assertCommandShape(x: unknown): asserts x is Command {
   assert(isObj(x), "command must be an object");
   field(x, "atMs", "number");
   field(x, "idempotencyKey", "string", true);
+  auditShape(x);
   oneOf(x, "type", [
     "put",
     "delete",
@@ -108,6 +109,7 @@ const shapeOf: Record<Command["type"], (o: Obj) => void> = {
     field(o, "hashHex", "string");
     field(o, "expiresAtMs", "number", true);
     field(o, "createdAtMs", "number");
+    field(o, "name", "string", true);
     array(o, "scopes", (s) => {
       assert(isObj(s), "token scope must be an object");
       array(s, "namespaces", (n) =>
@@ -163,6 +165,19 @@ const shapeOf: Record<Command["type"], (o: Obj) => void> = {
     });
   },
 };
+
+function auditShape(o: Obj): void {
+  const a = o.audit;
+  if (a === undefined) return;
+  assert(isObj(a), "command field audit must be an object");
+  field(a, "reason", "string", true);
+  field(a, "requestId", "string", true);
+  if (a.actor === undefined) return;
+  assert(isObj(a.actor), "command field audit.actor must be an object");
+  oneOf(a.actor, "kind", ["admin", "token", "system"]);
+  field(a.actor, "id", "string", true);
+  field(a.actor, "name", "string", true);
+}
 
 function fenceShape(o: Obj): void {
   if (o.fence === undefined) return;

@@ -4,7 +4,7 @@
 // bytes and counts, the token hash index, sorted key caches) is rebuilt on restore, not stored.
 import { assert } from "./assert.ts";
 import { decodeFrame, encodeFrame } from "./framing.ts";
-import type { KeyRecord, NamespaceState, StoreState, Version } from "./state.ts";
+import type { AuditRecord, KeyRecord, NamespaceState, StoreState, Version } from "./state.ts";
 import { emptyState, liveKeyBytes, newestVersion } from "./state.ts";
 import { historyVersionBytes } from "./history.ts";
 import { addIdempotencyRecord, outcomeValueBytes } from "./idempotency.ts";
@@ -12,6 +12,7 @@ import { liveDeleted, liveSuperseded } from "./retention.ts";
 import { Fifo } from "./fifo.ts";
 import type { ClusterTopology, StoreOptions, TokenRecord, WriteOutcome } from "./types.ts";
 import { canonicalTopology } from "./cluster.ts";
+import { attachAudit, auditBody, restoreAudit, type AuditBody } from "./snapshot-audit.ts";
 
 const snapshotFormat = 1;
 
@@ -35,6 +36,8 @@ interface SnapshotBody {
   cluster?: ClusterTopology;
   /** Absent until the first lease, for the same reason. */
   coordination?: CoordinationBody;
+  /** Absent until the first audited revision, for the same reason (snapshot-audit.ts). */
+  audit?: AuditBody;
 }
 
 /** [id, namespace, ttlMs, expiresAtMs, attached keys] */
@@ -70,6 +73,8 @@ export function snapshotState(state: StoreState): Uint8Array {
     ...(state.cluster === null ? {} : { cluster: canonicalTopology(state.cluster) }),
     ...(state.nextLease === 1 ? {} : { coordination: coordinationBody(state) }),
   };
+  const audit = auditBody(state);
+  if (audit !== undefined) body.audit = audit;
   return encodeFrame(snapshotFormat, body);
 }
 
@@ -150,6 +155,7 @@ function canonicalToken(t: TokenRecord): TokenRecord {
     scopes: t.scopes.map((s) => ({ namespaces: [...s.namespaces], ops: [...s.ops] })),
     ...(t.expiresAtMs === undefined ? {} : { expiresAtMs: t.expiresAtMs }),
     createdAtMs: t.createdAtMs,
+    ...(t.name === undefined ? {} : { name: t.name }),
   };
 }
 
@@ -162,7 +168,8 @@ export function restoreState(bytes: Uint8Array): StoreState {
   state.appliedIndex = b.appliedIndex;
   state.revision = b.revision;
   state.clockMs = b.clockMs;
-  for (const row of b.namespaces) restoreNamespace(state, row);
+  const audit = restoreAudit(state, b.audit);
+  for (const row of b.namespaces) restoreNamespace(state, row, audit.get(row[0]));
   for (const [key, revision] of b.deletedKeys) state.deletedKeys.set(key, revision);
   state.deletedOrder = new Fifo(b.deletedKeys);
   state.superseded = new Fifo(b.superseded);
@@ -189,6 +196,7 @@ export function restoreState(bytes: Uint8Array): StoreState {
 function restoreNamespace(
   state: StoreState,
   [name, lastModRevision, forgotten, rows]: NamespaceRow,
+  audit: Map<number, AuditRecord> | undefined,
 ): void {
   const ns: NamespaceState = {
     records: new Map(),
@@ -207,6 +215,7 @@ function restoreNamespace(
         contentType,
         value,
         deleted,
+        ...attachAudit(audit, modRevision),
       }),
     );
     const record: KeyRecord = { key, versions, trimmedThroughRevision };
