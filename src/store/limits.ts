@@ -46,7 +46,7 @@ export const storeLimits = {
    * the actor), counted against historyBytesMax with each superseded version that points at it.
    */
   auditRecordOverheadBytes: 64,
-  /** Records of `_sys` revisions (tokens, namespace settings), which have no key history to outlive. */
+  /** Records of `_sys` revisions (tokens, settings), which have no key history to follow. */
   auditSystemRecordsMax: 1000,
   /** A page of GET /v1/audit when no limit is asked for. */
   auditLimitDefault: 100,

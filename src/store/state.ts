@@ -131,7 +131,7 @@ export interface StoreState {
   locks: Map<string, LockRecord>;
   /** Audit records by namespace (and `_sys`), for the revisions made since audit existed. */
   audit: Map<string, AuditLog>;
-  /** Scratch of the command being applied: the keys it wrote (writes.ts). Empty between commands. */
+  /** Scratch of the command being applied: keys it wrote (writes.ts). Empty between commands. */
   touchedKeys: string[];
 }
 

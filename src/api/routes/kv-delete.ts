@@ -2,6 +2,7 @@
 import { boundedHeader } from "../headers.ts";
 import { z } from "@hono/zod-openapi";
 import type { DeleteCommand } from "../../store/index.ts";
+import { commandAudit } from "../audit.ts";
 import { authorize } from "../auth.ts";
 import { revisionHeader } from "../consistency.ts";
 import { parseIfMatch } from "../etag.ts";
@@ -43,6 +44,7 @@ export const kvDelete = defineRoute({
       type: "delete",
       key,
       atMs: Date.now(),
+      audit: commandAudit(c),
       ...(ifMatch?.type === "revision" ? { ifMatch: ifMatch.revision } : {}),
       ...(idem === undefined ? {} : { idempotencyKey: idem }),
       ...(fence === undefined ? {} : { fence }),

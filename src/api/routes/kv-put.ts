@@ -1,7 +1,8 @@
 // PUT /v1/kv/{key}: write a value; If-Match (compare-and-set), If-None-Match: * (create only).
 import { boundedHeader } from "../headers.ts";
 import { z } from "@hono/zod-openapi";
-import type { Command, Fence, KvEntry, WriteOutcome } from "../../store/index.ts";
+import type { Command, CommandAudit, Fence, KvEntry, WriteOutcome } from "../../store/index.ts";
+import { commandAudit } from "../audit.ts";
 import { validateContentType } from "../../store/index.ts";
 import { authorize } from "../auth.ts";
 import { isJsonMediaType, parseJsonBytes, readBody } from "../body.ts";
@@ -42,9 +43,16 @@ async function preconditions(c: Ctx, namespace: string): Promise<Preconditions> 
   return { ifMatch, ifNoneMatch, idempotencyKey: await idempotencyKey(c), lease, fence };
 }
 
-function command(key: string, value: Uint8Array, contentType: string, p: Preconditions): Command {
+function command(
+  key: string,
+  value: Uint8Array,
+  contentType: string,
+  p: Preconditions,
+  audit: CommandAudit,
+): Command {
   const base = {
     atMs: Date.now(),
+    audit,
     ...(p.idempotencyKey === undefined ? {} : { idempotencyKey: p.idempotencyKey }),
     ...(p.fence === undefined ? {} : { fence: p.fence }),
   };
@@ -133,7 +141,7 @@ export const kvPut = defineRoute({
     if (isJsonMediaType(contentType)) checkFlagDefinition(key, parseJsonBytes(value, "the value"));
     const { outcome, token } = await c
       .get("router")
-      .write(namespaceOf(key), command(key, value, contentType, pre));
+      .write(namespaceOf(key), command(key, value, contentType, pre, commandAudit(c)));
     const { entry, created } = written(outcome);
     const headers: Record<string, string> = {
       ETag: formatETag(entry.modRevision),

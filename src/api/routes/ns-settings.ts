@@ -2,6 +2,7 @@
 // anyone (no Authorization header) read the namespace, e.g. browsers fetching their config.
 import { z } from "@hono/zod-openapi";
 import { systemNamespace } from "../../store/index.ts";
+import { commandAudit } from "../audit.ts";
 import { authorize } from "../auth.ts";
 import { revisionHeader } from "../consistency.ts";
 import { checkNamespace } from "../keys.ts";
@@ -50,6 +51,7 @@ export const nsSettingsPut = defineRoute({
     const { outcome, token } = await c.get("router").write(systemNamespace, {
       type: "namespaceSet",
       atMs: Date.now(),
+      audit: commandAudit(c),
       namespace,
       publicRead: body.publicRead,
     });
