@@ -170,7 +170,10 @@ describe("audit of writes", () => {
     const forbidden = await call(`/v1/audit?namespace=${ns}`, { token: other.token });
     expect(forbidden.status).toBe(403);
     expect((await call(`/v1/audit?namespace=${ns}`, { token: null })).status).toBe(401);
-    expect((await call("/v1/audit?namespace=_sys", { token: reader.token })).status).toBe(403);
+    // _sys names token ids and every namespace: admins only, not even a reader of all namespaces.
+    const everything = await mintNamed("all-reader", [{ namespaces: ["*"], ops: ["read"] }]);
+    expect((await auditOf(ns, "", everything.token)).items).toHaveLength(1);
+    expect((await call("/v1/audit?namespace=_sys", { token: everything.token })).status).toBe(403);
     expect((await call("/v1/audit?namespace=Bad!")).status).toBe(400);
   });
 
