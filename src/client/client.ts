@@ -14,6 +14,7 @@ import * as writes from "./writes.ts";
 import * as election from "./election.ts";
 import { watch, type Snapshot, type WatchOptions } from "./watch.ts";
 import type {
+  AuditPage,
   Bundle,
   CreatedToken,
   Entry,
@@ -47,6 +48,8 @@ export interface ClientOptions {
   fallback?: FallbackSource;
   /** Told whenever a read is answered from the cache or the fallback after a failure. */
   onStale?: (info: StaleInfo) => void;
+  /** Why, sent with every write as X-Edgecfg-Reason (a call's own `reason` wins). */
+  reason?: string;
 }
 
 export type EdgecfgClient = ReturnType<typeof createClient>;
@@ -70,6 +73,12 @@ export function createClient(options: ClientOptions) {
     listAll: (prefix: string, o?: Omit<list.ListOptions, "cursor">): AsyncGenerator<ListItem> =>
       list.listAll(ctx, prefix, o),
     history: (key: string, o?: CallOptions): Promise<HistoryItem[]> => list.getHistory(ctx, key, o),
+    /** A namespace's revisions newest first: who, when, why (GET /v1/audit). */
+    audit: (namespace: string, o?: list.AuditOptions): Promise<AuditPage> =>
+      list.auditPage(ctx, namespace, o),
+    /** Every retained revision of a namespace, newest first, page after page. */
+    auditAll: (namespace: string, o?: Omit<list.AuditOptions, "cursor">) =>
+      list.auditAll(ctx, namespace, o),
     put: (key: string, value: PutValue, o?: writes.PutOptions): Promise<writes.PutResult> =>
       writes.put(ctx, key, value, o),
     delete: (key: string, o?: writes.WriteOptions): Promise<void> => writes.remove(ctx, key, o),
@@ -126,6 +135,7 @@ function context(options: ClientOptions): ClientContext {
     timeoutMs: options.timeoutMs ?? 10_000,
     attemptsMax: options.attemptsMax ?? 3,
     backoff,
+    reason: options.reason,
   });
   const entriesMax = options.cacheEntriesMax ?? 1000;
   return {
