@@ -207,6 +207,37 @@ describe("audit records", () => {
     ]);
   });
 
+  it("revoking a lease records its key deletions with the revoker; a token name must be printable", () => {
+    const d = new Driver();
+    const lease = expectType(
+      d.apply({ type: "leaseGrant", namespace: "app", ttlMs: 60_000 }),
+      "lease",
+    );
+    const id = lease.lease.id;
+    const value = { value: bytes("me"), contentType: "text/plain" };
+    d.apply({ type: "put", key: "app/a", ...value, lease: id, audit: by("req-put") });
+    d.apply({ type: "put", key: "app/b", ...value, lease: id, audit: by("req-put-b") });
+    d.apply({ type: "leaseRevoke", id, audit: by("req-revoke", "shutting down") });
+    expect(audit(d.store, "app").items[0]).toMatchObject({
+      op: "leaseRevoke",
+      keys: ["app/a", "app/b"],
+      reason: "shutting down",
+      requestId: "req-revoke",
+    });
+    const token = {
+      hashHex: "b".repeat(64),
+      scopes: [{ namespaces: ["*"], ops: ["read" as const] }],
+    };
+    const bad = d.apply({
+      type: "tokenCreate",
+      id: "tok_2",
+      ...token,
+      createdAtMs: 1,
+      name: "a\nb",
+    });
+    expect(expectType(bad, "invalid").reason).toBe("token");
+  });
+
   it("an over-long reason is refused and changes nothing", () => {
     const d = new Driver();
     const o = put(d, "app/a", "1", by("req-1", "x".repeat(storeLimits.auditReasonBytesMax + 1)));
