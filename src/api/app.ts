@@ -4,6 +4,7 @@ import { OpenAPIHono, z } from "@hono/zod-openapi";
 import { PatternRouter } from "hono/router/pattern-router";
 import type { Router } from "../router/index.ts";
 import type { ApiBindings, AppEnv } from "./context.ts";
+import { auditContext } from "./audit.ts";
 import { cors } from "./cors.ts";
 import { errorHandler, notFoundHandler } from "./errors.ts";
 import { defineRoute, mountRoute, type MountedPattern, type RouteSpec } from "./route.ts";
@@ -76,6 +77,7 @@ export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {
   // Browsers may call the API from any origin (public-read config is fetched by apps); bearer
   // tokens are not cookies, so allowing any origin exposes nothing a script could not send anyway.
   app.use(cors());
+  app.use(auditContext());
   app.use(routerContext({ create: options.router }));
   for (const route of routes) mountRoute(app, route, patterns);
   mountRoute(app, openApiRoute(app), patterns);

@@ -33,6 +33,10 @@ export interface AppEnv {
     /** The last consistency token the request observed (set by the recording router). */
     observedToken: string | undefined;
     principal: Principal;
+    /** X-Request-Id: the client's, or made for a write (audit.ts); echoed on the response. */
+    requestId: string | undefined;
+    /** X-Edgecfg-Reason of a write, checked (audit.ts). */
+    reason: string | undefined;
   };
 }
 

@@ -17,6 +17,8 @@ const allowHeaders = [
   "X-Edgecfg-Fence",
   "X-Edgecfg-Fencing-Token",
   "Last-Event-ID",
+  "X-Edgecfg-Reason",
+  "X-Request-Id",
 ];
 /** Response headers a browser script may read. */
 const exposeHeaders = [
@@ -29,6 +31,7 @@ const exposeHeaders = [
   "X-Edgecfg-Applied-Revision",
   "Idempotent-Replayed",
   "X-Edgecfg-Dry-Run",
+  "X-Request-Id",
 ];
 const allowMethods = ["GET", "HEAD", "PUT", "POST", "DELETE"];
 /** How long a browser may cache a preflight answer. */

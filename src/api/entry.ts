@@ -33,5 +33,20 @@ export function historyJson(h: HistoryItem) {
     size: h.size,
     contentType: h.contentType,
     deleted: h.deleted,
+    ...auditJson(h.updatedAtMs, h),
+  };
+}
+
+/**
+ * Who and why, as history items, watch events and GET /v1/audit carry them: `at` always (the
+ * write's time), the rest when the revision has an audit record (not for writes made before
+ * audit existed).
+ */
+export function auditJson(atMs: number, a: Pick<HistoryItem, "actor" | "reason" | "requestId">) {
+  return {
+    at: new Date(atMs).toISOString(),
+    ...(a.actor === undefined ? {} : { actor: a.actor }),
+    ...(a.reason === undefined ? {} : { reason: a.reason }),
+    ...(a.requestId === undefined ? {} : { requestId: a.requestId }),
   };
 }

@@ -28,6 +28,7 @@ const invalidStatus: Record<InvalidOutcome["reason"], number> = {
   lease: 400,
   lock: 400,
   schema: 400,
+  audit: 400,
 };
 
 export function preconditionFailed(current: KvEntry | null, detailIfAbsent: string): ApiProblem {

@@ -6,9 +6,9 @@ import { boundedHeader } from "./headers.ts";
 import { z, type OpenAPIHono, type RouteConfig } from "@hono/zod-openapi";
 import { isJsonMediaType, parseJsonBytes, readBody } from "./body.ts";
 import type { AppEnv, Ctx } from "./context.ts";
-import { apiLimits } from "./limits.ts";
+import { apiLimits, storeLimits } from "./limits.ts";
 import { ApiProblem, excerpt, problemTypes } from "./problem.ts";
-import { problems } from "./schemas.ts";
+import { headers, problems } from "./schemas.ts";
 import { queryRecord, validationProblem } from "./validation.ts";
 
 type Method = "get" | "put" | "post" | "delete";
@@ -69,11 +69,39 @@ const security: Record<"none" | "optional", Array<Record<string, string[]>>> = {
   optional: [{ bearer: [] }, {}],
 };
 
+/** Every write takes a reason and a request id, and answers with the id (audit.ts). */
+const writeRequestHeaders = {
+  "x-edgecfg-reason": z
+    .string()
+    .optional()
+    .openapi({
+      description:
+        "Why this write is made, recorded with its revision " +
+        `(at most ${storeLimits.auditReasonBytesMax} bytes of UTF-8); see GET /v1/audit`,
+      example: "raise the checkout timeout for the sale",
+    }),
+  "x-request-id": z.string().optional().openapi({
+    description:
+      "The request's id, recorded with the revision and echoed; the API makes one when absent",
+  }),
+};
+
+function withRequestId(responses: RouteConfig["responses"]): RouteConfig["responses"] {
+  const out: RouteConfig["responses"] = {};
+  for (const [status, r] of Object.entries(responses)) {
+    const ok = status.startsWith("2") && !("$ref" in r);
+    out[status] = ok ? { ...r, headers: { ...r.headers, ...headers("X-Request-Id") } } : r;
+  }
+  return out;
+}
+
 function openApiConfig(spec: RouteSpec<z.ZodType, z.ZodType | undefined>): RouteConfig {
   const request: NonNullable<RouteConfig["request"]> = { query: spec.query as z.ZodObject };
+  const write = spec.method !== "get";
   if (spec.params) request.params = spec.params;
-  if (spec.headers) request.headers = spec.headers;
-  let responses = spec.responses;
+  if (spec.headers || write)
+    request.headers = (spec.headers ?? z.object({})).extend(write ? writeRequestHeaders : {});
+  let responses = write ? withRequestId(spec.responses) : spec.responses;
   if (spec.body) {
     request.body = { required: true, content: { "application/json": { schema: spec.body } } };
     responses = { ...problems(415, 431), ...responses }; // the route's own entries win

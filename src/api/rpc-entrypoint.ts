@@ -68,7 +68,7 @@ export function edgecfgEntrypoint(options: EntrypointOptions) {
       return rpc(() => rpcPut(routerOf(this.env), key, value, o));
     }
     /** Deletes a key; false when it did not exist. */
-    remove(key: string, o?: { ifMatch?: string }) {
+    remove(key: string, o?: { ifMatch?: string; reason?: string }) {
       return rpc(() => rpcDelete(routerOf(this.env), key, o));
     }
     /** One flag, as OFREP evaluates it (reason, variant, value, or errorCode). */

@@ -2,12 +2,12 @@
 // grammar, content type, size, flagd definitions) and its outcomes, without HTTP or a token.
 import type { ReadOptions, Router } from "../router/index.ts";
 import { validateContentType } from "../store/index.ts";
-import type { Command } from "../store/index.ts";
+import type { Command, CommandAudit } from "../store/index.ts";
 import { isJsonMediaType, parseJsonBytes } from "./body.ts";
 import { formatETag } from "./etag.ts";
 import { checkFlagDefinition } from "./flag-writes.ts";
 import { checkKey, checkNamespace } from "./keys.ts";
-import { apiLimits } from "./limits.ts";
+import { apiLimits, storeLimits } from "./limits.ts";
 import { outcomeProblem } from "./outcomes.ts";
 import { ApiProblem, badRequest, problemTypes } from "./problem.ts";
 
@@ -21,6 +21,22 @@ export interface RpcPutOptions {
   ifMatch?: string;
   /** "*": create only. */
   ifNoneMatch?: "*";
+  /** Why, recorded with the revision (as X-Edgecfg-Reason over HTTP). */
+  reason?: string;
+}
+
+/**
+ * A binding's caller is a Worker the operator bound to this one: trusted as admin is, and named
+ * so in the audit trail. Each call gets its own request id.
+ */
+function bindingAudit(reason: string | undefined): CommandAudit {
+  if (reason !== undefined && encoder.encode(reason).length > storeLimits.auditReasonBytesMax)
+    throw badRequest(`reason is longer than ${storeLimits.auditReasonBytesMax} bytes (UTF-8)`);
+  return {
+    actor: { kind: "admin", name: "service binding" },
+    ...(reason === undefined ? {} : { reason }),
+    requestId: crypto.randomUUID(),
+  };
 }
 
 const encoder = new TextEncoder();
@@ -97,6 +113,7 @@ function putCommand(key: string, value: unknown, o: RpcPutOptions | undefined): 
   return {
     type: "put",
     atMs: Date.now(),
+    audit: bindingAudit(o?.reason),
     key,
     value: bytes,
     contentType,
@@ -116,12 +133,17 @@ export async function rpcPut(router: Router, key: string, value: unknown, o?: Rp
   return { key: checked, etag: formatETag(modRevision), version, modRevision, created };
 }
 
-export async function rpcDelete(router: Router, key: string, o?: { ifMatch?: string }) {
+export async function rpcDelete(
+  router: Router,
+  key: string,
+  o?: { ifMatch?: string; reason?: string },
+) {
   const checked = checkKey(key);
   const ns = checked.slice(0, checked.indexOf("/"));
   const command: Command = {
     type: "delete",
     atMs: Date.now(),
+    audit: bindingAudit(o?.reason),
     key: checked,
     ...(o?.ifMatch === undefined ? {} : { ifMatch: etagRevision(o.ifMatch) }),
   };

@@ -3,6 +3,7 @@
 // judges the stored values (schemas.ts); this turns its answers into the API's.
 import { z } from "@hono/zod-openapi";
 import type { NamespaceSchemas, SchemaRule } from "../store/index.ts";
+import { commandAudit } from "./audit.ts";
 import type { Ctx } from "./context.ts";
 import { outcomeProblem, schemaViolation } from "./outcomes.ts";
 import { ApiProblem } from "./problem.ts";
@@ -47,6 +48,7 @@ export async function writeSchemas(
   const { outcome, token } = await c.get("router").write(namespace, {
     type: "schemaSet",
     atMs: Date.now(),
+    audit: commandAudit(c),
     namespace,
     schemas: toRules(schemas),
     ...(force ? { force: true as const } : {}),

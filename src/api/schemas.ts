@@ -153,6 +153,10 @@ export const responseHeaders = {
   "Idempotent-Replayed": header(
     "true when the answer is the replayed first outcome of this Idempotency-Key",
   ),
+  "X-Request-Id": header(
+    "The request's id (the client's X-Request-Id, else made for the write): " +
+      "the requestId its revision records",
+  ),
   Location: header("The created key's URL, or the started operation's"),
   "X-Edgecfg-Dry-Run": header("true: a dry run answered; nothing was written"),
   "Retry-After": header("Seconds to wait before retrying"),

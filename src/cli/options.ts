@@ -11,7 +11,12 @@ export interface GlobalOptions {
   token: string | undefined;
   json: boolean;
   timeoutMs: number;
+  /** Why: sent with every write as X-Edgecfg-Reason. */
+  reason: string | undefined;
 }
+
+/** As the server allows (storeLimits.auditReasonBytesMax); the CLI never imports the server. */
+const reasonBytesMax = 256;
 
 export function globalOptions(cmd: Command, io: Io): GlobalOptions {
   const o = cmd.optsWithGlobals<{
@@ -19,6 +24,7 @@ export function globalOptions(cmd: Command, io: Io): GlobalOptions {
     token?: string;
     json?: boolean;
     timeout?: string;
+    reason?: string;
   }>();
   const timeoutMs = o.timeout === undefined ? 30_000 : Number(o.timeout);
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0)
@@ -28,7 +34,20 @@ export function globalOptions(cmd: Command, io: Io): GlobalOptions {
     token: o.token ?? io.env.EDGECFG_TOKEN,
     json: o.json === true,
     timeoutMs,
+    reason: reasonOption(o.reason ?? io.env.EDGECFG_REASON),
   };
+}
+
+function reasonOption(reason: string | undefined): string | undefined {
+  if (reason === undefined || reason.trim() === "") return undefined;
+  const bytes = new TextEncoder().encode(reason).length;
+  if (bytes > reasonBytesMax || /[\x00-\x1f\x7f]/.test(reason)) {
+    throw new UsageError(
+      `--reason must be one line of at most ${reasonBytesMax} bytes (got ${bytes}): ` +
+        "say why in a line and link to the rest",
+    );
+  }
+  return reason;
 }
 
 export function clientFor(options: GlobalOptions, io: Io): EdgecfgClient {
@@ -37,6 +56,7 @@ export function clientFor(options: GlobalOptions, io: Io): EdgecfgClient {
     ...(options.token ? { token: options.token } : {}),
     ...(io.fetch ? { fetch: io.fetch } : {}),
     timeoutMs: options.timeoutMs,
+    ...(options.reason === undefined ? {} : { reason: options.reason }),
   });
 }
 

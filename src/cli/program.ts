@@ -1,5 +1,6 @@
 // The command tree. Nouns then verbs, like wrangler: `edgecfg kv put`, `edgecfg ns export`.
 import { Command } from "commander";
+import { auditCommand } from "./commands/audit.ts";
 import { clusterCommand } from "./commands/cluster.ts";
 import { devCommand } from "./commands/dev.ts";
 import { flagsCommand } from "./commands/flags.ts";
@@ -18,6 +19,7 @@ const epilogue = `
 Environment:
   EDGECFG_URL    store URL when --url is not given (default ${defaultUrl})
   EDGECFG_TOKEN  bearer token when --token is not given (local dev: dev-admin-token)
+  EDGECFG_REASON why, when --reason is not given: recorded with every write (edgecfg audit)
 
 ${exitCodesHelp}
 
@@ -25,6 +27,8 @@ Examples:
   edgecfg kv put app/flags '{"beta": true}'
   edgecfg kv get app/flags --json
   edgecfg kv put app/flags --file flags.json --if-match '"r42"'
+  edgecfg --reason "raise the limit for the sale" kv put app/limits '{"rps": 500}'
+  edgecfg kv blame app/limits && edgecfg audit app
   edgecfg ns export app > app.json && edgecfg ns import app-staging app.json
   edgecfg token create --ns 'app-*' --scope read --expires 30d
   edgecfg flags eval app checkout --context '{"targetingKey":"u1","country":"DE"}'
@@ -38,6 +42,10 @@ export function buildProgram(io: Io): Command {
     .option("--token <token>", "bearer token (env EDGECFG_TOKEN)")
     .option("--json", "machine-readable output on stdout (errors as JSON on stderr)")
     .option("--timeout <ms>", "deadline of each request in milliseconds", "30000")
+    .option(
+      "--reason <text>",
+      "why: recorded with every write this command makes (env EDGECFG_REASON)",
+    )
     .addHelpText("after", epilogue)
     .showSuggestionAfterError()
     .configureHelp({ showGlobalOptions: true })
@@ -48,6 +56,7 @@ export function buildProgram(io: Io): Command {
     });
   for (const cmd of [
     kvCommand(io),
+    auditCommand(io),
     nsCommand(io),
     txnCommand(io),
     flagsCommand(io),

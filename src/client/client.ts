@@ -16,6 +16,7 @@ import * as writes from "./writes.ts";
 import * as election from "./election.ts";
 import { watch, type Snapshot, type WatchOptions } from "./watch.ts";
 import type {
+  AuditPage,
   Bundle,
   CreatedToken,
   Entry,
@@ -49,6 +50,8 @@ export interface ClientOptions {
   fallback?: FallbackSource;
   /** Told whenever a read is answered from the cache or the fallback after a failure. */
   onStale?: (info: StaleInfo) => void;
+  /** Why, sent with every write as X-Edgecfg-Reason (a call's own `reason` wins). */
+  reason?: string;
 }
 
 export type EdgecfgClient = ReturnType<typeof createClient>;
@@ -72,6 +75,12 @@ export function createClient(options: ClientOptions) {
     listAll: (prefix: string, o?: Omit<list.ListOptions, "cursor">): AsyncGenerator<ListItem> =>
       list.listAll(ctx, prefix, o),
     history: (key: string, o?: CallOptions): Promise<HistoryItem[]> => list.getHistory(ctx, key, o),
+    /** A namespace's revisions newest first: who, when, why (GET /v1/audit). */
+    audit: (namespace: string, o?: list.AuditOptions): Promise<AuditPage> =>
+      list.auditPage(ctx, namespace, o),
+    /** Every retained revision of a namespace, newest first, page after page. */
+    auditAll: (namespace: string, o?: Omit<list.AuditOptions, "cursor">) =>
+      list.auditAll(ctx, namespace, o),
     put: (key: string, value: PutValue, o?: writes.PutOptions): Promise<writes.PutResult> =>
       writes.put(ctx, key, value, o),
     delete: (key: string, o?: writes.WriteOptions): Promise<void> => writes.remove(ctx, key, o),
@@ -97,17 +106,7 @@ export function createClient(options: ClientOptions) {
       listFaults: (o?: CallOptions) => listFaults(ctx, o),
     },
     /** Cluster operations (admin): each answers at once with the operation; `wait` follows it. */
-    operations: {
-      addReplica: (shard: number, location: string, o?: CallOptions) =>
-        operations.addReplica(ctx, shard, location, o),
-      removeReplica: (shard: number, id: string, o?: { force?: boolean } & CallOptions) =>
-        operations.removeReplica(ctx, shard, id, o),
-      replaceReplica: (shard: number, id: string, o?: { location?: string } & CallOptions) =>
-        operations.replaceReplica(ctx, shard, id, o),
-      transferLeader: (shard: number, to: string, o?: CallOptions) =>
-        operations.transferLeader(ctx, shard, to, o),
-      get: (id: string, o?: { waitSeconds?: number } & CallOptions) => operations.get(ctx, id, o),
-    },
+    operations: operationsApi(ctx),
     tokens: {
       create: (request: TokenCreateRequest, o?: CallOptions): Promise<CreatedToken> =>
         admin.createToken(ctx, request, o),
@@ -125,6 +124,21 @@ export function createClient(options: ClientOptions) {
   };
 }
 
+/** Cluster operations (admin): each answers at once with the operation; `wait` follows it. */
+function operationsApi(ctx: ClientContext) {
+  return {
+    addReplica: (shard: number, location: string, o?: CallOptions) =>
+      operations.addReplica(ctx, shard, location, o),
+    removeReplica: (shard: number, id: string, o?: { force?: boolean } & CallOptions) =>
+      operations.removeReplica(ctx, shard, id, o),
+    replaceReplica: (shard: number, id: string, o?: { location?: string } & CallOptions) =>
+      operations.replaceReplica(ctx, shard, id, o),
+    transferLeader: (shard: number, to: string, o?: CallOptions) =>
+      operations.transferLeader(ctx, shard, to, o),
+    get: (id: string, o?: { waitSeconds?: number } & CallOptions) => operations.get(ctx, id, o),
+  };
+}
+
 function context(options: ClientOptions): ClientContext {
   const fetchFn = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const backoff = options.backoff ?? defaultBackoff;
@@ -135,6 +149,7 @@ function context(options: ClientOptions): ClientContext {
     timeoutMs: options.timeoutMs ?? 10_000,
     attemptsMax: options.attemptsMax ?? 3,
     backoff,
+    reason: options.reason,
   });
   const entriesMax = options.cacheEntriesMax ?? 1000;
   return {

@@ -22,12 +22,16 @@ export interface HttpConfig {
   /** Tries of one call when the store is unavailable (network error, 502/503/504/429). */
   attemptsMax: number;
   backoff: BackoffOptions;
+  /** X-Edgecfg-Reason of every write, unless a call gives its own. */
+  reason?: string | undefined;
 }
 
 export interface CallOptions {
   signal?: AbortSignal;
   /** Overrides the client's `timeoutMs` for this call. */
   timeoutMs?: number;
+  /** Why (writes only): sent as X-Edgecfg-Reason, recorded with the revision (GET /v1/audit). */
+  reason?: string;
 }
 
 export interface HttpRequest extends CallOptions {
@@ -46,6 +50,18 @@ export interface HttpRequest extends CallOptions {
 }
 
 const revisionHeader = "x-edgecfg-revision";
+const reasonHeader = "x-edgecfg-reason";
+
+/**
+ * Text as header bytes: UTF-8, one character per byte. Fetch takes header values as byte strings
+ * (a character above U+00FF is a TypeError), and the server decodes the bytes as UTF-8.
+ */
+function headerBytes(text: string): string {
+  if (!/[^\x00-\x7f]/.test(text)) return text;
+  let out = "";
+  for (const b of new TextEncoder().encode(text)) out += String.fromCharCode(b);
+  return out;
+}
 const minRevisionHeader = "x-edgecfg-min-revision";
 
 export class Http {
@@ -132,6 +148,9 @@ export class Http {
       headers.set("authorization", `Bearer ${this.config.token}`);
     const minRevision = req.namespace ? this.tokens.get(req.namespace) : undefined;
     if (req.method === "GET" && minRevision) headers.set(minRevisionHeader, minRevision);
+    const reason = req.reason ?? this.config.reason;
+    if (req.method !== "GET" && reason !== undefined && !headers.has(reasonHeader))
+      headers.set(reasonHeader, headerBytes(reason));
     return headers;
   }
 
@@ -238,5 +257,6 @@ export function call(options: CallOptions): CallOptions {
   const out: CallOptions = {};
   if (options.signal) out.signal = options.signal;
   if (options.timeoutMs !== undefined) out.timeoutMs = options.timeoutMs;
+  if (options.reason !== undefined) out.reason = options.reason;
   return out;
 }

@@ -16,7 +16,7 @@ export {
 export type { FallbackSource, StaleInfo } from "./fallback.ts";
 export type { CallOptions, FetchLike } from "./http.ts";
 export type { GetOptions, BundleOptions } from "./reads.ts";
-export type { ListOptions } from "./list.ts";
+export type { AuditOptions, ListOptions } from "./list.ts";
 export type { PutOptions, PutResult, WriteOptions, UpdateOptions, Updater } from "./writes.ts";
 export type { WatchOptions } from "./watch.ts";
 export type {

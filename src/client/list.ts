@@ -1,8 +1,9 @@
-// Listings under a prefix (paged by an opaque cursor) and a key's retained history.
+// Listings under a prefix (paged by an opaque cursor), a key's retained history and a
+// namespace's audit trail.
 import type { ClientContext } from "./context.ts";
 import { call, type CallOptions } from "./http.ts";
 import { kvPath, namespaceOf } from "./keys.ts";
-import type { HistoryItem, ListItem, ListPage } from "./types.ts";
+import type { AuditItem, AuditPage, HistoryItem, ListItem, ListPage } from "./types.ts";
 import { decodeInline } from "./values.ts";
 
 export interface ListOptions extends CallOptions {
@@ -79,4 +80,37 @@ export async function getHistory(
       return Array.isArray(body) ? body : (body.items ?? body.versions ?? []);
     },
   );
+}
+
+export interface AuditOptions extends CallOptions {
+  /** Revisions per page, ≤ 1000 (server default 100). */
+  limit?: number;
+  cursor?: string;
+}
+
+/** One page of a namespace's audit trail, newest first ("_sys": tokens and settings, admin). */
+export async function auditPage(
+  ctx: ClientContext,
+  namespace: string,
+  options: AuditOptions = {},
+): Promise<AuditPage> {
+  const query = { namespace, limit: options.limit, cursor: options.cursor };
+  return ctx.http.send(
+    { method: "GET", path: "/v1/audit", query, namespace, ...call(options) },
+    async (res) => (await res.json()) as AuditPage,
+  );
+}
+
+/** Every retained revision of the namespace, newest first. */
+export async function* auditAll(
+  ctx: ClientContext,
+  namespace: string,
+  options: Omit<AuditOptions, "cursor"> = {},
+): AsyncGenerator<AuditItem> {
+  let cursor: string | undefined;
+  do {
+    const page = await auditPage(ctx, namespace, { ...options, ...(cursor ? { cursor } : {}) });
+    yield* page.items;
+    cursor = page.cursor ?? undefined;
+  } while (cursor);
 }

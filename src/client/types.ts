@@ -64,6 +64,39 @@ export interface HistoryItem {
   deleted: boolean;
   createRevision?: number;
   contentType?: string;
+  /** When the version was written (as updatedAt); who and why, when the server recorded them. */
+  at?: string;
+  actor?: Actor;
+  reason?: string;
+  requestId?: string;
+}
+
+/** Who made a revision: the admin token, a minted token (by id and name), or the store itself. */
+export interface Actor {
+  kind: "admin" | "token" | "system";
+  id?: string;
+  name?: string;
+}
+
+/** One revision of a namespace as GET /v1/audit lists it. */
+export interface AuditItem {
+  revision: number;
+  at: string;
+  actor: Actor;
+  reason?: string;
+  /** Absent only for revisions no request made (a lease that expired). */
+  requestId?: string;
+  /** put, delete, txn, leaseRevoke, leaseExpire; in _sys tokenCreate, tokenRevoke, namespaceSet. */
+  op: string;
+  keys: string[];
+}
+
+export interface AuditPage {
+  namespace: string;
+  revision: number;
+  items: AuditItem[];
+  /** Pass back as `cursor` for older revisions; null on the last page. */
+  cursor: string | null;
 }
 
 export type CompareOperator = "=" | "!=" | "<" | ">";
@@ -102,6 +135,11 @@ export interface PutEvent {
   contentType?: string;
   /** Parsed JSON for JSON values, a string otherwise; absent with `values: false`. */
   value?: unknown;
+  /** Who and why of the revision, when recorded. */
+  at?: string;
+  actor?: Actor;
+  reason?: string;
+  requestId?: string;
 }
 
 export interface DeleteEvent {
@@ -135,6 +173,8 @@ export interface TokenCreateRequest {
   scopes: TokenScope[];
   /** Lifetime from now; omit for a token that does not expire. */
   expiresInSeconds?: number;
+  /** Shown as the actor of the token's writes (GET /v1/audit, history). */
+  name?: string;
 }
 
 /** A namespace's settings (GET/PUT /v1/ns/{namespace}/settings). */
@@ -154,6 +194,8 @@ export interface NamespaceSettingsChange {
 /** As listed: never the secret itself. */
 export interface TokenInfo {
   id: string;
+  /** As minted; null (or absent, from older servers) when none was given. */
+  name?: string | null;
   scopes: TokenScope[];
   createdAt: string;
   expiresAt: string | null;

@@ -6,7 +6,7 @@ import { isRetryable, UnavailableError } from "./errors.ts";
 import type { Http } from "./http.ts";
 import { namespaceOf } from "./keys.ts";
 import { readSse, SseParser, type SseMessage } from "./sse.ts";
-import type { DeleteEvent, ListItem, PutEvent, WatchEvent } from "./types.ts";
+import type { Actor, DeleteEvent, ListItem, PutEvent, WatchEvent } from "./types.ts";
 import { decodeInline } from "./values.ts";
 import { WatchPosition } from "./watch-position.ts";
 
@@ -152,6 +152,10 @@ function toChange(
   if (typeof data.contentType === "string") event.contentType = data.contentType;
   // Values arrive as in bundles: JSON inline, anything else {contentType, base64}.
   if ("value" in data) event.value = decodeInline(data.value);
+  if (typeof data.at === "string") event.at = data.at;
+  if (typeof data.actor === "object" && data.actor !== null) event.actor = data.actor as Actor;
+  if (typeof data.reason === "string") event.reason = data.reason;
+  if (typeof data.requestId === "string") event.requestId = data.requestId;
   return event;
 }
 

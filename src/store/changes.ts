@@ -3,6 +3,7 @@
 // may have been trimmed or forgotten, so the watcher re-reads and resumes instead of missing one.
 // Cost: a scan of the namespace's retained history, bounded by namespaceKeysMax, retained deleted
 // keys and historyVersionsPerKey.
+import { auditFields } from "./audit.ts";
 import { validatePrefix } from "./keys.ts";
 import { storeLimits } from "./limits.ts";
 import type { KeyRecord, StoreState } from "./state.ts";
@@ -51,6 +52,7 @@ function eventsAfter(record: KeyRecord, afterRevision: number, values: boolean):
       createRevision: v.createRevision,
       contentType: v.contentType,
       ...(values && !v.deleted ? { value: v.value } : {}),
+      ...(v.audit === undefined ? {} : { updatedAtMs: v.updatedAtMs, ...auditFields(v) }),
     }));
 }
 

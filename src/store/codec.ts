@@ -35,6 +35,7 @@ export function canonicalCommand(c: Command): Command {
   const base = {
     atMs: c.atMs,
     ...(c.idempotencyKey === undefined ? {} : { idempotencyKey: c.idempotencyKey }),
+    ...auditOf(c),
   };
   switch (c.type) {
     case "put":
@@ -77,6 +78,7 @@ export function canonicalCommand(c: Command): Command {
         scopes: c.scopes.map((s) => ({ namespaces: [...s.namespaces], ops: [...s.ops] })),
         ...(c.expiresAtMs === undefined ? {} : { expiresAtMs: c.expiresAtMs }),
         createdAtMs: c.createdAtMs,
+        ...(c.name === undefined ? {} : { name: c.name }),
       };
     case "tokenRevoke":
       return { type: c.type, ...base, id: c.id };
@@ -100,7 +102,10 @@ export function canonicalCommand(c: Command): Command {
   }
 }
 
-function canonicalCoordination(c: CoordinationCommand, base: { atMs: number }): Command {
+function canonicalCoordination(
+  c: CoordinationCommand,
+  base: { atMs: number; audit?: CommandAudit },
+): Command {
   switch (c.type) {
     case "leaseGrant":
       return { type: c.type, ...base, namespace: c.namespace, ttlMs: c.ttlMs };
@@ -119,11 +124,11 @@ function canonicalCoordination(c: CoordinationCommand, base: { atMs: number }): 
   }
 }
 
-function canonicalNamespaceWrite(c: NamespaceWriteCommand, base: { atMs: number }): Command {
-  const tail = {
-    ...(c.ifRevision === undefined ? {} : { ifRevision: c.ifRevision }),
-    ...(c.audit === undefined ? {} : { audit: canonicalAudit(c.audit) }),
-  };
+function canonicalNamespaceWrite(
+  c: NamespaceWriteCommand,
+  base: { atMs: number; audit?: CommandAudit },
+): Command {
+  const tail = c.ifRevision === undefined ? {} : { ifRevision: c.ifRevision };
   if (c.type === "namespaceRollback")
     return { type: c.type, ...base, namespace: c.namespace, toRevision: c.toRevision, ...tail };
   return {
@@ -136,20 +141,25 @@ function canonicalNamespaceWrite(c: NamespaceWriteCommand, base: { atMs: number 
   };
 }
 
-export function canonicalAudit(a: CommandAudit): CommandAudit {
+/** Absent unless set, so a command without one encodes as it did before audit existed. */
+function auditOf(c: { audit?: CommandAudit }): { audit?: CommandAudit } {
+  const a = c.audit;
+  if (a === undefined) return {};
   const actor = a.actor;
   return {
-    ...(actor === undefined
-      ? {}
-      : {
-          actor: {
-            kind: actor.kind,
-            ...(actor.id === undefined ? {} : { id: actor.id }),
-            ...(actor.name === undefined ? {} : { name: actor.name }),
-          },
-        }),
-    ...(a.reason === undefined ? {} : { reason: a.reason }),
-    ...(a.requestId === undefined ? {} : { requestId: a.requestId }),
+    audit: {
+      ...(actor === undefined
+        ? {}
+        : {
+            actor: {
+              kind: actor.kind,
+              ...(actor.id === undefined ? {} : { id: actor.id }),
+              ...(actor.name === undefined ? {} : { name: actor.name }),
+            },
+          }),
+      ...(a.reason === undefined ? {} : { reason: a.reason }),
+      ...(a.requestId === undefined ? {} : { requestId: a.requestId }),
+    },
   };
 }
 

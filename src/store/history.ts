@@ -4,13 +4,14 @@
 // (trimmedThroughRevision, forgottenThroughRevision) so a read that needs what was dropped
 // answers `compacted` instead of a wrong value.
 import { assert } from "./assert.ts";
+import { auditBytes, releaseAudit } from "./audit.ts";
 import { namespaceOf } from "./keys.ts";
 import type { KeyRecord, StoreState, Version } from "./state.ts";
 import { recordOf } from "./state.ts";
 
-/** Bytes a version that is no longer current holds against historyBytesMax. */
+/** Bytes a version that is no longer current holds against historyBytesMax (its audit too). */
 export function historyVersionBytes(key: string, v: Version): number {
-  return key.length + v.value.length;
+  return key.length + v.value.length + (v.audit === undefined ? 0 : auditBytes(v.audit));
 }
 
 export function appendVersion(state: StoreState, record: KeyRecord, v: Version): void {
@@ -33,7 +34,10 @@ export function appendVersion(state: StoreState, record: KeyRecord, v: Version):
 export function trimOldest(state: StoreState, record: KeyRecord, count: number): void {
   assert(count < record.versions.length, `trim of ${record.key} would drop its current version`);
   const trimmed = record.versions.splice(0, count);
-  for (const v of trimmed) state.historyBytes -= historyVersionBytes(record.key, v);
+  for (const v of trimmed) {
+    state.historyBytes -= historyVersionBytes(record.key, v);
+    releaseAudit(state, record.key, v);
+  }
   state.historyVersions -= trimmed.length;
   record.trimmedThroughRevision = trimmed[trimmed.length - 1]!.modRevision;
 }

@@ -126,14 +126,17 @@ export function outcomeValueBytes(outcome: WriteOutcome): number {
 }
 
 /**
- * Identifies the request behind an idempotency key: the command without its time and its key.
+ * Identifies the request behind an idempotency key: the command without its time, its key and
+ * its audit (a retry is a new HTTP request, with a new request id, of the same write).
  * Computed once per command: it hashes the whole value (up to valueBytesMax).
  */
 export function requestFingerprint(command: Command): string {
-  // The leader's schema verdict is no part of the request: a retry may be vouched differently.
+  // Neither the leader's schema verdict nor the audit is part of the request: a retry may be
+  // vouched differently, and comes with its own request id.
   const {
     idempotencyKey: _key,
     schemasVouched: _v,
+    audit: _audit,
     ...rest
   } = command as Command & {
     schemasVouched?: number;

@@ -3,8 +3,9 @@
 import { assert } from "./assert.ts";
 import { historyVersionBytes } from "./history.ts";
 import { outcomeValueBytes } from "./idempotency.ts";
-import { namespaceOf } from "./keys.ts";
-import type { StoreState } from "./state.ts";
+import { namespaceOf, systemNamespace } from "./keys.ts";
+import { storeLimits } from "./limits.ts";
+import type { AuditRecord, StoreState } from "./state.ts";
 import { liveKeyBytes, liveVersion, newestVersion } from "./state.ts";
 
 export function assertInvariants(state: StoreState): void {
@@ -72,7 +73,38 @@ export function assertInvariants(state: StoreState): void {
   );
   assert(state.idempotencyOrder.length === state.idempotency.size, "idempotency queue out of step");
   assert(state.tokenIdsByHash.size === state.tokens.size, "token hash index");
+  assert(state.touchedKeys.length === 0, "touched keys left over from a command");
   assertCoordination(state);
+  assertAudit(state);
+}
+
+/** Each record is counted by exactly the retained versions that point at it, in its namespace. */
+function assertAudit(state: StoreState): void {
+  const pointing = new Map<AuditRecord, number>();
+  const filed = new Map([...state.audit].map(([scope, log]) => [scope, new Set(log.records)]));
+  for (const [name, ns] of state.namespaces)
+    for (const record of ns.records.values())
+      for (const v of record.versions) {
+        if (v.audit === undefined) continue;
+        assert(v.audit.revision === v.modRevision, `audit of ${record.key} from another revision`);
+        assert(filed.get(name)?.has(v.audit), `audit of ${record.key} unfiled`);
+        pointing.set(v.audit, (pointing.get(v.audit) ?? 0) + 1);
+      }
+  for (const [scope, log] of state.audit) {
+    let dropped = 0;
+    log.records.forEach((r, i) => {
+      assert(
+        i === 0 || log.records[i - 1]!.revision < r.revision,
+        `audit of ${scope} out of order`,
+      );
+      const expected = scope === systemNamespace ? 1 : (pointing.get(r) ?? 0);
+      assert(r.retained === expected, `audit record ${r.revision} counts ${r.retained}`);
+      if (r.retained === 0) dropped += 1;
+    });
+    assert(log.dropped === dropped, `dropped audit records of ${scope}`);
+  }
+  const system = state.audit.get(systemNamespace)?.records.length ?? 0;
+  assert(system <= storeLimits.auditSystemRecordsMax, "too many _sys audit records");
 }
 
 /** Leases, their keys and locks agree with each other and with the keys' lives. */

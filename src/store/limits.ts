@@ -40,6 +40,21 @@ export const storeLimits = {
   applyEntriesMax: 10_000,
   tokensMax: 10_000,
   tokenScopesMax: 32,
+  /** A token's name (shown as the actor of its writes): a label, not a description. */
+  tokenNameBytesMax: 64,
+  /** X-Edgecfg-Reason (http-api.md "Audit"): a commit message's subject line, UTF-8 bytes. */
+  auditReasonBytesMax: 256,
+  /** X-Request-Id: a UUID is 36; room for a trace id with a prefix, never a payload. */
+  auditRequestIdBytesMax: 128,
+  /**
+   * What one audit record costs besides its reason and request id (the object, its key list,
+   * the actor), counted against historyBytesMax with each superseded version that points at it.
+   */
+  auditRecordOverheadBytes: 64,
+  /** Records of `_sys` revisions (tokens, settings), which have no key history to follow. */
+  auditSystemRecordsMax: 1000,
+  /** A page of GET /v1/audit when no limit is asked for. */
+  auditLimitDefault: 100,
   /** Live leases of one shard; each is a few hundred bytes plus its key and lock sets. */
   leasesMax: 10_000,
   /** Bounds of a lease's TTL (http-api.md: 2 s to a day). */

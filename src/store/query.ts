@@ -3,6 +3,8 @@
 // Raft replicas, the single-object shard) answer a query the same way and the router only
 // carries it: one meaning for every query, written once.
 import type {
+  AuditQuery,
+  AuditResult,
   BundleResult,
   ClusterTopology,
   ChangesQuery,
@@ -31,6 +33,8 @@ export type Query =
   | { type: "bundle"; namespace: string }
   | { type: "history"; key: Key }
   | ({ type: "changes" } & ChangesQuery)
+  /** Audited revisions of a namespace (or `_sys`, on the `_sys` shard), newest first. */
+  | ({ type: "audit" } & AuditQuery)
   /** Token lookup by sha-256 (lowercase hex); `_sys` namespace only. */
   | { type: "token"; hashHex: string }
   /** All token records (no secrets are ever stored); `_sys` namespace only. */
@@ -63,6 +67,7 @@ export type QueryResult<Q extends Query> = {
   bundle: BundleResult;
   history: HistoryResult;
   changes: ChangesResult;
+  audit: AuditResult;
   token: TokenResult;
   tokens: TokensResult;
   namespaceSettings: NamespaceSettingsResult;
@@ -82,6 +87,7 @@ export interface Queryable {
   bundle(namespace: string): BundleResult;
   history(key: Key): HistoryResult;
   changes(query: ChangesQuery): ChangesResult;
+  audit(query: AuditQuery): AuditResult;
   tokenByHash(hashHex: string): TokenRecord | null;
   tokens(): TokenRecord[];
   namespaceSettings(namespace: string): NamespaceSettings;
@@ -113,6 +119,10 @@ export function answer<Q extends Query>(store: Queryable, query: Q): QueryResult
     case "changes": {
       const { type: _, ...changes } = q;
       return store.changes(changes) as QueryResult<Q>;
+    }
+    case "audit": {
+      const { type: _, ...audit } = q;
+      return store.audit(audit) as QueryResult<Q>;
     }
     case "token":
       return { revision, token: store.tokenByHash(q.hashHex) } as QueryResult<Q>;

@@ -1,6 +1,7 @@
 // Point reads served from the applied state: get (latest or at a revision), meta, history,
 // tokens and namespace settings. list/bundle live in list.ts, changes in changes.ts; the query
 // language that names them all, and answers a query by its type, in query.ts.
+import { auditFields } from "./audit.ts";
 import { versionAt } from "./history.ts";
 import { validateKey } from "./keys.ts";
 import type { StoreState } from "./state.ts";
@@ -57,6 +58,7 @@ export function history(state: StoreState, key: string): HistoryResult {
     size: v.value.length,
     contentType: v.contentType,
     deleted: v.deleted,
+    ...auditFields(v),
   }));
   return { type: "history", revision, items: items.reverse() };
 }

@@ -4,6 +4,7 @@
 // - deletedKeysRetainedMax: the oldest deleted keys are forgotten with their whole history.
 // Both run in apply order only, so every replica trims the same versions.
 import { assert } from "./assert.ts";
+import { releaseAudit } from "./audit.ts";
 import { historyVersionBytes, trimOldest } from "./history.ts";
 import { namespaceOf } from "./keys.ts";
 import type { StoreState } from "./state.ts";
@@ -72,6 +73,7 @@ function forgetOldestDeleted(state: StoreState): void {
     `deleted key ${key} has no tombstone`,
   );
   for (const v of record.versions.slice(0, -1)) state.historyBytes -= historyVersionBytes(key, v);
+  for (const v of record.versions) releaseAudit(state, key, v);
   state.historyVersions -= record.versions.length - 1;
   ns.records.delete(key);
   ns.forgottenThroughRevision = Math.max(ns.forgottenThroughRevision, revision);

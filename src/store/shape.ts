@@ -41,6 +41,7 @@ export function assertCommandShape(x: unknown): asserts x is Command {
   assert(isObj(x), "command must be an object");
   field(x, "atMs", "number");
   field(x, "idempotencyKey", "string", true);
+  auditShape(x);
   oneOf(x, "type", [
     "put",
     "delete",
@@ -113,6 +114,7 @@ const shapeOf: Record<Command["type"], (o: Obj) => void> = {
     field(o, "hashHex", "string");
     field(o, "expiresAtMs", "number", true);
     field(o, "createdAtMs", "number");
+    field(o, "name", "string", true);
     array(o, "scopes", (s) => {
       assert(isObj(s), "token scope must be an object");
       array(s, "namespaces", (n) =>
@@ -203,8 +205,8 @@ function auditShape(o: Obj): void {
   field(a, "reason", "string", true);
   field(a, "requestId", "string", true);
   if (a.actor === undefined) return;
-  assert(isObj(a.actor), "audit actor must be an object");
-  oneOf(a.actor, "kind", ["admin", "token"]);
+  assert(isObj(a.actor), "command field audit.actor must be an object");
+  oneOf(a.actor, "kind", ["admin", "token", "system"]);
   field(a.actor, "id", "string", true);
   field(a.actor, "name", "string", true);
 }

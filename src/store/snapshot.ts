@@ -4,7 +4,7 @@
 // bytes and counts, the token hash index, sorted key caches) is rebuilt on restore, not stored.
 import { assert } from "./assert.ts";
 import { decodeFrame, encodeFrame } from "./framing.ts";
-import type { KeyRecord, NamespaceState, StoreState, Version } from "./state.ts";
+import type { AuditRecord, KeyRecord, NamespaceState, StoreState, Version } from "./state.ts";
 import { emptyState, liveKeyBytes, newestVersion } from "./state.ts";
 import { historyVersionBytes } from "./history.ts";
 import { addIdempotencyRecord, outcomeValueBytes } from "./idempotency.ts";
@@ -12,6 +12,7 @@ import { liveDeleted, liveSuperseded } from "./retention.ts";
 import { Fifo } from "./fifo.ts";
 import type { ClusterTopology, StoreOptions, TokenRecord, WriteOutcome } from "./types.ts";
 import { canonicalTopology } from "./cluster.ts";
+import { attachAudit, auditBody, restoreAudit, type AuditBody } from "./snapshot-audit.ts";
 
 const snapshotFormat = 1;
 
@@ -37,6 +38,8 @@ interface SnapshotBody {
   coordination?: CoordinationBody;
   /** Absent while no namespace has schemas: [namespace, revision, [prefix, schema JSON][]]. */
   schemas?: SchemasRow[];
+  /** Absent until the first audited revision, for the same reason (snapshot-audit.ts). */
+  audit?: AuditBody;
 }
 
 type SchemasRow = [string, number, [string, string][]];
@@ -75,6 +78,8 @@ export function snapshotState(state: StoreState): Uint8Array {
     ...(state.nextLease === 1 ? {} : { coordination: coordinationBody(state) }),
     ...(state.schemas.size === 0 ? {} : { schemas: schemasRows(state) }),
   };
+  const audit = auditBody(state);
+  if (audit !== undefined) body.audit = audit;
   return encodeFrame(snapshotFormat, body);
 }
 
@@ -174,6 +179,7 @@ function canonicalToken(t: TokenRecord): TokenRecord {
     scopes: t.scopes.map((s) => ({ namespaces: [...s.namespaces], ops: [...s.ops] })),
     ...(t.expiresAtMs === undefined ? {} : { expiresAtMs: t.expiresAtMs }),
     createdAtMs: t.createdAtMs,
+    ...(t.name === undefined ? {} : { name: t.name }),
   };
 }
 
@@ -186,7 +192,8 @@ export function restoreState(bytes: Uint8Array): StoreState {
   state.appliedIndex = b.appliedIndex;
   state.revision = b.revision;
   state.clockMs = b.clockMs;
-  for (const row of b.namespaces) restoreNamespace(state, row);
+  const audit = restoreAudit(state, b.audit);
+  for (const row of b.namespaces) restoreNamespace(state, row, audit.get(row[0]));
   for (const [key, revision] of b.deletedKeys) state.deletedKeys.set(key, revision);
   state.deletedOrder = new Fifo(b.deletedKeys);
   state.superseded = new Fifo(b.superseded);
@@ -214,6 +221,7 @@ export function restoreState(bytes: Uint8Array): StoreState {
 function restoreNamespace(
   state: StoreState,
   [name, lastModRevision, forgotten, rows]: NamespaceRow,
+  audit: Map<number, AuditRecord> | undefined,
 ): void {
   const ns: NamespaceState = {
     records: new Map(),
@@ -232,6 +240,7 @@ function restoreNamespace(
         contentType,
         value,
         deleted,
+        ...attachAudit(audit, modRevision),
       }),
     );
     const record: KeyRecord = { key, versions, trimmedThroughRevision };

@@ -9,6 +9,7 @@ import { assert } from "./assert.ts";
 import { Fifo } from "./fifo.ts";
 import type { CompiledSchema } from "./schema-compile.ts";
 import type {
+  AuditActor,
   ClusterTopology,
   KvEntry,
   NamespaceSettings,
@@ -30,6 +31,32 @@ export interface Version {
   /** Empty for a tombstone. Shared, never mutated. */
   value: Uint8Array;
   deleted: boolean;
+  /** The record of the revision that wrote it (audit.ts); shared by a txn's versions. */
+  audit?: AuditRecord;
+}
+
+/** Who made one revision and why (audit.ts). Immutable but for `retained`. */
+export interface AuditRecord {
+  revision: Revision;
+  atMs: number;
+  op: string;
+  /** The keys it wrote (the KeyRecords' own strings, so no copy is held). */
+  keys: string[];
+  actor: AuditActor | undefined;
+  reason: string | undefined;
+  requestId: string | undefined;
+  /**
+   * Retained versions that point at it; 0: dropped with the last of them. A `_sys` record (no
+   * keys) holds 1 while it is among the latest auditSystemRecordsMax.
+   */
+  retained: number;
+}
+
+/** One namespace's (or `_sys`'s) audit records, oldest first; dropped ones leave lazily. */
+export interface AuditLog {
+  records: AuditRecord[];
+  /** Records in `records` with retained 0, awaiting compaction. */
+  dropped: number;
 }
 
 export interface KeyRecord {
@@ -106,6 +133,10 @@ export interface StoreState {
   nextLease: number;
   /** Locks held (a free lock has no record: its next token is a later revision anyway). */
   locks: Map<string, LockRecord>;
+  /** Audit records by namespace (and `_sys`), for the revisions made since audit existed. */
+  audit: Map<string, AuditLog>;
+  /** Scratch of the command being applied: keys it wrote (writes.ts). Empty between commands. */
+  touchedKeys: string[];
 }
 
 export interface SchemaState {
@@ -162,6 +193,8 @@ export function emptyState(options: StoreOptions): StoreState {
     keyLeases: new Map(),
     nextLease: 1,
     locks: new Map(),
+    audit: new Map(),
+    touchedKeys: [],
   };
 }
 

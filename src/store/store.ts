@@ -11,6 +11,8 @@
 // Results share byte arrays with the state (values are never copied on read): callers must not
 // mutate them.
 import { assert } from "./assert.ts";
+import { checkAudit, recordAudit } from "./audit.ts";
+import { auditList } from "./audit-query.ts";
 import { changes } from "./changes.ts";
 import { decodeCommand, encodeCommand } from "./codec.ts";
 import {
@@ -99,7 +101,10 @@ export class Store {
     const s = this.state;
     s.clockMs = Math.max(s.clockMs, command.atMs);
     expireIdempotencyRecords(s);
-    const outcome = applyOnce(s, command);
+    const before = s.revision;
+    const outcome = checkAudit(s, command) ?? applyOnce(s, command);
+    if (s.revision !== before) recordAudit(s, command);
+    else s.touchedKeys.length = 0;
     enforceHistoryBudget(s);
     return outcome;
   }
@@ -153,6 +158,10 @@ export class Store {
   }
   changes(query: t.ChangesQuery): t.ChangesResult {
     return changes(this.state, query);
+  }
+  /** Audited revisions of a namespace (or `_sys`), newest first. */
+  audit(query: t.AuditQuery): t.AuditResult {
+    return auditList(this.state, query);
   }
   tokenByHash(hashHex: string): t.TokenRecord | null {
     return q.tokenByHash(this.state, hashHex);

@@ -15,6 +15,7 @@ import { invalid } from "./validate.ts";
 
 const tokenIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
 const sha256HexPattern = /^[0-9a-f]{64}$/;
+const tokenNamePattern = new RegExp(`^[\\x20-\\x7e]{1,${storeLimits.tokenNameBytesMax}}$`);
 
 export function applyTokenCreate(state: StoreState, c: TokenCreateCommand): WriteOutcome {
   const error = tokenError(c);
@@ -37,6 +38,7 @@ export function applyTokenCreate(state: StoreState, c: TokenCreateCommand): Writ
     scopes: c.scopes.map((s) => ({ namespaces: [...s.namespaces], ops: [...s.ops] })),
     ...(c.expiresAtMs === undefined ? {} : { expiresAtMs: c.expiresAtMs }),
     createdAtMs: c.createdAtMs,
+    ...(c.name === undefined ? {} : { name: c.name }),
   };
   state.revision += 1;
   state.tokens.set(token.id, token);
@@ -48,6 +50,8 @@ function tokenError(c: TokenCreateCommand): string | null {
   if (!tokenIdPattern.test(c.id)) return "token id must match [A-Za-z0-9_-]{1,64}";
   if (!sha256HexPattern.test(c.hashHex))
     return "token hash must be sha-256 as 64 lowercase hex digits";
+  if (c.name !== undefined && !tokenNamePattern.test(c.name))
+    return `token name must be 1 to ${storeLimits.tokenNameBytesMax} printable ASCII characters`;
   if (c.scopes.length === 0 || c.scopes.length > storeLimits.tokenScopesMax) {
     return `a token needs 1 to ${storeLimits.tokenScopesMax} scopes`;
   }

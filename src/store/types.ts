@@ -40,6 +40,29 @@ interface CommandBase {
   atMs: number;
   /** Client-chosen id: a retry with the same key returns the first outcome, deduplicated. */
   idempotencyKey?: string;
+  /** Who asked and why (audit.ts records it with the revision); absent in entries older than it. */
+  audit?: CommandAudit;
+}
+
+/**
+ * Who made a revision (http-api.md "Audit"). "system": the store itself, for a revision no
+ * request made (a lease that expired), which the contract's admin | token cannot describe.
+ */
+export interface AuditActor {
+  kind: "admin" | "token" | "system";
+  /** The token's id (kind "token"). */
+  id?: string;
+  /** The token's name, as minted (kind "token"), copied so it outlives the token. */
+  name?: string;
+}
+
+/** What a write says about itself; the API sets it from the request (src/api/audit.ts). */
+export interface CommandAudit {
+  actor?: AuditActor;
+  /** X-Edgecfg-Reason: at most storeLimits.auditReasonBytesMax UTF-8 bytes. */
+  reason?: string;
+  /** The request's X-Request-Id: at most storeLimits.auditRequestIdBytesMax bytes. */
+  requestId?: string;
 }
 
 /** Preconditions of a PUT; at most one of the two may be set. */
@@ -113,16 +136,6 @@ export interface TxnCommand extends CommandBase, SchemasVouched {
   fence?: Fence;
 }
 
-/**
- * Who made a write and why (http-api.md "Safe publishing", Audit): optional, set by the API from
- * the request and recorded with the revision. Minimal here; the audit work owns its meaning.
- */
-export interface CommandAudit {
-  actor?: { kind: "admin" | "token"; id?: string; name?: string };
-  reason?: string;
-  requestId?: string;
-}
-
 /** One entry of a declarative apply: what the name must hold. */
 export interface ApplyEntry {
   /** The key without "{namespace}/". */
@@ -143,7 +156,6 @@ export interface NamespaceApplyCommand extends CommandBase {
   prune: boolean;
   /** Apply only while the namespace's revision (its last modRevision) is still this. */
   ifRevision?: Revision;
-  audit?: CommandAudit;
 }
 
 /** The namespace's live entries as they were at `toRevision`, written as one new revision. */
@@ -152,7 +164,6 @@ export interface NamespaceRollbackCommand extends CommandBase {
   namespace: string;
   toRevision: Revision;
   ifRevision?: Revision;
-  audit?: CommandAudit;
 }
 
 export type TokenOperation = "read" | "write" | "admin";
@@ -171,6 +182,8 @@ export interface TokenRecord {
   scopes: TokenScope[];
   expiresAtMs?: number;
   createdAtMs: number;
+  /** Shown as the actor of the revisions it makes; at most storeLimits.tokenNameBytesMax. */
+  name?: string;
 }
 
 export interface TokenCreateCommand extends CommandBase, TokenRecord {
@@ -440,7 +453,8 @@ export interface InvalidOutcome extends OutcomeBase {
     | "cluster"
     | "lease"
     | "lock"
-    | "schema";
+    | "schema"
+    | "audit";
   detail: string;
 }
 
@@ -686,6 +700,10 @@ export interface HistoryItem {
   size: number;
   contentType: string;
   deleted: boolean;
+  /** Who wrote this version and why; absent for versions written before audit records existed. */
+  actor?: AuditActor;
+  reason?: string;
+  requestId?: string;
 }
 
 export type HistoryResult =
@@ -714,7 +732,40 @@ export interface ChangeEvent {
   contentType: string;
   /** Present for puts when the query asked for values. */
   value?: Uint8Array;
+  /** The command's atMs, and who and why, as in HistoryItem (absent for versions before audit). */
+  updatedAtMs?: number;
+  actor?: AuditActor;
+  reason?: string;
+  requestId?: string;
 }
+
+export interface AuditQuery {
+  /** A namespace, or "_sys" (tokens and namespace settings, kept by the `_sys` shard). */
+  namespace: string;
+  /** ≤ storeLimits.listLimitMax; default storeLimits.auditLimitDefault. */
+  limit?: number;
+  /** Opaque, from a previous page's `cursor`. */
+  cursor?: string;
+}
+
+/** One audited revision (GET /v1/audit). */
+export interface AuditItem {
+  revision: Revision;
+  /** The command's atMs. */
+  atMs: number;
+  /** The command type that made the revision: "put", "delete", "txn", "tokenCreate", … */
+  op: string;
+  /** Keys the revision wrote (for `_sys`: "_sys/tokens/{id}", "_sys/settings/{namespace}"). */
+  keys: Key[];
+  actor?: AuditActor;
+  reason?: string;
+  requestId?: string;
+}
+
+export type AuditResult =
+  /** Newest first; `cursor` (null on the last page) continues with older revisions. */
+  | (QueryResultBase & { type: "audit"; items: AuditItem[]; cursor: string | null })
+  | (QueryResultBase & { type: "invalid"; detail: string });
 
 export type ChangesResult =
   | (QueryResultBase & {

@@ -52,6 +52,7 @@ export function putKey(
     noteRecreated(state, args.key);
   }
   attachKey(state, args.key, args.lease);
+  state.touchedKeys.push(record.key);
   return {
     change: live === null ? "created" : "updated",
     entry: entryOf(args.key, newestVersion(record)),
@@ -84,5 +85,6 @@ export function deleteKey(
   ns.sortedLiveKeys = null;
   noteDeleted(state, key, revision);
   detachKey(state, key);
+  state.touchedKeys.push(record.key);
   return entryOf(key, live);
 }

@@ -29,7 +29,7 @@ describe("cli exit codes", () => {
     const t = testIo(stubFetch(() => problem(500)));
     expect(await run(["--help"], t.io)).toBe(0);
     expect(t.stdout()).toContain("Exit codes:");
-    expect(t.stdout()).toMatch(/kv\s+get\|put\|delete\|ls\|history\|rollback\|watch/);
+    expect(t.stdout()).toMatch(/kv\s+get\|put\|delete\|ls\|history\|blame\|rollback\|watch/);
   });
 
   it("2 for usage errors", async () => {

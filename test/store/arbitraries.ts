@@ -2,7 +2,13 @@
 // must round-trip) and `smallWorldCommand` for model tests (a few keys, so writes collide,
 // preconditions sometimes match, history trims and quotas bite).
 import fc from "fast-check";
-import type { Command, TxnCompare, TxnOp } from "../../src/store/types.ts";
+import type {
+  AuditActor,
+  Command,
+  CommandAudit,
+  TxnCompare,
+  TxnOp,
+} from "../../src/store/types.ts";
 
 const anyString = fc.string({ unit: "binary", maxLength: 12 });
 const anyBytes = fc.uint8Array({ maxLength: 32 });
@@ -211,8 +217,28 @@ export const anyCommand: fc.Arbitrary<Command> = fc
       hashHex: anyString,
     }),
     fc.integer({ min: 0, max: 2 ** 50 }),
+    fc.option(
+      fc.record(
+        {
+          actor: fc.record(
+            {
+              kind: fc.constantFrom("admin" as const, "token" as const, "system" as const),
+              id: anyString,
+              name: anyString,
+            },
+            { requiredKeys: ["kind"] },
+          ),
+          reason: anyString,
+          requestId: anyString,
+        },
+        { requiredKeys: [] },
+      ),
+      { nil: undefined },
+    ),
   )
-  .map(([c, atMs]) => ({ ...c, atMs }) as Command);
+  .map(
+    ([c, atMs, audit]) => ({ ...c, atMs, ...(audit === undefined ? {} : { audit }) }) as Command,
+  );
 
 export const smallKeys = ["app/a", "app/b", "app/c/d", "app/c/e", "web/a", "web/z", "bad key"];
 export const smallLeases = ["app~1", "app~2", "app~3", "web~1", "web~2", "web~4"];
@@ -397,6 +423,20 @@ function smallCoordinationCommand(
   ) as fc.Arbitrary<Omit<Command, "atMs" | "idempotencyKey">>;
 }
 
+/** Audits of a few actors (commands without one are entries from before audit existed). */
+const smallAudit: fc.Arbitrary<CommandAudit> = fc.record(
+  {
+    actor: fc.constantFrom<AuditActor>(
+      { kind: "admin" },
+      { kind: "token", id: "tok_a", name: "ci" },
+      { kind: "token", id: "tok_b" },
+    ),
+    reason: fc.constantFrom("deploy", "rollback ünïcode"),
+    requestId: fc.constantFrom("r1", "r2", "r3"),
+  },
+  { requiredKeys: [] },
+);
+
 /** Commands over a few keys with small values; the caller adds atMs. */
 export const smallWorldCommand: fc.Arbitrary<Omit<Command, "atMs">> = fc
   .tuple(
@@ -410,8 +450,13 @@ export const smallWorldCommand: fc.Arbitrary<Omit<Command, "atMs">> = fc
       },
     ),
     maybe(fc.constantFrom("i1", "i2", "i3", "i4", "i5")),
+    maybe(smallAudit),
   )
   .map(
-    ([c, idempotencyKey]) =>
-      (idempotencyKey === undefined ? c : { ...c, idempotencyKey }) as Omit<Command, "atMs">,
+    ([c, idempotencyKey, audit]) =>
+      ({
+        ...c,
+        ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+        ...(audit === undefined ? {} : { audit }),
+      }) as Omit<Command, "atMs">,
   );

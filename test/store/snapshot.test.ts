@@ -71,8 +71,21 @@ function observe(store: Store): unknown[] {
   for (const h of ["a", "b", "c"]) out.push(store.tokenByHash(h.repeat(64)));
   for (const id of [...smallLeases, "app~5", "app~6"]) out.push(store.lease(id));
   for (const lock of smallLocks) out.push(store.lock(lock));
+  for (const namespace of ["app", "web", "_sys"]) out.push(auditAll(store, namespace));
   out.push(store.nextLeaseExpiryMs(), store.dueLeases(1_010_000));
   return out;
+}
+
+function auditAll(store: Store, namespace: string): unknown[] {
+  const pages: unknown[] = [];
+  let cursor: string | undefined;
+  for (let i = 0; i < 100; i++) {
+    const page = store.audit({ namespace, limit: 2, ...(cursor === undefined ? {} : { cursor }) });
+    pages.push(page);
+    if (page.type !== "audit" || page.cursor === null) break;
+    cursor = page.cursor;
+  }
+  return pages;
 }
 
 function listAll(store: Store, prefix: string): unknown[] {

@@ -338,6 +338,7 @@ describe("service endpoints", () => {
       "DELETE /v1/tokens/{id}",
       "GET /docs",
       "GET /healthz",
+      "GET /v1/audit",
       "GET /v1/cluster",
       "GET /v1/cluster/operations/{id}",
       "GET /v1/kv",

@@ -1,6 +1,7 @@
 // Every route, in matching order: /history before the plain key read it would otherwise shadow.
 import type { z } from "@hono/zod-openapi";
 import type { RouteSpec } from "../route.ts";
+import { auditList } from "./audit.ts";
 import { cluster, health } from "./cluster.ts";
 import {
   leaderTransfer,
@@ -40,6 +41,7 @@ export const routes = [
   nsBundle,
   nsApply,
   nsRollback,
+  auditList,
   ofrepBulk,
   ofrepSingle,
   ofrepEvents,

@@ -2,6 +2,7 @@
 import { boundedHeader } from "../headers.ts";
 import { z } from "@hono/zod-openapi";
 import type { DeleteCommand, WriteOutcome } from "../../store/index.ts";
+import { commandAudit } from "../audit.ts";
 import { authorize } from "../auth.ts";
 import { revisionHeader } from "../consistency.ts";
 import { parseIfMatch, type IfMatch } from "../etag.ts";
@@ -80,6 +81,7 @@ export const kvDelete = defineRoute({
         type: "delete",
         key,
         atMs: Date.now(),
+        audit: commandAudit(c),
         ...(ifMatch?.type === "revision" ? { ifMatch: ifMatch.revision } : {}),
         ...(idem === undefined ? {} : { idempotencyKey: idem }),
         ...(fence === undefined ? {} : { fence }),

@@ -1,6 +1,7 @@
 // GET /v1/kv/{key}/history: retained versions, newest first.
 import { z } from "@hono/zod-openapi";
 import { authorize } from "../auth.ts";
+import { auditFields } from "./audit.ts";
 import { readHeaders, readOptions } from "../consistency.ts";
 import { historyJson } from "../entry.ts";
 import { keyFromPath, namespaceOf } from "../keys.ts";
@@ -22,6 +23,7 @@ const HistoryResponse = z
         size: z.number().int(),
         contentType: z.string(),
         deleted: z.boolean(),
+        ...auditFields,
       }),
     ),
   })

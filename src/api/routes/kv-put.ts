@@ -1,7 +1,15 @@
 // PUT /v1/kv/{key}: write a value; If-Match (compare-and-set), If-None-Match: * (create only).
 import { boundedHeader } from "../headers.ts";
 import { z } from "@hono/zod-openapi";
-import type { Fence, KvEntry, PutCommand, TxnCommand, WriteOutcome } from "../../store/index.ts";
+import type {
+  CommandAudit,
+  Fence,
+  KvEntry,
+  PutCommand,
+  TxnCommand,
+  WriteOutcome,
+} from "../../store/index.ts";
+import { commandAudit } from "../audit.ts";
 import { validateContentType } from "../../store/index.ts";
 import { authorize } from "../auth.ts";
 import { isJsonMediaType, parseJsonBytes, readBody } from "../body.ts";
@@ -58,9 +66,11 @@ function command(
   value: Uint8Array,
   contentType: string,
   p: Preconditions,
+  audit: CommandAudit,
 ): PutCommand | TxnCommand {
   const base = {
     atMs: Date.now(),
+    audit,
     ...(p.idempotencyKey === undefined ? {} : { idempotencyKey: p.idempotencyKey }),
     ...(p.fence === undefined ? {} : { fence: p.fence }),
   };
@@ -161,7 +171,7 @@ export const kvPut = defineRoute({
       const value = await readBody(c.req.raw, apiLimits.valueBytesMax, "the value");
       if (isJsonMediaType(contentType))
         checkFlagDefinition(key, parseJsonBytes(value, "the value"));
-      const cmd = command(key, value, contentType, pre);
+      const cmd = command(key, value, contentType, pre, commandAudit(c));
       if (dry) return dryRunAnswer(c, await judge(c, namespaceOf(key), cmd), shape);
       const { outcome, token } = await c.get("router").write(namespaceOf(key), cmd);
       const { entry, created } = written(outcome);

@@ -1,5 +1,6 @@
 // /v1/leases: grant, keep alive, inspect and revoke leases (http-api.md "Leases and locks"). A
 // lease lives in its namespace's shard; its id ("{namespace}~{n}") says which.
+import { commandAudit } from "../audit.ts";
 import { z } from "@hono/zod-openapi";
 import type { Lease, WriteOutcome } from "../../store/index.ts";
 import { authorize } from "../auth.ts";
@@ -168,7 +169,7 @@ export const leaseRevoke = defineRoute({
     const [id, namespace] = await leaseTarget(c, "write");
     const { outcome, token } = await c
       .get("router")
-      .write(namespace, { type: "leaseRevoke", atMs: Date.now(), id });
+      .write(namespace, { type: "leaseRevoke", atMs: Date.now(), id, audit: commandAudit(c) });
     if (outcome.type === "notFound") throw gone(id);
     if (outcome.type !== "leaseEnded")
       throw outcomeProblem(outcome) ?? new Error(`unexpected outcome ${outcome.type}`);

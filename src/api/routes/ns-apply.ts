@@ -10,6 +10,7 @@ import type {
   WriteOutcome,
 } from "../../store/index.ts";
 import { applyEntries, ApplyRequest } from "../apply-body.ts";
+import { commandAudit } from "../audit.ts";
 import { authorize } from "../auth.ts";
 import { revisionHeader } from "../consistency.ts";
 import type { Ctx } from "../context.ts";
@@ -129,6 +130,7 @@ export const nsApply = defineRoute({
       const cmd: NamespaceApplyCommand = {
         type: "namespaceApply",
         atMs: Date.now(),
+        audit: commandAudit(c),
         namespace,
         entries: applyEntries(namespace, body),
         prune: body.prune ?? false,

@@ -3,6 +3,7 @@
 // retained (per-key history, forgotten deleted keys).
 import { z } from "@hono/zod-openapi";
 import type { NamespaceRollbackCommand } from "../../store/index.ts";
+import { commandAudit } from "../audit.ts";
 import { authorize } from "../auth.ts";
 import { DryRunFlag, dryRunProblems, dryRunnable, isDryRun } from "../dry-run.ts";
 import { checkNamespace } from "../keys.ts";
@@ -45,6 +46,7 @@ export const nsRollback = defineRoute({
       const cmd: NamespaceRollbackCommand = {
         type: "namespaceRollback",
         atMs: Date.now(),
+        audit: commandAudit(c),
         namespace,
         toRevision: body.toRevision,
         ...(body.ifRevision === undefined ? {} : { ifRevision: body.ifRevision }),

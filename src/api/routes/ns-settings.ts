@@ -5,6 +5,7 @@
 // then ordered by one log, and each write is judged by the schemas in force when it commits.
 import { z } from "@hono/zod-openapi";
 import { systemNamespace } from "../../store/index.ts";
+import { commandAudit } from "../audit.ts";
 import { authorize } from "../auth.ts";
 import { revisionHeader } from "../consistency.ts";
 import type { Ctx } from "../context.ts";
@@ -78,9 +79,13 @@ export const nsSettingsPut = defineRoute({
 });
 
 async function writePublic(c: Ctx, namespace: string, publicRead: boolean) {
-  const { outcome, token } = await c
-    .get("router")
-    .write(systemNamespace, { type: "namespaceSet", atMs: Date.now(), namespace, publicRead });
+  const { outcome, token } = await c.get("router").write(systemNamespace, {
+    type: "namespaceSet",
+    atMs: Date.now(),
+    audit: commandAudit(c),
+    namespace,
+    publicRead,
+  });
   if (outcome.type !== "namespaceSet")
     throw outcomeProblem(outcome) ?? new Error(`unexpected outcome ${outcome.type}`);
   return { publicRead: outcome.settings.publicRead, token };

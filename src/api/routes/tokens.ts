@@ -4,6 +4,7 @@
 import { z } from "@hono/zod-openapi";
 import { systemNamespace } from "../../store/index.ts";
 import type { TokenRecord } from "../../store/index.ts";
+import { commandAudit } from "../audit.ts";
 import { authorize } from "../auth.ts";
 import { revisionHeader } from "../consistency.ts";
 import { apiLimits, storeLimits } from "../limits.ts";
@@ -38,10 +39,22 @@ const Scope = z
   .strict()
   .openapi("TokenScope");
 
+const TokenName = z
+  .string()
+  .regex(
+    new RegExp(`^[\\x20-\\x7e]{1,${storeLimits.tokenNameBytesMax}}$`),
+    `must be 1 to ${storeLimits.tokenNameBytesMax} printable ASCII characters`,
+  )
+  .openapi({
+    description: "Who holds it, shown as the actor of its writes (GET /v1/audit, history)",
+    example: "ci-deploy",
+  });
+
 const MintRequest = z
   .object({
     scopes: z.array(Scope).min(1).max(storeLimits.tokenScopesMax),
     expiresInSeconds: z.number().int().min(1).max(apiLimits.tokenTtlSecondsMax).optional(),
+    name: TokenName.optional(),
   })
   .strict()
   .openapi("TokenMintRequest");
@@ -49,6 +62,7 @@ const MintRequest = z
 const TokenInfo = z
   .object({
     id: z.string(),
+    name: z.string().nullable().openapi({ description: "As minted; null when none was given" }),
     scopes: z.array(Scope),
     createdAt: z.string().openapi({ format: "date-time" }),
     expiresAt: z.string().nullable().openapi({ format: "date-time" }),
@@ -65,6 +79,7 @@ const Minted = TokenInfo.extend({
 function info(t: TokenRecord, nowMs: number) {
   return {
     id: t.id,
+    name: t.name ?? null,
     scopes: t.scopes,
     createdAt: new Date(t.createdAtMs).toISOString(),
     expiresAt: t.expiresAtMs === undefined ? null : new Date(t.expiresAtMs).toISOString(),
@@ -101,13 +116,17 @@ export const tokenMint = defineRoute({
       hashHex: await sha256Hex(secret),
       scopes: body.scopes,
       createdAtMs: now,
+      ...(body.name === undefined ? {} : { name: body.name }),
       ...(body.expiresInSeconds === undefined
         ? {}
         : { expiresAtMs: now + body.expiresInSeconds * 1000 }),
     };
-    const { outcome, token } = await c
-      .get("router")
-      .write(systemNamespace, { type: "tokenCreate", atMs: now, ...record });
+    const { outcome, token } = await c.get("router").write(systemNamespace, {
+      type: "tokenCreate",
+      atMs: now,
+      audit: commandAudit(c),
+      ...record,
+    });
     if (outcome.type !== "tokenCreated")
       throw outcomeProblem(outcome) ?? new Error(`unexpected outcome ${outcome.type}`);
     return c.json({ ...info(outcome.token, now), token: secret }, 201, {
@@ -165,9 +184,12 @@ export const tokenRevoke = defineRoute({
       throw badRequest(
         `token id ${JSON.stringify(id)} is malformed; ids look like tok_0123456789abcdef`,
       );
-    const { outcome, token } = await c
-      .get("router")
-      .write(systemNamespace, { type: "tokenRevoke", atMs: Date.now(), id });
+    const { outcome, token } = await c.get("router").write(systemNamespace, {
+      type: "tokenRevoke",
+      atMs: Date.now(),
+      audit: commandAudit(c),
+      id,
+    });
     if (outcome.type === "notFound") throw notFound(`no token ${id}; GET /v1/tokens lists them`);
     if (outcome.type !== "tokenRevoked")
       throw outcomeProblem(outcome) ?? new Error(`unexpected outcome ${outcome.type}`);

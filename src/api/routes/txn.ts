@@ -1,6 +1,7 @@
 // POST /v1/txn: an atomic, etcd-style transaction inside one namespace.
 import { z } from "@hono/zod-openapi";
 import type { TxnCommand, TxnOpResult } from "../../store/index.ts";
+import { commandAudit } from "../audit.ts";
 import { authorize } from "../auth.ts";
 import { revisionHeader } from "../consistency.ts";
 import { entryJson } from "../entry.ts";
@@ -154,6 +155,7 @@ export const txn = defineRoute({
       const cmd = command(body);
       const namespace = onlyNamespace(cmd);
       await authorize(c, namespace, "write");
+      cmd.audit = commandAudit(c);
       const idem = await idempotencyKey(c);
       if (idem !== undefined) cmd.idempotencyKey = idem;
       const fence = fenceOf(c, namespace);

@@ -7,6 +7,7 @@ import { z } from "@hono/zod-openapi";
 import type { ChangeEvent } from "../../store/index.ts";
 import type { Router } from "../../router/index.ts";
 import { authorize } from "../auth.ts";
+import { auditJson } from "../entry.ts";
 import { revisionHeader } from "../consistency.ts";
 import { checkPrefix, namespaceOf } from "../keys.ts";
 import { apiLimits } from "../limits.ts";
@@ -45,6 +46,7 @@ function eventFrames(events: ChangeEvent[]): SseEvent[] {
       createRevision: e.createRevision,
       contentType: e.contentType,
       ...(e.value ? { value: encodeValue(e.contentType, e.value) } : {}),
+      ...(e.updatedAtMs === undefined ? {} : auditJson(e.updatedAtMs, e)),
     },
     // Only the last event of a revision carries the id: a txn's events are resumed together.
     ...(events[i + 1]?.modRevision === e.modRevision ? {} : { id: e.modRevision }),

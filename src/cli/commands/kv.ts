@@ -8,12 +8,13 @@ import { println, printJson } from "../io.ts";
 import { intArg, keyArg, prefixArg } from "../options.ts";
 import { inferContentType, readValue } from "../value-input.ts";
 import { printPlan } from "../plan-output.ts";
+import { blame } from "./audit.ts";
 import { rollback } from "./kv-rollback.ts";
 import { watchCommand } from "./kv-watch.ts";
 
 export function kvCommand(io: Io): Command {
   const kv = new Command("kv").description(
-    "get|put|delete|ls|history|rollback|watch: keys (KEY is namespace/name)",
+    "get|put|delete|ls|history|blame|rollback|watch: keys (KEY is namespace/name)",
   );
   kv.command("get")
     .argument("<key>", "namespace/name", keyArg)
@@ -57,6 +58,10 @@ export function kvCommand(io: Io): Command {
     .argument("<key>", "namespace/name", keyArg)
     .description("retained versions of a key, newest first")
     .action(action(io, history));
+  kv.command("blame")
+    .argument("<key>", "namespace/name", keyArg)
+    .description("who wrote each retained version of a key, when and why, newest first")
+    .action(action(io, blame));
   kv.command("rollback")
     .argument("<key>", "namespace/name", keyArg)
     .requiredOption("--to <version>", "the version to restore (see `kv history`)")

@@ -10,7 +10,7 @@ import { applyNs, diffNs, rollbackNs } from "./ns-publish.ts";
 
 export function nsCommand(io: Io): Command {
   const ns = new Command("ns").description(
-    "get|export|import|diff|apply|rollback: whole namespaces as bundles; types: TypeScript from their schemas",
+    "get|export|import|diff|apply|rollback: namespaces as bundles; types: TS from their schemas",
   );
   ns.command("get")
     .argument("<namespace>")

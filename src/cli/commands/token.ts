@@ -14,6 +14,7 @@ export function tokenCommand(io: Io): Command {
     .requiredOption("--ns <globs>", 'namespaces by name or glob, comma-separated (e.g. "app-*")')
     .requiredOption("--scope <ops>", "comma-separated: read, write, admin")
     .option("--expires <duration>", "lifetime, e.g. 30d, 12h, 90m (default: never)")
+    .option("--name <name>", "who holds it, shown as the actor of its writes (`edgecfg audit`)")
     .action(action(io, create));
   token
     .command("list")
@@ -56,7 +57,7 @@ export function parseScopes(value: string): TokenOperation[] {
   return ops as TokenOperation[];
 }
 
-type CreateOpts = { ns: string; scope: string; expires?: string };
+type CreateOpts = { ns: string; scope: string; expires?: string; name?: string };
 
 async function create(ctx: CommandContext, o: CreateOpts): Promise<void> {
   const namespaces = o.ns
@@ -68,6 +69,7 @@ async function create(ctx: CommandContext, o: CreateOpts): Promise<void> {
   const created = await ctx.client.tokens.create({
     scopes: [{ namespaces, ops: parseScopes(o.scope) }],
     ...(o.expires ? { expiresInSeconds: parseDurationSeconds(o.expires) } : {}),
+    ...(o.name === undefined ? {} : { name: o.name }),
   });
   if (ctx.global.json) return printJson(ctx.io.stdout, created);
   println(ctx.io.stdout, created.token);
@@ -84,7 +86,7 @@ async function list(ctx: CommandContext): Promise<void> {
     const scopes = t.scopes.map((s) => `${s.namespaces.join(",")}:${s.ops.join(",")}`).join(" ");
     println(
       ctx.io.stdout,
-      `${t.id}  ${scopes}  created ${t.createdAt}` +
+      `${t.id}${t.name ? ` (${t.name})` : ""}  ${scopes}  created ${t.createdAt}` +
         (t.expiresAt ? `  ${t.expired ? "EXPIRED" : "expires"} ${t.expiresAt}` : ""),
     );
   }

@@ -176,6 +176,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/v1/audit": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Who changed a namespace, when and why
+     * @description Revisions newest first, each with its actor, time, reason, request id, operation and keys. Kept as long as the revision's history (see GET /v1/kv/{key}/history). Needs read on the namespace, as history does; namespace=_sys (token and settings changes) needs admin.
+     */
+    get: operations["listAudit"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/v1/ns/{namespace}/ofrep/v1/evaluate/flags": {
     parameters: {
       query?: never;
@@ -626,7 +646,32 @@ export interface components {
         size: number;
         contentType: string;
         deleted: boolean;
+        /**
+         * Format: date-time
+         * @description When the write was made
+         */
+        at: string;
+        actor?: components["schemas"]["Actor"];
+        /** @description X-Edgecfg-Reason of the write */
+        reason?: string;
+        /** @description X-Request-Id of the write (absent for system revisions) */
+        requestId?: string;
       }[];
+    };
+    /** @description Absent only for versions written before audit records existed */
+    Actor: {
+      /**
+       * @description admin: the ADMIN_TOKEN (or a service binding, named so); token: a minted token; system: the store itself (a lease that expired deleted its keys)
+       * @enum {string}
+       */
+      kind: "admin" | "token" | "system";
+      /**
+       * @description The token's id
+       * @example tok_0123
+       */
+      id?: string;
+      /** @description The token's name, as minted */
+      name?: string;
     };
     DryRunPut: {
       /** @enum {boolean} */
@@ -738,6 +783,34 @@ export interface components {
       toRevision: number;
       /** @description Roll back only while the namespace's revision is still this; else 412 */
       ifRevision?: number;
+    };
+    AuditList: {
+      namespace: string;
+      /** @description Shard revision of the answer */
+      revision: number;
+      items: components["schemas"]["AuditEntry"][];
+      /** @description Pass as ?cursor= for older revisions; null on the last page */
+      cursor: string | null;
+    };
+    AuditEntry: {
+      revision: number;
+      /**
+       * Format: date-time
+       * @description When the write was made
+       */
+      at: string;
+      actor: components["schemas"]["Actor"];
+      /** @description X-Edgecfg-Reason of the write */
+      reason?: string;
+      /** @description X-Request-Id of the write (absent for system revisions) */
+      requestId?: string;
+      /**
+       * @description The write: put, delete, txn (also PUT with If-Match: *), leaseRevoke, leaseExpire; in _sys tokenCreate, tokenRevoke, namespaceSet
+       * @example put
+       */
+      op: string;
+      /** @description Keys it wrote; in _sys _sys/tokens/{id} or _sys/settings/{namespace} */
+      keys: string[];
     };
     OfrepBulkEvaluationSuccess: {
       flags: (
@@ -895,6 +968,8 @@ export interface components {
     };
     Token: {
       id: string;
+      /** @description As minted; null when none was given */
+      name: string | null;
       scopes: components["schemas"]["TokenScope"][];
       /** Format: date-time */
       createdAt: string;
@@ -906,6 +981,11 @@ export interface components {
     TokenMintRequest: {
       scopes: components["schemas"]["TokenScope"][];
       expiresInSeconds?: number;
+      /**
+       * @description Who holds it, shown as the actor of its writes (GET /v1/audit, history)
+       * @example ci-deploy
+       */
+      name?: string;
     };
     Lease: {
       /** @example app~17 */
@@ -1542,6 +1622,10 @@ export interface operations {
         "x-edgecfg-lease"?: string;
         /** @description {namespace}/{name}={fencing token}: applied only if that lock (of the same namespace) is held with that token when the write commits; else 412 with problem type .../fenced */
         "x-edgecfg-fence"?: string;
+        /** @description Why this write is made, recorded with its revision (at most 256 bytes of UTF-8); see GET /v1/audit */
+        "x-edgecfg-reason"?: string;
+        /** @description The request's id, recorded with the revision and echoed; the API makes one when absent */
+        "x-request-id"?: string;
       };
       path: {
         /** @description The key's namespace (the first segment of the key) */
@@ -1572,6 +1656,8 @@ export interface operations {
           "Idempotent-Replayed"?: string;
           /** @description true: a dry run answered; nothing was written */
           "X-Edgecfg-Dry-Run"?: string;
+          /** @description The request's id (the client's X-Request-Id, else made for the write): the requestId its revision records */
+          "X-Request-Id"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -1591,6 +1677,8 @@ export interface operations {
           Location?: string;
           /** @description true: a dry run answered; nothing was written */
           "X-Edgecfg-Dry-Run"?: string;
+          /** @description The request's id (the client's X-Request-Id, else made for the write): the requestId its revision records */
+          "X-Request-Id"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -1781,6 +1869,10 @@ export interface operations {
         "idempotency-key"?: string;
         /** @description {namespace}/{name}={fencing token}: applied only if that lock (of the same namespace) is held with that token when the write commits; else 412 with problem type .../fenced */
         "x-edgecfg-fence"?: string;
+        /** @description Why this write is made, recorded with its revision (at most 256 bytes of UTF-8); see GET /v1/audit */
+        "x-edgecfg-reason"?: string;
+        /** @description The request's id, recorded with the revision and echoed; the API makes one when absent */
+        "x-request-id"?: string;
       };
       path: {
         /** @description The key's namespace (the first segment of the key) */
@@ -1799,6 +1891,8 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description true: a dry run answered; nothing was written */
           "X-Edgecfg-Dry-Run"?: string;
+          /** @description The request's id (the client's X-Request-Id, else made for the write): the requestId its revision records */
+          "X-Request-Id"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -1812,6 +1906,8 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description true when the answer is the replayed first outcome of this Idempotency-Key */
           "Idempotent-Replayed"?: string;
+          /** @description The request's id (the client's X-Request-Id, else made for the write): the requestId its revision records */
+          "X-Request-Id"?: string;
           [name: string]: unknown;
         };
         content?: never;
@@ -2087,7 +2183,12 @@ export interface operations {
       query?: {
         force?: boolean;
       };
-      header?: never;
+      header?: {
+        /** @description Why this write is made, recorded with its revision (at most 256 bytes of UTF-8); see GET /v1/audit */
+        "x-edgecfg-reason"?: string;
+        /** @description The request's id, recorded with the revision and echoed; the API makes one when absent */
+        "x-request-id"?: string;
+      };
       path: {
         namespace: string;
       };
@@ -2104,6 +2205,8 @@ export interface operations {
         headers: {
           /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
           "X-Edgecfg-Revision"?: string;
+          /** @description The request's id (the client's X-Request-Id, else made for the write): the requestId its revision records */
+          "X-Request-Id"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -2402,6 +2505,10 @@ export interface operations {
       };
       header?: {
         "idempotency-key"?: string;
+        /** @description Why this write is made, recorded with its revision (at most 256 bytes of UTF-8); see GET /v1/audit */
+        "x-edgecfg-reason"?: string;
+        /** @description The request's id, recorded with the revision and echoed; the API makes one when absent */
+        "x-request-id"?: string;
       };
       path: {
         namespace: string;
@@ -2425,6 +2532,8 @@ export interface operations {
           "Idempotent-Replayed"?: string;
           /** @description true: a dry run answered; nothing was written */
           "X-Edgecfg-Dry-Run"?: string;
+          /** @description The request's id (the client's X-Request-Id, else made for the write): the requestId its revision records */
+          "X-Request-Id"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -2625,6 +2734,10 @@ export interface operations {
       };
       header?: {
         "idempotency-key"?: string;
+        /** @description Why this write is made, recorded with its revision (at most 256 bytes of UTF-8); see GET /v1/audit */
+        "x-edgecfg-reason"?: string;
+        /** @description The request's id, recorded with the revision and echoed; the API makes one when absent */
+        "x-request-id"?: string;
       };
       path: {
         namespace: string;
@@ -2648,6 +2761,8 @@ export interface operations {
           "Idempotent-Replayed"?: string;
           /** @description true: a dry run answered; nothing was written */
           "X-Edgecfg-Dry-Run"?: string;
+          /** @description The request's id (the client's X-Request-Id, else made for the write): the requestId its revision records */
+          "X-Request-Id"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -2840,6 +2955,136 @@ export interface operations {
       };
     };
   };
+  listAudit: {
+    parameters: {
+      query: {
+        /** @description A namespace, or _sys (admin) */
+        namespace: string;
+        /** @description Revisions per page (default 100) */
+        limit?: number;
+        /** @description Opaque: the cursor of the previous page */
+        cursor?: string;
+        /** @description linearizable (default) reflects every acknowledged write; stale reads the nearest replica's applied state */
+        consistency?: "linearizable" | "stale";
+      };
+      header?: {
+        "x-edgecfg-min-revision"?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description A page */
+      200: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description Stale reads only: the answering replica's applied state, a consistency token like X-Edgecfg-Revision */
+          "X-Edgecfg-Applied-Revision"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["AuditList"];
+        };
+      };
+      /** @description The request is malformed (the detail says what to send) */
+      400: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description No token, or an unknown, revoked or expired one */
+      401: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          /** @description Bearer realm="edgecfg" */
+          "WWW-Authenticate"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The token's scopes do not cover this */
+      403: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The URL is too long */
+      414: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A request header is longer than any valid value of it */
+      431: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description An unexpected error (logged); retry a write with the same Idempotency-Key */
+      500: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unavailable for now (an election, no ADMIN_TOKEN, a misconfiguration): see Retry-After */
+      503: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          /** @description Seconds to wait before retrying */
+          "Retry-After"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
   evaluateFlags: {
     parameters: {
       query?: {
@@ -2850,6 +3095,10 @@ export interface operations {
       };
       header?: {
         "if-none-match"?: string;
+        /** @description Why this write is made, recorded with its revision (at most 256 bytes of UTF-8); see GET /v1/audit */
+        "x-edgecfg-reason"?: string;
+        /** @description The request's id, recorded with the revision and echoed; the API makes one when absent */
+        "x-request-id"?: string;
       };
       path: {
         namespace: string;
@@ -2869,6 +3118,8 @@ export interface operations {
       /** @description Every flag */
       200: {
         headers: {
+          /** @description The request's id (the client's X-Request-Id, else made for the write): the requestId its revision records */
+          "X-Request-Id"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -2931,7 +3182,12 @@ export interface operations {
         flagConfigEtag?: string;
         flagConfigLastModified?: string;
       };
-      header?: never;
+      header?: {
+        /** @description Why this write is made, recorded with its revision (at most 256 bytes of UTF-8); see GET /v1/audit */
+        "x-edgecfg-reason"?: string;
+        /** @description The request's id, recorded with the revision and echoed; the API makes one when absent */
+        "x-request-id"?: string;
+      };
       path: {
         namespace: string;
         key: string;
@@ -2951,6 +3207,8 @@ export interface operations {
       /** @description The flag */
       200: {
         headers: {
+          /** @description The request's id (the client's X-Request-Id, else made for the write): the requestId its revision records */
+          "X-Request-Id"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -3125,6 +3383,10 @@ export interface operations {
         "idempotency-key"?: string;
         /** @description {namespace}/{name}={fencing token}: applied only if that lock (of the same namespace) is held with that token when the write commits; else 412 with problem type .../fenced */
         "x-edgecfg-fence"?: string;
+        /** @description Why this write is made, recorded with its revision (at most 256 bytes of UTF-8); see GET /v1/audit */
+        "x-edgecfg-reason"?: string;
+        /** @description The request's id, recorded with the revision and echoed; the API makes one when absent */
+        "x-request-id"?: string;
       };
       path?: never;
       cookie?: never;
@@ -3144,6 +3406,8 @@ export interface operations {
           "Idempotent-Replayed"?: string;
           /** @description true: a dry run answered; nothing was written */
           "X-Edgecfg-Dry-Run"?: string;
+          /** @description The request's id (the client's X-Request-Id, else made for the write): the requestId its revision records */
+          "X-Request-Id"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -3573,7 +3837,12 @@ export interface operations {
   mintToken: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Why this write is made, recorded with its revision (at most 256 bytes of UTF-8); see GET /v1/audit */
+        "x-edgecfg-reason"?: string;
+        /** @description The request's id, recorded with the revision and echoed; the API makes one when absent */
+        "x-request-id"?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -3590,6 +3859,8 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description The request's id (the client's X-Request-Id, else made for the write): the requestId its revision records */
+          "X-Request-Id"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -3735,7 +4006,12 @@ export interface operations {
   revokeToken: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Why this write is made, recorded with its revision (at most 256 bytes of UTF-8); see GET /v1/audit */
+        "x-edgecfg-reason"?: string;
+        /** @description The request's id, recorded with the revision and echoed; the API makes one when absent */
+        "x-request-id"?: string;
+      };
       path: {
         id: string;
       };
@@ -3748,6 +4024,8 @@ export interface operations {
         headers: {
           /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
           "X-Edgecfg-Revision"?: string;
+          /** @description The request's id (the client's X-Request-Id, else made for the write): the requestId its revision records */
+          "X-Request-Id"?: string;
           [name: string]: unknown;
         };
         content?: never;
@@ -3856,6 +4134,10 @@ export interface operations {
       query?: never;
       header?: {
         "idempotency-key"?: string;
+        /** @description Why this write is made, recorded with its revision (at most 256 bytes of UTF-8); see GET /v1/audit */
+        "x-edgecfg-reason"?: string;
+        /** @description The request's id, recorded with the revision and echoed; the API makes one when absent */
+        "x-request-id"?: string;
       };
       path?: never;
       cookie?: never;
@@ -3873,6 +4155,8 @@ export interface operations {
           "X-Edgecfg-Revision"?: string;
           /** @description true when the answer is the replayed first outcome of this Idempotency-Key */
           "Idempotent-Replayed"?: string;
+          /** @description The request's id (the client's X-Request-Id, else made for the write): the requestId its revision records */
+          "X-Request-Id"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -4018,7 +4302,12 @@ export interface operations {
   keepAliveLease: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Why this write is made, recorded with its revision (at most 256 bytes of UTF-8); see GET /v1/audit */
+        "x-edgecfg-reason"?: string;
+        /** @description The request's id, recorded with the revision and echoed; the API makes one when absent */
+        "x-request-id"?: string;
+      };
       path: {
         id: string;
       };
@@ -4031,6 +4320,8 @@ export interface operations {
         headers: {
           /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
           "X-Edgecfg-Revision"?: string;
+          /** @description The request's id (the client's X-Request-Id, else made for the write): the requestId its revision records */
+          "X-Request-Id"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -4266,7 +4557,12 @@ export interface operations {
   revokeLease: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Why this write is made, recorded with its revision (at most 256 bytes of UTF-8); see GET /v1/audit */
+        "x-edgecfg-reason"?: string;
+        /** @description The request's id, recorded with the revision and echoed; the API makes one when absent */
+        "x-request-id"?: string;
+      };
       path: {
         id: string;
       };
@@ -4279,6 +4575,8 @@ export interface operations {
         headers: {
           /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
           "X-Edgecfg-Revision"?: string;
+          /** @description The request's id (the client's X-Request-Id, else made for the write): the requestId its revision records */
+          "X-Request-Id"?: string;
           [name: string]: unknown;
         };
         content?: never;
@@ -4512,7 +4810,12 @@ export interface operations {
   acquireLock: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Why this write is made, recorded with its revision (at most 256 bytes of UTF-8); see GET /v1/audit */
+        "x-edgecfg-reason"?: string;
+        /** @description The request's id, recorded with the revision and echoed; the API makes one when absent */
+        "x-request-id"?: string;
+      };
       path: {
         /** @description The key's namespace (the first segment of the key) */
         namespace: string;
@@ -4532,6 +4835,8 @@ export interface operations {
         headers: {
           /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
           "X-Edgecfg-Revision"?: string;
+          /** @description The request's id (the client's X-Request-Id, else made for the write): the requestId its revision records */
+          "X-Request-Id"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -4692,6 +4997,10 @@ export interface operations {
       query?: never;
       header: {
         "x-edgecfg-fencing-token": string;
+        /** @description Why this write is made, recorded with its revision (at most 256 bytes of UTF-8); see GET /v1/audit */
+        "x-edgecfg-reason"?: string;
+        /** @description The request's id, recorded with the revision and echoed; the API makes one when absent */
+        "x-request-id"?: string;
       };
       path: {
         /** @description The key's namespace (the first segment of the key) */
@@ -4708,6 +5017,8 @@ export interface operations {
         headers: {
           /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
           "X-Edgecfg-Revision"?: string;
+          /** @description The request's id (the client's X-Request-Id, else made for the write): the requestId its revision records */
+          "X-Request-Id"?: string;
           [name: string]: unknown;
         };
         content?: never;
@@ -4929,7 +5240,12 @@ export interface operations {
   replaceReplica: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Why this write is made, recorded with its revision (at most 256 bytes of UTF-8); see GET /v1/audit */
+        "x-edgecfg-reason"?: string;
+        /** @description The request's id, recorded with the revision and echoed; the API makes one when absent */
+        "x-request-id"?: string;
+      };
       path: {
         shard: string;
         /** @description A replica id as GET /v1/cluster lists it, e.g. s0-r1/g1 (or s0-r1%2Fg1) */
@@ -4950,6 +5266,8 @@ export interface operations {
         headers: {
           /** @description The created key's URL, or the started operation's */
           Location?: string;
+          /** @description The request's id (the client's X-Request-Id, else made for the write): the requestId its revision records */
+          "X-Request-Id"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -5097,7 +5415,12 @@ export interface operations {
   addReplica: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Why this write is made, recorded with its revision (at most 256 bytes of UTF-8); see GET /v1/audit */
+        "x-edgecfg-reason"?: string;
+        /** @description The request's id, recorded with the revision and echoed; the API makes one when absent */
+        "x-request-id"?: string;
+      };
       path: {
         shard: string;
       };
@@ -5116,6 +5439,8 @@ export interface operations {
         headers: {
           /** @description The created key's URL, or the started operation's */
           Location?: string;
+          /** @description The request's id (the client's X-Request-Id, else made for the write): the requestId its revision records */
+          "X-Request-Id"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -5265,7 +5590,12 @@ export interface operations {
       query?: {
         force?: boolean;
       };
-      header?: never;
+      header?: {
+        /** @description Why this write is made, recorded with its revision (at most 256 bytes of UTF-8); see GET /v1/audit */
+        "x-edgecfg-reason"?: string;
+        /** @description The request's id, recorded with the revision and echoed; the API makes one when absent */
+        "x-request-id"?: string;
+      };
       path: {
         shard: string;
         /** @description A replica id as GET /v1/cluster lists it, e.g. s0-r1/g1 (or s0-r1%2Fg1) */
@@ -5280,6 +5610,8 @@ export interface operations {
         headers: {
           /** @description The created key's URL, or the started operation's */
           Location?: string;
+          /** @description The request's id (the client's X-Request-Id, else made for the write): the requestId its revision records */
+          "X-Request-Id"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -5401,7 +5733,12 @@ export interface operations {
   transferLeader: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Why this write is made, recorded with its revision (at most 256 bytes of UTF-8); see GET /v1/audit */
+        "x-edgecfg-reason"?: string;
+        /** @description The request's id, recorded with the revision and echoed; the API makes one when absent */
+        "x-request-id"?: string;
+      };
       path: {
         shard: string;
       };
@@ -5420,6 +5757,8 @@ export interface operations {
         headers: {
           /** @description The created key's URL, or the started operation's */
           Location?: string;
+          /** @description The request's id (the client's X-Request-Id, else made for the write): the requestId its revision records */
+          "X-Request-Id"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -5431,6 +5770,8 @@ export interface operations {
         headers: {
           /** @description The created key's URL, or the started operation's */
           Location?: string;
+          /** @description The request's id (the client's X-Request-Id, else made for the write): the requestId its revision records */
+          "X-Request-Id"?: string;
           [name: string]: unknown;
         };
         content: {
