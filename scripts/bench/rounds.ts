@@ -58,6 +58,7 @@ const scenarioOrder: ScenarioName[] = [
   "cas",
   "contention",
   "mix",
+  "lock",
 ];
 
 function logCell(c: CellResult): void {

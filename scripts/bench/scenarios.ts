@@ -13,6 +13,8 @@ export interface Outcome {
 export interface Client {
   /** One operation; may make an uncounted request first (the GET before a CAS). */
   op(): Promise<Outcome>;
+  /** Gives back what the client holds (the lock scenario's lease), once its cell is done. */
+  close?(): Promise<void>;
 }
 
 export interface ScenarioInfo {
@@ -31,6 +33,7 @@ export const scenarioInfo: Record<ScenarioName, ScenarioInfo> = {
   cas: { title: "CAS write, distinct keys (GET → PUT If-Match)", targets: ["edgecfg", "etcd"] },
   contention: { title: "CAS contention, one key", targets: ["edgecfg", "etcd"] },
   mix: { title: "90% linearizable read / 10% write", targets: ["edgecfg", "etcd"] },
+  lock: { title: "lock acquire + release cycle, one lock", targets: ["edgecfg", "etcd"] },
 };
 
 type Factory = (driver: Driver, keys: BenchKeys, client: number) => Promise<Client>;
@@ -76,6 +79,31 @@ async function casOnce(driver: Driver, key: string): Promise<Outcome> {
   );
 }
 
+/**
+ * One cycle on a lease the client holds: acquire (waiting in line behind the other contenders),
+ * then release; timed and counted as one operation, as `etcdctl lock` and `edgecfg lock` do it.
+ */
+function lockCycle(driver: Driver, lock: string, lease: string): Promise<Outcome> {
+  const cycle = async (): Promise<Answer> => {
+    const held = await driver.lock(lock, lease);
+    if (held.status !== 200 || held.version === undefined)
+      return { status: held.status === 200 ? 0 : held.status };
+    return driver.unlock(lock, held.version);
+  };
+  return timed(cycle, (a) => (driver.released(a) ? "ok" : "error"));
+}
+
+/** A lease per client (TTL far beyond a cell; revoked at its end), then lock cycles on it. */
+async function lockClient(driver: Driver, keys: BenchKeys): Promise<Client> {
+  const granted = await driver.leaseGrant(keys.lockNamespace, 120);
+  const lease = granted.version;
+  if (lease === undefined) throw new Error(`a lease grant answered ${granted.status}`);
+  return {
+    op: () => lockCycle(driver, keys.lock, lease),
+    close: async () => void (await driver.leaseRevoke(lease)),
+  };
+}
+
 const factories: Record<ScenarioName, Factory> = {
   health: async (d) => ({ op: () => timed(() => d.health(), expect(200)) }),
   read: async (d, k) => ({ op: () => timed(() => d.read(pick(k.readKeys), false), expect(200)) }),
@@ -106,6 +134,7 @@ const factories: Record<ScenarioName, Factory> = {
           )
         : timed(() => d.read(pick(k.readKeys), false), expect(200)),
   }),
+  lock: (d, k) => lockClient(d, k),
 };
 
 export function makeClient(

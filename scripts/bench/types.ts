@@ -15,7 +15,8 @@ export type ScenarioName =
   | "flagEval"
   | "cas"
   | "contention"
-  | "mix";
+  | "mix"
+  | "lock";
 
 /** One cell: a scenario at one concurrency against one target. */
 export interface LoadSpec {
@@ -41,6 +42,10 @@ export interface BenchKeys {
   casPrefix: string;
   /** The one key every client fights over in the contention scenario. */
   hotKey: string;
+  /** The lock every client of the lock scenario contends for ("{namespace}/{name}"). */
+  lock: string;
+  /** The namespace of the leases that hold it. */
+  lockNamespace: string;
 }
 
 /** One measured run, as the load generator reports it. */
