@@ -176,8 +176,12 @@ export class RaftRouter implements Router {
     const group = "then" in found ? await found : found;
     const deadlineMs = Date.now() + request.timeoutMs;
     const { afterRevision, key } = request;
+    const targets =
+      request.atLeader === true
+        ? new Targets(() => leaderFirst(group, this.#caller), leaderHintOf(group))
+        : new Targets(() => nearestFirst(group, this.#caller));
     const waited = await retryAcross(
-      this.#scope(group, new Targets(() => nearestFirst(group, this.#caller))),
+      this.#scope(group, targets),
       (target) => {
         const timeoutMs = Math.max(0, deadlineMs - Date.now());
         const wait = { namespace, afterRevision, timeoutMs, ...(key === undefined ? {} : { key }) };

@@ -24,5 +24,5 @@ export type {
   LeaseResult,
   LockResult,
 } from "./query.ts";
-export { lockWaitKey } from "./query.ts";
+export { lockOfWaitKey, lockTurnKey, lockWaitKey } from "./query.ts";
 export type * from "./types.ts";
