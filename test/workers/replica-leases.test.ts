@@ -8,6 +8,7 @@ import type { ReplicaDO } from "../../src/replica/replica-do.ts";
 import { replicaDefaults } from "../../src/replica/config.ts";
 import { encodeCommand, type Command, type Lease, type LockState } from "../../src/store/index.ts";
 import {
+  appliedEverywhere,
   ensureAll,
   eventually,
   freshGroup,
@@ -119,6 +120,66 @@ describe("a crashed holder's lock", { timeout: 40_000 }, () => {
     expect(lock.holder!.acquiredAtMs).toBeLessThanOrEqual(
       electedBy + crashed.ttlMs + extensionMs + electionTimeoutMs,
     );
+    await g.stopAll();
+  });
+});
+
+async function keepAlive(g: TestGroup, at: number, id: string): Promise<Lease> {
+  const answer = await g.stubs[at]!.keepAlive(g.addrs[at]!, id, Date.now());
+  if (answer.type !== "applied" || answer.outcome.type !== "lease")
+    throw new Error(`keepAlive: ${JSON.stringify(answer)}`);
+  return answer.outcome.lease;
+}
+
+describe("keep-alives, renewed in the leader's memory", { timeout: 40_000 }, () => {
+  it("one request to the leader each: no log entry anywhere, and reads show the renewal", async () => {
+    const g = freshGroup(3);
+    await ensureAll(g);
+    const lease = await grant(g, 2_000);
+    const leader = await leaderOf(g);
+    const granted = await g.stubs[leader]!.read(
+      g.addrs[leader]!,
+      { type: "lease", id: lease.id },
+      { consistency: "linearizable" },
+    );
+    if (granted.type !== "ok") throw new Error(`read: ${granted.type}`);
+    await appliedEverywhere(g, granted.appliedRevision);
+    const before = await Promise.all(g.stubs.map((s) => s.stats()));
+    let renewed = lease;
+    for (let i = 0; i < 5; i++) {
+      const askedAt = Date.now();
+      renewed = await keepAlive(g, leader, lease.id);
+      expect(renewed.expiresAtMs).toBeGreaterThanOrEqual(askedAt + lease.ttlMs);
+    }
+    const after = await Promise.all(g.stubs.map((s) => s.stats()));
+    expect(after[leader]!.clientRequests - before[leader]!.clientRequests).toBe(5);
+    expect(after.map((s, i) => s.proposals - before[i]!.proposals)).toEqual([0, 0, 0]);
+    expect(after.map((s, i) => s.entriesApplied - before[i]!.entriesApplied)).toEqual([0, 0, 0]);
+    const read = await g.stubs[leader]!.read(
+      g.addrs[leader]!,
+      { type: "lease", id: lease.id },
+      { consistency: "linearizable" },
+    );
+    expect(read.type === "ok" && (read.result as { lease: Lease }).lease).toEqual(renewed);
+    await g.stopAll();
+  });
+
+  it("a lease renewed past its TTL lives on, then ends at its last renewal", async () => {
+    const g = freshGroup(3);
+    await ensureAll(g);
+    const [kept, next] = [await grant(g, 2_000), await grant(g, 60_000)];
+    expect((await acquire(g, kept.id, false)).held).toBe(true);
+    expect((await acquire(g, next.id, true)).held).toBe(false);
+    const leader = await leaderOf(g);
+    let last = kept;
+    // 3 s of keep-alives every 0.5 s: the group quiesces between some (then a ReadIndex round).
+    while (Date.now() < kept.expiresAtMs + 1_000) {
+      await sleep(500);
+      last = await keepAlive(g, leader, kept.id);
+    }
+    const lock = await heldBy(g, leader, next.id);
+    expect(lock.holder!.acquiredAtMs).toBeGreaterThanOrEqual(last.expiresAtMs);
+    expect(lock.holder!.acquiredAtMs).toBeLessThanOrEqual(last.expiresAtMs + electionTimeoutMs);
     await g.stopAll();
   });
 });
