@@ -70,7 +70,7 @@ export function edgecfgDriver(http: Http, adminToken: string): Omit<Driver, "clo
 function coordination(
   http: Http,
   json: Record<string, string>,
-): Pick<Driver, "leaseGrant" | "leaseRevoke" | "lock" | "unlock" | "released"> {
+): Pick<Driver, "leaseGrant" | "leaseRevoke" | "leaseKeepAlive" | "lock" | "unlock" | "released"> {
   const body = (res: HttpAnswer) => JSON.parse(res.text) as Record<string, unknown>;
   return {
     leaseGrant: async (namespace, ttlSeconds) => {
@@ -84,6 +84,8 @@ function coordination(
     },
     leaseRevoke: async (id) =>
       answer(await http({ method: "DELETE", path: `/v1/leases/${id}`, headers: json })),
+    leaseKeepAlive: async (id) =>
+      answer(await http({ method: "POST", path: `/v1/leases/${id}/keepalive`, headers: json })),
     lock: async (lock, lease) => {
       const res = await http({
         method: "POST",

@@ -29,6 +29,8 @@ export interface Driver {
   /** A lease of `namespace` (no keep-alive: the bench revokes it); `version` carries its id. */
   leaseGrant(namespace: string, ttlSeconds: number): Promise<Answer>;
   leaseRevoke(id: string): Promise<Answer>;
+  /** 200 while the lease lives. */
+  leaseKeepAlive(id: string): Promise<Answer>;
   /**
    * Acquires `lock` for `lease`, waiting in line as long as it takes (first come first served);
    * 200 once held, `version` carrying what `unlock` needs (edgecfg's fencing token, etcd's key).

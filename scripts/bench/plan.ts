@@ -58,6 +58,7 @@ const scenarioNames: ScenarioName[] = [
   "contention",
   "mix",
   "lock",
+  "keepalive",
 ];
 
 /**
@@ -65,9 +66,10 @@ const scenarioNames: ScenarioName[] = [
  * measure the same serial hand-over as 16, only with longer queues.
  */
 const lockConcurrencies = [1, 16];
-const concurrenciesOf = (s: ScenarioName) => (s === "lock" ? lockConcurrencies : concurrencies);
+const fewClients = (s: ScenarioName) => s === "lock" || s === "keepalive";
+const concurrenciesOf = (s: ScenarioName) => (fewClients(s) ? lockConcurrencies : concurrencies);
 /** The concurrency a scenario's summary row compares at. */
-export const summaryConcurrency = (s: ScenarioName) => (s === "lock" ? 16 : 64);
+export const summaryConcurrency = (s: ScenarioName) => (fewClients(s) ? 16 : 64);
 
 const allOf = (scenarios: ScenarioName[]): Cell[] =>
   scenarios.flatMap((s) => concurrenciesOf(s).map((c): Cell => [s, c]));

@@ -59,6 +59,7 @@ const scenarioOrder: ScenarioName[] = [
   "contention",
   "mix",
   "lock",
+  "keepalive",
 ];
 
 function logCell(c: CellResult): void {

@@ -34,6 +34,7 @@ export const scenarioInfo: Record<ScenarioName, ScenarioInfo> = {
   contention: { title: "CAS contention, one key", targets: ["edgecfg", "etcd"] },
   mix: { title: "90% linearizable read / 10% write", targets: ["edgecfg", "etcd"] },
   lock: { title: "lock acquire + release cycle, one lock", targets: ["edgecfg", "etcd"] },
+  keepalive: { title: "lease keep-alive, a lease per client", targets: ["edgecfg"] },
 };
 
 type Factory = (driver: Driver, keys: BenchKeys, client: number) => Promise<Client>;
@@ -93,13 +94,18 @@ function lockCycle(driver: Driver, lock: string, lease: string): Promise<Outcome
   return timed(cycle, (a) => (driver.released(a) ? "ok" : "error"));
 }
 
-/** A lease per client (TTL far beyond a cell; revoked at its end), then lock cycles on it. */
-async function lockClient(driver: Driver, keys: BenchKeys): Promise<Client> {
+/**
+ * A lease per client (TTL far beyond a cell; revoked at its end), then lock cycles on it, or
+ * keep-alives of it.
+ */
+async function leaseClient(driver: Driver, keys: BenchKeys, lock: boolean): Promise<Client> {
   const granted = await driver.leaseGrant(keys.lockNamespace, 120);
   const lease = granted.version;
   if (lease === undefined) throw new Error(`a lease grant answered ${granted.status}`);
   return {
-    op: () => lockCycle(driver, keys.lock, lease),
+    op: lock
+      ? () => lockCycle(driver, keys.lock, lease)
+      : () => timed(() => driver.leaseKeepAlive(lease), expect(200)),
     close: async () => void (await driver.leaseRevoke(lease)),
   };
 }
@@ -134,7 +140,8 @@ const factories: Record<ScenarioName, Factory> = {
           )
         : timed(() => d.read(pick(k.readKeys), false), expect(200)),
   }),
-  lock: (d, k) => lockClient(d, k),
+  lock: (d, k) => leaseClient(d, k, true),
+  keepalive: (d, k) => leaseClient(d, k, false),
 };
 
 export function makeClient(

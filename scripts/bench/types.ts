@@ -16,7 +16,8 @@ export type ScenarioName =
   | "cas"
   | "contention"
   | "mix"
-  | "lock";
+  | "lock"
+  | "keepalive";
 
 /** One cell: a scenario at one concurrency against one target. */
 export interface LoadSpec {
