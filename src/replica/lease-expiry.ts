@@ -51,7 +51,9 @@ export class LeaseExpiry {
    */
   renew(store: Store, id: string, nowMs: number): Lease | null {
     const lease = store.lease(id);
-    if (lease === null) return null;
+    // Its leaseExpire is in flight: it is ending (a log entry would order the two; here the
+    // holder hears it is gone, and grants anew).
+    if (lease === null || this.#expiring.has(id)) return null;
     const expiresAtMs = Math.max(
       lease.expiresAtMs,
       this.#renewals.get(id) ?? 0,
