@@ -69,7 +69,8 @@ export async function probeScenario(
 ): Promise<string | undefined> {
   const driver = await makeDriver(target, 1);
   try {
-    const outcome = await (await makeClient(scenario, driver, keys, 0)).op();
+    const client = await makeClient(scenario, driver, keys, 0);
+    const outcome = await client.op().finally(() => client.close?.());
     return outcome.result === "error"
       ? `a probe request answered ${outcome.status || "with a network error"}`
       : undefined;

@@ -66,5 +66,48 @@ export function edgecfgDriver(http: Http, adminToken: string): Omit<Driver, "clo
         await http({ method: "POST", path: `/v1/ns/${namespace}/apply`, headers: json, body }),
       ),
     won: (a) => a.status === 200 || a.status === 201,
+    ...coordination(http, json),
+  };
+}
+
+/** How the SDK's withLock does it: a long-poll acquire (`wait`), then DELETE with the token. */
+function coordination(
+  http: Http,
+  json: Record<string, string>,
+): Pick<Driver, "leaseGrant" | "leaseRevoke" | "leaseKeepAlive" | "lock" | "unlock" | "released"> {
+  const body = (res: HttpAnswer) => JSON.parse(res.text) as Record<string, unknown>;
+  return {
+    leaseGrant: async (namespace, ttlSeconds) => {
+      const res = await http({
+        method: "POST",
+        path: "/v1/leases",
+        headers: json,
+        body: JSON.stringify({ namespace, ttlSeconds }),
+      });
+      return { status: res.status, version: res.status === 201 ? String(body(res).id) : undefined };
+    },
+    leaseRevoke: async (id) =>
+      answer(await http({ method: "DELETE", path: `/v1/leases/${id}`, headers: json })),
+    leaseKeepAlive: async (id) =>
+      answer(await http({ method: "POST", path: `/v1/leases/${id}/keepalive`, headers: json })),
+    lock: async (lock, lease) => {
+      const res = await http({
+        method: "POST",
+        path: `/v1/locks/${lock}`,
+        headers: json,
+        body: JSON.stringify({ lease, wait: 60 }),
+      });
+      const token = res.status === 200 ? String(body(res).fencingToken) : undefined;
+      return { status: res.status, version: token };
+    },
+    unlock: async (lock, token) =>
+      answer(
+        await http({
+          method: "DELETE",
+          path: `/v1/locks/${lock}`,
+          headers: { ...json, "x-edgecfg-fencing-token": token },
+        }),
+      ),
+    released: (a) => a.status === 204,
   };
 }

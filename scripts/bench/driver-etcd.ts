@@ -1,5 +1,6 @@
 // The etcd side of a scenario, through etcd's gRPC-JSON gateway (v3 API, base64 keys and
-// values, int64 as strings). CAS is a txn comparing mod_revision, as etcd's own clients do it.
+// values, int64 as strings). CAS is a txn comparing mod_revision, as etcd's own clients do it;
+// a lock is etcd's lock service (v3lockpb: Lock blocks until held, Unlock takes the key it gave).
 import type { Driver, Http } from "./driver.ts";
 
 const b64 = (s: string) => Buffer.from(s).toString("base64");
@@ -38,5 +39,20 @@ export function etcdDriver(http: Http): Omit<Driver, "close"> {
       status: (await post("/v3/kv/put", { key: b64(key), value: b64(value) })).status,
     }),
     won: (a) => a.status === 200,
+    leaseGrant: async (_namespace, ttlSeconds) => {
+      const res = await post("/v3/lease/grant", { TTL: ttlSeconds });
+      if (res.status !== 200) return { status: res.status };
+      return { status: 200, version: (JSON.parse(res.text) as { ID?: string }).ID };
+    },
+    leaseRevoke: async (id) => ({ status: (await post("/v3/lease/revoke", { ID: id })).status }),
+    // etcd keeps leases alive over a gRPC stream; the bench compares DO requests, not etcd.
+    leaseKeepAlive: async () => ({ status: 501 }),
+    lock: async (lock, lease) => {
+      const res = await post("/v3/lock/lock", { name: b64(lock), lease });
+      if (res.status !== 200) return { status: res.status };
+      return { status: 200, version: (JSON.parse(res.text) as { key?: string }).key };
+    },
+    unlock: async (_lock, key) => ({ status: (await post("/v3/lock/unlock", { key })).status }),
+    released: (a) => a.status === 200,
   };
 }

@@ -1,6 +1,6 @@
 // The operations a scenario needs, implemented once per target (edgecfg's HTTP API, etcd's JSON
 // gateway) over one keep-alive undici Agent. Each call makes exactly one HTTP request, so a
-// scenario's latency figures are per request.
+// scenario's latency figures are per request (the lock scenario times a cycle of two).
 import { Agent } from "undici";
 import type { Target } from "./types.ts";
 
@@ -28,11 +28,24 @@ export interface Driver {
   apply?(namespace: string, body: string): Promise<Answer>;
   /** Whether a `cas` answer means the write won. */
   won(answer: Answer): boolean;
+  /** A lease of `namespace` (no keep-alive: the bench revokes it); `version` carries its id. */
+  leaseGrant(namespace: string, ttlSeconds: number): Promise<Answer>;
+  leaseRevoke(id: string): Promise<Answer>;
+  /** 200 while the lease lives. */
+  leaseKeepAlive(id: string): Promise<Answer>;
+  /**
+   * Acquires `lock` for `lease`, waiting in line as long as it takes (first come first served);
+   * 200 once held, `version` carrying what `unlock` needs (edgecfg's fencing token, etcd's key).
+   */
+  lock(lock: string, lease: string): Promise<Answer>;
+  /** Releases a lock `lock` answered; whether it did is `released`. */
+  unlock(lock: string, held: string): Promise<Answer>;
+  released(answer: Answer): boolean;
   close(): Promise<void>;
 }
 
 export interface HttpRequest {
-  method: "GET" | "PUT" | "POST";
+  method: "GET" | "PUT" | "POST" | "DELETE";
   path: string;
   headers?: Record<string, string>;
   body?: string;

@@ -68,8 +68,12 @@ async function runSpec(spec: LoadSpec): Promise<void> {
     const clients = await Promise.all(
       indexes.map((i) => makeClient(spec.scenario, driver, spec.keys, i)),
     );
-    await drive(clients, spec.warmupMs);
-    for (let run = 0; run < spec.runs; run++) await measuredRun(clients, spec, run);
+    try {
+      await drive(clients, spec.warmupMs);
+      for (let run = 0; run < spec.runs; run++) await measuredRun(clients, spec, run);
+    } finally {
+      await Promise.allSettled(clients.map((c) => c.close?.()));
+    }
   } finally {
     await driver.close();
   }

@@ -60,10 +60,22 @@ const scenarioNames: ScenarioName[] = [
   "put4k",
   "put4kSchema",
   "apply1k",
+  "lock",
+  "keepalive",
 ];
 
+/**
+ * Lock contenders: one (a cycle's own cost) and 16 (the issue's target); 64 waiters on one lock
+ * measure the same serial hand-over as 16, only with longer queues.
+ */
+const lockConcurrencies = [1, 16];
+const fewClients = (s: ScenarioName) => s === "lock" || s === "keepalive";
+const concurrenciesOf = (s: ScenarioName) => (fewClients(s) ? lockConcurrencies : concurrencies);
+/** The concurrency a scenario's summary row compares at. */
+export const summaryConcurrency = (s: ScenarioName) => (fewClients(s) ? 16 : 64);
+
 const allOf = (scenarios: ScenarioName[]): Cell[] =>
-  scenarios.flatMap((s) => concurrencies.map((c): Cell => [s, c]));
+  scenarios.flatMap((s) => concurrenciesOf(s).map((c): Cell => [s, c]));
 
 /** A 1,000-entry apply is a deploy, not traffic: measured alone and with a few at once. */
 const applyCells: Cell[] = [
@@ -74,20 +86,23 @@ const applyCells: Cell[] = [
 const fullCells: Record<TargetId, Cell[]> = {
   edgecfg: [...allOf(scenarioNames.filter((s) => s !== "apply1k")), ...applyCells],
   solo: allOf(["read", "stale", "bundle", "cas", "contention"]),
-  etcd: allOf(["read", "stale", "cas", "contention", "mix"]),
+  etcd: allOf(["read", "stale", "cas", "contention", "mix", "lock"]),
   bare: allOf(["read", "cas"]),
 };
 
 const quickCells: Record<TargetId, Cell[]> = {
   edgecfg: [
-    ...scenarioNames.filter((s) => s !== "apply1k").map((s): Cell => [s, 64]),
+    ...scenarioNames.filter((s) => s !== "apply1k").map((s): Cell => [s, summaryConcurrency(s)]),
     ["apply1k", 1],
   ],
   solo: [
     ["read", 64],
     ["cas", 64],
   ],
-  etcd: [["cas", 64]],
+  etcd: [
+    ["cas", 64],
+    ["lock", 16],
+  ],
   bare: [["cas", 64]],
 };
 

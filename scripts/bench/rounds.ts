@@ -61,6 +61,8 @@ const scenarioOrder: ScenarioName[] = [
   // Neighbours: their ratio is the schema's cost per write.
   "put4k",
   "put4kSchema",
+  "lock",
+  "keepalive",
 ];
 
 function logCell(c: CellResult): void {

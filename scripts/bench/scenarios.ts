@@ -14,6 +14,8 @@ export interface Outcome {
 export interface Client {
   /** One operation; may make an uncounted request first (the GET before a CAS). */
   op(): Promise<Outcome>;
+  /** Gives back what the client holds (the lock scenario's lease), once its cell is done. */
+  close?(): Promise<void>;
 }
 
 export interface ScenarioInfo {
@@ -41,6 +43,8 @@ export const scenarioInfo: Record<ScenarioName, ScenarioInfo> = {
     title: "declarative apply of 1,000 JSON entries, all changed (POST /v1/ns/{ns}/apply)",
     targets: ["edgecfg"],
   },
+  lock: { title: "lock acquire + release cycle, one lock", targets: ["edgecfg", "etcd"] },
+  keepalive: { title: "lease keep-alive, a lease per client", targets: ["edgecfg"] },
 };
 
 type Factory = (driver: Driver, keys: BenchKeys, client: number) => Promise<Client>;
@@ -102,6 +106,36 @@ function applyClient(d: Driver, k: BenchKeys, client: number): Client {
   return { op: () => timed(() => apply(namespace, body()), expect(200)) };
 }
 
+/**
+ * One cycle on a lease the client holds: acquire (waiting in line behind the other contenders),
+ * then release; timed and counted as one operation, as `etcdctl lock` and `edgecfg lock` do it.
+ */
+function lockCycle(driver: Driver, lock: string, lease: string): Promise<Outcome> {
+  const cycle = async (): Promise<Answer> => {
+    const held = await driver.lock(lock, lease);
+    if (held.status !== 200 || held.version === undefined)
+      return { status: held.status === 200 ? 0 : held.status };
+    return driver.unlock(lock, held.version);
+  };
+  return timed(cycle, (a) => (driver.released(a) ? "ok" : "error"));
+}
+
+/**
+ * A lease per client (TTL far beyond a cell; revoked at its end), then lock cycles on it, or
+ * keep-alives of it.
+ */
+async function leaseClient(driver: Driver, keys: BenchKeys, lock: boolean): Promise<Client> {
+  const granted = await driver.leaseGrant(keys.lockNamespace, 120);
+  const lease = granted.version;
+  if (lease === undefined) throw new Error(`a lease grant answered ${granted.status}`);
+  return {
+    op: lock
+      ? () => lockCycle(driver, keys.lock, lease)
+      : () => timed(() => driver.leaseKeepAlive(lease), expect(200)),
+    close: async () => void (await driver.leaseRevoke(lease)),
+  };
+}
+
 const factories: Record<ScenarioName, Factory> = {
   health: async (d) => ({ op: () => timed(() => d.health(), expect(200)) }),
   read: async (d, k) => ({ op: () => timed(() => d.read(pick(k.readKeys), false), expect(200)) }),
@@ -135,6 +169,8 @@ const factories: Record<ScenarioName, Factory> = {
   }),
   put4k: async (d, _k, client) => put4k(d, plainNamespace, client),
   put4kSchema: async (d, _k, client) => put4k(d, schemaNamespace, client),
+  lock: (d, k) => leaseClient(d, k, true),
+  keepalive: (d, k) => leaseClient(d, k, false),
 };
 
 /** An unconditional PUT of a 4 KiB JSON value to the client's own key of `namespace`. */

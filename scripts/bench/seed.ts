@@ -11,6 +11,8 @@ export const benchKeys: BenchKeys = {
   targetedFlag: "targeted",
   casPrefix: "bench/cas/c",
   hotKey: "bench/hot",
+  lock: "bench/lock",
+  lockNamespace: "bench",
 };
 
 const bundleEntriesCount = 16;

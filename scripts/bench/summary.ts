@@ -2,6 +2,7 @@
 // edgecfg's figure by a baseline measured in the same run on the same machine, so machine speed
 // and noise that hit both sides cancel out.
 import { median, type CellResult } from "./cell.ts";
+import { summaryConcurrency } from "./plan.ts";
 import type { IdleResult } from "./idle.ts";
 import type { ScenarioName } from "./types.ts";
 import type { WanResult } from "./wan.ts";
@@ -94,8 +95,8 @@ function vs(
   theirs: [TargetId, ScenarioName],
   atLeast: number,
 ): SummaryRow {
-  const a = findCell(cells, ours[0], ours[1], 64);
-  const b = findCell(cells, theirs[0], theirs[1], 64);
+  const a = findCell(cells, ours[0], ours[1], summaryConcurrency(ours[1]));
+  const b = findCell(cells, theirs[0], theirs[1], summaryConcurrency(theirs[1]));
   const paired = a === undefined || b === undefined ? undefined : pairedRatios(a, b);
   const spread =
     paired === undefined || a === undefined || b === undefined
@@ -221,6 +222,13 @@ export function summarize(
       0.6,
     ),
     schemaCpuRow(cells),
+    vs(
+      cells,
+      `edgecfg (${backend}) lock acquire + release cycles@16 vs etcd's lock service@16`,
+      ["edgecfg", "lock"],
+      ["etcd", "lock"],
+      0.5,
+    ),
     wanRow(wan),
     idleRow(idle),
   ];

@@ -18,7 +18,9 @@ export type ScenarioName =
   | "mix"
   | "put4k"
   | "put4kSchema"
-  | "apply1k";
+  | "apply1k"
+  | "lock"
+  | "keepalive";
 
 /** One cell: a scenario at one concurrency against one target. */
 export interface LoadSpec {
@@ -44,6 +46,10 @@ export interface BenchKeys {
   casPrefix: string;
   /** The one key every client fights over in the contention scenario. */
   hotKey: string;
+  /** The lock every client of the lock scenario contends for ("{namespace}/{name}"). */
+  lock: string;
+  /** The namespace of the leases that hold it. */
+  lockNamespace: string;
 }
 
 /** One measured run, as the load generator reports it. */

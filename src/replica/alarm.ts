@@ -29,6 +29,15 @@ export class AlarmClock {
     }
   }
 
+  /**
+   * While no tick is needed: the alarm moves to `wakeAtMs` even when that is later (a lease was
+   * renewed), so it does not fire early for nothing.
+   */
+  postpone(wakeAtMs: number | null): void {
+    if (wakeAtMs === null || this.#armedAtMs === wakeAtMs) return;
+    this.#arm(wakeAtMs);
+  }
+
   /** The alarm that is running now is consumed: the platform cleared it before calling alarm(). */
   fired(): void {
     this.#armedAtMs = null;

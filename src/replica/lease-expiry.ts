@@ -3,7 +3,13 @@
 // it fires, proposes leaseExpire for each lease then due; the store refuses one that a keep-alive
 // or extension overtook. A new leader first proposes leasesExtend by the election timeout, so a
 // lease kept alive under the old leader is not expired early by the new one's clock.
-import { encodeCommand, type Store } from "../store/index.ts";
+//
+// Keep-alives are renewals in the leader's memory, as etcd's lessor keeps them: one DO request
+// each (the router's), no log entry and no round to the followers, so a shard whose only traffic
+// is keep-alives stays asleep. That is safe because only a leader holding its read lease renews
+// (no other leader can exist meanwhile), and any later leader first extends every lease to at
+// least its election + TTL + extendMs: beyond every renewal an earlier leader answered.
+import { encodeCommand, type Lease, type Store } from "../store/index.ts";
 import type { ProposeAnswer } from "./rpc.ts";
 
 export class LeaseExpiry {
@@ -13,6 +19,8 @@ export class LeaseExpiry {
   #extendAtIndex: number | null = null;
   /** The extension is proposed and not yet answered: expiries wait for it. */
   #extending = false;
+  /** Renewals answered while leading: lease id → the expiry the holder was given. */
+  readonly #renewals = new Map<string, number>();
 
   constructor(
     private readonly propose: (command: Uint8Array) => Promise<ProposeAnswer>,
@@ -37,16 +45,43 @@ export class LeaseExpiry {
     this.#send({ type: "leasesExtend", atMs: nowMs, extendMs: this.extendMs }, null);
   }
 
+  /**
+   * A keep-alive, answered by the leader on its read lease: the lease as the holder may rely on
+   * it (expiry now + TTL, or later), or null once it has ended.
+   */
+  renew(store: Store, id: string, nowMs: number): Lease | null {
+    const lease = store.lease(id);
+    // Its leaseExpire is in flight: it is ending (a log entry would order the two; here the
+    // holder hears it is gone, and grants anew).
+    if (lease === null || this.#expiring.has(id)) return null;
+    const expiresAtMs = Math.max(
+      lease.expiresAtMs,
+      this.#renewals.get(id) ?? 0,
+      nowMs + lease.ttlMs,
+    );
+    if (expiresAtMs > lease.expiresAtMs) this.#renewals.set(id, expiresAtMs);
+    return { ...lease, expiresAtMs };
+  }
+
+  /** A lease as this leader knows it: the store's, with its renewal. */
+  view(lease: Lease | null): Lease | null {
+    const renewed = lease === null ? undefined : this.#renewals.get(lease.id);
+    if (lease === null || renewed === undefined || renewed <= lease.expiresAtMs) return lease;
+    return { ...lease, expiresAtMs: renewed };
+  }
+
   /** When the alarm must fire for leases: the earliest expiry while leading, else never. */
   wakeAtMs(store: Store, isLeader: boolean): number | null {
-    return isLeader ? store.nextLeaseExpiryMs() : null;
+    return isLeader ? store.nextLeaseExpiryMs(this.#renewals) : null;
   }
 
   /** At the alarm, as leader: a leaseExpire for each lease due now (none before the extension). */
   act(store: Store, nowMs: number): void {
     if (this.#extendAtIndex !== null) this.applied(store, nowMs);
     if (this.#extendAtIndex !== null || this.#extending) return;
-    for (const id of store.dueLeases(nowMs)) {
+    for (const [id, until] of this.#renewals)
+      if (until <= nowMs || store.lease(id) === null) this.#renewals.delete(id);
+    for (const id of store.dueLeases(nowMs, this.#renewals)) {
       if (this.#expiring.has(id)) continue;
       this.#expiring.add(id);
       this.#send({ type: "leaseExpire", atMs: nowMs, id }, id);
@@ -56,6 +91,8 @@ export class LeaseExpiry {
   lost(): void {
     this.#extendAtIndex = null;
     this.#extending = false;
+    // The next leader's extension covers them (see the header).
+    this.#renewals.clear();
   }
 
   #send(command: Parameters<typeof encodeCommand>[0], id: string | null): void {

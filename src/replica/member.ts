@@ -11,6 +11,7 @@ import {
   type Status,
 } from "../raft/index.ts";
 import type { ConfChange, ConfState, Message, NodeId, RaftConfig, Ready } from "../raft/index.ts";
+import { encodeCommand, type Lease } from "../store/index.ts";
 import { AlarmClock } from "./alarm.ts";
 import { LeaseExpiry } from "./lease-expiry.ts";
 import { AppliedState } from "./apply.ts";
@@ -217,6 +218,31 @@ export class Member {
     const end = this.#proposals.wait(id, this.#deps.config.proposalWaitMsMax);
     this.#driveSoon();
     return end;
+  }
+
+  /**
+   * A keep-alive: renewed in the memory of a leader that knows it leads (lease-expiry.ts says
+   * why that is safe): on its read lease, one DO request and no round; asleep (a quiesced leader
+   * holds no read lease), after a ReadIndex round. Not leading: a leaseKeepAlive proposal, which
+   * waits out an election or says who leads.
+   */
+  async keepAlive(id: string, atMs: number): Promise<ProposeAnswer> {
+    const leads = this.leaseRead() || (this.#isLeader && (await this.readBarrier()) !== null);
+    if (!leads || !this.#isLeader)
+      return this.propose(encodeCommand({ type: "leaseKeepAlive", id, atMs }));
+    const store = this.applied.store;
+    const lease = this.#leases.renew(store, id, Date.now());
+    if (lease === null)
+      return { type: "applied", outcome: { type: "notFound", revision: store.revision } };
+    // Asleep, the alarm waits for the earliest expiry: move it to the renewed one, or it would
+    // fire for nothing (a DO request) before each renewal.
+    if (!this.#wantsTicks()) this.#clock.postpone(this.#leases.wakeAtMs(store, true));
+    return { type: "applied", outcome: { type: "lease", revision: store.revision, lease } };
+  }
+
+  /** A lease as a read answers it: on the leader, with the renewals it holds in memory. */
+  leaseView(lease: Lease | null): Lease | null {
+    return this.#isLeader ? this.#leases.view(lease) : lease;
   }
 
   /**

@@ -2,7 +2,7 @@
 // member, followers included); stale reads answer from the applied state at once; a minimum
 // revision (read-your-writes) waits briefly for the applied state to get there.
 // Queries are answered by the store itself (src/store/query.ts), as in the single-object backend.
-import type { Query } from "../store/index.ts";
+import type { LeaseResult, Query } from "../store/index.ts";
 import type { Member } from "./member.ts";
 import type { ReadAnswer, ReadRequest, WaitAnswer, WaitRequestOnReplica } from "./rpc.ts";
 
@@ -43,7 +43,13 @@ export async function readOnMember(
 /** The answer from this member's applied state, as it is now. */
 export function answerNow(member: Member, query: Query): ReadAnswer {
   const store = member.applied.store;
-  return { type: "ok", result: store.answer(query), appliedRevision: store.revision };
+  const result = store.answer(query);
+  // A lease's expiry counts the leader's renewals, which are not in the log.
+  if (query.type === "lease") {
+    const lease = member.leaseView((result as LeaseResult).lease);
+    return { type: "ok", result: { ...result, lease }, appliedRevision: store.revision };
+  }
+  return { type: "ok", result, appliedRevision: store.revision };
 }
 
 export async function waitOnMember(

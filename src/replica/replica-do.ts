@@ -71,6 +71,12 @@ export class ReplicaDO extends DurableObject<ReplicaEnv> implements ReplicaRpc {
     return "type" in member ? member : this.#guardAsync(() => member.propose(command));
   }
 
+  /** Leader: renews a lease (in memory, on its read lease; else through the log). */
+  async keepAlive(to: AddressOnWire, id: string, atMs: number): Promise<ProposeAnswer | Unserved> {
+    const member = this.#client(to);
+    return "type" in member ? member : this.#guardAsync(() => member.keepAlive(id, atMs));
+  }
+
   /** A query, linearizable (ReadIndex, any member) or stale (this member's applied state). */
   async read(
     to: AddressOnWire,

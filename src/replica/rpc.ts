@@ -15,7 +15,7 @@ import type { Query, QueryResult, Revision, WriteOutcome } from "../store/index.
 import type { GroupSpec } from "./group.ts";
 
 /** The version of this contract the router speaks; bump it when a method or shape changes. */
-export const rpcVersion = 1;
+export const rpcVersion = 2; // 2: keepAlive
 /** The oldest version a replica still serves (old routers during a deploy). */
 export const rpcVersionMin = 1;
 
@@ -204,6 +204,8 @@ export interface ReplicaRpc {
   ensure(to: AddressOnWire): ReplicaStatusReport | Unserved;
   /** Leader: propose, wait until applied, return the outcome. Follower: `notLeader` at once. */
   propose(to: AddressOnWire, command: Uint8Array): Promise<ProposeAnswer | Unserved>;
+  /** Leader: renews a lease (in memory on its read lease, else a leaseKeepAlive entry). */
+  keepAlive(to: AddressOnWire, id: string, atMs: number): Promise<ProposeAnswer | Unserved>;
   /** A query, linearizable (ReadIndex or lease, any member) or stale (the applied state). */
   read(to: AddressOnWire, query: Query, request: ReadRequest): Promise<ReadAnswer | Unserved>;
   /** Long poll: resolves once the key or namespace changes after `afterRevision`, or at timeout. */

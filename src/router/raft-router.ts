@@ -138,10 +138,17 @@ export class RaftRouter implements Router {
       command.idempotencyKey === undefined
         ? { ...command, idempotencyKey: `router:${crypto.randomUUID()}` }
         : command;
-    const bytes = encodeCommand(keyed);
+    // A keep-alive is renewed by the leader in memory: no log entry (src/replica/lease-expiry.ts).
+    const bytes = command.type === "leaseKeepAlive" ? null : encodeCommand(keyed);
     const outcome = await retryAcross(
       this.#scope(group, new Targets(() => leaderFirst(group, this.#caller), leaderHintOf(group))),
-      (target) => this.#stub(group, target).propose(this.#addr(group, target), bytes),
+      (target) => {
+        const stub = this.#stub(group, target);
+        const to = this.#addr(group, target);
+        if (bytes !== null) return stub.propose(to, bytes);
+        const { id, atMs } = command as Extract<Command, { type: "leaseKeepAlive" }>;
+        return stub.keepAlive(to, id, atMs);
+      },
       (answer, target) => {
         if (answer.type === "applied") placementCache.setLeader(group.shard, target);
         this.#noteRemoved(answer);
@@ -176,8 +183,12 @@ export class RaftRouter implements Router {
     const group = "then" in found ? await found : found;
     const deadlineMs = Date.now() + request.timeoutMs;
     const { afterRevision, key } = request;
+    const targets =
+      request.atLeader === true
+        ? new Targets(() => leaderFirst(group, this.#caller), leaderHintOf(group))
+        : new Targets(() => nearestFirst(group, this.#caller));
     const waited = await retryAcross(
-      this.#scope(group, new Targets(() => nearestFirst(group, this.#caller))),
+      this.#scope(group, targets),
       (target) => {
         const timeoutMs = Math.max(0, deadlineMs - Date.now());
         const wait = { namespace, afterRevision, timeoutMs, ...(key === undefined ? {} : { key }) };

@@ -62,6 +62,12 @@ export interface WaitRequest {
   afterRevision: Revision;
   /** ≤ routerLimits.waitMsMax. */
   timeoutMs: number;
+  /**
+   * Wait at the shard's leader (else: the nearest replica). The leader applies a write first, a
+   * follower one round later; a wait on the critical path of a hand-over (a lock's next holder)
+   * asks for it.
+   */
+  atLeader?: boolean;
 }
 
 export interface Waited {

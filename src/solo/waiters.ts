@@ -1,7 +1,7 @@
 // Long-poll waiters of one shard: resolved when a write touches their key or namespace, or at
 // their timeout. Bounded: beyond `waitersMax` a new waiter is refused (the API answers 503).
 import type { Command, WriteOutcome } from "../store/index.ts";
-import { lockWaitKey, namespaceOf } from "../store/index.ts";
+import { lockOfWaitKey, lockWaitKey, namespaceOf } from "../store/index.ts";
 
 export const waitersMax = 10_000;
 
@@ -40,7 +40,8 @@ export class Waiters {
     if (keys.size === 0) return;
     const namespaces = new Set([...keys].map(namespaceOf));
     for (const w of this.waiters) {
-      if (w.key === undefined ? namespaces.has(w.namespace) : keys.has(w.key)) this.settle(w, true);
+      if (w.key === undefined ? namespaces.has(w.namespace) : touches(keys, w.key))
+        this.settle(w, true);
     }
   }
 
@@ -49,6 +50,15 @@ export class Waiters {
     clearTimeout(w.timer);
     w.resolve(changed);
   }
+}
+
+/**
+ * A lock's turn (lockTurnKey) is woken by any change of the lock: this one object re-checks
+ * cheaply, and the lock route reads again and waits again when it was not its turn.
+ */
+function touches(keys: Set<string>, key: string): boolean {
+  const lock = lockOfWaitKey(key);
+  return keys.has(key) || (lock !== undefined && keys.has(lockWaitKey(lock)));
 }
 
 function touchedKeys(command: Command, outcome: WriteOutcome): Set<string> {

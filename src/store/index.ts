@@ -1,6 +1,7 @@
 // The public surface of src/store: the state machine, its command codec, key validation, limits.
 export { Store, defaultStoreOptions } from "./store.ts";
 export type { StoreStats } from "./store.ts";
+export type { LeaseRenewals } from "./leases.ts";
 export { encodeCommand, decodeCommand } from "./codec.ts";
 export {
   validateKey,
@@ -25,6 +26,6 @@ export type {
   LeaseResult,
   LockResult,
 } from "./query.ts";
-export { lockWaitKey } from "./query.ts";
+export { lockOfWaitKey, lockTurnKey, lockWaitKey } from "./query.ts";
 export type * from "./types.ts";
 export type { DryRunCommand, DryRunResult, DiffItem, DiffValue } from "./dry-run.ts";

@@ -111,17 +111,33 @@ export function leaseView(record: LeaseRecord): t.Lease {
   };
 }
 
+/**
+ * Renewals the leader answered from memory and has not written to the log (lease id → the
+ * expiry they give): the store's expiry of such a lease is older than the one the holder was told.
+ */
+export type LeaseRenewals = ReadonlyMap<string, number>;
+
+const noRenewals: LeaseRenewals = new Map();
+
+/** A lease's expiry counting the leader's renewals. */
+function effectiveExpiry(r: LeaseRecord, renewals: LeaseRenewals): number {
+  if (renewals.size === 0) return r.expiresAtMs;
+  return Math.max(r.expiresAtMs, renewals.get(r.id) ?? 0);
+}
+
 /** The earliest expiry of any lease (the leader's next timer), or null when none is live. */
-export function nextLeaseExpiry(state: StoreState): number | null {
+export function nextLeaseExpiry(state: StoreState, renewals = noRenewals): number | null {
   let next: number | null = null;
-  for (const r of state.leases.values())
-    if (next === null || r.expiresAtMs < next) next = r.expiresAtMs;
+  for (const r of state.leases.values()) {
+    const at = effectiveExpiry(r, renewals);
+    if (next === null || at < next) next = at;
+  }
   return next;
 }
 
 /** Leases due at `nowMs` in id order: those the leader proposes a leaseExpire for. */
-export function dueLeases(state: StoreState, nowMs: number): string[] {
+export function dueLeases(state: StoreState, nowMs: number, renewals = noRenewals): string[] {
   const due: string[] = [];
-  for (const r of state.leases.values()) if (r.expiresAtMs <= nowMs) due.push(r.id);
+  for (const r of state.leases.values()) if (effectiveExpiry(r, renewals) <= nowMs) due.push(r.id);
   return due.sort();
 }

@@ -190,12 +190,12 @@ export class Store {
     return locks.lockState(this.state, lock);
   }
   /** The earliest expiry of a live lease: when the leader's timer must fire; null: no timer. */
-  nextLeaseExpiryMs(): number | null {
-    return leases.nextLeaseExpiry(this.state);
+  nextLeaseExpiryMs(renewals?: leases.LeaseRenewals): number | null {
+    return leases.nextLeaseExpiry(this.state, renewals);
   }
   /** Leases whose expiry `nowMs` (the leader's clock) has reached, in id order. */
-  dueLeases(nowMs: number): string[] {
-    return leases.dueLeases(this.state, nowMs);
+  dueLeases(nowMs: number, renewals?: leases.LeaseRenewals): string[] {
+    return leases.dueLeases(this.state, nowMs, renewals);
   }
   /** What applying `command` now would answer and change, without changing anything. */
   dryRun(command: DryRunCommand): DryRunResult {

@@ -1,8 +1,9 @@
-// `edgecfg lock NAME -- command` and `edgecfg lease …`, in-process against a stub store.
+// `edgecfg lock NAME -- command`, `edgecfg lease …` and `kv put --lease`, in-process against a
+// stub store.
 import { describe, expect, it } from "vitest";
 import type { Io } from "../../src/cli/io.ts";
 import { run } from "../../src/cli/main.ts";
-import { json, problem, stubFetch, type Stub } from "./stub.ts";
+import { entry, json, problem, stubFetch, type Stub } from "./stub.ts";
 
 const lease = { id: "app~7", namespace: "app", ttlSeconds: 10, expiresAt: "2030-01-01T00:00:00Z" };
 
@@ -66,5 +67,24 @@ describe("edgecfg lock", () => {
     expect(await run(["lock", "app/migrations", "--wait", "0", "--", "true"], t.io)).toBe(3);
     expect(t.runs).toEqual([]);
     expect(await run(["lock", "migrations", "--", "true"], t.io)).toBe(2);
+  });
+});
+
+describe("edgecfg kv put --lease", () => {
+  it("attaches the key with X-Edgecfg-Lease; a lease of another namespace exits 2 unsent", async () => {
+    const stub = stubFetch(() => json(entry("app/instances/a", 5), 201, { etag: '"r5"' }));
+    const t = testIo(stub, 0);
+    expect(await run(["kv", "put", "app/instances/a", "up", "--lease", "app~7"], t.io)).toBe(0);
+    const sent = stub.requests[0]!;
+    expect([sent.method, new URL(sent.url).pathname]).toEqual(["PUT", "/v1/kv/app/instances/a"]);
+    expect(sent.headers.get("x-edgecfg-lease")).toBe("app~7");
+    expect(await sent.text()).toBe("up");
+    for (const lease of ["other~3", "7"]) {
+      const refused = testIo(stub, 0);
+      const args = ["kv", "put", "app/instances/a", "up", "--lease", lease];
+      expect(await run(args, refused.io)).toBe(2);
+      expect(refused.stderr()).toContain("lease grant");
+    }
+    expect(stub.requests).toHaveLength(1);
   });
 });

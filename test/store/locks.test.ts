@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Fence, WriteOutcome } from "../../src/store/types.ts";
-import { lockWaitKey } from "../../src/store/query.ts";
+import { lockOfWaitKey, lockTurnKey, lockWaitKey } from "../../src/store/query.ts";
 import { bytes, Driver, expectType } from "./helpers.ts";
 
 function lease(d: Driver, namespace = "app"): string {
@@ -135,6 +135,25 @@ describe("waiting on a lock (the long poll's waitForChange key)", () => {
     const freed = d.store.revision;
     d.apply({ type: "leaseRevoke", id: b });
     expect(d.store.changedSince("app", lockWaitKey("app/L"), freed)).toBe(true);
+  });
+
+  it("a hand-over wakes only the waiter it goes to; a waiter whose lease ends wakes too", () => {
+    const d = new Driver();
+    const [a, b, c] = [lease(d), lease(d), lease(d)];
+    const ta = acquire(d, a!, false, "app/L").state.holder!.fencingToken;
+    acquire(d, b!, true, "app/L");
+    acquire(d, c!, true, "app/L");
+    const after = d.store.revision;
+    const turn = (id: string) => d.store.changedSince("app", lockTurnKey("app/L", id), after);
+    d.put("app/other", "1");
+    expect([turn(b!), turn(c!)]).toEqual([false, false]);
+    d.apply({ type: "lockRelease", lock: "app/L", fencingToken: ta });
+    expect([turn(b!), turn(c!)]).toEqual([true, false]);
+    d.apply({ type: "leaseRevoke", id: c! });
+    expect(turn(c!)).toBe(true);
+    expect(lockOfWaitKey(lockTurnKey("app/L", b!))).toBe("app/L");
+    expect(lockOfWaitKey(lockWaitKey("app/L"))).toBe("app/L");
+    expect(lockOfWaitKey("app/L")).toBeUndefined();
   });
 });
 

@@ -87,4 +87,33 @@ describe("SoloShardDO durability", () => {
     });
     expect(timedOut.changed).toBe(false);
   });
+
+  it("a lock's waiter wakes on its turn, not at the end of its wait", async () => {
+    const ns = freshNs();
+    const json = { "Content-Type": "application/json" };
+    const grant = async () => {
+      const body = JSON.stringify({ namespace: ns, ttlSeconds: 60 });
+      const res = await solo("/v1/leases", { method: "POST", headers: json, body });
+      return ((await res.json()) as { id: string }).id;
+    };
+    const acquire = (lease: string, wait: number) =>
+      solo(`/v1/locks/${ns}/L`, {
+        method: "POST",
+        headers: json,
+        body: JSON.stringify({ lease, wait }),
+      });
+    const [a, b] = [await grant(), await grant()];
+    const held = (await (await acquire(a, 0)).json()) as { fencingToken: number };
+    const startedAt = Date.now();
+    const waiting = acquire(b, 30);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // b is in line
+    const release = { "X-Edgecfg-Fencing-Token": String(held.fencingToken) };
+    expect((await solo(`/v1/locks/${ns}/L`, { method: "DELETE", headers: release })).status).toBe(
+      204,
+    );
+    const got = await waiting;
+    expect(got.status).toBe(200);
+    expect(((await got.json()) as { lease: string }).lease).toBe(b);
+    expect(Date.now() - startedAt).toBeLessThan(15_000); // woken, not ended by its 30 s wait
+  }, 40_000);
 });

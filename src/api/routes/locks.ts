@@ -1,10 +1,11 @@
 // /v1/locks/{namespace}/{name}: locks held by leases, with fencing tokens; waiters first come
-// first served. A wait is a long poll: the acquire queues the lease, waitForChange on the lock's
-// lockWaitKey wakes when it is handed over, and a wait that ends first withdraws from the queue
-// (whose answer says if the lock was handed over meanwhile: then it is ours after all).
+// first served. A wait is a long poll: the acquire queues the lease, waitForChange on its
+// lockTurnKey wakes when the lock is handed to it (only it: not the whole queue), and a wait that
+// ends first withdraws from the queue (whose answer says if the lock was handed over meanwhile:
+// then it is ours after all).
 import { z } from "@hono/zod-openapi";
 import type { LockOutcome, LockState, WriteOutcome } from "../../store/index.ts";
-import { lockWaitKey } from "../../store/index.ts";
+import { lockTurnKey } from "../../store/index.ts";
 import { authorize } from "../auth.ts";
 import { fencingTokenHeader, leaseNamespace, parseToken } from "../coordination.ts";
 import { revisionHeader } from "../consistency.ts";
@@ -71,10 +72,25 @@ function lockOutcome(o: WriteOutcome): LockOutcome {
   throw outcomeProblem(o) ?? new Error(`unexpected outcome ${o.type}`);
 }
 
-/** Waits in line until the lock is ours or the deadline; then withdraws. */
-async function waitInLine(c: Ctx, namespace: string, lock: string, lease: string, until: number) {
+/**
+ * Waits in line until the lock is ours or the deadline; then withdraws. The acquire's own answer
+ * (`queued`) starts the wait: no read before it, one after each turn.
+ */
+async function waitInLine(
+  c: Ctx,
+  namespace: string,
+  [lock, lease]: [string, string],
+  until: number,
+  queued: LockOutcome,
+) {
   const router = c.get("router");
+  let [state, afterRevision] = [queued.state, queued.revision];
   for (;;) {
+    if (!state.waiters.includes(lease)) break; // our lease ended meanwhile
+    const timeoutMs = until - Date.now();
+    if (timeoutMs <= 0) break;
+    const key = lockTurnKey(lock, lease);
+    await router.waitForChange(namespace, { key, afterRevision, timeoutMs, atLeader: true });
     const read = await router.read(
       namespace,
       { type: "lock", lock },
@@ -82,11 +98,7 @@ async function waitInLine(c: Ctx, namespace: string, lock: string, lease: string
     );
     if (read.result.lock.holder?.lease === lease)
       return { state: read.result.lock, token: read.token };
-    if (!read.result.lock.waiters.includes(lease)) break; // our lease ended meanwhile
-    const timeoutMs = until - Date.now();
-    if (timeoutMs <= 0) break;
-    const afterRevision = read.result.revision;
-    await router.waitForChange(namespace, { key: lockWaitKey(lock), afterRevision, timeoutMs });
+    [state, afterRevision] = [read.result.lock, read.result.revision];
   }
   const { outcome, token } = await router.write(namespace, {
     type: "lockWithdraw",
@@ -137,7 +149,7 @@ export const lockAcquire = defineRoute({
     const first = lockOutcome(outcome);
     if (first.held) return c.json(heldJson(first.state), 200, { [revisionHeader]: token });
     if (waitMs === 0) throw busy(lock, 0);
-    const got = await waitInLine(c, namespace, lock, body.lease, until);
+    const got = await waitInLine(c, namespace, [lock, body.lease], until, first);
     if (got === null) throw busy(lock, waitMs);
     return c.json(heldJson(got.state), 200, { [revisionHeader]: got.token });
   },

@@ -3,6 +3,7 @@ import { Command, Option } from "commander";
 import type { DryRun, Value } from "../../client/index.ts";
 import { decodeValue, bytesToBase64, isTextType } from "../../client/index.ts";
 import { action, type CommandContext } from "../command.ts";
+import { UsageError } from "../exit.ts";
 import type { Io } from "../io.ts";
 import { println, printJson } from "../io.ts";
 import { intArg, keyArg, prefixArg } from "../options.ts";
@@ -40,6 +41,10 @@ export function kvCommand(io: Io): Command {
     )
     .option("--create-only", "write only if the key does not exist")
     .option("--dry-run", "show what the write would change; write nothing")
+    .option(
+      "--lease <id>",
+      "attach the key to a lease of its namespace (`lease grant`): deleted when the lease ends",
+    )
     .action(action(io, put));
   kv.command("delete")
     .alias("rm")
@@ -105,6 +110,7 @@ type PutOpts = {
   ifMatch?: string;
   createOnly?: boolean;
   dryRun?: boolean;
+  lease?: string;
 };
 
 const namespaceOf = (key: string) => key.slice(0, key.indexOf("/"));
@@ -121,12 +127,14 @@ async function put(
   arg: string | undefined,
   o: PutOpts,
 ): Promise<void> {
+  if (o.lease !== undefined) checkLease(key, o.lease);
   const { bytes, fileName } = await readValue(ctx.io, { arg, file: o.file });
   const contentType = inferContentType(bytes, fileName, o.contentType);
   const options = {
     contentType,
     ...(o.ifMatch ? { ifMatch: o.ifMatch } : {}),
     ...(o.createOnly ? { createOnly: true } : {}),
+    ...(o.lease === undefined ? {} : { lease: o.lease }),
   };
   if (o.dryRun) return printDryRun(ctx, key, await ctx.client.dryRun.put(key, bytes, options));
   const result = await ctx.client.put(key, bytes, options);
@@ -141,6 +149,22 @@ async function put(
     ctx.io.stdout,
     `${result.created ? "created" : "updated"} ${key}: version ${result.entry.version}, ETag ${result.etag}`,
   );
+}
+
+/** A lease id names its namespace ("{namespace}~{n}"); a key joins only a lease of its own. */
+function checkLease(key: string, lease: string): void {
+  const namespace = key.slice(0, key.indexOf("/"));
+  const of = /^([a-z0-9][a-z0-9_.-]*)~[1-9][0-9]*$/.exec(lease)?.[1];
+  if (of === undefined)
+    throw new UsageError(
+      `--lease ${lease}: not a lease id (e.g. ${namespace}~12, from \`lease grant\`)`,
+    );
+  if (of !== namespace) {
+    throw new UsageError(
+      `--lease ${lease} is a lease of namespace ${of}: a key of ${namespace} joins only a lease ` +
+        `of its own (\`edgecfg lease grant ${namespace} --ttl 30\`)`,
+    );
+  }
 }
 
 async function del(
