@@ -22,14 +22,19 @@ const writeMethods = new Set(["PUT", "POST", "DELETE", "PATCH"]);
 const encoder = new TextEncoder();
 
 export function auditContext(): MiddlewareHandler<AppEnv> {
-  return async function auditContext(c, next) {
-    const sent = c.req.header(requestIdHeader);
+  // Not async: a read that names no request id passes through with one header lookup and no
+  // promise of its own (the cached stale read is the hot path).
+  return function auditContext(c, next) {
+    const sent = c.req.raw.headers.get(requestIdHeader) ?? undefined;
+    const write = writeMethods.has(c.req.method);
+    if (sent === undefined && !write) return next();
     if (sent !== undefined) c.set("requestId", checkRequestId(sent));
-    if (writeMethods.has(c.req.method)) c.set("reason", reasonOf(c));
-    await next();
-    const id = c.get("requestId");
-    // Every response here is built by the API itself, so its headers are mutable.
-    if (id !== undefined) c.res.headers.set(requestIdHeader, id);
+    if (write) c.set("reason", reasonOf(c));
+    return next().then(() => {
+      const id = c.get("requestId");
+      // Every response here is built by the API itself, so its headers are mutable.
+      if (id !== undefined) c.res.headers.set(requestIdHeader, id);
+    });
   };
 }
 

@@ -56,13 +56,14 @@ const keyHeaders: ResponseHeader[] = [
 type Found = { entry: KvEntry; value: Uint8Array | null };
 
 /** The entry a read found, or the problem it answers; a 404 says which state answered it. */
-function found(key: string, r: GetResult | MetaResult, headers: Record<string, string>): Found {
+function found(key: string, read: Read<GetResult | MetaResult>, options: ReadOptions): Found {
+  const r = read.result;
   switch (r.type) {
     case "found":
       return { entry: r.entry, value: "value" in r ? r.value : null };
     case "notFound": {
       const { init } = notFound(`key ${JSON.stringify(key)} does not exist`);
-      throw new ApiProblem({ ...init, headers });
+      throw new ApiProblem({ ...init, headers: readHeaders(read, options) });
     }
     case "invalid":
       throw badRequest(r.detail);
@@ -87,7 +88,7 @@ function keyQuery(key: string, revision: number | undefined, withValue: boolean)
 }
 
 function keyAnswer(query: KeyQuery, read: Read<GetResult | MetaResult>, options: ReadOptions) {
-  return { read, found: found(query.key, read.result, readHeaders(read, options)) };
+  return { read, found: found(query.key, read, options) };
 }
 
 async function readKey(c: Ctx, ns: string, query: KeyQuery, options: ReadOptions) {
