@@ -1,6 +1,6 @@
 // GET /v1/audit's read: a namespace's audited revisions, newest first, paged by an opaque cursor
 // naming the oldest revision of the page served (the next page starts below it).
-import { auditItem } from "./audit.ts";
+import { auditItem, schemasSubject } from "./audit.ts";
 import { systemNamespace, validateNamespace } from "./keys.ts";
 import { storeLimits } from "./limits.ts";
 import type { AuditRecord, StoreState } from "./state.ts";
@@ -14,16 +14,30 @@ export function auditList(state: StoreState, q: AuditQuery): AuditResult {
   if (error !== null) return { type: "invalid", revision, detail: error };
   const before = q.cursor === undefined ? Infinity : decodeCursor(q.cursor);
   if (before instanceof Error) return { type: "invalid", revision, detail: before.message };
-  const records = state.audit.get(q.namespace)?.records ?? [];
+  const own = state.audit.get(q.namespace)?.records ?? [];
+  const schemaChanges = q.namespace === systemNamespace ? [] : schemaRecords(state, q.namespace);
   const items: AuditItem[] = [];
-  let i = lowerBound(records, before) - 1;
-  for (; i >= 0 && items.length < limit; i--) {
-    const r = records[i]!;
+  let i = lowerBound(own, before) - 1;
+  let j = lowerBound(schemaChanges, before) - 1;
+  for (; (i >= 0 || j >= 0) && items.length < limit; ) {
+    const fromOwn = j < 0 || (i >= 0 && own[i]!.revision > schemaChanges[j]!.revision);
+    const r = fromOwn ? own[i--]! : schemaChanges[j--]!;
     if (r.retained > 0) items.push(auditItem(r));
   }
-  while (i >= 0 && records[i]!.retained === 0) i--;
+  while (i >= 0 && own[i]!.retained === 0) i--;
   const last = items[items.length - 1];
-  return { type: "audit", revision, items, cursor: i >= 0 && last ? `1.${last.revision}` : null };
+  const more = i >= 0 || j >= 0;
+  return { type: "audit", revision, items, cursor: more && last ? `1.${last.revision}` : null };
+}
+
+/**
+ * A namespace's schema changes: kept in its shard's `_sys` log (a schemaSet writes no key), at
+ * most auditSystemRecordsMax of them, so a scan costs little.
+ */
+function schemaRecords(state: StoreState, namespace: string): AuditRecord[] {
+  const subject = schemasSubject(namespace);
+  const log = state.audit.get(systemNamespace)?.records ?? [];
+  return log.filter((r) => r.keys[0] === subject);
 }
 
 function limitError(limit: number): string | null {

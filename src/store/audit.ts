@@ -77,7 +77,14 @@ function systemSubject(c: t.Command): string | null {
   if (c.type === "tokenCreate" || c.type === "tokenRevoke")
     return `${systemNamespace}/tokens/${c.id}`;
   if (c.type === "namespaceSet") return `${systemNamespace}/settings/${c.namespace}`;
+  // Kept by the namespace's own shard, which writes no key for it: listed with the namespace.
+  if (c.type === "schemaSet") return schemasSubject(c.namespace);
   return null;
+}
+
+/** The pseudo-key a namespace's schema changes are listed under (audit-query.ts merges them). */
+export function schemasSubject(namespace: string): string {
+  return `${systemNamespace}/schemas/${namespace}`;
 }
 
 function newRecord(

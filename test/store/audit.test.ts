@@ -282,3 +282,42 @@ describe("audit and old entries", () => {
     expect(audit(restored, "app").items.map((i) => i.requestId)).toEqual(["req-3", "req-2"]);
   });
 });
+
+describe("audit of schema changes", () => {
+  const schemaSet = (namespace: string, requestId: string) => ({
+    type: "schemaSet" as const,
+    namespace,
+    // A different schema each time: setting the same rules again changes nothing, records nothing.
+    schemas: [{ prefix: "flags/", schema: JSON.stringify({ type: "object", title: requestId }) }],
+    audit: by(requestId, "stricter flags"),
+  });
+
+  it("a schema change is listed with its namespace's writes, newest first, page by page", () => {
+    const d = new Driver();
+    put(d, "app/a", "1", by("w1"));
+    expectType(d.apply(schemaSet("app", "s1")), "schemasSet");
+    put(d, "app/b", "2", by("w2"));
+    expectType(d.apply(schemaSet("other", "s2")), "schemasSet");
+    expectType(d.apply(schemaSet("app", "s3")), "schemasSet");
+    const all = audit(d.store, "app").items;
+    expect(all.map((i) => [i.op, i.requestId, i.reason ?? null])).toEqual([
+      ["schemaSet", "s3", "stricter flags"],
+      ["put", "w2", null],
+      ["schemaSet", "s1", "stricter flags"],
+      ["put", "w1", null],
+    ]);
+    expect(all[0]!.keys).toEqual(["_sys/schemas/app"]);
+    const seen: string[] = [];
+    let page = audit(d.store, "app", { limit: 1 });
+    for (;;) {
+      seen.push(...page.items.map((i) => i.requestId!));
+      if (page.cursor === null) break;
+      page = audit(d.store, "app", { limit: 1, cursor: page.cursor });
+    }
+    expect(seen).toEqual(["s3", "w2", "s1", "w1"]);
+    expect(audit(d.store, "other").items.map((i) => i.requestId)).toEqual(["s2"]);
+    // It survives a snapshot, as every record of _sys does.
+    const restored = Store.restore(d.store.snapshot());
+    expect(audit(restored, "app").items.map((i) => i.requestId)).toEqual(["s3", "w2", "s1", "w1"]);
+  });
+});
