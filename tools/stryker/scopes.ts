@@ -46,7 +46,7 @@ export const scopes: Record<string, Scope> = {
     ],
     unit: ["test/api/**/*.test.ts"],
     workers: [
-      "test/workers/api-auth.test.ts",
+      "test/workers/api-auth*.test.ts",
       "test/workers/api-kv.test.ts",
       "test/workers/api-keys.test.ts",
       "test/workers/api-errors.test.ts",
