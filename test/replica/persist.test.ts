@@ -14,7 +14,7 @@ interface Recorded {
   transactions: number;
 }
 
-function harness(initial: HardState = { term: 1, vote: 0, commit: 0 }) {
+function harness(initial: HardState = { term: 1, vote: "", commit: 0 }) {
   const rec: Recorded = { calls: [], transactions: 0 };
   let inTx = 0;
   let failNext: Error | undefined;
@@ -74,18 +74,18 @@ function ready(parts: Partial<Ready>): Ready {
 const entry = (index: number, term = 1): Entry => ({
   term,
   index,
-  type: 0 as Entry["type"],
+  type: "normal",
   data: new Uint8Array([index]),
 });
 const snapshot = (index: number): Snapshot => ({
-  metadata: { index, term: 1, conf: { voters: [1, 2, 3] } } as unknown as Snapshot["metadata"],
+  metadata: { index, term: 1, conf: { voters: ["n1", "n2", "n3"], learners: [] } },
   data: new Uint8Array(),
 });
 
 describe("what reaches disk before a Ready's messages leave", () => {
   it("a Ready with nothing durable writes nothing: no transaction at all", () => {
     const h = harness();
-    h.persister.persist(ready({ hardState: { term: 1, vote: 0, commit: 0 } }));
+    h.persister.persist(ready({ hardState: { term: 1, vote: "", commit: 0 } }));
     h.persister.persist(ready({}));
     expect(h.rec.transactions).toBe(0);
     expect(h.stats.readies).toBe(0);
@@ -95,43 +95,47 @@ describe("what reaches disk before a Ready's messages leave", () => {
   it("entries and the hard state that came with them go to disk in one transaction", () => {
     const h = harness();
     h.persister.persist(
-      ready({ hardState: { term: 1, vote: 0, commit: 1 }, entries: [entry(1), entry(2)] }),
+      ready({ hardState: { term: 1, vote: "", commit: 1 }, entries: [entry(1), entry(2)] }),
     );
     expect(h.rec.calls).toEqual([
       { tx: 1, op: "append", arg: [1, 2] },
-      { tx: 1, op: "hardState", arg: { term: 1, vote: 0, commit: 1 } },
+      { tx: 1, op: "hardState", arg: { term: 1, vote: "", commit: 1 } },
     ]);
     expect(h.stats).toMatchObject({ readies: 1, storageTransactions: 1 });
   });
 
   it("a new term or a vote is written at once, even with no entries: a message relies on it", () => {
     const h = harness();
-    h.persister.persist(ready({ hardState: { term: 2, vote: 0, commit: 0 } }));
-    expect(h.rec.calls).toEqual([{ tx: 1, op: "hardState", arg: { term: 2, vote: 0, commit: 0 } }]);
-    h.persister.persist(ready({ hardState: { term: 2, vote: 3, commit: 0 } }));
+    h.persister.persist(ready({ hardState: { term: 2, vote: "", commit: 0 } }));
+    expect(h.rec.calls).toEqual([
+      { tx: 1, op: "hardState", arg: { term: 2, vote: "", commit: 0 } },
+    ]);
+    h.persister.persist(ready({ hardState: { term: 2, vote: "n3", commit: 0 } }));
     expect(h.rec.calls.at(-1)).toEqual({
       tx: 2,
       op: "hardState",
-      arg: { term: 2, vote: 3, commit: 0 },
+      arg: { term: 2, vote: "n3", commit: 0 },
     });
     expect(h.stats.readies).toBe(2);
   });
 
   it("a commit index alone is deferred, then rides along with the next write", () => {
-    const h = harness({ term: 1, vote: 1, commit: 0 });
-    h.persister.persist(ready({ hardState: { term: 1, vote: 1, commit: 5 } }));
+    const h = harness({ term: 1, vote: "n1", commit: 0 });
+    h.persister.persist(ready({ hardState: { term: 1, vote: "n1", commit: 5 } }));
     expect(h.rec.transactions).toBe(0);
     // The next Ready carries no hard state of its own: the deferred commit is still written.
     h.persister.persist(ready({ entries: [entry(6)] }));
     expect(h.rec.calls).toEqual([
       { tx: 1, op: "append", arg: [6] },
-      { tx: 1, op: "hardState", arg: { term: 1, vote: 1, commit: 5 } },
+      { tx: 1, op: "hardState", arg: { term: 1, vote: "n1", commit: 5 } },
     ]);
   });
 
   it("a hard state already on disk is not written again", () => {
     const h = harness();
-    h.persister.persist(ready({ hardState: { term: 1, vote: 0, commit: 2 }, entries: [entry(1)] }));
+    h.persister.persist(
+      ready({ hardState: { term: 1, vote: "", commit: 2 }, entries: [entry(1)] }),
+    );
     h.persister.persist(ready({ entries: [entry(2)] }));
     expect(h.ops()).toEqual(["append", "hardState", "append"]);
   });
@@ -140,7 +144,7 @@ describe("what reaches disk before a Ready's messages leave", () => {
     const h = harness();
     h.persister.persist(
       ready({
-        hardState: { term: 3, vote: 2, commit: 10 },
+        hardState: { term: 3, vote: "n2", commit: 10 },
         snapshot: snapshot(10),
         entries: [entry(11, 3)],
         votePromiseUntilMs: 12_345,
@@ -150,7 +154,7 @@ describe("what reaches disk before a Ready's messages leave", () => {
       { tx: 1, op: "applySnapshot", arg: 10 },
       { tx: 1, op: "append", arg: [11] },
       { tx: 1, op: "votePromise", arg: 12_345 },
-      { tx: 1, op: "hardState", arg: { term: 3, vote: 2, commit: 10 } },
+      { tx: 1, op: "hardState", arg: { term: 3, vote: "n2", commit: 10 } },
     ]);
   });
 
@@ -168,20 +172,20 @@ describe("what reaches disk before a Ready's messages leave", () => {
 
   it("the core's hard state is copied: changing the Ready's object later changes nothing", () => {
     const h = harness();
-    const hs = { term: 1, vote: 0, commit: 3 };
+    const hs = { term: 1, vote: "", commit: 3 };
     h.persister.persist(ready({ hardState: hs }));
     hs.commit = 99;
     h.persister.persist(ready({ entries: [entry(4)] }));
-    expect(h.rec.calls.at(-1)?.arg).toEqual({ term: 1, vote: 0, commit: 3 });
+    expect(h.rec.calls.at(-1)?.arg).toEqual({ term: 1, vote: "", commit: 3 });
   });
 
   it("a compaction writes the snapshot and any deferred hard state in one transaction", () => {
     const h = harness();
-    h.persister.persist(ready({ hardState: { term: 1, vote: 0, commit: 8 } }));
+    h.persister.persist(ready({ hardState: { term: 1, vote: "", commit: 8 } }));
     h.persister.compact(snapshot(8));
     expect(h.rec.calls).toEqual([
       { tx: 1, op: "compact", arg: 8 },
-      { tx: 1, op: "hardState", arg: { term: 1, vote: 0, commit: 8 } },
+      { tx: 1, op: "hardState", arg: { term: 1, vote: "", commit: 8 } },
     ]);
     expect(h.stats).toMatchObject({ snapshotsTaken: 1, storageTransactions: 1, readies: 0 });
   });
@@ -194,7 +198,7 @@ describe("when a Ready's transaction throws", () => {
     h.failNextTransaction(boom);
     expect(() =>
       h.persister.persist(
-        ready({ hardState: { term: 2, vote: 1, commit: 0 }, entries: [entry(1)] }),
+        ready({ hardState: { term: 2, vote: "n1", commit: 0 }, entries: [entry(1)] }),
       ),
     ).toThrow(boom);
     expect(h.ops()).toEqual(["append", "hardState", "reload"]);
@@ -206,12 +210,12 @@ describe("when a Ready's transaction throws", () => {
     const h = harness();
     h.failNextTransaction(new Error("disk I/O error"));
     expect(() =>
-      h.persister.persist(ready({ hardState: { term: 2, vote: 1, commit: 0 } })),
+      h.persister.persist(ready({ hardState: { term: 2, vote: "n1", commit: 0 } })),
     ).toThrow();
     h.persister.persist(ready({ entries: [entry(1, 2)] }));
     expect(h.rec.calls.slice(-2)).toEqual([
       { tx: 2, op: "append", arg: [1] },
-      { tx: 2, op: "hardState", arg: { term: 2, vote: 1, commit: 0 } },
+      { tx: 2, op: "hardState", arg: { term: 2, vote: "n1", commit: 0 } },
     ]);
   });
 
