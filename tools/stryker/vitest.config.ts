@@ -19,7 +19,7 @@ const workers = {
       miniflare: { bindings: { ADMIN_TOKEN: "dev-admin-token" } },
     }),
   ],
-  test: { name: "workers", root, include: scope.workers },
+  test: { name: "workers", root, include: scope.workers, testTimeout: 30_000 },
 };
 
 export default defineConfig({
