@@ -5,7 +5,7 @@
 import { currentScope } from "./tools/stryker/scopes.ts";
 
 const scope = currentScope();
-const out = `reports/mutation/${scope.name}`;
+const out = scope.out;
 
 /** @type {import("@stryker-mutator/api/core").PartialStrykerOptions} */
 export default {

@@ -2,6 +2,7 @@
 // tools/stryker/scopes.ts). <scope> is a name (raft, store, replica, router, api), its folder
 // (src/replica) or one file of it (src/replica/persist.ts: only that file is mutated). Anything
 // after it goes to `stryker run`, e.g. `--mutate src/raft/log.ts:40-80` or `--concurrency 1`.
+// `--unit-only` leaves the workers tests out (minutes instead of hours; a lower bound).
 // Reports: reports/mutation/<scope>/index.html and mutation.json; a rerun is incremental.
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -9,11 +10,12 @@ import { dirname } from "node:path";
 import { scopes } from "../tools/stryker/scopes.ts";
 
 const root = `${dirname(import.meta.dirname)}/`;
-const [target, ...rest] = process.argv.slice(2);
+const unitOnly = process.argv.includes("--unit-only");
+const [target, ...rest] = process.argv.slice(2).filter((a) => a !== "--unit-only");
 
 function usage(message: string): never {
   console.error(
-    `${message}\nusage: npm run mutate -- <${Object.keys(scopes).join("|")}|src/<folder>|src/<folder>/<file>.ts> [stryker options]`,
+    `${message}\nusage: npm run mutate -- <${Object.keys(scopes).join("|")}|src/<folder>|src/<folder>/<file>.ts> [--unit-only] [stryker options]`,
   );
   process.exit(2);
 }
@@ -41,6 +43,7 @@ const run = spawnSync(process.execPath, [...args, ...rest], {
   env: {
     ...process.env,
     EDGECFG_MUTATE_SCOPE: scope.name,
+    EDGECFG_MUTATE_UNIT_ONLY: unitOnly ? "1" : "0",
     NODE_OPTIONS: [process.env.NODE_OPTIONS, hook].filter(Boolean).join(" "),
   },
 });

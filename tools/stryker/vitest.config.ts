@@ -10,7 +10,8 @@ const root = dirname(dirname(import.meta.dirname));
 const scope = currentScope();
 
 const unit = {
-  test: { name: "unit", root, include: scope.unit, environment: "node" as const },
+  // Instrumented code on a busy machine: a property test of 100 runs can pass 5 s.
+  test: { name: "unit", root, include: scope.unit, environment: "node" as const, testTimeout: 30_000 },
 };
 const workers = {
   plugins: [
