@@ -52,6 +52,12 @@ describe("Fifo", () => {
     expect(q.shift()).toBeUndefined();
     expect(q.length).toBe(0);
     expect(q.peek()).toBeUndefined();
+    // Shifting an empty queue holds on to nothing, however often.
+    const empty = new Fifo<number>();
+    for (let i = 0; i < 10; i++) expect(empty.shift()).toBeUndefined();
+    expect(slots(empty)).toBe(0);
+    empty.push(7);
+    expect(empty.toArray()).toEqual([7]);
   });
 
   it("does not copy the caller's array: pushing later leaves it alone", () => {
@@ -89,5 +95,13 @@ describe("Fifo", () => {
     q.shift(); // the 1024th: 1024 * 2 >= 2000, so the shifted slots go
     expect(slots(q)).toBe(2000 - 1024);
     expect(q.peek()).toBe(1024);
+    // Exactly half shifted compacts; less than half does not (compacting costs the live items).
+    const half = new Fifo<number>(Array.from({ length: 2048 }, (_, i) => i));
+    for (let i = 0; i < 1024; i++) half.shift();
+    expect(slots(half)).toBe(1024);
+    const big = new Fifo<number>(Array.from({ length: 3000 }, (_, i) => i));
+    for (let i = 0; i < 1024; i++) big.shift();
+    expect(slots(big)).toBe(3000);
+    expect(big.peek()).toBe(1024);
   });
 });
