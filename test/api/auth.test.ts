@@ -42,7 +42,11 @@ function appWith(check: (c: Parameters<typeof authorize>[0]) => Promise<unknown>
     } catch (error) {
       if (!(error instanceof ApiProblem)) throw error;
       return c.json(
-        { detail: error.init.detail, headers: error.init.headers ?? {} },
+        {
+          detail: error.init.detail,
+          headers: error.init.headers ?? {},
+          extensions: error.init.extensions ?? {},
+        },
         error.init.status as 401,
       );
     }
@@ -89,6 +93,8 @@ describe("the Authorization header", () => {
       "Bearerthe-admin-secret",
       "Bearer a b",
       "Bearer tok\u00e9n",
+      "xBearer the-admin-secret",
+      "Token Bearer the-admin-secret",
     ]) {
       const res = await call(header, configured());
       expect(res.status, header).toBe(401);
@@ -133,8 +139,13 @@ describe("the admin token", () => {
     const { call, fake } = appWith((c) => authorize(c, "app", "write"));
     const res = await call("Bearer whatever", {});
     expect(res.status).toBe(503);
+    expect(res.body.detail).toMatch(
+      /^this deployment has no ADMIN_TOKEN secret, so every write is refused/,
+    );
     expect(res.body.detail).toContain("wrangler secret put ADMIN_TOKEN");
+    expect(res.body.detail).toMatch(/use the development token "dev-admin-token"$/);
     expect(res.body.headers).toEqual({ "Retry-After": "3600" });
+    expect(res.body.extensions).toEqual({ retryAfter: 3600 });
     expect(fake.lookups).toEqual([]);
     const { call: admin } = appWith((c) => authorize(c, "app", "admin"));
     expect((await admin("Bearer the-admin-secret", { ADMIN_TOKEN: "" })).status).toBe(503);
@@ -240,6 +251,15 @@ describe("scopes", () => {
       false,
     ],
     [[{ namespaces: ["a-*"], ops: ["admin"] }], "*", "admin", false],
+    [
+      [
+        { namespaces: ["*"], ops: ["admin"] },
+        { namespaces: ["a"], ops: ["read"] },
+      ],
+      "*",
+      "admin",
+      true,
+    ],
   ];
   it.each(cases)("%j: %s %s allowed %s", async (scopes, namespace, op, allowed) => {
     const { call, mint } = appWith((c) => authorize(c, namespace, op));
@@ -248,7 +268,34 @@ describe("scopes", () => {
     if (!allowed) {
       expect(res.body.detail).toContain(`token tok-0 may not ${op}`);
       expect(res.body.detail).toContain(JSON.stringify(scopes));
+      expect(res.body.detail).toContain(
+        namespace === "*"
+          ? 'may not admin all namespaces (token management needs admin on "*")'
+          : `may not ${op} namespace ${JSON.stringify(namespace)};`,
+      );
     }
+  });
+});
+
+describe("remembered lookups", () => {
+  it("keep tokens and namespace settings apart, and each token apart, in one deployment", async () => {
+    const env = configured();
+    const { call, fake, mint } = appWith(async (c) => {
+      await authorize(c, "pub", "read");
+      return principalOf(c);
+    });
+    fake.publicRead.add("pub");
+    const reader = await mint([{ namespaces: ["pub"], ops: ["read"] }]);
+    const other = await mint([{ namespaces: ["elsewhere"], ops: ["read"] }]);
+    expect((await call(`Bearer ${reader}`, env)).body.out).toMatchObject({
+      record: { id: "tok-0" },
+    });
+    expect((await call(undefined, env)).body.out).toEqual({ type: "anonymous" });
+    const refused = await call(`Bearer ${other}`, env);
+    expect(refused.status).toBe(403);
+    expect(refused.body.detail).toContain("token tok-1");
+    const { call: closed } = appWith((c) => authorize(c, "closed", "read"));
+    expect((await closed(undefined, env)).status).toBe(401);
   });
 });
 
