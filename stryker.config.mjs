@@ -7,6 +7,15 @@ import { currentScope } from "./tools/stryker/scopes.ts";
 const scope = currentScope();
 const out = scope.out;
 
+// Equivalent mutants: no test can tell them apart, so they stay in the reports as survivors
+// (Stryker ignores a single mutant only by a comment in the source, which src/ does not carry):
+// - auth.ts authorizedNow, `op === "read" ||` made true/false/negated: an admin principal exists
+//   only when ADMIN_TOKEN is configured, so the second operand decides alone.
+// - auth.ts callerOf, `header.trim()` dropped: the Headers API already strips the value's
+//   leading and trailing whitespace.
+// - auth.ts principalNow, `if (known)` made false: the caller is worked out again, to the same
+//   principal (the lookup itself is remembered); it costs a SHA-256, not a wrong answer.
+
 /** @type {import("@stryker-mutator/api/core").PartialStrykerOptions} */
 export default {
   testRunner: "vitest",
