@@ -241,6 +241,8 @@ describe("scopes", () => {
       true,
     ],
     [[{ namespaces: ["*"], ops: ["admin"] }], "*", "admin", true],
+    // Token management needs admin even from a token that may write every namespace.
+    [[{ namespaces: ["*"], ops: ["write"] }], "*", "write", false],
     [
       [
         { namespaces: ["*"], ops: ["read"] },
@@ -270,7 +272,7 @@ describe("scopes", () => {
       expect(res.body.detail).toContain(JSON.stringify(scopes));
       expect(res.body.detail).toContain(
         namespace === "*"
-          ? 'may not admin all namespaces (token management needs admin on "*")'
+          ? `may not ${op} all namespaces (token management needs admin on "*")`
           : `may not ${op} namespace ${JSON.stringify(namespace)};`,
       );
     }
