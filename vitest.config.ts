@@ -37,6 +37,9 @@ export default defineConfig({
         test: {
           name: "workers",
           include: ["test/workers/**/*.test.ts"],
+          // Not vitest's 5 s: a test of 100 sequential writes takes 1 s idle and over 6 s on a
+          // busy 2-core machine. A test that hangs still fails, at 30 s.
+          testTimeout: 30_000,
         },
       },
       // The example of edgecfg/miniflare: a user's Worker tested with edgecfg beside it.

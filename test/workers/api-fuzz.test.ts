@@ -333,13 +333,22 @@ describe("random requests", () => {
           expect(after, `state changed by a failed request: ${where}`).toBe(before);
         before = after;
       }),
-      { numRuns: runs, endOnFailure: true },
+      // Up to `runs` requests, as many as fit in 90 s: 2,000 take ~40 s idle but over 300 s on a
+      // busy 2-core machine, past the test's timeout.
+      {
+        numRuns: runs,
+        endOnFailure: true,
+        interruptAfterTimeLimit: 90_000,
+        markInterruptAsFailure: false,
+      },
     ); // the runs share state: shrinking would blame the wrong request
     console.log(
       "fuzz statuses",
       JSON.stringify(Object.fromEntries([...statuses].sort((x, y) => x[0] - y[0]))),
     );
     const ok = [...statuses].filter(([s]) => s < 400).reduce((n, [, c]) => n + c, 0);
-    expect(ok).toBeGreaterThan(runs / 10); // the mix reaches handlers, not only validation
+    const made = [...statuses.values()].reduce((n, c) => n + c, 0);
+    expect(made).toBeGreaterThanOrEqual(200);
+    expect(ok).toBeGreaterThan(made / 10); // the mix reaches handlers, not only validation
   });
 });

@@ -15,7 +15,8 @@ describe("?wait= long polls", () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ v: 2 });
     expect(res.headers.get("ETag")).not.toBe(etag);
-    expect(Date.now() - started).toBeLessThan(5000);
+    // Well before the 20 s wait ran out: the write ended it (a busy machine may take seconds).
+    expect(Date.now() - started).toBeLessThan(15_000);
   });
 
   it("a poll whose ETag is already stale returns at once; one that times out is 304", async () => {

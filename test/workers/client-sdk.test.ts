@@ -139,7 +139,8 @@ describe("SDK against the Worker", () => {
     await new Promise((r) => setTimeout(r, 50));
     await client().put(`${ns}/b`, 2);
     expect((await polling).entries).toEqual({ a: 1, b: 2 });
-    expect(Date.now() - started).toBeLessThan(5_000);
+    // Well before the 20 s wait ran out: the write ended it (a busy machine may take seconds).
+    expect(Date.now() - started).toBeLessThan(15_000);
   });
 
   it("scoped tokens: read allowed, write forbidden, revoked token refused", async () => {

@@ -1,0 +1,49 @@
+// @ts-check
+// StrykerJS, run by `npm run mutate -- <scope|folder|file>` (scripts/mutate.ts sets
+// EDGECFG_MUTATE_SCOPE and loads TypeScript 5 for the checker, tools/stryker/typescript-5.mjs).
+// Not part of CI: a full scope takes from minutes (store) to hours (replica, in workerd).
+import { currentScope } from "./tools/stryker/scopes.ts";
+
+const scope = currentScope();
+const out = scope.out;
+
+// Equivalent mutants: no test can tell them apart, so they stay in the reports as survivors
+// (Stryker ignores a single mutant only by a comment in the source, which src/ does not carry):
+// - auth.ts authorizedNow, `op === "read" ||` made true/false/negated: an admin principal exists
+//   only when ADMIN_TOKEN is configured, so the second operand decides alone.
+// - auth.ts callerOf, `header.trim()` dropped: the Headers API already strips the value's
+//   leading and trailing whitespace.
+// - auth.ts principalNow, `if (known)` made false: the caller is worked out again, to the same
+//   principal (the lookup itself is remembered); it costs a SHA-256, not a wrong answer.
+
+/** @type {import("@stryker-mutator/api/core").PartialStrykerOptions} */
+export default {
+  testRunner: "vitest",
+  vitest: { configFile: "tools/stryker/vitest.config.ts", related: false },
+  checkers: ["typescript"],
+  tsconfigFile: "tsconfig.json",
+  // One check per group of mutants; a group with an error is split and rechecked.
+  typescriptChecker: { prioritizePerformanceOverAccuracy: true },
+  mutate: scope.mutate,
+  // Each mutant runs only the tests that reached it in the dry run.
+  coverageAnalysis: "perTest",
+  // A static mutant (a module-level constant) would need every test of the scope, with a fresh
+  // module graph, per mutant: hours in workerd. They are reported as ignored, not as killed.
+  ignoreStatic: true,
+  // Reruns reuse the results of unchanged mutants and unchanged tests (reports/ is gitignored:
+  // the file is per machine and would conflict on every merge; a fresh clone runs in full).
+  incremental: true,
+  incrementalFile: `${out}/stryker-incremental.json`,
+  reporters: ["html", "json", "clear-text", "progress"],
+  htmlReporter: { fileName: `${out}/index.html` },
+  jsonReporter: { fileName: `${out}/mutation.json` },
+  // The machine is shared: two test processes at most (override with --concurrency).
+  concurrency: 2,
+  // Raft tests wait on ticks: a mutant that stops progress must time out, not hang the run.
+  timeoutMS: 20_000,
+  timeoutFactor: 2,
+  thresholds: { high: 90, low: 80, break: null },
+  tempDirName: ".stryker-tmp",
+  cleanTempDir: "always",
+  ignorePatterns: ["dist", "reports", "bench/results", "chaos/results", ".wrangler", "tmp"],
+};
