@@ -55,12 +55,16 @@ export function recordAudit(state: StoreState, c: t.Command): void {
     const log = logOf(state, namespaceOf(keys[0]!));
     const record = newRecord(state, c, keys, actor, log);
     for (const key of keys) {
-      const v = newestVersion(recordOf(state, key)!);
+      // A delete may be forgotten in the very revision that made it (deletedKeysRetainedMax:
+      // an apply that prunes more keys than are kept): no version is left to carry the record.
+      const kept = recordOf(state, key);
+      if (kept === undefined) continue;
+      const v = newestVersion(kept);
       assert(v.modRevision === record.revision, `key ${key} was not written at this revision`);
       v.audit = record;
       record.retained += 1;
     }
-    log.records.push(record);
+    if (record.retained > 0) log.records.push(record);
     return;
   }
   const subject = systemSubject(c);
