@@ -2,7 +2,7 @@
 // properties (strings with bounds and a pattern, numbers, booleans, an enum, a list), 4 KiB as
 // JSON, and the schema that describes it, set on its own namespace by the seed. The same PUT to a
 // namespace without schemas is the baseline: the ratio of server CPU per write is the schema's
-// cost (parse + validate at commit, on every replica that applies it).
+// cost (parse + validate once, by the leader as it proposes: src/store/schemas.ts vouch).
 
 /** Namespaces of the two cells: one with the schema under "" (every name), one without. */
 export const schemaNamespace = "bench-schema";

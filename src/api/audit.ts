@@ -49,12 +49,17 @@ function checkRequestId(sent: string): string {
 function reasonOf(c: Ctx): string | undefined {
   const reason = boundedHeader(c, reasonHeader)?.trim();
   if (reason === undefined || reason === "") return undefined;
+  return checkReason(reason, reasonHeader);
+}
+
+/** A reason as the audit trail records it (one line, bounded bytes), or a 400 naming `what`. */
+export function checkReason(reason: string, what: string): string {
   if (/[\x00-\x08\x0a-\x1f\x7f]/.test(reason))
-    throw badRequest(`${reasonHeader} must be one line of text, without control characters`);
+    throw badRequest(`${what} must be one line of text, without control characters`);
   const bytes = encoder.encode(reason).length;
   if (bytes > storeLimits.auditReasonBytesMax) {
     throw badRequest(
-      `${reasonHeader} is ${bytes} bytes; at most ${storeLimits.auditReasonBytesMax} (UTF-8) ` +
+      `${what} is ${bytes} bytes; at most ${storeLimits.auditReasonBytesMax} (UTF-8) ` +
         "are recorded: say why in a line, and link to the rest",
     );
   }

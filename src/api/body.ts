@@ -49,11 +49,8 @@ export async function readBody(
   return bytes;
 }
 
-/** "application/json" and "+json" media types (RFC 6839), parameters ignored. */
-export function isJsonMediaType(contentType: string): boolean {
-  const essence = contentType.split(";")[0]!.trim().toLowerCase();
-  return essence === "application/json" || /^application\/[a-z0-9.!#$&^_-]+\+json$/.test(essence);
-}
+/** The store's test of a JSON value (application/json or RFC 6839 +json), for the API. */
+export { isJsonMediaType } from "../store/index.ts";
 
 const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 

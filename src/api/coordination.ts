@@ -1,7 +1,7 @@
 // What the lease and lock routes share with the kv routes: lease ids, the fence and lease
 // headers of writes, and the JSON of a lease.
 import type { Fence, Lease } from "../store/index.ts";
-import { validateKey } from "../store/index.ts";
+import { namespaceOf, validateKey } from "../store/index.ts";
 import type { Ctx } from "./context.ts";
 import { boundedHeader } from "./headers.ts";
 import { badRequest } from "./problem.ts";
@@ -39,7 +39,7 @@ export function fenceOf(c: Ctx, namespace: string): Fence | undefined {
   if (error !== null) {
     throw badRequest(`${fenceHeader} must be {namespace}/{name}={fencing token}: ${error}`);
   }
-  if (lock.slice(0, lock.indexOf("/")) !== namespace) {
+  if (namespaceOf(lock) !== namespace) {
     throw badRequest(
       `${fenceHeader} names lock ${lock} of another namespace than ${namespace}: a fence and the ` +
         "keys it guards must share a namespace until cross-shard transactions exist",

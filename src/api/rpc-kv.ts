@@ -4,10 +4,11 @@ import type { ReadOptions, Router } from "../router/index.ts";
 import { validateContentType } from "../store/index.ts";
 import type { Command, CommandAudit } from "../store/index.ts";
 import { isJsonMediaType, parseJsonBytes } from "./body.ts";
+import { checkReason } from "./audit.ts";
 import { formatETag } from "./etag.ts";
 import { checkFlagDefinition } from "./flag-writes.ts";
-import { checkKey, checkNamespace } from "./keys.ts";
-import { apiLimits, storeLimits } from "./limits.ts";
+import { checkKey, checkNamespace, namespaceOf } from "./keys.ts";
+import { apiLimits } from "./limits.ts";
 import { outcomeProblem } from "./outcomes.ts";
 import { ApiProblem, badRequest, problemTypes } from "./problem.ts";
 
@@ -30,8 +31,7 @@ export interface RpcPutOptions {
  * so in the audit trail. Each call gets its own request id.
  */
 function bindingAudit(reason: string | undefined): CommandAudit {
-  if (reason !== undefined && encoder.encode(reason).length > storeLimits.auditReasonBytesMax)
-    throw badRequest(`reason is longer than ${storeLimits.auditReasonBytesMax} bytes (UTF-8)`);
+  if (reason !== undefined) checkReason(reason, "reason");
   return {
     actor: { kind: "admin", name: "service binding" },
     ...(reason === undefined ? {} : { reason }),
@@ -54,7 +54,7 @@ function decoded(contentType: string, bytes: Uint8Array): unknown {
 
 export async function rpcGet(router: Router, key: string, o?: RpcReadOptions) {
   const checked = checkKey(key);
-  const ns = checked.slice(0, checked.indexOf("/"));
+  const ns = namespaceOf(checked);
   const read = await router.read(ns, { type: "get", key: checked }, readOptions(o));
   const r = read.result;
   if (r.type === "invalid") throw badRequest(r.detail);
@@ -124,7 +124,7 @@ function putCommand(key: string, value: unknown, o: RpcPutOptions | undefined): 
 
 export async function rpcPut(router: Router, key: string, value: unknown, o?: RpcPutOptions) {
   const checked = checkKey(key);
-  const ns = checked.slice(0, checked.indexOf("/"));
+  const ns = namespaceOf(checked);
   const { outcome } = await router.write(ns, putCommand(checked, value, o));
   if (outcome.type !== "ok")
     throw outcomeProblem(outcome) ?? new Error(`unexpected ${outcome.type}`);
@@ -139,7 +139,7 @@ export async function rpcDelete(
   o?: { ifMatch?: string; reason?: string },
 ) {
   const checked = checkKey(key);
-  const ns = checked.slice(0, checked.indexOf("/"));
+  const ns = namespaceOf(checked);
   const command: Command = {
     type: "delete",
     atMs: Date.now(),

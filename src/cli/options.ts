@@ -61,6 +61,12 @@ export function clientFor(options: GlobalOptions, io: Io): EdgecfgClient {
 }
 
 /** A KEY argument: namespace/name, else a usage error (exit 2) before any request. */
+/** The namespace of "ns/name" ("" for ""): the CLI's keys are checked by keyArg first. */
+export function namespaceOf(key: string): string {
+  const slash = key.indexOf("/");
+  return slash < 0 ? key : key.slice(0, slash);
+}
+
 export function keyArg(value: string): string {
   const segments = value.split("/");
   if (segments.length < 2 || segments.some((s) => s === "" || s === "." || s === "..")) {

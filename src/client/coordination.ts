@@ -2,6 +2,7 @@
 // closed or lost, and withLock, which runs a function while a lock is held and tells it, by an
 // AbortSignal, when the lease (and so the lock) is lost. Every write the function makes under
 // the lock should carry `fence`: the store then refuses it once the token no longer holds.
+import { namespaceOf } from "./keys.ts";
 import type { ClientContext } from "./context.ts";
 import { EdgecfgError, NotFoundError } from "./errors.ts";
 import { call, type CallOptions } from "./http.ts";
@@ -178,7 +179,7 @@ export async function withLock<T>(
   fn: (hold: LockHold) => Promise<T> | T,
   o: WithLockOptions = {},
 ): Promise<T> {
-  const namespace = lock.slice(0, lock.indexOf("/"));
+  const namespace = namespaceOf(lock);
   const lease = await grantLease(ctx, namespace, o.ttlSeconds ?? 10, o);
   try {
     const held = await acquire(ctx, lock, lease, (o.waitSeconds ?? 60) * 1000);

@@ -2,6 +2,7 @@
 // line for the lock named after the election, then writes its value to the key of that name,
 // attached to its lease and fenced by its token; observers watch that key. Resigning (or losing
 // the lease) deletes the key and hands the lock to the next candidate.
+import { namespaceOf } from "./keys.ts";
 import { acquire, api as coordinationApi, grantLease } from "./coordination.ts";
 import type { ClientContext } from "./context.ts";
 import { NotFoundError } from "./errors.ts";
@@ -36,7 +37,7 @@ export async function elect(
   value: PutValue,
   o: { ttlSeconds?: number } & CallOptions = {},
 ): Promise<Leadership> {
-  const lease = await grantLease(ctx, name.slice(0, name.indexOf("/")), o.ttlSeconds ?? 10, o);
+  const lease = await grantLease(ctx, namespaceOf(name), o.ttlSeconds ?? 10, o);
   try {
     const held = await acquire(ctx, name, lease, Number.MAX_SAFE_INTEGER);
     const fence = { lock: name, token: held.fencingToken };

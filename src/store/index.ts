@@ -11,6 +11,7 @@ export {
   validateContentType,
   systemNamespace,
   namespaceOf,
+  isJsonMediaType,
 } from "./keys.ts";
 export { storeLimits } from "./limits.ts";
 export { AssertionError } from "./assert.ts";

@@ -42,6 +42,12 @@ export function validateKey(key: string): string | null {
 }
 
 /** The namespace of a key that may not be valid yet ("" when there is no "/"). */
+/** "application/json" and "+json" media types (RFC 6839), parameters ignored: a JSON value. */
+export function isJsonMediaType(contentType: string): boolean {
+  const essence = contentType.split(";")[0]!.trim().toLowerCase();
+  return essence === "application/json" || /^application\/[a-z0-9.!#$&^_-]+\+json$/.test(essence);
+}
+
 export function namespaceOf(key: string): string {
   const slash = key.indexOf("/");
   return slash < 0 ? "" : key.slice(0, slash);

@@ -5,7 +5,7 @@
 // hold the wanted value are left alone, so a write that changes nothing consumes no revision and
 // an apply can be repeated.
 import { versionAt } from "./history.ts";
-import { validateNamespace } from "./keys.ts";
+import { isJsonMediaType, validateNamespace } from "./keys.ts";
 import { storeLimits } from "./limits.ts";
 import { sortedLiveKeys } from "./list.ts";
 import type { StoreState, Version } from "./state.ts";
@@ -184,10 +184,4 @@ function parseJson(bytes: Uint8Array): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** As the API's isJsonMediaType: application/json or a +json structured syntax suffix. */
-function isJsonMediaType(contentType: string): boolean {
-  const essence = contentType.split(";")[0]!.trim().toLowerCase();
-  return essence === "application/json" || /^application\/[a-z0-9.!#$&^_-]+\+json$/.test(essence);
 }

@@ -2,7 +2,7 @@
 // the one place every JSON value passes on its way in (applyPut, txn puts, and any command that
 // writes through them). A schema change and a write are entries of the same shard's log, so each
 // write is judged by the schemas in force at the revision it commits at, whatever raced it.
-import { namespaceOf, validateNamespace } from "./keys.ts";
+import { isJsonMediaType, namespaceOf, validateNamespace } from "./keys.ts";
 import { storeLimits } from "./limits.ts";
 import { compileSchema, type CompiledSchema } from "./schema-compile.ts";
 import type { SchemaState, StoreState } from "./state.ts";
@@ -30,12 +30,6 @@ const encoder = new TextEncoder();
 const bytes = (text: string): number => encoder.encode(text).length;
 const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 const prefixPattern = /^[A-Za-z0-9._~/-]*$/;
-
-/** The same test as the API's (RFC 6839 +json suffix): only JSON values can be validated. */
-export function isJsonContentType(contentType: string): boolean {
-  const essence = contentType.split(";")[0]!.trim().toLowerCase();
-  return essence === "application/json" || /^application\/[a-z0-9.!#$&^_-]+\+json$/.test(essence);
-}
 
 /**
  * The refusal of `writes` by the schemas in force, or null when every write conforms. `vouched`:
@@ -106,7 +100,7 @@ function judge(set: SchemaState, w: ValueWrite, name: string): SchemaViolation[]
     const rule = set.rules[i]!;
     if (!name.startsWith(rule.prefix)) continue;
     const where = `the schema of prefix ${JSON.stringify(rule.prefix)}`;
-    if (!isJsonContentType(w.contentType)) {
+    if (!isJsonMediaType(w.contentType)) {
       const message =
         `${where} admits JSON values only (application/json or +json), ` + `not ${w.contentType}`;
       return [{ key: w.key, pointer: "", message }];

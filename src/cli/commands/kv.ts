@@ -6,7 +6,7 @@ import { action, type CommandContext } from "../command.ts";
 import { UsageError } from "../exit.ts";
 import type { Io } from "../io.ts";
 import { println, printJson } from "../io.ts";
-import { intArg, keyArg, prefixArg } from "../options.ts";
+import { intArg, keyArg, namespaceOf, prefixArg } from "../options.ts";
 import { inferContentType, readValue } from "../value-input.ts";
 import { printPlan } from "../plan-output.ts";
 import { blame } from "./audit.ts";
@@ -113,8 +113,6 @@ type PutOpts = {
   lease?: string;
 };
 
-const namespaceOf = (key: string) => key.slice(0, key.indexOf("/"));
-
 /** A dry run's answer: the dry run's document with --json, else the plan's lines. */
 function printDryRun(ctx: CommandContext, key: string, plan: DryRun<unknown>): void {
   if (ctx.global.json) printJson(ctx.io.stdout, plan);
@@ -153,7 +151,7 @@ async function put(
 
 /** A lease id names its namespace ("{namespace}~{n}"); a key joins only a lease of its own. */
 function checkLease(key: string, lease: string): void {
-  const namespace = key.slice(0, key.indexOf("/"));
+  const namespace = namespaceOf(key);
   const of = /^([a-z0-9][a-z0-9_.-]*)~[1-9][0-9]*$/.exec(lease)?.[1];
   if (of === undefined)
     throw new UsageError(

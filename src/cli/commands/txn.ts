@@ -6,6 +6,7 @@ import { action, type CommandContext } from "../command.ts";
 import { ExitError, UsageError, exitCodes } from "../exit.ts";
 import type { Io } from "../io.ts";
 import { println, printJson, text } from "../io.ts";
+import { namespaceOf } from "../options.ts";
 import { printPlan } from "../plan-output.ts";
 
 export const txnExample = `{"compare": [{"key": "app/flags", "target": "version", "op": "=", "value": 3}],
@@ -48,11 +49,11 @@ async function run(ctx: CommandContext, o: { file: string; dryRun?: boolean }): 
 
 async function dryRun(ctx: CommandContext, request: TxnRequest): Promise<void> {
   const plan = await ctx.client.dryRun.txn(request);
-  const namespace = (request.success?.[0] ?? request.compare?.[0] ?? request.failure?.[0])?.key;
+  const key = (request.success?.[0] ?? request.compare?.[0] ?? request.failure?.[0])?.key;
   if (ctx.global.json) printJson(ctx.io.stdout, plan);
   else {
     println(ctx.io.stdout, plan.result.succeeded ? "the compares hold:" : "the compares fail:");
-    printPlan(ctx.io.stdout, namespace?.slice(0, namespace.indexOf("/")) ?? "", plan);
+    printPlan(ctx.io.stdout, namespaceOf(key ?? ""), plan);
   }
   if (!plan.result.succeeded)
     throw new ExitError(
