@@ -4,7 +4,7 @@
 // while old and new code run side by side during a deploy.
 import { assert } from "./assert.ts";
 import { canonicalTopology } from "./cluster.ts";
-import { decodeFrame, encodeFrame } from "./framing.ts";
+import { decodeFrame, encodeFrame, withLastBodyField } from "./framing.ts";
 import { assertCommandShape } from "./shape.ts";
 import type {
   Command,
@@ -20,6 +20,15 @@ const commandFormat = 1;
 
 export function encodeCommand(command: Command): Uint8Array {
   return encodeFrame(commandFormat, canonicalCommand(command));
+}
+
+/**
+ * The encoding of a put or txn command with the leader's schema verdict (Store.vouch), from the
+ * encoding of the command without one. schemasVouched is the last field of both bodies
+ * (canonicalCommand), so the bytes are those encodeCommand gives: the state machine cannot tell.
+ */
+export function withSchemasVouched(entry: Uint8Array, revision: number): Uint8Array {
+  return withLastBodyField(entry, "schemasVouched", revision);
 }
 
 /** Decodes entry data written by encodeCommand; anything else is a programmer error (asserts). */

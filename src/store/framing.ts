@@ -33,6 +33,29 @@ export function encodeFrame(format: number, body: unknown): Uint8Array {
   return out;
 }
 
+/**
+ * `frame` with `field: value` added as the last field of its body (a non-empty JSON object): the
+ * bytes encodeFrame gives for the body with that field appended, without decoding the frame. The
+ * blobs stay where they are, after the header.
+ */
+export function withLastBodyField(frame: Uint8Array, field: string, value: number): Uint8Array {
+  assert(Number.isFinite(value), "a frame field added in place is a finite number");
+  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+  const headerBytes = view.getUint32(1);
+  const end = prefixBytes + headerBytes; // the header ends with the body's "}" and its own "}"
+  assert(
+    frame[end - 1] === 0x7d && frame[end - 2] === 0x7d && frame[end - 3] !== 0x7b,
+    "frame body is no non-empty object",
+  );
+  const added = encoder.encode(`,${JSON.stringify(field)}:${JSON.stringify(value)}`);
+  const out = new Uint8Array(frame.length + added.length);
+  out.set(frame.subarray(0, end - 2));
+  new DataView(out.buffer).setUint32(1, headerBytes + added.length);
+  out.set(added, end - 2);
+  out.set(frame.subarray(end - 2), end - 2 + added.length);
+  return out;
+}
+
 export function decodeFrame(bytes: Uint8Array): { format: number; body: unknown } {
   assert(bytes.length >= prefixBytes, "frame shorter than its prefix");
   const headerBytes = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(1);

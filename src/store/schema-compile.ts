@@ -2,9 +2,11 @@
 // which workerd refuses) and is deterministic, so every replica judges a value alike. A schema is
 // checked once, when a setting proposes it (the meta-schema, then what the validator cannot run:
 // $dynamicRef, a $ref that points nowhere, another draft), so validating a value never throws on
-// the apply path. Compiled validators are derived state, built once per settings revision.
+// the apply path. Compiled validators are derived state, built once per settings revision. A valid
+// value of a plain schema is recognised by schema-fast.ts's quick judge, without the library.
 import { dereference, Validator, type OutputUnit, type Schema } from "@cfworker/json-schema";
 import { metaSchema2020 } from "./meta-schema.ts";
+import { quickJudge } from "./schema-fast.ts";
 import type { SchemaViolation } from "./types.ts";
 
 export const schemaDraft = "https://json-schema.org/draft/2020-12/schema";
@@ -41,6 +43,8 @@ function compileParsed(schema: unknown): CompiledSchema | string {
   }
   const unsupported = unsupportedKeyword(schema, "");
   if (unsupported !== null) return unsupported;
+  // Before the validator, which annotates the schema's nodes as it dereferences them.
+  const quick = quickJudge(schema);
   // Both may throw (an $id that is no URI, two subschemas with one $id): caught by the caller.
   const validator = new Validator(schema as Schema, "2020-12", false);
   const unresolved = unresolvedRef(schema, dereference(schema as Schema));
@@ -49,6 +53,7 @@ function compileParsed(schema: unknown): CompiledSchema | string {
     check(key, value) {
       let result;
       try {
+        if (quick !== null && quick(value)) return [];
         result = validator.validate(value);
       } catch (e) {
         // Deterministic like any verdict: the same value and schema throw on every replica.

@@ -55,23 +55,19 @@ export function checkSchemas(
 }
 
 /**
- * The command with the leader's verdict attached (SchemasVouched) when every value it may write
- * passes the schemas in force here, so that the replicas applying it need not validate again;
- * else without one. Any verdict it came with is dropped: only this code vouches.
+ * The leader's verdict on `c` (SchemasVouched): the schemas revision in force here when every
+ * value it may write passes them, so that the replicas applying it need not validate again; null
+ * when it writes no values, several namespaces' or any that fail (apply then judges them).
  */
-export function vouch(state: StoreState, c: Command): Command {
-  if (c.type !== "put" && c.type !== "txn") return c;
-  const { schemasVouched: _dropped, ...command } = c;
+export function verdictOf(state: StoreState, c: Command): number | null {
+  if (c.type !== "put" && c.type !== "txn") return null;
   const writes =
-    command.type === "put"
-      ? [command]
-      : [...command.success, ...command.failure].filter((op) => op.type === "put");
+    c.type === "put" ? [c] : [...c.success, ...c.failure].filter((op) => op.type === "put");
   const namespace = writes.length === 0 ? "" : namespaceOf(writes[0]!.key);
   const set = state.schemas.get(namespace);
-  if (set === undefined || writes.some((w) => namespaceOf(w.key) !== namespace)) return command;
-  if (writes.some((w) => judge(set, w, w.key.slice(namespace.length + 1)).length > 0))
-    return command;
-  return { ...command, schemasVouched: set.revision };
+  if (set === undefined || writes.some((w) => namespaceOf(w.key) !== namespace)) return null;
+  if (writes.some((w) => judge(set, w, w.key.slice(namespace.length + 1)).length > 0)) return null;
+  return set.revision;
 }
 
 function violation(state: StoreState, errors: SchemaViolation[], keys: number) {

@@ -14,7 +14,7 @@ import { assert } from "./assert.ts";
 import { checkAudit, recordAudit } from "./audit.ts";
 import { auditList } from "./audit-query.ts";
 import { changes } from "./changes.ts";
-import { decodeCommand, encodeCommand } from "./codec.ts";
+import { decodeCommand, encodeCommand, withSchemasVouched } from "./codec.ts";
 import {
   expireIdempotencyRecords,
   lookupIdempotency,
@@ -33,7 +33,7 @@ import { assertCommandShape } from "./shape.ts";
 import { canonicalOptions, restoreState, snapshotState } from "./snapshot.ts";
 import type { StoreState } from "./state.ts";
 import { emptyState } from "./state.ts";
-import { namespaceSchemas, vouch } from "./schemas.ts";
+import { namespaceSchemas, verdictOf } from "./schemas.ts";
 import * as leases from "./leases.ts";
 import * as locks from "./locks.ts";
 import type * as t from "./types.ts";
@@ -110,13 +110,21 @@ export class Store {
   }
 
   /**
-   * The leader's verdict on an entry it is about to propose (schemas.ts `vouch`): the same bytes
-   * while no namespace of this shard has schemas (nothing to decode on the hot path), else the
-   * command with its values judged once here instead of on every replica that applies it.
+   * The leader's verdict on an entry it is about to propose (schemas.ts `verdictOf`): the same
+   * bytes while no namespace of this shard has schemas (nothing to decode on the hot path) or the
+   * values do not all pass, else the entry with the verdict added in place (codec.ts
+   * `withSchemasVouched`), so its values are judged once here instead of on every replica. Only
+   * this code vouches: a verdict an entry came with is dropped.
    */
   vouch(entry: Uint8Array): Uint8Array {
     if (this.state.schemas.size === 0) return entry;
-    return encodeCommand(vouch(this.state, decodeCommand(entry)));
+    const command = decodeCommand(entry);
+    if ("schemasVouched" in command) {
+      const { schemasVouched: _dropped, ...unvouched } = command;
+      return this.vouch(encodeCommand(unvouched as t.Command));
+    }
+    const verdict = verdictOf(this.state, command);
+    return verdict === null ? entry : withSchemasVouched(entry, verdict);
   }
 
   /** Marks an entry with no command (a leader's no-op, a membership change) as applied. */

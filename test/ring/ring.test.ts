@@ -1,4 +1,6 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { plainNamespace, schemaNamespace } from "../../scripts/bench/schema-put.ts";
 import { shardFor, shardIndexFor } from "../../src/ring/ring.ts";
 import { parseTopology } from "../../src/ring/topology.ts";
 
@@ -49,3 +51,11 @@ describe("shardFor", () => {
 // Golden values from this implementation: if this test fails, placement changed and existing data
 // would be looked for on the wrong shard. Change them only with a migration plan.
 const PINNED = [6, 5, 14, 5, 10];
+
+describe("the benchmark's schema cells", () => {
+  it("write to one shard of the default ring, so that their ratio is the schema's cost alone", () => {
+    const shards = Number(/^SHARDS = "(\d+)"/m.exec(readFileSync("wrangler.toml", "utf8"))?.[1]);
+    expect(shards).toBeGreaterThan(1);
+    expect(shardIndexFor(schemaNamespace, shards)).toBe(shardIndexFor(plainNamespace, shards));
+  });
+});

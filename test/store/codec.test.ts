@@ -1,6 +1,11 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { canonicalCommand, decodeCommand, encodeCommand } from "../../src/store/codec.ts";
+import {
+  canonicalCommand,
+  decodeCommand,
+  encodeCommand,
+  withSchemasVouched,
+} from "../../src/store/codec.ts";
 import type { Command } from "../../src/store/types.ts";
 import { Driver, bytes } from "./helpers.ts";
 import { anyCommand } from "./arbitraries.ts";
@@ -26,6 +31,20 @@ describe("command codec", () => {
         expect(encodeCommand(decodeCommand(encoded))).toEqual(encoded);
       }),
       { numRuns: 200 },
+    );
+  });
+
+  it("adds the leader's schema verdict in place: the bytes encodeCommand gives for the vouched command", () => {
+    fc.assert(
+      fc.property(anyCommand, fc.nat({ max: 2 ** 40 }), (c, revision) => {
+        if (c.type !== "put" && c.type !== "txn") return;
+        const { schemasVouched: _none, ...unvouched } = c;
+        const vouched = { ...unvouched, schemasVouched: revision } as Command;
+        expect(withSchemasVouched(encodeCommand(unvouched as Command), revision)).toEqual(
+          encodeCommand(vouched),
+        );
+      }),
+      { numRuns: 500 },
     );
   });
 
