@@ -37,6 +37,13 @@ export interface MemberDeps {
   endpoint: (peer: NodeId) => PeerEndpoint;
   /** Called once when this member applies its own removal from the group. */
   onRemoved?: () => void;
+  /**
+   * Called once, at once, when an error inside a Ready left the core and the disk out of step
+   * (`broken`): the host must drop this member and load afresh from storage. A drive that a
+   * request runs would throw to its caller anyway; this is for the drives nobody awaits (a
+   * deferred drive, a peer's reply), whose errors the transport counts as an unreachable peer.
+   */
+  onBroken?: (error: unknown) => void;
 }
 
 /** Callers waiting inside this member right now. */
@@ -467,7 +474,14 @@ export class Member {
     this.#driveScheduled = true;
     queueMicrotask(() => {
       this.#driveScheduled = false;
-      if (!this.faults.stopped) this.#drive();
+      if (this.faults.stopped || this.broken) return;
+      try {
+        this.#drive();
+      } catch (error) {
+        if (!this.broken) throw error;
+        // Nobody awaits this drive: the host heard of it (onBroken) and loads afresh.
+        console.error(`replica ${this.id}: a deferred drive broke inside a Ready`, error);
+      }
     });
   }
 
@@ -477,6 +491,8 @@ export class Member {
    */
   #drive(replyTo?: NodeId, armTimer = true): Message[] {
     assert(!this.#driving, "drive() re-entered");
+    // Its core and disk are out of step: only a fresh load from storage may go on (onBroken).
+    assert(!this.broken, `replica ${this.id} broke inside a Ready and must be loaded afresh`);
     this.#driving = true;
     const reply: Message[] = [];
     try {
@@ -496,7 +512,10 @@ export class Member {
         this.#needsTicks = rd.needsTicks;
       }
     } catch (error) {
-      this.broken = true;
+      if (!this.broken) {
+        this.broken = true;
+        this.#deps.onBroken?.(error);
+      }
       throw error;
     } finally {
       this.#driving = false;

@@ -349,6 +349,7 @@ export class ReplicaDO extends DurableObject<ReplicaEnv> implements ReplicaRpc {
       endpoint: (peer) => this.#endpoint(identity.group, peer),
       // Kept, so that a reloaded object still knows it serves nothing and arms no alarm.
       onRemoved: () => saveIdentity(this.ctx.storage.sql, { ...identity, removed: true }),
+      onBroken: (error) => this.#resetIfBroken(error),
     });
     member.faults = this.#faults;
     return member;

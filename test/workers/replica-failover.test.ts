@@ -15,6 +15,7 @@ import {
   type TestGroup,
   ensureAll,
   others,
+  replicaEnv,
 } from "./replica-harness.ts";
 
 /** Writes keys ns/k{from}..ns/k{to-1} with value = index; returns the acknowledged indexes. */
@@ -156,5 +157,34 @@ describe("failover", { timeout: 30_000 }, () => {
     acked.push(...(await writeKeys(g, 3, 5)));
     await expectAllPresent(g, target, acked);
     await g.stopAll();
+  });
+
+  it("an error inside a Ready that no request awaits (a deferred drive) resets the replica at once, before it serves again", async () => {
+    const g = freshGroup();
+    await ensureAll(g);
+    const l = await leaderOf(g);
+    await write(g, putCommand("ns/a", "acknowledged"));
+    const leader = g.stubs[l]!;
+    await leader.setFaults({ failWrites: true });
+    // The proposal's drive runs after propose has returned to its wait (a microtask, or a
+    // peer's reply): its error reaches no caller. The disk then works again at once, as after
+    // a transient failure, so no later drive fails to tell that the core and disk disagree.
+    const proposal = leader.propose(g.addrs[l]!, putCommand("ns/b", "unacknowledged")).then(
+      () => "answered",
+      () => "failed with the reset",
+    );
+    const next = leader.setFaults({ failWrites: false }).then(
+      () => "served by the broken member",
+      () => "reset",
+    );
+    expect(await next).toBe("reset");
+    expect(await proposal).toBe("failed with the reset");
+    // Reloaded from storage, it rejoins: what was acknowledged is there.
+    const fresh = replicaEnv.REPLICA.get(replicaEnv.REPLICA.idFromName(g.group.members[l]!.id));
+    const g2 = { ...g, stubs: g.stubs.map((s, i) => (i === l ? fresh : s)) };
+    await write(g2, putCommand("ns/c", "after"));
+    await ensureAll(g2);
+    expect(await readText(g2, l, "ns/a", "stale")).toBe("acknowledged");
+    await Promise.all(g2.stubs.map((s) => s.setFaults({ stopped: true })));
   });
 });
