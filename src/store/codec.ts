@@ -14,6 +14,7 @@ import type {
   NamespaceWriteCommand,
   TxnCompare,
   TxnOp,
+  TxnProtocolCommand,
 } from "./types.ts";
 
 const commandFormat = 1;
@@ -98,8 +99,17 @@ export function canonicalCommand(c: Command): Command {
     case "namespaceRollback":
       return canonicalNamespaceWrite(c, base);
     default:
-      return canonicalCoordination(c, base);
+      return canonicalRest(c, base);
   }
+}
+
+function canonicalRest(
+  c: CoordinationCommand | TxnProtocolCommand,
+  base: { atMs: number; audit?: CommandAudit },
+): Command {
+  return c.type.startsWith("txn")
+    ? canonicalTxnProtocol(c as TxnProtocolCommand, base)
+    : canonicalCoordination(c as CoordinationCommand, base);
 }
 
 function canonicalCoordination(
@@ -121,6 +131,49 @@ function canonicalCoordination(
       return { type: c.type, ...base, lock: c.lock, lease: c.lease };
     case "lockRelease":
       return { type: c.type, ...base, lock: c.lock, fencingToken: c.fencingToken };
+  }
+}
+
+function canonicalTxnProtocol(
+  c: TxnProtocolCommand,
+  base: { atMs: number; audit?: CommandAudit },
+): Command {
+  const branch = "branch" in c && c.branch !== undefined ? { branch: c.branch } : {};
+  switch (c.type) {
+    case "txnPrepare":
+      return {
+        type: c.type,
+        ...base,
+        txnId: c.txnId,
+        compare: c.compare.map(canonicalCompare),
+        success: c.success.map(canonicalOp),
+        failure: c.failure.map(canonicalOp),
+        recordNamespace: c.recordNamespace,
+        participants: [...c.participants],
+        deadlineMs: c.deadlineMs,
+        ...fenceOf(c),
+      };
+    case "txnResolve":
+      return {
+        type: c.type,
+        ...base,
+        txnId: c.txnId,
+        decision: c.decision,
+        ...branch,
+        deadlineMs: c.deadlineMs,
+      };
+    case "txnRecordDecide":
+      return {
+        type: c.type,
+        ...base,
+        txnId: c.txnId,
+        decision: c.decision,
+        ...branch,
+        deadlineMs: c.deadlineMs,
+        by: c.by,
+      };
+    case "txnRecordForget":
+      return { type: c.type, ...base, txnId: c.txnId };
   }
 }
 

@@ -1,0 +1,84 @@
+// The transaction record of a cross-shard txn (txn-prepare.ts has the participants' side): the
+// durable decision, kept by one shard (the record namespace's), so the commit point is one Raft
+// entry. Whoever meets an old intent resolves it from here.
+//
+// Design decision: the first decision wins, and time decides who may make it. The coordinator may
+// decide commit only before the deadline (a commit applied at or after it records abort), and
+// recovery may decide abort only at or after it; both judged on this shard's store clock, which
+// only moves forward. So a coordinator that is merely slow loses to recovery cleanly, and once a
+// record is forgotten (every participant resolved, then the deadline passed) no late message can
+// record a different decision for intents that still exist: none exist, and none can be prepared
+// after the deadline (txn-prepare.ts). Without the record ("absent record -> abort"), recovery
+// aborts by the same first-decision-wins command.
+import type { StoreState, TxnRecordState } from "./state.ts";
+import { checkTxnHeader } from "./txn-prepare.ts";
+import type * as t from "./types.ts";
+import { invalid } from "./validate.ts";
+
+export function applyTxnRecordDecide(
+  state: StoreState,
+  c: t.TxnRecordDecideCommand,
+): t.WriteOutcome {
+  pruneRecords(state);
+  const bad = checkTxnHeader(state, c);
+  if (bad !== null) return bad;
+  if (c.decision === "commit" && c.branch === undefined)
+    return invalid(state, "txn", "a commit decision names the branch that runs");
+  const found = state.txnRecords.get(c.txnId);
+  if (found !== undefined) return decision(state, found, false);
+  const due = state.clockMs >= c.deadlineMs;
+  if (c.decision === "abort" && c.by === "recovery" && !due) {
+    return {
+      type: "txnDecision",
+      revision: state.revision,
+      txnId: c.txnId,
+      decision: "undecided",
+      first: false,
+    };
+  }
+  const commit = c.decision === "commit" && !due;
+  const record: TxnRecordState = {
+    txnId: c.txnId,
+    decision: commit ? "commit" : "abort",
+    branch: commit ? c.branch : undefined,
+    deadlineMs: c.deadlineMs,
+    done: false,
+  };
+  state.txnRecords.set(c.txnId, record);
+  return decision(state, record, true);
+}
+
+/** Marks the record done; it is dropped once the store clock reaches its deadline. */
+export function applyTxnRecordForget(
+  state: StoreState,
+  c: t.TxnRecordForgetCommand,
+): t.WriteOutcome {
+  pruneRecords(state);
+  const found = state.txnRecords.get(c.txnId);
+  if (found === undefined) return { type: "notFound", revision: state.revision };
+  found.done = true;
+  pruneRecords(state);
+  return decision(state, found, false);
+}
+
+function decision(state: StoreState, r: TxnRecordState, first: boolean): t.TxnDecisionOutcome {
+  return {
+    type: "txnDecision",
+    revision: state.revision,
+    txnId: r.txnId,
+    decision: r.decision,
+    ...(r.branch === undefined ? {} : { branch: r.branch }),
+    first,
+  };
+}
+
+/** The decision in force for `txnId`, or null when there is no record (none yet, or forgotten). */
+export function txnRecord(state: StoreState, txnId: string): TxnRecordState | null {
+  return state.txnRecords.get(txnId) ?? null;
+}
+
+function pruneRecords(state: StoreState): void {
+  for (const [id, r] of state.txnRecords) {
+    if (r.done && r.deadlineMs <= state.clockMs) state.txnRecords.delete(id);
+  }
+}
