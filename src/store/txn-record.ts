@@ -8,8 +8,9 @@
 // only moves forward. So a coordinator that is merely slow loses to recovery cleanly, and once a
 // record is forgotten (every participant resolved, then the deadline passed) no late message can
 // record a different decision for intents that still exist: none exist, and none can be prepared
-// after the deadline (txn-prepare.ts). Without the record ("absent record -> abort"), recovery
-// aborts by the same first-decision-wins command.
+// after the deadline (txn-prepare.ts). From the deadline on, an absent record means abort (no
+// commit can be recorded any more), so recovery's abort then records nothing, and abort records
+// are dropped at the deadline: only a commit whose participants are not all resolved is kept.
 import type { StoreState, TxnRecordState } from "./state.ts";
 import { checkTxnHeader } from "./txn-prepare.ts";
 import type * as t from "./types.ts";
@@ -26,21 +27,14 @@ export function applyTxnRecordDecide(
     return invalid(state, "txn", "a commit decision names the branch that runs");
   const found = state.txnRecords.get(c.txnId);
   if (found !== undefined) return decision(state, found, false);
-  const due = state.clockMs >= c.deadlineMs;
-  if (c.decision === "abort" && c.by === "recovery" && !due) {
-    return {
-      type: "txnDecision",
-      revision: state.revision,
-      txnId: c.txnId,
-      decision: "undecided",
-      first: false,
-    };
-  }
-  const commit = c.decision === "commit" && !due;
+  // From the deadline on no commit can be recorded any more, so no record means abort: nothing
+  // is kept for it (a late or repeated message cannot leave a record behind).
+  if (state.clockMs >= c.deadlineMs) return implicit(state, c.txnId, "abort");
+  if (c.decision === "abort" && c.by === "recovery") return implicit(state, c.txnId, "undecided");
   const record: TxnRecordState = {
     txnId: c.txnId,
-    decision: commit ? "commit" : "abort",
-    branch: commit ? c.branch : undefined,
+    decision: c.decision,
+    branch: c.decision === "commit" ? c.branch : undefined,
     deadlineMs: c.deadlineMs,
     done: false,
   };
@@ -61,6 +55,15 @@ export function applyTxnRecordForget(
   return decision(state, found, false);
 }
 
+/** A decision no record holds: abort past the deadline, undecided before it. */
+function implicit(
+  state: StoreState,
+  txnId: string,
+  decision: "abort" | "undecided",
+): t.TxnDecisionOutcome {
+  return { type: "txnDecision", revision: state.revision, txnId, decision, first: false };
+}
+
 function decision(state: StoreState, r: TxnRecordState, first: boolean): t.TxnDecisionOutcome {
   return {
     type: "txnDecision",
@@ -79,6 +82,9 @@ export function txnRecord(state: StoreState, txnId: string): TxnRecordState | nu
 
 function pruneRecords(state: StoreState): void {
   for (const [id, r] of state.txnRecords) {
-    if (r.done && r.deadlineMs <= state.clockMs) state.txnRecords.delete(id);
+    // Past the deadline an abort record says what its absence says; a commit record must stay
+    // until every participant has resolved (done).
+    if ((r.done || r.decision === "abort") && r.deadlineMs <= state.clockMs)
+      state.txnRecords.delete(id);
   }
 }

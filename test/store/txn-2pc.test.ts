@@ -245,7 +245,7 @@ describe("the transaction record", () => {
     expect(d.store.txnRecord("t1")).toEqual({ decision: "commit", branch: "success" });
   });
 
-  it("a commit at or after the deadline records abort; recovery may abort only from the deadline on", () => {
+  it("from the deadline on no record means abort: a commit then is refused and nothing is recorded", () => {
     const d = seeded();
     const deadline = d.nowMs + 2500;
     expect(
@@ -255,7 +255,24 @@ describe("the transaction record", () => {
     d.put("app/tick", "1");
     expect(
       expectType(decide(d, "early", "commit", "coordinator", deadline), "txnDecision"),
-    ).toMatchObject({ decision: "abort", first: true });
+    ).toMatchObject({ decision: "abort", first: false });
+    expect(
+      expectType(decide(d, "early", "abort", "recovery", deadline), "txnDecision").decision,
+    ).toBe("abort");
+    expect(d.store.txnRecord("early")).toBeNull();
+  });
+
+  it("an abort record is dropped at its deadline; a commit record only once every participant resolved", () => {
+    const d = seeded();
+    const deadline = d.nowMs + 2500;
+    decide(d, "a", "abort", "coordinator", deadline);
+    decide(d, "c", "commit", "coordinator", deadline);
+    d.put("app/tick", "1");
+    decide(d, "other", "abort", "coordinator");
+    expect([d.store.txnRecord("a"), d.store.txnRecord("c")?.decision]).toEqual([null, "commit"]);
+    expect(expectType(decide(d, "c", "abort", "recovery", deadline), "txnDecision").decision).toBe(
+      "commit",
+    );
   });
 
   it("a forgotten record stays until the deadline, then is dropped", () => {
