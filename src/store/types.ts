@@ -769,9 +769,17 @@ export interface GetQuery {
   atRevision?: Revision;
 }
 
+/**
+ * Set on a read of the latest value while a cross-shard txn holds a write intent on the key: the
+ * value is the committed one; a linearizable read waits the txn out or resolves it (src/router).
+ */
+interface PendingWrite {
+  intent?: TxnIntent;
+}
+
 export type GetResult =
-  | (QueryResultBase & { type: "found"; entry: KvEntry; value: Uint8Array })
-  | (QueryResultBase & { type: "notFound" })
+  | (QueryResultBase & PendingWrite & { type: "found"; entry: KvEntry; value: Uint8Array })
+  | (QueryResultBase & PendingWrite & { type: "notFound" })
   /** 410: the version live at `atRevision` is no longer retained. */
   | (QueryResultBase & { type: "compacted" })
   /** `atRevision` is ahead of this replica's state: wait, catch up, or forward. */

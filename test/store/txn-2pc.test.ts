@@ -83,6 +83,11 @@ describe("prepare", () => {
       ["web/c", false],
     ]);
     expect(d.value("app/b")).toBe("2");
+    // A read of the latest value names the write intent (src/router waits it out or resolves
+    // it); a read intent is not named, and a read at a revision never is.
+    expect(d.store.get({ key: "app/b" })).toMatchObject({ type: "found", intent: { txnId: "t1" } });
+    expect(d.store.get({ key: "app/a" })).not.toHaveProperty("intent");
+    expect(d.store.get({ key: "app/b", atRevision: 2 })).not.toHaveProperty("intent");
     expect(expectType(d.store.bundle("app"), "bundle").namespaceRevision).toBe(2);
     expect(
       expectType(d.store.changes({ prefix: "app/", afterRevision: 2 }), "changes").events,
