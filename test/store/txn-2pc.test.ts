@@ -235,6 +235,30 @@ describe("resolve", () => {
   });
 });
 
+describe("a part over several namespaces of one shard", () => {
+  it("commits at one revision, listed in each namespace's audit trail, and survives a restore", () => {
+    const d = seeded();
+    d.apply({
+      type: "txnPrepare",
+      txnId: "t1",
+      compare: [],
+      success: [put("app/b", "20"), put("web/c", "30")],
+      failure: [],
+      recordNamespace: "app",
+      participants: ["app", "other"],
+      deadlineMs: farDeadline,
+      audit: { actor: { kind: "admin" }, reason: "both" },
+    });
+    expect(expectType(resolve(d, "t1", "commit"), "txnResolved").committedRevision).toBe(4);
+    for (const namespace of ["app", "web"]) {
+      const items = expectType(d.store.audit({ namespace }), "audit").items;
+      expect(items[0]).toMatchObject({ revision: 4, op: "txn", reason: "both" });
+    }
+    const restored = Store.restore(d.store.snapshot());
+    expect(restored.snapshot()).toEqual(d.store.snapshot());
+  });
+});
+
 describe("the transaction record", () => {
   it("the first decision wins; a later, different one gets it back", () => {
     const d = seeded();

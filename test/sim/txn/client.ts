@@ -130,6 +130,8 @@ function* twoPhase(env: ClientEnv, spec: TxnSpec, parts: Map<number, TxnSpec>): 
       recordNamespace,
       participants: namespaces,
       deadlineMs,
+      // Audited, as the API's are: a commit over several namespaces files a record in each.
+      audit: { actor: { kind: "token", id: `client-${env.client}` }, requestId: txnId },
     };
     return { group, command };
   });
