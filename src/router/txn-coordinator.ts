@@ -38,6 +38,8 @@ export interface CrossShardTxn {
   failure: TxnOp[];
   audit?: CommandAudit;
   fence?: Fence;
+  /** Only for namespaces on one shard (shardTxn); across shards the txn id carries it. */
+  idempotencyKey?: string;
 }
 
 export type CrossShardAnswer =
@@ -103,6 +105,7 @@ export async function runCrossShardTxn(
   parts: Part[],
   io: CoordinatorIo,
 ): Promise<CrossShardAnswer> {
+  if (parts.length === 1) return oneShard(router, txn, parts[0]!, io);
   const txnId = io.newTxnId();
   const deadlineMs = io.nowMs() + txnCoordinatorLimits.deadlineMs;
   const participants = parts.map((p) => p.namespaces[0]!);
@@ -158,6 +161,37 @@ export async function runCrossShardTxn(
   }
   const resolved = await finish(router, { ...abort, decision: "commit", branch }, io);
   return committed(txn, parts, held, resolved, false);
+}
+
+/** Namespaces the ring placed on one shard: one Raft round (the store's shardTxn). */
+async function oneShard(
+  router: Router,
+  txn: CrossShardTxn,
+  part: Part,
+  io: CoordinatorIo,
+): Promise<CrossShardAnswer> {
+  const w = await router.write(part.namespaces[0]!, {
+    type: "shardTxn",
+    atMs: io.nowMs(),
+    compare: txn.compare,
+    success: txn.success,
+    failure: txn.failure,
+    ...(txn.idempotencyKey === undefined ? {} : { idempotencyKey: txn.idempotencyKey }),
+    ...(txn.audit === undefined ? {} : { audit: txn.audit }),
+    ...(txn.fence === undefined ? {} : { fence: txn.fence }),
+  });
+  const o = w.outcome;
+  if (o.type !== "txn") return { type: "refused", outcome: o };
+  const revisions = Object.fromEntries(part.namespaces.map((n) => [n, o.revision]));
+  const { succeeded, results } = o;
+  return {
+    type: "committed",
+    succeeded,
+    results,
+    revisions,
+    token: w.token,
+    replayed: o.deduplicated === true,
+  };
 }
 
 function isReplay(r: PromiseSettledResult<{ outcome: WriteOutcome }>): boolean {

@@ -61,6 +61,7 @@ export function canonicalCommand(c: Command): Command {
         ...fenceOf(c),
       };
     case "txn":
+    case "shardTxn":
       return {
         type: c.type,
         ...base,
@@ -95,18 +96,17 @@ export function canonicalCommand(c: Command): Command {
         schemas: c.schemas.map((r) => ({ prefix: r.prefix, schema: r.schema })),
         ...(c.force === true ? { force: true } : {}),
       };
-    case "namespaceApply":
-    case "namespaceRollback":
-      return canonicalNamespaceWrite(c, base);
     default:
       return canonicalRest(c, base);
   }
 }
 
 function canonicalRest(
-  c: CoordinationCommand | TxnProtocolCommand,
+  c: CoordinationCommand | TxnProtocolCommand | NamespaceWriteCommand,
   base: { atMs: number; audit?: CommandAudit },
 ): Command {
+  if (c.type === "namespaceApply" || c.type === "namespaceRollback")
+    return canonicalNamespaceWrite(c, base);
   return c.type.startsWith("txn")
     ? canonicalTxnProtocol(c as TxnProtocolCommand, base)
     : canonicalCoordination(c as CoordinationCommand, base);

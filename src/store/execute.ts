@@ -11,6 +11,7 @@ import { applyNamespaceSet, applyTokenCreate, applyTokenRevoke } from "./system.
 import { applyTxn } from "./txn.ts";
 import { applyTxnPrepare, applyTxnResolve } from "./txn-prepare.ts";
 import { applyTxnRecordDecide, applyTxnRecordForget } from "./txn-record.ts";
+import { applyShardTxn } from "./txn-shard.ts";
 import type * as t from "./types.ts";
 
 export function execute(state: StoreState, c: t.Command): t.WriteOutcome {
@@ -43,6 +44,8 @@ export function execute(state: StoreState, c: t.Command): t.WriteOutcome {
       return applyTxnRecordDecide(state, c);
     case "txnRecordForget":
       return applyTxnRecordForget(state, c);
+    case "shardTxn":
+      return applyShardTxn(state, c);
     default:
       return executeCoordination(state, c);
   }

@@ -65,6 +65,7 @@ export function assertCommandShape(x: unknown): asserts x is Command {
     "txnResolve",
     "txnRecordDecide",
     "txnRecordForget",
+    "shardTxn",
   ]);
   shapeOf[x.type as Command["type"]](x);
 }
@@ -149,6 +150,12 @@ const shapeOf: Record<Command["type"], (o: Obj) => void> = {
     field(o, "toRevision", "number");
     field(o, "ifRevision", "number", true);
     auditShape(o);
+  },
+  shardTxn(o) {
+    array(o, "compare", assertCompareShape);
+    array(o, "success", assertOpShape);
+    array(o, "failure", assertOpShape);
+    fenceShape(o);
   },
   txnPrepare(o) {
     field(o, "txnId", "string");

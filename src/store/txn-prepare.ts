@@ -77,16 +77,21 @@ function prepareRefusal(state: StoreState, c: t.TxnPrepareCommand): t.WriteOutco
     if (fenced !== null) return fenced;
   }
   for (const branch of [c.success, c.failure]) {
-    const puts = branch.filter((op): op is ValueWrite & t.TxnOp => op.type === "put");
-    for (const namespace of new Set(puts.map((op) => namespaceOf(op.key)))) {
-      const refused = checkSchemas(
-        state,
-        puts.filter((op) => namespaceOf(op.key) === namespace),
-      );
-      if (refused !== null) return refused;
-    }
-    const tooLarge = branchQuota(state, branch);
-    if (tooLarge !== null) return tooLarge;
+    const refused = branchSchemas(state, branch) ?? branchQuota(state, branch);
+    if (refused !== null) return refused;
+  }
+  return null;
+}
+
+/** The schemas of each namespace a branch writes, judged for its puts there. */
+export function branchSchemas(state: StoreState, branch: t.TxnOp[]): t.WriteOutcome | null {
+  const puts = branch.filter((op): op is ValueWrite & t.TxnOp => op.type === "put");
+  for (const namespace of new Set(puts.map((op) => namespaceOf(op.key)))) {
+    const refused = checkSchemas(
+      state,
+      puts.filter((op) => namespaceOf(op.key) === namespace),
+    );
+    if (refused !== null) return refused;
   }
   return null;
 }
@@ -96,7 +101,7 @@ function namespacesOf(c: Pick<t.TxnPrepareCommand, "compare" | "success" | "fail
 }
 
 /** Quota of a branch over several namespaces: the shard's bytes summed, keys per namespace. */
-function branchQuota(state: StoreState, ops: t.TxnOp[]): t.TooLargeOutcome | null {
+export function branchQuota(state: StoreState, ops: t.TxnOp[]): t.TooLargeOutcome | null {
   const deltas = new Map<string, UsageDelta>();
   for (const op of ops) {
     const namespace = namespaceOf(op.key);
@@ -135,7 +140,8 @@ function branchQuota(state: StoreState, ops: t.TxnOp[]): t.TooLargeOutcome | nul
 
 function checkPrepare(state: StoreState, c: t.TxnPrepareCommand): t.InvalidOutcome | null {
   const count = c.compare.length + c.success.length + c.failure.length;
-  if (count === 0 || count > storeLimits.txnOpsMax)
+  if (count === 0) return invalid(state, "txn", "a prepared part has no compare or op");
+  if (count > storeLimits.txnOpsMax)
     return invalid(
       state,
       "txnTooLarge",
@@ -145,6 +151,14 @@ function checkPrepare(state: StoreState, c: t.TxnPrepareCommand): t.InvalidOutco
   if (header !== null) return header;
   if (!validNamespaces([c.recordNamespace, ...c.participants]) || c.participants.length === 0)
     return invalid(state, "txn", "a prepare names its record's namespace and its participants");
+  return checkParts(state, c);
+}
+
+/** Keys, compares and branches of a txn over any namespaces (not their count). */
+export function checkParts(
+  state: StoreState,
+  c: Pick<t.TxnPrepareCommand, "compare" | "success" | "failure">,
+): t.InvalidOutcome | null {
   for (const key of [...c.compare, ...c.success, ...c.failure].map((x) => x.key)) {
     const bad = checkKey(state, key);
     if (bad !== null) return bad;

@@ -52,7 +52,10 @@ export function applyTxn(
 }
 
 /** Both branches' writes and every read meet intents: which branch runs is not known yet. */
-function txnIntent(state: StoreState, c: TxnCommand) {
+export function txnIntent(
+  state: StoreState,
+  c: Pick<TxnCommand, "compare" | "success" | "failure">,
+) {
   if (state.intents.size === 0) return null;
   const ops = [...c.success, ...c.failure];
   const reads = [

@@ -431,6 +431,14 @@ export interface TxnRecordForgetCommand extends CommandBase {
   txnId: string;
 }
 
+/**
+ * A txn over keys of several namespaces that all live on this shard (the ring placed them
+ * together): the single-shard txn's semantics in one Raft round, quotas per namespace.
+ */
+export interface ShardTxnCommand extends Omit<TxnCommand, "type"> {
+  type: "shardTxn";
+}
+
 export type TxnProtocolCommand =
   | TxnPrepareCommand
   | TxnResolveCommand
@@ -450,7 +458,8 @@ export type Command =
   | NamespaceWriteCommand
   | SystemCommand
   | CoordinationCommand
-  | TxnProtocolCommand;
+  | TxnProtocolCommand
+  | ShardTxnCommand;
 
 // ---------------------------------------------------------------------------------------------
 // Write outcomes (what `Store.apply` returns)

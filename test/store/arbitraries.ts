@@ -187,6 +187,12 @@ function anyTxnProtocolCommand(
       { requiredKeys: ["type", "txnId", "decision", "deadlineMs", "by"] },
     ),
     fc.record({ type: fc.constant("txnRecordForget" as const), txnId: id }),
+    fc.record({
+      type: fc.constant("shardTxn" as const),
+      compare: fc.array(compareOf(key, value, n), { maxLength: 2 }),
+      success: fc.array(opOf(key, value), { maxLength: 2 }),
+      failure: fc.array(opOf(key, value), { maxLength: 2 }),
+    }),
   );
 }
 
@@ -523,6 +529,15 @@ function smallTxnProtocolCommand(): fc.Arbitrary<Omit<Command, "atMs" | "idempot
       by: fc.constantFrom("coordinator" as const, "recovery" as const),
     }),
     fc.record({ type: fc.constant("txnRecordForget" as const), txnId }),
+    {
+      arbitrary: fc.record({
+        type: fc.constant("shardTxn" as const),
+        compare: fc.array(compareOf(key, smallValue, smallRevision), { maxLength: 2 }),
+        success: fc.uniqueArray(opOf(key, smallValue), { maxLength: 3, selector: (o) => o.key }),
+        failure: fc.uniqueArray(opOf(key, smallValue), { maxLength: 2, selector: (o) => o.key }),
+      }),
+      weight: 2,
+    },
   );
 }
 

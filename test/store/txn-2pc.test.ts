@@ -334,3 +334,38 @@ describe("snapshots", () => {
     expect(expectType(late, "txnPrepareRefused").reason).toBe("resolved");
   });
 });
+
+describe("shardTxn: namespaces the ring placed on one shard", () => {
+  const shardTxn = (compare: TxnCompare[], success: TxnOp[], failure: TxnOp[] = []) =>
+    ({ type: "shardTxn", compare, success, failure }) as const;
+
+  it("runs as one txn at one revision across the namespaces, etcd style", () => {
+    const d = seeded();
+    const o = d.apply(shardTxn([equals("web/c", "3")], [put("app/a", "x"), put("web/c", "y")]));
+    expect([expectType(o, "txn").succeeded, o.revision]).toEqual([true, 4]);
+    const failed = expectType(
+      d.apply(shardTxn([equals("web/c", "3")], [put("app/a", "no")], [get("web/c")])),
+      "txn",
+    );
+    const read = failed.results[0];
+    expect(text(read?.type === "get" ? read.value : null)).toBe("y");
+    expect([d.value("app/a"), d.value("web/c"), d.store.revision]).toEqual(["x", "y", 4]);
+  });
+
+  it("counts each namespace's keys against its own quota", () => {
+    const d = Driver.with({ namespaceKeysMax: 2 });
+    d.put("app/a", "1");
+    d.put("app/b", "2");
+    expectType(d.apply(shardTxn([], [put("web/a", "1"), put("web/b", "2")])), "txn");
+    expect(expectType(d.apply(shardTxn([], [put("web/c", "1")])), "tooLarge").limit).toBe(
+      "namespaceKeysMax",
+    );
+  });
+
+  it("meets intents as a txn does", () => {
+    const d = seeded();
+    prepare(d, "t1", { success: [put("web/c", "held")] });
+    expectType(d.apply(shardTxn([], [put("app/a", "x"), get("web/c")])), "intent");
+    expect(d.store.revision).toBe(3);
+  });
+});

@@ -16,6 +16,15 @@ function apart(): [string, string] {
   }
 }
 
+/** Two fresh namespaces the ring places on the same shard. */
+function together(): [string, string] {
+  const a = freshNs("ta");
+  for (;;) {
+    const b = freshNs("tb");
+    if (shardIndexFor(a, shards) === shardIndexFor(b, shards)) return [a, b];
+  }
+}
+
 function txn(body: unknown, headers: Record<string, string> = {}) {
   return call("/v1/txn", {
     method: "POST",
@@ -84,6 +93,24 @@ describe("POST /v1/txn across shards", () => {
       });
       expect([read.status, await read.text()]).toEqual([200, value]);
     }
+  });
+
+  it("namespaces on one shard take the one-round path: one revision, one audited shardTxn", async () => {
+    const [a, b] = together();
+    const res = await txn({
+      success: [
+        { type: "put", key: `${a}/x`, value: 1 },
+        { type: "put", key: `${b}/y`, value: 2 },
+      ],
+    });
+    const body = (await res.json()) as CrossBody;
+    expect(res.status).toBe(200);
+    expect(res.headers.get("X-Edgecfg-Revision")).toMatch(/^s\d+\.\d+$/);
+    expect(body.revisions[a]).toBe(body.revisions[b]);
+    const audit = (await (await call(`/v1/audit?namespace=${b}`)).json()) as {
+      items: { op: string; revision: number }[];
+    };
+    expect(audit.items[0]).toMatchObject({ op: "shardTxn", revision: body.revisions[b] });
   });
 
   it("a compare that fails on one shard runs the failure branch on every shard", async () => {

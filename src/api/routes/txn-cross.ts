@@ -37,6 +37,7 @@ export async function crossShardTxn(
       failure: cmd.failure,
       ...(cmd.audit === undefined ? {} : { audit: cmd.audit }),
       ...(cmd.fence === undefined ? {} : { fence: cmd.fence }),
+      ...(cmd.idempotencyKey === undefined ? {} : { idempotencyKey: cmd.idempotencyKey }),
     },
     parts,
     io,

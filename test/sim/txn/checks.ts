@@ -48,7 +48,7 @@ export class History implements ApplyObserver {
   }
 
   beforeApply(_group: number, store: Store, c: Command): void {
-    if (c.type === "txnPrepare" || c.type === "txn") {
+    if (c.type === "txnPrepare" || c.type === "txn" || c.type === "shardTxn") {
       this.pendingReads = new Map();
       for (const x of [...c.compare, ...c.success, ...c.failure]) {
         if ("target" in x || x.type === "get")
@@ -60,7 +60,7 @@ export class History implements ApplyObserver {
   }
 
   afterApply(group: number, _store: Store, c: Command, o: WriteOutcome): void {
-    if (c.type === "txn" && o.type === "txn") this.single(c, o);
+    if ((c.type === "txn" || c.type === "shardTxn") && o.type === "txn") this.single(c, o);
     if (c.type === "put" && o.type === "ok")
       this.singles.push({
         id: `init:${c.key}`,
@@ -93,7 +93,7 @@ export class History implements ApplyObserver {
   }
 
   private single(
-    c: Extract<Command, { type: "txn" }>,
+    c: Extract<Command, { type: "txn" | "shardTxn" }>,
     o: Extract<WriteOutcome, { type: "txn" }>,
   ): void {
     const writes = new Map<Key, number>();

@@ -99,9 +99,11 @@ function partsOf(env: ClientEnv, spec: TxnSpec): Map<number, TxnSpec> {
 export function* runTxn(env: ClientEnv, spec: TxnSpec): Proc<TxnAnswer> {
   const parts = partsOf(env, spec);
   const keys = [...spec.compare, ...spec.success, ...spec.failure].map((x) => x.key);
-  if (new Set(keys.map(namespaceOf)).size === 1) {
+  if (parts.size === 1) {
+    // One namespace: the single-shard txn; several on one shard: shardTxn, one round too.
     const [group] = parts.keys();
-    const command: Command = { type: "txn", atMs: env.nowMs(), ...spec };
+    const type = new Set(keys.map(namespaceOf)).size === 1 ? "txn" : "shardTxn";
+    const command: Command = { type, atMs: env.nowMs(), ...spec };
     const reply = yield* ask({ group: group!, command });
     if (reply === null) return { kind: "unknown" };
     if (reply.type === "intent") {
