@@ -71,6 +71,8 @@ interface Part {
 export interface CoordinatorIo {
   nowMs(): number;
   newTxnId(): string;
+  /** Lets work finish after the answer (a Worker's waitUntil); absent: it is awaited. */
+  defer?(work: Promise<unknown>): void;
 }
 
 /** Splits the txn by shard, in the order its namespaces first appear. */
@@ -264,11 +266,15 @@ async function finish(
       return { results: o.results, revision: o.committedRevision, shardToken: w.token };
     }),
   );
-  await router.write(d.recordNamespace, {
+  const forget = router.write(d.recordNamespace, {
     type: "txnRecordForget",
     atMs: io.nowMs(),
     txnId: d.txnId,
   });
+  // Off the answer's path when the request can outlive its response (waitUntil): a record
+  // left by a lost forget costs only memory, and recovery forgets it too.
+  if (io.defer === undefined) await forget;
+  else io.defer(forget.catch(() => undefined));
   return answers;
 }
 

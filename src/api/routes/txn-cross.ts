@@ -23,12 +23,16 @@ import { ApiProblem, problemTypes } from "../problem.ts";
 export async function crossShardTxn(
   router: Router,
   cmd: TxnCommand,
+  defer?: (work: Promise<unknown>) => void,
 ): Promise<Extract<CrossShardAnswer, { type: "committed" }>> {
   const parts = await partsOf(router, cmd);
-  const io: CoordinatorIo =
-    cmd.idempotencyKey === undefined
-      ? systemIo
-      : { ...systemIo, newTxnId: () => `ik-${fnv1a64Hex(cmd.idempotencyKey!)}` };
+  const io: CoordinatorIo = {
+    ...systemIo,
+    ...(cmd.idempotencyKey === undefined
+      ? {}
+      : { newTxnId: () => `ik-${fnv1a64Hex(cmd.idempotencyKey!)}` }),
+    ...(defer === undefined ? {} : { defer }),
+  };
   const answer = await runCrossShardTxn(
     router,
     {

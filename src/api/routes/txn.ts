@@ -183,6 +183,16 @@ export const txn = defineRoute({
   },
 });
 
+/** The request's waitUntil, when it runs in a Worker (Hono throws without an execution context). */
+function deferOf(c: Ctx): ((work: Promise<unknown>) => void) | undefined {
+  try {
+    const ctx = c.executionCtx;
+    return (work) => ctx.waitUntil(work);
+  } catch {
+    return undefined;
+  }
+}
+
 async function acrossNamespaces(c: Ctx, cmd: TxnCommand, namespaces: string[], dry: boolean) {
   if (dry) {
     throw new ApiProblem({
@@ -194,7 +204,7 @@ async function acrossNamespaces(c: Ctx, cmd: TxnCommand, namespaces: string[], d
       extensions: { namespaces },
     });
   }
-  const answer = await crossShardTxn(c.get("router"), cmd);
+  const answer = await crossShardTxn(c.get("router"), cmd, deferOf(c));
   const headers: Record<string, string> = { [revisionHeader]: answer.token };
   if (answer.replayed) headers[replayedHeader] = "true";
   const json = {
