@@ -156,13 +156,18 @@ export async function runCrossShardTxn(
     branch,
     deadlineMs,
     by: "coordinator",
+    // The record's shard is the first participant: it resolves its part in the same entry.
+    resolveHere: true,
   });
-  if (decided.outcome.type !== "txnDecision" || decided.outcome.decision !== "commit") {
+  const o = decided.outcome;
+  if (o.type !== "txnDecision" || o.decision !== "commit" || o.resolved === undefined) {
     await finish(router, abort, io).catch(() => null);
     return { type: "expired" };
   }
-  const resolved = await finish(router, { ...abort, decision: "commit", branch }, io);
-  return committed(txn, parts, held, resolved, false);
+  const here = { results: o.resolved.results, revision: o.resolved.committedRevision };
+  const rest = { ...abort, participants: participants.slice(1), decision: "commit" as const };
+  const resolved = await finish(router, { ...rest, branch }, io);
+  return committed(txn, parts, held, [here, ...resolved], false);
 }
 
 /** Namespaces the ring placed on one shard: one Raft round (the store's shardTxn). */
@@ -249,7 +254,7 @@ async function finish(
   router: Router,
   d: Decided,
   io: CoordinatorIo,
-): Promise<{ results: TxnOpResult[]; revision: number; shardToken: string }[]> {
+): Promise<{ results: TxnOpResult[]; revision: number }[]> {
   const branch = d.branch === undefined ? {} : { branch: d.branch };
   const answers = await Promise.all(
     d.participants.map(async (namespace) => {
@@ -263,7 +268,7 @@ async function finish(
       });
       const o = w.outcome;
       if (o.type !== "txnResolved") throw new Error(`txnResolve answered ${o.type}`);
-      return { results: o.results, revision: o.committedRevision, shardToken: w.token };
+      return { results: o.results, revision: o.committedRevision };
     }),
   );
   const forget = router.write(d.recordNamespace, {
@@ -282,7 +287,7 @@ function committed(
   txn: CrossShardTxn,
   parts: Part[],
   held: boolean,
-  resolved: { results: TxnOpResult[]; revision: number; shardToken: string }[],
+  resolved: { results: TxnOpResult[]; revision: number }[],
   replayed: boolean,
 ): CrossShardAnswer {
   const revisions: Record<string, number> = {};

@@ -171,6 +171,7 @@ function canonicalTxnProtocol(
         ...branch,
         deadlineMs: c.deadlineMs,
         by: c.by,
+        ...(c.resolveHere === true ? { resolveHere: true as const } : {}),
       };
     case "txnRecordForget":
       return { type: c.type, ...base, txnId: c.txnId };

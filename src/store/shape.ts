@@ -173,6 +173,7 @@ const shapeOf: Record<Command["type"], (o: Obj) => void> = {
   txnRecordDecide(o) {
     decisionShape(o);
     oneOf(o, "by", ["coordinator", "recovery"]);
+    if (o.resolveHere !== undefined) oneOf(o, "resolveHere", [true]);
   },
   txnRecordForget: (o) => field(o, "txnId", "string"),
   tokenRevoke(o) {

@@ -246,9 +246,13 @@ export class Store {
   }
 }
 
-/** What the audit records a command as: a resolve's commit as the txn its prepare carried. */
+/** What the audit records a command as: a resolve's commit (a decide's that resolves here too)
+ * as the txn its prepare carried. */
 function auditedAs(state: StoreState, command: t.Command): t.Command {
-  if (command.type !== "txnResolve") return command;
+  const resolves =
+    command.type === "txnResolve" ||
+    (command.type === "txnRecordDecide" && command.resolveHere === true);
+  if (!resolves) return command;
   const audit = state.prepared.get(command.txnId)?.audit;
   const txn = { type: "txn" as const, atMs: command.atMs, compare: [], success: [], failure: [] };
   return audit === undefined ? txn : { ...txn, audit };

@@ -12,7 +12,7 @@
 // commit can be recorded any more), so recovery's abort then records nothing, and abort records
 // are dropped at the deadline: only a commit whose participants are not all resolved is kept.
 import type { StoreState, TxnRecordState } from "./state.ts";
-import { checkTxnHeader } from "./txn-prepare.ts";
+import { applyTxnResolve, checkTxnHeader } from "./txn-prepare.ts";
 import type * as t from "./types.ts";
 import { invalid } from "./validate.ts";
 
@@ -20,6 +20,22 @@ export function applyTxnRecordDecide(
   state: StoreState,
   c: t.TxnRecordDecideCommand,
 ): t.WriteOutcome {
+  const outcome = decide(state, c);
+  if (c.resolveHere !== true || outcome.type !== "txnDecision" || outcome.decision === "undecided")
+    return outcome;
+  const resolved = applyTxnResolve(state, {
+    type: "txnResolve",
+    atMs: c.atMs,
+    txnId: c.txnId,
+    decision: outcome.decision,
+    ...(outcome.branch === undefined ? {} : { branch: outcome.branch }),
+    deadlineMs: c.deadlineMs,
+  });
+  if (resolved.type !== "txnResolved") return resolved;
+  return { ...outcome, revision: state.revision, resolved };
+}
+
+function decide(state: StoreState, c: t.TxnRecordDecideCommand): t.WriteOutcome {
   pruneRecords(state);
   const bad = checkTxnHeader(state, c);
   if (bad !== null) return bad;

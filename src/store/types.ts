@@ -423,6 +423,11 @@ export interface TxnRecordDecideCommand extends CommandBase {
   branch?: TxnBranch;
   deadlineMs: number;
   by: "coordinator" | "recovery";
+  /**
+   * Also resolve this shard's own part of the txn as decided, in the same entry: the record
+   * lives on the first participant's shard, so its resolve need not be a round of its own.
+   */
+  resolveHere?: true;
 }
 
 /** Every participant has resolved: the record may go (kept until its deadline, then dropped). */
@@ -733,6 +738,8 @@ export interface TxnDecisionOutcome extends OutcomeBase {
   decision: "commit" | "abort" | "undecided";
   branch?: TxnBranch;
   first: boolean;
+  /** With resolveHere and a decision: what resolving this shard's part did. */
+  resolved?: TxnResolvedOutcome;
 }
 
 export type WriteOutcome =

@@ -316,6 +316,48 @@ describe("the transaction record", () => {
   });
 });
 
+describe("a decision that resolves the record's own shard in the same entry", () => {
+  it("commits the part there at one revision and answers the resolve with the decision", () => {
+    const d = seeded();
+    prepare(d, "t1", { success: [put("app/b", "20")] });
+    const o = expectType(
+      d.apply({
+        type: "txnRecordDecide",
+        txnId: "t1",
+        decision: "commit",
+        branch: "success",
+        deadlineMs: farDeadline,
+        by: "coordinator",
+        resolveHere: true,
+      }),
+      "txnDecision",
+    );
+    expect([o.decision, o.first, o.resolved?.committedRevision, o.revision]).toEqual([
+      "commit",
+      true,
+      4,
+      4,
+    ]);
+    expect([d.value("app/b"), d.store.intents()]).toEqual(["20", []]);
+    expect(expectType(resolve(d, "t1", "abort"), "txnResolved").decision).toBe("commit");
+  });
+
+  it("resolves nothing while recovery finds the txn undecided", () => {
+    const d = seeded();
+    prepare(d, "t1", { success: [put("app/b", "20")] });
+    const o = d.apply({
+      type: "txnRecordDecide",
+      txnId: "t1",
+      decision: "abort",
+      deadlineMs: farDeadline,
+      by: "recovery",
+      resolveHere: true,
+    });
+    expect(expectType(o, "txnDecision")).not.toHaveProperty("resolved");
+    expect(d.store.prepared("t1")).toBe(true);
+  });
+});
+
 describe("snapshots", () => {
   it("keep prepared parts, their intents, tombstones and records", () => {
     const d = seeded();

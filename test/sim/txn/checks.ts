@@ -56,7 +56,8 @@ export class History implements ApplyObserver {
       }
       this.hadPrepare = c.type === "txnPrepare" && store.prepared(c.txnId);
     }
-    if (c.type === "txnResolve") this.hadPrepare = store.prepared(c.txnId);
+    if (c.type === "txnResolve" || c.type === "txnRecordDecide")
+      this.hadPrepare = store.prepared(c.txnId);
   }
 
   afterApply(group: number, _store: Store, c: Command, o: WriteOutcome): void {
@@ -78,18 +79,24 @@ export class History implements ApplyObserver {
         decision: o.decision === "commit" ? "commit" : "abort",
         ...(o.branch === undefined ? {} : { branch: o.branch }),
       };
-    if (c.type === "txnResolve" && o.type === "txnResolved" && !t.resolved.has(group)) {
-      t.resolved.set(group, { decision: o.decision, hadPrepare: this.hadPrepare });
-      const part = t.parts.get(group);
-      if (
-        this.hadPrepare &&
-        o.decision === "commit" &&
-        part !== undefined &&
-        c.branch !== undefined
-      )
-        for (const op of part[c.branch])
-          if (op.type !== "get") t.writes.set(op.key, o.committedRevision);
-    }
+    if (c.type === "txnResolve" && o.type === "txnResolved") this.resolution(t, group, o, c.branch);
+    // A decision that resolved the record's own group in the same entry.
+    if (c.type === "txnRecordDecide" && o.type === "txnDecision" && o.resolved !== undefined)
+      this.resolution(t, group, o.resolved, o.branch);
+  }
+
+  private resolution(
+    t: TxnTruth,
+    group: number,
+    o: Extract<WriteOutcome, { type: "txnResolved" }>,
+    branch: "success" | "failure" | undefined,
+  ): void {
+    if (t.resolved.has(group)) return;
+    t.resolved.set(group, { decision: o.decision, hadPrepare: this.hadPrepare });
+    const part = t.parts.get(group);
+    if (this.hadPrepare && o.decision === "commit" && part !== undefined && branch !== undefined)
+      for (const op of part[branch])
+        if (op.type !== "get") t.writes.set(op.key, o.committedRevision);
   }
 
   private single(

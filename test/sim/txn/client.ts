@@ -164,16 +164,19 @@ function* twoPhase(env: ClientEnv, spec: TxnSpec, parts: Map<number, TxnSpec>): 
       branch,
       deadlineMs,
       by: "coordinator",
+      resolveHere: true,
     },
   });
   if (decided === null || decided.type !== "txnDecision") return { kind: "unknown" };
-  if (decided.decision !== "commit") {
+  if (decided.decision !== "commit" || decided.resolved === undefined) {
     yield* finish(env, { ...base, decision: "abort" });
     return { kind: "aborted" };
   }
-  const results = yield* finish(env, { ...base, decision: "commit", branch });
+  // The record's group (the first participant's) resolved its part with the decision.
+  const rest = { ...base, groups: groups.filter((g) => g !== base.recordGroup) };
+  const results = yield* finish(env, { ...rest, decision: "commit", branch });
   if (results === null) return { kind: "unknown" };
-  return { kind: "committed", succeeded: held, results };
+  return { kind: "committed", succeeded: held, results: [...decided.resolved.results, ...results] };
 }
 
 function firstNamespace(part: TxnSpec): string {
