@@ -61,6 +61,8 @@ export function edgecfgDriver(http: Http, adminToken: string): Omit<Driver, "clo
     },
     put: async (key, body) =>
       answer(await http({ method: "PUT", path: `/v1/kv/${key}`, headers: json, body })),
+    txn: async (body) =>
+      answer(await http({ method: "POST", path: "/v1/txn", headers: json, body })),
     apply: async (namespace, body) =>
       answer(
         await http({ method: "POST", path: `/v1/ns/${namespace}/apply`, headers: json, body }),

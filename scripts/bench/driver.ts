@@ -24,6 +24,8 @@ export interface Driver {
   /** Compare-and-set: writes only if the key is still at `version` (undefined = must not exist). */
   cas(key: string, version: string | undefined, value: string): Promise<Answer>;
   put(key: string, value: string): Promise<Answer>;
+  /** POST /v1/txn with this JSON body (edgecfg only). */
+  txn?(body: string): Promise<Answer>;
   /** Declarative apply of a whole namespace (edgecfg only: etcd has no such call). */
   apply?(namespace: string, body: string): Promise<Answer>;
   /** Whether a `cas` answer means the write won. */

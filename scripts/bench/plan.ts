@@ -62,6 +62,9 @@ const scenarioNames: ScenarioName[] = [
   "apply1k",
   "lock",
   "keepalive",
+  "txn1",
+  "txn2",
+  "txn4",
 ];
 
 /**
@@ -70,7 +73,10 @@ const scenarioNames: ScenarioName[] = [
  */
 const lockConcurrencies = [1, 16];
 const fewClients = (s: ScenarioName) => s === "lock" || s === "keepalive";
-const concurrenciesOf = (s: ScenarioName) => (fewClients(s) ? lockConcurrencies : concurrencies);
+/** Txns across shards: alone (the protocol's latency) and at 64 (its throughput, issue 20). */
+const txnScenario = (s: ScenarioName) => s === "txn1" || s === "txn2" || s === "txn4";
+const concurrenciesOf = (s: ScenarioName) =>
+  fewClients(s) ? lockConcurrencies : txnScenario(s) ? [1, 64] : concurrencies;
 /** The concurrency a scenario's summary row compares at. */
 export const summaryConcurrency = (s: ScenarioName) => (fewClients(s) ? 16 : 64);
 
@@ -92,8 +98,11 @@ const fullCells: Record<TargetId, Cell[]> = {
 
 const quickCells: Record<TargetId, Cell[]> = {
   edgecfg: [
-    ...scenarioNames.filter((s) => s !== "apply1k").map((s): Cell => [s, summaryConcurrency(s)]),
+    ...scenarioNames
+      .filter((s) => s !== "apply1k" && !txnScenario(s))
+      .map((s): Cell => [s, summaryConcurrency(s)]),
     ["apply1k", 1],
+    ...allOf(scenarioNames.filter(txnScenario)),
   ],
   solo: [
     ["read", 64],

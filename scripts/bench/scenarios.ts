@@ -3,6 +3,8 @@
 import type { Answer, Driver } from "./driver.ts";
 import { plainNamespace, schemaNamespace, value4k } from "./schema-put.ts";
 import type { BenchKeys, ScenarioName } from "./types.ts";
+// ring.ts, not the index: Node strips types only, and topology.ts needs a transform.
+import { shardIndexFor } from "../../src/ring/ring.ts";
 
 /** How one counted operation ended. "lost" is a CAS that was answered but beaten (412). */
 export interface Outcome {
@@ -45,6 +47,9 @@ export const scenarioInfo: Record<ScenarioName, ScenarioInfo> = {
   },
   lock: { title: "lock acquire + release cycle, one lock", targets: ["edgecfg", "etcd"] },
   keepalive: { title: "lease keep-alive, a lease per client", targets: ["edgecfg"] },
+  txn1: { title: "txn writing 2 keys of one namespace (one shard)", targets: ["edgecfg"] },
+  txn2: { title: "txn writing a key on each of 2 shards (two-phase commit)", targets: ["edgecfg"] },
+  txn4: { title: "txn writing a key on each of 4 shards (two-phase commit)", targets: ["edgecfg"] },
 };
 
 type Factory = (driver: Driver, keys: BenchKeys, client: number) => Promise<Client>;
@@ -136,6 +141,37 @@ async function leaseClient(driver: Driver, keys: BenchKeys, lock: boolean): Prom
   };
 }
 
+/** The bench Worker's shard count (wrangler.toml SHARDS): where the ring puts namespaces. */
+const benchShards = 4;
+
+/** `count` namespaces the ring places on distinct shards. */
+function namespacesOnShards(count: number): string[] {
+  const byShard = new Map<number, string>();
+  for (let i = 0; byShard.size < count; i++) {
+    const namespace = `bench-txn-${i}`;
+    const shard = shardIndexFor(namespace, benchShards);
+    if (!byShard.has(shard)) byShard.set(shard, namespace);
+  }
+  return [...byShard.values()];
+}
+
+/**
+ * Unconditional txns over the client's own keys (no conflicts between clients): two keys of one
+ * namespace (the one-round single-shard txn), or one key on each of 2 or 4 shards.
+ */
+function txnClient(d: Driver, shards: number, client: number): Client {
+  const txn = d.txn;
+  if (txn === undefined) throw new Error("the txn scenarios run only against edgecfg");
+  const namespaces = namespacesOnShards(shards);
+  const keys =
+    shards === 1
+      ? [`${namespaces[0]}/c${client}a`, `${namespaces[0]}/c${client}b`]
+      : namespaces.map((n) => `${n}/c${client}`);
+  const body = () =>
+    JSON.stringify({ success: keys.map((key) => ({ type: "put", key, value: value() })) });
+  return { op: () => timed(() => txn(body()), expect(200)) };
+}
+
 const factories: Record<ScenarioName, Factory> = {
   health: async (d) => ({ op: () => timed(() => d.health(), expect(200)) }),
   read: async (d, k) => ({ op: () => timed(() => d.read(pick(k.readKeys), false), expect(200)) }),
@@ -171,6 +207,9 @@ const factories: Record<ScenarioName, Factory> = {
   put4kSchema: async (d, _k, client) => put4k(d, schemaNamespace, client),
   lock: (d, k) => leaseClient(d, k, true),
   keepalive: (d, k) => leaseClient(d, k, false),
+  txn1: async (d, _k, client) => txnClient(d, 1, client),
+  txn2: async (d, _k, client) => txnClient(d, 2, client),
+  txn4: async (d, _k, client) => txnClient(d, 4, client),
 };
 
 /** An unconditional PUT of a 4 KiB JSON value to the client's own key of `namespace`. */

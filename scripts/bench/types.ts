@@ -20,7 +20,10 @@ export type ScenarioName =
   | "put4kSchema"
   | "apply1k"
   | "lock"
-  | "keepalive";
+  | "keepalive"
+  | "txn1"
+  | "txn2"
+  | "txn4";
 
 /** One cell: a scenario at one concurrency against one target. */
 export interface LoadSpec {

@@ -2,7 +2,7 @@
 // `?consistency=stale`, `X-Edgecfg-Min-Revision` in, `X-Edgecfg-Revision` and (stale)
 // `X-Edgecfg-Applied-Revision` out.
 import { boundedHeader } from "./headers.ts";
-import { parseToken, type Read, type ReadOptions } from "../router/index.ts";
+import { revisionFor, type Read, type ReadOptions } from "../router/index.ts";
 import type { Ctx } from "./context.ts";
 import { badRequest } from "./problem.ts";
 
@@ -17,7 +17,7 @@ export function readOptions(
   const options: ReadOptions = { consistency: consistency ?? "linearizable" };
   const min = boundedHeader(c, minRevisionHeader);
   if (min !== undefined) {
-    if (parseToken(min) === null) {
+    if (revisionFor(min, 0) === null) {
       throw badRequest(
         `${minRevisionHeader} ${JSON.stringify(min)} is not a consistency token; send back a ` +
           `${revisionHeader} header exactly as received (e.g. s3.1042)`,

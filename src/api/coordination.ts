@@ -30,7 +30,8 @@ export function parseToken(value: string, name: string): number {
 }
 
 /** `X-Edgecfg-Fence: {namespace}/{name}={n}` of a write, checked against its namespace. */
-export function fenceOf(c: Ctx, namespace: string): Fence | undefined {
+/** `namespaces`: those a cross-shard txn writes, any of which the lock may be in. */
+export function fenceOf(c: Ctx, namespace: string | readonly string[]): Fence | undefined {
   const raw = boundedHeader(c, fenceHeader)?.trim();
   if (raw === undefined || raw === "") return undefined;
   const at = raw.lastIndexOf("=");
@@ -39,10 +40,12 @@ export function fenceOf(c: Ctx, namespace: string): Fence | undefined {
   if (error !== null) {
     throw badRequest(`${fenceHeader} must be {namespace}/{name}={fencing token}: ${error}`);
   }
-  if (namespaceOf(lock) !== namespace) {
+  const allowed = typeof namespace === "string" ? [namespace] : namespace;
+  if (!allowed.includes(namespaceOf(lock))) {
     throw badRequest(
-      `${fenceHeader} names lock ${lock} of another namespace than ${namespace}: a fence and the ` +
-        "keys it guards must share a namespace until cross-shard transactions exist",
+      `${fenceHeader} names lock ${lock} of another namespace than ${allowed.join(", ")}: ` +
+        "a fence " +
+        "must be a lock of a namespace the write touches",
     );
   }
   return { lock, token: parseToken(raw.slice(at + 1), fenceHeader) };

@@ -1,6 +1,7 @@
 // Write outcomes of the store that are errors, as problems. Successes are shaped by each route.
 import type {
   FencedOutcome,
+  IntentOutcome,
   InvalidOutcome,
   KvEntry,
   SchemaViolationOutcome,
@@ -29,6 +30,7 @@ const invalidStatus: Record<InvalidOutcome["reason"], number> = {
   lock: 400,
   schema: 400,
   audit: 400,
+  txn: 400,
 };
 
 export function preconditionFailed(current: KvEntry | null, detailIfAbsent: string): ApiProblem {
@@ -75,6 +77,23 @@ export function schemaViolation(o: SchemaViolationOutcome): ApiProblem {
     type: problemTypes.schemaViolation,
     detail: `a value breaks the namespace's schema${where}${more}; nothing was written`,
     extensions: { errors: o.errors },
+  });
+}
+
+/**
+ * 409: a cross-shard txn holds the key between its prepare and its commit (milliseconds, as a
+ * rule); the write changed nothing and a retry a second later finds it resolved.
+ */
+function intentConflict(o: IntentOutcome): ApiProblem {
+  const what = o.intent.write ? "writes" : "reads";
+  return new ApiProblem({
+    status: 409,
+    type: problemTypes.conflict,
+    detail:
+      `key ${o.intent.key} is held by transaction ${o.intent.txnId}, which ${what} it and ` +
+      "is committing now; nothing was written: retry after 1 s",
+    extensions: { key: o.intent.key, txnId: o.intent.txnId, retryAfter: 1 },
+    headers: { "Retry-After": "1" },
   });
 }
 
@@ -139,6 +158,8 @@ export function outcomeProblem(
       });
     case "compacted":
       return new ApiProblem({ status: 410, type: problemTypes.gone, detail: o.detail });
+    case "intent":
+      return intentConflict(o);
     default:
       return null;
   }

@@ -193,14 +193,14 @@ const problemDescriptions: Record<number, string> = {
   401: "No token, or an unknown, revoked or expired one",
   403: "The token's scopes do not cover this",
   404: "Not found",
-  409: "Conflict",
+  409: "Conflict (e.g. a key held by a cross-shard txn being committed: see Retry-After)",
   410: "That version is no longer retained",
   412: "A precondition did not hold: currentETag and entry say what is there",
   413: "The body or a value is too large",
   414: "The URL is too long",
   415: "The body must be JSON (Content-Type: application/json)",
   431: "A request header is longer than any valid value of it",
-  422: "Well-formed but refused (across namespaces, an Idempotency-Key reused for another request)",
+  422: "Well-formed but refused (e.g. an Idempotency-Key reused for another request)",
   500: "An unexpected error (logged); retry a write with the same Idempotency-Key",
   503: "Unavailable for now (an election, no ADMIN_TOKEN, a misconfiguration): see Retry-After",
   507: "The shard's quota would be exceeded",
@@ -212,7 +212,8 @@ export function problems(...statuses: number[]): Record<string, ProblemResponse>
   for (const s of [...new Set([400, 401, 403, 414, ...statuses, 500, 503])].sort()) {
     const names: ResponseHeader[] = ["X-Edgecfg-Revision", "Cache-Control"];
     if (s === 401) names.push("WWW-Authenticate");
-    if (s === 503) names.push("Retry-After");
+    // 409: also a key held by a cross-shard txn being committed, which a retry soon finds free.
+    if (s === 503 || s === 409) names.push("Retry-After");
     if (s === 412) names.push("ETag");
     if (s === 404) names.push("X-Edgecfg-Applied-Revision"); // a stale read's 404 says how old
     out[String(s)] = {

@@ -42,6 +42,8 @@ export interface HttpRequest extends CallOptions {
   body?: BodyInit;
   /** The namespace this request is about: its consistency token is tracked and, for reads, sent. */
   namespace?: string;
+  /** More namespaces the answer's token covers (a txn across namespaces): tracked for each. */
+  alsoNamespaces?: readonly string[];
   /** Statuses other than 2xx that are answers, not errors (e.g. 304). */
   expect?: number[];
   /** False for calls that must not be repeated (token minting: the server does not deduplicate it;
@@ -138,6 +140,8 @@ export class Http {
       );
     }
     if (req.namespace) this.tokens.observe(req.namespace, res.headers.get(revisionHeader));
+    for (const n of req.alsoNamespaces ?? [])
+      this.tokens.observe(n, res.headers.get(revisionHeader));
     if ((res.status >= 200 && res.status < 300) || req.expect?.includes(res.status)) return res;
     throw await errorFromResponse(res);
   }

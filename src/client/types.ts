@@ -121,7 +121,10 @@ export interface TxnRequest {
 
 export interface TxnResponse {
   succeeded: boolean;
-  revision: number;
+  /** Keys in one namespace: the shard revision after the txn. */
+  revision?: number;
+  /** Keys in several namespaces (a two-phase commit): each namespace's revision after it. */
+  revisions?: Record<string, number>;
   results: unknown[];
 }
 

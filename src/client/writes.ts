@@ -111,14 +111,16 @@ export async function txn(
   ].map((x) => x.key);
   for (const key of keys) ctx.values.delete(key);
   const headers = { ...writeHeaders(options), "content-type": "application/json" };
+  const namespaces = [...new Set(keys.map(namespaceOf))];
   return ctx.http.send(
-    // All keys share a namespace in the base case; the first one names the consistency token.
+    // Across namespaces the token names every shard touched: it is kept for each namespace.
     {
       method: "POST",
       path: "/v1/txn",
       headers,
       body: JSON.stringify(request),
       ...ns(keys[0]),
+      ...(namespaces.length > 1 ? { alsoNamespaces: namespaces.slice(1) } : {}),
       ...call(options),
     },
     async (res) => (await res.json()) as TxnResponse,

@@ -1,11 +1,14 @@
 // Which Router backs the API, from the BACKEND var: a Raft group of ReplicaDOs per shard ("raft",
 // the default) or one Durable Object per shard ("solo"). Stale key reads and bundle polls are
-// answered from the isolate while young enough (STALE_CACHE_MS, isolate-cache.ts), on either.
+// answered from the isolate while young enough (STALE_CACHE_MS, isolate-cache.ts), on either;
+// writes and linearizable key reads that meet a cross-shard txn's intent wait it out or resolve
+// it (intents.ts), on either.
 import {
   isolateCacheOptionsFrom,
   withIsolateCache,
   type IsolateCacheEnv,
 } from "./isolate-cache.ts";
+import { withIntents } from "./intents.ts";
 import { callerLocationOf } from "./raft-placement.ts";
 import { RaftRouter, type RaftRouterEnv } from "./raft-router.ts";
 import { SoloRouter, type SoloRouterEnv } from "./solo-router.ts";
@@ -19,7 +22,7 @@ export interface BackendEnv extends RaftRouterEnv, SoloRouterEnv, IsolateCacheEn
 
 /** `request`, when the API passes it, lets the Raft router prefer replicas near the caller. */
 export function routerFor(env: BackendEnv, request?: Request): Router {
-  return withIsolateCache(backendFor(env, request), isolateCacheOptionsFrom(env));
+  return withIsolateCache(withIntents(backendFor(env, request)), isolateCacheOptionsFrom(env));
 }
 
 function backendFor(env: BackendEnv, request?: Request): Router {

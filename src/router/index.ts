@@ -16,7 +16,9 @@ export {
   BadTokenError,
   ShardUnavailableError,
   formatToken,
+  formatTokens,
   parseToken,
+  revisionFor,
   routerLimits,
   type ClusterStatus,
   type ConsistencyToken,
@@ -30,3 +32,13 @@ export {
   type Waited,
   type Written,
 } from "./types.ts";
+export {
+  partsOf,
+  recoverIntent,
+  runCrossShardTxn,
+  txnCoordinatorLimits,
+  type CoordinatorIo,
+  type CrossShardAnswer,
+  type CrossShardTxn,
+} from "./txn-coordinator.ts";
+export { intentLimits, systemIo } from "./intents.ts";

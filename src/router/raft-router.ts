@@ -66,7 +66,7 @@ import {
 import {
   BadTokenError,
   formatToken,
-  parseToken,
+  revisionFor,
   type ClusterStatus,
   type Read,
   type ReadOptions,
@@ -457,8 +457,8 @@ const linearizable: ReadRequest = Object.freeze({ consistency: "linearizable" })
 /** The revision a read must reach; undefined when there is no token or it names another shard. */
 function minRevisionOf(token: string | undefined, shard: number): Revision | undefined {
   if (token === undefined) return undefined;
-  const t = parseToken(token);
-  if (t === null)
+  const revision = revisionFor(token, shard);
+  if (revision === null)
     throw new BadTokenError(`consistency token ${JSON.stringify(token)} is malformed`);
-  return t.shard === shard ? t.revision : undefined;
+  return revision;
 }

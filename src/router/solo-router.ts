@@ -6,7 +6,7 @@ import type { SoloShardDO, SoloWait } from "../solo/index.ts";
 import {
   BadTokenError,
   formatToken,
-  parseToken,
+  revisionFor,
   ShardUnavailableError,
   type ClusterStatus,
   type Read,
@@ -148,10 +148,10 @@ async function unavailableIfOverloaded(
  * reached can only come from elsewhere (another deployment, a wiped shard, an edited token).
  */
 function checkMinToken(minToken: string, shard: number, revision: number): void {
-  const t = parseToken(minToken);
-  if (t === null)
+  const wanted = revisionFor(minToken, shard);
+  if (wanted === null)
     throw new BadTokenError(`consistency token ${JSON.stringify(minToken)} is malformed`);
-  if (t.shard !== shard || t.revision <= revision) return;
+  if (wanted === undefined || wanted <= revision) return;
   throw new BadTokenError(
     `consistency token ${minToken} is ahead of shard ${shard} (at revision ${revision}): ` +
       "it was not issued by this deployment; drop X-Edgecfg-Min-Revision or send a token this deployment returned",

@@ -10,7 +10,7 @@
 //   - never replace a live answer with an older one (a lagging replica would send readers back);
 //   - a write forgets its namespace's answers and in-flight reads, found through a per-namespace
 //     index (a write costs the namespace's own entries, not a scan of the whole cache).
-import { parseToken, type ConsistencyToken, type Read } from "./types.ts";
+import { parseToken, revisionFor, type ConsistencyToken, type Read } from "./types.ts";
 
 export interface StaleCacheLimits {
   /** How long an answer may be served, in ms. */
@@ -73,9 +73,9 @@ export class StaleCache {
       return undefined;
     }
     if (minToken !== undefined) {
-      const t = parseToken(minToken);
+      const wanted = revisionFor(minToken, e.shard);
       // Malformed: let the inner Router refuse it. Another shard's token constrains nothing.
-      if (t === null || (t.shard === e.shard && t.revision > e.revision)) return undefined;
+      if (wanted === null || (wanted !== undefined && wanted > e.revision)) return undefined;
     }
     this.#entries.delete(key);
     this.#entries.set(key, e);

@@ -25,9 +25,10 @@ import type { FaultAction, FaultWindow, ReplicaFaults } from "./fault-types.ts";
 import type { OperationRequest, OperationStart } from "./operation-types.ts";
 
 /**
- * A consistency token: `s<shard>.<revision>`, e.g. `s3.1042` = "shard 3 at revision 1042".
- * Opaque to clients (they echo it in `X-Edgecfg-Min-Revision`); parse it with `parseToken` only.
- * A token names one shard: it constrains reads of that shard and says nothing about others.
+ * A consistency token: `s<shard>.<revision>`, e.g. `s3.1042` = "shard 3 at revision 1042", or,
+ * after a txn across shards, one such part per shard joined by commas (`s1.7,s3.1042`).
+ * Opaque to clients (they echo it in `X-Edgecfg-Min-Revision`); parse it with `parseToken` or
+ * `revisionFor` only. A token constrains reads of the shards it names, nothing of others.
  */
 export type ConsistencyToken = string;
 
@@ -196,6 +197,37 @@ const tokenPattern = /^s(\d{1,9})\.(\d{1,15})$/;
 
 export function formatToken(shard: number, revision: Revision): ConsistencyToken {
   return `s${shard}.${revision}`;
+}
+
+/** Shards a multi-shard token may name: as many as a txn can touch namespaces. */
+const tokenPartsMax = 128;
+
+/** One part per shard, in shard order. */
+export function formatTokens(revisions: ReadonlyMap<number, Revision>): ConsistencyToken {
+  return [...revisions]
+    .sort(([a], [b]) => a - b)
+    .map(([shard, revision]) => formatToken(shard, revision))
+    .join(",");
+}
+
+/**
+ * What a token asks of `shard`: the revision of its part for it, undefined when it names no
+ * part for it, null when it is malformed. A single-shard token costs one regex, as before.
+ */
+export function revisionFor(token: string, shard: number): Revision | undefined | null {
+  if (!token.includes(",")) {
+    const t = parseToken(token);
+    return t === null ? null : t.shard === shard ? t.revision : undefined;
+  }
+  const parts = token.split(",");
+  if (parts.length > tokenPartsMax) return null;
+  let found: Revision | undefined;
+  for (const part of parts) {
+    const t = parseToken(part);
+    if (t === null) return null;
+    if (t.shard === shard) found = t.revision;
+  }
+  return found;
 }
 
 /** Null when `token` is malformed. */

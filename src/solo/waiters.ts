@@ -69,7 +69,19 @@ function touchedKeys(command: Command, outcome: WriteOutcome): Set<string> {
   if (outcome.type === "lockRelease" && outcome.released)
     return new Set([lockWaitKey(outcome.state.lock)]);
   if (outcome.type === "namespaceWrite") return new Set(outcome.changes.map((ch) => ch.key));
-  if (command.type !== "txn" || outcome.type !== "txn") return new Set();
+  // A cross-shard txn's commit here: its results name the keys it wrote.
+  if (outcome.type === "txnResolved")
+    return new Set(
+      outcome.results.flatMap((r) =>
+        r.type === "put"
+          ? [r.entry.key]
+          : r.type === "delete" && r.deleted !== null
+            ? [r.deleted.key]
+            : [],
+      ),
+    );
+  if ((command.type !== "txn" && command.type !== "shardTxn") || outcome.type !== "txn")
+    return new Set();
   const branch = outcome.succeeded ? command.success : command.failure;
   return new Set(branch.filter((op) => op.type !== "get").map((op) => op.key));
 }

@@ -52,19 +52,9 @@ export function recordAudit(state: StoreState, c: t.Command): void {
   const actor = c.audit?.actor ?? (c.type === "leaseExpire" ? systemActor : undefined);
   if (actor === undefined && c.audit === undefined) return;
   if (keys.length > 0) {
-    const log = logOf(state, namespaceOf(keys[0]!));
-    const record = newRecord(state, c, keys, actor, log);
-    for (const key of keys) {
-      // A delete may be forgotten in the very revision that made it (deletedKeysRetainedMax:
-      // an apply that prunes more keys than are kept): no version is left to carry the record.
-      const kept = recordOf(state, key);
-      if (kept === undefined) continue;
-      const v = newestVersion(kept);
-      assert(v.modRevision === record.revision, `key ${key} was not written at this revision`);
-      v.audit = record;
-      record.retained += 1;
-    }
-    if (record.retained > 0) log.records.push(record);
+    // One record per namespace written: a cross-shard txn's commit may write several namespaces
+    // of this shard, and each namespace's trail lists it.
+    for (const group of byNamespace(keys)) recordKeys(state, c, group, actor);
     return;
   }
   const subject = systemSubject(c);
@@ -74,6 +64,38 @@ export function recordAudit(state: StoreState, c: t.Command): void {
   record.retained = 1;
   log.records.push(record);
   while (log.records.length > storeLimits.auditSystemRecordsMax) log.records.shift()!.retained = 0;
+}
+
+function byNamespace(keys: string[]): string[][] {
+  const first = namespaceOf(keys[0]!);
+  if (keys.every((k) => namespaceOf(k) === first)) return [keys];
+  const groups = new Map<string, string[]>();
+  for (const key of keys) {
+    const namespace = namespaceOf(key);
+    groups.set(namespace, [...(groups.get(namespace) ?? []), key]);
+  }
+  return [...groups.values()];
+}
+
+function recordKeys(
+  state: StoreState,
+  c: t.Command,
+  keys: string[],
+  actor: t.AuditActor | undefined,
+): void {
+  const log = logOf(state, namespaceOf(keys[0]!));
+  const record = newRecord(state, c, keys, actor, log);
+  for (const key of keys) {
+    // A delete may be forgotten in the very revision that made it (deletedKeysRetainedMax:
+    // an apply that prunes more keys than are kept): no version is left to carry the record.
+    const kept = recordOf(state, key);
+    if (kept === undefined) continue;
+    const v = newestVersion(kept);
+    assert(v.modRevision === record.revision, `key ${key} was not written at this revision`);
+    v.audit = record;
+    record.retained += 1;
+  }
+  if (record.retained > 0) log.records.push(record);
 }
 
 /** The pseudo-key a `_sys` revision is listed under; null for commands that are not recorded. */

@@ -14,6 +14,7 @@ import type {
   NamespaceWriteCommand,
   TxnCompare,
   TxnOp,
+  TxnProtocolCommand,
 } from "./types.ts";
 
 const commandFormat = 1;
@@ -69,6 +70,7 @@ export function canonicalCommand(c: Command): Command {
         ...fenceOf(c),
       };
     case "txn":
+    case "shardTxn":
       return {
         type: c.type,
         ...base,
@@ -103,12 +105,20 @@ export function canonicalCommand(c: Command): Command {
         schemas: c.schemas.map((r) => ({ prefix: r.prefix, schema: r.schema })),
         ...(c.force === true ? { force: true } : {}),
       };
-    case "namespaceApply":
-    case "namespaceRollback":
-      return canonicalNamespaceWrite(c, base);
     default:
-      return canonicalCoordination(c, base);
+      return canonicalRest(c, base);
   }
+}
+
+function canonicalRest(
+  c: CoordinationCommand | TxnProtocolCommand | NamespaceWriteCommand,
+  base: { atMs: number; audit?: CommandAudit },
+): Command {
+  if (c.type === "namespaceApply" || c.type === "namespaceRollback")
+    return canonicalNamespaceWrite(c, base);
+  return c.type.startsWith("txn")
+    ? canonicalTxnProtocol(c as TxnProtocolCommand, base)
+    : canonicalCoordination(c as CoordinationCommand, base);
 }
 
 function canonicalCoordination(
@@ -130,6 +140,50 @@ function canonicalCoordination(
       return { type: c.type, ...base, lock: c.lock, lease: c.lease };
     case "lockRelease":
       return { type: c.type, ...base, lock: c.lock, fencingToken: c.fencingToken };
+  }
+}
+
+function canonicalTxnProtocol(
+  c: TxnProtocolCommand,
+  base: { atMs: number; audit?: CommandAudit },
+): Command {
+  const branch = "branch" in c && c.branch !== undefined ? { branch: c.branch } : {};
+  switch (c.type) {
+    case "txnPrepare":
+      return {
+        type: c.type,
+        ...base,
+        txnId: c.txnId,
+        compare: c.compare.map(canonicalCompare),
+        success: c.success.map(canonicalOp),
+        failure: c.failure.map(canonicalOp),
+        recordNamespace: c.recordNamespace,
+        participants: [...c.participants],
+        deadlineMs: c.deadlineMs,
+        ...fenceOf(c),
+      };
+    case "txnResolve":
+      return {
+        type: c.type,
+        ...base,
+        txnId: c.txnId,
+        decision: c.decision,
+        ...branch,
+        deadlineMs: c.deadlineMs,
+      };
+    case "txnRecordDecide":
+      return {
+        type: c.type,
+        ...base,
+        txnId: c.txnId,
+        decision: c.decision,
+        ...branch,
+        deadlineMs: c.deadlineMs,
+        by: c.by,
+        ...(c.resolveHere === true ? { resolveHere: true as const } : {}),
+      };
+    case "txnRecordForget":
+      return { type: c.type, ...base, txnId: c.txnId };
   }
 }
 

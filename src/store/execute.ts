@@ -9,6 +9,9 @@ import type { StoreState } from "./state.ts";
 import { applySchemaSet } from "./schemas.ts";
 import { applyNamespaceSet, applyTokenCreate, applyTokenRevoke } from "./system.ts";
 import { applyTxn } from "./txn.ts";
+import { applyTxnPrepare, applyTxnResolve } from "./txn-prepare.ts";
+import { applyTxnRecordDecide, applyTxnRecordForget } from "./txn-record.ts";
+import { applyShardTxn } from "./txn-shard.ts";
 import type * as t from "./types.ts";
 
 export function execute(state: StoreState, c: t.Command): t.WriteOutcome {
@@ -33,6 +36,16 @@ export function execute(state: StoreState, c: t.Command): t.WriteOutcome {
       return applyNamespaceApply(state, c);
     case "namespaceRollback":
       return applyNamespaceRollback(state, c);
+    case "txnPrepare":
+      return applyTxnPrepare(state, c);
+    case "txnResolve":
+      return applyTxnResolve(state, c);
+    case "txnRecordDecide":
+      return applyTxnRecordDecide(state, c);
+    case "txnRecordForget":
+      return applyTxnRecordForget(state, c);
+    case "shardTxn":
+      return applyShardTxn(state, c);
     default:
       return executeCoordination(state, c);
   }

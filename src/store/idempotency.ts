@@ -84,7 +84,10 @@ export function recordIdempotency(
 /** A refusal a fixed request (or a changed schema, or freed space) may turn into a success. */
 function recorded(outcome: WriteOutcome): boolean {
   return (
-    outcome.type !== "invalid" && outcome.type !== "tooLarge" && outcome.type !== "schemaViolation"
+    outcome.type !== "invalid" &&
+    outcome.type !== "tooLarge" &&
+    outcome.type !== "schemaViolation" &&
+    outcome.type !== "intent"
   );
 }
 

@@ -2,6 +2,7 @@
 // O(size of the state): for tests and the simulator, not for each apply in production.
 import { assert } from "./assert.ts";
 import { historyVersionBytes } from "./history.ts";
+import { assertIntents } from "./intents.ts";
 import { outcomeValueBytes } from "./idempotency.ts";
 import { namespaceOf, systemNamespace } from "./keys.ts";
 import { storeLimits } from "./limits.ts";
@@ -76,6 +77,7 @@ export function assertInvariants(state: StoreState): void {
   assert(state.touchedKeys.length === 0, "touched keys left over from a command");
   assertCoordination(state);
   assertAudit(state);
+  assertIntents(state, (ok, what) => assert(ok, what));
 }
 
 /** Each record is counted by exactly the retained versions that point at it, in its namespace. */

@@ -8,6 +8,7 @@ import { checkKey, checkRevisionNumber, checkValue, invalid } from "./validate.t
 import { deleteKey, putKey } from "./writes.ts";
 import { checkFence } from "./locks.ts";
 import { checkSchemas } from "./schemas.ts";
+import { blockingIntent } from "./intents.ts";
 
 export function applyPut(state: StoreState, c: PutCommand): WriteOutcome {
   const bad =
@@ -15,7 +16,8 @@ export function applyPut(state: StoreState, c: PutCommand): WriteOutcome {
     checkValue(state, c.value, c.contentType) ??
     checkPutPreconditions(state, c) ??
     checkLease(state, c) ??
-    checkFence(state, c.fence, namespaceOf(c.key));
+    checkFence(state, c.fence, namespaceOf(c.key)) ??
+    blockingIntent(state, [], [c.key]);
   if (bad !== null) return bad;
   const current = liveEntry(state, c.key);
   const matches =
@@ -71,7 +73,8 @@ export function applyDelete(state: StoreState, c: DeleteCommand): WriteOutcome {
   const bad =
     checkKey(state, c.key) ??
     (c.ifMatch === undefined ? null : checkRevisionNumber(state, "ifMatch", c.ifMatch)) ??
-    checkFence(state, c.fence, namespaceOf(c.key));
+    checkFence(state, c.fence, namespaceOf(c.key)) ??
+    blockingIntent(state, [], [c.key]);
   if (bad !== null) return bad;
   const current = liveEntry(state, c.key);
   if (c.ifMatch !== undefined && current?.modRevision !== c.ifMatch) {

@@ -33,6 +33,8 @@ export const storeLimits = {
   idempotencyValueBytesMax: 4 * mibBytes,
   /** compare + success + failure entries of one txn. */
   txnOpsMax: 128,
+  /** A cross-shard txn's id: a UUID is 36; room for a prefix naming the coordinator. */
+  txnIdBytesMax: 64,
   /**
    * Entries of one declarative apply: it describes a whole namespace, so as many as a namespace
    * holds. Their values are bounded by the API (one apply is one Raft entry).

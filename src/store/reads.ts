@@ -13,7 +13,9 @@ import type {
   MetaResult,
   NamespaceSettings,
   TokenRecord,
+  TxnIntent,
 } from "./types.ts";
+import { intentOutcome } from "./intents.ts";
 
 export function get(state: StoreState, q: GetQuery): GetResult {
   const revision = state.revision;
@@ -22,9 +24,20 @@ export function get(state: StoreState, q: GetQuery): GetResult {
   if (q.atRevision !== undefined && q.atRevision > revision)
     return { type: "futureRevision", revision };
   const at = versionAt(state, q.key, q.atRevision ?? revision);
-  if (at.type === "version")
-    return { type: "found", revision, entry: entryOf(q.key, at.version), value: at.version.value };
-  return { type: at.type === "absent" ? "notFound" : "compacted", revision };
+  const pending = q.atRevision === undefined ? pendingWrite(state, q.key) : {};
+  if (at.type === "version") {
+    const entry = entryOf(q.key, at.version);
+    return { type: "found", revision, entry, value: at.version.value, ...pending };
+  }
+  if (at.type === "absent") return { type: "notFound", revision, ...pending };
+  return { type: "compacted", revision };
+}
+
+/** The write intent on `key`, if a cross-shard txn holds one (O(1) when none is held). */
+function pendingWrite(state: StoreState, key: string): { intent?: TxnIntent } {
+  if (state.intents.size === 0) return {};
+  const held = intentOutcome(state, key, true);
+  return held === null ? {} : { intent: held.intent };
 }
 
 function revisionError(atRevision: number | undefined): string | null {

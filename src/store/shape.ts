@@ -61,6 +61,11 @@ export function assertCommandShape(x: unknown): asserts x is Command {
     "lockRelease",
     "namespaceApply",
     "namespaceRollback",
+    "txnPrepare",
+    "txnResolve",
+    "txnRecordDecide",
+    "txnRecordForget",
+    "shardTxn",
   ]);
   shapeOf[x.type as Command["type"]](x);
 }
@@ -146,6 +151,31 @@ const shapeOf: Record<Command["type"], (o: Obj) => void> = {
     field(o, "ifRevision", "number", true);
     auditShape(o);
   },
+  shardTxn(o) {
+    array(o, "compare", assertCompareShape);
+    array(o, "success", assertOpShape);
+    array(o, "failure", assertOpShape);
+    fenceShape(o);
+  },
+  txnPrepare(o) {
+    field(o, "txnId", "string");
+    array(o, "compare", assertCompareShape);
+    array(o, "success", assertOpShape);
+    array(o, "failure", assertOpShape);
+    field(o, "recordNamespace", "string");
+    array(o, "participants", (n) => assert(typeof n === "string", "participants are strings"));
+    field(o, "deadlineMs", "number");
+    fenceShape(o);
+  },
+  txnResolve(o) {
+    decisionShape(o);
+  },
+  txnRecordDecide(o) {
+    decisionShape(o);
+    oneOf(o, "by", ["coordinator", "recovery"]);
+    if (o.resolveHere !== undefined) oneOf(o, "resolveHere", [true]);
+  },
+  txnRecordForget: (o) => field(o, "txnId", "string"),
   tokenRevoke(o) {
     field(o, "id", "string");
   },
@@ -209,6 +239,13 @@ function auditShape(o: Obj): void {
   oneOf(a.actor, "kind", ["admin", "token", "system"]);
   field(a.actor, "id", "string", true);
   field(a.actor, "name", "string", true);
+}
+
+function decisionShape(o: Obj): void {
+  field(o, "txnId", "string");
+  oneOf(o, "decision", ["commit", "abort"]);
+  if (o.branch !== undefined) oneOf(o, "branch", ["success", "failure"]);
+  field(o, "deadlineMs", "number");
 }
 
 function fenceShape(o: Obj): void {

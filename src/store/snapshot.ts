@@ -12,6 +12,7 @@ import { liveDeleted, liveSuperseded } from "./retention.ts";
 import { Fifo } from "./fifo.ts";
 import type { ClusterTopology, StoreOptions, TokenRecord, WriteOutcome } from "./types.ts";
 import { canonicalTopology } from "./cluster.ts";
+import { restoreTxns, txnsBody, type TxnsBody } from "./snapshot-txn.ts";
 import { attachAudit, auditBody, restoreAudit, type AuditBody } from "./snapshot-audit.ts";
 
 const snapshotFormat = 1;
@@ -40,6 +41,8 @@ interface SnapshotBody {
   schemas?: SchemasRow[];
   /** Absent until the first audited revision, for the same reason (snapshot-audit.ts). */
   audit?: AuditBody;
+  /** Absent while no cross-shard txn is prepared, resolved or recorded (snapshot-txn.ts). */
+  txns?: TxnsBody;
 }
 
 type SchemasRow = [string, number, [string, string][]];
@@ -80,6 +83,8 @@ export function snapshotState(state: StoreState): Uint8Array {
   };
   const audit = auditBody(state);
   if (audit !== undefined) body.audit = audit;
+  const txns = txnsBody(state);
+  if (txns !== undefined) body.txns = txns;
   return encodeFrame(snapshotFormat, body);
 }
 
@@ -215,6 +220,7 @@ export function restoreState(bytes: Uint8Array): StoreState {
   state.cluster = b.cluster === undefined ? null : canonicalTopology(b.cluster);
   restoreCoordination(state, b.coordination);
   restoreSchemas(state, b.schemas);
+  restoreTxns(state, b.txns);
   return state;
 }
 

@@ -13,8 +13,13 @@ import type {
   ClusterTopology,
   KvEntry,
   NamespaceSettings,
+  CommandAudit,
   Revision,
   SchemaRule,
+  TxnBranch,
+  TxnCompare,
+  TxnOp,
+  TxnOpResult,
   StoreOptions,
   TokenRecord,
   WriteOutcome,
@@ -137,6 +142,51 @@ export interface StoreState {
   audit: Map<string, AuditLog>;
   /** Scratch of the command being applied: keys it wrote (writes.ts). Empty between commands. */
   touchedKeys: string[];
+  /** Cross-shard txns prepared here and not yet resolved, by txn id (txn-prepare.ts). */
+  prepared: Map<string, PreparedTxn>;
+  /** key -> the intent a prepared txn holds on it; derived from `prepared`. */
+  intents: Map<string, IntentRecord>;
+  /** Txns resolved here, in resolve order, kept until the store clock reaches their deadline. */
+  resolved: Map<string, ResolvedTxn>;
+  /** Transaction records this shard keeps, in decision order (txn-record.ts). */
+  txnRecords: Map<string, TxnRecordState>;
+}
+
+/** One participant's part of a cross-shard txn, as its txnPrepare left it. */
+export interface PreparedTxn {
+  txnId: string;
+  compare: TxnCompare[];
+  success: TxnOp[];
+  failure: TxnOp[];
+  recordNamespace: string;
+  participants: string[];
+  deadlineMs: number;
+  /** Whether this part's compares held at prepare (the intents keep it so until resolve). */
+  held: boolean;
+  /** The prepare's audit: the revision its commit makes is recorded as the txn's. */
+  audit: CommandAudit | undefined;
+}
+
+export interface IntentRecord {
+  txnId: string;
+  write: boolean;
+}
+
+export interface ResolvedTxn {
+  txnId: string;
+  decision: "commit" | "abort";
+  committedRevision: Revision;
+  results: TxnOpResult[];
+  deadlineMs: number;
+}
+
+export interface TxnRecordState {
+  txnId: string;
+  decision: "commit" | "abort";
+  branch: TxnBranch | undefined;
+  deadlineMs: number;
+  /** Every participant resolved (txnRecordForget): dropped once the clock reaches the deadline. */
+  done: boolean;
 }
 
 export interface SchemaState {
@@ -195,6 +245,10 @@ export function emptyState(options: StoreOptions): StoreState {
     locks: new Map(),
     audit: new Map(),
     touchedKeys: [],
+    prepared: new Map(),
+    intents: new Map(),
+    resolved: new Map(),
+    txnRecords: new Map(),
   };
 }
 

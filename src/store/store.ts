@@ -36,6 +36,8 @@ import { emptyState } from "./state.ts";
 import { namespaceSchemas, verdictOf } from "./schemas.ts";
 import * as leases from "./leases.ts";
 import * as locks from "./locks.ts";
+import { intentOutcome } from "./intents.ts";
+import { txnRecord } from "./txn-record.ts";
 import type * as t from "./types.ts";
 
 export const defaultStoreOptions: t.StoreOptions = {
@@ -102,8 +104,9 @@ export class Store {
     s.clockMs = Math.max(s.clockMs, command.atMs);
     expireIdempotencyRecords(s);
     const before = s.revision;
+    const audited = auditedAs(s, command);
     const outcome = checkAudit(s, command) ?? applyOnce(s, command);
-    if (s.revision !== before) recordAudit(s, command);
+    if (s.revision !== before) recordAudit(s, audited);
     else s.touchedKeys.length = 0;
     enforceHistoryBudget(s);
     return outcome;
@@ -218,6 +221,25 @@ export class Store {
     return changedSince(this, namespace, key, afterRevision);
   }
 
+  /** The intent a cross-shard txn holds on `key` (reads see the value before it), or null. */
+  intent(key: t.Key): t.TxnIntent | null {
+    return intentOutcome(this.state, key, false)?.intent ?? null;
+  }
+  /** Whether a prepared txn is held here. */
+  prepared(txnId: string): boolean {
+    return this.state.prepared.has(txnId);
+  }
+  /** Intents held on this shard, in key order: what a resolver sweeps after healing. */
+  intents(): t.TxnIntent[] {
+    return [...this.state.intents.keys()].sort().map((key) => this.intent(key)!);
+  }
+  /** The transaction record of `txnId` kept here, or null (never decided, or forgotten). */
+  txnRecord(txnId: string): { decision: "commit" | "abort"; branch?: t.TxnBranch } | null {
+    const r = txnRecord(this.state, txnId);
+    if (r === null) return null;
+    return { decision: r.decision, ...(r.branch === undefined ? {} : { branch: r.branch }) };
+  }
+
   stats(): StoreStats {
     let liveKeys = 0;
     for (const ns of this.state.namespaces.values()) liveKeys += ns.liveKeys;
@@ -230,6 +252,18 @@ export class Store {
       idempotencyRecords: s.idempotency.size,
     };
   }
+}
+
+/** What the audit records a command as: a resolve's commit (a decide's that resolves here too)
+ * as the txn its prepare carried. */
+function auditedAs(state: StoreState, command: t.Command): t.Command {
+  const resolves =
+    command.type === "txnResolve" ||
+    (command.type === "txnRecordDecide" && command.resolveHere === true);
+  if (!resolves) return command;
+  const audit = state.prepared.get(command.txnId)?.audit;
+  const txn = { type: "txn" as const, atMs: command.atMs, compare: [], success: [], failure: [] };
+  return audit === undefined ? txn : { ...txn, audit };
 }
 
 /** Applies a command unless its idempotency key says it already was. */

@@ -19,6 +19,7 @@ import { checkKey, checkValue, invalid } from "./validate.ts";
 import { deleteKey, putKey } from "./writes.ts";
 import { checkFence } from "./locks.ts";
 import { checkSchemas, type ValueWrite } from "./schemas.ts";
+import { blockingIntent } from "./intents.ts";
 
 /**
  * `opsMax`: a namespace apply (namespace-writes.ts) runs its writes as one txn of up to
@@ -29,7 +30,7 @@ export function applyTxn(
   c: TxnCommand,
   opsMax: number = storeLimits.txnOpsMax,
 ): WriteOutcome {
-  const bad = checkTxn(state, c, opsMax) ?? checkTxnFence(state, c);
+  const bad = checkTxn(state, c, opsMax) ?? checkTxnFence(state, c) ?? txnIntent(state, c);
   if (bad !== null) return bad;
   const succeeded = c.compare.every((cmp) => holds(state, cmp));
   const branch = succeeded ? c.success : c.failure;
@@ -48,6 +49,24 @@ export function applyTxn(
   if (changes) state.revision += 1;
   const results = branch.map((op) => runOp(state, op, c.atMs));
   return { type: "txn", revision: state.revision, succeeded, results };
+}
+
+/** Both branches' writes and every read meet intents: which branch runs is not known yet. */
+export function txnIntent(
+  state: StoreState,
+  c: Pick<TxnCommand, "compare" | "success" | "failure">,
+) {
+  if (state.intents.size === 0) return null;
+  const ops = [...c.success, ...c.failure];
+  const reads = [
+    ...c.compare.map((x) => x.key),
+    ...ops.filter((o) => o.type === "get").map((o) => o.key),
+  ];
+  return blockingIntent(
+    state,
+    reads,
+    ops.filter((o) => o.type !== "get").map((o) => o.key),
+  );
 }
 
 /** A fence guards the whole txn (both branches): a stale holder's txn changes nothing. */
@@ -90,7 +109,7 @@ function checkTxn(state: StoreState, c: TxnCommand, opsMax: number): InvalidOutc
   return checkBranch(state, c.success, "success") ?? checkBranch(state, c.failure, "failure");
 }
 
-function checkCompare(state: StoreState, cmp: TxnCompare): InvalidOutcome | null {
+export function checkCompare(state: StoreState, cmp: TxnCompare): InvalidOutcome | null {
   if (cmp.target === "exists" || cmp.target === "value") {
     if (cmp.op !== "=" && cmp.op !== "!=")
       return invalid(state, "preconditions", `compare on ${cmp.target} supports only = and !=`);
@@ -111,7 +130,7 @@ function checkCompare(state: StoreState, cmp: TxnCompare): InvalidOutcome | null
   );
 }
 
-function checkBranch(state: StoreState, ops: TxnOp[], name: string): InvalidOutcome | null {
+export function checkBranch(state: StoreState, ops: TxnOp[], name: string): InvalidOutcome | null {
   const written = new Set<string>();
   for (const op of ops) {
     if (op.type === "get") continue;
@@ -125,7 +144,7 @@ function checkBranch(state: StoreState, ops: TxnOp[], name: string): InvalidOutc
   return null;
 }
 
-function holds(state: StoreState, cmp: TxnCompare): boolean {
+export function holds(state: StoreState, cmp: TxnCompare): boolean {
   const live = liveVersion(state, cmp.key);
   switch (cmp.target) {
     case "modRevision":
@@ -169,7 +188,7 @@ function branchQuota(state: StoreState, ops: TxnOp[]) {
   return checkQuota(state, delta);
 }
 
-function runOp(state: StoreState, op: TxnOp, atMs: number): TxnOpResult {
+export function runOp(state: StoreState, op: TxnOp, atMs: number): TxnOpResult {
   if (op.type === "put") {
     const args = {
       key: op.key,

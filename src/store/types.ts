@@ -369,6 +369,87 @@ export type CoordinationCommand =
   | LockWithdrawCommand
   | LockReleaseCommand;
 
+// Transactions across shards (two-phase commit; txn-prepare.ts, txn-record.ts). A txn spanning
+// shards is prepared on each participant shard (intents on every key it reads or writes), its
+// decision is recorded in one shard's transaction record (first decision wins), and each
+// participant then resolves it: commit applies its writes at one new revision, abort drops them.
+
+/** Which branch of a cross-shard txn runs: success when every participant's compares held. */
+export type TxnBranch = "success" | "failure";
+
+/**
+ * Phase one on one participant: this shard's part of the txn (compares and both branches on keys
+ * of its namespaces). When its keys carry no other txn's intent and both branches pass
+ * validation, schemas, quota and the fence, intents are recorded on every key it compares,
+ * reads or writes, and the answer says whether its compares held.
+ */
+export interface TxnPrepareCommand extends CommandBase, SchemasVouched {
+  type: "txnPrepare";
+  txnId: string;
+  compare: TxnCompare[];
+  success: TxnOp[];
+  failure: TxnOp[];
+  /** The namespace whose shard keeps the transaction record. */
+  recordNamespace: string;
+  /** One namespace per participant shard (this one's included): a resolver finishes them all. */
+  participants: string[];
+  /**
+   * Store time (ms) from which whoever meets an intent may abort the txn: a prepare applied at
+   * or after it is refused, and a commit decision then becomes an abort.
+   */
+  deadlineMs: number;
+  fence?: Fence;
+}
+
+/** Phase two on one participant: apply (commit, with the branch decided) or drop its intents. */
+export interface TxnResolveCommand extends CommandBase {
+  type: "txnResolve";
+  txnId: string;
+  decision: "commit" | "abort";
+  /** Present with commit. */
+  branch?: TxnBranch;
+  deadlineMs: number;
+}
+
+/**
+ * The decision, in the record's shard. The first decision wins; a later one gets it back. A
+ * commit applied at or after `deadlineMs` records abort instead; an abort by recovery (someone
+ * who met an intent, not the coordinator) is refused before `deadlineMs`.
+ */
+export interface TxnRecordDecideCommand extends CommandBase {
+  type: "txnRecordDecide";
+  txnId: string;
+  decision: "commit" | "abort";
+  branch?: TxnBranch;
+  deadlineMs: number;
+  by: "coordinator" | "recovery";
+  /**
+   * Also resolve this shard's own part of the txn as decided, in the same entry: the record
+   * lives on the first participant's shard, so its resolve need not be a round of its own.
+   */
+  resolveHere?: true;
+}
+
+/** Every participant has resolved: the record may go (kept until its deadline, then dropped). */
+export interface TxnRecordForgetCommand extends CommandBase {
+  type: "txnRecordForget";
+  txnId: string;
+}
+
+/**
+ * A txn over keys of several namespaces that all live on this shard (the ring placed them
+ * together): the single-shard txn's semantics in one Raft round, quotas per namespace.
+ */
+export interface ShardTxnCommand extends Omit<TxnCommand, "type"> {
+  type: "shardTxn";
+}
+
+export type TxnProtocolCommand =
+  | TxnPrepareCommand
+  | TxnResolveCommand
+  | TxnRecordDecideCommand
+  | TxnRecordForgetCommand;
+
 export type KvCommand = PutCommand | DeleteCommand | TxnCommand;
 export type NamespaceWriteCommand = NamespaceApplyCommand | NamespaceRollbackCommand;
 export type SystemCommand =
@@ -377,7 +458,13 @@ export type SystemCommand =
   | NamespaceSetCommand
   | ClusterSetCommand
   | SchemaSetCommand;
-export type Command = KvCommand | NamespaceWriteCommand | SystemCommand | CoordinationCommand;
+export type Command =
+  | KvCommand
+  | NamespaceWriteCommand
+  | SystemCommand
+  | CoordinationCommand
+  | TxnProtocolCommand
+  | ShardTxnCommand;
 
 // ---------------------------------------------------------------------------------------------
 // Write outcomes (what `Store.apply` returns)
@@ -454,7 +541,8 @@ export interface InvalidOutcome extends OutcomeBase {
     | "lease"
     | "lock"
     | "schema"
-    | "audit";
+    | "audit"
+    | "txn";
   detail: string;
 }
 
@@ -601,7 +689,65 @@ export interface CompactedOutcome extends OutcomeBase {
   detail: string;
 }
 
+/** An intent of a cross-shard txn that a write met: 409/503 with Retry-After, or resolve it. */
+export interface TxnIntent {
+  key: Key;
+  txnId: string;
+  /** True when the txn writes the key; false when it only compares or reads it. */
+  write: boolean;
+  deadlineMs: number;
+  recordNamespace: string;
+  participants: string[];
+}
+
+/** The write touches a key held by another txn's intent; nothing changed. */
+export interface IntentOutcome extends OutcomeBase {
+  type: "intent";
+  intent: TxnIntent;
+}
+
+/** txnPrepare that recorded its intents (or had already): `held` = this part's compares held. */
+export interface TxnPreparedOutcome extends OutcomeBase {
+  type: "txnPrepared";
+  txnId: string;
+  held: boolean;
+}
+
+/** txnPrepare refused: past its deadline, or the txn is already resolved here. */
+export interface TxnPrepareRefusedOutcome extends OutcomeBase {
+  type: "txnPrepareRefused";
+  txnId: string;
+  reason: "expired" | "resolved";
+}
+
+/** txnResolve: what this participant did (or, for a repeat, had done) with the txn. */
+export interface TxnResolvedOutcome extends OutcomeBase {
+  type: "txnResolved";
+  txnId: string;
+  decision: "commit" | "abort";
+  /** The revision the commit applied at (the shard revision when it changed nothing). */
+  committedRevision: Revision;
+  /** One result per op of this participant's part of the branch that ran (commit only). */
+  results: TxnOpResult[];
+}
+
+/** txnRecordDecide: the decision in force (`first`: this command made it). */
+export interface TxnDecisionOutcome extends OutcomeBase {
+  type: "txnDecision";
+  txnId: string;
+  decision: "commit" | "abort" | "undecided";
+  branch?: TxnBranch;
+  first: boolean;
+  /** With resolveHere and a decision: what resolving this shard's part did. */
+  resolved?: TxnResolvedOutcome;
+}
+
 export type WriteOutcome =
+  | IntentOutcome
+  | TxnPreparedOutcome
+  | TxnPrepareRefusedOutcome
+  | TxnResolvedOutcome
+  | TxnDecisionOutcome
   | NamespaceWriteOutcome
   | NamespaceChangedOutcome
   | CompactedOutcome
@@ -639,9 +785,17 @@ export interface GetQuery {
   atRevision?: Revision;
 }
 
+/**
+ * Set on a read of the latest value while a cross-shard txn holds a write intent on the key: the
+ * value is the committed one; a linearizable read waits the txn out or resolves it (src/router).
+ */
+interface PendingWrite {
+  intent?: TxnIntent;
+}
+
 export type GetResult =
-  | (QueryResultBase & { type: "found"; entry: KvEntry; value: Uint8Array })
-  | (QueryResultBase & { type: "notFound" })
+  | (QueryResultBase & PendingWrite & { type: "found"; entry: KvEntry; value: Uint8Array })
+  | (QueryResultBase & PendingWrite & { type: "notFound" })
   /** 410: the version live at `atRevision` is no longer retained. */
   | (QueryResultBase & { type: "compacted" })
   /** `atRevision` is ahead of this replica's state: wait, catch up, or forward. */

@@ -141,6 +141,26 @@ describe("cli exit codes", () => {
 });
 
 describe("cli commands", () => {
+  it("txn across namespaces prints each namespace's revision", async () => {
+    const stub = stubFetch((req) =>
+      req.method === "POST"
+        ? json({ succeeded: true, revisions: { app: 7, web: 12 }, results: [] }, 200, {
+            "x-edgecfg-revision": "s0.7,s2.12",
+          })
+        : json(entry("web/b", 12)),
+    );
+    const body = {
+      success: [
+        { type: "put", key: "app/a", value: 1 },
+        { type: "put", key: "web/b", value: 2 },
+      ],
+    };
+    const t = testIo(stub, "", { "t.json": JSON.stringify(body) });
+    expect(await run(["txn", "-f", "t.json"], t.io)).toBe(0);
+    expect(t.stdout()).toContain("succeeded at revisions app=7, web=12");
+    expect(JSON.parse(await new Response(stub.requests[0]!.body).text())).toEqual(body);
+  });
+
   it("kv put reads stdin, infers JSON, honours --url/--token over the environment", async () => {
     const stub = stubFetch(() => json(entry("app/a", 3), 201, { etag: '"r3"' }));
     const t = testIo(stub, '{"beta":true}');

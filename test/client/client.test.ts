@@ -302,3 +302,25 @@ describe("offline: cache and fallback", () => {
     await expect(client.bundle("app")).rejects.toMatchObject({ status: 401 });
   });
 });
+
+describe("txn across namespaces", () => {
+  it("keeps the answer's multi-shard token for every namespace it touched", async () => {
+    const stub = stubFetch(() =>
+      json({ succeeded: true, revisions: { app: 7, web: 12 }, results: [] }, 200, {
+        "x-edgecfg-revision": "s0.7,s2.12",
+      }),
+    );
+    const client = createClient({ url, fetch: stub.fetch });
+    const answer = await client.txn({
+      success: [
+        { type: "put", key: "app/a", value: 1 },
+        { type: "put", key: "web/b", value: 2 },
+      ],
+    });
+    expect(answer.revisions).toEqual({ app: 7, web: 12 });
+    expect([client.revisionToken("app"), client.revisionToken("web")]).toEqual([
+      "s0.7,s2.12",
+      "s0.7,s2.12",
+    ]);
+  });
+});

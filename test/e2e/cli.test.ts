@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { shardIndexFor } from "../../src/ring/ring.ts";
 
 const root = resolve(import.meta.dirname, "../..");
 const bin = join(root, "bin/edgecfg.js");
@@ -183,6 +184,29 @@ describe("edgecfg CLI end to end", () => {
     const res = await cli(["txn", "-f", "txn.json", "--json"]);
     expect(res.code).toBe(3);
     expect(JSON.parse(res.stdout)).toMatchObject({ succeeded: false });
+  });
+
+  it("runs a txn across namespaces on different shards, all or nothing", async () => {
+    const a = freshNs();
+    let b = freshNs();
+    // npm start serves wrangler.toml's 4 shards; the ring must put the two apart.
+    while (shardIndexFor(b, 4) === shardIndexFor(a, 4)) b = freshNs();
+    const txn = {
+      compare: [{ key: `${b}/y`, target: "exists", op: "=", value: false }],
+      success: [
+        { type: "put", key: `${a}/x`, value: 1 },
+        { type: "put", key: `${b}/y`, value: 2 },
+      ],
+    };
+    writeFileSync(join(dir, "cross.json"), JSON.stringify(txn));
+    const res = await cli(["txn", "-f", "cross.json"]);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdout).toMatch(/^succeeded at revisions /);
+    expect((await cli(["kv", "get", `${a}/x`])).stdout).toBe("1");
+    expect((await cli(["kv", "get", `${b}/y`])).stdout).toBe("2");
+    const again = await cli(["txn", "-f", "cross.json", "--json"]);
+    expect(again.code).toBe(3);
+    expect(JSON.parse(again.stdout)).toMatchObject({ succeeded: false });
   });
 
   it("mints a scoped token, prints it once, and the token works within its scope", async () => {

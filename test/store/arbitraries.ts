@@ -122,6 +122,7 @@ function commandOf(opts: {
     ),
     anyCoordinationCommand(opts.tokenId, opts.key, opts.n),
     anyNamespaceWrite(opts.namespace, opts.value, opts.n),
+    anyTxnProtocolCommand(opts.tokenId, opts.key, opts.value, opts.n),
     fc.record(
       {
         type: fc.constant("put" as const),
@@ -134,6 +135,65 @@ function commandOf(opts: {
       required("type", "key", "value", "contentType"),
     ),
   ) as fc.Arbitrary<Omit<Command, "atMs">>;
+}
+
+function anyTxnProtocolCommand(
+  id: fc.Arbitrary<string>,
+  key: fc.Arbitrary<string>,
+  value: fc.Arbitrary<Uint8Array>,
+  n: fc.Arbitrary<number>,
+): fc.Arbitrary<Omit<Command, "atMs">> {
+  const decision = fc.constantFrom("commit" as const, "abort" as const);
+  const branch = fc.constantFrom("success" as const, "failure" as const);
+  return fc.oneof(
+    fc.record(
+      {
+        type: fc.constant("txnPrepare" as const),
+        txnId: id,
+        compare: fc.array(compareOf(key, value, n), { maxLength: 2 }),
+        success: fc.array(opOf(key, value), { maxLength: 2 }),
+        failure: fc.array(opOf(key, value), { maxLength: 2 }),
+        recordNamespace: id,
+        participants: fc.array(id, { maxLength: 2 }),
+        deadlineMs: n,
+        fence: fc.record({ lock: key, token: n }),
+      },
+      {
+        requiredKeys: [
+          "type",
+          "txnId",
+          "compare",
+          "success",
+          "failure",
+          "recordNamespace",
+          "participants",
+          "deadlineMs",
+        ],
+      },
+    ),
+    fc.record(
+      { type: fc.constant("txnResolve" as const), txnId: id, decision, branch, deadlineMs: n },
+      { requiredKeys: ["type", "txnId", "decision", "deadlineMs"] },
+    ),
+    fc.record(
+      {
+        type: fc.constant("txnRecordDecide" as const),
+        txnId: id,
+        decision,
+        branch,
+        deadlineMs: n,
+        by: fc.constantFrom("coordinator" as const, "recovery" as const),
+      },
+      { requiredKeys: ["type", "txnId", "decision", "deadlineMs", "by"] },
+    ),
+    fc.record({ type: fc.constant("txnRecordForget" as const), txnId: id }),
+    fc.record({
+      type: fc.constant("shardTxn" as const),
+      compare: fc.array(compareOf(key, value, n), { maxLength: 2 }),
+      success: fc.array(opOf(key, value), { maxLength: 2 }),
+      failure: fc.array(opOf(key, value), { maxLength: 2 }),
+    }),
+  );
 }
 
 const anyAudit = fc.record(
@@ -423,6 +483,64 @@ function smallCoordinationCommand(
   ) as fc.Arbitrary<Omit<Command, "atMs" | "idempotencyKey">>;
 }
 
+export const smallTxnIds = ["t1", "t2", "t3"];
+
+/**
+ * The protocol of cross-shard txns over a few txn ids and the keys of both namespaces: prepares
+ * that conflict, resolves before, after and without their prepare, decisions and forgets, and
+ * deadlines a few seconds either side of the clock.
+ */
+function smallTxnProtocolCommand(): fc.Arbitrary<Omit<Command, "atMs" | "idempotencyKey">> {
+  const txnId = fc.constantFrom(...smallTxnIds);
+  const deadlineMs = fc.constantFrom(1_002_000, 1_010_000, 1_030_000, 2_000_000);
+  const key = fc.oneof(smallKey("app"), smallKey("web"));
+  const decision = fc.constantFrom("commit" as const, "abort" as const);
+  const branch = fc.constantFrom("success" as const, "failure" as const);
+  return fc.oneof(
+    {
+      arbitrary: fc.record({
+        type: fc.constant("txnPrepare" as const),
+        txnId,
+        compare: fc.array(compareOf(key, smallValue, smallRevision), { maxLength: 2 }),
+        success: fc.uniqueArray(opOf(key, smallValue), { maxLength: 2, selector: (o) => o.key }),
+        failure: fc.uniqueArray(opOf(key, smallValue), { maxLength: 1, selector: (o) => o.key }),
+        recordNamespace: fc.constantFrom("app", "web"),
+        participants: fc.constant(["app", "web"]),
+        deadlineMs,
+      }),
+      weight: 4,
+    },
+    {
+      arbitrary: fc.record({
+        type: fc.constant("txnResolve" as const),
+        txnId,
+        decision,
+        branch,
+        deadlineMs,
+      }),
+      weight: 3,
+    },
+    fc.record({
+      type: fc.constant("txnRecordDecide" as const),
+      txnId,
+      decision,
+      branch,
+      deadlineMs,
+      by: fc.constantFrom("coordinator" as const, "recovery" as const),
+    }),
+    fc.record({ type: fc.constant("txnRecordForget" as const), txnId }),
+    {
+      arbitrary: fc.record({
+        type: fc.constant("shardTxn" as const),
+        compare: fc.array(compareOf(key, smallValue, smallRevision), { maxLength: 2 }),
+        success: fc.uniqueArray(opOf(key, smallValue), { maxLength: 3, selector: (o) => o.key }),
+        failure: fc.uniqueArray(opOf(key, smallValue), { maxLength: 2, selector: (o) => o.key }),
+      }),
+      weight: 2,
+    },
+  );
+}
+
 /** Audits of a few actors (commands without one are entries from before audit existed). */
 const smallAudit: fc.Arbitrary<CommandAudit> = fc.record(
   {
@@ -448,6 +566,7 @@ export const smallWorldCommand: fc.Arbitrary<Omit<Command, "atMs">> = fc
         arbitrary: fc.constantFrom("app", "app", "app", "web").chain(smallCoordinationCommand),
         weight: 8,
       },
+      { arbitrary: smallTxnProtocolCommand(), weight: 6 },
     ),
     maybe(fc.constantFrom("i1", "i2", "i3", "i4", "i5")),
     maybe(smallAudit),

@@ -10,6 +10,7 @@ import {
   smallLeases,
   smallLocks,
   smallPrefixes,
+  smallTxnIds,
   smallWorldCommand,
 } from "./arbitraries.ts";
 
@@ -73,6 +74,10 @@ function observe(store: Store): unknown[] {
   for (const lock of smallLocks) out.push(store.lock(lock));
   for (const namespace of ["app", "web", "_sys"]) out.push(auditAll(store, namespace));
   out.push(store.nextLeaseExpiryMs(), store.dueLeases(1_010_000));
+  out.push(
+    store.intents(),
+    smallTxnIds.map((id) => [store.prepared(id), store.txnRecord(id)]),
+  );
   return out;
 }
 

@@ -60,23 +60,6 @@ describe("POST /v1/txn", () => {
     expect((await call(`/v1/kv/${ns}/b`)).status).toBe(404);
   });
 
-  it("422 across namespaces, and nothing is written", async () => {
-    const a = freshNs();
-    const b = freshNs();
-    const res = await txn({
-      success: [
-        { type: "put", key: `${a}/x`, value: 1 },
-        { type: "put", key: `${b}/y`, value: 2 },
-      ],
-    });
-    expect(res.status).toBe(422);
-    const p = await problemOf(res);
-    expect(p.detail).toContain("spans namespaces");
-    expect(p.detail).toContain("Nothing was written");
-    expect((await call(`/v1/kv/${a}/x`)).status).toBe(404);
-    expect((await call(`/v1/kv/${b}/y`)).status).toBe(404);
-  });
-
   it("rejects bad bodies with 400/415 naming the problem", async () => {
     const ns = freshNs();
     const notJson = await call("/v1/txn", {

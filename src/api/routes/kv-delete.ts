@@ -67,7 +67,7 @@ export const kvDelete = defineRoute({
       headers: headers("X-Edgecfg-Revision", "X-Edgecfg-Dry-Run"),
     },
     204: { description: "Deleted", headers: headers("X-Edgecfg-Revision", "Idempotent-Replayed") },
-    ...dryRunProblems(404, 412, 422, 431),
+    ...dryRunProblems(404, 409, 412, 422, 431),
   },
   handler: (c, { query }) => {
     const dry = isDryRun(query.dryRun);

@@ -157,7 +157,7 @@ export const kvPut = defineRoute({
         "X-Edgecfg-Dry-Run",
       ),
     },
-    ...dryRunProblems(412, 413, 422, 431, 507),
+    ...dryRunProblems(409, 412, 413, 422, 431, 507),
   },
   handler: (c, { query }) => {
     const dry = isDryRun(query.dryRun);

@@ -121,7 +121,7 @@ export const nsApply = defineRoute({
   body: ApplyRequest,
   bodyBytesMax: apiLimits.applyBodyBytesMax,
   headers: z.object({ "idempotency-key": z.string().optional() }),
-  responses: { ...namespaceWriteResponses, ...dryRunProblems(412, 413, 422, 507) },
+  responses: { ...namespaceWriteResponses, ...dryRunProblems(409, 412, 413, 422, 507) },
   handler: (c, { query, body }) => {
     const dry = isDryRun(query.dryRun);
     return dryRunnable(dry, async () => {

@@ -37,7 +37,7 @@ export const nsRollback = defineRoute({
   query: z.object({ dryRun: DryRunFlag }).strict(),
   body: RollbackRequest,
   headers: z.object({ "idempotency-key": z.string().optional() }),
-  responses: { ...namespaceWriteResponses, ...dryRunProblems(410, 412, 422, 507) },
+  responses: { ...namespaceWriteResponses, ...dryRunProblems(409, 410, 412, 422, 507) },
   handler: (c, { query, body }) => {
     const dry = isDryRun(query.dryRun);
     return dryRunnable(dry, async () => {

@@ -1,4 +1,5 @@
-// POST /v1/txn: an atomic, etcd-style transaction inside one namespace.
+// POST /v1/txn: an atomic, etcd-style transaction; keys in one namespace take one Raft round,
+// keys in several take two-phase commit across their shards (txn-cross.ts).
 import { z } from "@hono/zod-openapi";
 import type { TxnCommand, TxnOpResult } from "../../store/index.ts";
 import { commandAudit } from "../audit.ts";
@@ -25,13 +26,27 @@ import {
   judge,
 } from "../dry-run.ts";
 import type { WriteOutcome } from "../../store/index.ts";
+import type { Ctx } from "../context.ts";
+import { crossShardTxn } from "./txn-cross.ts";
 
 const TxnResponse = z
   .object({
     succeeded: z
       .boolean()
       .openapi({ description: "Every compare held and the success branch ran" }),
-    revision: z.number().int().openapi({ description: "Shard revision after the txn" }),
+    revision: z
+      .number()
+      .int()
+      .optional()
+      .openapi({ description: "Shard revision after the txn (keys in one namespace)" }),
+    revisions: z
+      .record(z.string(), z.number().int())
+      .optional()
+      .openapi({
+        description:
+          "Keys in several namespaces: each namespace's shard revision after the txn, " +
+          "in place of revision",
+      }),
     results: z.array(
       z.object({
         type: z.enum(["put", "delete", "get"]),
@@ -88,22 +103,12 @@ function command(body: TxnRequestBody): TxnCommand {
   return cmd;
 }
 
-function onlyNamespace(cmd: TxnCommand): string {
+/** The txn's namespaces, in the order they first appear. */
+function namespacesOf(cmd: TxnCommand): string[] {
   const keys = [...cmd.compare, ...cmd.success, ...cmd.failure].map((x) => x.key);
   if (keys.length === 0)
     throw badRequest("the txn names no key: give at least one compare or operation");
-  const namespaces = [...new Set(keys.map(namespaceOf))];
-  if (namespaces.length > 1) {
-    throw new ApiProblem({
-      status: 422,
-      type: problemTypes.unprocessable,
-      detail:
-        `the txn spans namespaces ${namespaces.map((n) => JSON.stringify(n)).join(", ")}, which may live in different shards; ` +
-        "a txn must stay within one namespace until cross-shard transactions exist. Nothing was written: split it per namespace",
-      extensions: { namespaces },
-    });
-  }
-  return namespaces[0]!;
+  return [...new Set(keys.map(namespaceOf))];
 }
 
 function resultJson(r: TxnOpResult) {
@@ -129,9 +134,12 @@ export const txn = defineRoute({
   tags: ["kv"],
   summary: "Atomic multi-key transaction",
   description:
-    "etcd style: if every compare holds, run success, else failure. Compares on modRevision, version, exists " +
-    "or value (byte equality; a JSON value is compared as JSON.stringify writes it). All keys in one namespace: " +
-    `across namespaces the answer is 422 and nothing is written. At most ${storeLimits.txnOpsMax} compares + operations, ` +
+    "etcd style: if every compare holds, run success, else failure. Compares on modRevision, " +
+    "version, exists or value (byte equality; a JSON value is compared as JSON.stringify " +
+    "writes it). Keys may be in any namespaces: across shards the txn is a two-phase commit, " +
+    "atomic and strictly serializable; the answer then carries revisions (one per namespace) " +
+    "and a multi-shard X-Edgecfg-Revision token. A key held by another cross-shard txn " +
+    `answers 409 with Retry-After. At most ${storeLimits.txnOpsMax} compares + operations, ` +
     `${apiLimits.txnValueBytesMax} bytes of values.`,
   query: z.object({ dryRun: DryRunFlag }).strict(),
   body: TxnRequest,
@@ -147,19 +155,21 @@ export const txn = defineRoute({
       content: { "application/json": { schema: z.union([TxnResponse, DryRunTxn]) } },
       headers: headers("X-Edgecfg-Revision", "Idempotent-Replayed", "X-Edgecfg-Dry-Run"),
     },
-    ...dryRunProblems(412, 413, 422, 507),
+    ...dryRunProblems(409, 412, 413, 422, 503, 507),
   },
   handler: (c, { query, body }) => {
     const dry = isDryRun(query.dryRun);
     return dryRunnable(dry, async () => {
       const cmd = command(body);
-      const namespace = onlyNamespace(cmd);
-      await authorize(c, namespace, "write");
+      const namespaces = namespacesOf(cmd);
+      for (const namespace of namespaces) await authorize(c, namespace, "write");
       cmd.audit = commandAudit(c);
       const idem = await idempotencyKey(c);
       if (idem !== undefined) cmd.idempotencyKey = idem;
-      const fence = fenceOf(c, namespace);
+      const fence = fenceOf(c, namespaces);
       if (fence !== undefined) cmd.fence = fence;
+      if (namespaces.length > 1) return acrossNamespaces(c, cmd, namespaces, dry);
+      const namespace = namespaces[0]!;
       if (dry) {
         const read = await judge(c, namespace, cmd);
         return dryRunAnswer(c, read, (o) => ({ status: 200, result: txnJson(o) }));
@@ -172,3 +182,35 @@ export const txn = defineRoute({
     });
   },
 });
+
+/** The request's waitUntil, when it runs in a Worker (Hono throws without an execution context). */
+function deferOf(c: Ctx): ((work: Promise<unknown>) => void) | undefined {
+  try {
+    const ctx = c.executionCtx;
+    return (work) => ctx.waitUntil(work);
+  } catch {
+    return undefined;
+  }
+}
+
+async function acrossNamespaces(c: Ctx, cmd: TxnCommand, namespaces: string[], dry: boolean) {
+  if (dry) {
+    throw new ApiProblem({
+      status: 422,
+      type: problemTypes.unprocessable,
+      detail:
+        `a dry run of a txn across namespaces (${namespaces.join(", ")}) is not offered: ` +
+        "dry-run each namespace's part as its own txn",
+      extensions: { namespaces },
+    });
+  }
+  const answer = await crossShardTxn(c.get("router"), cmd, deferOf(c));
+  const headers: Record<string, string> = { [revisionHeader]: answer.token };
+  if (answer.replayed) headers[replayedHeader] = "true";
+  const json = {
+    succeeded: answer.succeeded,
+    revisions: answer.revisions,
+    results: answer.results.map(resultJson),
+  };
+  return c.json(json, 200, headers);
+}

@@ -15,7 +15,9 @@ export const txnExample = `{"compare": [{"key": "app/flags", "target": "version"
 
 export function txnCommand(io: Io): Command {
   return new Command("txn")
-    .description("-f FILE: an atomic multi-key transaction (compare, then success or failure ops)")
+    .description(
+      "-f FILE: an atomic multi-key transaction (compare, then success or failure ops), in any namespaces",
+    )
     .requiredOption("-f, --file <path>", 'the transaction as JSON ("-" for stdin)')
     .option("--dry-run", "show what the txn would change; write nothing")
     .addHelpText(
@@ -41,10 +43,17 @@ async function run(ctx: CommandContext, o: { file: string; dryRun?: boolean }): 
   else
     println(
       ctx.io.stdout,
-      `${result.succeeded ? "succeeded" : "compare failed: failure branch ran"} at revision ${result.revision}`,
+      `${result.succeeded ? "succeeded" : "compare failed: failure branch ran"} ${where(result)}`,
     );
   if (!result.succeeded)
     throw new ExitError(exitCodes.conflict, "the compares did not hold, so the failure branch ran");
+}
+
+/** "at revision 7", or across namespaces "at revisions app=7, web=12". */
+function where(result: { revision?: number; revisions?: Record<string, number> }): string {
+  if (result.revisions === undefined) return `at revision ${result.revision}`;
+  const each = Object.entries(result.revisions).map(([n, r]) => `${n}=${r}`);
+  return `at revisions ${each.join(", ")}`;
 }
 
 async function dryRun(ctx: CommandContext, request: TxnRequest): Promise<void> {

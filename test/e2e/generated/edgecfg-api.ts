@@ -267,7 +267,7 @@ export interface paths {
     put?: never;
     /**
      * Atomic multi-key transaction
-     * @description etcd style: if every compare holds, run success, else failure. Compares on modRevision, version, exists or value (byte equality; a JSON value is compared as JSON.stringify writes it). All keys in one namespace: across namespaces the answer is 422 and nothing is written. At most 128 compares + operations, 1048576 bytes of values.
+     * @description etcd style: if every compare holds, run success, else failure. Compares on modRevision, version, exists or value (byte equality; a JSON value is compared as JSON.stringify writes it). Keys may be in any namespaces: across shards the txn is a two-phase commit, atomic and strictly serializable; the answer then carries revisions (one per namespace) and a multi-shard X-Edgecfg-Revision token. A key held by another cross-shard txn answers 409 with Retry-After. At most 128 compares + operations, 1048576 bytes of values.
      */
     post: operations["txn"];
     delete?: never;
@@ -856,8 +856,12 @@ export interface components {
     TxnResponse: {
       /** @description Every compare held and the success branch ran */
       succeeded: boolean;
-      /** @description Shard revision after the txn */
-      revision: number;
+      /** @description Shard revision after the txn (keys in one namespace) */
+      revision?: number;
+      /** @description Keys in several namespaces: each namespace's shard revision after the txn, in place of revision */
+      revisions?: {
+        [key: string]: number;
+      };
       results: {
         /** @enum {string} */
         type: "put" | "delete" | "get";
@@ -1732,6 +1736,23 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Conflict (e.g. a key held by a cross-shard txn being committed: see Retry-After) */
+      409: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          /** @description Seconds to wait before retrying */
+          "Retry-After"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description A precondition did not hold: currentETag and entry say what is there */
       412: {
         headers: {
@@ -1779,7 +1800,7 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
-      /** @description Well-formed but refused (across namespaces, an Idempotency-Key reused for another request) */
+      /** @description Well-formed but refused (e.g. an Idempotency-Key reused for another request) */
       422: {
         headers: {
           /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
@@ -1976,6 +1997,23 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Conflict (e.g. a key held by a cross-shard txn being committed: see Retry-After) */
+      409: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          /** @description Seconds to wait before retrying */
+          "Retry-After"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description A precondition did not hold: currentETag and entry say what is there */
       412: {
         headers: {
@@ -2008,7 +2046,7 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
-      /** @description Well-formed but refused (across namespaces, an Idempotency-Key reused for another request) */
+      /** @description Well-formed but refused (e.g. an Idempotency-Key reused for another request) */
       422: {
         headers: {
           /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
@@ -2280,7 +2318,7 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
-      /** @description Well-formed but refused (across namespaces, an Idempotency-Key reused for another request) */
+      /** @description Well-formed but refused (e.g. an Idempotency-Key reused for another request) */
       422: {
         headers: {
           /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
@@ -2589,6 +2627,23 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Conflict (e.g. a key held by a cross-shard txn being committed: see Retry-After) */
+      409: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          /** @description Seconds to wait before retrying */
+          "Retry-After"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description A precondition did not hold: currentETag and entry say what is there */
       412: {
         headers: {
@@ -2649,7 +2704,7 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
-      /** @description Well-formed but refused (across namespaces, an Idempotency-Key reused for another request) */
+      /** @description Well-formed but refused (e.g. an Idempotency-Key reused for another request) */
       422: {
         headers: {
           /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
@@ -2818,6 +2873,23 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Conflict (e.g. a key held by a cross-shard txn being committed: see Retry-After) */
+      409: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          /** @description Seconds to wait before retrying */
+          "Retry-After"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description That version is no longer retained */
       410: {
         headers: {
@@ -2878,7 +2950,7 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
-      /** @description Well-formed but refused (across namespaces, an Idempotency-Key reused for another request) */
+      /** @description Well-formed but refused (e.g. an Idempotency-Key reused for another request) */
       422: {
         headers: {
           /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
@@ -3463,6 +3535,23 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Conflict (e.g. a key held by a cross-shard txn being committed: see Retry-After) */
+      409: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          /** @description Seconds to wait before retrying */
+          "Retry-After"?: string;
+          /** @description true: a dry run answered; nothing was written */
+          "X-Edgecfg-Dry-Run"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description A precondition did not hold: currentETag and entry say what is there */
       412: {
         headers: {
@@ -3523,7 +3612,7 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
-      /** @description Well-formed but refused (across namespaces, an Idempotency-Key reused for another request) */
+      /** @description Well-formed but refused (e.g. an Idempotency-Key reused for another request) */
       422: {
         headers: {
           /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
@@ -3908,13 +3997,15 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
-      /** @description Conflict */
+      /** @description Conflict (e.g. a key held by a cross-shard txn being committed: see Retry-After) */
       409: {
         headers: {
           /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description Seconds to wait before retrying */
+          "Retry-After"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -4230,7 +4321,7 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
-      /** @description Well-formed but refused (across namespaces, an Idempotency-Key reused for another request) */
+      /** @description Well-formed but refused (e.g. an Idempotency-Key reused for another request) */
       422: {
         headers: {
           /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
@@ -4884,13 +4975,15 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
-      /** @description Conflict */
+      /** @description Conflict (e.g. a key held by a cross-shard txn being committed: see Retry-After) */
       409: {
         headers: {
           /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description Seconds to wait before retrying */
+          "Retry-After"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -4923,7 +5016,7 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
-      /** @description Well-formed but refused (across namespaces, an Idempotency-Key reused for another request) */
+      /** @description Well-formed but refused (e.g. an Idempotency-Key reused for another request) */
       422: {
         headers: {
           /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
@@ -5330,13 +5423,15 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
-      /** @description Conflict */
+      /** @description Conflict (e.g. a key held by a cross-shard txn being committed: see Retry-After) */
       409: {
         headers: {
           /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description Seconds to wait before retrying */
+          "Retry-After"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -5503,13 +5598,15 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
-      /** @description Conflict */
+      /** @description Conflict (e.g. a key held by a cross-shard txn being committed: see Retry-After) */
       409: {
         headers: {
           /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description Seconds to wait before retrying */
+          "Retry-After"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -5674,13 +5771,15 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
-      /** @description Conflict */
+      /** @description Conflict (e.g. a key held by a cross-shard txn being committed: see Retry-After) */
       409: {
         headers: {
           /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description Seconds to wait before retrying */
+          "Retry-After"?: string;
           [name: string]: unknown;
         };
         content: {
@@ -5834,13 +5933,15 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
-      /** @description Conflict */
+      /** @description Conflict (e.g. a key held by a cross-shard txn being committed: see Retry-After) */
       409: {
         headers: {
           /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description Seconds to wait before retrying */
+          "Retry-After"?: string;
           [name: string]: unknown;
         };
         content: {

@@ -1,0 +1,77 @@
+// POST /v1/txn across namespaces (http-api.md "Transactions across namespaces"): the request
+// side of src/router/txn-coordinator.ts. Every namespace is authorized for write; the answer
+// carries `revisions: {namespace: revision}` and a multi-shard X-Edgecfg-Revision token.
+//
+// Idempotency-Key: the txn id is derived from the (caller-scoped) key, so a retry while the first
+// attempt's state is kept (its deadline, txnCoordinatorLimits.deadlineMs) is the same txn: its
+// prepares are answered as the first, its decision is the recorded one, and its resolves return
+// the first results; nothing applies twice.
+import {
+  partsOf,
+  runCrossShardTxn,
+  systemIo,
+  type CoordinatorIo,
+  type CrossShardAnswer,
+  type Router,
+} from "../../router/index.ts";
+import { fnv1a64Hex } from "../../ring/index.ts";
+import type { TxnCommand, WriteOutcome } from "../../store/index.ts";
+import { outcomeProblem } from "../outcomes.ts";
+import { ApiProblem, problemTypes } from "../problem.ts";
+
+/** Runs `cmd` (keys in several namespaces) across their shards; throws the problem on refusal. */
+export async function crossShardTxn(
+  router: Router,
+  cmd: TxnCommand,
+  defer?: (work: Promise<unknown>) => void,
+): Promise<Extract<CrossShardAnswer, { type: "committed" }>> {
+  const parts = await partsOf(router, cmd);
+  const io: CoordinatorIo = {
+    ...systemIo,
+    ...(cmd.idempotencyKey === undefined
+      ? {}
+      : { newTxnId: () => `ik-${fnv1a64Hex(cmd.idempotencyKey!)}` }),
+    ...(defer === undefined ? {} : { defer }),
+  };
+  const answer = await runCrossShardTxn(
+    router,
+    {
+      compare: cmd.compare,
+      success: cmd.success,
+      failure: cmd.failure,
+      ...(cmd.audit === undefined ? {} : { audit: cmd.audit }),
+      ...(cmd.fence === undefined ? {} : { fence: cmd.fence }),
+      ...(cmd.idempotencyKey === undefined ? {} : { idempotencyKey: cmd.idempotencyKey }),
+    },
+    parts,
+    io,
+  );
+  if (answer.type === "committed") return answer;
+  if (answer.type === "expired") {
+    throw new ApiProblem({
+      status: 503,
+      type: problemTypes.unavailable,
+      detail: "the transaction could not commit before its deadline; nothing was written: retry",
+      extensions: { retryAfter: 1 },
+      headers: { "Retry-After": "1" },
+    });
+  }
+  throw refusal(answer.outcome);
+}
+
+function refusal(o: WriteOutcome): Error {
+  if (o.type === "txnPrepareRefused") {
+    return new ApiProblem({
+      status: 409,
+      type: problemTypes.conflict,
+      detail:
+        o.reason === "resolved"
+          ? "this Idempotency-Key's transaction already ended (aborted, or its outcome is no " +
+            "longer kept); this request wrote nothing"
+          : "the transaction reached a shard after its deadline; nothing was written: retry",
+      extensions: { retryAfter: 1 },
+      headers: { "Retry-After": "1" },
+    });
+  }
+  return outcomeProblem(o) ?? new Error(`unexpected prepare outcome ${o.type}`);
+}

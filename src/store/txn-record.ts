@@ -1,0 +1,106 @@
+// The transaction record of a cross-shard txn (txn-prepare.ts has the participants' side): the
+// durable decision, kept by one shard (the record namespace's), so the commit point is one Raft
+// entry. Whoever meets an old intent resolves it from here.
+//
+// Design decision: the first decision wins, and time decides who may make it. The coordinator may
+// decide commit only before the deadline (a commit applied at or after it records abort), and
+// recovery may decide abort only at or after it; both judged on this shard's store clock, which
+// only moves forward. So a coordinator that is merely slow loses to recovery cleanly, and once a
+// record is forgotten (every participant resolved, then the deadline passed) no late message can
+// record a different decision for intents that still exist: none exist, and none can be prepared
+// after the deadline (txn-prepare.ts). From the deadline on, an absent record means abort (no
+// commit can be recorded any more), so recovery's abort then records nothing, and abort records
+// are dropped at the deadline: only a commit whose participants are not all resolved is kept.
+import type { StoreState, TxnRecordState } from "./state.ts";
+import { applyTxnResolve, checkTxnHeader } from "./txn-prepare.ts";
+import type * as t from "./types.ts";
+import { invalid } from "./validate.ts";
+
+export function applyTxnRecordDecide(
+  state: StoreState,
+  c: t.TxnRecordDecideCommand,
+): t.WriteOutcome {
+  const outcome = decide(state, c);
+  if (c.resolveHere !== true || outcome.type !== "txnDecision" || outcome.decision === "undecided")
+    return outcome;
+  const resolved = applyTxnResolve(state, {
+    type: "txnResolve",
+    atMs: c.atMs,
+    txnId: c.txnId,
+    decision: outcome.decision,
+    ...(outcome.branch === undefined ? {} : { branch: outcome.branch }),
+    deadlineMs: c.deadlineMs,
+  });
+  if (resolved.type !== "txnResolved") return resolved;
+  return { ...outcome, revision: state.revision, resolved };
+}
+
+function decide(state: StoreState, c: t.TxnRecordDecideCommand): t.WriteOutcome {
+  pruneRecords(state);
+  const bad = checkTxnHeader(state, c);
+  if (bad !== null) return bad;
+  if (c.decision === "commit" && c.branch === undefined)
+    return invalid(state, "txn", "a commit decision names the branch that runs");
+  const found = state.txnRecords.get(c.txnId);
+  if (found !== undefined) return decision(state, found, false);
+  // From the deadline on no commit can be recorded any more, so no record means abort: nothing
+  // is kept for it (a late or repeated message cannot leave a record behind).
+  if (state.clockMs >= c.deadlineMs) return implicit(state, c.txnId, "abort");
+  if (c.decision === "abort" && c.by === "recovery") return implicit(state, c.txnId, "undecided");
+  const record: TxnRecordState = {
+    txnId: c.txnId,
+    decision: c.decision,
+    branch: c.decision === "commit" ? c.branch : undefined,
+    deadlineMs: c.deadlineMs,
+    done: false,
+  };
+  state.txnRecords.set(c.txnId, record);
+  return decision(state, record, true);
+}
+
+/** Marks the record done; it is dropped once the store clock reaches its deadline. */
+export function applyTxnRecordForget(
+  state: StoreState,
+  c: t.TxnRecordForgetCommand,
+): t.WriteOutcome {
+  pruneRecords(state);
+  const found = state.txnRecords.get(c.txnId);
+  if (found === undefined) return { type: "notFound", revision: state.revision };
+  found.done = true;
+  pruneRecords(state);
+  return decision(state, found, false);
+}
+
+/** A decision no record holds: abort past the deadline, undecided before it. */
+function implicit(
+  state: StoreState,
+  txnId: string,
+  decision: "abort" | "undecided",
+): t.TxnDecisionOutcome {
+  return { type: "txnDecision", revision: state.revision, txnId, decision, first: false };
+}
+
+function decision(state: StoreState, r: TxnRecordState, first: boolean): t.TxnDecisionOutcome {
+  return {
+    type: "txnDecision",
+    revision: state.revision,
+    txnId: r.txnId,
+    decision: r.decision,
+    ...(r.branch === undefined ? {} : { branch: r.branch }),
+    first,
+  };
+}
+
+/** The decision in force for `txnId`, or null when there is no record (none yet, or forgotten). */
+export function txnRecord(state: StoreState, txnId: string): TxnRecordState | null {
+  return state.txnRecords.get(txnId) ?? null;
+}
+
+function pruneRecords(state: StoreState): void {
+  for (const [id, r] of state.txnRecords) {
+    // Past the deadline an abort record says what its absence says; a commit record must stay
+    // until every participant has resolved (done).
+    if ((r.done || r.decision === "abort") && r.deadlineMs <= state.clockMs)
+      state.txnRecords.delete(id);
+  }
+}
