@@ -19,12 +19,14 @@ import {
   startBareRunner,
   startEdgecfgRunner,
   startEtcdRunner,
+  txnWanContext,
   wanContext,
   type EdgecfgRunner,
   type Runner,
 } from "./bench/runners.ts";
 import { summarize } from "./bench/summary.ts";
 import { runWan, wanProfiles } from "./bench/wan.ts";
+import { runTxnWan } from "./bench/wan-txn.ts";
 
 function emptyReport(plan: Plan): BenchReport {
   return {
@@ -99,6 +101,25 @@ async function wan(
     report.wanSkipped = `setFaults failed: ${(error as Error).message.split("\n")[0]}`;
     log(`WAN skipped: ${report.wanSkipped}`);
   }
+  await txnWan(edgecfg, plan, report);
+}
+
+async function txnWan(edgecfg: EdgecfgRunner, plan: Plan, report: BenchReport): Promise<void> {
+  const ctx = txnWanContext(edgecfg, plan);
+  if (typeof ctx === "string") {
+    report.txnWan = ctx;
+    return log(`WAN txns skipped: ${ctx}`);
+  }
+  try {
+    const r = await runTxnWan(ctx);
+    report.txnWan = r;
+    log(
+      `WAN txns (${r.profile}): commit p50 ${r.crossShardP50Ms?.toFixed(1)} ms over 2 shards vs ${r.singleShardP50Ms?.toFixed(1)} ms in one`,
+    );
+  } catch (error) {
+    report.txnWan = `setFaults failed: ${(error as Error).message.split("\n")[0]}`;
+    log(`WAN txns skipped: ${report.txnWan}`);
+  }
 }
 
 function addNotes(report: BenchReport): void {
@@ -159,7 +180,13 @@ async function main(): Promise<void> {
     rmSync(stateRoot, { recursive: true, force: true });
   }
   report.finishedAt = new Date().toISOString();
-  report.summary = summarize(report.cells, report.targets.edgecfg, report.wan, report.idle);
+  report.summary = summarize(
+    report.cells,
+    report.targets.edgecfg,
+    report.wan,
+    report.idle,
+    report.txnWan,
+  );
   addNotes(report);
   const files = writeReport(
     plan.outDir,

@@ -8,6 +8,7 @@ import type { CellResult } from "./cell.ts";
 import type { IdleResult } from "./idle.ts";
 import type { ScenarioName } from "./types.ts";
 import type { WanResult } from "./wan.ts";
+import type { TxnWanResult } from "./wan-txn.ts";
 
 export interface BenchReport {
   startedAt: string;
@@ -24,6 +25,8 @@ export interface BenchReport {
   skipped: { target: TargetId; scenario: ScenarioName; reason: string }[];
   wan: WanResult[];
   wanSkipped?: string;
+  /** Cross-shard vs single-shard txn commits under the simulated WAN (wan-txn.ts). */
+  txnWan?: TxnWanResult | string;
   idle?: IdleResult;
   notes: string[];
 }

@@ -63,6 +63,10 @@ const scenarioOrder: ScenarioName[] = [
   "put4kSchema",
   "lock",
   "keepalive",
+  // Neighbours: their ratios are the cost of a txn's fan-out over shards.
+  "txn1",
+  "txn2",
+  "txn4",
 ];
 
 function logCell(c: CellResult): void {

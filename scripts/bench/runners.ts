@@ -4,7 +4,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
-import { probeScenario, runCell } from "./cell.ts";
+import { probeScenario, runCell, type CellResult } from "./cell.ts";
 import type { DoCounter } from "./loadgen.ts";
 import { cpuMeter, descendantPids, newWorkerdPids, type CpuMeter } from "./cpu.ts";
 import { observe, startEdgecfg, type EdgecfgServer, type Observed } from "./edgecfg.ts";
@@ -15,6 +15,7 @@ import { readCluster, type BenchStub } from "./stats.ts";
 import type { TargetId } from "./summary.ts";
 import type { ScenarioName, Target } from "./types.ts";
 import { delayProbe, type WanContext } from "./wan.ts";
+import type { TxnWanContext } from "./wan-txn.ts";
 
 const startedMs = Date.now();
 
@@ -161,6 +162,38 @@ async function leaderOf(
   return cluster?.replicas.find((r) => r.shard === shard && r.role === "leader")?.id;
 }
 
+/**
+ * One long run at concurrency 1, not several short ones: at 2 × 120 ms per commit a 2 s run
+ * holds too few commits for a percentile, and there is no other target to interleave with.
+ */
+function longRun(runner: EdgecfgRunner, plan: Plan, scenario: ScenarioName): Promise<CellResult> {
+  const spec = {
+    target: runner.target,
+    scenario,
+    concurrency: 1,
+    warmupMs: plan.warmupMs,
+    runMs: plan.runs * plan.runMs,
+    runs: 1,
+    keys: benchKeys,
+  };
+  return runCell(runner.id, spec, runner.cpu, runner.countDo);
+}
+
+/** The txn WAN cells' context: every shard's replicas (wan-txn.ts), or why not. */
+export function txnWanContext(runner: EdgecfgRunner, plan: Plan): TxnWanContext | string {
+  const { observed } = runner;
+  if (typeof observed.stubs === "string") return observed.stubs;
+  const replicas = observed.cluster?.replicas ?? [];
+  const shards = new Set(replicas.map((r) => r.shard));
+  if (shards.size < 2 || replicas.length < 3 * shards.size)
+    return `${shards.size} shard(s) of ${replicas.length} replica(s): the txn WAN cells need two 3-replica shards or more`;
+  return {
+    replicas,
+    stubs: observed.stubs as Map<string, BenchStub>,
+    runTxn: (scenario) => longRun(runner, plan, scenario),
+  };
+}
+
 /** What the WAN cells need from the edgecfg runner, or why it cannot provide it. */
 export function wanContext(
   runner: EdgecfgRunner,
@@ -174,22 +207,11 @@ export function wanContext(
     .sort((a, b) => a.id.localeCompare(b.id));
   if (replicas.length < 3)
     return `the bench shard has ${replicas.length} replica(s) on backend ${server.backend}; WAN needs a 3-replica group`;
-  // One long run, not several short ones: at 2 × 120 ms per commit a 2 s run holds too few
-  // commits for a percentile, and there is no other target to interleave with.
-  const spec = {
-    target: runner.target,
-    scenario: "cas" as const,
-    concurrency: 1,
-    warmupMs: plan.warmupMs,
-    runMs: plan.runs * plan.runMs,
-    runs: 1,
-    keys: benchKeys,
-  };
   return {
     replicas,
     stubs: observed.stubs as Map<string, BenchStub>,
     leader: () => leaderOf(server, shard),
-    runCas: () => runCell(runner.id, spec, runner.cpu, runner.countDo),
+    runCas: () => longRun(runner, plan, "cas"),
     ...(bare === undefined ? {} : { probe: delayProbe(bare.target.url) }),
   };
 }

@@ -6,6 +6,7 @@ import { summaryConcurrency } from "./plan.ts";
 import type { IdleResult } from "./idle.ts";
 import type { ScenarioName } from "./types.ts";
 import type { WanResult } from "./wan.ts";
+import type { TxnWanResult } from "./wan-txn.ts";
 
 export type TargetId = "edgecfg" | "solo" | "etcd" | "bare";
 
@@ -162,11 +163,26 @@ function idleRow(idle: IdleResult | undefined): SummaryRow {
   return row("idle DO requests per minute", idle?.doRequestsPerMin, undefined, 0, "/min", detail);
 }
 
+/** Issue 20: a cross-shard txn's commit p50 over a single-shard one's, under the same WAN. */
+function txnWanRow(r: TxnWanResult | string | undefined): SummaryRow {
+  const detail =
+    r === undefined
+      ? "not measured"
+      : typeof r === "string"
+        ? `not measured: ${r}`
+        : `${r.profile} on every shard, 2 puts per txn at concurrency 1: p50 ` +
+          `${r.crossShardP50Ms?.toFixed(1) ?? "n/a"} ms over 2 shards vs ` +
+          `${r.singleShardP50Ms?.toFixed(1) ?? "n/a"} ms in one`;
+  const ratio = typeof r === "object" ? r.ratio : undefined;
+  return row("WAN cross-shard txn commit p50 vs single-shard", ratio, undefined, 2.2, "×", detail);
+}
+
 export function summarize(
   cells: CellResult[],
   backend: string,
   wan: WanResult[],
   idle: IdleResult | undefined,
+  txnWan?: TxnWanResult | string,
 ): SummaryRow[] {
   return [
     vs(
@@ -229,7 +245,15 @@ export function summarize(
       ["etcd", "lock"],
       0.5,
     ),
+    vs(
+      cells,
+      `edgecfg (${backend}) 2-shard txns@64 vs single-shard txns@64 (2 puts each)`,
+      ["edgecfg", "txn2"],
+      ["edgecfg", "txn1"],
+      0.4,
+    ),
     wanRow(wan),
+    txnWanRow(txnWan),
     idleRow(idle),
   ];
 }

@@ -23,7 +23,10 @@ export interface WanProfile {
   oneWayMs: (i: number, j: number) => number;
 }
 
-const uniform = (ms: number): WanProfile => ({ name: `uniform ${ms} ms`, oneWayMs: () => ms });
+export const uniform = (ms: number): WanProfile => ({
+  name: `uniform ${ms} ms`,
+  oneWayMs: () => ms,
+});
 
 /** Three locations at 20, 60 and 120 ms one way from each other (a near pair, a mid and a far leg). */
 const triangleLegsMs: Record<string, number> = { "0-1": 20, "0-2": 60, "1-2": 120 };
