@@ -9,7 +9,7 @@ import type {
 } from "../store/index.ts";
 import { entryJson } from "./entry.ts";
 import { formatETag } from "./etag.ts";
-import { ApiProblem, problemTypes } from "./problem.ts";
+import { ApiProblem, problemTypes, unavailable } from "./problem.ts";
 
 const invalidStatus: Record<InvalidOutcome["reason"], number> = {
   key: 400,
@@ -139,6 +139,14 @@ export function outcomeProblem(
       });
     case "compacted":
       return new ApiProblem({ status: 410, type: problemTypes.gone, detail: o.detail });
+    case "moved":
+      // The namespace is moving to another shard (a reshard): its writes pause while the last
+      // changes are copied; retrying after the ring flips reaches the new shard.
+      return unavailable(
+        `namespace ${o.namespace} is moving to shard ${o.shard} (ring epoch ${o.epoch}); ` +
+          "nothing was written: retry shortly",
+        1000,
+      );
     default:
       return null;
   }

@@ -5,6 +5,7 @@
 import { assert } from "./assert.ts";
 import { canonicalTopology } from "./cluster.ts";
 import { decodeFrame, encodeFrame } from "./framing.ts";
+import { canonicalMove, isMoveCommand } from "./moves-codec.ts";
 import { assertCommandShape } from "./shape.ts";
 import type {
   Command,
@@ -98,7 +99,7 @@ export function canonicalCommand(c: Command): Command {
     case "namespaceRollback":
       return canonicalNamespaceWrite(c, base);
     default:
-      return canonicalCoordination(c, base);
+      return isMoveCommand(c) ? canonicalMove(c, base) : canonicalCoordination(c, base);
   }
 }
 

@@ -4,6 +4,7 @@ import { applyClusterSet } from "./cluster.ts";
 import { applyDelete, applyPut } from "./kv.ts";
 import * as leases from "./leases.ts";
 import * as locks from "./locks.ts";
+import { applyNamespaceDrop, applyNamespaceFence, applyNamespaceImport } from "./moves.ts";
 import { applyNamespaceApply, applyNamespaceRollback } from "./namespace-writes.ts";
 import type { StoreState } from "./state.ts";
 import { applySchemaSet } from "./schemas.ts";
@@ -33,6 +34,12 @@ export function execute(state: StoreState, c: t.Command): t.WriteOutcome {
       return applyNamespaceApply(state, c);
     case "namespaceRollback":
       return applyNamespaceRollback(state, c);
+    case "namespaceImport":
+      return applyNamespaceImport(state, c);
+    case "namespaceFence":
+      return applyNamespaceFence(state, c);
+    case "namespaceDrop":
+      return applyNamespaceDrop(state, c);
     default:
       return executeCoordination(state, c);
   }

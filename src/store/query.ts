@@ -24,6 +24,7 @@ import type {
   TokenRecord,
 } from "./types.ts";
 import type { DryRunCommand, DryRunResult } from "./dry-run.ts";
+import type { NamespaceExportQuery, NamespaceExportResult } from "./moves-export.ts";
 
 /** Every query a read may carry; the result type follows from `type` (see `QueryResult`). */
 export type Query =
@@ -50,7 +51,9 @@ export type Query =
   /** A lock's holder and waiters, by "{namespace}/{name}". */
   | { type: "lock"; lock: Key }
   /** What a write would answer and change, computed on a fork of the state (dry-run.ts). */
-  | { type: "dryRun"; command: DryRunCommand };
+  | { type: "dryRun"; command: DryRunCommand }
+  /** One chunk of a namespace moving away (moves-export.ts); the source's leader answers it. */
+  | ({ type: "namespaceExport" } & NamespaceExportQuery);
 
 export type TokenResult = { revision: Revision; token: TokenRecord | null };
 export type TokensResult = { revision: Revision; tokens: TokenRecord[] };
@@ -76,6 +79,7 @@ export type QueryResult<Q extends Query> = {
   lease: LeaseResult;
   lock: LockResult;
   dryRun: DryRunResult;
+  namespaceExport: NamespaceExportResult;
 }[Q["type"]];
 
 /** The reads a query is answered from (the Store's; a structural type, so no import circle). */
@@ -96,6 +100,7 @@ export interface Queryable {
   lease(id: string): Lease | null;
   lock(lock: Key): LockState;
   dryRun(command: DryRunCommand): DryRunResult;
+  namespaceExport(query: NamespaceExportQuery): NamespaceExportResult;
 }
 
 export function answer<Q extends Query>(store: Queryable, query: Q): QueryResult<Q> {
@@ -140,6 +145,10 @@ export function answer<Q extends Query>(store: Queryable, query: Q): QueryResult
       return { revision, lock: store.lock(q.lock) } as QueryResult<Q>;
     case "dryRun":
       return store.dryRun(q.command) as QueryResult<Q>;
+    case "namespaceExport": {
+      const { type: _, ...exported } = q;
+      return store.namespaceExport(exported) as QueryResult<Q>;
+    }
   }
 }
 

@@ -40,6 +40,8 @@ interface SnapshotBody {
   schemas?: SchemasRow[];
   /** Absent until the first audited revision, for the same reason (snapshot-audit.ts). */
   audit?: AuditBody;
+  /** Absent while no namespace is fenced (moves.ts): [namespace, epoch, shard]. */
+  fences?: [string, number, number][];
 }
 
 type SchemasRow = [string, number, [string, string][]];
@@ -80,7 +82,13 @@ export function snapshotState(state: StoreState): Uint8Array {
   };
   const audit = auditBody(state);
   if (audit !== undefined) body.audit = audit;
+  if (state.fences.size > 0) body.fences = fenceRows(state);
   return encodeFrame(snapshotFormat, body);
+}
+
+function fenceRows(state: StoreState): [string, number, number][] {
+  const rows = [...state.fences].map(([ns, f]): [string, number, number] => [ns, f.epoch, f.shard]);
+  return rows.sort(byFirst);
 }
 
 function schemasRows(state: StoreState): SchemasRow[] {
@@ -215,6 +223,8 @@ export function restoreState(bytes: Uint8Array): StoreState {
   state.cluster = b.cluster === undefined ? null : canonicalTopology(b.cluster);
   restoreCoordination(state, b.coordination);
   restoreSchemas(state, b.schemas);
+  for (const [namespace, epoch, shard] of b.fences ?? [])
+    state.fences.set(namespace, { epoch, shard });
   return state;
 }
 

@@ -137,6 +137,14 @@ export interface StoreState {
   audit: Map<string, AuditLog>;
   /** Scratch of the command being applied: keys it wrote (writes.ts). Empty between commands. */
   touchedKeys: string[];
+  /** Namespaces moving or moved away (moves.ts): their writes answer `moved`. */
+  fences: Map<string, NamespaceFence>;
+}
+
+/** Where a fenced namespace goes: `shard` of the ring of `epoch`. */
+export interface NamespaceFence {
+  epoch: number;
+  shard: number;
 }
 
 export interface SchemaState {
@@ -195,6 +203,7 @@ export function emptyState(options: StoreOptions): StoreState {
     locks: new Map(),
     audit: new Map(),
     touchedKeys: [],
+    fences: new Map(),
   };
 }
 

@@ -26,6 +26,12 @@ import { storeLimits } from "./limits.ts";
 import { enforceHistoryBudget } from "./retention.ts";
 import { execute } from "./execute.ts";
 import { dryRun, type DryRunCommand, type DryRunResult } from "./dry-run.ts";
+import { movedOutcome } from "./moves.ts";
+import {
+  exportNamespace,
+  type NamespaceExportQuery,
+  type NamespaceExportResult,
+} from "./moves-export.ts";
 import { bundle, list } from "./list.ts";
 import { answer, changedSince, type Query, type QueryResult } from "./query.ts";
 import * as q from "./reads.ts";
@@ -102,7 +108,7 @@ export class Store {
     s.clockMs = Math.max(s.clockMs, command.atMs);
     expireIdempotencyRecords(s);
     const before = s.revision;
-    const outcome = checkAudit(s, command) ?? applyOnce(s, command);
+    const outcome = checkAudit(s, command) ?? movedOutcome(s, command) ?? applyOnce(s, command);
     if (s.revision !== before) recordAudit(s, command);
     else s.touchedKeys.length = 0;
     enforceHistoryBudget(s);
@@ -204,6 +210,15 @@ export class Store {
   /** Any query of the query language (query.ts), answered from the applied state. */
   answer<Q extends Query>(query: Q): QueryResult<Q> {
     return answer(this, query);
+  }
+  /** One chunk of a namespace moving away (moves-export.ts). */
+  namespaceExport(query: NamespaceExportQuery): NamespaceExportResult {
+    return exportNamespace(this.state, query);
+  }
+  /** Where a namespace fenced here goes (moving or moved away), or null when it is served here. */
+  fenceOf(namespace: string): { epoch: number; shard: number } | null {
+    const fence = this.state.fences.get(namespace);
+    return fence === undefined ? null : { ...fence };
   }
   /** Whether the key (or any key of the namespace) was written after `afterRevision`. */
   changedSince(namespace: string, key: t.Key | undefined, afterRevision: t.Revision): boolean {

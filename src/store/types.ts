@@ -377,7 +377,105 @@ export type SystemCommand =
   | NamespaceSetCommand
   | ClusterSetCommand
   | SchemaSetCommand;
-export type Command = KvCommand | NamespaceWriteCommand | SystemCommand | CoordinationCommand;
+// Moving a namespace between shards (moves.ts, docs/ARCHITECTURE.md "Resharding moves whole
+// namespaces"). Added last so the command kinds before them keep their meaning.
+
+/** One retained version as a move carries it: its audit inline (the target files it again). */
+export interface VersionImage {
+  version: number;
+  createRevision: Revision;
+  modRevision: Revision;
+  updatedAtMs: number;
+  contentType: string;
+  value: Uint8Array;
+  deleted: boolean;
+  audit?: { atMs: number; op: string; keys: Key[] } & CommandAudit;
+}
+
+export interface KeyImage {
+  key: Key;
+  trimmedThroughRevision: Revision;
+  /** Oldest first, never empty. */
+  versions: VersionImage[];
+}
+
+/** An idempotency record of the namespace (its outcome names one of its keys or itself). */
+export interface IdempotencyImage {
+  idempotencyKey: string;
+  fingerprint: string;
+  outcome: WriteOutcome;
+}
+
+/** What a namespace holds besides its keys; sent with the last chunk of every pass. */
+export interface NamespaceMetaImage {
+  lastModRevision: Revision;
+  forgottenThroughRevision: Revision;
+  idempotency: IdempotencyImage[];
+  /** Its schemas, or null when it has none. */
+  schemas: { revision: Revision; rules: SchemaRule[] } | null;
+  leases: { id: string; ttlMs: number; expiresAtMs: number; keys: Key[] }[];
+  locks: {
+    lock: Key;
+    lease: string;
+    fencingToken: number;
+    acquiredAtMs: number;
+    waiters: string[];
+  }[];
+  /** The audit records of its schema changes (kept in the `_sys` log, audit.ts). */
+  schemaAudits: AuditItem[];
+}
+
+/**
+ * One chunk of a namespace as its source shard holds it at `atRevision`: the keys written after
+ * `sinceRevision` (0: all of them) from `cursor` on, in key order, up to a byte budget.
+ */
+export interface NamespaceImage {
+  namespace: string;
+  /** The source shard's revision when the chunk was read: the target's revision jumps past it. */
+  atRevision: Revision;
+  sinceRevision: Revision;
+  keys: KeyImage[];
+  /** The last key of this chunk when more follow; null on the pass's last chunk. */
+  cursor: Key | null;
+  /** Present on the last chunk of a pass (cursor null). */
+  meta?: NamespaceMetaImage;
+}
+
+/**
+ * Installs a chunk of a namespace moving here: each key's record is replaced by the image's, the
+ * namespace's idempotency records, schemas, leases and locks by its meta; the shard's revision
+ * jumps to at least `image.atRevision`, so a later write here never reuses a moved ETag.
+ */
+export interface NamespaceImportCommand extends CommandBase {
+  type: "namespaceImport";
+  image: NamespaceImage;
+}
+
+/**
+ * Fences a namespace moving away: from here on every write of it answers `moved` (reads keep
+ * working until the ring flips). `epoch` is the ring epoch that will route it to `shard`.
+ */
+export interface NamespaceFenceCommand extends CommandBase {
+  type: "namespaceFence";
+  namespace: string;
+  epoch: number;
+  shard: number;
+}
+
+/** Forgets a fenced namespace's data after the flip; the fence stays, to redirect stale routers. */
+export interface NamespaceDropCommand extends CommandBase {
+  type: "namespaceDrop";
+  namespace: string;
+}
+
+export type MoveCommand = NamespaceImportCommand | NamespaceFenceCommand | NamespaceDropCommand;
+
+export type Command =
+  | KvCommand
+  | NamespaceWriteCommand
+  | SystemCommand
+  | CoordinationCommand
+  | MoveCommand;
 
 // ---------------------------------------------------------------------------------------------
 // Write outcomes (what `Store.apply` returns)
@@ -623,7 +721,29 @@ export type WriteOutcome =
   | NamespaceSetOutcome
   | ClusterSetOutcome
   | SchemaViolationOutcome
-  | SchemasSetOutcome;
+  | SchemasSetOutcome
+  | MovedOutcome
+  | NamespaceMoveOutcome;
+
+/**
+ * A write of a namespace fenced here (moving or moved away): nothing changed; it belongs to
+ * `shard` from ring `epoch` on. The router follows it (http-api.md "Across a reshard").
+ */
+export interface MovedOutcome extends OutcomeBase {
+  type: "moved";
+  namespace: string;
+  epoch: number;
+  shard: number;
+}
+
+/** namespaceImport, namespaceFence, namespaceDrop: what the step did. */
+export interface NamespaceMoveOutcome extends OutcomeBase {
+  type: "namespaceMove";
+  step: "imported" | "fenced" | "dropped";
+  namespace: string;
+  /** Keys installed (imported) or forgotten (dropped); 0 for a fence. */
+  keys: number;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Queries (served from an applied state, never through the log)
