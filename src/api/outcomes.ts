@@ -147,6 +147,12 @@ export function outcomeProblem(
           "nothing was written: retry shortly",
         1000,
       );
+    case "moving":
+      return unavailable(
+        `namespace ${o.namespace} is moving to this shard (a reshard); ` +
+          "nothing was written: retry shortly",
+        1000,
+      );
     default:
       return null;
   }

@@ -9,7 +9,7 @@
 import { Fifo } from "./fifo.ts";
 import { execute } from "./execute.ts";
 import { namespaceOf } from "./keys.ts";
-import { movedOutcome } from "./moves.ts";
+import { movedOutcome } from "./moves-fence.ts";
 import type { NamespaceState, StoreState } from "./state.ts";
 import { liveVersion } from "./state.ts";
 import type { KvCommand, Key, NamespaceWriteCommand, Revision, WriteOutcome } from "./types.ts";

@@ -4,7 +4,13 @@
 import type * as t from "./types.ts";
 
 export function isMoveCommand(c: t.Command): c is t.MoveCommand {
-  return c.type === "namespaceImport" || c.type === "namespaceFence" || c.type === "namespaceDrop";
+  const moves: string[] = [
+    "namespaceImport",
+    "namespaceFence",
+    "namespaceDrop",
+    "namespaceActivate",
+  ];
+  return moves.includes(c.type);
 }
 
 export function canonicalMove(
@@ -14,8 +20,12 @@ export function canonicalMove(
   switch (c.type) {
     case "namespaceImport":
       return { type: c.type, ...base, image: canonicalImage(c.image) };
-    case "namespaceFence":
-      return { type: c.type, ...base, namespace: c.namespace, epoch: c.epoch, shard: c.shard };
+    case "namespaceFence": {
+      const { namespace, epoch, shard } = c;
+      const flipped = c.flipped === true ? { flipped: c.flipped } : {};
+      return { type: c.type, ...base, namespace, epoch, shard, ...flipped };
+    }
+    case "namespaceActivate":
     case "namespaceDrop":
       return { type: c.type, ...base, namespace: c.namespace };
   }

@@ -30,24 +30,32 @@ export function applyNamespaceImport(
   const image = c.image;
   const error = validateNamespace(image.namespace) ?? imageError(image);
   if (error !== null) return invalid(state, "namespace", error);
+  const served = servedHere(state, image.namespace);
+  if (served !== null) return invalid(state, "namespace", served);
   const tooLarge = importQuota(state, image);
   if (tooLarge !== null) return tooLarge;
-  // A namespace coming back to a shard it once left is served here again.
+  // A namespace coming back to a shard it once left is served here again once activated.
   state.fences.delete(image.namespace);
+  const incoming = state.incoming.get(image.namespace) ?? { metaAtRevision: -1 };
+  state.incoming.set(image.namespace, incoming);
   const ns = namespaceState(state, image.namespace);
-  for (const k of image.keys) {
+  // Per key, only forward: a chunk read before one already installed (a second driver, a retry)
+  // never takes a key back to an older version.
+  const keys = image.keys.filter((k) => isNewer(k, ns.records.get(k.key)));
+  for (const k of keys) {
     const old = ns.records.get(k.key);
     if (old !== undefined) unfileRecord(state, ns, old);
   }
   const audits = auditIndex(state, image.namespace);
-  for (const k of image.keys) fileRecord(state, ns, k, audits);
+  for (const k of keys) fileRecord(state, ns, k, audits);
   fileAudits(state, image.namespace, audits);
   let top = image.atRevision;
-  for (const k of image.keys)
-    top = Math.max(top, newestVersion(ns.records.get(k.key)!).modRevision);
+  for (const k of keys) top = Math.max(top, newestVersion(ns.records.get(k.key)!).modRevision);
   state.revision = Math.max(state.revision, top);
-  if (image.meta !== undefined) importMeta(state, ns, image, c.atMs);
-  if (ns.records.size === 0 && image.meta === undefined) state.namespaces.delete(image.namespace);
+  if (image.meta !== undefined && image.atRevision >= incoming.metaAtRevision) {
+    incoming.metaAtRevision = image.atRevision;
+    importMeta(state, ns, image, c.atMs);
+  }
   return {
     type: "namespaceMove",
     revision: state.revision,
@@ -55,6 +63,22 @@ export function applyNamespaceImport(
     namespace: image.namespace,
     keys: image.keys.length,
   };
+}
+
+/** Why the namespace cannot be imported: it is served here (not moving in), or null. */
+function servedHere(state: StoreState, namespace: string): string | null {
+  if (state.incoming.has(namespace)) return null;
+  const here =
+    (state.namespaces.get(namespace)?.records.size ?? 0) > 0 ||
+    state.schemas.has(namespace) ||
+    [...state.leases.values()].some((l) => l.namespace === namespace);
+  if (!here) return null;
+  return `namespace ${namespace} is served by this shard: only a namespace moving in is imported`;
+}
+
+function isNewer(k: t.KeyImage, old: KeyRecord | undefined): boolean {
+  if (old === undefined) return true;
+  return k.versions[k.versions.length - 1]!.modRevision >= newestVersion(old).modRevision;
 }
 
 /** Why a chunk cannot be installed (it did not come from exportNamespace), or null. */
@@ -192,6 +216,7 @@ function importMeta(
   atMs: number,
 ): void {
   const meta = image.meta!;
+  // The meta of a later pass replaces that of an earlier one (isNewer's rule for keys).
   ns.lastModRevision = Math.max(ns.lastModRevision, meta.lastModRevision);
   ns.forgottenThroughRevision = Math.max(
     ns.forgottenThroughRevision,
@@ -281,7 +306,7 @@ function isLive(state: StoreState, key: string): boolean {
 }
 
 /** Forgets the namespace's leases and locks (the keys stay: they are not ended, only moved). */
-function dropCoordination(state: StoreState, namespace: string): void {
+export function dropCoordination(state: StoreState, namespace: string): void {
   for (const [id, lease] of [...state.leases]) {
     if (lease.namespace !== namespace) continue;
     for (const key of lease.keys) state.keyLeases.delete(key);
@@ -289,90 +314,4 @@ function dropCoordination(state: StoreState, namespace: string): void {
   }
   for (const lock of [...state.locks.keys()])
     if (namespaceOf(lock) === namespace) state.locks.delete(lock);
-}
-
-export function applyNamespaceFence(state: StoreState, c: t.NamespaceFenceCommand): t.WriteOutcome {
-  const error =
-    validateNamespace(c.namespace) ??
-    (Number.isSafeInteger(c.epoch) && c.epoch >= 1 && Number.isSafeInteger(c.shard) && c.shard >= 0
-      ? null
-      : `a fence needs a ring epoch >= 1 and a shard >= 0, got ${c.epoch} and ${c.shard}`);
-  if (error !== null) return invalid(state, "namespace", error);
-  state.fences.set(c.namespace, { epoch: c.epoch, shard: c.shard });
-  return {
-    type: "namespaceMove",
-    revision: state.revision,
-    step: "fenced",
-    namespace: c.namespace,
-    keys: 0,
-  };
-}
-
-export function applyNamespaceDrop(state: StoreState, c: t.NamespaceDropCommand): t.WriteOutcome {
-  if (!state.fences.has(c.namespace)) {
-    const detail =
-      `namespace ${c.namespace} is not fenced here: ` +
-      "fence it (and flip the ring) before dropping it";
-    return invalid(state, "namespace", detail);
-  }
-  const ns = state.namespaces.get(c.namespace);
-  const records = [...(ns?.records.values() ?? [])];
-  for (const record of records) unfileRecord(state, ns!, record);
-  state.namespaces.delete(c.namespace);
-  state.audit.delete(c.namespace);
-  state.schemas.delete(c.namespace);
-  dropCoordination(state, c.namespace);
-  const keys = records.length;
-  return {
-    type: "namespaceMove",
-    revision: state.revision,
-    step: "dropped",
-    namespace: c.namespace,
-    keys,
-  };
-}
-
-/** Namespaces a command writes (for the fence); empty for commands of no namespace. */
-export function commandNamespaces(c: t.Command): string[] {
-  switch (c.type) {
-    case "put":
-    case "delete":
-      return [namespaceOf(c.key)];
-    case "txn":
-      return [
-        ...new Set([...c.compare, ...c.success, ...c.failure].map((x) => namespaceOf(x.key))),
-      ];
-    case "namespaceApply":
-    case "namespaceRollback":
-    case "schemaSet":
-    case "leaseGrant":
-      return [c.namespace];
-    case "leaseKeepAlive":
-    case "leaseRevoke":
-    case "leaseExpire":
-      return [c.id.slice(0, Math.max(0, c.id.indexOf("~")))];
-    case "lockAcquire":
-    case "lockWithdraw":
-    case "lockRelease":
-      return [namespaceOf(c.lock)];
-    default:
-      return [];
-  }
-}
-
-/** `moved` when the command writes a namespace fenced here; null otherwise (and when none is). */
-export function movedOutcome(state: StoreState, c: t.Command): t.MovedOutcome | null {
-  if (state.fences.size === 0) return null;
-  for (const namespace of commandNamespaces(c)) {
-    const fence = state.fences.get(namespace);
-    if (fence !== undefined)
-      return {
-        type: "moved",
-        revision: state.revision,
-        namespace,
-        epoch: fence.epoch,
-        shard: fence.shard,
-      };
-  }
-  return null;
 }

@@ -64,6 +64,7 @@ export function assertCommandShape(x: unknown): asserts x is Command {
     "namespaceImport",
     "namespaceFence",
     "namespaceDrop",
+    "namespaceActivate",
   ]);
   shapeOf[x.type as Command["type"]](x);
 }
@@ -170,8 +171,10 @@ const shapeOf: Record<Command["type"], (o: Obj) => void> = {
     field(o, "namespace", "string");
     field(o, "epoch", "number");
     field(o, "shard", "number");
+    if (o.flipped !== undefined) oneOf(o, "flipped", [true]);
   },
   namespaceDrop: (o) => field(o, "namespace", "string"),
+  namespaceActivate: (o) => field(o, "namespace", "string"),
   clusterSet(o) {
     field(o, "ifEpoch", "number");
     const t = o.topology;

@@ -40,8 +40,10 @@ interface SnapshotBody {
   schemas?: SchemasRow[];
   /** Absent until the first audited revision, for the same reason (snapshot-audit.ts). */
   audit?: AuditBody;
-  /** Absent while no namespace is fenced (moves.ts): [namespace, epoch, shard]. */
-  fences?: [string, number, number][];
+  /** Absent while no namespace is fenced (moves.ts): [namespace, epoch, shard, flipped]. */
+  fences?: [string, number, number, boolean][];
+  /** Absent while no namespace is being imported (moves.ts): [namespace, metaAtRevision]. */
+  incoming?: [string, number][];
 }
 
 type SchemasRow = [string, number, [string, string][]];
@@ -83,11 +85,20 @@ export function snapshotState(state: StoreState): Uint8Array {
   const audit = auditBody(state);
   if (audit !== undefined) body.audit = audit;
   if (state.fences.size > 0) body.fences = fenceRows(state);
+  if (state.incoming.size > 0)
+    body.incoming = [...state.incoming]
+      .map(([ns, i]): [string, number] => [ns, i.metaAtRevision])
+      .sort(byFirst);
   return encodeFrame(snapshotFormat, body);
 }
 
-function fenceRows(state: StoreState): [string, number, number][] {
-  const rows = [...state.fences].map(([ns, f]): [string, number, number] => [ns, f.epoch, f.shard]);
+function fenceRows(state: StoreState): [string, number, number, boolean][] {
+  const rows = [...state.fences].map(([ns, f]): [string, number, number, boolean] => [
+    ns,
+    f.epoch,
+    f.shard,
+    f.flipped,
+  ]);
   return rows.sort(byFirst);
 }
 
@@ -223,8 +234,10 @@ export function restoreState(bytes: Uint8Array): StoreState {
   state.cluster = b.cluster === undefined ? null : canonicalTopology(b.cluster);
   restoreCoordination(state, b.coordination);
   restoreSchemas(state, b.schemas);
-  for (const [namespace, epoch, shard] of b.fences ?? [])
-    state.fences.set(namespace, { epoch, shard });
+  for (const [namespace, epoch, shard, flipped] of b.fences ?? [])
+    state.fences.set(namespace, { epoch, shard, flipped });
+  for (const [namespace, metaAtRevision] of b.incoming ?? [])
+    state.incoming.set(namespace, { metaAtRevision });
   return state;
 }
 

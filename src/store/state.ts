@@ -139,12 +139,21 @@ export interface StoreState {
   touchedKeys: string[];
   /** Namespaces moving or moved away (moves.ts): their writes answer `moved`. */
   fences: Map<string, NamespaceFence>;
+  /** Namespaces being imported here (moves.ts): their writes answer `moving` until activated. */
+  incoming: Map<string, IncomingNamespace>;
+}
+
+export interface IncomingNamespace {
+  /** The source revision of the newest meta installed: an older chunk's meta is ignored. */
+  metaAtRevision: Revision;
 }
 
 /** Where a fenced namespace goes: `shard` of the ring of `epoch`. */
 export interface NamespaceFence {
   epoch: number;
   shard: number;
+  /** The namespace belongs to `shard` now: reads are redirected too, the data may be dropped. */
+  flipped: boolean;
 }
 
 export interface SchemaState {
@@ -204,6 +213,7 @@ export function emptyState(options: StoreOptions): StoreState {
     audit: new Map(),
     touchedKeys: [],
     fences: new Map(),
+    incoming: new Map(),
   };
 }
 

@@ -26,7 +26,7 @@ import { storeLimits } from "./limits.ts";
 import { enforceHistoryBudget } from "./retention.ts";
 import { execute } from "./execute.ts";
 import { dryRun, type DryRunCommand, type DryRunResult } from "./dry-run.ts";
-import { movedOutcome } from "./moves.ts";
+import { movedOutcome } from "./moves-fence.ts";
 import {
   exportNamespace,
   type NamespaceExportQuery,
@@ -216,9 +216,13 @@ export class Store {
     return exportNamespace(this.state, query);
   }
   /** Where a namespace fenced here goes (moving or moved away), or null when it is served here. */
-  fenceOf(namespace: string): { epoch: number; shard: number } | null {
+  fenceOf(namespace: string): { epoch: number; shard: number; flipped: boolean } | null {
     const fence = this.state.fences.get(namespace);
     return fence === undefined ? null : { ...fence };
+  }
+  /** Whether the namespace is being imported here (its writes answer `moving` until activated). */
+  isIncoming(namespace: string): boolean {
+    return this.state.incoming.has(namespace);
   }
   /** Whether the key (or any key of the namespace) was written after `afterRevision`. */
   changedSince(namespace: string, key: t.Key | undefined, afterRevision: t.Revision): boolean {

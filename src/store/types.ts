@@ -453,22 +453,34 @@ export interface NamespaceImportCommand extends CommandBase {
 
 /**
  * Fences a namespace moving away: from here on every write of it answers `moved` (reads keep
- * working until the ring flips). `epoch` is the ring epoch that will route it to `shard`.
+ * working). `flipped`: the namespace now belongs to `shard` (its reads are redirected too, and
+ * its data may be dropped). `epoch` is the ring epoch of the reshard that moves it.
  */
 export interface NamespaceFenceCommand extends CommandBase {
   type: "namespaceFence";
   namespace: string;
   epoch: number;
   shard: number;
+  flipped?: true;
 }
 
-/** Forgets a fenced namespace's data after the flip; the fence stays, to redirect stale routers. */
+/** Forgets a flipped namespace's data; the fence stays, to redirect stale routers. */
 export interface NamespaceDropCommand extends CommandBase {
   type: "namespaceDrop";
   namespace: string;
 }
 
-export type MoveCommand = NamespaceImportCommand | NamespaceFenceCommand | NamespaceDropCommand;
+/** Opens a namespace imported here for its writes: the last step of its move to this shard. */
+export interface NamespaceActivateCommand extends CommandBase {
+  type: "namespaceActivate";
+  namespace: string;
+}
+
+export type MoveCommand =
+  | NamespaceImportCommand
+  | NamespaceFenceCommand
+  | NamespaceDropCommand
+  | NamespaceActivateCommand;
 
 export type Command =
   | KvCommand
@@ -723,7 +735,14 @@ export type WriteOutcome =
   | SchemaViolationOutcome
   | SchemasSetOutcome
   | MovedOutcome
+  | MovingOutcome
   | NamespaceMoveOutcome;
+
+/** A write of a namespace still being imported here (not yet activated): retry shortly. */
+export interface MovingOutcome extends OutcomeBase {
+  type: "moving";
+  namespace: string;
+}
 
 /**
  * A write of a namespace fenced here (moving or moved away): nothing changed; it belongs to
@@ -739,7 +758,7 @@ export interface MovedOutcome extends OutcomeBase {
 /** namespaceImport, namespaceFence, namespaceDrop: what the step did. */
 export interface NamespaceMoveOutcome extends OutcomeBase {
   type: "namespaceMove";
-  step: "imported" | "fenced" | "dropped";
+  step: "imported" | "fenced" | "flipped" | "dropped" | "activated";
   namespace: string;
   /** Keys installed (imported) or forgotten (dropped); 0 for a fence. */
   keys: number;
