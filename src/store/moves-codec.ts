@@ -26,6 +26,7 @@ export function canonicalMove(
       return { type: c.type, ...base, namespace, epoch, shard, ...flipped };
     }
     case "namespaceActivate":
+      return { type: c.type, ...base, namespace: c.namespace, atRevision: c.atRevision };
     case "namespaceDrop":
       return { type: c.type, ...base, namespace: c.namespace };
   }

@@ -150,6 +150,21 @@ function metaImage(state: StoreState, namespace: string): t.NamespaceMetaImage {
 }
 
 /**
+ * The namespaces this shard serves (keys, schemas or leases; not those moving in or flipped
+ * away), sorted: what a reshard looks through for the ones whose shard changes.
+ */
+export function servedNamespaces(state: StoreState): string[] {
+  const names = new Set<string>();
+  for (const [name, ns] of state.namespaces) if (ns.records.size > 0) names.add(name);
+  for (const name of state.schemas.keys()) names.add(name);
+  for (const lease of state.leases.values()) names.add(lease.namespace);
+  const served = [...names].filter(
+    (n) => !state.incoming.has(n) && state.fences.get(n)?.flipped !== true,
+  );
+  return served.sort();
+}
+
+/**
  * The namespace an idempotency record belongs to, from its outcome. Every outcome of a write
  * that changed state names a key, its namespace or a lease of it; the few that name none (a
  * delete of an absent key, a CAS on an absent key) changed nothing, so a retry that applies

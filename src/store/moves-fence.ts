@@ -62,6 +62,7 @@ export function applyNamespaceActivate(
     return invalid(state, "namespace", detail);
   }
   state.incoming.delete(c.namespace);
+  if (Number.isSafeInteger(c.atRevision)) state.revision = Math.max(state.revision, c.atRevision);
   const keys = state.namespaces.get(c.namespace)?.records.size ?? 0;
   return {
     type: "namespaceMove",

@@ -53,7 +53,9 @@ export type Query =
   /** What a write would answer and change, computed on a fork of the state (dry-run.ts). */
   | { type: "dryRun"; command: DryRunCommand }
   /** One chunk of a namespace moving away (moves-export.ts); the source's leader answers it. */
-  | ({ type: "namespaceExport" } & NamespaceExportQuery);
+  | ({ type: "namespaceExport" } & NamespaceExportQuery)
+  /** The namespaces this shard serves, sorted: what a reshard looks through. */
+  | { type: "servedNamespaces" };
 
 export type TokenResult = { revision: Revision; token: TokenRecord | null };
 export type TokensResult = { revision: Revision; tokens: TokenRecord[] };
@@ -80,7 +82,10 @@ export type QueryResult<Q extends Query> = {
   lock: LockResult;
   dryRun: DryRunResult;
   namespaceExport: NamespaceExportResult;
+  servedNamespaces: ServedNamespacesResult;
 }[Q["type"]];
+
+export type ServedNamespacesResult = { revision: Revision; namespaces: string[] };
 
 /** The reads a query is answered from (the Store's; a structural type, so no import circle). */
 export interface Queryable {
@@ -101,6 +106,7 @@ export interface Queryable {
   lock(lock: Key): LockState;
   dryRun(command: DryRunCommand): DryRunResult;
   namespaceExport(query: NamespaceExportQuery): NamespaceExportResult;
+  servedNamespaces(): string[];
 }
 
 export function answer<Q extends Query>(store: Queryable, query: Q): QueryResult<Q> {
@@ -149,6 +155,8 @@ export function answer<Q extends Query>(store: Queryable, query: Q): QueryResult
       const { type: _, ...exported } = q;
       return store.namespaceExport(exported) as QueryResult<Q>;
     }
+    case "servedNamespaces":
+      return { revision, namespaces: store.servedNamespaces() } as QueryResult<Q>;
   }
 }
 

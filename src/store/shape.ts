@@ -174,7 +174,10 @@ const shapeOf: Record<Command["type"], (o: Obj) => void> = {
     if (o.flipped !== undefined) oneOf(o, "flipped", [true]);
   },
   namespaceDrop: (o) => field(o, "namespace", "string"),
-  namespaceActivate: (o) => field(o, "namespace", "string"),
+  namespaceActivate(o) {
+    field(o, "namespace", "string");
+    field(o, "atRevision", "number");
+  },
   clusterSet(o) {
     field(o, "ifEpoch", "number");
     const t = o.topology;

@@ -29,6 +29,7 @@ import { dryRun, type DryRunCommand, type DryRunResult } from "./dry-run.ts";
 import { movedOutcome } from "./moves-fence.ts";
 import {
   exportNamespace,
+  servedNamespaces,
   type NamespaceExportQuery,
   type NamespaceExportResult,
 } from "./moves-export.ts";
@@ -219,6 +220,10 @@ export class Store {
   fenceOf(namespace: string): { epoch: number; shard: number; flipped: boolean } | null {
     const fence = this.state.fences.get(namespace);
     return fence === undefined ? null : { ...fence };
+  }
+  /** The namespaces this shard serves, sorted (moves-export.ts). */
+  servedNamespaces(): string[] {
+    return servedNamespaces(this.state);
   }
   /** Whether the namespace is being imported here (its writes answer `moving` until activated). */
   isIncoming(namespace: string): boolean {

@@ -470,10 +470,15 @@ export interface NamespaceDropCommand extends CommandBase {
   namespace: string;
 }
 
-/** Opens a namespace imported here for its writes: the last step of its move to this shard. */
+/**
+ * Opens a namespace imported here for its writes: the last step of its move to this shard. The
+ * shard's revision jumps to at least `atRevision`, the source's revision when it flipped: every
+ * revision a reader or watcher of the namespace was ever given by the source is at most that.
+ */
 export interface NamespaceActivateCommand extends CommandBase {
   type: "namespaceActivate";
   namespace: string;
+  atRevision: Revision;
 }
 
 export type MoveCommand =

@@ -84,7 +84,13 @@ function move(source: Driver, target: Driver, chunkBytes: number, during: () => 
   const fencedAt = source.store.revision;
   copyPass(source, target, caughtUp, chunkBytes);
   expect(applyEncoded(source, { ...fence, flipped: true })).toMatchObject({ step: "flipped" });
-  expect(applyEncoded(target, { type: "namespaceActivate", namespace: moved })).toMatchObject({
+  expect(
+    applyEncoded(target, {
+      type: "namespaceActivate",
+      namespace: moved,
+      atRevision: source.store.revision,
+    }),
+  ).toMatchObject({
     step: "activated",
   });
   return { fencedAt };
@@ -386,7 +392,7 @@ describe("the fence and the drop on the source", () => {
     expect(c.store.isIncoming("app")).toBe(true);
     expect(c.put("app/a", "2")).toMatchObject({ type: "moving", namespace: "app" });
     expect(Store.restore(c.store.snapshot()).isIncoming("app")).toBe(true);
-    c.apply({ type: "namespaceActivate", namespace: "app" });
+    c.apply({ type: "namespaceActivate", namespace: "app", atRevision: 0 });
     expect(c.put("app/a", "2")).toMatchObject({ type: "ok", change: "updated" });
   });
 
@@ -419,7 +425,7 @@ describe("the fence and the drop on the source", () => {
     );
     b.apply({ type: "namespaceImport", image: out.image });
     a.apply({ type: "namespaceFence", namespace: "app", epoch: 2, shard: 1, flipped: true });
-    b.apply({ type: "namespaceActivate", namespace: "app" });
+    b.apply({ type: "namespaceActivate", namespace: "app", atRevision: 0 });
     a.apply({ type: "namespaceDrop", namespace: "app" });
     b.put("app/a", "2");
     b.apply({ type: "namespaceFence", namespace: "app", epoch: 3, shard: 0 });
@@ -428,7 +434,7 @@ describe("the fence and the drop on the source", () => {
       image: expectType(b.store.namespaceExport({ namespace: "app", sinceRevision: 0 }), "image")
         .image,
     });
-    a.apply({ type: "namespaceActivate", namespace: "app" });
+    a.apply({ type: "namespaceActivate", namespace: "app", atRevision: 0 });
     expect(a.put("app/a", "3")).toMatchObject({
       type: "ok",
       change: "updated",
