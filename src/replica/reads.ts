@@ -43,6 +43,11 @@ export async function readOnMember(
 /** The answer from this member's applied state, as it is now. */
 export function answerNow(member: Member, query: Query): ReadAnswer {
   const store = member.applied.store;
+  const moved = store.movedAway(query);
+  if (moved !== null) {
+    const { namespace, shard, epoch } = moved;
+    return { type: "moved", namespace, shard, epoch };
+  }
   const result = store.answer(query);
   // A lease's expiry counts the leader's renewals, which are not in the log.
   if (query.type === "lease") {

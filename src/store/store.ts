@@ -27,6 +27,7 @@ import { enforceHistoryBudget } from "./retention.ts";
 import { execute } from "./execute.ts";
 import { dryRun, type DryRunCommand, type DryRunResult } from "./dry-run.ts";
 import { movedOutcome } from "./moves-fence.ts";
+import { movedAway } from "./moves-route.ts";
 import {
   exportNamespace,
   servedNamespaces,
@@ -126,6 +127,17 @@ export class Store {
     return encodeCommand(vouch(this.state, decodeCommand(entry)));
   }
 
+  /**
+   * The leader's answer for a write of a namespace moving or moved away, without a log entry
+   * (the apply gives the same answer: a fence or an import is only lifted by a later step of a
+   * reshard, and then the router is sent on again). Null, at once, while no namespace moves.
+   */
+  gate(entry: Uint8Array | t.Command): t.MovedOutcome | t.MovingOutcome | null {
+    const s = this.state;
+    if (s.fences.size === 0 && s.incoming.size === 0) return null;
+    return movedOutcome(s, entry instanceof Uint8Array ? decodeCommand(entry) : entry);
+  }
+
   /** Marks an entry with no command (a leader's no-op, a membership change) as applied. */
   skip(index: number): void {
     this.advanceIndex(index);
@@ -220,6 +232,10 @@ export class Store {
   fenceOf(namespace: string): { epoch: number; shard: number; flipped: boolean } | null {
     const fence = this.state.fences.get(namespace);
     return fence === undefined ? null : { ...fence };
+  }
+  /** Where the namespace a query reads went, once flipped away from here; null: served here. */
+  movedAway(query: Query): t.MovedOutcome | null {
+    return movedAway(this.state, query);
   }
   /** The namespaces this shard serves, sorted (moves-export.ts). */
   servedNamespaces(): string[] {
