@@ -19,6 +19,7 @@ import {
 import { parseTopology, shardIndexFor, type Topology } from "../ring/index.ts";
 import {
   encodeCommand,
+  systemNamespace,
   type ClusterOperation,
   type ClusterTopology,
   type Command,
@@ -318,6 +319,14 @@ export class RaftRouter implements Router {
         this.#adopt(outcome.topology);
         return { applied: outcome.applied, topology: outcome.topology };
       },
+      reshard: {
+        exportChunk: (shard, query) =>
+          this.readOnShard(shard, { type: "namespaceExport", ...query }),
+        propose: async (shard, command) => (await this.writeOnShard(shard, command)).outcome,
+        servedNamespaces: async (shard) =>
+          (await this.readOnShard(shard, { type: "servedNamespaces" })).namespaces,
+        nowMs: () => Date.now(),
+      },
     });
   }
 
@@ -405,12 +414,16 @@ export class RaftRouter implements Router {
 
   #groupIn(view: DirectoryView, namespace: string): GroupSpec {
     const moved = namespaceRoutes.get(this.#prefix, namespace);
+    // Tokens and settings (`_sys`) stay on the shard of the ring the store was seeded with: a
+    // reshard moves namespaces, not them (and refuses to remove their shard).
+    const ring =
+      namespace === systemNamespace ? view.topology.seed.shardCount : view.topology.shardCount;
     const shard =
       namespace === clusterNamespace
         ? 0
         : moved !== undefined && moved < view.topology.shards.length
           ? moved
-          : shardIndexFor(namespace, view.topology.shardCount);
+          : shardIndexFor(namespace, ring);
     return this.#groupAt(view, shard);
   }
 

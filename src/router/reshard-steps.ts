@@ -18,6 +18,7 @@
 // (test/sim/reshard.test.ts plants both).
 import type {
   Command,
+  NamespaceMoveRecord,
   NamespaceExportQuery,
   NamespaceExportResult,
   Revision,
@@ -32,32 +33,8 @@ export interface MoveIo {
   nowMs(): number;
 }
 
-export type MoveStep =
-  | "copy"
-  | "catchUp"
-  | "fence"
-  | "final"
-  | "flip"
-  | "activate"
-  | "drop"
-  | "done";
-
-export interface NamespaceMove {
-  namespace: string;
-  from: number;
-  to: number;
-  /** The ring epoch of the reshard: the fence names it. */
-  epoch: number;
-  step: MoveStep;
-  /** The source revision the next pass starts after (the previous pass's first chunk). */
-  since: Revision;
-  catchUps: number;
-  /** The source's revision when it flipped: the target's revision jumps past it on activation. */
-  flippedAt: Revision;
-  /** Bytes copied so far (chunks as the source measured them). */
-  bytes: number;
-  keys: number;
-}
+export type NamespaceMove = NamespaceMoveRecord;
+export type MoveStep = NamespaceMove["step"];
 
 export const moveLimits = {
   /** A catch-up pass this small ends the catch-up: the fence's pause is one such pass. */

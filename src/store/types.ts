@@ -259,7 +259,7 @@ export interface ClusterShard {
 /** A cluster operation (http-api.md "Cluster operations"): a durable record its driver advances. */
 export interface ClusterOperation {
   id: string;
-  kind: "addReplica" | "removeReplica" | "replaceReplica" | "transferLeader";
+  kind: "addReplica" | "removeReplica" | "replaceReplica" | "transferLeader" | "reshard";
   shard: number;
   state: "running" | "done" | "failed";
   /** Where the driver is: each step is idempotent and re-checked against the shard itself. */
@@ -277,6 +277,37 @@ export interface ClusterOperation {
   updatedAtMs: number;
   finishedAtMs?: number;
   error?: string;
+  /** A reshard's ring change and where it is (kind "reshard"). */
+  reshard?: ReshardProgress;
+}
+
+/** One namespace's move as its driver keeps it (src/router/reshard-steps.ts). */
+export interface NamespaceMoveRecord {
+  namespace: string;
+  from: number;
+  to: number;
+  /** The ring epoch of the reshard: the fence names it. */
+  epoch: number;
+  step: "copy" | "catchUp" | "fence" | "final" | "flip" | "activate" | "drop" | "done";
+  /** The source revision the next pass starts after (the previous pass's first chunk). */
+  since: Revision;
+  catchUps: number;
+  /** The source's revision when it flipped: the target's revision jumps past it on activation. */
+  flippedAt: Revision;
+  /** Bytes and keys copied so far (chunks as the source measured them). */
+  bytes: number;
+  keys: number;
+}
+
+export interface ReshardProgress {
+  fromShards: number;
+  toShards: number;
+  /** The namespace moving now; null between two. */
+  move: NamespaceMoveRecord | null;
+  /** Namespaces moved, and the bytes and keys copied for them. */
+  moved: number;
+  bytes: number;
+  keys: number;
 }
 
 /**

@@ -57,6 +57,16 @@ function fakeShard(op: ClusterOperation, transfersNeeded: number) {
     },
     join: async () => undefined,
     retire: async () => undefined,
+    reshard: {
+      exportChunk: async () => {
+        throw new Error("no reshard here");
+      },
+      propose: async () => {
+        throw new Error("no reshard here");
+      },
+      servedNamespaces: async () => [],
+      nowMs: () => Date.now(),
+    },
     prefix: "",
     nowMs: () => Date.now(),
     newId: () => "op-x",

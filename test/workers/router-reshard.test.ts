@@ -133,4 +133,48 @@ describe("moving a namespace between Raft shards under writes", { timeout: 90_00
     const other = await r.read(others[0]!, { type: "get", key: `${others[0]}/x` }, linearizable);
     expect(other.result.type).toBe("found");
   });
+
+  it("reshards 2 -> 3 as one operation under writers: only the namespaces whose shard changes move", async () => {
+    const prefix = `t${freshGeneration()}-`;
+    const r = new RaftRouter({ ...replicaEnv, ...vars }, { clusterPrefix: prefix });
+    const all = Array.from({ length: 12 }, (_, i) => `rs${i}`);
+    const moving = all.filter((ns) => shardIndexFor(ns, 3) !== shardIndexFor(ns, 2));
+    for (const ns of all) await r.write(ns, putOf(`${ns}/seed`, ns));
+    const writers = all.slice(0, 4).map((ns) => casWriters(r, ns, 2));
+    await sleep(200);
+    const started = Date.now();
+    const { operation } = await r.startOperation({ kind: "reshard", shards: 3 }, "reshard-1");
+    expect(operation).toMatchObject({ kind: "reshard", state: "running" });
+    const again = await r.startOperation({ kind: "reshard", shards: 3 }, "reshard-1");
+    expect(again.operation.id).toBe(operation.id); // a retry of the POST: the same operation
+    const done = await r.operation(operation.id, 60_000);
+    const tookMs = Date.now() - started;
+    for (const w of writers) await w.stop();
+    console.log(
+      `router-reshard: 2 -> 3, ${moving.length} of ${all.length} namespaces moved, ` +
+        `${done?.reshard?.bytes} bytes, ${tookMs} ms`,
+    );
+    expect(done).toMatchObject({
+      state: "done",
+      progress: { done: moving.length, total: moving.length, unit: "namespaces" },
+      reshard: { fromShards: 2, toShards: 3, moved: moving.length },
+    });
+    const cluster = await r.cluster();
+    expect(cluster.ring.shards).toBe(3);
+    namespaceRoutes.forget(prefix); // a new isolate routes by the new ring alone
+    for (const ns of all) {
+      expect(await r.shardOf(ns), ns).toBe(shardIndexFor(ns, 3));
+      const got = await r.read(ns, { type: "get", key: `${ns}/seed` }, linearizable);
+      expect(got.result.type === "found" && untext.decode(got.result.value), ns).toBe(ns);
+    }
+    for (const w of writers) {
+      expect(w.paused).toEqual([]);
+      for (const [key, value] of w.acked) {
+        const ns = key.split("/")[0]!;
+        const got = await r.read(ns, { type: "get", key }, linearizable);
+        const now = got.result.type === "found" ? Number(untext.decode(got.result.value)) : 0;
+        expect(now, key).toBeGreaterThanOrEqual(value);
+      }
+    }
+  });
 });
