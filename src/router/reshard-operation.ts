@@ -94,7 +94,7 @@ export async function reshardStep(
       const move = await advanceMove(io, r.move);
       return { operation: { ...op, reshard: { ...r, move } } };
     } catch (error) {
-      if (!(error instanceof MoveError)) throw error; // unreachable now: the step is repeated
+      if (!(error instanceof MoveError)) throw error; // out of reach: driveSteps repeats it
       // A shard refused the move (a full target): the operation stops where it is; a namespace
       // past its fence stays fenced until an operator moves it on (docs/ARCHITECTURE.md).
       return { operation: { ...op, state: "failed", error: error.message } };

@@ -177,4 +177,81 @@ describe("moving a namespace between Raft shards under writes", { timeout: 90_00
       }
     }
   });
+
+  it("finishes a reshard through stopped leaders of source and target, a stopped target replica and Worker restarts", async () => {
+    const prefix = `t${freshGeneration()}-`;
+    const isolate = () => new RaftRouter({ ...replicaEnv, ...vars }, { clusterPrefix: prefix });
+    let r = isolate();
+    const all = Array.from({ length: 12 }, (_, i) => `rf${i}`);
+    const moving = all.filter((ns) => shardIndexFor(ns, 3) !== shardIndexFor(ns, 2));
+    for (const ns of all) {
+      await r.write(ns, putOf(`${ns}/seed`, ns));
+      // Some bulk, so that each move takes several steps and the faults land in the middle.
+      const entries = Array.from({ length: 40 }, (_, i) => ({
+        name: `bulk/${i}`,
+        value: new TextEncoder().encode("x".repeat(2_000)),
+        contentType: "text/plain",
+      }));
+      await r.write(ns, {
+        type: "namespaceApply",
+        atMs: Date.now(),
+        namespace: ns,
+        entries,
+        prune: false,
+      });
+    }
+    const writers = all.slice(0, 3).map((ns) => casWriters(r, ns, 2));
+    const { operation } = await r.startOperation({ kind: "reshard", shards: 3 }, "reshard-faults");
+    const leaderOf = async (shard: number) =>
+      (await r.cluster()).shards
+        .find((s) => s.shard === shard)!
+        .replicas.find((m) => m.role === "leader")?.id;
+    const followerOf = async (shard: number) =>
+      (await r.cluster()).shards
+        .find((s) => s.shard === shard)!
+        .replicas.find((m) => m.role !== "leader")?.id;
+    const stopped: string[] = [];
+    const faults = [
+      async () => stopped.push((await followerOf(2))!), // a replica of the new shard, for good
+      async () => stopped.push((await leaderOf(0))!), // the source's leader
+      async () => stopped.push((await leaderOf(2))!), // the target's leader
+    ];
+    let op = await r.operation(operation.id, 20);
+    for (let burst = 0; op?.state === "running" && burst < 60; burst++) {
+      const fault = faults[burst];
+      if (fault !== undefined) {
+        await fault();
+        await replicaStub(stopped[stopped.length - 1]!).setFaults({ stopped: true });
+      }
+      if (burst === 2) await replicaStub(stopped[1]!).setFaults({ stopped: false }); // source back
+      if (burst === 4) await replicaStub(stopped[2]!).setFaults({ stopped: false }); // target back
+      r = isolate(); // a restarted Worker: the driver's memory and the isolate's routes are gone
+      namespaceRoutes.forget(prefix);
+      // Shard 0 keeps the directory too: while its leader is away a look may answer 503.
+      op = await r.operation(operation.id, 150).catch((error: unknown) => {
+        if (!(error instanceof ShardUnavailableError)) throw error;
+        return op;
+      });
+    }
+    expect(stopped.length, "every fault landed while the reshard ran").toBe(3);
+    for (const w of writers) await w.stop();
+    await replicaStub(stopped[0]!).setFaults({ stopped: false });
+    expect(op).toMatchObject({
+      state: "done",
+      progress: { done: moving.length, total: moving.length },
+    });
+    expect((await r.cluster()).ring.shards).toBe(3);
+    for (const ns of all) {
+      const got = await r.read(ns, { type: "get", key: `${ns}/seed` }, linearizable);
+      expect(got.result.type === "found" && untext.decode(got.result.value), ns).toBe(ns);
+    }
+    for (const w of writers)
+      for (const [key, value] of w.acked) {
+        const got = await r.read(key.split("/")[0]!, { type: "get", key }, linearizable);
+        const now = got.result.type === "found" ? Number(untext.decode(got.result.value)) : 0;
+        expect(now, key).toBeGreaterThanOrEqual(value);
+      }
+  });
 });
+
+const replicaStub = (id: string) => replicaEnv.REPLICA.get(replicaEnv.REPLICA.idFromName(id));
