@@ -161,6 +161,15 @@ describe("moving a namespace between Raft shards under writes", { timeout: 90_00
     });
     const cluster = await r.cluster();
     expect(cluster.ring.shards).toBe(3);
+    // wrangler.toml still says 2: pending, with the way back; saying 3 is what the store has.
+    expect(cluster.pendingConfig).toEqual([
+      expect.objectContaining({ variable: "SHARDS", stored: 3, configured: 2 }),
+    ]);
+    const three = new RaftRouter(
+      { ...replicaEnv, ...vars, SHARDS: "3" },
+      { clusterPrefix: prefix },
+    );
+    expect((await three.cluster()).pendingConfig).toBeNull();
     namespaceRoutes.forget(prefix); // a new isolate routes by the new ring alone
     for (const ns of all) {
       expect(await r.shardOf(ns), ns).toBe(shardIndexFor(ns, 3));
