@@ -58,13 +58,17 @@ export function planReshard(
   return { operation, shards: [...topology.shards, ...newShards(topology, shards, prefix)] };
 }
 
-/** Shards from the old count up to `shards`, seeded as the first start seeds (directory.ts). */
+/**
+ * Shards from the old count up to `shards`, seeded as the first start seeds (directory.ts), but
+ * of generation `epoch + 1`: a shard index a shrink once removed comes back with new replica ids
+ * (ids are never reused, and the old objects keep their fences to redirect stale routers).
+ */
 function newShards(topology: ClusterTopology, shards: number, prefix: string): ClusterShard[] {
   const { replicasPerShard, locations } = topology.seed;
   const added: ClusterShard[] = [];
   for (let index = topology.shards.length; index < shards; index++) {
     const members = Array.from({ length: replicasPerShard }, (_, r) => ({
-      id: `${prefix}${replicaName(`s${index}-r${r}`, 1)}`,
+      id: `${prefix}${replicaName(`s${index}-r${r}`, topology.epoch + 1)}`,
       location: locations[r] ?? "",
       voter: true,
     }));
