@@ -231,5 +231,6 @@ export interface ClusterOperation {
     moved: number;
     bytes: number;
     keys: number;
+    pauseMs: { p50: number; max: number };
   };
 }

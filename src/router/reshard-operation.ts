@@ -46,7 +46,10 @@ export function planReshard(
         `move: the ring cannot shrink below ${system + 1} shards`,
     );
   }
-  const reshard = { fromShards: from, toShards: shards, move: null, moved: 0, bytes: 0, keys: 0 };
+  const reshard = {
+    ...{ fromShards: from, toShards: shards, move: null, moved: 0, bytes: 0, keys: 0 },
+    ...{ pauseMsMax: 0, pausesMs: [] },
+  };
   const operation: ClusterOperation = {
     ...base,
     shard: 0,
@@ -76,6 +79,9 @@ function newShards(topology: ClusterTopology, shards: number, prefix: string): C
   }
   return added;
 }
+
+/** Pauses the record keeps, for their median: 256 numbers, a few KB of directory. */
+const pausesKept = 256;
 
 /** What one step changed: the record, and at the end the ring. */
 export interface ReshardUpdate {
@@ -113,6 +119,8 @@ export async function reshardStep(
           moved: r.moved + 1,
           bytes: r.bytes + r.move.bytes,
           keys: r.keys + r.move.keys,
+          pauseMsMax: Math.max(r.pauseMsMax, r.move.pauseMs),
+          pausesMs: [...r.pausesMs, r.move.pauseMs].slice(-pausesKept),
         };
   const left = await namespacesToMove(io, r.fromShards, r.toShards);
   const progress = {

@@ -60,6 +60,8 @@ export function newMove(namespace: string, from: number, to: number, epoch: numb
     flippedAt: 0,
     bytes: 0,
     keys: 0,
+    fencedAtMs: 0,
+    pauseMs: 0,
   };
 }
 
@@ -70,9 +72,11 @@ export async function advanceMove(io: MoveIo, m: NamespaceMove): Promise<Namespa
     case "catchUp":
     case "final":
       return afterPass(m, await copyPass(io, m));
-    case "fence":
+    case "fence": {
+      const fencedAtMs = io.nowMs();
       await expectMove(io, m.from, fenceCommand(io, m, false));
-      return { ...m, step: "final" };
+      return { ...m, step: "final", fencedAtMs };
+    }
     case "flip": {
       const flipped = await expectMove(io, m.from, fenceCommand(io, m, true));
       return { ...m, step: "activate", flippedAt: flipped.revision };
@@ -86,7 +90,7 @@ export async function advanceMove(io: MoveIo, m: NamespaceMove): Promise<Namespa
         atRevision,
       };
       await expectMove(io, m.to, activate);
-      return { ...m, step: "drop" };
+      return { ...m, step: "drop", pauseMs: Math.max(0, io.nowMs() - m.fencedAtMs) };
     }
     case "drop":
       await expectMove(io, m.from, {

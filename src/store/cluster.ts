@@ -122,9 +122,13 @@ function canonicalReshard(r: ReshardProgress): ReshardProgress {
             flippedAt: m.flippedAt,
             bytes: m.bytes,
             keys: m.keys,
+            fencedAtMs: m.fencedAtMs,
+            pauseMs: m.pauseMs,
           },
     moved: r.moved,
     bytes: r.bytes,
     keys: r.keys,
+    pauseMsMax: r.pauseMsMax,
+    pausesMs: [...r.pausesMs],
   };
 }

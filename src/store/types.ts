@@ -297,6 +297,9 @@ export interface NamespaceMoveRecord {
   /** Bytes and keys copied so far (chunks as the source measured them). */
   bytes: number;
   keys: number;
+  /** The driver's clock at the fence, and the write pause (fence to activation) once known. */
+  fencedAtMs: number;
+  pauseMs: number;
 }
 
 export interface ReshardProgress {
@@ -308,6 +311,9 @@ export interface ReshardProgress {
   moved: number;
   bytes: number;
   keys: number;
+  /** The write pause of each moved namespace, ms: the longest, and the latest (at most 256). */
+  pauseMsMax: number;
+  pausesMs: number[];
 }
 
 /**

@@ -143,12 +143,19 @@ describe("moving a namespace between Raft shards under writes", { timeout: 90_00
     const writers = all.slice(0, 4).map((ns) => casWriters(r, ns, 2));
     await sleep(200);
     const started = Date.now();
+    const progressed = () =>
+      writers.reduce((n, w) => n + [...w.acked.values()].reduce((a, b) => a + b, 0), 0);
+    const ackedBefore = progressed();
     const { operation } = await r.startOperation({ kind: "reshard", shards: 3 }, "reshard-1");
     expect(operation).toMatchObject({ kind: "reshard", state: "running" });
     const again = await r.startOperation({ kind: "reshard", shards: 3 }, "reshard-1");
     expect(again.operation.id).toBe(operation.id); // a retry of the POST: the same operation
     const done = await r.operation(operation.id, 60_000);
     const tookMs = Date.now() - started;
+    // The writers got turns while the driver ran (it yields between steps).
+    expect(progressed()).toBeGreaterThan(ackedBefore);
+    expect(done?.reshard?.pausesMs).toHaveLength(moving.length);
+    expect(done?.reshard?.pauseMsMax).toBeGreaterThan(0);
     for (const w of writers) await w.stop();
     console.log(
       `router-reshard: 2 -> 3, ${moving.length} of ${all.length} namespaces moved, ` +

@@ -41,12 +41,15 @@ export const Operation = z
         moved: z.number().int(),
         bytes: z.number().int(),
         keys: z.number().int(),
+        /** The write pause of the moved namespaces (fence to activation), ms. */
+        pauseMs: z.object({ p50: z.number(), max: z.number() }),
       })
       .optional()
       .openapi({
         description:
           "kind reshard: the ring change, the namespace moving now, namespaces moved and the " +
-          "bytes and keys copied (progress counts namespaces: done of total)",
+          "bytes and keys copied (progress counts namespaces: done of total), and the write " +
+          "pause of the moved namespaces (fence to activation: p50 of the latest 256, max), ms",
       }),
   })
   .openapi("Operation");
@@ -72,7 +75,9 @@ export function operationJson(o: ClusterOperation): z.infer<typeof Operation> {
 function reshardJson(r: ReshardProgress): NonNullable<z.infer<typeof Operation>["reshard"]> {
   const { move, fromShards, toShards, moved, bytes, keys } = r;
   const now = move === null ? {} : { namespace: move.namespace, namespaceStep: move.step };
-  return { fromShards, toShards, ...now, moved, bytes, keys };
+  const sorted = [...r.pausesMs].sort((a, b) => a - b);
+  const pauseMs = { p50: sorted[Math.floor(sorted.length / 2)] ?? 0, max: r.pauseMsMax };
+  return { fromShards, toShards, ...now, moved, bytes, keys, pauseMs };
 }
 
 function operable(c: Ctx): Required<Pick<Router, "startOperation" | "operation">> {

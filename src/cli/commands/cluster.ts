@@ -164,7 +164,11 @@ function report(ctx: CommandContext, op: ClusterOperation): void {
 function describe(op: ClusterOperation): string {
   const r = op.reshard;
   if (r !== undefined) {
-    const moved = `${r.moved} of ${op.progress.total} namespaces moved, ${r.bytes} bytes`;
+    const pause =
+      r.pauseMs === undefined
+        ? ""
+        : `, write pause p50 ${r.pauseMs.p50} ms max ${r.pauseMs.max} ms`;
+    const moved = `${r.moved} of ${op.progress.total} namespaces moved, ${r.bytes} bytes${pause}`;
     const ring = `${r.fromShards} -> ${r.toShards} shards`;
     return `operation ${op.id}: reshard ${ring}: ${op.state} (${moved})`;
   }

@@ -1092,7 +1092,7 @@ export interface components {
       /** Format: date-time */
       finishedAt?: string;
       error?: string;
-      /** @description kind reshard: the ring change, the namespace moving now, namespaces moved and the bytes and keys copied (progress counts namespaces: done of total) */
+      /** @description kind reshard: the ring change, the namespace moving now, namespaces moved and the bytes and keys copied (progress counts namespaces: done of total), and the write pause of the moved namespaces (fence to activation: p50 of the latest 256, max), ms */
       reshard?: {
         fromShards: number;
         toShards: number;
@@ -1101,6 +1101,10 @@ export interface components {
         moved: number;
         bytes: number;
         keys: number;
+        pauseMs: {
+          p50: number;
+          max: number;
+        };
       };
     };
     PendingChange: {
