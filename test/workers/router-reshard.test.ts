@@ -75,6 +75,11 @@ describe("moving a namespace between Raft shards under writes", { timeout: 90_00
     expect(await r.shardOf(ns!)).toBe(0);
     const writers = casWriters(r, ns!, 8);
     await sleep(300);
+    // A long poll on a key nobody writes, begun before the move, on the source.
+    const waitStartedAt = Date.now();
+    const waited = r
+      .waitForChange(ns!, { key: `${ns}/quiet`, afterRevision: 0, timeoutMs: 20_000 })
+      .then((w) => ({ ...w, atMs: Date.now() }));
     let move = newMove(ns!, 0, 1, 2);
     const io = routerIo(r);
     let fencedAtMs = 0;
@@ -84,6 +89,12 @@ describe("moving a namespace between Raft shards under writes", { timeout: 90_00
       move = await advanceMove(io, move);
       if (move.step === "drop") pauseMs = Date.now() - fencedAtMs;
     }
+    const movedAtMs = Date.now();
+    // It ends with the flip (a change: the caller reads again, and follows), not at its timeout.
+    const wait = await waited;
+    expect(wait.changed).toBe(true);
+    expect(wait.atMs - waitStartedAt).toBeLessThan(15_000);
+    expect(wait.atMs).toBeLessThanOrEqual(movedAtMs + 1_000);
     await sleep(300);
     await writers.stop();
     // The write pause of the namespace (fence to activation), as measured here.
