@@ -10,7 +10,7 @@ import type {
 } from "../store/index.ts";
 import { entryJson } from "./entry.ts";
 import { formatETag } from "./etag.ts";
-import { ApiProblem, problemTypes } from "./problem.ts";
+import { ApiProblem, problemTypes, unavailable } from "./problem.ts";
 
 const invalidStatus: Record<InvalidOutcome["reason"], number> = {
   key: 400,
@@ -160,6 +160,20 @@ export function outcomeProblem(
       return new ApiProblem({ status: 410, type: problemTypes.gone, detail: o.detail });
     case "intent":
       return intentConflict(o);
+    case "moved":
+      // The namespace is moving to another shard (a reshard): its writes pause while the last
+      // changes are copied; retrying after the ring flips reaches the new shard.
+      return unavailable(
+        `namespace ${o.namespace} is moving to shard ${o.shard} (ring epoch ${o.epoch}); ` +
+          "nothing was written: retry shortly",
+        1000,
+      );
+    case "moving":
+      return unavailable(
+        `namespace ${o.namespace} is moving to this shard (a reshard); ` +
+          "nothing was written: retry shortly",
+        1000,
+      );
     default:
       return null;
   }

@@ -5,7 +5,7 @@ import type { Io } from "./io.ts";
 
 export interface Progress {
   start(total: number, unit: string): void;
-  update(done: number, total?: number): void;
+  update(done: number, total?: number, unit?: string): void;
   stop(): void;
 }
 
@@ -24,9 +24,9 @@ export function progressFor(io: Io, json: boolean): Progress {
   );
   return {
     start: (total, unit) => bar.start(total, 0, { unit }),
-    update: (done, total) => {
+    update: (done, total, unit) => {
       if (total !== undefined) bar.setTotal(total);
-      bar.update(done);
+      bar.update(done, unit === undefined ? undefined : { unit });
     },
     stop: () => bar.stop(),
   };

@@ -135,6 +135,7 @@ function operationsApi(ctx: ClientContext) {
       operations.replaceReplica(ctx, shard, id, o),
     transferLeader: (shard: number, to: string, o?: CallOptions) =>
       operations.transferLeader(ctx, shard, to, o),
+    reshard: (shards: number, o?: CallOptions) => operations.reshard(ctx, shards, o),
     get: (id: string, o?: { waitSeconds?: number } & CallOptions) => operations.get(ctx, id, o),
   };
 }

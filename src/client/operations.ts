@@ -1,4 +1,5 @@
-// Cluster operations (admin): add, remove or replace a replica, move a shard's leader, and wait
+// Cluster operations (admin): add, remove or replace a replica, move a shard's leader, reshard the
+// ring, and wait
 // for an operation. Each start sends an Idempotency-Key, so a retry after a lost answer gets the
 // same operation back instead of starting a second one.
 import type { ClientContext } from "./context.ts";
@@ -59,6 +60,9 @@ export const operations = {
     ),
   transferLeader: (ctx: ClientContext, shard: number, to: string, o: CallOptions = {}) =>
     start(ctx, "POST", `/v1/cluster/shards/${shard}/leader`, { to }, o),
+  /** Grows or shrinks the ring to `shards`, moving only the namespaces whose shard changes. */
+  reshard: (ctx: ClientContext, shards: number, o: CallOptions = {}) =>
+    start(ctx, "POST", "/v1/cluster/reshard", { shards }, o),
   /** The operation, after waiting up to `waitSeconds` (≤ 60) while it runs. */
   get: (ctx: ClientContext, id: string, opts: { waitSeconds?: number } & CallOptions = {}) => {
     const wait = opts.waitSeconds === undefined ? "" : `?wait=${Math.min(60, opts.waitSeconds)}s`;

@@ -214,7 +214,7 @@ export interface CreatedToken extends TokenInfo {
 /** A cluster operation as GET /v1/cluster/operations/{id} answers it. */
 export interface ClusterOperation {
   id: string;
-  kind: "addReplica" | "removeReplica" | "replaceReplica" | "transferLeader";
+  kind: "addReplica" | "removeReplica" | "replaceReplica" | "transferLeader" | "reshard";
   shard: number;
   state: "running" | "done" | "failed";
   step: string;
@@ -225,4 +225,15 @@ export interface ClusterOperation {
   startedAt: string;
   finishedAt?: string;
   error?: string;
+  /** kind reshard: the ring change, the namespace moving now, what was copied. */
+  reshard?: {
+    fromShards: number;
+    toShards: number;
+    namespace?: string;
+    namespaceStep?: string;
+    moved: number;
+    bytes: number;
+    keys: number;
+    pauseMs: { p50: number; max: number };
+  };
 }

@@ -213,6 +213,9 @@ export class Member {
     if (status.role !== "leader") {
       return { type: "notLeader", leaderHint: status.leader === "" ? null : status.leader };
     }
+    // A write of a namespace moving (a reshard) is answered here: the log would say the same.
+    const gated = this.applied.store.gate(command);
+    if (gated !== null) return { type: "applied", outcome: gated };
     const id = this.#proposals.nextId();
     // Schemas are judged once, here, when the values pass them (Store.vouch), not per replica.
     const vouched = this.applied.store.vouch(command);
@@ -234,6 +237,8 @@ export class Member {
    * waits out an election or says who leads.
    */
   async keepAlive(id: string, atMs: number): Promise<ProposeAnswer> {
+    const gated = this.applied.store.gate({ type: "leaseKeepAlive", id, atMs });
+    if (gated !== null) return { type: "applied", outcome: gated }; // its namespace moves
     const leads = this.leaseRead() || (this.#isLeader && (await this.readBarrier()) !== null);
     if (!leads || !this.#isLeader)
       return this.propose(encodeCommand({ type: "leaseKeepAlive", id, atMs }));

@@ -43,6 +43,11 @@ export async function readOnMember(
 /** The answer from this member's applied state, as it is now. */
 export function answerNow(member: Member, query: Query): ReadAnswer {
   const store = member.applied.store;
+  const moved = store.movedAway(query);
+  if (moved !== null) {
+    const { namespace, shard, epoch } = moved;
+    return { type: "moved", namespace, shard, epoch };
+  }
   const result = store.answer(query);
   // A lease's expiry counts the leader's renewals, which are not in the log.
   if (query.type === "lease") {
@@ -59,9 +64,12 @@ export async function waitOnMember(
   // A barrier first, so a change acknowledged before the wait began ends it at once. Without a
   // leader the wait still watches what this member applies.
   await member.readBarrier();
-  const changed = await member.waiters.until(
-    () => member.applied.store.changedSince(request.namespace, request.key, request.afterRevision),
-    request.timeoutMs,
-  );
+  // A namespace resharded away (its move flipped) ends the wait as a change: the caller reads
+  // next, and that read is redirected to the shard that has it now.
+  const changed = await member.waiters.until(() => {
+    const store = member.applied.store;
+    if (store.changedSince(request.namespace, request.key, request.afterRevision)) return true;
+    return store.fenceOf(request.namespace)?.flipped === true;
+  }, request.timeoutMs);
   return { type: "waited", changed, revision: member.applied.store.revision };
 }

@@ -153,7 +153,9 @@ export type ReadAnswer =
   /** A stale read whose replica had not reached `minRevision` in time: ask the leader. */
   | { type: "behind"; appliedRevision: Revision }
   /** Even the linearizable state is older than `minRevision`: not a token of this shard's past. */
-  | { type: "futureRevision"; revision: Revision };
+  | { type: "futureRevision"; revision: Revision }
+  /** The query's namespace was resharded away (its move flipped): ask `shard`. */
+  | { type: "moved"; namespace: string; shard: number; epoch: number };
 
 export interface WaitRequestOnReplica {
   namespace: string;

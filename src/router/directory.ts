@@ -68,16 +68,18 @@ export function pendingConfigOf(
 ): PendingChange[] {
   const changes: PendingChange[] = [];
   const { seed } = stored;
-  if (vars.shardCount !== seed.shardCount) {
+  // Against the ring in force, not the seed: after a reshard, SHARDS set to the new count is no
+  // longer pending (before resharding existed the two never differed).
+  if (vars.shardCount !== stored.shardCount) {
     changes.push({
       variable: "SHARDS",
       stored: stored.shardCount,
       configured: vars.shardCount,
       apply:
-        `the store keeps its ${stored.shardCount} shards; moving namespaces onto ` +
-        `${vars.shardCount} shards ` +
-        "is an online reshard, which this release cannot do yet: set SHARDS back to " +
-        `${seed.shardCount} in wrangler.toml to clear this`,
+        `the store keeps its ${stored.shardCount} shards; move its namespaces onto ` +
+        `${vars.shardCount} shards online with \`edgecfg cluster reshard --shards ` +
+        `${vars.shardCount} --wait\`, or set SHARDS back to ${stored.shardCount} in ` +
+        "wrangler.toml to clear this",
     });
   }
   if (vars.replicasPerShard !== seed.replicasPerShard) {

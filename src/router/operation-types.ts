@@ -6,7 +6,8 @@ export type OperationRequest =
   | { kind: "addReplica"; shard: number; location: string }
   | { kind: "removeReplica"; shard: number; replica: string; force: boolean }
   | { kind: "replaceReplica"; shard: number; replica: string; location?: string }
-  | { kind: "transferLeader"; shard: number; to: string };
+  | { kind: "transferLeader"; shard: number; to: string }
+  | { kind: "reshard"; shards: number };
 
 export interface OperationStart {
   operation: ClusterOperation;

@@ -8,6 +8,7 @@ import type { GroupSpec, MembershipAnswer, ReplicaStatusReport } from "../replic
 import { locationHints } from "../ring/index.ts";
 import type { ClusterOperation, ClusterTopology } from "../store/index.ts";
 import { groupFromDirectory } from "./directory.ts";
+import { planReshard, type ReshardIo } from "./reshard-operation.ts";
 import {
   ClusterOperationError,
   type OperationRequest,
@@ -31,6 +32,8 @@ export interface OperationsIo {
   prefix: string;
   nowMs(): number;
   newId(): string;
+  /** The calls a reshard makes to the shards (reshard-operation.ts). */
+  reshard: ReshardIo;
 }
 
 export interface MembershipChange {
@@ -67,13 +70,19 @@ export async function startOperation(
       (o) => idempotencyKey !== undefined && o.idempotencyKey === idempotencyKey,
     );
     if (replay !== undefined) return { operation: replay, started: false };
-    const plan = await planOperation(io, topology, request);
+    const plan =
+      request.kind === "reshard"
+        ? reshardPlan(io, topology, request.shards)
+        : await planOperation(io, topology, request);
     if ("done" in plan) return { operation: plan.done, started: false };
     const operation: ClusterOperation = {
       ...plan.operation,
       ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
     };
-    const next = withOperation(topology, operation, plan.nextReplica);
+    const next = {
+      ...withOperation(topology, operation, plan.nextReplica),
+      ...(plan.shards === undefined ? {} : { shards: plan.shards }),
+    };
     const { applied } = await io.commit(next);
     if (applied) return { operation, started: true };
   }
@@ -84,17 +93,32 @@ interface Plan {
   operation: ClusterOperation;
   /** The shard's next replica number once this operation took one. */
   nextReplica?: number;
+  /** The directory's shards with this operation (a reshard that grows adds the new ones). */
+  shards?: ClusterTopology["shards"];
+}
+
+function reshardPlan(
+  io: OperationsIo,
+  topology: ClusterTopology,
+  shards: number,
+): Plan | { done: ClusterOperation } {
+  const base = baseOperation(io, { kind: "reshard", shards });
+  const plan = planReshard(topology, shards, base, io.prefix);
+  if (plan.operation.state === "done") return { done: plan.operation };
+  return plan;
 }
 
 async function planOperation(
   io: OperationsIo,
   topology: ClusterTopology,
-  request: OperationRequest,
+  request: Exclude<OperationRequest, { kind: "reshard" }>,
 ): Promise<Plan | { done: ClusterOperation }> {
   const shard = topology.shards[request.shard];
   if (shard === undefined)
     throw new ClusterOperationError(404, `there is no shard ${request.shard}`);
-  const running = topology.operations.find((o) => o.shard === shard.index && o.state === "running");
+  const running = topology.operations.find(
+    (o) => (o.shard === shard.index || o.kind === "reshard") && o.state === "running",
+  );
   if (running !== undefined) {
     throw new ClusterOperationError(
       409,
@@ -155,7 +179,7 @@ function baseOperation(io: OperationsIo, request: OperationRequest): ClusterOper
   return {
     id: io.newId(),
     kind: request.kind,
-    shard: request.shard,
+    shard: request.kind === "reshard" ? 0 : request.shard,
     state: "running",
     step: "start",
     progress: { done: 0, total: 1, unit: "steps" },

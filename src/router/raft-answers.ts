@@ -10,6 +10,7 @@ import type {
 } from "../replica/index.ts";
 import type { Revision, WriteOutcome } from "../store/index.ts";
 import { raftRouterLimits, type Verdict } from "./raft-retry.ts";
+import { NamespaceMovedError } from "./namespace-routes.ts";
 import { BadTokenError, ShardUnavailableError } from "./types.ts";
 
 export type ReadOk = Extract<ReadAnswer, { type: "ok" }>;
@@ -63,6 +64,8 @@ export function linearizableReadVerdict(
       return { type: "retry", problem: answer.reason, forgetLeader: true };
     case "behind":
       return { type: "retry", problem: `${target} is behind` };
+    case "moved":
+      throw new NamespaceMovedError(answer.namespace, answer.shard);
   }
 }
 

@@ -15,6 +15,7 @@ import {
 } from "../replica/index.ts";
 import type { ClusterTopology } from "../store/index.ts";
 import type { OperationsIo } from "./operations.ts";
+import type { ReshardIo } from "./reshard-operation.ts";
 import { raftRouterLimits, timed } from "./raft-retry.ts";
 import { ShardUnavailableError } from "./types.ts";
 
@@ -23,6 +24,7 @@ export interface OperationsIoDeps {
   prefix: string;
   directory(): Promise<ClusterTopology>;
   commit(next: ClusterTopology): Promise<{ applied: boolean; topology: ClusterTopology }>;
+  reshard: ReshardIo;
 }
 
 /** How long a step looks for the shard's leader before it gives up for now, ms. */
@@ -76,6 +78,7 @@ export function raftOperationsIo(deps: OperationsIoDeps): OperationsIo {
     prefix: deps.prefix,
     nowMs: () => Date.now(),
     newId: () => `op-${crypto.randomUUID().slice(0, 8)}`,
+    reshard: deps.reshard,
   };
 }
 

@@ -22,6 +22,15 @@ export const raftRouterLimits = {
   retryAfterMs: 1_000,
   /** How long a stale read waits on a lagging replica for the caller's minimum revision. */
   staleMinRevisionWaitMs: 250,
+  /**
+   * How long a write waits out its namespace's move (from the fence to the target's activation:
+   * one small copy pass and three log entries, well under the 500 ms the issue targets) before
+   * the caller gets the 503; and the pause between two tries.
+   */
+  moveWaitMsMax: 2_000,
+  movePollMs: 50,
+  /** Redirects one request follows (a namespace moved twice while it was in flight). */
+  moveHopsMax: 4,
 } as const;
 
 export class Attempts {

@@ -19,6 +19,7 @@ import {
 import { parseTopology, shardIndexFor, type Topology } from "../ring/index.ts";
 import {
   encodeCommand,
+  systemNamespace,
   type ClusterOperation,
   type ClusterTopology,
   type Command,
@@ -40,6 +41,7 @@ import type { OperationRequest, OperationStart } from "./operation-types.ts";
 import { startOperation, type OperationsIo } from "./operations.ts";
 import { raftOperationsIo } from "./raft-operations-io.ts";
 import { shardStatus } from "./raft-status.ts";
+import { NamespaceMovedError, namespaceRoutes } from "./namespace-routes.ts";
 import {
   linearizableReadVerdict,
   overloaded,
@@ -130,9 +132,36 @@ export class RaftRouter implements Router {
     return (await this.#group(namespace)).shard;
   }
 
+  /**
+   * A write of `namespace`, following a reshard: a `moved` outcome names the shard that has it
+   * now (asked next), a `moving` one the pause of its move (asked again shortly, within
+   * raftRouterLimits.moveWaitMsMax; after that the outcome goes to the caller: 503).
+   */
   async write(namespace: string, command: Command): Promise<Written> {
-    const found = this.#group(namespace);
-    const group = "then" in found ? await found : found;
+    const deadlineMs = Date.now() + raftRouterLimits.moveWaitMsMax;
+    for (let hops = 0; ; ) {
+      const found = this.#group(namespace);
+      const group = "then" in found ? await found : found;
+      const written = await this.#writeOn(group, command);
+      const { outcome } = written;
+      const again = Date.now() < deadlineMs;
+      if (outcome.type === "moved" && again && hops < raftRouterLimits.moveHopsMax) {
+        hops += 1;
+        namespaceRoutes.learn(this.#prefix, namespace, outcome.shard);
+        continue;
+      }
+      if (outcome.type !== "moving" || !again) return written;
+      await new Promise((resolve) => setTimeout(resolve, raftRouterLimits.movePollMs));
+    }
+  }
+
+  /** A write on one shard's group (the reshard driver's proposals, and every write above). */
+  async writeOnShard(shard: number, command: Command): Promise<Written> {
+    const view = await this.#directory();
+    return this.#writeOn(this.#groupAt(view, shard), command);
+  }
+
+  async #writeOn(group: GroupSpec, command: Command): Promise<Written> {
     // A retry after an unknown outcome must not apply twice: give every write an idempotency key.
     const keyed =
       command.idempotencyKey === undefined
@@ -163,11 +192,36 @@ export class RaftRouter implements Router {
     query: Q,
     options: ReadOptions,
   ): Promise<Read<QueryResult<Q>>> {
-    const found = this.#group(namespace);
-    const group = "then" in found ? await found : found;
+    for (let hop = 0; ; hop++) {
+      const found = this.#group(namespace);
+      const group = "then" in found ? await found : found;
+      try {
+        return await this.#readOn(group, query, options);
+      } catch (error) {
+        if (!(error instanceof NamespaceMovedError) || hop >= raftRouterLimits.moveHopsMax)
+          throw error;
+        namespaceRoutes.learn(this.#prefix, error.namespace, error.shard);
+      }
+    }
+  }
+
+  /** A linearizable read on one shard's group (the reshard driver's chunks). */
+  async readOnShard<Q extends Query>(shard: number, query: Q): Promise<QueryResult<Q>> {
+    const view = await this.#directory();
+    return (await this.#readOn(this.#groupAt(view, shard), query, linearizable)).result;
+  }
+
+  async #readOn<Q extends Query>(
+    group: GroupSpec,
+    query: Q,
+    options: ReadOptions,
+  ): Promise<Read<QueryResult<Q>>> {
     const minRevision = minRevisionOf(options.minToken, group.shard);
+    // A token of another shard (issued before its namespace was resharded here) has no floor
+    // on this shard's revisions: only a linearizable read is sure to include what it saw.
+    const stale = options.consistency === "stale" && !foreignToken(options.minToken, group.shard);
     const answer =
-      (options.consistency === "stale" ? await this.#staleRead(group, query, minRevision) : null) ??
+      (stale ? await this.#staleRead(group, query, minRevision) : null) ??
       (await this.#linearizableRead(group, query, minRevision));
     const result = answer.result as QueryResult<Q>;
     const revision = (result as { revision: Revision }).revision;
@@ -265,6 +319,14 @@ export class RaftRouter implements Router {
         this.#adopt(outcome.topology);
         return { applied: outcome.applied, topology: outcome.topology };
       },
+      reshard: {
+        exportChunk: (shard, query) =>
+          this.readOnShard(shard, { type: "namespaceExport", ...query }),
+        propose: async (shard, command) => (await this.writeOnShard(shard, command)).outcome,
+        servedNamespaces: async (shard) =>
+          (await this.readOnShard(shard, { type: "servedNamespaces" })).namespaces,
+        nowMs: () => Date.now(),
+      },
     });
   }
 
@@ -312,7 +374,9 @@ export class RaftRouter implements Router {
           placementCache.noteApplied(target, answer.appliedRevision);
           return answer;
         }
+        if (answer.type === "moved") throw new NamespaceMovedError(answer.namespace, answer.shard);
       } catch (error) {
+        if (error instanceof NamespaceMovedError) throw error;
         if (isOverloaded(error)) throw overloaded(group, target);
       }
     }
@@ -349,8 +413,17 @@ export class RaftRouter implements Router {
   }
 
   #groupIn(view: DirectoryView, namespace: string): GroupSpec {
+    const moved = namespaceRoutes.get(this.#prefix, namespace);
+    // Tokens and settings (`_sys`) stay on the shard of the ring the store was seeded with: a
+    // reshard moves namespaces, not them (and refuses to remove their shard).
+    const ring =
+      namespace === systemNamespace ? view.topology.seed.shardCount : view.topology.shardCount;
     const shard =
-      namespace === clusterNamespace ? 0 : shardIndexFor(namespace, view.topology.shardCount);
+      namespace === clusterNamespace
+        ? 0
+        : moved !== undefined && moved < view.topology.shards.length
+          ? moved
+          : shardIndexFor(namespace, ring);
     return this.#groupAt(view, shard);
   }
 
@@ -453,6 +526,14 @@ export class RaftRouter implements Router {
 
 /** The request of nearly every linearizable read (no minimum revision), made once. */
 const linearizable: ReadRequest = Object.freeze({ consistency: "linearizable" });
+
+/**
+ * A token with no part for this shard (one issued before its namespace moved here, or a
+ * cross-shard txn's for other shards): the read is made linearizable, which covers it.
+ */
+function foreignToken(token: string | undefined, shard: number): boolean {
+  return token !== undefined && revisionFor(token, shard) === undefined;
+}
 
 /** The revision a read must reach; undefined when there is no token or it names another shard. */
 function minRevisionOf(token: string | undefined, shard: number): Revision | undefined {

@@ -9,6 +9,7 @@ import type {
   ClusterOperation,
   ClusterSetCommand,
   ClusterTopology,
+  ReshardProgress,
   WriteOutcome,
 } from "./types.ts";
 import { invalid } from "./validate.ts";
@@ -31,7 +32,10 @@ export function topologyError(t: ClusterTopology, epoch: number): string | null 
   const n = t.shardCount;
   if (!Number.isSafeInteger(n) || n < 1 || n > storeLimits.clusterShardsMax)
     return `shardCount must be 1 to ${storeLimits.clusterShardsMax}`;
-  if (t.shards.length !== n) return `${t.shards.length} shards listed for shardCount ${n}`;
+  // While a reshard runs the directory lists the shards of both rings (a grow adds them first).
+  const resharding = t.operations.find((o) => o.kind === "reshard" && o.state === "running");
+  const listed = Math.max(n, resharding?.reshard?.toShards ?? 0);
+  if (t.shards.length !== listed) return `${t.shards.length} shards listed for shardCount ${n}`;
   const ids = new Set<string>();
   for (const [i, shard] of t.shards.entries()) {
     if (shard.index !== i) return `shard ${i} is listed with index ${shard.index}`;
@@ -95,5 +99,36 @@ function canonicalOperation(o: ClusterOperation): ClusterOperation {
     updatedAtMs: o.updatedAtMs,
     ...optional("finishedAtMs"),
     ...optional("error"),
+    ...(o.reshard === undefined ? {} : { reshard: canonicalReshard(o.reshard) }),
+  };
+}
+
+function canonicalReshard(r: ReshardProgress): ReshardProgress {
+  const m = r.move;
+  return {
+    fromShards: r.fromShards,
+    toShards: r.toShards,
+    move:
+      m === null
+        ? null
+        : {
+            namespace: m.namespace,
+            from: m.from,
+            to: m.to,
+            epoch: m.epoch,
+            step: m.step,
+            since: m.since,
+            catchUps: m.catchUps,
+            flippedAt: m.flippedAt,
+            bytes: m.bytes,
+            keys: m.keys,
+            fencedAtMs: m.fencedAtMs,
+            pauseMs: m.pauseMs,
+          },
+    moved: r.moved,
+    bytes: r.bytes,
+    keys: r.keys,
+    pauseMsMax: r.pauseMsMax,
+    pausesMs: [...r.pausesMs],
   };
 }

@@ -5,6 +5,7 @@
 import { assert } from "./assert.ts";
 import { canonicalTopology } from "./cluster.ts";
 import { decodeFrame, encodeFrame, withLastBodyField } from "./framing.ts";
+import { canonicalMove, isMoveCommand } from "./moves-codec.ts";
 import { assertCommandShape } from "./shape.ts";
 import type {
   Command,
@@ -106,7 +107,7 @@ export function canonicalCommand(c: Command): Command {
         ...(c.force === true ? { force: true } : {}),
       };
     default:
-      return canonicalRest(c, base);
+      return isMoveCommand(c) ? canonicalMove(c, base) : canonicalRest(c, base);
   }
 }
 

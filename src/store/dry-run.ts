@@ -9,6 +9,7 @@
 import { Fifo } from "./fifo.ts";
 import { execute } from "./execute.ts";
 import { namespaceOf } from "./keys.ts";
+import { movedOutcome } from "./moves-fence.ts";
 import type { NamespaceState, StoreState } from "./state.ts";
 import { liveVersion } from "./state.ts";
 import type { KvCommand, Key, NamespaceWriteCommand, Revision, WriteOutcome } from "./types.ts";
@@ -45,7 +46,7 @@ export function dryRun(state: StoreState, command: DryRunCommand): DryRunResult 
   const fork = forkState(state, namespaces);
   const { idempotencyKey: _, ...once } = command;
   fork.clockMs = Math.max(fork.clockMs, command.atMs);
-  const outcome = execute(fork, once as DryRunCommand);
+  const outcome = movedOutcome(state, command) ?? execute(fork, once as DryRunCommand);
   return {
     revision: state.revision,
     namespaceRevision: state.namespaces.get(namespaces[0] ?? "")?.lastModRevision ?? 0,

@@ -4,6 +4,8 @@ import { applyClusterSet } from "./cluster.ts";
 import { applyDelete, applyPut } from "./kv.ts";
 import * as leases from "./leases.ts";
 import * as locks from "./locks.ts";
+import { applyNamespaceImport } from "./moves.ts";
+import { applyNamespaceActivate, applyNamespaceDrop, applyNamespaceFence } from "./moves-fence.ts";
 import { applyNamespaceApply, applyNamespaceRollback } from "./namespace-writes.ts";
 import type { StoreState } from "./state.ts";
 import { applySchemaSet } from "./schemas.ts";
@@ -46,6 +48,14 @@ export function execute(state: StoreState, c: t.Command): t.WriteOutcome {
       return applyTxnRecordForget(state, c);
     case "shardTxn":
       return applyShardTxn(state, c);
+    case "namespaceImport":
+      return applyNamespaceImport(state, c);
+    case "namespaceFence":
+      return applyNamespaceFence(state, c);
+    case "namespaceDrop":
+      return applyNamespaceDrop(state, c);
+    case "namespaceActivate":
+      return applyNamespaceActivate(state, c);
     default:
       return executeCoordination(state, c);
   }

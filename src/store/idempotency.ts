@@ -81,6 +81,16 @@ export function recordIdempotency(
   }
 }
 
+/** Evicts the oldest records while the bounds are exceeded (after a move brought some in). */
+export function boundIdempotencyRecords(state: StoreState): void {
+  const o = state.options;
+  while (
+    state.idempotency.size > o.idempotencyRecordsMax ||
+    state.idempotencyValueBytes > o.idempotencyValueBytesMax
+  )
+    evictOldest(state);
+}
+
 /** A refusal a fixed request (or a changed schema, or freed space) may turn into a success. */
 function recorded(outcome: WriteOutcome): boolean {
   return (

@@ -69,6 +69,7 @@ export function applyLeasesExtend(state: StoreState, c: t.LeasesExtendCommand): 
   }
   let extended = 0;
   for (const record of state.leases.values()) {
+    if (state.fences.has(record.namespace)) continue; // moving: the target extends it
     const floor = c.atMs + record.ttlMs + c.extendMs;
     if (record.expiresAtMs >= floor) continue;
     record.expiresAtMs = floor;
@@ -129,6 +130,7 @@ function effectiveExpiry(r: LeaseRecord, renewals: LeaseRenewals): number {
 export function nextLeaseExpiry(state: StoreState, renewals = noRenewals): number | null {
   let next: number | null = null;
   for (const r of state.leases.values()) {
+    if (state.fences.has(r.namespace)) continue; // its leaseExpire would only answer `moved`
     const at = effectiveExpiry(r, renewals);
     if (next === null || at < next) next = at;
   }
@@ -138,6 +140,7 @@ export function nextLeaseExpiry(state: StoreState, renewals = noRenewals): numbe
 /** Leases due at `nowMs` in id order: those the leader proposes a leaseExpire for. */
 export function dueLeases(state: StoreState, nowMs: number, renewals = noRenewals): string[] {
   const due: string[] = [];
-  for (const r of state.leases.values()) if (effectiveExpiry(r, renewals) <= nowMs) due.push(r.id);
+  for (const r of state.leases.values())
+    if (effectiveExpiry(r, renewals) <= nowMs && !state.fences.has(r.namespace)) due.push(r.id);
   return due.sort();
 }

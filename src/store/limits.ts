@@ -81,6 +81,12 @@ export const storeLimits = {
   schemaBytesMax: 64 * kibBytes,
   /** All schemas of one namespace, their JSON text: the settings command stays a small entry. */
   namespaceSchemaBytesMax: 256 * kibBytes,
+  /**
+   * One chunk of a namespace move (moves-export.ts), a soft budget: a chunk is one Raft entry on
+   * the target, so a few of them stay well inside a replica's batch; a key is never split, so a
+   * key with a long history of large values makes a larger chunk.
+   */
+  moveChunkBytesMax: 1 * mibBytes,
   /** Violations one refusal lists (a schema change may find thousands): the rest are counted. */
   schemaViolationsListedMax: 100,
 } as const;

@@ -24,6 +24,7 @@ import type {
   TokenRecord,
 } from "./types.ts";
 import type { DryRunCommand, DryRunResult } from "./dry-run.ts";
+import type { NamespaceExportQuery, NamespaceExportResult } from "./moves-export.ts";
 
 /** Every query a read may carry; the result type follows from `type` (see `QueryResult`). */
 export type Query =
@@ -50,7 +51,11 @@ export type Query =
   /** A lock's holder and waiters, by "{namespace}/{name}". */
   | { type: "lock"; lock: Key }
   /** What a write would answer and change, computed on a fork of the state (dry-run.ts). */
-  | { type: "dryRun"; command: DryRunCommand };
+  | { type: "dryRun"; command: DryRunCommand }
+  /** One chunk of a namespace moving away (moves-export.ts); the source's leader answers it. */
+  | ({ type: "namespaceExport" } & NamespaceExportQuery)
+  /** The namespaces this shard serves, sorted: what a reshard looks through. */
+  | { type: "servedNamespaces" };
 
 export type TokenResult = { revision: Revision; token: TokenRecord | null };
 export type TokensResult = { revision: Revision; tokens: TokenRecord[] };
@@ -76,7 +81,11 @@ export type QueryResult<Q extends Query> = {
   lease: LeaseResult;
   lock: LockResult;
   dryRun: DryRunResult;
+  namespaceExport: NamespaceExportResult;
+  servedNamespaces: ServedNamespacesResult;
 }[Q["type"]];
+
+export type ServedNamespacesResult = { revision: Revision; namespaces: string[] };
 
 /** The reads a query is answered from (the Store's; a structural type, so no import circle). */
 export interface Queryable {
@@ -96,6 +105,8 @@ export interface Queryable {
   lease(id: string): Lease | null;
   lock(lock: Key): LockState;
   dryRun(command: DryRunCommand): DryRunResult;
+  namespaceExport(query: NamespaceExportQuery): NamespaceExportResult;
+  servedNamespaces(): string[];
 }
 
 export function answer<Q extends Query>(store: Queryable, query: Q): QueryResult<Q> {
@@ -140,6 +151,12 @@ export function answer<Q extends Query>(store: Queryable, query: Q): QueryResult
       return { revision, lock: store.lock(q.lock) } as QueryResult<Q>;
     case "dryRun":
       return store.dryRun(q.command) as QueryResult<Q>;
+    case "namespaceExport": {
+      const { type: _, ...exported } = q;
+      return store.namespaceExport(exported) as QueryResult<Q>;
+    }
+    case "servedNamespaces":
+      return { revision, namespaces: store.servedNamespaces() } as QueryResult<Q>;
   }
 }
 

@@ -66,6 +66,10 @@ export function assertCommandShape(x: unknown): asserts x is Command {
     "txnRecordDecide",
     "txnRecordForget",
     "shardTxn",
+    "namespaceImport",
+    "namespaceFence",
+    "namespaceDrop",
+    "namespaceActivate",
   ]);
   shapeOf[x.type as Command["type"]](x);
 }
@@ -192,6 +196,18 @@ const shapeOf: Record<Command["type"], (o: Obj) => void> = {
     });
     if (o.force !== undefined) oneOf(o, "force", [true]);
   },
+  namespaceImport: (o) => imageShape(o.image),
+  namespaceFence(o) {
+    field(o, "namespace", "string");
+    field(o, "epoch", "number");
+    field(o, "shard", "number");
+    if (o.flipped !== undefined) oneOf(o, "flipped", [true]);
+  },
+  namespaceDrop: (o) => field(o, "namespace", "string"),
+  namespaceActivate(o) {
+    field(o, "namespace", "string");
+    field(o, "atRevision", "number");
+  },
   clusterSet(o) {
     field(o, "ifEpoch", "number");
     const t = o.topology;
@@ -227,6 +243,44 @@ const shapeOf: Record<Command["type"], (o: Obj) => void> = {
     });
   },
 };
+
+function imageShape(image: unknown): void {
+  assert(isObj(image), "command field image must be an object");
+  field(image, "namespace", "string");
+  field(image, "atRevision", "number");
+  field(image, "sinceRevision", "number");
+  assert(image.cursor === null || typeof image.cursor === "string", "image cursor");
+  array(image, "keys", (k) => {
+    assert(isObj(k), "image key must be an object");
+    field(k, "key", "string");
+    field(k, "trimmedThroughRevision", "number");
+    array(k, "versions", (v) => {
+      assert(isObj(v), "image version must be an object");
+      for (const name of ["version", "createRevision", "modRevision", "updatedAtMs"])
+        field(v, name, "number");
+      field(v, "contentType", "string");
+      field(v, "value", "bytes");
+      field(v, "deleted", "boolean");
+      if (v.audit !== undefined) {
+        assert(isObj(v.audit), "image version audit must be an object");
+        field(v.audit, "atMs", "number");
+        field(v.audit, "op", "string");
+        array(v.audit, "keys", (key) => assert(typeof key === "string", "audit keys"));
+        auditShape({ audit: { ...v.audit, atMs: undefined, op: undefined, keys: undefined } });
+      }
+    });
+  });
+  if (image.meta === undefined) return;
+  const m = image.meta;
+  assert(isObj(m), "image meta must be an object");
+  field(m, "lastModRevision", "number");
+  field(m, "forgottenThroughRevision", "number");
+  array(m, "idempotency", (r) => assert(isObj(r) && isObj(r.outcome), "image idempotency record"));
+  assert(m.schemas === null || isObj(m.schemas), "image schemas");
+  array(m, "leases", (l) => assert(isObj(l), "image lease"));
+  array(m, "locks", (l) => assert(isObj(l), "image lock"));
+  array(m, "schemaAudits", (a) => assert(isObj(a), "image schema audit"));
+}
 
 function auditShape(o: Obj): void {
   const a = o.audit;

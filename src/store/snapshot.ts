@@ -43,6 +43,10 @@ interface SnapshotBody {
   audit?: AuditBody;
   /** Absent while no cross-shard txn is prepared, resolved or recorded (snapshot-txn.ts). */
   txns?: TxnsBody;
+  /** Absent while no namespace is fenced (moves.ts): [namespace, epoch, shard, flipped]. */
+  fences?: [string, number, number, boolean][];
+  /** Absent while no namespace is being imported (moves.ts): [namespace, metaAtRevision]. */
+  incoming?: [string, number][];
 }
 
 type SchemasRow = [string, number, [string, string][]];
@@ -85,7 +89,22 @@ export function snapshotState(state: StoreState): Uint8Array {
   if (audit !== undefined) body.audit = audit;
   const txns = txnsBody(state);
   if (txns !== undefined) body.txns = txns;
+  if (state.fences.size > 0) body.fences = fenceRows(state);
+  if (state.incoming.size > 0)
+    body.incoming = [...state.incoming]
+      .map(([ns, i]): [string, number] => [ns, i.metaAtRevision])
+      .sort(byFirst);
   return encodeFrame(snapshotFormat, body);
+}
+
+function fenceRows(state: StoreState): [string, number, number, boolean][] {
+  const rows = [...state.fences].map(([ns, f]): [string, number, number, boolean] => [
+    ns,
+    f.epoch,
+    f.shard,
+    f.flipped,
+  ]);
+  return rows.sort(byFirst);
 }
 
 function schemasRows(state: StoreState): SchemasRow[] {
@@ -221,6 +240,10 @@ export function restoreState(bytes: Uint8Array): StoreState {
   restoreCoordination(state, b.coordination);
   restoreSchemas(state, b.schemas);
   restoreTxns(state, b.txns);
+  for (const [namespace, epoch, shard, flipped] of b.fences ?? [])
+    state.fences.set(namespace, { epoch, shard, flipped });
+  for (const [namespace, metaAtRevision] of b.incoming ?? [])
+    state.incoming.set(namespace, { metaAtRevision });
   return state;
 }
 

@@ -150,6 +150,10 @@ export interface StoreState {
   resolved: Map<string, ResolvedTxn>;
   /** Transaction records this shard keeps, in decision order (txn-record.ts). */
   txnRecords: Map<string, TxnRecordState>;
+  /** Namespaces moving or moved away (moves.ts): their writes answer `moved`. */
+  fences: Map<string, NamespaceFence>;
+  /** Namespaces being imported here (moves.ts): their writes answer `moving` until activated. */
+  incoming: Map<string, IncomingNamespace>;
 }
 
 /** One participant's part of a cross-shard txn, as its txnPrepare left it. */
@@ -187,6 +191,19 @@ export interface TxnRecordState {
   deadlineMs: number;
   /** Every participant resolved (txnRecordForget): dropped once the clock reaches the deadline. */
   done: boolean;
+}
+
+export interface IncomingNamespace {
+  /** The source revision of the newest meta installed: an older chunk's meta is ignored. */
+  metaAtRevision: Revision;
+}
+
+/** Where a fenced namespace goes: `shard` of the ring of `epoch`. */
+export interface NamespaceFence {
+  epoch: number;
+  shard: number;
+  /** The namespace belongs to `shard` now: reads are redirected too, the data may be dropped. */
+  flipped: boolean;
 }
 
 export interface SchemaState {
@@ -249,6 +266,8 @@ export function emptyState(options: StoreOptions): StoreState {
     intents: new Map(),
     resolved: new Map(),
     txnRecords: new Map(),
+    fences: new Map(),
+    incoming: new Map(),
   };
 }
 

@@ -26,6 +26,14 @@ import { storeLimits } from "./limits.ts";
 import { enforceHistoryBudget } from "./retention.ts";
 import { execute } from "./execute.ts";
 import { dryRun, type DryRunCommand, type DryRunResult } from "./dry-run.ts";
+import { movedOutcome } from "./moves-fence.ts";
+import { movedAway } from "./moves-route.ts";
+import {
+  exportNamespace,
+  servedNamespaces,
+  type NamespaceExportQuery,
+  type NamespaceExportResult,
+} from "./moves-export.ts";
 import { bundle, list } from "./list.ts";
 import { answer, changedSince, type Query, type QueryResult } from "./query.ts";
 import * as q from "./reads.ts";
@@ -105,7 +113,7 @@ export class Store {
     expireIdempotencyRecords(s);
     const before = s.revision;
     const audited = auditedAs(s, command);
-    const outcome = checkAudit(s, command) ?? applyOnce(s, command);
+    const outcome = checkAudit(s, command) ?? movedOutcome(s, command) ?? applyOnce(s, command);
     if (s.revision !== before) recordAudit(s, audited);
     else s.touchedKeys.length = 0;
     enforceHistoryBudget(s);
@@ -128,6 +136,17 @@ export class Store {
     }
     const verdict = verdictOf(this.state, command);
     return verdict === null ? entry : withSchemasVouched(entry, verdict);
+  }
+
+  /**
+   * The leader's answer for a write of a namespace moving or moved away, without a log entry
+   * (the apply gives the same answer: a fence or an import is only lifted by a later step of a
+   * reshard, and then the router is sent on again). Null, at once, while no namespace moves.
+   */
+  gate(entry: Uint8Array | t.Command): t.MovedOutcome | t.MovingOutcome | null {
+    const s = this.state;
+    if (s.fences.size === 0 && s.incoming.size === 0) return null;
+    return movedOutcome(s, entry instanceof Uint8Array ? decodeCommand(entry) : entry);
   }
 
   /** Marks an entry with no command (a leader's no-op, a membership change) as applied. */
@@ -215,6 +234,27 @@ export class Store {
   /** Any query of the query language (query.ts), answered from the applied state. */
   answer<Q extends Query>(query: Q): QueryResult<Q> {
     return answer(this, query);
+  }
+  /** One chunk of a namespace moving away (moves-export.ts). */
+  namespaceExport(query: NamespaceExportQuery): NamespaceExportResult {
+    return exportNamespace(this.state, query);
+  }
+  /** Where a namespace fenced here goes (moving or moved away), or null when it is served here. */
+  fenceOf(namespace: string): { epoch: number; shard: number; flipped: boolean } | null {
+    const fence = this.state.fences.get(namespace);
+    return fence === undefined ? null : { ...fence };
+  }
+  /** Where the namespace a query reads went, once flipped away from here; null: served here. */
+  movedAway(query: Query): t.MovedOutcome | null {
+    return movedAway(this.state, query);
+  }
+  /** The namespaces this shard serves, sorted (moves-export.ts). */
+  servedNamespaces(): string[] {
+    return servedNamespaces(this.state);
+  }
+  /** Whether the namespace is being imported here (its writes answer `moving` until activated). */
+  isIncoming(namespace: string): boolean {
+    return this.state.incoming.has(namespace);
   }
   /** Whether the key (or any key of the namespace) was written after `afterRevision`. */
   changedSince(namespace: string, key: t.Key | undefined, afterRevision: t.Revision): boolean {

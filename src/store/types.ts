@@ -259,7 +259,7 @@ export interface ClusterShard {
 /** A cluster operation (http-api.md "Cluster operations"): a durable record its driver advances. */
 export interface ClusterOperation {
   id: string;
-  kind: "addReplica" | "removeReplica" | "replaceReplica" | "transferLeader";
+  kind: "addReplica" | "removeReplica" | "replaceReplica" | "transferLeader" | "reshard";
   shard: number;
   state: "running" | "done" | "failed";
   /** Where the driver is: each step is idempotent and re-checked against the shard itself. */
@@ -277,6 +277,43 @@ export interface ClusterOperation {
   updatedAtMs: number;
   finishedAtMs?: number;
   error?: string;
+  /** A reshard's ring change and where it is (kind "reshard"). */
+  reshard?: ReshardProgress;
+}
+
+/** One namespace's move as its driver keeps it (src/router/reshard-steps.ts). */
+export interface NamespaceMoveRecord {
+  namespace: string;
+  from: number;
+  to: number;
+  /** The ring epoch of the reshard: the fence names it. */
+  epoch: number;
+  step: "copy" | "catchUp" | "fence" | "final" | "flip" | "activate" | "drop" | "done";
+  /** The source revision the next pass starts after (the previous pass's first chunk). */
+  since: Revision;
+  catchUps: number;
+  /** The source's revision when it flipped: the target's revision jumps past it on activation. */
+  flippedAt: Revision;
+  /** Bytes and keys copied so far (chunks as the source measured them). */
+  bytes: number;
+  keys: number;
+  /** The driver's clock at the fence, and the write pause (fence to activation) once known. */
+  fencedAtMs: number;
+  pauseMs: number;
+}
+
+export interface ReshardProgress {
+  fromShards: number;
+  toShards: number;
+  /** The namespace moving now; null between two. */
+  move: NamespaceMoveRecord | null;
+  /** Namespaces moved, and the bytes and keys copied for them. */
+  moved: number;
+  bytes: number;
+  keys: number;
+  /** The write pause of each moved namespace, ms: the longest, and the latest (at most 256). */
+  pauseMsMax: number;
+  pausesMs: number[];
 }
 
 /**
@@ -458,13 +495,124 @@ export type SystemCommand =
   | NamespaceSetCommand
   | ClusterSetCommand
   | SchemaSetCommand;
+// Moving a namespace between shards (moves.ts, docs/ARCHITECTURE.md "Resharding moves whole
+// namespaces"). Added last so the command kinds before them keep their meaning.
+
+/** One retained version as a move carries it: its audit inline (the target files it again). */
+export interface VersionImage {
+  version: number;
+  createRevision: Revision;
+  modRevision: Revision;
+  updatedAtMs: number;
+  contentType: string;
+  value: Uint8Array;
+  deleted: boolean;
+  audit?: { atMs: number; op: string; keys: Key[] } & CommandAudit;
+}
+
+export interface KeyImage {
+  key: Key;
+  trimmedThroughRevision: Revision;
+  /** Oldest first, never empty. */
+  versions: VersionImage[];
+}
+
+/** An idempotency record of the namespace (its outcome names one of its keys or itself). */
+export interface IdempotencyImage {
+  idempotencyKey: string;
+  fingerprint: string;
+  outcome: WriteOutcome;
+}
+
+/** What a namespace holds besides its keys; sent with the last chunk of every pass. */
+export interface NamespaceMetaImage {
+  lastModRevision: Revision;
+  forgottenThroughRevision: Revision;
+  idempotency: IdempotencyImage[];
+  /** Its schemas, or null when it has none. */
+  schemas: { revision: Revision; rules: SchemaRule[] } | null;
+  leases: { id: string; ttlMs: number; expiresAtMs: number; keys: Key[] }[];
+  locks: {
+    lock: Key;
+    lease: string;
+    fencingToken: number;
+    acquiredAtMs: number;
+    waiters: string[];
+  }[];
+  /** The audit records of its schema changes (kept in the `_sys` log, audit.ts). */
+  schemaAudits: AuditItem[];
+}
+
+/**
+ * One chunk of a namespace as its source shard holds it at `atRevision`: the keys written after
+ * `sinceRevision` (0: all of them) from `cursor` on, in key order, up to a byte budget.
+ */
+export interface NamespaceImage {
+  namespace: string;
+  /** The source shard's revision when the chunk was read: the target's revision jumps past it. */
+  atRevision: Revision;
+  sinceRevision: Revision;
+  keys: KeyImage[];
+  /** The last key of this chunk when more follow; null on the pass's last chunk. */
+  cursor: Key | null;
+  /** Present on the last chunk of a pass (cursor null). */
+  meta?: NamespaceMetaImage;
+}
+
+/**
+ * Installs a chunk of a namespace moving here: each key's record is replaced by the image's, the
+ * namespace's idempotency records, schemas, leases and locks by its meta; the shard's revision
+ * jumps to at least `image.atRevision`, so a later write here never reuses a moved ETag.
+ */
+export interface NamespaceImportCommand extends CommandBase {
+  type: "namespaceImport";
+  image: NamespaceImage;
+}
+
+/**
+ * Fences a namespace moving away: from here on every write of it answers `moved` (reads keep
+ * working). `flipped`: the namespace now belongs to `shard` (its reads are redirected too, and
+ * its data may be dropped). `epoch` is the ring epoch of the reshard that moves it.
+ */
+export interface NamespaceFenceCommand extends CommandBase {
+  type: "namespaceFence";
+  namespace: string;
+  epoch: number;
+  shard: number;
+  flipped?: true;
+}
+
+/** Forgets a flipped namespace's data; the fence stays, to redirect stale routers. */
+export interface NamespaceDropCommand extends CommandBase {
+  type: "namespaceDrop";
+  namespace: string;
+}
+
+/**
+ * Opens a namespace imported here for its writes: the last step of its move to this shard. The
+ * shard's revision jumps to at least `atRevision`, the source's revision when it flipped: every
+ * revision a reader or watcher of the namespace was ever given by the source is at most that.
+ */
+export interface NamespaceActivateCommand extends CommandBase {
+  type: "namespaceActivate";
+  namespace: string;
+  atRevision: Revision;
+}
+
+export type MoveCommand =
+  | NamespaceImportCommand
+  | NamespaceFenceCommand
+  | NamespaceDropCommand
+  | NamespaceActivateCommand;
+
 export type Command =
   | KvCommand
   | NamespaceWriteCommand
   | SystemCommand
   | CoordinationCommand
   | TxnProtocolCommand
-  | ShardTxnCommand;
+  | ShardTxnCommand
+  | MoveCommand;
 
 // ---------------------------------------------------------------------------------------------
 // Write outcomes (what `Store.apply` returns)
@@ -769,7 +917,36 @@ export type WriteOutcome =
   | NamespaceSetOutcome
   | ClusterSetOutcome
   | SchemaViolationOutcome
-  | SchemasSetOutcome;
+  | SchemasSetOutcome
+  | MovedOutcome
+  | MovingOutcome
+  | NamespaceMoveOutcome;
+
+/** A write of a namespace still being imported here (not yet activated): retry shortly. */
+export interface MovingOutcome extends OutcomeBase {
+  type: "moving";
+  namespace: string;
+}
+
+/**
+ * A write of a namespace fenced here (moving or moved away): nothing changed; it belongs to
+ * `shard` from ring `epoch` on. The router follows it (http-api.md "Across a reshard").
+ */
+export interface MovedOutcome extends OutcomeBase {
+  type: "moved";
+  namespace: string;
+  epoch: number;
+  shard: number;
+}
+
+/** namespaceImport, namespaceFence, namespaceDrop: what the step did. */
+export interface NamespaceMoveOutcome extends OutcomeBase {
+  type: "namespaceMove";
+  step: "imported" | "fenced" | "flipped" | "dropped" | "activated";
+  namespace: string;
+  /** Keys installed (imported) or forgotten (dropped); 0 for a fence. */
+  keys: number;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Queries (served from an applied state, never through the log)

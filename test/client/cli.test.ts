@@ -316,3 +316,46 @@ describe("cli helpers", () => {
     expect(() => parseScopes("")).toThrow();
   });
 });
+
+describe("cli cluster reshard", () => {
+  const op = (state: string, moved: number, bytes: number) => ({
+    id: "op-1",
+    kind: "reshard",
+    shard: 0,
+    state,
+    step: state === "done" ? "done" : "reshard",
+    progress: { done: moved, total: 4, unit: "namespaces" },
+    startedAt: "2026-01-01T00:00:00.000Z",
+    reshard: { fromShards: 2, toShards: 3, moved, bytes, keys: moved * 10 },
+  });
+
+  it("POSTs the shard count with an Idempotency-Key and follows the operation with --wait", async () => {
+    const stub = stubFetch((req, n) =>
+      req.method === "POST"
+        ? json(op("running", 0, 0), 202)
+        : json(op(n < 2 ? "running" : "done", 4, 6400)),
+    );
+    const t = testIo(stub);
+    expect(await run(["cluster", "reshard", "--shards", "3", "--wait"], t.io)).toBe(0);
+    const post = stub.requests[0]!;
+    expect(new URL(post.url).pathname).toBe("/v1/cluster/reshard");
+    expect(await post.json()).toEqual({ shards: 3 });
+    expect(post.headers.get("idempotency-key")).toBeTruthy();
+    expect(new URL(stub.requests[2]!.url).search).toBe("?wait=1s");
+    expect(t.stdout()).toContain(
+      "operation op-1: reshard 2 -> 3 shards: done (4 of 4 namespaces moved, 6400 bytes)",
+    );
+  });
+
+  it("2 for a count that is not a number of shards, 1 when the operation fails", async () => {
+    const t = testIo(stubFetch(() => problem(500)));
+    expect(await run(["cluster", "reshard", "--shards", "x"], t.io)).toBe(2);
+    expect(t.stderr()).toContain("--shards takes a number of shards from 1");
+    const failed = { ...op("failed", 1, 10), error: "shard 2 refused namespaceImport" };
+    const f = testIo(
+      stubFetch((req) => (req.method === "POST" ? json(op("running", 0, 0), 202) : json(failed))),
+    );
+    expect(await run(["cluster", "reshard", "--shards", "3", "--wait"], f.io)).toBe(1);
+    expect(f.stderr()).toContain("operation op-1 failed: shard 2 refused namespaceImport");
+  });
+});

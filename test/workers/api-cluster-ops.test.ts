@@ -125,4 +125,22 @@ describe("cluster operations over HTTP", { timeout: 60_000 }, () => {
       ).status,
     ).toBe(401);
   });
+
+  it("reshard: 200 with a finished operation for the ring it has, 400 for a bad count, 401 without a token", async () => {
+    const shards = ((await (await call("/v1/cluster")).json()) as { ring: { shards: number } }).ring
+      .shards;
+    const same = await call("/v1/cluster/reshard", { method: "POST", ...json({ shards }) });
+    expect(same.status).toBe(200);
+    expect(await same.json()).toMatchObject({
+      kind: "reshard",
+      state: "done",
+      reshard: { fromShards: shards, toShards: shards, moved: 0 },
+    });
+    for (const body of [{ shards: 0 }, { shards: "3" }, { shards: 2.5 }, {}])
+      expect((await call("/v1/cluster/reshard", { method: "POST", ...json(body) })).status).toBe(
+        400,
+      );
+    const anonymous = { method: "POST", ...json({ shards: 3 }), token: null };
+    expect((await call("/v1/cluster/reshard", anonymous)).status).toBe(401);
+  });
 });

@@ -352,6 +352,7 @@ describe("service endpoints", () => {
       "GET /v1/openapi.json",
       "GET /v1/tokens",
       "GET /v1/watch",
+      "POST /v1/cluster/reshard",
       "POST /v1/cluster/shards/{shard}/leader",
       "POST /v1/cluster/shards/{shard}/replicas",
       "POST /v1/cluster/shards/{shard}/replicas/{id}/replace",

@@ -4,6 +4,8 @@
 import { describe, expect, it } from "vitest";
 import type { OperationsIo } from "../../src/router/operations.ts";
 import { driveOperation } from "../../src/router/operation-steps.ts";
+import { planReshard } from "../../src/router/reshard-operation.ts";
+import { shardIndexFor } from "../../src/ring/index.ts";
 import type { ReplicaStatusReport } from "../../src/replica/index.ts";
 import type { ClusterOperation, ClusterTopology } from "../../src/store/index.ts";
 
@@ -57,6 +59,16 @@ function fakeShard(op: ClusterOperation, transfersNeeded: number) {
     },
     join: async () => undefined,
     retire: async () => undefined,
+    reshard: {
+      exportChunk: async () => {
+        throw new Error("no reshard here");
+      },
+      propose: async () => {
+        throw new Error("no reshard here");
+      },
+      servedNamespaces: async () => [],
+      nowMs: () => Date.now(),
+    },
     prefix: "",
     nowMs: () => Date.now(),
     newId: () => "op-x",
@@ -88,5 +100,58 @@ describe("operation drivers in one isolate", () => {
     expect(short?.state).toBe("running");
     expect(long?.state).toBe("done");
     expect(calls.transfer).toBe(4);
+  });
+});
+
+describe("planning a reshard", () => {
+  const member = (id: string) => ({ id, location: "", voter: true });
+  const topology = (epoch: number, shardCount: number): ClusterTopology => ({
+    epoch,
+    shardCount,
+    shards: Array.from({ length: shardCount }, (_, index) => ({
+      index,
+      members: [0, 1, 2].map((r) => member(`s${index}-r${r}/g1`)),
+      nextReplica: 3,
+    })),
+    seed: { shardCount: 2, replicasPerShard: 3, locations: [] },
+    operations: [],
+  });
+  const base: ClusterOperation = {
+    id: "op-1",
+    kind: "reshard",
+    shard: 0,
+    state: "running",
+    step: "start",
+    progress: { done: 0, total: 0, unit: "namespaces" },
+    startedAtMs: 0,
+    updatedAtMs: 0,
+  };
+
+  it("gives the shards a grow adds replica ids never used before, even for a shard index that comes back", () => {
+    const first = planReshard(topology(4, 2), 4, base, "p-");
+    const again = planReshard(topology(9, 2), 4, base, "p-"); // after a shrink back to 2
+    const ids = (p: ReturnType<typeof planReshard>) =>
+      p.shards.slice(2).flatMap((s) => s.members.map((m) => m.id));
+    expect(ids(first)).toEqual([
+      "p-s2-r0/g5",
+      "p-s2-r1/g5",
+      "p-s2-r2/g5",
+      "p-s3-r0/g5",
+      "p-s3-r1/g5",
+      "p-s3-r2/g5",
+    ]);
+    for (const id of ids(again)) expect(ids(first)).not.toContain(id);
+    expect(first.operation).toMatchObject({
+      state: "running",
+      reshard: { fromShards: 2, toShards: 4 },
+    });
+  });
+
+  it("refuses a second operation, and a shrink that would remove the shard of tokens and settings", () => {
+    const busy = { ...topology(3, 2), operations: [{ ...base, kind: "addReplica" as const }] };
+    expect(() => planReshard(busy, 3, base, "")).toThrow(/op-1 \(addReplica\) is running/);
+    const system = shardIndexFor("_sys", 2);
+    if (system > 0)
+      expect(() => planReshard(topology(3, 2), system, base, "")).toThrow(/cannot shrink below/);
   });
 });

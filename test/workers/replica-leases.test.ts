@@ -164,6 +164,30 @@ describe("keep-alives, renewed in the leader's memory", { timeout: 40_000 }, () 
     await g.stopAll();
   });
 
+  it("a keep-alive of a lease whose namespace is fenced for a reshard answers moved, from memory or not", async () => {
+    const g = freshGroup(3);
+    await ensureAll(g);
+    const lease = await grant(g, 2_000);
+    const fenced = await write(
+      g,
+      command({ type: "namespaceFence", namespace: "ns", epoch: 2, shard: 1 }),
+      5_000,
+    );
+    expect(fenced).toMatchObject({ type: "namespaceMove", step: "fenced" });
+    const leader = await leaderOf(g);
+    const before = await g.stubs[leader]!.stats();
+    const answer = await g.stubs[leader]!.keepAlive(g.addrs[leader]!, lease.id, Date.now());
+    expect(answer).toMatchObject({
+      type: "applied",
+      outcome: { type: "moved", namespace: "ns", shard: 1 },
+    });
+    // A write of the namespace is answered on the leader too, without a log entry.
+    const put = await g.stubs[leader]!.propose(g.addrs[leader]!, putCommand("ns/k", "1"));
+    expect(put).toMatchObject({ type: "applied", outcome: { type: "moved" } });
+    expect((await g.stubs[leader]!.stats()).proposals - before.proposals).toBe(0);
+    await g.stopAll();
+  });
+
   it("a lease renewed past its TTL lives on, then ends at its last renewal", async () => {
     const g = freshGroup(3);
     await ensureAll(g);

@@ -4,7 +4,7 @@
 // drives it too, so an operation interrupted by a restart resumes with the next look at it.
 import { z } from "@hono/zod-openapi";
 import type { OperationRequest, Router } from "../../router/index.ts";
-import type { ClusterOperation } from "../../store/index.ts";
+import { storeLimits, type ClusterOperation, type ReshardProgress } from "../../store/index.ts";
 import { authorize } from "../auth.ts";
 import type { Ctx } from "../context.ts";
 import { parseWaitMs } from "../duration.ts";
@@ -20,7 +20,7 @@ const driveAfterAnswerMs = 25_000;
 export const Operation = z
   .object({
     id: z.string(),
-    kind: z.enum(["addReplica", "removeReplica", "replaceReplica", "transferLeader"]),
+    kind: z.enum(["addReplica", "removeReplica", "replaceReplica", "transferLeader", "reshard"]),
     shard: z.number().int(),
     state: z.enum(["running", "done", "failed"]),
     step: z.string(),
@@ -31,16 +31,53 @@ export const Operation = z
     startedAt: z.string().openapi({ format: "date-time" }),
     finishedAt: z.string().optional().openapi({ format: "date-time" }),
     error: z.string().optional(),
+    reshard: z
+      .object({
+        fromShards: z.number().int(),
+        toShards: z.number().int(),
+        /** The namespace moving now, and its step. */
+        namespace: z.string().optional(),
+        namespaceStep: z.string().optional(),
+        moved: z.number().int(),
+        bytes: z.number().int(),
+        keys: z.number().int(),
+        /** The write pause of the moved namespaces (fence to activation), ms. */
+        pauseMs: z.object({ p50: z.number(), max: z.number() }),
+      })
+      .optional()
+      .openapi({
+        description:
+          "kind reshard: the ring change, the namespace moving now, namespaces moved and the " +
+          "bytes and keys copied (progress counts namespaces: done of total), and the write " +
+          "pause of the moved namespaces (fence to activation: p50 of the latest 256, max), ms",
+      }),
   })
   .openapi("Operation");
 
 export function operationJson(o: ClusterOperation): z.infer<typeof Operation> {
-  const { startedAtMs, finishedAtMs, updatedAtMs: _u, idempotencyKey: _k, force: _f, ...rest } = o;
+  const {
+    startedAtMs,
+    finishedAtMs,
+    updatedAtMs: _u,
+    idempotencyKey: _k,
+    force: _f,
+    reshard,
+    ...rest
+  } = o;
   return {
     ...rest,
+    ...(reshard === undefined ? {} : { reshard: reshardJson(reshard) }),
     startedAt: new Date(startedAtMs).toISOString(),
     ...(finishedAtMs === undefined ? {} : { finishedAt: new Date(finishedAtMs).toISOString() }),
   };
+}
+
+function reshardJson(r: ReshardProgress): NonNullable<z.infer<typeof Operation>["reshard"]> {
+  const { move, fromShards, toShards, moved, bytes, keys } = r;
+  const now = move === null ? {} : { namespace: move.namespace, namespaceStep: move.step };
+  const sorted = [...r.pausesMs].sort((a, b) => a - b);
+  const pauseMs = { p50: sorted[Math.floor(sorted.length / 2)] ?? 0, max: r.pauseMsMax };
+  return { fromShards, toShards, ...now, moved, bytes, keys, pauseMs };
 }
 
 function operable(c: Ctx): Required<Pick<Router, "startOperation" | "operation">> {
@@ -192,6 +229,32 @@ export const leaderTransfer = defineRoute({
   },
   handler: async (c, { body }) =>
     start(c, { kind: "transferLeader", shard: shardOf(c), to: body.to }),
+});
+
+export const reshard = defineRoute({
+  method: "post",
+  path: "/v1/cluster/reshard",
+  operationId: "reshard",
+  tags: ["cluster"],
+  summary: "Grow or shrink the ring online (admin)",
+  description:
+    "Moves only the namespaces whose shard changes under jump consistent hash, one at a time: " +
+    "copy at a revision, catch up while writes continue, fence that namespace's writes (a pause " +
+    "of one small pass), flip, activate on the new shard, drop the old copy; then the ring " +
+    "changes. Progress counts namespaces. 409 while another operation runs.",
+  query: z.object({}).strict(),
+  body: z.object({ shards: z.number().int().min(1).max(storeLimits.clusterShardsMax) }).strict(),
+  bodyBytesMax: apiLimits.smallBodyBytesMax,
+  responses: {
+    200: {
+      description: "The ring already has that many shards: a finished operation",
+      content: { "application/json": { schema: Operation } },
+      headers: headers("Location"),
+    },
+    ...accepted("Started"),
+    ...problems(409),
+  },
+  handler: async (c, { body }) => start(c, { kind: "reshard", shards: body.shards }),
 });
 
 export const operationGet = defineRoute({

@@ -9,6 +9,7 @@ import {
   replicaAdd,
   replicaRemove,
   replicaReplace,
+  reshard,
 } from "./cluster-ops.ts";
 import { docs } from "./docs.ts";
 import { kvDelete } from "./kv-delete.ts";
@@ -63,6 +64,7 @@ export const routes = [
   replicaAdd,
   replicaRemove,
   leaderTransfer,
+  reshard,
   operationGet,
   docs,
 ] as unknown as RouteSpec<z.ZodType, z.ZodType | undefined>[];

@@ -1,6 +1,6 @@
 // `edgecfg cluster …`: topology and health (status), and the cluster operations of http-api.md:
-// replica add|remove|replace, leader transfer, op wait. Operations answer at once with their id;
-// --wait (and `op wait`) follows one to its end with a progress bar on a terminal.
+// replica add|remove|replace, leader transfer, reshard, op wait. Operations answer at once with
+// their id; --wait (and `op wait`) follows one to its end with a progress bar on a terminal.
 import { Command } from "commander";
 import type { ClusterOperation } from "../../client/index.ts";
 import { action, type CommandContext } from "../command.ts";
@@ -12,7 +12,7 @@ import { printStatus } from "./cluster-status.ts";
 
 export function clusterCommand(io: Io): Command {
   const cluster = new Command("cluster").description(
-    "status | replica add|remove|replace | leader transfer | op wait (admin)",
+    "status | replica add|remove|replace | leader transfer | reshard | op wait (admin)",
   );
   cluster
     .command("status")
@@ -62,6 +62,7 @@ export function clusterCommand(io: Io): Command {
         run(ctx, o, (s) => ctx.client.operations.transferLeader(s, o.to!)),
       ),
     );
+  reshardCommand(cluster, io);
   const op = cluster.command("op").description("cluster operations");
   op.command("wait")
     .argument("<id>", "the operation id (printed when it started)")
@@ -70,16 +71,43 @@ export function clusterCommand(io: Io): Command {
   return cluster;
 }
 
+/** `cluster reshard --shards N [--wait]`: the bar counts namespaces moved, with bytes copied. */
+function reshardCommand(cluster: Command, io: Io): void {
+  withWait(
+    cluster
+      .command("reshard")
+      .description(
+        "grow or shrink the ring online, moving only the namespaces whose shard changes",
+      ),
+  )
+    .requiredOption("--shards <n>", "the number of shards the ring is to have")
+    .action(
+      action(io, (ctx, o: Opts) =>
+        run(ctx, o, () => ctx.client.operations.reshard(countOf(o.shards, "--shards"))),
+      ),
+    );
+}
+
 interface Opts {
   shard?: string;
   location?: string;
   to?: string;
   force?: boolean;
   wait?: boolean;
+  shards?: string;
 }
 
 function withWait(c: Command): Command {
   return c.option("--wait", "follow the operation until it ends (as `cluster op wait`)");
+}
+
+function countOf(raw: string | undefined, flag: string): number {
+  const n = Number(raw);
+  if (!/^\d{1,4}$/.test(raw ?? "") || n < 1)
+    throw new UsageError(
+      `${flag} takes a number of shards from 1 (see edgecfg cluster status), got "${raw}"`,
+    );
+  return n;
 }
 
 function shardOf(o: Opts): number {
@@ -96,7 +124,7 @@ async function run(
   o: Opts,
   start: (shard: number) => Promise<ClusterOperation>,
 ): Promise<void> {
-  const op = await start(shardOf(o));
+  const op = await start(o.shards === undefined ? shardOf(o) : 0);
   if (o.wait === true && op.state === "running") return report(ctx, await follow(ctx, op.id));
   if (ctx.global.json) return printJson(ctx.io.stdout, op);
   println(ctx.io.stdout, describe(op));
@@ -107,14 +135,23 @@ async function run(
 async function follow(ctx: CommandContext, id: string): Promise<ClusterOperation> {
   const bar = progressFor(ctx.io, ctx.global.json);
   let op = await ctx.client.operations.get(id);
-  bar.start(op.progress.total, op.progress.unit);
+  bar.start(op.progress.total, unitOf(op));
   while (op.state === "running") {
-    bar.update(op.progress.done, op.progress.total);
-    op = await ctx.client.operations.get(id, { waitSeconds: 20 });
+    bar.update(op.progress.done, op.progress.total, unitOf(op));
+    // A reshard moves on every second or so: look more often, for the bar.
+    op = await ctx.client.operations.get(id, { waitSeconds: op.kind === "reshard" ? 1 : 20 });
   }
-  bar.update(op.progress.done, op.progress.total);
+  bar.update(op.progress.done, op.progress.total, unitOf(op));
   bar.stop();
   return op;
+}
+
+/** The bar's unit: for a reshard, the namespaces moved and the bytes copied so far. */
+function unitOf(op: ClusterOperation): string {
+  const r = op.reshard;
+  if (r === undefined) return op.progress.unit;
+  const moving = r.namespace === undefined ? "" : `, ${r.namespace}`;
+  return `${op.progress.unit}, ${r.bytes} bytes${moving}`;
 }
 
 function report(ctx: CommandContext, op: ClusterOperation): void {
@@ -125,6 +162,16 @@ function report(ctx: CommandContext, op: ClusterOperation): void {
 }
 
 function describe(op: ClusterOperation): string {
+  const r = op.reshard;
+  if (r !== undefined) {
+    const pause =
+      r.pauseMs === undefined
+        ? ""
+        : `, write pause p50 ${r.pauseMs.p50} ms max ${r.pauseMs.max} ms`;
+    const moved = `${r.moved} of ${op.progress.total} namespaces moved, ${r.bytes} bytes${pause}`;
+    const ring = `${r.fromShards} -> ${r.toShards} shards`;
+    return `operation ${op.id}: reshard ${ring}: ${op.state} (${moved})`;
+  }
   const what =
     op.kind === "transferLeader"
       ? `leadership of shard ${op.shard} to ${op.replica}`

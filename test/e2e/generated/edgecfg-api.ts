@@ -520,6 +520,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/v1/cluster/reshard": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Grow or shrink the ring online (admin)
+     * @description Moves only the namespaces whose shard changes under jump consistent hash, one at a time: copy at a revision, catch up while writes continue, fence that namespace's writes (a pause of one small pass), flip, activate on the new shard, drop the old copy; then the ring changes. Progress counts namespaces. 409 while another operation runs.
+     */
+    post: operations["reshard"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/v1/cluster/operations/{id}": {
     parameters: {
       query?: never;
@@ -1058,7 +1078,7 @@ export interface components {
     Operation: {
       id: string;
       /** @enum {string} */
-      kind: "addReplica" | "removeReplica" | "replaceReplica" | "transferLeader";
+      kind: "addReplica" | "removeReplica" | "replaceReplica" | "transferLeader" | "reshard";
       shard: number;
       /** @enum {string} */
       state: "running" | "done" | "failed";
@@ -1076,6 +1096,20 @@ export interface components {
       /** Format: date-time */
       finishedAt?: string;
       error?: string;
+      /** @description kind reshard: the ring change, the namespace moving now, namespaces moved and the bytes and keys copied (progress counts namespaces: done of total), and the write pause of the moved namespaces (fence to activation: p50 of the latest 256, max), ms */
+      reshard?: {
+        fromShards: number;
+        toShards: number;
+        namespace?: string;
+        namespaceStep?: string;
+        moved: number;
+        bytes: number;
+        keys: number;
+        pauseMs: {
+          p50: number;
+          max: number;
+        };
+      };
     };
     PendingChange: {
       /** @enum {string} */
@@ -5942,6 +5976,175 @@ export interface operations {
           "Cache-Control"?: string;
           /** @description Seconds to wait before retrying */
           "Retry-After"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The URL is too long */
+      414: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The body must be JSON (Content-Type: application/json) */
+      415: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A request header is longer than any valid value of it */
+      431: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description An unexpected error (logged); retry a write with the same Idempotency-Key */
+      500: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unavailable for now (an election, no ADMIN_TOKEN, a misconfiguration): see Retry-After */
+      503: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          /** @description Seconds to wait before retrying */
+          "Retry-After"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  reshard: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Why this write is made, recorded with its revision (at most 256 bytes of UTF-8); see GET /v1/audit */
+        "x-edgecfg-reason"?: string;
+        /** @description The request's id, recorded with the revision and echoed; the API makes one when absent */
+        "x-request-id"?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          shards: number;
+        };
+      };
+    };
+    responses: {
+      /** @description The ring already has that many shards: a finished operation */
+      200: {
+        headers: {
+          /** @description The created key's URL, or the started operation's */
+          Location?: string;
+          /** @description The request's id (the client's X-Request-Id, else made for the write): the requestId its revision records */
+          "X-Request-Id"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Operation"];
+        };
+      };
+      /** @description Started */
+      202: {
+        headers: {
+          /** @description The created key's URL, or the started operation's */
+          Location?: string;
+          /** @description The request's id (the client's X-Request-Id, else made for the write): the requestId its revision records */
+          "X-Request-Id"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Operation"];
+        };
+      };
+      /** @description The request is malformed (the detail says what to send) */
+      400: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description No token, or an unknown, revoked or expired one */
+      401: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          /** @description Bearer realm="edgecfg" */
+          "WWW-Authenticate"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The token's scopes do not cover this */
+      403: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Conflict */
+      409: {
+        headers: {
+          /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
+          "X-Edgecfg-Revision"?: string;
+          /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
+          "Cache-Control"?: string;
           [name: string]: unknown;
         };
         content: {
