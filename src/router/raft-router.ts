@@ -40,6 +40,8 @@ import { driveOperation } from "./operation-steps.ts";
 import type { OperationRequest, OperationStart } from "./operation-types.ts";
 import { startOperation, type OperationsIo } from "./operations.ts";
 import { raftOperationsIo } from "./raft-operations-io.ts";
+import { intentLimits, systemIo } from "./intents.ts";
+import { recoverIntent } from "./txn-coordinator.ts";
 import { shardStatus } from "./raft-status.ts";
 import { NamespaceMovedError, namespaceRoutes } from "./namespace-routes.ts";
 import {
@@ -326,6 +328,12 @@ export class RaftRouter implements Router {
         servedNamespaces: async (shard) =>
           (await this.readOnShard(shard, { type: "servedNamespaces" })).namespaces,
         nowMs: () => Date.now(),
+        // A cross-shard txn holds the namespace (src/store/moves-fence.ts): finished from its
+        // record once its deadline has passed, else the fence is tried again after a pause.
+        txnInTheWay: async (intent) => {
+          const finished = await recoverIntent(this, intent, systemIo).catch(() => false);
+          if (!finished) await new Promise((r) => setTimeout(r, intentLimits.pollMs));
+        },
       },
     });
   }

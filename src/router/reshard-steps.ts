@@ -22,6 +22,7 @@ import type {
   NamespaceExportQuery,
   NamespaceExportResult,
   Revision,
+  TxnIntent,
   WriteOutcome,
 } from "../store/index.ts";
 
@@ -31,6 +32,12 @@ export interface MoveIo {
   /** The outcome once applied; rejects when the outcome is unknown (the step is then repeated). */
   propose(shard: number, command: Command): Promise<WriteOutcome>;
   nowMs(): number;
+  /**
+   * A cross-shard txn keeps the namespace from being fenced (src/store/moves-fence.ts): finish
+   * it from its record once its deadline has passed (txn-coordinator.ts recoverIntent), else
+   * wait a little; the fence is then tried again.
+   */
+  txnInTheWay(intent: TxnIntent): Promise<void>;
 }
 
 export type NamespaceMove = NamespaceMoveRecord;
@@ -74,7 +81,13 @@ export async function advanceMove(io: MoveIo, m: NamespaceMove): Promise<Namespa
       return afterPass(m, await copyPass(io, m));
     case "fence": {
       const fencedAtMs = io.nowMs();
-      await expectMove(io, m.from, fenceCommand(io, m, false));
+      const command = fenceCommand(io, m, false);
+      const outcome = await io.propose(m.from, command);
+      if (outcome.type === "intent") {
+        await io.txnInTheWay(outcome.intent);
+        return m;
+      }
+      moveOutcome(m.from, command, outcome);
       return { ...m, step: "final", fencedAtMs };
     }
     case "flip": {
@@ -159,7 +172,10 @@ function fenceCommand(io: MoveIo, m: NamespaceMove, flipped: boolean): Command {
 }
 
 async function expectMove(io: MoveIo, shard: number, command: Command): Promise<WriteOutcome> {
-  const outcome = await io.propose(shard, command);
+  return moveOutcome(shard, command, await io.propose(shard, command));
+}
+
+function moveOutcome(shard: number, command: Command, outcome: WriteOutcome): WriteOutcome {
   if (outcome.type === "namespaceMove") return outcome;
   const why = outcome.type === "invalid" ? outcome.detail : JSON.stringify(outcome);
   throw new MoveError(`shard ${shard} refused ${command.type} of the namespace: ${why}`);

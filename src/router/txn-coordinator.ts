@@ -156,6 +156,8 @@ export async function runCrossShardTxn(
     branch,
     deadlineMs,
     by: "coordinator",
+    recordNamespace,
+    participants,
     // The record's shard is the first participant: it resolves its part in the same entry.
     resolveHere: true,
   });
@@ -228,6 +230,8 @@ async function replay(
     decision: "abort",
     deadlineMs: d.deadlineMs,
     by: "recovery",
+    recordNamespace: d.recordNamespace,
+    participants: d.participants,
   });
   const o = decided.outcome;
   if (o.type !== "txnDecision" || o.decision !== "commit" || o.branch === undefined) {
@@ -327,6 +331,8 @@ export async function recoverIntent(
     decision: "abort",
     deadlineMs: intent.deadlineMs,
     by: "recovery",
+    recordNamespace: intent.recordNamespace,
+    participants: intent.participants,
   });
   const o = decided.outcome;
   if (o.type !== "txnDecision" || o.decision === "undecided") return false;

@@ -181,6 +181,8 @@ function canonicalTxnProtocol(
         ...branch,
         deadlineMs: c.deadlineMs,
         by: c.by,
+        recordNamespace: c.recordNamespace,
+        participants: [...c.participants],
         ...(c.resolveHere === true ? { resolveHere: true as const } : {}),
       };
     case "txnRecordForget":

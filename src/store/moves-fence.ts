@@ -4,7 +4,9 @@
 // that no write lands there before the last chunk. The order of the steps (fence, last pass,
 // flip, activate, drop) is the reshard driver's (src/router/reshard-steps.ts).
 import { validateNamespace, namespaceOf } from "./keys.ts";
+import { intentOutcome } from "./intents.ts";
 import { dropCoordination, unfileRecord } from "./moves.ts";
+import { pruneRecords } from "./txn-record.ts";
 import type { StoreState } from "./state.ts";
 import type * as t from "./types.ts";
 import { invalid } from "./validate.ts";
@@ -17,6 +19,9 @@ export function applyNamespaceFence(state: StoreState, c: t.NamespaceFenceComman
       : `a fence needs a ring epoch >= 1 and a shard >= 0, got ${c.epoch} and ${c.shard}`);
   if (error !== null) return invalid(state, "namespace", error);
   const before = state.fences.get(c.namespace);
+  // Once fenced, no txn can prepare in the namespace or record a decision in it here any more.
+  const busy = before === undefined ? txnInTheWay(state, c.namespace) : null;
+  if (busy !== null) return busy;
   // Once flipped, always flipped: a late retry of the fence step cannot reopen reads.
   const flipped = c.flipped === true || before?.flipped === true;
   state.fences.set(c.namespace, { epoch: c.epoch, shard: c.shard, flipped });
@@ -73,6 +78,35 @@ export function applyNamespaceActivate(
   };
 }
 
+/**
+ * A cross-shard txn that must end before `namespace` may be fenced, as an `intent` outcome the
+ * driver waits out or finishes (recoverIntent): one holding an intent on a key of it (its commit
+ * must land here before the last copy), or one whose record it keeps (whoever meets the txn's
+ * intents looks the record up by this namespace, on the shard that owns it: a record left
+ * behind would read as absent, that is abort, after a commit). The intent of a record names
+ * the namespace as its key. Records of ended txns are dropped at their deadline first.
+ */
+function txnInTheWay(state: StoreState, namespace: string): t.IntentOutcome | null {
+  for (const key of state.intents.keys())
+    if (namespaceOf(key) === namespace) return intentOutcome(state, key, false);
+  pruneRecords(state);
+  for (const r of state.txnRecords.values()) {
+    if (r.recordNamespace !== namespace) continue;
+    const { txnId, deadlineMs, recordNamespace } = r;
+    const participants = [...r.participants];
+    const intent = {
+      key: namespace,
+      txnId,
+      write: true,
+      deadlineMs,
+      recordNamespace,
+      participants,
+    };
+    return { type: "intent", revision: state.revision, intent };
+  }
+  return null;
+}
+
 /** Namespaces a command writes (for the fence); empty for commands of no namespace. */
 export function commandNamespaces(c: t.Command): string[] {
   switch (c.type) {
@@ -80,9 +114,13 @@ export function commandNamespaces(c: t.Command): string[] {
     case "delete":
       return [namespaceOf(c.key)];
     case "txn":
+    case "shardTxn":
+    case "txnPrepare":
       return [
         ...new Set([...c.compare, ...c.success, ...c.failure].map((x) => namespaceOf(x.key))),
       ];
+    case "txnRecordDecide":
+      return [c.recordNamespace];
     case "namespaceApply":
     case "namespaceRollback":
     case "schemaSet":

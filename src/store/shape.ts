@@ -177,6 +177,8 @@ const shapeOf: Record<Command["type"], (o: Obj) => void> = {
   txnRecordDecide(o) {
     decisionShape(o);
     oneOf(o, "by", ["coordinator", "recovery"]);
+    field(o, "recordNamespace", "string");
+    array(o, "participants", (n) => assert(typeof n === "string", "participants are strings"));
     if (o.resolveHere !== undefined) oneOf(o, "resolveHere", [true]);
   },
   txnRecordForget: (o) => field(o, "txnId", "string"),

@@ -21,7 +21,7 @@ type PreparedRow = [
 /** [txnId, decision, committedRevision, results, deadlineMs] */
 type ResolvedRow = [string, "commit" | "abort", number, TxnOpResult[], number];
 /** [txnId, decision, branch, deadlineMs, done] */
-type RecordRow = [string, "commit" | "abort", TxnBranch | null, number, boolean];
+type RecordRow = [string, "commit" | "abort", TxnBranch | null, number, boolean, string, string[]];
 
 export interface TxnsBody {
   prepared: PreparedRow[];
@@ -52,7 +52,15 @@ export function txnsBody(state: StoreState): TxnsBody | undefined {
       (r): ResolvedRow => [r.txnId, r.decision, r.committedRevision, r.results, r.deadlineMs],
     ),
     records: [...state.txnRecords.values()].map(
-      (r): RecordRow => [r.txnId, r.decision, r.branch ?? null, r.deadlineMs, r.done],
+      (r): RecordRow => [
+        r.txnId,
+        r.decision,
+        r.branch ?? null,
+        r.deadlineMs,
+        r.done,
+        r.recordNamespace,
+        r.participants,
+      ],
     ),
   };
 }
@@ -87,8 +95,24 @@ export function restoreTxns(state: StoreState, body: TxnsBody | undefined): void
     const r: ResolvedTxn = { txnId, decision, committedRevision, results, deadlineMs };
     state.resolved.set(txnId, r);
   }
-  for (const [txnId, decision, branch, deadlineMs, done] of body.records) {
-    const r: TxnRecordState = { txnId, decision, branch: branch ?? undefined, deadlineMs, done };
+  for (const [
+    txnId,
+    decision,
+    branch,
+    deadlineMs,
+    done,
+    recordNamespace,
+    participants,
+  ] of body.records) {
+    const r: TxnRecordState = {
+      txnId,
+      decision,
+      branch: branch ?? undefined,
+      deadlineMs,
+      done,
+      recordNamespace,
+      participants,
+    };
     state.txnRecords.set(txnId, r);
   }
 }

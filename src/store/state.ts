@@ -191,6 +191,9 @@ export interface TxnRecordState {
   deadlineMs: number;
   /** Every participant resolved (txnRecordForget): dropped once the clock reaches the deadline. */
   done: boolean;
+  /** Where the record lives, and whom to resolve (TxnRecordDecideCommand). */
+  recordNamespace: string;
+  participants: string[];
 }
 
 export interface IncomingNamespace {

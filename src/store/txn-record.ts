@@ -53,6 +53,8 @@ function decide(state: StoreState, c: t.TxnRecordDecideCommand): t.WriteOutcome 
     branch: c.decision === "commit" ? c.branch : undefined,
     deadlineMs: c.deadlineMs,
     done: false,
+    recordNamespace: c.recordNamespace,
+    participants: [...c.participants],
   };
   state.txnRecords.set(c.txnId, record);
   return decision(state, record, true);
@@ -96,7 +98,7 @@ export function txnRecord(state: StoreState, txnId: string): TxnRecordState | nu
   return state.txnRecords.get(txnId) ?? null;
 }
 
-function pruneRecords(state: StoreState): void {
+export function pruneRecords(state: StoreState): void {
   for (const [id, r] of state.txnRecords) {
     // Past the deadline an abort record says what its absence says; a commit record must stay
     // until every participant has resolved (done).

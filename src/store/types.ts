@@ -461,6 +461,13 @@ export interface TxnRecordDecideCommand extends CommandBase {
   deadlineMs: number;
   by: "coordinator" | "recovery";
   /**
+   * The namespace whose shard keeps the record (the one this command is sent to) and the txn's
+   * participants, kept with the record: a reshard may not move that namespace while the record
+   * is kept (moves-fence.ts), and whoever finds the record can finish the txn.
+   */
+  recordNamespace: string;
+  participants: string[];
+  /**
    * Also resolve this shard's own part of the txn as decided, in the same entry: the record
    * lives on the first participant's shard, so its resolve need not be a round of its own.
    */

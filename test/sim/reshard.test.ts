@@ -163,6 +163,8 @@ class Sim {
         return this.world.groups[shard]!.propose(command, 0.1);
       },
       nowMs: () => this.world.tick,
+      // This world runs no cross-shard txns (test/store/moves-txn.test.ts has the fence's wait).
+      txnInTheWay: async () => this.interleave(),
     };
   }
 }

@@ -183,8 +183,20 @@ function anyTxnProtocolCommand(
         branch,
         deadlineMs: n,
         by: fc.constantFrom("coordinator" as const, "recovery" as const),
+        recordNamespace: id,
+        participants: fc.array(id, { minLength: 1, maxLength: 3 }),
       },
-      { requiredKeys: ["type", "txnId", "decision", "deadlineMs", "by"] },
+      {
+        requiredKeys: [
+          "type",
+          "txnId",
+          "decision",
+          "deadlineMs",
+          "by",
+          "recordNamespace",
+          "participants",
+        ],
+      },
     ),
     fc.record({ type: fc.constant("txnRecordForget" as const), txnId: id }),
     fc.record({
@@ -527,6 +539,8 @@ function smallTxnProtocolCommand(): fc.Arbitrary<Omit<Command, "atMs" | "idempot
       branch,
       deadlineMs,
       by: fc.constantFrom("coordinator" as const, "recovery" as const),
+      recordNamespace: fc.constantFrom("app", "web"),
+      participants: fc.constant(["app", "web"]),
     }),
     fc.record({ type: fc.constant("txnRecordForget" as const), txnId }),
     {

@@ -57,7 +57,16 @@ function decide(
   deadlineMs = farDeadline,
 ) {
   const branch = decision === "commit" ? { branch: "success" as const } : {};
-  return d.apply({ type: "txnRecordDecide", txnId, decision, ...branch, deadlineMs, by });
+  return d.apply({
+    type: "txnRecordDecide",
+    txnId,
+    decision,
+    ...branch,
+    deadlineMs,
+    by,
+    recordNamespace: "app",
+    participants: ["app", "web"],
+  });
 }
 
 function seeded(): Driver {
@@ -328,6 +337,8 @@ describe("a decision that resolves the record's own shard in the same entry", ()
         branch: "success",
         deadlineMs: farDeadline,
         by: "coordinator",
+        recordNamespace: "app",
+        participants: ["app", "web"],
         resolveHere: true,
       }),
       "txnDecision",
@@ -351,6 +362,8 @@ describe("a decision that resolves the record's own shard in the same entry", ()
       decision: "abort",
       deadlineMs: farDeadline,
       by: "recovery",
+      recordNamespace: "app",
+      participants: ["app", "web"],
       resolveHere: true,
     });
     expect(expectType(o, "txnDecision")).not.toHaveProperty("resolved");

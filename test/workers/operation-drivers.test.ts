@@ -68,6 +68,9 @@ function fakeShard(op: ClusterOperation, transfersNeeded: number) {
       },
       servedNamespaces: async () => [],
       nowMs: () => Date.now(),
+      txnInTheWay: async () => {
+        throw new Error("no reshard here");
+      },
     },
     prefix: "",
     nowMs: () => Date.now(),

@@ -28,6 +28,8 @@ function routerIo(r: RaftRouter): MoveIo {
       return (await r.writeOnShard(shard, command)).outcome;
     },
     nowMs: () => Date.now(),
+    // These tests run no cross-shard txns (test/store/moves-txn.test.ts has the fence's wait).
+    txnInTheWay: async () => void (await sleep(15)),
   };
 }
 

@@ -164,6 +164,8 @@ function* twoPhase(env: ClientEnv, spec: TxnSpec, parts: Map<number, TxnSpec>): 
       branch,
       deadlineMs,
       by: "coordinator",
+      recordNamespace,
+      participants: namespaces,
       resolveHere: true,
     },
   });
@@ -231,6 +233,8 @@ export function* recover(env: ClientEnv, intent: TxnIntent): Proc<boolean> {
       decision: "abort",
       deadlineMs: intent.deadlineMs,
       by: "recovery",
+      recordNamespace: intent.recordNamespace,
+      participants: intent.participants,
     },
   });
   if (decided === null || decided.type !== "txnDecision" || decided.decision === "undecided")
