@@ -88,7 +88,7 @@ export function checkFence(
       state,
       "crossNamespace",
       `fence ${fence.lock} is in another namespace than ${namespace}: a fence and the keys it ` +
-        "guards must share a namespace (one shard) until cross-shard txns exist",
+        "guards must share a namespace (one shard)",
     );
   }
   const holder = state.locks.get(fence.lock)?.holder ?? null;

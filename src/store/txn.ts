@@ -99,7 +99,8 @@ function checkTxn(state: StoreState, c: TxnCommand, opsMax: number): InvalidOutc
     return invalid(
       state,
       "crossNamespace",
-      `txn spans namespaces ${namespaces.join(", ")}: a txn must stay within one namespace (one shard) until cross-shard txns exist`,
+      `txn spans namespaces ${namespaces.join(", ")}: a txn command keeps to one namespace ` +
+        "(the router sends several as a shardTxn on one shard, or as a cross-shard txn)",
     );
   }
   for (const cmp of c.compare) {

@@ -75,7 +75,7 @@ export interface PutPreconditions {
 
 /**
  * A fenced write (X-Edgecfg-Fence): applied only if `lock` ("{namespace}/{name}", the same
- * namespace as the keys written until cross-shard txns exist) is held with `token` at commit.
+ * namespace as the keys written on this shard) is held with `token` at commit.
  */
 export interface Fence {
   lock: Key;

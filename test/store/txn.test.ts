@@ -170,7 +170,7 @@ describe("txn validation is all-or-nothing", () => {
     expect(d.store.revision).toBe(3);
   });
 
-  it("refuses a txn that spans namespaces (422 until cross-shard txns exist)", () => {
+  it("refuses a txn command that spans namespaces (the router sends those as shardTxn or 2PC)", () => {
     const d = seeded();
     const r = expectType(
       d.txn([{ key: "other/a", target: "exists", op: "=", value: false }], [put("app/c", "1")]),
