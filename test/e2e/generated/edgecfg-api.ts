@@ -6138,13 +6138,15 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
-      /** @description Conflict */
+      /** @description Conflict (e.g. a key held by a cross-shard txn being committed: see Retry-After) */
       409: {
         headers: {
           /** @description Consistency token of the state that answered (s<shard>.<revision>); send it back as X-Edgecfg-Min-Revision */
           "X-Edgecfg-Revision"?: string;
           /** @description no-cache on reads (revalidate by ETag), no-store on problems and secrets */
           "Cache-Control"?: string;
+          /** @description Seconds to wait before retrying */
+          "Retry-After"?: string;
           [name: string]: unknown;
         };
         content: {
