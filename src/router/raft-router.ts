@@ -221,7 +221,9 @@ export class RaftRouter implements Router {
     const minRevision = minRevisionOf(options.minToken, group.shard);
     // A token of another shard (issued before its namespace was resharded here) has no floor
     // on this shard's revisions: only a linearizable read is sure to include what it saw.
-    const stale = options.consistency === "stale" && !foreignToken(options.minToken, group.shard);
+    // (minRevisionOf answers undefined for a token with no part for this shard.)
+    const foreign = options.minToken !== undefined && minRevision === undefined;
+    const stale = options.consistency === "stale" && !foreign;
     const answer =
       (stale ? await this.#staleRead(group, query, minRevision) : null) ??
       (await this.#linearizableRead(group, query, minRevision));
@@ -534,14 +536,6 @@ export class RaftRouter implements Router {
 
 /** The request of nearly every linearizable read (no minimum revision), made once. */
 const linearizable: ReadRequest = Object.freeze({ consistency: "linearizable" });
-
-/**
- * A token with no part for this shard (one issued before its namespace moved here, or a
- * cross-shard txn's for other shards): the read is made linearizable, which covers it.
- */
-function foreignToken(token: string | undefined, shard: number): boolean {
-  return token !== undefined && revisionFor(token, shard) === undefined;
-}
 
 /** The revision a read must reach; undefined when there is no token or it names another shard. */
 function minRevisionOf(token: string | undefined, shard: number): Revision | undefined {
