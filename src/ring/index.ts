@@ -1,5 +1,5 @@
 // The public surface of src/ring: namespace → shard placement and the topology it places onto.
-export { namespaceKey, shardFor, shardIndexFor } from "./ring.ts";
+export { shardFor, shardIndexFor } from "./ring.ts";
 export {
   parseTopology,
   buildShards,
@@ -9,5 +9,10 @@ export {
   replicasPerShardMax,
 } from "./topology.ts";
 export type { LocationHint, ReplicaSpec, ShardSpec, Topology } from "./topology.ts";
-export { jumpConsistentHash } from "./jump.ts";
-export { fmix64, fnv1a64, fnv1a64Hex } from "../base/index.ts";
+export {
+  fmix64,
+  fnv1a64,
+  fnv1a64Hex,
+  jumpConsistentHash,
+  namespaceKey,
+} from "../base/index.ts";

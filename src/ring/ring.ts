@@ -19,18 +19,12 @@
 // When to revisit: weighted shards (different capacities) or removing a shard from the middle.
 // Rendezvous (highest random weight) handles both at O(n) per lookup; the Topology type does
 // not change, only `shardIndexFor`.
-import { fmix64, fnv1a64 } from "../base/index.ts";
-import { jumpConsistentHash } from "./jump.ts";
+import { namespaceShard } from "../base/index.ts";
 import type { ShardSpec, Topology } from "./topology.ts";
 
-/** The 64-bit placement key of a namespace: stable across releases (changing it moves data). */
-export function namespaceKey(namespace: string): bigint {
-  return fmix64(fnv1a64(namespace));
-}
-
-/** The index in [0, shardCount) of the shard that holds a namespace. */
+/** The index in [0, shardCount) of the shard that holds a namespace (src/base/jump.ts). */
 export function shardIndexFor(namespace: string, shardCount: number): number {
-  return jumpConsistentHash(namespaceKey(namespace), shardCount);
+  return namespaceShard(namespace, shardCount);
 }
 
 /** The shard that holds every key of a namespace. */

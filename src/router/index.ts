@@ -1,6 +1,7 @@
 // The public surface of src/router: the Router the API talks to, its errors and consistency
 // tokens, and the backend the Worker's vars choose. The API and the Worker entry import only this.
 export { routerFor, type BackendEnv } from "./backend.ts";
+export { pauseP99 } from "./reshard-operation.ts";
 export {
   FaultError,
   type FaultAction,

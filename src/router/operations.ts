@@ -8,7 +8,8 @@ import type { GroupSpec, MembershipAnswer, ReplicaStatusReport } from "../replic
 import { locationHints } from "../ring/index.ts";
 import type { ClusterOperation, ClusterTopology } from "../store/index.ts";
 import { groupFromDirectory } from "./directory.ts";
-import { planReshard, type ReshardIo } from "./reshard-operation.ts";
+import type { ReshardIo } from "./reshard-operation.ts";
+import { planReshard } from "./reshard-plan.ts";
 import {
   ClusterOperationError,
   type OperationRequest,

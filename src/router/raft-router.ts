@@ -141,15 +141,19 @@ export class RaftRouter implements Router {
    */
   async write(namespace: string, command: Command): Promise<Written> {
     const deadlineMs = Date.now() + raftRouterLimits.moveWaitMsMax;
+    // The target of a move in its pause, for this write only: the isolate's reads of the
+    // namespace stay on the source until it flips (the target's copy is not whole before).
+    let pausedAt: number | undefined;
     for (let hops = 0; ; ) {
-      const found = this.#group(namespace);
+      const found = pausedAt === undefined ? this.#group(namespace) : this.#groupOf(pausedAt);
       const group = "then" in found ? await found : found;
       const written = await this.#writeOn(group, command);
       const { outcome } = written;
       const again = Date.now() < deadlineMs;
       if (outcome.type === "moved" && again && hops < raftRouterLimits.moveHopsMax) {
         hops += 1;
-        namespaceRoutes.learn(this.#prefix, namespace, outcome.shard);
+        if (outcome.flipped === true) namespaceRoutes.learn(this.#prefix, namespace, outcome.shard);
+        pausedAt = outcome.flipped === true ? undefined : outcome.shard;
         continue;
       }
       if (outcome.type !== "moving" || !again) return written;
@@ -159,8 +163,11 @@ export class RaftRouter implements Router {
 
   /** A write on one shard's group (the reshard driver's proposals, and every write above). */
   async writeOnShard(shard: number, command: Command): Promise<Written> {
-    const view = await this.#directory();
-    return this.#writeOn(this.#groupAt(view, shard), command);
+    return this.#writeOn(await this.#groupOf(shard), command);
+  }
+
+  async #groupOf(shard: number): Promise<GroupSpec> {
+    return this.#groupAt(await this.#directory(), shard);
   }
 
   async #writeOn(group: GroupSpec, command: Command): Promise<Written> {
@@ -327,8 +334,10 @@ export class RaftRouter implements Router {
         exportChunk: (shard, query) =>
           this.readOnShard(shard, { type: "namespaceExport", ...query }),
         propose: async (shard, command) => (await this.writeOnShard(shard, command)).outcome,
-        servedNamespaces: async (shard) =>
-          (await this.readOnShard(shard, { type: "servedNamespaces" })).namespaces,
+        servedNamespaces: async (shard, leaving) => {
+          const look = await this.readOnShard(shard, { type: "servedNamespaces", leaving });
+          return { namespaces: look.namespaces, total: look.total };
+        },
         nowMs: () => Date.now(),
         // A cross-shard txn holds the namespace (src/store/moves-fence.ts): finished from its
         // record once its deadline has passed, else the fence is tried again after a pause.

@@ -6,16 +6,17 @@
 //
 //   copy      every key, a chunk at a time (the source keeps taking writes)
 //   catchUp   the keys written since the previous pass began, until a pass is small
-//   fence     the source stops the namespace's writes (`moved`: the router retries them)
-//   final     one more pass since the last one began: the target now equals the source
-//   flip      the source redirects the namespace's reads too: it belongs to the target
-//   activate  the target opens it for writes (until here they answer `moving`)
+//   fence     the pause, as one step: the source stops the namespace's writes (`moved`: the
+//             router retries them); one more pass since the last one began (the target now
+//             equals the source); the source flips (its reads go too: the namespace belongs to
+//             the target); the target opens it for writes (until then they answer `moving`)
 //   drop      the source forgets its copy (the fence stays, to redirect stale routers)
 //
-// Writes of the namespace pause from `fence` to `activate`: one pass of the keys written during
-// the last catch-up plus three log entries. The order matters: a flip before the final pass, or
-// an activation before the flip, would let a write land where it is then overwritten or unseen
-// (test/sim/reshard.test.ts plants both).
+// Writes of the namespace pause from the fence to the activation: one pass of the keys written
+// during the last catch-up plus three log entries, and no directory write (a record saved
+// between them would cost a Raft round of the directory each). The order matters: a flip before
+// the final pass, or an activation before the flip, would let a write land where it is then
+// overwritten or unseen (test/sim/reshard.test.ts plants both).
 import type {
   Command,
   NamespaceMoveRecord,
@@ -77,34 +78,14 @@ export async function advanceMove(io: MoveIo, m: NamespaceMove): Promise<Namespa
   switch (m.step) {
     case "copy":
     case "catchUp":
-    case "final":
       return afterPass(m, await copyPass(io, m));
-    case "fence": {
-      const fencedAtMs = io.nowMs();
-      const command = fenceCommand(io, m, false);
-      const outcome = await io.propose(m.from, command);
-      if (outcome.type === "intent") {
-        await io.txnInTheWay(outcome.intent);
-        return m;
-      }
-      moveOutcome(m.from, command, outcome);
-      return { ...m, step: "final", fencedAtMs };
-    }
-    case "flip": {
-      const flipped = await expectMove(io, m.from, fenceCommand(io, m, true));
-      return { ...m, step: "activate", flippedAt: flipped.revision };
-    }
-    case "activate": {
-      const { namespace, flippedAt: atRevision } = m;
-      const activate = {
-        type: "namespaceActivate" as const,
-        atMs: io.nowMs(),
-        namespace,
-        atRevision,
-      };
-      await expectMove(io, m.to, activate);
-      return { ...m, step: "drop", pauseMs: Math.max(0, io.nowMs() - m.fencedAtMs) };
-    }
+    case "fence":
+      return fenceToActivation(io, m);
+    // Records of a release that saved these steps apart: each finishes the pause from where it is.
+    case "final":
+    case "flip":
+    case "activate":
+      return fenceToActivation(io, m);
     case "drop":
       await expectMove(io, m.from, {
         type: "namespaceDrop",
@@ -124,6 +105,40 @@ interface Pass {
   bytes: number;
 }
 
+/**
+ * The write pause, as one step with no record saved inside it (each save is a directory write,
+ * a Raft round of its own): fence, the final pass, flip, activate. Repeating it from its start
+ * is harmless: the fence is idempotent, and a fence already flipped says the final pass was done
+ * (the flip follows it), so the target, perhaps activated and taking writes, is not imported
+ * into again; the activation is idempotent too.
+ */
+async function fenceToActivation(io: MoveIo, m: NamespaceMove): Promise<NamespaceMove> {
+  // A repeat measures from its own fence: the first try's clock was not saved.
+  const fencedAtMs = io.nowMs();
+  const command = fenceCommand(io, m, false);
+  const outcome = await io.propose(m.from, command);
+  if (outcome.type === "intent") {
+    await io.txnInTheWay(outcome.intent);
+    return m;
+  }
+  const fenced = moveOutcome(m.from, command, outcome);
+  let moved = { ...m, fencedAtMs };
+  if (fenced.type === "namespaceMove" && fenced.step !== "flipped") {
+    const last = await copyPass(io, m);
+    const flipped = await expectMove(io, m.from, fenceCommand(io, m, true));
+    const { bytes, keys } = { bytes: m.bytes + last.bytes, keys: m.keys + last.keys };
+    moved = { ...moved, since: last.startedAt, bytes, keys, flippedAt: flipped.revision };
+  } else moved = { ...moved, flippedAt: Math.max(m.flippedAt, fenced.revision) };
+  const activate = {
+    type: "namespaceActivate" as const,
+    atMs: io.nowMs(),
+    namespace: m.namespace,
+    atRevision: moved.flippedAt,
+  };
+  await expectMove(io, m.to, activate);
+  return { ...moved, step: "drop", pauseMs: Math.max(0, io.nowMs() - fencedAtMs) };
+}
+
 function afterPass(m: NamespaceMove, pass: Pass): NamespaceMove {
   const copied = {
     ...m,
@@ -131,7 +146,6 @@ function afterPass(m: NamespaceMove, pass: Pass): NamespaceMove {
     bytes: m.bytes + pass.bytes,
     keys: m.keys + pass.keys,
   };
-  if (m.step === "final") return { ...copied, step: "flip" };
   if (m.step === "copy") return { ...copied, step: "catchUp" };
   const small = pass.keys <= moveLimits.catchUpKeysMax || m.catchUps + 1 >= moveLimits.catchUpsMax;
   return { ...copied, step: small ? "fence" : "catchUp", catchUps: m.catchUps + 1 };

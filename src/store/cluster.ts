@@ -9,6 +9,7 @@ import type {
   ClusterOperation,
   ClusterSetCommand,
   ClusterTopology,
+  NamespaceMoveRecord,
   ReshardProgress,
   WriteOutcome,
 } from "./types.ts";
@@ -104,31 +105,34 @@ function canonicalOperation(o: ClusterOperation): ClusterOperation {
 }
 
 function canonicalReshard(r: ReshardProgress): ReshardProgress {
-  const m = r.move;
   return {
     fromShards: r.fromShards,
     toShards: r.toShards,
-    move:
-      m === null
-        ? null
-        : {
-            namespace: m.namespace,
-            from: m.from,
-            to: m.to,
-            epoch: m.epoch,
-            step: m.step,
-            since: m.since,
-            catchUps: m.catchUps,
-            flippedAt: m.flippedAt,
-            bytes: m.bytes,
-            keys: m.keys,
-            fencedAtMs: m.fencedAtMs,
-            pauseMs: m.pauseMs,
-          },
+    move: r.move === null ? null : canonicalMove(r.move),
+    ...(r.moves === undefined ? {} : { moves: r.moves.map(canonicalMove) }),
+    ...(r.ringFenced === true ? { ringFenced: true as const } : {}),
+    ...(r.pauseBuckets === undefined ? {} : { pauseBuckets: [...r.pauseBuckets] }),
     moved: r.moved,
     bytes: r.bytes,
     keys: r.keys,
     pauseMsMax: r.pauseMsMax,
     pausesMs: [...r.pausesMs],
+  };
+}
+
+function canonicalMove(m: NamespaceMoveRecord): NamespaceMoveRecord {
+  return {
+    namespace: m.namespace,
+    from: m.from,
+    to: m.to,
+    epoch: m.epoch,
+    step: m.step,
+    since: m.since,
+    catchUps: m.catchUps,
+    flippedAt: m.flippedAt,
+    bytes: m.bytes,
+    keys: m.keys,
+    fencedAtMs: m.fencedAtMs,
+    pauseMs: m.pauseMs,
   };
 }

@@ -6,6 +6,7 @@ import * as leases from "./leases.ts";
 import * as locks from "./locks.ts";
 import { applyNamespaceImport } from "./moves.ts";
 import { applyNamespaceActivate, applyNamespaceDrop, applyNamespaceFence } from "./moves-fence.ts";
+import { applyRingFence } from "./moves-ring.ts";
 import { applyNamespaceApply, applyNamespaceRollback } from "./namespace-writes.ts";
 import type { StoreState } from "./state.ts";
 import { applySchemaSet } from "./schemas.ts";
@@ -56,6 +57,8 @@ export function execute(state: StoreState, c: t.Command): t.WriteOutcome {
       return applyNamespaceDrop(state, c);
     case "namespaceActivate":
       return applyNamespaceActivate(state, c);
+    case "ringFence":
+      return applyRingFence(state, c);
     default:
       return executeCoordination(state, c);
   }

@@ -1,6 +1,11 @@
 // The public surface of src/store: the state machine, its command codec, key validation, limits.
 export { Store, defaultStoreOptions } from "./store.ts";
-export type { NamespaceExportQuery, NamespaceExportResult } from "./moves-export.ts";
+export type {
+  Leaving,
+  NamespaceExportQuery,
+  NamespaceExportResult,
+  ServedNamespaces,
+} from "./moves-export.ts";
 export type { ServedNamespacesResult } from "./query.ts";
 export type { StoreStats } from "./store.ts";
 export type { LeaseRenewals } from "./leases.ts";

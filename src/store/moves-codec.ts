@@ -9,6 +9,7 @@ export function isMoveCommand(c: t.Command): c is t.MoveCommand {
     "namespaceFence",
     "namespaceDrop",
     "namespaceActivate",
+    "ringFence",
   ];
   return moves.includes(c.type);
 }
@@ -29,6 +30,8 @@ export function canonicalMove(
       return { type: c.type, ...base, namespace: c.namespace, atRevision: c.atRevision };
     case "namespaceDrop":
       return { type: c.type, ...base, namespace: c.namespace };
+    case "ringFence":
+      return { type: c.type, ...base, epoch: c.epoch, shardCount: c.shardCount, shard: c.shard };
   }
 }
 

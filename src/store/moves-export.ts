@@ -8,6 +8,7 @@
 // pass's first chunk, sends again every key written meanwhile, so after the fence (no more
 // writes) one last pass leaves the target equal to the source. A chunk is a query, not a
 // command: reading costs the source no log entry.
+import { namespaceShard } from "../base/index.ts";
 import { auditFields, auditItem, schemasSubject } from "./audit.ts";
 import { namespaceOf, systemNamespace, validateNamespace } from "./keys.ts";
 import { storeLimits } from "./limits.ts";
@@ -153,7 +154,7 @@ function metaImage(state: StoreState, namespace: string): t.NamespaceMetaImage {
  * The namespaces this shard serves (keys, schemas or leases; not those moving in or flipped
  * away), sorted: what a reshard looks through for the ones whose shard changes.
  */
-export function servedNamespaces(state: StoreState): string[] {
+export function servedNamespaces(state: StoreState, leaving?: Leaving): ServedNamespaces {
   const names = new Set<string>();
   for (const [name, ns] of state.namespaces) if (ns.records.size > 0) names.add(name);
   for (const name of state.schemas.keys()) names.add(name);
@@ -161,7 +162,32 @@ export function servedNamespaces(state: StoreState): string[] {
   const served = [...names].filter(
     (n) => !state.incoming.has(n) && state.fences.get(n)?.flipped !== true,
   );
-  return served.sort();
+  if (leaving === undefined) return { namespaces: served.sort(), total: served.length };
+  const away = served.filter((n) => namespaceShard(n, leaving.shardCount) !== leaving.shard);
+  return { namespaces: away.sort().slice(0, leaving.limit), total: away.length };
+}
+
+/** A reshard's look at a shard: only the namespaces the new ring puts elsewhere, a few at once. */
+export interface Leaving {
+  /** The new ring's size, and this shard's index in it. */
+  shardCount: number;
+  shard: number;
+  /** At most this many names (the first, sorted); `total` counts them all. */
+  limit: number;
+}
+
+export interface ServedNamespaces {
+  namespaces: string[];
+  total: number;
+}
+
+/** Whether `namespace` has anything here that servedNamespaces would list (one namespace). */
+export function servesNamespace(state: StoreState, namespace: string): boolean {
+  if (state.incoming.has(namespace) || state.fences.get(namespace)?.flipped === true) return false;
+  if ((state.namespaces.get(namespace)?.records.size ?? 0) > 0) return true;
+  if (state.schemas.has(namespace)) return true;
+  for (const lease of state.leases.values()) if (lease.namespace === namespace) return true;
+  return false;
 }
 
 /**

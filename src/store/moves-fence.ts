@@ -6,6 +6,7 @@
 import { validateNamespace, namespaceOf } from "./keys.ts";
 import { intentOutcome } from "./intents.ts";
 import { dropCoordination, unfileRecord } from "./moves.ts";
+import { ringRedirect } from "./moves-ring.ts";
 import { pruneRecords } from "./txn-record.ts";
 import type { StoreState } from "./state.ts";
 import type * as t from "./types.ts";
@@ -147,19 +148,22 @@ export function movedOutcome(
   state: StoreState,
   c: t.Command,
 ): t.MovedOutcome | t.MovingOutcome | null {
-  if (state.fences.size === 0 && state.incoming.size === 0) return null;
+  if (!anyGate(state)) return null;
   for (const namespace of commandNamespaces(c)) {
     if (state.incoming.has(namespace))
       return { type: "moving", revision: state.revision, namespace };
     const fence = state.fences.get(namespace);
-    if (fence !== undefined)
-      return {
-        type: "moved",
-        revision: state.revision,
-        namespace,
-        epoch: fence.epoch,
-        shard: fence.shard,
-      };
+    const away = fence ?? ringRedirect(state, namespace);
+    if (away !== null) {
+      const { epoch, shard } = away;
+      const moved = { type: "moved" as const, revision: state.revision, namespace, epoch, shard };
+      return fence === undefined || fence.flipped ? { ...moved, flipped: true } : moved;
+    }
   }
   return null;
+}
+
+/** Whether any namespace moves here or away, or a ring fence stands: false for most shards. */
+export function anyGate(state: StoreState): boolean {
+  return state.fences.size > 0 || state.incoming.size > 0 || state.ringFence !== null;
 }

@@ -3,6 +3,7 @@
 // so no reader sees the source's frozen copy while the target takes writes.
 import { namespaceOf } from "./keys.ts";
 import { commandNamespaces } from "./moves-fence.ts";
+import { ringRedirect } from "./moves-ring.ts";
 import type { Query } from "./query.ts";
 import type { StoreState } from "./state.ts";
 import type * as t from "./types.ts";
@@ -34,10 +35,12 @@ export function queryNamespace(q: Query): string | null {
 
 /** Where a query's namespace went when it was flipped away from here; null: it is served here. */
 export function movedAway(state: StoreState, q: Query): t.MovedOutcome | null {
-  if (state.fences.size === 0) return null;
+  if (state.fences.size === 0 && state.ringFence === null) return null;
   const namespace = queryNamespace(q);
-  const fence = namespace === null ? undefined : state.fences.get(namespace);
-  if (fence === undefined || !fence.flipped) return null;
-  const { epoch, shard } = fence;
-  return { type: "moved", revision: state.revision, namespace: namespace!, epoch, shard };
+  if (namespace === null) return null;
+  const fence = state.fences.get(namespace);
+  const away = fence === undefined ? ringRedirect(state, namespace) : fence.flipped ? fence : null;
+  if (away === null) return null;
+  const { epoch, shard } = away;
+  return { type: "moved", revision: state.revision, namespace, epoch, shard, flipped: true };
 }

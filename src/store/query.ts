@@ -24,7 +24,12 @@ import type {
   TokenRecord,
 } from "./types.ts";
 import type { DryRunCommand, DryRunResult } from "./dry-run.ts";
-import type { NamespaceExportQuery, NamespaceExportResult } from "./moves-export.ts";
+import type {
+  Leaving,
+  NamespaceExportQuery,
+  NamespaceExportResult,
+  ServedNamespaces,
+} from "./moves-export.ts";
 
 /** Every query a read may carry; the result type follows from `type` (see `QueryResult`). */
 export type Query =
@@ -54,8 +59,11 @@ export type Query =
   | { type: "dryRun"; command: DryRunCommand }
   /** One chunk of a namespace moving away (moves-export.ts); the source's leader answers it. */
   | ({ type: "namespaceExport" } & NamespaceExportQuery)
-  /** The namespaces this shard serves, sorted: what a reshard looks through. */
-  | { type: "servedNamespaces" };
+  /**
+   * The namespaces this shard serves, sorted: what a reshard looks through. With `leaving`, only
+   * those the new ring puts elsewhere, at most `limit` of them (moves-export.ts).
+   */
+  | { type: "servedNamespaces"; leaving?: Leaving };
 
 export type TokenResult = { revision: Revision; token: TokenRecord | null };
 export type TokensResult = { revision: Revision; tokens: TokenRecord[] };
@@ -85,7 +93,8 @@ export type QueryResult<Q extends Query> = {
   servedNamespaces: ServedNamespacesResult;
 }[Q["type"]];
 
-export type ServedNamespacesResult = { revision: Revision; namespaces: string[] };
+/** `total`: how many there are in all (`namespaces` stops at the query's limit). */
+export type ServedNamespacesResult = { revision: Revision; namespaces: string[]; total: number };
 
 /** The reads a query is answered from (the Store's; a structural type, so no import circle). */
 export interface Queryable {
@@ -106,7 +115,7 @@ export interface Queryable {
   lock(lock: Key): LockState;
   dryRun(command: DryRunCommand): DryRunResult;
   namespaceExport(query: NamespaceExportQuery): NamespaceExportResult;
-  servedNamespaces(): string[];
+  servedNamespaces(leaving?: Leaving): ServedNamespaces;
 }
 
 export function answer<Q extends Query>(store: Queryable, query: Q): QueryResult<Q> {
@@ -156,7 +165,7 @@ export function answer<Q extends Query>(store: Queryable, query: Q): QueryResult
       return store.namespaceExport(exported) as QueryResult<Q>;
     }
     case "servedNamespaces":
-      return { revision, namespaces: store.servedNamespaces() } as QueryResult<Q>;
+      return { revision, ...store.servedNamespaces(q.leaving) } as QueryResult<Q>;
   }
 }
 

@@ -70,6 +70,7 @@ export function assertCommandShape(x: unknown): asserts x is Command {
     "namespaceFence",
     "namespaceDrop",
     "namespaceActivate",
+    "ringFence",
   ]);
   shapeOf[x.type as Command["type"]](x);
 }
@@ -209,6 +210,11 @@ const shapeOf: Record<Command["type"], (o: Obj) => void> = {
   namespaceActivate(o) {
     field(o, "namespace", "string");
     field(o, "atRevision", "number");
+  },
+  ringFence(o) {
+    field(o, "epoch", "number");
+    field(o, "shardCount", "number");
+    field(o, "shard", "number");
   },
   clusterSet(o) {
     field(o, "ifEpoch", "number");

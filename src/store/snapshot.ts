@@ -47,6 +47,8 @@ interface SnapshotBody {
   fences?: [string, number, number, boolean][];
   /** Absent while no namespace is being imported (moves.ts): [namespace, metaAtRevision]. */
   incoming?: [string, number][];
+  /** Absent until a reshard fences the ring here (moves-ring.ts): [epoch, shardCount, shard]. */
+  ringFence?: [number, number, number];
 }
 
 type SchemasRow = [string, number, [string, string][]];
@@ -94,6 +96,8 @@ export function snapshotState(state: StoreState): Uint8Array {
     body.incoming = [...state.incoming]
       .map(([ns, i]): [string, number] => [ns, i.metaAtRevision])
       .sort(byFirst);
+  const ring = state.ringFence;
+  if (ring !== null) body.ringFence = [ring.epoch, ring.shardCount, ring.shard];
   return encodeFrame(snapshotFormat, body);
 }
 
@@ -244,6 +248,10 @@ export function restoreState(bytes: Uint8Array): StoreState {
     state.fences.set(namespace, { epoch, shard, flipped });
   for (const [namespace, metaAtRevision] of b.incoming ?? [])
     state.incoming.set(namespace, { metaAtRevision });
+  if (b.ringFence !== undefined) {
+    const [epoch, shardCount, shard] = b.ringFence;
+    state.ringFence = { epoch, shardCount, shard };
+  }
   return state;
 }
 

@@ -154,6 +154,8 @@ export interface StoreState {
   fences: Map<string, NamespaceFence>;
   /** Namespaces being imported here (moves.ts): their writes answer `moving` until activated. */
   incoming: Map<string, IncomingNamespace>;
+  /** The ring this shard is leaving, once a reshard fenced it (moves-ring.ts); null before. */
+  ringFence: RingFence | null;
 }
 
 /** One participant's part of a cross-shard txn, as its txnPrepare left it. */
@@ -207,6 +209,13 @@ export interface NamespaceFence {
   shard: number;
   /** The namespace belongs to `shard` now: reads are redirected too, the data may be dropped. */
   flipped: boolean;
+}
+
+/** The ring a shard is leaving: the new ring's size, this shard's index, the reshard's epoch. */
+export interface RingFence {
+  epoch: number;
+  shardCount: number;
+  shard: number;
 }
 
 export interface SchemaState {
@@ -271,6 +280,7 @@ export function emptyState(options: StoreOptions): StoreState {
     txnRecords: new Map(),
     fences: new Map(),
     incoming: new Map(),
+    ringFence: null,
   };
 }
 

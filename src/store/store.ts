@@ -26,12 +26,14 @@ import { storeLimits } from "./limits.ts";
 import { enforceHistoryBudget } from "./retention.ts";
 import { execute } from "./execute.ts";
 import { dryRun, type DryRunCommand, type DryRunResult } from "./dry-run.ts";
-import { movedOutcome } from "./moves-fence.ts";
+import { anyGate, movedOutcome } from "./moves-fence.ts";
 import { movedAway } from "./moves-route.ts";
 import {
   exportNamespace,
   servedNamespaces,
+  type Leaving,
   type NamespaceExportQuery,
+  type ServedNamespaces,
   type NamespaceExportResult,
 } from "./moves-export.ts";
 import { bundle, list } from "./list.ts";
@@ -145,7 +147,7 @@ export class Store {
    */
   gate(entry: Uint8Array | t.Command): t.MovedOutcome | t.MovingOutcome | null {
     const s = this.state;
-    if (s.fences.size === 0 && s.incoming.size === 0) return null;
+    if (!anyGate(s)) return null;
     return movedOutcome(s, entry instanceof Uint8Array ? decodeCommand(entry) : entry);
   }
 
@@ -249,8 +251,8 @@ export class Store {
     return movedAway(this.state, query);
   }
   /** The namespaces this shard serves, sorted (moves-export.ts). */
-  servedNamespaces(): string[] {
-    return servedNamespaces(this.state);
+  servedNamespaces(leaving?: Leaving): ServedNamespaces {
+    return servedNamespaces(this.state, leaving);
   }
   /** Whether the namespace is being imported here (its writes answer `moving` until activated). */
   isIncoming(namespace: string): boolean {

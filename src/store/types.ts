@@ -305,8 +305,14 @@ export interface NamespaceMoveRecord {
 export interface ReshardProgress {
   fromShards: number;
   toShards: number;
-  /** The namespace moving now; null between two. */
+  /** The namespace moving now, as a release that moved one at a time kept it; null otherwise. */
   move: NamespaceMoveRecord | null;
+  /** The namespaces moving now, side by side (reshard-operation.ts); absent or [] between two. */
+  moves?: NamespaceMoveRecord[];
+  /** Every shard the ring leaves has its ring fence (src/store/moves-ring.ts): one last look. */
+  ringFenced?: true;
+  /** The pauses, counted per bucket of reshard-operation.ts's pauseBucketsMs (p99 of them all). */
+  pauseBuckets?: number[];
   /** Namespaces moved, and the bytes and keys copied for them. */
   moved: number;
   bytes: number;
@@ -606,11 +612,24 @@ export interface NamespaceActivateCommand extends CommandBase {
   atRevision: Revision;
 }
 
+/**
+ * The last gate of a reshard on a shard it leaves (moves-ring.ts): from here on a namespace this
+ * shard does not serve and that the ring of `shardCount` shards puts elsewhere answers `moved`
+ * there. `shard` is this shard's index; `epoch` the reshard's ring epoch (a newer one replaces it).
+ */
+export interface RingFenceCommand extends CommandBase {
+  type: "ringFence";
+  epoch: number;
+  shardCount: number;
+  shard: number;
+}
+
 export type MoveCommand =
   | NamespaceImportCommand
   | NamespaceFenceCommand
   | NamespaceDropCommand
-  | NamespaceActivateCommand;
+  | NamespaceActivateCommand
+  | RingFenceCommand;
 
 export type Command =
   | KvCommand
@@ -944,12 +963,19 @@ export interface MovedOutcome extends OutcomeBase {
   namespace: string;
   epoch: number;
   shard: number;
+  /**
+   * The namespace belongs to `shard` now (its reads went there too): a router may send it there
+   * from now on. Absent: the move is in its pause, only writes are fenced; the reads stay here,
+   * for the target's copy is not whole before the move flips.
+   */
+  flipped?: true;
 }
 
-/** namespaceImport, namespaceFence, namespaceDrop: what the step did. */
+/** namespaceImport, namespaceFence, namespaceDrop, ringFence: what the step did. */
 export interface NamespaceMoveOutcome extends OutcomeBase {
   type: "namespaceMove";
-  step: "imported" | "fenced" | "flipped" | "dropped" | "activated";
+  step: "imported" | "fenced" | "flipped" | "dropped" | "activated" | "ringFenced";
+  /** "" for a ring fence, which names none. */
   namespace: string;
   /** Keys installed (imported) or forgotten (dropped); 0 for a fence. */
   keys: number;

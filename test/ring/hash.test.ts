@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { fmix64, fnv1a64, fnv1a64Hex } from "../../src/base/hash.ts";
-import { jumpConsistentHash } from "../../src/ring/jump.ts";
+import { jumpConsistentHash } from "../../src/base/jump.ts";
 
 describe("FNV-1a 64", () => {
   it("matches the published test vectors", () => {

@@ -11,6 +11,12 @@ import { Store } from "../../src/store/store.ts";
 import type { Command, WriteOutcome } from "../../src/store/types.ts";
 import type { Prng } from "./prng.ts";
 
+/**
+ * Every version kept (a snapshot keeps the options): the checks read each acknowledged write at
+ * its revision and each namespace's changes from 0, which a long run would otherwise trim.
+ */
+const newStore = () => new Store({ historyVersionsPerKey: 1_000_000 });
+
 /** The group answered nothing (partitioned, no majority): nothing happened. */
 export class Unavailable extends Error {}
 /** The entry may have committed, but the answer was lost: retry with the same idempotency key. */
@@ -25,7 +31,7 @@ interface Replica {
 
 export class Group {
   readonly log: Uint8Array[] = [];
-  readonly replicas: Replica[] = [0, 1, 2].map(() => ({ store: new Store(), snapshot: null }));
+  readonly replicas: Replica[] = [0, 1, 2].map(() => ({ store: newStore(), snapshot: null }));
   partitionedUntil = 0;
 
   constructor(
@@ -66,7 +72,7 @@ export class Group {
   restart(i: number): void {
     const r = this.replicas[i]!;
     if (r.store !== null) return;
-    const store = r.snapshot === null ? new Store() : Store.restore(r.snapshot);
+    const store = r.snapshot === null ? newStore() : Store.restore(r.snapshot);
     for (let index = store.appliedIndex + 1; index <= this.log.length; index++)
       store.apply(index, this.log[index - 1]!);
     r.store = store;
@@ -89,11 +95,15 @@ export class Router {
 
   /** A write, following `moved` answers; `moving` (the pause) is Paused. */
   write(namespace: string, command: Command): WriteOutcome {
+    // As raft-router.ts: a move in its pause sends this write on, not the isolate's reads.
+    let pausedAt: number | undefined;
     for (let hop = 0; hop < 4; hop++) {
-      const outcome = this.world.groups[this.shardOf(namespace)]!.propose(command, 0.05);
+      const shard = pausedAt ?? this.shardOf(namespace);
+      const outcome = this.world.groups[shard]!.propose(command, 0.05);
       if (outcome.type === "moved") {
         this.world.stats.redirects += 1;
-        this.moved.set(namespace, outcome.shard);
+        if (outcome.flipped === true) this.moved.set(namespace, outcome.shard);
+        pausedAt = outcome.flipped === true ? undefined : outcome.shard;
       } else if (outcome.type === "moving") throw new Paused(namespace);
       else return outcome;
     }
@@ -138,7 +148,14 @@ export class World {
     if (roll < 2) g.crash(i);
     else if (roll < 3)
       g.crash(g.replicas.findIndex((r) => r.store !== null)); // the leader
-    else if (roll < 6) g.restart(i);
+    // A restart brings back a replica that is down (one that is up has nothing to restart).
+    else if (roll < 6)
+      g.restart(
+        Math.max(
+          0,
+          g.replicas.findIndex((r) => r.store === null),
+        ),
+      );
     else if (roll < 8) g.snapshot(i);
     else if (roll < 9) g.partitionedUntil = this.tick + 1 + p.int(4);
     else this.router = new Router(this);

@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import type { OperationsIo } from "../../src/router/operations.ts";
 import { driveOperation } from "../../src/router/operation-steps.ts";
-import { planReshard } from "../../src/router/reshard-operation.ts";
+import { planReshard } from "../../src/router/reshard-plan.ts";
 import { shardIndexFor } from "../../src/ring/index.ts";
 import type { ReplicaStatusReport } from "../../src/replica/index.ts";
 import type { ClusterOperation, ClusterTopology } from "../../src/store/index.ts";
@@ -66,7 +66,7 @@ function fakeShard(op: ClusterOperation, transfersNeeded: number) {
       propose: async () => {
         throw new Error("no reshard here");
       },
-      servedNamespaces: async () => [],
+      servedNamespaces: async () => ({ namespaces: [], total: 0 }),
       nowMs: () => Date.now(),
       txnInTheWay: async () => {
         throw new Error("no reshard here");

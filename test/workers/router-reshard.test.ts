@@ -205,6 +205,20 @@ describe("moving a namespace between Raft shards under writes", { timeout: 90_00
         expect(now, key).toBeGreaterThanOrEqual(value);
       }
     }
+    // An isolate whose directory still has the old ring sends a namespace nobody wrote before
+    // to its old shard: the ring fence sends it on (writes and reads), so it cannot stay behind.
+    const fresh = Array.from({ length: 40 }, (_, i) => `late${i}`).find(
+      (ns) => shardIndexFor(ns, 3) === 2,
+    )!;
+    const old = shardIndexFor(fresh, 2);
+    const stale = await r.writeOnShard(old, putOf(`${fresh}/a`, "new"));
+    expect(stale.outcome).toMatchObject({ type: "moved", shard: 2, flipped: true });
+    await expect(r.readOnShard(old, { type: "get", key: `${fresh}/a` })).rejects.toThrow(
+      /moved to shard 2/,
+    );
+    expect((await r.write(fresh, putOf(`${fresh}/a`, "new"))).outcome.type).toBe("ok");
+    const got = await r.readOnShard(2, { type: "get", key: `${fresh}/a` });
+    expect(got.type === "found" && untext.decode(got.value)).toBe("new");
   });
 
   it("finishes a reshard through stopped leaders of source and target, a stopped target replica and Worker restarts", async () => {

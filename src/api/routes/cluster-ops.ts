@@ -3,7 +3,7 @@
 // record at once and keeps driving it after the answer (waitUntil); GET .../operations/{id}?wait=
 // drives it too, so an operation interrupted by a restart resumes with the next look at it.
 import { z } from "@hono/zod-openapi";
-import type { OperationRequest, Router } from "../../router/index.ts";
+import { pauseP99, type OperationRequest, type Router } from "../../router/index.ts";
 import { storeLimits, type ClusterOperation, type ReshardProgress } from "../../store/index.ts";
 import { authorize } from "../auth.ts";
 import type { Ctx } from "../context.ts";
@@ -42,7 +42,11 @@ export const Operation = z
         bytes: z.number().int(),
         keys: z.number().int(),
         /** The write pause of the moved namespaces (fence to activation), ms. */
-        pauseMs: z.object({ p50: z.number(), max: z.number() }),
+        pauseMs: z.object({ p50: z.number(), p99: z.number(), max: z.number() }).openapi({
+          description:
+            "Write pause per moved namespace (fence to activation), ms: p50 of the latest " +
+            "256, p99 of them all (the upper bound of its 10-5,000 ms histogram bucket), max.",
+        }),
       })
       .optional()
       .openapi({
@@ -73,10 +77,12 @@ export function operationJson(o: ClusterOperation): z.infer<typeof Operation> {
 }
 
 function reshardJson(r: ReshardProgress): NonNullable<z.infer<typeof Operation>["reshard"]> {
-  const { move, fromShards, toShards, moved, bytes, keys } = r;
-  const now = move === null ? {} : { namespace: move.namespace, namespaceStep: move.step };
+  const { fromShards, toShards, moved, bytes, keys } = r;
+  const move = (r.moves ?? (r.move === null ? [] : [r.move])).find((m) => m.step !== "done");
+  const now = move === undefined ? {} : { namespace: move.namespace, namespaceStep: move.step };
   const sorted = [...r.pausesMs].sort((a, b) => a - b);
-  const pauseMs = { p50: sorted[Math.floor(sorted.length / 2)] ?? 0, max: r.pauseMsMax };
+  const p50 = sorted[Math.floor(sorted.length / 2)] ?? 0;
+  const pauseMs = { p50, p99: pauseP99(r) ?? p50, max: r.pauseMsMax };
   return { fromShards, toShards, ...now, moved, bytes, keys, pauseMs };
 }
 
