@@ -12,6 +12,7 @@ import { renderChart } from "./bench/chart.ts";
 import { measureIdle } from "./bench/idle.ts";
 import { stopLoad } from "./bench/loadgen.ts";
 import { planFromArgs, type Plan } from "./bench/plan.ts";
+import { runReshardCell } from "./bench/reshard-cell.ts";
 import { targetLabels, writeReport, type BenchReport } from "./bench/report.ts";
 import { runRounds } from "./bench/rounds.ts";
 import {
@@ -169,6 +170,24 @@ async function measureAll(stateRoot: string, plan: Plan, report: BenchReport): P
   }
 }
 
+/** Last, alone on the machine: resharding a store of its own under CAS load (issue 18). */
+async function reshardCell(plan: Plan, report: BenchReport): Promise<void> {
+  if (plan.reshard === null) return;
+  const o = plan.reshard;
+  log(`reshard: ${o.namespaces} namespaces × ${o.keysPerNamespace} keys, 4 -> ${o.toShards}`);
+  try {
+    const r = await runReshardCell(o);
+    report.reshard = r;
+    log(
+      `reshard: ${r.state}, ${r.moved} moved in ${(r.totalMs / 1000).toFixed(1)} s, pause ` +
+        `${JSON.stringify(r.pauseMs)} ms, CAS/s ${r.opsPerSecond.ratio}× during, ${r.lost} lost`,
+    );
+  } catch (error) {
+    report.reshard = `the reshard cell failed: ${(error as Error).message.split("\n")[0]}`;
+    log(report.reshard);
+  }
+}
+
 async function main(): Promise<void> {
   const plan = planFromArgs(process.argv.slice(2));
   const report = emptyReport(plan);
@@ -176,6 +195,7 @@ async function main(): Promise<void> {
   log(`${plan.mode} run; state under ${stateRoot}`);
   try {
     await measureAll(stateRoot, plan, report);
+    await reshardCell(plan, report);
   } finally {
     rmSync(stateRoot, { recursive: true, force: true });
   }
@@ -186,6 +206,7 @@ async function main(): Promise<void> {
     report.wan,
     report.idle,
     report.txnWan,
+    report.reshard,
   );
   addNotes(report);
   const files = writeReport(

@@ -2,6 +2,7 @@
 // keeps only the cells the summary needs, at 2 s each, so it finishes in about a minute.
 import { parseArgs } from "node:util";
 import type { TargetId } from "./summary.ts";
+import type { ReshardCellOptions } from "./reshard-cell.ts";
 import type { ScenarioName } from "./types.ts";
 
 export type Cell = [ScenarioName, number];
@@ -20,6 +21,8 @@ export interface Plan {
   /** Longest wait for the shard to stop making DO requests before the idle window starts. */
   idleSettleMaxMs: number;
   etcd: boolean;
+  /** The reshard cell (reshard-cell.ts), last, on a store of its own; null: not run. */
+  reshard: ReshardCellOptions | null;
   /** Extra [vars] for the edgecfg Worker; {} runs the Worker's default backend. */
   edgecfgVars: Record<string, string>;
   outDir: string;
@@ -124,7 +127,9 @@ const usage = `usage: npm run bench [-- --quick] [--only s1,s2] [--runs N] [--wa
   --backend   BACKEND var for the edgecfg rows (default: the Worker's default); raft also
               sets REPLICAS_PER_SHARD=3
   --var       an extra [vars] entry for the edgecfg Worker, e.g. --var TICK_MS=20 (repeatable)
-  --no-etcd   skip the etcd baseline`;
+  --no-etcd   skip the etcd baseline
+  --reshard   add the reshard cell to an --only run (every other run has it: 4 -> 8 shards under
+              64 CAS clients, 1,000 namespaces × 10 keys, or 200 with --quick)`;
 
 export function planFromArgs(args: string[]): Plan {
   const { values } = parseArgs({
@@ -137,6 +142,7 @@ export function planFromArgs(args: string[]): Plan {
       backend: { type: "string" },
       var: { type: "string", multiple: true, default: [] },
       "no-etcd": { type: "boolean", default: false },
+      reshard: { type: "boolean", default: false },
       out: { type: "string", default: "bench/results" },
       help: { type: "boolean", default: false },
     },
@@ -162,9 +168,16 @@ export function planFromArgs(args: string[]): Plan {
     idleWindowMs: quick ? 20_000 : 60_000,
     idleSettleMaxMs: quick ? 3_000 : 15_000,
     etcd: !values["no-etcd"],
+    reshard: only === undefined || values.reshard ? reshardCell(quick) : null,
     edgecfgVars: edgecfgVars(backend, values.var),
     outDir: values.out,
   };
+}
+
+/** 1,000 namespaces × 10 keys take about a minute to move 4 -> 8 here; --quick moves 200. */
+function reshardCell(quick: boolean): ReshardCellOptions {
+  const namespaces = quick ? 200 : 1_000;
+  return { clients: 64, namespaces, keysPerNamespace: 10, toShards: 8, beforeMs: 3_000 };
 }
 
 function onlyScenarios(list: string): Set<ScenarioName> {

@@ -6,6 +6,7 @@ import { findCell, throughputRatio, type SummaryRow, type TargetId } from "./sum
 import { scenarioInfo } from "./scenarios.ts";
 import type { CellResult } from "./cell.ts";
 import type { IdleResult } from "./idle.ts";
+import type { ReshardResult } from "./reshard-cell.ts";
 import type { ScenarioName } from "./types.ts";
 import type { WanResult } from "./wan.ts";
 import type { TxnWanResult } from "./wan-txn.ts";
@@ -28,6 +29,8 @@ export interface BenchReport {
   /** Cross-shard vs single-shard txn commits under the simulated WAN (wan-txn.ts). */
   txnWan?: TxnWanResult | string;
   idle?: IdleResult;
+  /** Resharding 4 -> 8 under CAS load (reshard-cell.ts), or why it was not measured. */
+  reshard?: ReshardResult | string;
   notes: string[];
 }
 
@@ -44,7 +47,7 @@ function summaryTable(rows: SummaryRow[]): string[] {
       ? "n/a"
       : r.unit === "×"
         ? fmt.ratio(r.value)
-        : `${r.value.toFixed(1)}/min`;
+        : `${r.value.toFixed(r.unit === " ms" ? 0 : 1)}${r.unit}`;
   return [
     "| ratio | measured | target | verdict | detail |",
     "| --- | ---: | ---: | :---: | --- |",
@@ -131,6 +134,24 @@ function idleSection(idle: IdleResult | undefined): string[] {
   ];
 }
 
+function reshardSection(r: ReshardResult | string | undefined): string[] {
+  if (r === undefined) return [];
+  if (typeof r === "string") return ["## Resharding under load", "", `Not measured: ${r}`, ""];
+  const p = r.pauseMs;
+  return [
+    "## Resharding under load",
+    "",
+    `${r.ring} shards with ${r.namespaces} namespaces × ${r.keysPerNamespace} keys of 100 bytes, ` +
+      `${r.clients} closed-loop CAS clients: ${r.state} in **${(r.totalMs / 1000).toFixed(1)} s**, ` +
+      `${r.moved ?? "?"} namespaces moved (${r.bytes ?? "?"} bytes). Write pause per moved ` +
+      `namespace (fence to activation): p50 ${p?.p50 ?? "?"} ms, **p99 ${p?.p99 ?? "?"} ms**, ` +
+      `max ${p?.max ?? "?"} ms. CAS/s ${r.opsPerSecond.before} before, ${r.opsPerSecond.during} ` +
+      `during (${r.opsPerSecond.ratio}×). ${r.errors} errors, ${r.lost} lost, ` +
+      `${r.duplicated} duplicated writes.`,
+    "",
+  ];
+}
+
 export function renderMarkdown(report: BenchReport): string {
   const scenarios = Object.keys(scenarioInfo) as ScenarioName[];
   const m = report.method;
@@ -150,6 +171,7 @@ export function renderMarkdown(report: BenchReport): string {
     ...scenarios.flatMap((s) => scenarioSection(report, s)),
     ...wanSection(report),
     ...idleSection(report.idle),
+    ...reshardSection(report.reshard),
     "## Environment",
     "",
     `Node ${report.environment.node}, ${report.environment.cpus} CPU(s) (${report.environment.cpuModel}), load average at start ${report.environment.loadAverage.map((l) => l.toFixed(2)).join(" ")}. DO counters: ${Object.entries(

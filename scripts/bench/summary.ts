@@ -4,6 +4,7 @@
 import { median, type CellResult } from "./cell.ts";
 import { summaryConcurrency } from "./plan.ts";
 import type { IdleResult } from "./idle.ts";
+import type { ReshardResult } from "./reshard-cell.ts";
 import type { ScenarioName } from "./types.ts";
 import type { WanResult } from "./wan.ts";
 import type { TxnWanResult } from "./wan-txn.ts";
@@ -13,8 +14,8 @@ export type TargetId = "edgecfg" | "solo" | "etcd" | "bare";
 export interface SummaryRow {
   what: string;
   value: number | undefined;
-  /** How `value` is shown: a ratio (×) or a count. */
-  unit: "×" | "/min";
+  /** How `value` is shown: a ratio (×), a count, or a duration. */
+  unit: "×" | "/min" | " ms";
   target: string;
   verdict: "PASS" | "MISS" | "n/a";
   detail: string;
@@ -177,12 +178,29 @@ function txnWanRow(r: TxnWanResult | string | undefined): SummaryRow {
   return row("WAN cross-shard txn commit p50 vs single-shard", ratio, undefined, 2.2, "×", detail);
 }
 
+/** Issue 18: the write pause per moved namespace while resharding under CAS load. */
+function reshardRow(r: ReshardResult | string | undefined): SummaryRow {
+  const detail =
+    r === undefined
+      ? "not measured"
+      : typeof r === "string"
+        ? `not measured: ${r}`
+        : `${r.ring} shards, ${r.namespaces} namespaces × ${r.keysPerNamespace} keys, ` +
+          `${r.clients} CAS clients: ${r.moved ?? "?"} moved in ${(r.totalMs / 1000).toFixed(1)} s, ` +
+          `pause p50 ${r.pauseMs?.p50 ?? "?"} ms, max ${r.pauseMs?.max ?? "?"} ms; ` +
+          `CAS/s during ${r.opsPerSecond.ratio}× before; ${r.lost} lost, ${r.duplicated} duplicated`;
+  const broken = typeof r === "object" && (r.state !== "done" || r.lost + r.duplicated > 0);
+  const p99 = typeof r === "object" && !broken ? r.pauseMs?.p99 : undefined;
+  return row("reshard write pause p99 per moved namespace", p99, undefined, 500, " ms", detail);
+}
+
 export function summarize(
   cells: CellResult[],
   backend: string,
   wan: WanResult[],
   idle: IdleResult | undefined,
   txnWan?: TxnWanResult | string,
+  reshard?: ReshardResult | string,
 ): SummaryRow[] {
   return [
     vs(
@@ -254,6 +272,7 @@ export function summarize(
     ),
     wanRow(wan),
     txnWanRow(txnWan),
+    reshardRow(reshard),
     idleRow(idle),
   ];
 }

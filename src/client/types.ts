@@ -234,6 +234,7 @@ export interface ClusterOperation {
     moved: number;
     bytes: number;
     keys: number;
-    pauseMs: { p50: number; max: number };
+    /** Write pause per moved namespace, ms: p50 of the latest 256, p99 of all, max. */
+    pauseMs: { p50: number; p99: number; max: number };
   };
 }

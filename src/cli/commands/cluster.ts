@@ -167,7 +167,7 @@ function describe(op: ClusterOperation): string {
     const pause =
       r.pauseMs === undefined
         ? ""
-        : `, write pause p50 ${r.pauseMs.p50} ms max ${r.pauseMs.max} ms`;
+        : `, write pause p50 ${r.pauseMs.p50} ms p99 ${r.pauseMs.p99} ms max ${r.pauseMs.max} ms`;
     const moved = `${r.moved} of ${op.progress.total} namespaces moved, ${r.bytes} bytes${pause}`;
     const ring = `${r.fromShards} -> ${r.toShards} shards`;
     return `operation ${op.id}: reshard ${ring}: ${op.state} (${moved})`;

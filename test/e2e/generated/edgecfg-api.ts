@@ -1105,8 +1105,10 @@ export interface components {
         moved: number;
         bytes: number;
         keys: number;
+        /** @description Write pause per moved namespace (fence to activation), ms: p50 of the latest 256, p99 of them all (the upper bound of its 10-5,000 ms histogram bucket), max. */
         pauseMs: {
           p50: number;
+          p99: number;
           max: number;
         };
       };
