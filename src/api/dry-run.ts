@@ -99,7 +99,7 @@ export function dryRunAnswer(c: Ctx, read: Read<DryRunResult>, shape: Shape): Re
   return c.json(body, shaped.status, { [dryRunHeader]: "true", [revisionHeader]: read.token });
 }
 
-function diffJson(d: DiffItem) {
+export function diffJson(d: DiffItem) {
   return {
     key: d.key,
     change: d.change,

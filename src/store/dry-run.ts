@@ -12,10 +12,20 @@ import { namespaceOf } from "./keys.ts";
 import { movedOutcome } from "./moves-fence.ts";
 import type { NamespaceState, StoreState } from "./state.ts";
 import { liveVersion } from "./state.ts";
-import type { KvCommand, Key, NamespaceWriteCommand, Revision, WriteOutcome } from "./types.ts";
+import type {
+  KvCommand,
+  Key,
+  NamespaceWriteCommand,
+  Revision,
+  ShardTxnCommand,
+  WriteOutcome,
+} from "./types.ts";
 
-/** The writes that can be dry-run: they change keys of one namespace. */
-export type DryRunCommand = KvCommand | NamespaceWriteCommand;
+/**
+ * The writes that can be dry-run: they change keys of one namespace, or (shardTxn) of the
+ * namespaces of one shard: one part of a txn across shards (src/api/routes/txn-dry-run.ts).
+ */
+export type DryRunCommand = KvCommand | NamespaceWriteCommand | ShardTxnCommand;
 
 /** A value as it was or would be. */
 export interface DiffValue {
@@ -35,6 +45,8 @@ export interface DryRunResult {
   revision: Revision;
   /** The last modRevision of the command's (first) namespace in that state: its bundle ETag. */
   namespaceRevision: Revision;
+  /** The same for each namespace the command names. */
+  namespaceRevisions: Record<string, Revision>;
   /** What applying the command would have answered. */
   outcome: WriteOutcome;
   /** The keys it would change, in key order. */
@@ -50,6 +62,9 @@ export function dryRun(state: StoreState, command: DryRunCommand): DryRunResult 
   return {
     revision: state.revision,
     namespaceRevision: state.namespaces.get(namespaces[0] ?? "")?.lastModRevision ?? 0,
+    namespaceRevisions: Object.fromEntries(
+      namespaces.map((n) => [n, state.namespaces.get(n)?.lastModRevision ?? 0]),
+    ),
     outcome,
     diff: diffOf(state, fork, namespaces),
   };
@@ -61,6 +76,7 @@ function namespacesOf(c: DryRunCommand): string[] {
     case "delete":
       return [namespaceOf(c.key)];
     case "txn":
+    case "shardTxn":
       return [
         ...new Set([...c.compare, ...c.success, ...c.failure].map((x) => namespaceOf(x.key))),
       ];

@@ -42,6 +42,28 @@ describe("dry run", () => {
     ]);
   });
 
+  it("of a shardTxn judges every namespace it names, each with its base revision", () => {
+    const d = seeded();
+    const r = d.store.dryRun(
+      at({
+        type: "shardTxn",
+        compare: [{ key: "web/x", target: "version", op: "=", value: 1 }],
+        success: [
+          { type: "put", key: "app/a", value: bytes("uno"), contentType: "text/plain" },
+          { type: "delete", key: "web/x" },
+        ],
+        failure: [],
+      }),
+    );
+    expect(r.outcome).toMatchObject({ type: "txn", succeeded: true, revision: 5 });
+    expect(r.diff.map((i) => [i.key, i.change])).toEqual([
+      ["app/a", "update"],
+      ["web/x", "delete"],
+    ]);
+    expect(r.namespaceRevisions).toEqual({ web: 4, app: 3 });
+    expect(d.store.revision).toBe(4);
+  });
+
   it("reports a delete, and a failed precondition with an empty diff", () => {
     const d = seeded();
     const del = d.store.dryRun(at({ type: "delete", key: "app/a" }));

@@ -28,6 +28,7 @@ import {
 import type { WriteOutcome } from "../../store/index.ts";
 import type { Ctx } from "../context.ts";
 import { crossShardTxn } from "./txn-cross.ts";
+import { dryRunAcross } from "./txn-dry-run.ts";
 
 const TxnResponse = z
   .object({
@@ -64,7 +65,16 @@ const TxnResponse = z
   })
   .openapi("TxnResponse");
 
-const DryRunTxn = dryRunBody(TxnResponse, "DryRunTxn");
+const DryRunTxn = dryRunBody(TxnResponse, "DryRunTxn").extend({
+  baseRevisions: z
+    .record(z.string(), z.number().int())
+    .optional()
+    .openapi({
+      description:
+        "Keys in several namespaces: each namespace's revision in the state its shard judged " +
+        "(baseRevision is the first's); each shard judges its part on its own state",
+    }),
+});
 
 function txnJson(outcome: WriteOutcome) {
   if (outcome.type !== "txn")
@@ -168,7 +178,7 @@ export const txn = defineRoute({
       if (idem !== undefined) cmd.idempotencyKey = idem;
       const fence = fenceOf(c, namespaces);
       if (fence !== undefined) cmd.fence = fence;
-      if (namespaces.length > 1) return acrossNamespaces(c, cmd, namespaces, dry);
+      if (namespaces.length > 1) return acrossNamespaces(c, cmd, dry);
       const namespace = namespaces[0]!;
       if (dry) {
         const read = await judge(c, namespace, cmd);
@@ -193,17 +203,8 @@ function deferOf(c: Ctx): ((work: Promise<unknown>) => void) | undefined {
   }
 }
 
-async function acrossNamespaces(c: Ctx, cmd: TxnCommand, namespaces: string[], dry: boolean) {
-  if (dry) {
-    throw new ApiProblem({
-      status: 422,
-      type: problemTypes.unprocessable,
-      detail:
-        `a dry run of a txn across namespaces (${namespaces.join(", ")}) is not offered: ` +
-        "dry-run each namespace's part as its own txn",
-      extensions: { namespaces },
-    });
-  }
+async function acrossNamespaces(c: Ctx, cmd: TxnCommand, dry: boolean) {
+  if (dry) return dryRunAcross(c, cmd, (o) => ({ status: 200, result: txnJson(o) }), resultJson);
   const answer = await crossShardTxn(c.get("router"), cmd, deferOf(c));
   const headers: Record<string, string> = { [revisionHeader]: answer.token };
   if (answer.replayed) headers[replayedHeader] = "true";

@@ -3521,7 +3521,12 @@ export interface operations {
         content: {
           "application/json":
             | components["schemas"]["TxnResponse"]
-            | components["schemas"]["DryRunTxn"];
+            | (components["schemas"]["DryRunTxn"] & {
+                /** @description Keys in several namespaces: each namespace's revision in the state its shard judged (baseRevision is the first's); each shard judges its part on its own state */
+                baseRevisions?: {
+                  [key: string]: number;
+                };
+              });
         };
       };
       /** @description The request is malformed (the detail says what to send) */
