@@ -51,8 +51,9 @@ export function answerNow(member: Member, query: Query): ReadAnswer {
   const result = store.answer(query);
   // A lease's expiry counts the leader's renewals, which are not in the log.
   if (query.type === "lease") {
-    const lease = member.leaseView((result as LeaseResult).lease);
-    return { type: "ok", result: { ...result, lease }, appliedRevision: store.revision };
+    const seen = result as LeaseResult;
+    const viewed: LeaseResult = { ...seen, lease: member.leaseView(seen.lease) };
+    return { type: "ok", result: viewed, appliedRevision: store.revision };
   }
   return { type: "ok", result, appliedRevision: store.revision };
 }
