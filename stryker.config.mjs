@@ -15,6 +15,8 @@ const out = scope.out;
 //   leading and trailing whitespace.
 // - auth.ts principalNow, `if (known)` made false: the caller is worked out again, to the same
 //   principal (the lookup itself is remembered); it costs a SHA-256, not a wrong answer.
+// - moves-ring.ts ringRedirect, the `records.size > 0` early return made false: servesNamespace
+//   asks the same first; the early return only spares a served namespace the placement hash.
 
 /** @type {import("@stryker-mutator/api/core").PartialStrykerOptions} */
 export default {

@@ -51,6 +51,15 @@ describe("the ring fence on a shard the reshard leaves", () => {
     expect(d.value(`${leaves}/a`)).toBe("2");
   });
 
+  it("is replaced by a newer reshard's fence, and by the latest of the same reshard's", () => {
+    const d = new Driver();
+    d.apply(ringFence);
+    d.apply({ ...ringFence, epoch: 6, shardCount: 1 });
+    expect(d.put(`${leaves}/a`, "1").type).toBe("ok");
+    d.apply({ ...ringFence, epoch: 6, shardCount: 2 });
+    expect(d.put(`${leaves2}/a`, "1")).toMatchObject({ type: "moved", epoch: 6, shard: 1 });
+  });
+
   it("is kept by a snapshot, and a late retry of an older reshard's fence does not undo a newer one", () => {
     const d = new Driver();
     d.apply(ringFence);
@@ -72,10 +81,30 @@ describe("the ring fence on a shard the reshard leaves", () => {
     expect(d.store.servedNamespaces().total).toBe(4);
   });
 
-  it("refuses a ring fence without an epoch, a ring size or this shard's index", () => {
+  it("refuses a ring fence without an epoch, a ring size or this shard's index, and says which", () => {
     const d = new Driver();
-    for (const bad of [{ epoch: 0 }, { shardCount: 0 }, { shard: -1 }, { shardCount: 1.5 }])
-      expect(d.apply({ ...ringFence, ...bad })).toMatchObject({ type: "invalid" });
+    const sizes = [{ epoch: 0 }, { shardCount: 0 }, { shardCount: 1.5 }, { shardCount: 1_025 }];
+    for (const bad of sizes)
+      expect(d.apply({ ...ringFence, ...bad })).toMatchObject({
+        type: "invalid",
+        detail: expect.stringMatching(
+          /^a ring fence needs an epoch >= 1 and a shard count from 1 to 1024, got /,
+        ),
+      });
+    for (const shard of [-1, 1_024])
+      expect(d.apply({ ...ringFence, shardCount: 1_024, shard })).toMatchObject({
+        type: "invalid",
+        detail: `a ring fence needs this shard's index, got ${shard}`,
+      });
+    // Refused, they fenced nothing.
     expect(expectType(d.put(`${leaves}/a`, "1"), "ok").type).toBe("ok");
+    expect(d.apply({ ...ringFence, shardCount: 1_024, shard: 1_023 }).type).toBe("namespaceMove");
+    expect(d.apply(ringFence)).toEqual({
+      type: "namespaceMove",
+      revision: d.store.revision,
+      step: "ringFenced",
+      namespace: "",
+      keys: 0,
+    });
   });
 });
