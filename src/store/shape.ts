@@ -65,6 +65,9 @@ export function assertCommandShape(x: unknown): asserts x is Command {
     "txnResolve",
     "txnRecordDecide",
     "txnRecordForget",
+    "txnProbe",
+    "txnRecordSettle",
+    "txnForget",
     "shardTxn",
     "namespaceImport",
     "namespaceFence",
@@ -170,6 +173,7 @@ const shapeOf: Record<Command["type"], (o: Obj) => void> = {
     array(o, "participants", (n) => assert(typeof n === "string", "participants are strings"));
     field(o, "deadlineMs", "number");
     fenceShape(o);
+    if (o.staging !== undefined) oneOf(o, "staging", [true]);
   },
   txnResolve(o) {
     decisionShape(o);
@@ -182,6 +186,17 @@ const shapeOf: Record<Command["type"], (o: Obj) => void> = {
     if (o.resolveHere !== undefined) oneOf(o, "resolveHere", [true]);
   },
   txnRecordForget: (o) => field(o, "txnId", "string"),
+  txnProbe(o) {
+    field(o, "txnId", "string");
+    field(o, "deadlineMs", "number");
+  },
+  txnRecordSettle(o) {
+    decisionShape(o);
+    oneOf(o, "by", ["coordinator", "recovery"]);
+    field(o, "recordNamespace", "string");
+    array(o, "participants", (n) => assert(typeof n === "string", "participants are strings"));
+  },
+  txnForget: (o) => field(o, "txnId", "string"),
   tokenRevoke(o) {
     field(o, "id", "string");
   },

@@ -57,9 +57,27 @@ export function applyTxnPrepare(state: StoreState, c: t.TxnPrepareCommand): t.Wr
     deadlineMs: c.deadlineMs,
     held: c.compare.every((cmp) => holds(state, cmp)),
     audit: c.audit,
+    ...(c.staging === true ? { staged: true as const } : {}),
   };
   addIntents(state, p);
+  if (c.staging === true && namespacesOf(c).includes(c.recordNamespace)) stageRecord(state, c);
   return prepared(state, p);
+}
+
+/**
+ * A parallel commit's record, written by the prepare of the record namespace's part in the same
+ * entry (txn-staged.ts): STAGING, with the participants recovery must probe.
+ */
+function stageRecord(state: StoreState, c: t.TxnPrepareCommand): void {
+  state.txnRecords.set(c.txnId, {
+    txnId: c.txnId,
+    decision: "staging",
+    branch: undefined,
+    deadlineMs: c.deadlineMs,
+    done: false,
+    recordNamespace: c.recordNamespace,
+    participants: [...c.participants],
+  });
 }
 
 function prepared(state: StoreState, p: PreparedTxn): t.TxnPreparedOutcome {
@@ -218,6 +236,15 @@ export function applyTxnResolve(state: StoreState, c: t.TxnResolveCommand): t.Wr
     results,
     deadlineMs: p?.deadlineMs ?? c.deadlineMs,
   };
+  // A parallel commit's record may still be STAGING: this tombstone proves the prepare to
+  // recovery's probe until txnForget (txn-staged.ts).
+  if (p?.staged === true && c.decision === "commit" && c.branch !== undefined)
+    tombstone.pin = {
+      branch: c.branch,
+      recordNamespace: p.recordNamespace,
+      participants: [...p.participants],
+      namespaces: namespacesOf(p),
+    };
   state.resolved.set(c.txnId, tombstone);
   return resolvedOutcome(state, tombstone);
 }
@@ -230,7 +257,7 @@ function commitBranch(state: StoreState, branch: t.TxnOp[], atMs: number): t.Txn
   return branch.map((op) => runOp(state, op, atMs));
 }
 
-function resolvedOutcome(state: StoreState, r: ResolvedTxn): t.TxnResolvedOutcome {
+export function resolvedOutcome(state: StoreState, r: ResolvedTxn): t.TxnResolvedOutcome {
   return {
     type: "txnResolved",
     revision: state.revision,
@@ -241,9 +268,13 @@ function resolvedOutcome(state: StoreState, r: ResolvedTxn): t.TxnResolvedOutcom
   };
 }
 
-/** Tombstones go once the clock reaches their deadline (resolve order ≈ deadline order). */
-function pruneResolved(state: StoreState): void {
+/**
+ * Tombstones go once the clock reaches their deadline (resolve order ≈ deadline order), pinned
+ * ones only after txnForget unpinned them.
+ */
+export function pruneResolved(state: StoreState): void {
   for (const [id, r] of state.resolved) {
+    if (r.pin !== undefined) continue;
     if (r.deadlineMs > state.clockMs) return;
     state.resolved.delete(id);
   }
