@@ -107,10 +107,14 @@ function settle(state: StoreState, c: t.TxnRecordSettleCommand): t.TxnDecisionOu
     found.branch = c.decision === "commit" ? c.branch : undefined;
     return decision(state, found, true);
   }
-  // No record and no tombstone: never staged here, or forgotten and gone. Nothing staged cannot
-  // commit; an abort is recorded, so that a staging prepare still on its way is refused
-  // (txn-prepare.ts) and probes read abort until the deadline.
-  if (c.decision === "commit") return implicit(state, c.txnId, "undecided");
+  // No record and no tombstone. Before the deadline nothing was staged yet (a record and the
+  // tombstones are kept until then): an abort is recorded, so that a staging prepare still on its
+  // way is refused (txn-prepare.ts) and probes read abort. From the deadline on, a commit may
+  // have been settled, resolved everywhere, forgotten and dropped: nothing can be decided here
+  // (recovery decides an absent record from an intent it met, txn-recovery.ts). Nothing staged
+  // cannot commit either.
+  if (c.decision === "commit" || state.clockMs >= c.deadlineMs)
+    return implicit(state, c.txnId, "undecided");
   const record: TxnRecordState = {
     txnId: c.txnId,
     decision: "abort",

@@ -127,6 +127,22 @@ describe("settle", () => {
     expect(d.store.txnRecord("t1")?.decision).toBe("abort");
   });
 
+  it("abort with nothing kept decides nothing from the deadline on: a commit may have been forgotten", () => {
+    // Found by test/sim/txn (seed 1977): a coordinator's abort delayed past the deadline, after
+    // recovery had committed, resolved and forgotten the txn, recorded abort and was answered so.
+    const d = new Driver();
+    const deadlineMs = d.nowMs + 2500;
+    stage(d, "t1", "app/a", deadlineMs);
+    settle(d, "t1", "commit", "coordinator", deadlineMs);
+    d.apply({ type: "txnForget", txnId: "t1" });
+    expect(probe(d, "t1", deadlineMs)).toMatchObject({ part: "absent", final: true });
+    expect(settle(d, "t1", "abort", "coordinator", deadlineMs)).toMatchObject({
+      decision: "undecided",
+    });
+    expect(d.store.txnRecord("t1")).toBeNull();
+    expect(d.value("app/a")).toBe("by t1");
+  });
+
   it("commit with nothing staged decides nothing", () => {
     const d = new Driver();
     expect(settle(d, "t1", "commit")).toMatchObject({ decision: "undecided" });
