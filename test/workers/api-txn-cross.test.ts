@@ -1,4 +1,4 @@
-// POST /v1/txn across namespaces on different shards (two-phase commit, src/router/
+// POST /v1/txn across namespaces on different shards (parallel commits, src/router/
 // txn-coordinator.ts), and what a coordinator that vanishes after its prepares leaves behind.
 import { describe, expect, it } from "vitest";
 import { RaftRouter, type RaftRouterEnv } from "../../src/router/raft-router.ts";
@@ -41,24 +41,37 @@ type CrossBody = {
 
 const encoder = new TextEncoder();
 
-/** A coordinator that prepares `key`'s shard for a write and then vanishes. */
-async function abandonedPrepare(key: string, other: string, deadlineInMs: number) {
+/**
+ * A coordinator that prepares `keys` (a put of "never" each, the first key's namespace keeping
+ * the record) of a txn over the namespaces of `keys` and `others`, and then vanishes.
+ */
+async function abandonedPrepare(
+  keys: string[],
+  others: string[],
+  deadlineInMs: number,
+  txnId = `abandoned-${freshNs()}`,
+) {
   const router = new RaftRouter(workerEnv as unknown as RaftRouterEnv);
-  const namespace = key.slice(0, key.indexOf("/"));
-  const w = await router.write(namespace, {
-    type: "txnPrepare",
-    atMs: Date.now(),
-    txnId: `abandoned-${freshNs()}`,
-    compare: [],
-    success: [
-      { type: "put", key, value: encoder.encode('"never"'), contentType: "application/json" },
-    ],
-    failure: [],
-    recordNamespace: namespace,
-    participants: [namespace, other],
-    deadlineMs: Date.now() + deadlineInMs,
-  });
-  expect(w.outcome.type).toBe("txnPrepared");
+  const namespaceOf = (key: string) => key.slice(0, key.indexOf("/"));
+  const participants = [...keys.map(namespaceOf), ...others];
+  const deadlineMs = Date.now() + deadlineInMs;
+  for (const key of keys) {
+    const w = await router.write(namespaceOf(key), {
+      type: "txnPrepare",
+      atMs: Date.now(),
+      txnId,
+      compare: [],
+      success: [
+        { type: "put", key, value: encoder.encode('"never"'), contentType: "application/json" },
+      ],
+      failure: [],
+      recordNamespace: participants[0]!,
+      participants,
+      deadlineMs,
+      staging: true,
+    });
+    expect(w.outcome.type).toBe("txnPrepared");
+  }
 }
 
 describe("POST /v1/txn across shards", () => {
@@ -150,7 +163,7 @@ describe("POST /v1/txn across shards", () => {
 
   it("a key held by a txn answers 409 with Retry-After while it may still commit", async () => {
     const [a, b] = apart();
-    await abandonedPrepare(`${a}/held`, b, 60_000);
+    await abandonedPrepare([`${a}/held`], [b], 60_000);
     const res = await put(`${a}/held`, "mine");
     expect(res.status).toBe(409);
     expect(res.headers.get("Retry-After")).toBe("1");
@@ -161,12 +174,24 @@ describe("POST /v1/txn across shards", () => {
     const [a, b] = apart();
     await put(`${a}/k`, "before");
     await put(`${a}/r`, "before");
-    await abandonedPrepare(`${a}/k`, b, 200);
-    await abandonedPrepare(`${a}/r`, b, 200);
+    await abandonedPrepare([`${a}/k`], [b], 200);
+    await abandonedPrepare([`${a}/r`], [b], 200);
     const written = await put(`${a}/k`, "after");
     expect(written.status).toBe(200);
     expect(await (await call(`/v1/kv/${a}/k`)).text()).toBe("after");
     const read = await call(`/v1/kv/${a}/r`);
     expect([read.status, await read.text()]).toEqual([200, "before"]);
+  });
+
+  it("a coordinator that vanishes once every part is prepared has committed: recovery finishes the commit", async () => {
+    const [a, b] = apart();
+    await abandonedPrepare([`${a}/k`, `${b}/k`], [], 200);
+    await new Promise((r) => setTimeout(r, 250));
+    // The read meets the intent past the deadline: probes find both parts prepared, so commit.
+    const read = await call(`/v1/kv/${b}/k`);
+    expect([read.status, await read.text()]).toEqual([200, '"never"']);
+    const other = await call(`/v1/kv/${a}/k`);
+    expect([other.status, await other.text()]).toEqual([200, '"never"']);
+    expect((await put(`${a}/k`, "after")).status).toBe(200);
   });
 });
