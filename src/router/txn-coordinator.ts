@@ -33,6 +33,7 @@ import {
   type Settled,
   type TxnRef,
 } from "./txn-recovery.ts";
+import { flushForget, queueForget, takeForgets } from "./txn-forgets.ts";
 import { formatTokens, type Router } from "./types.ts";
 
 export { recoverIntent, type CoordinatorIo } from "./txn-recovery.ts";
@@ -120,9 +121,7 @@ export async function runCrossShardTxn(
     participants,
     recordNamespace: participants[0]!,
   };
-  const prepared = await Promise.allSettled(
-    parts.map((p) => router.write(p.namespaces[0]!, prepareCommand(txn, p, t, io))),
-  );
+  const prepared = await Promise.allSettled(parts.map((p) => prepare(router, txn, p, t, io)));
   const failed = prepared.find((r) => r.status === "rejected");
   const refused = prepared.find(
     (r) => r.status === "fulfilled" && r.value.outcome.type !== "txnPrepared",
@@ -150,9 +149,31 @@ export async function runCrossShardTxn(
   const o = here.outcome;
   if (o.type !== "txnDecision" || o.decision !== "commit" || o.resolved === undefined)
     throw new Error(`the record of prepared txn ${t.txnId} settled as ${JSON.stringify(o)}`);
-  await forgetAll(router, t, io);
+  await forgetLater(router, t, io);
   const first = { results: o.resolved.results, revision: o.resolved.committedRevision };
   return committed(txn, parts, held, [first, ...rest], false);
+}
+
+/** The forgets ride on later prepares (txn-forgets.ts) when the request outlives its answer. */
+async function forgetLater(router: Router, t: TxnRef, io: CoordinatorIo): Promise<void> {
+  if (io.defer === undefined) return forgetAll(router, t, io);
+  queueForget(t.txnId, t.participants);
+  io.defer(flushForget(router, t.txnId, t.participants, io.nowMs).catch(() => undefined));
+}
+
+/** One participant's prepare, carrying the forgets owed to its shard (queued again if it fails). */
+async function prepare(router: Router, txn: CrossShardTxn, p: Part, t: TxnRef, io: CoordinatorIo) {
+  const namespace = p.namespaces[0]!;
+  const forgets = takeForgets(namespace);
+  try {
+    return await router.write(namespace, {
+      ...prepareCommand(txn, p, t, io),
+      ...(forgets.length === 0 ? {} : { forgets }),
+    });
+  } catch (error) {
+    for (const id of forgets) queueForget(id, [namespace]);
+    throw error;
+  }
 }
 
 function prepareCommand(txn: CrossShardTxn, p: Part, t: TxnRef, io: CoordinatorIo) {

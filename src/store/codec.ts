@@ -163,6 +163,7 @@ function canonicalTxnProtocol(
         deadlineMs: c.deadlineMs,
         ...fenceOf(c),
         ...(c.staging === true ? { staging: true as const } : {}),
+        ...(c.forgets === undefined ? {} : { forgets: [...c.forgets] }),
       };
     case "txnResolve":
       return {

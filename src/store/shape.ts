@@ -174,6 +174,8 @@ const shapeOf: Record<Command["type"], (o: Obj) => void> = {
     field(o, "deadlineMs", "number");
     fenceShape(o);
     if (o.staging !== undefined) oneOf(o, "staging", [true]);
+    if (o.forgets !== undefined)
+      array(o, "forgets", (n) => assert(typeof n === "string", "forgets are txn ids"));
   },
   txnResolve(o) {
     decisionShape(o);

@@ -26,6 +26,10 @@ import type * as t from "./types.ts";
 import { checkKey, invalid } from "./validate.ts";
 
 export function applyTxnPrepare(state: StoreState, c: t.TxnPrepareCommand): t.WriteOutcome {
+  const forgets = c.forgets ?? [];
+  if (forgets.length > storeLimits.txnForgetsMax)
+    return invalid(state, "txn", `a prepare carries at most ${storeLimits.txnForgetsMax} forgets`);
+  for (const txnId of forgets) forgetTxn(state, txnId);
   pruneResolved(state);
   const bad = checkPrepare(state, c);
   if (bad !== null) return bad;
@@ -266,6 +270,17 @@ export function resolvedOutcome(state: StoreState, r: ResolvedTxn): t.TxnResolve
     committedRevision: r.committedRevision,
     results: r.results,
   };
+}
+
+/**
+ * A parallel commit ended (txn-staged.ts): its commit tombstone is unpinned and a settled record
+ * marked done, both to go at the deadline. A STAGING record stays: only a settle decides it.
+ */
+export function forgetTxn(state: StoreState, txnId: string): void {
+  const r = state.resolved.get(txnId);
+  if (r !== undefined) delete r.pin;
+  const record = state.txnRecords.get(txnId);
+  if (record !== undefined && record.decision !== "staging") record.done = true;
 }
 
 /**

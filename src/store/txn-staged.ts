@@ -4,7 +4,8 @@
 // (txn-prepare.ts `stageRecord`); once every prepare is durable the txn is implicitly
 // committed. Round two resolves every participant in parallel, the record's shard by
 // txnRecordSettle, which marks the record COMMITTED in the same entry; txnForget, off the
-// answer's path, then lets the record and the pinned tombstones go.
+// answer's path, then lets the record and the pinned tombstones go (or rides on a later prepare
+// to the same shard: txnPrepare `forgets`, so under load it costs no entry of its own).
 //
 // Design decision: one clock decides what a late message can do, each shard's own store clock
 // (the greatest `atMs` applied there: replicated state, so a new leader has it too, and it never
@@ -23,7 +24,13 @@
 // tombstone (a settle's abort resolves the record shard's part too, prepared or not) or the clock
 // past the deadline refuses them, so no intent or STAGING record comes back after an abort.
 import type { StoreState, TxnRecordState } from "./state.ts";
-import { applyTxnResolve, checkTxnHeader, pruneResolved, resolvedOutcome } from "./txn-prepare.ts";
+import {
+  applyTxnResolve,
+  checkTxnHeader,
+  forgetTxn,
+  pruneResolved,
+  resolvedOutcome,
+} from "./txn-prepare.ts";
 import { decision, implicit, pruneRecords } from "./txn-record.ts";
 import type * as t from "./types.ts";
 import { invalid } from "./validate.ts";
@@ -130,10 +137,7 @@ function settle(state: StoreState, c: t.TxnRecordSettleCommand): t.TxnDecisionOu
 
 /** Unpins the commit tombstone here and marks a settled record done; both go at the deadline. */
 export function applyTxnForget(state: StoreState, c: t.TxnForgetCommand): t.WriteOutcome {
-  const r = state.resolved.get(c.txnId);
-  if (r !== undefined) delete r.pin;
-  const record = state.txnRecords.get(c.txnId);
-  if (record !== undefined && record.decision !== "staging") record.done = true;
+  forgetTxn(state, c.txnId);
   pruneResolved(state);
   pruneRecords(state);
   return { type: "txnForgotten", revision: state.revision, txnId: c.txnId };

@@ -442,6 +442,11 @@ export interface TxnPrepareCommand extends CommandBase, SchemasVouched {
    * txnForget. Absent: the three-round protocol's prepare, whose meaning is unchanged.
    */
   staging?: true;
+  /**
+   * Ended parallel commits whose forget rides on this entry (txnForget's effect, applied first,
+   * whatever the prepare's outcome): the forget of a commit then costs no entry of its own.
+   */
+  forgets?: string[];
 }
 
 /** Phase two on one participant: apply (commit, with the branch decided) or drop its intents. */

@@ -158,6 +158,7 @@ function anyTxnProtocolCommand(
         deadlineMs: n,
         fence: fc.record({ lock: key, token: n }),
         staging: fc.constant(true as const),
+        forgets: fc.array(id, { minLength: 1, maxLength: 2 }),
       },
       {
         requiredKeys: [
@@ -560,6 +561,7 @@ function smallTxnProtocolCommand(): fc.Arbitrary<Omit<Command, "atMs" | "idempot
         participants: fc.constant(["app", "web"]),
         deadlineMs,
         staging: fc.constant(true as const),
+        forgets: fc.subarray(smallTxnIds, { minLength: 0, maxLength: 2 }),
       }),
       weight: 4,
     },

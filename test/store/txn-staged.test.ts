@@ -232,6 +232,51 @@ describe("txnForget", () => {
   });
 });
 
+describe("forgets carried by a prepare", () => {
+  it("unpin and mark done first, whatever the prepare's outcome", () => {
+    const d = new Driver();
+    const deadlineMs = d.nowMs + 3500;
+    stage(d, "t1", "web/c", deadlineMs);
+    resolveCommit(d, "t1", deadlineMs);
+    stage(d, "t2", "app/a", deadlineMs);
+    settle(d, "t2", "commit", "coordinator", deadlineMs);
+    stage(d, "t3", "app/b"); // holds app/b: the next prepare is refused
+    const o = d.apply({
+      type: "txnPrepare",
+      txnId: "t4",
+      compare: [],
+      success: [put("app/b", "x")],
+      failure: [],
+      recordNamespace: "app",
+      participants,
+      deadlineMs: farDeadline,
+      staging: true,
+      forgets: ["t1", "t2", "unknown"],
+    });
+    expect(o.type).toBe("intent");
+    // Past the deadline the unpinned tombstone and the done record are gone.
+    expect(probe(d, "t1", deadlineMs)).toMatchObject({ part: "absent", final: true });
+    expect(probe(d, "t2", deadlineMs)).not.toHaveProperty("record");
+  });
+
+  it("are bounded", () => {
+    const d = new Driver();
+    const forgets = Array.from({ length: 65 }, (_, i) => `t${i}`);
+    const o = d.apply({
+      type: "txnPrepare",
+      txnId: "t",
+      compare: [],
+      success: [put("app/b", "x")],
+      failure: [],
+      recordNamespace: "app",
+      participants,
+      deadlineMs: farDeadline,
+      forgets,
+    });
+    expect(expectType(o, "invalid").detail).toContain("at most 64 forgets");
+  });
+});
+
 describe("a reshard and parallel commits", () => {
   const fence = (d: Driver, namespace: string) =>
     d.apply({ type: "namespaceFence", namespace, epoch: 2, shard: 1 });

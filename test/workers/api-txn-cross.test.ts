@@ -2,6 +2,7 @@
 // txn-coordinator.ts), and what a coordinator that vanishes after its prepares leaves behind.
 import { describe, expect, it } from "vitest";
 import { RaftRouter, type RaftRouterEnv } from "../../src/router/raft-router.ts";
+import { txnForgetLimits } from "../../src/router/txn-forgets.ts";
 import { shardIndexFor } from "../../src/ring/index.ts";
 import { call, freshNs, problemOf, put, workerEnv } from "./api/helpers.ts";
 
@@ -72,6 +73,17 @@ async function abandonedPrepare(
     });
     expect(w.outcome.type).toBe("txnPrepared");
   }
+}
+
+/** The applied index of the leader of each namespace's shard. */
+async function leaderIndexes(namespaces: string[]): Promise<number[]> {
+  const cluster = (await (await call("/v1/cluster")).json()) as {
+    shards: { shard: number; replicas: { role: string; appliedIndex: number }[] }[];
+  };
+  return namespaces.map((n) => {
+    const shard = cluster.shards.find((s) => s.shard === shardIndexFor(n, shards))!;
+    return Math.max(...shard.replicas.map((r) => r.appliedIndex));
+  });
 }
 
 describe("POST /v1/txn across shards", () => {
@@ -181,6 +193,27 @@ describe("POST /v1/txn across shards", () => {
     expect(await (await call(`/v1/kv/${a}/k`)).text()).toBe("after");
     const read = await call(`/v1/kv/${a}/r`);
     expect([read.status, await read.text()]).toEqual([200, "before"]);
+  });
+
+  it("a 2-shard commit costs 4 Raft entries: its forgets ride on the next prepares to the same shards", async () => {
+    const [a, b] = apart();
+    const body = (i: number) => ({
+      success: [
+        { type: "put", key: `${a}/n`, value: i },
+        { type: "put", key: `${b}/n`, value: i },
+      ],
+    });
+    expect((await txn(body(0))).status).toBe(200);
+    const before = await leaderIndexes([a, b]);
+    for (let i = 1; i <= 10; i++) expect((await txn(body(i))).status).toBe(200);
+    // Past the flush: what no prepare carried went alone.
+    await new Promise((r) => setTimeout(r, 3 * txnForgetLimits.flushMs));
+    const after = await leaderIndexes([a, b]);
+    const entries = after[0]! - before[0]! + (after[1]! - before[1]!);
+    // 2 prepares, the settle and the other resolve per commit; the forgets of commit k ride on
+    // the prepares of commit k + 1 (those of the last one may be flushed alone: 2 more).
+    expect(entries).toBeGreaterThanOrEqual(40);
+    expect(entries).toBeLessThanOrEqual(42);
   });
 
   it("a coordinator that vanishes once every part is prepared has committed: recovery finishes the commit", async () => {
