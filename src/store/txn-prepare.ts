@@ -12,7 +12,8 @@
 // Resolve applies a commit's writes at ONE new revision of this shard (watch shows them there,
 // in order) or drops the intents; a tombstone (ResolvedTxn) remembers it until the store clock
 // reaches the deadline, after which every prepare is refused anyway: a duplicate or delayed
-// prepare can never bring an intent back.
+// prepare can never bring an intent back. A parallel commit's commit tombstone is also pinned
+// until its forget (txn-staged.ts: recovery's probe may still need it).
 import { namespaceOf, validateNamespace } from "./keys.ts";
 import { storeLimits } from "./limits.ts";
 import { addDeleteDelta, addPutDelta, emptyDelta, type UsageDelta } from "./quota.ts";

@@ -1,6 +1,8 @@
 // The transaction record of a cross-shard txn (txn-prepare.ts has the participants' side): the
 // durable decision, kept by one shard (the record namespace's), so the commit point is one Raft
-// entry. Whoever meets an old intent resolves it from here.
+// entry. Whoever meets an old intent resolves it from here. This file is the three-round
+// protocol's record (txnRecordDecide, txnRecordForget), kept for the entries already in logs;
+// the router now runs parallel commits (txn-staged.ts), whose STAGING records share the map.
 //
 // Design decision: the first decision wins, and time decides who may make it. The coordinator may
 // decide commit only before the deadline (a commit applied at or after it records abort), and
