@@ -34,7 +34,7 @@ import {
   type TxnRef,
 } from "./txn-recovery.ts";
 import { flushForget, queueForget, takeForgets } from "./txn-forgets.ts";
-import { formatTokens, type Router } from "./types.ts";
+import { formatTokens, ShardUnavailableError, type Router } from "./types.ts";
 
 export { recoverIntent, type CoordinatorIo } from "./txn-recovery.ts";
 
@@ -147,8 +147,10 @@ export async function runCrossShardTxn(
     resolveAll(router, t, settled, participants.slice(1), io),
   ]);
   const o = here.outcome;
+  // Only a settle too late to find anything (every step done and dropped) or a shard answering
+  // no decision: the txn is committed, whatever this request can tell.
   if (o.type !== "txnDecision" || o.decision !== "commit" || o.resolved === undefined)
-    throw new Error(`the record of prepared txn ${t.txnId} settled as ${JSON.stringify(o)}`);
+    throw unknownOutcome(t, `its record answered ${o.type}`);
   await forgetLater(router, t, io);
   const first = { results: o.resolved.results, revision: o.resolved.committedRevision };
   return committed(txn, parts, held, [first, ...rest], false);
@@ -211,13 +213,22 @@ async function abort(
   );
   const o = w.outcome;
   if (o.type !== "txnDecision" || o.decision === "undecided" || o.resolved === undefined)
-    throw new Error(`the abort of txn ${t.txnId} was answered ${o.type}`);
+    throw unknownOutcome(t, `its abort could not be recorded (${o.type})`);
   const settled = settledOf({ ...o, decision: o.decision });
   const rest = await resolveAll(router, t, settled, t.participants.slice(1), io);
   await forgetAll(router, t, io);
   if (settled.decision === "abort") return null;
   const first = { results: o.resolved.results, revision: o.resolved.committedRevision };
   return committed(txn, parts, settled.branch === "success", [first, ...rest], false);
+}
+
+/** 503: the txn's outcome is whatever recovery finds once its deadline has passed. */
+function unknownOutcome(t: TxnRef, why: string): ShardUnavailableError {
+  return new ShardUnavailableError(
+    `transaction ${t.txnId}: ${why}; its outcome is known once its deadline has passed: read ` +
+      "its keys, or retry with the same Idempotency-Key",
+    txnCoordinatorLimits.deadlineMs,
+  );
 }
 
 function settledOf(o: { decision: "commit" | "abort"; branch?: TxnBranch }): Settled {
