@@ -1,8 +1,9 @@
 // Cross-shard txn commits under the simulated WAN (issue 20): every replica of every shard is
 // delayed alike (wan.ts's fault switch, here on all shards, not only the bench shard), then txns
 // of two puts at concurrency 1, in one shard and over two. A single-shard txn commits in one
-// quorum round; a cross-shard one needs a prepare round in each participant (in parallel), the
-// decision in the record's group, then the commits: the ratio of the p50s is the fan-out's cost.
+// quorum round; a cross-shard one (parallel commits) needs a prepare round in each participant
+// (in parallel), then the record's settle and the other commits (in parallel): the ratio of the
+// p50s is the fan-out's cost.
 import type { CellResult } from "./cell.ts";
 import type { BenchStub, ReplicaInfo } from "./stats.ts";
 import { applyProfile, uniform, type WanProfile } from "./wan.ts";

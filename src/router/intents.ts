@@ -7,7 +7,7 @@
 // commit already acknowledged may have replaced. Stale reads, bundles and watches read the
 // committed state and never meet an intent. Costs the hot path one property test per answer.
 import type { Command, Query, QueryResult, TxnIntent } from "../store/index.ts";
-import { recoverIntent, type CoordinatorIo } from "./txn-coordinator.ts";
+import { recoverIntent, type CoordinatorIo } from "./txn-recovery.ts";
 import {
   ShardUnavailableError,
   type ClusterStatus,
@@ -22,11 +22,19 @@ import {
 export const intentLimits = {
   /** How long a write or read waits for a txn to finish before answering 409 / 503 (ms). */
   waitMsMax: 600,
-  /** Between two looks (each a Raft round for a write): a txn commits in 3 rounds. */
+  /** Between two looks (each a Raft round for a write): a txn commits in 2 rounds. */
   pollMs: 50,
 } as const;
 
-const protocol = new Set(["txnPrepare", "txnResolve", "txnRecordDecide", "txnRecordForget"]);
+const protocol = new Set([
+  "txnPrepare",
+  "txnResolve",
+  "txnRecordDecide",
+  "txnRecordForget",
+  "txnProbe",
+  "txnRecordSettle",
+  "txnForget",
+]);
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

@@ -41,7 +41,7 @@ import type { OperationRequest, OperationStart } from "./operation-types.ts";
 import { startOperation, type OperationsIo } from "./operations.ts";
 import { raftOperationsIo } from "./raft-operations-io.ts";
 import { intentLimits, systemIo } from "./intents.ts";
-import { recoverIntent } from "./txn-coordinator.ts";
+import { recoverIntent } from "./txn-recovery.ts";
 import { shardStatus } from "./raft-status.ts";
 import { NamespaceMovedError, namespaceRoutes } from "./namespace-routes.ts";
 import {

@@ -1,33 +1,48 @@
 // The coordinator of transactions across shards (http-api.md "Transactions across namespaces"):
-// prepare every participant shard in parallel, record the decision in one shard (the first
-// participant's: its transaction record), resolve every participant in parallel, forget the
-// record. Each step is one Raft entry per shard, through the Router's write. The protocol's
-// state machine is src/store/txn-prepare.ts and txn-record.ts; test/sim/txn runs this same
-// sequence with coordinators that vanish between any two steps.
+// parallel commits (src/store/txn-staged.ts), two Raft rounds on the answer's path. Round one
+// prepares every participant shard in parallel; the record namespace's shard writes the record
+// STAGING in its prepare's entry. Round two settles the record (commit, resolving the record
+// shard's part in the same entry) and resolves every other participant, all in parallel: each
+// answer carries that shard's commit revision, which the client's answer needs. txnForget then
+// goes off the answer's path. test/sim/txn runs this same sequence with coordinators that vanish
+// between any two steps; recovery (whoever meets an old intent) is txn-recovery.ts.
 //
 // Design decision: the coordinator keeps nothing durable of its own. A Worker request can be
-// cancelled or its isolate die at any await; whatever it leaves (intents, a commit record) is
+// cancelled or its isolate die at any await; whatever it leaves (intents, a STAGING record) is
 // finished by whoever meets an intent past its deadline (`recoverIntent`, called by the
-// intent-aware Router, intents.ts): decide abort by recovery, which returns the coordinator's
-// commit if that came first, then resolve every participant as recorded.
+// intent-aware Router, intents.ts), which learns from probes whether every part was prepared.
+// An abort settles the record first (compare-and-set) and only then resolves the others, and the
+// client hears "refused" only once that abort is recorded: until then a late prepare could still
+// complete the txn.
 import {
   namespaceOf,
   type CommandAudit,
   type Fence,
   type TxnBranch,
   type TxnCompare,
-  type TxnIntent,
   type TxnOp,
   type TxnOpResult,
   type WriteOutcome,
 } from "../store/index.ts";
-import { formatTokens, type Router } from "./types.ts";
+import {
+  forgetAll,
+  recoverIntent,
+  resolveAll,
+  settleCommand,
+  type CoordinatorIo,
+  type Settled,
+  type TxnRef,
+} from "./txn-recovery.ts";
+import { flushForget, queueForget, takeForgets } from "./txn-forgets.ts";
+import { formatTokens, ShardUnavailableError, type Router } from "./types.ts";
+
+export { recoverIntent, type CoordinatorIo } from "./txn-recovery.ts";
 
 export const txnCoordinatorLimits = {
   /**
-   * From prepare to the deadline, in ms: three Raft rounds take ~10-300 ms (one region to
-   * WAN); past the deadline whoever meets an intent may abort the txn, so a conflicting write
-   * waits at most this long for a coordinator that vanished.
+   * From prepare to the deadline, in ms: two Raft rounds take ~10-200 ms (one region to WAN);
+   * past the deadline whoever meets an intent may recover the txn (an unprepared part then
+   * aborts it), so a conflicting write waits at most this long for a coordinator that vanished.
    */
   deadlineMs: 3_000,
 } as const;
@@ -55,9 +70,7 @@ export type CrossShardAnswer =
       replayed: boolean;
     }
   /** A participant refused its prepare (a conflict, a fence, a schema, a quota, bad input). */
-  | { type: "refused"; outcome: WriteOutcome }
-  /** The deadline passed before the decision: aborted, nothing written. */
-  | { type: "expired" };
+  | { type: "refused"; outcome: WriteOutcome };
 
 interface Part {
   shard: number;
@@ -66,13 +79,6 @@ interface Part {
   compare: TxnCompare[];
   success: TxnOp[];
   failure: TxnOp[];
-}
-
-export interface CoordinatorIo {
-  nowMs(): number;
-  newTxnId(): string;
-  /** Lets work finish after the answer (a Worker's waitUntil); absent: it is awaited. */
-  defer?(work: Promise<unknown>): void;
 }
 
 /** Splits the txn by shard, in the order its namespaces first appear. */
@@ -108,35 +114,22 @@ export async function runCrossShardTxn(
   io: CoordinatorIo,
 ): Promise<CrossShardAnswer> {
   if (parts.length === 1) return oneShard(router, txn, parts[0]!, io);
-  const txnId = io.newTxnId();
-  const deadlineMs = io.nowMs() + txnCoordinatorLimits.deadlineMs;
   const participants = parts.map((p) => p.namespaces[0]!);
-  const recordNamespace = participants[0]!;
-  const prepared = await Promise.allSettled(
-    parts.map((p) =>
-      router.write(p.namespaces[0]!, {
-        type: "txnPrepare",
-        atMs: io.nowMs(),
-        txnId,
-        compare: p.compare,
-        success: p.success,
-        failure: p.failure,
-        recordNamespace,
-        participants,
-        deadlineMs,
-        ...(txn.audit === undefined ? {} : { audit: txn.audit }),
-        ...(txn.fence === undefined ? {} : { fence: txn.fence }),
-      }),
-    ),
-  );
-  const abort = { txnId, deadlineMs, participants, recordNamespace, decision: "abort" as const };
+  const t: TxnRef = {
+    txnId: io.newTxnId(),
+    deadlineMs: io.nowMs() + txnCoordinatorLimits.deadlineMs,
+    participants,
+    recordNamespace: participants[0]!,
+  };
+  const prepared = await Promise.allSettled(parts.map((p) => prepare(router, txn, p, t, io)));
   const failed = prepared.find((r) => r.status === "rejected");
   const refused = prepared.find(
     (r) => r.status === "fulfilled" && r.value.outcome.type !== "txnPrepared",
   );
-  if (refused !== undefined && isReplay(refused)) return replay(router, txn, parts, abort, io);
+  if (refused !== undefined && isReplay(refused)) return replay(router, txn, parts, t, io);
   if (failed !== undefined || refused !== undefined) {
-    await finish(router, abort, io).catch(() => null);
+    const ended = await abort(router, txn, parts, t, io);
+    if (ended !== null) return ended;
     if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
     const outcome = (refused as PromiseFulfilledResult<{ outcome: WriteOutcome }>).value.outcome;
     if (outcome.type === "intent")
@@ -147,29 +140,99 @@ export async function runCrossShardTxn(
     (r) =>
       r.status === "fulfilled" && r.value.outcome.type === "txnPrepared" && r.value.outcome.held,
   );
-  const branch: TxnBranch = held ? "success" : "failure";
-  const decided = await router.write(recordNamespace, {
-    type: "txnRecordDecide",
-    atMs: io.nowMs(),
-    txnId,
-    decision: "commit",
-    branch,
-    deadlineMs,
-    by: "coordinator",
-    recordNamespace,
-    participants,
-    // The record's shard is the first participant: it resolves its part in the same entry.
-    resolveHere: true,
-  });
-  const o = decided.outcome;
-  if (o.type !== "txnDecision" || o.decision !== "commit" || o.resolved === undefined) {
-    await finish(router, abort, io).catch(() => null);
-    return { type: "expired" };
+  // Every part is prepared: the txn is (implicitly) committed. Round two, all in parallel.
+  const settled: Settled = { decision: "commit", branch: held ? "success" : "failure" };
+  const [here, rest] = await Promise.all([
+    router.write(t.recordNamespace, settleCommand(t, settled, "coordinator", io)),
+    resolveAll(router, t, settled, participants.slice(1), io),
+  ]);
+  const o = here.outcome;
+  // Only a settle too late to find anything (every step done and dropped) or a shard answering
+  // no decision: the txn is committed, whatever this request can tell.
+  if (o.type !== "txnDecision" || o.decision !== "commit" || o.resolved === undefined)
+    throw unknownOutcome(t, `its record answered ${o.type}`);
+  await forgetLater(router, t, io);
+  const first = { results: o.resolved.results, revision: o.resolved.committedRevision };
+  return committed(txn, parts, held, [first, ...rest], false);
+}
+
+/** The forgets ride on later prepares (txn-forgets.ts) when the request outlives its answer. */
+async function forgetLater(router: Router, t: TxnRef, io: CoordinatorIo): Promise<void> {
+  if (io.defer === undefined) return forgetAll(router, t, io);
+  queueForget(t.txnId, t.participants);
+  io.defer(flushForget(router, t.txnId, t.participants, io.nowMs).catch(() => undefined));
+}
+
+/** One participant's prepare, carrying the forgets owed to its shard (queued again if it fails). */
+async function prepare(router: Router, txn: CrossShardTxn, p: Part, t: TxnRef, io: CoordinatorIo) {
+  const namespace = p.namespaces[0]!;
+  const forgets = takeForgets(namespace);
+  try {
+    return await router.write(namespace, {
+      ...prepareCommand(txn, p, t, io),
+      ...(forgets.length === 0 ? {} : { forgets }),
+    });
+  } catch (error) {
+    for (const id of forgets) queueForget(id, [namespace]);
+    throw error;
   }
-  const here = { results: o.resolved.results, revision: o.resolved.committedRevision };
-  const rest = { ...abort, participants: participants.slice(1), decision: "commit" as const };
-  const resolved = await finish(router, { ...rest, branch }, io);
-  return committed(txn, parts, held, [here, ...resolved], false);
+}
+
+function prepareCommand(txn: CrossShardTxn, p: Part, t: TxnRef, io: CoordinatorIo) {
+  return {
+    type: "txnPrepare" as const,
+    atMs: io.nowMs(),
+    txnId: t.txnId,
+    compare: p.compare,
+    success: p.success,
+    failure: p.failure,
+    recordNamespace: t.recordNamespace,
+    participants: t.participants,
+    deadlineMs: t.deadlineMs,
+    ...(txn.audit === undefined ? {} : { audit: txn.audit }),
+    ...(txn.fence === undefined ? {} : { fence: txn.fence }),
+    staging: true as const,
+  };
+}
+
+/**
+ * A prepare was refused or failed: settle abort on the record (compare-and-set), then resolve the
+ * other participants. Null once aborted; the committed answer when recovery had found every part
+ * prepared and committed first. Throws while the abort is not recorded: the outcome is unknown.
+ */
+async function abort(
+  router: Router,
+  txn: CrossShardTxn,
+  parts: Part[],
+  t: TxnRef,
+  io: CoordinatorIo,
+): Promise<CrossShardAnswer | null> {
+  const w = await router.write(
+    t.recordNamespace,
+    settleCommand(t, { decision: "abort" }, "coordinator", io),
+  );
+  const o = w.outcome;
+  if (o.type !== "txnDecision" || o.decision === "undecided" || o.resolved === undefined)
+    throw unknownOutcome(t, `its abort could not be recorded (${o.type})`);
+  const settled = settledOf({ ...o, decision: o.decision });
+  const rest = await resolveAll(router, t, settled, t.participants.slice(1), io);
+  await forgetAll(router, t, io);
+  if (settled.decision === "abort") return null;
+  const first = { results: o.resolved.results, revision: o.resolved.committedRevision };
+  return committed(txn, parts, settled.branch === "success", [first, ...rest], false);
+}
+
+/** 503: the txn's outcome is whatever recovery finds once its deadline has passed. */
+function unknownOutcome(t: TxnRef, why: string): ShardUnavailableError {
+  return new ShardUnavailableError(
+    `transaction ${t.txnId}: ${why}; its outcome is known once its deadline has passed: read ` +
+      "its keys, or retry with the same Idempotency-Key",
+    txnCoordinatorLimits.deadlineMs,
+  );
+}
+
+function settledOf(o: { decision: "commit" | "abort"; branch?: TxnBranch }): Settled {
+  return { decision: o.decision, ...(o.branch === undefined ? {} : { branch: o.branch }) };
 }
 
 /** Namespaces the ring placed on one shard: one Raft round (the store's shardTxn). */
@@ -213,78 +276,36 @@ function isReplay(r: PromiseSettledResult<{ outcome: WriteOutcome }>): boolean {
 
 /**
  * A prepare found its txn already resolved: this is a retry (same Idempotency-Key, same txn id)
- * of one that ended. The record says how (read by a recovery decision, which records nothing
- * before the deadline); a commit's resolves return the first results from the tombstones.
+ * of one that ended. The record says how (a probe of the record's shard reads it); a commit's
+ * resolves return the first results from the tombstones.
  */
 async function replay(
   router: Router,
   txn: CrossShardTxn,
   parts: Part[],
-  d: Decided,
+  t: TxnRef,
   io: CoordinatorIo,
 ): Promise<CrossShardAnswer> {
-  const decided = await router.write(d.recordNamespace, {
-    type: "txnRecordDecide",
+  const w = await router.write(t.recordNamespace, {
+    type: "txnProbe",
     atMs: io.nowMs(),
-    txnId: d.txnId,
-    decision: "abort",
-    deadlineMs: d.deadlineMs,
-    by: "recovery",
-    recordNamespace: d.recordNamespace,
-    participants: d.participants,
+    txnId: t.txnId,
+    deadlineMs: t.deadlineMs,
   });
-  const o = decided.outcome;
-  if (o.type !== "txnDecision" || o.decision !== "commit" || o.branch === undefined) {
+  const o = w.outcome;
+  const branch = o.type === "txnProbed" ? (o.record?.branch ?? o.branch) : undefined;
+  const commit =
+    o.type === "txnProbed" &&
+    (o.record?.decision === "commit" || (o.record === undefined && o.part === "committed"));
+  if (!commit || branch === undefined) {
     return {
       type: "refused",
-      outcome: { type: "txnPrepareRefused", revision: 0, txnId: d.txnId, reason: "resolved" },
+      outcome: { type: "txnPrepareRefused", revision: 0, txnId: t.txnId, reason: "resolved" },
     };
   }
-  const resolved = await finish(router, { ...d, decision: "commit", branch: o.branch }, io);
-  return committed(txn, parts, o.branch === "success", resolved, true);
-}
-
-interface Decided {
-  txnId: string;
-  deadlineMs: number;
-  participants: string[];
-  recordNamespace: string;
-  decision: "commit" | "abort";
-  branch?: TxnBranch;
-}
-
-/** Resolves every participant as decided, then forgets the record: each shard's answer. */
-async function finish(
-  router: Router,
-  d: Decided,
-  io: CoordinatorIo,
-): Promise<{ results: TxnOpResult[]; revision: number }[]> {
-  const branch = d.branch === undefined ? {} : { branch: d.branch };
-  const answers = await Promise.all(
-    d.participants.map(async (namespace) => {
-      const w = await router.write(namespace, {
-        type: "txnResolve",
-        atMs: io.nowMs(),
-        txnId: d.txnId,
-        decision: d.decision,
-        ...branch,
-        deadlineMs: d.deadlineMs,
-      });
-      const o = w.outcome;
-      if (o.type !== "txnResolved") throw new Error(`txnResolve answered ${o.type}`);
-      return { results: o.results, revision: o.committedRevision };
-    }),
-  );
-  const forget = router.write(d.recordNamespace, {
-    type: "txnRecordForget",
-    atMs: io.nowMs(),
-    txnId: d.txnId,
-  });
-  // Off the answer's path when the request can outlive its response (waitUntil): a record
-  // left by a lost forget costs only memory, and recovery forgets it too.
-  if (io.defer === undefined) await forget;
-  else io.defer(forget.catch(() => undefined));
-  return answers;
+  const resolved = await resolveAll(router, t, { decision: "commit", branch }, t.participants, io);
+  await forgetAll(router, t, io);
+  return committed(txn, parts, branch === "success", resolved, true);
 }
 
 function committed(
@@ -311,42 +332,4 @@ function committed(
   });
   const token = formatTokens(byShard);
   return { type: "committed", succeeded: held, results, revisions, token, replayed };
-}
-
-/**
- * Whoever meets an intent past its deadline finishes its txn: decide abort by recovery (the
- * record's first decision wins, so a commit that came first comes back), resolve every
- * participant as decided, forget. False when the deadline has not passed on the record's shard.
- */
-export async function recoverIntent(
-  router: Router,
-  intent: TxnIntent,
-  io: CoordinatorIo,
-): Promise<boolean> {
-  if (io.nowMs() < intent.deadlineMs) return false;
-  const decided = await router.write(intent.recordNamespace, {
-    type: "txnRecordDecide",
-    atMs: io.nowMs(),
-    txnId: intent.txnId,
-    decision: "abort",
-    deadlineMs: intent.deadlineMs,
-    by: "recovery",
-    recordNamespace: intent.recordNamespace,
-    participants: intent.participants,
-  });
-  const o = decided.outcome;
-  if (o.type !== "txnDecision" || o.decision === "undecided") return false;
-  await finish(
-    router,
-    {
-      txnId: intent.txnId,
-      deadlineMs: intent.deadlineMs,
-      participants: intent.participants,
-      recordNamespace: intent.recordNamespace,
-      decision: o.decision,
-      ...(o.branch === undefined ? {} : { branch: o.branch }),
-    },
-    io,
-  );
-  return true;
 }

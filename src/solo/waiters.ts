@@ -69,10 +69,12 @@ function touchedKeys(command: Command, outcome: WriteOutcome): Set<string> {
   if (outcome.type === "lockRelease" && outcome.released)
     return new Set([lockWaitKey(outcome.state.lock)]);
   if (outcome.type === "namespaceWrite") return new Set(outcome.changes.map((ch) => ch.key));
-  // A cross-shard txn's commit here: its results name the keys it wrote.
-  if (outcome.type === "txnResolved")
+  // A cross-shard txn's commit here (or a decision's that resolved here in the same entry):
+  // its results name the keys it wrote.
+  const resolved = outcome.type === "txnDecision" ? outcome.resolved : outcome;
+  if (resolved?.type === "txnResolved")
     return new Set(
-      outcome.results.flatMap((r) =>
+      resolved.results.flatMap((r) =>
         r.type === "put"
           ? [r.entry.key]
           : r.type === "delete" && r.deleted !== null

@@ -162,6 +162,8 @@ function canonicalTxnProtocol(
         participants: [...c.participants],
         deadlineMs: c.deadlineMs,
         ...fenceOf(c),
+        ...(c.staging === true ? { staging: true as const } : {}),
+        ...(c.forgets === undefined ? {} : { forgets: [...c.forgets] }),
       };
     case "txnResolve":
       return {
@@ -186,7 +188,22 @@ function canonicalTxnProtocol(
         ...(c.resolveHere === true ? { resolveHere: true as const } : {}),
       };
     case "txnRecordForget":
+    case "txnForget":
       return { type: c.type, ...base, txnId: c.txnId };
+    case "txnProbe":
+      return { type: c.type, ...base, txnId: c.txnId, deadlineMs: c.deadlineMs };
+    case "txnRecordSettle":
+      return {
+        type: c.type,
+        ...base,
+        txnId: c.txnId,
+        decision: c.decision,
+        ...branch,
+        deadlineMs: c.deadlineMs,
+        by: c.by,
+        recordNamespace: c.recordNamespace,
+        participants: [...c.participants],
+      };
   }
 }
 

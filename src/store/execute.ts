@@ -13,6 +13,7 @@ import { applySchemaSet } from "./schemas.ts";
 import { applyNamespaceSet, applyTokenCreate, applyTokenRevoke } from "./system.ts";
 import { applyTxn } from "./txn.ts";
 import { applyTxnPrepare, applyTxnResolve } from "./txn-prepare.ts";
+import { applyTxnForget, applyTxnProbe, applyTxnRecordSettle } from "./txn-staged.ts";
 import { applyTxnRecordDecide, applyTxnRecordForget } from "./txn-record.ts";
 import { applyShardTxn } from "./txn-shard.ts";
 import type * as t from "./types.ts";
@@ -47,6 +48,12 @@ export function execute(state: StoreState, c: t.Command): t.WriteOutcome {
       return applyTxnRecordDecide(state, c);
     case "txnRecordForget":
       return applyTxnRecordForget(state, c);
+    case "txnProbe":
+      return applyTxnProbe(state, c);
+    case "txnRecordSettle":
+      return applyTxnRecordSettle(state, c);
+    case "txnForget":
+      return applyTxnForget(state, c);
     case "shardTxn":
       return applyShardTxn(state, c);
     case "namespaceImport":

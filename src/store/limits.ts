@@ -36,6 +36,12 @@ export const storeLimits = {
   /** A cross-shard txn's id: a UUID is 36; room for a prefix naming the coordinator. */
   txnIdBytesMax: 64,
   /**
+   * Forgets one txnPrepare carries (ended parallel commits of the same router, txn-staged.ts):
+   * about one per txn the router finished since its last prepare to the shard; 64 ids of at
+   * most 64 bytes keep the entry under 5 KiB.
+   */
+  txnForgetsMax: 64,
+  /**
    * Entries of one declarative apply: it describes a whole namespace, so as many as a namespace
    * holds. Their values are bounded by the API (one apply is one Raft entry).
    */

@@ -105,6 +105,27 @@ function txnInTheWay(state: StoreState, namespace: string): t.IntentOutcome | nu
     };
     return { type: "intent", revision: state.revision, intent };
   }
+  return pinnedInTheWay(state, namespace);
+}
+
+/**
+ * A parallel commit's pinned tombstone on the namespace (txn-staged.ts): recovery may still probe
+ * it here while the record is STAGING, so the namespace waits for txnForget (or recovery).
+ */
+function pinnedInTheWay(state: StoreState, namespace: string): t.IntentOutcome | null {
+  for (const r of state.resolved.values()) {
+    if (r.pin === undefined || !r.pin.namespaces.includes(namespace)) continue;
+    const { recordNamespace, participants } = r.pin;
+    const intent = {
+      key: namespace,
+      txnId: r.txnId,
+      write: true,
+      deadlineMs: r.deadlineMs,
+      recordNamespace,
+      participants: [...participants],
+    };
+    return { type: "intent", revision: state.revision, intent };
+  }
   return null;
 }
 
@@ -121,6 +142,7 @@ export function commandNamespaces(c: t.Command): string[] {
         ...new Set([...c.compare, ...c.success, ...c.failure].map((x) => namespaceOf(x.key))),
       ];
     case "txnRecordDecide":
+    case "txnRecordSettle":
       return [c.recordNamespace];
     case "namespaceApply":
     case "namespaceRollback":

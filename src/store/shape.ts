@@ -65,6 +65,9 @@ export function assertCommandShape(x: unknown): asserts x is Command {
     "txnResolve",
     "txnRecordDecide",
     "txnRecordForget",
+    "txnProbe",
+    "txnRecordSettle",
+    "txnForget",
     "shardTxn",
     "namespaceImport",
     "namespaceFence",
@@ -171,6 +174,9 @@ const shapeOf: Record<Command["type"], (o: Obj) => void> = {
     array(o, "participants", (n) => assert(typeof n === "string", "participants are strings"));
     field(o, "deadlineMs", "number");
     fenceShape(o);
+    if (o.staging !== undefined) oneOf(o, "staging", [true]);
+    if (o.forgets !== undefined)
+      array(o, "forgets", (n) => assert(typeof n === "string", "forgets are txn ids"));
   },
   txnResolve(o) {
     decisionShape(o);
@@ -183,6 +189,17 @@ const shapeOf: Record<Command["type"], (o: Obj) => void> = {
     if (o.resolveHere !== undefined) oneOf(o, "resolveHere", [true]);
   },
   txnRecordForget: (o) => field(o, "txnId", "string"),
+  txnProbe(o) {
+    field(o, "txnId", "string");
+    field(o, "deadlineMs", "number");
+  },
+  txnRecordSettle(o) {
+    decisionShape(o);
+    oneOf(o, "by", ["coordinator", "recovery"]);
+    field(o, "recordNamespace", "string");
+    array(o, "participants", (n) => assert(typeof n === "string", "participants are strings"));
+  },
+  txnForget: (o) => field(o, "txnId", "string"),
   tokenRevoke(o) {
     field(o, "id", "string");
   },

@@ -6,22 +6,40 @@ import { addIntents } from "./intents.ts";
 import type { PreparedTxn, ResolvedTxn, StoreState, TxnRecordState } from "./state.ts";
 import type { CommandAudit, TxnBranch, TxnCompare, TxnOp, TxnOpResult } from "./types.ts";
 
-/** [txnId, compare, success, failure, recordNamespace, participants, deadlineMs, held, audit?] */
-type PreparedRow = [
+/**
+ * [txnId, compare, success, failure, recordNamespace, participants, deadlineMs, held, audit?,
+ * staged?]: the last only for a parallel commit's part (older snapshots have no such rows).
+ */
+type PreparedRow =
+  | [string, TxnCompare[], TxnOp[], TxnOp[], string, string[], number, boolean, CommandAudit | null]
+  | [
+      string,
+      TxnCompare[],
+      TxnOp[],
+      TxnOp[],
+      string,
+      string[],
+      number,
+      boolean,
+      CommandAudit | null,
+      true,
+    ];
+/** [branch, recordNamespace, participants, namespaces] of a pinned tombstone. */
+type PinRow = [TxnBranch, string, string[], string[]];
+/** [txnId, decision, committedRevision, results, deadlineMs, pin?] */
+type ResolvedRow =
+  | [string, "commit" | "abort", number, TxnOpResult[], number]
+  | [string, "commit" | "abort", number, TxnOpResult[], number, PinRow];
+/** [txnId, decision, branch, deadlineMs, done, recordNamespace, participants] */
+type RecordRow = [
   string,
-  TxnCompare[],
-  TxnOp[],
-  TxnOp[],
-  string,
-  string[],
+  "commit" | "abort" | "staging",
+  TxnBranch | null,
   number,
   boolean,
-  CommandAudit | null,
+  string,
+  string[],
 ];
-/** [txnId, decision, committedRevision, results, deadlineMs] */
-type ResolvedRow = [string, "commit" | "abort", number, TxnOpResult[], number];
-/** [txnId, decision, branch, deadlineMs, done] */
-type RecordRow = [string, "commit" | "abort", TxnBranch | null, number, boolean, string, string[]];
 
 export interface TxnsBody {
   prepared: PreparedRow[];
@@ -31,8 +49,10 @@ export interface TxnsBody {
 
 export function txnsBody(state: StoreState): TxnsBody | undefined {
   if (state.prepared.size + state.resolved.size + state.txnRecords.size === 0) return undefined;
-  const prepared = [...state.prepared.values()]
-    .sort((a, b) => (a.txnId < b.txnId ? -1 : a.txnId > b.txnId ? 1 : 0))
+  const sorted = [...state.prepared.values()].sort((a, b) =>
+    a.txnId < b.txnId ? -1 : a.txnId > b.txnId ? 1 : 0,
+  );
+  const prepared = sorted
     .map(
       (p): PreparedRow => [
         p.txnId,
@@ -45,11 +65,22 @@ export function txnsBody(state: StoreState): TxnsBody | undefined {
         p.held,
         p.audit ?? null,
       ],
-    );
+    )
+    .map((row, i) => (sorted[i]!.staged === true ? ([...row, true] as PreparedRow) : row));
   return {
     prepared,
     resolved: [...state.resolved.values()].map(
-      (r): ResolvedRow => [r.txnId, r.decision, r.committedRevision, r.results, r.deadlineMs],
+      (r): ResolvedRow =>
+        r.pin === undefined
+          ? [r.txnId, r.decision, r.committedRevision, r.results, r.deadlineMs]
+          : [
+              r.txnId,
+              r.decision,
+              r.committedRevision,
+              r.results,
+              r.deadlineMs,
+              [r.pin.branch, r.pin.recordNamespace, r.pin.participants, r.pin.namespaces],
+            ],
     ),
     records: [...state.txnRecords.values()].map(
       (r): RecordRow => [
@@ -77,6 +108,7 @@ export function restoreTxns(state: StoreState, body: TxnsBody | undefined): void
     deadlineMs,
     held,
     audit,
+    staged,
   ] of body.prepared) {
     const p: PreparedTxn = {
       txnId,
@@ -88,11 +120,16 @@ export function restoreTxns(state: StoreState, body: TxnsBody | undefined): void
       deadlineMs,
       held,
       audit: audit ?? undefined,
+      ...(staged === true ? { staged } : {}),
     };
     addIntents(state, p);
   }
-  for (const [txnId, decision, committedRevision, results, deadlineMs] of body.resolved) {
+  for (const [txnId, decision, committedRevision, results, deadlineMs, pinned] of body.resolved) {
     const r: ResolvedTxn = { txnId, decision, committedRevision, results, deadlineMs };
+    if (pinned !== undefined) {
+      const [branch, recordNamespace, participants, namespaces] = pinned;
+      r.pin = { branch, recordNamespace, participants, namespaces };
+    }
     state.resolved.set(txnId, r);
   }
   for (const [

@@ -171,6 +171,8 @@ export interface PreparedTxn {
   held: boolean;
   /** The prepare's audit: the revision its commit makes is recorded as the txn's. */
   audit: CommandAudit | undefined;
+  /** A parallel commit's part (txnPrepare `staging`): its commit tombstone is pinned. */
+  staged?: true;
 }
 
 export interface IntentRecord {
@@ -184,11 +186,26 @@ export interface ResolvedTxn {
   committedRevision: Revision;
   results: TxnOpResult[];
   deadlineMs: number;
+  /**
+   * A parallel commit's commit, until txnForget: while its record may still be STAGING, this
+   * tombstone is the proof that this part was prepared (recovery's probe reads it), so it is not
+   * pruned at the deadline (txn-staged.ts). The branch that ran, for recovery's commit; the
+   * txn's record and participants and this part's namespaces, for a reshard (moves-fence.ts).
+   */
+  pin?: TxnPin;
+}
+
+export interface TxnPin {
+  branch: TxnBranch;
+  recordNamespace: string;
+  participants: string[];
+  namespaces: string[];
 }
 
 export interface TxnRecordState {
   txnId: string;
-  decision: "commit" | "abort";
+  /** staging: a parallel commit's record, written by its prepare, not decided yet. */
+  decision: "commit" | "abort" | "staging";
   branch: TxnBranch | undefined;
   deadlineMs: number;
   /** Every participant resolved (txnRecordForget): dropped once the clock reaches the deadline. */

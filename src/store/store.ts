@@ -276,7 +276,9 @@ export class Store {
     return [...this.state.intents.keys()].sort().map((key) => this.intent(key)!);
   }
   /** The transaction record of `txnId` kept here, or null (never decided, or forgotten). */
-  txnRecord(txnId: string): { decision: "commit" | "abort"; branch?: t.TxnBranch } | null {
+  txnRecord(
+    txnId: string,
+  ): { decision: "commit" | "abort" | "staging"; branch?: t.TxnBranch } | null {
     const r = txnRecord(this.state, txnId);
     if (r === null) return null;
     return { decision: r.decision, ...(r.branch === undefined ? {} : { branch: r.branch }) };

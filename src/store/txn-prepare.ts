@@ -12,7 +12,8 @@
 // Resolve applies a commit's writes at ONE new revision of this shard (watch shows them there,
 // in order) or drops the intents; a tombstone (ResolvedTxn) remembers it until the store clock
 // reaches the deadline, after which every prepare is refused anyway: a duplicate or delayed
-// prepare can never bring an intent back.
+// prepare can never bring an intent back. A parallel commit's commit tombstone is also pinned
+// until its forget (txn-staged.ts: recovery's probe may still need it).
 import { namespaceOf, validateNamespace } from "./keys.ts";
 import { storeLimits } from "./limits.ts";
 import { addDeleteDelta, addPutDelta, emptyDelta, type UsageDelta } from "./quota.ts";
@@ -26,6 +27,10 @@ import type * as t from "./types.ts";
 import { checkKey, invalid } from "./validate.ts";
 
 export function applyTxnPrepare(state: StoreState, c: t.TxnPrepareCommand): t.WriteOutcome {
+  const forgets = c.forgets ?? [];
+  if (forgets.length > storeLimits.txnForgetsMax)
+    return invalid(state, "txn", `a prepare carries at most ${storeLimits.txnForgetsMax} forgets`);
+  for (const txnId of forgets) forgetTxn(state, txnId);
   pruneResolved(state);
   const bad = checkPrepare(state, c);
   if (bad !== null) return bad;
@@ -57,9 +62,27 @@ export function applyTxnPrepare(state: StoreState, c: t.TxnPrepareCommand): t.Wr
     deadlineMs: c.deadlineMs,
     held: c.compare.every((cmp) => holds(state, cmp)),
     audit: c.audit,
+    ...(c.staging === true ? { staged: true as const } : {}),
   };
   addIntents(state, p);
+  if (c.staging === true && namespacesOf(c).includes(c.recordNamespace)) stageRecord(state, c);
   return prepared(state, p);
+}
+
+/**
+ * A parallel commit's record, written by the prepare of the record namespace's part in the same
+ * entry (txn-staged.ts): STAGING, with the participants recovery must probe.
+ */
+function stageRecord(state: StoreState, c: t.TxnPrepareCommand): void {
+  state.txnRecords.set(c.txnId, {
+    txnId: c.txnId,
+    decision: "staging",
+    branch: undefined,
+    deadlineMs: c.deadlineMs,
+    done: false,
+    recordNamespace: c.recordNamespace,
+    participants: [...c.participants],
+  });
 }
 
 function prepared(state: StoreState, p: PreparedTxn): t.TxnPreparedOutcome {
@@ -218,6 +241,15 @@ export function applyTxnResolve(state: StoreState, c: t.TxnResolveCommand): t.Wr
     results,
     deadlineMs: p?.deadlineMs ?? c.deadlineMs,
   };
+  // A parallel commit's record may still be STAGING: this tombstone proves the prepare to
+  // recovery's probe until txnForget (txn-staged.ts).
+  if (p?.staged === true && c.decision === "commit" && c.branch !== undefined)
+    tombstone.pin = {
+      branch: c.branch,
+      recordNamespace: p.recordNamespace,
+      participants: [...p.participants],
+      namespaces: namespacesOf(p),
+    };
   state.resolved.set(c.txnId, tombstone);
   return resolvedOutcome(state, tombstone);
 }
@@ -230,7 +262,7 @@ function commitBranch(state: StoreState, branch: t.TxnOp[], atMs: number): t.Txn
   return branch.map((op) => runOp(state, op, atMs));
 }
 
-function resolvedOutcome(state: StoreState, r: ResolvedTxn): t.TxnResolvedOutcome {
+export function resolvedOutcome(state: StoreState, r: ResolvedTxn): t.TxnResolvedOutcome {
   return {
     type: "txnResolved",
     revision: state.revision,
@@ -241,9 +273,24 @@ function resolvedOutcome(state: StoreState, r: ResolvedTxn): t.TxnResolvedOutcom
   };
 }
 
-/** Tombstones go once the clock reaches their deadline (resolve order ≈ deadline order). */
-function pruneResolved(state: StoreState): void {
+/**
+ * A parallel commit ended (txn-staged.ts): its commit tombstone is unpinned and a settled record
+ * marked done, both to go at the deadline. A STAGING record stays: only a settle decides it.
+ */
+export function forgetTxn(state: StoreState, txnId: string): void {
+  const r = state.resolved.get(txnId);
+  if (r !== undefined) delete r.pin;
+  const record = state.txnRecords.get(txnId);
+  if (record !== undefined && record.decision !== "staging") record.done = true;
+}
+
+/**
+ * Tombstones go once the clock reaches their deadline (resolve order ≈ deadline order), pinned
+ * ones only after txnForget unpinned them.
+ */
+export function pruneResolved(state: StoreState): void {
   for (const [id, r] of state.resolved) {
+    if (r.pin !== undefined) continue;
     if (r.deadlineMs > state.clockMs) return;
     state.resolved.delete(id);
   }

@@ -1,6 +1,8 @@
 // The transaction record of a cross-shard txn (txn-prepare.ts has the participants' side): the
 // durable decision, kept by one shard (the record namespace's), so the commit point is one Raft
-// entry. Whoever meets an old intent resolves it from here.
+// entry. Whoever meets an old intent resolves it from here. This file is the three-round
+// protocol's record (txnRecordDecide, txnRecordForget), kept for the entries already in logs;
+// the router now runs parallel commits (txn-staged.ts), whose STAGING records share the map.
 //
 // Design decision: the first decision wins, and time decides who may make it. The coordinator may
 // decide commit only before the deadline (a commit applied at or after it records abort), and
@@ -42,6 +44,8 @@ function decide(state: StoreState, c: t.TxnRecordDecideCommand): t.WriteOutcome 
   if (c.decision === "commit" && c.branch === undefined)
     return invalid(state, "txn", "a commit decision names the branch that runs");
   const found = state.txnRecords.get(c.txnId);
+  // A parallel commit's record is settled by txnRecordSettle only (txn-staged.ts).
+  if (found?.decision === "staging") return implicit(state, c.txnId, "undecided");
   if (found !== undefined) return decision(state, found, false);
   // From the deadline on no commit can be recorded any more, so no record means abort: nothing
   // is kept for it (a late or repeated message cannot leave a record behind).
@@ -67,14 +71,15 @@ export function applyTxnRecordForget(
 ): t.WriteOutcome {
   pruneRecords(state);
   const found = state.txnRecords.get(c.txnId);
-  if (found === undefined) return { type: "notFound", revision: state.revision };
+  if (found === undefined || found.decision === "staging")
+    return { type: "notFound", revision: state.revision };
   found.done = true;
   pruneRecords(state);
   return decision(state, found, false);
 }
 
 /** A decision no record holds: abort past the deadline, undecided before it. */
-function implicit(
+export function implicit(
   state: StoreState,
   txnId: string,
   decision: "abort" | "undecided",
@@ -82,12 +87,17 @@ function implicit(
   return { type: "txnDecision", revision: state.revision, txnId, decision, first: false };
 }
 
-function decision(state: StoreState, r: TxnRecordState, first: boolean): t.TxnDecisionOutcome {
+/** The outcome of a record: a STAGING one is not decided yet. */
+export function decision(
+  state: StoreState,
+  r: TxnRecordState,
+  first: boolean,
+): t.TxnDecisionOutcome {
   return {
     type: "txnDecision",
     revision: state.revision,
     txnId: r.txnId,
-    decision: r.decision,
+    decision: r.decision === "staging" ? "undecided" : r.decision,
     ...(r.branch === undefined ? {} : { branch: r.branch }),
     first,
   };

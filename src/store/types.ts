@@ -442,6 +442,17 @@ export interface TxnPrepareCommand extends CommandBase, SchemasVouched {
    */
   deadlineMs: number;
   fence?: Fence;
+  /**
+   * A parallel commit's prepare (txn-staged.ts): the shard of `recordNamespace` also writes the
+   * transaction record as STAGING in this entry, and a commit's tombstone is kept here until
+   * txnForget. Absent: the three-round protocol's prepare, whose meaning is unchanged.
+   */
+  staging?: true;
+  /**
+   * Ended parallel commits whose forget rides on this entry (txnForget's effect, applied first,
+   * whatever the prepare's outcome): the forget of a commit then costs no entry of its own.
+   */
+  forgets?: string[];
 }
 
 /** Phase two on one participant: apply (commit, with the branch decided) or drop its intents. */
@@ -487,6 +498,44 @@ export interface TxnRecordForgetCommand extends CommandBase {
 }
 
 /**
+ * Recovery's question to one participant of a parallel commit (txn-staged.ts): is its part
+ * prepared, resolved or absent, and, on the record's shard, what does the record say. Applied as
+ * an entry so that its `atMs` (at or after the deadline) moves the store clock past the deadline
+ * first: from then on no prepare of the txn can be applied here, so `absent` stays absent.
+ */
+export interface TxnProbeCommand extends CommandBase {
+  type: "txnProbe";
+  txnId: string;
+  deadlineMs: number;
+}
+
+/**
+ * The decision of a parallel commit, as a compare-and-set of its STAGING record (first decision
+ * wins), and this shard's part resolved as decided in the same entry. The coordinator settles
+ * commit once every prepare answered prepared, or abort on a refusal; recovery settles only at
+ * or after the deadline, from what every participant's probe answered.
+ */
+export interface TxnRecordSettleCommand extends CommandBase {
+  type: "txnRecordSettle";
+  txnId: string;
+  decision: "commit" | "abort";
+  branch?: TxnBranch;
+  deadlineMs: number;
+  by: "coordinator" | "recovery";
+  recordNamespace: string;
+  participants: string[];
+}
+
+/**
+ * Every participant of a parallel commit has resolved and its record is settled: this shard
+ * unpins its commit tombstone and marks the record done (both then go at the deadline).
+ */
+export interface TxnForgetCommand extends CommandBase {
+  type: "txnForget";
+  txnId: string;
+}
+
+/**
  * A txn over keys of several namespaces that all live on this shard (the ring placed them
  * together): the single-shard txn's semantics in one Raft round, quotas per namespace.
  */
@@ -498,7 +547,10 @@ export type TxnProtocolCommand =
   | TxnPrepareCommand
   | TxnResolveCommand
   | TxnRecordDecideCommand
-  | TxnRecordForgetCommand;
+  | TxnRecordForgetCommand
+  | TxnProbeCommand
+  | TxnRecordSettleCommand
+  | TxnForgetCommand;
 
 export type KvCommand = PutCommand | DeleteCommand | TxnCommand;
 export type NamespaceWriteCommand = NamespaceApplyCommand | NamespaceRollbackCommand;
@@ -905,6 +957,28 @@ export interface TxnResolvedOutcome extends OutcomeBase {
   results: TxnOpResult[];
 }
 
+/** txnProbe: what this shard knows of a parallel commit. */
+export interface TxnProbedOutcome extends OutcomeBase {
+  type: "txnProbed";
+  txnId: string;
+  /** This shard's part: an intent (prepared), a tombstone (committed, aborted), or nothing. */
+  part: "prepared" | "committed" | "aborted" | "absent";
+  /** With prepared: whether its compares held. */
+  held?: boolean;
+  /** With committed, while its tombstone is pinned: the branch that ran. */
+  branch?: TxnBranch;
+  /** The store clock has reached the deadline: no prepare of the txn is applied here any more. */
+  final: boolean;
+  /** The transaction record, on the shard that keeps it. */
+  record?: { decision: "staging" | "commit" | "abort"; branch?: TxnBranch };
+}
+
+/** txnForget: what this shard still keeps of the txn until the deadline. */
+export interface TxnForgottenOutcome extends OutcomeBase {
+  type: "txnForgotten";
+  txnId: string;
+}
+
 /** txnRecordDecide: the decision in force (`first`: this command made it). */
 export interface TxnDecisionOutcome extends OutcomeBase {
   type: "txnDecision";
@@ -922,6 +996,8 @@ export type WriteOutcome =
   | TxnPrepareRefusedOutcome
   | TxnResolvedOutcome
   | TxnDecisionOutcome
+  | TxnProbedOutcome
+  | TxnForgottenOutcome
   | NamespaceWriteOutcome
   | NamespaceChangedOutcome
   | CompactedOutcome

@@ -157,6 +157,8 @@ function anyTxnProtocolCommand(
         participants: fc.array(id, { maxLength: 2 }),
         deadlineMs: n,
         fence: fc.record({ lock: key, token: n }),
+        staging: fc.constant(true as const),
+        forgets: fc.array(id, { minLength: 1, maxLength: 2 }),
       },
       {
         requiredKeys: [
@@ -199,6 +201,31 @@ function anyTxnProtocolCommand(
       },
     ),
     fc.record({ type: fc.constant("txnRecordForget" as const), txnId: id }),
+    fc.record({ type: fc.constant("txnProbe" as const), txnId: id, deadlineMs: n }),
+    fc.record(
+      {
+        type: fc.constant("txnRecordSettle" as const),
+        txnId: id,
+        decision,
+        branch,
+        deadlineMs: n,
+        by: fc.constantFrom("coordinator" as const, "recovery" as const),
+        recordNamespace: id,
+        participants: fc.array(id, { minLength: 1, maxLength: 3 }),
+      },
+      {
+        requiredKeys: [
+          "type",
+          "txnId",
+          "decision",
+          "deadlineMs",
+          "by",
+          "recordNamespace",
+          "participants",
+        ],
+      },
+    ),
+    fc.record({ type: fc.constant("txnForget" as const), txnId: id }),
     fc.record({
       type: fc.constant("shardTxn" as const),
       compare: fc.array(compareOf(key, value, n), { maxLength: 2 }),
@@ -522,6 +549,34 @@ function smallTxnProtocolCommand(): fc.Arbitrary<Omit<Command, "atMs" | "idempot
       }),
       weight: 4,
     },
+    {
+      // A parallel commit's prepare: the record namespace's part writes the STAGING record.
+      arbitrary: fc.record({
+        type: fc.constant("txnPrepare" as const),
+        txnId,
+        compare: fc.array(compareOf(key, smallValue, smallRevision), { maxLength: 2 }),
+        success: fc.uniqueArray(opOf(key, smallValue), { maxLength: 2, selector: (o) => o.key }),
+        failure: fc.uniqueArray(opOf(key, smallValue), { maxLength: 1, selector: (o) => o.key }),
+        recordNamespace: fc.constantFrom("app", "web"),
+        participants: fc.constant(["app", "web"]),
+        deadlineMs,
+        staging: fc.constant(true as const),
+        forgets: fc.subarray(smallTxnIds, { minLength: 0, maxLength: 2 }),
+      }),
+      weight: 4,
+    },
+    fc.record({ type: fc.constant("txnProbe" as const), txnId, deadlineMs }),
+    fc.record({
+      type: fc.constant("txnRecordSettle" as const),
+      txnId,
+      decision,
+      branch,
+      deadlineMs,
+      by: fc.constantFrom("coordinator" as const, "recovery" as const),
+      recordNamespace: fc.constantFrom("app", "web"),
+      participants: fc.constant(["app", "web"]),
+    }),
+    fc.record({ type: fc.constant("txnForget" as const), txnId }),
     {
       arbitrary: fc.record({
         type: fc.constant("txnResolve" as const),

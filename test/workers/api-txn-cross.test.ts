@@ -1,7 +1,8 @@
-// POST /v1/txn across namespaces on different shards (two-phase commit, src/router/
+// POST /v1/txn across namespaces on different shards (parallel commits, src/router/
 // txn-coordinator.ts), and what a coordinator that vanishes after its prepares leaves behind.
 import { describe, expect, it } from "vitest";
 import { RaftRouter, type RaftRouterEnv } from "../../src/router/raft-router.ts";
+import { txnForgetLimits } from "../../src/router/txn-forgets.ts";
 import { shardIndexFor } from "../../src/ring/index.ts";
 import { call, freshNs, problemOf, put, workerEnv } from "./api/helpers.ts";
 
@@ -41,24 +42,48 @@ type CrossBody = {
 
 const encoder = new TextEncoder();
 
-/** A coordinator that prepares `key`'s shard for a write and then vanishes. */
-async function abandonedPrepare(key: string, other: string, deadlineInMs: number) {
+/**
+ * A coordinator that prepares `keys` (a put of "never" each, the first key's namespace keeping
+ * the record) of a txn over the namespaces of `keys` and `others`, and then vanishes.
+ */
+async function abandonedPrepare(
+  keys: string[],
+  others: string[],
+  deadlineInMs: number,
+  txnId = `abandoned-${freshNs()}`,
+) {
   const router = new RaftRouter(workerEnv as unknown as RaftRouterEnv);
-  const namespace = key.slice(0, key.indexOf("/"));
-  const w = await router.write(namespace, {
-    type: "txnPrepare",
-    atMs: Date.now(),
-    txnId: `abandoned-${freshNs()}`,
-    compare: [],
-    success: [
-      { type: "put", key, value: encoder.encode('"never"'), contentType: "application/json" },
-    ],
-    failure: [],
-    recordNamespace: namespace,
-    participants: [namespace, other],
-    deadlineMs: Date.now() + deadlineInMs,
+  const namespaceOf = (key: string) => key.slice(0, key.indexOf("/"));
+  const participants = [...keys.map(namespaceOf), ...others];
+  const deadlineMs = Date.now() + deadlineInMs;
+  for (const key of keys) {
+    const w = await router.write(namespaceOf(key), {
+      type: "txnPrepare",
+      atMs: Date.now(),
+      txnId,
+      compare: [],
+      success: [
+        { type: "put", key, value: encoder.encode('"never"'), contentType: "application/json" },
+      ],
+      failure: [],
+      recordNamespace: participants[0]!,
+      participants,
+      deadlineMs,
+      staging: true,
+    });
+    expect(w.outcome.type).toBe("txnPrepared");
+  }
+}
+
+/** The applied index of the leader of each namespace's shard. */
+async function leaderIndexes(namespaces: string[]): Promise<number[]> {
+  const cluster = (await (await call("/v1/cluster")).json()) as {
+    shards: { shard: number; replicas: { role: string; appliedIndex: number }[] }[];
+  };
+  return namespaces.map((n) => {
+    const shard = cluster.shards.find((s) => s.shard === shardIndexFor(n, shards))!;
+    return Math.max(...shard.replicas.map((r) => r.appliedIndex));
   });
-  expect(w.outcome.type).toBe("txnPrepared");
 }
 
 describe("POST /v1/txn across shards", () => {
@@ -150,7 +175,7 @@ describe("POST /v1/txn across shards", () => {
 
   it("a key held by a txn answers 409 with Retry-After while it may still commit", async () => {
     const [a, b] = apart();
-    await abandonedPrepare(`${a}/held`, b, 60_000);
+    await abandonedPrepare([`${a}/held`], [b], 60_000);
     const res = await put(`${a}/held`, "mine");
     expect(res.status).toBe(409);
     expect(res.headers.get("Retry-After")).toBe("1");
@@ -161,12 +186,45 @@ describe("POST /v1/txn across shards", () => {
     const [a, b] = apart();
     await put(`${a}/k`, "before");
     await put(`${a}/r`, "before");
-    await abandonedPrepare(`${a}/k`, b, 200);
-    await abandonedPrepare(`${a}/r`, b, 200);
+    await abandonedPrepare([`${a}/k`], [b], 200);
+    await abandonedPrepare([`${a}/r`], [b], 200);
     const written = await put(`${a}/k`, "after");
     expect(written.status).toBe(200);
     expect(await (await call(`/v1/kv/${a}/k`)).text()).toBe("after");
     const read = await call(`/v1/kv/${a}/r`);
     expect([read.status, await read.text()]).toEqual([200, "before"]);
+  });
+
+  it("a 2-shard commit costs 4 Raft entries: its forgets ride on the next prepares to the same shards", async () => {
+    const [a, b] = apart();
+    const body = (i: number) => ({
+      success: [
+        { type: "put", key: `${a}/n`, value: i },
+        { type: "put", key: `${b}/n`, value: i },
+      ],
+    });
+    expect((await txn(body(0))).status).toBe(200);
+    const before = await leaderIndexes([a, b]);
+    for (let i = 1; i <= 10; i++) expect((await txn(body(i))).status).toBe(200);
+    // Past the flush: what no prepare carried went alone.
+    await new Promise((r) => setTimeout(r, 3 * txnForgetLimits.flushMs));
+    const after = await leaderIndexes([a, b]);
+    const entries = after[0]! - before[0]! + (after[1]! - before[1]!);
+    // 2 prepares, the settle and the other resolve per commit; the forgets of commit k ride on
+    // the prepares of commit k + 1 (those of the last one may be flushed alone: 2 more).
+    expect(entries).toBeGreaterThanOrEqual(40);
+    expect(entries).toBeLessThanOrEqual(42);
+  });
+
+  it("a coordinator that vanishes once every part is prepared has committed: recovery finishes the commit", async () => {
+    const [a, b] = apart();
+    await abandonedPrepare([`${a}/k`, `${b}/k`], [], 200);
+    await new Promise((r) => setTimeout(r, 250));
+    // The read meets the intent past the deadline: probes find both parts prepared, so commit.
+    const read = await call(`/v1/kv/${b}/k`);
+    expect([read.status, await read.text()]).toEqual([200, '"never"']);
+    const other = await call(`/v1/kv/${a}/k`);
+    expect([other.status, await other.text()]).toEqual([200, '"never"']);
+    expect((await put(`${a}/k`, "after")).status).toBe(200);
   });
 });

@@ -47,15 +47,6 @@ export async function crossShardTxn(
     io,
   );
   if (answer.type === "committed") return answer;
-  if (answer.type === "expired") {
-    throw new ApiProblem({
-      status: 503,
-      type: problemTypes.unavailable,
-      detail: "the transaction could not commit before its deadline; nothing was written: retry",
-      extensions: { retryAfter: 1 },
-      headers: { "Retry-After": "1" },
-    });
-  }
   throw refusal(answer.outcome);
 }
 

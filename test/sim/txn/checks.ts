@@ -16,6 +16,8 @@ interface TxnTruth {
   decision: { decision: "commit" | "abort"; branch?: "success" | "failure" } | null;
   /** group -> how it resolved the txn first: its decision, and whether it held the prepare. */
   resolved: Map<number, { decision: "commit" | "abort"; hadPrepare: boolean }>;
+  /** What the client was told. */
+  answer: "committed" | "aborted" | "unknown" | null;
   reads: Map<Key, number>;
   writes: Map<Key, number>;
 }
@@ -42,9 +44,14 @@ export class History implements ApplyObserver {
       parts: new Map(),
       decision: null,
       resolved: new Map(),
+      answer: null,
       reads: new Map(),
       writes: new Map(),
     });
+  }
+
+  answered(txnId: string, answer: "committed" | "aborted" | "unknown"): void {
+    this.txns.get(txnId)!.answer = answer;
   }
 
   beforeApply(_group: number, store: Store, c: Command): void {
@@ -56,7 +63,7 @@ export class History implements ApplyObserver {
       }
       this.hadPrepare = c.type === "txnPrepare" && store.prepared(c.txnId);
     }
-    if (c.type === "txnResolve" || c.type === "txnRecordDecide")
+    if (c.type === "txnResolve" || c.type === "txnRecordDecide" || c.type === "txnRecordSettle")
       this.hadPrepare = store.prepared(c.txnId);
   }
 
@@ -74,14 +81,15 @@ export class History implements ApplyObserver {
       t.parts.set(group, { success: c.success, failure: c.failure });
       for (const [k, r] of this.pendingReads) t.reads.set(k, r);
     }
-    if (c.type === "txnRecordDecide" && o.type === "txnDecision" && o.first && t.decision === null)
+    const decides = c.type === "txnRecordDecide" || c.type === "txnRecordSettle";
+    if (decides && o.type === "txnDecision" && o.first && t.decision === null)
       t.decision = {
         decision: o.decision === "commit" ? "commit" : "abort",
         ...(o.branch === undefined ? {} : { branch: o.branch }),
       };
     if (c.type === "txnResolve" && o.type === "txnResolved") this.resolution(t, group, o, c.branch);
     // A decision that resolved the record's own group in the same entry.
-    if (c.type === "txnRecordDecide" && o.type === "txnDecision" && o.resolved !== undefined)
+    if (decides && o.type === "txnDecision" && o.resolved !== undefined)
       this.resolution(t, group, o.resolved, o.branch);
   }
 
@@ -116,6 +124,10 @@ export class History implements ApplyObserver {
       const commit = t.decision?.decision === "commit";
       if (commit) this.commits += 1;
       else this.aborts += 1;
+      if (t.answer === "committed" && !commit)
+        out.push(`txn ${id} was answered committed, not decided`);
+      if (t.answer === "aborted" && commit)
+        out.push(`txn ${id} was answered aborted but decided commit`);
       for (const g of t.groups) {
         const r = t.resolved.get(g);
         if (commit && (r === undefined || r.decision !== "commit" || !r.hadPrepare))

@@ -1,4 +1,4 @@
-// `npm run sim:txn -- --seeds 20000 [--from 1] [--bug commitBeforePrepared|abortAfterCommit]`:
+// `npm run sim:txn -- --seeds 20000 [--from 1] [--bug NAME]` (NAME: a key of client.ts Bugs):
 // sweeps seeds of the cross-shard txn simulator (run.ts) and prints every failing seed with the
 // command that replays it, then the totals. Exit code 1 when a seed failed.
 import { parseArgs } from "node:util";

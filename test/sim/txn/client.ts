@@ -1,10 +1,12 @@
 // What the clients of the txn simulator run, as generators: every `yield` is one round of
 // messages (or a pause), and the scheduler (run.ts) may kill a generator at any yield, so a
 // coordinator can vanish between any two steps of the protocol. The coordinator is the one the
-// router runs (src/router, issue 20): prepare in parallel, decide in the record's group,
-// resolve in parallel, forget. Recovery is what any reader or writer does with an old intent:
-// decide abort by recovery (first decision wins: it gets the coordinator's commit back if that
-// came first), resolve every participant as the record says, forget.
+// router runs (src/router, issue 20), parallel commits (src/store/txn-staged.ts): prepare in
+// parallel (the record's group writes the record STAGING), then settle the record and resolve
+// every other participant in parallel, then forget. Recovery is what any reader or writer does
+// with an old intent: probe every participant (stamped past the deadline), settle the STAGING
+// record from what they answered (all prepared: commit; one absent: abort; first decision wins),
+// resolve every participant as settled, forget.
 import type {
   Command,
   Key,
@@ -12,6 +14,7 @@ import type {
   TxnIntent,
   TxnOp,
   TxnOpResult,
+  TxnProbedOutcome,
   WriteOutcome,
 } from "../../../src/store/index.ts";
 import { namespaceOf } from "../../../src/store/index.ts";
@@ -28,6 +31,18 @@ export interface Bugs {
   commitBeforePrepared?: boolean;
   /** Recovery aborts the participants even when the record says commit. */
   abortAfterCommit?: boolean;
+  /**
+   * The early-prune hole: an abort's settle and resolves carry the abort's time as the deadline,
+   * so the record and the tombstones they leave go before the prepares' deadline, and a late
+   * prepare can re-create an intent or the STAGING record after the client was told aborted.
+   */
+  earlyPrune?: boolean;
+  /** Recovery commits a STAGING record when one participant's probe found no prepare. */
+  commitMissingPrepare?: boolean;
+  /** Recovery aborts a STAGING record although every participant is prepared. */
+  abortImplicitCommit?: boolean;
+  /** The coordinator forgets (unpins the tombstones) in the resolve round, not after it. */
+  forgetEarly?: boolean;
 }
 
 export interface ClientEnv {
@@ -38,6 +53,8 @@ export interface ClientEnv {
   newTxnId(): string;
   /** The harness learns each txn's participants when it starts (history ground truth). */
   begin(txnId: string, groups: number[]): void;
+  /** What the client was told of a cross-shard txn (checked against the decision). */
+  answered(txnId: string, answer: TxnAnswer["kind"]): void;
   bugs: Bugs;
   deadlineSpanMs: number;
 }
@@ -120,6 +137,18 @@ function* twoPhase(env: ClientEnv, spec: TxnSpec, parts: Map<number, TxnSpec>): 
   const txnId = env.newTxnId();
   const groups = [...parts.keys()];
   env.begin(txnId, groups);
+  const answer = yield* parallelCommit(env, spec, parts, txnId, groups);
+  env.answered(txnId, answer.kind);
+  return answer;
+}
+
+function* parallelCommit(
+  env: ClientEnv,
+  _spec: TxnSpec,
+  parts: Map<number, TxnSpec>,
+  txnId: string,
+  groups: number[],
+): Proc<TxnAnswer> {
   const namespaces = groups.map((g) => firstNamespace(parts.get(g)!));
   const recordNamespace = namespaces[0]!;
   const deadlineMs = env.nowMs() + env.deadlineSpanMs;
@@ -134,6 +163,7 @@ function* twoPhase(env: ClientEnv, spec: TxnSpec, parts: Map<number, TxnSpec>): 
       deadlineMs,
       // Audited, as the API's are: a commit over several namespaces files a record in each.
       audit: { actor: { kind: "token", id: `client-${env.client}` }, requestId: txnId },
+      staging: true,
     };
     return { group, command };
   });
@@ -146,110 +176,181 @@ function* twoPhase(env: ClientEnv, spec: TxnSpec, parts: Map<number, TxnSpec>): 
   const prepared = env.bugs.commitBeforePrepared
     ? requests.map((): Reply => ({ type: "txnPrepared", revision: 0, txnId, held: true }))
     : answered;
-  const base = { txnId, deadlineMs, groups, recordGroup: env.groupOf(recordNamespace) };
+  const txn: Txn = {
+    txnId,
+    deadlineMs,
+    groups,
+    recordGroup: groups[0]!,
+    recordNamespace,
+    participants: namespaces,
+  };
   if (!prepared.every((r) => r?.type === "txnPrepared")) {
-    yield* finish(env, { ...base, decision: "abort" });
+    const decided = yield* abortTxn(env, txn);
     for (const r of prepared) if (r?.type === "intent") yield* recover(env, r.intent);
-    return { kind: "aborted" };
+    // Unsettled, a late prepare could still make the txn implicitly committed: not known.
+    return decided === "abort" ? { kind: "aborted" } : { kind: "unknown" };
   }
   const held = prepared.every((r) => r?.type === "txnPrepared" && r.held);
   const branch = held ? ("success" as const) : ("failure" as const);
-  const decided = yield* ask({
-    group: base.recordGroup,
-    command: {
-      type: "txnRecordDecide",
-      atMs: env.nowMs(),
-      txnId,
-      decision: "commit",
-      branch,
-      deadlineMs,
-      by: "coordinator",
-      recordNamespace,
-      participants: namespaces,
-      resolveHere: true,
-    },
-  });
-  if (decided === null || decided.type !== "txnDecision") return { kind: "unknown" };
-  if (decided.decision !== "commit" || decided.resolved === undefined) {
-    yield* finish(env, { ...base, decision: "abort" });
-    return { kind: "aborted" };
-  }
-  // The record's group (the first participant's) resolved its part with the decision.
-  const rest = { ...base, groups: groups.filter((g) => g !== base.recordGroup) };
-  const results = yield* finish(env, { ...rest, decision: "commit", branch });
-  if (results === null) return { kind: "unknown" };
-  return { kind: "committed", succeeded: held, results: [...decided.resolved.results, ...results] };
+  const answers = yield* askAll([
+    { group: txn.recordGroup, command: settleOf(env, txn, "commit", branch, "coordinator") },
+    ...resolvesOf(env, { ...txn, groups: groups.slice(1) }, "commit", branch),
+    ...(env.bugs.forgetEarly === true ? forgetsOf(env, txn) : []),
+  ]);
+  const [settled, ...rest] = answers.slice(0, groups.length);
+  if (settled === null || rest.some((a) => a === null)) return { kind: "unknown" };
+  if (settled?.type !== "txnDecision" || settled.resolved === undefined) return { kind: "unknown" };
+  if (settled.decision !== "commit") return { kind: "aborted" };
+  if (env.bugs.forgetEarly !== true) yield send(forgetsOf(env, txn));
+  const results = [settled.resolved, ...rest].flatMap((a) =>
+    a?.type === "txnResolved" ? a.results : [],
+  );
+  return { kind: "committed", succeeded: held, results };
 }
 
 function firstNamespace(part: TxnSpec): string {
   return namespaceOf((part.compare[0] ?? part.success[0] ?? part.failure[0])!.key);
 }
 
-interface Finish {
+interface Txn {
   txnId: string;
   deadlineMs: number;
+  /** Every participant's group, the record's first. */
   groups: number[];
   recordGroup: number;
-  decision: "commit" | "abort";
-  branch?: "success" | "failure";
+  recordNamespace: string;
+  participants: string[];
 }
 
-/** Resolves every participant as decided, then forgets the record; the results, or null. */
-function* finish(env: ClientEnv, f: Finish): Proc<TxnOpResult[] | null> {
-  const branch = f.branch === undefined ? {} : { branch: f.branch };
-  const answers = yield* askAll(
-    f.groups.map((group) => ({
-      group,
-      command: {
-        type: "txnResolve",
-        atMs: env.nowMs(),
-        txnId: f.txnId,
-        decision: f.decision,
-        ...branch,
-        deadlineMs: f.deadlineMs,
-      },
-    })),
-  );
-  if (answers.some((a) => a === null)) return null;
-  yield send([
-    {
-      group: f.recordGroup,
-      command: { type: "txnRecordForget", atMs: env.nowMs(), txnId: f.txnId },
+function settleOf(
+  env: ClientEnv,
+  t: Txn,
+  decision: "commit" | "abort",
+  branch: "success" | "failure" | undefined,
+  by: "coordinator" | "recovery",
+): Command {
+  return {
+    type: "txnRecordSettle",
+    atMs: env.nowMs(),
+    txnId: t.txnId,
+    decision,
+    ...(branch === undefined ? {} : { branch }),
+    deadlineMs: t.deadlineMs,
+    by,
+    recordNamespace: t.recordNamespace,
+    participants: t.participants,
+  };
+}
+
+function resolvesOf(
+  env: ClientEnv,
+  t: Pick<Txn, "txnId" | "deadlineMs" | "groups">,
+  decision: "commit" | "abort",
+  branch: "success" | "failure" | undefined,
+): Request[] {
+  return t.groups.map((group) => ({
+    group,
+    command: {
+      type: "txnResolve",
+      atMs: env.nowMs(),
+      txnId: t.txnId,
+      decision,
+      ...(branch === undefined ? {} : { branch }),
+      deadlineMs: t.deadlineMs,
     },
-  ]);
-  return answers.flatMap((a) => (a?.type === "txnResolved" ? a.results : []));
+  }));
 }
 
-/** Resolves an intent from its record once its deadline has passed; true when it is gone. */
+function forgetsOf(env: ClientEnv, t: Pick<Txn, "txnId" | "groups">): Request[] {
+  return t.groups.map((group) => ({
+    group,
+    command: { type: "txnForget", atMs: env.nowMs(), txnId: t.txnId },
+  }));
+}
+
+/** The coordinator's abort: the record first (compare-and-set), then the others; what is in force. */
+function* abortTxn(env: ClientEnv, txn: Txn): Proc<"commit" | "abort" | null> {
+  // The planted early-prune bug: what the abort leaves lives for one tick, not to the deadline.
+  const t = env.bugs.earlyPrune === true ? { ...txn, deadlineMs: env.nowMs() + 50 } : txn;
+  const settled = yield* ask({
+    group: t.recordGroup,
+    command: settleOf(env, t, "abort", undefined, "coordinator"),
+  });
+  if (settled?.type !== "txnDecision" || settled.decision === "undecided") return null;
+  const done = yield* finish(env, t, settled.decision, settled.branch);
+  return done ? settled.decision : null;
+}
+
+/** Resolves every participant as settled, then forgets; false when one never answered. */
+function* finish(
+  env: ClientEnv,
+  t: Txn,
+  decision: "commit" | "abort",
+  branch: "success" | "failure" | undefined,
+): Proc<boolean> {
+  const answers = yield* askAll(resolvesOf(env, t, decision, branch));
+  if (answers.some((a) => a === null)) return false;
+  yield send(forgetsOf(env, t));
+  return true;
+}
+
+/** Resolves an intent once its deadline has passed (probe, settle, resolve); true when gone. */
 export function* recover(env: ClientEnv, intent: TxnIntent): Proc<boolean> {
   if (env.nowMs() < intent.deadlineMs) return false;
-  const recordGroup = env.groupOf(intent.recordNamespace);
-  const decided = yield* ask({
-    group: recordGroup,
-    command: {
-      type: "txnRecordDecide",
-      atMs: env.nowMs(),
-      txnId: intent.txnId,
-      decision: "abort",
-      deadlineMs: intent.deadlineMs,
-      by: "recovery",
-      recordNamespace: intent.recordNamespace,
-      participants: intent.participants,
-    },
-  });
-  if (decided === null || decided.type !== "txnDecision" || decided.decision === "undecided")
-    return false;
-  const decision = env.bugs.abortAfterCommit ? "abort" : decided.decision;
   const groups = [...new Set(intent.participants.map((n) => env.groupOf(n)))];
-  const done = yield* finish(env, {
+  const t: Txn = {
     txnId: intent.txnId,
     deadlineMs: intent.deadlineMs,
     groups,
-    recordGroup,
-    decision,
-    ...(decision === "commit" && decided.branch !== undefined ? { branch: decided.branch } : {}),
+    recordGroup: env.groupOf(intent.recordNamespace),
+    recordNamespace: intent.recordNamespace,
+    participants: intent.participants,
+  };
+  const atMs = env.nowMs();
+  const probes = yield* askAll(
+    groups.map((group) => ({
+      group,
+      command: { type: "txnProbe", atMs, txnId: t.txnId, deadlineMs: t.deadlineMs },
+    })),
+  );
+  if (probes.some((p) => p?.type !== "txnProbed")) return false;
+  const decided = yield* decideFrom(env, t, probes as TxnProbedOutcome[]);
+  if (decided === null) return false;
+  const decision = env.bugs.abortAfterCommit === true ? "abort" : decided.decision;
+  return yield* finish(env, t, decision, decision === "commit" ? decided.branch : undefined);
+}
+
+type Decided = { decision: "commit" | "abort"; branch?: "success" | "failure" };
+
+/** The record's decision, settled from the probes while it is STAGING; null: not yet. */
+function* decideFrom(env: ClientEnv, t: Txn, probes: TxnProbedOutcome[]): Proc<Decided | null> {
+  const record = probes[t.groups.indexOf(t.recordGroup)]!;
+  const r = record.record;
+  if (r !== undefined && r.decision !== "staging")
+    return { decision: r.decision, ...(r.branch === undefined ? {} : { branch: r.branch }) };
+  const committed = probes.find((p) => p.branch !== undefined)?.branch;
+  if (r === undefined) {
+    // No record: forgotten after a commit (the record group's tombstone says so; the resolves
+    // only read the tombstones back), or never staged and, past the deadline, never to be.
+    if (record.part !== "committed") return record.final ? { decision: "abort" } : null;
+    if (committed !== undefined) return { decision: "commit", branch: committed };
+    return probes.some((p) => p.part === "prepared") ? null : { decision: "abort" };
+  }
+  const missing = probes.filter((p) => p.part === "absent" || p.part === "aborted");
+  if (env.bugs.commitMissingPrepare === true && missing.length === 1) missing.pop();
+  if (missing.some((p) => !p.final)) return null;
+  const held = probes.every((p) => p.held !== false);
+  const commit = missing.length === 0 && env.bugs.abortImplicitCommit !== true;
+  const branch = commit ? (committed ?? (held ? "success" : "failure")) : undefined;
+  const settled = yield* ask({
+    group: t.recordGroup,
+    command: settleOf(env, t, commit ? "commit" : "abort", branch, "recovery"),
   });
-  return done !== null;
+  if (settled?.type !== "txnDecision" || settled.decision === "undecided") return null;
+  return {
+    decision: settled.decision,
+    ...(settled.branch === undefined ? {} : { branch: settled.branch }),
+  };
 }
 
 /**

@@ -71,13 +71,17 @@ export function runTxnSeed(opts: TxnSeedOptions): TxnSeedResult {
     });
 
   const clientCount = prng.range(3, 6);
-  const skews = Array.from({ length: clientCount + 1 }, () => prng.range(-300, 300));
+  // Clients' clocks (they stamp atMs and set deadlines) are off by up to 0.3 s, or 2.5 s: safety
+  // must not depend on them, only on each group's store clock.
+  const skewMax = prng.pick([300, 300, 2500]);
+  const skews = Array.from({ length: clientCount + 1 }, () => prng.range(-skewMax, skewMax));
   const envOf = (client: number): ClientEnv => ({
     client,
     nowMs: () => tick * msPerTick + skews[client]!,
     groupOf: (namespace) => shardIndexFor(namespace, groupCount),
     newTxnId: () => `c${client}-${++txnCounter}`,
     begin: (txnId, g) => history.begin(txnId, g),
+    answered: (txnId, answer) => history.answered(txnId, answer),
     bugs: opts.bugs ?? {},
     deadlineSpanMs: prng.pick([1000, 2000, 4000]),
   });
@@ -189,10 +193,11 @@ function faultPlan(prng: Prng): FaultPlan {
   return {
     network: {
       lossProbability: prng.pick([0, 0.02, 0.1]),
-      duplicateProbability: prng.pick([0, 0.02, 0.05]),
+      duplicateProbability: prng.pick([0, 0.02, 0.05, 0.1]),
       delayTicksMax: prng.range(1, 4),
       longDelayProbability: prng.pick([0, 0.01, 0.03]),
       longDelayTicks: prng.range(10, 120),
+      lateCopyTicks: prng.pick([0, 30, 60, 250]),
     },
     coordinatorCrashProbability: prng.pick([0.01, 0.03, 0.08]),
     groupCrashProbability: prng.pick([0, 0.002, 0.01]),

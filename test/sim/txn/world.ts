@@ -82,6 +82,11 @@ export interface NetworkFaults {
   delayTicksMax: number;
   longDelayProbability: number;
   longDelayTicks: number;
+  /**
+   * A duplicate that arrives late: up to this many ticks after it was sent, often past the txn's
+   * deadline (a prepare a coordinator sent long ago, arriving after recovery); 0: none.
+   */
+  lateCopyTicks: number;
 }
 
 export const healedNetwork: NetworkFaults = {
@@ -90,6 +95,7 @@ export const healedNetwork: NetworkFaults = {
   delayTicksMax: 2,
   longDelayProbability: 0,
   longDelayTicks: 0,
+  lateCopyTicks: 0,
 };
 
 interface Delivery {
@@ -125,9 +131,12 @@ export class Network {
     const copies = this.prng.chance(f.duplicateProbability) ? 2 : 1;
     for (let i = 0; i < copies; i++) {
       const long = this.prng.chance(f.longDelayProbability);
-      const delay = long
-        ? this.prng.range(1, f.longDelayTicks)
-        : this.prng.range(1, f.delayTicksMax);
+      const late = i === 1 && f.lateCopyTicks > 0 && this.prng.chance(0.5);
+      const delay = late
+        ? this.prng.range(1, f.lateCopyTicks)
+        : long
+          ? this.prng.range(1, f.longDelayTicks)
+          : this.prng.range(1, f.delayTicksMax);
       this.queue.push({ atTick: nowTick + delay, seq: this.seq++, run });
     }
   }
