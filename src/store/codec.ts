@@ -175,7 +175,9 @@ function canonicalTxnProtocol(
         deadlineMs: c.deadlineMs,
       };
     case "txnRecordDecide":
-      return {
+    case "txnRecordSettle": {
+      // The same fields in the same order; a decide may end with resolveHere.
+      const record = {
         type: c.type,
         ...base,
         txnId: c.txnId,
@@ -185,25 +187,15 @@ function canonicalTxnProtocol(
         by: c.by,
         recordNamespace: c.recordNamespace,
         participants: [...c.participants],
-        ...(c.resolveHere === true ? { resolveHere: true as const } : {}),
-      };
+      } as Command;
+      const here = c.type === "txnRecordDecide" && c.resolveHere === true;
+      return here ? ({ ...record, resolveHere: true } as Command) : record;
+    }
     case "txnRecordForget":
     case "txnForget":
       return { type: c.type, ...base, txnId: c.txnId };
     case "txnProbe":
       return { type: c.type, ...base, txnId: c.txnId, deadlineMs: c.deadlineMs };
-    case "txnRecordSettle":
-      return {
-        type: c.type,
-        ...base,
-        txnId: c.txnId,
-        decision: c.decision,
-        ...branch,
-        deadlineMs: c.deadlineMs,
-        by: c.by,
-        recordNamespace: c.recordNamespace,
-        participants: [...c.participants],
-      };
   }
 }
 

@@ -159,9 +159,7 @@ export function servedNamespaces(state: StoreState, leaving?: Leaving): ServedNa
   for (const [name, ns] of state.namespaces) if (ns.records.size > 0) names.add(name);
   for (const name of state.schemas.keys()) names.add(name);
   for (const lease of state.leases.values()) names.add(lease.namespace);
-  const served = [...names].filter(
-    (n) => !state.incoming.has(n) && state.fences.get(n)?.flipped !== true,
-  );
+  const served = [...names].filter((n) => !arrivingOrGone(state, n));
   if (leaving === undefined) return { namespaces: served.sort(), total: served.length };
   const away = served.filter((n) => namespaceShard(n, leaving.shardCount) !== leaving.shard);
   return { namespaces: away.sort().slice(0, leaving.limit), total: away.length };
@@ -181,9 +179,14 @@ export interface ServedNamespaces {
   total: number;
 }
 
+/** Being imported here, or flipped away: not this shard's to serve (or to move) now. */
+function arrivingOrGone(state: StoreState, namespace: string): boolean {
+  return state.incoming.has(namespace) || state.fences.get(namespace)?.flipped === true;
+}
+
 /** Whether `namespace` has anything here that servedNamespaces would list (one namespace). */
 export function servesNamespace(state: StoreState, namespace: string): boolean {
-  if (state.incoming.has(namespace) || state.fences.get(namespace)?.flipped === true) return false;
+  if (arrivingOrGone(state, namespace)) return false;
   if ((state.namespaces.get(namespace)?.records.size ?? 0) > 0) return true;
   if (state.schemas.has(namespace)) return true;
   for (const lease of state.leases.values()) if (lease.namespace === namespace) return true;

@@ -23,8 +23,17 @@ export function applyTxnRecordDecide(
   c: t.TxnRecordDecideCommand,
 ): t.WriteOutcome {
   const outcome = decide(state, c);
-  if (c.resolveHere !== true || outcome.type !== "txnDecision" || outcome.decision === "undecided")
-    return outcome;
+  if (c.resolveHere !== true || outcome.type !== "txnDecision") return outcome;
+  return resolveAsDecided(state, c, outcome);
+}
+
+/** The record shard's own part resolved as the record decided, in the deciding entry. */
+export function resolveAsDecided(
+  state: StoreState,
+  c: { atMs: number; txnId: string; deadlineMs: number },
+  outcome: t.TxnDecisionOutcome,
+): t.WriteOutcome {
+  if (outcome.decision === "undecided") return outcome;
   const resolved = applyTxnResolve(state, {
     type: "txnResolve",
     atMs: c.atMs,

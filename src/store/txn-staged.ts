@@ -24,14 +24,8 @@
 // tombstone (a settle's abort resolves the record shard's part too, prepared or not) or the clock
 // past the deadline refuses them, so no intent or STAGING record comes back after an abort.
 import type { StoreState, TxnRecordState } from "./state.ts";
-import {
-  applyTxnResolve,
-  checkTxnHeader,
-  forgetTxn,
-  pruneResolved,
-  resolvedOutcome,
-} from "./txn-prepare.ts";
-import { decision, implicit, pruneRecords } from "./txn-record.ts";
+import { checkTxnHeader, forgetTxn, pruneResolved, resolvedOutcome } from "./txn-prepare.ts";
+import { decision, implicit, pruneRecords, resolveAsDecided } from "./txn-record.ts";
 import type * as t from "./types.ts";
 import { invalid } from "./validate.ts";
 
@@ -91,18 +85,7 @@ export function applyTxnRecordSettle(
       resolved,
     };
   }
-  const outcome = settle(state, c);
-  if (outcome.decision === "undecided") return outcome;
-  const resolved = applyTxnResolve(state, {
-    type: "txnResolve",
-    atMs: c.atMs,
-    txnId: c.txnId,
-    decision: outcome.decision,
-    ...(outcome.branch === undefined ? {} : { branch: outcome.branch }),
-    deadlineMs: c.deadlineMs,
-  });
-  if (resolved.type !== "txnResolved") return resolved;
-  return { ...outcome, revision: state.revision, resolved };
+  return resolveAsDecided(state, c, settle(state, c));
 }
 
 /** The compare-and-set of the record: the first decision wins, a later one gets it back. */

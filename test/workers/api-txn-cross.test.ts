@@ -4,27 +4,19 @@ import { describe, expect, it } from "vitest";
 import { RaftRouter, type RaftRouterEnv } from "../../src/router/raft-router.ts";
 import { txnForgetLimits } from "../../src/router/txn-forgets.ts";
 import { shardIndexFor } from "../../src/ring/index.ts";
-import { call, freshNs, problemOf, put, workerEnv } from "./api/helpers.ts";
+import {
+  call,
+  freshNs,
+  namespacePair,
+  problemOf,
+  put,
+  workerEnv,
+  workerShards,
+} from "./api/helpers.ts";
 
-const shards = Number((workerEnv as unknown as { SHARDS?: string }).SHARDS ?? "4");
-
-/** Two fresh namespaces the ring places on different shards. */
-function apart(): [string, string] {
-  const a = freshNs("xa");
-  for (;;) {
-    const b = freshNs("xb");
-    if (shardIndexFor(a, shards) !== shardIndexFor(b, shards)) return [a, b];
-  }
-}
-
-/** Two fresh namespaces the ring places on the same shard. */
-function together(): [string, string] {
-  const a = freshNs("ta");
-  for (;;) {
-    const b = freshNs("tb");
-    if (shardIndexFor(a, shards) === shardIndexFor(b, shards)) return [a, b];
-  }
-}
+const shards = workerShards;
+const apart = () => namespacePair(["xa", "xb"]);
+const together = () => namespacePair(["ta", "tb"], true);
 
 function txn(body: unknown, headers: Record<string, string> = {}) {
   return call("/v1/txn", {

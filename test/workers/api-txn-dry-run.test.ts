@@ -1,19 +1,9 @@
 // POST /v1/txn?dryRun=true across namespaces on different shards (src/api/routes/txn-dry-run.ts):
 // what the txn would do, judged by each shard on its part, and nothing written.
 import { describe, expect, it } from "vitest";
-import { shardIndexFor } from "../../src/ring/index.ts";
-import { call, freshNs, problemOf, put, workerEnv } from "./api/helpers.ts";
+import { call, namespacePair, problemOf, put } from "./api/helpers.ts";
 
-const shards = Number((workerEnv as unknown as { SHARDS?: string }).SHARDS ?? "4");
-
-/** Two fresh namespaces the ring places on different shards. */
-function apart(): [string, string] {
-  const a = freshNs("da");
-  for (;;) {
-    const b = freshNs("db");
-    if (shardIndexFor(a, shards) !== shardIndexFor(b, shards)) return [a, b];
-  }
-}
+const apart = () => namespacePair(["da", "db"]);
 
 function dryTxn(body: unknown) {
   return call("/v1/txn?dryRun=true", {

@@ -15,6 +15,7 @@ import type {
   TxnOp,
   TxnCompare,
   TxnOpResult,
+  TxnOutcome,
 } from "../../store/index.ts";
 import { namespaceOf } from "../../store/index.ts";
 import { revisionHeader } from "../consistency.ts";
@@ -63,10 +64,11 @@ function body(
 ) {
   const partOf = new Map(parts.flatMap((p, i) => p.namespaces.map((n) => [n, i] as const)));
   const next = parts.map(() => 0);
+  // Every part answered a txn (dryRunAcross answered the problem otherwise).
+  const opResults = reads.map((r) => (r.result.outcome as TxnOutcome).results);
   const results = (held ? cmd.success : cmd.failure).map((op) => {
     const i = partOf.get(namespaceOf(op.key))!;
-    const outcome = reads[i]!.result.outcome;
-    return outcome.type === "txn" ? resultJson(outcome.results[next[i]!++]!) : null;
+    return resultJson(opResults[i]![next[i]!++]!);
   });
   const revisions: Record<string, number> = {};
   const baseRevisions: Record<string, number> = {};

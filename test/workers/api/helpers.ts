@@ -3,6 +3,7 @@
 import { env, SELF } from "cloudflare:test";
 import type { Env } from "../../../src/env.ts";
 import { RaftRouter, type RaftRouterEnv } from "../../../src/router/raft-router.ts";
+import { shardIndexFor } from "../../../src/ring/index.ts";
 import { checkContract } from "./contract.ts";
 
 /** The Worker's bindings, typed as the Worker sees them. */
@@ -125,4 +126,16 @@ export async function clientRequestsOf(namespace: string): Promise<number> {
     total += (await stub.stats()).clientRequests;
   }
   return total;
+}
+
+/** The ring's size in the workers project's wrangler vars. */
+export const workerShards = Number((workerEnv as unknown as { SHARDS?: string }).SHARDS ?? "4");
+
+/** Two fresh namespaces the ring places on different shards (`same`: on one shard). */
+export function namespacePair(labels: [string, string], same = false): [string, string] {
+  const a = freshNs(labels[0]);
+  for (;;) {
+    const b = freshNs(labels[1]);
+    if ((shardIndexFor(a, workerShards) === shardIndexFor(b, workerShards)) === same) return [a, b];
+  }
 }
