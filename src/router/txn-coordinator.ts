@@ -20,8 +20,11 @@ import {
   type Fence,
   type TxnBranch,
   type TxnCompare,
+  type TxnKeyedAnswer,
+  type TxnKeyedOutcome,
   type TxnOp,
   type TxnOpResult,
+  type TxnOutcome,
   type WriteOutcome,
 } from "../store/index.ts";
 import {
@@ -34,6 +37,13 @@ import {
   type TxnRef,
 } from "./txn-recovery.ts";
 import { flushForget, queueForget, takeForgets } from "./txn-forgets.ts";
+import {
+  assemble,
+  forgetWithAnswer,
+  isKeyedReplay,
+  keyedIdempotency,
+  replayParts,
+} from "./txn-keyed.ts";
 import { formatTokens, ShardUnavailableError, type Router } from "./types.ts";
 
 export { recoverIntent, type CoordinatorIo } from "./txn-recovery.ts";
@@ -122,6 +132,9 @@ export async function runCrossShardTxn(
     recordNamespace: participants[0]!,
   };
   const prepared = await Promise.allSettled(parts.map((p) => prepare(router, txn, p, t, io)));
+  const first = prepared[0]!;
+  if (first.status === "fulfilled" && isKeyedReplay(first.value.outcome))
+    return replayKeyed(router, txn, parts, t, first.value.outcome, io);
   const failed = prepared.find((r) => r.status === "rejected");
   const refused = prepared.find(
     (r) => r.status === "fulfilled" && r.value.outcome.type !== "txnPrepared",
@@ -151,16 +164,45 @@ export async function runCrossShardTxn(
   // no decision: the txn is committed, whatever this request can tell.
   if (o.type !== "txnDecision" || o.decision !== "commit" || o.resolved === undefined)
     throw unknownOutcome(t, `its record answered ${o.type}`);
-  await forgetLater(router, t, io);
-  const first = { results: o.resolved.results, revision: o.resolved.committedRevision };
-  return committed(txn, parts, held, [first, ...rest], false);
+  const mine = { results: o.resolved.results, revision: o.resolved.committedRevision };
+  const answer = answerOf(parts, [mine, ...rest]);
+  await forgetLater(router, t, txn.idempotencyKey === undefined ? undefined : answer, io);
+  return committed(txn, parts, held, answer, false);
 }
 
-/** The forgets ride on later prepares (txn-forgets.ts) when the request outlives its answer. */
-async function forgetLater(router: Router, t: TxnRef, io: CoordinatorIo): Promise<void> {
+/**
+ * The forgets ride on later prepares (txn-forgets.ts) when the request outlives its answer; a
+ * keyed txn's record namespace first gets its own, bringing the answer (txn-keyed.ts).
+ */
+async function forgetLater(
+  router: Router,
+  t: TxnRef,
+  answer: TxnKeyedAnswer | undefined,
+  io: CoordinatorIo,
+): Promise<void> {
+  const ride = async (namespaces: string[]) => {
+    queueForget(t.txnId, namespaces);
+    await flushForget(router, t.txnId, namespaces, io.nowMs);
+  };
+  if (answer !== undefined) {
+    const rest =
+      io.defer === undefined
+        ? (n: string[]) => forgetAll(router, { ...t, participants: n }, io)
+        : ride;
+    const work = forgetWithAnswer(router, t, answer, io, rest);
+    if (io.defer === undefined) return work;
+    return io.defer(work.catch(() => undefined));
+  }
   if (io.defer === undefined) return forgetAll(router, t, io);
-  queueForget(t.txnId, t.participants);
-  io.defer(flushForget(router, t.txnId, t.participants, io.nowMs).catch(() => undefined));
+  io.defer(ride(t.participants).catch(() => undefined));
+}
+
+/** What each part did, in participants order: the answer a keyed retry replays. */
+function answerOf(
+  parts: Part[],
+  resolved: { results: TxnOpResult[]; revision: number }[],
+): TxnKeyedAnswer {
+  return { parts: parts.map((p, i) => ({ namespaces: p.namespaces, ...resolved[i]! })) };
 }
 
 /** One participant's prepare, carrying the forgets owed to its shard (queued again if it fails). */
@@ -192,7 +234,13 @@ function prepareCommand(txn: CrossShardTxn, p: Part, t: TxnRef, io: CoordinatorI
     ...(txn.audit === undefined ? {} : { audit: txn.audit }),
     ...(txn.fence === undefined ? {} : { fence: txn.fence }),
     staging: true as const,
+    ...(p.namespaces.includes(t.recordNamespace) ? keyedOf(txn) : {}),
   };
+}
+
+function keyedOf(txn: CrossShardTxn) {
+  const idempotency = keyedIdempotency(txn);
+  return idempotency === undefined ? {} : { idempotency };
 }
 
 /**
@@ -218,8 +266,14 @@ async function abort(
   const rest = await resolveAll(router, t, settled, t.participants.slice(1), io);
   await forgetAll(router, t, io);
   if (settled.decision === "abort") return null;
-  const first = { results: o.resolved.results, revision: o.resolved.committedRevision };
-  return committed(txn, parts, settled.branch === "success", [first, ...rest], false);
+  const here = { results: o.resolved.results, revision: o.resolved.committedRevision };
+  return committed(
+    txn,
+    parts,
+    settled.branch === "success",
+    answerOf(parts, [here, ...rest]),
+    false,
+  );
 }
 
 /** 503: the txn's outcome is whatever recovery finds once its deadline has passed. */
@@ -297,39 +351,57 @@ async function replay(
   const commit =
     o.type === "txnProbed" &&
     (o.record?.decision === "commit" || (o.record === undefined && o.part === "committed"));
+  // Recovery aborted this attempt (it was slower than its deadline): nothing was written.
   if (!commit || branch === undefined) {
     return {
       type: "refused",
-      outcome: { type: "txnPrepareRefused", revision: 0, txnId: t.txnId, reason: "resolved" },
+      outcome: { type: "txnPrepareRefused", revision: 0, txnId: t.txnId, reason: "expired" },
     };
   }
   const resolved = await resolveAll(router, t, { decision: "commit", branch }, t.participants, io);
   await forgetAll(router, t, io);
-  return committed(txn, parts, branch === "success", resolved, true);
+  return committed(txn, parts, branch === "success", answerOf(parts, resolved), true);
+}
+
+/**
+ * The record's shard answered this attempt with the key's first outcome: this attempt is
+ * aborted (it prepared elsewhere), and the first outcome answered again, or 409 when its
+ * results are no longer kept.
+ */
+async function replayKeyed(
+  router: Router,
+  txn: CrossShardTxn,
+  parts: Part[],
+  t: TxnRef,
+  first: TxnKeyedOutcome | TxnOutcome,
+  io: CoordinatorIo,
+): Promise<CrossShardAnswer> {
+  await abort(router, txn, parts, t, io);
+  const namespaces = parts.flatMap((p) => p.namespaces);
+  const kept = await replayParts(router, first, namespaces, io);
+  if (kept === null) {
+    const txnId = first.type === "txnKeyed" ? first.txnId : t.txnId;
+    return {
+      type: "refused",
+      outcome: { type: "txnPrepareRefused", revision: 0, txnId, reason: "resolved" },
+    };
+  }
+  return committed(txn, parts, kept.held, { parts: kept.parts }, true);
 }
 
 function committed(
   txn: CrossShardTxn,
   parts: Part[],
   held: boolean,
-  resolved: { results: TxnOpResult[]; revision: number }[],
+  answer: TxnKeyedAnswer,
   replayed: boolean,
 ): CrossShardAnswer {
-  const revisions: Record<string, number> = {};
+  const { results, revisions } = assemble(txn, held, answer.parts);
+  // Each shard's token: the newest revision of its namespaces (a replay's may have moved since;
+  // a move's target is past every revision the namespace had, so the token still holds there).
   const byShard = new Map<number, number>();
-  const next = new Map<number, number>();
-  parts.forEach((p, i) => {
-    for (const namespace of p.namespaces) revisions[namespace] = resolved[i]!.revision;
-    byShard.set(p.shard, resolved[i]!.revision);
-    next.set(p.shard, 0);
-  });
-  const shardOfNamespace = new Map(parts.flatMap((p) => p.namespaces.map((n) => [n, p] as const)));
-  const results = (held ? txn.success : txn.failure).map((op) => {
-    const part = shardOfNamespace.get(namespaceOf(op.key))!;
-    const k = next.get(part.shard)!;
-    next.set(part.shard, k + 1);
-    return resolved[parts.indexOf(part)]!.results[k]!;
-  });
+  for (const p of parts)
+    byShard.set(p.shard, Math.max(...p.namespaces.map((n) => revisions[n] ?? 0)));
   const token = formatTokens(byShard);
   return { type: "committed", succeeded: held, results, revisions, token, replayed };
 }

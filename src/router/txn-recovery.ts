@@ -14,6 +14,7 @@
 // coordinator only settles commit once every prepare answered prepared: no recovery can abort
 // that txn (its parts stay prepared until resolved), so an implicit commit is never undone.
 import type { TxnBranch, TxnIntent, TxnOpResult, TxnProbedOutcome } from "../store/index.ts";
+import { forgetWithAnswer } from "./txn-keyed.ts";
 import type { Router } from "./types.ts";
 
 export interface CoordinatorIo {
@@ -124,8 +125,19 @@ export async function recoverIntent(
   if (!probes.every((p): p is TxnProbedOutcome => p.type === "txnProbed")) return false;
   const settled = await decideFrom(router, t, probes, io);
   if (settled === null) return false;
-  await resolveAll(router, t, settled, t.participants, io);
-  await forgetAll(router, t, io);
+  const resolved = await resolveAll(router, t, settled, t.participants, io);
+  const namespaces = probes.map((p) => p.namespaces);
+  if (settled.decision === "abort" || namespaces.some((n) => n === undefined))
+    await forgetAll(router, t, io);
+  else {
+    // A keyed txn's retry replays this answer (src/store/txn-keyed.ts); unkeyed, it is ignored.
+    const parts = resolved.map((r, i) => ({ namespaces: namespaces[i]!, ...r }));
+    const now = { nowMs: io.nowMs, newTxnId: io.newTxnId };
+    const rest = (n: string[]) => forgetAll(router, { ...t, participants: n }, now);
+    const work = forgetWithAnswer(router, t, { parts }, io, rest);
+    if (io.defer === undefined) await work;
+    else io.defer(work.catch(() => undefined));
+  }
   return true;
 }
 

@@ -127,7 +127,9 @@ export function branchSchemas(state: StoreState, branch: t.TxnOp[]): t.WriteOutc
   return null;
 }
 
-function namespacesOf(c: Pick<t.TxnPrepareCommand, "compare" | "success" | "failure">): string[] {
+export function namespacesOf(
+  c: Pick<t.TxnPrepareCommand, "compare" | "success" | "failure">,
+): string[] {
   return [...new Set([...c.compare, ...c.success, ...c.failure].map((x) => namespaceOf(x.key)))];
 }
 

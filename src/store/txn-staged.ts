@@ -23,8 +23,14 @@
 // record shard's own part is prepared by the very entry that wrote STAGING. Late prepares: a
 // tombstone (a settle's abort resolves the record shard's part too, prepared or not) or the clock
 // past the deadline refuses them, so no intent or STAGING record comes back after an abort.
-import type { StoreState, TxnRecordState } from "./state.ts";
-import { checkTxnHeader, forgetTxn, pruneResolved, resolvedOutcome } from "./txn-prepare.ts";
+import type { PreparedTxn, ResolvedTxn, StoreState, TxnRecordState } from "./state.ts";
+import {
+  checkTxnHeader,
+  forgetTxn,
+  namespacesOf,
+  pruneResolved,
+  resolvedOutcome,
+} from "./txn-prepare.ts";
 import { decision, implicit, pruneRecords, resolveAsDecided } from "./txn-record.ts";
 import { keyedAnswer, keyedSettled } from "./txn-keyed.ts";
 import type * as t from "./types.ts";
@@ -53,12 +59,18 @@ export function applyTxnProbe(state: StoreState, c: t.TxnProbeCommand): t.WriteO
     part,
     ...(p === undefined ? {} : { held: p.held }),
     ...(r?.pin === undefined ? {} : { branch: r.pin.branch }),
+    ...partNamespaces(p, r),
     final: state.clockMs >= c.deadlineMs,
     ...(record === undefined ? {} : { record: recordOf(record) }),
     ...(r === undefined
       ? {}
       : { resolved: { committedRevision: r.committedRevision, results: r.results } }),
   };
+}
+
+function partNamespaces(p: PreparedTxn | undefined, r: ResolvedTxn | undefined) {
+  if (p !== undefined) return { namespaces: namespacesOf(p) };
+  return r?.pin === undefined ? {} : { namespaces: [...r.pin.namespaces] };
 }
 
 function recordOf(r: TxnRecordState): NonNullable<t.TxnProbedOutcome["record"]> {

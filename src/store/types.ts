@@ -985,6 +985,8 @@ export interface TxnProbedOutcome extends OutcomeBase {
   final: boolean;
   /** The transaction record, on the shard that keeps it. */
   record?: { decision: "staging" | "commit" | "abort"; branch?: TxnBranch };
+  /** With prepared, or a pinned commit: the txn's namespaces here (for a keyed txn's answer). */
+  namespaces?: string[];
   /** With committed or aborted (a tombstone here): what resolving this part did. */
   resolved?: { committedRevision: Revision; results: TxnOpResult[] };
 }

@@ -2,10 +2,10 @@
 // side of src/router/txn-coordinator.ts. Every namespace is authorized for write; the answer
 // carries `revisions: {namespace: revision}` and a multi-shard X-Edgecfg-Revision token.
 //
-// Idempotency-Key: the txn id is derived from the (caller-scoped) key, so a retry while the first
-// attempt's state is kept (its deadline, txnCoordinatorLimits.deadlineMs) is the same txn: its
-// prepares are answered as the first, its decision is the recorded one, and its resolves return
-// the first results; nothing applies twice.
+// Idempotency-Key: the (caller-scoped) key rides on the record namespace's prepare, whose shard
+// keeps it among its idempotency records (src/store/txn-keyed.ts, the single-shard bounds): a
+// retry, however late, is answered the first outcome (Idempotent-Replayed) and applies nothing;
+// one while the first is in flight meets its intent (409, Retry-After).
 import {
   partsOf,
   runCrossShardTxn,
@@ -14,7 +14,6 @@ import {
   type CrossShardAnswer,
   type Router,
 } from "../../router/index.ts";
-import { fnv1a64Hex } from "../../ring/index.ts";
 import type { TxnCommand, WriteOutcome } from "../../store/index.ts";
 import { outcomeProblem } from "../outcomes.ts";
 import { ApiProblem, problemTypes } from "../problem.ts";
@@ -26,13 +25,7 @@ export async function crossShardTxn(
   defer?: (work: Promise<unknown>) => void,
 ): Promise<Extract<CrossShardAnswer, { type: "committed" }>> {
   const parts = await partsOf(router, cmd);
-  const io: CoordinatorIo = {
-    ...systemIo,
-    ...(cmd.idempotencyKey === undefined
-      ? {}
-      : { newTxnId: () => `ik-${fnv1a64Hex(cmd.idempotencyKey!)}` }),
-    ...(defer === undefined ? {} : { defer }),
-  };
+  const io: CoordinatorIo = { ...systemIo, ...(defer === undefined ? {} : { defer }) };
   const answer = await runCrossShardTxn(
     router,
     {
@@ -57,8 +50,8 @@ function refusal(o: WriteOutcome): Error {
       type: problemTypes.conflict,
       detail:
         o.reason === "resolved"
-          ? "this Idempotency-Key's transaction already ended (aborted, or its outcome is no " +
-            "longer kept); this request wrote nothing"
+          ? "this Idempotency-Key's transaction already ended and its results are no longer " +
+            "kept; this request wrote nothing (use a new key to run it again)"
           : "the transaction reached a shard after its deadline; nothing was written: retry",
       extensions: { retryAfter: 1 },
       headers: { "Retry-After": "1" },
