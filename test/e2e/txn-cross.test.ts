@@ -26,8 +26,12 @@ async function leaderIndexes(namespaces: string[]): Promise<number[]> {
   });
 }
 
-const txn = (body: unknown) =>
-  fetch(`${url}/v1/txn`, { method: "POST", headers, body: JSON.stringify(body) });
+const txn = (body: unknown, more: Record<string, string> = {}) =>
+  fetch(`${url}/v1/txn`, {
+    method: "POST",
+    headers: { ...headers, ...more },
+    body: JSON.stringify(body),
+  });
 
 describe("cross-shard txns served by npm start", () => {
   it("commit from 16 requests at once, and each commit's forgets ride on later prepares: fewer than 5 Raft entries per commit", async () => {
@@ -63,5 +67,29 @@ describe("cross-shard txns served by npm start", () => {
       const read = await fetch(`${url}/v1/kv/${b}/c${c}`, { headers });
       expect([read.status, await read.text()]).toEqual([200, String(rounds - 1)]);
     }
+  });
+
+  it("keyed commits from 8 requests at once, retried at once and past the deadline, apply once and replay their first answers", async () => {
+    const a = fresh("ka");
+    let b = fresh("kb");
+    while (shardIndexFor(b, shards) === shardIndexFor(a, shards)) b = fresh("kb");
+    const body = (c: number) => ({
+      success: [
+        { type: "put", key: `${a}/c${c}`, value: c },
+        { type: "put", key: `${b}/c${c}`, value: c },
+      ],
+    });
+    const run = (c: number) => txn(body(c), { "Idempotency-Key": `${a}-${c}` });
+    const clients = Array.from({ length: 8 }, (_, c) => c);
+    const first = await Promise.all(clients.map(async (c) => (await run(c)).json()));
+    const soon = await Promise.all(clients.map(run));
+    await new Promise((r) => setTimeout(r, 3_300)); // the 3 s deadline: tombstones may go
+    const late = await Promise.all(clients.map(run));
+    for (const res of [...soon, ...late]) {
+      expect([res.status, res.headers.get("Idempotent-Replayed")]).toEqual([200, "true"]);
+    }
+    expect(await Promise.all(late.map((r) => r.json()))).toEqual(first);
+    const history = await fetch(`${url}/v1/kv/${b}/c7/history`, { headers });
+    expect(((await history.json()) as { items: unknown[] }).items).toHaveLength(1);
   });
 });
