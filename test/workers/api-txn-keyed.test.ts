@@ -6,7 +6,7 @@ import { crossShardTxn } from "../../src/api/routes/txn-cross.ts";
 import { RaftRouter, type RaftRouterEnv } from "../../src/router/raft-router.ts";
 import { txnCoordinatorLimits } from "../../src/router/txn-coordinator.ts";
 import { txnForgetLimits } from "../../src/router/txn-forgets.ts";
-import type { Router } from "../../src/router/types.ts";
+import { ShardUnavailableError, type Router } from "../../src/router/types.ts";
 import type { TxnCommand } from "../../src/store/index.ts";
 import { call, freshNs, namespacePair, problemOf, workerEnv } from "./api/helpers.ts";
 
@@ -84,19 +84,7 @@ describe("Idempotency-Key across shards", () => {
   it("a retry meets the first attempt in flight (409), and once recovery committed it, is answered that commit", async () => {
     const [a, b] = apart();
     const router = new RaftRouter(workerEnv as unknown as RaftRouterEnv);
-    const value = encoder.encode('"once"');
-    const contentType = "application/json";
-    const cmd: TxnCommand = {
-      type: "txn",
-      atMs: Date.now(),
-      compare: [],
-      success: [
-        { type: "put", key: `${a}/k`, value, contentType },
-        { type: "put", key: `${b}/k`, value, contentType },
-      ],
-      failure: [],
-      idempotencyKey: `admin/flight-${freshNs()}`,
-    };
+    const cmd = keyedPuts(a, b, `admin/flight-${freshNs()}`);
     await expect(crossShardTxn(vanishingAfterPrepares(router), cmd)).rejects.toThrow(/gone/);
     const inFlight = await crossShardTxn(router, cmd).catch((e: unknown) => e);
     expect(inFlight).toMatchObject({ init: { status: 409 } });
@@ -109,4 +97,42 @@ describe("Idempotency-Key across shards", () => {
     expect(replayed.results.map((r) => r.type)).toEqual(["put", "put"]);
     expect([await historyLength(`${a}/k`), await historyLength(`${b}/k`)]).toEqual([1, 1]);
   });
+
+  it("an outcome the coordinator cannot tell is a 503 to retry with the same key, and that retry tells it", async () => {
+    const [a, b] = apart();
+    const router = new RaftRouter(workerEnv as unknown as RaftRouterEnv);
+    const cmd = keyedPuts(a, b, `admin/unsure-${freshNs()}`);
+    // The settle applies (the txn commits) but its answer is not one the coordinator can read.
+    const unsure: Pick<Router, "shardOf" | "write"> = {
+      shardOf: (namespace) => router.shardOf(namespace),
+      write: async (namespace, command) => {
+        const w = await router.write(namespace, command);
+        if (command.type !== "txnRecordSettle") return w;
+        return { ...w, outcome: { type: "notFound", revision: w.outcome.revision } };
+      },
+    };
+    const unknown = await crossShardTxn(unsure as Router, cmd).catch((e: unknown) => e);
+    expect(unknown).toBeInstanceOf(ShardUnavailableError);
+    expect(unknown).toMatchObject({ retryAfterMs: txnCoordinatorLimits.deadlineMs });
+    expect((unknown as Error).message).toContain("retry with the same Idempotency-Key");
+    const told = await crossShardTxn(router, cmd);
+    expect(told).toMatchObject({ replayed: true, succeeded: true });
+    expect([await historyLength(`${a}/k`), await historyLength(`${b}/k`)]).toEqual([1, 1]);
+  });
 });
+
+function keyedPuts(a: string, b: string, idempotencyKey: string): TxnCommand {
+  const value = encoder.encode('"once"');
+  const contentType = "application/json";
+  return {
+    type: "txn",
+    atMs: Date.now(),
+    compare: [],
+    success: [
+      { type: "put", key: `${a}/k`, value, contentType },
+      { type: "put", key: `${b}/k`, value, contentType },
+    ],
+    failure: [],
+    idempotencyKey,
+  };
+}
