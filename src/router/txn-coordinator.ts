@@ -307,6 +307,9 @@ async function oneShard(
     ...(txn.fence === undefined ? {} : { fence: txn.fence }),
   });
   const o = w.outcome;
+  // A retry of a keyed cross-shard txn whose namespaces a reshard has put on one shard since.
+  if (o.type === "txnKeyed" && o.deduplicated === true)
+    return answerFirst(router, txn, [part], o, io);
   if (o.type !== "txn") return { type: "refused", outcome: o };
   const revisions = Object.fromEntries(part.namespaces.map((n) => [n, o.revision]));
   const { succeeded, results } = o;
@@ -377,10 +380,25 @@ async function replayKeyed(
   io: CoordinatorIo,
 ): Promise<CrossShardAnswer> {
   await abort(router, txn, parts, t, io);
-  const namespaces = parts.flatMap((p) => p.namespaces);
-  const kept = await replayParts(router, first, namespaces, io);
+  return answerFirst(router, txn, parts, first, io);
+}
+
+/** The key's first outcome, answered again; refused (409) when its results are gone. */
+async function answerFirst(
+  router: Router,
+  txn: CrossShardTxn,
+  parts: Part[],
+  first: TxnKeyedOutcome | TxnOutcome,
+  io: CoordinatorIo,
+): Promise<CrossShardAnswer> {
+  const kept = await replayParts(
+    router,
+    first,
+    parts.flatMap((p) => p.namespaces),
+    io,
+  );
   if (kept === null) {
-    const txnId = first.type === "txnKeyed" ? first.txnId : t.txnId;
+    const txnId = first.type === "txnKeyed" ? first.txnId : "";
     return {
       type: "refused",
       outcome: { type: "txnPrepareRefused", revision: 0, txnId, reason: "resolved" },

@@ -1,0 +1,121 @@
+// The coordinator's side of Idempotency-Key across shards (src/router/txn-keyed.ts), over real
+// Stores behind a router that applies each command at once: the order of a keyed commit's
+// forgets, a replay's results in request order, a replay after a reshard put every namespace on
+// one shard, and what a replay whose results are gone answers. test/workers/api-txn-keyed.test.ts
+// runs the same over Durable Objects, test/sim/txn under faults.
+import { describe, expect, it } from "vitest";
+import { runCrossShardTxn, partsOf, type CrossShardTxn } from "../../src/router/txn-coordinator.ts";
+import type { CoordinatorIo } from "../../src/router/txn-recovery.ts";
+import { formatTokens, type Router, type Written } from "../../src/router/types.ts";
+import { Store } from "../../src/store/store.ts";
+import type { Command, TxnOp } from "../../src/store/types.ts";
+
+const bytes = (s: string) => new TextEncoder().encode(s);
+const put = (key: string, value: string): TxnOp => ({
+  type: "put",
+  key,
+  value: bytes(value),
+  contentType: "text/plain",
+});
+
+/** Shards as Stores; `placement` says which holds a namespace; every write is logged. */
+class StoreRouter {
+  readonly stores = [new Store(), new Store()];
+  readonly index = [0, 0];
+  readonly log: { namespace: string; type: string; answer?: boolean }[] = [];
+  drop: (namespace: string, c: Command) => boolean = () => false;
+  constructor(public placement: Record<string, number>) {}
+
+  async shardOf(namespace: string): Promise<number> {
+    return this.placement[namespace]!;
+  }
+
+  async write(namespace: string, c: Command): Promise<Written> {
+    const shard = this.placement[namespace]!;
+    this.log.push({ namespace, type: c.type, ...("answer" in c ? { answer: true } : {}) });
+    if (this.drop(namespace, c)) throw new Error("lost");
+    this.index[shard]! += 1;
+    const outcome = this.stores[shard]!.apply(this.index[shard]!, c);
+    return { outcome, token: formatTokens(new Map([[shard, outcome.revision]])) };
+  }
+}
+
+function clock(start = 1_700_000_000_000) {
+  let now = start;
+  let n = 0;
+  const io: CoordinatorIo = { nowMs: () => now, newTxnId: () => `t${++n}` };
+  return { io, pass: (ms: number) => (now += ms) };
+}
+
+const key = "admin/deploy-1";
+/** Ops on b, a, b: the answer must come back in this order whatever the parts. */
+const request: CrossShardTxn = {
+  compare: [],
+  success: [put("b/x", "1"), put("a/y", "2"), { type: "get", key: "b/x" }],
+  failure: [],
+  idempotencyKey: key,
+};
+
+async function run(router: StoreRouter, io: CoordinatorIo, txn = request) {
+  const r = router as unknown as Router;
+  return runCrossShardTxn(r, txn, await partsOf(r, txn), io);
+}
+
+describe("a keyed cross-shard txn, its coordinator's side", () => {
+  it("forgets on the record namespace first, bringing the answer, and only then on the others", async () => {
+    const router = new StoreRouter({ a: 0, b: 1 });
+    const { io } = clock();
+    await run(router, io);
+    const forgets = router.log.filter((w) => w.type === "txnForget");
+    expect(forgets).toEqual([
+      { namespace: "b", type: "txnForget", answer: true },
+      { namespace: "a", type: "txnForget" },
+    ]);
+  });
+
+  it("answers a retry, however late, the first results in request order, and writes nothing again", async () => {
+    const router = new StoreRouter({ a: 0, b: 1 });
+    const { io, pass } = clock();
+    const first = await run(router, io);
+    pass(60_000);
+    const again = await run(router, io);
+    expect(again).toEqual({ ...first, replayed: true, token: expect.any(String) });
+    expect(first.type === "committed" && first.results.map((r) => r.type)).toEqual([
+      "put",
+      "put",
+      "get",
+    ]);
+    expect(router.stores.map((s) => s.stats().revision)).toEqual([1, 1]);
+  });
+
+  it("answers a retry the first outcome after a reshard put every namespace on one shard", async () => {
+    const router = new StoreRouter({ a: 0, b: 1 });
+    const { io } = clock();
+    const first = await run(router, io);
+    router.placement = { a: 1, b: 1 }; // the key record stayed with the record namespace, b
+    const again = await run(router, io);
+    expect(again).toMatchObject({ type: "committed", replayed: true });
+    expect(again.type === "committed" && again.results).toEqual(
+      first.type === "committed" && first.results,
+    );
+    expect(router.log.at(-1)?.type).toBe("shardTxn");
+  });
+
+  it("refuses a retry whose first answer was lost and whose tombstones are gone: nothing twice", async () => {
+    const router = new StoreRouter({ a: 0, b: 1 });
+    const { io, pass } = clock();
+    router.drop = (_n, c) => c.type === "txnForget" && "answer" in c;
+    await run(router, io).catch(() => undefined);
+    router.drop = () => false;
+    // Recovery later forgot without the answer (its probes found no pins); then the deadline.
+    for (const namespace of ["a", "b"])
+      await router.write(namespace, { type: "txnForget", atMs: io.nowMs(), txnId: "t1" });
+    // Unpinned, the tombstones no longer say which namespaces their results are of.
+    const soon = await run(router, io);
+    expect(soon).toMatchObject({ type: "refused", outcome: { reason: "resolved", txnId: "t1" } });
+    pass(60_000);
+    const again = await run(router, io);
+    expect(again).toMatchObject({ type: "refused", outcome: { reason: "resolved" } });
+    expect(router.stores.map((s) => s.stats().revision)).toEqual([1, 1]);
+  });
+});
