@@ -33,7 +33,8 @@ export const scopes: Record<string, Scope> = {
   router: {
     mutate: ["src/router/**/*.ts", "!src/router/index.ts", "!src/router/*types.ts"],
     unit: ["test/router/**/*.test.ts"],
-    workers: ["test/workers/router-*.test.ts"],
+    // The txn coordinator and recovery are guarded by the cross-shard txn tests of the API.
+    workers: ["test/workers/router-*.test.ts", "test/workers/api-txn-*.test.ts"],
   },
   // The API's authorization, tokens and preconditions (If-Match / If-None-Match, idempotency).
   api: {
