@@ -1,0 +1,39 @@
+// A router over in-memory Stores, one per shard, that applies each command at once: the txn
+// coordinator and recovery (src/router/txn-*.ts) run against the real state machine without
+// workerd. `placement` says which shard holds a namespace; every write is logged.
+import type { CoordinatorIo } from "../../src/router/txn-recovery.ts";
+import { formatTokens, type Written } from "../../src/router/types.ts";
+import { Store } from "../../src/store/store.ts";
+import type { Command } from "../../src/store/types.ts";
+
+export const bytes = (s: string) => new TextEncoder().encode(s);
+
+/** Shards as Stores; `placement` says which holds a namespace; every write is logged. */
+export class StoreRouter {
+  readonly stores = Array.from({ length: 4 }, () => new Store());
+  readonly index = [0, 0, 0, 0];
+  readonly log: { namespace: string; type: string; answer?: boolean }[] = [];
+  drop: (namespace: string, c: Command) => boolean = () => false;
+  constructor(public placement: Record<string, number>) {}
+
+  async shardOf(namespace: string): Promise<number> {
+    return this.placement[namespace]!;
+  }
+
+  async write(namespace: string, c: Command): Promise<Written> {
+    const shard = this.placement[namespace]!;
+    this.log.push({ namespace, type: c.type, ...("answer" in c ? { answer: true } : {}) });
+    if (this.drop(namespace, c)) throw new Error("lost");
+    this.stores[shard]!.checkInvariants();
+    this.index[shard]! += 1;
+    const outcome = this.stores[shard]!.apply(this.index[shard]!, c);
+    return { outcome, token: formatTokens(new Map([[shard, outcome.revision]])) };
+  }
+}
+
+export function clock(start = 1_700_000_000_000) {
+  let now = start;
+  let n = 0;
+  const io: CoordinatorIo = { nowMs: () => now, newTxnId: () => `t${++n}` };
+  return { io, pass: (ms: number) => (now += ms) };
+}
