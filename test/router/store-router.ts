@@ -14,6 +14,8 @@ export class StoreRouter {
   readonly index = [0, 0, 0, 0];
   readonly log: { namespace: string; type: string; answer?: boolean }[] = [];
   drop: (namespace: string, c: Command) => boolean = () => false;
+  /** What the router answers for an applied command (the shard's answer by default). */
+  answer: (c: Command, w: Written) => Written = (_c, w) => w;
   constructor(public placement: Record<string, number>) {}
 
   async shardOf(namespace: string): Promise<number> {
@@ -27,7 +29,7 @@ export class StoreRouter {
     this.stores[shard]!.checkInvariants();
     this.index[shard]! += 1;
     const outcome = this.stores[shard]!.apply(this.index[shard]!, c);
-    return { outcome, token: formatTokens(new Map([[shard, outcome.revision]])) };
+    return this.answer(c, { outcome, token: formatTokens(new Map([[shard, outcome.revision]])) });
   }
 }
 
@@ -36,4 +38,10 @@ export function clock(start = 1_700_000_000_000) {
   let n = 0;
   const io: CoordinatorIo = { nowMs: () => now, newTxnId: () => `t${++n}` };
   return { io, pass: (ms: number) => (now += ms) };
+}
+
+/** The settle applies, but its answer is none the coordinator can read. */
+export function unreadableSettle(c: Command, w: Written): Written {
+  if (c.type !== "txnRecordSettle") return w;
+  return { ...w, outcome: { type: "notFound", revision: w.outcome.revision } };
 }

@@ -12,7 +12,7 @@ import {
 import type { Router } from "../../src/router/types.ts";
 import { ShardUnavailableError } from "../../src/router/types.ts";
 import type { IntentOutcome, TxnOp } from "../../src/store/types.ts";
-import { StoreRouter, bytes, clock } from "./store-router.ts";
+import { StoreRouter, bytes, clock, unreadableSettle } from "./store-router.ts";
 
 const put = (key: string, value: string): TxnOp => ({
   type: "put",
@@ -128,13 +128,7 @@ describe("a prepare refused", () => {
     const router = twoShards();
     const { io } = clock();
     router.drop = (n, c) => c.type === "txnPrepare" && n === "b";
-    const inner = router.write.bind(router);
-    router.write = async (n, c) => {
-      const w = await inner(n, c);
-      return c.type === "txnRecordSettle"
-        ? { ...w, outcome: { type: "notFound", revision: w.outcome.revision } }
-        : w;
-    };
+    router.answer = unreadableSettle;
     const failed = await run(router, io, {
       compare: [],
       success: [put("a/x", "1"), put("b/y", "2")],
@@ -199,13 +193,7 @@ describe("an outcome the coordinator cannot tell", () => {
   it("is a ShardUnavailableError naming the deadline, never a guess", async () => {
     const router = twoShards();
     const { io } = clock();
-    const inner = router.write.bind(router);
-    router.write = async (n, c) => {
-      const w = await inner(n, c);
-      return c.type === "txnRecordSettle"
-        ? { ...w, outcome: { type: "notFound", revision: w.outcome.revision } }
-        : w;
-    };
+    router.answer = unreadableSettle;
     const e = await run(router, io, {
       compare: [],
       success: [put("a/x", "1"), put("b/y", "2")],

@@ -12,6 +12,14 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 export const bytes = (s: string): Uint8Array => encoder.encode(s);
+
+/** A txn's put of a text value. */
+export const putOp = (key: string, value: string): TxnOp => ({
+  type: "put",
+  key,
+  value: bytes(value),
+  contentType: "text/plain",
+});
 export const text = (b: Uint8Array | null | undefined): string | null =>
   b ? decoder.decode(b) : null;
 

@@ -7,15 +7,8 @@ import { decodeCommand, encodeCommand } from "../../src/store/codec.ts";
 import { outcomeValueBytes, requestFingerprint } from "../../src/store/idempotency.ts";
 import { outcomeNamespace } from "../../src/store/moves-export.ts";
 import { Store } from "../../src/store/store.ts";
-import type { Command, TxnKeyedAnswer, TxnOp } from "../../src/store/types.ts";
-import { Driver, bytes, expectType } from "./helpers.ts";
-
-const put = (key: string, value: string): TxnOp => ({
-  type: "put",
-  key,
-  value: bytes(value),
-  contentType: "text/plain",
-});
+import type { Command, TxnKeyedAnswer } from "../../src/store/types.ts";
+import { Driver, bytes, expectType, putOp as put } from "./helpers.ts";
 
 const farDeadline = 2_000_000_000_000;
 const participants = ["app", "web"];

@@ -3,15 +3,7 @@
 // commit tombstone and txnForget. test/sim/txn runs them across groups with faults.
 import { describe, expect, it } from "vitest";
 import { Store } from "../../src/store/store.ts";
-import type { TxnOp } from "../../src/store/types.ts";
-import { Driver, bytes, expectType } from "./helpers.ts";
-
-const put = (key: string, value: string): TxnOp => ({
-  type: "put",
-  key,
-  value: bytes(value),
-  contentType: "text/plain",
-});
+import { Driver, expectType, putOp as put } from "./helpers.ts";
 
 /** The driver's clock starts at 1.7e12 and moves 1 s per command. */
 const farDeadline = 2_000_000_000_000;
