@@ -125,6 +125,7 @@ export async function recoverIntent(
   if (!probes.every((p): p is TxnProbedOutcome => p.type === "txnProbed")) return false;
   const settled = await decideFrom(router, t, probes, io);
   if (settled === null) return false;
+  if (settled === "resolved") return true;
   const resolved = await resolveAll(router, t, settled, t.participants, io);
   const namespaces = probes.map((p) => p.namespaces);
   if (settled.decision === "abort" || namespaces.some((n) => n === undefined))
@@ -141,13 +142,16 @@ export async function recoverIntent(
   return true;
 }
 
-/** The record's decision, settled from the probes while it is STAGING; null: not known yet. */
+/**
+ * The record's decision, settled from the probes while it is STAGING; null: not known yet;
+ * "resolved": committed and forgotten, so resolved everywhere (nothing is left to do).
+ */
 async function decideFrom(
   router: Router,
   t: TxnRef,
   probes: TxnProbedOutcome[],
   io: CoordinatorIo,
-): Promise<Settled | null> {
+): Promise<Settled | "resolved" | null> {
   const here = probes[t.participants.indexOf(t.recordNamespace)]!;
   const r = here.record;
   if (r !== undefined && r.decision !== "staging") return settledOf({ ...r, decision: r.decision });
@@ -171,17 +175,20 @@ async function decideFrom(
 
 /**
  * No record: forgotten after a commit every participant resolved (the record shard's tombstone
- * says commit; the resolves then only read the tombstones back), or never staged and, past the
- * deadline, never to be: abort.
+ * says commit), or never staged and, past the deadline, never to be: abort. A commit whose
+ * tombstones are unpinned was forgotten, so resolved everywhere: nothing to do. Resolving it as
+ * aborted (as before) left an abort tombstone where a participant's had gone meanwhile, which a
+ * late settle then read back: a client told aborted of a committed txn (the txn simulator,
+ * keyed sweep, seed 2421).
  */
 function absentRecord(
   here: TxnProbedOutcome,
   committed: TxnBranch | undefined,
   probes: TxnProbedOutcome[],
-): Settled | null {
+): Settled | "resolved" | null {
   if (here.part !== "committed") return here.final ? { decision: "abort" } : null;
   if (committed !== undefined) return { decision: "commit", branch: committed };
-  return probes.some((p) => p.part === "prepared") ? null : { decision: "abort" };
+  return probes.some((p) => p.part === "prepared") ? null : "resolved";
 }
 
 function settledOf(r: { decision: "commit" | "abort"; branch?: TxnBranch }): Settled {

@@ -189,6 +189,42 @@ describe("recovery of a txn whose coordinator vanished", () => {
   });
 });
 
+describe("recovery of a txn committed and forgotten", () => {
+  it("resolves nothing: an abort resolved where a tombstone went would contradict the commit", async () => {
+    const router = twoShards();
+    const { io, pass } = clock();
+    // An older tombstone with a far deadline keeps shard 0's later ones (pruning stops at it).
+    await router.write("a", {
+      type: "txnResolve",
+      atMs: io.nowMs(),
+      txnId: "t0",
+      decision: "abort",
+      deadlineMs: io.nowMs() + 3_600_000,
+    });
+    const txn = { compare: [], success: [put("a/x", "1"), put("b/y", "2")], failure: [] };
+    expect(await run(router, io, txn)).toMatchObject({ type: "committed" });
+    pass(10_000);
+    const intent = {
+      key: "a/x",
+      txnId: "t1",
+      write: true,
+      deadlineMs: io.nowMs() - 5_000,
+      recordNamespace: "a",
+      participants: ["a", "b"],
+    };
+    const before = router.log.length;
+    expect(await recoverIntent(router as unknown as Router, intent, io)).toBe(true);
+    expect(router.log.slice(before).map((w) => w.type)).toEqual(["txnProbe", "txnProbe"]);
+    const b = await router.write("b", {
+      type: "txnProbe",
+      atMs: io.nowMs(),
+      txnId: "t1",
+      deadlineMs: 0,
+    });
+    expect(b.outcome).toMatchObject({ part: "absent" });
+  });
+});
+
 describe("an outcome the coordinator cannot tell", () => {
   it("is a ShardUnavailableError naming the deadline, never a guess", async () => {
     const router = twoShards();
