@@ -43,6 +43,12 @@ export interface Bugs {
   abortImplicitCommit?: boolean;
   /** The coordinator forgets (unpins the tombstones) in the resolve round, not after it. */
   forgetEarly?: boolean;
+  /**
+   * The protocol before keyed txns (src/api/routes/txn-cross.ts): a keyed txn's id is its key's
+   * hash, so a retry is the same txn only while its tombstones last, and a prepare refused as
+   * `resolved` is answered from the record by resolving every participant as it says.
+   */
+  keyAsTxnId?: boolean;
 }
 
 export interface ClientEnv {
@@ -52,9 +58,11 @@ export interface ClientEnv {
   groupOf(namespace: string): number;
   newTxnId(): string;
   /** The harness learns each txn's participants when it starts (history ground truth). */
-  begin(txnId: string, groups: number[]): void;
+  begin(txnId: string, groups: number[], idempotencyKey?: string): void;
   /** What the client was told of a cross-shard txn (checked against the decision). */
   answered(txnId: string, answer: TxnAnswer["kind"]): void;
+  /** What the client of a keyed request was told by one attempt (txnId null: single-shard). */
+  attempted(idempotencyKey: string, txnId: string | null, answer: TxnAnswer): void;
   bugs: Bugs;
   deadlineSpanMs: number;
 }
@@ -63,10 +71,12 @@ export interface TxnSpec {
   compare: TxnCompare[];
   success: TxnOp[];
   failure: TxnOp[];
+  /** The request's Idempotency-Key: its retries carry the same key and ops. */
+  idempotencyKey?: string;
 }
 
 export type TxnAnswer =
-  | { kind: "committed"; succeeded: boolean; results: TxnOpResult[] }
+  | { kind: "committed"; succeeded: boolean; results: TxnOpResult[]; replayed?: boolean }
   | { kind: "aborted" }
   | { kind: "unknown" };
 
@@ -101,7 +111,7 @@ function* askAll(requests: Request[]): Proc<(Reply | null)[]> {
 
 function partsOf(env: ClientEnv, spec: TxnSpec): Map<number, TxnSpec> {
   const parts = new Map<number, TxnSpec>();
-  const part = (key: Key) => {
+  const part = (key: Key): TxnSpec => {
     const g = env.groupOf(namespaceOf(key));
     if (!parts.has(g)) parts.set(g, { compare: [], success: [], failure: [] });
     return parts.get(g)!;
@@ -115,36 +125,53 @@ function partsOf(env: ClientEnv, spec: TxnSpec): Map<number, TxnSpec> {
 /** One txn over any keys: one group takes the single-shard path, several take 2PC. */
 export function* runTxn(env: ClientEnv, spec: TxnSpec): Proc<TxnAnswer> {
   const parts = partsOf(env, spec);
+  if (parts.size > 1) return yield* twoPhase(env, spec, parts);
+  const answer = yield* oneGroup(env, spec, [...parts.keys()][0]!);
+  if (spec.idempotencyKey !== undefined) env.attempted(spec.idempotencyKey, null, answer);
+  return answer;
+}
+
+/** One namespace: the single-shard txn; several on one shard: shardTxn, one round too. */
+function* oneGroup(env: ClientEnv, spec: TxnSpec, group: number): Proc<TxnAnswer> {
   const keys = [...spec.compare, ...spec.success, ...spec.failure].map((x) => x.key);
-  if (parts.size === 1) {
-    // One namespace: the single-shard txn; several on one shard: shardTxn, one round too.
-    const [group] = parts.keys();
-    const type = new Set(keys.map(namespaceOf)).size === 1 ? "txn" : "shardTxn";
-    const command: Command = { type, atMs: env.nowMs(), ...spec };
-    const reply = yield* ask({ group: group!, command });
-    if (reply === null) return { kind: "unknown" };
-    if (reply.type === "intent") {
-      yield* recover(env, reply.intent);
-      return { kind: "aborted" };
-    }
-    if (reply.type !== "txn") throw new Error(`txn answered ${reply.type}`);
-    return { kind: "committed", succeeded: reply.succeeded, results: reply.results };
+  const type = new Set(keys.map(namespaceOf)).size === 1 ? "txn" : "shardTxn";
+  const { idempotencyKey, ...ops } = spec;
+  const command: Command = {
+    type,
+    atMs: env.nowMs(),
+    ...ops,
+    ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+  };
+  const reply = yield* ask({ group, command });
+  if (reply === null) return { kind: "unknown" };
+  if (reply.type === "intent") {
+    yield* recover(env, reply.intent);
+    return { kind: "aborted" };
   }
-  return yield* twoPhase(env, spec, parts);
+  if (reply.type !== "txn") throw new Error(`txn answered ${reply.type}`);
+  return {
+    kind: "committed",
+    succeeded: reply.succeeded,
+    results: reply.results,
+    ...(reply.deduplicated === true ? { replayed: true } : {}),
+  };
 }
 
 function* twoPhase(env: ClientEnv, spec: TxnSpec, parts: Map<number, TxnSpec>): Proc<TxnAnswer> {
-  const txnId = env.newTxnId();
+  const key = spec.idempotencyKey;
+  // The old protocol: the key's hash is the txn id (txn-cross.ts); the new: a fresh id a try.
+  const txnId = key !== undefined && env.bugs.keyAsTxnId === true ? `ik-${key}` : env.newTxnId();
   const groups = [...parts.keys()];
-  env.begin(txnId, groups);
+  env.begin(txnId, groups, key);
   const answer = yield* parallelCommit(env, spec, parts, txnId, groups);
   env.answered(txnId, answer.kind);
+  if (key !== undefined) env.attempted(key, txnId, answer);
   return answer;
 }
 
 function* parallelCommit(
   env: ClientEnv,
-  _spec: TxnSpec,
+  spec: TxnSpec,
   parts: Map<number, TxnSpec>,
   txnId: string,
   groups: number[],
@@ -184,6 +211,9 @@ function* parallelCommit(
     recordNamespace,
     participants: namespaces,
   };
+  const keyed = spec.idempotencyKey !== undefined && env.bugs.keyAsTxnId === true;
+  if (keyed && prepared.some((r) => r?.type === "txnPrepareRefused" && r.reason === "resolved"))
+    return yield* replayByTxnId(env, txn);
   if (!prepared.every((r) => r?.type === "txnPrepared")) {
     const decided = yield* abortTxn(env, txn);
     for (const r of prepared) if (r?.type === "intent") yield* recover(env, r.intent);
@@ -206,6 +236,29 @@ function* parallelCommit(
     a?.type === "txnResolved" ? a.results : [],
   );
   return { kind: "committed", succeeded: held, results };
+}
+
+/**
+ * The old protocol's replay (txn-coordinator.ts `replay`): a prepare found the txn id resolved,
+ * so this is a retry of an ended txn; the record shard's probe says how it ended, and a commit is
+ * answered by resolving every participant as committed (their tombstones' results).
+ */
+function* replayByTxnId(env: ClientEnv, txn: Txn): Proc<TxnAnswer> {
+  const probe = yield* ask({
+    group: txn.recordGroup,
+    command: { type: "txnProbe", atMs: env.nowMs(), txnId: txn.txnId, deadlineMs: txn.deadlineMs },
+  });
+  if (probe?.type !== "txnProbed") return { kind: "unknown" };
+  const branch = probe.record?.branch ?? probe.branch;
+  const commit =
+    probe.record?.decision === "commit" ||
+    (probe.record === undefined && probe.part === "committed");
+  if (!commit || branch === undefined) return { kind: "aborted" };
+  const answers = yield* askAll(resolvesOf(env, txn, "commit", branch));
+  if (answers.some((a) => a?.type !== "txnResolved")) return { kind: "unknown" };
+  yield send(forgetsOf(env, txn));
+  const results = answers.flatMap((a) => (a?.type === "txnResolved" ? a.results : []));
+  return { kind: "committed", succeeded: branch === "success", results, replayed: true };
 }
 
 function firstNamespace(part: TxnSpec): string {

@@ -6,14 +6,14 @@ import type { Bugs } from "./client.ts";
 import { findCycle } from "./checks.ts";
 import { runTxnSeed } from "./run.ts";
 
-function sweep(from: number, count: number, bugs?: Bugs) {
+function sweep(from: number, count: number, bugs?: Bugs, keyedRetries = false) {
   const failures: string[] = [];
   let commits = 0;
   let aborts = 0;
   let audits = 0;
   for (let seed = from; seed < from + count; seed++) {
     try {
-      const r = runTxnSeed({ seed, ...(bugs === undefined ? {} : { bugs }) });
+      const r = runTxnSeed({ seed, keyedRetries, ...(bugs === undefined ? {} : { bugs }) });
       commits += r.commits;
       aborts += r.aborts;
       audits += r.audits;
@@ -81,6 +81,22 @@ describe("the simulator catches the planted bugs of parallel commits", () => {
     const r = sweep(1, 200, { forgetEarly: true });
     expect(r.failures.length).toBeGreaterThan(5);
     expect(r.failures.join("\n")).toMatch(/atomicity/);
+  }, 60_000);
+});
+
+describe("the simulator catches a keyed request applied twice", () => {
+  it("the old protocol (txn id = the key's hash): a late retry applies again, all or part", () => {
+    // Issue 20's hole: once the first txn's tombstones are gone (forgotten, past the deadline),
+    // a retry with the same key prepares again where they are gone and commits there, and the
+    // record shard's replay resolves it as committed everywhere else.
+    const r = sweep(1, 50, { keyAsTxnId: true }, true);
+    expect(r.failures.length).toBeGreaterThan(40);
+    const all = r.failures.join("\n");
+    expect(all).toMatch(/exactly once: request k\d+ was applied again by ik-k\d+ at groups/);
+    expect(all).toMatch(/applied again by ik-k\d+ at groups [\d, ]+, a part of it/);
+    expect(all).toMatch(
+      /the replay says what happened: request k\d+: attempt \d+ .* not the first's/,
+    );
   }, 60_000);
 });
 
