@@ -12,9 +12,12 @@ import type {
   CommandAudit,
   CoordinationCommand,
   Fence,
+  KvEntry,
   NamespaceWriteCommand,
   TxnCompare,
+  TxnKeyedAnswer,
   TxnOp,
+  TxnOpResult,
   TxnProtocolCommand,
 } from "./types.ts";
 
@@ -164,6 +167,9 @@ function canonicalTxnProtocol(
         ...fenceOf(c),
         ...(c.staging === true ? { staging: true as const } : {}),
         ...(c.forgets === undefined ? {} : { forgets: [...c.forgets] }),
+        ...(c.idempotency === undefined
+          ? {}
+          : { idempotency: { key: c.idempotency.key, fingerprint: c.idempotency.fingerprint } }),
       };
     case "txnResolve":
       return {
@@ -192,8 +198,14 @@ function canonicalTxnProtocol(
       return here ? ({ ...record, resolveHere: true } as Command) : record;
     }
     case "txnRecordForget":
-    case "txnForget":
       return { type: c.type, ...base, txnId: c.txnId };
+    case "txnForget":
+      return {
+        type: c.type,
+        ...base,
+        txnId: c.txnId,
+        ...(c.answer === undefined ? {} : { answer: canonicalAnswer(c.answer) }),
+      };
     case "txnProbe":
       return { type: c.type, ...base, txnId: c.txnId, deadlineMs: c.deadlineMs };
   }
@@ -255,4 +267,28 @@ function canonicalOp(op: TxnOp): TxnOp {
   if (op.type === "put")
     return { type: op.type, key: op.key, value: op.value, contentType: op.contentType };
   return { type: op.type, key: op.key };
+}
+
+/** A keyed txn's answer (txnForget), its entries' fields in KvEntry's order. */
+function canonicalAnswer(a: TxnKeyedAnswer): TxnKeyedAnswer {
+  return {
+    parts: a.parts.map((p) => ({
+      namespaces: [...p.namespaces],
+      results: p.results.map(canonicalResult),
+      revision: p.revision,
+    })),
+  };
+}
+
+function canonicalResult(r: TxnOpResult): TxnOpResult {
+  if (r.type === "put") return { type: r.type, change: r.change, entry: canonicalEntry(r.entry) };
+  if (r.type === "delete")
+    return { type: r.type, deleted: r.deleted === null ? null : canonicalEntry(r.deleted) };
+  if (r.entry === null) return { type: r.type, entry: null, value: null };
+  return { type: r.type, entry: canonicalEntry(r.entry), value: r.value };
+}
+
+function canonicalEntry(e: KvEntry): KvEntry {
+  const { key, contentType, size, version, createRevision, modRevision, updatedAtMs } = e;
+  return { key, contentType, size, version, createRevision, modRevision, updatedAtMs };
 }

@@ -8,7 +8,7 @@ import { assert } from "./assert.ts";
 import { encodeCommand } from "./codec.ts";
 import { storeLimits } from "./limits.ts";
 import type { IdempotencyRecord, StoreState } from "./state.ts";
-import type { Command, WriteOutcome } from "./types.ts";
+import type { Command, TxnOpResult, WriteOutcome } from "./types.ts";
 import { invalid } from "./validate.ts";
 
 export function expireIdempotencyRecords(state: StoreState): void {
@@ -40,14 +40,18 @@ export function lookupIdempotency(
   }
   const record = state.idempotency.get(key);
   if (record === undefined) return null;
-  if (record.fingerprint !== fingerprint) {
-    return invalid(
-      state,
-      "idempotencyKeyReused",
-      `Idempotency-Key ${JSON.stringify(key)} was already used for a different request; use a new key per request`,
-    );
-  }
+  if (record.fingerprint !== fingerprint) return keyReused(state, key);
+  // A cross-shard attempt that aborted wrote nothing: this request runs (txn-keyed.ts).
+  if (record.outcome.type === "txnKeyed" && record.outcome.state === "aborted") return null;
   return { ...record.outcome, deduplicated: true };
+}
+
+export function keyReused(state: StoreState, key: string): WriteOutcome {
+  return invalid(
+    state,
+    "idempotencyKeyReused",
+    `Idempotency-Key ${JSON.stringify(key)} was already used for a different request; use a new key per request`,
+  );
 }
 
 /**
@@ -63,6 +67,27 @@ export function recordIdempotency(
 ): void {
   const key = command.idempotencyKey;
   if (key === undefined || !recorded(outcome)) return;
+  rememberOutcome(state, key, fingerprint, outcome);
+}
+
+/**
+ * Records `outcome` under `key`, or puts it in place of a cross-shard attempt that aborted
+ * (txn-keyed.ts: lookupIdempotency let the request run), then evicts the oldest over the bounds.
+ */
+export function rememberOutcome(
+  state: StoreState,
+  key: string,
+  fingerprint: string,
+  outcome: WriteOutcome,
+): void {
+  const found = state.idempotency.get(key);
+  if (found !== undefined) {
+    assert(
+      found.outcome.type === "txnKeyed" && found.outcome.state === "aborted",
+      `idempotency key ${key} recorded twice`,
+    );
+    return replaceOutcome(state, found, outcome);
+  }
   const record = {
     idempotencyKey: key,
     recordedAtMs: state.clockMs,
@@ -71,8 +96,26 @@ export function recordIdempotency(
     valueBytes: outcomeValueBytes(outcome),
   };
   addIdempotencyRecord(state, record);
+  evictOverBounds(state, record);
+}
+
+/** A record's outcome changed in place (a cross-shard txn's key record); its age is kept. */
+export function replaceOutcome(
+  state: StoreState,
+  record: IdempotencyRecord,
+  outcome: WriteOutcome,
+): void {
+  state.idempotencyValueBytes -= record.valueBytes;
+  record.outcome = outcome;
+  record.valueBytes = outcomeValueBytes(outcome);
+  state.idempotencyValueBytes += record.valueBytes;
+  evictOverBounds(state, record);
+}
+
+/** Evicts the oldest records over the bounds, never `kept`. */
+function evictOverBounds(state: StoreState, kept: IdempotencyRecord): void {
   const o = state.options;
-  while (state.idempotencyOrder.peek() !== record) {
+  while (state.idempotencyOrder.peek() !== kept) {
     const over =
       state.idempotency.size > o.idempotencyRecordsMax ||
       state.idempotencyValueBytes > o.idempotencyValueBytesMax;
@@ -131,8 +174,14 @@ const changeBytes = 64;
 export function outcomeValueBytes(outcome: WriteOutcome): number {
   if (outcome.type === "namespaceWrite")
     return outcome.changes.reduce((sum, ch) => sum + ch.key.length + changeBytes, 0);
+  if (outcome.type === "txnKeyed")
+    return (outcome.answer?.parts ?? []).reduce((sum, p) => sum + resultsBytes(p.results), 0);
   if (outcome.type !== "txn") return 0;
-  return outcome.results.reduce(
+  return resultsBytes(outcome.results);
+}
+
+function resultsBytes(results: TxnOpResult[]): number {
+  return results.reduce(
     (sum, r) => sum + (r.type === "get" && r.value !== null ? r.value.length : 0),
     0,
   );

@@ -226,6 +226,8 @@ export function outcomeNamespace(o: t.WriteOutcome): string | null {
       return namespaceOf(o.fence.lock);
     case "schemasSet":
       return o.schemas.namespace;
+    case "txnKeyed":
+      return o.recordNamespace;
     default:
       return null;
   }

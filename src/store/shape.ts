@@ -177,6 +177,11 @@ const shapeOf: Record<Command["type"], (o: Obj) => void> = {
     if (o.staging !== undefined) oneOf(o, "staging", [true]);
     if (o.forgets !== undefined)
       array(o, "forgets", (n) => assert(typeof n === "string", "forgets are txn ids"));
+    if (o.idempotency !== undefined) {
+      assert(isObj(o.idempotency), "idempotency is an object");
+      field(o.idempotency, "key", "string");
+      field(o.idempotency, "fingerprint", "string");
+    }
   },
   txnResolve(o) {
     decisionShape(o);
@@ -199,7 +204,10 @@ const shapeOf: Record<Command["type"], (o: Obj) => void> = {
     field(o, "recordNamespace", "string");
     array(o, "participants", (n) => assert(typeof n === "string", "participants are strings"));
   },
-  txnForget: (o) => field(o, "txnId", "string"),
+  txnForget(o) {
+    field(o, "txnId", "string");
+    if (o.answer !== undefined) answerShape(o.answer);
+  },
   tokenRevoke(o) {
     field(o, "id", "string");
   },
@@ -351,4 +359,18 @@ function assertOpShape(op: unknown): void {
     field(op, "value", "bytes");
     field(op, "contentType", "string");
   }
+}
+
+/** A keyed txn's answer: parts of namespaces, results and a revision (their entries unchecked). */
+function answerShape(a: unknown): void {
+  assert(isObj(a), "answer is an object");
+  array(a, "parts", (p) => {
+    assert(isObj(p), "an answer's part is an object");
+    array(p, "namespaces", (n) => assert(typeof n === "string", "namespaces are strings"));
+    array(p, "results", (r) => {
+      assert(isObj(r), "a result is an object");
+      oneOf(r, "type", ["put", "delete", "get"]);
+    });
+    field(p, "revision", "number");
+  });
 }

@@ -30,16 +30,19 @@ type PinRow = [TxnBranch, string, string[], string[]];
 type ResolvedRow =
   | [string, "commit" | "abort", number, TxnOpResult[], number]
   | [string, "commit" | "abort", number, TxnOpResult[], number, PinRow];
-/** [txnId, decision, branch, deadlineMs, done, recordNamespace, participants] */
-type RecordRow = [
-  string,
-  "commit" | "abort" | "staging",
-  TxnBranch | null,
-  number,
-  boolean,
-  string,
-  string[],
-];
+/** [txnId, decision, branch, deadlineMs, done, recordNamespace, participants, idempotencyKey?] */
+type RecordRow =
+  | [string, "commit" | "abort" | "staging", TxnBranch | null, number, boolean, string, string[]]
+  | [
+      string,
+      "commit" | "abort" | "staging",
+      TxnBranch | null,
+      number,
+      boolean,
+      string,
+      string[],
+      string,
+    ];
 
 export interface TxnsBody {
   prepared: PreparedRow[];
@@ -82,8 +85,8 @@ export function txnsBody(state: StoreState): TxnsBody | undefined {
               [r.pin.branch, r.pin.recordNamespace, r.pin.participants, r.pin.namespaces],
             ],
     ),
-    records: [...state.txnRecords.values()].map(
-      (r): RecordRow => [
+    records: [...state.txnRecords.values()].map((r): RecordRow => {
+      const row: RecordRow = [
         r.txnId,
         r.decision,
         r.branch ?? null,
@@ -91,8 +94,9 @@ export function txnsBody(state: StoreState): TxnsBody | undefined {
         r.done,
         r.recordNamespace,
         r.participants,
-      ],
-    ),
+      ];
+      return r.idempotencyKey === undefined ? row : [...row, r.idempotencyKey];
+    }),
   };
 }
 
@@ -140,6 +144,7 @@ export function restoreTxns(state: StoreState, body: TxnsBody | undefined): void
     done,
     recordNamespace,
     participants,
+    idempotencyKey,
   ] of body.records) {
     const r: TxnRecordState = {
       txnId,
@@ -149,6 +154,7 @@ export function restoreTxns(state: StoreState, body: TxnsBody | undefined): void
       done,
       recordNamespace,
       participants,
+      ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
     };
     state.txnRecords.set(txnId, r);
   }

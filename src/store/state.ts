@@ -213,6 +213,8 @@ export interface TxnRecordState {
   /** Where the record lives, and whom to resolve (TxnRecordDecideCommand). */
   recordNamespace: string;
   participants: string[];
+  /** A keyed STAGING record's Idempotency-Key: its settle updates the key record (txn-keyed.ts). */
+  idempotencyKey?: string;
 }
 
 export interface IncomingNamespace {

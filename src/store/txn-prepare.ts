@@ -23,6 +23,7 @@ import { liveVersion } from "./state.ts";
 import { checkFence } from "./locks.ts";
 import { addIntents, dropIntents, intentKeys, intentOutcome } from "./intents.ts";
 import { checkBranch, checkCompare, holds, runOp } from "./txn.ts";
+import { keyedRefusal, keyedStarted } from "./txn-keyed.ts";
 import type * as t from "./types.ts";
 import { checkKey, invalid } from "./validate.ts";
 
@@ -43,6 +44,9 @@ export function applyTxnPrepare(state: StoreState, c: t.TxnPrepareCommand): t.Wr
     };
   const again = state.prepared.get(c.txnId);
   if (again !== undefined) return prepared(state, again);
+  const stagesRecord = c.staging === true && namespacesOf(c).includes(c.recordNamespace);
+  const keyed = stagesRecord ? keyedRefusal(state, c) : null;
+  if (keyed !== null) return keyed;
   if (state.clockMs >= c.deadlineMs)
     return {
       type: "txnPrepareRefused",
@@ -65,7 +69,10 @@ export function applyTxnPrepare(state: StoreState, c: t.TxnPrepareCommand): t.Wr
     ...(c.staging === true ? { staged: true as const } : {}),
   };
   addIntents(state, p);
-  if (c.staging === true && namespacesOf(c).includes(c.recordNamespace)) stageRecord(state, c);
+  if (stagesRecord) {
+    stageRecord(state, c);
+    keyedStarted(state, c);
+  }
   return prepared(state, p);
 }
 
@@ -82,6 +89,7 @@ function stageRecord(state: StoreState, c: t.TxnPrepareCommand): void {
     done: false,
     recordNamespace: c.recordNamespace,
     participants: [...c.participants],
+    ...(c.idempotency === undefined ? {} : { idempotencyKey: c.idempotency.key }),
   });
 }
 

@@ -26,6 +26,7 @@
 import type { StoreState, TxnRecordState } from "./state.ts";
 import { checkTxnHeader, forgetTxn, pruneResolved, resolvedOutcome } from "./txn-prepare.ts";
 import { decision, implicit, pruneRecords, resolveAsDecided } from "./txn-record.ts";
+import { keyedAnswer, keyedSettled } from "./txn-keyed.ts";
 import type * as t from "./types.ts";
 import { invalid } from "./validate.ts";
 
@@ -54,6 +55,9 @@ export function applyTxnProbe(state: StoreState, c: t.TxnProbeCommand): t.WriteO
     ...(r?.pin === undefined ? {} : { branch: r.pin.branch }),
     final: state.clockMs >= c.deadlineMs,
     ...(record === undefined ? {} : { record: recordOf(record) }),
+    ...(r === undefined
+      ? {}
+      : { resolved: { committedRevision: r.committedRevision, results: r.results } }),
   };
 }
 
@@ -95,6 +99,7 @@ function settle(state: StoreState, c: t.TxnRecordSettleCommand): t.TxnDecisionOu
   if (found !== undefined) {
     found.decision = c.decision;
     found.branch = c.decision === "commit" ? c.branch : undefined;
+    keyedSettled(state, found);
     return decision(state, found, true);
   }
   // No record and no tombstone. Before the deadline nothing was staged yet (a record and the
@@ -120,6 +125,7 @@ function settle(state: StoreState, c: t.TxnRecordSettleCommand): t.TxnDecisionOu
 
 /** Unpins the commit tombstone here and marks a settled record done; both go at the deadline. */
 export function applyTxnForget(state: StoreState, c: t.TxnForgetCommand): t.WriteOutcome {
+  keyedAnswer(state, c, state.txnRecords.get(c.txnId)?.idempotencyKey);
   forgetTxn(state, c.txnId);
   pruneResolved(state);
   pruneRecords(state);

@@ -453,6 +453,12 @@ export interface TxnPrepareCommand extends CommandBase, SchemasVouched {
    * whatever the prepare's outcome): the forget of a commit then costs no entry of its own.
    */
   forgets?: string[];
+  /**
+   * The caller-scoped Idempotency-Key of the whole txn and the fingerprint of its request
+   * (requestFingerprint of the equivalent shardTxn), on the record namespace's staging prepare
+   * only: the record's shard keeps the key record (txn-keyed.ts) that makes a retry replay.
+   */
+  idempotency?: { key: string; fingerprint: string };
 }
 
 /** Phase two on one participant: apply (commit, with the branch decided) or drop its intents. */
@@ -533,6 +539,14 @@ export interface TxnRecordSettleCommand extends CommandBase {
 export interface TxnForgetCommand extends CommandBase {
   type: "txnForget";
   txnId: string;
+  /** On the record namespace's shard, for a keyed txn: its answer, kept for a retry's replay. */
+  answer?: TxnKeyedAnswer;
+}
+
+/** What a committed cross-shard txn answered, by participant (txn-keyed.ts). */
+export interface TxnKeyedAnswer {
+  /** In participants order: the namespaces of that part, its results and its commit revision. */
+  parts: { namespaces: string[]; results: TxnOpResult[]; revision: Revision }[];
 }
 
 /**
@@ -971,6 +985,25 @@ export interface TxnProbedOutcome extends OutcomeBase {
   final: boolean;
   /** The transaction record, on the shard that keeps it. */
   record?: { decision: "staging" | "commit" | "abort"; branch?: TxnBranch };
+  /** With committed or aborted (a tombstone here): what resolving this part did. */
+  resolved?: { committedRevision: Revision; results: TxnOpResult[] };
+}
+
+/**
+ * The key record of a cross-shard txn with an Idempotency-Key, kept among the idempotency
+ * records of the record namespace's shard (txn-keyed.ts); answered, deduplicated, to a retry.
+ */
+export interface TxnKeyedOutcome extends OutcomeBase {
+  type: "txnKeyed";
+  /** The attempt that holds the key: in flight (staging), or how it ended. */
+  txnId: string;
+  state: "staging" | "committed" | "aborted";
+  recordNamespace: string;
+  participants: string[];
+  /** With committed: the branch that ran. */
+  branch?: TxnBranch;
+  /** With committed, once its coordinator's forget brought it. */
+  answer?: TxnKeyedAnswer;
 }
 
 /** txnForget: what this shard still keeps of the txn until the deadline. */
@@ -998,6 +1031,7 @@ export type WriteOutcome =
   | TxnDecisionOutcome
   | TxnProbedOutcome
   | TxnForgottenOutcome
+  | TxnKeyedOutcome
   | NamespaceWriteOutcome
   | NamespaceChangedOutcome
   | CompactedOutcome
