@@ -8,7 +8,8 @@
 // - exactly once: the writes of one keyed request (Idempotency-Key) are applied by at most one
 //   txn, and by each of its groups at most once (a replay applies nothing, not even a part);
 // - the replay says what happened: an attempt of a keyed request answered committed means the
-//   request was applied, and every committed answer of one request carries the same results;
+//   request was applied, and every committed answer of one request carries the same results
+//   (answers are numbered in the order they were given; an attempt cut off gives none);
 // - after healing (run.ts): no intent left, and the bank's total unchanged.
 import type {
   Command,
@@ -221,7 +222,7 @@ export class History implements ApplyObserver {
       attempts.forEach(({ txnId, answer }, i) => {
         if (answer.kind !== "committed") return;
         const replayed = answer.replayed === true ? ", replayed" : "";
-        const how = `attempt ${i + 1} (${txnId ?? "single-shard"}${replayed})`;
+        const how = `answer ${i + 1} (${txnId ?? "single-shard"}${replayed})`;
         if (!this.applied.has(key))
           out.push(`request ${key}: ${how} was answered committed, but it was never applied`);
         const results = resultsText(answer.results);

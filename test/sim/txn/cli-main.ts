@@ -48,7 +48,8 @@ const seconds = (Date.now() - started) / 1000;
 console.log(
   `seeds ${from}..${from + count - 1}: ${count - failed} passed, ${failed} failed in ${seconds.toFixed(1)} s; ` +
     `${totals.txns} cross-shard txns (${totals.commits} committed, ${totals.aborts} not), ` +
-    `${totals.singleShard} single-shard txns, ${totals.audits} audits, ${totals.groupCrashes} group crashes; ` +
+    `${totals.singleShard} single-shard txns, ${totals.audits} audits, ` +
+    `${totals.groupCrashes} group crashes; ` +
     `${totals.keyed} keyed requests (${totals.keyedApplied} applied), ${totals.retries} retries, ` +
     `${totals.replays} replayed answers`,
 );

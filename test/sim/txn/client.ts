@@ -12,12 +12,15 @@ import type {
   Key,
   TxnCompare,
   TxnIntent,
+  TxnKeyedAnswer,
+  TxnKeyedOutcome,
   TxnOp,
   TxnOpResult,
   TxnProbedOutcome,
   WriteOutcome,
 } from "../../../src/store/index.ts";
 import { namespaceOf } from "../../../src/store/index.ts";
+import { requestFingerprint } from "../../../src/store/idempotency.ts";
 import type { Reply, Request } from "./world.ts";
 
 export type Step =
@@ -49,6 +52,18 @@ export interface Bugs {
    * `resolved` is answered from the record by resolving every participant as it says.
    */
   keyAsTxnId?: boolean;
+  /** A keyed txn's record prepare carries no `idempotency`: the record shard is not consulted. */
+  keyNotSent?: boolean;
+  /**
+   * A replay assembled from the first attempt's probes answers committed with the parts it
+   * found, although a part's tombstone is gone (instead of answering unknown).
+   */
+  replayPartial?: boolean;
+  /**
+   * The record shard's intent of an earlier attempt of the same request (the key in flight) is
+   * answered as a replayed commit at once, instead of like a conflict.
+   */
+  replayInFlight?: boolean;
 }
 
 export interface ClientEnv {
@@ -164,7 +179,9 @@ function* twoPhase(env: ClientEnv, spec: TxnSpec, parts: Map<number, TxnSpec>): 
   const groups = [...parts.keys()];
   env.begin(txnId, groups, key);
   const answer = yield* parallelCommit(env, spec, parts, txnId, groups);
-  env.answered(txnId, answer.kind);
+  // A replay (the new protocol) aborted this attempt first: the client hears the first's.
+  const replay = answer.kind === "committed" && answer.replayed === true;
+  env.answered(txnId, replay && env.bugs.keyAsTxnId !== true ? "aborted" : answer.kind);
   if (key !== undefined) env.attempted(key, txnId, answer);
   return answer;
 }
@@ -177,23 +194,16 @@ function* parallelCommit(
   groups: number[],
 ): Proc<TxnAnswer> {
   const namespaces = groups.map((g) => firstNamespace(parts.get(g)!));
-  const recordNamespace = namespaces[0]!;
-  const deadlineMs = env.nowMs() + env.deadlineSpanMs;
-  const requests = groups.map((group) => {
-    const command: Command = {
-      type: "txnPrepare",
-      atMs: env.nowMs(),
-      txnId,
-      ...parts.get(group)!,
-      recordNamespace,
-      participants: namespaces,
-      deadlineMs,
-      // Audited, as the API's are: a commit over several namespaces files a record in each.
-      audit: { actor: { kind: "token", id: `client-${env.client}` }, requestId: txnId },
-      staging: true,
-    };
-    return { group, command };
-  });
+  const txn: Txn = {
+    txnId,
+    deadlineMs: env.nowMs() + env.deadlineSpanMs,
+    groups,
+    recordGroup: groups[0]!,
+    recordNamespace: namespaces[0]!,
+    participants: namespaces,
+  };
+  const idempotency = keyedOf(env, spec);
+  const requests = preparesOf(env, parts, txn, idempotency);
   // The planted bug sends the prepares but decides before their answers can be back.
   const answered = yield {
     kind: "send",
@@ -203,17 +213,11 @@ function* parallelCommit(
   const prepared = env.bugs.commitBeforePrepared
     ? requests.map((): Reply => ({ type: "txnPrepared", revision: 0, txnId, held: true }))
     : answered;
-  const txn: Txn = {
-    txnId,
-    deadlineMs,
-    groups,
-    recordGroup: groups[0]!,
-    recordNamespace,
-    participants: namespaces,
-  };
-  const keyed = spec.idempotencyKey !== undefined && env.bugs.keyAsTxnId === true;
-  if (keyed && prepared.some((r) => r?.type === "txnPrepareRefused" && r.reason === "resolved"))
+  const byId = spec.idempotencyKey !== undefined && env.bugs.keyAsTxnId === true;
+  if (byId && prepared.some((r) => r?.type === "txnPrepareRefused" && r.reason === "resolved"))
     return yield* replayByTxnId(env, txn);
+  const first = idempotency === undefined ? null : keyedRefusal(env, txn, prepared[0] ?? null);
+  if (first !== null) return yield* replayKeyed(env, txn, first);
   if (!prepared.every((r) => r?.type === "txnPrepared")) {
     const decided = yield* abortTxn(env, txn);
     for (const r of prepared) if (r?.type === "intent") yield* recover(env, r.intent);
@@ -221,7 +225,44 @@ function* parallelCommit(
     return decided === "abort" ? { kind: "aborted" } : { kind: "unknown" };
   }
   const held = prepared.every((r) => r?.type === "txnPrepared" && r.held);
+  return yield* commitRound(env, parts, txn, held, idempotency !== undefined);
+}
+
+/** Every participant's staging prepare; the record namespace's carries the key, if keyed. */
+function preparesOf(
+  env: ClientEnv,
+  parts: Map<number, TxnSpec>,
+  t: Txn,
+  idempotency: { key: string; fingerprint: string } | undefined,
+): Request[] {
+  return t.groups.map((group, i) => {
+    const command: Command = {
+      ...(i === 0 && idempotency !== undefined ? { idempotency } : {}),
+      type: "txnPrepare",
+      atMs: env.nowMs(),
+      txnId: t.txnId,
+      ...parts.get(group)!,
+      recordNamespace: t.recordNamespace,
+      participants: t.participants,
+      deadlineMs: t.deadlineMs,
+      // Audited, as the API's are: a commit over several namespaces files a record in each.
+      audit: { actor: { kind: "token", id: `client-${env.client}` }, requestId: t.txnId },
+      staging: true,
+    };
+    return { group, command };
+  });
+}
+
+/** Every part prepared: settle the record and resolve the others in parallel, then forget. */
+function* commitRound(
+  env: ClientEnv,
+  parts: Map<number, TxnSpec>,
+  txn: Txn,
+  held: boolean,
+  keyed: boolean,
+): Proc<TxnAnswer> {
   const branch = held ? ("success" as const) : ("failure" as const);
+  const { groups } = txn;
   const answers = yield* askAll([
     { group: txn.recordGroup, command: settleOf(env, txn, "commit", branch, "coordinator") },
     ...resolvesOf(env, { ...txn, groups: groups.slice(1) }, "commit", branch),
@@ -231,11 +272,116 @@ function* parallelCommit(
   if (settled === null || rest.some((a) => a === null)) return { kind: "unknown" };
   if (settled?.type !== "txnDecision" || settled.resolved === undefined) return { kind: "unknown" };
   if (settled.decision !== "commit") return { kind: "aborted" };
-  if (env.bugs.forgetEarly !== true) yield send(forgetsOf(env, txn));
-  const results = [settled.resolved, ...rest].flatMap((a) =>
-    a?.type === "txnResolved" ? a.results : [],
-  );
+  const resolved = [settled.resolved, ...rest].map((a) => (a?.type === "txnResolved" ? a : null));
+  if (keyed) yield* keyedForgets(env, txn, answerOf(parts, groups, resolved));
+  else if (env.bugs.forgetEarly !== true) yield send(forgetsOf(env, txn));
+  const results = resolved.flatMap((a) => a?.results ?? []);
   return { kind: "committed", succeeded: held, results };
+}
+
+/** The idempotency a keyed txn's record prepare carries (the new protocol), if any. */
+function keyedOf(env: ClientEnv, spec: TxnSpec): { key: string; fingerprint: string } | undefined {
+  const key = spec.idempotencyKey;
+  if (key === undefined || env.bugs.keyAsTxnId === true || env.bugs.keyNotSent === true)
+    return undefined;
+  const { compare, success, failure } = spec;
+  // The fingerprint of the equivalent shardTxn, as the router computes it.
+  const shardTxn: Command = { type: "shardTxn", atMs: 0, compare, success, failure };
+  return { key, fingerprint: requestFingerprint(shardTxn) };
+}
+
+type KeyedRefusal =
+  | TxnKeyedOutcome
+  | Extract<WriteOutcome, { type: "txn" }>
+  | Extract<WriteOutcome, { type: "invalid" }>;
+
+/** The record shard's answer that the key is taken: replay, not run (null: it prepared). */
+function keyedRefusal(env: ClientEnv, txn: Txn, r: Reply | null): KeyedRefusal | null {
+  if (r?.type === "txnKeyed") return r;
+  if (r?.type === "intent" && env.bugs.replayInFlight === true) {
+    const i = r.intent;
+    const same = i.recordNamespace === txn.recordNamespace && i.txnId !== txn.txnId;
+    if (same && i.participants.join() === txn.participants.join())
+      return {
+        ...i,
+        type: "txnKeyed",
+        revision: 0,
+        state: "committed",
+        branch: "success",
+        answer: { parts: [] },
+      };
+  }
+  if (r?.type === "txn" && r.deduplicated === true) return r;
+  if (r?.type === "invalid" && r.reason === "idempotencyKeyReused") return r;
+  return null;
+}
+
+/**
+ * The record shard answered with the key's first outcome: this attempt is aborted like any
+ * refused prepare, then answered from that outcome: its answer if the forget brought it, else
+ * the first attempt's tombstones (probed); one gone, and nothing is known (nothing re-applied).
+ */
+function* replayKeyed(env: ClientEnv, txn: Txn, first: KeyedRefusal): Proc<TxnAnswer> {
+  const decided = yield* abortTxn(env, txn);
+  if (decided !== "abort") return { kind: "unknown" };
+  if (first.type === "invalid") return { kind: "aborted" };
+  if (first.type === "txn")
+    return {
+      kind: "committed",
+      succeeded: first.succeeded,
+      results: first.results,
+      replayed: true,
+    };
+  if (first.state !== "committed" || first.branch === undefined) return { kind: "unknown" };
+  const succeeded = first.branch === "success";
+  if (first.answer !== undefined) {
+    const results = first.answer.parts.flatMap((p) => p.results);
+    return { kind: "committed", succeeded, results, replayed: true };
+  }
+  const groups = first.participants.map((n) => env.groupOf(n));
+  const atMs = env.nowMs();
+  const probes = yield* askAll(
+    groups.map((group) => ({
+      group,
+      command: { type: "txnProbe", atMs, txnId: first.txnId, deadlineMs: 0 },
+    })),
+  );
+  const parts = probes.map((p) =>
+    p?.type === "txnProbed" && p.part === "committed" ? (p.resolved ?? null) : null,
+  );
+  if (parts.some((p) => p === null) && env.bugs.replayPartial !== true) return { kind: "unknown" };
+  const results = parts.flatMap((p) => p?.results ?? []);
+  return { kind: "committed", succeeded, results, replayed: true };
+}
+
+/** A keyed commit's answer, kept by the record shard for the retries: each part's results. */
+function answerOf(
+  parts: Map<number, TxnSpec>,
+  groups: number[],
+  resolved: (Extract<WriteOutcome, { type: "txnResolved" }> | null)[],
+): TxnKeyedAnswer {
+  return {
+    parts: groups.map((g, i) => {
+      const part = parts.get(g)!;
+      const ops = [...part.compare, ...part.success, ...part.failure];
+      return {
+        namespaces: [...new Set(ops.map((x) => namespaceOf(x.key)))],
+        results: resolved[i]?.results ?? [],
+        revision: resolved[i]?.committedRevision ?? 0,
+      };
+    }),
+  };
+}
+
+/**
+ * A keyed commit's forgets: the record shard's first, with the answer; the others' (which let
+ * the tombstones a retry may probe go) only once it is applied.
+ */
+function* keyedForgets(env: ClientEnv, txn: Txn, answer: TxnKeyedAnswer): Proc<void> {
+  const [record, ...others] = forgetsOf(env, txn);
+  const command = { ...(record!.command as Extract<Command, { type: "txnForget" }>), answer };
+  const applied = yield* ask({ group: record!.group, command });
+  if (applied !== null) yield send(others);
 }
 
 /**
