@@ -19,7 +19,7 @@ import type {
   TxnOpResult,
   WriteOutcome,
 } from "../../../src/store/index.ts";
-import type { TxnAnswer } from "./client.ts";
+import type { ReplayedFrom, TxnAnswer } from "./client.ts";
 import type { ApplyObserver } from "./world.ts";
 
 interface TxnTruth {
@@ -60,6 +60,8 @@ export class History implements ApplyObserver {
 
   /** Keyed request -> every application of its writes (ground truth). */
   readonly applied = new Map<string, Application[]>();
+  /** Requests refused because their key was recorded for another request. */
+  keysReused = 0;
   /** Keyed request -> what each of its attempts was told. */
   readonly attempts = new Map<string, { txnId: string | null; answer: TxnAnswer }[]>();
 
@@ -108,6 +110,7 @@ export class History implements ApplyObserver {
   }
 
   afterApply(group: number, _store: Store, c: Command, o: WriteOutcome): void {
+    if (o.type === "invalid" && o.reason === "idempotencyKeyReused") this.keysReused += 1;
     if ((c.type === "txn" || c.type === "shardTxn") && o.type === "txn") this.single(group, c, o);
     if (c.type === "put" && o.type === "ok")
       this.singles.push({
@@ -221,7 +224,7 @@ export class History implements ApplyObserver {
       let first: string | null = null;
       attempts.forEach(({ txnId, answer }, i) => {
         if (answer.kind !== "committed") return;
-        const replayed = answer.replayed === true ? ", replayed" : "";
+        const replayed = answer.replayed === undefined ? "" : `, replayed from ${answer.replayed}`;
         const how = `answer ${i + 1} (${txnId ?? "single-shard"}${replayed})`;
         if (!this.applied.has(key))
           out.push(`request ${key}: ${how} was answered committed, but it was never applied`);
@@ -236,12 +239,21 @@ export class History implements ApplyObserver {
     return out;
   }
 
-  /** Keyed figures: replayed answers, and keyed requests applied. */
-  keyedFigures(): { replays: number; keyedApplied: number } {
-    let replays = 0;
+  /** Keyed figures: replayed answers by source, replays that found the first gone, applied. */
+  keyedFigures(): {
+    replays: Record<ReplayedFrom, number>;
+    replaysGone: number;
+    keyedApplied: number;
+    keysReused: number;
+  } {
+    const replays = { deduplicated: 0, keyRecord: 0, tombstones: 0, txnId: 0 };
+    let replaysGone = 0;
     for (const list of this.attempts.values())
-      replays += list.filter((a) => a.answer.kind === "committed" && a.answer.replayed).length;
-    return { replays, keyedApplied: this.applied.size };
+      for (const { answer: a } of list) {
+        if (a.kind === "committed" && a.replayed !== undefined) replays[a.replayed] += 1;
+        if (a.kind === "unknown" && a.gone === true) replaysGone += 1;
+      }
+    return { replays, replaysGone, keyedApplied: this.applied.size, keysReused: this.keysReused };
   }
 
   /** Committed txns as graph nodes: 2PC ones decided commit, single-shard ones, the initial writes. */

@@ -27,15 +27,18 @@ const totals = {
   groupCrashes: 0,
   keyed: 0,
   retries: 0,
-  replays: 0,
+  replaysGone: 0,
   keyedApplied: 0,
+  keysReused: 0,
 };
+const replays = { deduplicated: 0, keyRecord: 0, tombstones: 0, txnId: 0 };
 let failed = 0;
 const started = Date.now();
 for (let seed = from; seed < from + count; seed++) {
   try {
     const r = runTxnSeed({ seed, bugs, keyedRetries: values.keyed });
     for (const k of Object.keys(totals) as (keyof typeof totals)[]) totals[k] += r[k];
+    for (const k of Object.keys(replays) as (keyof typeof replays)[]) replays[k] += r.replays[k];
   } catch (e) {
     failed += 1;
     const bug = values.bug === undefined ? "" : ` --bug ${values.bug}`;
@@ -51,6 +54,9 @@ console.log(
     `${totals.singleShard} single-shard txns, ${totals.audits} audits, ` +
     `${totals.groupCrashes} group crashes; ` +
     `${totals.keyed} keyed requests (${totals.keyedApplied} applied), ${totals.retries} retries, ` +
-    `${totals.replays} replayed answers`,
+    `replayed answers: ${replays.keyRecord} from the key record's answer, ${replays.tombstones} ` +
+    `from the first's tombstones, ${replays.deduplicated} single-shard, ${replays.txnId} by ` +
+    `txn id (the old protocol); ${totals.replaysGone} replays found a tombstone gone (unknown); ` +
+    `${totals.keysReused} refusals of a key recorded for another request`,
 );
 process.exitCode = failed > 0 ? 1 : 0;

@@ -90,10 +90,14 @@ export interface TxnSpec {
   idempotencyKey?: string;
 }
 
+/** Where a replay's answer came from (the figures tell them apart). */
+export type ReplayedFrom = "deduplicated" | "keyRecord" | "tombstones" | "txnId";
+
 export type TxnAnswer =
-  | { kind: "committed"; succeeded: boolean; results: TxnOpResult[]; replayed?: boolean }
+  | { kind: "committed"; succeeded: boolean; results: TxnOpResult[]; replayed?: ReplayedFrom }
   | { kind: "aborted" }
-  | { kind: "unknown" };
+  /** `gone`: a replay found a tombstone of the first attempt gone. */
+  | { kind: "unknown"; gone?: true };
 
 const timeoutTicks = 8;
 const attemptsMax = 6;
@@ -163,12 +167,15 @@ function* oneGroup(env: ClientEnv, spec: TxnSpec, group: number): Proc<TxnAnswer
     yield* recover(env, reply.intent);
     return { kind: "aborted" };
   }
+  // The key already used for another request (the store's 422): nothing applied.
+  if (reply.type === "invalid" && reply.reason === "idempotencyKeyReused")
+    return { kind: "aborted" };
   if (reply.type !== "txn") throw new Error(`txn answered ${reply.type}`);
   return {
     kind: "committed",
     succeeded: reply.succeeded,
     results: reply.results,
-    ...(reply.deduplicated === true ? { replayed: true } : {}),
+    ...(reply.deduplicated === true ? { replayed: "deduplicated" as const } : {}),
   };
 }
 
@@ -180,7 +187,7 @@ function* twoPhase(env: ClientEnv, spec: TxnSpec, parts: Map<number, TxnSpec>): 
   env.begin(txnId, groups, key);
   const answer = yield* parallelCommit(env, spec, parts, txnId, groups);
   // A replay (the new protocol) aborted this attempt first: the client hears the first's.
-  const replay = answer.kind === "committed" && answer.replayed === true;
+  const replay = answer.kind === "committed" && answer.replayed !== undefined;
   env.answered(txnId, replay && env.bugs.keyAsTxnId !== true ? "aborted" : answer.kind);
   if (key !== undefined) env.attempted(key, txnId, answer);
   return answer;
@@ -330,13 +337,13 @@ function* replayKeyed(env: ClientEnv, txn: Txn, first: KeyedRefusal): Proc<TxnAn
       kind: "committed",
       succeeded: first.succeeded,
       results: first.results,
-      replayed: true,
+      replayed: "deduplicated",
     };
   if (first.state !== "committed" || first.branch === undefined) return { kind: "unknown" };
   const succeeded = first.branch === "success";
   if (first.answer !== undefined) {
     const results = first.answer.parts.flatMap((p) => p.results);
-    return { kind: "committed", succeeded, results, replayed: true };
+    return { kind: "committed", succeeded, results, replayed: "keyRecord" };
   }
   const groups = first.participants.map((n) => env.groupOf(n));
   const atMs = env.nowMs();
@@ -349,9 +356,10 @@ function* replayKeyed(env: ClientEnv, txn: Txn, first: KeyedRefusal): Proc<TxnAn
   const parts = probes.map((p) =>
     p?.type === "txnProbed" && p.part === "committed" ? (p.resolved ?? null) : null,
   );
-  if (parts.some((p) => p === null) && env.bugs.replayPartial !== true) return { kind: "unknown" };
+  if (parts.some((p) => p === null) && env.bugs.replayPartial !== true)
+    return { kind: "unknown", gone: true };
   const results = parts.flatMap((p) => p?.results ?? []);
-  return { kind: "committed", succeeded, results, replayed: true };
+  return { kind: "committed", succeeded, results, replayed: "tombstones" };
 }
 
 /** A keyed commit's answer, kept by the record shard for the retries: each part's results. */
@@ -404,7 +412,7 @@ function* replayByTxnId(env: ClientEnv, txn: Txn): Proc<TxnAnswer> {
   if (answers.some((a) => a?.type !== "txnResolved")) return { kind: "unknown" };
   yield send(forgetsOf(env, txn));
   const results = answers.flatMap((a) => (a?.type === "txnResolved" ? a.results : []));
-  return { kind: "committed", succeeded: branch === "success", results, replayed: true };
+  return { kind: "committed", succeeded: branch === "success", results, replayed: "txnId" };
 }
 
 function firstNamespace(part: TxnSpec): string {

@@ -15,6 +15,7 @@ import {
   type Bugs,
   type ClientEnv,
   type Proc,
+  type ReplayedFrom,
   readKey,
   runTxn,
   type Step,
@@ -44,8 +45,12 @@ export interface TxnSeedResult {
   /** Keyed requests, their attempts after the first, replayed answers, requests applied. */
   keyed: number;
   retries: number;
-  replays: number;
+  replays: Record<ReplayedFrom, number>;
+  /** Replays answered unknown: a tombstone of the first attempt was gone. */
+  replaysGone: number;
   keyedApplied: number;
+  /** Retries with the key of another request (a client's bug), refused. */
+  keysReused: number;
 }
 
 export class TxnSimViolation extends Error {}
@@ -362,6 +367,18 @@ function stampOf(w: Workload, prng: Prng, idempotencyKey: string): TxnSpec {
   return { compare: [], success: [put(one), put(two)], failure: [], idempotencyKey };
 }
 
+/**
+ * A client bug: the key again, for a request that differs (a stamp's value changed; a transfer
+ * as it was). The store must refuse it (idempotencyKeyReused) wherever the key is recorded.
+ */
+function misused(spec: TxnSpec): TxnSpec {
+  if (spec.compare.length > 0) return spec;
+  const success = spec.success.map((op) =>
+    op.type === "put" ? { ...op, value: encoder.encode(`${spec.idempotencyKey} again`) } : op,
+  );
+  return { ...spec, success };
+}
+
 /** One attempt of a keyed request; its retry (same key, same ops) is queued before it runs. */
 function* keyedAttempt(
   env: ClientEnv,
@@ -374,7 +391,7 @@ function* keyedAttempt(
   const retry: Retry | null =
     attempt < 4 && prng.chance(0.6)
       ? {
-          spec,
+          spec: prng.chance(0.05) ? misused(spec) : spec,
           attempt: attempt + 1,
           // At once, within the deadline, past it, or past the forget and several deadlines.
           delayMs:
