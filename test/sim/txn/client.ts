@@ -64,6 +64,13 @@ export interface Bugs {
    * answered as a replayed commit at once, instead of like a conflict.
    */
   replayInFlight?: boolean;
+  /**
+   * What the router's recovery does today (txn-recovery.ts absentRecord): a commit forgotten
+   * (record gone, record shard's tombstone committed and unpinned, nothing prepared) is resolved
+   * as aborted; where a tombstone went in the meantime, that leaves an abort tombstone, which a
+   * late settle of the coordinator reads back: the client is told aborted, the txn committed.
+   */
+  abortForgottenCommit?: boolean;
 }
 
 export interface ClientEnv {
@@ -353,6 +360,7 @@ function* replayKeyed(env: ClientEnv, txn: Txn, first: KeyedRefusal): Proc<TxnAn
       command: { type: "txnProbe", atMs, txnId: first.txnId, deadlineMs: 0 },
     })),
   );
+  if (probes.some((p) => p?.type !== "txnProbed")) return { kind: "unknown" };
   const parts = probes.map((p) =>
     p?.type === "txnProbed" && p.part === "committed" ? (p.resolved ?? null) : null,
   );
@@ -523,14 +531,22 @@ export function* recover(env: ClientEnv, intent: TxnIntent): Proc<boolean> {
   if (probes.some((p) => p?.type !== "txnProbed")) return false;
   const decided = yield* decideFrom(env, t, probes as TxnProbedOutcome[]);
   if (decided === null) return false;
+  if (decided === "resolved") return true;
   const decision = env.bugs.abortAfterCommit === true ? "abort" : decided.decision;
   return yield* finish(env, t, decision, decision === "commit" ? decided.branch : undefined);
 }
 
 type Decided = { decision: "commit" | "abort"; branch?: "success" | "failure" };
 
-/** The record's decision, settled from the probes while it is STAGING; null: not yet. */
-function* decideFrom(env: ClientEnv, t: Txn, probes: TxnProbedOutcome[]): Proc<Decided | null> {
+/**
+ * The record's decision, settled from the probes while it is STAGING; null: not yet;
+ * "resolved": committed and forgotten, so every participant resolved it (nothing to do).
+ */
+function* decideFrom(
+  env: ClientEnv,
+  t: Txn,
+  probes: TxnProbedOutcome[],
+): Proc<Decided | "resolved" | null> {
   const record = probes[t.groups.indexOf(t.recordGroup)]!;
   const r = record.record;
   if (r !== undefined && r.decision !== "staging")
@@ -541,7 +557,10 @@ function* decideFrom(env: ClientEnv, t: Txn, probes: TxnProbedOutcome[]): Proc<D
     // only read the tombstones back), or never staged and, past the deadline, never to be.
     if (record.part !== "committed") return record.final ? { decision: "abort" } : null;
     if (committed !== undefined) return { decision: "commit", branch: committed };
-    return probes.some((p) => p.part === "prepared") ? null : { decision: "abort" };
+    if (probes.some((p) => p.part === "prepared")) return null;
+    // Unpinned: forgotten, so resolved everywhere. An abort here would resolve a part whose
+    // tombstone went meanwhile as aborted, and a late settle would read that abort back.
+    return env.bugs.abortForgottenCommit === true ? { decision: "abort" } : "resolved";
   }
   const missing = probes.filter((p) => p.part === "absent" || p.part === "aborted");
   if (env.bugs.commitMissingPrepare === true && missing.length === 1) missing.pop();
