@@ -5,8 +5,21 @@
 // - serializability: the direct serialization graph of the committed txns (Adya: ww, wr and rw
 //   edges from the versions each txn read and wrote, versions ordered by modRevision per key)
 //   has no cycle, and no committed txn read a version no committed txn wrote;
+// - exactly once: the writes of one keyed request (Idempotency-Key) are applied by at most one
+//   txn, and by each of its groups at most once (a replay applies nothing, not even a part);
+// - the replay says what happened: an attempt of a keyed request answered committed means the
+//   request was applied, and every committed answer of one request carries the same results
+//   (answers are numbered in the order they were given; an attempt cut off gives none);
 // - after healing (run.ts): no intent left, and the bank's total unchanged.
-import type { Command, Key, Store, TxnOp, WriteOutcome } from "../../../src/store/index.ts";
+import type {
+  Command,
+  Key,
+  Store,
+  TxnOp,
+  TxnOpResult,
+  WriteOutcome,
+} from "../../../src/store/index.ts";
+import type { ReplayedFrom, TxnAnswer } from "./client.ts";
 import type { ApplyObserver } from "./world.ts";
 
 interface TxnTruth {
@@ -20,6 +33,13 @@ interface TxnTruth {
   answer: "committed" | "aborted" | "unknown" | null;
   reads: Map<Key, number>;
   writes: Map<Key, number>;
+  idempotencyKey?: string;
+}
+
+/** One application of a keyed request's writes: the txn that applied them, and where. */
+interface Application {
+  instance: string;
+  group: number;
 }
 
 interface Node {
@@ -38,8 +58,18 @@ export class History implements ApplyObserver {
   /** Txns begun and not committed: aborted, or abandoned and resolved by recovery. */
   aborts = 0;
 
-  begin(txnId: string, groups: number[]): void {
+  /** Keyed request -> every application of its writes (ground truth). */
+  readonly applied = new Map<string, Application[]>();
+  /** Requests refused because their key was recorded for another request. */
+  keysReused = 0;
+  /** Keyed request -> what each of its attempts was told. */
+  readonly attempts = new Map<string, { txnId: string | null; answer: TxnAnswer }[]>();
+
+  begin(txnId: string, groups: number[], idempotencyKey?: string): void {
+    // The old protocol's retry is the same txn id again: one truth for every instance.
+    if (this.txns.has(txnId)) return;
     this.txns.set(txnId, {
+      ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
       groups,
       parts: new Map(),
       decision: null,
@@ -52,6 +82,18 @@ export class History implements ApplyObserver {
 
   answered(txnId: string, answer: "committed" | "aborted" | "unknown"): void {
     this.txns.get(txnId)!.answer = answer;
+  }
+
+  attempted(idempotencyKey: string, txnId: string | null, answer: TxnAnswer): void {
+    const list = this.attempts.get(idempotencyKey) ?? [];
+    list.push({ txnId, answer });
+    this.attempts.set(idempotencyKey, list);
+  }
+
+  private apply(idempotencyKey: string, a: Application): void {
+    const list = this.applied.get(idempotencyKey) ?? [];
+    list.push(a);
+    this.applied.set(idempotencyKey, list);
   }
 
   beforeApply(_group: number, store: Store, c: Command): void {
@@ -68,7 +110,8 @@ export class History implements ApplyObserver {
   }
 
   afterApply(group: number, _store: Store, c: Command, o: WriteOutcome): void {
-    if ((c.type === "txn" || c.type === "shardTxn") && o.type === "txn") this.single(c, o);
+    if (o.type === "invalid" && o.reason === "idempotencyKeyReused") this.keysReused += 1;
+    if ((c.type === "txn" || c.type === "shardTxn") && o.type === "txn") this.single(group, c, o);
     if (c.type === "put" && o.type === "ok")
       this.singles.push({
         id: `init:${c.key}`,
@@ -87,18 +130,23 @@ export class History implements ApplyObserver {
         decision: o.decision === "commit" ? "commit" : "abort",
         ...(o.branch === undefined ? {} : { branch: o.branch }),
       };
-    if (c.type === "txnResolve" && o.type === "txnResolved") this.resolution(t, group, o, c.branch);
+    if (c.type === "txnResolve" && o.type === "txnResolved")
+      this.resolution(c.txnId, t, group, o, c.branch);
     // A decision that resolved the record's own group in the same entry.
     if (decides && o.type === "txnDecision" && o.resolved !== undefined)
-      this.resolution(t, group, o.resolved, o.branch);
+      this.resolution(c.txnId, t, group, o.resolved, o.branch);
   }
 
   private resolution(
+    txnId: string,
     t: TxnTruth,
     group: number,
     o: Extract<WriteOutcome, { type: "txnResolved" }>,
     branch: "success" | "failure" | undefined,
   ): void {
+    // Counted before the first-resolution filter: a txn id prepared again commits again.
+    if (this.hadPrepare && o.decision === "commit" && t.idempotencyKey !== undefined)
+      this.apply(t.idempotencyKey, { instance: txnId, group });
     if (t.resolved.has(group)) return;
     t.resolved.set(group, { decision: o.decision, hadPrepare: this.hadPrepare });
     const part = t.parts.get(group);
@@ -108,9 +156,13 @@ export class History implements ApplyObserver {
   }
 
   private single(
+    group: number,
     c: Extract<Command, { type: "txn" | "shardTxn" }>,
     o: Extract<WriteOutcome, { type: "txn" }>,
   ): void {
+    if (o.deduplicated === true) return;
+    if (c.idempotencyKey !== undefined)
+      this.apply(c.idempotencyKey, { instance: `single:${this.singles.length}`, group });
     const writes = new Map<Key, number>();
     for (const op of o.succeeded ? c.success : c.failure)
       if (op.type !== "get") writes.set(op.key, o.revision);
@@ -141,6 +193,67 @@ export class History implements ApplyObserver {
       }
     }
     return out;
+  }
+
+  /** Every keyed request applied by two txns, or twice by one group, described. */
+  exactlyOnceViolations(): string[] {
+    const out: string[] = [];
+    for (const [key, apps] of this.applied) {
+      const instances = [...new Set(apps.map((a) => a.instance))];
+      if (instances.length > 1)
+        out.push(`request ${key} was applied by ${instances.length} txns: ${instances.join(", ")}`);
+      for (const instance of instances) {
+        const groups = apps.filter((a) => a.instance === instance).map((a) => a.group);
+        const twice = [...new Set(groups.filter((g, i) => groups.indexOf(g) !== i))];
+        if (twice.length === 0) continue;
+        const all = this.txns.get(instance)?.groups ?? [];
+        const part =
+          twice.length < all.length ? `, a part of it (of groups ${all.join(", ")})` : "";
+        out.push(
+          `request ${key} was applied again by ${instance} at groups ${twice.join(", ")}${part}`,
+        );
+      }
+    }
+    return out;
+  }
+
+  /** Every keyed attempt answered committed that misstates what happened, described. */
+  replayViolations(): string[] {
+    const out: string[] = [];
+    for (const [key, attempts] of this.attempts) {
+      let first: string | null = null;
+      attempts.forEach(({ txnId, answer }, i) => {
+        if (answer.kind !== "committed") return;
+        const replayed = answer.replayed === undefined ? "" : `, replayed from ${answer.replayed}`;
+        const how = `answer ${i + 1} (${txnId ?? "single-shard"}${replayed})`;
+        if (!this.applied.has(key))
+          out.push(`request ${key}: ${how} was answered committed, but it was never applied`);
+        const results = resultsText(answer.results);
+        first ??= results;
+        if (results !== first)
+          out.push(
+            `request ${key}: ${how} answered results ${brief(answer.results)}, not the first's`,
+          );
+      });
+    }
+    return out;
+  }
+
+  /** Keyed figures: replayed answers by source, replays that found the first gone, applied. */
+  keyedFigures(): {
+    replays: Record<ReplayedFrom, number>;
+    replaysGone: number;
+    keyedApplied: number;
+    keysReused: number;
+  } {
+    const replays = { deduplicated: 0, keyRecord: 0, tombstones: 0, txnId: 0 };
+    let replaysGone = 0;
+    for (const list of this.attempts.values())
+      for (const { answer: a } of list) {
+        if (a.kind === "committed" && a.replayed !== undefined) replays[a.replayed] += 1;
+        if (a.kind === "unknown" && a.gone === true) replaysGone += 1;
+      }
+    return { replays, replaysGone, keyedApplied: this.applied.size, keysReused: this.keysReused };
   }
 
   /** Committed txns as graph nodes: 2PC ones decided commit, single-shard ones, the initial writes. */
@@ -186,6 +299,20 @@ export class History implements ApplyObserver {
       ? null
       : `serialization graph cycle: ${cycle.map((i) => nodes[i]!.id).join(" -> ")}`;
   }
+}
+
+/** Results in short: each op and the revision it left. */
+function brief(results: TxnOpResult[]): string {
+  const at = (r: TxnOpResult) =>
+    r.type === "put" ? r.entry.modRevision : r.type === "get" ? (r.entry?.modRevision ?? 0) : 0;
+  return `[${results.map((r) => `${r.type}@${at(r)}`).join(", ")}]`;
+}
+
+/** Results as comparable text (values decoded, entries as they are). */
+function resultsText(results: TxnOpResult[]): string {
+  return JSON.stringify(results, (_, v) =>
+    v instanceof Uint8Array ? new TextDecoder().decode(v) : v,
+  );
 }
 
 function modRevision(store: Store, key: Key): number {

@@ -4,11 +4,23 @@
 // every account, while coordinators crash between any two steps, groups crash and restart from
 // their snapshots, client-group links are cut, and messages are lost, duplicated and delayed.
 // Then everything heals, a last reader reads every account (resolving what it meets), and the
-// checks run (checks.ts). A run is a pure function of its seed and options.
+// checks run (checks.ts). With `keyedRetries`, some transfers and some unconditional stamps carry
+// an Idempotency-Key, and their clients retry them (same key, same ops) from at once to several
+// deadlines after the answer, for the exactly-once checks. A run is a pure function of its seed
+// and options.
 import { shardIndexFor } from "../../../src/ring/index.ts";
 import type { Key, TxnCompare, TxnOp } from "../../../src/store/index.ts";
 import { Prng } from "../prng.ts";
-import { type Bugs, type ClientEnv, type Proc, readKey, runTxn, type Step } from "./client.ts";
+import {
+  type Bugs,
+  type ClientEnv,
+  type Proc,
+  type ReplayedFrom,
+  readKey,
+  runTxn,
+  type Step,
+  type TxnSpec,
+} from "./client.ts";
 import { History } from "./checks.ts";
 import { Group, healedNetwork, Network, type Reply } from "./world.ts";
 
@@ -16,6 +28,11 @@ export interface TxnSeedOptions {
   seed: number;
   bugs?: Bugs;
   faultTicks?: number;
+  /**
+   * Keyed requests (Idempotency-Key) that clients retry, from at once to several deadlines
+   * after the answer (any answer, a lost one too), and the exactly-once checks.
+   */
+  keyedRetries?: boolean;
 }
 
 export interface TxnSeedResult {
@@ -25,6 +42,15 @@ export interface TxnSeedResult {
   singleShard: number;
   audits: number;
   groupCrashes: number;
+  /** Keyed requests, their attempts after the first, replayed answers, requests applied. */
+  keyed: number;
+  retries: number;
+  replays: Record<ReplayedFrom, number>;
+  /** Replays answered unknown: a tombstone of the first attempt was gone. */
+  replaysGone: number;
+  keyedApplied: number;
+  /** Retries with the key of another request (a client's bug), refused. */
+  keysReused: number;
 }
 
 export class TxnSimViolation extends Error {}
@@ -51,6 +77,8 @@ export function runTxnSeed(opts: TxnSeedOptions): TxnSeedResult {
     (_, i) => `bank${opts.seed % 97}-${i}`,
   );
   const accounts: Key[] = namespaces.flatMap((n) => [`${n}/x`, `${n}/y`]);
+  // Where keyed stamps (blind puts of the request's key) go: outside the bank.
+  const stamps: Key[] = namespaces.map((n) => `${n}/stamp`);
   const history = new History();
   const groups = Array.from(
     { length: groupCount },
@@ -80,8 +108,9 @@ export function runTxnSeed(opts: TxnSeedOptions): TxnSeedResult {
     nowMs: () => tick * msPerTick + skews[client]!,
     groupOf: (namespace) => shardIndexFor(namespace, groupCount),
     newTxnId: () => `c${client}-${++txnCounter}`,
-    begin: (txnId, g) => history.begin(txnId, g),
+    begin: (txnId, g, key) => history.begin(txnId, g, key),
     answered: (txnId, answer) => history.answered(txnId, answer),
+    attempted: (key, txnId, answer) => history.attempted(key, txnId, answer),
     bugs: opts.bugs ?? {},
     deadlineSpanMs: prng.pick([1000, 2000, 4000]),
   });
@@ -92,10 +121,27 @@ export function runTxnSeed(opts: TxnSeedOptions): TxnSeedResult {
     if (sum !== balance * accounts.length) badAudits.push(sum);
   };
 
+  const keyedFigures = { keyed: 0, retries: 0 };
+  let keyCounter = 0;
+  // Each client's retries outlive its coordinator (a crash is an answer lost).
+  const retries = new Map<number, Retry[]>();
+  const workload = (client: number): Workload => {
+    if (!retries.has(client)) retries.set(client, []);
+    return {
+      accounts,
+      stamps,
+      keyed: opts.keyedRetries === true,
+      stopping: () => stopping,
+      onAudit,
+      retries: retries.get(client)!,
+      newKey: () => `k${++keyCounter}`,
+      figures: keyedFigures,
+    };
+  };
   const running = new Map<number, Running | null>();
   const restartAt = new Map<number, number>();
   for (let c = 0; c < clientCount; c++)
-    running.set(c, start(clientLoop(envOf(c), accounts, prng.fork(), () => stopping, onAudit)));
+    running.set(c, start(clientLoop(envOf(c), workload(c), prng.fork())));
 
   function start(proc: Proc<unknown>): Running {
     const r: Running = {
@@ -159,10 +205,7 @@ export function runTxnSeed(opts: TxnSeedOptions): TxnSeedResult {
     for (const [client, r] of running) {
       if (r === null) {
         if ((restartAt.get(client) ?? 0) <= tick && !stopping)
-          running.set(
-            client,
-            start(clientLoop(envOf(client), accounts, prng.fork(), () => stopping, onAudit)),
-          );
+          running.set(client, start(clientLoop(envOf(client), workload(client), prng.fork())));
         continue;
       }
       if (r.untilTick > tick && (r.sleeping || r.open > 0)) continue;
@@ -175,10 +218,11 @@ export function runTxnSeed(opts: TxnSeedOptions): TxnSeedResult {
     }
     if (stopping && [...running.values()].every((r) => r === null) && network.pending === 0) break;
   }
-  return finalChecks(history, groups, accounts, tick, envOf(clientCount), badAudits, {
+  return finalChecks(history, groups, accounts, stamps, tick, envOf(clientCount), badAudits, {
     txns: txnCounter,
     audits,
     groupCrashes: groups.reduce((n, g) => n + g.crashes, 0),
+    ...keyedFigures,
   });
 }
 
@@ -233,64 +277,149 @@ const putOf = (key: Key, value: number): TxnOp => ({
   contentType: "text/plain",
 });
 
-/** A client: transfers (80 %) and audits of every account (20 %), until told to stop. */
-function* clientLoop(
-  env: ClientEnv,
-  accounts: Key[],
-  prng: Prng,
-  stopping: () => boolean,
-  onAudit: (sum: number) => void,
-): Proc<void> {
-  while (!stopping()) {
-    if (prng.chance(0.2)) {
-      const answer = yield* runTxn(env, {
-        compare: [],
-        success: accounts.map((key) => ({ type: "get", key })),
-        failure: [],
-      });
-      if (answer.kind === "committed" && answer.results.length === accounts.length)
-        onAudit(
-          answer.results.reduce(
-            (s, r) =>
-              s +
-              (r.type === "get" && r.value !== null
-                ? Number(new TextDecoder().decode(r.value))
-                : 0),
-            0,
-          ),
-        );
+interface Retry {
+  spec: TxnSpec;
+  attempt: number;
+  delayMs: number;
+  /** null while the attempt before it runs: the delay counts from its answer. */
+  dueMs: number | null;
+}
+
+interface Workload {
+  accounts: Key[];
+  stamps: Key[];
+  keyed: boolean;
+  stopping: () => boolean;
+  onAudit: (sum: number) => void;
+  retries: Retry[];
+  newKey: () => string;
+  figures: { keyed: number; retries: number };
+}
+
+/**
+ * A client: transfers (80 %) and audits of every account (20 %), until told to stop; with keyed
+ * retries, some transfers and stamps carry a key, and a retry due goes first.
+ */
+function* clientLoop(env: ClientEnv, w: Workload, prng: Prng): Proc<void> {
+  // The attempt before a crash was answered by the crash (a lost answer).
+  for (const r of w.retries) r.dueMs ??= env.nowMs() + r.delayMs;
+  while (!w.stopping()) {
+    const due = w.retries.findIndex((r) => r.dueMs !== null && r.dueMs <= env.nowMs());
+    if (due >= 0) {
+      const [r] = w.retries.splice(due, 1);
+      w.figures.retries += 1;
+      yield* keyedAttempt(env, w, prng, r!.spec, r!.attempt);
+    } else if (prng.chance(0.2)) yield* audit(env, w);
+    else if (w.keyed && prng.chance(0.15)) {
+      const spec = stampOf(w, prng, w.newKey());
+      w.figures.keyed += 1;
+      yield* keyedAttempt(env, w, prng, spec, 1);
     } else {
-      const from = prng.pick(accounts);
-      const to = prng.pick(accounts.filter((a) => a !== from));
-      const a = yield* readKey(env, from);
-      const b = yield* readKey(env, to);
-      if (typeof a === "string" && typeof b === "string") {
-        const amount = Math.min(Number(a), prng.range(1, 20));
-        yield* runTxn(env, {
-          compare: [valueOf(from, a), valueOf(to, b)],
-          success: [putOf(from, Number(a) - amount), putOf(to, Number(b) + amount)],
-          failure: [],
-        });
-      }
+      const spec = yield* transferOf(env, w, prng);
+      const key = w.keyed && prng.chance(0.3) ? w.newKey() : undefined;
+      if (spec !== null && key !== undefined) {
+        w.figures.keyed += 1;
+        yield* keyedAttempt(env, w, prng, { ...spec, idempotencyKey: key }, 1);
+      } else if (spec !== null) yield* runTxn(env, spec);
     }
     yield { kind: "sleep", ticks: prng.range(0, 3) };
   }
+}
+
+/** A read-only txn over every account: the bank's total. */
+function* audit(env: ClientEnv, w: Workload): Proc<void> {
+  const answer = yield* runTxn(env, {
+    compare: [],
+    success: w.accounts.map((key) => ({ type: "get", key })),
+    failure: [],
+  });
+  if (answer.kind !== "committed" || answer.results.length !== w.accounts.length) return;
+  w.onAudit(
+    answer.results.reduce(
+      (s, r) =>
+        s + (r.type === "get" && r.value !== null ? Number(new TextDecoder().decode(r.value)) : 0),
+      0,
+    ),
+  );
+}
+
+/** A transfer between two accounts read just before, guarded by their values; null: unread. */
+function* transferOf(env: ClientEnv, w: Workload, prng: Prng): Proc<TxnSpec | null> {
+  const from = prng.pick(w.accounts);
+  const to = prng.pick(w.accounts.filter((a) => a !== from));
+  const a = yield* readKey(env, from);
+  const b = yield* readKey(env, to);
+  if (typeof a !== "string" || typeof b !== "string") return null;
+  const amount = Math.min(Number(a), prng.range(1, 20));
+  return {
+    compare: [valueOf(from, a), valueOf(to, b)],
+    success: [putOf(from, Number(a) - amount), putOf(to, Number(b) + amount)],
+    failure: [],
+  };
+}
+
+/** Unconditional: blind puts of the key to two stamps (applied again, they commit again). */
+function stampOf(w: Workload, prng: Prng, idempotencyKey: string): TxnSpec {
+  const one = prng.pick(w.stamps);
+  const two = prng.pick(w.stamps.filter((k) => k !== one));
+  const value = encoder.encode(idempotencyKey);
+  const put = (key: Key): TxnOp => ({ type: "put", key, value, contentType: "text/plain" });
+  return { compare: [], success: [put(one), put(two)], failure: [], idempotencyKey };
+}
+
+/**
+ * A client bug: the key again, for a request that differs (a stamp's value changed; a transfer
+ * as it was). The store must refuse it (idempotencyKeyReused) wherever the key is recorded.
+ */
+function misused(spec: TxnSpec): TxnSpec {
+  if (spec.compare.length > 0) return spec;
+  const success = spec.success.map((op) =>
+    op.type === "put" ? { ...op, value: encoder.encode(`${spec.idempotencyKey} again`) } : op,
+  );
+  return { ...spec, success };
+}
+
+/** One attempt of a keyed request; its retry (same key, same ops) is queued before it runs. */
+function* keyedAttempt(
+  env: ClientEnv,
+  w: Workload,
+  prng: Prng,
+  spec: TxnSpec,
+  attempt: number,
+): Proc<void> {
+  const span = env.deadlineSpanMs;
+  const retry: Retry | null =
+    attempt < 4 && prng.chance(0.6)
+      ? {
+          spec: prng.chance(0.05) ? misused(spec) : spec,
+          attempt: attempt + 1,
+          // At once, within the deadline, past it, or past the forget and several deadlines.
+          delayMs:
+            prng.pick([0, prng.range(0, span), prng.range(span, 2 * span)]) +
+            (prng.chance(0.4) ? prng.range(2 * span, 6 * span) : 0),
+          dueMs: null,
+        }
+      : null;
+  if (retry !== null) w.retries.push(retry);
+  yield* runTxn(env, spec);
+  if (retry !== null) retry.dueMs = env.nowMs() + retry.delayMs;
 }
 
 function finalChecks(
   history: History,
   groups: Group[],
   accounts: Key[],
+  stamps: Key[],
   tick: number,
   reader: ClientEnv,
   badAudits: number[],
-  partial: Pick<TxnSeedResult, "txns" | "audits" | "groupCrashes">,
+  partial: Pick<TxnSeedResult, "txns" | "audits" | "groupCrashes" | "keyed" | "retries">,
 ): TxnSeedResult {
   // The last reader reads every account, resolving what it meets (the deadline has passed).
   let now = tick;
   const env: ClientEnv = { ...reader, nowMs: () => now * msPerTick + 10_000 };
   let total = 0;
-  for (const key of accounts) {
+  for (const key of [...accounts, ...stamps]) {
     const g = groups[env.groupOf(key.split("/")[0]!)]!;
     const proc = readKey(env, key, 10, true);
     let step = proc.next([]);
@@ -307,11 +436,11 @@ function finalChecks(
             );
       step = proc.next(replies);
     }
-    if (typeof step.value !== "string")
+    if (typeof step.value !== "string" && !(step.value === null && stamps.includes(key)))
       throw new TxnSimViolation(
         `after healing, ${key} could not be read (held by ${JSON.stringify(g.store.intent(key))})`,
       );
-    total += Number(step.value);
+    if (accounts.includes(key)) total += Number(step.value);
   }
   for (const g of groups) {
     g.store.checkInvariants();
@@ -321,6 +450,13 @@ function finalChecks(
         `after healing, group ${g.index} still holds intents: ${JSON.stringify(left)}`,
       );
   }
+  const once = history.exactlyOnceViolations().slice(0, 3);
+  const replay = history.replayViolations().slice(0, 3);
+  const keyed = [
+    ...(once.length === 0 ? [] : [`exactly once: ${once.join("; ")}`]),
+    ...(replay.length === 0 ? [] : [`the replay says what happened: ${replay.join("; ")}`]),
+  ];
+  if (keyed.length > 0) throw new TxnSimViolation(keyed.join(" | "));
   const atomicity = history.atomicityViolations();
   if (atomicity.length > 0)
     throw new TxnSimViolation(`atomicity: ${atomicity.slice(0, 3).join("; ")}`);
@@ -338,5 +474,6 @@ function finalChecks(
     commits: history.commits,
     aborts: history.aborts,
     singleShard: history.singles.length - accounts.length,
+    ...history.keyedFigures(),
   };
 }
