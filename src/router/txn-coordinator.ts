@@ -263,6 +263,9 @@ async function abort(
   if (o.type !== "txnDecision" || o.decision === "undecided" || o.resolved === undefined)
     throw unknownOutcome(t, `its abort could not be recorded (${o.type})`);
   const settled = settledOf({ ...o, decision: o.decision });
+  // Recovery committed it, every part resolved, and forgot it meanwhile: its results are gone.
+  if (settled.decision === "commit" && settled.branch === undefined)
+    throw unknownOutcome(t, "it was committed and forgotten meanwhile");
   const rest = await resolveAll(router, t, settled, t.participants.slice(1), io);
   await forgetAll(router, t, io);
   if (settled.decision === "abort") return null;

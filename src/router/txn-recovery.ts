@@ -167,6 +167,8 @@ async function decideFrom(
   const w = await router.write(t.recordNamespace, settleCommand(t, want, "recovery", io));
   const o = w.outcome;
   if (o.type !== "txnDecision" || o.decision === "undecided") return null;
+  // Settled, resolved and forgotten since the probes (the unpinned tombstone names no branch).
+  if (o.decision === "commit" && o.branch === undefined) return "resolved";
   return settledOf({
     decision: o.decision,
     ...(o.branch === undefined ? {} : { branch: o.branch }),

@@ -14,6 +14,10 @@ export class StoreRouter {
   readonly index = [0, 0, 0, 0];
   readonly log: { namespace: string; type: string; answer?: boolean }[] = [];
   drop: (namespace: string, c: Command) => boolean = () => false;
+  /** Its reply lost: applied, then the write fails. */
+  lose: (namespace: string, c: Command) => boolean = () => false;
+  /** Runs before a command is applied (another request's work, interleaved). */
+  before: (namespace: string, c: Command) => Promise<void> = async () => undefined;
   /** What the router answers for an applied command (the shard's answer by default). */
   answer: (c: Command, w: Written) => Written = (_c, w) => w;
   constructor(public placement: Record<string, number>) {}
@@ -23,12 +27,14 @@ export class StoreRouter {
   }
 
   async write(namespace: string, c: Command): Promise<Written> {
+    await this.before(namespace, c);
     const shard = this.placement[namespace]!;
     this.log.push({ namespace, type: c.type, ...("answer" in c ? { answer: true } : {}) });
     if (this.drop(namespace, c)) throw new Error("lost");
     this.stores[shard]!.checkInvariants();
     this.index[shard]! += 1;
     const outcome = this.stores[shard]!.apply(this.index[shard]!, c);
+    if (this.lose(namespace, c)) throw new Error("reply lost");
     return this.answer(c, { outcome, token: formatTokens(new Map([[shard, outcome.revision]])) });
   }
 }

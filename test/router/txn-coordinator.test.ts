@@ -189,18 +189,22 @@ describe("recovery of a txn whose coordinator vanished", () => {
   });
 });
 
+/** An older tombstone with a far deadline keeps shard 0's later ones (pruning stops at it). */
+async function keepTombstones(router: StoreRouter, io: ReturnType<typeof clock>["io"]) {
+  await router.write("a", {
+    type: "txnResolve",
+    atMs: io.nowMs(),
+    txnId: "t0",
+    decision: "abort",
+    deadlineMs: io.nowMs() + 3_600_000,
+  });
+}
+
 describe("recovery of a txn committed and forgotten", () => {
   it("resolves nothing: an abort resolved where a tombstone went would contradict the commit", async () => {
     const router = twoShards();
     const { io, pass } = clock();
-    // An older tombstone with a far deadline keeps shard 0's later ones (pruning stops at it).
-    await router.write("a", {
-      type: "txnResolve",
-      atMs: io.nowMs(),
-      txnId: "t0",
-      decision: "abort",
-      deadlineMs: io.nowMs() + 3_600_000,
-    });
+    await keepTombstones(router, io);
     const txn = { compare: [], success: [put("a/x", "1"), put("b/y", "2")], failure: [] };
     expect(await run(router, io, txn)).toMatchObject({ type: "committed" });
     pass(10_000);
@@ -222,6 +226,86 @@ describe("recovery of a txn committed and forgotten", () => {
       deadlineMs: 0,
     });
     expect(b.outcome).toMatchObject({ part: "absent" });
+  });
+});
+
+describe("recovery whose settle meets the coordinator's commit, resolved and forgotten", () => {
+  it("has nothing left to do: it resolves nothing and fails nothing", async () => {
+    const router = twoShards();
+    const { io, pass } = clock();
+    await keepTombstones(router, io);
+    router.drop = (_n, c) => c.type !== "txnPrepare";
+    const txn = { compare: [], success: [put("a/x", "1"), put("b/y", "2")], failure: [] };
+    await run(router, io, txn).catch(() => undefined);
+    router.drop = () => false;
+    const deadlineMs = io.nowMs() + 3_000;
+    pass(10_000);
+    // The slow coordinator finishes between recovery's probes and its settle.
+    router.before = async (_n, c) => {
+      if (c.type !== "txnRecordSettle" || c.by !== "recovery") return;
+      router.before = async () => undefined;
+      const common = { atMs: io.nowMs(), txnId: "t1", deadlineMs };
+      await router.write("a", {
+        ...common,
+        type: "txnRecordSettle",
+        decision: "commit",
+        branch: "success",
+        by: "coordinator",
+        recordNamespace: "a",
+        participants: ["a", "b"],
+      });
+      await router.write("b", {
+        ...common,
+        type: "txnResolve",
+        decision: "commit",
+        branch: "success",
+      });
+      for (const n of ["a", "b"]) await router.write(n, { ...common, type: "txnForget" });
+      pass(10_000);
+    };
+    const intent = {
+      key: "a/x",
+      txnId: "t1",
+      write: true,
+      deadlineMs,
+      recordNamespace: "a",
+      participants: ["a", "b"],
+    };
+    expect(await recoverIntent(router as unknown as Router, intent, io)).toBe(true);
+    const settled = router.log.map((w) => w.type).lastIndexOf("txnRecordSettle");
+    expect(router.log.slice(settled + 1)).toEqual([]); // recovery's settle was its last step
+    expect([valueOf(router, "a/x"), valueOf(router, "b/y")]).toEqual(["1", "2"]);
+  });
+});
+
+describe("a coordinator whose abort meets a commit recovery made and forgot", () => {
+  it("answers 503 (the outcome is unknown to it), not an error, and resolves nothing", async () => {
+    const router = twoShards();
+    const { io, pass } = clock();
+    await keepTombstones(router, io);
+    // b's prepare applies but its reply is lost: the coordinator aborts. Before its settle lands,
+    // a reader recovers the txn (every part prepared: commit) and forgets it.
+    router.lose = (n, c) => n === "b" && c.type === "txnPrepare";
+    router.before = async (_n, c) => {
+      if (c.type !== "txnRecordSettle" || c.by !== "coordinator") return;
+      router.before = async () => undefined;
+      router.lose = () => false;
+      pass(10_000);
+      const intent = {
+        key: "a/x",
+        txnId: "t1",
+        write: true,
+        deadlineMs: c.deadlineMs,
+        recordNamespace: "a",
+        participants: ["a", "b"],
+      };
+      expect(await recoverIntent(router as unknown as Router, intent, io)).toBe(true);
+      pass(10_000);
+    };
+    const txn = { compare: [], success: [put("a/x", "1"), put("b/y", "2")], failure: [] };
+    const e = await run(router, io, txn).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(ShardUnavailableError);
+    expect([valueOf(router, "a/x"), valueOf(router, "b/y")]).toEqual(["1", "2"]);
   });
 });
 

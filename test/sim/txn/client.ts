@@ -492,20 +492,36 @@ function* abortTxn(env: ClientEnv, txn: Txn): Proc<"commit" | "abort" | null> {
     command: settleOf(env, t, "abort", undefined, "coordinator"),
   });
   if (settled?.type !== "txnDecision" || settled.decision === "undecided") return null;
+  // Committed by recovery and forgotten meanwhile: the router answers 503 (outcome unknown).
+  if (settled.decision === "commit" && settled.branch === undefined) return null;
   const done = yield* finish(env, t, settled.decision, settled.branch);
   return done ? settled.decision : null;
 }
 
-/** Resolves every participant as settled, then forgets; false when one never answered. */
+/**
+ * Resolves every participant as settled, then forgets; false when one never answered. A
+ * recovered commit whose probes named every part's namespaces forgets as a keyed commit does,
+ * the record first with the answer (txn-recovery.ts): a retry of it is then answered in full.
+ */
 function* finish(
   env: ClientEnv,
   t: Txn,
   decision: "commit" | "abort",
   branch: "success" | "failure" | undefined,
+  probes?: TxnProbedOutcome[],
 ): Proc<boolean> {
   const answers = yield* askAll(resolvesOf(env, t, decision, branch));
   if (answers.some((a) => a === null)) return false;
-  yield send(forgetsOf(env, t));
+  const namespaces = probes?.map((p) => p.namespaces);
+  if (decision !== "commit" || namespaces === undefined || namespaces.some((n) => !n)) {
+    yield send(forgetsOf(env, t));
+    return true;
+  }
+  const parts = answers.map((a, i) => {
+    const r = a as Extract<WriteOutcome, { type: "txnResolved" }>;
+    return { namespaces: namespaces[i]!, results: r.results, revision: r.committedRevision };
+  });
+  yield* keyedForgets(env, t, { parts });
   return true;
 }
 
@@ -533,7 +549,8 @@ export function* recover(env: ClientEnv, intent: TxnIntent): Proc<boolean> {
   if (decided === null) return false;
   if (decided === "resolved") return true;
   const decision = env.bugs.abortAfterCommit === true ? "abort" : decided.decision;
-  return yield* finish(env, t, decision, decision === "commit" ? decided.branch : undefined);
+  const branch = decision === "commit" ? decided.branch : undefined;
+  return yield* finish(env, t, decision, branch, probes as TxnProbedOutcome[]);
 }
 
 type Decided = { decision: "commit" | "abort"; branch?: "success" | "failure" };
@@ -573,6 +590,8 @@ function* decideFrom(
     command: settleOf(env, t, commit ? "commit" : "abort", branch, "recovery"),
   });
   if (settled?.type !== "txnDecision" || settled.decision === "undecided") return null;
+  // Settled, resolved and forgotten since the probes (the unpinned tombstone names no branch).
+  if (settled.decision === "commit" && settled.branch === undefined) return "resolved";
   return {
     decision: settled.decision,
     ...(settled.branch === undefined ? {} : { branch: settled.branch }),
