@@ -15,6 +15,14 @@ const out = scope.out;
 //   leading and trailing whitespace.
 // - auth.ts principalNow, `if (known)` made false: the caller is worked out again, to the same
 //   principal (the lookup itself is remembered); it costs a SHA-256, not a wrong answer.
+// - auth-lookups.ts forgetLookups, `generation += 1` made `-= 1`: the generation is only compared
+//   for equality with the one a lookup started at; going down, it never repeats either.
+// - consistency.ts readOptions, `min.trim()` made `min`: the Headers API strips the value's
+//   leading and trailing whitespace, and every reader of minToken parses it with trim() again.
+// - idempotency.ts idempotencyKey, `key.length === 0 ||` made false: the printable-ASCII regex
+//   (`+`, one or more) refuses the empty key with the same 400.
+// - tokens-crypto.ts base64url, `/=+$/` made `/=$/` or `/=+/`: 32 bytes in base64 end in exactly
+//   one "=", the only one in the string.
 // - moves-ring.ts ringRedirect, the `records.size > 0` early return made false: servesNamespace
 //   asks the same first; the early return only spares a served namespace the placement hash.
 

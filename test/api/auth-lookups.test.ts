@@ -75,15 +75,32 @@ describe("rememberedLookup", () => {
     expect(await rememberedLookup(env, "k", async () => "ok")).toBe("ok");
   });
 
-  it("keeps at most entriesMax lookups, dropping the oldest", async () => {
+  it("keeps at most entriesMax lookups, dropping the oldest, and only it", async () => {
     const env = {};
+    const now = () => 0; // all fresh: only the bound drops entries
     const { state, load } = loader();
     for (let i = 0; i <= authLookupLimits.entriesMax; i++)
-      await rememberedLookup(env, `k${i}`, load);
+      await rememberedLookup(env, `k${i}`, load, now);
     expect(state.loads).toBe(authLookupLimits.entriesMax + 1);
-    await rememberedLookup(env, `k${authLookupLimits.entriesMax}`, load); // the newest is kept
+    await rememberedLookup(env, `k${authLookupLimits.entriesMax}`, load, now); // the newest is kept
+    await rememberedLookup(env, "k1", load, now); // so is the second oldest: entriesMax are kept
     expect(state.loads).toBe(authLookupLimits.entriesMax + 1);
-    await rememberedLookup(env, "k0", load); // the oldest was dropped
+    await rememberedLookup(env, "k0", load, now); // the oldest was dropped
+    expect(state.loads).toBe(authLookupLimits.entriesMax + 2);
+  });
+
+  it("a lookup loaded again is the newest: the next one beyond entriesMax drops another", async () => {
+    const env = {};
+    const clock = { ms: 0 };
+    const now = () => clock.ms;
+    const { state, load } = loader();
+    for (let i = 0; i < authLookupLimits.entriesMax; i++)
+      await rememberedLookup(env, `k${i}`, load, now);
+    clock.ms = authLookupLimits.ttlMs; // every lookup is too old now
+    await rememberedLookup(env, "k0", load, now); // loaded again: the newest
+    await rememberedLookup(env, "one more", load, now); // drops k1, the oldest
+    expect(state.loads).toBe(authLookupLimits.entriesMax + 2);
+    await rememberedLookup(env, "k0", load, now);
     expect(state.loads).toBe(authLookupLimits.entriesMax + 2);
   });
 });
