@@ -13,6 +13,8 @@ export class StoreRouter {
   readonly stores = Array.from({ length: 4 }, () => new Store());
   readonly index = [0, 0, 0, 0];
   readonly log: { namespace: string; type: string; answer?: boolean }[] = [];
+  /** Every command written, in order. */
+  readonly commands: Command[] = [];
   drop: (namespace: string, c: Command) => boolean = () => false;
   /** Its reply lost: applied, then the write fails. */
   lose: (namespace: string, c: Command) => boolean = () => false;
@@ -30,6 +32,7 @@ export class StoreRouter {
     await this.before(namespace, c);
     const shard = this.placement[namespace]!;
     this.log.push({ namespace, type: c.type, ...("answer" in c ? { answer: true } : {}) });
+    this.commands.push(c);
     if (this.drop(namespace, c)) throw new Error("lost");
     this.stores[shard]!.checkInvariants();
     this.index[shard]! += 1;
@@ -50,4 +53,15 @@ export function clock(start = 1_700_000_000_000) {
 export function unreadableSettle(c: Command, w: Written): Written {
   if (c.type !== "txnRecordSettle") return w;
   return { ...w, outcome: { type: "notFound", revision: w.outcome.revision } };
+}
+
+/** An older tombstone with a far deadline keeps shard 0's later ones (pruning stops at it). */
+export async function keepTombstones(router: StoreRouter, io: CoordinatorIo) {
+  await router.write("a", {
+    type: "txnResolve",
+    atMs: io.nowMs(),
+    txnId: "t0",
+    decision: "abort",
+    deadlineMs: io.nowMs() + 3_600_000,
+  });
 }

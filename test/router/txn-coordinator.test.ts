@@ -12,7 +12,7 @@ import {
 import type { Router } from "../../src/router/types.ts";
 import { ShardUnavailableError } from "../../src/router/types.ts";
 import type { IntentOutcome, TxnOp } from "../../src/store/types.ts";
-import { StoreRouter, bytes, clock, unreadableSettle } from "./store-router.ts";
+import { StoreRouter, bytes, clock, keepTombstones, unreadableSettle } from "./store-router.ts";
 
 const put = (key: string, value: string): TxnOp => ({
   type: "put",
@@ -188,17 +188,6 @@ describe("recovery of a txn whose coordinator vanished", () => {
     expect((await router.write("a", putNow(io, "a/x", "mine"))).outcome.type).toBe("ok");
   });
 });
-
-/** An older tombstone with a far deadline keeps shard 0's later ones (pruning stops at it). */
-async function keepTombstones(router: StoreRouter, io: ReturnType<typeof clock>["io"]) {
-  await router.write("a", {
-    type: "txnResolve",
-    atMs: io.nowMs(),
-    txnId: "t0",
-    decision: "abort",
-    deadlineMs: io.nowMs() + 3_600_000,
-  });
-}
 
 describe("recovery of a txn committed and forgotten", () => {
   it("resolves nothing: an abort resolved where a tombstone went would contradict the commit", async () => {

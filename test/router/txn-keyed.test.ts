@@ -88,4 +88,34 @@ describe("a keyed cross-shard txn, its coordinator's side", () => {
     expect(again).toMatchObject({ type: "refused", outcome: { reason: "resolved" } });
     expect(router.stores.map((s) => s.stats().revision)).toEqual([1, 1, 0, 0]);
   });
+
+  it("answers a retry that a reshard split across shards the single-shard txn's first outcome", async () => {
+    const router = new StoreRouter({ a: 0, b: 0 });
+    const { io } = clock();
+    const first = await run(router, io);
+    // a moved away; the key record stays with b's shard (the namespace of its first write).
+    router.placement = { a: 1, b: 0 };
+    const again = await run(router, io);
+    expect(again).toMatchObject({ type: "committed", replayed: true, succeeded: true });
+    expect(again.type === "committed" && again.results).toEqual(
+      first.type === "committed" && first.results,
+    );
+    expect(router.stores[1]!.stats().revision).toBe(0); // nothing ran again where a is now
+  });
+
+  it("answers a retry of a txn that ran its failure branch: not succeeded, the failure's results", async () => {
+    const router = new StoreRouter({ a: 0, b: 1 });
+    const { io, pass } = clock();
+    const failing: CrossShardTxn = {
+      compare: [{ key: "b/x", target: "version", op: "=", value: 9 }],
+      success: [put("b/x", "never")],
+      failure: [put("a/y", "fallback"), put("b/z", "fallback")],
+      idempotencyKey: "admin/failing",
+    };
+    const first = await run(router, io, failing);
+    pass(60_000);
+    const again = await run(router, io, failing);
+    expect(first).toMatchObject({ type: "committed", succeeded: false });
+    expect(again).toEqual({ ...first, replayed: true, token: expect.any(String) });
+  });
 });

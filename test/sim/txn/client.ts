@@ -65,12 +65,17 @@ export interface Bugs {
    */
   replayInFlight?: boolean;
   /**
-   * What the router's recovery does today (txn-recovery.ts absentRecord): a commit forgotten
+   * What the router's recovery did before (txn-recovery.ts absentRecord): a commit forgotten
    * (record gone, record shard's tombstone committed and unpinned, nothing prepared) is resolved
    * as aborted; where a tombstone went in the meantime, that leaves an abort tombstone, which a
    * late settle of the coordinator reads back: the client is told aborted, the txn committed.
    */
   abortForgottenCommit?: boolean;
+  /**
+   * A replay from the first attempt's tombstones also takes unpinned ones, which name no
+   * namespaces: one may be a late resolve's, made once the first had gone, with no results.
+   */
+  replayUnpinned?: boolean;
 }
 
 export interface ClientEnv {
@@ -361,8 +366,14 @@ function* replayKeyed(env: ClientEnv, txn: Txn, first: KeyedRefusal): Proc<TxnAn
     })),
   );
   if (probes.some((p) => p?.type !== "txnProbed")) return { kind: "unknown" };
+  // As the router (txn-keyed.ts replayParts): only a pinned tombstone names its namespaces; an
+  // unpinned one may be a late resolve's, made after the first one went, with no results.
   const parts = probes.map((p) =>
-    p?.type === "txnProbed" && p.part === "committed" ? (p.resolved ?? null) : null,
+    p?.type === "txnProbed" &&
+    p.part === "committed" &&
+    (p.namespaces !== undefined || env.bugs.replayUnpinned === true)
+      ? (p.resolved ?? null)
+      : null,
   );
   if (parts.some((p) => p === null) && env.bugs.replayPartial !== true)
     return { kind: "unknown", gone: true };

@@ -1,0 +1,163 @@
+// The coordinator's less travelled paths (src/router/txn-coordinator.ts), over real Stores: what
+// each command carries (audit, fence, key), forgets riding on the next prepares, an attempt
+// finished by someone else, an abort that finds recovery committed first, a prepare that threw.
+import { describe, expect, it } from "vitest";
+import { partsOf, runCrossShardTxn, type CrossShardTxn } from "../../src/router/txn-coordinator.ts";
+import { recoverIntent, type CoordinatorIo } from "../../src/router/txn-recovery.ts";
+import type { Router } from "../../src/router/types.ts";
+import type { Command, TxnOp } from "../../src/store/types.ts";
+import { StoreRouter, bytes, clock, keepTombstones } from "./store-router.ts";
+
+const put = (key: string, value: string): TxnOp => ({
+  type: "put",
+  key,
+  value: bytes(value),
+  contentType: "text/plain",
+});
+const twoKeys: CrossShardTxn = {
+  compare: [],
+  success: [put("a/x", "1"), put("b/y", "2")],
+  failure: [],
+};
+const audit = { reason: "deploy 7", requestId: "req-1" };
+/** A fence on a lock of a namespace no part touches: carried, never judged here. */
+const fence = { lock: "z/lock", token: 3 };
+
+async function run(router: StoreRouter, io: CoordinatorIo, txn: CrossShardTxn = twoKeys) {
+  const r = router as unknown as Router;
+  return runCrossShardTxn(r, txn, await partsOf(r, txn), io);
+}
+
+const ofType = <T extends Command["type"]>(router: StoreRouter, type: T) =>
+  router.commands.filter((c): c is Extract<Command, { type: T }> => c.type === type);
+
+describe("what the commands carry", () => {
+  it("every prepare carries the txn's audit and fence; the record's alone carries the key", async () => {
+    const router = new StoreRouter({ a: 0, b: 1 });
+    const { io } = clock();
+    await run(router, io, { ...twoKeys, audit, fence, idempotencyKey: "admin/k1" });
+    const prepares = ofType(router, "txnPrepare");
+    expect(prepares.map((c) => [c.audit, c.fence])).toEqual([
+      [audit, fence],
+      [audit, fence],
+    ]);
+    expect(prepares.map((c) => c.idempotency?.key)).toEqual(["admin/k1", undefined]);
+    const plain = new StoreRouter({ a: 0, b: 1 });
+    await run(plain, clock().io);
+    expect(ofType(plain, "txnPrepare").map((c) => "audit" in c || "fence" in c)).toEqual([
+      false,
+      false,
+    ]);
+  });
+
+  it("one shard's txn carries the key, the audit and the fence, and says when it replayed", async () => {
+    const router = new StoreRouter({ a: 0, c: 0 });
+    const { io } = clock();
+    const txn = { ...twoKeys, success: [put("a/x", "1"), put("c/z", "3")], audit };
+    const first = await run(router, io, { ...txn, idempotencyKey: "admin/k2" });
+    const again = await run(router, io, { ...txn, idempotencyKey: "admin/k2" });
+    expect([first, again].map((a) => a.type === "committed" && a.replayed)).toEqual([false, true]);
+    const [cmd] = ofType(router, "shardTxn");
+    expect([cmd?.idempotencyKey, cmd?.audit]).toEqual(["admin/k2", audit]);
+    const fenced = new StoreRouter({ a: 0, c: 0 });
+    await run(fenced, io, { ...txn, fence });
+    expect(ofType(fenced, "shardTxn")[0]?.fence).toEqual(fence);
+  });
+});
+
+describe("forgets that ride", () => {
+  it("when the request outlives its answer, the forgets ride on the next prepares to those namespaces", async () => {
+    const router = new StoreRouter({ a: 0, b: 1 });
+    const deferred: Promise<unknown>[] = [];
+    const io = { ...clock().io, defer: (w: Promise<unknown>) => void deferred.push(w) };
+    await run(router, io);
+    await run(router, io);
+    const [, , third, fourth] = ofType(router, "txnPrepare");
+    expect([third?.forgets, fourth?.forgets]).toEqual([["t1"], ["t1"]]);
+    expect(ofType(router, "txnForget").map((c) => c.txnId)).toEqual([]);
+    await Promise.all(deferred);
+  });
+
+  it("a prepare that fails gives its forgets back to the queue for the next one", async () => {
+    const router = new StoreRouter({ a: 0, b: 1 });
+    const deferred: Promise<unknown>[] = [];
+    const io = { ...clock().io, defer: (w: Promise<unknown>) => void deferred.push(w) };
+    await run(router, io);
+    router.drop = (n, c) => n === "b" && c.type === "txnPrepare";
+    await run(router, io).catch(() => undefined);
+    router.drop = () => false;
+    await run(router, io);
+    // t2's prepare to b carried t1's forget and failed: t3's prepare to b carries it again.
+    const third = ofType(router, "txnPrepare").filter((c) => c.txnId === "t3");
+    expect(third.map((c) => c.forgets)).toEqual([undefined, ["t1"]]);
+    await Promise.all(deferred);
+  });
+});
+
+describe("an attempt someone else finished", () => {
+  it("is answered its commit when its prepares find it resolved (the same txn id again)", async () => {
+    const router = new StoreRouter({ a: 0, b: 1 });
+    const { io } = clock();
+    const same = { ...io, newTxnId: () => "t9" };
+    const first = await run(router, same);
+    const again = await run(router, same);
+    expect(again).toEqual({ ...first, replayed: true });
+  });
+
+  it("is refused as expired when recovery aborted it", async () => {
+    const router = new StoreRouter({ a: 0, b: 1 });
+    const { io, pass } = clock();
+    await keepTombstones(router, io);
+    const same = { ...io, newTxnId: () => "t9" };
+    router.drop = (n, c) => c.type !== "txnPrepare" || n === "b";
+    await run(router, same).catch(() => undefined);
+    router.drop = () => false;
+    pass(10_000);
+    const intent = {
+      key: "a/x",
+      txnId: "t9",
+      write: true,
+      deadlineMs: io.nowMs() - 5_000,
+      recordNamespace: "a",
+      participants: ["a", "b"],
+    };
+    expect(await recoverIntent(router as unknown as Router, intent, io)).toBe(true);
+    // The abort's tombstone on the record's shard is kept: the prepare again finds it.
+    const again = await run(router, same);
+    expect(again).toMatchObject({ type: "refused", outcome: { reason: "expired" } });
+  });
+});
+
+describe("an abort that finds recovery committed first", () => {
+  it("answers the commit recovery made: every part was prepared", async () => {
+    const router = new StoreRouter({ a: 0, b: 1 });
+    const { io, pass } = clock();
+    router.lose = (n, c) => n === "b" && c.type === "txnPrepare";
+    router.before = async (_n, c) => {
+      if (c.type !== "txnRecordSettle" || c.by !== "coordinator") return;
+      router.before = async () => undefined;
+      router.lose = () => false;
+      router.drop = (_m, d) => d.type === "txnForget"; // recovery's forgets are lost
+      pass(10_000);
+      const intent = {
+        key: "a/x",
+        txnId: "t1",
+        write: true,
+        deadlineMs: c.deadlineMs,
+        recordNamespace: "a",
+        participants: ["a", "b"],
+      };
+      await recoverIntent(router as unknown as Router, intent, io).catch(() => undefined);
+      router.drop = () => false;
+    };
+    const answer = await run(router, io);
+    expect(answer).toMatchObject({ type: "committed", succeeded: true, replayed: false });
+  });
+
+  it("a prepare that threw is the request's error once the abort is recorded", async () => {
+    const router = new StoreRouter({ a: 0, b: 1 });
+    router.drop = (n, c) => n === "b" && c.type === "txnPrepare";
+    await expect(run(router, clock().io)).rejects.toThrow("lost");
+    expect(router.stores[0]!.txnRecord("t1")).toEqual({ decision: "abort" });
+  });
+});
