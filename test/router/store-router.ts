@@ -4,7 +4,7 @@
 import type { CoordinatorIo } from "../../src/router/txn-recovery.ts";
 import { formatTokens, type Written } from "../../src/router/types.ts";
 import { Store } from "../../src/store/store.ts";
-import type { Command } from "../../src/store/types.ts";
+import type { Command, TxnIntent } from "../../src/store/types.ts";
 
 export const bytes = (s: string) => new TextEncoder().encode(s);
 
@@ -64,4 +64,16 @@ export async function keepTombstones(router: StoreRouter, io: CoordinatorIo) {
     decision: "abort",
     deadlineMs: io.nowMs() + 3_600_000,
   });
+}
+
+/** The intent a reader meets on a/x of a txn over namespaces a (its record) and b. */
+export function intentOn(txnId: string, deadlineMs: number): TxnIntent {
+  return {
+    key: "a/x",
+    txnId,
+    write: true,
+    deadlineMs,
+    recordNamespace: "a",
+    participants: ["a", "b"],
+  };
 }

@@ -6,7 +6,7 @@ import { partsOf, runCrossShardTxn, type CrossShardTxn } from "../../src/router/
 import { recoverIntent, type CoordinatorIo } from "../../src/router/txn-recovery.ts";
 import type { Router } from "../../src/router/types.ts";
 import type { Command, TxnOp } from "../../src/store/types.ts";
-import { StoreRouter, bytes, clock, keepTombstones } from "./store-router.ts";
+import { StoreRouter, bytes, clock, keepTombstones, intentOn } from "./store-router.ts";
 
 const put = (key: string, value: string): TxnOp => ({
   type: "put",
@@ -113,14 +113,7 @@ describe("an attempt someone else finished", () => {
     await run(router, same).catch(() => undefined);
     router.drop = () => false;
     pass(10_000);
-    const intent = {
-      key: "a/x",
-      txnId: "t9",
-      write: true,
-      deadlineMs: io.nowMs() - 5_000,
-      recordNamespace: "a",
-      participants: ["a", "b"],
-    };
+    const intent = intentOn("t9", io.nowMs() - 5_000);
     expect(await recoverIntent(router as unknown as Router, intent, io)).toBe(true);
     // The abort's tombstone on the record's shard is kept: the prepare again finds it.
     const again = await run(router, same);
@@ -139,14 +132,7 @@ describe("an abort that finds recovery committed first", () => {
       router.lose = () => false;
       router.drop = (_m, d) => d.type === "txnForget"; // recovery's forgets are lost
       pass(10_000);
-      const intent = {
-        key: "a/x",
-        txnId: "t1",
-        write: true,
-        deadlineMs: c.deadlineMs,
-        recordNamespace: "a",
-        participants: ["a", "b"],
-      };
+      const intent = intentOn("t1", c.deadlineMs);
       await recoverIntent(router as unknown as Router, intent, io).catch(() => undefined);
       router.drop = () => false;
     };

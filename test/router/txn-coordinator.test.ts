@@ -12,7 +12,14 @@ import {
 import type { Router } from "../../src/router/types.ts";
 import { ShardUnavailableError } from "../../src/router/types.ts";
 import type { IntentOutcome, TxnOp } from "../../src/store/types.ts";
-import { StoreRouter, bytes, clock, keepTombstones, unreadableSettle } from "./store-router.ts";
+import {
+  StoreRouter,
+  bytes,
+  clock,
+  keepTombstones,
+  unreadableSettle,
+  intentOn,
+} from "./store-router.ts";
 
 const put = (key: string, value: string): TxnOp => ({
   type: "put",
@@ -197,14 +204,7 @@ describe("recovery of a txn committed and forgotten", () => {
     const txn = { compare: [], success: [put("a/x", "1"), put("b/y", "2")], failure: [] };
     expect(await run(router, io, txn)).toMatchObject({ type: "committed" });
     pass(10_000);
-    const intent = {
-      key: "a/x",
-      txnId: "t1",
-      write: true,
-      deadlineMs: io.nowMs() - 5_000,
-      recordNamespace: "a",
-      participants: ["a", "b"],
-    };
+    const intent = intentOn("t1", io.nowMs() - 5_000);
     const before = router.log.length;
     expect(await recoverIntent(router as unknown as Router, intent, io)).toBe(true);
     expect(router.log.slice(before).map((w) => w.type)).toEqual(["txnProbe", "txnProbe"]);
@@ -252,14 +252,7 @@ describe("recovery whose settle meets the coordinator's commit, resolved and for
       for (const n of ["a", "b"]) await router.write(n, { ...common, type: "txnForget" });
       pass(10_000);
     };
-    const intent = {
-      key: "a/x",
-      txnId: "t1",
-      write: true,
-      deadlineMs,
-      recordNamespace: "a",
-      participants: ["a", "b"],
-    };
+    const intent = intentOn("t1", deadlineMs);
     expect(await recoverIntent(router as unknown as Router, intent, io)).toBe(true);
     const settled = router.log.map((w) => w.type).lastIndexOf("txnRecordSettle");
     expect(router.log.slice(settled + 1)).toEqual([]); // recovery's settle was its last step
@@ -280,14 +273,7 @@ describe("a coordinator whose abort meets a commit recovery made and forgot", ()
       router.before = async () => undefined;
       router.lose = () => false;
       pass(10_000);
-      const intent = {
-        key: "a/x",
-        txnId: "t1",
-        write: true,
-        deadlineMs: c.deadlineMs,
-        recordNamespace: "a",
-        participants: ["a", "b"],
-      };
+      const intent = intentOn("t1", c.deadlineMs);
       expect(await recoverIntent(router as unknown as Router, intent, io)).toBe(true);
       pass(10_000);
     };
