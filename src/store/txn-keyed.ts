@@ -52,8 +52,7 @@ export function keyedStarted(state: StoreState, c: t.TxnPrepareCommand): void {
     recordNamespace: c.recordNamespace,
     participants: [...c.participants],
   };
-  const found = state.idempotency.get(c.idempotency.key);
-  if (found?.outcome.type === "txnKeyed" && found.outcome.txnId === c.txnId) return;
+  // keyedRefusal let it prepare: the key is free, or held by an attempt that aborted.
   rememberOutcome(state, c.idempotency.key, c.idempotency.fingerprint, outcome);
 }
 

@@ -2,11 +2,26 @@
 // coordinator and recovery (src/router/txn-*.ts) run against the real state machine without
 // workerd. `placement` says which shard holds a namespace; every write is logged.
 import type { CoordinatorIo } from "../../src/router/txn-recovery.ts";
-import { formatTokens, type Written } from "../../src/router/types.ts";
+import { partsOf, runCrossShardTxn, type CrossShardTxn } from "../../src/router/txn-coordinator.ts";
+import { formatTokens, type Router, type Written } from "../../src/router/types.ts";
 import { Store } from "../../src/store/store.ts";
 import type { Command, TxnIntent } from "../../src/store/types.ts";
 
-export const bytes = (s: string) => new TextEncoder().encode(s);
+export { bytes, putOp as put } from "../store/helpers.ts";
+import { putOp as put } from "../store/helpers.ts";
+
+/** A put on each of two namespaces: a/x = 1 and b/y = 2. */
+export const twoKeys: CrossShardTxn = {
+  compare: [],
+  success: [put("a/x", "1"), put("b/y", "2")],
+  failure: [],
+};
+
+/** Runs `txn` through the coordinator over `router`'s Stores. */
+export async function runTxn(router: StoreRouter, io: CoordinatorIo, txn: CrossShardTxn) {
+  const r = router as unknown as Router;
+  return runCrossShardTxn(r, txn, await partsOf(r, txn), io);
+}
 
 /** Shards as Stores; `placement` says which holds a namespace; every write is logged. */
 export class StoreRouter {

@@ -2,31 +2,26 @@
 // each command carries (audit, fence, key), forgets riding on the next prepares, an attempt
 // finished by someone else, an abort that finds recovery committed first, a prepare that threw.
 import { describe, expect, it } from "vitest";
-import { partsOf, runCrossShardTxn, type CrossShardTxn } from "../../src/router/txn-coordinator.ts";
+import type { CrossShardTxn } from "../../src/router/txn-coordinator.ts";
 import { recoverIntent, type CoordinatorIo } from "../../src/router/txn-recovery.ts";
 import type { Router } from "../../src/router/types.ts";
-import type { Command, TxnOp } from "../../src/store/types.ts";
-import { StoreRouter, bytes, clock, keepTombstones, intentOn } from "./store-router.ts";
+import type { Command } from "../../src/store/types.ts";
+import {
+  StoreRouter,
+  clock,
+  keepTombstones,
+  intentOn,
+  put,
+  runTxn,
+  twoKeys,
+} from "./store-router.ts";
 
-const put = (key: string, value: string): TxnOp => ({
-  type: "put",
-  key,
-  value: bytes(value),
-  contentType: "text/plain",
-});
-const twoKeys: CrossShardTxn = {
-  compare: [],
-  success: [put("a/x", "1"), put("b/y", "2")],
-  failure: [],
-};
 const audit = { reason: "deploy 7", requestId: "req-1" };
 /** A fence on a lock of a namespace no part touches: carried, never judged here. */
 const fence = { lock: "z/lock", token: 3 };
 
-async function run(router: StoreRouter, io: CoordinatorIo, txn: CrossShardTxn = twoKeys) {
-  const r = router as unknown as Router;
-  return runCrossShardTxn(r, txn, await partsOf(r, txn), io);
-}
+const run = (router: StoreRouter, io: CoordinatorIo, txn: CrossShardTxn = twoKeys) =>
+  runTxn(router, io, txn);
 
 const ofType = <T extends Command["type"]>(router: StoreRouter, type: T) =>
   router.commands.filter((c): c is Extract<Command, { type: T }> => c.type === type);

@@ -3,15 +3,10 @@
 // what a refused prepare leaves (nothing), what an abandoned txn becomes once recovered, and how
 // the answer is put together. test/sim/txn runs the same protocol under faults.
 import { describe, expect, it } from "vitest";
-import {
-  partsOf,
-  recoverIntent,
-  runCrossShardTxn,
-  type CrossShardTxn,
-} from "../../src/router/txn-coordinator.ts";
+import { recoverIntent } from "../../src/router/txn-coordinator.ts";
 import type { Router } from "../../src/router/types.ts";
 import { ShardUnavailableError } from "../../src/router/types.ts";
-import type { IntentOutcome, TxnOp } from "../../src/store/types.ts";
+import type { IntentOutcome } from "../../src/store/types.ts";
 import {
   StoreRouter,
   bytes,
@@ -19,23 +14,17 @@ import {
   keepTombstones,
   unreadableSettle,
   intentOn,
+  put,
+  runTxn,
+  twoKeys,
 } from "./store-router.ts";
 
-const put = (key: string, value: string): TxnOp => ({
-  type: "put",
-  key,
-  value: bytes(value),
-  contentType: "text/plain",
-});
 /** A put command (a txn op's fields, stamped). */
 const putNow = (io: ReturnType<typeof clock>["io"], key: string, value: string) =>
   ({ type: "put", atMs: io.nowMs(), key, value: bytes(value), contentType: "text/plain" }) as const;
 const text = (v: Uint8Array) => new TextDecoder().decode(v);
 
-async function run(router: StoreRouter, io: ReturnType<typeof clock>["io"], txn: CrossShardTxn) {
-  const r = router as unknown as Router;
-  return runCrossShardTxn(r, txn, await partsOf(r, txn), io);
-}
+const run = runTxn;
 
 function valueOf(router: StoreRouter, key: string): string | null {
   const shard = router.placement[key.slice(0, key.indexOf("/"))]!;
@@ -49,11 +38,7 @@ describe("a commit across shards", () => {
   it("prepares every part, then settles the record and resolves the others: two rounds", async () => {
     const router = twoShards();
     const { io } = clock();
-    const answer = await run(router, io, {
-      compare: [],
-      success: [put("a/x", "1"), put("b/y", "2")],
-      failure: [],
-    });
+    const answer = await run(router, io, twoKeys);
     expect(answer).toMatchObject({ type: "committed", succeeded: true, replayed: false });
     expect(router.log.slice(0, 4).map((w) => `${w.namespace}:${w.type}`)).toEqual([
       "a:txnPrepare",
@@ -136,11 +121,7 @@ describe("a prepare refused", () => {
     const { io } = clock();
     router.drop = (n, c) => c.type === "txnPrepare" && n === "b";
     router.answer = unreadableSettle;
-    const failed = await run(router, io, {
-      compare: [],
-      success: [put("a/x", "1"), put("b/y", "2")],
-      failure: [],
-    }).catch((e: unknown) => e);
+    const failed = await run(router, io, twoKeys).catch((e: unknown) => e);
     expect(failed).toBeInstanceOf(ShardUnavailableError);
     expect((failed as Error).message).toContain("its abort could not be recorded");
   });
@@ -154,11 +135,7 @@ describe("recovery of a txn whose coordinator vanished", () => {
     keys: string[],
   ) {
     router.drop = (n, c) => c.type !== "txnPrepare" || !keys.some((k) => k.startsWith(`${n}/`));
-    await run(router, io, {
-      compare: [],
-      success: [put("a/x", "1"), put("b/y", "2")],
-      failure: [],
-    }).catch(() => undefined);
+    await run(router, io, twoKeys).catch(() => undefined);
     router.drop = () => false;
     const held = (await router.write("a", putNow(io, "a/x", "mine"))).outcome as IntentOutcome;
     return held.intent;
@@ -201,7 +178,7 @@ describe("recovery of a txn committed and forgotten", () => {
     const router = twoShards();
     const { io, pass } = clock();
     await keepTombstones(router, io);
-    const txn = { compare: [], success: [put("a/x", "1"), put("b/y", "2")], failure: [] };
+    const txn = twoKeys;
     expect(await run(router, io, txn)).toMatchObject({ type: "committed" });
     pass(10_000);
     const intent = intentOn("t1", io.nowMs() - 5_000);
@@ -224,7 +201,7 @@ describe("recovery whose settle meets the coordinator's commit, resolved and for
     const { io, pass } = clock();
     await keepTombstones(router, io);
     router.drop = (_n, c) => c.type !== "txnPrepare";
-    const txn = { compare: [], success: [put("a/x", "1"), put("b/y", "2")], failure: [] };
+    const txn = twoKeys;
     await run(router, io, txn).catch(() => undefined);
     router.drop = () => false;
     const deadlineMs = io.nowMs() + 3_000;
@@ -277,7 +254,7 @@ describe("a coordinator whose abort meets a commit recovery made and forgot", ()
       expect(await recoverIntent(router as unknown as Router, intent, io)).toBe(true);
       pass(10_000);
     };
-    const txn = { compare: [], success: [put("a/x", "1"), put("b/y", "2")], failure: [] };
+    const txn = twoKeys;
     const e = await run(router, io, txn).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(ShardUnavailableError);
     expect([valueOf(router, "a/x"), valueOf(router, "b/y")]).toEqual(["1", "2"]);
@@ -289,11 +266,7 @@ describe("an outcome the coordinator cannot tell", () => {
     const router = twoShards();
     const { io } = clock();
     router.answer = unreadableSettle;
-    const e = await run(router, io, {
-      compare: [],
-      success: [put("a/x", "1"), put("b/y", "2")],
-      failure: [],
-    }).catch((x: unknown) => x);
+    const e = await run(router, io, twoKeys).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(ShardUnavailableError);
     expect((e as Error).message).toContain("known once its deadline has passed");
   });

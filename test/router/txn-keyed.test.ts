@@ -4,18 +4,9 @@
 // one shard, and what a replay whose results are gone answers. test/workers/api-txn-keyed.test.ts
 // runs the same over Durable Objects, test/sim/txn under faults.
 import { describe, expect, it } from "vitest";
-import { runCrossShardTxn, partsOf, type CrossShardTxn } from "../../src/router/txn-coordinator.ts";
+import type { CrossShardTxn } from "../../src/router/txn-coordinator.ts";
 import type { CoordinatorIo } from "../../src/router/txn-recovery.ts";
-import type { Router } from "../../src/router/types.ts";
-import type { TxnOp } from "../../src/store/types.ts";
-import { StoreRouter, bytes, clock } from "./store-router.ts";
-
-const put = (key: string, value: string): TxnOp => ({
-  type: "put",
-  key,
-  value: bytes(value),
-  contentType: "text/plain",
-});
+import { StoreRouter, clock, put, runTxn } from "./store-router.ts";
 
 const key = "admin/deploy-1";
 /** Ops on b, a, b: the answer must come back in this order whatever the parts. */
@@ -26,10 +17,8 @@ const request: CrossShardTxn = {
   idempotencyKey: key,
 };
 
-async function run(router: StoreRouter, io: CoordinatorIo, txn = request) {
-  const r = router as unknown as Router;
-  return runCrossShardTxn(r, txn, await partsOf(r, txn), io);
-}
+const run = (router: StoreRouter, io: CoordinatorIo, txn: CrossShardTxn = request) =>
+  runTxn(router, io, txn);
 
 describe("a keyed cross-shard txn, its coordinator's side", () => {
   it("forgets on the record namespace first, bringing the answer, and only then on the others", async () => {
