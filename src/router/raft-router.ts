@@ -19,6 +19,7 @@ import {
 import { parseTopology, shardIndexFor, type Topology } from "../ring/index.ts";
 import {
   encodeCommand,
+  repeatSafe,
   systemNamespace,
   type ClusterOperation,
   type ClusterTopology,
@@ -171,9 +172,10 @@ export class RaftRouter implements Router {
   }
 
   async #writeOn(group: GroupSpec, command: Command): Promise<Written> {
-    // A retry after an unknown outcome must not apply twice: give every write an idempotency key.
+    // A retry after an unknown outcome must not apply twice: give every write an idempotency key,
+    // but for the txn protocol's, which a repeat cannot apply twice (the store's repeatSafe).
     const keyed =
-      command.idempotencyKey === undefined
+      command.idempotencyKey === undefined && !repeatSafe(command)
         ? { ...command, idempotencyKey: `router:${crypto.randomUUID()}` }
         : command;
     // A keep-alive is renewed by the leader in memory: no log entry (src/replica/lease-expiry.ts).

@@ -205,3 +205,26 @@ export function requestFingerprint(command: Command): string {
   };
   return fnv1a64Hex(encodeCommand({ ...rest, atMs: 0 } as Command));
 }
+
+const answeredByTxnId = new Set<Command["type"]>([
+  "txnPrepare",
+  "txnRecordSettle",
+  "txnResolve",
+  "txnProbe",
+  "txnForget",
+]);
+
+/**
+ * True for the commands that a repeat cannot apply twice, whatever came between: those of
+ * parallel commits, each answered by its txn id (txn-prepare.ts, txn-staged.ts): a prepare again
+ * answers prepared, or refuses once its txn is resolved or its deadline passed; a settle is a
+ * compare-and-set that gives the first decision back; a resolve again reads its tombstone; a
+ * probe and a forget change nothing the second time. The txn simulator (test/sim/txn) delivers
+ * every one of them twice, up to 12.5 s apart, with no key. So the router gives them no key of
+ * its own: a record per command would cost a fingerprint (the command encoded again and hashed)
+ * and a lookup on every replica, four records per 2-shard commit that push the callers' own keys
+ * out of the shard's bounded table, and their bytes in every snapshot.
+ */
+export function repeatSafe(command: Command): boolean {
+  return answeredByTxnId.has(command.type);
+}

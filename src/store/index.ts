@@ -21,7 +21,7 @@ export {
   isJsonMediaType,
 } from "./keys.ts";
 export { storeLimits } from "./limits.ts";
-export { requestFingerprint } from "./idempotency.ts";
+export { repeatSafe, requestFingerprint } from "./idempotency.ts";
 export { AssertionError } from "./assert.ts";
 export type {
   Query,

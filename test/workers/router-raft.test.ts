@@ -3,6 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { RaftRouter, type RaftRouterEnv } from "../../src/router/raft-router.ts";
 import { BadTokenError, ShardUnavailableError } from "../../src/router/types.ts";
+import { decodeCommand, type Command } from "../../src/store/index.ts";
 import { freshGeneration, putOf, replicaEnv } from "./replica-harness.ts";
 
 /** A router over a cluster no other test uses (a fresh prefix means fresh replica ids). */
@@ -60,6 +61,45 @@ describe("RaftRouter", { timeout: 30_000 }, () => {
     const first = await router.write("app", put("app/k", "v", { idempotencyKey: "same" }));
     const again = await router.write("app", put("app/k", "v", { idempotencyKey: "same" }));
     expect(again.outcome).toEqual({ ...first.outcome, deduplicated: true });
+  });
+
+  it("keys every write it proposes but the txn protocol's, which a repeat cannot apply twice", async () => {
+    // The commands as they reach a replica: the router's env with every stub's propose watched.
+    const proposed: Command[] = [];
+    const watched = (stub: Record<string | symbol, unknown>) =>
+      new Proxy(stub, {
+        get(target, name) {
+          // A stub's members are RPC methods: called as they are (even `bind` would be remote).
+          const value = Reflect.get(target, name) as unknown;
+          if (name !== "propose" || typeof value !== "function") return value;
+          return (to: unknown, bytes: Uint8Array) => {
+            proposed.push(decodeCommand(bytes));
+            return Reflect.apply(value, target, [to, bytes]) as unknown;
+          };
+        },
+      });
+    const replicas = new Proxy(replicaEnv.REPLICA, {
+      get(target, name) {
+        const value = Reflect.get(target, name) as unknown;
+        if (typeof value !== "function") return value;
+        if (name !== "get") return value.bind(target);
+        return (...args: unknown[]) => watched(Reflect.apply(value, target, args) as never);
+      },
+    });
+    const env = { ...replicaEnv, REPLICA: replicas, SHARDS: "2", REPLICAS_PER_SHARD: "3" };
+    const router = new RaftRouter(env, { clusterPrefix: `t${freshGeneration()}-` });
+    await router.write("app", put("app/k", "v"));
+    const atMs = Date.now();
+    await router.write("app", { type: "txnProbe", atMs, txnId: "t1", deadlineMs: atMs + 3_000 });
+    await router.write("app", { type: "txnForget", atMs, txnId: "t1" });
+    const keys = proposed
+      .filter((c) => c.type === "put" || c.type.startsWith("txn"))
+      .map((c) => [c.type, c.idempotencyKey?.startsWith("router:") ?? false]);
+    expect(keys).toEqual([
+      ["put", true],
+      ["txnProbe", false],
+      ["txnForget", false],
+    ]);
   });
 
   it("long-polls until a write lands, or times out unchanged", async () => {
