@@ -25,6 +25,18 @@ const out = scope.out;
 //   one "=", the only one in the string.
 // - moves-ring.ts ringRedirect, the `records.size > 0` early return made false: servesNamespace
 //   asks the same first; the early return only spares a served namespace the placement hash.
+// - txn-recovery.ts decideFrom and settledOf, `o.branch === undefined` / `r.branch === undefined`
+//   made false (`branch: undefined` in a Settled): every command built from it drops an unset
+//   branch (settleCommand, resolveAll), and no reader tells an unset branch from an absent one.
+// - txn-recovery.ts recoverIntent, `settled.decision === "abort"` made false: an abort always has
+//   a part whose probe names no namespaces (the settle's own entry resolves the record shard's
+//   part aborted, and an aborted tombstone is never pinned), so the second operand decides.
+// - txn-recovery.ts decideFrom, `p.part === "aborted"` made false in `missing`: no part is
+//   aborted while its record is STAGING (every abort resolve follows the record's abort, or an
+//   absent record past the deadline, which no prepare can stage any more).
+// - txn-recovery.ts absentRecord, `probes.some((p) => p.part === "prepared")` made every/false:
+//   the record shard's commit is forgotten (its tombstone unpinned) only after every participant
+//   resolved, so no part is prepared when that branch is reached.
 
 /** @type {import("@stryker-mutator/api/core").PartialStrykerOptions} */
 export default {
