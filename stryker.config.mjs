@@ -37,6 +37,10 @@ const out = scope.out;
 // - txn-recovery.ts absentRecord, `probes.some((p) => p.part === "prepared")` made every/false:
 //   the record shard's commit is forgotten (its tombstone unpinned) only after every participant
 //   resolved, so no part is prepared when that branch is reached.
+// - txn-keyed.ts keyedIdempotency, `txn.fence === undefined` made false (`fence: undefined`):
+//   the fingerprint is of encodeCommand's bytes, which carry an optional field only when set.
+// - txn-keyed.ts isKeyedReplay, `o.deduplicated === true` made true: a prepare answers a txn or
+//   txnKeyed outcome only as keyedRefusal's replay of the first one, always deduplicated.
 
 /** @type {import("@stryker-mutator/api/core").PartialStrykerOptions} */
 export default {
