@@ -41,6 +41,23 @@ const out = scope.out;
 //   the fingerprint is of encodeCommand's bytes, which carry an optional field only when set.
 // - txn-keyed.ts isKeyedReplay, `o.deduplicated === true` made true: a prepare answers a txn or
 //   txnKeyed outcome only as keyedRefusal's replay of the first one, always deduplicated.
+// - txn-coordinator.ts runCrossShardTxn, `.catch(() => false)` after a refusal's recoverIntent
+//   made `() => undefined` / `() => true`: the value is discarded, recovery runs for its effect.
+// - txn-coordinator.ts runCrossShardTxn, `o.resolved === undefined` made false: a commit's
+//   txnDecision always carries `resolved` (resolveAsDecided, and the forgotten-record answer).
+// - txn-coordinator.ts settledOf, `o.branch === undefined` made false: `branch: undefined` in a
+//   Settled is dropped by resolveAll's command, and the abort path's tests read `=== undefined`.
+// - txn-coordinator.ts oneShard, `o.deduplicated === true` made true: a shardTxn answers
+//   txnKeyed only as lookupIdempotency's replay, always deduplicated.
+// - txn-coordinator.ts replay, `commit` (`o.type === "txnProbed"`, its record-absent operand, any
+//   of its comparisons) and `!commit || branch === undefined` made true/false/`&&`: a probe
+//   names a branch (record or pinned tombstone) exactly when its record says commit (a settled
+//   commit names its branch; the record shard's tombstone is pinned only while its record is
+//   kept: forgetTxn unpins it and marks the record done together), so `branch` alone decides.
+// - txn-coordinator.ts answerFirst, `""` made "Stryker was here!": replayParts is null only for
+//   a txnKeyed first outcome (a single-shard txn's outcome always has its parts).
+// - txn-forgets.ts takeForgets and flushForget, `if (ids.size === 0) queued.delete(namespace)`
+//   made false: an empty set left in the map answers as no set does; it only costs memory.
 
 /** @type {import("@stryker-mutator/api/core").PartialStrykerOptions} */
 export default {

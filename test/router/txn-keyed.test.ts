@@ -9,7 +9,7 @@ import type { CrossShardTxn } from "../../src/router/txn-coordinator.ts";
 import { assemble } from "../../src/router/txn-keyed.ts";
 import type { CoordinatorIo } from "../../src/router/txn-recovery.ts";
 import { ShardUnavailableError } from "../../src/router/types.ts";
-import { StoreRouter, clock, put, runTxn } from "./store-router.ts";
+import { StoreRouter, bytes, clock, put, runTxn } from "./store-router.ts";
 
 const key = "admin/deploy-1";
 /** Ops on b, a, b: the answer must come back in this order whatever the parts. */
@@ -19,6 +19,10 @@ const request: CrossShardTxn = {
   failure: [],
   idempotencyKey: key,
 };
+
+/** A put command stamped `atMs`. */
+const putAt = (key: string, value: string, atMs: number) =>
+  ({ type: "put", atMs, key, value: bytes(value), contentType: "text/plain" }) as const;
 
 const run = (router: StoreRouter, io: CoordinatorIo, txn: CrossShardTxn = request) =>
   runTxn(router, io, txn);
@@ -79,6 +83,17 @@ describe("a keyed cross-shard txn, its coordinator's side", () => {
     const again = await run(router, io);
     expect(again).toMatchObject({ type: "refused", outcome: { reason: "resolved" } });
     expect(router.stores.map((s) => s.stats().revision)).toEqual([1, 1, 0, 0]);
+  });
+
+  it("answers a retry on one shard after a reshard a token at the newest revision of its namespaces", async () => {
+    const router = new StoreRouter({ a: 0, b: 1 });
+    const { io } = clock();
+    for (const v of ["1", "2"]) await router.write("a", putAt("a/old", v, io.nowMs()));
+    const first = await run(router, io);
+    expect(first).toMatchObject({ type: "committed", revisions: { a: 3, b: 1 } });
+    router.placement = { a: 1, b: 1 }; // a moved to b's shard, past every revision it had
+    const again = await run(router, io);
+    expect(again).toMatchObject({ type: "committed", replayed: true, token: "s1.3" });
   });
 
   it("answers a retry that a reshard split across shards the single-shard txn's first outcome", async () => {
