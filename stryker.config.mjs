@@ -25,6 +25,39 @@ const out = scope.out;
 //   one "=", the only one in the string.
 // - moves-ring.ts ringRedirect, the `records.size > 0` early return made false: servesNamespace
 //   asks the same first; the early return only spares a served namespace the placement hash.
+// - txn-recovery.ts decideFrom and settledOf, `o.branch === undefined` / `r.branch === undefined`
+//   made false (`branch: undefined` in a Settled): every command built from it drops an unset
+//   branch (settleCommand, resolveAll), and no reader tells an unset branch from an absent one.
+// - txn-recovery.ts recoverIntent, `settled.decision === "abort"` made false: an abort always has
+//   a part whose probe names no namespaces (the settle's own entry resolves the record shard's
+//   part aborted, and an aborted tombstone is never pinned), so the second operand decides.
+// - txn-recovery.ts decideFrom, `p.part === "aborted"` made false in `missing`: no part is
+//   aborted while its record is STAGING (every abort resolve follows the record's abort, or an
+//   absent record past the deadline, which no prepare can stage any more).
+// - txn-recovery.ts absentRecord, `probes.some((p) => p.part === "prepared")` made every/false:
+//   the record shard's commit is forgotten (its tombstone unpinned) only after every participant
+//   resolved, so no part is prepared when that branch is reached.
+// - txn-keyed.ts keyedIdempotency, `txn.fence === undefined` made false (`fence: undefined`):
+//   the fingerprint is of encodeCommand's bytes, which carry an optional field only when set.
+// - txn-keyed.ts isKeyedReplay, `o.deduplicated === true` made true: a prepare answers a txn or
+//   txnKeyed outcome only as keyedRefusal's replay of the first one, always deduplicated.
+// - txn-coordinator.ts runCrossShardTxn, `.catch(() => false)` after a refusal's recoverIntent
+//   made `() => undefined` / `() => true`: the value is discarded, recovery runs for its effect.
+// - txn-coordinator.ts runCrossShardTxn, `o.resolved === undefined` made false: a commit's
+//   txnDecision always carries `resolved` (resolveAsDecided, and the forgotten-record answer).
+// - txn-coordinator.ts settledOf, `o.branch === undefined` made false: `branch: undefined` in a
+//   Settled is dropped by resolveAll's command, and the abort path's tests read `=== undefined`.
+// - txn-coordinator.ts oneShard, `o.deduplicated === true` made true: a shardTxn answers
+//   txnKeyed only as lookupIdempotency's replay, always deduplicated.
+// - txn-coordinator.ts replay, `commit` (`o.type === "txnProbed"`, its record-absent operand, any
+//   of its comparisons) and `!commit || branch === undefined` made true/false/`&&`: a probe
+//   names a branch (record or pinned tombstone) exactly when its record says commit (a settled
+//   commit names its branch; the record shard's tombstone is pinned only while its record is
+//   kept: forgetTxn unpins it and marks the record done together), so `branch` alone decides.
+// - txn-coordinator.ts answerFirst, `""` made "Stryker was here!": replayParts is null only for
+//   a txnKeyed first outcome (a single-shard txn's outcome always has its parts).
+// - txn-forgets.ts takeForgets and flushForget, `if (ids.size === 0) queued.delete(namespace)`
+//   made false: an empty set left in the map answers as no set does; it only costs memory.
 
 /** @type {import("@stryker-mutator/api/core").PartialStrykerOptions} */
 export default {

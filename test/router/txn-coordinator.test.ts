@@ -80,15 +80,16 @@ describe("a commit across shards", () => {
     ]);
   });
 
-  it("takes one round when the ring put every namespace on one shard", async () => {
+  it("takes one round when the ring put every namespace on one shard, each namespace at its revision", async () => {
     const router = new StoreRouter({ a: 0, c: 0 });
     const { io } = clock();
-    await run(router, io, {
+    const answer = await run(router, io, {
       compare: [],
       success: [put("a/x", "1"), put("c/z", "3")],
       failure: [],
     });
     expect(router.log.map((w) => w.type)).toEqual(["shardTxn"]);
+    expect(answer).toMatchObject({ type: "committed", revisions: { a: 1, c: 1 } });
   });
 });
 
@@ -257,6 +258,7 @@ describe("a coordinator whose abort meets a commit recovery made and forgot", ()
     const txn = twoKeys;
     const e = await run(router, io, txn).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(ShardUnavailableError);
+    expect((e as Error).message).toContain("it was committed and forgotten meanwhile");
     expect([valueOf(router, "a/x"), valueOf(router, "b/y")]).toEqual(["1", "2"]);
   });
 });
@@ -268,6 +270,9 @@ describe("an outcome the coordinator cannot tell", () => {
     router.answer = unreadableSettle;
     const e = await run(router, io, twoKeys).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(ShardUnavailableError);
-    expect((e as Error).message).toContain("known once its deadline has passed");
+    const message = (e as Error).message;
+    expect(message).toContain("transaction t1: its record answered notFound");
+    expect(message).toContain("known once its deadline has passed");
+    expect(message).toContain("or retry with the same Idempotency-Key");
   });
 });

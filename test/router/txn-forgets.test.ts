@@ -68,6 +68,18 @@ describe("a forget no prepare took", () => {
     expect(takeForgets("app")).toEqual([]);
   });
 
+  it("sent alone, leaves the other txns' forgets to that namespace queued", async () => {
+    vi.useFakeTimers();
+    const { sent, router } = sentAlone();
+    queueForget("t1", ["app"]);
+    queueForget("t2", ["app"]);
+    const flushed = flushForget(router, "t1", ["app"], () => 0);
+    await vi.advanceTimersByTimeAsync(txnForgetLimits.flushMs);
+    await flushed;
+    expect(sent).toEqual([{ namespace: "app", txnId: "t1" }]);
+    expect(takeForgets("app")).toEqual(["t2"]);
+  });
+
   it("is not sent once a prepare carried it, and leaves the other txns' forgets queued", async () => {
     vi.useFakeTimers();
     const { sent, router } = sentAlone();
