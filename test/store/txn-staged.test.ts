@@ -294,3 +294,94 @@ describe("a reshard and parallel commits", () => {
     expect(expectType(fence(d, "app"), "intent").intent.txnId).toBe("t1");
   });
 });
+
+// Killed survivors of `npm run mutate -- store --mutate src/store/txn-staged.ts` (2026-12-02).
+describe("settle and probe, at their edges", () => {
+  it("a commit settle must name the branch that runs: refused as invalid, nothing decided", () => {
+    const d = new Driver();
+    stage(d, "t1", "app/a");
+    const bare = d.apply({
+      type: "txnRecordSettle",
+      txnId: "t1",
+      decision: "commit",
+      deadlineMs: farDeadline,
+      by: "coordinator",
+      recordNamespace: "app",
+      participants,
+    });
+    expect(bare).toMatchObject({ type: "invalid", detail: expect.stringMatching(/branch/) });
+    expect(d.store.txnRecord("t1")).toEqual({ decision: "staging" });
+  });
+
+  it("by recovery decides at the deadline itself: the probes it read are final from then on", () => {
+    const d = new Driver();
+    const deadlineMs = d.nowMs + 1000; // the settle below is stamped exactly at it
+    stage(d, "t1", "app/a", d.nowMs + 500_000);
+    const at = expectType(
+      d.apply({
+        type: "txnRecordSettle",
+        atMs: deadlineMs,
+        txnId: "t1",
+        decision: "abort",
+        deadlineMs,
+        by: "recovery",
+        recordNamespace: "app",
+        participants,
+      }),
+      "txnDecision",
+    );
+    expect(at).toMatchObject({ decision: "abort", first: true });
+  });
+
+  it("abort with nothing kept, stamped exactly at the deadline, decides nothing", () => {
+    const d = new Driver();
+    const deadlineMs = d.nowMs + 1000;
+    const o = d.apply({
+      type: "txnRecordSettle",
+      atMs: deadlineMs,
+      txnId: "t1",
+      decision: "abort",
+      deadlineMs,
+      by: "coordinator",
+      recordNamespace: "app",
+      participants,
+    });
+    expect(o).toMatchObject({ decision: "undecided" });
+    expect(d.store.txnRecord("t1")).toBeNull();
+  });
+
+  it("a commit forgotten on this shard is answered from its tombstone: its decision and results", () => {
+    const d = new Driver();
+    const deadlineMs = d.nowMs + 3500;
+    stage(d, "t1", "app/a", deadlineMs);
+    const first = expectType(settle(d, "t1", "commit", "coordinator", deadlineMs), "txnDecision");
+    d.apply({ type: "txnForget", txnId: "t1" }); // before the deadline: done, unpinned, kept
+    // Past the deadline the settle drops the done record; the tombstone is pruned by the next
+    // prepare, probe or forget, not by a settle, so it still says how the txn ended.
+    const again = expectType(settle(d, "t1", "abort", "coordinator", deadlineMs), "txnDecision");
+    expect(d.store.txnRecord("t1")).toBeNull();
+    expect(again).toMatchObject({ decision: "commit", resolved: first.resolved });
+  });
+
+  it("a probe names the namespaces of this shard's part: prepared, or kept by a pinned tombstone", () => {
+    const d = new Driver();
+    stage(d, "t1", "app/a");
+    expect(probe(d, "t1")).toMatchObject({ namespaces: ["app"] });
+    resolveCommit(d, "t1");
+    const pinned = probe(d, "t1");
+    expect(pinned).toMatchObject({ part: "committed", namespaces: ["app"] });
+    d.apply({ type: "txnForget", txnId: "t1" });
+    expect(probe(d, "t1")).not.toHaveProperty("namespaces");
+  });
+
+  it("a probe reads the record's branch once it is committed, and none while STAGING or aborted", () => {
+    const d = new Driver();
+    stage(d, "t1", "app/a");
+    expect(probe(d, "t1").record).toEqual({ decision: "staging" });
+    settle(d, "t1", "commit");
+    expect(probe(d, "t1").record).toEqual({ decision: "commit", branch: "success" });
+    stage(d, "t2", "app/b");
+    settle(d, "t2", "abort");
+    expect(probe(d, "t2").record).toEqual({ decision: "abort" });
+  });
+});
