@@ -1,0 +1,176 @@
+// The core's small pieces, each by the rule it keeps: bootstrap's refusals, membership changes
+// and their refusals, the default configuration, the log's view of a storage that fails.
+import { describe, expect, it } from "vitest";
+import { AssertionError } from "../../src/base/index.ts";
+import {
+  confChangeError,
+  decodeConfChange,
+  encodeConfChange,
+  isMember,
+} from "../../src/raft/confchange.ts";
+import { defaultRaftConfig } from "../../src/raft/config.ts";
+import { ConfLog } from "../../src/raft/conflog.ts";
+import { Inflights } from "../../src/raft/inflights.ts";
+import { RaftLog } from "../../src/raft/log.ts";
+import { MemoryStorage } from "../../src/raft/memory-storage.ts";
+import { RawNode, bootstrap } from "../../src/raft/rawnode.ts";
+import { BeyondLastIndexError, CompactedError } from "../../src/raft/storage.ts";
+import type { ConfState, Entry } from "../../src/raft/types.ts";
+import { enc } from "./harness.ts";
+
+function entry(
+  index: number,
+  term: number,
+  type: Entry["type"] = "normal",
+  data = enc("x"),
+): Entry {
+  return { index, term, type, data };
+}
+
+describe("bootstrap", () => {
+  it("refuses storage that already holds entries, even with no hard state written", () => {
+    const storage = new MemoryStorage();
+    storage.append([entry(1, 1)]);
+    expect(() => bootstrap(storage, { voters: ["1"], learners: [] })).toThrow(
+      /bootstrap: storage is not empty/,
+    );
+  });
+
+  it("refuses storage that holds a hard state, even with no entries", () => {
+    const storage = new MemoryStorage();
+    storage.setHardState({ term: 3, vote: "2", commit: 0 });
+    expect(() => bootstrap(storage, { voters: ["1"], learners: [] })).toThrow(
+      /bootstrap: storage is not empty/,
+    );
+  });
+});
+
+describe("§4.1 membership changes: what a change may do", () => {
+  const conf: ConfState = { voters: ["1", "2"], learners: ["3"] };
+
+  it("voters and learners are members; anyone else is not", () => {
+    expect(isMember(conf, "1")).toBe(true);
+    expect(isMember(conf, "3")).toBe(true);
+    expect(isMember(conf, "4")).toBe(false);
+    expect(isMember({ voters: [], learners: ["3"] }, "3")).toBe(true);
+    expect(isMember({ voters: ["1"], learners: [] }, "1")).toBe(true);
+  });
+
+  it("each refusal names the member and the rule it breaks", () => {
+    expect(confChangeError(conf, { type: "addVoter", nodeId: "3" })).toBe(
+      "3 is already a member (use promoteLearner for a learner)",
+    );
+    expect(confChangeError(conf, { type: "addLearner", nodeId: "1" })).toBe(
+      "1 is already a member",
+    );
+    expect(confChangeError(conf, { type: "addLearner", nodeId: "3" })).toBe(
+      "3 is already a member",
+    );
+    expect(confChangeError(conf, { type: "promoteLearner", nodeId: "1" })).toBe(
+      "1 is not a learner",
+    );
+    expect(confChangeError(conf, { type: "removeVoter", nodeId: "3" })).toBe("3 is not a voter");
+    expect(
+      confChangeError({ voters: ["1"], learners: [] }, { type: "removeVoter", nodeId: "1" }),
+    ).toBe("cannot remove the last voter");
+    expect(confChangeError(conf, { type: "removeLearner", nodeId: "2" })).toBe(
+      "2 is not a learner",
+    );
+    expect(confChangeError(conf, { type: "addLearner", nodeId: "4" })).toBeUndefined();
+    expect(confChangeError(conf, { type: "removeLearner", nodeId: "3" })).toBeUndefined();
+    expect(confChangeError(conf, { type: "removeVoter", nodeId: "2" })).toBeUndefined();
+  });
+
+  it("a conf entry's data that is not an object is refused as such", () => {
+    expect(() => decodeConfChange(enc("null"))).toThrow("conf change: not an object");
+    expect(() => decodeConfChange(enc("7"))).toThrow("conf change: not an object");
+    expect(() => decodeConfChange(enc('{"type":"addVoter","nodeId":""}'))).toThrow(
+      /conf change: invalid/,
+    );
+    const cc = { type: "removeLearner" as const, nodeId: "3" };
+    expect(decodeConfChange(encodeConfChange(cc))).toEqual(cc);
+  });
+});
+
+describe("ConfLog: a configuration takes effect when appended, and reverts when truncated", () => {
+  const change = (index: number, nodeId: string): Entry =>
+    entry(index, 2, "conf", encodeConfChange({ type: "addLearner", nodeId }));
+
+  it("knows the index of the newest conf entry not yet committed", () => {
+    const log = new ConfLog({ voters: ["1"], learners: [] });
+    expect(log.lastIndex()).toBe(0);
+    log.append([change(3, "a"), entry(4, 2), change(5, "b")]);
+    expect(log.lastIndex()).toBe(5);
+    expect(log.current().learners).toEqual(["a", "b"]);
+    log.truncateFrom(5);
+    expect(log.lastIndex()).toBe(3);
+    log.commitTo(3);
+    expect(log.lastIndex()).toBe(0);
+    expect(log.current().learners).toEqual(["a"]);
+  });
+});
+
+describe("the pipelining window", () => {
+  it("counts the bytes of the messages in flight, and frees them as acks arrive", () => {
+    const w = new Inflights(3);
+    w.add(2, 10);
+    w.add(4, 5);
+    w.add(7, 1);
+    expect([w.count, w.bytes, w.full()]).toEqual([3, 16, true]);
+    w.freeLE(4);
+    expect([w.count, w.bytes, w.full()]).toEqual([1, 1, false]);
+    w.freeFirstOne();
+    expect([w.count, w.bytes]).toEqual([0, 0]);
+  });
+});
+
+describe("the default configuration", () => {
+  it("turns PreVote and CheckQuorum on and keeps messages and chunks at or under 1 MiB", () => {
+    const cfg = defaultRaftConfig("a", 7);
+    expect(cfg).toMatchObject({ id: "a", seed: 7, preVote: true, checkQuorum: true });
+    expect(cfg.quiesceAfterTicks).toBe(20);
+    expect(cfg.messageBytesMax).toBe(512 * 1024);
+    expect(cfg.snapshotChunkBytesMax).toBe(512 * 1024);
+    expect(defaultRaftConfig("a", 7, { preVote: false }).preVote).toBe(false);
+  });
+
+  it("lets a leader hold megabytes of uncommitted proposals before backpressure", () => {
+    const storage = new MemoryStorage();
+    bootstrap(storage, { voters: ["a", "b", "c"], learners: [] });
+    const node = new RawNode(defaultRaftConfig("a", 7, { preVote: false }), storage);
+    node.campaign();
+    node.step({ type: "voteResp", from: "b", to: "a", term: 2 });
+    expect(node.status().role).toBe("leader");
+    const value = new Uint8Array(256 * 1024);
+    // Nothing commits (no follower answers): 64 values of 256 KiB fill the 16 MiB exactly.
+    for (let i = 0; i < 64; i++) expect(node.propose(value)).toEqual({ ok: true });
+    expect(node.propose(value)).toMatchObject({ ok: false, reason: "backpressure" });
+  });
+});
+
+describe("the log over a storage that fails", () => {
+  /** A storage whose term() throws `error` for index 3, as one compacted or failing meanwhile would. */
+  function failingAt3(error: Error): MemoryStorage {
+    const storage = new MemoryStorage();
+    bootstrap(storage, { voters: ["1"], learners: [] });
+    storage.append([entry(2, 2), entry(3, 2), entry(4, 2)]);
+    const term = storage.term.bind(storage);
+    storage.term = (index: number) => {
+      if (index === 3) throw error;
+      return term(index);
+    };
+    return storage;
+  }
+
+  it("an index the storage reports as compacted or not yet written has no known term", () => {
+    expect(new RaftLog(failingAt3(new CompactedError(3, 5)), 0).term(3)).toBeUndefined();
+    expect(new RaftLog(failingAt3(new BeyondLastIndexError(3, 2)), 0).term(3)).toBeUndefined();
+    expect(new RaftLog(failingAt3(new CompactedError(3, 5)), 0).term(4)).toBe(2);
+  });
+
+  it("any other storage failure propagates: it is not mistaken for a missing entry", () => {
+    const log = new RaftLog(failingAt3(new Error("disk on fire")), 0);
+    expect(() => log.term(3)).toThrow("disk on fire");
+    expect(() => log.term(3)).not.toThrow(AssertionError);
+  });
+});
