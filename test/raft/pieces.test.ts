@@ -43,6 +43,14 @@ describe("bootstrap", () => {
       /bootstrap: storage is not empty/,
     );
   });
+  it("refuses a group without voters, and a member both voter and learner, saying which", () => {
+    expect(() => bootstrap(new MemoryStorage(), { voters: [], learners: ["x"] })).toThrow(
+      "bootstrap: a group needs at least one voter",
+    );
+    expect(() =>
+      bootstrap(new MemoryStorage(), { voters: ["1", "2", "3"], learners: ["3", "2"] }),
+    ).toThrow("bootstrap: 2, 3 cannot be both voter and learner");
+  });
 });
 
 describe("§4.1 membership changes: what a change may do", () => {
