@@ -90,10 +90,16 @@ describe("§4.1 membership changes: what a change may do", () => {
     expect(confChangeError(conf, { type: "removeVoter", nodeId: "2" })).toBeUndefined();
   });
 
-  it("a conf entry's data that is not an object is refused as such", () => {
+  it("a conf entry is refused unless it is a change of a known type to a named member", () => {
     expect(() => decodeConfChange(enc("null"))).toThrow("conf change: not an object");
     expect(() => decodeConfChange(enc("7"))).toThrow("conf change: not an object");
     expect(() => decodeConfChange(enc('{"type":"addVoter","nodeId":""}'))).toThrow(
+      /conf change: invalid/,
+    );
+    expect(() => decodeConfChange(enc('{"type":"addVoter","nodeId":7}'))).toThrow(
+      /conf change: invalid/,
+    );
+    expect(() => decodeConfChange(enc('{"type":"demote","nodeId":"7"}'))).toThrow(
       /conf change: invalid/,
     );
     const cc = { type: "removeLearner" as const, nodeId: "3" };
