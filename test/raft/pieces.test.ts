@@ -12,6 +12,7 @@ import { defaultRaftConfig } from "../../src/raft/config.ts";
 import { ConfLog } from "../../src/raft/conflog.ts";
 import { Inflights } from "../../src/raft/inflights.ts";
 import { RaftLog } from "../../src/raft/log.ts";
+import { committedIndex, hasQuorum, majority, voteResult } from "../../src/raft/quorum.ts";
 import { Rand } from "../../src/raft/rand.ts";
 import { MemoryStorage } from "../../src/raft/memory-storage.ts";
 import { RawNode, bootstrap } from "../../src/raft/rawnode.ts";
@@ -204,5 +205,57 @@ describe("election jitter is reproducible", () => {
     }
     const r = new Rand(7);
     expect(Array.from({ length: 6 }, () => r.intBelow(10))).toEqual([0, 0, 9, 6, 5, 4]);
+  });
+});
+
+describe("majorities (§5.2, §5.3)", () => {
+  it("a majority is more than half: 1 of 1, 2 of 2 and 3, 3 of 4 and 5", () => {
+    expect([1, 2, 3, 4, 5].map(majority)).toEqual([1, 2, 2, 3, 3]);
+  });
+
+  it("quorum holds exactly when a majority of the voters is active", () => {
+    const voters = ["a", "b", "c", "d"];
+    expect(hasQuorum(voters, (id) => id !== "d")).toBe(true);
+    expect(hasQuorum(voters, (id) => id === "a" || id === "b")).toBe(false);
+    expect(hasQuorum(["a"], () => true)).toBe(true);
+  });
+
+  it("an election is lost as soon as too many voters refused, and pending while it can still be won", () => {
+    const votes = (entries: [string, boolean][]) => new Map(entries);
+    const five = ["a", "b", "c", "d", "e"];
+    expect(
+      voteResult(
+        five,
+        votes([
+          ["a", true],
+          ["b", false],
+          ["c", false],
+        ]),
+      ),
+    ).toBe("pending");
+    expect(
+      voteResult(
+        five,
+        votes([
+          ["a", true],
+          ["b", false],
+          ["c", false],
+          ["d", false],
+        ]),
+      ),
+    ).toBe("lost");
+    expect(
+      voteResult(
+        five,
+        votes([
+          ["a", true],
+          ["b", true],
+          ["c", true],
+        ]),
+      ),
+    ).toBe("won");
+    // By etcd's convention an empty voter set wins every election (and commits nothing).
+    expect(voteResult([], votes([]))).toBe("won");
+    expect(committedIndex([], () => 7)).toBe(0);
   });
 });
