@@ -206,6 +206,12 @@ describe("election jitter is reproducible", () => {
     const r = new Rand(7);
     expect(Array.from({ length: 6 }, () => r.intBelow(10))).toEqual([0, 0, 9, 6, 5, 4]);
   });
+
+  it("a bound with one choice or none answers 0 and draws nothing: later draws are unchanged", () => {
+    const r = new Rand(7);
+    expect([r.intBelow(1), r.intBelow(0)]).toEqual([0, 0]);
+    expect(Array.from({ length: 3 }, () => r.intBelow(10))).toEqual([0, 0, 9]);
+  });
 });
 
 describe("majorities (§5.2, §5.3)", () => {
