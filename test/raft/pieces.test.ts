@@ -112,14 +112,17 @@ describe("ConfLog: a configuration takes effect when appended, and reverts when 
   const change = (index: number, nodeId: string): Entry =>
     entry(index, 2, "conf", encodeConfChange({ type: "addLearner", nodeId }));
 
-  it("knows the index of the newest conf entry not yet committed", () => {
+  it("says whether an append or a truncation changed membership, and the newest conf entry not yet committed", () => {
     const log = new ConfLog({ voters: ["1"], learners: [] });
     expect(log.lastIndex()).toBe(0);
-    log.append([change(3, "a"), entry(4, 2), change(5, "b")]);
+    expect(log.append([entry(2, 2)])).toBe(false); // no conf entry: membership unchanged
+    expect(log.append([change(3, "a"), entry(4, 2), change(5, "b")])).toBe(true);
     expect(log.lastIndex()).toBe(5);
     expect(log.current().learners).toEqual(["a", "b"]);
-    log.truncateFrom(5);
+    expect(log.truncateFrom(6)).toBe(false); // nothing of membership dropped
+    expect(log.truncateFrom(5)).toBe(true);
     expect(log.lastIndex()).toBe(3);
+    expect(log.current().learners).toEqual(["a"]);
     log.commitTo(3);
     expect(log.lastIndex()).toBe(0);
     expect(log.current().learners).toEqual(["a"]);
