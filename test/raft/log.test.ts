@@ -2,6 +2,7 @@
 // not persisted yet, read as one log. Each test is a moment between a Ready and its advance().
 import { describe, expect, it } from "vitest";
 import { RaftLog } from "../../src/raft/log.ts";
+import { CompactedError } from "../../src/raft/storage.ts";
 import type { Entry, Snapshot } from "../../src/raft/types.ts";
 import { enc, singleVoterStorage } from "./harness.ts";
 
@@ -33,6 +34,17 @@ describe("one log over storage and unstable entries", () => {
     expect(log.term(11)).toBeUndefined();
     expect(log.hasPendingSnapshot()).toBe(true);
     expect(log.nextCommittedEntries(Infinity)).toEqual([]);
+    // It is the log's snapshot now, and reading before it needs that snapshot.
+    expect(log.snapshot().metadata).toMatchObject({ index: 10, term: 3 });
+    expect(() => log.entries(3, 11, Infinity)).toThrow(CompactedError);
+    expect(() => log.entries(10, 11, Infinity)).toThrow(CompactedError);
+    expect(log.entries(11, 11, Infinity)).toEqual([]);
+  });
+
+  it("appending nothing changes nothing", () => {
+    const { log } = persisted();
+    expect(log.append([])).toBe(5);
+    expect(log.lastIndex()).toBe(5);
   });
 
   it("entries appended after a snapshot not yet persisted are readable at once", () => {

@@ -187,6 +187,14 @@ describe("the log over a storage that fails", () => {
     expect(new RaftLog(failingAt3(new CompactedError(3, 5)), 0).term(4)).toBe(2);
   });
 
+  it("a last entry whose term the storage cannot give is an error, not an unknown term", () => {
+    const storage = failingAt3(new CompactedError(3, 5));
+    storage.append([entry(2, 2), entry(3, 2)]); // 3 is now the last entry
+    expect(() => new RaftLog(storage, 0).lastTerm()).toThrow(
+      "log: term of the last index is unknown",
+    );
+  });
+
   it("any other storage failure propagates: it is not mistaken for a missing entry", () => {
     const log = new RaftLog(failingAt3(new Error("disk on fire")), 0);
     expect(() => log.term(3)).toThrow("disk on fire");
