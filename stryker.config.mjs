@@ -25,6 +25,8 @@ const out = scope.out;
 //   one "=", the only one in the string.
 // - moves-ring.ts ringRedirect, the `records.size > 0` early return made false: servesNamespace
 //   asks the same first; the early return only spares a served namespace the placement hash.
+// - raft/quorum.ts committedIndex, the `voters.length === 0` early return made false: for no
+//   voters the majority's position (`matches[0]`) is undefined, and the `?? 0` answers 0 as well.
 
 /** @type {import("@stryker-mutator/api/core").PartialStrykerOptions} */
 export default {
