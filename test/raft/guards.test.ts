@@ -64,6 +64,13 @@ describe("configuration limits", () => {
     expect(() => node(overrides)).toThrow(message);
   });
 
+  it("a configuration is refused at construction, even by a member that has no membership yet", () => {
+    // A member to be added starts with empty storage: no progress, no window built yet.
+    expect(
+      () => new RawNode(config("new", { inflightMessagesMax: 0 }), new MemoryStorage()),
+    ).toThrow("inflightMessagesMax must be at least 1");
+  });
+
   it("a pipelining window of no message is refused by the window itself too", () => {
     expect(() => new Inflights(0)).toThrow("inflightMessagesMax must be at least 1");
     expect(new Inflights(1).full()).toBe(false);
