@@ -27,6 +27,9 @@ const out = scope.out;
 //   asks the same first; the early return only spares a served namespace the placement hash.
 // - raft/quorum.ts committedIndex, the `voters.length === 0` early return made false: for no
 //   voters the majority's position (`matches[0]`) is undefined, and the `?? 0` answers 0 as well.
+// - raft/transfer.ts handleTransferLeader, `r.leadTransferee !== ""` made true, or its "" made
+//   "Stryker was here!" (always true): with no transfer under way the block compares "" with a
+//   voter's id (never empty) and sets "" to "" again.
 
 /** @type {import("@stryker-mutator/api/core").PartialStrykerOptions} */
 export default {
