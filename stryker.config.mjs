@@ -58,6 +58,11 @@ const out = scope.out;
 //   a txnKeyed first outcome (a single-shard txn's outcome always has its parts).
 // - txn-forgets.ts takeForgets and flushForget, `if (ids.size === 0) queued.delete(namespace)`
 //   made false: an empty set left in the map answers as no set does; it only costs memory.
+// - raft/quorum.ts committedIndex, the `voters.length === 0` early return made false: for no
+//   voters the majority's position (`matches[0]`) is undefined, and the `?? 0` answers 0 as well.
+// - raft/transfer.ts handleTransferLeader, `r.leadTransferee !== ""` made true, or its "" made
+//   "Stryker was here!" (always true): with no transfer under way the block compares "" with a
+//   voter's id (never empty) and sets "" to "" again.
 
 /** @type {import("@stryker-mutator/api/core").PartialStrykerOptions} */
 export default {

@@ -74,3 +74,50 @@ describe("§3.10 leadership transfer", () => {
     expect(net.status("1")).toMatchObject({ role: "leader", leadTransferee: "" });
   });
 });
+
+describe("§3.10 leadership transfer: repeated and cancelled requests", () => {
+  it("asking again for the same transfer neither restarts its election timeout nor sends timeoutNow twice", () => {
+    const net = elected();
+    net.isolate("3");
+    net.transfer("1", "3");
+    net.tick(6, ["1", "2"]);
+    net.transfer("1", "3"); // the same request again: the attempt keeps its deadline
+    net.tick(4, ["1", "2"]);
+    expect(net.status("1")).toMatchObject({ role: "leader", leadTransferee: "" });
+    const up = elected();
+    up.transfer("1", "2").transfer("1", "2");
+    up.deliver({ only: () => false });
+    expect(up.queue.filter((m) => m.type === "timeoutNow")).toHaveLength(1);
+  });
+
+  it("a transfer gets a whole election timeout, however late in the leader's timer it begins", () => {
+    const net = elected();
+    net.isolate("3");
+    net.tick(8, ["1", "2"]);
+    net.transfer("1", "3");
+    net.tick(9, ["1", "2"]);
+    expect(net.status("1").leadTransferee).toBe("3");
+  });
+
+  it("a transfer to the leader itself cancels the one in progress and changes nothing else", () => {
+    const net = elected();
+    net.isolate("3");
+    net.transfer("1", "3");
+    net.transfer("1", "1");
+    expect(net.status("1")).toMatchObject({ role: "leader", leadTransferee: "" });
+    expect(net.propose("1", "x")).toEqual({ ok: true });
+    const alone = elected();
+    alone.transfer("1", "1");
+    alone.deliver({ only: () => false });
+    expect(alone.queue.filter((m) => m.type === "timeoutNow")).toEqual([]);
+    expect(alone.status("1").leadTransferee).toBe("");
+  });
+
+  it("a transfer to another member replaces the one in progress", () => {
+    const net = elected();
+    net.isolate("3");
+    net.transfer("1", "3");
+    net.transfer("1", "2").stabilize();
+    expect(net.status("2")).toMatchObject({ role: "leader", term: 3 });
+  });
+});
