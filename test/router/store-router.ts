@@ -17,6 +17,19 @@ export const twoKeys: CrossShardTxn = {
   failure: [],
 };
 
+/**
+ * a/x does not exist yet (holds on a, the record's namespace); b/y's version must be 5: false
+ * while b/y does not exist, so the failure branch runs on both shards.
+ */
+export const failsOnB: CrossShardTxn = {
+  compare: [
+    { key: "a/x", target: "version", op: "=", value: 0 },
+    { key: "b/y", target: "version", op: "=", value: 5 },
+  ],
+  success: [put("a/x", "yes"), put("b/y", "yes")],
+  failure: [put("a/x", "no"), put("b/f", "no")],
+};
+
 /** Runs `txn` through the coordinator over `router`'s Stores. */
 export async function runTxn(router: StoreRouter, io: CoordinatorIo, txn: CrossShardTxn) {
   const r = router as unknown as Router;
@@ -62,6 +75,12 @@ export function clock(start = 1_700_000_000_000) {
   let n = 0;
   const io: CoordinatorIo = { nowMs: () => now, newTxnId: () => `t${++n}` };
   return { io, pass: (ms: number) => (now += ms) };
+}
+
+/** `io` with a waitUntil that keeps the deferred work, for the test to await. */
+export function deferring(io: CoordinatorIo) {
+  const deferred: Promise<unknown>[] = [];
+  return { io: { ...io, defer: (w: Promise<unknown>) => void deferred.push(w) }, deferred };
 }
 
 /** The settle applies, but its answer is none the coordinator can read. */

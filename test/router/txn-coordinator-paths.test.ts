@@ -11,6 +11,8 @@ import {
   StoreRouter,
   bytes,
   clock,
+  deferring,
+  failsOnB,
   keepTombstones,
   intentOn,
   put,
@@ -21,16 +23,6 @@ import {
 const audit = { reason: "deploy 7", requestId: "req-1" };
 /** A fence on a lock of a namespace no part touches: carried, never judged here. */
 const fence = { lock: "z/lock", token: 3 };
-
-/** Holds on a (the record's namespace), fails on b: the failure branch runs on both shards. */
-const failsOnB: CrossShardTxn = {
-  compare: [
-    { key: "a/x", target: "version", op: "=", value: 0 },
-    { key: "b/y", target: "version", op: "=", value: 5 },
-  ],
-  success: [put("a/x", "yes"), put("b/y", "yes")],
-  failure: [put("a/x", "no"), put("b/f", "no")],
-};
 
 /** A put command stamped `atMs`. */
 const putAt = (key: string, value: string, atMs: number) =>
@@ -81,8 +73,7 @@ describe("what the commands carry", () => {
 describe("forgets that ride", () => {
   it("when the request outlives its answer, the forgets ride on the next prepares to those namespaces", async () => {
     const router = new StoreRouter({ a: 0, b: 1 });
-    const deferred: Promise<unknown>[] = [];
-    const io = { ...clock().io, defer: (w: Promise<unknown>) => void deferred.push(w) };
+    const { io, deferred } = deferring(clock().io);
     await run(router, io);
     await run(router, io);
     const [, , third, fourth] = ofType(router, "txnPrepare");
@@ -93,8 +84,7 @@ describe("forgets that ride", () => {
 
   it("a prepare that fails gives its forgets back to the queue for the next one", async () => {
     const router = new StoreRouter({ a: 0, b: 1 });
-    const deferred: Promise<unknown>[] = [];
-    const io = { ...clock().io, defer: (w: Promise<unknown>) => void deferred.push(w) };
+    const { io, deferred } = deferring(clock().io);
     await run(router, io);
     router.drop = (n, c) => n === "b" && c.type === "txnPrepare";
     await run(router, io).catch(() => undefined);
@@ -110,8 +100,7 @@ describe("forgets that ride", () => {
 describe("a keyed commit's forgets when the request outlives its answer", () => {
   it("the record namespace's is sent at once, bringing the answer; the others ride on the next prepares", async () => {
     const router = new StoreRouter({ a: 0, b: 1 });
-    const deferred: Promise<unknown>[] = [];
-    const io = { ...clock().io, defer: (w: Promise<unknown>) => void deferred.push(w) };
+    const { io, deferred } = deferring(clock().io);
     await run(router, io, { ...twoKeys, idempotencyKey: "admin/k3" });
     await run(router, io);
     expect(router.log.filter((w) => w.type === "txnForget")).toEqual([

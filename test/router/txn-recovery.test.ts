@@ -11,6 +11,8 @@ import {
   StoreRouter,
   bytes,
   clock,
+  deferring,
+  failsOnB,
   intentOn,
   keepTombstones,
   put,
@@ -61,19 +63,6 @@ async function intentAt(router: StoreRouter, io: Io, key: string): Promise<TxnIn
   if (o.type !== "intent") throw new Error(`${key}: ${o.type}, not an intent`);
   return (o as IntentOutcome).intent;
 }
-
-/**
- * a/x does not exist yet (holds on a, the record's namespace); b/y's version must be 5: false
- * while b/y does not exist, so the failure branch runs.
- */
-const failsOnB: CrossShardTxn = {
-  compare: [
-    { key: "a/x", target: "version", op: "=", value: 0 },
-    { key: "b/y", target: "version", op: "=", value: 5 },
-  ],
-  success: [put("a/x", "yes"), put("b/y", "yes")],
-  failure: [put("a/x", "no"), put("b/f", "no")],
-};
 
 describe("when recovery runs", () => {
   it("runs at the deadline itself: from then on no part can be prepared any more", async () => {
@@ -232,18 +221,13 @@ describe("answers recovery cannot read", () => {
 
 describe("recovery's forgets", () => {
   /** An io whose waitUntil keeps the work; forgets wait for `release`. */
-  function deferring(router: StoreRouter, io: Io) {
-    const deferred: Promise<unknown>[] = [];
+  function gatedForgets(router: StoreRouter, io: Io) {
     let release = () => undefined as void;
     const gate = new Promise<void>((r) => (release = r));
     router.before = async (_n, c) => {
       if (c.type === "txnForget") await gate;
     };
-    return {
-      io: { ...io, defer: (w: Promise<unknown>) => void deferred.push(w) },
-      deferred,
-      release,
-    };
+    return { ...deferring(io), release };
   }
 
   for (const [what, prepared, forgets] of [
@@ -255,7 +239,7 @@ describe("recovery's forgets", () => {
       const c = clock(start);
       await abandon(router, c.io, twoKeys, [...prepared]);
       c.pass(10_000);
-      const { io, deferred, release } = deferring(router, c.io);
+      const { io, deferred, release } = gatedForgets(router, c.io);
       const from = router.commands.length;
       expect(await recover(router, intentOn("t1", deadlineOf(start)), io)).toBe(true);
       expect(deferred).toHaveLength(1);

@@ -30,9 +30,11 @@ function settle(
   decision: "commit" | "abort",
   by: "coordinator" | "recovery" = "coordinator",
   deadlineMs = farDeadline,
+  atMs?: number,
 ) {
   return d.apply({
     type: "txnRecordSettle",
+    ...(atMs === undefined ? {} : { atMs }),
     txnId,
     decision,
     ...(decision === "commit" ? { branch: "success" as const } : {}),
@@ -318,16 +320,7 @@ describe("settle and probe, at their edges", () => {
     const deadlineMs = d.nowMs + 1000; // the settle below is stamped exactly at it
     stage(d, "t1", "app/a", d.nowMs + 500_000);
     const at = expectType(
-      d.apply({
-        type: "txnRecordSettle",
-        atMs: deadlineMs,
-        txnId: "t1",
-        decision: "abort",
-        deadlineMs,
-        by: "recovery",
-        recordNamespace: "app",
-        participants,
-      }),
+      settle(d, "t1", "abort", "recovery", deadlineMs, deadlineMs),
       "txnDecision",
     );
     expect(at).toMatchObject({ decision: "abort", first: true });
@@ -336,16 +329,7 @@ describe("settle and probe, at their edges", () => {
   it("abort with nothing kept, stamped exactly at the deadline, decides nothing", () => {
     const d = new Driver();
     const deadlineMs = d.nowMs + 1000;
-    const o = d.apply({
-      type: "txnRecordSettle",
-      atMs: deadlineMs,
-      txnId: "t1",
-      decision: "abort",
-      deadlineMs,
-      by: "coordinator",
-      recordNamespace: "app",
-      participants,
-    });
+    const o = settle(d, "t1", "abort", "coordinator", deadlineMs, deadlineMs);
     expect(o).toMatchObject({ decision: "undecided" });
     expect(d.store.txnRecord("t1")).toBeNull();
   });
